@@ -1,0 +1,106 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import qs from 'qs';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { anonymous, type Principal } from './lib/principal.ts';
+import { installZodMessages } from './lib/zod-messages.ts';
+import { actorsApi } from './modules/actors/actors.api.ts';
+import { actorsRoutes } from './modules/actors/actors.routes.ts';
+import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
+import { homeRoutes } from './modules/home.routes.ts';
+import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
+import { createMunicipalityService, type MunicipalityService } from './modules/municipalities/municipalities.service.ts';
+import { targetGroupsApi } from './modules/target-groups/target-groups.api.ts';
+import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes.ts';
+import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { swaggerPlugin } from './plugins/swagger.ts';
+import { viewsPlugin } from './plugins/views.ts';
+
+export interface Services {
+  municipalities: MunicipalityService;
+  targetGroups: TargetGroupService;
+  actors: ActorService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    database: Database;
+  }
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+const publicDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+
+export interface BuildOptions {
+  /** An open, migrated database (tests); otherwise one is opened from the config and migrated. */
+  database?: Database;
+  logger?: boolean;
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  installZodMessages();
+  const database = options.database ?? (await openDatabase(config.database));
+  const ownsDatabase = !options.database;
+  try {
+    if (ownsDatabase) await migrateDatabase(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: config.logLevel },
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    // Duplicated or nested query parameters are read with the same parser as forms.
+    routerOptions: { maxParamLength: 200 },
+    querystringParser: (s) => qs.parse(s, { depth: 2, arrayLimit: 100, parameterLimit: 500 }),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.decorate('database', database);
+  const municipalities = createMunicipalityService(database.db);
+  const targetGroups = createTargetGroupService(database.db, municipalities);
+  app.decorate('services', {
+    municipalities,
+    targetGroups,
+    actors: createActorService(database.db, municipalities),
+  });
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    request.principal = anonymous;
+  });
+  if (ownsDatabase) app.addHook('onClose', async () => database.close());
+
+  await app.register(cookie);
+  await app.register(formbody, {
+    bodyLimit: 256 * 1024,
+    parser: (s) => qs.parse(s, { depth: 3, arrayLimit: 100, parameterLimit: 2000 }),
+  });
+  await app.register(viewsPlugin, { cache: config.production });
+  await app.register(errorsPlugin);
+  await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: config.production ? '1d' : 0 });
+  await app.register(swaggerPlugin);
+
+  // Each module's routes, listed explicitly.
+  await app.register(homeRoutes);
+  await app.register(actorsRoutes);
+  await app.register(targetGroupsRoutes);
+  await app.register(municipalitiesApi);
+  await app.register(targetGroupsApi);
+  await app.register(actorsApi);
+
+  return app;
+}

@@ -1,0 +1,126 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { DatabaseConfig } from '../config.ts';
+import * as schema from './schema/index.ts';
+
+type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** A repository takes either the database or a transaction. */
+export type Queryable = Db | Tx;
+
+export interface Database {
+  kind: DatabaseConfig['kind'];
+  db: Db;
+  /** Runs raw SQL and returns its rows, whichever driver is in use. */
+  rows<T extends Record<string, unknown>>(query: SQL, on?: Queryable): Promise<T[]>;
+  close(): Promise<void>;
+  /** PGlite only: the underlying instance (used to copy the test template). */
+  pglite?: PGlite;
+  /** PostgreSQL only: the postgres.js client. */
+  sql?: postgres.Sql;
+}
+
+export interface OpenOptions {
+  /** PGlite only: start from this data directory dump instead of an empty or on-disk database. */
+  loadDataDir?: Blob | File;
+  /** PGlite only: keep the database in memory (tests). */
+  inMemory?: boolean;
+}
+
+export class DataDirLockedError extends Error {
+  readonly code = 'DATA_DIR_LOCKED';
+}
+
+/**
+ * PGlite allows only one process on a data directory. The lock file holds the owner's pid;
+ * a lock left by a process that no longer runs is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockPath = join(dataDir, 'samspil.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
+        throw new DataDirLockedError(
+          `The data directory ${dataDir} is in use by another Samspil process (pid ${owner}). ` +
+            'Stop that process, or set DATA_DIR to another directory. For several processes, use PostgreSQL (DATABASE_URL).',
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DataDirLockedError(`Could not lock the data directory ${dataDir}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
+  if (config.kind === 'postgres') {
+    const client = postgres(config.url, { max: 10, onnotice: () => {}, connection: { application_name: 'samspil' } });
+    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    return {
+      kind: 'postgres',
+      db,
+      sql: client,
+      async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
+        return (await on.execute(query)) as unknown as T[];
+      },
+      async close() {
+        await client.end({ timeout: 5 });
+      },
+    };
+  }
+
+  const unlock = options.inMemory ? () => {} : lockDataDir(config.dataDir);
+  try {
+    const pglite = await PGlite.create({
+      dataDir: options.inMemory ? undefined : config.dataDir,
+      loadDataDir: options.loadDataDir,
+      extensions: { pg_trgm },
+    });
+    const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+    let closed = false;
+    return {
+      kind: 'pglite',
+      db,
+      pglite,
+      async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
+        return ((await on.execute(query)) as unknown as { rows: T[] }).rows;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await pglite.close();
+        } finally {
+          unlock();
+        }
+      },
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './actors.ts';
+export * from './audit.ts';
+export * from './reference.ts';

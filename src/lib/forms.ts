@@ -1,0 +1,109 @@
+import type { z } from 'zod';
+import { type FieldErrors, notFound } from './errors.ts';
+
+/**
+ * HTML forms send strings. This walks a zod object schema and turns a parsed form body into
+ * the shape the schema (the same one the JSON API uses) expects:
+ * - '' becomes undefined (or null where the field is nullable and not optional);
+ * - checkboxes ('on', 'true', '1') become booleans, and an absent checkbox false;
+ * - numbers are parsed; a single value for an array field becomes a one-item array;
+ * - an object keyed by index (contacts[0][name]) becomes an array, with empty rows dropped.
+ */
+export function coerceForm(schema: z.ZodType, input: unknown): unknown {
+  return coerce(schema, input);
+}
+
+type Def = { type: string; innerType?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType>; in?: z.ZodType };
+
+function def(schema: z.ZodType): Def {
+  return (schema as unknown as { _zod: { def: Def } })._zod.def;
+}
+
+/** Unwraps optional/nullable/default/pipe wrappers, noting which were seen. */
+function unwrap(schema: z.ZodType): { core: z.ZodType; optional: boolean; nullable: boolean } {
+  let core = schema;
+  let optional = false;
+  let nullable = false;
+  for (;;) {
+    const d = def(core);
+    if (d.type === 'optional' || d.type === 'default' || d.type === 'prefault') optional = true;
+    else if (d.type === 'nullable') nullable = true;
+    else if (d.type === 'pipe' && d.in) {
+      core = d.in;
+      continue;
+    } else break;
+    core = d.innerType as z.ZodType;
+  }
+  return { core, optional, nullable };
+}
+
+function isBlank(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'string') return value.trim() === '';
+  if (Array.isArray(value)) return value.every(isBlank);
+  if (typeof value === 'object') return Object.values(value as object).every(isBlank);
+  return false;
+}
+
+function coerce(schema: z.ZodType, value: unknown): unknown {
+  const { core, optional, nullable } = unwrap(schema);
+  const d = def(core);
+  if (d.type === 'boolean') {
+    if (Array.isArray(value)) value = value[value.length - 1];
+    if (value === undefined || value === '') return optional ? undefined : false;
+    return value === 'on' || value === 'true' || value === '1' || value === true;
+  }
+  if (d.type === 'array' && d.element) {
+    if (value === undefined || value === '') return optional ? undefined : [];
+    const items = Array.isArray(value)
+      ? value
+      : typeof value === 'object' && value !== null
+        ? Object.keys(value)
+            .sort((a, b) => Number(a) - Number(b))
+            .map((k) => (value as Record<string, unknown>)[k])
+        : [value];
+    const element = d.element;
+    return items.filter((item) => !isBlank(item)).map((item) => coerce(element, item));
+  }
+  if (d.type === 'object' && d.shape) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const out: Record<string, unknown> = {};
+    const source = value as Record<string, unknown>;
+    for (const [key, field] of Object.entries(d.shape)) {
+      const v = coerce(field, source[key]);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }
+  if (Array.isArray(value)) value = value[value.length - 1];
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed === '') return nullable && !optional ? null : undefined;
+    if (d.type === 'number' || d.type === 'int') {
+      const n = Number(trimmed);
+      return Number.isFinite(n) ? n : trimmed;
+    }
+    return trimmed;
+  }
+  return value;
+}
+
+/** zod issues as {path: [messages]}, with dotted paths (contacts.0.email). */
+export function fieldErrorsFrom(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? issue.path.map(String).join('.') : '_';
+    const list = out[key] ?? [];
+    list.push(issue.message);
+    out[key] = list;
+  }
+  return out;
+}
+
+/** The numeric id of a page's URL (/actors/:id); anything else is a page that does not exist. */
+export function idFrom(params: unknown, key = 'id'): number {
+  const raw = (params as Record<string, unknown> | undefined)?.[key];
+  const id = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) throw notFound('page', String(raw));
+  return id;
+}

@@ -1,0 +1,110 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { validationFailed } from '../../lib/errors.ts';
+import { errorResponses } from '../../plugins/api-schemas.ts';
+import { actorCreate, actorListItem, actorListQuery, actorPatch, actorSchema } from './actors.schemas.ts';
+
+const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+
+/** The version an update was read at: the body's `version`, or an If-Match header ("3" or W/"3"). */
+export function versionFrom(bodyVersion: number | undefined, ifMatch: string | string[] | undefined): number | undefined {
+  if (bodyVersion !== undefined) return bodyVersion;
+  const header = Array.isArray(ifMatch) ? ifMatch[0] : ifMatch;
+  if (!header) return undefined;
+  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  if (!m) throw validationFailed({ version: ['validation.ifMatch'] });
+  return Number(m[1]);
+}
+
+export const actorsApi: FastifyPluginAsyncZod = async (app) => {
+  const service = app.services.actors;
+
+  app.get(
+    '/api/v1/actors',
+    {
+      schema: {
+        tags: ['actors'],
+        summary: 'Find actors: free text (Danish full-text and similar spelling), role, target group, municipality, status',
+        querystring: actorListQuery,
+        response: { 200: z.object({ items: z.array(actorListItem), total: z.number().int() }), ...errorResponses(400) },
+      },
+    },
+    async (request) => service.list(request.query),
+  );
+
+  app.post(
+    '/api/v1/actors',
+    {
+      schema: {
+        tags: ['actors'],
+        summary: 'Register an actor',
+        description:
+          'A CVR number already registered gives 409 DUPLICATE_CVR. A name similar to existing actors gives 409 SIMILAR_NAME with the candidates; repeat with ?allowSimilar=true to register anyway.',
+        querystring: z.object({ allowSimilar: z.enum(['true', 'false']).optional() }),
+        body: actorCreate,
+        response: { 201: actorSchema, ...errorResponses(400, 409) },
+      },
+    },
+    async (request, reply) => {
+      const actor = await service.register(request.principal, request.body, {
+        allowSimilar: request.query.allowSimilar === 'true',
+      });
+      return reply.code(201).header('location', `/api/v1/actors/${actor.id}`).header('etag', `"${actor.version}"`).send(actor);
+    },
+  );
+
+  app.get(
+    '/api/v1/actors/:id',
+    {
+      schema: {
+        tags: ['actors'],
+        summary: 'One actor, with its contacts',
+        params: idParams,
+        response: { 200: actorSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const actor = await service.get(request.params.id);
+      return reply.header('etag', `"${actor.version}"`).send(actor);
+    },
+  );
+
+  app.patch(
+    '/api/v1/actors/:id',
+    {
+      schema: {
+        tags: ['actors'],
+        summary: 'Change an actor',
+        description:
+          'State the version you read, as `version` in the body or an If-Match header. A stale version gets 409 STALE_VERSION with the current values in `current`. `contacts`, when given, replaces the list: keep a contact by sending its id.',
+        params: idParams,
+        body: actorPatch,
+        response: { 200: actorSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const version = versionFrom(request.body.version, request.headers['if-match']);
+      if (version === undefined) throw validationFailed({ version: ['validation.versionRequired'] });
+      const actor = await service.update(request.principal, request.params.id, { ...request.body, version });
+      return reply.header('etag', `"${actor.version}"`).send(actor);
+    },
+  );
+
+  app.post(
+    '/api/v1/actors/:id/archive',
+    {
+      schema: {
+        tags: ['actors'],
+        summary: 'Archive an actor',
+        description: 'Optionally state the version you read (body or If-Match); a stale one gets 409.',
+        params: idParams,
+        body: z.object({ version: z.number().int().positive().optional() }).optional(),
+        response: { 200: actorSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const version = versionFrom(request.body?.version, request.headers['if-match']);
+      return service.archive(request.principal, request.params.id, version);
+    },
+  );
+};

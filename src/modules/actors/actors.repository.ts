@@ -1,0 +1,235 @@
+import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
+import { subtreeIds } from '../target-groups/target-groups.repository.ts';
+import type { Actor, ActorListItem, ActorListQuery, ContactInput, SimilarActor } from './actors.schemas.ts';
+
+export type ActorRow = typeof actors.$inferSelect;
+type ActorValues = Omit<typeof actors.$inferInsert, 'id' | 'version' | 'createdAt' | 'updatedAt' | 'nameNorm' | 'searchVector'>;
+
+/** The columns of an actor, with its municipalities and target groups folded into arrays. */
+const listColumns = {
+  id: actors.id,
+  name: actors.name,
+  cvr: actors.cvr,
+  orgType: actors.orgType,
+  roles: actors.roles,
+  underServiceAct: actors.underServiceAct,
+  description: actors.description,
+  website: actors.website,
+  email: actors.email,
+  phone: actors.phone,
+  address: actors.address,
+  homeMunicipalityCode: actors.homeMunicipalityCode,
+  municipalityCodes: sql<number[]>`array(select am.municipality_code::int from ${actorMunicipalities} am where am.actor_id = ${actors.id} order by 1)`,
+  targetGroupIds: sql<number[]>`array(select atg.target_group_id from ${actorTargetGroups} atg where atg.actor_id = ${actors.id} order by 1)`,
+  status: actors.status,
+  version: actors.version,
+  createdAt: actors.createdAt,
+  updatedAt: actors.updatedAt,
+};
+
+export async function findActorRow(db: Queryable, id: number, forUpdate = false): Promise<ActorRow | undefined> {
+  const query = db.select().from(actors).where(eq(actors.id, id));
+  const [row] = forUpdate ? await query.for('update') : await query;
+  return row;
+}
+
+export async function loadActor(db: Queryable, id: number): Promise<Actor | undefined> {
+  const [row] = await db.select(listColumns).from(actors).where(eq(actors.id, id));
+  if (!row) return undefined;
+  const contacts = await db
+    .select({
+      id: actorContacts.id,
+      name: actorContacts.name,
+      role: actorContacts.role,
+      email: actorContacts.email,
+      phone: actorContacts.phone,
+      version: actorContacts.version,
+    })
+    .from(actorContacts)
+    .where(eq(actorContacts.actorId, id))
+    .orderBy(asc(actorContacts.id));
+  return { ...normalise(row), contacts };
+}
+
+/** postgres.js and PGlite both return int arrays as arrays; make sure of numbers either way. */
+function normalise<T extends { municipalityCodes: unknown; targetGroupIds: unknown }>(row: T) {
+  return {
+    ...row,
+    municipalityCodes: (row.municipalityCodes as unknown[]).map(Number),
+    targetGroupIds: (row.targetGroupIds as unknown[]).map(Number),
+  };
+}
+
+/** Full-text (Danish and folded) plus trigram matching, so "Kirkens Korshaer" finds "Kirkens Korshær". */
+function searchCondition(q: string): SQL {
+  return sql`(${actors.searchVector} @@ websearch_to_tsquery('danish', ${q})
+    or ${actors.searchVector} @@ websearch_to_tsquery('simple', samspil_norm(${q}))
+    or samspil_norm(${q}) <% ${actors.nameNorm}
+    or ${actors.nameNorm} like '%' || samspil_norm(${q}) || '%')`;
+}
+
+function searchRank(q: string): SQL<number> {
+  return sql<number>`(ts_rank(${actors.searchVector}, websearch_to_tsquery('danish', ${q}))
+    + ts_rank(${actors.searchVector}, websearch_to_tsquery('simple', samspil_norm(${q})))
+    + word_similarity(samspil_norm(${q}), ${actors.nameNorm}))`;
+}
+
+export async function searchActors(
+  db: Queryable,
+  query: ActorListQuery,
+): Promise<{ items: ActorListItem[]; total: number }> {
+  const where: SQL[] = [];
+  const q = query.q?.trim();
+  if (q) where.push(searchCondition(q));
+  if (query.role) where.push(sql`${actors.roles} @> array[${query.role}]::actor_role[]`);
+  if (query.status === undefined) where.push(ne(actors.status, 'archived'));
+  else if (query.status !== 'all') where.push(eq(actors.status, query.status));
+  if (query.municipalityCode !== undefined) {
+    where.push(
+      sql`(${actors.homeMunicipalityCode} = ${query.municipalityCode} or exists (select 1 from ${actorMunicipalities} am where am.actor_id = ${actors.id} and am.municipality_code = ${query.municipalityCode}))`,
+    );
+  }
+  if (query.targetGroupId !== undefined) {
+    where.push(
+      sql`exists (select 1 from ${actorTargetGroups} atg where atg.actor_id = ${actors.id} and atg.target_group_id in ${subtreeIds(query.targetGroupId)})`,
+    );
+  }
+  const condition = where.length ? and(...where) : undefined;
+  const sort = query.sort ?? (q ? 'relevance' : 'name');
+  const order: SQL[] =
+    sort === 'relevance' && q
+      ? [desc(searchRank(q)), asc(actors.nameNorm)]
+      : sort === '-name'
+        ? [desc(actors.nameNorm), desc(actors.id)]
+        : sort === 'updated'
+          ? [asc(actors.updatedAt), asc(actors.id)]
+          : sort === '-updated'
+            ? [desc(actors.updatedAt), desc(actors.id)]
+            : [asc(actors.nameNorm), asc(actors.id)];
+  const [rows, [totalRow]] = await Promise.all([
+    db
+      .select(listColumns)
+      .from(actors)
+      .where(condition)
+      .orderBy(...order)
+      .limit(query.limit)
+      .offset(query.offset),
+    db.select({ total: count() }).from(actors).where(condition),
+  ]);
+  return { items: rows.map(normalise), total: Number(totalRow?.total ?? 0) };
+}
+
+export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) {
+  const [row] = await db
+    .select({ id: actors.id, name: actors.name })
+    .from(actors)
+    .where(excludeId === undefined ? eq(actors.cvr, cvr) : and(eq(actors.cvr, cvr), ne(actors.id, excludeId)));
+  return row;
+}
+
+/** Actors whose folded names are trigram-similar to the given name. */
+export async function findSimilarNames(db: Queryable, name: string, excludeId?: number, limit = 5): Promise<SimilarActor[]> {
+  const similarity = sql<number>`similarity(${actors.nameNorm}, samspil_norm(${name}))`;
+  const conditions = [
+    sql`${actors.nameNorm} % samspil_norm(${name})`,
+    sql`(${similarity} >= 0.45 or word_similarity(samspil_norm(${name}), ${actors.nameNorm}) >= 0.8)`,
+  ];
+  if (excludeId !== undefined) conditions.push(ne(actors.id, excludeId));
+  const rows = await db
+    .select({
+      id: actors.id,
+      name: actors.name,
+      cvr: actors.cvr,
+      homeMunicipalityCode: actors.homeMunicipalityCode,
+      status: actors.status,
+      similarity,
+    })
+    .from(actors)
+    .where(and(...conditions))
+    .orderBy(desc(similarity), asc(actors.id))
+    .limit(limit);
+  return rows.map((r) => ({ ...r, similarity: Number(r.similarity) }));
+}
+
+export async function unknownTargetGroupIds(db: Queryable, ids: number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const found = await db.select({ id: targetGroups.id }).from(targetGroups).where(inArray(targetGroups.id, ids));
+  const known = new Set(found.map((r) => r.id));
+  return ids.filter((id) => !known.has(id));
+}
+
+export async function insertActor(db: Queryable, values: ActorValues): Promise<ActorRow> {
+  const [row] = await db.insert(actors).values(values).returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+/** Updates only when the row still has the version the caller read; returns undefined otherwise. */
+export async function updateActorIfVersion(
+  db: Queryable,
+  id: number,
+  version: number,
+  values: Partial<ActorValues>,
+): Promise<ActorRow | undefined> {
+  const [row] = await db
+    .update(actors)
+    .set({ ...values, version: sql`${actors.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(actors.id, id), eq(actors.version, version)))
+    .returning();
+  return row;
+}
+
+export async function replaceActorMunicipalities(db: Queryable, actorId: number, codes: number[]): Promise<void> {
+  await db.delete(actorMunicipalities).where(eq(actorMunicipalities.actorId, actorId));
+  const unique = [...new Set(codes)];
+  if (unique.length) {
+    await db.insert(actorMunicipalities).values(unique.map((municipalityCode) => ({ actorId, municipalityCode })));
+  }
+}
+
+export async function replaceActorTargetGroups(db: Queryable, actorId: number, ids: number[]): Promise<void> {
+  await db.delete(actorTargetGroups).where(eq(actorTargetGroups.actorId, actorId));
+  const unique = [...new Set(ids)];
+  if (unique.length) {
+    await db.insert(actorTargetGroups).values(unique.map((targetGroupId) => ({ actorId, targetGroupId })));
+  }
+}
+
+export async function listContactIds(db: Queryable, actorId: number): Promise<number[]> {
+  const rows = await db.select({ id: actorContacts.id }).from(actorContacts).where(eq(actorContacts.actorId, actorId));
+  return rows.map((r) => r.id);
+}
+
+export async function insertContact(db: Queryable, actorId: number, c: Omit<ContactInput, 'id'>): Promise<number> {
+  const [row] = await db
+    .insert(actorContacts)
+    .values({ actorId, name: c.name, role: c.role ?? null, email: c.email ?? null, phone: c.phone ?? null })
+    .returning({ id: actorContacts.id });
+  if (!row) throw new Error('insert returned no row');
+  return row.id;
+}
+
+/** Updates a contact when a field changed, bumping its version; returns whether it changed. */
+export async function updateContact(db: Queryable, actorId: number, c: ContactInput & { id: number }): Promise<boolean> {
+  const values = { name: c.name, role: c.role ?? null, email: c.email ?? null, phone: c.phone ?? null };
+  const changed = await db
+    .update(actorContacts)
+    .set({ ...values, version: sql`${actorContacts.version} + 1` })
+    .where(
+      and(
+        eq(actorContacts.id, c.id),
+        eq(actorContacts.actorId, actorId),
+        sql`(${actorContacts.name}, ${actorContacts.role}, ${actorContacts.email}, ${actorContacts.phone}) is distinct from (${values.name}::text, ${values.role}::text, ${values.email}::text, ${values.phone}::text)`,
+      ),
+    )
+    .returning({ id: actorContacts.id });
+  return changed.length > 0;
+}
+
+export async function deleteContacts(db: Queryable, actorId: number, ids: number[]): Promise<void> {
+  if (ids.length) {
+    await db.delete(actorContacts).where(and(eq(actorContacts.actorId, actorId), inArray(actorContacts.id, ids)));
+  }
+}

@@ -1,0 +1,248 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError, type FieldErrors } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, idFrom } from '../../lib/forms.ts';
+import {
+  type Actor,
+  actorCreate,
+  actorEditForm,
+  actorListQuery,
+  actorRoles,
+  actorStatuses,
+  orgTypes,
+  quickInformalGroup,
+  sortKeys,
+} from './actors.schemas.ts';
+
+const PAGE_SIZE = 25;
+
+/** The list's filters as they stand in the URL; unknown or malformed values are dropped, not fatal. */
+const listFilters = z.object({
+  q: z.string().max(200).optional().catch(undefined),
+  role: z.enum(actorRoles).optional().catch(undefined),
+  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
+  status: z.enum([...actorStatuses, 'all']).optional().catch(undefined),
+  sort: z.enum(sortKeys).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+});
+
+type FormValues = Record<string, unknown>;
+
+/** Removes contact rows the user ticked "remove" on, and adds an empty one when asked. */
+function contactRows(body: FormValues, addOne: boolean): FormValues[] {
+  const raw = body.contacts;
+  const rows: FormValues[] = Array.isArray(raw)
+    ? (raw as FormValues[])
+    : raw && typeof raw === 'object'
+      ? Object.keys(raw)
+          .sort((a, b) => Number(a) - Number(b))
+          .map((k) => (raw as Record<string, FormValues>)[k] ?? {})
+      : [];
+  const kept = rows.filter((r) => r && typeof r === 'object' && !r.remove);
+  if (addOne) kept.push({});
+  return kept;
+}
+
+function asForm(body: unknown): FormValues {
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as FormValues) : {};
+}
+
+export const actorsRoutes: FastifyPluginAsync = async (app) => {
+  const { actors, municipalities, targetGroups } = app.services;
+
+  async function formOptions() {
+    return {
+      municipalities: await municipalities.all(),
+      targetGroupTree: await targetGroups.tree(),
+      orgTypes,
+      actorRoles,
+      actorStatuses,
+    };
+  }
+
+  async function renderForm(
+    reply: FastifyReply,
+    mode: 'new' | 'edit',
+    values: FormValues,
+    extra: { fieldErrors?: FieldErrors; candidates?: unknown[]; conflict?: Actor; actor?: Actor; duplicateOf?: unknown } = {},
+    status = 200,
+  ) {
+    return reply.render(mode === 'new' ? 'actors/new' : 'actors/edit', { values, ...extra, ...(await formOptions()) }, status);
+  }
+
+  /** Translates the validation error keys for the form. */
+  function translated(request: FastifyRequest, errors: FieldErrors | undefined): FieldErrors | undefined {
+    if (!errors) return undefined;
+    const t = (k: string) => request.t(k);
+    return Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.map(t)]));
+  }
+
+  app.get('/actors', async (request, reply) => {
+    const filters = listFilters.parse(request.query ?? {});
+    const query = actorListQuery.parse({ ...filters, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
+    const [result, allMunicipalities, tree] = await Promise.all([
+      actors.list(query),
+      municipalities.all(),
+      targetGroups.tree(),
+    ]);
+    const data = {
+      filters,
+      result,
+      pageSize: PAGE_SIZE,
+      municipalities: allMunicipalities,
+      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+      targetGroupTree: tree,
+      actorRoles,
+      actorStatuses,
+      sortKeys,
+    };
+    const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'actor-results';
+    return reply.render(partial ? 'actors/_results' : 'actors/index', data);
+  });
+
+  app.get('/actors/new', async (_request, reply) =>
+    renderForm(reply, 'new', { roles: [], municipalityCodes: [], targetGroupIds: [], contacts: [{}], status: 'active' }),
+  );
+
+  app.get('/actors/similar', async (request, reply) => {
+    const { name, excludeId } = z
+      .object({
+        name: z.string().max(200).catch(''),
+        excludeId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+      })
+      .parse(request.query ?? {});
+    const candidates = await actors.similarNames(name, excludeId);
+    return reply.render('actors/_similar', { candidates });
+  });
+
+  app.post('/actors', async (request, reply) => {
+    const body = asForm(request.body);
+    const values: FormValues = { ...body, contacts: contactRows(body, body.addContact !== undefined) };
+    if (body.addContact !== undefined || body.removeContacts !== undefined) {
+      return renderForm(reply, 'new', values);
+    }
+    const parsed = actorCreate.safeParse(coerceForm(actorCreate, values));
+    if (!parsed.success) {
+      return renderForm(reply, 'new', values, { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
+    }
+    try {
+      const actor = await actors.register(request.principal, parsed.data, { allowSimilar: body.allowSimilar === 'on' });
+      return reply.redirect(`/actors/${actor.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'SIMILAR_NAME') {
+        return renderForm(reply, 'new', values, { candidates: err.details?.candidates as unknown[] }, 422);
+      }
+      if (err instanceof AppError && err.fieldErrors) {
+        return renderForm(
+          reply,
+          'new',
+          values,
+          { fieldErrors: translated(request, err.fieldErrors), duplicateOf: err.details?.existing },
+          422,
+        );
+      }
+      throw err;
+    }
+  });
+
+  app.get('/actors/quick', async (request, reply) =>
+    reply.render('actors/quick', { values: { contact: {} }, municipalities: await municipalities.all() }),
+  );
+
+  app.post('/actors/quick', async (request, reply) => {
+    const values = asForm(request.body);
+    const parsed = quickInformalGroup.safeParse(coerceForm(quickInformalGroup, values));
+    const fail = async (fieldErrors: FieldErrors | undefined, candidates?: unknown[]) =>
+      reply.render(
+        'actors/quick',
+        { values, fieldErrors: translated(request, fieldErrors), candidates, municipalities: await municipalities.all() },
+        422,
+      );
+    if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
+    try {
+      const actor = await actors.register(
+        request.principal,
+        {
+          name: parsed.data.name,
+          orgType: 'informal_group',
+          roles: ['inclusion_arena'],
+          homeMunicipalityCode: parsed.data.homeMunicipalityCode,
+          municipalityCodes: [parsed.data.homeMunicipalityCode],
+          targetGroupIds: [],
+          contacts: [parsed.data.contact],
+          status: 'active',
+        },
+        { allowSimilar: values.allowSimilar === 'on' },
+      );
+      return reply.redirect(`/actors/${actor.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'SIMILAR_NAME') return fail(undefined, err.details?.candidates as unknown[]);
+      if (err instanceof AppError && err.fieldErrors) return fail(err.fieldErrors);
+      throw err;
+    }
+  });
+
+  app.get('/actors/:id', async (request, reply) => {
+    const id = idFrom(request.params);
+    const actor = await actors.get(id);
+    const [allMunicipalities, tree] = await Promise.all([municipalities.all(), targetGroups.tree()]);
+    return reply.render('actors/show', {
+      actor,
+      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+      targetGroupNames: Object.fromEntries(tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa])),
+    });
+  });
+
+  app.get('/actors/:id/edit', async (request, reply) => {
+    const id = idFrom(request.params);
+    const actor = await actors.get(id);
+    return renderForm(reply, 'edit', { ...actor, contacts: [...actor.contacts, {}] }, { actor });
+  });
+
+  app.post('/actors/:id', async (request, reply) => {
+    const id = idFrom(request.params);
+    const current = await actors.get(id);
+    const body = asForm(request.body);
+    const values: FormValues = { ...body, id, contacts: contactRows(body, body.addContact !== undefined) };
+    if (body.addContact !== undefined) return renderForm(reply, 'edit', values, { actor: current });
+    const parsed = actorEditForm.safeParse(coerceForm(actorEditForm, values));
+    if (!parsed.success) {
+      return renderForm(
+        reply,
+        'edit',
+        values,
+        { actor: current, fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
+        422,
+      );
+    }
+    try {
+      await actors.update(request.principal, id, parsed.data);
+      return reply.redirect(`/actors/${id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'STALE_VERSION') {
+        const now = err.details?.current as Actor;
+        return renderForm(reply, 'edit', { ...values, version: now.version }, { actor: now, conflict: now }, 409);
+      }
+      if (err instanceof AppError && err.fieldErrors) {
+        return renderForm(
+          reply,
+          'edit',
+          values,
+          { actor: current, fieldErrors: translated(request, err.fieldErrors), duplicateOf: err.details?.existing },
+          422,
+        );
+      }
+      throw err;
+    }
+  });
+
+  app.post('/actors/:id/archive', async (request, reply) => {
+    const id = idFrom(request.params);
+    const { version } = z
+      .object({ version: z.coerce.number().int().positive().optional().catch(undefined) })
+      .parse(asForm(request.body));
+    await actors.archive(request.principal, id, version);
+    return reply.redirect(`/actors/${id}`, 303);
+  });
+};

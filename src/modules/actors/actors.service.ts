@@ -1,0 +1,210 @@
+import type { Db, Tx } from '../../db/client.ts';
+import { AppError, type FieldErrors, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
+import { fieldErrorsFrom } from '../../lib/forms.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import {
+  deleteContacts,
+  findActorRow,
+  findByCvr,
+  findSimilarNames,
+  insertActor,
+  insertContact,
+  listContactIds,
+  loadActor,
+  replaceActorMunicipalities,
+  replaceActorTargetGroups,
+  searchActors,
+  unknownTargetGroupIds,
+  updateActorIfVersion,
+  updateContact,
+} from './actors.repository.ts';
+import {
+  type Actor,
+  actorFields,
+  type ActorInput,
+  type ActorListQuery,
+  type ActorPatch,
+  type ContactInput,
+  type SimilarActor,
+} from './actors.schemas.ts';
+
+export interface RegisterOptions {
+  /** The user has seen the actors with similar names and still wants to register this one. */
+  allowSimilar?: boolean;
+}
+
+/** What the audit trail keeps of an actor: contacts by id only, never their personal data. */
+function auditSnapshot(actor: Actor) {
+  const { contacts, ...rest } = actor;
+  return { ...rest, contactIds: contacts.map((c) => c.id) };
+}
+
+export function createActorService(db: Db, municipalities: MunicipalityService) {
+  /** Rules that span fields or need the database; zod has already checked each field. */
+  async function checkRules(tx: Tx, input: ActorInput, selfId?: number): Promise<void> {
+    const errors: FieldErrors = {};
+    const add = (field: string, key: string) => {
+      errors[field] = [...(errors[field] ?? []), key];
+    };
+    if (input.roles.includes('service_provider')) {
+      if (input.underServiceAct === null || input.underServiceAct === undefined) add('underServiceAct', 'actor.underServiceAct.required');
+    }
+    const unknownHome = await municipalities.unknownCodes([input.homeMunicipalityCode]);
+    if (unknownHome.length) add('homeMunicipalityCode', 'validation.unknownMunicipality');
+    if ((await municipalities.unknownCodes(input.municipalityCodes)).length) add('municipalityCodes', 'validation.unknownMunicipality');
+    if ((await unknownTargetGroupIds(tx, input.targetGroupIds)).length) add('targetGroupIds', 'actor.targetGroups.unknown');
+    if (Object.keys(errors).length) throw validationFailed(errors);
+
+    if (input.cvr) {
+      const existing = await findByCvr(tx, input.cvr, selfId);
+      if (existing) {
+        throw new AppError('DUPLICATE_CVR', 409, 'actor.cvr.duplicate', {
+          fieldErrors: { cvr: ['actor.cvr.duplicate'] },
+          details: { existing },
+        });
+      }
+    }
+  }
+
+  /** Brings the contacts in line with the input: keeps and updates by id, adds new, deletes the rest. */
+  async function syncContacts(tx: Tx, principal: Principal, actorId: number, contacts: ContactInput[]): Promise<void> {
+    const existing = new Set(await listContactIds(tx, actorId));
+    const kept = new Set<number>();
+    for (const c of contacts) {
+      if (c.id !== undefined) {
+        if (!existing.has(c.id)) {
+          throw validationFailed({ contacts: ['actor.contacts.unknown'] });
+        }
+        kept.add(c.id);
+        if (await updateContact(tx, actorId, { ...c, id: c.id })) {
+          await recordAudit(tx, principal, { entity: 'actor_contact', entityId: c.id, action: 'update', after: { actorId } });
+        }
+      } else {
+        const id = await insertContact(tx, actorId, c);
+        await recordAudit(tx, principal, { entity: 'actor_contact', entityId: id, action: 'create', after: { actorId } });
+      }
+    }
+    const removed = [...existing].filter((id) => !kept.has(id));
+    await deleteContacts(tx, actorId, removed);
+    for (const id of removed) {
+      await recordAudit(tx, principal, { entity: 'actor_contact', entityId: id, action: 'delete', before: { actorId } });
+    }
+  }
+
+  function columns(input: ActorInput) {
+    const isProvider = input.roles.includes('service_provider');
+    return {
+      name: input.name,
+      cvr: input.cvr ?? null,
+      orgType: input.orgType,
+      roles: input.roles,
+      underServiceAct: isProvider ? (input.underServiceAct ?? null) : null,
+      description: input.description ?? null,
+      website: input.website ?? null,
+      email: input.email ?? null,
+      phone: input.phone ?? null,
+      address: input.address ?? null,
+      homeMunicipalityCode: input.homeMunicipalityCode,
+      status: input.status,
+    };
+  }
+
+  async function mustLoad(tx: Db | Tx, id: number): Promise<Actor> {
+    const actor = await loadActor(tx, id);
+    if (!actor) throw notFound('actor', id);
+    return actor;
+  }
+
+  const service = {
+    async get(id: number): Promise<Actor> {
+      return mustLoad(db, id);
+    },
+
+    async list(query: ActorListQuery) {
+      return searchActors(db, query);
+    },
+
+    async similarNames(name: string, excludeId?: number): Promise<SimilarActor[]> {
+      if (name.trim().length < 3) return [];
+      return findSimilarNames(db, name, excludeId);
+    },
+
+    /** Registers an actor. A duplicate CVR is refused; similar names are refused until allowed. */
+    async register(principal: Principal, input: ActorInput, options: RegisterOptions = {}): Promise<Actor> {
+      return db.transaction(async (tx) => {
+        await checkRules(tx, input);
+        if (!options.allowSimilar) {
+          const candidates = await findSimilarNames(tx, input.name);
+          if (candidates.length) {
+            throw new AppError('SIMILAR_NAME', 409, 'actor.similar.found', { details: { candidates } });
+          }
+        }
+        const row = await insertActor(tx, columns(input));
+        await replaceActorMunicipalities(tx, row.id, input.municipalityCodes);
+        await replaceActorTargetGroups(tx, row.id, input.targetGroupIds);
+        await syncContacts(tx, principal, row.id, input.contacts);
+        const created = await mustLoad(tx, row.id);
+        await recordAudit(tx, principal, { entity: 'actor', entityId: row.id, action: 'create', after: auditSnapshot(created) });
+        return created;
+      });
+    },
+
+    /** Changes an actor that still has the version the caller read; a stale version gets 409 with the current values. */
+    async update(principal: Principal, id: number, patch: ActorPatch & { version: number }): Promise<Actor> {
+      return db.transaction(async (tx) => {
+        const row = await findActorRow(tx, id, true);
+        if (!row) throw notFound('actor', id);
+        const before = await mustLoad(tx, id);
+        if (row.version !== patch.version) throw staleVersion('actor', before);
+        const { version, ...changes } = patch;
+        const merged = actorFields.safeParse({
+          ...before,
+          ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
+          contacts: changes.contacts ?? before.contacts,
+        });
+        if (!merged.success) throw validationFailed(fieldErrorsFrom(merged.error));
+        const input = merged.data;
+        await checkRules(tx, input, id);
+        const updated = await updateActorIfVersion(tx, id, version, columns(input));
+        if (!updated) throw staleVersion('actor', before);
+        if (changes.municipalityCodes) await replaceActorMunicipalities(tx, id, input.municipalityCodes);
+        if (changes.targetGroupIds) await replaceActorTargetGroups(tx, id, input.targetGroupIds);
+        if (changes.contacts) await syncContacts(tx, principal, id, input.contacts);
+        const after = await mustLoad(tx, id);
+        await recordAudit(tx, principal, {
+          entity: 'actor',
+          entityId: id,
+          action: 'update',
+          before: auditSnapshot(before),
+          after: auditSnapshot(after),
+        });
+        return after;
+      });
+    },
+
+    /** Archives an actor: it leaves the default lists but keeps its history. */
+    async archive(principal: Principal, id: number, version?: number): Promise<Actor> {
+      return db.transaction(async (tx) => {
+        const row = await findActorRow(tx, id, true);
+        if (!row) throw notFound('actor', id);
+        const before = await mustLoad(tx, id);
+        if (version !== undefined && row.version !== version) throw staleVersion('actor', before);
+        if (row.status === 'archived') return before;
+        await updateActorIfVersion(tx, id, row.version, { status: 'archived' });
+        const after = await mustLoad(tx, id);
+        await recordAudit(tx, principal, {
+          entity: 'actor',
+          entityId: id,
+          action: 'archive',
+          before: auditSnapshot(before),
+          after: auditSnapshot(after),
+        });
+        return after;
+      });
+    },
+  };
+  return service;
+}
+export type ActorService = ReturnType<typeof createActorService>;

@@ -1,0 +1,17 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+
+/** The front door and the language switch (a cookie, so it works without JavaScript). */
+export const homeRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/', async (_request, reply) => reply.redirect('/actors', 303));
+
+  app.get('/language', async (request, reply) => {
+    const { to, back } = z
+      .object({ to: z.enum(['da', 'en']).catch('da'), back: z.string().max(2000).catch('/') })
+      .parse(request.query ?? {});
+    // Only a path on this site: "//host" or "/\host" would leave it.
+    const target = /^\/(?![/\\])/.test(back) ? back : '/';
+    reply.setCookie('lang', to, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 60 * 60 * 24 * 365 });
+    return reply.redirect(target, 303);
+  });
+};

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+
+export const municipalitySchema = z.object({
+  code: z.number().int().describe('Official 3-digit municipality code, as an integer (101 = København)'),
+  name: z.string(),
+  regionCode: z.number().int().describe('4-digit region code (1081–1085)'),
+  regionName: z.string(),
+});
+export const municipalityCode = z.number().int().min(101).max(999);

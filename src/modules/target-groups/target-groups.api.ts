@@ -1,0 +1,45 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { errorResponses } from '../../plugins/api-schemas.ts';
+import { localTargetGroupInput, targetGroupSchema } from './target-groups.schemas.ts';
+
+const toApi = (r: z.infer<typeof targetGroupSchema>) => ({
+  id: r.id,
+  ffbCode: r.ffbCode,
+  nameDa: r.nameDa,
+  nameEn: r.nameEn,
+  parentId: r.parentId,
+  municipalityCode: r.municipalityCode,
+});
+
+export const targetGroupsApi: FastifyPluginAsyncZod = async (app) => {
+  const service = app.services.targetGroups;
+
+  app.get(
+    '/api/v1/target-groups',
+    {
+      schema: {
+        tags: ['reference'],
+        summary: 'The FFB target-group tree and local groups',
+        querystring: z.object({
+          municipalityCode: z.coerce.number().int().optional().describe('Only FFB groups and this municipality’s own'),
+        }),
+        response: { 200: z.array(targetGroupSchema), ...errorResponses(400) },
+      },
+    },
+    async (request) => (await service.list(request.query.municipalityCode)).map(toApi),
+  );
+
+  app.post(
+    '/api/v1/target-groups',
+    {
+      schema: {
+        tags: ['reference'],
+        summary: 'Add a local target group under any group',
+        body: localTargetGroupInput,
+        response: { 201: targetGroupSchema, ...errorResponses(400, 409) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(toApi(await service.addLocal(request.principal, request.body))),
+  );
+};

@@ -1,0 +1,96 @@
+import type { Db } from '../../db/client.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import type { LocalTargetGroupInput } from './target-groups.schemas.ts';
+import {
+  findSibling,
+  findTargetGroup,
+  insertTargetGroup,
+  listTargetGroups,
+  type TargetGroupRow,
+} from './target-groups.repository.ts';
+
+export interface TargetGroupNode extends TargetGroupRow {
+  depth: number;
+  children: TargetGroupNode[];
+}
+
+/** Orders groups depth-first so a flat list reads as a tree (parents before their children). */
+export function asTree(rows: TargetGroupRow[]): TargetGroupNode[] {
+  const nodes = new Map<number, TargetGroupNode>(rows.map((r) => [r.id, { ...r, depth: 0, children: [] }]));
+  const roots: TargetGroupNode[] = [];
+  for (const node of nodes.values()) {
+    const parent = node.parentId === null ? undefined : nodes.get(node.parentId);
+    if (parent) parent.children.push(node);
+    else roots.push(node);
+  }
+  const byName = (a: TargetGroupNode, b: TargetGroupNode) => a.nameDa.localeCompare(b.nameDa, 'da');
+  const flat: TargetGroupNode[] = [];
+  const walk = (list: TargetGroupNode[], depth: number) => {
+    for (const n of list.sort(byName)) {
+      n.depth = depth;
+      flat.push(n);
+      walk(n.children, depth + 1);
+    }
+  };
+  walk(roots, 0);
+  return flat;
+}
+
+export function createTargetGroupService(db: Db, municipalities: MunicipalityService) {
+  return {
+    /** Every FFB group, and the local groups of one municipality (or of all when none is given). */
+    async list(municipalityCode?: number): Promise<TargetGroupRow[]> {
+      return listTargetGroups(db, municipalityCode);
+    },
+
+    async tree(municipalityCode?: number): Promise<TargetGroupNode[]> {
+      return asTree(await listTargetGroups(db, municipalityCode));
+    },
+
+    /** Adds a municipality's own sub-group, e.g. "Meget belastede stofmisbrugere" under "Stofmisbrug". */
+    async addLocal(principal: Principal, input: LocalTargetGroupInput): Promise<TargetGroupRow> {
+      if ((await municipalities.unknownCodes([input.municipalityCode])).length) {
+        throw new AppError('UNKNOWN_MUNICIPALITY', 400, 'error.validation', {
+          fieldErrors: { municipalityCode: ['validation.unknownMunicipality'] },
+        });
+      }
+      return db.transaction(async (tx) => {
+        const parent = await findTargetGroup(tx, input.parentId);
+        if (!parent) {
+          throw new AppError('UNKNOWN_PARENT', 400, 'error.validation', {
+            fieldErrors: { parentId: ['targetGroup.parent.unknown'] },
+          });
+        }
+        if (parent.municipalityCode !== null && parent.municipalityCode !== input.municipalityCode) {
+          throw new AppError('FOREIGN_PARENT', 400, 'error.validation', {
+            fieldErrors: { parentId: ['targetGroup.parent.foreign'] },
+          });
+        }
+        if (await findSibling(tx, parent.id, input.municipalityCode, input.nameDa)) {
+          throw new AppError('DUPLICATE_TARGET_GROUP', 409, 'targetGroup.duplicate', {
+            fieldErrors: { nameDa: ['targetGroup.duplicate'] },
+          });
+        }
+        const row = await insertTargetGroup(tx, {
+          nameDa: input.nameDa,
+          nameEn: input.nameEn ?? null,
+          parentId: parent.id,
+          municipalityCode: input.municipalityCode,
+          level: parent.level + 1,
+        });
+        await recordAudit(tx, principal, { entity: 'target_group', entityId: row.id, action: 'create', after: row });
+        return row;
+      });
+    },
+
+    async get(id: number): Promise<TargetGroupRow> {
+      const row = await findTargetGroup(db, id);
+      if (!row) throw notFound('target_group', id);
+      return row;
+    },
+  };
+}
+export type TargetGroupService = ReturnType<typeof createTargetGroupService>;

@@ -1,0 +1,74 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { translate } from '../i18n/index.ts';
+import { AppError, type FieldErrors } from '../lib/errors.ts';
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  fieldErrors?: FieldErrors;
+  current?: unknown;
+}
+
+export function wantsJson(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/') || request.url === '/api';
+}
+
+/** Maps anything thrown to a status, a code and a catalogue key; never exposes a stack trace. */
+function classify(error: unknown): { statusCode: number; code: string; key: string; fieldErrors?: FieldErrors; details?: Record<string, unknown> } {
+  if (error instanceof AppError) {
+    return { statusCode: error.statusCode, code: error.code, key: error.message, fieldErrors: error.fieldErrors, details: error.details };
+  }
+  const err = error as FastifyError & { code?: string };
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const fieldErrors: FieldErrors = {};
+    for (const v of err.validation) {
+      const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      const key = path || (v.params as { issue?: { path?: unknown[] } }).issue?.path?.join('.') || '_';
+      (fieldErrors[key] ??= []).push(v.message ?? 'validation.invalid');
+    }
+    return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation', fieldErrors };
+  }
+  if (err && typeof err.code === 'string' && err.code === '23505') {
+    return { statusCode: 409, code: 'CONFLICT', key: 'error.conflict' };
+  }
+  if (err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    const key =
+      err.statusCode === 413 ? 'error.tooLarge' : err.statusCode === 415 ? 'error.unsupportedMediaType' : 'error.badRequest';
+    return { statusCode: err.statusCode, code: err.code ?? 'BAD_REQUEST', key };
+  }
+  return { statusCode: 500, code: 'INTERNAL_ERROR', key: 'error.internal' };
+}
+
+export async function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
+  const c = classify(error);
+  if (c.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  const t = (k: string) => translate(request.locale ?? 'da', k);
+  const fieldErrors = c.fieldErrors
+    ? Object.fromEntries(Object.entries(c.fieldErrors).map(([k, v]) => [k, v.map(t)]))
+    : undefined;
+  if (wantsJson(request)) {
+    const body: ErrorBody = { statusCode: c.statusCode, code: c.code, message: t(c.key) };
+    if (fieldErrors) body.fieldErrors = fieldErrors;
+    if (c.details && 'current' in c.details) body.current = c.details.current;
+    return reply.code(c.statusCode).type('application/json; charset=utf-8').send(body);
+  }
+  const page = [404, 409, 422].includes(c.statusCode) ? c.statusCode : c.statusCode >= 500 ? 500 : 'other';
+  return reply.render(
+    'errors/error',
+    { statusCode: c.statusCode, code: c.code, message: t(c.key), page, fieldErrors },
+    c.statusCode,
+  );
+}
+
+export const errorsPlugin = fp(
+  async (app) => {
+    app.setErrorHandler(async (error, request, reply) => sendError(request, reply, error));
+    app.setNotFoundHandler(async (request, reply) =>
+      sendError(request, reply, new AppError('NOT_FOUND', 404, 'error.pageNotFound')),
+    );
+  },
+  { name: 'errors', dependencies: ['views'] },
+);

@@ -1,0 +1,88 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { isLocale, type MessageKey, translate } from '../i18n/index.ts';
+import { formatDate, formatDateTime, formatMoney, formatNumber, type Locale } from '../lib/format.ts';
+
+export const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
+
+export interface ViewHelpers {
+  locale: Locale;
+  t: (key: MessageKey | string, params?: Record<string, string | number>) => string;
+  money: (oere: number | bigint) => string;
+  date: (d: Date | string | null | undefined) => string;
+  dateTime: (d: Date | string | null | undefined) => string;
+  number: (n: number) => string;
+  /** The path and query of this request, for the language switch to return to. */
+  currentUrl: string;
+  isHtmx: boolean;
+  /** Builds a query string from the given values, dropping empty ones. */
+  query: (values: Record<string, unknown>) => string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    locale: Locale;
+    /** Translates a catalogue key into the request's language. */
+    t(key: string, params?: Record<string, string | number>): string;
+  }
+  interface FastifyReply {
+    render(template: string, data?: Record<string, unknown>, statusCode?: number): Promise<FastifyReply>;
+  }
+}
+
+export function localeOf(request: FastifyRequest): Locale {
+  const fromCookie = request.cookies?.lang;
+  if (isLocale(fromCookie)) return fromCookie;
+  const accept = request.headers['accept-language'];
+  if (typeof accept === 'string' && /^en\b/i.test(accept.trim())) return 'en';
+  return 'da';
+}
+
+export function buildQuery(values: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (Array.isArray(value)) for (const v of value) params.append(key, String(v));
+    else if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+export function helpersFor(request: FastifyRequest): ViewHelpers {
+  const locale = request.locale ?? 'da';
+  return {
+    locale,
+    t: (key, params) => translate(locale, key, params),
+    money: (oere) => formatMoney(oere, locale),
+    date: (d) => formatDate(d, locale),
+    dateTime: (d) => formatDateTime(d, locale),
+    number: (n) => formatNumber(n, locale),
+    currentUrl: request.url,
+    isHtmx: request.headers['hx-request'] === 'true',
+    query: buildQuery,
+  };
+}
+
+export const viewsPlugin = fp(
+  async (app, opts: { cache: boolean }) => {
+    const eta = new Eta({ views: viewsDir, cache: opts.cache, autoEscape: true, autoTrim: [false, 'nl'] });
+    app.decorateRequest('locale', 'da');
+    app.decorateRequest('t', function t(this: FastifyRequest, key: string, params?: Record<string, string | number>) {
+      return translate(this.locale, key, params);
+    });
+    app.addHook('onRequest', async (request) => {
+      request.locale = localeOf(request);
+    });
+    app.decorateReply(
+      'render',
+      async function render(this: FastifyReply, template: string, data: Record<string, unknown> = {}, statusCode = 200) {
+        const html = await eta.renderAsync(template, { ...helpersFor(this.request), ...data });
+        return this.code(statusCode).type('text/html; charset=utf-8').send(html);
+      },
+    );
+  },
+  { name: 'views', dependencies: ['@fastify/cookie'] },
+);
