@@ -17,8 +17,14 @@ rmSync(vendor, { recursive: true, force: true });
 const copies = [
   [join(dkfds, 'css', 'dkfds.min.css'), join(vendor, 'dkfds', 'css', 'dkfds.min.css')],
   [join(dkfds, 'js', 'dkfds.min.js'), join(vendor, 'dkfds', 'js', 'dkfds.min.js')],
-  [join(dkfds, 'fonts', 'IBMPlexSans', 'complete', 'woff2'), join(vendor, 'dkfds', 'fonts', 'IBMPlexSans', 'complete', 'woff2')],
-  [join(dkfds, 'fonts', 'IBMPlexSans', 'complete', 'woff'), join(vendor, 'dkfds', 'fonts', 'IBMPlexSans', 'complete', 'woff')],
+  [
+    join(dkfds, 'fonts', 'IBMPlexSans', 'complete', 'woff2'),
+    join(vendor, 'dkfds', 'fonts', 'IBMPlexSans', 'complete', 'woff2'),
+  ],
+  [
+    join(dkfds, 'fonts', 'IBMPlexSans', 'complete', 'woff'),
+    join(vendor, 'dkfds', 'fonts', 'IBMPlexSans', 'complete', 'woff'),
+  ],
   [join(dkfds, 'img', 'all-svg-icons.svg'), join(vendor, 'dkfds', 'img', 'all-svg-icons.svg')],
   [join(htmx, 'htmx.min.js'), join(vendor, 'htmx', 'htmx.min.js')],
 ];

@@ -16,7 +16,10 @@ import { actorsRoutes } from './modules/actors/actors.routes.ts';
 import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
 import { homeRoutes } from './modules/home.routes.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
-import { createMunicipalityService, type MunicipalityService } from './modules/municipalities/municipalities.service.ts';
+import {
+  createMunicipalityService,
+  type MunicipalityService,
+} from './modules/municipalities/municipalities.service.ts';
 import { targetGroupsApi } from './modules/target-groups/target-groups.api.ts';
 import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes.ts';
 import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
@@ -64,8 +67,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
     // Duplicated or nested query parameters are read with the same parser as forms.
-    routerOptions: { maxParamLength: 200 },
-    querystringParser: (s) => qs.parse(s, { depth: 2, arrayLimit: 100, parameterLimit: 500 }),
+    routerOptions: {
+      maxParamLength: 200,
+      querystringParser: (s: string) => qs.parse(s, { depth: 2, arrayLimit: 100, parameterLimit: 500 }),
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

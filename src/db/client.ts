@@ -24,8 +24,9 @@ export interface Database {
   close(): Promise<void>;
   /** PGlite only: the underlying instance (used to copy the test template). */
   pglite?: PGlite;
-  /** PostgreSQL only: the postgres.js client. */
+  /** PostgreSQL only: the postgres.js client and its URL. */
   sql?: postgres.Sql;
+  url?: string;
 }
 
 export interface OpenOptions {
@@ -84,6 +85,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       kind: 'postgres',
       db,
       sql: client,
+      url: config.url,
       async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
         return (await on.execute(query)) as unknown as T[];
       },

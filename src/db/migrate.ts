@@ -1,9 +1,10 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import postgres from 'postgres';
 import type { Database } from './client.ts';
 import { seedReferenceData } from './seed/reference.ts';
 
@@ -14,17 +15,18 @@ const MIGRATION_LOCK = 7_318_245;
 
 /** Applies the drizzle migrations and refreshes the reference data. Safe to run at every start. */
 export async function migrateDatabase(database: Database): Promise<void> {
-  if (database.kind === 'postgres' && database.sql) {
-    const reserved = await database.sql.reserve();
+  if (database.kind === 'postgres' && database.url) {
+    // One connection, so the advisory lock and the migration share a session.
+    const single = postgres(database.url, { max: 1, onnotice: () => {} });
     try {
-      await reserved`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await single`select pg_advisory_lock(${MIGRATION_LOCK})`;
       try {
-        await migratePostgres(drizzlePostgres(reserved), { migrationsFolder });
+        await migratePostgres(drizzlePostgres(single), { migrationsFolder });
       } finally {
-        await reserved`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+        await single`select pg_advisory_unlock(${MIGRATION_LOCK})`;
       }
     } finally {
-      reserved.release();
+      await single.end({ timeout: 5 });
     }
   } else {
     await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder });

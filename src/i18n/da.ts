@@ -144,7 +144,8 @@ export const da = {
   'targetGroups.submit': 'Tilføj undergruppe',
   'targetGroup.duplicate': 'Der er allerede en gruppe med det navn under den valgte gruppe.',
   'targetGroup.parent.unknown': 'Vælg den gruppe, undergruppen hører under.',
-  'targetGroup.parent.foreign': 'En lokal gruppe kan kun lægges under en anden kommunes lokale gruppe af den kommune selv.',
+  'targetGroup.parent.foreign':
+    'En lokal gruppe kan kun lægges under en anden kommunes lokale gruppe af den kommune selv.',
 
   'validation.required': 'Feltet skal udfyldes.',
   'validation.invalidType': 'Værdien har en forkert type.',

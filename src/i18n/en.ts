@@ -146,7 +146,8 @@ export const en: Record<keyof typeof da, string> = {
   'targetGroups.submit': 'Add sub-group',
   'targetGroup.duplicate': 'A group with that name already exists under the chosen group.',
   'targetGroup.parent.unknown': 'Choose the group the sub-group belongs under.',
-  'targetGroup.parent.foreign': 'A local group can only be placed under another municipality’s local group by that municipality.',
+  'targetGroup.parent.foreign':
+    'A local group can only be placed under another municipality’s local group by that municipality.',
 
   'validation.required': 'This field is required.',
   'validation.invalidType': 'The value has the wrong type.',

@@ -40,7 +40,9 @@ export function formatDate(d: Date | string | null | undefined, locale: Locale =
     year: 'numeric',
   }).formatToParts(date);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return locale === 'da' ? `${get('day')}.${get('month')}.${get('year')}` : `${get('day')}/${get('month')}/${get('year')}`;
+  return locale === 'da'
+    ? `${get('day')}.${get('month')}.${get('year')}`
+    : `${get('day')}/${get('month')}/${get('year')}`;
 }
 
 export function formatDateTime(d: Date | string | null | undefined, locale: Locale = 'da'): string {

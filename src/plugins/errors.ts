@@ -17,9 +17,21 @@ export function wantsJson(request: FastifyRequest): boolean {
 }
 
 /** Maps anything thrown to a status, a code and a catalogue key; never exposes a stack trace. */
-function classify(error: unknown): { statusCode: number; code: string; key: string; fieldErrors?: FieldErrors; details?: Record<string, unknown> } {
+function classify(error: unknown): {
+  statusCode: number;
+  code: string;
+  key: string;
+  fieldErrors?: FieldErrors;
+  details?: Record<string, unknown>;
+} {
   if (error instanceof AppError) {
-    return { statusCode: error.statusCode, code: error.code, key: error.message, fieldErrors: error.fieldErrors, details: error.details };
+    return {
+      statusCode: error.statusCode,
+      code: error.code,
+      key: error.message,
+      fieldErrors: error.fieldErrors,
+      details: error.details,
+    };
   }
   const err = error as FastifyError & { code?: string };
   if (hasZodFastifySchemaValidationErrors(err)) {
@@ -27,7 +39,7 @@ function classify(error: unknown): { statusCode: number; code: string; key: stri
     for (const v of err.validation) {
       const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
       const key = path || (v.params as { issue?: { path?: unknown[] } }).issue?.path?.join('.') || '_';
-      (fieldErrors[key] ??= []).push(v.message ?? 'validation.invalid');
+      fieldErrors[key] = [...(fieldErrors[key] ?? []), v.message ?? 'validation.invalid'];
     }
     return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation', fieldErrors };
   }
@@ -36,7 +48,11 @@ function classify(error: unknown): { statusCode: number; code: string; key: stri
   }
   if (err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     const key =
-      err.statusCode === 413 ? 'error.tooLarge' : err.statusCode === 415 ? 'error.unsupportedMediaType' : 'error.badRequest';
+      err.statusCode === 413
+        ? 'error.tooLarge'
+        : err.statusCode === 415
+          ? 'error.unsupportedMediaType'
+          : 'error.badRequest';
     return { statusCode: err.statusCode, code: err.code ?? 'BAD_REQUEST', key };
   }
   return { statusCode: 500, code: 'INTERNAL_ERROR', key: 'error.internal' };

@@ -78,7 +78,12 @@ export const viewsPlugin = fp(
     });
     app.decorateReply(
       'render',
-      async function render(this: FastifyReply, template: string, data: Record<string, unknown> = {}, statusCode = 200) {
+      async function render(
+        this: FastifyReply,
+        template: string,
+        data: Record<string, unknown> = {},
+        statusCode = 200,
+      ) {
         const html = await eta.renderAsync(template, { ...helpersFor(this.request), ...data });
         return this.code(statusCode).type('text/html; charset=utf-8').send(html);
       },

@@ -48,9 +48,7 @@ export const actors = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     /** Name folded for matching: lower case, æ→ae, ø→oe, å→aa (see the samspil_norm SQL function). */
-    nameNorm: text('name_norm')
-      .notNull()
-      .generatedAlwaysAs(sql`samspil_norm(name)`),
+    nameNorm: text('name_norm').notNull().generatedAlwaysAs(sql`samspil_norm(name)`),
     searchVector: tsvector('search_vector')
       .notNull()
       .generatedAlwaysAs(

@@ -7,7 +7,10 @@ import { actorCreate, actorListItem, actorListQuery, actorPatch, actorSchema } f
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 /** The version an update was read at: the body's `version`, or an If-Match header ("3" or W/"3"). */
-export function versionFrom(bodyVersion: number | undefined, ifMatch: string | string[] | undefined): number | undefined {
+export function versionFrom(
+  bodyVersion: number | undefined,
+  ifMatch: string | string[] | undefined,
+): number | undefined {
   if (bodyVersion !== undefined) return bodyVersion;
   const header = Array.isArray(ifMatch) ? ifMatch[0] : ifMatch;
   if (!header) return undefined;
@@ -24,7 +27,8 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['actors'],
-        summary: 'Find actors: free text (Danish full-text and similar spelling), role, target group, municipality, status',
+        summary:
+          'Find actors: free text (Danish full-text and similar spelling), role, target group, municipality, status',
         querystring: actorListQuery,
         response: { 200: z.object({ items: z.array(actorListItem), total: z.number().int() }), ...errorResponses(400) },
       },
@@ -49,7 +53,11 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
       const actor = await service.register(request.principal, request.body, {
         allowSimilar: request.query.allowSimilar === 'true',
       });
-      return reply.code(201).header('location', `/api/v1/actors/${actor.id}`).header('etag', `"${actor.version}"`).send(actor);
+      return reply
+        .code(201)
+        .header('location', `/api/v1/actors/${actor.id}`)
+        .header('etag', `"${actor.version}"`)
+        .send(actor);
     },
   );
 

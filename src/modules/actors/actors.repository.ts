@@ -5,7 +5,10 @@ import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import type { Actor, ActorListItem, ActorListQuery, ContactInput, SimilarActor } from './actors.schemas.ts';
 
 export type ActorRow = typeof actors.$inferSelect;
-type ActorValues = Omit<typeof actors.$inferInsert, 'id' | 'version' | 'createdAt' | 'updatedAt' | 'nameNorm' | 'searchVector'>;
+type ActorValues = Omit<
+  typeof actors.$inferInsert,
+  'id' | 'version' | 'createdAt' | 'updatedAt' | 'nameNorm' | 'searchVector'
+>;
 
 /** The columns of an actor, with its municipalities and target groups folded into arrays. */
 const listColumns = {
@@ -21,8 +24,12 @@ const listColumns = {
   phone: actors.phone,
   address: actors.address,
   homeMunicipalityCode: actors.homeMunicipalityCode,
-  municipalityCodes: sql<number[]>`array(select am.municipality_code::int from ${actorMunicipalities} am where am.actor_id = ${actors.id} order by 1)`,
-  targetGroupIds: sql<number[]>`array(select atg.target_group_id from ${actorTargetGroups} atg where atg.actor_id = ${actors.id} order by 1)`,
+  municipalityCodes: sql<
+    number[]
+  >`array(select am.municipality_code::int from ${actorMunicipalities} am where am.actor_id = ${actors.id} order by 1)`,
+  targetGroupIds: sql<
+    number[]
+  >`array(select atg.target_group_id from ${actorTargetGroups} atg where atg.actor_id = ${actors.id} order by 1)`,
   status: actors.status,
   version: actors.version,
   createdAt: actors.createdAt,
@@ -130,7 +137,12 @@ export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) 
 }
 
 /** Actors whose folded names are trigram-similar to the given name. */
-export async function findSimilarNames(db: Queryable, name: string, excludeId?: number, limit = 5): Promise<SimilarActor[]> {
+export async function findSimilarNames(
+  db: Queryable,
+  name: string,
+  excludeId?: number,
+  limit = 5,
+): Promise<SimilarActor[]> {
   const similarity = sql<number>`similarity(${actors.nameNorm}, samspil_norm(${name}))`;
   const conditions = [
     sql`${actors.nameNorm} % samspil_norm(${name})`,
@@ -212,7 +224,11 @@ export async function insertContact(db: Queryable, actorId: number, c: Omit<Cont
 }
 
 /** Updates a contact when a field changed, bumping its version; returns whether it changed. */
-export async function updateContact(db: Queryable, actorId: number, c: ContactInput & { id: number }): Promise<boolean> {
+export async function updateContact(
+  db: Queryable,
+  actorId: number,
+  c: ContactInput & { id: number },
+): Promise<boolean> {
   const values = { name: c.name, role: c.role ?? null, email: c.email ?? null, phone: c.phone ?? null };
   const changed = await db
     .update(actorContacts)

@@ -22,7 +22,10 @@ const listFilters = z.object({
   role: z.enum(actorRoles).optional().catch(undefined),
   targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
   municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-  status: z.enum([...actorStatuses, 'all']).optional().catch(undefined),
+  status: z
+    .enum([...actorStatuses, 'all'])
+    .optional()
+    .catch(undefined),
   sort: z.enum(sortKeys).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
 });
@@ -65,10 +68,20 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     reply: FastifyReply,
     mode: 'new' | 'edit',
     values: FormValues,
-    extra: { fieldErrors?: FieldErrors; candidates?: unknown[]; conflict?: Actor; actor?: Actor; duplicateOf?: unknown } = {},
+    extra: {
+      fieldErrors?: FieldErrors;
+      candidates?: unknown[];
+      conflict?: Actor;
+      actor?: Actor;
+      duplicateOf?: unknown;
+    } = {},
     status = 200,
   ) {
-    return reply.render(mode === 'new' ? 'actors/new' : 'actors/edit', { values, ...extra, ...(await formOptions()) }, status);
+    return reply.render(
+      mode === 'new' ? 'actors/new' : 'actors/edit',
+      { values, ...extra, ...(await formOptions()) },
+      status,
+    );
   }
 
   /** Translates the validation error keys for the form. */
@@ -102,7 +115,13 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/actors/new', async (_request, reply) =>
-    renderForm(reply, 'new', { roles: [], municipalityCodes: [], targetGroupIds: [], contacts: [{}], status: 'active' }),
+    renderForm(reply, 'new', {
+      roles: [],
+      municipalityCodes: [],
+      targetGroupIds: [],
+      contacts: [{}],
+      status: 'active',
+    }),
   );
 
   app.get('/actors/similar', async (request, reply) => {
@@ -146,7 +165,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
-  app.get('/actors/quick', async (request, reply) =>
+  app.get('/actors/quick', async (_request, reply) =>
     reply.render('actors/quick', { values: { contact: {} }, municipalities: await municipalities.all() }),
   );
 
@@ -156,7 +175,12 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const fail = async (fieldErrors: FieldErrors | undefined, candidates?: unknown[]) =>
       reply.render(
         'actors/quick',
-        { values, fieldErrors: translated(request, fieldErrors), candidates, municipalities: await municipalities.all() },
+        {
+          values,
+          fieldErrors: translated(request, fieldErrors),
+          candidates,
+          municipalities: await municipalities.all(),
+        },
         422,
       );
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
@@ -177,7 +201,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       );
       return reply.redirect(`/actors/${actor.id}`, 303);
     } catch (err) {
-      if (err instanceof AppError && err.code === 'SIMILAR_NAME') return fail(undefined, err.details?.candidates as unknown[]);
+      if (err instanceof AppError && err.code === 'SIMILAR_NAME')
+        return fail(undefined, err.details?.candidates as unknown[]);
       if (err instanceof AppError && err.fieldErrors) return fail(err.fieldErrors);
       throw err;
     }
@@ -190,7 +215,9 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return reply.render('actors/show', {
       actor,
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-      targetGroupNames: Object.fromEntries(tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa])),
+      targetGroupNames: Object.fromEntries(
+        tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
+      ),
     });
   });
 

@@ -56,7 +56,10 @@ export const actorFields = z.object({
     .min(1, 'actor.roles.required')
     .max(3)
     .refine((r) => new Set(r).size === r.length, 'actor.roles.unique'),
-  underServiceAct: z.boolean().nullish().describe('For a service provider: does it deliver under the Social Services Act?'),
+  underServiceAct: z
+    .boolean()
+    .nullish()
+    .describe('For a service provider: does it deliver under the Social Services Act?'),
   description: optionalText(5000),
   website: website.nullish(),
   email: z.email().max(320).nullish(),
@@ -125,7 +128,10 @@ export const actorListQuery = z.object({
   role: z.enum(actorRoles).optional(),
   targetGroupId: z.coerce.number().int().positive().optional().describe('Includes its sub-groups'),
   municipalityCode: z.coerce.number().int().min(101).max(999).optional().describe('Home municipality or works in'),
-  status: z.enum([...actorStatuses, 'all']).optional().describe('Default: all but archived'),
+  status: z
+    .enum([...actorStatuses, 'all'])
+    .optional()
+    .describe('Default: all but archived'),
   sort: z.enum(sortKeys).optional().describe('Default: relevance when q is given, otherwise name'),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),

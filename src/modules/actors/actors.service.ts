@@ -22,10 +22,10 @@ import {
 } from './actors.repository.ts';
 import {
   type Actor,
-  actorFields,
   type ActorInput,
   type ActorListQuery,
   type ActorPatch,
+  actorFields,
   type ContactInput,
   type SimilarActor,
 } from './actors.schemas.ts';
@@ -49,12 +49,15 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
       errors[field] = [...(errors[field] ?? []), key];
     };
     if (input.roles.includes('service_provider')) {
-      if (input.underServiceAct === null || input.underServiceAct === undefined) add('underServiceAct', 'actor.underServiceAct.required');
+      if (input.underServiceAct === null || input.underServiceAct === undefined)
+        add('underServiceAct', 'actor.underServiceAct.required');
     }
     const unknownHome = await municipalities.unknownCodes([input.homeMunicipalityCode]);
     if (unknownHome.length) add('homeMunicipalityCode', 'validation.unknownMunicipality');
-    if ((await municipalities.unknownCodes(input.municipalityCodes)).length) add('municipalityCodes', 'validation.unknownMunicipality');
-    if ((await unknownTargetGroupIds(tx, input.targetGroupIds)).length) add('targetGroupIds', 'actor.targetGroups.unknown');
+    if ((await municipalities.unknownCodes(input.municipalityCodes)).length)
+      add('municipalityCodes', 'validation.unknownMunicipality');
+    if ((await unknownTargetGroupIds(tx, input.targetGroupIds)).length)
+      add('targetGroupIds', 'actor.targetGroups.unknown');
     if (Object.keys(errors).length) throw validationFailed(errors);
 
     if (input.cvr) {
@@ -79,17 +82,32 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         }
         kept.add(c.id);
         if (await updateContact(tx, actorId, { ...c, id: c.id })) {
-          await recordAudit(tx, principal, { entity: 'actor_contact', entityId: c.id, action: 'update', after: { actorId } });
+          await recordAudit(tx, principal, {
+            entity: 'actor_contact',
+            entityId: c.id,
+            action: 'update',
+            after: { actorId },
+          });
         }
       } else {
         const id = await insertContact(tx, actorId, c);
-        await recordAudit(tx, principal, { entity: 'actor_contact', entityId: id, action: 'create', after: { actorId } });
+        await recordAudit(tx, principal, {
+          entity: 'actor_contact',
+          entityId: id,
+          action: 'create',
+          after: { actorId },
+        });
       }
     }
     const removed = [...existing].filter((id) => !kept.has(id));
     await deleteContacts(tx, actorId, removed);
     for (const id of removed) {
-      await recordAudit(tx, principal, { entity: 'actor_contact', entityId: id, action: 'delete', before: { actorId } });
+      await recordAudit(tx, principal, {
+        entity: 'actor_contact',
+        entityId: id,
+        action: 'delete',
+        before: { actorId },
+      });
     }
   }
 
@@ -146,7 +164,12 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         await replaceActorTargetGroups(tx, row.id, input.targetGroupIds);
         await syncContacts(tx, principal, row.id, input.contacts);
         const created = await mustLoad(tx, row.id);
-        await recordAudit(tx, principal, { entity: 'actor', entityId: row.id, action: 'create', after: auditSnapshot(created) });
+        await recordAudit(tx, principal, {
+          entity: 'actor',
+          entityId: row.id,
+          action: 'create',
+          after: auditSnapshot(created),
+        });
         return created;
       });
     },

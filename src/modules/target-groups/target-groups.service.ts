@@ -3,7 +3,6 @@ import { AppError, notFound } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
-import type { LocalTargetGroupInput } from './target-groups.schemas.ts';
 import {
   findSibling,
   findTargetGroup,
@@ -11,6 +10,7 @@ import {
   listTargetGroups,
   type TargetGroupRow,
 } from './target-groups.repository.ts';
+import type { LocalTargetGroupInput } from './target-groups.schemas.ts';
 
 export interface TargetGroupNode extends TargetGroupRow {
   depth: number;

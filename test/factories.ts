@@ -1,0 +1,33 @@
+import type { ActorInput } from '../src/modules/actors/actors.schemas.ts';
+
+const WEIGHTS = [2, 7, 6, 5, 4, 3, 2];
+
+/** A CVR number that passes modulus-11, made from a seed so tests are repeatable. */
+export function validCvr(seed: number): string {
+  for (let n = seed; ; n++) {
+    const base = String(1_000_000 + (n % 9_000_000)).padStart(7, '0');
+    const sum = [...base].reduce((s, d, i) => s + Number(d) * (WEIGHTS[i] as number), 0);
+    const check = (11 - (sum % 11)) % 11;
+    if (check < 10) return `${base}${check}`;
+  }
+}
+
+/** The same digits with the last one changed: fails modulus-11. */
+export function invalidCvr(seed: number): string {
+  const ok = validCvr(seed);
+  return `${ok.slice(0, 7)}${(Number(ok[7]) + 1) % 10}`;
+}
+
+export function actorInput(overrides: Partial<ActorInput> = {}): ActorInput {
+  return {
+    name: 'Foreningen Gadens Stemme',
+    orgType: 'association',
+    roles: ['advocate'],
+    homeMunicipalityCode: 101,
+    municipalityCodes: [101, 147],
+    targetGroupIds: [],
+    contacts: [{ name: 'Mette Hansen', role: 'Formand', email: 'mette@example.dk', phone: '+45 12 34 56 78' }],
+    status: 'active',
+    ...overrides,
+  };
+}
