@@ -59,7 +59,9 @@ export async function buildTestApp(t: Test): Promise<TestApp> {
         typeof form === 'string'
           ? form
           : new URLSearchParams(
-              Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
+              Object.entries(form).flatMap(([k, v]): [string, string][] =>
+                Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]],
+              ),
             ).toString();
       return app.inject({
         method: 'POST',
