@@ -106,7 +106,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Archive an actor',
         description: 'Optionally state the version you read (body or If-Match); a stale one gets 409.',
         params: idParams,
-        body: z.object({ version: z.number().int().positive().optional() }).optional(),
+        body: z.object({ version: z.number().int().positive().optional() }).nullish(),
         response: { 200: actorSchema, ...errorResponses(400, 404, 409) },
       },
     },

@@ -20,7 +20,7 @@ const optionalText = (max: number) => text(max).nullish();
 export const cvrSchema = z
   .string()
   .transform(normaliseCvr)
-  .refine(isEightDigits, 'actor.cvr.digits')
+  .refine(isEightDigits, { message: 'actor.cvr.digits', abort: true })
   .refine(passesModulus11, 'actor.cvr.modulus11');
 
 const phone = z
@@ -46,8 +46,8 @@ export const contactInput = z.object({
 });
 export type ContactInput = z.infer<typeof contactInput>;
 
-/** The fields of an actor, shared by the create and edit forms and by the JSON API. */
-export const actorFields = z.object({
+/** The fields of an actor, without defaults (a PATCH must not fill in what it did not send). */
+const actorBase = z.object({
   name: text(200).min(1),
   cvr: cvrSchema.nullish(),
   orgType: z.enum(orgTypes),
@@ -66,15 +66,23 @@ export const actorFields = z.object({
   phone: phone.nullish(),
   address: optionalText(500),
   homeMunicipalityCode: municipalityCode,
-  municipalityCodes: z.array(municipalityCode).max(98).default([]),
-  targetGroupIds: z.array(z.number().int().positive()).max(300).default([]),
-  contacts: z.array(contactInput).max(50).default([]),
-  status: z.enum(actorStatuses).default('active'),
+  municipalityCodes: z.array(municipalityCode).max(98),
+  targetGroupIds: z.array(z.number().int().positive()).max(300),
+  contacts: z.array(contactInput).max(50),
+  status: z.enum(actorStatuses),
+});
+
+/** The fields of an actor, shared by the create and edit forms and by the JSON API. */
+export const actorFields = actorBase.extend({
+  municipalityCodes: actorBase.shape.municipalityCodes.default([]),
+  targetGroupIds: actorBase.shape.targetGroupIds.default([]),
+  contacts: actorBase.shape.contacts.default([]),
+  status: actorBase.shape.status.default('active'),
 });
 export type ActorInput = z.infer<typeof actorFields>;
 
 export const actorCreate = actorFields;
-export const actorPatch = actorFields.partial().extend({
+export const actorPatch = actorBase.partial().extend({
   version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
 });
 export type ActorPatch = z.infer<typeof actorPatch>;

@@ -43,7 +43,7 @@ function auditSnapshot(actor: Actor) {
 
 export function createActorService(db: Db, municipalities: MunicipalityService) {
   /** Rules that span fields or need the database; zod has already checked each field. */
-  async function checkRules(tx: Tx, input: ActorInput, selfId?: number): Promise<void> {
+  async function checkRules(tx: Tx, known: Set<number>, input: ActorInput, selfId?: number): Promise<void> {
     const errors: FieldErrors = {};
     const add = (field: string, key: string) => {
       errors[field] = [...(errors[field] ?? []), key];
@@ -52,10 +52,8 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
       if (input.underServiceAct === null || input.underServiceAct === undefined)
         add('underServiceAct', 'actor.underServiceAct.required');
     }
-    const unknownHome = await municipalities.unknownCodes([input.homeMunicipalityCode]);
-    if (unknownHome.length) add('homeMunicipalityCode', 'validation.unknownMunicipality');
-    if ((await municipalities.unknownCodes(input.municipalityCodes)).length)
-      add('municipalityCodes', 'validation.unknownMunicipality');
+    if (!known.has(input.homeMunicipalityCode)) add('homeMunicipalityCode', 'validation.unknownMunicipality');
+    if (input.municipalityCodes.some((c) => !known.has(c))) add('municipalityCodes', 'validation.unknownMunicipality');
     if ((await unknownTargetGroupIds(tx, input.targetGroupIds)).length)
       add('targetGroupIds', 'actor.targetGroups.unknown');
     if (Object.keys(errors).length) throw validationFailed(errors);
@@ -135,6 +133,14 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
     return actor;
   }
 
+  /**
+   * The municipality codes, read before a transaction opens: PGlite runs one transaction at a time,
+   * so a query outside it would wait for it.
+   */
+  async function knownMunicipalities(): Promise<Set<number>> {
+    return new Set((await municipalities.all()).map((m) => m.code));
+  }
+
   const service = {
     async get(id: number): Promise<Actor> {
       return mustLoad(db, id);
@@ -151,8 +157,9 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
 
     /** Registers an actor. A duplicate CVR is refused; similar names are refused until allowed. */
     async register(principal: Principal, input: ActorInput, options: RegisterOptions = {}): Promise<Actor> {
+      const known = await knownMunicipalities();
       return db.transaction(async (tx) => {
-        await checkRules(tx, input);
+        await checkRules(tx, known, input);
         if (!options.allowSimilar) {
           const candidates = await findSimilarNames(tx, input.name);
           if (candidates.length) {
@@ -176,6 +183,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
 
     /** Changes an actor that still has the version the caller read; a stale version gets 409 with the current values. */
     async update(principal: Principal, id: number, patch: ActorPatch & { version: number }): Promise<Actor> {
+      const known = await knownMunicipalities();
       return db.transaction(async (tx) => {
         const row = await findActorRow(tx, id, true);
         if (!row) throw notFound('actor', id);
@@ -189,7 +197,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         });
         if (!merged.success) throw validationFailed(fieldErrorsFrom(merged.error));
         const input = merged.data;
-        await checkRules(tx, input, id);
+        await checkRules(tx, known, input, id);
         const updated = await updateActorIfVersion(tx, id, version, columns(input));
         if (!updated) throw staleVersion('actor', before);
         if (changes.municipalityCodes) await replaceActorMunicipalities(tx, id, input.municipalityCodes);
