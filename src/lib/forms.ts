@@ -72,6 +72,8 @@ function coerce(schema: z.ZodType, value: unknown): unknown {
     return items.filter((item) => !isBlank(item)).map((item) => coerce(element, item));
   }
   if (d.type === 'object' && d.shape) {
+    // A required group of fields that was not sent at all is checked field by field.
+    if (value === undefined && !optional) value = {};
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
     const out: Record<string, unknown> = {};
     const source = value as Record<string, unknown>;

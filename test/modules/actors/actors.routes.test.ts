@@ -1,0 +1,237 @@
+import t from 'tap';
+import { actorInput, invalidCvr, validCvr } from '../../factories.ts';
+import { buildTestApp } from '../../helper.ts';
+
+const baseForm = {
+  name: 'Foreningen Vendepunktet',
+  orgType: 'association',
+  roles: ['advocate', 'inclusion_arena'],
+  homeMunicipalityCode: '101',
+  municipalityCodes: ['101', '147'],
+  status: 'active',
+  'contacts[0][name]': 'Lise Holm',
+  'contacts[0][email]': 'lise@example.dk',
+};
+
+t.test('the actor list: Danish, filters kept in the URL, an htmx partial', async (t) => {
+  const h = await buildTestApp(t);
+  await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Kirkens Korshær' }) });
+  await h.inject({
+    method: 'POST',
+    url: '/api/v1/actors',
+    payload: actorInput({ name: 'Blå Kors', roles: ['inclusion_arena'] }),
+  });
+
+  const page = await h.inject({ method: 'GET', url: '/actors' });
+  t.equal(page.statusCode, 200);
+  t.match(page.headers['content-type'], /text\/html/);
+  t.match(page.body, /<html lang="da">/);
+  t.match(page.body, /<h1>Aktører<\/h1>/);
+  t.match(page.body, /Viser 1–2 af 2 aktører/);
+  t.match(page.body, /href="\/static\/vendor\/dkfds\/css\/dkfds\.min\.css"/, 'DKFDS from our own server');
+  t.match(page.body, /src="\/static\/vendor\/htmx\/htmx\.min\.js"/);
+
+  const filtered = await h.inject({ method: 'GET', url: '/actors?q=Korshaer&role=advocate' });
+  t.match(filtered.body, /Kirkens Korshær/);
+  t.notMatch(filtered.body, /Blå Kors</);
+  t.match(filtered.body, /id="filter-q"[^>]*value="Korshaer"/, 'the search is kept in the form');
+  t.match(filtered.body, /<option value="advocate" selected>/);
+
+  const partial = await h.inject({
+    method: 'GET',
+    url: '/actors?q=Korshaer',
+    headers: { 'hx-request': 'true', 'hx-target': 'actor-results' },
+  });
+  t.equal(partial.statusCode, 200);
+  t.notMatch(partial.body, /<html/, 'htmx gets only the results');
+  t.match(partial.body, /Viser 1–1 af 1 aktører/);
+
+  const sorted = await h.inject({ method: 'GET', url: '/actors?sort=-name' });
+  t.ok(sorted.body.indexOf('Kirkens Korshær') < sorted.body.indexOf('Blå Kors<'), 'sorted by name, descending');
+  t.match(sorted.body, /aria-sort="descending"/);
+
+  const junk = await h.inject({ method: 'GET', url: '/actors?role=king&page=-4&targetGroupId=x&municipalityCode[]=1' });
+  t.equal(junk.statusCode, 200, 'malformed filters are dropped, not fatal');
+
+  const many = await Promise.all(
+    Array.from({ length: 27 }, (_, i) =>
+      h.inject({
+        method: 'POST',
+        url: '/api/v1/actors?allowSimilar=true',
+        payload: actorInput({ name: `Netværk nummer ${i + 10}` }),
+      }),
+    ),
+  );
+  t.ok(many.every((r) => r.statusCode === 201));
+  const first = await h.inject({ method: 'GET', url: '/actors' });
+  t.match(first.body, /Side 1 af 2/);
+  t.match(first.body, /href="\/actors\?page=2"[^>]*rel="next"/);
+  const second = await h.inject({ method: 'GET', url: '/actors?page=2' });
+  t.match(second.body, /Viser 26–29 af 29 aktører/);
+});
+
+t.test('the create form: errors beside fields, values kept, duplicate CVR linked', async (t) => {
+  const h = await buildTestApp(t);
+  const form = await h.inject({ method: 'GET', url: '/actors/new' });
+  t.equal(form.statusCode, 200);
+  t.match(form.body, /<label class="form-label" for="field-name">Navn/);
+
+  const bad = await h.postForm('/actors', { ...baseForm, cvr: invalidCvr(7), email: 'nope' });
+  t.equal(bad.statusCode, 422);
+  t.match(bad.body, /id="field-cvr-error"><span class="sr-only">Fejl: <\/span>CVR-nummeret er ikke gyldigt/);
+  t.match(bad.body, /id="field-cvr"[^>]*aria-describedby="field-cvr-hint field-cvr-error"[^>]*aria-invalid="true"/);
+  t.match(bad.body, /id="field-email-error"/);
+  t.match(bad.body, /value="Foreningen Vendepunktet"/, 'what was typed is kept');
+  t.match(bad.body, /Der er fejl i formularen/);
+  t.match(bad.body, /<a href="#field-cvr">/, 'the summary links to the field');
+
+  const empty = await h.postForm('/actors', { name: '' });
+  t.equal(empty.statusCode, 422);
+  t.match(empty.body, /Vælg mindst én rolle/);
+
+  const cvr = validCvr(11);
+  const ok = await h.postForm('/actors', { ...baseForm, cvr, website: 'vendepunktet.dk' });
+  t.equal(ok.statusCode, 303);
+  const location = String(ok.headers.location);
+  t.match(location, /^\/actors\/\d+$/);
+  const show = await h.inject({ method: 'GET', url: location });
+  t.match(show.body, /<h1>Foreningen Vendepunktet/);
+  t.match(show.body, /Fortaler, Inklusionsarena/);
+  t.match(show.body, /København, Frederiksberg/);
+  t.match(show.body, /Lise Holm/);
+  t.match(show.body, /https:\/\/vendepunktet\.dk/);
+
+  const dup = await h.postForm('/actors', { ...baseForm, name: 'Noget helt andet', cvr });
+  t.equal(dup.statusCode, 422);
+  t.match(dup.body, /Der er allerede en aktør med dette CVR-nummer/);
+  t.match(
+    dup.body,
+    new RegExp(`CVR-nummeret er allerede registreret hos: <a href="${location}">Foreningen Vendepunktet</a>`),
+  );
+
+  const similar = await h.postForm('/actors', { ...baseForm, name: 'Foreningen Vendepunkt' });
+  t.equal(similar.statusCode, 422, 'a similar name asks first');
+  t.match(similar.body, /Findes aktøren allerede\?/);
+  t.match(similar.body, /name="allowSimilar"/);
+  const confirmed = await h.postForm('/actors', { ...baseForm, name: 'Foreningen Vendepunkt', allowSimilar: 'on' });
+  t.equal(confirmed.statusCode, 303);
+
+  const live = await h.inject({ method: 'GET', url: '/actors/similar?name=vendepunktet' });
+  t.match(live.body, /Aktører med et lignende navn/);
+  const none = await h.inject({ method: 'GET', url: '/actors/similar?name=zz' });
+  t.equal(none.body.trim(), '');
+
+  const more = await h.postForm('/actors', { ...baseForm, addContact: '1' });
+  t.equal(more.statusCode, 200, 'adding a contact row works without JavaScript');
+  t.match(more.body, /name="contacts\[1\]\[name\]"/);
+});
+
+t.test('editing: versions, conflicts and contacts', async (t) => {
+  const h = await buildTestApp(t);
+  const created = await h.postForm('/actors', baseForm);
+  const url = String(created.headers.location);
+  const id = Number(url.split('/').pop());
+  const edit = await h.inject({ method: 'GET', url: `${url}/edit` });
+  t.equal(edit.statusCode, 200);
+  t.match(edit.body, /name="version" value="1"/);
+  const contactId = /name="contacts\[0\]\[id\]" value="(\d+)"/.exec(edit.body)?.[1];
+  t.ok(contactId, 'the contact keeps its id in the form');
+
+  const saved = await h.postForm(url, {
+    ...baseForm,
+    version: '1',
+    phone: '70 10 20 30',
+    'contacts[0][id]': String(contactId),
+    'contacts[1][name]': 'Jens Berg',
+  });
+  t.equal(saved.statusCode, 303);
+  const after = (await h.inject({ method: 'GET', url: `/api/v1/actors/${id}` })).json();
+  t.equal(after.version, 2);
+  t.equal(after.phone, '70 10 20 30');
+  t.same(
+    after.contacts.map((c: { name: string }) => c.name),
+    ['Lise Holm', 'Jens Berg'],
+  );
+  t.equal(after.contacts[0].id, Number(contactId));
+
+  const stale = await h.postForm(url, { ...baseForm, version: '1', name: 'Overskriver' });
+  t.equal(stale.statusCode, 409);
+  t.match(stale.body, /En anden har ændret aktøren imens/);
+  t.match(stale.body, /name="version" value="2"/, 'the form can be saved again on purpose');
+  t.match(stale.body, /<dd>70 10 20 30<\/dd>/, 'the current values are shown');
+  t.equal(
+    (await h.inject({ method: 'GET', url: `/api/v1/actors/${id}` })).json().name,
+    'Foreningen Vendepunktet',
+    'nothing overwritten',
+  );
+
+  const removed = await h.postForm(url, {
+    ...baseForm,
+    version: '2',
+    'contacts[0][id]': String(contactId),
+    'contacts[0][remove]': 'on',
+  });
+  t.equal(removed.statusCode, 303);
+  t.equal((await h.inject({ method: 'GET', url: `/api/v1/actors/${id}` })).json().contacts.length, 0);
+
+  const archive = await h.postForm(`${url}/archive`, { version: '3' });
+  t.equal(archive.statusCode, 303);
+  const show = await h.inject({ method: 'GET', url });
+  t.match(show.body, /Arkiveret/);
+  t.notMatch(show.body, /Arkivér aktør/);
+});
+
+t.test('quick registration of an informal group', async (t) => {
+  const h = await buildTestApp(t);
+  const page = await h.inject({ method: 'GET', url: '/actors/quick' });
+  t.match(page.body, /Et navn og én kontaktperson er nok/);
+  const missing = await h.postForm('/actors/quick', { name: 'Strikkecaféen' });
+  t.equal(missing.statusCode, 422);
+  t.match(missing.body, /id="field-contact-name-error"/);
+  const ok = await h.postForm('/actors/quick', {
+    name: 'Strikkecaféen',
+    homeMunicipalityCode: '751',
+    'contact[name]': 'Birthe Lund',
+    'contact[phone]': '40 50 60 70',
+  });
+  t.equal(ok.statusCode, 303);
+  const actor = (await h.inject({ method: 'GET', url: `/api/v1${ok.headers.location}` })).json();
+  t.match(actor, {
+    orgType: 'informal_group',
+    cvr: null,
+    homeMunicipalityCode: 751,
+    contacts: [{ name: 'Birthe Lund' }],
+  });
+});
+
+t.test('error pages sit inside the layout; language switch', async (t) => {
+  const h = await buildTestApp(t);
+  h.app.get('/test-only/boom', async () => {
+    throw new Error('secret internals');
+  });
+  const notFound = await h.inject({ method: 'GET', url: '/actors/999999' });
+  t.equal(notFound.statusCode, 404);
+  t.match(notFound.body, /<html lang="da">[\s\S]*<h1>Siden findes ikke<\/h1>/);
+  t.equal((await h.inject({ method: 'GET', url: '/actors/abc' })).statusCode, 404);
+  t.equal((await h.inject({ method: 'GET', url: '/no/such/page' })).statusCode, 404);
+
+  const boom = await h.inject({ method: 'GET', url: '/test-only/boom' });
+  t.equal(boom.statusCode, 500);
+  t.match(boom.body, /<h1>Der skete en fejl<\/h1>/);
+  t.notMatch(boom.body, /secret internals|at .*\.ts/, 'no internals leak');
+
+  const switchLang = await h.inject({ method: 'GET', url: '/language?to=en&back=/actors%3Fq%3Dx' });
+  t.equal(switchLang.statusCode, 303);
+  t.equal(switchLang.headers.location, '/actors?q=x');
+  const cookie = String(switchLang.headers['set-cookie']);
+  t.match(cookie, /lang=en/);
+  t.match(cookie, /HttpOnly/);
+  const english = await h.inject({ method: 'GET', url: '/actors', headers: { cookie: 'lang=en' } });
+  t.match(english.body, /<html lang="en">/);
+  t.match(english.body, /<h1>Actors<\/h1>/);
+  const englishError = await h.inject({ method: 'GET', url: '/nope', headers: { cookie: 'lang=en' } });
+  t.match(englishError.body, /<h1>Page not found<\/h1>/);
+
+  const offsite = await h.inject({ method: 'GET', url: '/language?to=da&back=//evil.example' });
+  t.equal(offsite.headers.location, '/', 'never redirects off the site');
+});
