@@ -1,0 +1,87 @@
+import t from 'tap';
+import { z } from 'zod';
+import { parseCsv, parseCsvRecords } from '../../src/lib/csv.ts';
+import { isEightDigits, normaliseCvr, passesModulus11 } from '../../src/lib/cvr.ts';
+import { formatDate, formatDateTime, formatMoney, parseKroner } from '../../src/lib/format.ts';
+import { coerceForm, idFrom } from '../../src/lib/forms.ts';
+import { validCvr } from '../factories.ts';
+
+t.test('CVR modulus-11', async (t) => {
+  t.ok(passesModulus11('10150817'), 'a real CVR number passes');
+  t.notOk(passesModulus11('10150818'));
+  t.notOk(passesModulus11('1015081'), 'seven digits');
+  t.notOk(passesModulus11('1015081a'));
+  for (let seed = 0; seed < 50; seed++) t.ok(passesModulus11(validCvr(seed * 7919)));
+  t.equal(normaliseCvr(' DK 1015 0817 '), '10150817');
+  t.ok(isEightDigits('00000000'));
+});
+
+t.test('money and dates the Danish way', async (t) => {
+  t.equal(formatMoney(123456750), '1.234.567,50 kr.');
+  t.equal(formatMoney(0), '0,00 kr.');
+  t.equal(formatMoney(-1050), '-10,50 kr.');
+  t.equal(formatMoney(123456750n), '1.234.567,50 kr.', 'bigint øre');
+  t.equal(formatMoney(123456750, 'en'), 'DKK 1,234,567.50');
+  t.equal(parseKroner('1.234.567,50'), 123456750);
+  t.equal(parseKroner('1234567,5'), 123456750);
+  t.equal(parseKroner('20.000 kr.'), 2000000);
+  t.equal(parseKroner('1 500'), 150000);
+  t.equal(parseKroner('12.5'), 1250);
+  t.equal(parseKroner('tyve'), null);
+  t.equal(formatDate('2026-11-22'), '22.11.2026');
+  t.equal(formatDate(new Date('2026-11-22T23:30:00Z')), '23.11.2026', 'in Danish time');
+  t.equal(formatDate('2026-11-22', 'en'), '22/11/2026');
+  t.equal(formatDate(null), '');
+  t.equal(formatDateTime(new Date('2026-06-01T08:05:00Z')), '01.06.2026 kl. 10:05');
+});
+
+t.test('CSV', async (t) => {
+  t.same(parseCsv('a,b\n"x, y","say ""hi"""\r\n'), [
+    ['a', 'b'],
+    ['x, y', 'say "hi"'],
+  ]);
+  t.same(parseCsvRecords('\ufeffname;code\nKøbenhavn;101\n', ';'), [{ name: 'København', code: '101' }]);
+  t.same(parseCsv(''), []);
+});
+
+t.test('coerceForm turns form strings into the shape a schema expects', async (t) => {
+  const schema = z.object({
+    name: z.string(),
+    note: z.string().nullish(),
+    optional: z.string().optional(),
+    count: z.number(),
+    flag: z.boolean(),
+    flags: z.array(z.string()).default([]),
+    ids: z.array(z.number()),
+    rows: z.array(z.object({ name: z.string(), email: z.string().optional() })),
+    group: z.object({ name: z.string() }),
+  });
+  const out = coerceForm(schema, {
+    name: '  Anna  ',
+    note: '',
+    optional: '',
+    count: '42',
+    flags: 'one',
+    ids: ['1', '2'],
+    rows: { 1: { name: 'B' }, 0: { name: 'A', email: '' }, 2: { name: '', email: '' } },
+  });
+  t.same(out, {
+    name: 'Anna',
+    count: 42,
+    flag: false,
+    flags: ['one'],
+    ids: [1, 2],
+    rows: [{ name: 'A' }, { name: 'B' }],
+    group: {},
+  });
+  t.same(coerceForm(schema, { flag: 'on' }), { flag: true, ids: [], rows: [], group: {} }, 'defaults are left to zod');
+  t.same(coerceForm(z.object({ b: z.boolean().nullish() }), { b: 'false' }), { b: false });
+  t.same(coerceForm(z.object({ n: z.number() }), { n: 'abc' }), { n: 'abc' }, 'left for zod to refuse');
+});
+
+t.test('idFrom refuses anything but a positive 32-bit integer', async (t) => {
+  t.equal(idFrom({ id: '42' }), 42);
+  for (const bad of ['0', '-1', '1e3', 'abc', '99999999999', '', undefined]) {
+    t.throws(() => idFrom({ id: bad }), { code: 'NOT_FOUND' }, String(bad));
+  }
+});

@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { openDatabase } from '../../../src/db/client.ts';
+import { onPostgres } from '../../helper.ts';
+import { root } from '../../template.ts';
+
+/** Starts `src/server.ts` as `npm start` does, and resolves with its URL once it listens. */
+function startServer(env: Record<string, string>): {
+  child: ChildProcess;
+  ready: Promise<string>;
+  exit: Promise<{ code: number | null; output: string }>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m?.[1]) resolve(m[1]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', () => reject(new Error(`server exited before listening:\n${output}`)));
+  });
+  ready.catch(() => {});
+  const exit = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, output })),
+  );
+  return { child, ready, exit };
+}
+
+t.test(
+  'npm start on PGlite: serves, locks its data directory, shuts down gracefully',
+  { skip: onPostgres && 'PGlite only' },
+  async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'samspil-lifecycle-'));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+
+    const first = startServer({ DATA_DIR: dataDir });
+    t.teardown(() => first.child.kill('SIGKILL'));
+    const url = await first.ready;
+    const page = await fetch(`${url}/actors`);
+    t.equal(page.status, 200);
+    t.match(await page.text(), /<html lang="da">/, 'the Danish actor list');
+    t.ok(existsSync(join(dataDir, 'samspil.lock')), 'the data directory is locked');
+
+    const second = startServer({ DATA_DIR: dataDir });
+    const refused = await second.exit;
+    t.equal(refused.code, 1, 'a second process on the same data directory stops');
+    t.match(refused.output, /in use by another Samspil process/, 'with a clear message');
+
+    const posted = await fetch(`${url}/api/v1/actors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Varmestuen',
+        orgType: 'association',
+        roles: ['inclusion_arena'],
+        homeMunicipalityCode: 101,
+      }),
+    });
+    t.equal(posted.status, 201, 'the first process was not disturbed');
+
+    first.child.kill('SIGTERM');
+    const stopped = await first.exit;
+    t.equal(stopped.code, 0, 'SIGTERM shuts down cleanly');
+    t.notOk(existsSync(join(dataDir, 'samspil.lock')), 'the lock is released');
+
+    const reopened = await openDatabase({ kind: 'pglite', dataDir });
+    t.teardown(() => reopened.close());
+    const rows = await reopened.rows<{ name: string }>((await import('drizzle-orm')).sql`select name from actors`);
+    t.same(rows, [{ name: 'Varmestuen' }], 'the write survived the restart');
+  },
+);
+
+t.test(
+  'a lock left by a process that no longer runs is taken over',
+  { skip: onPostgres && 'PGlite only' },
+  async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'samspil-stale-'));
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    writeFileSync(join(dataDir, 'samspil.lock'), '2147483646');
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    t.teardown(() => database.close());
+    t.pass('opened despite the stale lock');
+  },
+);

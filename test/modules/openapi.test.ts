@@ -1,0 +1,30 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import t from 'tap';
+import { buildTestApp } from '../helper.ts';
+
+t.test('the OpenAPI document validates and covers the API', async (t) => {
+  const { inject } = await buildTestApp(t);
+  const res = await inject({ method: 'GET', url: '/docs/json' });
+  t.equal(res.statusCode, 200);
+  const doc = res.json();
+  t.match(doc.openapi, /^3\./);
+  await t.resolves(SwaggerParser.validate(structuredClone(doc)), 'valid OpenAPI 3');
+  const paths = Object.keys(doc.paths).sort();
+  t.same(paths, [
+    '/api/v1/actors',
+    '/api/v1/actors/{id}',
+    '/api/v1/actors/{id}/archive',
+    '/api/v1/municipalities',
+    '/api/v1/target-groups',
+  ]);
+  t.ok(doc.paths['/api/v1/actors'].post.requestBody, 'request bodies are documented');
+  t.ok(doc.paths['/api/v1/actors/{id}'].patch.responses['409'], 'error responses are documented');
+  t.equal(
+    doc.paths['/api/v1/municipalities'].get.responses['200'].content['application/json'].schema.items.properties.code
+      .type,
+    'integer',
+    'municipality codes are integers',
+  );
+  const ui = await inject({ method: 'GET', url: '/docs' });
+  t.ok([200, 302].includes(ui.statusCode), 'the UI is served');
+});
