@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -11,6 +12,8 @@ import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { anonymous, type Principal } from './lib/principal.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
+import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
+import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
 import { actorsApi } from './modules/actors/actors.api.ts';
 import { actorsRoutes } from './modules/actors/actors.routes.ts';
 import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
@@ -23,11 +26,13 @@ import {
 import { targetGroupsApi } from './modules/target-groups/target-groups.api.ts';
 import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes.ts';
 import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
+import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { swaggerPlugin } from './plugins/swagger.ts';
 import { viewsPlugin } from './plugins/views.ts';
 
 export interface Services {
+  accounts: AccountService;
   municipalities: MunicipalityService;
   targetGroups: TargetGroupService;
   actors: ActorService;
@@ -65,6 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel },
     bodyLimit: 1024 * 1024,
+    trustProxy: config.trustProxy,
     requestTimeout: 30_000,
     // Duplicated or nested query parameters are read with the same parser as forms.
     routerOptions: {
@@ -79,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const municipalities = createMunicipalityService(database.db);
   const targetGroups = createTargetGroupService(database.db, municipalities);
   app.decorate('services', {
+    accounts: createAccountService(database.db, config, municipalities),
     municipalities,
     targetGroups,
     actors: createActorService(database.db, municipalities),
@@ -89,6 +96,23 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
 
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    strictTransportSecurity: config.https,
+  });
   await app.register(cookie);
   await app.register(formbody, {
     bodyLimit: 256 * 1024,
@@ -96,11 +120,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(viewsPlugin, { cache: config.production });
   await app.register(errorsPlugin);
+  await app.register(authPlugin, { config });
   await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: config.production ? '1d' : 0 });
   await app.register(swaggerPlugin);
 
   // Each module's routes, listed explicitly.
   await app.register(homeRoutes);
+  await app.register(accountsRoutes, { config });
   await app.register(actorsRoutes);
   await app.register(targetGroupsRoutes);
   await app.register(municipalitiesApi);

@@ -1,10 +1,86 @@
+import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { loadConfig } from './config.ts';
-import { openDatabase } from './db/client.ts';
+import { type Config, loadConfig } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import { translate } from './i18n/index.ts';
+import { fieldErrorsFrom } from './lib/forms.ts';
+import { system } from './lib/principal.ts';
+import { installZodMessages } from './lib/zod-messages.ts';
+import { newUserInput } from './modules/accounts/accounts.schemas.ts';
+import { createAccountService } from './modules/accounts/accounts.service.ts';
+import { createMunicipalityService } from './modules/municipalities/municipalities.service.ts';
+
+/** Opens and migrates the configured database, runs the work, and closes it again. */
+async function withDatabase<T>(work: (database: Database, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase(config.database);
+  try {
+    await migrateDatabase(database);
+    return await work(database, config);
+  } finally {
+    await database.close();
+  }
+}
+
+function accountService(database: Database, config: Config) {
+  return createAccountService(database.db, config, createMunicipalityService(database.db));
+}
+
+function options(args: string[], names: string[]): Record<string, string | undefined> {
+  const { values } = parseArgs({
+    args,
+    options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+    strict: true,
+  });
+  return values as Record<string, string | undefined>;
+}
 
 /** `npm run cli -- <command>`: administrative commands that run without the web server. */
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
+  'user create': {
+    summary:
+      'Create a user: --email E --name N --password P --role admin|coordinator|finance|viewer --municipality 101',
+    async run(args) {
+      const o = options(args, ['email', 'name', 'password', 'role', 'municipality']);
+      installZodMessages();
+      const parsed = newUserInput.safeParse({
+        email: o.email,
+        name: o.name,
+        password: o.password,
+        role: o.role,
+        municipalityCode: o.municipality === undefined ? undefined : Number(o.municipality),
+      });
+      if (!parsed.success) {
+        const problems = Object.entries(fieldErrorsFrom(parsed.error)).map(
+          ([field, keys]) =>
+            `  --${field === 'municipalityCode' ? 'municipality' : field}: ${keys.map((k) => translate('en', k)).join(' ')}`,
+        );
+        throw new Error(`Cannot create the user:\n${problems.join('\n')}`);
+      }
+      await withDatabase(async (database, config) => {
+        const user = await accountService(database, config).createUser(system, parsed.data, { system: true });
+        console.log(`Created ${user.role} ${user.email} (id ${user.id}) in municipality ${user.municipalityCode}.`);
+      });
+    },
+  },
+  'token create': {
+    summary: 'Create an API bearer token for a user: --email E [--name N]. The token is the last line printed.',
+    async run(args) {
+      const o = options(args, ['email', 'name']);
+      if (!o.email) throw new Error('Give the user with --email');
+      const email = o.email;
+      await withDatabase(async (database, config) => {
+        const accounts = accountService(database, config);
+        const user = await accounts.findUserByEmail(email);
+        if (!user) throw new Error(`No user has the e-mail ${email}`);
+        if (!user.active) throw new Error(`The user ${email} is deactivated`);
+        const { token } = await accounts.createApiToken(system, user.id, o.name ?? 'CLI');
+        console.log(`API token for ${user.email}. Only its hash is stored; keep it safe:`);
+        console.log(token);
+      });
+    },
+  },
   migrate: {
     summary: 'Apply the database migrations and refresh the reference data (municipalities, FFB target groups).',
     async run() {
@@ -30,11 +106,15 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
   return ['Usage: npm run cli -- <command>', '', 'Commands:', ...lines].join('\n');
 }
 
-const [name, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+// Commands are one word ("migrate") or two ("user create").
+const two = argv.slice(0, 2).join(' ');
+const name = commands[two] ? two : argv[0];
+const args = argv.slice(commands[two] ? 2 : 1);
 const command = name ? commands[name] : undefined;
 if (!command) {
   console.error(name && name !== 'help' && name !== '--help' ? `Unknown command: ${name}\n\n${usage()}` : usage());

@@ -13,6 +13,29 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
+  /** Idle and absolute session timeouts. */
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
+  /** Set when the app is served over HTTPS (directly or behind a proxy): Secure cookies with the __Host- prefix. */
+  HTTPS: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Trust X-Forwarded-* from this proxy: 'true', a hop count, or addresses/CIDRs separated by commas. */
+  TRUST_PROXY: z.string().default(''),
+  /** Failed sign-ins allowed per 15 minutes, per account and per IP address. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
 });
 
 export type DatabaseConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
@@ -23,6 +46,10 @@ export interface Config {
   database: DatabaseConfig;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   production: boolean;
+  session: { idleMinutes: number; absoluteHours: number };
+  https: boolean;
+  trustProxy: boolean | string | ((address: string, hop: number) => boolean);
+  loginLimits: { perAccount: number; perIp: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -40,5 +67,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'pglite', dataDir: resolve(e.DATA_DIR) },
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
+    session: { idleMinutes: e.SESSION_IDLE_MINUTES, absoluteHours: e.SESSION_ABSOLUTE_HOURS },
+    https: e.HTTPS,
+    trustProxy:
+      e.TRUST_PROXY === '' || e.TRUST_PROXY === 'false'
+        ? false
+        : e.TRUST_PROXY === 'true'
+          ? true
+          : /^\d+$/.test(e.TRUST_PROXY)
+            ? (_address: string, hop: number) => hop < Number(e.TRUST_PROXY)
+            : e.TRUST_PROXY,
+    loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP },
   };
 }

@@ -1,9 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 /** The front door and the language switch (a cookie, so it works without JavaScript). */
 export const homeRoutes: FastifyPluginAsync = async (app) => {
   app.get('/', async (_request, reply) => reply.redirect('/actors', 303));
+
+  /** For load balancers and the container's health check: the process answers and the database too. */
+  app.get('/healthz', async (_request, reply) => {
+    await app.database.rows(sql`select 1 as ok`);
+    return reply.type('application/json').send({ status: 'ok', database: app.database.kind });
+  });
 
   app.get('/language', async (request, reply) => {
     const { to, back } = z

@@ -3,6 +3,8 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { translate } from '../i18n/index.ts';
 import { AppError, type FieldErrors } from '../lib/errors.ts';
+import { anonymous } from '../lib/principal.ts';
+import { recordAudit } from '../modules/audit/audit.repository.ts';
 
 export interface ErrorBody {
   statusCode: number;
@@ -58,9 +60,26 @@ function classify(error: unknown): {
   return { statusCode: 500, code: 'INTERNAL_ERROR', key: 'error.internal' };
 }
 
+/** Denied access is part of the audit trail, written in its own transaction. */
+async function recordDenied(request: FastifyRequest, error: AppError): Promise<void> {
+  try {
+    await request.server.database.db.transaction((tx) =>
+      recordAudit(tx, request.principal ?? anonymous, {
+        entity: 'access',
+        entityId: `${request.method} ${request.url.split('?')[0]}`.slice(0, 500),
+        action: 'denied',
+        after: { code: error.code, ...(error.details ?? {}) },
+      }),
+    );
+  } catch (err) {
+    request.log.error({ err }, 'could not record denied access');
+  }
+}
+
 export async function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
   const c = classify(error);
   if (c.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  if (error instanceof AppError && error.statusCode === 403) await recordDenied(request, error);
   const t = (k: string) => translate(request.locale ?? 'da', k);
   const fieldErrors = c.fieldErrors
     ? Object.fromEntries(Object.entries(c.fieldErrors).map(([k, v]) => [k, v.map(t)]))
@@ -71,7 +90,11 @@ export async function sendError(request: FastifyRequest, reply: FastifyReply, er
     if (c.details && 'current' in c.details) body.current = c.details.current;
     return reply.code(c.statusCode).type('application/json; charset=utf-8').send(body);
   }
-  const page = [404, 409, 422].includes(c.statusCode) ? c.statusCode : c.statusCode >= 500 ? 500 : 'other';
+  const page = [401, 403, 404, 409, 422, 429].includes(c.statusCode)
+    ? c.statusCode
+    : c.statusCode >= 500
+      ? 500
+      : 'other';
   return reply.render(
     'errors/error',
     { statusCode: c.statusCode, code: c.code, message: t(c.key), page, fieldErrors },

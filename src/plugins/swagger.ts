@@ -16,6 +16,16 @@ export const swaggerPlugin = fp(
           version: '1.0.0',
         },
         servers: [],
+        components: {
+          securitySchemes: {
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'An API key from your account page or `npm run cli -- token create`',
+            },
+          },
+        },
+        security: [{ bearerAuth: [] }],
         tags: [
           { name: 'reference', description: 'Municipalities and target groups' },
           { name: 'actors', description: 'Civil-society actors' },

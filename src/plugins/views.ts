@@ -20,6 +20,10 @@ export interface ViewHelpers {
   isHtmx: boolean;
   /** Builds a query string from the given values, dropping empty ones. */
   query: (values: Record<string, unknown>) => string;
+  /** The CSRF token every form carries as `_csrf` (and htmx as X-CSRF-Token). */
+  csrf: string;
+  /** The signed-in user, or null. */
+  user: { id: number; name: string; role: string; municipalityCode: number | null } | null;
 }
 
 declare module 'fastify' {
@@ -63,6 +67,16 @@ export function helpersFor(request: FastifyRequest): ViewHelpers {
     currentUrl: request.url,
     isHtmx: request.headers['hx-request'] === 'true',
     query: buildQuery,
+    csrf: request.csrfToken ?? '',
+    user:
+      request.principal?.userId != null
+        ? {
+            id: request.principal.userId,
+            name: request.principal.name ?? '',
+            role: request.principal.role ?? 'viewer',
+            municipalityCode: request.principal.municipalityCode,
+          }
+        : null,
   };
 }
 

@@ -1,3 +1,4 @@
+export * from './accounts.ts';
 export * from './actors.ts';
 export * from './audit.ts';
 export * from './reference.ts';

@@ -2,7 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
-import { actorCreate, actorListItem, actorListQuery, actorPatch, actorSchema } from './actors.schemas.ts';
+import {
+  actorCreate,
+  actorListItem,
+  actorListQuery,
+  actorPatch,
+  actorReadSchema,
+  actorSchema,
+} from './actors.schemas.ts';
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
@@ -30,7 +37,10 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         summary:
           'Find actors: free text (Danish full-text and similar spelling), role, target group, municipality, status',
         querystring: actorListQuery,
-        response: { 200: z.object({ items: z.array(actorListItem), total: z.number().int() }), ...errorResponses(400) },
+        response: {
+          200: z.object({ items: z.array(actorListItem), total: z.number().int() }),
+          ...errorResponses(400, 401),
+        },
       },
     },
     async (request) => service.list(request.query),
@@ -46,7 +56,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
           'A CVR number already registered gives 409 DUPLICATE_CVR. A name similar to existing actors gives 409 SIMILAR_NAME with the candidates; repeat with ?allowSimilar=true to register anyway.',
         querystring: z.object({ allowSimilar: z.enum(['true', 'false']).optional() }),
         body: actorCreate,
-        response: { 201: actorSchema, ...errorResponses(400, 409) },
+        response: { 201: actorSchema, ...errorResponses(400, 401, 403, 409) },
       },
     },
     async (request, reply) => {
@@ -66,13 +76,13 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['actors'],
-        summary: 'One actor, with its contacts',
+        summary: 'One actor, with its contacts when your municipality works with it',
         params: idParams,
-        response: { 200: actorSchema, ...errorResponses(400, 404) },
+        response: { 200: actorReadSchema, ...errorResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {
-      const actor = await service.get(request.params.id);
+      const actor = await service.get(request.principal, request.params.id);
       return reply.header('etag', `"${actor.version}"`).send(actor);
     },
   );
@@ -87,7 +97,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
           'State the version you read, as `version` in the body or an If-Match header. A stale version gets 409 STALE_VERSION with the current values in `current`. `contacts`, when given, replaces the list: keep a contact by sending its id.',
         params: idParams,
         body: actorPatch,
-        response: { 200: actorSchema, ...errorResponses(400, 404, 409) },
+        response: { 200: actorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -107,7 +117,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         description: 'Optionally state the version you read (body or If-Match); a stale one gets 409.',
         params: idParams,
         body: z.object({ version: z.number().int().positive().optional() }).nullish(),
-        response: { 200: actorSchema, ...errorResponses(400, 404, 409) },
+        response: { 200: actorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {

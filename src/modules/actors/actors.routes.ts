@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, idFrom } from '../../lib/forms.ts';
+import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import {
   type Actor,
   actorCreate,
@@ -109,6 +110,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       actorRoles,
       actorStatuses,
       sortKeys,
+      canCreate: mayWriteArea(request.principal, 'actors'),
     };
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'actor-results';
     return reply.render(partial ? 'actors/_results' : 'actors/index', data);
@@ -166,7 +168,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/actors/quick', async (_request, reply) =>
-    reply.render('actors/quick', { values: { contact: {} }, municipalities: await municipalities.all() }),
+    reply.render('actors/quick', {
+      values: { contact: {} },
+      municipalities: await municipalities.all(),
+    }),
   );
 
   app.post('/actors/quick', async (request, reply) => {
@@ -191,8 +196,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
           name: parsed.data.name,
           orgType: 'informal_group',
           roles: ['inclusion_arena'],
-          homeMunicipalityCode: parsed.data.homeMunicipalityCode,
-          municipalityCodes: [parsed.data.homeMunicipalityCode],
+          homeMunicipalityCode: request.principal.municipalityCode ?? 0,
+          municipalityCodes: request.principal.municipalityCode ? [request.principal.municipalityCode] : [],
           targetGroupIds: [],
           contacts: [parsed.data.contact],
           status: 'active',
@@ -210,10 +215,11 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    const actor = await actors.get(id);
+    const actor = await actors.get(request.principal, id);
     const [allMunicipalities, tree] = await Promise.all([municipalities.all(), targetGroups.tree()]);
     return reply.render('actors/show', {
       actor,
+      canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
       targetGroupNames: Object.fromEntries(
         tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
@@ -223,13 +229,13 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors/:id/edit', async (request, reply) => {
     const id = idFrom(request.params);
-    const actor = await actors.get(id);
+    const actor = await actors.get(request.principal, id);
     return renderForm(reply, 'edit', { ...actor, contacts: [...actor.contacts, {}] }, { actor });
   });
 
   app.post('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    const current = await actors.get(id);
+    const current = await actors.get(request.principal, id);
     const body = asForm(request.body);
     const values: FormValues = { ...body, id, contacts: contactRows(body, body.addContact !== undefined) };
     if (body.addContact !== undefined) return renderForm(reply, 'edit', values, { actor: current });

@@ -93,7 +93,6 @@ export const actorEditForm = actorFields.extend({ version: z.number().int().posi
 /** Quick registration of an informal group (popupfrivillighed): a name and one contact. */
 export const quickInformalGroup = z.object({
   name: text(200).min(1),
-  homeMunicipalityCode: municipalityCode,
   contact: contactInput.omit({ id: true }),
 });
 
@@ -121,13 +120,20 @@ export const actorSchema = z.object({
   homeMunicipalityCode: z.number().int(),
   municipalityCodes: z.array(z.number().int()),
   targetGroupIds: z.array(z.number().int()),
-  contacts: z.array(contactSchema),
+  contacts: z
+    .array(contactSchema)
+    .describe('Empty unless your municipality works with the actor (see contactsVisible)'),
   status: z.enum(actorStatuses),
   version: z.number().int(),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
 export type Actor = z.infer<typeof actorSchema>;
+export const actorReadSchema = actorSchema.extend({
+  contactsVisible: z
+    .boolean()
+    .describe('Contact persons are personal data, shown to the municipalities the actor works in'),
+});
 
 export const sortKeys = ['name', '-name', 'updated', '-updated', 'relevance'] as const;
 

@@ -1,6 +1,7 @@
 import type { Db, Tx } from '../../db/client.ts';
 import { AppError, type FieldErrors, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { fieldErrorsFrom } from '../../lib/forms.ts';
+import { assertMayWrite, maySeeContacts } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
@@ -142,8 +143,11 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
   }
 
   const service = {
-    async get(id: number): Promise<Actor> {
-      return mustLoad(db, id);
+    /** One actor. Its contacts are left out unless the reader's municipality works with the actor. */
+    async get(principal: Principal, id: number): Promise<Actor & { contactsVisible: boolean }> {
+      const actor = await mustLoad(db, id);
+      const visible = maySeeContacts(principal, [actor.homeMunicipalityCode, ...actor.municipalityCodes]);
+      return { ...actor, contacts: visible ? actor.contacts : [], contactsVisible: visible };
     },
 
     async list(query: ActorListQuery) {
@@ -157,6 +161,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
 
     /** Registers an actor. A duplicate CVR is refused; similar names are refused until allowed. */
     async register(principal: Principal, input: ActorInput, options: RegisterOptions = {}): Promise<Actor> {
+      assertMayWrite(principal, 'actors', input.homeMunicipalityCode);
       const known = await knownMunicipalities();
       return db.transaction(async (tx) => {
         await checkRules(tx, known, input);
@@ -187,6 +192,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
       return db.transaction(async (tx) => {
         const row = await findActorRow(tx, id, true);
         if (!row) throw notFound('actor', id);
+        assertMayWrite(principal, 'actors', row.homeMunicipalityCode);
         const before = await mustLoad(tx, id);
         if (row.version !== patch.version) throw staleVersion('actor', before);
         const { version, ...changes } = patch;
@@ -197,6 +203,9 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         });
         if (!merged.success) throw validationFailed(fieldErrorsFrom(merged.error));
         const input = merged.data;
+        if (input.homeMunicipalityCode !== row.homeMunicipalityCode) {
+          assertMayWrite(principal, 'actors', input.homeMunicipalityCode);
+        }
         await checkRules(tx, known, input, id);
         const updated = await updateActorIfVersion(tx, id, version, columns(input));
         if (!updated) throw staleVersion('actor', before);
@@ -220,6 +229,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
       return db.transaction(async (tx) => {
         const row = await findActorRow(tx, id, true);
         if (!row) throw notFound('actor', id);
+        assertMayWrite(principal, 'actors', row.homeMunicipalityCode);
         const before = await mustLoad(tx, id);
         if (version !== undefined && row.version !== version) throw staleVersion('actor', before);
         if (row.status === 'archived') return before;

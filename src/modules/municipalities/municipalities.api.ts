@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorResponses } from '../../plugins/api-schemas.ts';
 import { municipalitySchema } from './municipalities.schemas.ts';
 
 export const municipalitiesApi: FastifyPluginAsyncZod = async (app) => {
@@ -9,7 +10,7 @@ export const municipalitiesApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['reference'],
         summary: 'The 98 Danish municipalities with their regions',
-        response: { 200: z.array(municipalitySchema) },
+        response: { 200: z.array(municipalitySchema), ...errorResponses(401) },
       },
     },
     async () => app.services.municipalities.all(),

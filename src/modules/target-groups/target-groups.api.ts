@@ -24,7 +24,7 @@ export const targetGroupsApi: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({
           municipalityCode: z.coerce.number().int().optional().describe('Only FFB groups and this municipality’s own'),
         }),
-        response: { 200: z.array(targetGroupSchema), ...errorResponses(400) },
+        response: { 200: z.array(targetGroupSchema), ...errorResponses(400, 401) },
       },
     },
     async (request) => (await service.list(request.query.municipalityCode)).map(toApi),
@@ -37,7 +37,7 @@ export const targetGroupsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['reference'],
         summary: 'Add a local target group under any group',
         body: localTargetGroupInput,
-        response: { 201: targetGroupSchema, ...errorResponses(400, 409) },
+        response: { 201: targetGroupSchema, ...errorResponses(400, 401, 403, 409) },
       },
     },
     async (request, reply) => reply.code(201).send(toApi(await service.addLocal(request.principal, request.body))),

@@ -1,19 +1,28 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom } from '../../lib/forms.ts';
+import { mayWriteArea } from '../../lib/policy.ts';
+import type { Principal } from '../../lib/principal.ts';
 import { localTargetGroupInput } from './target-groups.schemas.ts';
 
 export const targetGroupsRoutes: FastifyPluginAsync = async (app) => {
   const { targetGroups, municipalities } = app.services;
 
-  const page = async (values: Record<string, unknown>, fieldErrors?: Record<string, string[]>) => ({
+  const page = async (
+    principal: Principal,
+    values: Record<string, unknown>,
+    fieldErrors?: Record<string, string[]>,
+  ) => ({
     tree: await targetGroups.tree(),
     municipalities: await municipalities.all(),
     values,
     fieldErrors,
+    canAdd: mayWriteArea(principal, 'targetGroups'),
   });
 
-  app.get('/target-groups', async (_request, reply) => reply.render('target-groups/index', await page({})));
+  app.get('/target-groups', async (request, reply) =>
+    reply.render('target-groups/index', await page(request.principal, {})),
+  );
 
   app.post('/target-groups', async (request, reply) => {
     const values = (request.body ?? {}) as Record<string, unknown>;
@@ -21,14 +30,18 @@ export const targetGroupsRoutes: FastifyPluginAsync = async (app) => {
       Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.map((m) => request.t(m))]));
     const parsed = localTargetGroupInput.safeParse(coerceForm(localTargetGroupInput, values));
     if (!parsed.success) {
-      return reply.render('target-groups/index', await page(values, t(fieldErrorsFrom(parsed.error))), 422);
+      return reply.render(
+        'target-groups/index',
+        await page(request.principal, values, t(fieldErrorsFrom(parsed.error))),
+        422,
+      );
     }
     try {
       const group = await targetGroups.addLocal(request.principal, parsed.data);
       return reply.redirect(`/target-groups#group-${group.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.fieldErrors) {
-        return reply.render('target-groups/index', await page(values, t(err.fieldErrors)), 422);
+        return reply.render('target-groups/index', await page(request.principal, values, t(err.fieldErrors)), 422);
       }
       throw err;
     }

@@ -15,8 +15,8 @@ export const localTargetGroupInput = z.object({
   nameDa: z.string().trim().min(1).max(200),
   nameEn: z.string().trim().max(200).nullish(),
   parentId: z.number().int().positive(),
-  municipalityCode: municipalityCode.describe(
-    'The municipality adding the group. Until accounts exist it is given here; then it is the signed-in user’s.',
-  ),
+  municipalityCode: municipalityCode
+    .optional()
+    .describe('The municipality adding the group: always the signed-in user’s own; another gives 403'),
 });
 export type LocalTargetGroupInput = z.infer<typeof localTargetGroupInput>;

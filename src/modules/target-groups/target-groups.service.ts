@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
+import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
@@ -52,7 +53,9 @@ export function createTargetGroupService(db: Db, municipalities: MunicipalitySer
 
     /** Adds a municipality's own sub-group, e.g. "Meget belastede stofmisbrugere" under "Stofmisbrug". */
     async addLocal(principal: Principal, input: LocalTargetGroupInput): Promise<TargetGroupRow> {
-      if ((await municipalities.unknownCodes([input.municipalityCode])).length) {
+      const municipalityCode = input.municipalityCode ?? principal.municipalityCode ?? 0;
+      assertMayWrite(principal, 'targetGroups', municipalityCode);
+      if ((await municipalities.unknownCodes([municipalityCode])).length) {
         throw new AppError('UNKNOWN_MUNICIPALITY', 400, 'error.validation', {
           fieldErrors: { municipalityCode: ['validation.unknownMunicipality'] },
         });
@@ -64,12 +67,12 @@ export function createTargetGroupService(db: Db, municipalities: MunicipalitySer
             fieldErrors: { parentId: ['targetGroup.parent.unknown'] },
           });
         }
-        if (parent.municipalityCode !== null && parent.municipalityCode !== input.municipalityCode) {
+        if (parent.municipalityCode !== null && parent.municipalityCode !== municipalityCode) {
           throw new AppError('FOREIGN_PARENT', 400, 'error.validation', {
             fieldErrors: { parentId: ['targetGroup.parent.foreign'] },
           });
         }
-        if (await findSibling(tx, parent.id, input.municipalityCode, input.nameDa)) {
+        if (await findSibling(tx, parent.id, municipalityCode, input.nameDa)) {
           throw new AppError('DUPLICATE_TARGET_GROUP', 409, 'targetGroup.duplicate', {
             fieldErrors: { nameDa: ['targetGroup.duplicate'] },
           });
@@ -78,7 +81,7 @@ export function createTargetGroupService(db: Db, municipalities: MunicipalitySer
           nameDa: input.nameDa,
           nameEn: input.nameEn ?? null,
           parentId: parent.id,
-          municipalityCode: input.municipalityCode,
+          municipalityCode: municipalityCode,
           level: parent.level + 1,
         });
         await recordAudit(tx, principal, { entity: 'target_group', entityId: row.id, action: 'create', after: row });

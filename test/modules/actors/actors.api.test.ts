@@ -38,10 +38,11 @@ t.test('registering an actor and reading it back', async (t) => {
   const got = await h.inject({ method: 'GET', url: `/api/v1/actors/${actor.id}` });
   t.equal(got.statusCode, 200);
   t.equal(got.headers.etag, '"1"');
-  t.same(got.json(), actor);
+  t.same(got.json(), { ...actor, contactsVisible: true });
 
   const audit = await h.database.rows<{ entity: string; action: string; after: unknown }>(
-    (await import('drizzle-orm')).sql`select entity, action, after from audit_log order by id`,
+    (await import('drizzle-orm'))
+      .sql`select entity, action, after from audit_log where entity like 'actor%' order by id`,
   );
   t.same(
     audit.map((a) => `${a.entity}:${a.action}`),
@@ -161,9 +162,14 @@ t.test('filters: role, target group with sub-groups, municipality, status; pagin
     })
   ).json();
 
+  const aarhus = await h.as('coordinator', 751);
+  const aalborg = await h.as('coordinator', 851);
+  const odense = await h.as('admin', 461);
+  const createAs = (client: typeof aarhus, overrides: Record<string, unknown>) =>
+    client.inject({ method: 'POST', url: '/api/v1/actors', payload: { ...actorInput(), ...overrides } });
   const a = (await create(h, { name: 'Alfa Væresteder', roles: ['advocate'], targetGroupIds: [local.id] })).json();
   const b = (
-    await create(h, {
+    await createAs(aarhus, {
       name: 'Beta Sociale Tilbud',
       roles: ['service_provider'],
       underServiceAct: false,
@@ -173,7 +179,7 @@ t.test('filters: role, target group with sub-groups, municipality, status; pagin
     })
   ).json();
   const c = (
-    await create(h, {
+    await createAs(aalborg, {
       name: 'Gamma Fællesskab',
       roles: ['inclusion_arena'],
       homeMunicipalityCode: 851,
@@ -181,9 +187,14 @@ t.test('filters: role, target group with sub-groups, municipality, status; pagin
     })
   ).json();
   const d = (
-    await create(h, { name: 'Delta Netværk', status: 'inactive', homeMunicipalityCode: 461, municipalityCodes: [] })
+    await createAs(odense, {
+      name: 'Delta Netværk',
+      status: 'inactive',
+      homeMunicipalityCode: 461,
+      municipalityCodes: [],
+    })
   ).json();
-  await h.inject({ method: 'POST', url: `/api/v1/actors/${d.id}/archive`, payload: { version: 1 } });
+  await odense.inject({ method: 'POST', url: `/api/v1/actors/${d.id}/archive`, payload: { version: 1 } });
 
   const names = async (query: string) =>
     (
@@ -313,9 +324,10 @@ t.test('bad input: clear errors, never a stack trace', async (t) => {
   t.same(provider.json().fieldErrors, {
     underServiceAct: ['Angiv, om leverandøren leverer ydelser efter serviceloven.'],
   });
-  const unknownMunicipality = await create(h, { homeMunicipalityCode: 999 });
+  const unknownMunicipality = await create(h, { municipalityCodes: [101, 999] });
   t.equal(unknownMunicipality.statusCode, 400);
-  t.ok(unknownMunicipality.json().fieldErrors.homeMunicipalityCode);
+  t.ok(unknownMunicipality.json().fieldErrors.municipalityCodes);
+  t.equal((await create(h, { homeMunicipalityCode: 999 })).statusCode, 403, 'a home municipality not your own');
   const unknownGroup = await create(h, { targetGroupIds: [987654] });
   t.ok(unknownGroup.json().fieldErrors.targetGroupIds);
   const email = await create(h, { email: 'ikke en mail' });

@@ -46,9 +46,13 @@ t.test(
     const first = startServer({ DATA_DIR: dataDir });
     t.teardown(() => first.child.kill('SIGKILL'));
     const url = await first.ready;
-    const page = await fetch(`${url}/actors`);
-    t.equal(page.status, 200);
-    t.match(await page.text(), /<html lang="da">/, 'the Danish actor list');
+    const page = await fetch(`${url}/actors`, { redirect: 'manual' });
+    t.equal(page.status, 303, 'with no user yet, pages lead to setup');
+    t.equal(page.headers.get('location'), '/setup');
+    const setup = await fetch(`${url}/setup`);
+    const html = await setup.text();
+    t.match(html, /<html lang="da">/);
+    t.match(html, /Opret den første administrator/);
     t.ok(existsSync(join(dataDir, 'samspil.lock')), 'the data directory is locked');
 
     const second = startServer({ DATA_DIR: dataDir });
@@ -56,17 +60,26 @@ t.test(
     t.equal(refused.code, 1, 'a second process on the same data directory stops');
     t.match(refused.output, /in use by another Samspil process/, 'with a clear message');
 
-    const posted = await fetch(`${url}/api/v1/actors`, {
+    // The first admin, through the setup form with its CSRF cookie and field.
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const cookie = (setup.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const created = await fetch(`${url}/setup`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'Varmestuen',
-        orgType: 'association',
-        roles: ['inclusion_arena'],
-        homeMunicipalityCode: 101,
-      }),
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({
+        _csrf: csrf,
+        name: 'Anne Admin',
+        email: 'anne@kk.dk',
+        password: 'en lang adgangskode',
+        municipalityCode: '101',
+      }).toString(),
     });
-    t.equal(posted.status, 201, 'the first process was not disturbed');
+    t.equal(created.status, 303, 'the first process was not disturbed, and setup signs the admin in');
+    const session = (created.headers.get('set-cookie') ?? '').match(/samspil_session=[^;]+/)?.[0] ?? '';
+    const list = await fetch(`${url}/actors`, { headers: { cookie: session } });
+    t.equal(list.status, 200);
+    t.match(await list.text(), /<h1>Aktører<\/h1>/, 'the Danish actor list');
 
     first.child.kill('SIGTERM');
     const stopped = await first.exit;
@@ -75,8 +88,10 @@ t.test(
 
     const reopened = await openDatabase({ kind: 'pglite', dataDir });
     t.teardown(() => reopened.close());
-    const rows = await reopened.rows<{ name: string }>((await import('drizzle-orm')).sql`select name from actors`);
-    t.same(rows, [{ name: 'Varmestuen' }], 'the write survived the restart');
+    const rows = await reopened.rows<{ email: string; role: string }>(
+      (await import('drizzle-orm')).sql`select email, role from users`,
+    );
+    t.same(rows, [{ email: 'anne@kk.dk', role: 'admin' }], 'the write survived the restart');
   },
 );
 

@@ -38,7 +38,7 @@ t.test('municipalities and the FFB target-group tree', async (t) => {
 });
 
 t.test('a municipality adds a local target group under an FFB group', async (t) => {
-  const { inject, postForm } = await buildTestApp(t);
+  const { inject, postForm, as } = await buildTestApp(t);
   const groups = (await inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
     id: number;
     nameDa: string;
@@ -81,12 +81,26 @@ t.test('a municipality adds a local target group under an FFB group', async (t) 
   });
   t.equal(sub.statusCode, 201, 'a local group under a local group');
 
-  const foreign = await inject({
+  const intoAarhus = await inject({
     method: 'POST',
     url: '/api/v1/target-groups',
-    payload: { nameDa: 'Andet', parentId: local.id, municipalityCode: 751 },
+    payload: { nameDa: 'Andet', parentId: stofmisbrug.id, municipalityCode: 751 },
+  });
+  t.equal(intoAarhus.statusCode, 403, 'no group for another municipality');
+  const aarhus = await as('coordinator', 751);
+  const foreign = await aarhus.inject({
+    method: 'POST',
+    url: '/api/v1/target-groups',
+    payload: { nameDa: 'Andet', parentId: local.id },
   });
   t.equal(foreign.statusCode, 400, 'not under another municipality’s local group');
+  const aarhusOwn = await aarhus.inject({
+    method: 'POST',
+    url: '/api/v1/target-groups',
+    payload: { nameDa: 'Hjemløse stofbrugere', parentId: stofmisbrug.id },
+  });
+  t.equal(aarhusOwn.statusCode, 201, 'the municipality is the user’s own');
+  t.equal(aarhusOwn.json().municipalityCode, 751);
 
   const unknown = await inject({
     method: 'POST',
@@ -97,21 +111,17 @@ t.test('a municipality adds a local target group under an FFB group', async (t) 
   t.same(Object.keys(unknown.json().fieldErrors), ['parentId']);
 
   const listed = (
-    await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=751' })
+    await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=147' })
   ).json() as unknown[];
   t.equal(listed.length, 57, 'another municipality sees only FFB groups');
   const own = (await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=101' })).json() as unknown[];
   t.equal(own.length, 59);
 
-  const form = await postForm('/target-groups', {
-    parentId: String(stofmisbrug.id),
-    nameDa: 'Hjemløse stofbrugere',
-    municipalityCode: '751',
-  });
+  const form = await postForm('/target-groups', { parentId: String(stofmisbrug.id), nameDa: 'Gadesovere' });
   t.equal(form.statusCode, 303, 'the HTML form adds one too');
-  const empty = await postForm('/target-groups', { parentId: '', nameDa: '', municipalityCode: '' });
+  const empty = await postForm('/target-groups', { parentId: '', nameDa: '' });
   t.equal(empty.statusCode, 422);
   t.match(empty.body, /Feltet skal udfyldes/);
   const page = await inject({ method: 'GET', url: '/target-groups' });
-  t.match(page.body, /Hjemløse stofbrugere/);
+  t.match(page.body, /Gadesovere/);
 });

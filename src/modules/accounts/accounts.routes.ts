@@ -1,0 +1,178 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { AppError, type FieldErrors } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, idFrom } from '../../lib/forms.ts';
+import { mayWriteArea } from '../../lib/policy.ts';
+import { userRoles } from '../../lib/principal.ts';
+import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
+import { loginInput, newUserInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
+
+/** Only a path on this site: "//host" or "/\\host" would leave it. */
+const localPath = (s: unknown) => (typeof s === 'string' && /^\/(?![/\\])/.test(s) && s.length < 2000 ? s : '/');
+
+export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+  const { accounts, municipalities } = app.services;
+  const names = cookieNames(config);
+
+  const translated = (request: FastifyRequest, errors: FieldErrors | undefined) =>
+    errors && Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.map((m) => request.t(m))]));
+  const body = (request: FastifyRequest) => (request.body ?? {}) as Record<string, unknown>;
+
+  const startSession = (reply: FastifyReply, token: string) => {
+    reply.setCookie(names.session, token, { ...cookieOptions(config), maxAge: config.session.absoluteHours * 3600 });
+    reply.clearCookie(names.csrf, cookieOptions(config));
+  };
+
+  app.get('/login', async (request, reply) => {
+    if (request.principal.userId !== null) return reply.redirect('/', 303);
+    const { next } = z.object({ next: z.string().optional().catch(undefined) }).parse(request.query ?? {});
+    return reply.render('accounts/login', { values: {}, next: localPath(next) });
+  });
+
+  app.post('/login', async (request, reply) => {
+    const values = body(request);
+    const next = localPath(values.next);
+    const parsed = loginInput.safeParse(coerceForm(loginInput, values));
+    if (!parsed.success) {
+      return reply.render(
+        'accounts/login',
+        { values, next, fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
+        422,
+      );
+    }
+    try {
+      const { token } = await accounts.login(parsed.data.email, parsed.data.password, request.ip);
+      startSession(reply, token);
+      return reply.redirect(next, 303);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'LOGIN_FAILED' || err.code === 'LOGIN_RATE_LIMITED')) {
+        return reply.render(
+          'accounts/login',
+          { values: { email: values.email }, next, failure: request.t(err.message) },
+          err.statusCode,
+        );
+      }
+      throw err;
+    }
+  });
+
+  app.post('/logout', async (request, reply) => {
+    if (request.session) await accounts.logout(request.principal, request.session.id);
+    reply.clearCookie(names.session, cookieOptions(config));
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/setup', async (_request, reply) => {
+    if (await accounts.hasUsers()) return reply.redirect('/login', 303);
+    return reply.render('accounts/setup', { values: {}, municipalities: await municipalities.all() });
+  });
+
+  app.post('/setup', async (request, reply) => {
+    if (await accounts.hasUsers()) return reply.redirect('/login', 303);
+    const values = body(request);
+    const fail = async (fieldErrors: FieldErrors | undefined, status = 422) =>
+      reply.render(
+        'accounts/setup',
+        {
+          values: { ...values, password: '' },
+          fieldErrors: translated(request, fieldErrors),
+          municipalities: await municipalities.all(),
+        },
+        status,
+      );
+    const parsed = setupInput.safeParse(coerceForm(setupInput, values));
+    if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
+    try {
+      await accounts.setupFirstAdmin(parsed.data);
+    } catch (err) {
+      if (err instanceof AppError && err.fieldErrors) return fail(err.fieldErrors);
+      throw err;
+    }
+    const { token } = await accounts.login(parsed.data.email, parsed.data.password, request.ip);
+    startSession(reply, token);
+    return reply.redirect('/', 303);
+  });
+
+  /** The user's own page: who they are, and their API tokens. */
+  app.get('/account', async (request, reply) => {
+    const user = await accounts.getUser(request.principal.userId ?? 0);
+    return reply.render('accounts/account', {
+      user,
+      tokens: await accounts.listApiTokens(user.id),
+      municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
+    });
+  });
+
+  app.post('/account/tokens', async (request, reply) => {
+    const userId = request.principal.userId ?? 0;
+    const values = body(request);
+    const parsed = tokenNameInput.safeParse(coerceForm(tokenNameInput, values));
+    const user = await accounts.getUser(userId);
+    const page = async (extra: Record<string, unknown>, status: number) =>
+      reply.render(
+        'accounts/account',
+        {
+          user,
+          tokens: await accounts.listApiTokens(userId),
+          municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
+          ...extra,
+        },
+        status,
+      );
+    if (!parsed.success) return page({ fieldErrors: translated(request, fieldErrorsFrom(parsed.error)), values }, 422);
+    const created = await accounts.createApiToken(request.principal, userId, parsed.data.name);
+    return page({ newToken: created.token }, 201);
+  });
+
+  app.post('/account/tokens/:tokenId/revoke', async (request, reply) => {
+    await accounts.revokeApiToken(request.principal, idFrom(request.params, 'tokenId'));
+    return reply.redirect('/account', 303);
+  });
+
+  /** An admin manages the users of their own municipality. */
+  app.get('/admin/users', async (request, reply) => {
+    if (!mayWriteArea(request.principal, 'users')) throw new AppError('FORBIDDEN', 403, 'error.forbidden');
+    return reply.render('admin/users', { users: await accounts.listUsers(request.principal), values: {}, userRoles });
+  });
+
+  app.post('/admin/users', async (request, reply) => {
+    const values = body(request);
+    const input = { ...values, municipalityCode: String(request.principal.municipalityCode ?? '') };
+    const fail = async (fieldErrors: FieldErrors | undefined) =>
+      reply.render(
+        'admin/users',
+        {
+          users: await accounts.listUsers(request.principal),
+          values: { ...values, password: '' },
+          fieldErrors: translated(request, fieldErrors),
+          userRoles,
+        },
+        422,
+      );
+    const parsed = newUserInput.safeParse(coerceForm(newUserInput, input));
+    if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
+    try {
+      await accounts.createUser(request.principal, parsed.data);
+    } catch (err) {
+      if (err instanceof AppError && err.fieldErrors) return fail(err.fieldErrors);
+      throw err;
+    }
+    return reply.redirect('/admin/users', 303);
+  });
+
+  app.post('/admin/users/:userId/deactivate', async (request, reply) => {
+    await accounts.setActive(request.principal, idFrom(request.params, 'userId'), false);
+    return reply.redirect('/admin/users', 303);
+  });
+
+  app.post('/admin/users/:userId/activate', async (request, reply) => {
+    await accounts.setActive(request.principal, idFrom(request.params, 'userId'), true);
+    return reply.redirect('/admin/users', 303);
+  });
+
+  app.post('/admin/users/:userId/end-sessions', async (request, reply) => {
+    await accounts.endSessionsOf(request.principal, idFrom(request.params, 'userId'));
+    return reply.redirect('/admin/users', 303);
+  });
+};

@@ -1,0 +1,120 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.ts';
+import { AppError } from '../lib/errors.ts';
+import { anonymous } from '../lib/principal.ts';
+import { newSecret, sameSecret } from '../modules/accounts/accounts.service.ts';
+import { wantsJson } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in session, for logout and the CSRF check. */
+    session: { id: number; csrfToken: string } | null;
+    /** The token every form carries in `_csrf` (the session's, or a pre-session one on login and setup). */
+    csrfToken: string;
+  }
+}
+
+/** Pages that anyone may open, signed in or not. */
+const PUBLIC = [/^\/healthz$/, /^\/static\//, /^\/docs(\/|$)/, /^\/login$/, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
+const SETUP_ALLOWED = [/^\/healthz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? '/';
+
+export function cookieNames(config: Config) {
+  return config.https
+    ? { session: '__Host-samspil_session', csrf: '__Host-samspil_csrf' }
+    : { session: 'samspil_session', csrf: 'samspil_csrf' };
+}
+
+export function cookieOptions(config: Config) {
+  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: config.https };
+}
+
+/**
+ * Who is asking: a bearer token for /api, a session cookie for pages. Signed-out requests to
+ * anything but the public pages get 401 (API) or a redirect to the login page; before the first
+ * user exists, every page leads to setup. Unsafe page requests must carry the CSRF token and must
+ * not come from another site.
+ */
+export const authPlugin = fp(
+  async (app, opts: { config: Config }) => {
+    const { config } = opts;
+    const names = cookieNames(config);
+    const accounts = app.services.accounts;
+
+    app.decorateRequest('session', null);
+    app.decorateRequest('csrfToken', '');
+
+    const deny = (request: FastifyRequest, reply: FastifyReply, error: AppError) => {
+      if (wantsJson(request)) throw error;
+      if (request.headers['hx-request'] === 'true') {
+        reply.header('HX-Redirect', '/login');
+        throw error;
+      }
+      const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+      return reply.redirect(`/login${next}`, 303);
+    };
+
+    app.addHook('onRequest', async (request, reply) => {
+      request.principal = anonymous;
+      const path = pathOf(request);
+
+      if (wantsJson(request)) {
+        const header = request.headers.authorization;
+        const m = typeof header === 'string' ? /^Bearer\s+(\S{10,200})$/i.exec(header.trim()) : null;
+        const principal = m?.[1] ? await accounts.resolveApiToken(m[1]) : undefined;
+        if (principal) {
+          request.principal = principal;
+          return;
+        }
+        reply.header('WWW-Authenticate', 'Bearer realm="samspil"');
+        throw new AppError('UNAUTHENTICATED', 401, 'error.unauthenticated');
+      }
+
+      const token = request.cookies[names.session];
+      const signedIn = token ? await accounts.resolveSession(token) : undefined;
+      if (signedIn) {
+        request.principal = signedIn.principal;
+        request.session = { id: signedIn.sessionId, csrfToken: signedIn.csrfToken };
+        request.csrfToken = signedIn.csrfToken;
+        return;
+      }
+      if (token) reply.clearCookie(names.session, cookieOptions(config));
+
+      // Signed out: a pre-session CSRF token guards the login and setup forms.
+      const pre = request.cookies[names.csrf];
+      if (pre && /^[\w-]{20,100}$/.test(pre)) request.csrfToken = pre;
+      else {
+        request.csrfToken = newSecret();
+        reply.setCookie(names.csrf, request.csrfToken, cookieOptions(config));
+      }
+
+      if (!(await accounts.hasUsers())) {
+        if (SETUP_ALLOWED.some((r) => r.test(path))) return;
+        return reply.redirect('/setup', 303);
+      }
+      if (PUBLIC.some((r) => r.test(path))) return;
+      return deny(request, reply, new AppError('UNAUTHENTICATED', 401, 'error.unauthenticated'));
+    });
+
+    app.addHook('preHandler', async (request) => {
+      if (!UNSAFE.has(request.method) || wantsJson(request)) return;
+      if (request.headers['sec-fetch-site'] === 'cross-site') {
+        throw new AppError('CSRF_REJECTED', 403, 'error.csrf');
+      }
+      const body = request.body as Record<string, unknown> | undefined;
+      const sent = request.headers['x-csrf-token'] ?? body?._csrf;
+      if (typeof sent !== 'string' || !request.csrfToken || !sameSecret(sent, request.csrfToken)) {
+        throw new AppError('CSRF_REJECTED', 403, 'error.csrf');
+      }
+    });
+
+    // Pages and API answers hold personal data: never cached. Static files are.
+    app.addHook('onSend', async (request, reply) => {
+      if (!pathOf(request).startsWith('/static/')) reply.header('Cache-Control', 'no-store');
+    });
+  },
+  { name: 'auth', dependencies: ['@fastify/cookie', 'errors'] },
+);
