@@ -17,6 +17,8 @@ import { type AccountService, createAccountService } from './modules/accounts/ac
 import { actorsApi } from './modules/actors/actors.api.ts';
 import { actorsRoutes } from './modules/actors/actors.routes.ts';
 import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
 import { homeRoutes } from './modules/home.routes.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
 import {
@@ -33,6 +35,7 @@ import { viewsPlugin } from './plugins/views.ts';
 
 export interface Services {
   accounts: AccountService;
+  audit: AuditService;
   municipalities: MunicipalityService;
   targetGroups: TargetGroupService;
   actors: ActorService;
@@ -86,6 +89,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const targetGroups = createTargetGroupService(database.db, municipalities);
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
+    audit: createAuditService(database.db),
     municipalities,
     targetGroups,
     actors: createActorService(database.db, municipalities),
@@ -129,6 +133,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(accountsRoutes, { config });
   await app.register(actorsRoutes);
   await app.register(targetGroupsRoutes);
+  await app.register(auditRoutes);
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);

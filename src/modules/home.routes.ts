@@ -1,5 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 
 /** The front door and the language switch (a cookie, so it works without JavaScript). */

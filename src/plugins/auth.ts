@@ -16,7 +16,15 @@ declare module 'fastify' {
 }
 
 /** Pages that anyone may open, signed in or not. */
-const PUBLIC = [/^\/healthz$/, /^\/static\//, /^\/docs(\/|$)/, /^\/login$/, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
+const PUBLIC = [
+  /^\/healthz$/,
+  /^\/static\//,
+  /^\/docs(\/|$)/,
+  /^\/login$/,
+  /^\/setup$/,
+  /^\/language$/,
+  /^\/favicon\.ico$/,
+];
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -14,6 +14,7 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     '/api/v1/actors',
     '/api/v1/actors/{id}',
     '/api/v1/actors/{id}/archive',
+    '/api/v1/actors/{id}/contacts/{contactId}/erase',
     '/api/v1/municipalities',
     '/api/v1/target-groups',
   ]);
@@ -25,6 +26,8 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     'integer',
     'municipality codes are integers',
   );
+  t.same(doc.security, [{ bearerAuth: [] }], 'the API is documented as bearer-authenticated');
+  t.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer');
   const ui = await inject({ method: 'GET', url: '/docs' });
   t.ok([200, 302].includes(ui.statusCode), 'the UI is served');
 });

@@ -125,4 +125,23 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
       return service.archive(request.principal, request.params.id, version);
     },
   );
+
+  app.post(
+    '/api/v1/actors/:id/contacts/:contactId/erase',
+    {
+      schema: {
+        tags: ['actors'],
+        summary: 'Erase a contact person (GDPR)',
+        description:
+          '`delete` removes the row; `anonymise` keeps it with no personal data. The audit trail refers to the contact by id only.',
+        params: idParams.extend({ contactId: z.coerce.number().int().positive().max(2_147_483_647) }),
+        body: z.object({ mode: z.enum(['delete', 'anonymise']) }),
+        response: { 204: z.null().describe('Erased'), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await service.eraseContact(request.principal, request.params.id, request.params.contactId, request.body.mode);
+      return reply.code(204).send(null);
+    },
+  );
 };

@@ -249,3 +249,19 @@ export async function deleteContacts(db: Queryable, actorId: number, ids: number
     await db.delete(actorContacts).where(and(eq(actorContacts.actorId, actorId), inArray(actorContacts.id, ids)));
   }
 }
+
+export async function findContact(db: Queryable, actorId: number, contactId: number) {
+  const [row] = await db
+    .select()
+    .from(actorContacts)
+    .where(and(eq(actorContacts.id, contactId), eq(actorContacts.actorId, actorId)));
+  return row;
+}
+
+/** Replaces a contact's personal data with a neutral placeholder, keeping the row and its id. */
+export async function anonymiseContact(db: Queryable, contactId: number, placeholder: string): Promise<void> {
+  await db
+    .update(actorContacts)
+    .set({ name: placeholder, role: null, email: null, phone: null, version: sql`${actorContacts.version} + 1` })
+    .where(eq(actorContacts.id, contactId));
+}

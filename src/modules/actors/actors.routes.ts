@@ -270,6 +270,24 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
+  app.get('/actors/:id/history', async (request, reply) => {
+    const id = idFrom(request.params);
+    const actor = await actors.get(request.principal, id);
+    return reply.render('actors/history', {
+      actor,
+      canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
+      entries: await app.services.audit.actorHistory(id),
+    });
+  });
+
+  app.post('/actors/:id/contacts/:contactId/erase', async (request, reply) => {
+    const id = idFrom(request.params);
+    const contactId = idFrom(request.params, 'contactId');
+    const { mode } = z.object({ mode: z.enum(['delete', 'anonymise']).catch('delete') }).parse(asForm(request.body));
+    await actors.eraseContact(request.principal, id, contactId, mode);
+    return reply.redirect(`/actors/${id}#h-contacts`, 303);
+  });
+
   app.post('/actors/:id/archive', async (request, reply) => {
     const id = idFrom(request.params);
     const { version } = z

@@ -6,9 +6,11 @@ import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
+  anonymiseContact,
   deleteContacts,
   findActorRow,
   findByCvr,
+  findContact,
   findSimilarNames,
   insertActor,
   insertContact,
@@ -30,6 +32,9 @@ import {
   type ContactInput,
   type SimilarActor,
 } from './actors.schemas.ts';
+
+/** What an anonymised contact is called; it carries no personal data. */
+export const ANONYMISED = 'Anonymiseret kontaktperson';
 
 export interface RegisterOptions {
   /** The user has seen the actors with similar names and still wants to register this one. */
@@ -221,6 +226,33 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
           after: auditSnapshot(after),
         });
         return after;
+      });
+    },
+
+    /**
+     * GDPR: erases a contact person, by deleting the row or by anonymising it (the row stays,
+     * its personal data goes). The audit trail refers to the contact by id only.
+     */
+    async eraseContact(
+      principal: Principal,
+      actorId: number,
+      contactId: number,
+      mode: 'delete' | 'anonymise',
+    ): Promise<void> {
+      await db.transaction(async (tx) => {
+        const row = await findActorRow(tx, actorId, true);
+        if (!row) throw notFound('actor', actorId);
+        assertMayWrite(principal, 'actors', row.homeMunicipalityCode);
+        if (!(await findContact(tx, actorId, contactId))) throw notFound('actor_contact', contactId);
+        if (mode === 'delete') await deleteContacts(tx, actorId, [contactId]);
+        else await anonymiseContact(tx, contactId, ANONYMISED);
+        await recordAudit(tx, principal, {
+          entity: 'actor_contact',
+          entityId: contactId,
+          action: mode === 'delete' ? 'erase' : 'anonymise',
+          before: { actorId },
+          after: { actorId },
+        });
       });
     },
 

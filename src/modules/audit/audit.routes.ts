@@ -1,0 +1,43 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { mayReadAudit } from '../../lib/policy.ts';
+
+const PAGE_SIZE = 50;
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .optional()
+  .catch(undefined);
+
+/** The audit page (Revisionsspor), for admin and finance. */
+export const auditRoutes: FastifyPluginAsync = async (app) => {
+  const { audit } = app.services;
+
+  app.get('/audit', async (request, reply) => {
+    const filters = z
+      .object({
+        entity: z.string().max(50).optional().catch(undefined),
+        action: z.string().max(50).optional().catch(undefined),
+        userId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+        from: day,
+        to: day,
+        page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+      })
+      .parse(request.query ?? {});
+    const result = await audit.search(request.principal, {
+      ...filters,
+      entity: filters.entity || undefined,
+      action: filters.action || undefined,
+      limit: PAGE_SIZE,
+      offset: (filters.page - 1) * PAGE_SIZE,
+    });
+    const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'audit-results';
+    return reply.render(partial ? 'audit/_results' : 'audit/index', {
+      filters,
+      result,
+      pageSize: PAGE_SIZE,
+      facets: await audit.facets(),
+      canRead: mayReadAudit(request.principal),
+    });
+  });
+};
