@@ -26,3 +26,14 @@ export function translate(locale: Locale, key: string, params: Record<string, st
 export function isLocale(v: unknown): v is Locale {
   return v === 'da' || v === 'en';
 }
+
+/** Field errors (catalogue keys per field) in the reader's language. */
+export function translateFieldErrors(
+  locale: Locale,
+  errors: Record<string, string[]> | undefined,
+): Record<string, string[]> | undefined {
+  if (!errors) return undefined;
+  return Object.fromEntries(
+    Object.entries(errors).map(([field, keys]) => [field, keys.map((k) => translate(locale, k))]),
+  );
+}

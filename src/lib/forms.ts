@@ -115,3 +115,8 @@ export function idFrom(params: unknown, key = 'id'): number {
   if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) throw notFound('page', String(raw));
   return id;
 }
+
+/** A parsed form body as a plain record (an absent or odd body reads as empty). */
+export function formValues(body: unknown): Record<string, unknown> {
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+}

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { translate } from '../i18n/index.ts';
+import { translate, translateFieldErrors } from '../i18n/index.ts';
 import { AppError, type FieldErrors } from '../lib/errors.ts';
 import { anonymous } from '../lib/principal.ts';
 import { recordAudit } from '../modules/audit/audit.repository.ts';
@@ -81,9 +81,7 @@ export async function sendError(request: FastifyRequest, reply: FastifyReply, er
   if (c.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   if (error instanceof AppError && error.statusCode === 403) await recordDenied(request, error);
   const t = (k: string) => translate(request.locale ?? 'da', k);
-  const fieldErrors = c.fieldErrors
-    ? Object.fromEntries(Object.entries(c.fieldErrors).map(([k, v]) => [k, v.map(t)]))
-    : undefined;
+  const fieldErrors = translateFieldErrors(request.locale ?? 'da', c.fieldErrors);
   if (wantsJson(request)) {
     const body: ErrorBody = { statusCode: c.statusCode, code: c.code, message: t(c.key) };
     if (fieldErrors) body.fieldErrors = fieldErrors;

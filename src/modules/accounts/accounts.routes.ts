@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
+import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
 import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
@@ -16,8 +17,8 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   const names = cookieNames(config);
 
   const translated = (request: FastifyRequest, errors: FieldErrors | undefined) =>
-    errors && Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.map((m) => request.t(m))]));
-  const body = (request: FastifyRequest) => (request.body ?? {}) as Record<string, unknown>;
+    translateFieldErrors(request.locale, errors);
+  const body = (request: FastifyRequest) => formValues(request.body);
 
   const startSession = (reply: FastifyReply, token: string) => {
     reply.setCookie(names.session, token, { ...cookieOptions(config), maxAge: config.session.absoluteHours * 3600 });

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import {
   type Actor,
@@ -48,10 +49,6 @@ function contactRows(body: FormValues, addOne: boolean): FormValues[] {
   return kept;
 }
 
-function asForm(body: unknown): FormValues {
-  return body && typeof body === 'object' && !Array.isArray(body) ? (body as FormValues) : {};
-}
-
 export const actorsRoutes: FastifyPluginAsync = async (app) => {
   const { actors, municipalities, targetGroups } = app.services;
 
@@ -86,11 +83,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   /** Translates the validation error keys for the form. */
-  function translated(request: FastifyRequest, errors: FieldErrors | undefined): FieldErrors | undefined {
-    if (!errors) return undefined;
-    const t = (k: string) => request.t(k);
-    return Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.map(t)]));
-  }
+  const translated = (request: FastifyRequest, errors: FieldErrors | undefined) =>
+    translateFieldErrors(request.locale, errors);
 
   app.get('/actors', async (request, reply) => {
     const filters = listFilters.parse(request.query ?? {});
@@ -138,7 +132,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.post('/actors', async (request, reply) => {
-    const body = asForm(request.body);
+    const body = formValues(request.body);
     const values: FormValues = { ...body, contacts: contactRows(body, body.addContact !== undefined) };
     if (body.addContact !== undefined || body.removeContacts !== undefined) {
       return renderForm(reply, 'new', values);
@@ -175,7 +169,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   );
 
   app.post('/actors/quick', async (request, reply) => {
-    const values = asForm(request.body);
+    const values = formValues(request.body);
     const parsed = quickInformalGroup.safeParse(coerceForm(quickInformalGroup, values));
     const fail = async (fieldErrors: FieldErrors | undefined, candidates?: unknown[]) =>
       reply.render(
@@ -236,7 +230,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
     const current = await actors.get(request.principal, id);
-    const body = asForm(request.body);
+    const body = formValues(request.body);
     const values: FormValues = { ...body, id, contacts: contactRows(body, body.addContact !== undefined) };
     if (body.addContact !== undefined) return renderForm(reply, 'edit', values, { actor: current });
     const parsed = actorEditForm.safeParse(coerceForm(actorEditForm, values));
@@ -283,7 +277,9 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/actors/:id/contacts/:contactId/erase', async (request, reply) => {
     const id = idFrom(request.params);
     const contactId = idFrom(request.params, 'contactId');
-    const { mode } = z.object({ mode: z.enum(['delete', 'anonymise']).catch('delete') }).parse(asForm(request.body));
+    const { mode } = z
+      .object({ mode: z.enum(['delete', 'anonymise']).catch('delete') })
+      .parse(formValues(request.body));
     await actors.eraseContact(request.principal, id, contactId, mode);
     return reply.redirect(`/actors/${id}#h-contacts`, 303);
   });
@@ -292,7 +288,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const id = idFrom(request.params);
     const { version } = z
       .object({ version: z.coerce.number().int().positive().optional().catch(undefined) })
-      .parse(asForm(request.body));
+      .parse(formValues(request.body));
     await actors.archive(request.principal, id, version);
     return reply.redirect(`/actors/${id}`, 303);
   });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { localTargetGroupInput } from './target-groups.schemas.ts';
@@ -25,9 +26,8 @@ export const targetGroupsRoutes: FastifyPluginAsync = async (app) => {
   );
 
   app.post('/target-groups', async (request, reply) => {
-    const values = (request.body ?? {}) as Record<string, unknown>;
-    const t = (errors: Record<string, string[]>) =>
-      Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.map((m) => request.t(m))]));
+    const values = formValues(request.body);
+    const t = (errors: Record<string, string[]>) => translateFieldErrors(request.locale, errors);
     const parsed = localTargetGroupInput.safeParse(coerceForm(localTargetGroupInput, values));
     if (!parsed.success) {
       return reply.render(
