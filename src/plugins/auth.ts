@@ -94,7 +94,7 @@ export const authPlugin = fp(
       // Signed out: a pre-session CSRF token guards the login and setup forms.
       const pre = request.cookies[names.csrf];
       if (pre && /^[\w-]{20,100}$/.test(pre)) request.csrfToken = pre;
-      else {
+      else if (/^\/(login|setup)$/.test(path)) {
         request.csrfToken = newSecret();
         reply.setCookie(names.csrf, request.csrfToken, cookieOptions(config));
       }

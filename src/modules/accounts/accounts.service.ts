@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
+import { sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
@@ -34,6 +35,8 @@ import type { NewUserInput } from './accounts.schemas.ts';
 /** argon2id (the library's default algorithm), with its default cost. */
 const ARGON2ID = 2;
 const FAILURE_WINDOW_MINUTES = 15;
+/** An arbitrary constant: the advisory lock that serialises first-run set-up. */
+const SETUP_LOCK = 7_318_246;
 /** A session's last-seen time is written at most this often, to spare the database a write per request. */
 const TOUCH_AFTER_MS = 60_000;
 
@@ -82,9 +85,14 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     }
   }
 
-  async function insertNewUser(principal: Principal, input: NewUserInput): Promise<UserRow> {
+  async function insertNewUser(principal: Principal, input: NewUserInput, onlyIfFirst = false): Promise<UserRow> {
     const passwordHash = await hash(input.password, { algorithm: ARGON2ID });
     return db.transaction(async (tx) => {
+      if (onlyIfFirst) {
+        // Two set-up forms sent at once: the lock makes the second see the first's user.
+        await tx.execute(sql`select pg_advisory_xact_lock(${SETUP_LOCK})`);
+        if (await anyUserExists(tx)) throw new AppError('SETUP_DONE', 409, 'account.setup.done');
+      }
       if (await findUserByEmail(tx, input.email)) {
         throw new AppError('DUPLICATE_EMAIL', 409, 'account.email.duplicate', {
           fieldErrors: { email: ['account.email.duplicate'] },
