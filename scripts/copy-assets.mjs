@@ -26,6 +26,7 @@ const copies = [
     join(vendor, 'dkfds', 'fonts', 'IBMPlexSans', 'complete', 'woff'),
   ],
   [join(dkfds, 'img', 'all-svg-icons.svg'), join(vendor, 'dkfds', 'img', 'all-svg-icons.svg')],
+  [join(dkfds, 'img', 'svg-icons'), join(vendor, 'dkfds', 'img', 'svg-icons')],
   [join(htmx, 'htmx.min.js'), join(vendor, 'htmx', 'htmx.min.js')],
 ];
 for (const [from, to] of copies) {

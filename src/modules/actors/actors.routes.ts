@@ -110,9 +110,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return reply.render(partial ? 'actors/_results' : 'actors/index', data);
   });
 
-  app.get('/actors/new', async (_request, reply) =>
+  app.get('/actors/new', async (request, reply) =>
     renderForm(reply, 'new', {
       roles: [],
+      homeMunicipalityCode: request.principal.municipalityCode,
       municipalityCodes: [],
       targetGroupIds: [],
       contacts: [{}],

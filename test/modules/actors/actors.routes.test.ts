@@ -75,6 +75,7 @@ t.test('the create form: errors beside fields, values kept, duplicate CVR linked
   const form = await h.inject({ method: 'GET', url: '/actors/new' });
   t.equal(form.statusCode, 200);
   t.match(form.body, /<label class="form-label" for="field-name">Navn/);
+  t.match(form.body, /<option value="101" selected>København/, 'the home municipality defaults to the user’s');
 
   const bad = await h.postForm('/actors', { ...baseForm, cvr: invalidCvr(7), email: 'nope' });
   t.equal(bad.statusCode, 422);

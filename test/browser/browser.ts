@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Test } from 'tap';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openTestDatabase } from '../helper.ts';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** The app on a fresh test database, listening on a free loopback port, and a headless Chromium. */
+export async function startBrowserSession(
+  t: Test,
+): Promise<{ app: FastifyInstance; base: string; browser: Browser; page: Page; consoleErrors: string[] }> {
+  const database = await openTestDatabase(t);
+  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+  t.teardown(async () => {
+    await browser.close();
+    await app.close();
+  });
+  const context = await browser.newContext({ baseURL: base, locale: 'da-DK' });
+  const page = await context.newPage();
+  // Console errors include CSP violations: a test ends by checking there were none.
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of (409|422)/.test(m.text())) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  // A form answering 422 or 409 is expected; a missing file is not.
+  page.on('response', (r) => {
+    if (r.status() === 404) consoleErrors.push(`404 ${new URL(r.url()).pathname}`);
+  });
+  return { app, base, browser, page, consoleErrors };
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core with the WCAG 2.1 A and AA rules and asserts that nothing is violated. */
+export async function expectAccessible(t: Test, page: Page, what: string): Promise<void> {
+  // The strict CSP forbids inline scripts, so axe is evaluated through the DevTools protocol.
+  const has = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
+  if (!has) await page.evaluate(axeSource);
+  const violations = (await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: unknown[] }> } }
+    ).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return result.violations;
+  })) as AxeViolation[];
+  const summary = violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  t.same(summary, [], `axe: no WCAG 2.1 AA violations on ${what}`);
+}
