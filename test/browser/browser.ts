@@ -39,10 +39,10 @@ export async function startBrowserSession(
   // Console errors include CSP violations: a test ends by checking there were none.
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (409|422)/.test(m.text())) consoleErrors.push(m.text());
+    if (m.type() === 'error' && !/status of (401|409|422)/.test(m.text())) consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
-  // A form answering 422 or 409 is expected; a missing file is not.
+  // A form answering 401 (wrong password), 409 or 422 is expected; a missing file is not.
   page.on('response', (r) => {
     if (r.status() === 404) consoleErrors.push(`404 ${new URL(r.url()).pathname}`);
   });
