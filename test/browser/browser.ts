@@ -11,14 +11,9 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** The app on a fresh test database, listening on a free loopback port, and a headless Chromium. */
-export async function startBrowserSession(
-  t: Test,
-): Promise<{ app: FastifyInstance; base: string; browser: Browser; page: Page; consoleErrors: string[] }> {
-  const database = await openTestDatabase(t);
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const browser = await chromium.launch({
+/** Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no network chatter). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--no-sandbox',
@@ -30,6 +25,16 @@ export async function startBrowserSession(
       '--disable-quic',
     ],
   });
+}
+
+/** The app on a fresh test database, listening on a free loopback port, and a headless Chromium. */
+export async function startBrowserSession(
+  t: Test,
+): Promise<{ app: FastifyInstance; base: string; browser: Browser; page: Page; consoleErrors: string[] }> {
+  const database = await openTestDatabase(t);
+  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const browser = await launchChromium();
   t.teardown(async () => {
     await browser.close();
     await app.close();
