@@ -10,7 +10,7 @@ import qs from 'qs';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
-import { anonymous, type Principal } from './lib/principal.ts';
+import type { Principal } from './lib/principal.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
@@ -94,10 +94,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     targetGroups,
     actors: createActorService(database.db, municipalities),
   });
+  // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (request) => {
-    request.principal = anonymous;
-  });
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
 
   await app.register(helmet, {

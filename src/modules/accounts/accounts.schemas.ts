@@ -25,13 +25,3 @@ export const loginInput = z.object({
 });
 
 export const tokenNameInput = z.object({ name: z.string().trim().min(1).max(100) });
-
-export const userSchema = z.object({
-  id: z.number().int(),
-  email: z.string(),
-  name: z.string(),
-  role: z.enum(userRoles),
-  municipalityCode: z.number().int(),
-  active: z.boolean(),
-  version: z.number().int(),
-});
