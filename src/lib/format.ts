@@ -2,29 +2,6 @@ export type Locale = 'da' | 'en';
 
 const intlLocale = (locale: Locale) => (locale === 'da' ? 'da-DK' : 'en-GB');
 
-/** Formats integer øre as kroner: 123456750 → "1.234.567,50 kr." in Danish. */
-export function formatMoney(oere: number | bigint, locale: Locale = 'da'): string {
-  const value = Number(oere) / 100;
-  const n = new Intl.NumberFormat(intlLocale(locale), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(
-    value,
-  );
-  return locale === 'da' ? `${n} kr.` : `DKK ${n}`;
-}
-
-/** Parses kroner as typed by a person ("1.234,50", "1234.5", "1 234") into integer øre, or null. */
-export function parseKroner(input: string): number | null {
-  const s = input.replace(/\s|kr\.?|dkk/gi, '');
-  if (!/^-?[\d.,]+$/.test(s)) return null;
-  let normalised: string;
-  if (/,\d{1,2}$/.test(s)) normalised = s.replace(/\./g, '').replace(',', '.');
-  else if (/\.\d{1,2}$/.test(s) && !/\.\d{3}/.test(s)) normalised = s.replace(/,/g, '');
-  else normalised = s.replace(/[.,]/g, '');
-  const value = Number(normalised);
-  if (!Number.isFinite(value)) return null;
-  const oere = Math.round(value * 100);
-  return Number.isSafeInteger(oere) ? oere : null;
-}
-
 export function formatNumber(n: number, locale: Locale = 'da'): string {
   return new Intl.NumberFormat(intlLocale(locale)).format(n);
 }

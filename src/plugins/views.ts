@@ -4,7 +4,8 @@ import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isLocale, type MessageKey, translate } from '../i18n/index.ts';
-import { formatDate, formatDateTime, formatMoney, formatNumber, type Locale } from '../lib/format.ts';
+import { formatDate, formatDateTime, formatNumber, type Locale } from '../lib/format.ts';
+import { formatMoney } from '../lib/money.ts';
 
 export const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
 

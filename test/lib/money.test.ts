@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { z } from 'zod';
+import { translate } from '../../src/i18n/index.ts';
+import { formatMoney, kronerInput, MAX_OERE, parseKroner } from '../../src/lib/money.ts';
+
+const oere = (s: string) => {
+  const r = parseKroner(s);
+  return r.ok ? r.oere : r.error;
+};
+
+t.test('formatting is exact and Danish', async (t) => {
+  t.equal(formatMoney(123456750), '1.234.567,50 kr.');
+  t.equal(formatMoney(0), '0,00 kr.');
+  t.equal(formatMoney(5), '0,05 kr.');
+  t.equal(formatMoney(-1050), '-10,50 kr.');
+  t.equal(formatMoney(MAX_OERE), '1.000.000.000.000,00 kr.', '10^12 kr. to the øre');
+  t.equal(formatMoney(99_999_999_999_999n), '999.999.999.999,99 kr.');
+  t.equal(formatMoney(123456750, 'en'), 'DKK 1,234,567.50');
+});
+
+t.test('accepted input', async (t) => {
+  t.equal(oere('1.234,50'), 123450n);
+  t.equal(oere('1234,5'), 123450n);
+  t.equal(oere('1 234 kr.'), 123400n);
+  t.equal(oere('1234'), 123400n);
+  t.equal(oere('  20.000 kr '), 2000000n);
+  t.equal(oere('1.000.000,05'), 100000005n);
+  t.equal(oere('0,01'), 1n);
+  t.equal(oere('DKK 150'), 15000n);
+  t.equal(oere('1\u00a0234,00\u00a0kr.'), 123400n, 'no-break spaces as pasted from a spreadsheet');
+  t.equal(oere('1.000.000.000.000'), MAX_OERE, 'the largest allowed amount');
+});
+
+t.test('refused input, each with a clear message', async (t) => {
+  t.equal(oere('-5'), 'money.negative');
+  t.equal(oere('−1.000'), 'money.negative');
+  t.equal(oere('1,234'), 'money.decimals');
+  t.equal(oere('10,005'), 'money.decimals');
+  t.equal(oere('1.000.000.000.000,01'), 'money.tooLarge');
+  t.equal(oere('99999999999999999999'), 'money.tooLarge');
+  for (const ambiguous of [
+    '12.5',
+    '1,234.50',
+    '12.34.567',
+    '1.234 567',
+    '1e6',
+    'tyve',
+    '12 kr 50',
+    '1..000',
+    '.5',
+    ',5',
+    '5,',
+  ]) {
+    t.equal(oere(ambiguous), 'money.invalid', ambiguous);
+  }
+  t.equal(oere(''), 'money.required');
+  t.match(translate('da', 'money.decimals'), /højst to decimaler/);
+
+  const schema = z.object({ amount: kronerInput });
+  const bad = schema.safeParse({ amount: '1,234' });
+  t.equal(bad.success, false);
+  t.equal(bad.error?.issues[0]?.message, 'money.decimals', 'the form gets the catalogue key');
+  t.same(schema.parse({ amount: '1.234,50' }), { amount: 123450 });
+});
+
+t.test('properties: formatting and parsing round-trip', async (t) => {
+  const amounts = fc.bigInt({ min: 0n, max: MAX_OERE });
+  fc.assert(
+    fc.property(amounts, (n) => {
+      const parsed = parseKroner(formatMoney(n));
+      return parsed.ok && parsed.oere === n;
+    }),
+    { seed: 18, numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(amounts, (n) => {
+      // The plain forms people type: no grouping, and a comma with two decimals.
+      const plain = `${n / 100n},${String(n % 100n).padStart(2, '0')}`;
+      const parsed = parseKroner(plain);
+      return parsed.ok && parsed.oere === n;
+    }),
+    { seed: 18, numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 20 }), (s) => {
+      const parsed = parseKroner(s);
+      // Anything accepted formats back to an amount that parses to the same øre.
+      if (!parsed.ok) return true;
+      const again = parseKroner(formatMoney(parsed.oere));
+      return parsed.oere >= 0n && parsed.oere <= MAX_OERE && again.ok && again.oere === parsed.oere;
+    }),
+    { seed: 18, numRuns: 5000 },
+  );
+  t.pass('2,000 + 2,000 + 5,000 seeded runs');
+});
