@@ -19,6 +19,8 @@ import { actorsRoutes } from './modules/actors/actors.routes.ts';
 import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
+import { grantsApi } from './modules/grants/grants.api.ts';
+import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
 import { homeRoutes } from './modules/home.routes.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
 import {
@@ -36,6 +38,7 @@ import { viewsPlugin } from './plugins/views.ts';
 export interface Services {
   accounts: AccountService;
   audit: AuditService;
+  grants: GrantService;
   municipalities: MunicipalityService;
   targetGroups: TargetGroupService;
   actors: ActorService;
@@ -90,6 +93,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
+    grants: createGrantService(database.db, config),
     municipalities,
     targetGroups,
     actors: createActorService(database.db, municipalities),
@@ -135,6 +139,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);
+  await app.register(grantsApi);
 
   return app;
 }

@@ -36,6 +36,8 @@ const envSchema = z.object({
   /** Failed sign-ins allowed per 15 minutes, per account and per IP address. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+  /** A grant of at least this many kroner needs an auditor's endorsement of its accounts. */
+  AUDITOR_THRESHOLD_KR: z.coerce.number().int().min(0).default(20_000),
 });
 
 export type DatabaseConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
@@ -50,6 +52,7 @@ export interface Config {
   https: boolean;
   trustProxy: boolean | string | ((address: string, hop: number) => boolean);
   loginLimits: { perAccount: number; perIp: number };
+  auditorThresholdOre: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -78,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             ? (_address: string, hop: number) => hop < Number(e.TRUST_PROXY)
             : e.TRUST_PROXY,
     loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP },
+    auditorThresholdOre: e.AUDITOR_THRESHOLD_KR * 100,
   };
 }

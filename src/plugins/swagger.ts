@@ -29,6 +29,7 @@ export const swaggerPlugin = fp(
         tags: [
           { name: 'reference', description: 'Municipalities and target groups' },
           { name: 'actors', description: 'Civil-society actors' },
+          { name: 'grants', description: '§ 18 grant rounds and grants (money in øre)' },
         ],
       },
       transform: (args) => {

@@ -15,6 +15,11 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     '/api/v1/actors/{id}',
     '/api/v1/actors/{id}/archive',
     '/api/v1/actors/{id}/contacts/{contactId}/erase',
+    '/api/v1/grant-rounds',
+    '/api/v1/grant-rounds/{id}',
+    '/api/v1/grants',
+    '/api/v1/grants/{id}',
+    '/api/v1/grants/{id}/transitions',
     '/api/v1/municipalities',
     '/api/v1/target-groups',
   ]);

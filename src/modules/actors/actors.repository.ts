@@ -26,10 +26,10 @@ const listColumns = {
   homeMunicipalityCode: actors.homeMunicipalityCode,
   municipalityCodes: sql<
     number[]
-  >`array(select am.municipality_code::int from ${actorMunicipalities} am where am.actor_id = ${actors.id} order by 1)`,
+  >`array(select am.municipality_code::int from ${actorMunicipalities} am where am.actor_id = "actors"."id" order by 1)`,
   targetGroupIds: sql<
     number[]
-  >`array(select atg.target_group_id from ${actorTargetGroups} atg where atg.actor_id = ${actors.id} order by 1)`,
+  >`array(select atg.target_group_id from ${actorTargetGroups} atg where atg.actor_id = "actors"."id" order by 1)`,
   status: actors.status,
   version: actors.version,
   createdAt: actors.createdAt,

@@ -1,0 +1,134 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import { actors } from './actors.ts';
+import { municipalities, targetGroups } from './reference.ts';
+
+export const grantRoundStatusEnum = pgEnum('grant_round_status', ['planned', 'open', 'closed', 'decided']);
+export const grantKindEnum = pgEnum('grant_kind', ['money', 'in_kind']);
+export const grantStatusEnum = pgEnum('grant_status', [
+  'applied',
+  'approved',
+  'rejected',
+  'withdrawn',
+  'paid',
+  'accounted',
+  'closed',
+]);
+export const paymentKindEnum = pgEnum('grant_payment_kind', ['payment', 'repayment']);
+
+const oere = (name: string) => bigint(name, { mode: 'number' });
+
+/** A municipality's yearly § 18 pool (§ 18-pulje). Money is integer øre. */
+export const grantRounds = pgTable(
+  'grant_rounds',
+  {
+    id: serial('id').primaryKey(),
+    municipalityCode: smallint('municipality_code')
+      .notNull()
+      .references(() => municipalities.code),
+    year: smallint('year').notNull(),
+    name: text('name').notNull(),
+    budgetOre: oere('budget_ore').notNull(),
+    applicationsOpenOn: date('applications_open_on'),
+    applicationsCloseOn: date('applications_close_on'),
+    decisionOn: date('decision_on'),
+    /** When the grants' reports are due; unset means 1 June of the following year. */
+    reportDueOn: date('report_due_on'),
+    status: grantRoundStatusEnum('status').notNull().default('planned'),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('grant_rounds_name_uq').on(t.municipalityCode, t.year, t.name),
+    check('grant_rounds_budget_ck', sql`${t.budgetOre} >= 0`),
+  ],
+);
+
+/** A § 18 grant (bevilling) to one actor from one round. */
+export const grants = pgTable(
+  'grants',
+  {
+    id: serial('id').primaryKey(),
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => grantRounds.id),
+    actorId: integer('actor_id')
+      .notNull()
+      .references(() => actors.id),
+    title: text('title').notNull(),
+    purpose: text('purpose'),
+    kind: grantKindEnum('kind').notNull().default('money'),
+    inKindDescription: text('in_kind_description'),
+    requestedOre: oere('requested_ore').notNull(),
+    awardedOre: oere('awarded_ore'),
+    decisionOn: date('decision_on'),
+    periodStart: date('period_start'),
+    periodEnd: date('period_end'),
+    status: grantStatusEnum('status').notNull().default('applied'),
+    reportDueOn: date('report_due_on').notNull(),
+    reportReceivedOn: date('report_received_on'),
+    auditorEndorsed: boolean('auditor_endorsed').notNull().default(false),
+    /** Finance confirmed an award beyond the round's remaining budget. */
+    budgetOverride: boolean('budget_override').notNull().default(false),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('grants_round_idx').on(t.roundId, t.status),
+    index('grants_actor_idx').on(t.actorId),
+    check('grants_amounts_ck', sql`${t.requestedOre} >= 0 and (${t.awardedOre} is null or ${t.awardedOre} >= 0)`),
+  ],
+);
+
+/** How a grant's award is split across target groups; the lines add up to the award exactly. */
+export const grantAllocations = pgTable(
+  'grant_allocations',
+  {
+    grantId: integer('grant_id')
+      .notNull()
+      .references(() => grants.id, { onDelete: 'cascade' }),
+    targetGroupId: integer('target_group_id')
+      .notNull()
+      .references(() => targetGroups.id),
+    amountOre: oere('amount_ore').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.grantId, t.targetGroupId] }),
+    index('grant_allocations_group_idx').on(t.targetGroupId),
+    check('grant_allocations_amount_ck', sql`${t.amountOre} > 0`),
+  ],
+);
+
+/** Instalments paid out, and repayments of unused money. */
+export const grantPayments = pgTable(
+  'grant_payments',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    grantId: integer('grant_id')
+      .notNull()
+      .references(() => grants.id, { onDelete: 'cascade' }),
+    kind: paymentKindEnum('kind').notNull().default('payment'),
+    paidOn: date('paid_on').notNull(),
+    amountOre: oere('amount_ore').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('grant_payments_grant_idx').on(t.grantId), check('grant_payments_amount_ck', sql`${t.amountOre} > 0`)],
+);

@@ -1,0 +1,163 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { validationFailed } from '../../lib/errors.ts';
+import { errorResponses } from '../../plugins/api-schemas.ts';
+import { versionFrom } from '../actors/actors.api.ts';
+import {
+  grantCreate,
+  grantListQuery,
+  grantPatch,
+  grantSchema,
+  grantTransition,
+  roundInput,
+  roundPatch,
+  roundSchema,
+} from './grants.schemas.ts';
+
+const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+
+export const grantsApi: FastifyPluginAsyncZod = async (app) => {
+  const service = app.services.grants;
+
+  app.get(
+    '/api/v1/grant-rounds',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: '§ 18 grant rounds, each with its overview (awarded, remaining, paid …)',
+        querystring: z.object({
+          municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+          year: z.coerce.number().int().min(2000).max(2100).optional(),
+        }),
+        response: { 200: z.array(roundSchema), ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => service.listRounds(request.query.municipalityCode, request.query.year),
+  );
+
+  app.post(
+    '/api/v1/grant-rounds',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'Create a grant round (finance or admin, own municipality)',
+        body: roundInput,
+        response: { 201: roundSchema, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await service.createRound(request.principal, request.body)),
+  );
+
+  app.get(
+    '/api/v1/grant-rounds/:id',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'One grant round with its overview',
+        params: idParams,
+        response: { 200: roundSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => service.getRound(request.params.id),
+  );
+
+  app.patch(
+    '/api/v1/grant-rounds/:id',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'Change a grant round, or move its status one step (planned → open → closed → decided)',
+        params: idParams,
+        body: roundPatch,
+        response: { 200: roundSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const version = versionFrom(request.body.version, request.headers['if-match']);
+      if (version === undefined) throw validationFailed({ version: ['validation.versionRequired'] });
+      return service.updateRound(request.principal, request.params.id, { ...request.body, version });
+    },
+  );
+
+  app.get(
+    '/api/v1/grants',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'Grants, filtered, with totals',
+        querystring: grantListQuery,
+        response: {
+          200: z.object({
+            items: z.array(grantSchema),
+            total: z.number().int(),
+            requestedOre: z.number().int(),
+            awardedOre: z.number().int(),
+          }),
+          ...errorResponses(400, 401),
+        },
+      },
+    },
+    async (request) => service.listGrants(request.query),
+  );
+
+  app.post(
+    '/api/v1/grants',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'Record an application',
+        description: 'When the actor has an overdue report, the answer carries warnings: ["ACTOR_HAS_OVERDUE_REPORT"].',
+        body: grantCreate,
+        response: { 201: grantSchema, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await service.apply(request.principal, request.body)),
+  );
+
+  app.get(
+    '/api/v1/grants/:id',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'One grant with its allocations and payments',
+        params: idParams,
+        response: { 200: grantSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => service.getGrant(request.params.id),
+  );
+
+  app.patch(
+    '/api/v1/grants/:id',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'Change a grant: details, report, allocations, payments',
+        params: idParams,
+        body: grantPatch,
+        response: { 200: grantSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const version = versionFrom(request.body.version, request.headers['if-match']);
+      if (version === undefined) throw validationFailed({ version: ['validation.versionRequired'] });
+      return service.updateGrant(request.principal, request.params.id, { ...request.body, version });
+    },
+  );
+
+  app.post(
+    '/api/v1/grants/:id/transitions',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'Move a grant along applied → approved → paid → accounted → closed (or rejected, withdrawn)',
+        description:
+          'Approving needs the award split across target groups (allocations, or targetGroupId for all on one). An award beyond the round’s remaining budget gets 409 GRANT_OVER_BUDGET unless overrideBudget is true.',
+        params: idParams,
+        body: grantTransition,
+        response: { 200: grantSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => service.transition(request.principal, request.params.id, request.body),
+  );
+};

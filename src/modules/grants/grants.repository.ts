@@ -1,0 +1,211 @@
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import { subtreeIds } from '../target-groups/target-groups.repository.ts';
+import type { GrantListQuery } from './grants.schemas.ts';
+
+export type RoundRow = typeof grantRounds.$inferSelect;
+export type GrantRow = typeof grants.$inferSelect;
+
+/** Statuses in which a grant's award counts against the round's budget. */
+export const AWARDED = sql`('approved', 'paid', 'accounted', 'closed')`;
+
+export async function findRound(db: Queryable, id: number, forUpdate = false): Promise<RoundRow | undefined> {
+  const q = db.select().from(grantRounds).where(eq(grantRounds.id, id));
+  const [row] = forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function insertRound(db: Queryable, values: typeof grantRounds.$inferInsert): Promise<RoundRow> {
+  const [row] = await db.insert(grantRounds).values(values).returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function updateRoundIfVersion(
+  db: Queryable,
+  id: number,
+  version: number,
+  values: Partial<typeof grantRounds.$inferInsert>,
+): Promise<RoundRow | undefined> {
+  const [row] = await db
+    .update(grantRounds)
+    .set({ ...values, version: sql`${grantRounds.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(grantRounds.id, id), eq(grantRounds.version, version)))
+    .returning();
+  return row;
+}
+
+export async function listRounds(db: Queryable, municipalityCode?: number, year?: number): Promise<RoundRow[]> {
+  const where: SQL[] = [];
+  if (municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, municipalityCode));
+  if (year !== undefined) where.push(eq(grantRounds.year, year));
+  return db
+    .select()
+    .from(grantRounds)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
+}
+
+export interface RoundTotals {
+  roundId: number;
+  requestedOre: number;
+  awardedOre: number;
+  paidOre: number;
+  grantsByStatus: Record<string, number>;
+}
+
+/** Requested, awarded and (net) paid per round, and the number of grants in each status, in one query. */
+export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Map<number, RoundTotals>> {
+  const out = new Map<number, RoundTotals>();
+  if (!roundIds.length) return out;
+  const rows = await db
+    .select({
+      roundId: grants.roundId,
+      status: grants.status,
+      n: sql<number>`count(*)::int`,
+      requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`,
+      awarded: sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`,
+      paid: sql<string>`coalesce(sum((select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0) from ${grantPayments} p where p.grant_id = "grants"."id")), 0)::text`,
+    })
+    .from(grants)
+    .where(sql`${grants.roundId} in ${roundIds}`)
+    .groupBy(grants.roundId, grants.status);
+  for (const id of roundIds)
+    out.set(id, { roundId: id, requestedOre: 0, awardedOre: 0, paidOre: 0, grantsByStatus: {} });
+  for (const r of rows) {
+    const t = out.get(r.roundId);
+    if (!t) continue;
+    t.requestedOre += Number(r.requested);
+    t.awardedOre += Number(r.awarded);
+    t.paidOre += Number(r.paid);
+    t.grantsByStatus[r.status] = Number(r.n);
+  }
+  return out;
+}
+
+/** The round's awarded total, read inside the transaction that holds the round's row lock. */
+export async function awardedInRound(db: Queryable, roundId: number, exceptGrantId: number): Promise<number> {
+  const [row] = await db
+    .select({ awarded: sql<string>`coalesce(sum(${grants.awardedOre}), 0)::text` })
+    .from(grants)
+    .where(
+      and(eq(grants.roundId, roundId), sql`${grants.status} in ${AWARDED}`, sql`${grants.id} <> ${exceptGrantId}`),
+    );
+  return Number(row?.awarded ?? 0);
+}
+
+export async function findGrant(db: Queryable, id: number, forUpdate = false): Promise<GrantRow | undefined> {
+  const q = db.select().from(grants).where(eq(grants.id, id));
+  const [row] = forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function insertGrant(db: Queryable, values: typeof grants.$inferInsert): Promise<GrantRow> {
+  const [row] = await db.insert(grants).values(values).returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function updateGrantIfVersion(
+  db: Queryable,
+  id: number,
+  version: number,
+  values: Partial<typeof grants.$inferInsert>,
+): Promise<GrantRow | undefined> {
+  const [row] = await db
+    .update(grants)
+    .set({ ...values, version: sql`${grants.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(grants.id, id), eq(grants.version, version)))
+    .returning();
+  return row;
+}
+
+export async function allocationsOf(db: Queryable, grantIds: number[]) {
+  if (!grantIds.length) return [];
+  return db
+    .select()
+    .from(grantAllocations)
+    .where(sql`${grantAllocations.grantId} in ${grantIds}`)
+    .orderBy(asc(grantAllocations.grantId), asc(grantAllocations.targetGroupId));
+}
+
+export async function paymentsOf(db: Queryable, grantIds: number[]) {
+  if (!grantIds.length) return [];
+  return db
+    .select()
+    .from(grantPayments)
+    .where(sql`${grantPayments.grantId} in ${grantIds}`)
+    .orderBy(asc(grantPayments.grantId), asc(grantPayments.paidOn), asc(grantPayments.id));
+}
+
+export async function replaceAllocations(
+  db: Queryable,
+  grantId: number,
+  lines: { targetGroupId: number; amountOre: number }[],
+): Promise<void> {
+  await db.delete(grantAllocations).where(eq(grantAllocations.grantId, grantId));
+  if (lines.length) await db.insert(grantAllocations).values(lines.map((l) => ({ grantId, ...l })));
+}
+
+export async function replacePayments(
+  db: Queryable,
+  grantId: number,
+  lines: { kind: 'payment' | 'repayment'; paidOn: string; amountOre: number }[],
+): Promise<void> {
+  await db.delete(grantPayments).where(eq(grantPayments.grantId, grantId));
+  if (lines.length) await db.insert(grantPayments).values(lines.map((l) => ({ grantId, ...l })));
+}
+
+/** Overdue: due before today, not received, and the money awarded. */
+export const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
+
+export async function actorHasOverdueReport(db: Queryable, actorId: number): Promise<boolean> {
+  const [row] = await db
+    .select({ id: grants.id })
+    .from(grants)
+    .where(and(eq(grants.actorId, actorId), overdueCondition))
+    .limit(1);
+  return row !== undefined;
+}
+
+export async function searchGrants(db: Queryable, q: GrantListQuery) {
+  const where: SQL[] = [];
+  if (q.roundId !== undefined) where.push(eq(grants.roundId, q.roundId));
+  if (q.status) where.push(eq(grants.status, q.status));
+  if (q.actorId !== undefined) where.push(eq(grants.actorId, q.actorId));
+  if (q.year !== undefined) where.push(eq(grantRounds.year, q.year));
+  if (q.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, q.municipalityCode));
+  if (q.overdue === 'true') where.push(overdueCondition);
+  if (q.targetGroupId !== undefined) {
+    where.push(
+      sql`exists (select 1 from ${grantAllocations} ga where ga.grant_id = ${grants.id} and ga.target_group_id in ${subtreeIds(q.targetGroupId)})`,
+    );
+  }
+  const condition = where.length ? and(...where) : undefined;
+  const [rows, [totals]] = await Promise.all([
+    db
+      .select({ grant: grants, municipalityCode: grantRounds.municipalityCode })
+      .from(grants)
+      .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
+      .where(condition)
+      .orderBy(sql`${grantRounds.year} desc`, asc(grants.id))
+      .limit(q.limit)
+      .offset(q.offset),
+    db
+      .select({
+        n: sql<number>`count(*)::int`,
+        requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`,
+        awarded: sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`,
+      })
+      .from(grants)
+      .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
+      .where(condition),
+  ]);
+  return {
+    rows,
+    total: Number(totals?.n ?? 0),
+    requestedOre: Number(totals?.requested ?? 0),
+    awardedOre: Number(totals?.awarded ?? 0),
+  };
+}

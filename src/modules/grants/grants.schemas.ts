@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { MAX_OERE } from '../../lib/money.ts';
+import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
+
+export const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
+export const grantKinds = ['money', 'in_kind'] as const;
+export const grantStatuses = ['applied', 'approved', 'rejected', 'withdrawn', 'paid', 'accounted', 'closed'] as const;
+export type RoundStatus = (typeof roundStatuses)[number];
+export type GrantStatus = (typeof grantStatuses)[number];
+
+/** Money is integer øre, from 0 to 10^12 kr. */
+export const ore = z.number().int().min(0).max(Number(MAX_OERE));
+const day = z.iso.date();
+const text = (max: number) => z.string().trim().max(max);
+
+export const roundInput = z.object({
+  municipalityCode: municipalityCode.optional().describe('Default: your own municipality'),
+  year: z.number().int().min(2000).max(2100),
+  name: text(200).min(1),
+  budgetOre: ore,
+  applicationsOpenOn: day.nullish(),
+  applicationsCloseOn: day.nullish(),
+  decisionOn: day.nullish(),
+  reportDueOn: day.nullish().describe('Default: 1 June of the following year'),
+});
+export type RoundInput = z.infer<typeof roundInput>;
+
+export const roundPatch = roundInput
+  .omit({ municipalityCode: true })
+  .partial()
+  .extend({
+    status: z.enum(roundStatuses).optional().describe('planned → open → closed → decided, one step at a time'),
+    version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+  });
+export type RoundPatch = z.infer<typeof roundPatch>;
+
+export const roundOverviewSchema = z.object({
+  requestedOre: z.number().int(),
+  awardedOre: z.number().int(),
+  remainingOre: z.number().int().describe('budget less awarded; negative after an override'),
+  paidOre: z.number().int().describe('net of repayments'),
+  outstandingOre: z.number().int().describe('awarded but not yet paid'),
+  grantsByStatus: z.record(z.string(), z.number().int()),
+});
+
+export const roundSchema = z.object({
+  id: z.number().int(),
+  municipalityCode: z.number().int(),
+  year: z.number().int(),
+  name: z.string(),
+  budgetOre: z.number().int(),
+  applicationsOpenOn: z.string().nullable(),
+  applicationsCloseOn: z.string().nullable(),
+  decisionOn: z.string().nullable(),
+  reportDueOn: z.string().describe('The round’s own date, or 1 June of the following year'),
+  status: z.enum(roundStatuses),
+  version: z.number().int(),
+  ...roundOverviewSchema.shape,
+});
+export type Round = z.infer<typeof roundSchema>;
+
+export const allocationInput = z.object({ targetGroupId: z.number().int().positive(), amountOre: ore.min(1) });
+export const paymentInput = z.object({
+  kind: z.enum(['payment', 'repayment']).default('payment'),
+  paidOn: day,
+  amountOre: ore.min(1),
+});
+
+export const grantCreate = z.object({
+  roundId: z.number().int().positive(),
+  actorId: z.number().int().positive(),
+  title: text(300).min(1),
+  purpose: text(5000).nullish(),
+  kind: z.enum(grantKinds).default('money'),
+  inKindDescription: text(2000).nullish().describe('For in-kind support: what is given (premises, secretariat help …)'),
+  requestedOre: ore,
+  periodStart: day.nullish(),
+  periodEnd: day.nullish(),
+});
+export type GrantCreate = z.infer<typeof grantCreate>;
+
+export const grantPatch = grantCreate
+  .omit({ roundId: true, actorId: true, kind: true })
+  .partial()
+  .extend({
+    reportDueOn: day.optional(),
+    reportReceivedOn: day.nullish(),
+    auditorEndorsed: z.boolean().optional(),
+    allocations: z.array(allocationInput).max(100).optional().describe('Replaces the split; must add up to the award'),
+    payments: z.array(paymentInput).max(500).optional().describe('Replaces the instalments and repayments'),
+    version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+  });
+export type GrantPatch = z.infer<typeof grantPatch>;
+
+export const grantTransition = z.object({
+  to: z.enum(grantStatuses),
+  version: z.number().int().positive(),
+  awardedOre: ore.optional().describe('To approved: the amount awarded'),
+  decisionOn: day.optional(),
+  allocations: z.array(allocationInput).max(100).optional().describe('To approved: the split, adding up to the award'),
+  targetGroupId: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('To approved: put the whole award on one target group'),
+  overrideBudget: z.boolean().optional().describe('To approved: award beyond the round’s remaining budget'),
+});
+export type GrantTransition = z.infer<typeof grantTransition>;
+
+export const grantSchema = z.object({
+  id: z.number().int(),
+  roundId: z.number().int(),
+  municipalityCode: z.number().int(),
+  actorId: z.number().int(),
+  title: z.string(),
+  purpose: z.string().nullable(),
+  kind: z.enum(grantKinds),
+  inKindDescription: z.string().nullable(),
+  requestedOre: z.number().int(),
+  awardedOre: z.number().int().nullable(),
+  decisionOn: z.string().nullable(),
+  periodStart: z.string().nullable(),
+  periodEnd: z.string().nullable(),
+  status: z.enum(grantStatuses),
+  reportDueOn: z.string(),
+  reportReceivedOn: z.string().nullable(),
+  reportOverdue: z.boolean(),
+  auditorEndorsementRequired: z.boolean(),
+  auditorEndorsed: z.boolean(),
+  budgetOverride: z.boolean(),
+  allocations: z.array(z.object({ targetGroupId: z.number().int(), amountOre: z.number().int() })),
+  payments: z.array(
+    z.object({ kind: z.enum(['payment', 'repayment']), paidOn: z.string(), amountOre: z.number().int() }),
+  ),
+  paidOre: z.number().int(),
+  version: z.number().int(),
+  warnings: z.array(z.string()).optional().describe('E.g. ACTOR_HAS_OVERDUE_REPORT when the actor owes a report'),
+});
+export type Grant = z.infer<typeof grantSchema>;
+
+export const grantListQuery = z.object({
+  roundId: z.coerce.number().int().positive().optional(),
+  year: z.coerce.number().int().min(2000).max(2100).optional(),
+  status: z.enum(grantStatuses).optional(),
+  targetGroupId: z.coerce.number().int().positive().optional().describe('Includes its sub-groups'),
+  actorId: z.coerce.number().int().positive().optional(),
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  overdue: z.enum(['true', 'false']).optional().describe('Only grants whose report is overdue'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
+export type GrantListQuery = z.infer<typeof grantListQuery>;

@@ -1,0 +1,345 @@
+import type { Config } from '../../config.ts';
+import type { Db, Tx } from '../../db/client.ts';
+import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
+import { assertMayWrite } from '../../lib/policy.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import {
+  actorHasOverdueReport,
+  allocationsOf,
+  awardedInRound,
+  findGrant,
+  findRound,
+  type GrantRow,
+  insertGrant,
+  insertRound,
+  listRounds,
+  paymentsOf,
+  type RoundRow,
+  replaceAllocations,
+  replacePayments,
+  roundTotals,
+  searchGrants,
+  updateGrantIfVersion,
+  updateRoundIfVersion,
+} from './grants.repository.ts';
+import {
+  type Grant,
+  type GrantCreate,
+  type GrantListQuery,
+  type GrantPatch,
+  type GrantStatus,
+  type GrantTransition,
+  type Round,
+  type RoundInput,
+  type RoundPatch,
+  roundStatuses,
+} from './grants.schemas.ts';
+
+/** The grant status flow. Anything else is refused with 409. */
+const NEXT: Record<GrantStatus, GrantStatus[]> = {
+  applied: ['approved', 'rejected', 'withdrawn'],
+  approved: ['paid'],
+  paid: ['accounted'],
+  accounted: ['closed'],
+  rejected: [],
+  withdrawn: [],
+  closed: [],
+};
+
+/** 1 June of the year after the round's. */
+export const defaultReportDue = (year: number) => `${year + 1}-06-01`;
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+export function createGrantService(db: Db, config: Config) {
+  const threshold = config.auditorThresholdOre;
+
+  async function toRounds(rows: RoundRow[], on: Db | Tx = db): Promise<Round[]> {
+    const totals = await roundTotals(
+      on,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => {
+      const t = totals.get(r.id);
+      const awardedOre = t?.awardedOre ?? 0;
+      const paidOre = t?.paidOre ?? 0;
+      return {
+        id: r.id,
+        municipalityCode: r.municipalityCode,
+        year: r.year,
+        name: r.name,
+        budgetOre: r.budgetOre,
+        applicationsOpenOn: r.applicationsOpenOn,
+        applicationsCloseOn: r.applicationsCloseOn,
+        decisionOn: r.decisionOn,
+        reportDueOn: r.reportDueOn ?? defaultReportDue(r.year),
+        status: r.status,
+        version: r.version,
+        requestedOre: t?.requestedOre ?? 0,
+        awardedOre,
+        remainingOre: r.budgetOre - awardedOre,
+        paidOre,
+        outstandingOre: awardedOre - paidOre,
+        grantsByStatus: t?.grantsByStatus ?? {},
+      };
+    });
+  }
+
+  async function toGrants(rows: { grant: GrantRow; municipalityCode: number }[], on: Db | Tx = db): Promise<Grant[]> {
+    const ids = rows.map((r) => r.grant.id);
+    const [allocations, payments] = await Promise.all([allocationsOf(on, ids), paymentsOf(on, ids)]);
+    const now = today();
+    return rows.map(({ grant: g, municipalityCode }) => {
+      const own = payments.filter((p) => p.grantId === g.id);
+      return {
+        id: g.id,
+        roundId: g.roundId,
+        municipalityCode,
+        actorId: g.actorId,
+        title: g.title,
+        purpose: g.purpose,
+        kind: g.kind,
+        inKindDescription: g.inKindDescription,
+        requestedOre: g.requestedOre,
+        awardedOre: g.awardedOre,
+        decisionOn: g.decisionOn,
+        periodStart: g.periodStart,
+        periodEnd: g.periodEnd,
+        status: g.status,
+        reportDueOn: g.reportDueOn,
+        reportReceivedOn: g.reportReceivedOn,
+        reportOverdue:
+          g.reportReceivedOn === null && g.reportDueOn < now && (g.status === 'approved' || g.status === 'paid'),
+        auditorEndorsementRequired: (g.awardedOre ?? 0) >= threshold,
+        auditorEndorsed: g.auditorEndorsed,
+        budgetOverride: g.budgetOverride,
+        allocations: allocations
+          .filter((a) => a.grantId === g.id)
+          .map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
+        payments: own.map((p) => ({ kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
+        paidOre: own.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0),
+        version: g.version,
+      };
+    });
+  }
+
+  async function loadGrant(on: Db | Tx, id: number): Promise<Grant> {
+    const g = await findGrant(on, id);
+    if (!g) throw notFound('grant', id);
+    const round = await findRound(on, g.roundId);
+    const [grant] = await toGrants([{ grant: g, municipalityCode: round?.municipalityCode ?? 0 }], on);
+    if (!grant) throw notFound('grant', id);
+    return grant;
+  }
+
+  async function checkAllocations(tx: Tx, lines: { targetGroupId: number; amountOre: number }[], awarded: number) {
+    if (new Set(lines.map((l) => l.targetGroupId)).size !== lines.length) {
+      throw validationFailed({ allocations: ['grant.allocations.duplicate'] });
+    }
+    if (
+      (
+        await unknownTargetGroupIds(
+          tx,
+          lines.map((l) => l.targetGroupId),
+        )
+      ).length
+    ) {
+      throw validationFailed({ allocations: ['grant.allocations.unknownGroup'] });
+    }
+    const sum = lines.reduce((s, l) => s + l.amountOre, 0);
+    if (sum !== awarded) {
+      throw new AppError('ALLOCATION_MISMATCH', 400, 'grant.allocations.mismatch', {
+        fieldErrors: { allocations: ['grant.allocations.mismatch'] },
+        details: { allocatedOre: sum, awardedOre: awarded },
+      });
+    }
+  }
+
+  const service = {
+    async listRounds(municipalityCode?: number, year?: number): Promise<Round[]> {
+      return toRounds(await listRounds(db, municipalityCode, year));
+    },
+
+    async getRound(id: number): Promise<Round> {
+      const row = await findRound(db, id);
+      if (!row) throw notFound('grant_round', id);
+      const [round] = await toRounds([row]);
+      if (!round) throw notFound('grant_round', id);
+      return round;
+    },
+
+    async createRound(principal: Principal, input: RoundInput): Promise<Round> {
+      const municipalityCode = input.municipalityCode ?? principal.municipalityCode ?? 0;
+      assertMayWrite(principal, 'grants', municipalityCode);
+      const row = await db.transaction(async (tx) => {
+        const created = await insertRound(tx, { ...input, municipalityCode });
+        await recordAudit(tx, principal, {
+          entity: 'grant_round',
+          entityId: created.id,
+          action: 'create',
+          after: created,
+        });
+        return created;
+      });
+      return service.getRound(row.id);
+    },
+
+    async updateRound(principal: Principal, id: number, patch: RoundPatch & { version: number }): Promise<Round> {
+      await db.transaction(async (tx) => {
+        const before = await findRound(tx, id, true);
+        if (!before) throw notFound('grant_round', id);
+        assertMayWrite(principal, 'grants', before.municipalityCode);
+        if (before.version !== patch.version) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
+        const { version, ...changes } = patch;
+        if (changes.status && changes.status !== before.status) {
+          const from = roundStatuses.indexOf(before.status);
+          if (roundStatuses.indexOf(changes.status) !== from + 1) {
+            throw new AppError('INVALID_TRANSITION', 409, 'grant.round.transition', {
+              details: { from: before.status, to: changes.status },
+            });
+          }
+        }
+        const after = await updateRoundIfVersion(tx, id, version, changes);
+        if (!after) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
+        await recordAudit(tx, principal, { entity: 'grant_round', entityId: id, action: 'update', before, after });
+      });
+      return service.getRound(id);
+    },
+
+    async listGrants(query: GrantListQuery) {
+      const found = await searchGrants(db, query);
+      return {
+        items: await toGrants(found.rows),
+        total: found.total,
+        requestedOre: found.requestedOre,
+        awardedOre: found.awardedOre,
+      };
+    },
+
+    async getGrant(id: number): Promise<Grant> {
+      return loadGrant(db, id);
+    },
+
+    /** Records an application. A round that is decided takes no more. */
+    async apply(principal: Principal, input: GrantCreate): Promise<Grant> {
+      const id = await db.transaction(async (tx) => {
+        const round = await findRound(tx, input.roundId);
+        if (!round) throw validationFailed({ roundId: ['grant.round.unknown'] });
+        assertMayWrite(principal, 'grants', round.municipalityCode);
+        if (round.status === 'decided') throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+        if (!(await findActorRow(tx, input.actorId))) throw validationFailed({ actorId: ['grant.actor.unknown'] });
+        if (input.kind === 'in_kind' && !input.inKindDescription) {
+          throw validationFailed({ inKindDescription: ['grant.inKind.description'] });
+        }
+        const row = await insertGrant(tx, {
+          ...input,
+          reportDueOn: round.reportDueOn ?? defaultReportDue(round.year),
+        });
+        await recordAudit(tx, principal, { entity: 'grant', entityId: row.id, action: 'create', after: row });
+        return row.id;
+      });
+      const grant = await loadGrant(db, id);
+      const overdue = await actorHasOverdueReport(db, input.actorId);
+      return overdue ? { ...grant, warnings: ['ACTOR_HAS_OVERDUE_REPORT'] } : grant;
+    },
+
+    async updateGrant(principal: Principal, id: number, patch: GrantPatch & { version: number }): Promise<Grant> {
+      await db.transaction(async (tx) => {
+        const before = await findGrant(tx, id, true);
+        if (!before) throw notFound('grant', id);
+        const round = await findRound(tx, before.roundId);
+        assertMayWrite(principal, 'grants', round?.municipalityCode ?? 0);
+        if (before.version !== patch.version) throw staleVersion('grant', await loadGrant(tx, id));
+        const { version, allocations, payments, ...changes } = patch;
+        if (allocations) {
+          if (before.awardedOre === null) throw validationFailed({ allocations: ['grant.allocations.notAwarded'] });
+          await checkAllocations(tx, allocations, before.awardedOre);
+          await replaceAllocations(tx, id, allocations);
+        }
+        if (payments) {
+          const net = payments.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0);
+          if (before.awardedOre === null || net > before.awardedOre || net < 0) {
+            throw new AppError('PAYMENTS_EXCEED_AWARD', 409, 'grant.payments.exceed', {
+              fieldErrors: { payments: ['grant.payments.exceed'] },
+            });
+          }
+          await replacePayments(tx, id, payments);
+        }
+        const after = await updateGrantIfVersion(tx, id, version, changes);
+        if (!after) throw staleVersion('grant', await loadGrant(tx, id));
+        await recordAudit(tx, principal, {
+          entity: 'grant',
+          entityId: id,
+          action: 'update',
+          before,
+          after: { ...after, ...(allocations ? { allocations } : {}), ...(payments ? { payments } : {}) },
+        });
+      });
+      return loadGrant(db, id);
+    },
+
+    /**
+     * Moves a grant along its status flow. Approving awards money: the split must add up to the
+     * award, and the award must fit the round's remaining budget unless finance overrides it
+     * explicitly. The round's row is locked, so concurrent awards cannot overspend it together.
+     */
+    async transition(principal: Principal, id: number, t: GrantTransition): Promise<Grant> {
+      await db.transaction(async (tx) => {
+        const before = await findGrant(tx, id);
+        if (!before) throw notFound('grant', id);
+        const round = await findRound(tx, before.roundId, true);
+        if (!round) throw notFound('grant_round', before.roundId);
+        assertMayWrite(principal, 'grants', round.municipalityCode);
+        const current = await findGrant(tx, id, true);
+        if (!current || current.version !== t.version) throw staleVersion('grant', await loadGrant(tx, id));
+        if (!NEXT[current.status].includes(t.to)) {
+          throw new AppError('INVALID_TRANSITION', 409, `grant.transition.${current.status}`, {
+            details: { from: current.status, to: t.to },
+          });
+        }
+        const changes: Partial<GrantRow> = { status: t.to };
+        let action: string = t.to;
+        if (t.to === 'approved') {
+          if (round.status === 'decided') throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+          const awarded = t.awardedOre ?? current.requestedOre;
+          const lines =
+            t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
+          await checkAllocations(tx, lines, awarded);
+          const remaining = round.budgetOre - (await awardedInRound(tx, round.id, id));
+          if (awarded > remaining) {
+            if (!t.overrideBudget) {
+              throw new AppError('GRANT_OVER_BUDGET', 409, 'grant.budget.exceeded', {
+                details: { remainingOre: remaining, awardedOre: awarded },
+              });
+            }
+            changes.budgetOverride = true;
+            action = 'approve_over_budget';
+          }
+          changes.awardedOre = awarded;
+          changes.decisionOn = t.decisionOn ?? today();
+          await replaceAllocations(tx, id, lines);
+        }
+        if (t.to === 'paid') {
+          const [grant] = await toGrants([{ grant: current, municipalityCode: round.municipalityCode }], tx);
+          if ((grant?.paidOre ?? 0) !== current.awardedOre) {
+            throw new AppError('NOT_FULLY_PAID', 409, 'grant.transition.notPaid');
+          }
+        }
+        if (t.to === 'accounted') {
+          if (!current.reportReceivedOn) throw new AppError('REPORT_MISSING', 409, 'grant.transition.noReport');
+          if ((current.awardedOre ?? 0) >= threshold && !current.auditorEndorsed) {
+            throw new AppError('ENDORSEMENT_MISSING', 409, 'grant.transition.noEndorsement');
+          }
+        }
+        const after = await updateGrantIfVersion(tx, id, t.version, changes);
+        if (!after) throw staleVersion('grant', await loadGrant(tx, id));
+        await recordAudit(tx, principal, { entity: 'grant', entityId: id, action, before: current, after });
+      });
+      return loadGrant(db, id);
+    },
+  };
+  return service;
+}
+export type GrantService = ReturnType<typeof createGrantService>;
