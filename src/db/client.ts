@@ -16,6 +16,12 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** A repository takes either the database or a transaction. */
 export type Queryable = Db | Tx;
 
+/** The rows of db.execute(), which PGlite wraps in {rows} and postgres.js returns as an array. */
+export function resultRows(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result)) return result as Record<string, unknown>[];
+  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
+}
+
 export interface Database {
   kind: DatabaseConfig['kind'];
   db: Db;

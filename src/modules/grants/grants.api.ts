@@ -53,12 +53,29 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['grants'],
-        summary: 'One grant round with its overview',
+        summary: 'One grant round with its overview, and the same split by target group',
+        description:
+          'byTargetGroup rolls up the FFB tree and local groups: an allocation to a sub-group counts for it and for each ancestor once. Paid is shared out in proportion to the allocations.',
         params: idParams,
-        response: { 200: roundSchema, ...errorResponses(400, 401, 404) },
+        response: {
+          200: roundSchema.extend({
+            byTargetGroup: z.array(
+              z.object({
+                targetGroupId: z.number().int(),
+                awardedOre: z.number().int(),
+                paidOre: z.number().int(),
+                grants: z.number().int(),
+              }),
+            ),
+          }),
+          ...errorResponses(400, 401, 404),
+        },
       },
     },
-    async (request) => service.getRound(request.params.id),
+    async (request) => ({
+      ...(await service.getRound(request.params.id)),
+      byTargetGroup: await service.roundByTargetGroup(request.params.id),
+    }),
   );
 
   app.patch(

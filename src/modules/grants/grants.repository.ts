@@ -1,5 +1,5 @@
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import { type Queryable, resultRows } from '../../db/client.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import type { GrantListQuery } from './grants.schemas.ts';
@@ -208,4 +208,49 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
     requestedOre: Number(totals?.requested ?? 0),
     awardedOre: Number(totals?.awarded ?? 0),
   };
+}
+
+export interface GroupTotal {
+  targetGroupId: number;
+  awardedOre: number;
+  paidOre: number;
+  grants: number;
+}
+
+/**
+ * A round's awards by target group, rolled up the tree: an allocation to a sub-group counts for the
+ * sub-group and for each of its ancestors exactly once. Payments are shared out in proportion to
+ * each grant's allocation lines (rounded to the øre).
+ */
+export async function roundByTargetGroup(db: Queryable, roundId: number): Promise<GroupTotal[]> {
+  const result = resultRows(
+    await db.execute(sql`
+    with recursive ancestry(group_id, ancestor_id) as (
+      select id, id from target_groups
+      union all
+      select a.group_id, tg.parent_id from ancestry a join target_groups tg on tg.id = a.ancestor_id
+      where tg.parent_id is not null
+    ),
+    paid as (
+      select grant_id, sum(case when kind = 'payment' then amount_ore else -amount_ore end) as paid_ore
+      from grant_payments group by grant_id
+    )
+    select a.ancestor_id as target_group_id,
+           sum(ga.amount_ore)::text as awarded_ore,
+           round(sum(coalesce(p.paid_ore, 0)::numeric * ga.amount_ore / nullif(g.awarded_ore, 0)))::text as paid_ore,
+           count(distinct g.id)::int as grants
+    from grant_allocations ga
+    join grants g on g.id = ga.grant_id and g.round_id = ${roundId} and g.status in ${AWARDED}
+    left join paid p on p.grant_id = g.id
+    join ancestry a on a.group_id = ga.target_group_id
+    group by a.ancestor_id`),
+  );
+  return result.map(
+    (r): GroupTotal => ({
+      targetGroupId: Number(r.target_group_id),
+      awardedOre: Number(r.awarded_ore),
+      paidOre: Number(r.paid_ore ?? 0),
+      grants: Number(r.grants),
+    }),
+  );
 }

@@ -12,6 +12,7 @@ import {
   findGrant,
   findRound,
   type GrantRow,
+  type GroupTotal,
   insertGrant,
   insertRound,
   listRounds,
@@ -19,6 +20,7 @@ import {
   type RoundRow,
   replaceAllocations,
   replacePayments,
+  roundByTargetGroup,
   roundTotals,
   searchGrants,
   updateGrantIfVersion,
@@ -168,6 +170,11 @@ export function createGrantService(db: Db, config: Config) {
       const [round] = await toRounds([row]);
       if (!round) throw notFound('grant_round', id);
       return round;
+    },
+
+    /** The round's awards and payments by target group, rolled up the FFB tree and local groups. */
+    async roundByTargetGroup(id: number): Promise<GroupTotal[]> {
+      return roundByTargetGroup(db, id);
     },
 
     async createRound(principal: Principal, input: RoundInput): Promise<Round> {
