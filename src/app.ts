@@ -20,6 +20,7 @@ import { type ActorService, createActorService } from './modules/actors/actors.s
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
 import { grantsApi } from './modules/grants/grants.api.ts';
+import { grantsRoutes } from './modules/grants/grants.routes.ts';
 import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
 import { homeRoutes } from './modules/home.routes.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
@@ -136,6 +137,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(actorsRoutes);
   await app.register(targetGroupsRoutes);
   await app.register(auditRoutes);
+  await app.register(grantsRoutes);
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);

@@ -58,3 +58,10 @@ export const kronerInput = z.string().transform((value, ctx) => {
   }
   return Number(parsed.oere);
 });
+
+/** Øre as a plain decimal-comma number for spreadsheets: 123450 → "1234,50". */
+export function oereAsDecimal(oere: number | bigint): string {
+  const v = BigInt(oere);
+  const abs = v < 0n ? -v : v;
+  return `${v < 0n ? '-' : ''}${abs / 100n},${String(abs % 100n).padStart(2, '0')}`;
+}

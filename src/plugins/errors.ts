@@ -1,8 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ZodError } from 'zod';
 import { translate, translateFieldErrors } from '../i18n/index.ts';
 import { AppError, type FieldErrors } from '../lib/errors.ts';
+import { fieldErrorsFrom } from '../lib/forms.ts';
 import { anonymous } from '../lib/principal.ts';
 import { recordAudit } from '../modules/audit/audit.repository.ts';
 
@@ -44,6 +46,9 @@ function classify(error: unknown): {
       fieldErrors[key] = [...(fieldErrors[key] ?? []), v.message ?? 'validation.invalid'];
     }
     return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation', fieldErrors };
+  }
+  if (error instanceof ZodError) {
+    return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation', fieldErrors: fieldErrorsFrom(error) };
   }
   if (err && typeof err.code === 'string' && err.code === '23505') {
     return { statusCode: 409, code: 'CONFLICT', key: 'error.conflict' };

@@ -265,3 +265,9 @@ export async function anonymiseContact(db: Queryable, contactId: number, placeho
     .set({ name: placeholder, role: null, email: null, phone: null, version: sql`${actorContacts.version} + 1` })
     .where(eq(actorContacts.id, contactId));
 }
+
+export async function namesByIds(db: Queryable, ids: number[]): Promise<Map<number, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.select({ id: actors.id, name: actors.name }).from(actors).where(inArray(actors.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

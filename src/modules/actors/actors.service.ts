@@ -16,6 +16,7 @@ import {
   insertContact,
   listContactIds,
   loadActor,
+  namesByIds,
   replaceActorMunicipalities,
   replaceActorTargetGroups,
   searchActors,
@@ -157,6 +158,11 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
 
     async list(query: ActorListQuery) {
       return searchActors(db, query);
+    },
+
+    /** Names for a list of actor ids, in one query. */
+    async names(ids: number[]): Promise<Map<number, string>> {
+      return namesByIds(db, [...new Set(ids)]);
     },
 
     async similarNames(name: string, excludeId?: number): Promise<SimilarActor[]> {

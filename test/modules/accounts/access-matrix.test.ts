@@ -227,6 +227,102 @@ t.test('route × role × municipality', async (t) => {
         )) > 0,
     },
     {
+      name: 'HTML POST /grant-rounds (always the user’s own municipality)',
+      area: 'grants',
+      ok: 303,
+      scopes: ['own'],
+      send: (c, _tg, tag) => c.postForm('/grant-rounds', form({ name: tag, year: '2027', budget: '1.000' })),
+      landed: async (_tg, tag) =>
+        (await countWhere(sql`select count(*)::int as n from grant_rounds where name = ${tag}`)) > 0,
+    },
+    {
+      name: 'HTML POST /grant-rounds/:id/advance',
+      area: 'grants',
+      ok: 303,
+      scopes: ['own', 'foreign'],
+      send: (c, tg) => c.postForm(`/grant-rounds/${tg.roundId}/advance`, form({ version: '1' })),
+      landed: async (tg) =>
+        (await countWhere(
+          sql`select count(*)::int as n from grant_rounds where id = ${tg.roundId} and status = 'open'`,
+        )) > 0,
+    },
+    {
+      name: 'HTML POST /grants',
+      area: 'grants',
+      ok: 303,
+      scopes: ['own', 'foreign'],
+      send: (c, tg, tag) =>
+        c.postForm(
+          '/grants',
+          form({
+            roundId: String(tg.roundId),
+            actorId: String(tg.actorId),
+            title: tag,
+            kind: 'money',
+            requested: '1.000',
+          }),
+        ),
+      landed: async (_tg, tag) =>
+        (await countWhere(sql`select count(*)::int as n from grants where title = ${tag}`)) > 0,
+    },
+    {
+      name: 'HTML POST /grants/:id/award',
+      area: 'grants',
+      ok: 303,
+      scopes: ['own', 'foreign'],
+      send: (c, tg) =>
+        c.postForm(
+          `/grants/${tg.grantId}/award`,
+          form({ version: '1', awarded: '1.000', wholeTo: String(stofmisbrug) }),
+        ),
+      landed: async (tg) =>
+        (await countWhere(
+          sql`select count(*)::int as n from grants where id = ${tg.grantId} and status = 'approved'`,
+        )) > 0,
+    },
+    {
+      name: 'HTML POST /grants/:id/report',
+      area: 'grants',
+      ok: 303,
+      scopes: ['own', 'foreign'],
+      send: (c, tg) =>
+        c.postForm(`/grants/${tg.grantId}/report`, form({ version: '1', reportReceivedOn: '2027-05-01' })),
+      landed: async (tg) =>
+        (await countWhere(
+          sql`select count(*)::int as n from grants where id = ${tg.grantId} and report_received_on is not null`,
+        )) > 0,
+    },
+    {
+      name: 'HTML POST /grants/:id/payments',
+      area: 'grants',
+      ok: 303,
+      scopes: ['own', 'foreign'],
+      send: async (c, tg) => {
+        await admins[tg.municipalityCode]?.inject({
+          method: 'POST',
+          url: `/api/v1/grants/${tg.grantId}/transitions`,
+          payload: { to: 'approved', version: 1, awardedOre: 100_000, targetGroupId: stofmisbrug },
+        });
+        return c.postForm(
+          `/grants/${tg.grantId}/payments`,
+          form({ version: '2', kind: 'payment', paidOn: '2026-05-01', amount: '500' }),
+        );
+      },
+      landed: async (tg) =>
+        (await countWhere(sql`select count(*)::int as n from grant_payments where grant_id = ${tg.grantId}`)) > 0,
+    },
+    {
+      name: 'HTML POST /grants/:id/transition',
+      area: 'grants',
+      ok: 303,
+      scopes: ['own', 'foreign'],
+      send: (c, tg) => c.postForm(`/grants/${tg.grantId}/transition`, form({ version: '1', to: 'withdrawn' })),
+      landed: async (tg) =>
+        (await countWhere(
+          sql`select count(*)::int as n from grants where id = ${tg.grantId} and status = 'withdrawn'`,
+        )) > 0,
+    },
+    {
       name: 'HTML POST /actors',
       area: 'actors',
       ok: 303,

@@ -1,0 +1,67 @@
+import ExcelJS from 'exceljs';
+import { type CsvCell, neutraliseCell, toDanishCsv } from '../../lib/csv.ts';
+import type { Grant } from './grants.schemas.ts';
+
+export interface ExportContext {
+  t: (key: string) => string;
+  actorName: (id: number) => string;
+  roundName: (id: number) => string;
+}
+
+function columns(ctx: ExportContext) {
+  return [
+    { header: ctx.t('grants.col.id'), value: (g: Grant): CsvCell => g.id },
+    { header: ctx.t('grants.col.round'), value: (g: Grant): CsvCell => ctx.roundName(g.roundId) },
+    { header: ctx.t('grants.col.municipality'), value: (g: Grant): CsvCell => g.municipalityCode },
+    { header: ctx.t('grants.col.actor'), value: (g: Grant): CsvCell => ctx.actorName(g.actorId) },
+    { header: ctx.t('grants.col.title'), value: (g: Grant): CsvCell => g.title },
+    { header: ctx.t('grants.col.kind'), value: (g: Grant): CsvCell => ctx.t(`grant.kind.${g.kind}`) },
+    { header: ctx.t('grants.col.status'), value: (g: Grant): CsvCell => ctx.t(`grant.status.${g.status}`) },
+    { header: ctx.t('grants.col.requested'), value: (g: Grant): CsvCell => ({ oere: g.requestedOre }) },
+    {
+      header: ctx.t('grants.col.awarded'),
+      value: (g: Grant): CsvCell => (g.awardedOre === null ? null : { oere: g.awardedOre }),
+    },
+    { header: ctx.t('grants.col.paid'), value: (g: Grant): CsvCell => ({ oere: g.paidOre }) },
+    { header: ctx.t('grants.col.reportDue'), value: (g: Grant): CsvCell => g.reportDueOn },
+    { header: ctx.t('grants.col.reportReceived'), value: (g: Grant): CsvCell => g.reportReceivedOn },
+  ];
+}
+
+export function grantsCsv(grants: Grant[], ctx: ExportContext): string {
+  const cols = columns(ctx);
+  return toDanishCsv(
+    cols.map((c) => c.header),
+    grants.map((g) => cols.map((c) => c.value(g))),
+  );
+}
+
+/** The same list as an Excel workbook: money as numbers in kroner with two decimals, text neutralised. */
+export async function grantsXlsx(grants: Grant[], ctx: ExportContext): Promise<Buffer> {
+  const cols = columns(ctx);
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet(ctx.t('grants.title'));
+  sheet.addRow(cols.map((c) => c.header)).font = { bold: true };
+  for (const g of grants) {
+    sheet.addRow(
+      cols.map((c) => {
+        const v = c.value(g);
+        if (v === null || v === undefined) return null;
+        if (typeof v === 'object') return v.oere / 100;
+        return typeof v === 'string' ? neutraliseCell(v) : v;
+      }),
+    );
+  }
+  cols.forEach((c, i) => {
+    const column = sheet.getColumn(i + 1);
+    column.width = Math.max(12, c.header.length + 2);
+    if (
+      c.header === ctx.t('grants.col.requested') ||
+      c.header === ctx.t('grants.col.awarded') ||
+      c.header === ctx.t('grants.col.paid')
+    ) {
+      column.numFmt = '#,##0.00';
+    }
+  });
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}

@@ -1,0 +1,404 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { translateFieldErrors } from '../../i18n/index.ts';
+import { AppError } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { kronerInput } from '../../lib/money.ts';
+import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { grantsCsv, grantsXlsx } from './grants.export.ts';
+import { grantKinds, grantListQuery, grantStatuses, roundInput, roundStatuses } from './grants.schemas.ts';
+
+const day = z.iso.date();
+const optionalDay = day.optional();
+
+/** The forms take kroner as people type them; the service takes øre. */
+const roundForm = roundInput.omit({ budgetOre: true, municipalityCode: true }).extend({ budget: kronerInput });
+const applicationForm = z.object({
+  roundId: z.number().int().positive(),
+  actorId: z.number().int().positive(),
+  title: z.string().trim().min(1).max(300),
+  purpose: z.string().trim().max(5000).nullish(),
+  kind: z.enum(grantKinds),
+  inKindDescription: z.string().trim().max(2000).nullish(),
+  requested: kronerInput,
+  periodStart: day.nullish(),
+  periodEnd: day.nullish(),
+});
+const awardForm = z.object({
+  version: z.number().int().positive(),
+  awarded: kronerInput,
+  decisionOn: optionalDay,
+  wholeTo: z.number().int().positive().optional(),
+  lines: z
+    .array(z.object({ targetGroupId: z.number().int().positive(), amount: kronerInput }))
+    .max(10)
+    .default([]),
+  overrideBudget: z.boolean(),
+});
+const paymentForm = z.object({
+  version: z.number().int().positive(),
+  kind: z.enum(['payment', 'repayment']),
+  paidOn: day,
+  amount: kronerInput,
+});
+const reportForm = z.object({
+  version: z.number().int().positive(),
+  reportReceivedOn: day.nullish(),
+  auditorEndorsed: z.boolean(),
+});
+
+const listFilters = z.object({
+  roundId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  year: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
+  status: z.enum(grantStatuses).optional().catch(undefined),
+  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
+  overdue: z.enum(['true']).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+});
+const PAGE_SIZE = 50;
+
+export const grantsRoutes: FastifyPluginAsync = async (app) => {
+  const { grants, actors, municipalities, targetGroups } = app.services;
+  const translated = (request: FastifyRequest, errors: Record<string, string[]> | undefined) =>
+    translateFieldErrors(request.locale, errors);
+
+  async function names() {
+    const [allMunicipalities, tree, rounds, actorList] = await Promise.all([
+      municipalities.all(),
+      targetGroups.tree(),
+      grants.listRounds(),
+      actors.list({ limit: 100, offset: 0, status: 'active' }),
+    ]);
+    return {
+      municipalities: allMunicipalities,
+      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+      targetGroupTree: tree,
+      rounds,
+      roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
+      actorOptions: actorList.items,
+    };
+  }
+
+  async function actorNames(ids: number[]): Promise<Record<number, string>> {
+    return Object.fromEntries(await actors.names(ids));
+  }
+
+  // ---- rounds -------------------------------------------------------------------------------
+  async function roundsPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    const n = await names();
+    return reply.render(
+      'grant-rounds/index',
+      { ...n, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
+      status,
+    );
+  }
+
+  app.get('/grant-rounds', async (request, reply) => roundsPage(request, reply));
+
+  app.post('/grant-rounds', async (request, reply) => {
+    const values = formValues(request.body);
+    const parsed = roundForm.safeParse(coerceForm(roundForm, values));
+    if (!parsed.success)
+      return roundsPage(
+        request,
+        reply,
+        { values, fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
+        422,
+      );
+    const { budget, ...rest } = parsed.data;
+    try {
+      const round = await grants.createRound(request.principal, { ...rest, budgetOre: budget });
+      return reply.redirect(`/grant-rounds/${round.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'CONFLICT') {
+        return roundsPage(request, reply, { values, fieldErrors: { name: [request.t('grant.round.duplicate')] } }, 422);
+      }
+      throw err;
+    }
+  });
+
+  app.get('/grant-rounds/:id', async (request, reply) => {
+    const id = idFrom(request.params);
+    const [round, byGroup, n] = await Promise.all([grants.getRound(id), grants.roundByTargetGroup(id), names()]);
+    const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
+    return reply.render('grant-rounds/show', {
+      ...n,
+      round,
+      groupRows: n.targetGroupTree.filter((g) => totals.has(g.id)).map((g) => ({ group: g, total: totals.get(g.id) })),
+      nextStatus: roundStatuses[roundStatuses.indexOf(round.status) + 1],
+      canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+    });
+  });
+
+  app.post('/grant-rounds/:id/advance', async (request, reply) => {
+    const id = idFrom(request.params);
+    const { version } = z
+      .object({ version: z.coerce.number().int().positive().catch(0) })
+      .parse(formValues(request.body));
+    const round = await grants.getRound(id);
+    const next = roundStatuses[roundStatuses.indexOf(round.status) + 1];
+    if (next) await grants.updateRound(request.principal, id, { version, status: next });
+    return reply.redirect(`/grant-rounds/${id}`, 303);
+  });
+
+  // ---- grants -------------------------------------------------------------------------------
+  async function filteredGrants(request: FastifyRequest, all = false) {
+    const filters = listFilters.parse(request.query ?? {});
+    const query = grantListQuery.parse({
+      ...filters,
+      limit: all ? 500 : PAGE_SIZE,
+      offset: all ? 0 : (filters.page - 1) * PAGE_SIZE,
+    });
+    if (!all) return { filters, result: await grants.listGrants(query) };
+    // Exports carry exactly the filtered list, page by page.
+    const first = await grants.listGrants(query);
+    const items = [...first.items];
+    while (items.length < first.total) {
+      const next = await grants.listGrants({ ...query, offset: items.length });
+      if (!next.items.length) break;
+      items.push(...next.items);
+    }
+    return { filters, result: { ...first, items } };
+  }
+
+  app.get('/grants', async (request, reply) => {
+    const { filters, result } = await filteredGrants(request);
+    const n = await names();
+    const data = {
+      ...n,
+      filters,
+      result,
+      pageSize: PAGE_SIZE,
+      actorNames: await actorNames(result.items.map((g) => g.actorId)),
+      canCreate: mayWriteArea(request.principal, 'grants'),
+      grantStatuses,
+    };
+    const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
+    return reply.render(partial ? 'grants/_results' : 'grants/index', data);
+  });
+
+  async function exportContext(request: FastifyRequest, items: { actorId: number }[]) {
+    const [n, actorNameMap] = await Promise.all([names(), actorNames(items.map((g) => g.actorId))]);
+    return {
+      t: (k: string) => request.t(k),
+      actorName: (id: number) => actorNameMap[id] ?? String(id),
+      roundName: (id: number) => n.roundNames[id] ?? String(id),
+    };
+  }
+
+  app.get('/grants/export.csv', async (request, reply) => {
+    const { result } = await filteredGrants(request, true);
+    const csv = grantsCsv(result.items, await exportContext(request, result.items));
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="bevillinger.csv"')
+      .send(csv);
+  });
+
+  app.get('/grants/export.xlsx', async (request, reply) => {
+    const { result } = await filteredGrants(request, true);
+    const xlsx = await grantsXlsx(result.items, await exportContext(request, result.items));
+    return reply
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('content-disposition', 'attachment; filename="bevillinger.xlsx"')
+      .send(xlsx);
+  });
+
+  app.get('/grants/overdue-check', async (request, reply) => {
+    const { actorId } = z
+      .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
+      .parse(request.query ?? {});
+    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
+    return reply.render('grants/_overdue', { overdue });
+  });
+
+  async function newPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    values: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    const n = await names();
+    const actorId = Number(values.actorId) || undefined;
+    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
+    return reply.render(
+      'grants/new',
+      {
+        ...n,
+        values,
+        overdue,
+        grantKinds,
+        writableRounds: n.rounds.filter(
+          (r) => mayWrite(request.principal, 'grants', r.municipalityCode) && r.status !== 'decided',
+        ),
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  app.get('/grants/new', async (request, reply) => {
+    const q = z
+      .object({
+        roundId: z.string().max(12).optional().catch(undefined),
+        actorId: z.string().max(12).optional().catch(undefined),
+      })
+      .parse(request.query ?? {});
+    return newPage(request, reply, { kind: 'money', roundId: q.roundId, actorId: q.actorId });
+  });
+
+  app.post('/grants', async (request, reply) => {
+    const values = formValues(request.body);
+    const parsed = applicationForm.safeParse(coerceForm(applicationForm, values));
+    if (!parsed.success)
+      return newPage(request, reply, values, { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
+    const { requested, ...rest } = parsed.data;
+    try {
+      const grant = await grants.apply(request.principal, { ...rest, requestedOre: requested });
+      return reply.redirect(`/grants/${grant.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.statusCode < 500 && err.statusCode !== 403) {
+        return newPage(
+          request,
+          reply,
+          values,
+          { fieldErrors: translated(request, err.fieldErrors), failure: request.t(err.message) },
+          422,
+        );
+      }
+      throw err;
+    }
+  });
+
+  async function showGrant(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: number,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    const grant = await grants.getGrant(id);
+    const [round, n, actorNameMap] = await Promise.all([
+      grants.getRound(grant.roundId),
+      names(),
+      actorNames([grant.actorId]),
+    ]);
+    return reply.render(
+      'grants/show',
+      {
+        ...n,
+        grant,
+        round,
+        actorName: actorNameMap[grant.actorId] ?? String(grant.actorId),
+        targetGroupNames: Object.fromEntries(
+          n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
+        ),
+        canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        today: new Date().toISOString().slice(0, 10),
+        values: {},
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  app.get('/grants/:id', async (request, reply) => showGrant(request, reply, idFrom(request.params)));
+
+  /** Runs a change from one of the grant page's forms; refusals re-render the page with the message. */
+  async function change(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    form: string,
+    work: (id: number) => Promise<unknown>,
+  ) {
+    const id = idFrom(request.params);
+    try {
+      await work(id);
+      return reply.redirect(`/grants/${id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.statusCode < 500 && err.statusCode !== 403 && err.statusCode !== 404) {
+        return showGrant(
+          request,
+          reply,
+          id,
+          {
+            form,
+            values: formValues(request.body),
+            fieldErrors: translated(request, err.fieldErrors),
+            failure: request.t(err.message),
+            failureCode: err.code,
+          },
+          err.statusCode === 409 ? 409 : 422,
+        );
+      }
+      throw err;
+    }
+  }
+
+  app.post('/grants/:id/award', async (request, reply) =>
+    change(request, reply, 'award', async (id) => {
+      const parsed = awardForm.safeParse(coerceForm(awardForm, formValues(request.body)));
+      if (!parsed.success)
+        throw new AppError('VALIDATION_FAILED', 400, 'error.validation', {
+          fieldErrors: fieldErrorsFrom(parsed.error),
+        });
+      const f = parsed.data;
+      return grants.transition(request.principal, id, {
+        to: 'approved',
+        version: f.version,
+        awardedOre: f.awarded,
+        decisionOn: f.decisionOn,
+        ...(f.lines.length
+          ? { allocations: f.lines.map((l) => ({ targetGroupId: l.targetGroupId, amountOre: l.amount })) }
+          : { targetGroupId: f.wholeTo }),
+        overrideBudget: f.overrideBudget,
+      });
+    }),
+  );
+
+  app.post('/grants/:id/payments', async (request, reply) =>
+    change(request, reply, 'payment', async (id) => {
+      const parsed = paymentForm.safeParse(coerceForm(paymentForm, formValues(request.body)));
+      if (!parsed.success)
+        throw new AppError('VALIDATION_FAILED', 400, 'error.validation', {
+          fieldErrors: fieldErrorsFrom(parsed.error),
+        });
+      const grant = await grants.getGrant(id);
+      return grants.updateGrant(request.principal, id, {
+        version: parsed.data.version,
+        payments: [
+          ...grant.payments,
+          { kind: parsed.data.kind, paidOn: parsed.data.paidOn, amountOre: parsed.data.amount },
+        ],
+      });
+    }),
+  );
+
+  app.post('/grants/:id/report', async (request, reply) =>
+    change(request, reply, 'report', async (id) => {
+      const parsed = reportForm.safeParse(coerceForm(reportForm, formValues(request.body)));
+      if (!parsed.success)
+        throw new AppError('VALIDATION_FAILED', 400, 'error.validation', {
+          fieldErrors: fieldErrorsFrom(parsed.error),
+        });
+      return grants.updateGrant(request.principal, id, parsed.data);
+    }),
+  );
+
+  app.post('/grants/:id/transition', async (request, reply) =>
+    change(request, reply, 'transition', async (id) => {
+      const { to, version } = z
+        .object({ to: z.enum(grantStatuses), version: z.coerce.number().int().positive() })
+        .parse(formValues(request.body));
+      return grants.transition(request.principal, id, { to, version });
+    }),
+  );
+};

@@ -1,0 +1,130 @@
+import ExcelJS from 'exceljs';
+import t from 'tap';
+import { parseCsv } from '../../../src/lib/csv.ts';
+import { actorInput } from '../../factories.ts';
+import { buildTestApp } from '../../helper.ts';
+
+t.test('finance records, awards, pays and accounts a grant through the pages', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+    id: number;
+    nameDa: string;
+  }[];
+  const gid = (n: string) => String(groups.find((g) => g.nameDa === n)?.id);
+  const actor = (
+    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: '=HYPERLINK("x") Forening' }) })
+  ).json();
+
+  const badRound = await finance.postForm('/grant-rounds', {
+    name: '§ 18-puljen 2026',
+    year: '2026',
+    budget: '1.000,005',
+  });
+  t.equal(badRound.statusCode, 422);
+  t.match(badRound.body, /Skriv højst to decimaler/);
+  const round = await finance.postForm('/grant-rounds', { name: '§ 18-puljen 2026', year: '2026', budget: '100.000' });
+  t.equal(round.statusCode, 303);
+  const roundUrl = String(round.headers.location);
+  const roundId = roundUrl.split('/').pop() ?? '';
+  const roundPage = await finance.inject({ method: 'GET', url: roundUrl });
+  t.match(roundPage.body, /100\.000,00 kr\./, 'the budget, the Danish way');
+
+  const applied = await finance.postForm('/grants', {
+    roundId,
+    actorId: String(actor.id),
+    title: 'Varmestue om aftenen',
+    kind: 'money',
+    requested: '60.000',
+  });
+  t.equal(applied.statusCode, 303);
+  const grantUrl = String(applied.headers.location);
+  let page = await finance.inject({ method: 'GET', url: grantUrl });
+  t.match(page.body, /Ansøgt<\/span>/);
+
+  const split = await finance.postForm(`${grantUrl}/award`, {
+    version: '1',
+    awarded: '50.000',
+    'lines[0][targetGroupId]': gid('Hjemløshed'),
+    'lines[0][amount]': '30.000',
+    'lines[1][targetGroupId]': gid('Stofmisbrug'),
+    'lines[1][amount]': '10.000',
+  });
+  t.equal(split.statusCode, 422, 'the split must add up');
+  t.match(split.body, /Fordelingen på målgrupper skal give præcis det bevilgede beløb/);
+  const awarded = await finance.postForm(`${grantUrl}/award`, {
+    version: '1',
+    awarded: '50.000',
+    'lines[0][targetGroupId]': gid('Hjemløshed'),
+    'lines[0][amount]': '30.000',
+    'lines[1][targetGroupId]': gid('Stofmisbrug'),
+    'lines[1][amount]': '20.000',
+  });
+  t.equal(awarded.statusCode, 303);
+  page = await finance.inject({ method: 'GET', url: grantUrl });
+  t.match(page.body, /Bevilget<\/span>/);
+  t.match(page.body, /30\.000,00 kr\./);
+
+  t.equal(
+    (
+      await finance.postForm(`${grantUrl}/payments`, {
+        version: '2',
+        kind: 'payment',
+        paidOn: '2026-04-01',
+        amount: '50.000',
+      })
+    ).statusCode,
+    303,
+  );
+  t.equal((await finance.postForm(`${grantUrl}/transition`, { version: '3', to: 'paid' })).statusCode, 303);
+  t.equal(
+    (
+      await finance.postForm(`${grantUrl}/report`, {
+        version: '4',
+        reportReceivedOn: '2027-05-01',
+        auditorEndorsed: 'on',
+      })
+    ).statusCode,
+    303,
+  );
+  t.equal((await finance.postForm(`${grantUrl}/transition`, { version: '5', to: 'accounted' })).statusCode, 303);
+  const wrong = await finance.postForm(`${grantUrl}/transition`, { version: '6', to: 'paid' });
+  t.equal(wrong.statusCode, 409);
+  t.match(wrong.body, /En afrapporteret bevilling kan kun afsluttes/);
+
+  const list = await finance.inject({ method: 'GET', url: `/grants?roundId=${roundId}` });
+  t.match(list.body, /1 bevillinger/);
+  t.match(list.body, /<tfoot>[\s\S]*60\.000,00 kr\.[\s\S]*50\.000,00 kr\./, 'totals under the table');
+  const overview = await finance.inject({ method: 'GET', url: roundUrl });
+  t.match(overview.body, /Fordelt på målgrupper/);
+  t.match(overview.body, /Socialt problem/, 'rolled up to the top of the tree');
+
+  const csv = await finance.inject({ method: 'GET', url: `/grants/export.csv?roundId=${roundId}` });
+  t.equal(csv.statusCode, 200);
+  t.match(csv.headers['content-type'], /text\/csv; charset=utf-8/);
+  t.ok(csv.body.startsWith('\ufeff'), 'UTF-8 with a BOM');
+  const rows = parseCsv(csv.body, ';');
+  t.equal(rows.length, 2);
+  const header = rows[0] ?? [];
+  const row = rows[1] ?? [];
+  t.equal(row[header.indexOf('Bevilget (kr.)')], '50000,00', 'decimal commas');
+  t.equal(row[header.indexOf('Aktør')], `'=HYPERLINK("x") Forening`, 'a formula-like cell is neutralised');
+  t.equal(row[header.indexOf('Status')], 'Afrapporteret');
+
+  const xlsx = await finance.inject({ method: 'GET', url: `/grants/export.xlsx?roundId=${roundId}` });
+  t.equal(xlsx.statusCode, 200);
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+  const sheet = workbook.worksheets[0];
+  if (!sheet) throw new Error('the workbook has no sheet');
+  const headers = (sheet.getRow(1).values as unknown[]).slice(1);
+  const values = (sheet.getRow(2).values as unknown[]).slice(1);
+  t.equal(values[headers.indexOf('Bevilget (kr.)')], 50000, 'the XLSX reads back with the right numbers');
+  t.equal(values[headers.indexOf('Ansøgt (kr.)')], 60000);
+  t.equal(values[headers.indexOf('Aktør')], `'=HYPERLINK("x") Forening`);
+
+  const coordinator = await h.as('coordinator', 101);
+  const denied = await coordinator.postForm(`${grantUrl}/transition`, { version: '6', to: 'closed' });
+  t.equal(denied.statusCode, 403, 'a coordinator reads grants but does not change them');
+  t.equal((await coordinator.inject({ method: 'GET', url: grantUrl })).statusCode, 200);
+});
