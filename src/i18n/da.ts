@@ -171,6 +171,8 @@ export const da = {
     'Aktøren er gemt i en nyere udgave (version {version}), siden du åbnede den. Dine ændringer er ikke gemt. Sammenlign med de nuværende oplysninger herunder, og gem igen, hvis dine ændringer stadig skal med.',
   'actor.conflict.seeCurrent': 'Se aktøren, som den er nu',
   'actor.show.facts': 'Fakta',
+  'actor.grants.heading': '§ 18-bevillinger fra alle kommuner',
+  'actor.grants.none': 'Aktøren har ingen § 18-bevillinger.',
   'actor.tabs.label': 'Aktørens sider',
   'actor.tabs.details': 'Oplysninger',
   'actor.tabs.history': 'Historik',

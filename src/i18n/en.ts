@@ -173,6 +173,8 @@ export const en: Record<keyof typeof da, string> = {
     'The actor was saved in a newer version (version {version}) after you opened it. Your changes were not saved. Compare with the current details below, and save again if your changes still apply.',
   'actor.conflict.seeCurrent': 'See the actor as it is now',
   'actor.show.facts': 'Facts',
+  'actor.grants.heading': '§ 18 grants from all municipalities',
+  'actor.grants.none': 'The actor has no § 18 grants.',
   'actor.tabs.label': 'The actor’s pages',
   'actor.tabs.details': 'Details',
   'actor.tabs.history': 'History',

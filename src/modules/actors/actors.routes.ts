@@ -212,8 +212,14 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const id = idFrom(request.params);
     const actor = await actors.get(request.principal, id);
     const [allMunicipalities, tree] = await Promise.all([municipalities.all(), targetGroups.tree()]);
+    const [actorGrants, rounds] = await Promise.all([
+      app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
+      app.services.grants.listRounds(),
+    ]);
     return reply.render('actors/show', {
       actor,
+      actorGrants,
+      roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
       canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
       targetGroupNames: Object.fromEntries(

@@ -123,6 +123,12 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
   t.equal(values[headers.indexOf('Ansøgt (kr.)')], 60000);
   t.equal(values[headers.indexOf('Aktør')], `'=HYPERLINK("x") Forening`);
 
+  const actorPage = await h.inject({ method: 'GET', url: `/actors/${actor.id}` });
+  t.match(
+    actorPage.body,
+    /§ 18-bevillinger fra alle kommuner[\s\S]*Varmestue om aftenen[\s\S]*50\.000,00 kr\./,
+    'the actor page shows its grants',
+  );
   const coordinator = await h.as('coordinator', 101);
   const denied = await coordinator.postForm(`${grantUrl}/transition`, { version: '6', to: 'closed' });
   t.equal(denied.statusCode, 403, 'a coordinator reads grants but does not change them');
