@@ -91,6 +91,42 @@ for (const a of actors) {
   firstId ||= created.id;
 }
 
+// A round with a few decided grants, for the overview.
+const round = await app.services.grants.createRound(principal, {
+  year: 2026,
+  name: '§ 18-puljen 2026',
+  budgetOre: 250_000_000,
+});
+const awards: [string, number, [string, number][]][] = [
+  [
+    'Natcafé hele året',
+    12_000_000,
+    [
+      ['Hjemløshed', 8_000_000],
+      ['Stofmisbrug', 4_000_000],
+    ],
+  ],
+  ['Strikkecafé og fællesspisning', 1_500_000, [['Social isolation', 1_500_000]]],
+  ['Bydelsmødre i Nordvest', 6_000_000, [['Social isolation', 6_000_000]]],
+];
+let k = 0;
+for (const [title, amount, split] of awards) {
+  const grant = await app.services.grants.apply(principal, {
+    roundId: round.id,
+    actorId: firstId + k,
+    title,
+    kind: 'money',
+    requestedOre: amount + 500_000,
+  });
+  k += 1;
+  await app.services.grants.transition(principal, grant.id, {
+    to: 'approved',
+    version: 1,
+    awardedOre: amount,
+    allocations: split.map(([name, amountOre]) => ({ targetGroupId: group(name) ?? 0, amountOre })),
+  });
+}
+
 const browser = await launchChromium();
 try {
   const page = await browser.newPage({ baseURL: base, viewport: { width: 1280, height: 900 }, locale: 'da-DK' });
@@ -107,6 +143,8 @@ try {
   await page.getByRole('button', { name: 'Opret aktør' }).click();
   await page.waitForSelector('#error-summary');
   await page.screenshot({ path: join(out, 'actor-form-errors.png') });
+  await page.goto(`/grant-rounds/${round.id}`);
+  await page.screenshot({ path: join(out, 'grant-round.png'), fullPage: true });
   console.log(`Screenshots written to ${out}`);
 } finally {
   await browser.close();
