@@ -26,6 +26,7 @@ t.test(
     );
     const adminPrincipal = { userId: admin.id, municipalityCode: 101, role: 'admin' as const };
     await actors.register(adminPrincipal, actorInput({ name: 'Værestedet Trappen' }));
+    await actors.register(adminPrincipal, actorInput({ name: 'Blå Kors Varmestue' }));
     await grants.createRound(adminPrincipal, { year: 2026, name: '§ 18-puljen 2026', budgetOre: 50_000_000 });
 
     await page.goto('/login');
@@ -40,7 +41,11 @@ t.test(
     await page.getByRole('link', { name: 'Registrér ansøgning' }).click();
     await page.waitForURL(/\/grants\/new$/);
     await expectAccessible(t, page, 'the application form');
-    await page.getByLabel('Aktør').selectOption({ label: 'Værestedet Trappen' });
+    t.equal(await page.locator('#field-actorId option').count(), 3);
+    await page.getByLabel('Søg efter aktør').fill('Trappen');
+    await page.waitForFunction(() => document.querySelectorAll('#field-actorId option').length === 2);
+    t.pass('the actor search narrowed the options with htmx');
+    await page.getByLabel('Aktør', { exact: true }).selectOption({ label: 'Værestedet Trappen' });
     await page.getByLabel('Titel (skal udfyldes)').fill('Aftenåbent værested');
     await page.getByLabel('Ansøgt beløb i kroner (skal udfyldes)').fill('80.000');
     await page.getByRole('button', { name: 'Registrér ansøgning' }).click();

@@ -221,6 +221,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       actorGrants,
       roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
       canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
+      canApply: mayWriteArea(request.principal, 'grants'),
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
       targetGroupNames: Object.fromEntries(
         tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),

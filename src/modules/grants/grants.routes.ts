@@ -211,6 +211,13 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       .send(xlsx);
   });
 
+  /** htmx: the actor options matching a search, for the application form. */
+  app.get('/grants/actor-options', async (request, reply) => {
+    const { actorQ } = z.object({ actorQ: z.string().max(200).catch('') }).parse(request.query ?? {});
+    const found = await actors.list({ q: actorQ.trim() || undefined, status: 'active', limit: 100, offset: 0 });
+    return reply.render('grants/_actor-options', { actorOptions: found.items, values: {} });
+  });
+
   app.get('/grants/overdue-check', async (request, reply) => {
     const { actorId } = z
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
@@ -228,6 +235,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const n = await names();
     const actorId = Number(values.actorId) || undefined;
+    // The chosen actor is always among the options, even beyond the first hundred.
+    if (actorId && !n.actorOptions.some((a) => a.id === actorId)) {
+      const chosen = await actors.get(request.principal, actorId).catch(() => undefined);
+      if (chosen) n.actorOptions = [chosen, ...n.actorOptions];
+    }
     const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
     return reply.render(
       'grants/new',

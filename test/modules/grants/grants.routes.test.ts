@@ -30,6 +30,18 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
   const roundPage = await finance.inject({ method: 'GET', url: roundUrl });
   t.match(roundPage.body, /100\.000,00 kr\./, 'the budget, the Danish way');
 
+  const options = await finance.inject({
+    method: 'GET',
+    url: '/grants/actor-options?actorQ=hyperlink',
+    headers: { 'hx-request': 'true' },
+  });
+  t.match(options.body, new RegExp(`<option value="${actor.id}">=HYPERLINK`), 'the application form searches actors');
+  const prefilled = await finance.inject({ method: 'GET', url: `/grants/new?actorId=${actor.id}` });
+  t.match(
+    prefilled.body,
+    new RegExp(`<option value="${actor.id}" selected>`),
+    'coming from the actor page, the actor is chosen',
+  );
   const applied = await finance.postForm('/grants', {
     roundId,
     actorId: String(actor.id),
