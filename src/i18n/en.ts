@@ -174,6 +174,7 @@ export const en: Record<keyof typeof da, string> = {
   'actor.conflict.seeCurrent': 'See the actor as it is now',
   'actor.show.facts': 'Facts',
   'actor.grants.heading': '§ 18 grants from all municipalities',
+  'actor.grants.list': 'See them in the grant list (with export)',
   'actor.grants.apply': 'Record a § 18 application from the actor',
   'grants.actorSearch': 'Search for an actor',
   'actor.grants.none': 'The actor has no § 18 grants.',
