@@ -58,7 +58,8 @@ interface AxeViolation {
   id: string;
   impact: string | null;
   help: string;
-  nodes: { target: string[] }[];
+  helpUrl: string;
+  nodes: { target: string[]; html: string; failureSummary?: string }[];
 }
 
 /** Runs axe-core with the WCAG 2.1 A and AA rules and asserts that nothing is violated. */
@@ -75,8 +76,13 @@ export async function expectAccessible(t: Test, page: Page, what: string): Promi
     });
     return result.violations;
   })) as AxeViolation[];
-  const summary = violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  // One line per violation and element: the rule, where, the element and what to fix, so a failure is fixable.
+  const summary = violations.flatMap((v) =>
+    v.nodes.map(
+      (n) =>
+        `${v.id} (${v.impact}): ${v.help} at ${n.target.join(' ')} ${n.html.slice(0, 160)} :: ` +
+        `${(n.failureSummary ?? '').replace(/\s+/g, ' ').trim()} (${v.helpUrl})`,
+    ),
   );
-  t.same(summary, [], `axe: no WCAG 2.1 AA violations on ${what}`);
+  t.same(summary, [], `axe: no WCAG 2.1 AA violations on ${what}`, { url: page.url() });
 }

@@ -162,12 +162,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
-  app.get('/actors/quick', async (_request, reply) =>
-    reply.render('actors/quick', {
-      values: { contact: {} },
-      municipalities: await municipalities.all(),
-    }),
-  );
+  app.get('/actors/quick', async (_request, reply) => reply.render('actors/quick', { values: { contact: {} } }));
 
   app.post('/actors/quick', async (request, reply) => {
     const values = formValues(request.body);
@@ -179,7 +174,6 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
           values,
           fieldErrors: translated(request, fieldErrors),
           candidates,
-          municipalities: await municipalities.all(),
         },
         422,
       );
