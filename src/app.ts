@@ -132,7 +132,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(swaggerPlugin);
 
   // Each module's routes, listed explicitly.
-  await app.register(homeRoutes);
+  await app.register(homeRoutes, { config });
   await app.register(accountsRoutes, { config });
   await app.register(actorsRoutes);
   await app.register(targetGroupsRoutes);

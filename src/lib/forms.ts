@@ -116,6 +116,14 @@ export function idFrom(params: unknown, key = 'id'): number {
   return id;
 }
 
+/**
+ * A redirect target that stays on this site: a path, not "//host" or "/\\host", and no control
+ * characters (browsers drop a tab or line break, which would turn "/\t/host" into "//host").
+ */
+export function localPath(s: unknown): string {
+  return typeof s === 'string' && s.length < 2000 && /^\/(?![/\\])/.test(s) && !/\p{Cc}/u.test(s) ? s : '/';
+}
+
 /** A parsed form body as a plain record (an absent or odd body reads as empty). */
 export function formValues(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};

@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { Config } from '../config.ts';
+import { localPath } from '../lib/forms.ts';
+import { cookieOptions } from '../plugins/auth.ts';
 
 /** The front door and the language switch (a cookie, so it works without JavaScript). */
-export const homeRoutes: FastifyPluginAsync = async (app) => {
+export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   app.get('/', async (_request, reply) => reply.redirect('/actors', 303));
 
   /** For load balancers and the container's health check: the process answers and the database too. */
@@ -16,9 +19,7 @@ export const homeRoutes: FastifyPluginAsync = async (app) => {
     const { to, back } = z
       .object({ to: z.enum(['da', 'en']).catch('da'), back: z.string().max(2000).catch('/') })
       .parse(request.query ?? {});
-    // Only a path on this site: "//host" or "/\host" would leave it.
-    const target = /^\/(?![/\\])/.test(back) ? back : '/';
-    reply.setCookie('lang', to, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 60 * 60 * 24 * 365 });
-    return reply.redirect(target, 303);
+    reply.setCookie('lang', to, { ...cookieOptions(config), maxAge: 60 * 60 * 24 * 365 });
+    return reply.redirect(localPath(back), 303);
   });
 };

@@ -3,14 +3,11 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom, localPath } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
 import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
 import { loginInput, newUserInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
-
-/** Only a path on this site: "//host" or "/\\host" would leave it. */
-const localPath = (s: unknown) => (typeof s === 'string' && /^\/(?![/\\])/.test(s) && s.length < 2000 ? s : '/');
 
 export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   const { accounts, municipalities } = app.services;
@@ -138,6 +135,8 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   });
 
   app.post('/admin/users', async (request, reply) => {
+    // The role first: the form's error page lists the municipality's users.
+    if (!mayWriteArea(request.principal, 'users')) throw new AppError('FORBIDDEN', 403, 'error.forbidden');
     const values = body(request);
     const input = { ...values, municipalityCode: String(request.principal.municipalityCode ?? '') };
     const fail = async (fieldErrors: FieldErrors | undefined) =>

@@ -127,6 +127,7 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
           ...input,
           role: 'admin',
         },
+        true,
       );
     },
 

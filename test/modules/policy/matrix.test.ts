@@ -1,0 +1,791 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type SQL, sql } from 'drizzle-orm';
+import type { LightMyRequestResponse } from 'fastify';
+import t from 'tap';
+import type { Role } from '../../../src/lib/principal.ts';
+import { actorInput } from '../../factories.ts';
+import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
+
+/**
+ * The access policy as a table: every mutating route, HTML and API, × each role × the caller's own
+ * municipality (101 København) and a foreign one (751 Aarhus), with the status it must answer and
+ * where (if anywhere) the write must land. The rules are written out here, not imported from
+ * src/lib/policy.ts, so the test does not agree with the code by construction:
+ *
+ *   actors, contacts, local target groups  admin, coordinator  own municipality only
+ *   grant rounds, grants                   admin, finance      own municipality only
+ *   users                                  admin               own municipality only
+ *   one's own account (API keys, logout)   every role
+ *
+ * After each call the database is read back: a refused write left nothing behind, an allowed one
+ * landed in the caller's own municipality and never in another. Every 403 is in the audit trail
+ * (entity 'access', action 'denied') with the caller and the route.
+ */
+
+const OWN = 101;
+const FOREIGN = 751;
+const roles: Role[] = ['admin', 'coordinator', 'finance', 'viewer'];
+type Scope = 'own' | 'foreign';
+const scopes: Scope[] = ['own', 'foreign'];
+type Area = 'actors' | 'targetGroups' | 'grants' | 'users' | 'account' | 'setup';
+
+const WRITERS: Record<Exclude<Area, 'account' | 'setup'>, Role[]> = {
+  actors: ['admin', 'coordinator'],
+  targetGroups: ['admin', 'coordinator'],
+  grants: ['admin', 'finance'],
+  users: ['admin'],
+};
+
+/** What a call must answer, and the municipality its write must land in (null: nothing written). */
+interface Expect {
+  status: number;
+  landsIn: number | null;
+}
+
+/** The records one case works on, in the municipality of the scope, made by that municipality's admin. */
+interface Fixture {
+  code: number;
+  actorId: number;
+  contactId: number;
+  roundId: number;
+  grantId: number;
+  userId: number;
+  tokenId: number;
+}
+type Need = 'actor' | 'round' | 'grant' | 'approvedGrant' | 'user' | 'inactiveUser' | 'userSession' | 'token';
+
+interface Row {
+  method: 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** The route as registered (with :params): the completeness check compares these with the source. */
+  route: string;
+  /** A short label for the summary, when one route has several rows. */
+  label?: string;
+  area: Area;
+  ok: number;
+  needs?: Need[];
+  scopes?: Scope[];
+  url(fx: Fixture): string;
+  payload?(fx: Fixture, tag: string, client: Client): Record<string, unknown>;
+  /** Where the write landed: the municipality of the changed or created record, or null. */
+  landsIn(fx: Fixture, tag: string, client: Client): Promise<number | null>;
+  /** Overrides the policy's expectation (routes that ignore a foreign municipality, the account's own routes). */
+  expect?(role: Role, scope: Scope): Expect;
+  /** A client of its own (logout ends the session it is sent with). */
+  freshClient?: boolean;
+}
+
+/** The policy's answer for an area: the route's success status in one's own municipality, else 403. */
+function policy(area: Area, role: Role, scope: Scope, ok: number): Expect {
+  if (area === 'account') return { status: ok, landsIn: OWN };
+  if (area === 'setup') return { status: ok, landsIn: null };
+  const allowed = scope === 'own' && WRITERS[area].includes(role);
+  return allowed ? { status: ok, landsIn: OWN } : { status: 403, landsIn: null };
+}
+
+/** For forms that always write to the caller's own municipality, whatever municipality they are sent. */
+const ownOnly =
+  (area: Area, ok: number) =>
+  (role: Role): Expect =>
+    policy(area, role, 'own', ok);
+
+/** Mutating routes in src/modules, read from the source: `app.post('/path'` and the like. */
+function mutatingRoutesInSource(): string[] {
+  const dir = fileURLToPath(new URL('../../../src/modules/', import.meta.url));
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  const found = new Set<string>();
+  for (const file of files) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const m of text.matchAll(/\bapp\.(post|put|patch|delete)\(\s*['"`]([^'"`]+)['"`]/g)) {
+      found.add(`${(m[1] as string).toUpperCase()} ${m[2]}`);
+    }
+  }
+  return [...found].sort();
+}
+
+/** Public routes with no signed-in policy to test here; security.test.ts covers them. */
+const NOT_IN_MATRIX: Record<string, string> = {
+  'POST /login': 'signing in: public, CSRF and rate limit in test/modules/security.test.ts',
+};
+
+t.test('every mutating route × role × own and foreign municipality', async (t) => {
+  const started = Date.now();
+  const h: TestApp = await buildTestApp(t);
+  const owners: Record<number, Client> = { [OWN]: h, [FOREIGN]: await h.as('admin', FOREIGN) };
+  const clients: Record<Role, Client> = {
+    admin: h,
+    coordinator: await h.as('coordinator', OWN),
+    finance: await h.as('finance', OWN),
+    viewer: await h.as('viewer', OWN),
+  };
+  const matrixUserIds = new Set(Object.values(clients).map((c) => c.user.id));
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+    id: number;
+    nameDa: string;
+  }[];
+  const stofmisbrug = groups.find((g) => g.nameDa === 'Stofmisbrug')?.id as number;
+  t.ok(stofmisbrug, 'the FFB group "Stofmisbrug" is seeded');
+
+  const one = async <T extends Record<string, unknown>>(query: SQL): Promise<T | undefined> =>
+    (await h.database.rows<T>(query))[0];
+  const codeOf = async (query: SQL): Promise<number | null> => {
+    const row = await one<{ code: number | null }>(query);
+    return row?.code === undefined || row.code === null ? null : Number(row.code);
+  };
+
+  let serial = 0;
+  const PASSWORD = 'en lang og hemmelig adgangskode';
+
+  /** The records a case needs, made through the API and forms by the municipality's own admin. */
+  async function fixture(code: number, needs: Need[]): Promise<Fixture> {
+    serial += 1;
+    const owner = owners[code] as Client;
+    const fx: Fixture = { code, actorId: 0, contactId: 0, roundId: 0, grantId: 0, userId: 0, tokenId: 0 };
+    const need = (n: Need) => needs.includes(n);
+    if (need('actor') || need('grant') || need('approvedGrant')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: '/api/v1/actors?allowSimilar=true',
+        payload: actorInput({
+          name: `Matrixforening ${code} ${serial}`,
+          homeMunicipalityCode: code,
+          municipalityCodes: [code],
+        }),
+      });
+      if (res.statusCode !== 201) throw new Error(`fixture actor: ${res.statusCode} ${res.body}`);
+      fx.actorId = res.json().id;
+      fx.contactId = res.json().contacts[0].id;
+    }
+    if (need('round') || need('grant') || need('approvedGrant')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: '/api/v1/grant-rounds',
+        payload: { year: 2026, name: `Matrixpulje ${code} ${serial}`, budgetOre: 10_000_000 },
+      });
+      if (res.statusCode !== 201) throw new Error(`fixture round: ${res.statusCode} ${res.body}`);
+      fx.roundId = res.json().id;
+    }
+    if (need('grant') || need('approvedGrant')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: '/api/v1/grants',
+        payload: { roundId: fx.roundId, actorId: fx.actorId, title: `Ansøgning ${serial}`, requestedOre: 100_000 },
+      });
+      if (res.statusCode !== 201) throw new Error(`fixture grant: ${res.statusCode} ${res.body}`);
+      fx.grantId = res.json().id;
+    }
+    if (need('approvedGrant')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: `/api/v1/grants/${fx.grantId}/transitions`,
+        payload: { to: 'approved', version: 1, awardedOre: 100_000, targetGroupId: stofmisbrug },
+      });
+      if (res.statusCode !== 200) throw new Error(`fixture approval: ${res.statusCode} ${res.body}`);
+    }
+    if (need('user') || need('inactiveUser') || need('userSession')) {
+      const email = `maal.${code}.${serial}@test.samspil.dk`;
+      const res = await owner.postForm('/admin/users', {
+        name: `Mål ${serial}`,
+        email,
+        password: PASSWORD,
+        role: 'viewer',
+      });
+      if (res.statusCode !== 303) throw new Error(`fixture user: ${res.statusCode}`);
+      fx.userId = (await h.app.services.accounts.findUserByEmail(email))?.id ?? 0;
+      if (need('userSession')) await h.app.services.accounts.login(email, PASSWORD, '127.0.0.1');
+      if (need('inactiveUser')) {
+        const off = await owner.postForm(`/admin/users/${fx.userId}/deactivate`, {});
+        if (off.statusCode !== 303) throw new Error(`fixture deactivation: ${off.statusCode}`);
+      }
+    }
+    return fx;
+  }
+
+  const actorChanged = async (fx: Fixture) =>
+    codeOf(sql`select home_municipality_code as code from actors where id = ${fx.actorId} and version > 1`);
+  const grantCode = (fx: Fixture, where: SQL) =>
+    codeOf(
+      sql`select r.municipality_code as code from grants g join grant_rounds r on r.id = g.round_id
+          where g.id = ${fx.grantId} and ${where}`,
+    );
+
+  const actorForm = (tag: string, home: number, extra: Record<string, string> = {}) => ({
+    name: tag,
+    orgType: 'association',
+    roles: 'advocate',
+    homeMunicipalityCode: String(home),
+    status: 'active',
+    allowSimilar: 'on',
+    ...extra,
+  });
+
+  const rows: Row[] = [
+    // ---- the JSON API ------------------------------------------------------------------------
+    {
+      method: 'POST',
+      route: '/api/v1/actors',
+      area: 'actors',
+      ok: 201,
+      url: () => '/api/v1/actors?allowSimilar=true',
+      payload: (fx, tag) => actorInput({ name: tag, homeMunicipalityCode: fx.code, municipalityCodes: [fx.code] }),
+      landsIn: (_fx, tag) => codeOf(sql`select home_municipality_code as code from actors where name = ${tag}`),
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/actors/:id',
+      label: 'PATCH /api/v1/actors/:id (home stays or is claimed for 101)',
+      area: 'actors',
+      ok: 200,
+      needs: ['actor'],
+      url: (fx) => `/api/v1/actors/${fx.actorId}`,
+      // For a foreign actor this is also an attempt to move it into the caller's municipality.
+      payload: () => ({ version: 1, phone: '+45 99 99 99 99', homeMunicipalityCode: OWN }),
+      landsIn: actorChanged,
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/actors/:id',
+      label: 'PATCH /api/v1/actors/:id (own actor moved to 751)',
+      area: 'actors',
+      ok: 200,
+      needs: ['actor'],
+      scopes: ['own'],
+      url: (fx) => `/api/v1/actors/${fx.actorId}`,
+      payload: () => ({ version: 1, homeMunicipalityCode: FOREIGN, municipalityCodes: [FOREIGN] }),
+      landsIn: actorChanged,
+      expect: () => ({ status: 403, landsIn: null }),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/actors/:id/archive',
+      area: 'actors',
+      ok: 200,
+      needs: ['actor'],
+      url: (fx) => `/api/v1/actors/${fx.actorId}/archive`,
+      payload: () => ({ version: 1 }),
+      landsIn: (fx) =>
+        codeOf(sql`select home_municipality_code as code from actors where id = ${fx.actorId} and status = 'archived'`),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/actors/:id/contacts/:contactId/erase',
+      area: 'actors',
+      ok: 204,
+      needs: ['actor'],
+      url: (fx) => `/api/v1/actors/${fx.actorId}/contacts/${fx.contactId}/erase`,
+      payload: () => ({ mode: 'delete' }),
+      landsIn: async (fx) =>
+        (await one(sql`select id from actor_contacts where id = ${fx.contactId}`)) ? null : fx.code,
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/target-groups',
+      area: 'targetGroups',
+      ok: 201,
+      url: () => '/api/v1/target-groups',
+      payload: (fx, tag) => ({ nameDa: tag, parentId: stofmisbrug, municipalityCode: fx.code }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from target_groups where name_da = ${tag}`),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/grant-rounds',
+      area: 'grants',
+      ok: 201,
+      url: () => '/api/v1/grant-rounds',
+      payload: (fx, tag) => ({ year: 2027, name: tag, budgetOre: 100_000, municipalityCode: fx.code }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from grant_rounds where name = ${tag}`),
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/grant-rounds/:id',
+      area: 'grants',
+      ok: 200,
+      needs: ['round'],
+      url: (fx) => `/api/v1/grant-rounds/${fx.roundId}`,
+      payload: () => ({ version: 1, budgetOre: 1 }),
+      landsIn: (fx) =>
+        codeOf(sql`select municipality_code as code from grant_rounds where id = ${fx.roundId} and version > 1`),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/grants',
+      area: 'grants',
+      ok: 201,
+      needs: ['round', 'actor'],
+      url: () => '/api/v1/grants',
+      payload: (fx, tag) => ({ roundId: fx.roundId, actorId: fx.actorId, title: tag, requestedOre: 1_000 }),
+      landsIn: (_fx, tag) =>
+        codeOf(
+          sql`select r.municipality_code as code from grants g join grant_rounds r on r.id = g.round_id where g.title = ${tag}`,
+        ),
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/grants/:id',
+      area: 'grants',
+      ok: 200,
+      needs: ['grant'],
+      url: (fx) => `/api/v1/grants/${fx.grantId}`,
+      payload: () => ({ version: 1, purpose: 'Ændret formål' }),
+      landsIn: (fx) => grantCode(fx, sql`g.version > 1`),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/grants/:id/transitions',
+      area: 'grants',
+      ok: 200,
+      needs: ['grant'],
+      url: (fx) => `/api/v1/grants/${fx.grantId}/transitions`,
+      payload: () => ({ to: 'rejected', version: 1 }),
+      landsIn: (fx) => grantCode(fx, sql`g.status = 'rejected'`),
+    },
+
+    // ---- HTML forms: actors and target groups -------------------------------------------------
+    {
+      method: 'POST',
+      route: '/actors',
+      area: 'actors',
+      ok: 303,
+      url: () => '/actors',
+      payload: (fx, tag) => actorForm(tag, fx.code, { municipalityCodes: String(fx.code) }),
+      landsIn: (_fx, tag) => codeOf(sql`select home_municipality_code as code from actors where name = ${tag}`),
+    },
+    {
+      method: 'POST',
+      route: '/actors/quick',
+      label: 'POST /actors/quick (a homeMunicipalityCode of 751 is ignored)',
+      area: 'actors',
+      ok: 303,
+      url: () => '/actors/quick',
+      // The quick form has no municipality: "foreign" sends one anyway, and it must not be used.
+      payload: (fx, tag) => ({
+        name: tag,
+        'contact[name]': 'Kontakt Person',
+        allowSimilar: 'on',
+        ...(fx.code === FOREIGN ? { homeMunicipalityCode: String(FOREIGN), municipalityCodes: String(FOREIGN) } : {}),
+      }),
+      landsIn: (_fx, tag) => codeOf(sql`select home_municipality_code as code from actors where name = ${tag}`),
+      expect: ownOnly('actors', 303),
+    },
+    {
+      method: 'POST',
+      route: '/actors/:id',
+      label: 'POST /actors/:id edit (home stays or is claimed for 101)',
+      area: 'actors',
+      ok: 303,
+      needs: ['actor'],
+      url: (fx) => `/actors/${fx.actorId}`,
+      payload: (fx, tag) => ({ ...actorForm(tag, OWN, { municipalityCodes: String(fx.code) }), version: '1' }),
+      landsIn: actorChanged,
+    },
+    {
+      method: 'POST',
+      route: '/actors/:id',
+      label: 'POST /actors/:id edit (own actor moved to 751)',
+      area: 'actors',
+      ok: 303,
+      needs: ['actor'],
+      scopes: ['own'],
+      url: (fx) => `/actors/${fx.actorId}`,
+      payload: (_fx, tag) => ({ ...actorForm(tag, FOREIGN, { municipalityCodes: String(FOREIGN) }), version: '1' }),
+      landsIn: actorChanged,
+      expect: () => ({ status: 403, landsIn: null }),
+    },
+    {
+      method: 'POST',
+      route: '/actors/:id/archive',
+      area: 'actors',
+      ok: 303,
+      needs: ['actor'],
+      url: (fx) => `/actors/${fx.actorId}/archive`,
+      payload: () => ({ version: '1' }),
+      landsIn: (fx) =>
+        codeOf(sql`select home_municipality_code as code from actors where id = ${fx.actorId} and status = 'archived'`),
+    },
+    {
+      method: 'POST',
+      route: '/actors/:id/contacts/:contactId/erase',
+      area: 'actors',
+      ok: 303,
+      needs: ['actor'],
+      url: (fx) => `/actors/${fx.actorId}/contacts/${fx.contactId}/erase`,
+      payload: () => ({ mode: 'anonymise' }),
+      landsIn: async (fx) =>
+        (await one(sql`select id from actor_contacts where id = ${fx.contactId} and email is null and phone is null`))
+          ? fx.code
+          : null,
+    },
+    {
+      method: 'POST',
+      route: '/target-groups',
+      area: 'targetGroups',
+      ok: 303,
+      url: () => '/target-groups',
+      payload: (fx, tag) => ({ nameDa: tag, parentId: String(stofmisbrug), municipalityCode: String(fx.code) }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from target_groups where name_da = ${tag}`),
+    },
+
+    // ---- HTML forms: § 18 grants ---------------------------------------------------------------
+    {
+      method: 'POST',
+      route: '/grant-rounds',
+      label: 'POST /grant-rounds (a municipalityCode of 751 is ignored)',
+      area: 'grants',
+      ok: 303,
+      url: () => '/grant-rounds',
+      payload: (fx, tag) => ({
+        name: tag,
+        year: '2027',
+        budget: '1.000',
+        ...(fx.code === FOREIGN ? { municipalityCode: String(FOREIGN) } : {}),
+      }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from grant_rounds where name = ${tag}`),
+      expect: ownOnly('grants', 303),
+    },
+    {
+      method: 'POST',
+      route: '/grant-rounds/:id/advance',
+      area: 'grants',
+      ok: 303,
+      needs: ['round'],
+      url: (fx) => `/grant-rounds/${fx.roundId}/advance`,
+      payload: () => ({ version: '1' }),
+      landsIn: (fx) =>
+        codeOf(sql`select municipality_code as code from grant_rounds where id = ${fx.roundId} and status = 'open'`),
+    },
+    {
+      method: 'POST',
+      route: '/grants',
+      area: 'grants',
+      ok: 303,
+      needs: ['round', 'actor'],
+      url: () => '/grants',
+      payload: (fx, tag) => ({
+        roundId: String(fx.roundId),
+        actorId: String(fx.actorId),
+        title: tag,
+        kind: 'money',
+        requested: '1.000',
+      }),
+      landsIn: (_fx, tag) =>
+        codeOf(
+          sql`select r.municipality_code as code from grants g join grant_rounds r on r.id = g.round_id where g.title = ${tag}`,
+        ),
+    },
+    {
+      method: 'POST',
+      route: '/grants/:id/award',
+      area: 'grants',
+      ok: 303,
+      needs: ['grant'],
+      url: (fx) => `/grants/${fx.grantId}/award`,
+      payload: () => ({ version: '1', awarded: '1.000', wholeTo: String(stofmisbrug) }),
+      landsIn: (fx) => grantCode(fx, sql`g.status = 'approved'`),
+    },
+    {
+      method: 'POST',
+      route: '/grants/:id/payments',
+      area: 'grants',
+      ok: 303,
+      needs: ['approvedGrant'],
+      url: (fx) => `/grants/${fx.grantId}/payments`,
+      payload: () => ({ version: '2', kind: 'payment', paidOn: '2026-05-01', amount: '500' }),
+      landsIn: (fx) => grantCode(fx, sql`exists (select 1 from grant_payments p where p.grant_id = g.id)`),
+    },
+    {
+      method: 'POST',
+      route: '/grants/:id/report',
+      area: 'grants',
+      ok: 303,
+      needs: ['grant'],
+      url: (fx) => `/grants/${fx.grantId}/report`,
+      payload: () => ({ version: '1', reportReceivedOn: '2027-05-01' }),
+      landsIn: (fx) => grantCode(fx, sql`g.report_received_on is not null`),
+    },
+    {
+      method: 'POST',
+      route: '/grants/:id/transition',
+      area: 'grants',
+      ok: 303,
+      needs: ['grant'],
+      url: (fx) => `/grants/${fx.grantId}/transition`,
+      payload: () => ({ version: '1', to: 'withdrawn' }),
+      landsIn: (fx) => grantCode(fx, sql`g.status = 'withdrawn'`),
+    },
+
+    // ---- HTML forms: users (admin, own municipality) -------------------------------------------
+    {
+      method: 'POST',
+      route: '/admin/users',
+      label: 'POST /admin/users (a municipalityCode of 751 is ignored)',
+      area: 'users',
+      ok: 303,
+      url: () => '/admin/users',
+      payload: (fx, tag) => ({
+        name: tag,
+        email: `${tag.replace(/\W+/g, '.').toLowerCase()}@test.samspil.dk`,
+        password: PASSWORD,
+        role: 'admin',
+        ...(fx.code === FOREIGN ? { municipalityCode: String(FOREIGN) } : {}),
+      }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from users where name = ${tag}`),
+      expect: ownOnly('users', 303),
+    },
+    {
+      method: 'POST',
+      route: '/admin/users/:userId/deactivate',
+      area: 'users',
+      ok: 303,
+      needs: ['userSession'],
+      url: (fx) => `/admin/users/${fx.userId}/deactivate`,
+      landsIn: (fx) => codeOf(sql`select municipality_code as code from users where id = ${fx.userId} and not active`),
+    },
+    {
+      method: 'POST',
+      route: '/admin/users/:userId/activate',
+      area: 'users',
+      ok: 303,
+      needs: ['inactiveUser'],
+      url: (fx) => `/admin/users/${fx.userId}/activate`,
+      landsIn: (fx) => codeOf(sql`select municipality_code as code from users where id = ${fx.userId} and active`),
+    },
+    {
+      method: 'POST',
+      route: '/admin/users/:userId/end-sessions',
+      area: 'users',
+      ok: 303,
+      needs: ['userSession'],
+      url: (fx) => `/admin/users/${fx.userId}/end-sessions`,
+      landsIn: (fx) =>
+        codeOf(
+          sql`select u.municipality_code as code from users u where u.id = ${fx.userId}
+              and not exists (select 1 from sessions s where s.user_id = u.id and s.ended_at is null)`,
+        ),
+    },
+
+    // ---- one's own account: every role -------------------------------------------------------
+    {
+      method: 'POST',
+      route: '/account/tokens',
+      area: 'account',
+      ok: 201,
+      scopes: ['own'],
+      url: () => '/account/tokens',
+      payload: (_fx, tag) => ({ name: tag }),
+      landsIn: async (_fx, tag, client) =>
+        (await one(sql`select id from api_tokens where name = ${tag} and user_id = ${client.user.id}`))
+          ? client.user.municipalityCode
+          : null,
+    },
+    {
+      method: 'POST',
+      route: '/account/tokens/:tokenId/revoke',
+      label: 'POST /account/tokens/:id/revoke (own key; foreign: a 751 user’s key)',
+      area: 'account',
+      ok: 303,
+      needs: ['token'],
+      url: (fx) => `/account/tokens/${fx.tokenId}/revoke`,
+      landsIn: async (fx) =>
+        (await one(sql`select id from api_tokens where id = ${fx.tokenId} and revoked_at is not null`)) ? OWN : null,
+      // Someone else's key is not found, whoever asks.
+      expect: (_role, scope) => (scope === 'own' ? { status: 303, landsIn: OWN } : { status: 404, landsIn: null }),
+    },
+    {
+      method: 'POST',
+      route: '/logout',
+      area: 'account',
+      ok: 303,
+      scopes: ['own'],
+      freshClient: true,
+      url: () => '/logout',
+      landsIn: async (_fx, _tag, client) =>
+        (await one(sql`select id from sessions where user_id = ${client.user.id} and ended_at is null`)) ? null : OWN,
+    },
+    {
+      method: 'POST',
+      route: '/setup',
+      label: 'POST /setup (closed once a user exists)',
+      area: 'setup',
+      ok: 303,
+      url: () => '/setup',
+      payload: (fx, tag) => ({
+        name: tag,
+        email: `${tag.replace(/\W+/g, '.').toLowerCase()}@test.samspil.dk`,
+        password: PASSWORD,
+        municipalityCode: String(fx.code),
+      }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from users where name = ${tag}`),
+    },
+  ];
+
+  // ---- the table covers the routes the code has, and only those -----------------------------------
+  const inSource = mutatingRoutesInSource();
+  const inTable = new Set(rows.map((r) => `${r.method} ${r.route}`));
+  const missing = inSource.filter((r) => !inTable.has(r) && !(r in NOT_IN_MATRIX));
+  t.same(missing, [], `every mutating route in src/modules is in the matrix (${inSource.length} found)`);
+  for (const key of inTable) {
+    const [method, url] = key.split(' ') as [string, string];
+    t.ok(h.app.hasRoute({ method: method as 'POST', url }), `${key} exists`);
+  }
+
+  // ---- run it ------------------------------------------------------------------------------
+  interface Outcome {
+    row: Row;
+    role: Role;
+    scope: Scope;
+    status: number;
+    good: boolean;
+  }
+  const outcomes: Outcome[] = [];
+  const shared = new Map<string, Fixture>();
+  let caseNo = 0;
+  let refusals = 0;
+  const maxAuditId = async () =>
+    Number((await one<{ id: number | null }>(sql`select max(id) as id from audit_log`))?.id ?? 0);
+
+  for (const row of rows) {
+    for (const role of roles) {
+      for (const scope of row.scopes ?? scopes) {
+        const code = scope === 'own' ? OWN : FOREIGN;
+        const client = row.freshClient ? await h.as(role, OWN) : clients[role];
+        if (row.freshClient) matrixUserIds.add(client.user.id);
+        const expected = row.expect ? row.expect(role, scope) : policy(row.area, role, scope, row.ok);
+        // A call that must write gets fresh records; calls that must not share them, row by row, since
+        // each is checked to have left them as they were.
+        const key = `${rows.indexOf(row)} ${scope}`;
+        let fx = expected.landsIn === null ? shared.get(key) : undefined;
+        if (!fx) {
+          fx = await fixture(code, row.needs ?? []);
+          if (row.needs?.includes('token')) {
+            // Own: a key of the caller's; foreign: a key of a user of 751.
+            const holder = scope === 'own' ? client.user.id : (owners[FOREIGN] as Client).user.id;
+            fx.tokenId = (
+              await h.app.services.accounts.createApiToken(
+                { userId: holder, municipalityCode: code, role: null },
+                holder,
+                `Matrixnøgle ${serial}`,
+              )
+            ).id;
+          }
+          if (expected.landsIn === null) shared.set(key, fx);
+        }
+        caseNo += 1;
+        const tag = `Matrix ${role} ${scope} ${caseNo}`;
+        const url = row.url(fx);
+        const label = `${row.label ?? `${row.method} ${row.route}`} as ${role}, ${scope}`;
+        const auditBefore = await maxAuditId();
+
+        const payload = row.payload?.(fx, tag, client) ?? {};
+        const res: LightMyRequestResponse = url.startsWith('/api/')
+          ? await client.inject({ method: row.method, url, payload })
+          : await client.postForm(url, payload as Record<string, string>);
+
+        let good = true;
+        const check = (ok: boolean, message: string, extra: Record<string, unknown> = {}) => {
+          t.ok(ok, message, extra);
+          good &&= ok;
+        };
+        check(res.statusCode === expected.status, `${label}: ${expected.status}`, {
+          found: res.statusCode,
+          body: res.statusCode === expected.status ? undefined : res.body.slice(0, 300),
+        });
+        const landed = await row.landsIn(fx, tag, client);
+        check(
+          landed === expected.landsIn,
+          expected.landsIn === null ? `${label}: nothing written` : `${label}: written in ${expected.landsIn} only`,
+          { found: landed, wanted: expected.landsIn },
+        );
+        if (landed !== expected.landsIn) shared.delete(key);
+
+        const denied = await h.database.rows<{ user_id: number | null; entity_id: string; code: string | null }>(
+          sql`select user_id, entity_id, after->>'code' as code from audit_log
+              where id > ${auditBefore} and entity = 'access' and action = 'denied'`,
+        );
+        if (expected.status === 403) {
+          refusals += 1;
+          const path = url.split('?')[0];
+          check(
+            denied.length === 1 &&
+              denied[0]?.user_id === client.user.id &&
+              denied[0]?.entity_id === `${row.method} ${path}` &&
+              denied[0]?.code === 'FORBIDDEN',
+            `${label}: the refusal is in the audit trail`,
+            { found: denied },
+          );
+          if (url.startsWith('/api/')) {
+            const body = res.json() as { statusCode?: number; code?: string; message?: string };
+            check(
+              body.statusCode === 403 && body.code === 'FORBIDDEN' && typeof body.message === 'string',
+              `${label}: JSON {statusCode: 403, code: FORBIDDEN, message}`,
+              { found: body },
+            );
+          } else {
+            check(
+              /^text\/html/.test(String(res.headers['content-type'])) && res.body.includes('<code>FORBIDDEN</code>'),
+              `${label}: an HTML error page`,
+            );
+          }
+        } else {
+          check(denied.length === 0, `${label}: no refusal recorded`, { found: denied });
+        }
+        outcomes.push({ row, role, scope, status: res.statusCode, good });
+      }
+    }
+  }
+
+  // ---- every refusal, and only the refusals, are in the audit trail -------------------------------
+  const deniedRows = await h.database.rows<{ user_id: number }>(
+    sql`select user_id from audit_log where entity = 'access' and action = 'denied'`,
+  );
+  t.equal(
+    deniedRows.filter((r) => matrixUserIds.has(Number(r.user_id))).length,
+    refusals,
+    `audit_log has one 'denied' row for each of the ${refusals} refusals`,
+  );
+  t.equal(outcomes.filter((o) => o.status === 403).length, refusals, 'every refusal answered 403');
+
+  // ---- a compact summary: one line a row, own/foreign status per role -----------------------------
+  const width = Math.max(...rows.map((r) => (r.label ?? `${r.method} ${r.route}`).length));
+  const cell = (row: Row, role: Role, scope: Scope) => {
+    const o = outcomes.find((x) => x.row === row && x.role === role && x.scope === scope);
+    return o ? `${o.status}${o.good ? ' ' : '!'}` : ' -  ';
+  };
+  const header = `${'route'.padEnd(width)}  ${roles.map((r) => r.slice(0, 11).padEnd(9)).join(' ')}`;
+  const sub = `${''.padEnd(width)}  ${roles.map(() => 'own  for.').join(' ')}`;
+  const lines = rows.map(
+    (row) =>
+      `${(row.label ?? `${row.method} ${row.route}`).padEnd(width)}  ${roles
+        .map((role) => `${cell(row, role, 'own')} ${cell(row, role, 'foreign')}`)
+        .join(' ')}`,
+  );
+  const bad = outcomes.filter((o) => !o.good).length;
+  t.comment(
+    [
+      `${outcomes.length} cases over ${rows.length} rows (${inTable.size} routes), ${refusals} refused, ${bad} wrong (marked !), ${Date.now() - started} ms`,
+      header,
+      sub,
+      ...lines,
+    ].join('\n'),
+  );
+});
+
+t.test('the user list is for admins only, also behind a refused form', async (t) => {
+  const h = await buildTestApp(t);
+  const admin751 = await h.as('admin', FOREIGN);
+  for (const role of ['coordinator', 'finance', 'viewer'] as const) {
+    const client = await h.as(role, OWN);
+    const page = await client.inject({ method: 'GET', url: '/admin/users' });
+    t.equal(page.statusCode, 403, `${role}: GET /admin/users is refused`);
+    t.notOk(page.body.includes(h.user.email), `${role}: the page names no user`);
+    // A form that fails validation must not be the way round the refusal.
+    const invalid = await client.postForm('/admin/users', { name: '', email: 'x', password: 'kort', role: 'admin' });
+    t.equal(invalid.statusCode, 403, `${role}: an invalid POST /admin/users is refused too`);
+    t.notOk(invalid.body.includes(h.user.email), `${role}: the refused form shows no user’s e-mail`);
+  }
+  // An admin's list, valid or not, has only their own municipality's users.
+  const list = await admin751.postForm('/admin/users', { name: '', email: 'x', password: 'kort', role: 'viewer' });
+  t.equal(list.statusCode, 422);
+  t.ok(list.body.includes(admin751.user.email), 'the 751 admin sees their own users');
+  t.notOk(list.body.includes(h.user.email), 'and none of 101’s');
+});
