@@ -65,11 +65,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     translateFieldErrors(request.locale, errors);
 
   async function names() {
-    const [allMunicipalities, tree, rounds, actorList] = await Promise.all([
+    const [allMunicipalities, tree, rounds] = await Promise.all([
       municipalities.all(),
       targetGroups.tree(),
       grants.listRounds(),
-      actors.list({ limit: 100, offset: 0, status: 'active' }),
     ]);
     return {
       municipalities: allMunicipalities,
@@ -77,7 +76,6 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       targetGroupTree: tree,
       rounds,
       roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
-      actorOptions: actorList.items,
     };
   }
 
@@ -235,10 +233,12 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const n = await names();
     const actorId = Number(values.actorId) || undefined;
-    // The chosen actor is always among the options, even beyond the first hundred.
-    if (actorId && !n.actorOptions.some((a) => a.id === actorId)) {
+    // Only the application form lists actors; the chosen one is always among them, even beyond the first hundred.
+    let actorOptions: { id: number; name: string }[] = (await actors.list({ limit: 100, offset: 0, status: 'active' }))
+      .items;
+    if (actorId && !actorOptions.some((a) => a.id === actorId)) {
       const chosen = await actors.get(request.principal, actorId).catch(() => undefined);
-      if (chosen) n.actorOptions = [chosen, ...n.actorOptions];
+      if (chosen) actorOptions = [chosen, ...actorOptions];
     }
     const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
     return reply.render(
@@ -248,6 +248,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         values,
         overdue,
         grantKinds,
+        actorOptions,
         writableRounds: n.rounds.filter(
           (r) => mayWrite(request.principal, 'grants', r.municipalityCode) && r.status !== 'decided',
         ),
