@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -30,7 +30,10 @@ export async function buildPgliteTemplate(): Promise<void> {
     const dump = await database.pglite?.dumpDataDir('none');
     if (!dump) throw new Error('PGlite did not dump its data directory');
     mkdirSync(dirname(pgliteTemplatePath), { recursive: true });
-    writeFileSync(pgliteTemplatePath, Buffer.from(await dump.arrayBuffer()));
+    // Written aside and renamed, so a concurrent run never reads half a template.
+    const partial = `${pgliteTemplatePath}.${process.pid}.partial`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, pgliteTemplatePath);
   } finally {
     await database.close();
   }

@@ -1,5 +1,7 @@
 export * from './accounts.ts';
 export * from './actors.ts';
+export * from './agreements.ts';
 export * from './audit.ts';
 export * from './grants.ts';
+export * from './needs.ts';
 export * from './reference.ts';
