@@ -1,0 +1,104 @@
+/**
+ * Calendar dates for follow-up: the pace of meetings, "due soon" and "overdue". Dates are ISO
+ * strings (YYYY-MM-DD) of the Danish calendar. All arithmetic is on calendar days, never on
+ * multiples of 24 hours, so daylight-saving changes cannot shift a result by a day.
+ */
+export const ZONE = 'Europe/Copenhagen';
+
+export type IsoDate = string;
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function parts(d: IsoDate): [number, number, number] {
+  const m = ISO.exec(d);
+  if (!m) throw new RangeError(`not an ISO date: ${d}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+const fromUtc = (t: number): IsoDate => {
+  const d = new Date(t);
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+};
+const toUtc = (d: IsoDate) => {
+  const [y, m, day] = parts(d);
+  return Date.UTC(y, m - 1, day);
+};
+
+/** The date in Denmark at the given instant (23:30 UTC on 31 March is already 1 April there). */
+export function danishDate(at: Date = new Date()): IsoDate {
+  const p = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(at)
+    .reduce<Record<string, string>>((acc, x) => {
+      acc[x.type] = x.value;
+      return acc;
+    }, {});
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+export function addDays(d: IsoDate, days: number): IsoDate {
+  return fromUtc(toUtc(d) + days * 86_400_000);
+}
+
+/**
+ * Whole months later, held to the last day of a shorter month: 31 January + 1 month is
+ * 28 (or 29) February, as PostgreSQL's `date + interval 'n months'` does.
+ */
+export function addMonths(d: IsoDate, months: number): IsoDate {
+  const [y, m, day] = parts(d);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = index - year * 12;
+  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return `${pad(year, 4)}-${pad(month + 1)}-${pad(Math.min(day, last))}`;
+}
+
+/** Calendar days from a to b (negative when b is earlier). */
+export function daysBetween(a: IsoDate, b: IsoDate): number {
+  return Math.round((toUtc(b) - toUtc(a)) / 86_400_000);
+}
+
+/** Overdue: the date has passed; something due today is not yet overdue. */
+export function isOverdue(due: IsoDate, today: IsoDate): boolean {
+  return due < today;
+}
+
+/** Due soon: from today up to and including `days` calendar days ahead. */
+export function isDueSoon(due: IsoDate, today: IsoDate, days: number): boolean {
+  return due >= today && due <= addDays(today, days);
+}
+
+/** When the next status meeting is due: the pace counted from the last meeting held, or from the start. */
+export function nextMeetingDue(lastHeld: IsoDate | null, startsOn: IsoDate, intervalMonths: number): IsoDate {
+  return addMonths(lastHeld ?? startsOn, intervalMonths);
+}
+
+/** ISO week (2026-W48) of a date, and the Monday that starts a week. */
+export function isoWeek(d: IsoDate): string {
+  const t = toUtc(d);
+  const weekday = (new Date(t).getUTCDay() + 6) % 7; // Monday 0
+  const thursday = t + (3 - weekday) * 86_400_000;
+  const year = new Date(thursday).getUTCFullYear();
+  const week = 1 + Math.floor((thursday - Date.UTC(year, 0, 1)) / (7 * 86_400_000));
+  return `${year}-W${pad(week)}`;
+}
+
+export function mondayOfIsoWeek(week: string): IsoDate {
+  const m = /^(\d{4})-W(\d{2})$/.exec(week);
+  if (!m) throw new RangeError(`not an ISO week: ${week}`);
+  const year = Number(m[1]);
+  const jan4 = Date.UTC(year, 0, 4);
+  const jan4Weekday = (new Date(jan4).getUTCDay() + 6) % 7;
+  const week1Monday = jan4 - jan4Weekday * 86_400_000;
+  return fromUtc(week1Monday + (Number(m[2]) - 1) * 7 * 86_400_000);
+}
+
+/** ISO weekday, 1 = Monday … 7 = Sunday. */
+export function isoWeekday(d: IsoDate): number {
+  return ((new Date(toUtc(d)).getUTCDay() + 6) % 7) + 1;
+}
+
+export function isIsoDate(s: string): boolean {
+  if (!ISO.test(s)) return false;
+  return fromUtc(toUtc(s)) === s;
+}
