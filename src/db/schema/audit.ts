@@ -17,5 +17,9 @@ export const auditLog = pgTable(
     before: jsonb('before'),
     after: jsonb('after'),
   },
-  (t) => [index('audit_log_entity_idx').on(t.entity, t.entityId, t.at)],
+  (t) => [
+    index('audit_log_entity_idx').on(t.entity, t.entityId, t.at),
+    // The follow-up page's "changed recently" for one municipality.
+    index('audit_log_municipality_idx').on(t.municipalityCode, t.at),
+  ],
 );
