@@ -17,8 +17,13 @@ import { type AccountService, createAccountService } from './modules/accounts/ac
 import { actorsApi } from './modules/actors/actors.api.ts';
 import { actorsRoutes } from './modules/actors/actors.routes.ts';
 import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
+import { agreementsApi } from './modules/agreements/agreements.api.ts';
+import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
+import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
+import { followUpRoutes } from './modules/follow-up/follow-up.routes.ts';
+import { createFollowUpService, type FollowUpService } from './modules/follow-up/follow-up.service.ts';
 import { grantsApi } from './modules/grants/grants.api.ts';
 import { grantsRoutes } from './modules/grants/grants.routes.ts';
 import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
@@ -43,6 +48,8 @@ export interface Services {
   municipalities: MunicipalityService;
   targetGroups: TargetGroupService;
   actors: ActorService;
+  agreements: AgreementService;
+  followUp: FollowUpService;
 }
 
 declare module 'fastify' {
@@ -98,6 +105,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     municipalities,
     targetGroups,
     actors: createActorService(database.db, municipalities),
+    agreements: createAgreementService(database.db),
+    followUp: createFollowUpService(database),
   });
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
@@ -138,10 +147,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(targetGroupsRoutes);
   await app.register(auditRoutes);
   await app.register(grantsRoutes);
+  await app.register(agreementsRoutes);
+  await app.register(followUpRoutes);
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);
   await app.register(grantsApi);
+  await app.register(agreementsApi);
 
   return app;
 }

@@ -5,10 +5,8 @@ import type { Config } from '../config.ts';
 import { localPath } from '../lib/forms.ts';
 import { cookieOptions } from '../plugins/auth.ts';
 
-/** The front door and the language switch (a cookie, so it works without JavaScript). */
+/** Health, and the language switch (a cookie, so it works without JavaScript). */
 export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  app.get('/', async (_request, reply) => reply.redirect('/actors', 303));
-
   /** For load balancers and the container's health check: the process answers and the database too. */
   app.get('/healthz', async (_request, reply) => {
     await app.database.rows(sql`select 1 as ok`);

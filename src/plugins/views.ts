@@ -33,10 +33,16 @@ declare module 'fastify' {
     /** Translates a catalogue key into the request's language. */
     t(key: string, params?: Record<string, string | number>): string;
   }
+  interface FastifyInstance {
+    /** Data every full page's layout gets, such as the counts in the navigation. */
+    layoutData: LayoutDataProvider[];
+  }
   interface FastifyReply {
     render(template: string, data?: Record<string, unknown>, statusCode?: number): Promise<FastifyReply>;
   }
 }
+
+export type LayoutDataProvider = (request: FastifyRequest) => Promise<Record<string, unknown>>;
 
 export function localeOf(request: FastifyRequest): Locale {
   const fromCookie = request.cookies?.lang;
@@ -91,6 +97,7 @@ export const viewsPlugin = fp(
     app.addHook('onRequest', async (request) => {
       request.locale = localeOf(request);
     });
+    app.decorate('layoutData', [] as LayoutDataProvider[]);
     app.decorateReply(
       'render',
       async function render(
@@ -99,7 +106,14 @@ export const viewsPlugin = fp(
         data: Record<string, unknown> = {},
         statusCode = 200,
       ) {
-        const html = await eta.renderAsync(template, { ...helpersFor(this.request), ...data });
+        // htmx partials have no layout, so they skip its data.
+        const request = this.request;
+        const providers = request.headers['hx-request'] === 'true' ? [] : this.server.layoutData;
+        const layout = Object.assign(
+          {},
+          ...(await Promise.all(providers.map((provide) => provide(request).catch(() => ({}))))),
+        );
+        const html = await eta.renderAsync(template, { ...helpersFor(request), ...layout, ...data });
         return this.code(statusCode).type('text/html; charset=utf-8').send(html);
       },
     );

@@ -16,6 +16,7 @@ import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
  *
  *   actors, contacts, local target groups  admin, coordinator  own municipality only
  *   grant rounds, grants                   admin, finance      own municipality only
+ *   agreements, meetings, action items     admin, coordinator  own municipality only
  *   users                                  admin               own municipality only
  *   one's own account (API keys, logout)   every role
  *
@@ -29,12 +30,13 @@ const FOREIGN = 751;
 const roles: Role[] = ['admin', 'coordinator', 'finance', 'viewer'];
 type Scope = 'own' | 'foreign';
 const scopes: Scope[] = ['own', 'foreign'];
-type Area = 'actors' | 'targetGroups' | 'grants' | 'users' | 'account' | 'setup';
+type Area = 'actors' | 'targetGroups' | 'grants' | 'agreements' | 'users' | 'account' | 'setup';
 
 const WRITERS: Record<Exclude<Area, 'account' | 'setup'>, Role[]> = {
   actors: ['admin', 'coordinator'],
   targetGroups: ['admin', 'coordinator'],
   grants: ['admin', 'finance'],
+  agreements: ['admin', 'coordinator'],
   users: ['admin'],
 };
 
@@ -53,8 +55,20 @@ interface Fixture {
   grantId: number;
   userId: number;
   tokenId: number;
+  agreementId: number;
+  actionItemId: number;
 }
-type Need = 'actor' | 'round' | 'grant' | 'approvedGrant' | 'user' | 'inactiveUser' | 'userSession' | 'token';
+type Need =
+  | 'actor'
+  | 'round'
+  | 'grant'
+  | 'approvedGrant'
+  | 'agreement'
+  | 'actionItem'
+  | 'user'
+  | 'inactiveUser'
+  | 'userSession'
+  | 'token';
 
 interface Row {
   method: 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -141,9 +155,19 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
   async function fixture(code: number, needs: Need[]): Promise<Fixture> {
     serial += 1;
     const owner = owners[code] as Client;
-    const fx: Fixture = { code, actorId: 0, contactId: 0, roundId: 0, grantId: 0, userId: 0, tokenId: 0 };
+    const fx: Fixture = {
+      code,
+      actorId: 0,
+      contactId: 0,
+      roundId: 0,
+      grantId: 0,
+      userId: 0,
+      tokenId: 0,
+      agreementId: 0,
+      actionItemId: 0,
+    };
     const need = (n: Need) => needs.includes(n);
-    if (need('actor') || need('grant') || need('approvedGrant')) {
+    if (need('actor') || need('grant') || need('approvedGrant') || need('agreement') || need('actionItem')) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/actors?allowSimilar=true',
@@ -183,6 +207,29 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       });
       if (res.statusCode !== 200) throw new Error(`fixture approval: ${res.statusCode} ${res.body}`);
     }
+    if (need('agreement') || need('actionItem')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: '/api/v1/agreements',
+        payload: {
+          title: `Matrixaftale ${code} ${serial}`,
+          kind: 'formal',
+          actorIds: [fx.actorId],
+          startsOn: '2026-01-01',
+        },
+      });
+      if (res.statusCode !== 201) throw new Error(`fixture agreement: ${res.statusCode} ${res.body}`);
+      fx.agreementId = res.json().id;
+    }
+    if (need('actionItem')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: `/api/v1/agreements/${fx.agreementId}/meetings`,
+        payload: { heldOn: '2026-02-01', actionItems: [{ text: `Punkt ${serial}` }] },
+      });
+      if (res.statusCode !== 201) throw new Error(`fixture meeting: ${res.statusCode} ${res.body}`);
+      fx.actionItemId = res.json().actionItems[0].id;
+    }
     if (need('user') || need('inactiveUser') || need('userSession')) {
       const email = `maal.${code}.${serial}@test.samspil.dk`;
       const res = await owner.postForm('/admin/users', {
@@ -208,6 +255,20 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     codeOf(
       sql`select r.municipality_code as code from grants g join grant_rounds r on r.id = g.round_id
           where g.id = ${fx.grantId} and ${where}`,
+    );
+
+  const agreementChanged = (fx: Fixture) =>
+    codeOf(sql`select municipality_code as code from agreements where id = ${fx.agreementId} and version > 1`);
+  const renewed = (fx: Fixture) =>
+    codeOf(sql`select municipality_code as code from agreements where renewed_from_id = ${fx.agreementId}`);
+  const meetingCode = (tag: string) =>
+    codeOf(
+      sql`select a.municipality_code as code from meetings m join agreements a on a.id = m.agreement_id where m.notes = ${tag}`,
+    );
+  const itemDone = (fx: Fixture) =>
+    codeOf(
+      sql`select a.municipality_code as code from action_items i join agreements a on a.id = i.agreement_id
+          where i.id = ${fx.actionItemId} and i.done_at is not null`,
     );
 
   const actorForm = (tag: string, home: number, extra: Record<string, string> = {}) => ({
@@ -512,6 +573,138 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: (fx) => `/grants/${fx.grantId}/transition`,
       payload: () => ({ version: '1', to: 'withdrawn' }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'withdrawn'`),
+    },
+    // ---- agreements, status meetings and action items ---------------------------------------------
+    {
+      method: 'POST',
+      route: '/api/v1/agreements',
+      area: 'agreements',
+      ok: 201,
+      needs: ['actor'],
+      url: () => '/api/v1/agreements',
+      payload: (fx, tag) => ({
+        title: tag,
+        kind: 'formal',
+        actorIds: [fx.actorId],
+        startsOn: '2026-01-01',
+        municipalityCode: fx.code,
+      }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from agreements where title = ${tag}`),
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/agreements/:id',
+      area: 'agreements',
+      ok: 200,
+      needs: ['agreement'],
+      url: (fx) => `/api/v1/agreements/${fx.agreementId}`,
+      payload: () => ({ version: 1, purpose: 'Ændret formål' }),
+      landsIn: (fx) => agreementChanged(fx),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/agreements/:id/renewal',
+      area: 'agreements',
+      ok: 201,
+      needs: ['agreement'],
+      url: (fx) => `/api/v1/agreements/${fx.agreementId}/renewal`,
+      landsIn: (fx) => renewed(fx),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/agreements/:id/meetings',
+      area: 'agreements',
+      ok: 201,
+      needs: ['agreement'],
+      url: (fx) => `/api/v1/agreements/${fx.agreementId}/meetings`,
+      payload: (_fx, tag) => ({ heldOn: '2026-02-01', notes: tag }),
+      landsIn: (_fx, tag) => meetingCode(tag),
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/action-items/:id',
+      area: 'agreements',
+      ok: 200,
+      needs: ['actionItem'],
+      url: (fx) => `/api/v1/action-items/${fx.actionItemId}`,
+      payload: () => ({ version: 1, done: true }),
+      landsIn: (fx) => itemDone(fx),
+    },
+    {
+      method: 'POST',
+      route: '/agreements',
+      label: 'POST /agreements (a municipalityCode of 751 is ignored)',
+      area: 'agreements',
+      ok: 303,
+      needs: ['actor'],
+      url: () => '/agreements',
+      payload: (fx, tag) => ({
+        title: tag,
+        kind: 'formal',
+        actorIds: String(fx.actorId),
+        startsOn: '2026-01-01',
+        ...(fx.code === FOREIGN ? { municipalityCode: String(FOREIGN) } : {}),
+      }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from agreements where title = ${tag}`),
+      expect: ownOnly('agreements', 303),
+    },
+    {
+      method: 'POST',
+      route: '/agreements/:id',
+      area: 'agreements',
+      ok: 303,
+      needs: ['agreement'],
+      url: (fx) => `/agreements/${fx.agreementId}`,
+      payload: (fx, tag) => ({
+        version: '1',
+        title: tag,
+        kind: 'formal',
+        actorIds: String(fx.actorId),
+        startsOn: '2026-01-01',
+      }),
+      landsIn: (fx) => agreementChanged(fx),
+    },
+    {
+      method: 'POST',
+      route: '/agreements/:id/status',
+      area: 'agreements',
+      ok: 303,
+      needs: ['agreement'],
+      url: (fx) => `/agreements/${fx.agreementId}/status`,
+      payload: () => ({ version: '1', to: 'active' }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select municipality_code as code from agreements where id = ${fx.agreementId} and status = 'active'`,
+        ),
+    },
+    {
+      method: 'POST',
+      route: '/agreements/:id/renew',
+      area: 'agreements',
+      ok: 303,
+      needs: ['agreement'],
+      url: (fx) => `/agreements/${fx.agreementId}/renew`,
+      landsIn: (fx) => renewed(fx),
+    },
+    {
+      method: 'POST',
+      route: '/agreements/:id/meetings',
+      area: 'agreements',
+      ok: 303,
+      needs: ['agreement'],
+      url: (fx) => `/agreements/${fx.agreementId}/meetings`,
+      payload: (_fx, tag) => ({ heldOn: '2026-02-01', notes: tag }),
+      landsIn: (_fx, tag) => meetingCode(tag),
+    },
+    {
+      method: 'POST',
+      route: '/action-items/:id',
+      area: 'agreements',
+      ok: 303,
+      needs: ['actionItem'],
+      url: (fx) => `/action-items/${fx.actionItemId}`,
+      payload: () => ({ version: '1', done: 'true' }),
+      landsIn: (fx) => itemDone(fx),
     },
 
     // ---- HTML forms: users (admin, own municipality) -------------------------------------------

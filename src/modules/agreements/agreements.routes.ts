@@ -1,0 +1,439 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { translateFieldErrors } from '../../i18n/index.ts';
+import { danishDate } from '../../lib/dates.ts';
+import { AppError, type FieldErrors } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import {
+  type Agreement,
+  actionItemInput,
+  agreementChanges,
+  agreementFields,
+  agreementKinds,
+  agreementListQuery,
+  agreementStatuses,
+  periodError,
+  periodInOrder,
+} from './agreements.schemas.ts';
+
+const day = z.iso.date();
+const id = z.number().int().positive().max(2_147_483_647);
+
+/** The agreement form: the API's schema, less the municipality (always the user's own). */
+const agreementForm = agreementFields
+  .omit({ municipalityCode: true })
+  .extend({ status: z.enum(agreementStatuses).default('draft') })
+  .refine(periodInOrder, periodError);
+const agreementEditForm = agreementChanges
+  .extend({ version: z.number().int().positive() })
+  .refine(periodInOrder, periodError);
+
+const logForm = z.object({
+  meetingId: id.optional(),
+  version: z.number().int().positive().optional(),
+  heldOn: day,
+  participants: z.string().trim().max(2000).nullish(),
+  notes: z.string().trim().max(20000).nullish(),
+  decisions: z.string().trim().max(10000).nullish(),
+  items: z.array(actionItemInput).max(10).default([]),
+});
+const planForm = z.object({ plannedOn: day });
+const statusForm = z.object({ to: z.enum(agreementStatuses), version: z.coerce.number().int().positive().catch(0) });
+const itemForm = z.object({ version: z.number().int().positive(), done: z.boolean() });
+
+const listFilters = z.object({
+  q: z.string().trim().max(200).optional().catch(undefined),
+  status: z.enum(agreementStatuses).optional().catch(undefined),
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
+  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+});
+const PAGE_SIZE = 50;
+const INTERVALS = [1, 2, 3, 4, 6, 12];
+
+const isHtmx = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
+const asIds = (x: unknown): number[] =>
+  (Array.isArray(x) ? x : x === undefined || x === null || x === '' ? [] : [x])
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647);
+
+/** The form's values, as the form shows them, from an agreement. */
+function valuesOf(a: Agreement): Record<string, unknown> {
+  return {
+    title: a.title,
+    kind: a.kind,
+    purpose: a.purpose ?? '',
+    frame: a.frame ?? '',
+    actorIds: a.actorIds.map(String),
+    targetGroupIds: a.targetGroupIds.map(String),
+    responsibilities: a.responsibilities,
+    startsOn: a.startsOn,
+    endsOn: a.endsOn ?? '',
+    reviewOn: a.reviewOn ?? '',
+    meetingIntervalMonths: a.meetingIntervalMonths ?? '',
+    coordinatorUserId: a.coordinatorUserId ?? '',
+    grantIds: a.grantIds.map(String),
+    status: a.status,
+    version: a.version,
+  };
+}
+
+export const agreementsRoutes: FastifyPluginAsync = async (app) => {
+  const { agreements, actors, municipalities, targetGroups } = app.services;
+  const translated = (request: FastifyRequest, errors: FieldErrors | undefined) =>
+    translateFieldErrors(request.locale, errors);
+
+  async function groupNames(request: FastifyRequest) {
+    const tree = await targetGroups.tree();
+    return {
+      targetGroupTree: tree,
+      targetGroupNames: Object.fromEntries(
+        tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
+      ),
+    };
+  }
+
+  /** The actors to choose from: the chosen ones first, then the first hundred matching the search. */
+  async function actorChoices(chosen: number[], actorQ: string) {
+    const [found, chosenNames] = await Promise.all([
+      actors.list({ q: actorQ || undefined, status: 'active', limit: 100, offset: 0 }),
+      actors.names(chosen),
+    ]);
+    const actorOptions = [
+      ...chosen.filter((i) => chosenNames.has(i)).map((i) => ({ id: i, name: chosenNames.get(i) ?? '' })),
+      ...found.items.filter((a) => !chosen.includes(a.id)).map((a) => ({ id: a.id, name: a.name })),
+    ];
+    return { actorOptions, chosenNames };
+  }
+
+  // ---- list -------------------------------------------------------------------------------
+  app.get('/agreements', async (request, reply) => {
+    const parsed = listFilters.parse(request.query ?? {});
+    const filters = {
+      ...parsed,
+      // Your own municipality unless you chose another, or all of them ('all').
+      municipalityCode:
+        (request.query as Record<string, unknown> | undefined)?.municipalityCode === undefined
+          ? (request.principal.municipalityCode ?? undefined)
+          : parsed.municipalityCode,
+    };
+    const result = await agreements.list(
+      agreementListQuery.parse({ ...filters, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE }),
+    );
+    const [allMunicipalities, actorNameMap] = await Promise.all([
+      municipalities.all(),
+      actors.names(result.items.flatMap((a) => a.actorIds)),
+    ]);
+    const data = {
+      filters,
+      result,
+      pageSize: PAGE_SIZE,
+      municipalities: allMunicipalities,
+      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+      actorNames: Object.fromEntries(actorNameMap),
+      agreementStatuses,
+      canCreate: mayWriteArea(request.principal, 'agreements'),
+    };
+    const partial = isHtmx(request) && request.headers['hx-target'] === 'agreement-results';
+    return reply.render(partial ? 'agreements/_results' : 'agreements/index', data);
+  });
+
+  // ---- the form (new and edit) ------------------------------------------------------------
+  async function formPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    view: 'agreements/new' | 'agreements/edit',
+    values: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    const municipalityCode = request.principal.municipalityCode ?? 0;
+    const chosen = asIds(values.actorIds);
+    const actorQ = typeof values.actorQ === 'string' ? values.actorQ.trim().slice(0, 200) : '';
+    const [options, { actorOptions, chosenNames }, groups] = await Promise.all([
+      agreements.formOptions(municipalityCode, chosen),
+      actorChoices(chosen, actorQ),
+      groupNames(request),
+    ]);
+    return reply.render(
+      view,
+      {
+        ...groups,
+        values,
+        actorOptions,
+        users: options.users,
+        grantOptions: options.grants,
+        actorNames: Object.fromEntries(chosenNames),
+        agreementKinds,
+        agreementStatuses,
+        intervals: INTERVALS,
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  /** Re-renders the form with the actors matching a search (the no-JavaScript way to search). */
+  const searchingActors = (values: Record<string, unknown>) => values.intent === 'searchActors';
+
+  app.get('/agreements/new', async (request, reply) => {
+    const { actorId } = z
+      .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
+      .parse(request.query ?? {});
+    return formPage(request, reply, 'agreements/new', {
+      kind: 'formal',
+      status: 'draft',
+      startsOn: danishDate(),
+      actorIds: actorId ? [String(actorId)] : [],
+    });
+  });
+
+  /** htmx: the actor options matching a search, with the chosen ones kept. */
+  app.get('/agreements/actor-options', async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    const actorQ = typeof q?.actorQ === 'string' ? q.actorQ.trim().slice(0, 200) : '';
+    const chosen = asIds(q?.actorIds);
+    const { actorOptions } = await actorChoices(chosen, actorQ);
+    return reply.render('agreements/_actor-options', { actorOptions, chosen: chosen.map(String) });
+  });
+
+  app.post('/agreements', async (request, reply) => {
+    const values = formValues(request.body);
+    if (searchingActors(values)) return formPage(request, reply, 'agreements/new', values);
+    const parsed = agreementForm.safeParse(coerceForm(agreementForm, values));
+    if (!parsed.success)
+      return formPage(
+        request,
+        reply,
+        'agreements/new',
+        values,
+        { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
+        422,
+      );
+    try {
+      const created = await agreements.create(request.principal, parsed.data);
+      return reply.redirect(`/agreements/${created.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.statusCode === 400)
+        return formPage(
+          request,
+          reply,
+          'agreements/new',
+          values,
+          { fieldErrors: translated(request, err.fieldErrors) },
+          422,
+        );
+      throw err;
+    }
+  });
+
+  app.get('/agreements/:id/edit', async (request, reply) => {
+    const agreement = await agreements.get(idFrom(request.params));
+    return formPage(request, reply, 'agreements/edit', valuesOf(agreement), { agreement });
+  });
+
+  app.post('/agreements/:id', async (request, reply) => {
+    const agreementId = idFrom(request.params);
+    const agreement = await agreements.get(agreementId);
+    const values = formValues(request.body);
+    if (searchingActors(values)) return formPage(request, reply, 'agreements/edit', values, { agreement });
+    const parsed = agreementEditForm.safeParse(coerceForm(agreementEditForm, values));
+    if (!parsed.success)
+      return formPage(
+        request,
+        reply,
+        'agreements/edit',
+        values,
+        { agreement, fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
+        422,
+      );
+    // Lists left empty in the form are emptied, not left as they were.
+    const input = {
+      ...parsed.data,
+      targetGroupIds: parsed.data.targetGroupIds ?? [],
+      responsibilities: parsed.data.responsibilities ?? [],
+      grantIds: parsed.data.grantIds ?? [],
+      purpose: parsed.data.purpose ?? null,
+      frame: parsed.data.frame ?? null,
+      endsOn: parsed.data.endsOn ?? null,
+      reviewOn: parsed.data.reviewOn ?? null,
+      meetingIntervalMonths: parsed.data.meetingIntervalMonths ?? null,
+      coordinatorUserId: parsed.data.coordinatorUserId ?? null,
+    };
+    try {
+      await agreements.update(request.principal, agreementId, input);
+      return reply.redirect(`/agreements/${agreementId}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'STALE_VERSION') {
+        const current = await agreements.get(agreementId);
+        return formPage(
+          request,
+          reply,
+          'agreements/edit',
+          valuesOf(current),
+          { agreement: current, failure: request.t('error.staleVersion') },
+          409,
+        );
+      }
+      if (err instanceof AppError && err.statusCode === 400)
+        return formPage(
+          request,
+          reply,
+          'agreements/edit',
+          values,
+          { agreement, fieldErrors: translated(request, err.fieldErrors) },
+          422,
+        );
+      throw err;
+    }
+  });
+
+  // ---- the agreement page -----------------------------------------------------------------
+  async function showData(request: FastifyRequest, agreementId: number) {
+    const agreement = await agreements.get(agreementId);
+    const [meetings, actorNameMap, groups, options, userNameMap] = await Promise.all([
+      agreements.meetings(agreementId),
+      actors.names(agreement.actorIds),
+      groupNames(request),
+      agreements.formOptions(agreement.municipalityCode, agreement.actorIds),
+      agreements.userNames(agreement.coordinatorUserId ? [agreement.coordinatorUserId] : []),
+    ]);
+    const itemOwners = meetings.flatMap((m) => m.actionItems.flatMap((i) => (i.ownerUserId ? [i.ownerUserId] : [])));
+    const ownerNames = await agreements.userNames(itemOwners);
+    const planned = meetings.filter((m) => !m.heldOn).sort((a, b) => a.plannedOn.localeCompare(b.plannedOn))[0];
+    return {
+      agreement,
+      meetings,
+      planned,
+      actorNames: Object.fromEntries(actorNameMap),
+      targetGroupNames: groups.targetGroupNames,
+      users: options.users,
+      grantTitles: Object.fromEntries(options.grants.map((g) => [g.id, `${g.title} (${g.year})`])),
+      coordinatorName: agreement.coordinatorUserId ? userNameMap.get(agreement.coordinatorUserId) : undefined,
+      ownerNames: Object.fromEntries(ownerNames),
+      canWrite: mayWrite(request.principal, 'agreements', agreement.municipalityCode),
+      today: danishDate(),
+      municipalityName: (await municipalities.byCode()).get(agreement.municipalityCode)?.name ?? '',
+    };
+  }
+
+  app.get('/agreements/:id', async (request, reply) => {
+    const agreementId = idFrom(request.params);
+    const { proposed } = z.object({ proposed: day.optional().catch(undefined) }).parse(request.query ?? {});
+    return reply.render('agreements/show', {
+      ...(await showData(request, agreementId)),
+      proposedNextOn: proposed,
+      logValues: { heldOn: danishDate() },
+    });
+  });
+
+  app.post('/agreements/:id/status', async (request, reply) => {
+    const agreementId = idFrom(request.params);
+    const { to, version } = statusForm.parse(formValues(request.body));
+    await agreements.update(request.principal, agreementId, { status: to, version });
+    return reply.redirect(`/agreements/${agreementId}`, 303);
+  });
+
+  app.post('/agreements/:id/renew', async (request, reply) => {
+    const renewed = await agreements.renew(request.principal, idFrom(request.params));
+    return reply.redirect(`/agreements/${renewed.id}/edit`, 303);
+  });
+
+  /**
+   * Logs a meeting held, or plans the next one. htmx swaps the meetings section in place; without
+   * JavaScript the page is shown again with the next meeting proposed.
+   */
+  app.post('/agreements/:id/meetings', async (request, reply) => {
+    const agreementId = idFrom(request.params);
+    const values = formValues(request.body);
+    const planning = values.intent === 'plan';
+    const respond = async (extra: Record<string, unknown>, status: number) => {
+      const data = { ...(await showData(request, agreementId)), ...extra };
+      if (isHtmx(request)) return reply.render('agreements/_meetings', data, status);
+      return reply.render('agreements/show', data, status);
+    };
+    let result: Awaited<ReturnType<typeof agreements.logMeeting>>;
+    try {
+      if (planning) {
+        const parsed = planForm.safeParse(coerceForm(planForm, values));
+        if (!parsed.success)
+          return respond(
+            {
+              planValues: values,
+              planErrors: translated(request, fieldErrorsFrom(parsed.error)),
+              logValues: { heldOn: danishDate() },
+            },
+            422,
+          );
+        result = await agreements.logMeeting(request.principal, agreementId, { ...parsed.data, actionItems: [] });
+      } else {
+        const parsed = logForm.safeParse(coerceForm(logForm, values));
+        if (!parsed.success)
+          return respond({ logValues: values, logErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
+        const { items, ...meeting } = parsed.data;
+        result = await agreements.logMeeting(request.principal, agreementId, { ...meeting, actionItems: items });
+      }
+    } catch (err) {
+      if (err instanceof AppError && (err.statusCode === 400 || err.statusCode === 409)) {
+        const errors = translated(request, err.fieldErrors ?? { _: [err.message] });
+        return respond(
+          planning
+            ? { planValues: values, planErrors: errors, logValues: { heldOn: danishDate() } }
+            : { logValues: values, logErrors: errors },
+          err.statusCode === 409 ? 409 : 422,
+        );
+      }
+      throw err;
+    }
+    if (!isHtmx(request)) {
+      const next = result.proposedNextOn ? `?proposed=${result.proposedNextOn}` : '';
+      return reply.redirect(`/agreements/${agreementId}${next}#meetings`, 303);
+    }
+    return respond(
+      {
+        proposedNextOn: result.proposedNextOn,
+        logValues: { heldOn: danishDate() },
+        announcement: request.t(planning ? 'meeting.planned' : 'meeting.logged'),
+      },
+      200,
+    );
+  });
+
+  /** Ticks an action item off, or reopens it: in place with htmx. */
+  app.post('/action-items/:id', async (request, reply) => {
+    const itemId = idFrom(request.params);
+    const parsed = itemForm.safeParse(coerceForm(itemForm, formValues(request.body)));
+    const item = await agreements.getActionItem(itemId);
+    let failure: string | undefined;
+    let status = 200;
+    if (!parsed.success) {
+      failure = request.t('error.validation');
+      status = 422;
+    } else {
+      try {
+        await agreements.updateActionItem(request.principal, itemId, parsed.data);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.statusCode !== 409) throw err;
+        failure = request.t('actionItem.changedMeanwhile');
+        status = 409;
+      }
+    }
+    // Without JavaScript the agreement page shows the item as it now is.
+    if (!isHtmx(request)) return reply.redirect(`/agreements/${item.agreementId}#item-${itemId}`, 303);
+    const current = await agreements.getActionItem(itemId);
+    const ownerNames = Object.fromEntries(await agreements.userNames(current.ownerUserId ? [current.ownerUserId] : []));
+    const agreement = await agreements.get(current.agreementId);
+    return reply.render(
+      'agreements/_action-item',
+      {
+        item: current,
+        ownerNames,
+        canWrite: mayWrite(request.principal, 'agreements', agreement.municipalityCode),
+        failure,
+        announcement: failure ?? request.t(current.done ? 'actionItem.markedDone' : 'actionItem.reopened'),
+      },
+      status,
+    );
+  });
+};

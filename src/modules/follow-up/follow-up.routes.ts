@@ -1,0 +1,30 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { mayWrite } from '../../lib/policy.ts';
+import { recordPath } from './follow-up.service.ts';
+
+/** The follow-up page: where a user lands after signing in. */
+export const followUpRoutes: FastifyPluginAsync = async (app) => {
+  const { followUp } = app.services;
+
+  // The navigation shows what is waiting, on every full page of a signed-in user.
+  app.layoutData.push(async (request) => {
+    const { municipalityCode, userId } = request.principal ?? {};
+    if (municipalityCode == null || userId == null) return {};
+    return { followUpCounts: await followUp.counts(municipalityCode, userId) };
+  });
+
+  app.get('/', async (request, reply) => {
+    const { items } = z.object({ items: z.enum(['mine', 'all']).catch('mine') }).parse(request.query ?? {});
+    const { municipalityCode, userId } = request.principal;
+    if (municipalityCode === null || userId === null) return reply.redirect('/login', 303);
+    const overview = await followUp.overview({ municipalityCode, userId, mine: items === 'mine' });
+    return reply.render('index', {
+      ...overview,
+      items,
+      changes: overview.changes.map((c) => ({ ...c, path: recordPath(c.entity, c.entityId, c.agreementId) })),
+      municipalityName: (await app.services.municipalities.byCode()).get(municipalityCode)?.name ?? '',
+      canWriteAgreements: mayWrite(request.principal, 'agreements', municipalityCode),
+    });
+  });
+};
