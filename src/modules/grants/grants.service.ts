@@ -1,5 +1,6 @@
 import type { Config } from '../../config.ts';
 import type { Db, Tx } from '../../db/client.ts';
+import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
@@ -53,7 +54,8 @@ const NEXT: Record<GrantStatus, GrantStatus[]> = {
 /** 1 June of the year after the round's. */
 export const defaultReportDue = (year: number) => `${year + 1}-06-01`;
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** Today in Denmark: a report due yesterday is overdue from midnight Danish time. */
+const today = () => danishDate();
 
 export function createGrantService(db: Db, config: Config) {
   const threshold = config.auditorThresholdOre;

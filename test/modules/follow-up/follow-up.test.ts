@@ -1,0 +1,201 @@
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import t, { type Test } from 'tap';
+import { addMonths } from '../../../src/lib/dates.ts';
+import { actorInput } from '../../factories.ts';
+import { buildTestApp, type Client } from '../../helper.ts';
+
+async function setup(t: Test) {
+  const h = await buildTestApp(t);
+  const coordinator = await h.as('coordinator', 101);
+  const finance = await h.as('finance', 101);
+  const actor = (
+    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Café Klare', contacts: [] }) })
+  ).json() as { id: number };
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number }[];
+  return { h, coordinator, finance, actor, groupId: groups[0]?.id ?? 0 };
+}
+
+async function awardedGrant(finance: Client, actorId: number, groupId: number, reportDueOn: string, title: string) {
+  const round = (
+    await finance.inject({
+      method: 'POST',
+      url: '/api/v1/grant-rounds',
+      payload: { year: 2026, name: `Pulje til ${title}`, budgetOre: 10_000_000 },
+    })
+  ).json();
+  const grant = (
+    await finance.inject({
+      method: 'POST',
+      url: '/api/v1/grants',
+      payload: { roundId: round.id, actorId, title, requestedOre: 100_000 },
+    })
+  ).json();
+  const approved = await finance.inject({
+    method: 'POST',
+    url: `/api/v1/grants/${grant.id}/transitions`,
+    payload: { to: 'approved', version: 1, awardedOre: 100_000, targetGroupId: groupId },
+  });
+  const patched = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grants/${grant.id}`,
+    payload: { version: approved.json().version, reportDueOn },
+  });
+  if (patched.statusCode !== 200) throw new Error(patched.body);
+  return grant.id as number;
+}
+
+const agreement = async (client: Client, actorId: number, body: Record<string, unknown>) => {
+  const res = await client.inject({
+    method: 'POST',
+    url: '/api/v1/agreements',
+    payload: { kind: 'formal', actorIds: [actorId], status: 'active', ...body },
+  });
+  if (res.statusCode !== 201) throw new Error(res.body);
+  return res.json() as { id: number };
+};
+
+t.test('the follow-up lists, with their windows counted in calendar days across month ends', async (t) => {
+  const { h, coordinator, finance, actor, groupId } = await setup(t);
+  await awardedGrant(finance, actor.id, groupId, '2026-03-29', 'Rapport sidst i marts');
+  await awardedGrant(finance, actor.id, groupId, '2026-02-27', 'Rapport før månedsskiftet');
+  await agreement(coordinator, actor.id, {
+    title: 'Månedlig aftale',
+    startsOn: '2026-01-31',
+    meetingIntervalMonths: 1,
+  });
+  await agreement(coordinator, actor.id, { title: 'Aftale der udløber', startsOn: '2026-01-01', endsOn: '2026-04-28' });
+  await agreement(coordinator, actor.id, {
+    title: 'Aftale til revurdering',
+    startsOn: '2026-01-01',
+    reviewOn: '2026-04-28',
+  });
+  await agreement(coordinator, actor.id, {
+    title: 'Kladde der udløber',
+    startsOn: '2026-01-01',
+    endsOn: '2026-03-01',
+    status: 'draft',
+  });
+
+  const followUp = h.app.services.followUp;
+  const view = (today: string) =>
+    followUp.overview({ municipalityCode: 101, userId: coordinator.user.id, mine: false, today });
+  const titles = (xs: { title: string }[]) => xs.map((x) => x.title).sort();
+
+  // 27 February: due soon runs to 29 March (30 days), the agreements' window to 28 April (60 days).
+  let v = await view('2026-02-27');
+  t.same(titles(v.reports), ['Rapport før månedsskiftet', 'Rapport sidst i marts']);
+  t.same(
+    v.reports.map((r) => r.overdue),
+    [false, false],
+    'due today is not overdue',
+  );
+  t.same(titles(v.agreementsDue), ['Aftale der udløber', 'Aftale til revurdering'], 'drafts are left out');
+  t.same(titles(v.meetingsOverdue), [], 'a monthly pace from 31 January is due on 28 February');
+
+  v = await view('2026-02-26');
+  t.same(titles(v.reports), ['Rapport før månedsskiftet'], '29 March is 31 days after 26 February');
+  t.same(titles(v.agreementsDue), [], '28 April is 61 days after 26 February');
+
+  v = await view('2026-02-28');
+  t.equal(v.reports.find((r) => r.title === 'Rapport før månedsskiftet')?.overdue, true, 'overdue the day after');
+  t.same(titles(v.meetingsOverdue), [], 'the meeting is due today, not overdue');
+
+  v = await view('2026-03-01');
+  t.same(titles(v.meetingsOverdue), ['Månedlig aftale'], 'overdue from 1 March');
+  t.equal(v.meetingsOverdue[0]?.dueOn, '2026-02-28');
+
+  // Logging a meeting on 31 March moves the next one to 30 April (the pace holds to month ends).
+  const monthly = (await coordinator.inject({ method: 'GET', url: '/api/v1/agreements?q=M%C3%A5nedlig' })).json()
+    .items[0];
+  await coordinator.inject({
+    method: 'POST',
+    url: `/api/v1/agreements/${monthly.id}/meetings`,
+    payload: { heldOn: '2026-03-31', actionItems: [{ text: 'Ring til caféen', ownerUserId: coordinator.user.id }] },
+  });
+  v = await view('2026-04-30');
+  t.same(titles(v.meetingsOverdue), [], 'due 30 April');
+  v = await view('2026-05-01');
+  t.same(titles(v.meetingsOverdue), ['Månedlig aftale']);
+  t.equal(v.meetingsOverdue[0]?.dueOn, '2026-04-30');
+
+  // The same windows over the daylight-saving change in October.
+  await awardedGrant(finance, actor.id, groupId, '2026-10-25', 'Rapport på skiftedagen');
+  v = await view('2026-09-25');
+  t.ok(titles(v.reports).includes('Rapport på skiftedagen'), '25 October is 30 days after 25 September');
+  v = await view('2026-09-24');
+  t.notOk(titles(v.reports).includes('Rapport på skiftedagen'));
+  v = await view('2026-10-26');
+  t.equal(v.reports.find((r) => r.title === 'Rapport på skiftedagen')?.overdue, true);
+
+  const counts = await followUp.counts(101, coordinator.user.id, '2026-05-01');
+  t.match(counts, { meetings: 1, actionItems: 1 });
+  t.equal(counts.total, counts.reports + counts.agreements + counts.meetings + counts.actionItems);
+});
+
+t.test('the home page lists what is waiting, links to it, and the navigation counts it', async (t) => {
+  const { h, coordinator, actor } = await setup(t);
+  const other = await h.as('coordinator', 101);
+  const a = await agreement(coordinator, actor.id, { title: 'Aftale om natcafé', startsOn: '2026-01-01' });
+  const meeting = (
+    await coordinator.inject({
+      method: 'POST',
+      url: `/api/v1/agreements/${a.id}/meetings`,
+      payload: {
+        heldOn: '2026-02-01',
+        actionItems: [
+          { text: 'Mit eget punkt', ownerUserId: coordinator.user.id, dueOn: '2026-02-15' },
+          { text: 'Kollegaens punkt', ownerUserId: other.user.id },
+        ],
+      },
+    })
+  ).json();
+
+  const page = await coordinator.inject({ method: 'GET', url: '/' });
+  t.equal(page.statusCode, 200);
+  t.match(page.body, /<h1>Opfølgning<\/h1>/);
+  t.match(page.body, new RegExp(`href="/agreements/${a.id}#item-${meeting.actionItems[0].id}">Mit eget punkt</a>`));
+  t.notMatch(page.body, /Kollegaens punkt/, 'your own items by default');
+  t.match(page.body, /Overskredet/, 'an item past its due date is flagged');
+  t.match(page.body, /samspil-nav-count" aria-hidden="true">1</, 'the navigation counts the waiting item');
+  t.match(page.body, /\(1 at følge op\)/, 'and says so to a screen reader');
+  t.match(page.body, /Aftale om natcafé/, 'the recent changes list the agreement');
+
+  const all = await coordinator.inject({ method: 'GET', url: '/?items=all' });
+  t.match(all.body, /Kollegaens punkt/);
+  t.match(all.body, /Alle i kommunen<\/a>/);
+
+  const elsewhere = await h.as('coordinator', 147);
+  const theirs = await elsewhere.inject({ method: 'GET', url: '/?items=all' });
+  t.notMatch(theirs.body, /Mit eget punkt/, 'another municipality sees none of it');
+  t.notMatch(theirs.body, /Aftale om natcafé/);
+
+  const partial = await coordinator.inject({
+    method: 'GET',
+    url: '/agreements',
+    headers: { 'hx-request': 'true', 'hx-target': 'agreement-results' },
+  });
+  t.notMatch(partial.body, /samspil-nav-count/, 'htmx partials skip the layout and its counts');
+});
+
+t.test('the database and the code agree on the pace at every month end', async (t) => {
+  const { h } = await setup(t);
+  const samples = fc.sample(
+    fc.tuple(
+      fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2060-12-31T00:00:00Z'), noInvalidDate: true }),
+      fc.integer({ min: 1, max: 36 }),
+    ),
+    { seed: 5, numRuns: 500 },
+  );
+  // Every month end of a leap year and a common year, and random days.
+  const ends = ['2027-01-31', '2027-03-31', '2027-05-31', '2027-08-31', '2028-01-29', '2028-01-30', '2028-01-31'];
+  const cases = [
+    ...samples.map(([d, n]) => [d.toISOString().slice(0, 10), n] as const),
+    ...ends.flatMap((d) => [1, 2, 3, 6, 12, 13].map((n) => [d, n] as const)),
+  ];
+  const rows = await h.database.rows<{ d: string; n: number; due: string }>(sql`
+    select d::text as d, n, (d + make_interval(months => n))::date::text as due
+    from unnest(${`{${cases.map((c) => c[0]).join(',')}}`}::date[], ${`{${cases.map((c) => c[1]).join(',')}}`}::int[]) as x(d, n)`);
+  const mismatches = rows.filter((r) => addMonths(r.d, Number(r.n)) !== r.due);
+  t.same(mismatches, [], `${rows.length} dates: PostgreSQL's month arithmetic equals addMonths`);
+});
