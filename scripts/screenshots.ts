@@ -230,7 +230,8 @@ try {
   await page.getByLabel('E-mail (skal udfyldes)').fill('karin@kk.dk');
   await page.getByLabel('Adgangskode (skal udfyldes)').fill(password);
   await page.getByRole('button', { name: 'Log ind' }).click();
-  await page.waitForURL(/\/actors$/);
+  await page.waitForURL((u) => u.pathname === '/');
+  await page.goto('/actors');
   await shoot('actors-list.png');
 
   await page.goto(`/actors/${actorId('Kirkens Korshær Natcafé')}`);

@@ -22,7 +22,8 @@ t.test('first run, sign-in, an actor and its history, and the audit trail', asyn
   await expectAccessible(t, page, 'the setup page with errors');
   await page.getByLabel('Adgangskode (skal udfyldes)').fill('en lang adgangskode');
   await page.getByRole('button', { name: 'Opret administrator' }).click();
-  await page.waitForURL(/\/actors$/);
+  await page.waitForURL((u) => u.pathname === '/');
+  t.equal(await page.locator('h1').textContent(), 'Opfølgning', 'signing in lands on the follow-up page');
 
   await page.getByRole('button', { name: 'Log ud' }).click();
   await page.waitForURL(/\/login$/);

@@ -33,7 +33,7 @@ t.test(
     await page.getByLabel('E-mail (skal udfyldes)').fill('frida@kk.dk');
     await page.getByLabel('Adgangskode (skal udfyldes)').fill('en lang adgangskode');
     await page.getByRole('button', { name: 'Log ind' }).click();
-    await page.waitForURL(/\/actors$/);
+    await page.waitForURL((u) => u.pathname === '/');
 
     await page.getByRole('link', { name: 'Puljer og bevillinger' }).click();
     await page.waitForURL(/\/grants$/);
