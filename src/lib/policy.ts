@@ -61,8 +61,9 @@ export function mayReadAudit(p: Principal): boolean {
 }
 
 /**
- * Contact persons are personal data: shown only to users of a municipality the actor works in
- * (home or otherwise). Grants and agreements will widen this when they exist.
+ * Contact persons are personal data: shown only to users of a municipality the actor works with:
+ * its home, where it says it works, and (as the caller works out) municipalities with an agreement
+ * with it that has not ended or a grant awarded to it.
  */
 export function maySeeContacts(p: Principal, actorMunicipalities: number[]): boolean {
   return isSignedIn(p) && p.municipalityCode !== null && actorMunicipalities.includes(p.municipalityCode);

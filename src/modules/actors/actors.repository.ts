@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import { type Queryable, resultRows } from '../../db/client.ts';
 import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import type { Actor, ActorListItem, ActorListQuery, ContactInput, SimilarActor } from './actors.schemas.ts';
@@ -270,4 +270,20 @@ export async function namesByIds(db: Queryable, ids: number[]): Promise<Map<numb
   if (!ids.length) return new Map();
   const rows = await db.select({ id: actors.id, name: actors.name }).from(actors).where(inArray(actors.id, ids));
   return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/**
+ * Municipalities that work with an actor beyond where it says it works: through an agreement that
+ * has not ended, or a grant awarded from one of their rounds.
+ */
+export async function cooperatingMunicipalities(db: Queryable, actorId: number): Promise<number[]> {
+  const rows = resultRows(
+    await db.execute(sql`
+      select a.municipality_code as code from agreement_actors aa join agreements a on a.id = aa.agreement_id
+        where aa.actor_id = ${actorId} and a.status <> 'ended'
+      union
+      select r.municipality_code from grants g join grant_rounds r on r.id = g.round_id
+        where g.actor_id = ${actorId} and g.status in ('approved', 'paid', 'accounted', 'closed')`),
+  );
+  return rows.map((r) => Number(r.code));
 }

@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
   anonymiseContact,
+  cooperatingMunicipalities,
   deleteContacts,
   findActorRow,
   findByCvr,
@@ -152,7 +153,11 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
     /** One actor. Its contacts are left out unless the reader's municipality works with the actor. */
     async get(principal: Principal, id: number): Promise<Actor & { contactsVisible: boolean }> {
       const actor = await mustLoad(db, id);
-      const visible = maySeeContacts(principal, [actor.homeMunicipalityCode, ...actor.municipalityCodes]);
+      const visible = maySeeContacts(principal, [
+        actor.homeMunicipalityCode,
+        ...actor.municipalityCodes,
+        ...(await cooperatingMunicipalities(db, id)),
+      ]);
       return { ...actor, contacts: visible ? actor.contacts : [], contactsVisible: visible };
     },
 

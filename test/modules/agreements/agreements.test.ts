@@ -452,3 +452,32 @@ t.test('the agreement list filters by municipality, status and text', async (t) 
   const api = await coordinator.inject({ method: 'GET', url: `/api/v1/agreements?actorId=${a.id}` });
   t.equal(api.json().total, 3);
 });
+
+t.test('an agreement lets its municipality see the actor’s contact persons, until it ends', async (t) => {
+  const { h, coordinator } = await setup(t);
+  // An actor of København only, with a contact person.
+  const actor = (
+    await h.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({ name: 'Gadeteatret', municipalityCodes: [101], cvr: validCvr(901) }),
+    })
+  ).json();
+  const aarhus = await h.as('coordinator', 751);
+  const contacts = async () =>
+    (await aarhus.inject({ method: 'GET', url: `/api/v1/actors/${actor.id}` })).json().contacts.length;
+  t.equal(await contacts(), 0, 'Aarhus does not work with the actor: no contacts');
+  const agreement = (await create(aarhus, base([actor.id], { status: 'active' }))).json();
+  t.equal(await contacts(), 1, 'with an agreement, Aarhus sees the contact person');
+  await aarhus.inject({
+    method: 'PATCH',
+    url: `/api/v1/agreements/${agreement.id}`,
+    payload: { version: agreement.version, status: 'ended' },
+  });
+  t.equal(await contacts(), 0, 'when it ends, no longer');
+  t.equal(
+    (await coordinator.inject({ method: 'GET', url: `/api/v1/actors/${actor.id}` })).json().contacts.length,
+    1,
+    'the home municipality always does',
+  );
+});
