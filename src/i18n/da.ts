@@ -448,6 +448,9 @@ export const da = {
   'errorPage.backToActors': 'Gå til aktørerne',
   'errorPage.code': 'Fejlkode',
   // Agreements, status meetings and the follow-up page
+  'actor.agreements.heading': 'Samarbejdsaftaler',
+  'actor.agreements.new': 'Lav en aftale med aktøren',
+  'actor.agreements.none': 'Aktøren indgår ikke i nogen samarbejdsaftaler.',
   'nav.followUp': 'Opfølgning',
   'nav.followUpCount': '{count} at følge op',
   'nav.agreements': 'Aftaler',

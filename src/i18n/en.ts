@@ -448,6 +448,9 @@ export const en: Record<keyof typeof da, string> = {
   'errorPage.backToActors': 'Go to the actors',
   'errorPage.code': 'Error code',
   // Agreements, status meetings and the follow-up page
+  'actor.agreements.heading': 'Cooperation agreements',
+  'actor.agreements.new': 'Make an agreement with the actor',
+  'actor.agreements.none': 'The actor is not part of any cooperation agreement.',
   'nav.followUp': 'Follow-up',
   'nav.followUpCount': '{count} to follow up',
   'nav.agreements': 'Agreements',

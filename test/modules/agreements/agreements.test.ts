@@ -481,3 +481,16 @@ t.test('an agreement lets its municipality see the actor’s contact persons, un
     'the home municipality always does',
   );
 });
+
+t.test('the actor page lists the actor’s agreements from every municipality', async (t) => {
+  const { h, coordinator, a } = await setup(t);
+  await create(coordinator, base([a.id], { title: 'Københavns aftale om varmestuen' }));
+  const aarhus = await h.as('coordinator', 751);
+  await create(aarhus, base([a.id], { title: 'Aarhus’ aftale om varmestuen' }));
+  const page = await coordinator.inject({ method: 'GET', url: `/actors/${a.id}` });
+  t.match(page.body, /Københavns aftale om varmestuen/);
+  t.match(page.body, /Aarhus’ aftale om varmestuen/);
+  t.match(page.body, new RegExp(`href="/agreements/new\\?actorId=${a.id}"`), 'a coordinator may start one from here');
+  const viewer = await h.as('viewer', 101);
+  t.notMatch((await viewer.inject({ method: 'GET', url: `/actors/${a.id}` })).body, /agreements\/new/);
+});
