@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -33,6 +34,15 @@ import {
   createMunicipalityService,
   type MunicipalityService,
 } from './modules/municipalities/municipalities.service.ts';
+import { needEstimatesApi } from './modules/need-estimates/need-estimates.api.ts';
+import { needEstimatesRoutes } from './modules/need-estimates/need-estimates.routes.ts';
+import {
+  createNeedEstimateService,
+  type NeedEstimateService,
+} from './modules/need-estimates/need-estimates.service.ts';
+import { reportsApi } from './modules/reports/reports.api.ts';
+import { reportsRoutes } from './modules/reports/reports.routes.ts';
+import { createReportService, type ReportService } from './modules/reports/reports.service.ts';
 import { targetGroupsApi } from './modules/target-groups/target-groups.api.ts';
 import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes.ts';
 import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
@@ -50,6 +60,8 @@ export interface Services {
   actors: ActorService;
   agreements: AgreementService;
   followUp: FollowUpService;
+  needEstimates: NeedEstimateService;
+  reports: ReportService;
 }
 
 declare module 'fastify' {
@@ -107,6 +119,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     actors: createActorService(database.db, municipalities),
     agreements: createAgreementService(database.db),
     followUp: createFollowUpService(database),
+    needEstimates: createNeedEstimateService(database.db, targetGroups),
+    reports: createReportService(database, municipalities),
   });
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
@@ -134,6 +148,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 256 * 1024,
     parser: (s) => qs.parse(s, { depth: 3, arrayLimit: 100, parameterLimit: 2000 }),
   });
+  // Uploads (CSV imports): fields and the file land in request.body, so CSRF is checked as for any form.
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 50, fieldSize: 64 * 1024 },
+  });
   await app.register(viewsPlugin, { cache: config.production });
   await app.register(errorsPlugin);
   await app.register(authPlugin, { config });
@@ -149,11 +168,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(grantsRoutes);
   await app.register(agreementsRoutes);
   await app.register(followUpRoutes);
+  await app.register(needEstimatesRoutes);
+  await app.register(reportsRoutes);
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);
   await app.register(grantsApi);
   await app.register(agreementsApi);
+  await app.register(needEstimatesApi);
+  await app.register(reportsApi);
 
   return app;
 }

@@ -1,5 +1,5 @@
-import ExcelJS from 'exceljs';
-import { type CsvCell, neutraliseCell, toDanishCsv } from '../../lib/csv.ts';
+import { type CsvCell, toDanishCsv } from '../../lib/csv.ts';
+import { toXlsx } from '../../lib/spreadsheet.ts';
 import type { Grant } from './grants.schemas.ts';
 
 export interface ExportContext {
@@ -39,29 +39,9 @@ export function grantsCsv(grants: Grant[], ctx: ExportContext): string {
 /** The same list as an Excel workbook: money as numbers in kroner with two decimals, text neutralised. */
 export async function grantsXlsx(grants: Grant[], ctx: ExportContext): Promise<Buffer> {
   const cols = columns(ctx);
-  const workbook = new ExcelJS.Workbook();
-  const sheet = workbook.addWorksheet(ctx.t('grants.title'));
-  sheet.addRow(cols.map((c) => c.header)).font = { bold: true };
-  for (const g of grants) {
-    sheet.addRow(
-      cols.map((c) => {
-        const v = c.value(g);
-        if (v === null || v === undefined) return null;
-        if (typeof v === 'object') return v.oere / 100;
-        return typeof v === 'string' ? neutraliseCell(v) : v;
-      }),
-    );
-  }
-  cols.forEach((c, i) => {
-    const column = sheet.getColumn(i + 1);
-    column.width = Math.max(12, c.header.length + 2);
-    if (
-      c.header === ctx.t('grants.col.requested') ||
-      c.header === ctx.t('grants.col.awarded') ||
-      c.header === ctx.t('grants.col.paid')
-    ) {
-      column.numFmt = '#,##0.00';
-    }
-  });
-  return Buffer.from(await workbook.xlsx.writeBuffer());
+  return toXlsx(
+    ctx.t('grants.title'),
+    cols.map((c) => c.header),
+    grants.map((g) => cols.map((c) => c.value(g))),
+  );
 }

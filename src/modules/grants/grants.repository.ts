@@ -176,6 +176,10 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
   if (q.actorId !== undefined) where.push(eq(grants.actorId, q.actorId));
   if (q.year !== undefined) where.push(eq(grantRounds.year, q.year));
   if (q.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, q.municipalityCode));
+  if (q.regionCode !== undefined)
+    where.push(
+      sql`${grantRounds.municipalityCode} in (select code from municipalities where region_code = ${q.regionCode})`,
+    );
   if (q.overdue === 'true') where.push(overdueCondition);
   if (q.targetGroupId !== undefined) {
     where.push(

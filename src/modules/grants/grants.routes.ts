@@ -54,6 +54,7 @@ const listFilters = z.object({
   targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
   actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
   municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
+  regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined),
   overdue: z.enum(['true']).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
 });

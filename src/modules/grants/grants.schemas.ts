@@ -146,6 +146,7 @@ export const grantListQuery = z.object({
   targetGroupId: z.coerce.number().int().positive().optional().describe('Includes its sub-groups'),
   actorId: z.coerce.number().int().positive().optional(),
   municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Grants of the region’s municipalities'),
   overdue: z.enum(['true', 'false']).optional().describe('Only grants whose report is overdue'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),

@@ -17,6 +17,7 @@ import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
  *   actors, contacts, local target groups  admin, coordinator  own municipality only
  *   grant rounds, grants                   admin, finance      own municipality only
  *   agreements, meetings, action items     admin, coordinator  own municipality only
+ *   need estimates                         admin, finance      own municipality only
  *   users                                  admin               own municipality only
  *   one's own account (API keys, logout)   every role
  *
@@ -30,13 +31,14 @@ const FOREIGN = 751;
 const roles: Role[] = ['admin', 'coordinator', 'finance', 'viewer'];
 type Scope = 'own' | 'foreign';
 const scopes: Scope[] = ['own', 'foreign'];
-type Area = 'actors' | 'targetGroups' | 'grants' | 'agreements' | 'users' | 'account' | 'setup';
+type Area = 'actors' | 'targetGroups' | 'grants' | 'agreements' | 'needEstimates' | 'users' | 'account' | 'setup';
 
 const WRITERS: Record<Exclude<Area, 'account' | 'setup'>, Role[]> = {
   actors: ['admin', 'coordinator'],
   targetGroups: ['admin', 'coordinator'],
   grants: ['admin', 'finance'],
   agreements: ['admin', 'coordinator'],
+  needEstimates: ['admin', 'finance'],
   users: ['admin'],
 };
 
@@ -121,6 +123,8 @@ function mutatingRoutesInSource(): string[] {
 /** Public routes with no signed-in policy to test here; security.test.ts covers them. */
 const NOT_IN_MATRIX: Record<string, string> = {
   'POST /login': 'signing in: public, CSRF and rate limit in test/modules/security.test.ts',
+  'POST /need-estimates/import':
+    'a multipart upload: its roles and municipalities in test/modules/reports/need-estimates.test.ts',
 };
 
 t.test('every mutating route × role × own and foreign municipality', async (t) => {
@@ -256,6 +260,24 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       sql`select r.municipality_code as code from grants g join grant_rounds r on r.id = g.round_id
           where g.id = ${fx.grantId} and ${where}`,
     );
+
+  const needBySource = (tag: string) =>
+    codeOf(sql`select municipality_code as code from need_estimates where source = ${tag}`);
+  const needCode = (fx: Fixture, year: number) =>
+    codeOf(
+      sql`select municipality_code as code from need_estimates where year = ${year} and municipality_code = ${fx.code} limit 1`,
+    );
+  const copyYears = new Map<string, number>();
+  const copyYear = (tag: string) => {
+    if (!copyYears.has(tag)) copyYears.set(tag, 2041 + 2 * copyYears.size);
+    return copyYears.get(tag) as number;
+  };
+  // Last year's estimates to copy from (even years), for every (odd) year a case may copy into.
+  await h.database.rows(
+    sql`insert into need_estimates (municipality_code, target_group_id, year, people)
+        select code, ${stofmisbrug}::int, y, 7
+        from (values (${OWN}::smallint), (${FOREIGN}::smallint)) m(code), generate_series(2040, 2098, 2) y`,
+  );
 
   const agreementChanged = (fx: Fixture) =>
     codeOf(sql`select municipality_code as code from agreements where id = ${fx.agreementId} and version > 1`);
@@ -573,6 +595,42 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: (fx) => `/grants/${fx.grantId}/transition`,
       payload: () => ({ version: '1', to: 'withdrawn' }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'withdrawn'`),
+    },
+    // ---- need estimates ------------------------------------------------------------------------------
+    {
+      method: 'PUT',
+      route: '/api/v1/need-estimates',
+      area: 'needEstimates',
+      ok: 200,
+      url: (fx) => `/api/v1/need-estimates?municipalityCode=${fx.code}&year=2031`,
+      payload: (_fx, tag) =>
+        [{ targetGroupId: stofmisbrug, people: 42, source: tag }] as unknown as Record<string, unknown>,
+      landsIn: (_fx, tag) => needBySource(tag),
+    },
+    {
+      method: 'POST',
+      route: '/need-estimates/cell',
+      area: 'needEstimates',
+      ok: 303,
+      url: () => '/need-estimates/cell',
+      payload: (fx, tag) => ({
+        municipalityCode: String(fx.code),
+        year: '2032',
+        targetGroupId: String(stofmisbrug),
+        people: '42',
+        source: tag,
+      }),
+      landsIn: (_fx, tag) => needBySource(tag),
+    },
+    {
+      method: 'POST',
+      route: '/need-estimates/copy',
+      area: 'needEstimates',
+      ok: 303,
+      url: () => '/need-estimates/copy',
+      // Each case copies into a year of its own, from the year before it (seeded below).
+      payload: (fx, tag) => ({ municipalityCode: String(fx.code), year: String(copyYear(tag)) }),
+      landsIn: (fx, tag) => needCode(fx, copyYear(tag)),
     },
     // ---- agreements, status meetings and action items ---------------------------------------------
     {

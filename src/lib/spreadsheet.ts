@@ -1,0 +1,31 @@
+import ExcelJS from 'exceljs';
+import { type CsvCell, neutraliseCell } from './csv.ts';
+
+/**
+ * A one-sheet Excel workbook: a bold header, money cells ({oere}) as numbers in kroner with two
+ * decimals, numbers as numbers, and text neutralised against formula injection.
+ */
+export async function toXlsx(sheetName: string, header: string[], rows: CsvCell[][]): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
+  sheet.addRow(header).font = { bold: true };
+  const money = new Set<number>();
+  for (const row of rows) {
+    sheet.addRow(
+      row.map((v, i) => {
+        if (v === null || v === undefined) return null;
+        if (typeof v === 'object') {
+          money.add(i);
+          return v.oere / 100;
+        }
+        return typeof v === 'string' ? neutraliseCell(v) : v;
+      }),
+    );
+  }
+  header.forEach((h, i) => {
+    const column = sheet.getColumn(i + 1);
+    column.width = Math.max(12, h.length + 2);
+    if (money.has(i)) column.numFmt = '#,##0.00';
+  });
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}

@@ -1,0 +1,218 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { translate } from '../../i18n/index.ts';
+import { danishDate } from '../../lib/dates.ts';
+import { AppError } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
+import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
+import type { TargetGroupNode } from '../target-groups/target-groups.service.ts';
+import { type ImportProblem, parsePeople } from './need-estimates.service.ts';
+
+const MAX_UPLOAD = 1024 * 1024;
+const where = z.object({
+  municipalityCode: z.coerce.number().int().min(101).max(999),
+  year: z.coerce.number().int().min(2000).max(2100),
+});
+const cellForm = z.object({
+  municipalityCode: z.number().int().min(101).max(999),
+  year: z.number().int().min(2000).max(2100),
+  targetGroupId: z.number().int().positive().max(2_147_483_647),
+  people: z.number().int().min(0).max(10_000_000).optional(),
+  source: z.string().trim().max(500).optional(),
+  version: z.number().int().positive().optional(),
+});
+
+/**
+ * Each group's need counted once: its own estimate, or else the sum of its sub-groups'. The total
+ * is the sum over the top groups. The same rule as the proportionality report.
+ */
+export function rolledUpNeed(tree: TargetGroupNode[], people: Map<number, number>) {
+  const children = new Map<number | null, TargetGroupNode[]>();
+  for (const g of tree) children.set(g.parentId, [...(children.get(g.parentId) ?? []), g]);
+  const rolled = new Map<number, number>();
+  const walk = (g: TargetGroupNode): number => {
+    const below = (children.get(g.id) ?? []).reduce((s, c) => s + walk(c), 0);
+    const value = people.get(g.id) ?? below;
+    rolled.set(g.id, value);
+    return value;
+  };
+  const total = (children.get(null) ?? []).reduce((s, g) => s + walk(g), 0);
+  return { rolled, total };
+}
+
+/** Text from an upload: UTF-8 (with or without BOM), or else Windows-1252 as older Excel writes it. */
+export function decodeUpload(buffer: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    return new TextDecoder('windows-1252').decode(buffer);
+  }
+}
+
+export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
+  const { needEstimates, targetGroups, municipalities } = app.services;
+
+  function place(request: FastifyRequest, source: unknown) {
+    const raw = (source ?? {}) as Record<string, unknown>;
+    return where.parse({
+      municipalityCode: z.coerce
+        .number()
+        .int()
+        .min(101)
+        .max(999)
+        .catch(request.principal.municipalityCode ?? 101)
+        .parse(raw.municipalityCode ?? request.principal.municipalityCode ?? 101),
+      year: z.coerce
+        .number()
+        .int()
+        .min(2000)
+        .max(2100)
+        .catch(Number(danishDate().slice(0, 4)))
+        .parse(raw.year ?? danishDate().slice(0, 4)),
+    });
+  }
+
+  async function gridData(request: FastifyRequest, municipalityCode: number, year: number) {
+    const [tree, estimates, allMunicipalities] = await Promise.all([
+      targetGroups.tree(municipalityCode),
+      needEstimates.list(municipalityCode, year),
+      municipalities.all(),
+    ]);
+    const groups = tree.filter((g) => g.municipalityCode === null || g.municipalityCode === municipalityCode);
+    const byGroup = new Map(estimates.map((e) => [e.targetGroupId, e]));
+    const { rolled, total } = rolledUpNeed(groups, new Map(estimates.map((e) => [e.targetGroupId, e.people])));
+    return {
+      municipalityCode,
+      year,
+      groups,
+      estimates: Object.fromEntries(byGroup),
+      rolled: Object.fromEntries(rolled),
+      total,
+      municipalities: allMunicipalities,
+      municipalityName: allMunicipalities.find((m) => m.code === municipalityCode)?.name ?? '',
+      canWrite: mayWrite(request.principal, 'needEstimates', municipalityCode),
+    };
+  }
+
+  async function page(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    municipalityCode: number,
+    year: number,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    return reply.render(
+      'need-estimates/index',
+      { ...(await gridData(request, municipalityCode, year)), ...extra },
+      status,
+    );
+  }
+
+  app.get('/need-estimates', async (request, reply) => {
+    const { municipalityCode, year } = place(request, request.query);
+    const { copied, imported } = z
+      .object({
+        copied: z.coerce.number().int().min(0).max(10_000).optional().catch(undefined),
+        imported: z.coerce.number().int().min(0).max(100_000).optional().catch(undefined),
+      })
+      .parse(request.query ?? {});
+    return page(request, reply, municipalityCode, year, { copied, imported });
+  });
+
+  /** One row of the grid, saved in place with htmx (or by its own button without JavaScript). */
+  app.post('/need-estimates/cell', async (request, reply) => {
+    const values = formValues(request.body);
+    // People type whole numbers the Danish way: 1.200 or 1 200.
+    const typed = typeof values.people === 'string' ? parsePeople(values.people) : undefined;
+    const parsed = cellForm.safeParse(
+      coerceForm(cellForm, typed === undefined ? values : { ...values, people: String(typed) }),
+    );
+    const htmx = request.headers['hx-request'] === 'true';
+    if (!parsed.success) {
+      const { municipalityCode, year } = place(request, values);
+      const groupId = Number(values.targetGroupId);
+      const errors = fieldErrorsFrom(parsed.error);
+      if (!htmx || !Number.isSafeInteger(groupId))
+        return page(request, reply, municipalityCode, year, { rowErrors: { [groupId]: errors }, values }, 422);
+      const data = await gridData(request, municipalityCode, year);
+      return reply.render(
+        'need-estimates/_row',
+        { ...data, group: data.groups.find((g) => g.id === groupId), errors, values },
+        422,
+      );
+    }
+    const { municipalityCode, year, targetGroupId, people, source, version } = parsed.data;
+    let failure: string | undefined;
+    let status = 200;
+    try {
+      await needEstimates.setCell(request.principal, municipalityCode, year, {
+        targetGroupId,
+        people: people ?? null,
+        source: source ?? null,
+        version,
+      });
+    } catch (err) {
+      if (!(err instanceof AppError) || (err.statusCode !== 409 && err.statusCode !== 400)) throw err;
+      failure = request.t(err.statusCode === 409 ? 'needs.changedMeanwhile' : err.message);
+      status = err.statusCode === 409 ? 409 : 422;
+    }
+    if (!htmx) {
+      if (failure) return page(request, reply, municipalityCode, year, { failure }, status);
+      return reply.redirect(`/need-estimates?municipalityCode=${municipalityCode}&year=${year}`, 303);
+    }
+    const data = await gridData(request, municipalityCode, year);
+    return reply.render(
+      'need-estimates/_row',
+      {
+        ...data,
+        group: data.groups.find((g) => g.id === targetGroupId),
+        failure,
+        saved: !failure,
+        oobTotal: true,
+      },
+      status,
+    );
+  });
+
+  app.post('/need-estimates/copy', async (request, reply) => {
+    const { municipalityCode, year } = where.parse(formValues(request.body));
+    const copied = await needEstimates.copyFromLastYear(request.principal, municipalityCode, year);
+    return reply.redirect(`/need-estimates?municipalityCode=${municipalityCode}&year=${year}&copied=${copied}`, 303);
+  });
+
+  app.post('/need-estimates/import', async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const { municipalityCode, year } = where.parse({ municipalityCode: body.municipalityCode, year: body.year });
+    // Who may import is settled before the file is looked at.
+    assertMayWrite(request.principal, 'needEstimates', municipalityCode);
+    const file = body.file;
+    const fail = (problems: ImportProblem[]) =>
+      page(
+        request,
+        reply,
+        municipalityCode,
+        year,
+        {
+          importProblems: problems.map((p) => ({
+            line: p.line,
+            message: translate(request.locale, p.message, p.params),
+          })),
+        },
+        422,
+      );
+    if (!Buffer.isBuffer(file) || file.length === 0) return fail([{ line: 0, message: 'needs.import.noFile' }]);
+    if (file.length > MAX_UPLOAD) return fail([{ line: 0, message: 'needs.import.tooLarge' }]);
+    try {
+      const { imported } = await needEstimates.importCsv(request.principal, municipalityCode, year, decodeUpload(file));
+      return reply.redirect(
+        `/need-estimates?municipalityCode=${municipalityCode}&year=${year}&imported=${imported}`,
+        303,
+      );
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'IMPORT_INVALID')
+        return fail((err.details as { problems: ImportProblem[] }).problems);
+      throw err;
+    }
+  });
+};

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { validationFailed } from '../../lib/errors.ts';
+import type { ReportParams, Scope } from './reports.repository.ts';
+
+const year = z.coerce.number().int().min(2000).max(2100);
+
+/** Where and when a report looks: one of municipalityCode, regionCode or scope=national. */
+export const scopeQuery = z.object({
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  regionCode: z.coerce.number().int().min(1081).max(1085).optional(),
+  scope: z.enum(['national']).optional(),
+});
+
+export const proportionalityQuery = scopeQuery.extend({
+  year: year.optional().describe('One year; or yearFrom and yearTo'),
+  yearFrom: year.optional(),
+  yearTo: year.optional(),
+  threshold: z.coerce.number().min(0).max(10).default(0.5).describe('Underserved below this index'),
+});
+
+export const sharedActorsQuery = z.object({
+  regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Leave out for the whole country'),
+  year,
+});
+
+export const exportQuery = z.object({
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  regionCode: z.coerce.number().int().min(1081).max(1085).optional(),
+  year,
+});
+
+export function scopeFrom(q: { municipalityCode?: number; regionCode?: number; scope?: 'national' }): Scope {
+  const given = [q.municipalityCode !== undefined, q.regionCode !== undefined, q.scope === 'national'].filter(
+    Boolean,
+  ).length;
+  if (given !== 1) throw validationFailed({ scope: ['reports.scopeRequired'] });
+  if (q.municipalityCode !== undefined) return { kind: 'municipality', code: q.municipalityCode };
+  if (q.regionCode !== undefined) return { kind: 'region', code: q.regionCode };
+  return { kind: 'national' };
+}
+
+export function reportParamsFrom(q: z.infer<typeof proportionalityQuery>): ReportParams {
+  const yearFrom = q.yearFrom ?? q.year;
+  const yearTo = q.yearTo ?? q.year ?? q.yearFrom;
+  if (yearFrom === undefined || yearTo === undefined) throw validationFailed({ year: ['reports.yearRequired'] });
+  if (yearTo < yearFrom || yearTo - yearFrom > 20) throw validationFailed({ yearTo: ['reports.yearRange'] });
+  return { scope: scopeFrom(q), yearFrom, yearTo, threshold: q.threshold };
+}
+
+export const proportionalityRowSchema = z.object({
+  targetGroupId: z.number().int(),
+  parentId: z.number().int().nullable(),
+  nameDa: z.string(),
+  nameEn: z.string().nullable(),
+  level: z.number().int(),
+  municipalityCode: z.number().int().nullable().describe('Set for a local group'),
+  needPeople: z.number().int(),
+  needShare: z.number().nullable().describe('0–1; null when no need is estimated at all'),
+  awardedOre: z.number().int().describe('§ 18 money awarded, in øre'),
+  inKindOre: z.number().int().describe('In-kind support, valued in øre, apart from the money'),
+  fundingShare: z.number().nullable().describe('0–1 of the money'),
+  krPerPerson: z.number().nullable(),
+  grantCount: z.number().int(),
+  actorCount: z.number().int(),
+  agreementCount: z.number().int(),
+  outreachCount: z.number().int(),
+  index: z.number().nullable().describe('share of funding ÷ share of need'),
+  flag: z.enum(['underserved', 'no_offer', 'no_estimate', 'ok']),
+});
+
+export const proportionalitySchema = z.object({
+  scope: z.string().describe('municipality:<code>, region:<code> or national'),
+  year: z.number().int(),
+  yearFrom: z.number().int(),
+  yearTo: z.number().int(),
+  threshold: z.number(),
+  totalNeedPeople: z.number().int().describe('Each person once'),
+  totalAwardedOre: z.number().int().describe('Each grant once'),
+  rows: z.array(proportionalityRowSchema).describe('Worst first'),
+});

@@ -1,0 +1,174 @@
+import type { Database } from '../../db/client.ts';
+import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import {
+  openGrants,
+  proportionality,
+  type ReportParams,
+  type Scope,
+  sharedActorLinks,
+  suspectedDuplicates,
+} from './reports.repository.ts';
+
+export type { ProportionalityRow, Scope } from './reports.repository.ts';
+
+/** Identifiers in the 360Giving export (documented in the README). */
+export const ORG_PREFIX_CVR = 'DK-CVR-';
+/** Actors without a CVR number, and the municipalities as funders: our own 360Giving prefix. */
+export const LOCAL_PREFIX = '360G-samspil';
+
+/** Kroner as a number, for JSON: øre are whole, so two decimals are exact. */
+const kroner = (oere: number) => oere / 100;
+
+export function scopeLabel(scope: Scope): string {
+  return scope.kind === 'national' ? 'national' : `${scope.kind}:${scope.code}`;
+}
+
+export function createReportService(database: Database, municipalities: MunicipalityService) {
+  return {
+    async proportionality(params: ReportParams) {
+      const rows = await proportionality(database, params);
+      const first = rows[0];
+      return {
+        scope: scopeLabel(params.scope),
+        year: params.yearFrom,
+        yearFrom: params.yearFrom,
+        yearTo: params.yearTo,
+        threshold: params.threshold,
+        totalNeedPeople: first?.totalNeedPeople ?? 0,
+        totalAwardedOre: first?.totalAwardedOre ?? 0,
+        rows: rows.map(({ totalNeedPeople: _n, totalAwardedOre: _a, ...r }) => ({
+          ...r,
+          // Kroner per person: whole kroner, from øre.
+          krPerPerson: r.needPeople > 0 ? Math.round(r.awardedOre / 100 / r.needPeople) : null,
+        })),
+      };
+    },
+
+    /**
+     * Actors shared by two or more municipalities of the scope: per actor, each municipality's
+     * awarded amount and agreements; which fund it and which it serves without funding; and the
+     * municipality × municipality count of shared actors.
+     */
+    async sharedActors(scope: Scope, year: number) {
+      const [links, byCode] = await Promise.all([sharedActorLinks(database, scope, year), municipalities.byCode()]);
+      const actors = new Map<
+        number,
+        {
+          actorId: number;
+          name: string;
+          cvr: string | null;
+          municipalities: {
+            municipalityCode: number;
+            name: string;
+            worksThere: boolean;
+            awardedOre: number;
+            agreementCount: number;
+          }[];
+        }
+      >();
+      for (const l of links) {
+        const a = actors.get(l.actorId) ?? { actorId: l.actorId, name: l.name, cvr: l.cvr, municipalities: [] };
+        a.municipalities.push({
+          municipalityCode: l.municipalityCode,
+          name: byCode.get(l.municipalityCode)?.name ?? String(l.municipalityCode),
+          worksThere: l.worksThere,
+          awardedOre: l.awardedOre,
+          agreementCount: l.agreementCount,
+        });
+        actors.set(l.actorId, a);
+      }
+      const items = [...actors.values()].map((a) => ({
+        ...a,
+        totalAwardedOre: a.municipalities.reduce((s, m) => s + m.awardedOre, 0),
+        fundedBy: a.municipalities.filter((m) => m.awardedOre > 0).map((m) => m.municipalityCode),
+        servedUnfunded: a.municipalities
+          .filter((m) => m.worksThere && m.awardedOre === 0)
+          .map((m) => m.municipalityCode),
+      }));
+      // The matrix: for each pair of municipalities, the actors they share.
+      const codes = [...new Set(links.map((l) => l.municipalityCode))].sort((x, y) => x - y);
+      const matrix: Record<number, Record<number, number>> = {};
+      for (const c of codes) matrix[c] = {};
+      for (const a of items) {
+        const mine = a.municipalities.map((m) => m.municipalityCode);
+        for (const x of mine)
+          for (const y of mine) {
+            const row = matrix[x] as Record<number, number>;
+            row[y] = (row[y] ?? 0) + 1;
+          }
+      }
+      return {
+        scope: scopeLabel(scope),
+        year,
+        actors: items,
+        municipalities: codes.map((c) => ({ code: c, name: byCode.get(c)?.name ?? String(c) })),
+        matrix: codes.map((x) => ({
+          municipalityCode: x,
+          shared: codes.map((y) => (x === y ? 0 : (matrix[x]?.[y] ?? 0))),
+        })),
+        suspectedDuplicates: await suspectedDuplicates(database, scope),
+      };
+    },
+
+    /** A 360Giving data package of the scope's awarded grants in the year. */
+    async openData360(scope: Scope, year: number, baseUrl: string) {
+      const grants = await openGrants(database, scope, year);
+      return {
+        version: '1.4',
+        title: `Samspil § 18 ${scopeLabel(scope)} ${year}`,
+        grants: grants.map((g) => ({
+          id: `${LOCAL_PREFIX}-grant-${g.id}`,
+          title: g.title,
+          description: g.purpose?.trim() || g.title,
+          currency: 'DKK',
+          amountAppliedFor: kroner(g.requestedOre),
+          amountAwarded: kroner(g.awardedOre),
+          amountDisbursed: kroner(g.paidOre),
+          awardDate: g.decisionOn ?? g.roundDecisionOn ?? `${g.year}-12-31`,
+          ...(g.periodStart && g.periodEnd
+            ? { plannedDates: [{ startDate: g.periodStart, endDate: g.periodEnd }] }
+            : {}),
+          recipientOrganization: [
+            {
+              id: g.actorCvr ? `${ORG_PREFIX_CVR}${g.actorCvr}` : `${LOCAL_PREFIX}-actor-${g.actorId}`,
+              name: g.actorName,
+              ...(g.actorCvr ? { companyNumber: g.actorCvr } : {}),
+              addressCountry: 'DK',
+              ...(g.actorWebsite ? { url: g.actorWebsite } : {}),
+            },
+          ],
+          fundingOrganization: [
+            {
+              id: `${LOCAL_PREFIX}-kommune-${String(g.municipalityCode).padStart(4, '0')}`,
+              name: `${g.municipalityName} Kommune`,
+            },
+          ],
+          grantProgramme: [{ title: g.roundName }],
+          beneficiaryLocation: [
+            {
+              name: g.municipalityName,
+              countryCode: 'DK',
+              geoCode: String(g.municipalityCode).padStart(4, '0'),
+              geoCodeType: 'DK-KOMMUNEKODE',
+            },
+          ],
+          classifications: g.groups.map((c) => ({
+            vocabulary: c.ffbCode ? 'FFB-maalgrupper' : `${LOCAL_PREFIX}-lokal-maalgruppe`,
+            code: c.ffbCode ?? String(c.id),
+            title: c.nameDa,
+          })),
+          url: `${baseUrl}/grants/${g.id}`,
+          dateModified: g.updatedAt,
+          dataSource: `${baseUrl}/api/v1/exports/360giving?year=${year}`,
+          fundingType: [
+            g.kind === 'in_kind'
+              ? { vocabulary: `${LOCAL_PREFIX}-stoetteform`, code: 'in_kind', title: 'Naturaliestøtte' }
+              : { vocabulary: `${LOCAL_PREFIX}-stoetteform`, code: 'money', title: 'Tilskud' },
+          ],
+        })),
+      };
+    },
+  };
+}
+
+export type ReportService = ReturnType<typeof createReportService>;
