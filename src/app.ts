@@ -23,6 +23,8 @@ import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
+import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
+import { type CalendarService, createCalendarService } from './modules/calendar/calendar.service.ts';
 import { followUpRoutes } from './modules/follow-up/follow-up.routes.ts';
 import { createFollowUpService, type FollowUpService } from './modules/follow-up/follow-up.service.ts';
 import { grantsApi } from './modules/grants/grants.api.ts';
@@ -40,6 +42,9 @@ import {
   createNeedEstimateService,
   type NeedEstimateService,
 } from './modules/need-estimates/need-estimates.service.ts';
+import { outreachApi } from './modules/outreach/outreach.api.ts';
+import { outreachRoutes } from './modules/outreach/outreach.routes.ts';
+import { createOutreachService, type OutreachService } from './modules/outreach/outreach.service.ts';
 import { reportsApi } from './modules/reports/reports.api.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { createReportService, type ReportService } from './modules/reports/reports.service.ts';
@@ -62,6 +67,8 @@ export interface Services {
   followUp: FollowUpService;
   needEstimates: NeedEstimateService;
   reports: ReportService;
+  outreach: OutreachService;
+  calendar: CalendarService;
 }
 
 declare module 'fastify' {
@@ -110,6 +117,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('database', database);
   const municipalities = createMunicipalityService(database.db);
   const targetGroups = createTargetGroupService(database.db, municipalities);
+  const outreach = createOutreachService(database.db);
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
@@ -121,6 +129,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     followUp: createFollowUpService(database),
     needEstimates: createNeedEstimateService(database.db, targetGroups),
     reports: createReportService(database, municipalities),
+    outreach,
+    calendar: createCalendarService(database, outreach),
   });
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
@@ -170,6 +180,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(followUpRoutes);
   await app.register(needEstimatesRoutes);
   await app.register(reportsRoutes);
+  await app.register(outreachRoutes);
+  await app.register(calendarRoutes);
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);
@@ -177,6 +189,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(agreementsApi);
   await app.register(needEstimatesApi);
   await app.register(reportsApi);
+  await app.register(outreachApi);
 
   return app;
 }

@@ -24,6 +24,8 @@ const PUBLIC = [
   /^\/setup$/,
   /^\/language$/,
   /^\/favicon\.ico$/,
+  // A calendar feed: its secret in the address is its authentication.
+  /^\/calendar\/[\w-]{20,100}\.ics$/,
 ];
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

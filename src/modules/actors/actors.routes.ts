@@ -206,15 +206,17 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const id = idFrom(request.params);
     const actor = await actors.get(request.principal, id);
     const [allMunicipalities, tree] = await Promise.all([municipalities.all(), targetGroups.tree()]);
-    const [actorGrants, rounds, actorAgreements] = await Promise.all([
+    const [actorGrants, rounds, actorAgreements, actorOutreach] = await Promise.all([
       app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
       app.services.grants.listRounds(),
       app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
+      app.services.outreach.list({ actorId: id }),
     ]);
     return reply.render('actors/show', {
       actor,
       actorGrants,
       actorAgreements,
+      actorOutreach,
       canMakeAgreement: mayWriteArea(request.principal, 'agreements'),
       roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
       canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),

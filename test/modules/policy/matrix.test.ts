@@ -27,6 +27,17 @@ import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
  */
 
 const OWN = 101;
+
+/** An outreach presence at an actor: Tuesdays 10–12 in spring 2027. */
+const outreachBody = (actorId: number, unit: string) => ({
+  actorId,
+  kind: 'casework',
+  unit,
+  weekdays: [2],
+  startsAt: '10:00',
+  endsAt: '12:00',
+  periodStart: '2027-03-01',
+});
 const FOREIGN = 751;
 const roles: Role[] = ['admin', 'coordinator', 'finance', 'viewer'];
 type Scope = 'own' | 'foreign';
@@ -59,6 +70,7 @@ interface Fixture {
   tokenId: number;
   agreementId: number;
   actionItemId: number;
+  outreachId: number;
 }
 type Need =
   | 'actor'
@@ -67,6 +79,7 @@ type Need =
   | 'approvedGrant'
   | 'agreement'
   | 'actionItem'
+  | 'outreach'
   | 'user'
   | 'inactiveUser'
   | 'userSession'
@@ -169,9 +182,10 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       tokenId: 0,
       agreementId: 0,
       actionItemId: 0,
+      outreachId: 0,
     };
     const need = (n: Need) => needs.includes(n);
-    if (need('actor') || need('grant') || need('approvedGrant') || need('agreement') || need('actionItem')) {
+    if (['actor', 'grant', 'approvedGrant', 'agreement', 'actionItem', 'outreach'].some((n) => need(n as Need))) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/actors?allowSimilar=true',
@@ -234,6 +248,15 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       if (res.statusCode !== 201) throw new Error(`fixture meeting: ${res.statusCode} ${res.body}`);
       fx.actionItemId = res.json().actionItems[0].id;
     }
+    if (need('outreach')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: '/api/v1/outreach',
+        payload: outreachBody(fx.actorId, `Matrixenhed ${serial}`),
+      });
+      if (res.statusCode !== 201) throw new Error(`fixture outreach: ${res.statusCode} ${res.body}`);
+      fx.outreachId = res.json().id;
+    }
     if (need('user') || need('inactiveUser') || need('userSession')) {
       const email = `maal.${code}.${serial}@test.samspil.dk`;
       const res = await owner.postForm('/admin/users', {
@@ -278,6 +301,8 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         select code, ${stofmisbrug}::int, y, 7
         from (values (${OWN}::smallint), (${FOREIGN}::smallint)) m(code), generate_series(2040, 2098, 2) y`,
   );
+
+  const outreachCode = (where: SQL) => codeOf(sql`select municipality_code as code from outreach where ${where}`);
 
   const agreementChanged = (fx: Fixture) =>
     codeOf(sql`select municipality_code as code from agreements where id = ${fx.agreementId} and version > 1`);
@@ -632,6 +657,67 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       payload: (fx, tag) => ({ municipalityCode: String(fx.code), year: String(copyYear(tag)) }),
       landsIn: (fx, tag) => needCode(fx, copyYear(tag)),
     },
+    // ---- outreach presence --------------------------------------------------------------------------
+    {
+      method: 'POST',
+      route: '/api/v1/outreach',
+      area: 'agreements',
+      ok: 201,
+      needs: ['actor'],
+      url: () => '/api/v1/outreach',
+      payload: (fx, tag) => ({ ...outreachBody(fx.actorId, tag), municipalityCode: fx.code }),
+      landsIn: (_fx, tag) => outreachCode(sql`unit = ${tag}`),
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/outreach/:id',
+      area: 'agreements',
+      ok: 200,
+      needs: ['outreach'],
+      url: (fx) => `/api/v1/outreach/${fx.outreachId}`,
+      payload: (_fx, tag) => ({ version: 1, unit: tag }),
+      landsIn: (_fx, tag) => outreachCode(sql`unit = ${tag}`),
+    },
+    {
+      method: 'POST',
+      route: '/outreach',
+      label: 'POST /outreach (a municipalityCode of 751 is ignored)',
+      area: 'agreements',
+      ok: 303,
+      needs: ['actor'],
+      url: () => '/outreach',
+      payload: (fx, tag) => ({
+        actorId: String(fx.actorId),
+        kind: 'casework',
+        unit: tag,
+        weekdays: '2',
+        startsAt: '10:00',
+        endsAt: '12:00',
+        periodStart: '2027-03-01',
+        ...(fx.code === FOREIGN ? { municipalityCode: String(FOREIGN) } : {}),
+      }),
+      landsIn: (_fx, tag) => outreachCode(sql`unit = ${tag}`),
+      expect: ownOnly('agreements', 303),
+    },
+    {
+      method: 'POST',
+      route: '/outreach/:id',
+      area: 'agreements',
+      ok: 303,
+      needs: ['outreach'],
+      url: (fx) => `/outreach/${fx.outreachId}`,
+      payload: (fx, tag) => ({
+        version: '1',
+        actorId: String(fx.actorId),
+        kind: 'counselling',
+        unit: tag,
+        weekdays: '3',
+        startsAt: '10:00',
+        endsAt: '12:00',
+        periodStart: '2027-03-01',
+      }),
+      landsIn: (_fx, tag) => outreachCode(sql`unit = ${tag}`),
+    },
     // ---- agreements, status meetings and action items ---------------------------------------------
     {
       method: 'POST',
@@ -841,6 +927,30 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         (await one(sql`select id from api_tokens where id = ${fx.tokenId} and revoked_at is not null`)) ? OWN : null,
       // Someone else's key is not found, whoever asks.
       expect: (_role, scope) => (scope === 'own' ? { status: 303, landsIn: OWN } : { status: 404, landsIn: null }),
+    },
+    {
+      method: 'POST',
+      route: '/account/calendar',
+      area: 'account',
+      ok: 201,
+      scopes: ['own'],
+      url: () => '/account/calendar',
+      landsIn: async (_fx, _tag, client) =>
+        (await one(sql`select user_id from calendar_feeds where user_id = ${client.user.id}`))
+          ? client.user.municipalityCode
+          : null,
+    },
+    {
+      method: 'POST',
+      route: '/account/calendar/revoke',
+      area: 'account',
+      ok: 303,
+      scopes: ['own'],
+      url: () => '/account/calendar/revoke',
+      landsIn: async (_fx, _tag, client) =>
+        (await one(sql`select user_id from calendar_feeds where user_id = ${client.user.id}`))
+          ? null
+          : client.user.municipalityCode,
     },
     {
       method: 'POST',

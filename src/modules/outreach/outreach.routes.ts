@@ -1,0 +1,188 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { translateFieldErrors } from '../../i18n/index.ts';
+import { addDays, danishDate, isoWeek, mondayOfIsoWeek } from '../../lib/dates.ts';
+import { AppError } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { checkOutreach, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
+import { occurrences } from './outreach.service.ts';
+
+const WEEK = /^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/;
+
+/** Single dates as people type them: 1.12.2026 or 2026-12-01, separated by commas, semicolons or spaces. */
+export function parseDates(raw: unknown): string[] | undefined {
+  if (typeof raw !== 'string' || !raw.trim()) return [];
+  const out: string[] = [];
+  for (const part of raw.split(/[,;\s]+/).filter(Boolean)) {
+    const dk = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(part);
+    const iso = dk ? `${dk[3]}-${dk[2]?.padStart(2, '0')}-${dk[1]?.padStart(2, '0')}` : part;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(iso) || Number.isNaN(Date.parse(iso))) return undefined;
+    out.push(iso);
+  }
+  return out;
+}
+
+const outreachForm = outreachFields.omit({ municipalityCode: true, dates: true }).superRefine(checkOutreach);
+const editForm = outreachFields
+  .omit({ municipalityCode: true, dates: true })
+  .extend({ version: z.number().int().positive() })
+  .superRefine(checkOutreach);
+
+const fullForm = outreachFields
+  .omit({ municipalityCode: true })
+  .extend({ version: z.number().int().positive().optional() })
+  .superRefine(checkOutreach);
+
+const valuesOf = (o: Outreach) => ({
+  ...o,
+  weekdays: o.weekdays.map(String),
+  dates: o.dates.join(', '),
+  periodEnd: o.periodEnd ?? '',
+  note: o.note ?? '',
+});
+
+export const outreachRoutes: FastifyPluginAsync = async (app) => {
+  const { outreach, actors, municipalities } = app.services;
+
+  app.get('/outreach', async (request, reply) => {
+    const q = z
+      .object({
+        week: z.string().regex(WEEK).optional().catch(undefined),
+        municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
+      })
+      .parse(request.query ?? {});
+    const today = danishDate();
+    const week = q.week ?? isoWeek(today);
+    const municipalityCode = q.municipalityCode ?? request.principal.municipalityCode ?? 101;
+    const [days, allMunicipalities] = await Promise.all([outreach.week(municipalityCode, week), municipalities.all()]);
+    const monday = mondayOfIsoWeek(week);
+    const names = await actors.names(days.flatMap((d) => d.items.map((i) => i.actorId)));
+    return reply.render('outreach/index', {
+      days,
+      week,
+      weekNumber: Number(week.slice(6)),
+      monday,
+      sunday: addDays(monday, 6),
+      previous: isoWeek(addDays(monday, -7)),
+      next: isoWeek(addDays(monday, 7)),
+      today,
+      municipalityCode,
+      municipalities: allMunicipalities,
+      municipalityName: allMunicipalities.find((m) => m.code === municipalityCode)?.name ?? '',
+      actorNames: Object.fromEntries(names),
+      canCreate: mayWrite(request.principal, 'agreements', municipalityCode),
+    });
+  });
+
+  async function formPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    view: 'outreach/new' | 'outreach/edit',
+    values: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    const chosen = Number(values.actorId) || undefined;
+    let actorOptions: { id: number; name: string }[] = (await actors.list({ limit: 100, offset: 0, status: 'active' }))
+      .items;
+    if (chosen && !actorOptions.some((a) => a.id === chosen)) {
+      const name = (await actors.names([chosen])).get(chosen);
+      if (name) actorOptions = [{ id: chosen, name }, ...actorOptions];
+    }
+    return reply.render(view, { values, actorOptions, outreachKinds, ...extra }, status);
+  }
+
+  const translated = (request: FastifyRequest, errors: Record<string, string[]> | undefined) =>
+    translateFieldErrors(request.locale, errors);
+
+  app.get('/outreach/new', async (request, reply) => {
+    const { actorId } = z
+      .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
+      .parse(request.query ?? {});
+    return formPage(request, reply, 'outreach/new', {
+      actorId,
+      kind: 'casework',
+      periodStart: danishDate(),
+      weekdays: [],
+    });
+  });
+
+  /** Parses the form, dates typed as text included, and runs the change; errors re-render the form. */
+  async function submit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    view: 'outreach/new' | 'outreach/edit',
+    schema: typeof outreachForm | typeof editForm,
+    save: (data: Record<string, unknown> & { dates: string[] }) => Promise<Outreach>,
+    extra: Record<string, unknown> = {},
+  ) {
+    const values = formValues(request.body);
+    const dates = parseDates(values.dates);
+    const parsed = schema.safeParse(coerceForm(schema, values));
+    const errors = parsed.success ? {} : fieldErrorsFrom(parsed.error);
+    if (dates === undefined) errors.dates = ['outreach.datesFormat'];
+    // With the dates parsed, the rules across fields once more: weekdays or dates, dates in the period.
+    const whole = parsed.success && dates ? fullForm.safeParse({ ...parsed.data, dates }) : undefined;
+    if (whole && !whole.success) Object.assign(errors, fieldErrorsFrom(whole.error));
+    if (!parsed.success || Object.keys(errors).length)
+      return formPage(request, reply, view, values, { ...extra, fieldErrors: translated(request, errors) }, 422);
+    try {
+      const saved = await save({ ...parsed.data, dates: dates ?? [] });
+      // To the week of its next occurrence, where it shows.
+      const today = danishDate();
+      const from = saved.periodStart > today ? saved.periodStart : today;
+      const next = occurrences(saved, from, addDays(from, 366))[0] ?? from;
+      return reply.redirect(`/outreach?week=${isoWeek(next)}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'STALE_VERSION') {
+        const current = await outreach.get(idFrom(request.params));
+        return formPage(
+          request,
+          reply,
+          view,
+          valuesOf(current),
+          { ...extra, outreachItem: current, failure: request.t('error.staleVersion') },
+          409,
+        );
+      }
+      if (err instanceof AppError && err.statusCode === 400)
+        return formPage(
+          request,
+          reply,
+          view,
+          values,
+          { ...extra, fieldErrors: translated(request, err.fieldErrors) },
+          422,
+        );
+      throw err;
+    }
+  }
+
+  app.post('/outreach', async (request, reply) =>
+    submit(request, reply, 'outreach/new', outreachForm, (data) =>
+      outreach.create(request.principal, data as Parameters<typeof outreach.create>[1]),
+    ),
+  );
+
+  app.get('/outreach/:id/edit', async (request, reply) => {
+    const item = await outreach.get(idFrom(request.params));
+    return formPage(request, reply, 'outreach/edit', valuesOf(item), {
+      outreachItem: item,
+      canWrite: mayWrite(request.principal, 'agreements', item.municipalityCode),
+    });
+  });
+
+  app.post('/outreach/:id', async (request, reply) => {
+    const id = idFrom(request.params);
+    const item = await outreach.get(id);
+    return submit(
+      request,
+      reply,
+      'outreach/edit',
+      editForm,
+      (data) => outreach.update(request.principal, id, data as Parameters<typeof outreach.update>[2]),
+      { outreachItem: item, canWrite: mayWriteArea(request.principal, 'agreements') },
+    );
+  });
+};
