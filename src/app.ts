@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
@@ -87,6 +88,34 @@ export interface BuildOptions {
   /** An open, migrated database (tests); otherwise one is opened from the config and migrated. */
   database?: Database;
   logger?: boolean;
+  /** Where the logs go (tests read them); standard output otherwise. */
+  logStream?: { write(line: string): void };
+}
+
+/**
+ * Structured pino logs without personal data: requests are logged by method, path and id only; the
+ * secret in a calendar feed's address is masked; credentials and cookies are never serialised.
+ */
+export function loggerOptions(config: Config) {
+  return {
+    level: config.logLevel,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token'],
+      censor: '[skjult]',
+    },
+    serializers: {
+      req: (req: { id?: string; method?: string; url?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: maskUrl(req.url ?? ''),
+      }),
+    },
+  };
+}
+
+/** The path without its query string (it may hold search words), and with feed secrets masked. */
+export function maskUrl(url: string): string {
+  return url.split('?')[0]?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics') ?? '';
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -101,7 +130,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   const app = Fastify({
-    logger: options.logger === false ? false : { level: config.logLevel },
+    logger:
+      options.logger === false
+        ? false
+        : { ...loggerOptions(config), ...(options.logStream ? { stream: options.logStream } : {}) },
+    // A request id from the proxy in front is kept when it looks like one; otherwise a new one.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    },
     bodyLimit: 1024 * 1024,
     trustProxy: config.trustProxy,
     requestTimeout: 30_000,
@@ -115,6 +153,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setSerializerCompiler(serializerCompiler);
 
   app.decorate('database', database);
+  // Every answer carries its request id, to find it in the logs.
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   const municipalities = createMunicipalityService(database.db);
   const targetGroups = createTargetGroupService(database.db, municipalities);
   const outreach = createOutreachService(database.db);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { type Config, loadConfig } from './config.ts';
+import { backupPglite, restorePglite } from './db/backup.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { translate } from './i18n/index.ts';
@@ -79,6 +80,34 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
         console.log(`API token for ${user.email}. Only its hash is stored; keep it safe:`);
         console.log(token);
       });
+    },
+  },
+  backup: {
+    summary: 'Back up the embedded PGlite database to a file: --to FILE (stop Samspil first; PostgreSQL: pg_dump).',
+    async run(args) {
+      const o = options(args, ['to']);
+      const config = loadConfig();
+      if (config.database.kind !== 'pglite')
+        throw new Error('DATABASE_URL is set: back up PostgreSQL with pg_dump -Fc (see the README).');
+      if (!o.to) throw new Error('Give the backup file with --to');
+      const bytes = await backupPglite(config.database.dataDir, o.to);
+      console.log(`Backed up ${config.database.dataDir} to ${o.to} (${bytes} bytes).`);
+    },
+  },
+  restore: {
+    summary: 'Restore the embedded PGlite database from a backup: --from FILE [--force] (stop Samspil first).',
+    async run(args) {
+      const { values } = parseArgs({
+        args,
+        options: { from: { type: 'string' }, force: { type: 'boolean' } },
+        strict: true,
+      });
+      const config = loadConfig();
+      if (config.database.kind !== 'pglite')
+        throw new Error('DATABASE_URL is set: restore PostgreSQL with pg_restore (see the README).');
+      if (!values.from) throw new Error('Give the backup file with --from');
+      await restorePglite(config.database.dataDir, values.from, values.force === true);
+      console.log(`Restored ${values.from} into ${config.database.dataDir}.`);
     },
   },
   migrate: {

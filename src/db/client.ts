@@ -50,7 +50,7 @@ export class DataDirLockedError extends Error {
  * PGlite allows only one process on a data directory. The lock file holds the owner's pid;
  * a lock left by a process that no longer runs is taken over.
  */
-function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const lockPath = join(dataDir, 'samspil.lock');
   for (let attempt = 0; attempt < 2; attempt++) {

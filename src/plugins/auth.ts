@@ -18,6 +18,7 @@ declare module 'fastify' {
 /** Pages that anyone may open, signed in or not. */
 const PUBLIC = [
   /^\/healthz$/,
+  /^\/readyz$/,
   /^\/static\//,
   /^\/docs(\/|$)/,
   /^\/login$/,
@@ -27,7 +28,7 @@ const PUBLIC = [
   // A calendar feed: its secret in the address is its authentication.
   /^\/calendar\/[\w-]{20,100}\.ics$/,
 ];
-const SETUP_ALLOWED = [/^\/healthz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
+const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? '/';

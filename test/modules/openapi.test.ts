@@ -11,16 +11,28 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
   await t.resolves(SwaggerParser.validate(structuredClone(doc)), 'valid OpenAPI 3');
   const paths = Object.keys(doc.paths).sort();
   t.same(paths, [
+    '/api/v1/action-items',
+    '/api/v1/action-items/{id}',
     '/api/v1/actors',
     '/api/v1/actors/{id}',
     '/api/v1/actors/{id}/archive',
     '/api/v1/actors/{id}/contacts/{contactId}/erase',
+    '/api/v1/agreements',
+    '/api/v1/agreements/{id}',
+    '/api/v1/agreements/{id}/meetings',
+    '/api/v1/agreements/{id}/renewal',
+    '/api/v1/exports/360giving',
     '/api/v1/grant-rounds',
     '/api/v1/grant-rounds/{id}',
     '/api/v1/grants',
     '/api/v1/grants/{id}',
     '/api/v1/grants/{id}/transitions',
     '/api/v1/municipalities',
+    '/api/v1/need-estimates',
+    '/api/v1/outreach',
+    '/api/v1/outreach/{id}',
+    '/api/v1/reports/proportionality',
+    '/api/v1/reports/shared-actors',
     '/api/v1/target-groups',
   ]);
   t.ok(doc.paths['/api/v1/actors'].post.requestBody, 'request bodies are documented');

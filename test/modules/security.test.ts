@@ -43,7 +43,7 @@ function routesInSource(): { method: string; path: string }[] {
 const concrete = (path: string) => path.replace(/:\w+/g, '1');
 
 /** Pages anyone may open signed out (the rule under test, written out, not imported). */
-const PUBLIC = [/^\/login$/, /^\/setup$/, /^\/static\//, /^\/docs(\/|$)/, /^\/language$/, /^\/healthz$/];
+const PUBLIC = [/^\/login$/, /^\/setup$/, /^\/static\//, /^\/docs(\/|$)/, /^\/language$/, /^\/healthz$/, /^\/readyz$/];
 const isPublic = (path: string) => PUBLIC.some((r) => r.test(path));
 
 /** The Set-Cookie headers of a response, as a list. */
@@ -192,6 +192,7 @@ t.test('signed out: pages redirect to the login page, the API answers 401', asyn
     ['/login', 200],
     ['/setup', 303], // set-up is over: it leads to the login page
     ['/healthz', 200],
+    ['/readyz', 200],
     ['/static/css/samspil.css', 200],
     ['/docs/json', 200],
     ['/language?to=en&back=/login', 303],
@@ -207,7 +208,7 @@ t.test('before the first user exists, every page leads to set-up', async (t) => 
   const h = await buildTestApp(t, { users: false });
   for (const { method, path } of routesInSource()) {
     const url = concrete(path);
-    if (url.startsWith('/api/') || url === '/setup' || url === '/healthz' || url === '/language') continue;
+    if (url.startsWith('/api/') || ['/setup', '/healthz', '/readyz', '/language'].includes(url)) continue;
     const res = await h.anonymous({
       method: method as 'GET',
       url,

@@ -76,7 +76,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
   });
 
   async function formPage(
-    request: FastifyRequest,
+    _request: FastifyRequest,
     reply: FastifyReply,
     view: 'outreach/new' | 'outreach/edit',
     values: Record<string, unknown>,
