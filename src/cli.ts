@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { type Config, loadConfig } from './config.ts';
 import { backupPglite, restorePglite } from './db/backup.ts';
+import { SCALES, writeBenchData } from './db/bench-data.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { translate } from './i18n/index.ts';
@@ -79,6 +80,24 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
         const { token } = await accounts.createApiToken(system, user.id, o.name ?? 'CLI');
         console.log(`API token for ${user.email}. Only its hash is stored; keep it safe:`);
         console.log(token);
+      });
+    },
+  },
+  'bench-data': {
+    summary: 'Write deterministic test data into an empty database: --scale national|regional|small.',
+    async run(args) {
+      const o = options(args, ['scale']);
+      const scale = SCALES[o.scale ?? 'national'];
+      if (!scale) throw new Error(`Unknown scale ${o.scale}; use ${Object.keys(SCALES).join(', ')}`);
+      await withDatabase(async (database) => {
+        const started = Date.now();
+        const counts = await writeBenchData(database, scale);
+        console.log(
+          `Wrote the ${o.scale ?? 'national'} data set in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+            Object.entries(counts)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', '),
+        );
       });
     },
   },
