@@ -85,7 +85,11 @@ function isRunning(pid: number): boolean {
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   if (config.kind === 'postgres') {
-    const client = postgres(config.url, { max: 10, onnotice: () => {}, connection: { application_name: 'samspil' } });
+    const client = postgres(config.url, {
+      max: 10,
+      onnotice: () => {},
+      connection: { application_name: 'samspil', jit: 'off' },
+    });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return {
       kind: 'postgres',

@@ -83,22 +83,26 @@ export function proportionalityQuery(p: ReportParams): SQL {
       from need_estimates n
       where n.municipality_code in (select code from scope) and n.year between ${p.yearFrom} and ${p.yearTo}
     ),
-    -- An estimate is covered within a group when another estimate sits on a group between them.
+    -- An estimate is covered by the nearest estimate above it (same municipality and year): it
+    -- counts for the groups below that one, which has already counted its people.
+    est_cover as (
+      select e.m, e.y, e.g, e.people, coalesce(max(ga.level), 0) as cover_level
+      from est e
+      left join closure up on up.des = e.g and up.anc <> e.g
+      left join groups ga on ga.id = up.anc
+        and exists (select 1 from est e2 where e2.m = e.m and e2.y = e.y and e2.g = up.anc)
+      group by e.m, e.y, e.g, e.people
+    ),
     need as (
       select c.anc as g, sum(e.people)::bigint as people
-      from est e join closure c on c.des = e.g
-      where not exists (
-        select 1 from est e2
-        join closure up on up.des = e.g and up.anc = e2.g
-        join closure inside on inside.des = e2.g and inside.anc = c.anc
-        where e2.m = e.m and e2.y = e.y and e2.g <> e.g)
+      from est_cover e
+      join closure c on c.des = e.g
+      join groups ga on ga.id = c.anc
+      where ga.level > e.cover_level
       group by c.anc
     ),
     need_total as (
-      select coalesce(sum(e.people), 0)::bigint as people from est e
-      where not exists (
-        select 1 from est e2 join closure up on up.des = e.g and up.anc = e2.g
-        where e2.m = e.m and e2.y = e.y and e2.g <> e.g)
+      select coalesce(sum(people), 0)::bigint as people from est_cover where cover_level = 0
     ),
     alloc as (
       select a.target_group_id as g, gr.kind, a.amount_ore, gr.id as grant_id, gr.actor_id

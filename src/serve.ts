@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+
+/**
+ * Listens, and shuts down gracefully on SIGTERM or SIGINT: the server stops taking new connections,
+ * answers the requests in flight, then closes the database. A second signal, or ten seconds, forces it.
+ */
+export async function serve(app: FastifyInstance, config: Config): Promise<void> {
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) {
+      process.exit(1);
+    }
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  await app.listen({ port: config.port, host: config.host });
+}
