@@ -1,0 +1,1 @@
+CREATE INDEX "audit_log_municipality_idx" ON "audit_log" USING btree ("municipality_code","at");
