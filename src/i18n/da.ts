@@ -600,6 +600,8 @@ export const da = {
   'actionItem.reopened': 'Handlepunktet er genåbnet.',
   'actionItem.changedMeanwhile': 'Punktet er ændret af en anden imens. Her er det, som det er nu.',
   // Need estimates and the reports
+  'reports.showDuplicates': 'Vis mulige dubletter',
+  'reports.backToShared': 'Tilbage til delte aktører',
   'nav.reports': 'Rapporter',
   'nav.needs': 'Behovsskøn',
   'needs.title': 'Behovsskøn',

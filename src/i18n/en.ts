@@ -600,6 +600,8 @@ export const en: Record<keyof typeof da, string> = {
   'actionItem.reopened': 'The action item is reopened.',
   'actionItem.changedMeanwhile': 'Someone else changed the item meanwhile. Here it is as it is now.',
   // Need estimates and the reports
+  'reports.showDuplicates': 'Show suspected duplicates',
+  'reports.backToShared': 'Back to shared actors',
   'nav.reports': 'Reports',
   'nav.needs': 'Need estimates',
   'needs.title': 'Need estimates',

@@ -8,11 +8,14 @@ export const MAX_OERE = 100_000_000_000_000n;
  * Formats integer øre as kroner, exactly (integer arithmetic, no floating point):
  * 123456750 → "1.234.567,50 kr." in Danish, "DKK 1,234,567.50" in English.
  */
+const KRONER_DA = new Intl.NumberFormat('da-DK');
+const KRONER_EN = new Intl.NumberFormat('en-GB');
+
 export function formatMoney(oere: number | bigint, locale: Locale = 'da'): string {
   const value = BigInt(oere);
   const negative = value < 0n;
   const abs = negative ? -value : value;
-  const kroner = new Intl.NumberFormat(locale === 'da' ? 'da-DK' : 'en-GB').format(abs / 100n);
+  const kroner = (locale === 'da' ? KRONER_DA : KRONER_EN).format(abs / 100n);
   const cents = String(abs % 100n).padStart(2, '0');
   const n = `${negative ? '-' : ''}${kroner}${locale === 'da' ? ',' : '.'}${cents}`;
   return locale === 'da' ? `${n} kr.` : `DKK ${n}`;

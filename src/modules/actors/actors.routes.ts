@@ -206,12 +206,12 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const id = idFrom(request.params);
     const actor = await actors.get(request.principal, id);
     const [allMunicipalities, tree] = await Promise.all([municipalities.all(), targetGroups.tree()]);
-    const [actorGrants, rounds, actorAgreements, actorOutreach] = await Promise.all([
+    const [actorGrants, actorAgreements, actorOutreach] = await Promise.all([
       app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
-      app.services.grants.listRounds(),
       app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
       app.services.outreach.list({ actorId: id }),
     ]);
+    const rounds = await app.services.grants.roundList({ ids: actorGrants.items.map((g) => g.roundId) });
     return reply.render('actors/show', {
       actor,
       actorGrants,

@@ -1,4 +1,4 @@
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, resultRows } from '../../db/client.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
@@ -40,6 +40,18 @@ export async function listRounds(db: Queryable, municipalityCode?: number, year?
   const where: SQL[] = [];
   if (municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, municipalityCode));
   if (year !== undefined) where.push(eq(grantRounds.year, year));
+  return db
+    .select()
+    .from(grantRounds)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
+}
+
+/** Rounds without their totals (names for lists and menus): by municipality, or by id. */
+export async function roundRows(db: Queryable, filter: { municipalityCode?: number; ids?: number[] }) {
+  const where: SQL[] = [];
+  if (filter.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, filter.municipalityCode));
+  if (filter.ids) where.push(filter.ids.length ? inArray(grantRounds.id, filter.ids) : sql`false`);
   return db
     .select()
     .from(grantRounds)
@@ -235,16 +247,19 @@ export async function roundByTargetGroup(db: Queryable, roundId: number): Promis
       select a.group_id, tg.parent_id from ancestry a join target_groups tg on tg.id = a.ancestor_id
       where tg.parent_id is not null
     ),
+    round_grants as (
+      select id, awarded_ore from grants where round_id = ${roundId} and status in ${AWARDED}
+    ),
     paid as (
       select grant_id, sum(case when kind = 'payment' then amount_ore else -amount_ore end) as paid_ore
-      from grant_payments group by grant_id
+      from grant_payments where grant_id in (select id from round_grants) group by grant_id
     )
     select a.ancestor_id as target_group_id,
            sum(ga.amount_ore)::text as awarded_ore,
            round(sum(coalesce(p.paid_ore, 0)::numeric * ga.amount_ore / nullif(g.awarded_ore, 0)))::text as paid_ore,
            count(distinct g.id)::int as grants
-    from grant_allocations ga
-    join grants g on g.id = ga.grant_id and g.round_id = ${roundId} and g.status in ${AWARDED}
+    from round_grants g
+    join grant_allocations ga on ga.grant_id = g.id
     left join paid p on p.grant_id = g.id
     join ancestry a on a.group_id = ga.target_group_id
     group by a.ancestor_id`),

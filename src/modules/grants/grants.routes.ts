@@ -65,18 +65,23 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   const translated = (request: FastifyRequest, errors: Record<string, string[]> | undefined) =>
     translateFieldErrors(request.locale, errors);
 
-  async function names() {
-    const [allMunicipalities, tree, rounds] = await Promise.all([
+  /**
+   * Names for the pages: municipalities, the target-group tree, the rounds of one municipality (for
+   * the menus), and the names of the given rounds (for the rows shown). Rounds come without totals.
+   */
+  async function names(municipalityCode?: number | null, roundIds: number[] = []) {
+    const [allMunicipalities, tree, rounds, shown] = await Promise.all([
       municipalities.all(),
       targetGroups.tree(),
-      grants.listRounds(),
+      municipalityCode == null ? Promise.resolve([]) : grants.roundList({ municipalityCode }),
+      roundIds.length ? grants.roundList({ ids: [...new Set(roundIds)] }) : Promise.resolve([]),
     ]);
     return {
       municipalities: allMunicipalities,
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
       targetGroupTree: tree,
       rounds,
-      roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
+      roundNames: Object.fromEntries([...rounds, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),
     };
   }
 
@@ -91,10 +96,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     extra: Record<string, unknown> = {},
     status = 200,
   ) {
-    const n = await names();
+    const own = request.principal.municipalityCode;
+    const [n, rounds] = await Promise.all([names(own), grants.listRounds(own ?? undefined)]);
     return reply.render(
       'grant-rounds/index',
-      { ...n, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
+      { ...n, rounds, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
       status,
     );
   }
@@ -125,7 +131,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grant-rounds/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    const [round, byGroup, n] = await Promise.all([grants.getRound(id), grants.roundByTargetGroup(id), names()]);
+    const [round, byGroup, n] = await Promise.all([
+      grants.getRound(id),
+      grants.roundByTargetGroup(id),
+      names(null, [id]),
+    ]);
     const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
     return reply.render('grant-rounds/show', {
       ...n,
@@ -169,7 +179,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grants', async (request, reply) => {
     const { filters, result } = await filteredGrants(request);
-    const n = await names();
+    const n = await names(
+      filters.municipalityCode ?? request.principal.municipalityCode,
+      result.items.map((g) => g.roundId),
+    );
     const data = {
       ...n,
       filters,
@@ -183,8 +196,14 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     return reply.render(partial ? 'grants/_results' : 'grants/index', data);
   });
 
-  async function exportContext(request: FastifyRequest, items: { actorId: number }[]) {
-    const [n, actorNameMap] = await Promise.all([names(), actorNames(items.map((g) => g.actorId))]);
+  async function exportContext(request: FastifyRequest, items: { actorId: number; roundId: number }[]) {
+    const [n, actorNameMap] = await Promise.all([
+      names(
+        null,
+        items.map((g) => g.roundId),
+      ),
+      actorNames(items.map((g) => g.actorId)),
+    ]);
     return {
       t: (k: string) => request.t(k),
       actorName: (id: number) => actorNameMap[id] ?? String(id),
@@ -232,7 +251,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     extra: Record<string, unknown> = {},
     status = 200,
   ) {
-    const n = await names();
+    const n = await names(request.principal.municipalityCode);
     const actorId = Number(values.actorId) || undefined;
     // Only the application form lists actors; the chosen one is always among them, even beyond the first hundred.
     let actorOptions: { id: number; name: string }[] = (await actors.list({ limit: 100, offset: 0, status: 'active' }))
@@ -302,7 +321,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const grant = await grants.getGrant(id);
     const [round, n, actorNameMap] = await Promise.all([
       grants.getRound(grant.roundId),
-      names(),
+      names(null, [grant.roundId]),
       actorNames([grant.actorId]),
     ]);
     return reply.render(

@@ -22,6 +22,7 @@ import {
   replaceAllocations,
   replacePayments,
   roundByTargetGroup,
+  roundRows,
   roundTotals,
   searchGrants,
   updateGrantIfVersion,
@@ -164,6 +165,17 @@ export function createGrantService(db: Db, config: Config) {
   const service = {
     async listRounds(municipalityCode?: number, year?: number): Promise<Round[]> {
       return toRounds(await listRounds(db, municipalityCode, year));
+    },
+
+    /** Rounds by municipality or id, without totals: cheap, for names and menus. */
+    async roundList(filter: { municipalityCode?: number; ids?: number[] }) {
+      return (await roundRows(db, filter)).map((r) => ({
+        id: r.id,
+        municipalityCode: r.municipalityCode,
+        year: r.year,
+        name: r.name,
+        status: r.status,
+      }));
     },
 
     async getRound(id: number): Promise<Round> {

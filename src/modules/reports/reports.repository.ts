@@ -286,6 +286,9 @@ export async function sharedActorLinks(database: Database, scope: Scope, year: n
   }));
 }
 
+/** How alike two folded names must be (pg_trgm similarity, 0–1) to be suspected as one actor. */
+export const DUPLICATE_SIMILARITY = 0.6;
+
 export interface SuspectedDuplicate extends Record<string, unknown> {
   aId: number;
   aName: string;
@@ -304,7 +307,11 @@ export interface SuspectedDuplicate extends Record<string, unknown> {
  * one copy was archived and re-registered) or names alike after folding æ/ø/å (trigram similarity).
  */
 export async function suspectedDuplicates(database: Database, scope: Scope, limit = 200) {
-  const rows = await database.rows<Record<string, unknown>>(sql`
+  // Names alike enough to suspect (the trigram index serves the % operator at this threshold).
+  const rows = await database.db.transaction(async (tx) => {
+    await tx.execute(sql`set local pg_trgm.similarity_threshold = ${sql.raw(String(DUPLICATE_SIMILARITY))}`);
+    return database.rows<Record<string, unknown>>(
+      sql`
     with scope as (${scopeCodes(scope)}),
     candidates as (select id, name, cvr, name_norm, home_municipality_code as home from actors
                    where status <> 'archived' and home_municipality_code in (select code from scope))
@@ -317,7 +324,10 @@ export async function suspectedDuplicates(database: Database, scope: Scope, limi
       and ((a.cvr is not null and a.cvr = b.cvr) or a.name_norm % b.name_norm)
     where a.cvr is null or b.cvr is null or a.cvr = b.cvr
     order by reason, similarity desc, a.name
-    limit ${limit}`);
+    limit ${limit}`,
+      tx,
+    );
+  });
   return rows.map(
     (r): SuspectedDuplicate => ({
       aId: Number(r.aId),

@@ -228,9 +228,11 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
       .parse(request.query ?? {});
     const regionCode = q.regionCode === 'all' ? undefined : (q.regionCode ?? own?.regionCode);
     const reportYear = q.year ?? Number(danishDate().slice(0, 4));
+    // The suspected duplicates take longer: the page loads them after (htmx), or links to them.
     const result = await reports.sharedActors(
       regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode },
       reportYear,
+      { duplicates: false },
     );
     const regions = [...new Map(allMunicipalities.map((m) => [m.regionCode, m.regionName])).entries()].sort(
       (a, b) => a[0] - b[0],
@@ -243,5 +245,24 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
       formatShare: (n: number) => formatNumber(n, request.locale),
     });
+  });
+
+  app.get('/reports/shared-actors/duplicates', async (request, reply) => {
+    const { regionCode } = z
+      .object({ regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined) })
+      .parse(request.query ?? {});
+    const [duplicates, allMunicipalities] = await Promise.all([
+      reports.suspectedDuplicates(
+        regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode },
+      ),
+      municipalities.all(),
+    ]);
+    const data = {
+      duplicates,
+      regionCode,
+      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+    };
+    const partial = request.headers['hx-request'] === 'true';
+    return reply.render(partial ? 'reports/_duplicates' : 'reports/duplicates', data);
   });
 };

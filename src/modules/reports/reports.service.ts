@@ -49,7 +49,7 @@ export function createReportService(database: Database, municipalities: Municipa
      * awarded amount and agreements; which fund it and which it serves without funding; and the
      * municipality × municipality count of shared actors.
      */
-    async sharedActors(scope: Scope, year: number) {
+    async sharedActors(scope: Scope, year: number, options: { duplicates?: boolean } = {}) {
       const [links, byCode] = await Promise.all([sharedActorLinks(database, scope, year), municipalities.byCode()]);
       const actors = new Map<
         number,
@@ -106,8 +106,13 @@ export function createReportService(database: Database, municipalities: Municipa
           municipalityCode: x,
           shared: codes.map((y) => (x === y ? 0 : (matrix[x]?.[y] ?? 0))),
         })),
-        suspectedDuplicates: await suspectedDuplicates(database, scope),
+        suspectedDuplicates: options.duplicates === false ? [] : await suspectedDuplicates(database, scope),
       };
+    },
+
+    /** Actors registered by different municipalities of the scope that look like one. */
+    async suspectedDuplicates(scope: Scope) {
+      return suspectedDuplicates(database, scope);
     },
 
     /** A 360Giving data package of the scope's awarded grants in the year. */

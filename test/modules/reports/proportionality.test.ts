@@ -419,7 +419,14 @@ t.test('shared actors, their matrix, and suspected duplicates across municipalit
   const pageRes = await finance.inject({ method: 'GET', url: '/reports/shared-actors?regionCode=all&year=2026' });
   t.equal(pageRes.statusCode, 200);
   t.match(pageRes.body, /Blå Kors Danmark/);
-  t.match(pageRes.body, /lignende navn/);
+  t.match(pageRes.body, /hx-get="\/reports\/shared-actors\/duplicates"/, 'the duplicates load after the page');
+  const dupes = await finance.inject({
+    method: 'GET',
+    url: '/reports/shared-actors/duplicates',
+    headers: { 'hx-request': 'true' },
+  });
+  t.match(dupes.body, /lignende navn/);
+  t.notMatch(dupes.body, /<html/);
 });
 
 t.test('the 360Giving export is valid against the official schema', async (t) => {

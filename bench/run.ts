@@ -1,0 +1,367 @@
+/**
+ * `npm run bench`: the national-scale benchmark.
+ *
+ * 1. The database: DATABASE_URL (PostgreSQL, where the targets apply) or a PGlite directory under
+ *    bench/.data. An empty database gets the national data set first (`bench-data`).
+ * 2. The app runs as its own process (`src/server.ts`); autocannon runs here, a separate process,
+ *    at 32 connections against each scenario, after a baseline: a bare Fastify route rendering a
+ *    50-row eta page (bench/baseline.ts), also its own process.
+ * 3. Each report is timed against its bare SQL in the same run.
+ * 4. The figures go to bench/results.json and bench/RESULTS.md, with the machine and versions.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { loadConfig } from '../src/config.ts';
+import { SCALES, writeBenchData } from '../src/db/bench-data.ts';
+import { openDatabase } from '../src/db/client.ts';
+import { migrateDatabase } from '../src/db/migrate.ts';
+import { system } from '../src/lib/principal.ts';
+import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
+import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
+import { proportionalityQuery, type ReportParams } from '../src/modules/reports/reports.repository.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const APP_PORT = 3911;
+const BASE_PORT = 3912;
+const CONNECTIONS = 32;
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const YEAR = 2026;
+const EMAIL = 'bench@samspil.dk';
+const PASSWORD = 'en lang benchmark-adgangskode';
+
+const env = {
+  ...process.env,
+  DATA_DIR: process.env.DATA_DIR ?? join(root, 'bench', '.data'),
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'production',
+};
+
+function start(script: string, port: number): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return child;
+}
+
+async function waitFor(url: string, seconds = 60) {
+  for (let i = 0; i < seconds * 10; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+/** The app's resident memory, read from /proc while it runs. */
+function rssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+interface Result {
+  name: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  ratio?: number;
+  kind?: 'read' | 'write';
+}
+
+async function load(
+  name: string,
+  url: string,
+  opts: Partial<autocannon.Options> = {},
+  kind: 'read' | 'write' = 'read',
+): Promise<Result> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...opts });
+  return {
+    name,
+    reqPerSec: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    kind,
+  };
+}
+
+async function main() {
+  const config = loadConfig(env);
+  const database = await openDatabase(config.database);
+  let agreementId = 0;
+  let actorId = 0;
+  let roundId = 0;
+  try {
+    await migrateDatabase(database);
+    const [{ n } = { n: 0 }] = await database.rows<{ n: number }>(sql`select count(*)::int as n from grants`);
+    if (Number(n) === 0) {
+      const started = Date.now();
+      console.log('# writing the national data set …');
+      const counts = await writeBenchData(database, SCALES.national as (typeof SCALES)['national']);
+      console.log(`# written in ${((Date.now() - started) / 1000).toFixed(1)} s`, counts);
+    }
+    const accounts = createAccountService(database.db, config, createMunicipalityService(database.db));
+    if (!(await accounts.findUserByEmail(EMAIL)))
+      await accounts.createUser(
+        system,
+        { email: EMAIL, name: 'Benchmark', password: PASSWORD, role: 'admin', municipalityCode: 101 },
+        { system: true },
+      );
+    const [ids] = await database.rows<{ agreement: number; actor: number; round: number }>(sql`select
+      (select min(id) from agreements where municipality_code = 101 and status = 'active') as agreement,
+      (select min(id) from actors where home_municipality_code = 101) as actor,
+      (select id from grant_rounds where municipality_code = 101 and year = ${YEAR}) as round`);
+    agreementId = Number(ids?.agreement);
+    actorId = Number(ids?.actor);
+    roundId = Number(ids?.round);
+  } finally {
+    await database.close();
+  }
+
+  const baseline = start('bench/baseline.ts', BASE_PORT);
+  const app = start('src/server.ts', APP_PORT);
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(app.pid ?? 0));
+  }, 200);
+  try {
+    await waitFor(`http://127.0.0.1:${BASE_PORT}/`);
+    await waitFor(`http://127.0.0.1:${APP_PORT}/readyz`);
+
+    // Sign in as a browser would: the pre-session CSRF token, then the form.
+    const pre = await fetch(`http://127.0.0.1:${APP_PORT}/login`);
+    const preCookie = (pre.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const preCsrf = /name="_csrf" value="([^"]+)"/.exec(await pre.text())?.[1] ?? '';
+    const login = await fetch(`http://127.0.0.1:${APP_PORT}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: preCookie },
+      body: new URLSearchParams({ email: EMAIL, password: PASSWORD, _csrf: preCsrf }).toString(),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    if (login.status !== 303 || !cookie) throw new Error(`sign-in failed: ${login.status}`);
+    const home = await (await fetch(`http://127.0.0.1:${APP_PORT}/`, { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(home)?.[1] ?? '';
+    const headers = { cookie };
+    const a = (path: string) => `http://127.0.0.1:${APP_PORT}${path}`;
+
+    const base = await load('baseline: bare Fastify + eta, 50 rows', `http://127.0.0.1:${BASE_PORT}/`);
+    const scenarios: Result[] = [];
+    const run = async (
+      name: string,
+      path: string,
+      opts: Partial<autocannon.Options> = {},
+      kind: 'read' | 'write' = 'read',
+    ) => {
+      const r = await load(name, a(path), { headers, ...opts }, kind);
+      r.ratio = Math.round((r.reqPerSec / base.reqPerSec) * 1000) / 1000;
+      scenarios.push(r);
+      console.log(
+        `# ${name}: ${r.reqPerSec} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`,
+      );
+    };
+    console.log(`# baseline: ${base.reqPerSec} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
+    await run('home page (follow-up)', '/');
+    await run('actor list, filtered', '/actors?q=Foreningen&municipalityCode=101');
+    await run('actor page', `/actors/${actorId}`);
+    await run('grant list, filtered', `/grants?year=${YEAR}&municipalityCode=101&status=approved`);
+    await run('round overview', `/grant-rounds/${roundId}`);
+    await run('proportionality, one municipality', `/reports/proportionality?area=municipality:101&year=${YEAR}`);
+    await run('proportionality, the whole country', `/reports/proportionality?area=national&year=${YEAR}`);
+    await run('shared actors, a region', `/reports/shared-actors?regionCode=1084&year=${YEAR}`);
+    await run('htmx partial: actor search', '/actors?q=Havnen', {
+      headers: { ...headers, 'hx-request': 'true', 'hx-target': 'actor-results' },
+    });
+    await run(
+      'write: log a status meeting',
+      `/agreements/${agreementId}/meetings`,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrf },
+        body: new URLSearchParams({ heldOn: '2026-11-01', notes: 'Benchmark-møde', _csrf: csrf }).toString(),
+        expectBody: undefined,
+      },
+      'write',
+    );
+
+    // Each report against its bare SQL, one request at a time, in the same run.
+    const reportVsSql = await reportsAgainstSql(config, a, headers);
+
+    const versions = {
+      node: process.version,
+      postgres:
+        config.database.kind === 'postgres' ? await serverVersion(config.database.url) : 'PGlite (PostgreSQL 18, WASM)',
+      fastify: pkgVersion('fastify'),
+      drizzle: pkgVersion('drizzle-orm'),
+      autocannon: pkgVersion('autocannon'),
+    };
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '',
+      memoryGb: Math.round(totalmem() / 1024 ** 3),
+      database: config.database.kind,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION,
+      peakRssMb: Math.round(peakRss),
+    };
+    const results = {
+      machine,
+      versions,
+      baseline: {
+        name: base.name,
+        reqPerSec: base.reqPerSec,
+        p50: base.p50,
+        p99: base.p99,
+        errors: base.errors,
+        non2xx: base.non2xx,
+      },
+      scenarios: scenarios.map(({ kind: _k, ...s }) => s),
+      reportsVsSql: reportVsSql,
+      measuredAt: new Date().toISOString(),
+    };
+    writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(root, 'bench', 'RESULTS.md'), markdown(results, scenarios));
+    console.log(`# peak RSS of the app: ${Math.round(peakRss)} MB; written bench/results.json and bench/RESULTS.md`);
+  } finally {
+    clearInterval(sampler);
+    app.kill('SIGTERM');
+    baseline.kill('SIGTERM');
+  }
+}
+
+function pkgVersion(name: string): string {
+  return JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const { default: postgres } = await import('postgres');
+  const client = postgres(url, { max: 1 });
+  try {
+    const [row] = await client`show server_version`;
+    return `PostgreSQL ${row?.server_version}`;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Median of n sequential runs of a job, in ms. */
+async function median(n: number, job: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await job();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return Math.round((times[Math.floor(n / 2)] ?? 0) * 10) / 10;
+}
+
+async function reportsAgainstSql(
+  config: ReturnType<typeof loadConfig>,
+  a: (path: string) => string,
+  headers: Record<string, string>,
+) {
+  const cases: [string, ReportParams, string][] = [
+    [
+      'one municipality',
+      { scope: { kind: 'municipality', code: 101 }, yearFrom: YEAR, yearTo: YEAR, threshold: 0.5 },
+      `municipalityCode=101&year=${YEAR}`,
+    ],
+    [
+      'the whole country',
+      { scope: { kind: 'national' }, yearFrom: YEAR, yearTo: YEAR, threshold: 0.5 },
+      `scope=national&year=${YEAR}`,
+    ],
+  ];
+  if (config.database.kind !== 'postgres') return [];
+  const { default: postgres } = await import('postgres');
+  const client = postgres(config.database.url, { max: 1, connection: { jit: 'off' } });
+  const dialect = new PgDialect();
+  const out = [];
+  try {
+    for (const [name, params, query] of cases) {
+      const q = dialect.sqlToQuery(proportionalityQuery(params));
+      const bare = await median(21, () => client.unsafe(q.sql, q.params as never[]));
+      const api = await median(21, () =>
+        fetch(a(`/api/v1/reports/proportionality?${query}`), { headers }).then((r) => r.text()),
+      );
+      const page = await median(21, () =>
+        fetch(
+          a(
+            `/reports/proportionality?area=${params.scope.kind === 'national' ? 'national' : 'municipality:101'}&year=${YEAR}`,
+          ),
+          { headers },
+        ).then((r) => r.text()),
+      );
+      out.push({ name, bareSqlMs: bare, apiMs: api, pageMs: page, apiRatio: Math.round((api / bare) * 100) / 100 });
+      console.log(`# report, ${name}: bare SQL ${bare} ms, API ${api} ms, page ${page} ms`);
+    }
+  } finally {
+    await client.end();
+  }
+  return out;
+}
+
+function markdown(
+  r: {
+    machine: Record<string, unknown>;
+    versions: Record<string, string>;
+    baseline: { reqPerSec: number; p50: number; p99: number };
+    reportsVsSql: { name: string; bareSqlMs: number; apiMs: number; pageMs: number; apiRatio: number }[];
+    measuredAt: string;
+  },
+  scenarios: Result[],
+): string {
+  const row = (s: Result) =>
+    `| ${s.name} | ${s.reqPerSec} | ${s.p50} | ${s.p99} | ${s.errors} | ${s.non2xx} | ${s.ratio?.toFixed(3) ?? ''} | ${
+      s.kind === 'write' ? 'write' : s.p99 < 100 && (s.ratio ?? 0) >= 0.2 && s.errors === 0 ? 'yes' : 'no'
+    } |`;
+  return `# Benchmark results
+
+Measured by \`npm run bench\` on ${r.measuredAt}: the app as its own process on the national data set
+(98 municipalities × 10 years, 5,000 actors, 200,000 grants, 10,000 agreements, 40,000 meetings),
+autocannon in another process at ${r.machine.connections} connections for ${r.machine.durationSeconds} s per
+scenario, signed in as an admin of København. The baseline is a bare Fastify route rendering a 50-row eta
+page, measured in the same run.
+
+**Machine:** ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GiB; database: ${r.machine.database}.
+**Versions:** Node ${r.versions.node}, ${r.versions.postgres}, Fastify ${r.versions.fastify}, drizzle-orm ${r.versions.drizzle}, autocannon ${r.versions.autocannon}.
+**Peak RSS of the app during the run:** ${r.machine.peakRssMb} MB (target: under 300 MB).
+
+Targets for read pages: p99 under 100 ms, at least 20 % of the baseline's requests per second, no errors.
+
+| scenario | req/s | p50 ms | p99 ms | errors | non-2xx | ratio to baseline | meets targets |
+|---|---:|---:|---:|---:|---:|---:|---|
+| baseline | ${r.baseline.reqPerSec} | ${r.baseline.p50} | ${r.baseline.p99} | 0 | 0 | 1.000 | |
+${scenarios.map(row).join('\n')}
+
+## The reports against their bare SQL
+
+Median of 21 sequential runs each; the API must answer within 1.5 × its bare SQL. Targets: one
+municipality under 50 ms, the whole country under 500 ms.
+
+| report | bare SQL ms | API ms | page ms | API ÷ SQL |
+|---|---:|---:|---:|---:|
+${r.reportsVsSql.map((x) => `| ${x.name} | ${x.bareSqlMs} | ${x.apiMs} | ${x.pageMs} | ${x.apiRatio} |`).join('\n')}
+`;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,230 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import type { InjectOptions } from 'fastify';
+import t from 'tap';
+import { actorInput } from '../factories.ts';
+import { buildTestApp, type Client } from '../helper.ts';
+
+/**
+ * Every route, found in the source, gets FUZZ_RUNS seeded random requests (200 in CI, 10,000 with
+ * `npm run fuzz`): malformed bodies (JSON and forms), query strings and path parameters, huge values,
+ * odd Unicode (lone surrogates, right-to-left marks, NUL, combining marks), duplicated parameters,
+ * and missing or wrong CSRF tokens and credentials, as each role and as nobody. No answer may be a
+ * 5xx, and no promise may be rejected unhandled.
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
+
+function routesInSource(): { method: string; path: string }[] {
+  const dir = fileURLToPath(new URL('../../src/modules/', import.meta.url));
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  const found = new Map<string, { method: string; path: string }>();
+  for (const file of files) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const m of text.matchAll(/\bapp\.(get|post|put|patch|delete)\(\s*['"`]([^'"`]+)['"`]/g)) {
+      const method = (m[1] as string).toUpperCase();
+      found.set(`${method} ${m[2]}`, { method, path: m[2] as string });
+    }
+  }
+  return [...found.values()].sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
+}
+
+const odd = fc.constantFrom(
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  '\u202e',
+  'e\u0301',
+  '💥',
+  'æøå',
+  '../../etc/passwd',
+  '%00',
+  '%',
+  '%E0%A4%A',
+  "'; drop table actors; --",
+  '<script>alert(1)</script>',
+  '=HYPERLINK("http://x")',
+  ' ',
+  '',
+);
+const text = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  odd,
+  fc.string({ minLength: 5000, maxLength: 20_000 }),
+);
+const number = fc.oneof(
+  fc.integer(),
+  fc.constantFrom(0, -1, 1, 2_147_483_647, 2_147_483_648, Number.MAX_SAFE_INTEGER, 1e308),
+  fc.double(),
+);
+const scalar = fc.oneof(text, number.map(String), fc.boolean().map(String), fc.constant('1'), fc.constant('2026'));
+const param = fc.oneof(
+  fc.integer({ min: 1, max: 5 }).map(String),
+  scalar,
+  fc.constantFrom('9999999999999999999999', '-1', '1.5', '0x10', 'NaN', '1e3'),
+);
+/** Names the app reads, and random ones. */
+const KEYS = [
+  'q',
+  'page',
+  'year',
+  'yearFrom',
+  'yearTo',
+  'municipalityCode',
+  'regionCode',
+  'status',
+  'targetGroupId',
+  'actorId',
+  'roundId',
+  'id',
+  'version',
+  'name',
+  'title',
+  'kind',
+  'people',
+  'to',
+  'week',
+  'area',
+  'expand',
+  'threshold',
+  'items',
+  'heldOn',
+  'plannedOn',
+  'startsOn',
+  'endsOn',
+  'actorIds',
+  'weekdays',
+  'dates',
+  'amount',
+  'awarded',
+  'email',
+  'password',
+  'role',
+  'next',
+  'back',
+  'scope',
+  'sort',
+  'overdue',
+  'lines',
+  'responsibilities',
+  'contacts',
+  'intent',
+  'done',
+];
+const key = fc.oneof(
+  fc.constantFrom(...KEYS),
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('a[b]', 'x[0][y]', '__proto__', 'constructor'),
+);
+const values = fc.dictionary(key, fc.oneof(scalar, fc.array(scalar, { maxLength: 4 })), { maxKeys: 8 });
+const json = fc.oneof(
+  values,
+  fc.anything({ maxDepth: 3 }),
+  fc.array(values, { maxLength: 3 }),
+  fc.constant(actorInput({ name: 'Fuzz' }) as unknown as Record<string, unknown>),
+);
+
+type Auth = 'admin' | 'coordinator' | 'finance' | 'viewer' | 'anonymous' | 'garbageBearer' | 'garbageCookie';
+type Csrf = 'valid' | 'missing' | 'wrong';
+const request = fc.record({
+  params: fc.array(param, { minLength: 3, maxLength: 3 }),
+  query: values,
+  duplicate: fc.option(fc.tuple(fc.constantFrom(...KEYS), scalar, scalar)),
+  body: fc.oneof(
+    json.map((v) => ({ type: 'json' as const, v })),
+    values.map((v) => ({ type: 'form' as const, v })),
+    text.map((v) => ({ type: 'raw' as const, v })),
+  ),
+  auth: fc.constantFrom<Auth>(
+    'admin',
+    'admin',
+    'coordinator',
+    'finance',
+    'viewer',
+    'anonymous',
+    'garbageBearer',
+    'garbageCookie',
+  ),
+  csrf: fc.constantFrom<Csrf>('valid', 'valid', 'missing', 'wrong'),
+  htmx: fc.boolean(),
+});
+
+function encode(v: Record<string, unknown>): string {
+  const p = new URLSearchParams();
+  for (const [k, x] of Object.entries(v)) {
+    if (Array.isArray(x)) for (const y of x) p.append(k, String(y));
+    else p.append(k, String(x));
+  }
+  return p.toString();
+}
+
+t.test(`every route survives ${RUNS} random requests`, async (t) => {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  t.teardown(() => process.off('unhandledRejection', onRejection));
+
+  const h = await buildTestApp(t);
+  const routes = routesInSource();
+  t.ok(routes.length > 60, `${routes.length} routes found in the source`);
+  const failures: string[] = [];
+  let requests = 0;
+  const started = Date.now();
+  for (const [index, route] of routes.entries()) {
+    // Fresh signed-in clients for each route: a fuzzed logout or deactivation must not blind the rest.
+    const clients: Record<string, Client> = {
+      admin: await h.as('admin', 101),
+      coordinator: await h.as('coordinator', 101),
+      finance: await h.as('finance', 101),
+      viewer: await h.as('viewer', 751),
+    };
+    await fc
+      .assert(
+        fc.asyncProperty(request, async (r) => {
+          let i = 0;
+          const path = route.path.replace(/:\w+/g, () => encodeURIComponent(r.params[i++ % 3] ?? '1'));
+          let qs = encode(r.query);
+          if (r.duplicate) qs += `${qs ? '&' : ''}${encode({ [r.duplicate[0]]: [r.duplicate[1], r.duplicate[2]] })}`;
+          const url = `${path}${qs ? `?${qs}` : ''}`;
+          const client = clients[r.auth];
+          const headers: Record<string, string> = {};
+          if (r.htmx) headers['hx-request'] = 'true';
+          if (client) {
+            if (url.startsWith('/api/')) headers.authorization = `Bearer ${client.token}`;
+            else headers.cookie = client.cookie;
+          } else if (r.auth === 'garbageBearer') headers.authorization = 'Bearer \u0000nonsense';
+          else if (r.auth === 'garbageCookie') headers.cookie = 'samspil_session=%%%; lang=\ud800';
+          const opts: InjectOptions = { method: route.method as InjectOptions['method'], url, headers };
+          if (route.method !== 'GET') {
+            const csrf = r.csrf === 'valid' ? client?.csrf : r.csrf === 'wrong' ? 'x'.repeat(43) : undefined;
+            if (r.body.type === 'json') {
+              headers['content-type'] = 'application/json';
+              if (csrf) headers['x-csrf-token'] = csrf;
+              opts.payload = JSON.stringify(r.body.v) ?? 'null';
+            } else if (r.body.type === 'form') {
+              headers['content-type'] = 'application/x-www-form-urlencoded';
+              opts.payload = encode({ ...r.body.v, ...(csrf ? { _csrf: csrf } : {}) });
+            } else {
+              headers['content-type'] = r.body.v.length % 2 ? 'application/json' : 'application/x-www-form-urlencoded';
+              opts.payload = r.body.v;
+            }
+          }
+          requests += 1;
+          const res = await h.app.inject(opts);
+          if (res.statusCode >= 500) {
+            failures.push(`${route.method} ${url.slice(0, 200)} → ${res.statusCode}: ${res.body.slice(0, 300)}`);
+            return false;
+          }
+          return true;
+        }),
+        { seed: SEED + index, numRuns: RUNS, endOnFailure: true },
+      )
+      .catch((err: Error) => t.fail(`${route.method} ${route.path}: ${err.message.split('\n').slice(0, 8).join(' ')}`));
+  }
+  t.same(failures, [], 'no answer was a 5xx');
+  t.same(rejections, [], 'no unhandled rejections');
+  t.comment(`${requests} requests over ${routes.length} routes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
