@@ -106,6 +106,7 @@ async function main() {
   let agreementId = 0;
   let actorId = 0;
   let roundId = 0;
+  let apiToken = '';
   try {
     await migrateDatabase(database);
     const [{ n } = { n: 0 }] = await database.rows<{ n: number }>(sql`select count(*)::int as n from grants`);
@@ -122,6 +123,8 @@ async function main() {
         { email: EMAIL, name: 'Benchmark', password: PASSWORD, role: 'admin', municipalityCode: 101 },
         { system: true },
       );
+    const benchUser = await accounts.findUserByEmail(EMAIL);
+    apiToken = (await accounts.createApiToken(system, benchUser?.id ?? 0, 'bench')).token;
     const [ids] = await database.rows<{ agreement: number; actor: number; round: number }>(sql`select
       (select min(id) from agreements where municipality_code = 101 and status = 'active') as agreement,
       (select min(id) from actors where home_municipality_code = 101) as actor,
@@ -192,7 +195,13 @@ async function main() {
       `/agreements/${agreementId}/meetings`,
       {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrf },
+        // As htmx sends it: the answer is the meetings section (200), not a redirect.
+        headers: {
+          ...headers,
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-csrf-token': csrf,
+          'hx-request': 'true',
+        },
         body: new URLSearchParams({ heldOn: '2026-11-01', notes: 'Benchmark-møde', _csrf: csrf }).toString(),
         expectBody: undefined,
       },
@@ -200,7 +209,7 @@ async function main() {
     );
 
     // Each report against its bare SQL, one request at a time, in the same run.
-    const reportVsSql = await reportsAgainstSql(config, a, headers);
+    const reportVsSql = await reportsAgainstSql(config, a, { authorization: `Bearer ${apiToken}` }, headers);
 
     const versions = {
       node: process.version,
@@ -274,6 +283,7 @@ async function median(n: number, job: () => Promise<unknown>): Promise<number> {
 async function reportsAgainstSql(
   config: ReturnType<typeof loadConfig>,
   a: (path: string) => string,
+  apiHeaders: Record<string, string>,
   headers: Record<string, string>,
 ) {
   const cases: [string, ReportParams, string][] = [
@@ -298,7 +308,10 @@ async function reportsAgainstSql(
       const q = dialect.sqlToQuery(proportionalityQuery(params));
       const bare = await median(21, () => client.unsafe(q.sql, q.params as never[]));
       const api = await median(21, () =>
-        fetch(a(`/api/v1/reports/proportionality?${query}`), { headers }).then((r) => r.text()),
+        fetch(a(`/api/v1/reports/proportionality?${query}`), { headers: apiHeaders }).then((r) => {
+          if (r.status !== 200) throw new Error(`report API: ${r.status}`);
+          return r.text();
+        }),
       );
       const page = await median(21, () =>
         fetch(

@@ -115,17 +115,37 @@ export async function searchActors(
           : sort === '-updated'
             ? [desc(actors.updatedAt), desc(actors.id)]
             : [asc(actors.nameNorm), asc(actors.id)];
-  const [rows, [totalRow]] = await Promise.all([
-    db
-      .select(listColumns)
-      .from(actors)
-      .where(condition)
-      .orderBy(...order)
-      .limit(query.limit)
-      .offset(query.offset),
-    db.select({ total: count() }).from(actors).where(condition),
-  ]);
-  return { items: rows.map(normalise), total: Number(totalRow?.total ?? 0) };
+  // One pass over the matches: the page's ids in order, and the number of matches beside them.
+  const page = await db
+    .select({ id: actors.id, total: sql<number>`count(*) over ()` })
+    .from(actors)
+    .where(condition)
+    .orderBy(...order)
+    .limit(query.limit)
+    .offset(query.offset);
+  const total = page.length
+    ? Number(page[0]?.total)
+    : query.offset > 0
+      ? Number((await db.select({ total: count() }).from(actors).where(condition))[0]?.total ?? 0)
+      : 0;
+  if (!page.length) return { items: [], total };
+  const rows = await db
+    .select(listColumns)
+    .from(actors)
+    .where(
+      inArray(
+        actors.id,
+        page.map((p) => p.id),
+      ),
+    );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return {
+    items: page.flatMap((p) => {
+      const row = byId.get(p.id);
+      return row ? [normalise(row)] : [];
+    }),
+    total,
+  };
 }
 
 export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) {

@@ -114,13 +114,17 @@ export function createFollowUpService(database: Database) {
             coalesce(l.after->>'name', l.after->>'title', l.before->>'name', l.before->>'title', ag.title,
               l.after->>'unit') as label,
             ag.id as "agreementId", u.name as "userName"
-          from audit_log l
+          from (
+            -- The latest fifteen first (from the index), then their names.
+            select * from audit_log
+            where municipality_code = ${m} and at > now() - make_interval(days => ${RECENT_CHANGES_DAYS})
+              and entity in ${RECORD_ENTITIES}
+            order by at desc, id desc limit 15
+          ) l
           left join users u on u.id = l.user_id
           left join agreements ag on l.entity in ('meeting', 'action_item')
             and ag.id = (coalesce(l.after, l.before)->>'agreementId')::int
-          where l.municipality_code = ${m} and l.at > now() - make_interval(days => ${RECENT_CHANGES_DAYS})
-            and l.entity in ${RECORD_ENTITIES}
-          order by l.at desc, l.id desc limit 15`),
+          order by l.at desc, l.id desc`),
       ]);
       return {
         today: w.today,

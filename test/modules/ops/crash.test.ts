@@ -1,0 +1,197 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import t from 'tap';
+import { loadConfig } from '../../../src/config.ts';
+import { type Database, openDatabase } from '../../../src/db/client.ts';
+import { migrateDatabase } from '../../../src/db/migrate.ts';
+import { system } from '../../../src/lib/principal.ts';
+import { createAccountService } from '../../../src/modules/accounts/accounts.service.ts';
+import { createMunicipalityService } from '../../../src/modules/municipalities/municipalities.service.ts';
+import { actorInput } from '../../factories.ts';
+import { onPostgres } from '../../helper.ts';
+import { postgresUrls, root } from '../../template.ts';
+
+/**
+ * The real server, killed with SIGKILL in the middle of writes, ten times over: every write it
+ * acknowledged is there when it starts again, and it starts again by itself (a stale PGlite lock is
+ * taken over). And on SIGTERM it answers the requests in flight before it stops.
+ */
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 10);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Target {
+  env: Record<string, string>;
+  open(): Promise<Database>;
+  cleanup(): Promise<void>;
+}
+
+async function target(): Promise<Target> {
+  if (onPostgres) {
+    const { admin, withDb, base } = postgresUrls(process.env.DATABASE_URL as string);
+    const name = `${base}_crash_${process.pid}`;
+    const sqlAdmin = postgres(admin, { max: 1, onnotice: () => {} });
+    await sqlAdmin.unsafe(`drop database if exists "${name}" with (force)`);
+    await sqlAdmin.unsafe(`create database "${name}"`);
+    const url = withDb(name);
+    return {
+      env: { DATABASE_URL: url },
+      open: () => openDatabase({ kind: 'postgres', url }),
+      cleanup: async () => {
+        await sqlAdmin.unsafe(`drop database if exists "${name}" with (force)`);
+        await sqlAdmin.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'samspil-crash-'));
+  return {
+    env: { DATA_DIR: dir, DATABASE_URL: '' },
+    open: () => openDatabase({ kind: 'pglite', dataDir: dir }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function startServer(env: Record<string, string>, port: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
+    stdio: 'ignore',
+  });
+}
+
+async function ready(base: string, child: ChildProcess) {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the server did not get ready');
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+/** A user and an API token, made before the server starts. */
+async function prepare(tg: Target): Promise<string> {
+  const database = await tg.open();
+  try {
+    await migrateDatabase(database);
+    const accounts = createAccountService(database.db, loadConfig({}), createMunicipalityService(database.db));
+    const user = await accounts.createUser(
+      system,
+      { email: 'crash@kk.dk', name: 'Crash', password: 'en lang adgangskode', role: 'admin', municipalityCode: 101 },
+      { system: true },
+    );
+    return (await accounts.createApiToken(system, user.id, 'crash')).token;
+  } finally {
+    await database.close();
+  }
+}
+
+t.test(`SIGKILL in the middle of writes, ${ROUNDS} times: no acknowledged write is lost`, async (t) => {
+  const tg = await target();
+  t.teardown(() => tg.cleanup());
+  const token = await prepare(tg);
+  const acknowledged: string[] = [];
+  let attempted = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const child = startServer(tg.env, port);
+    await ready(base, child);
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const name = `Crashforening ${round}-${w}-${i}`;
+        attempted += 1;
+        try {
+          const res = await fetch(`${base}/api/v1/actors?allowSimilar=true`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify(actorInput({ name, contacts: [] })),
+          });
+          if (res.status === 201) acknowledged.push(name);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const writers = Array.from({ length: 6 }, (_, w) => writer(w));
+    await new Promise((r) => setTimeout(r, 250 + round * 37));
+    child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(writers);
+    await exited(child);
+  }
+  // Start once more: it must come up by itself on the same data, with every acknowledged write.
+  const port = await freePort();
+  const child = startServer(tg.env, port);
+  await ready(`http://127.0.0.1:${port}`, child);
+  child.kill('SIGTERM');
+  t.equal(await exited(child), 0, 'the server started again by itself and stopped cleanly');
+  const database = await tg.open();
+  try {
+    const rows = await database.rows<{ name: string }>(sql`select name from actors where name like 'Crashforening %'`);
+    const stored = new Set(rows.map((r) => r.name));
+    const lost = acknowledged.filter((n) => !stored.has(n));
+    t.ok(acknowledged.length > ROUNDS, `${acknowledged.length} writes acknowledged of ${attempted} tried`);
+    t.same(lost, [], 'every acknowledged write survived');
+    const audited = await database.rows<{ n: number }>(
+      sql`select count(*)::int as n from actors a where a.name like 'Crashforening %'
+          and not exists (select 1 from audit_log l where l.entity = 'actor' and l.entity_id = a.id::text)`,
+    );
+    t.equal(Number(audited[0]?.n), 0, 'and each has its audit record: no half-done write');
+  } finally {
+    await database.close();
+  }
+});
+
+t.test('SIGTERM: the requests in flight are answered before the server stops', async (t) => {
+  const tg = await target();
+  t.teardown(() => tg.cleanup());
+  const token = await prepare(tg);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = startServer(tg.env, port);
+  await ready(base, child);
+  const outcomes: string[] = [];
+  const requests = Array.from({ length: 24 }, (_, i) =>
+    fetch(`${base}/api/v1/actors?allowSimilar=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(actorInput({ name: `Termforening ${i}`, contacts: [] })),
+    })
+      .then((r) => outcomes.push(String(r.status)))
+      .catch((err: Error & { cause?: { code?: string } }) => outcomes.push(err.cause?.code ?? err.message)),
+  );
+  // Let the requests reach the server, then ask it to stop while they are being handled.
+  await new Promise((r) => setTimeout(r, 30));
+  child.kill('SIGTERM');
+  await Promise.all(requests);
+  t.equal(await exited(child), 0, 'a clean exit');
+  const answered = outcomes.filter((o) => o === '201');
+  t.ok(answered.length > 0, `${answered.length} of 24 answered while stopping`);
+  t.same(
+    outcomes.filter((o) => o !== '201' && o !== 'ECONNREFUSED'),
+    [],
+    'none cut off: each was answered, or (after the stop) refused before it began',
+  );
+});
