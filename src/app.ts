@@ -76,6 +76,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
     database: Database;
+    /** Set while shutting down: /readyz answers 503. */
+    draining: boolean;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -153,6 +155,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setSerializerCompiler(serializerCompiler);
 
   app.decorate('database', database);
+  app.decorate('draining', false);
   // Every answer carries its request id, to find it in the logs.
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

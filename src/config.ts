@@ -38,6 +38,8 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
   /** A grant of at least this many kroner needs an auditor's endorsement of its accounts. */
   AUDITOR_THRESHOLD_KR: z.coerce.number().int().min(0).default(20_000),
+  /** On SIGTERM: how long to keep serving (while /readyz says 503) before closing, so requests on their way are answered. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 });
 
 export type DatabaseConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
@@ -53,6 +55,7 @@ export interface Config {
   trustProxy: boolean | string | ((address: string, hop: number) => boolean);
   loginLimits: { perAccount: number; perIp: number };
   auditorThresholdOre: number;
+  shutdownGraceMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -82,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             : e.TRUST_PROXY,
     loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP },
     auditorThresholdOre: e.AUDITOR_THRESHOLD_KR * 100,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 
 /**
- * Listens, and shuts down gracefully on SIGTERM or SIGINT: the server stops taking new connections,
- * answers the requests in flight, then closes the database. A second signal, or ten seconds, forces it.
+ * Listens, and shuts down gracefully on SIGTERM or SIGINT: it drains for SHUTDOWN_GRACE_MS (serving,
+ * but not ready), then stops taking connections, answers the requests in flight, and closes the database. A second signal, or ten seconds, forces it.
  */
 export async function serve(app: FastifyInstance, config: Config): Promise<void> {
   let closing = false;
@@ -13,9 +13,12 @@ export async function serve(app: FastifyInstance, config: Config): Promise<void>
     }
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs + 10_000);
     force.unref();
     try {
+      // Draining: /readyz says 503 so the balancer stops sending, while requests on their way are answered.
+      app.draining = true;
+      await new Promise((r) => setTimeout(r, config.shutdownGraceMs));
       await app.close();
       process.exit(0);
     } catch (err) {

@@ -27,6 +27,7 @@ export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
 
   /** For orchestrators: ready when the database answers and every migration of this build is applied. */
   app.get('/readyz', async (_request, reply) => {
+    if (app.draining) return reply.code(503).type('application/json').send({ status: 'stopping' });
     const expected = journalLength();
     try {
       const [row] = await app.database.rows<{ n: number }>(

@@ -185,6 +185,9 @@ t.test('SIGTERM: the requests in flight are answered before the server stops', a
   // Let the requests reach the server, then ask it to stop while they are being handled.
   await new Promise((r) => setTimeout(r, 30));
   child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 200));
+  const draining = await fetch(`${base}/readyz`);
+  t.equal(draining.status, 503, 'while draining, /readyz tells the balancer to stop sending');
   await Promise.all(requests);
   t.equal(await exited(child), 0, 'a clean exit');
   const answered = outcomes.filter((o) => o === '201');
