@@ -43,11 +43,16 @@ const env = {
 };
 
 function start(script: string, port: number): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // The same Node flags as `npm start` and the Docker image.
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=192', '--max-semi-space-size=8', '--import', 'tsx', script],
+    {
+      cwd: root,
+      env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   return child;
 }
 

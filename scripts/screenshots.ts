@@ -8,6 +8,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
+import { DEMO_PASSWORD, ensureDemoData } from '../src/demo.ts';
 import { system } from '../src/lib/principal.ts';
 import { launchChromium } from '../test/browser/browser.ts';
 
@@ -246,6 +247,26 @@ try {
 
   await page.goto(`/grant-rounds/${round.id}`);
   await shoot('grant-round.png');
+
+  // The demo data for the follow-up page, an agreement, the report and the outreach week.
+  await ensureDemoData(app);
+  await page.context().clearCookies();
+  await page.goto('/login');
+  await page.getByLabel('E-mail (skal udfyldes)').fill('koordinator@demo.samspil.dk');
+  await page.getByLabel('Adgangskode (skal udfyldes)').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.waitForURL((u) => u.pathname === '/');
+  await shoot('follow-up.png');
+  await page.getByRole('link', { name: 'Aftaler', exact: true }).click();
+  await page.getByRole('link', { name: 'Samarbejde om natcaféen' }).click();
+  await page.waitForURL(/\/agreements\/\d+$/);
+  await shoot('agreement.png', 2200);
+  await page.goto('/reports/proportionality?area=municipality:101&year=' + new Date().getFullYear());
+  await page.getByRole('link', { name: /Fold ud: Misbrug/ }).click();
+  await page.waitForSelector('text=Stofmisbrug');
+  await page.getByRole('link', { name: /Fold ud: Stofmisbrug/ }).click();
+  await page.waitForSelector('text=Meget belastede stofmisbrugere');
+  await shoot('proportionality.png', 2000);
   console.log(`Screenshots written to ${out}`);
 } finally {
   await browser.close();
