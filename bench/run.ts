@@ -376,6 +376,12 @@ municipality under 50 ms, the whole country under 500 ms.
 | report | bare SQL ms | API ms | page ms | API ÷ SQL |
 |---|---:|---:|---:|---:|
 ${r.reportsVsSql.map((x) => `| ${x.name} | ${x.bareSqlMs} | ${x.apiMs} | ${x.pageMs} | ${x.apiRatio} |`).join('\n')}
+
+## Reading the figures
+
+On a small machine the pages queue for the cores they share with PostgreSQL and autocannon: latency at
+${r.machine.connections} connections is roughly the connections times each request's cost, divided by the cores.
+\`bench/profile.ts\` gives each page's cost one request at a time.
 `;
 }
 
