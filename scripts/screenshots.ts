@@ -248,10 +248,14 @@ try {
   await page.goto(`/grant-rounds/${round.id}`);
   await shoot('grant-round.png');
 
-  // The demo data for the follow-up page, an agreement, the report and the outreach week.
-  await ensureDemoData(app);
+  // The demo data, in an app of its own, for the follow-up page, an agreement and the report.
+  const demoDatabase = await openDatabase({ kind: 'pglite', dataDir: '' }, { inMemory: true });
+  await migrateDatabase(demoDatabase);
+  const demoApp = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database: demoDatabase, logger: false });
+  const demoBase = await demoApp.listen({ port: 0, host: '127.0.0.1' });
+  await ensureDemoData(demoApp);
   await page.context().clearCookies();
-  await page.goto('/login');
+  await page.goto(`${demoBase}/login`);
   await page.getByLabel('E-mail (skal udfyldes)').fill('koordinator@demo.samspil.dk');
   await page.getByLabel('Adgangskode (skal udfyldes)').fill(DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Log ind' }).click();
@@ -261,12 +265,14 @@ try {
   await page.getByRole('link', { name: 'Samarbejde om natcaféen' }).click();
   await page.waitForURL(/\/agreements\/\d+$/);
   await shoot('agreement.png', 2200);
-  await page.goto('/reports/proportionality?area=municipality:101&year=' + new Date().getFullYear());
+  await page.goto(`${demoBase}/reports/proportionality?area=municipality:101&year=${new Date().getFullYear()}`);
   await page.getByRole('link', { name: /Fold ud: Misbrug/ }).click();
   await page.waitForSelector('text=Stofmisbrug');
   await page.getByRole('link', { name: /Fold ud: Stofmisbrug/ }).click();
   await page.waitForSelector('text=Meget belastede stofmisbrugere');
   await shoot('proportionality.png', 2000);
+  await demoApp.close();
+  await demoDatabase.close();
   console.log(`Screenshots written to ${out}`);
 } finally {
   await browser.close();

@@ -658,7 +658,7 @@ export const da = {
   'reports.thresholdHint': 'Et indeks under grænsen markeres som underforsynet (standard 0,5).',
   'reports.show': 'Vis',
   'reports.heading': '{scope}, {years}',
-  'reports.totals': 'Samlet behov: {people} personer. Samlede § 18-midler: {money}.',
+  'reports.totals': 'Samlet behov: {people} personer. Samlede § 18-midler: {money}',
   'reports.exportCsv': 'Hent som CSV',
   'reports.exportXlsx': 'Hent som Excel',
   'reports.chart.title': 'Andel af behovet og af midlerne pr. målgruppe, {scope}',

@@ -658,7 +658,7 @@ export const en: Record<keyof typeof da, string> = {
   'reports.thresholdHint': 'An index below this is flagged underserved (default 0.5).',
   'reports.show': 'Show',
   'reports.heading': '{scope}, {years}',
-  'reports.totals': 'Total need: {people} people. Total § 18 money: {money}.',
+  'reports.totals': 'Total need: {people} people. Total § 18 money: {money}',
   'reports.exportCsv': 'Download as CSV',
   'reports.exportXlsx': 'Download as Excel',
   'reports.chart.title': 'Share of the need and of the money per target group, {scope}',

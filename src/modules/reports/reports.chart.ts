@@ -36,7 +36,7 @@ export function proportionalityChart(rows: ChartRow[], text: ChartText): string 
       const y = top + i * rowHeight;
       const need = r.needShare ?? 0;
       const funding = r.fundingShare ?? 0;
-      const label = r.label.length > 38 ? `${r.label.slice(0, 37)}…` : r.label;
+      const label = r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label;
       return `<g>
   <text x="${labelWidth - 8}" y="${y + 20}" text-anchor="end" class="chart-label">${r.flagged ? '⚠ ' : ''}${esc(label)}</text>
   <rect x="${labelWidth}" y="${y + 4}" width="${scale(need).toFixed(1)}" height="16" class="chart-need"/>
