@@ -600,6 +600,11 @@ export const da = {
   'actionItem.reopened': 'Handlepunktet er genåbnet.',
   'actionItem.changedMeanwhile': 'Punktet er ændret af en anden imens. Her er det, som det er nu.',
   // Need estimates and the reports
+  'audit.entity.need_estimate': 'Behovsskøn',
+  'audit.entity.need_estimates': 'Behovsskøn (år)',
+  'audit.actionName.replace': 'Erstattet',
+  'audit.actionName.copy': 'Kopieret fra sidste år',
+  'audit.actionName.import': 'Indlæst',
   'reports.showDuplicates': 'Vis mulige dubletter',
   'reports.backToShared': 'Tilbage til delte aktører',
   'nav.reports': 'Rapporter',

@@ -600,6 +600,11 @@ export const en: Record<keyof typeof da, string> = {
   'actionItem.reopened': 'The action item is reopened.',
   'actionItem.changedMeanwhile': 'Someone else changed the item meanwhile. Here it is as it is now.',
   // Need estimates and the reports
+  'audit.entity.need_estimate': 'Need estimate',
+  'audit.entity.need_estimates': 'Need estimates (year)',
+  'audit.actionName.replace': 'Replaced',
+  'audit.actionName.copy': 'Copied from last year',
+  'audit.actionName.import': 'Imported',
   'reports.showDuplicates': 'Show suspected duplicates',
   'reports.backToShared': 'Back to shared actors',
   'nav.reports': 'Reports',
