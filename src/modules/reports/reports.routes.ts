@@ -23,7 +23,11 @@ const reportForm = z.object({
   year: year.optional().catch(undefined),
   yearFrom: year.optional().catch(undefined),
   yearTo: year.optional().catch(undefined),
-  threshold: z.coerce.number().min(0).max(10).optional().catch(undefined),
+  // Typed the Danish way (0,3) or not (0.3).
+  threshold: z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().replace(',', '.') : v),
+    z.coerce.number().min(0).max(10).optional().catch(undefined),
+  ),
   expand: z
     .union([id, z.array(id).max(200)])
     .optional()

@@ -322,6 +322,11 @@ t.test('the report page: chart, tree, drill-down and exports', async (t) => {
     new RegExp(`/grants\\?targetGroupId=${group('Stofmisbrug')}&amp;municipalityCode=101&amp;year=2026`),
   );
   t.match(unfolded.body, /Intet tilbud/);
+  const strict = await finance.inject({
+    method: 'GET',
+    url: '/reports/proportionality?area=municipality:101&year=2026&threshold=0%2C3',
+  });
+  t.match(strict.body, /id="filter-threshold"[^>]*value="0.3"/, 'a Danish decimal comma is understood');
   const csv = await finance.inject({
     method: 'GET',
     url: '/reports/proportionality/export.csv?area=municipality:101&year=2026',
