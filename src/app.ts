@@ -17,6 +17,7 @@ import { installZodMessages } from './lib/zod-messages.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
 import { actorsApi } from './modules/actors/actors.api.ts';
+import { type ActorMergeService, createActorMergeService } from './modules/actors/actors.merge.ts';
 import { actorsRoutes } from './modules/actors/actors.routes.ts';
 import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
 import { agreementsApi } from './modules/agreements/agreements.api.ts';
@@ -70,6 +71,7 @@ export interface Services {
   reports: ReportService;
   outreach: OutreachService;
   calendar: CalendarService;
+  actorMerges: ActorMergeService;
 }
 
 declare module 'fastify' {
@@ -176,6 +178,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     reports: createReportService(database, municipalities),
     outreach,
     calendar: createCalendarService(database, outreach),
+    actorMerges: createActorMergeService(database),
   });
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);

@@ -1,7 +1,5 @@
 export type Locale = 'da' | 'en';
 
-const intlLocale = (locale: Locale) => (locale === 'da' ? 'da-DK' : 'en-GB');
-
 // Intl formatters are costly to make: one of each, made once.
 const numberFormats = { da: new Intl.NumberFormat('da-DK'), en: new Intl.NumberFormat('en-GB') };
 const dayFormat = new Intl.DateTimeFormat('da-DK', {

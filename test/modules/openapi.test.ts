@@ -14,6 +14,7 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     '/api/v1/action-items',
     '/api/v1/action-items/{id}',
     '/api/v1/actors',
+    '/api/v1/actors/merge',
     '/api/v1/actors/{id}',
     '/api/v1/actors/{id}/archive',
     '/api/v1/actors/{id}/contacts/{contactId}/erase',

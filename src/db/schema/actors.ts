@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   boolean,
   char,
   index,
@@ -44,6 +45,8 @@ export const actors = pgTable(
       .notNull()
       .references(() => municipalities.code),
     status: actorStatusEnum('status').notNull().default('active'),
+    /** Set when the actor was merged into another: its old id leads there. */
+    mergedIntoId: integer('merged_into_id').references((): AnyPgColumn => actors.id),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

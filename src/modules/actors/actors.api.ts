@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
+import { mergeInput } from './actors.merge.ts';
 import {
   actorCreate,
   actorListItem,
@@ -77,11 +78,14 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['actors'],
         summary: 'One actor, with its contacts when your municipality works with it',
+        description: 'An actor merged into another answers 308 to the one that remains.',
         params: idParams,
         response: { 200: actorReadSchema, ...errorResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {
+      const to = await app.services.actorMerges.mergedInto(request.params.id);
+      if (to) return reply.redirect(`/api/v1/actors/${to}`, 308);
       const actor = await service.get(request.principal, request.params.id);
       return reply.header('etag', `"${actor.version}"`).send(actor);
     },
@@ -143,5 +147,20 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
       await service.eraseContact(request.principal, request.params.id, request.params.contactId, request.body.mode);
       return reply.code(204).send(null);
     },
+  );
+
+  app.post(
+    '/api/v1/actors/merge',
+    {
+      schema: {
+        tags: ['actors'],
+        summary: 'Merge duplicate actors into one',
+        description:
+          'Grants, agreements, outreach, contacts, target groups and municipalities move to the survivor; for fields that differ, `choose` names the actor whose value is kept. The merged actors are archived and their ids answer 308 to the survivor. One transaction, audited. Actors of another municipality need an admin.',
+        body: mergeInput,
+        response: { 200: actorSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => app.services.actorMerges.merge(request.principal, request.body),
   );
 };

@@ -4,6 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { MERGE_FIELDS } from './actors.merge.ts';
 import {
   type Actor,
   actorCreate,
@@ -202,8 +203,77 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
+  // ---- merging duplicates ----------------------------------------------------------------------
+  async function mergePage(_request: FastifyRequest, reply: FastifyReply, ids: number[], extra = {}, status = 200) {
+    const preview = await app.services.actorMerges.preview(ids);
+    const allMunicipalities = await municipalities.all();
+    return reply.render(
+      'actors/merge',
+      {
+        ...preview,
+        fields: MERGE_FIELDS,
+        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+        values: {},
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  app.get('/actors/merge', async (request, reply) => {
+    const raw = (request.query as Record<string, unknown> | undefined)?.ids;
+    const ids = (Array.isArray(raw) ? raw : [raw])
+      .map(Number)
+      .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
+      .slice(0, 20);
+    return mergePage(request, reply, ids);
+  });
+
+  app.post('/actors/merge', async (request, reply) => {
+    const values = formValues(request.body);
+    const ids = (Array.isArray(values.ids) ? values.ids : [values.ids])
+      .map(Number)
+      .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
+      .slice(0, 20);
+    const survivorId = Number(values.survivorId);
+    const choose = Object.fromEntries(
+      MERGE_FIELDS.flatMap((f) => {
+        const v = Number((values.choose as Record<string, unknown> | undefined)?.[f]);
+        return Number.isSafeInteger(v) && v > 0 ? [[f, v]] : [];
+      }),
+    );
+    const versions = Object.fromEntries(
+      Object.entries((values.versions as Record<string, unknown> | undefined) ?? {}).flatMap(([k, v]) =>
+        Number.isSafeInteger(Number(v)) ? [[k, Number(v)]] : [],
+      ),
+    );
+    if (!ids.includes(survivorId))
+      return mergePage(request, reply, ids, { values, failure: request.t('merge.chooseSurvivor') }, 422);
+    try {
+      const merged = await app.services.actorMerges.merge(request.principal, {
+        survivorId,
+        mergedIds: ids.filter((i) => i !== survivorId),
+        choose,
+        versions,
+      });
+      return reply.redirect(`/actors/${merged.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && (err.statusCode === 400 || err.statusCode === 409))
+        return mergePage(
+          request,
+          reply,
+          ids,
+          { values, failure: request.t(err.code === 'STALE_VERSION' ? 'error.staleVersion' : err.message) },
+          err.statusCode === 409 ? 409 : 422,
+        );
+      throw err;
+    }
+  });
+
   app.get('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
+    const mergedInto = await app.services.actorMerges.mergedInto(id);
+    if (mergedInto) return reply.redirect(`/actors/${mergedInto}`, 308);
     const actor = await actors.get(request.principal, id);
     const [allMunicipalities, tree] = await Promise.all([municipalities.all(), targetGroups.tree()]);
     const [actorGrants, actorAgreements, actorOutreach] = await Promise.all([

@@ -71,6 +71,7 @@ interface Fixture {
   agreementId: number;
   actionItemId: number;
   outreachId: number;
+  actor2Id: number;
 }
 type Need =
   | 'actor'
@@ -80,6 +81,7 @@ type Need =
   | 'agreement'
   | 'actionItem'
   | 'outreach'
+  | 'actorPair'
   | 'user'
   | 'inactiveUser'
   | 'userSession'
@@ -183,9 +185,14 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       agreementId: 0,
       actionItemId: 0,
       outreachId: 0,
+      actor2Id: 0,
     };
     const need = (n: Need) => needs.includes(n);
-    if (['actor', 'grant', 'approvedGrant', 'agreement', 'actionItem', 'outreach'].some((n) => need(n as Need))) {
+    if (
+      ['actor', 'grant', 'approvedGrant', 'agreement', 'actionItem', 'outreach', 'actorPair'].some((n) =>
+        need(n as Need),
+      )
+    ) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/actors?allowSimilar=true',
@@ -247,6 +254,19 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       });
       if (res.statusCode !== 201) throw new Error(`fixture meeting: ${res.statusCode} ${res.body}`);
       fx.actionItemId = res.json().actionItems[0].id;
+    }
+    if (need('actorPair')) {
+      const res = await owner.inject({
+        method: 'POST',
+        url: '/api/v1/actors?allowSimilar=true',
+        payload: actorInput({
+          name: `Matrixdublet ${code} ${serial}`,
+          homeMunicipalityCode: code,
+          municipalityCodes: [],
+        }),
+      });
+      if (res.statusCode !== 201) throw new Error(`fixture second actor: ${res.statusCode} ${res.body}`);
+      fx.actor2Id = res.json().id;
     }
     if (need('outreach')) {
       const res = await owner.inject({
@@ -656,6 +676,33 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       // Each case copies into a year of its own, from the year before it (seeded below).
       payload: (fx, tag) => ({ municipalityCode: String(fx.code), year: String(copyYear(tag)) }),
       landsIn: (fx, tag) => needCode(fx, copyYear(tag)),
+    },
+    // ---- merging actors ------------------------------------------------------------------------------
+    {
+      method: 'POST',
+      route: '/api/v1/actors/merge',
+      area: 'actors',
+      ok: 200,
+      needs: ['actorPair'],
+      url: () => '/api/v1/actors/merge',
+      payload: (fx) => ({ survivorId: fx.actorId, mergedIds: [fx.actor2Id] }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select home_municipality_code as code from actors where id = ${fx.actor2Id} and merged_into_id is not null`,
+        ),
+    },
+    {
+      method: 'POST',
+      route: '/actors/merge',
+      area: 'actors',
+      ok: 303,
+      needs: ['actorPair'],
+      url: () => '/actors/merge',
+      payload: (fx) => ({ ids: [String(fx.actorId), String(fx.actor2Id)], survivorId: String(fx.actorId) }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select home_municipality_code as code from actors where id = ${fx.actor2Id} and merged_into_id is not null`,
+        ),
     },
     // ---- outreach presence --------------------------------------------------------------------------
     {

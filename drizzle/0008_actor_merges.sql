@@ -1,0 +1,2 @@
+ALTER TABLE "actors" ADD COLUMN "merged_into_id" integer;--> statement-breakpoint
+ALTER TABLE "actors" ADD CONSTRAINT "actors_merged_into_id_actors_id_fk" FOREIGN KEY ("merged_into_id") REFERENCES "public"."actors"("id") ON DELETE no action ON UPDATE no action;

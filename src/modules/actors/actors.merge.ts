@@ -1,0 +1,191 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../../db/client.ts';
+import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
+import { AccessDenied, mayWrite } from '../../lib/policy.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import { loadActor } from './actors.repository.ts';
+import type { Actor } from './actors.schemas.ts';
+
+/** The fields whose value the user picks from one of the actors. */
+export const MERGE_FIELDS = ['name', 'cvr', 'orgType', 'description', 'website', 'email', 'phone', 'address'] as const;
+export type MergeField = (typeof MERGE_FIELDS)[number];
+
+const id = z.number().int().positive().max(2_147_483_647);
+
+export const mergeInput = z.object({
+  survivorId: id.describe('The actor that remains'),
+  mergedIds: z.array(id).min(1).max(20).describe('The actors merged into it; their ids lead to it afterwards'),
+  choose: z
+    .partialRecord(z.enum(MERGE_FIELDS), id)
+    .default({})
+    .describe(
+      'For a field that differs: the actor whose value is kept (default: the survivor’s, or the first one set)',
+    ),
+  versions: z.record(z.string(), z.number().int().positive()).optional().describe('Actor id → the version you read'),
+});
+export type MergeInput = z.infer<typeof mergeInput>;
+
+const COLUMN: Record<MergeField, string> = {
+  name: 'name',
+  cvr: 'cvr',
+  orgType: 'org_type',
+  description: 'description',
+  website: 'website',
+  email: 'email',
+  phone: 'phone',
+  address: 'address',
+};
+
+/**
+ * Merging duplicate actors: everything that points at the merged actors moves to the one that
+ * remains (grants, agreements, outreach, contacts, target groups, municipalities), conflicting
+ * fields take the values the user chose, and the merged actors are archived with a pointer to the
+ * survivor, so their old ids lead there. One transaction, audited.
+ */
+export function createActorMergeService(database: Database) {
+  const db = database.db;
+
+  async function load(ids: number[]): Promise<Actor[]> {
+    const actors: Actor[] = [];
+    for (const i of ids) {
+      const a = await loadActor(db, i);
+      if (!a) throw notFound('actor', i);
+      actors.push(a);
+    }
+    return actors;
+  }
+
+  /** Who may merge: a writer of actors in the survivor's municipality; other municipalities' actors need an admin. */
+  function assertMayMerge(principal: Principal, survivor: Actor, merged: Actor[]) {
+    if (!mayWrite(principal, 'actors', survivor.homeMunicipalityCode))
+      throw new AccessDenied('actors', survivor.homeMunicipalityCode);
+    const foreign = merged.find((a) => a.homeMunicipalityCode !== survivor.homeMunicipalityCode);
+    if (foreign && principal.role !== 'admin') throw new AccessDenied('actors', foreign.homeMunicipalityCode);
+  }
+
+  const service = {
+    /** What a merge would move and which fields differ, before it is done. */
+    async preview(ids: number[]) {
+      const unique = [...new Set(ids)];
+      if (unique.length < 2) throw validationFailed({ ids: ['merge.twoOrMore'] });
+      const actors = await load(unique);
+      const [counts] = await database.rows<Record<string, number>>(sql`select
+        (select count(*)::int from grants where actor_id in ${unique}) as grants,
+        (select count(distinct agreement_id)::int from agreement_actors where actor_id in ${unique}) as agreements,
+        (select count(*)::int from meetings m where m.agreement_id in (select agreement_id from agreement_actors where actor_id in ${unique})) as meetings,
+        (select count(*)::int from outreach where actor_id in ${unique}) as outreach,
+        (select count(*)::int from actor_contacts where actor_id in ${unique}) as contacts`);
+      const conflicts = MERGE_FIELDS.filter(
+        (f) => new Set(actors.map((a) => (a[f as keyof Actor] ?? null) as unknown)).size > 1,
+      );
+      const perActor = await database.rows<{ id: number; grants: number; agreements: number; outreach: number }>(sql`
+        select a.id,
+          (select count(*)::int from grants g where g.actor_id = a.id) as grants,
+          (select count(*)::int from agreement_actors x where x.actor_id = a.id) as agreements,
+          (select count(*)::int from outreach o where o.actor_id = a.id) as outreach
+        from actors a where a.id in ${unique} order by a.id`);
+      return { actors, conflicts, counts, perActor };
+    },
+
+    async merge(principal: Principal, input: MergeInput): Promise<Actor> {
+      const mergedIds = [...new Set(input.mergedIds)].filter((i) => i !== input.survivorId);
+      if (!mergedIds.length) throw validationFailed({ mergedIds: ['merge.twoOrMore'] });
+      const all = [input.survivorId, ...mergedIds];
+      for (const [field, from] of Object.entries(input.choose))
+        if (!all.includes(from)) throw validationFailed({ [`choose.${field}`]: ['merge.chooseAmong'] });
+      await db.transaction(async (tx) => {
+        // Lock them all, in id order, and check what the user saw is still so.
+        const locked = await database.rows<{ id: number; merged_into_id: number | null }>(
+          sql`select id, merged_into_id from actors where id in ${all} order by id for update`,
+          tx,
+        );
+        const gone = locked.find((r) => r.merged_into_id !== null);
+        if (gone) throw new AppError('ALREADY_MERGED', 409, 'merge.alreadyMerged', { details: { id: gone.id } });
+        const before: Actor[] = [];
+        for (const i of all) {
+          const a = await loadActor(tx, i);
+          if (!a) throw notFound('actor', i);
+          const seen = input.versions?.[String(i)];
+          if (seen !== undefined && seen !== a.version) throw staleVersion('actor', a);
+          before.push(a);
+        }
+        const [survivor, ...merged] = before as [Actor, ...Actor[]];
+        assertMayMerge(principal, survivor, merged);
+
+        // The chosen values: by default the survivor's, or else the first merged actor's that is set.
+        const values: Partial<Record<MergeField, unknown>> = {};
+        for (const f of MERGE_FIELDS) {
+          const from = input.choose[f];
+          const source = from
+            ? before.find((a) => a.id === from)
+            : [survivor, ...merged].find((a) => a[f as keyof Actor] !== null && a[f as keyof Actor] !== undefined);
+          values[f] = (source?.[f as keyof Actor] as unknown) ?? null;
+        }
+        // A CVR is unique: free it on the merged actors before the survivor takes it.
+        await tx.execute(sql`update actors set cvr = null where id in ${mergedIds}`);
+        await tx.execute(sql`update actors set
+          ${sql.join(
+            MERGE_FIELDS.map((f) => sql`${sql.identifier(COLUMN[f])} = ${values[f]}`),
+            sql`, `,
+          )},
+          status = case when status = 'archived' then 'active' else status end,
+          version = version + 1, updated_at = now()
+          where id = ${survivor.id}`);
+        // Everything that points at the merged actors moves.
+        await tx.execute(sql`update grants set actor_id = ${survivor.id} where actor_id in ${mergedIds}`);
+        await tx.execute(sql`update outreach set actor_id = ${survivor.id} where actor_id in ${mergedIds}`);
+        await tx.execute(sql`update actor_contacts set actor_id = ${survivor.id} where actor_id in ${mergedIds}`);
+        await tx.execute(sql`insert into agreement_actors (agreement_id, actor_id)
+          select distinct agreement_id, ${survivor.id}::int from agreement_actors where actor_id in ${mergedIds}
+          on conflict do nothing`);
+        await tx.execute(sql`delete from agreement_actors where actor_id in ${mergedIds}`);
+        await tx.execute(sql`insert into actor_target_groups (actor_id, target_group_id)
+          select distinct ${survivor.id}::int, target_group_id from actor_target_groups where actor_id in ${mergedIds}
+          on conflict do nothing`);
+        await tx.execute(sql`insert into actor_municipalities (actor_id, municipality_code)
+          select distinct ${survivor.id}::int, municipality_code from actor_municipalities where actor_id in ${mergedIds}
+          union select ${survivor.id}::int, home_municipality_code from actors where id in ${mergedIds}
+          on conflict do nothing`);
+        await tx.execute(sql`delete from actor_municipalities
+          where actor_id = ${survivor.id} and municipality_code = ${survivor.homeMunicipalityCode}`);
+        await tx.execute(sql`update actors set status = 'archived', merged_into_id = ${survivor.id},
+          version = version + 1, updated_at = now() where id in ${mergedIds}`);
+        // Actors merged earlier into one of these now lead to the survivor too.
+        await tx.execute(sql`update actors set merged_into_id = ${survivor.id} where merged_into_id in ${mergedIds}`);
+
+        const after = await loadActor(tx, survivor.id);
+        await recordAudit(tx, principal, {
+          entity: 'actor',
+          entityId: survivor.id,
+          action: 'merge',
+          before: { survivor: survivor.id, merged: merged.map((a) => ({ id: a.id, name: a.name, cvr: a.cvr })) },
+          after,
+        });
+        for (const a of merged)
+          await recordAudit(tx, principal, {
+            entity: 'actor',
+            entityId: a.id,
+            action: 'merged_into',
+            before: { id: a.id, name: a.name, cvr: a.cvr, status: a.status },
+            after: { mergedIntoId: survivor.id },
+          });
+      });
+      const result = await loadActor(db, input.survivorId);
+      if (!result) throw notFound('actor', input.survivorId);
+      return result;
+    },
+
+    /** Where a merged actor's id leads, or undefined. */
+    async mergedInto(actorId: number): Promise<number | undefined> {
+      const [row] = await database.rows<{ to: number | null }>(
+        sql`select merged_into_id as to from actors where id = ${actorId}`,
+      );
+      return row?.to ?? undefined;
+    },
+  };
+  return service;
+}
+
+export type ActorMergeService = ReturnType<typeof createActorMergeService>;
