@@ -50,8 +50,14 @@ function classify(error: unknown): {
   if (error instanceof ZodError) {
     return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation', fieldErrors: fieldErrorsFrom(error) };
   }
-  if (err && typeof err.code === 'string' && err.code === '23505') {
+  // PostgreSQL's own codes, on the error or (from drizzle) on its cause.
+  const pgCode = (err as { code?: unknown })?.code ?? (err as { cause?: { code?: unknown } })?.cause?.code;
+  if (pgCode === '23505') {
     return { statusCode: 409, code: 'CONFLICT', key: 'error.conflict' };
+  }
+  // A number or date the database cannot hold (an id beyond 32 bits, say): bad input, not our failure.
+  if (pgCode === '22003' || pgCode === '22P02' || pgCode === '22007' || pgCode === '22008') {
+    return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation' };
   }
   if (err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     const key =

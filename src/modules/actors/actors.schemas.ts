@@ -140,7 +140,7 @@ export const sortKeys = ['name', '-name', 'updated', '-updated', 'relevance'] as
 export const actorListQuery = z.object({
   q: z.string().trim().max(200).optional(),
   role: z.enum(actorRoles).optional(),
-  targetGroupId: z.coerce.number().int().positive().optional().describe('Includes its sub-groups'),
+  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Includes its sub-groups'),
   municipalityCode: z.coerce.number().int().min(101).max(999).optional().describe('Home municipality or works in'),
   status: z
     .enum([...actorStatuses, 'all'])

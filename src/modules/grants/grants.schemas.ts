@@ -140,11 +140,11 @@ export const grantSchema = z.object({
 export type Grant = z.infer<typeof grantSchema>;
 
 export const grantListQuery = z.object({
-  roundId: z.coerce.number().int().positive().optional(),
+  roundId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   year: z.coerce.number().int().min(2000).max(2100).optional(),
   status: z.enum(grantStatuses).optional(),
-  targetGroupId: z.coerce.number().int().positive().optional().describe('Includes its sub-groups'),
-  actorId: z.coerce.number().int().positive().optional(),
+  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Includes its sub-groups'),
+  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Grants of the region’s municipalities'),
   overdue: z.enum(['true', 'false']).optional().describe('Only grants whose report is overdue'),

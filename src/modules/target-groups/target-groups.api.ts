@@ -22,7 +22,13 @@ export const targetGroupsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['reference'],
         summary: 'The FFB target-group tree and local groups',
         querystring: z.object({
-          municipalityCode: z.coerce.number().int().optional().describe('Only FFB groups and this municipality’s own'),
+          municipalityCode: z.coerce
+            .number()
+            .int()
+            .min(101)
+            .max(999)
+            .optional()
+            .describe('Only FFB groups and this municipality’s own'),
         }),
         response: { 200: z.array(targetGroupSchema), ...errorResponses(400, 401) },
       },
