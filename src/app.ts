@@ -33,6 +33,10 @@ import { grantsApi } from './modules/grants/grants.api.ts';
 import { grantsRoutes } from './modules/grants/grants.routes.ts';
 import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
 import { homeRoutes } from './modules/home.routes.ts';
+import { importsApi } from './modules/imports/imports.api.ts';
+import { importsRoutes } from './modules/imports/imports.routes.ts';
+import { createImportRunner } from './modules/imports/imports.runner.ts';
+import { createImportService, type ImportService } from './modules/imports/imports.service.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
 import {
   createMunicipalityService,
@@ -72,6 +76,7 @@ export interface Services {
   outreach: OutreachService;
   calendar: CalendarService;
   actorMerges: ActorMergeService;
+  imports: ImportService;
 }
 
 declare module 'fastify' {
@@ -179,9 +184,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     outreach,
     calendar: createCalendarService(database, outreach),
     actorMerges: createActorMergeService(database),
+    imports: createImportService(database, municipalities),
   });
+  // Imports are written in the background; queued ones (a crash's included) resume at start.
+  const importRunner = createImportRunner(app.services.imports, app.log);
+  app.decorate('importRunner', importRunner);
+  app.addHook('onReady', async () => importRunner.kick());
+  app.addHook('preClose', async () => importRunner.close());
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('uploadName', undefined);
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
 
   await app.register(helmet, {
@@ -209,6 +221,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Uploads (CSV imports): fields and the file land in request.body, so CSRF is checked as for any form.
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
+    // The file arrives as a Buffer in the body; its name is kept on the request.
+    async onFile(part) {
+      const content = await part.toBuffer();
+      this.uploadName = part.filename;
+      (part as unknown as { value: Buffer }).value = content;
+    },
     limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 50, fieldSize: 64 * 1024 },
   });
   await app.register(viewsPlugin, { cache: config.production });
@@ -230,6 +248,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reportsRoutes);
   await app.register(outreachRoutes);
   await app.register(calendarRoutes);
+  await app.register(importsRoutes);
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);
@@ -238,6 +257,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(needEstimatesApi);
   await app.register(reportsApi);
   await app.register(outreachApi);
+  await app.register(importsApi);
 
   return app;
 }

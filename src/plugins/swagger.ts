@@ -30,6 +30,7 @@ export const swaggerPlugin = fp(
           { name: 'reference', description: 'Municipalities and target groups' },
           { name: 'actors', description: 'Civil-society actors' },
           { name: 'grants', description: '§ 18 grant rounds and grants (money in øre)' },
+          { name: 'imports', description: 'Grant and actor lists brought in from CSV or XLSX' },
         ],
       },
       transform: (args) => {

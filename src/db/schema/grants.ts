@@ -87,6 +87,8 @@ export const grants = pgTable(
     auditorEndorsed: boolean('auditor_endorsed').notNull().default(false),
     /** Finance confirmed an award beyond the round's remaining budget. */
     budgetOverride: boolean('budget_override').notNull().default(false),
+    /** The municipality's own reference (case number) from an imported list: a re-import finds it. */
+    externalRef: text('external_ref'),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -94,6 +96,7 @@ export const grants = pgTable(
   (t) => [
     index('grants_round_idx').on(t.roundId, t.status),
     index('grants_actor_idx').on(t.actorId),
+    uniqueIndex('grants_external_ref_uq').on(t.roundId, t.externalRef).where(sql`${t.externalRef} is not null`),
     check('grants_amounts_ck', sql`${t.requestedOre} >= 0 and (${t.awardedOre} is null or ${t.awardedOre} >= 0)`),
   ],
 );

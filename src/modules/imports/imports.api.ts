@@ -1,0 +1,120 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { validationFailed } from '../../lib/errors.ts';
+import { errorResponses } from '../../plugins/api-schemas.ts';
+import { problemText } from './imports.routes.ts';
+import { actorChoices, type Import, importKinds, importMapping, importSchema } from './imports.schemas.ts';
+
+const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+
+/** A multipart text field holding JSON, validated by a schema. */
+function jsonField<T extends z.ZodType>(schema: T, field: string, value: unknown): z.infer<T> | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = typeof value === 'string' ? JSON.parse(value) : value;
+  } catch {
+    throw validationFailed({ [field]: ['import.api.json'] });
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw validationFailed({ [field]: ['import.api.json'] });
+  return result.data;
+}
+
+export const importsApi: FastifyPluginAsyncZod = async (app) => {
+  const { imports } = app.services;
+  const withText = (item: Import, locale: string): Import => ({
+    ...item,
+    problems: item.problems.map((p) => ({ ...p, text: problemText(locale, p) })),
+  });
+
+  app.post(
+    '/api/v1/imports',
+    {
+      schema: {
+        tags: ['imports'],
+        summary: 'Import a grant list or an actor list (CSV or XLSX), all rows or none',
+        description:
+          'Send multipart/form-data with `file` (CSV with ; or , in UTF-8 or Windows-1252, or XLSX), `kind` ' +
+          '(grants or actors), and optionally `mapping` and `actorChoices` as JSON. Without `mapping` the ' +
+          'columns are guessed from Danish or English headers. Every row is checked first: the answer is ' +
+          '`invalid` with the problems per line, `ready` with `summary.matches` to confirm (actors with ' +
+          'similar names: send your choices to /commit), or `queued`: the rows are being written in one ' +
+          'transaction. Poll GET /api/v1/imports/{id} until `done`. A row is matched to a grant already ' +
+          'registered by its reference column (per round), else by actor and title, so a file imported ' +
+          'twice creates nothing new. Send `commit=false` to check the file without importing it.',
+        consumes: ['multipart/form-data'],
+        body: z.object({
+          file: z.any().describe('The CSV or XLSX file'),
+          kind: z.enum(importKinds),
+          mapping: z.any().optional().describe('JSON: {"columns": {"actorName": "Forening", …}, "defaultYear": 2025}'),
+          actorChoices: z.any().optional().describe('JSON: {"name:foreningenx": 12, "cvr:12345674": "new"}'),
+          commit: z.enum(['true', 'false']).optional().describe('Default true'),
+        }),
+        response: { 201: importSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { file, kind, commit } = request.body;
+      if (!Buffer.isBuffer(file) || !file.length) throw validationFailed({ file: ['import.file.none'] });
+      const mapping = jsonField(importMapping, 'mapping', request.body.mapping);
+      const choices = jsonField(actorChoices, 'actorChoices', request.body.actorChoices);
+      const created = await imports.upload(request.principal, {
+        kind,
+        fileName: request.uploadName ?? 'upload',
+        content: file,
+      });
+      let item = await imports.check(request.principal, created.id, {
+        mapping: mapping ?? created.mapping ?? undefined,
+        actorChoices: choices,
+      });
+      if (commit !== 'false' && item.status === 'ready' && !item.summary?.matches.some((m) => m.choice === null)) {
+        item = await imports.commit(request.principal, item.id, item.version);
+        app.importRunner.kick();
+      }
+      return reply.code(201).send(withText(item, request.locale));
+    },
+  );
+
+  app.get(
+    '/api/v1/imports/:id',
+    {
+      schema: {
+        tags: ['imports'],
+        summary: 'An import: its status, progress, counts and problems',
+        params: idParams,
+        response: { 200: importSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => withText(await imports.get(request.principal, request.params.id), request.locale),
+  );
+
+  app.post(
+    '/api/v1/imports/:id/commit',
+    {
+      schema: {
+        tags: ['imports'],
+        summary: 'Confirm the actor matches of a ready import and write it',
+        params: idParams,
+        body: z.object({
+          version: z.number().int().positive().max(2_147_483_647),
+          actorChoices: actorChoices.optional(),
+        }),
+        response: { 200: importSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      let version = request.body.version;
+      if (request.body.actorChoices) {
+        const checked = await imports.check(request.principal, request.params.id, {
+          actorChoices: request.body.actorChoices,
+          version,
+        });
+        version = checked.version;
+      }
+      const item = await imports.commit(request.principal, request.params.id, version);
+      app.importRunner.kick();
+      return withText(item, request.locale);
+    },
+  );
+};

@@ -1,0 +1,467 @@
+import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
+import { parseKroner } from '../../lib/money.ts';
+import { fold, isFormula, parseDanishDate, type Table } from '../../lib/upload.ts';
+import {
+  type ActorRole,
+  type actorRoles,
+  actorFields as actorSchemaFields,
+  type orgTypes,
+} from '../actors/actors.schemas.ts';
+import type { ActorRef, ExistingGrant, RoundRef } from './imports.repository.ts';
+import {
+  type ActorChoices,
+  type ActorMatch,
+  fieldsOf,
+  type ImportKind,
+  type ImportMapping,
+  type ImportProblem,
+} from './imports.schemas.ts';
+
+/** Grants already paid out or closed are left as they are when a file says otherwise. */
+export const LOCKED_STATUSES = new Set(['paid', 'accounted', 'closed', 'withdrawn']);
+const MAX_PROBLEMS = 1000;
+
+/** Reads the mapped cells of each row and collects the problems, line by line. */
+class RowReader {
+  readonly problems: ImportProblem[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(
+    readonly table: Table,
+    readonly mapping: ImportMapping,
+  ) {
+    for (const [field, header] of Object.entries(mapping.columns)) {
+      const i = table.header.indexOf(header);
+      if (i >= 0) this.index.set(field, i);
+    }
+  }
+
+  has(field: string) {
+    return this.index.has(field);
+  }
+
+  cell(row: string[], field: string): string {
+    const i = this.index.get(field);
+    return i === undefined ? '' : (row[i] ?? '').trim();
+  }
+
+  problem(line: number, field: string, message: string, value?: string, params?: Record<string, string | number>) {
+    if (this.problems.length >= MAX_PROBLEMS) return;
+    this.problems.push({
+      line,
+      column: this.mapping.columns[field] ?? field,
+      ...(value !== undefined ? { value: value.slice(0, 200) } : {}),
+      message,
+      ...(params ? { params } : {}),
+    });
+  }
+
+  /** Text of at most max characters that a spreadsheet would not run as a formula. */
+  text(row: string[], line: number, field: string, max: number): string {
+    const v = this.cell(row, field);
+    if (v && isFormula(v)) this.problem(line, field, 'import.formula', v);
+    else if (v.length > max) this.problem(line, field, 'import.tooLong', v, { max });
+    return v;
+  }
+
+  /** A CVR number, checked; '' when the cell is empty. */
+  cvr(row: string[], line: number): string | null {
+    const v = this.cell(row, 'cvr');
+    if (!v) return null;
+    const cvr = normaliseCvr(v);
+    if (!isEightDigits(cvr)) this.problem(line, 'cvr', 'import.cvrDigits', v);
+    else if (!passesModulus11(cvr)) this.problem(line, 'cvr', 'import.cvrModulus11', v);
+    else return cvr;
+    return null;
+  }
+
+  kroner(row: string[], line: number, field: string): number | null {
+    const v = this.cell(row, field);
+    if (!v) return null;
+    const parsed = parseKroner(v);
+    if (!parsed.ok) {
+      this.problem(line, field, `import.${parsed.error}`, v);
+      return null;
+    }
+    return Number(parsed.oere);
+  }
+}
+
+/** Where an actor of the file ends up: a registered one, or a new one. */
+export interface ActorPlan {
+  key: string;
+  name: string;
+  cvr: string | null;
+  lines: number[];
+  actorId: number | null;
+  candidates: ActorRef[];
+  /** True when the user must still choose between the candidates and a new actor. */
+  unresolved: boolean;
+}
+
+/** An actor is known in the file by its CVR, or else by its folded name. */
+export const actorKey = (cvr: string | null, name: string) => (cvr ? `cvr:${cvr}` : `name:${fold(name)}`);
+
+export interface ActorLookups {
+  byCvr: Map<string, ActorRef>;
+  byName: Map<string, ActorRef[]>;
+  similar: Map<string, ActorRef[]>;
+}
+
+/**
+ * Matches the actors of a file: by CVR first; then a registered actor of the very same name (and no
+ * other CVR) is taken as it; then similar names are put to the user, who picks one or "new".
+ */
+export function resolveActors(
+  wanted: Map<string, { name: string; cvr: string | null; lines: number[] }>,
+  lookups: ActorLookups,
+  choices: ActorChoices,
+): ActorPlan[] {
+  return [...wanted.entries()].map(([key, a]) => {
+    const plan: ActorPlan = { key, ...a, actorId: null, candidates: [], unresolved: false };
+    const byCvr = a.cvr ? lookups.byCvr.get(a.cvr) : undefined;
+    if (byCvr) return { ...plan, actorId: byCvr.id };
+    const same = (lookups.byName.get(a.name) ?? []).filter((c) => !c.cvr || !a.cvr || c.cvr === a.cvr);
+    if (same.length === 1 && same[0]) return { ...plan, actorId: same[0].id };
+    const candidates = [...same, ...(lookups.similar.get(a.name) ?? [])]
+      .filter((c, i, all) => all.findIndex((x) => x.id === c.id) === i)
+      .filter((c) => !c.cvr || !a.cvr || c.cvr === a.cvr);
+    if (!candidates.length) return plan;
+    const choice = choices[key];
+    if (choice === 'new') return { ...plan, candidates };
+    if (typeof choice === 'number' && candidates.some((c) => c.id === choice))
+      return { ...plan, candidates, actorId: choice };
+    return { ...plan, candidates, unresolved: true };
+  });
+}
+
+export const actorMatches = (actors: ActorPlan[], choices: ActorChoices): ActorMatch[] =>
+  actors
+    .filter((a) => a.candidates.length)
+    .map((a) => ({
+      key: a.key,
+      name: a.name,
+      cvr: a.cvr,
+      lines: a.lines.slice(0, 5),
+      candidates: a.candidates.map((c) => ({ id: c.id, name: c.name, cvr: c.cvr })),
+      choice: a.unresolved ? null : (choices[a.key] ?? null),
+    }));
+
+/** Columns every file of the kind must have mapped, and headers that must exist. */
+export function mappingProblems(kind: ImportKind, table: Table, mapping: ImportMapping): ImportProblem[] {
+  const problems: ImportProblem[] = [];
+  for (const [field, header] of Object.entries(mapping.columns)) {
+    if (!fieldsOf(kind).some((f) => f.key === field))
+      problems.push({ line: 0, column: field, message: 'import.unknownField' });
+    else if (!table.header.includes(header)) problems.push({ line: 1, column: header, message: 'import.noSuchColumn' });
+  }
+  for (const f of fieldsOf(kind)) {
+    if (f.required && !mapping.columns[f.key])
+      problems.push({ line: 1, column: f.key, message: `import.missing.${f.key}` });
+  }
+  if (kind === 'grants') {
+    if (!mapping.columns.awarded && !mapping.columns.requested)
+      problems.push({ line: 1, column: 'awarded', message: 'import.missing.amount' });
+    if (!mapping.columns.year && !mapping.defaultYear)
+      problems.push({ line: 1, column: 'year', message: 'import.missing.year' });
+  }
+  return problems;
+}
+
+/* Grant lists. */
+
+export interface GrantRowPlan {
+  line: number;
+  externalRef: string | null;
+  actorKey: string;
+  title: string;
+  purpose: string | null;
+  year: number;
+  roundKey: string;
+  requestedOre: number;
+  awardedOre: number | null;
+  status: 'applied' | 'approved' | 'rejected';
+  targetGroupId: number | null;
+  decisionOn: string | null;
+}
+
+export interface ReadGrants {
+  rows: GrantRowPlan[];
+  actors: Map<string, { name: string; cvr: string | null; lines: number[] }>;
+  rounds: Map<string, { year: number; name: string | null }>;
+  problems: ImportProblem[];
+}
+
+/** A target group named in a file: its FFB code (UUID), or its Danish or English name. */
+export function groupFinder(groups: { id: number; ffbCode: string | null; nameDa: string; nameEn: string | null }[]) {
+  const by = new Map<string, number>();
+  // FFB groups are listed before local ones, so a local group of the same name does not shadow one.
+  for (const g of groups) {
+    for (const k of [g.ffbCode?.toLowerCase(), fold(g.nameDa), g.nameEn ? fold(g.nameEn) : undefined]) {
+      if (k && !by.has(k)) by.set(k, g.id);
+    }
+  }
+  return (s: string) => by.get(s.toLowerCase()) ?? by.get(fold(s));
+}
+
+export function readGrants(
+  table: Table,
+  mapping: ImportMapping,
+  findGroup: (s: string) => number | undefined,
+): ReadGrants {
+  const r = new RowReader(table, mapping);
+  const rows: GrantRowPlan[] = [];
+  const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
+  const rounds = new Map<string, { year: number; name: string | null }>();
+  const seenRefs = new Map<string, number>();
+  const seenKeys = new Map<string, number>();
+  table.rows.forEach((row, i) => {
+    const line = table.lines[i] ?? i + 2;
+    const before = r.problems.length;
+    const externalRef = r.text(row, line, 'externalRef', 100) || null;
+    const name = r.text(row, line, 'actorName', 200);
+    const cvr = r.cvr(row, line);
+    if (!name) r.problem(line, 'actorName', 'import.required');
+    const yearText = r.cell(row, 'year');
+    let year = mapping.defaultYear ?? 0;
+    if (yearText) {
+      year = /^\d{4}$/.test(yearText) ? Number(yearText) : 0;
+      if (year < 2000 || year > 2100) r.problem(line, 'year', 'import.year', yearText);
+    } else if (!year) r.problem(line, 'year', 'import.required');
+    const roundName = r.text(row, line, 'roundName', 200) || null;
+    const title = r.text(row, line, 'title', 300) || `§ 18-tilskud ${year}`;
+    const purpose = r.text(row, line, 'purpose', 5000) || null;
+    const requested = r.kroner(row, line, 'requested');
+    const awarded = r.kroner(row, line, 'awarded');
+    if (requested === null && awarded === null && !r.cell(row, 'requested') && !r.cell(row, 'awarded'))
+      r.problem(line, r.has('awarded') ? 'awarded' : 'requested', 'import.amountRequired');
+    const groupText = r.cell(row, 'targetGroup');
+    let targetGroupId: number | null = null;
+    if (groupText) {
+      targetGroupId = findGroup(groupText) ?? null;
+      if (targetGroupId === null) r.problem(line, 'targetGroup', 'import.unknownGroup', groupText);
+    } else if (awarded) {
+      targetGroupId = mapping.defaultTargetGroupId ?? null;
+      if (targetGroupId === null) r.problem(line, 'targetGroup', 'import.groupRequired');
+    }
+    const dateText = r.cell(row, 'decisionOn');
+    const decisionOn = dateText ? (parseDanishDate(dateText) ?? null) : null;
+    if (dateText && !decisionOn) r.problem(line, 'decisionOn', 'import.date', dateText);
+    if (r.problems.length > before) return;
+
+    const aKey = actorKey(cvr, name);
+    const actor = actors.get(aKey) ?? { name, cvr, lines: [] };
+    if (actor.lines.length < 20) actor.lines.push(line);
+    actors.set(aKey, actor);
+    const roundKey = `${year}:${roundName ? fold(roundName) : ''}`;
+    rounds.set(roundKey, { year, name: roundName });
+    if (externalRef) {
+      const k = `${roundKey}|${externalRef}`;
+      const first = seenRefs.get(k);
+      if (first) r.problem(line, 'externalRef', 'import.duplicateRef', externalRef, { first });
+      else seenRefs.set(k, line);
+    } else {
+      const k = `${roundKey}|${aKey}|${fold(title)}`;
+      const first = seenKeys.get(k);
+      if (first) r.problem(line, 'title', 'import.duplicateGrant', title, { first });
+      else seenKeys.set(k, line);
+    }
+    rows.push({
+      line,
+      externalRef,
+      actorKey: aKey,
+      title,
+      purpose,
+      year,
+      roundKey,
+      requestedOre: requested ?? awarded ?? 0,
+      awardedOre: awarded,
+      status: awarded === null ? 'applied' : awarded > 0 ? 'approved' : 'rejected',
+      targetGroupId: awarded ? targetGroupId : null,
+      decisionOn,
+    });
+  });
+  return { rows, actors, rounds, problems: r.problems };
+}
+
+/** Which registered round each round of the file is: by name, or the year's only round, or a new one. */
+export function resolveRounds(
+  wanted: Map<string, { year: number; name: string | null }>,
+  existing: RoundRef[],
+): { ids: Map<string, number | null>; create: { key: string; year: number; name: string }[]; ambiguous: string[] } {
+  const ids = new Map<string, number | null>();
+  const create: { key: string; year: number; name: string }[] = [];
+  const ambiguous: string[] = [];
+  for (const [key, w] of wanted) {
+    const sameYear = existing.filter((r) => r.year === w.year);
+    const named = w.name ? sameYear.find((r) => fold(r.name) === fold(w.name as string)) : undefined;
+    if (named) ids.set(key, named.id);
+    else if (!w.name && sameYear.length === 1 && sameYear[0]) ids.set(key, sameYear[0].id);
+    else if (!w.name && sameYear.length > 1) ambiguous.push(key);
+    else {
+      ids.set(key, null);
+      create.push({ key, year: w.year, name: w.name ?? `§ 18-puljen ${w.year}` });
+    }
+  }
+  return { ids, create, ambiguous };
+}
+
+export type GrantChange =
+  | { kind: 'create'; row: GrantRowPlan }
+  | { kind: 'update'; row: GrantRowPlan; existing: ExistingGrant }
+  | { kind: 'skip'; row: GrantRowPlan; locked: boolean };
+
+/** Each row against the registered grants of its round: by reference, else by actor and title. */
+export function compareGrants(
+  rows: GrantRowPlan[],
+  roundIds: Map<string, number | null>,
+  actorIds: Map<string, number | null>,
+  existing: ExistingGrant[],
+): GrantChange[] {
+  const byRef = new Map<string, ExistingGrant>();
+  const byKey = new Map<string, ExistingGrant>();
+  for (const g of existing) {
+    if (g.externalRef) byRef.set(`${g.roundId}|${g.externalRef}`, g);
+    byKey.set(`${g.roundId}|${g.actorId}|${fold(g.title)}`, g);
+  }
+  return rows.map((row): GrantChange => {
+    const roundId = roundIds.get(row.roundKey);
+    const actorId = actorIds.get(row.actorKey);
+    if (!roundId || !actorId) return { kind: 'create', row };
+    const match = row.externalRef
+      ? byRef.get(`${roundId}|${row.externalRef}`)
+      : byKey.get(`${roundId}|${actorId}|${fold(row.title)}`);
+    if (!match || (!row.externalRef && match.externalRef)) return { kind: 'create', row };
+    const same =
+      match.actorId === actorId &&
+      match.title === row.title &&
+      match.purpose === row.purpose &&
+      match.requestedOre === row.requestedOre &&
+      match.awardedOre === row.awardedOre &&
+      match.status === row.status &&
+      match.decisionOn === row.decisionOn &&
+      match.targetGroupId === row.targetGroupId;
+    if (same) return { kind: 'skip', row, locked: false };
+    if (LOCKED_STATUSES.has(match.status)) return { kind: 'skip', row, locked: true };
+    return { kind: 'update', row, existing: match };
+  });
+}
+
+/* Actor lists. */
+
+const ORG_TYPES: Record<string, (typeof orgTypes)[number]> = {
+  forening: 'association',
+  association: 'association',
+  frivilligforening: 'association',
+  selvejendeinstitution: 'self_governing_institution',
+  selfgoverninginstitution: 'self_governing_institution',
+  fond: 'foundation',
+  foundation: 'foundation',
+  socialoekonomiskvirksomhed: 'social_enterprise',
+  socialenterprise: 'social_enterprise',
+  uformelgruppe: 'informal_group',
+  informalgroup: 'informal_group',
+  netvaerk: 'informal_group',
+};
+
+const ROLES: Record<string, (typeof actorRoles)[number]> = {
+  fortaler: 'advocate',
+  interessevaretager: 'advocate',
+  interesseorganisation: 'advocate',
+  advocate: 'advocate',
+  inklusionsarena: 'inclusion_arena',
+  arenaforinklusion: 'inclusion_arena',
+  inclusionarena: 'inclusion_arena',
+  leverandoer: 'service_provider',
+  leverandoerafsocialeydelser: 'service_provider',
+  serviceprovider: 'service_provider',
+};
+
+export interface ActorRowPlan {
+  line: number;
+  key: string;
+  name: string;
+  cvr: string | null;
+  /** Only the cells the file fills in; the rest of a registered actor is left alone. */
+  fields: Partial<{
+    orgType: (typeof orgTypes)[number];
+    roles: ActorRole[];
+    email: string;
+    phone: string;
+    website: string;
+    address: string;
+    description: string;
+    homeMunicipalityCode: number;
+  }>;
+}
+
+export function readActors(
+  table: Table,
+  mapping: ImportMapping,
+  findMunicipality: (s: string) => number | undefined,
+): {
+  rows: ActorRowPlan[];
+  actors: Map<string, { name: string; cvr: string | null; lines: number[] }>;
+  problems: ImportProblem[];
+} {
+  const r = new RowReader(table, mapping);
+  const rows: ActorRowPlan[] = [];
+  const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
+  const shape = actorSchemaFields.shape;
+  table.rows.forEach((row, i) => {
+    const line = table.lines[i] ?? i + 2;
+    const before = r.problems.length;
+    const name = r.text(row, line, 'name', 200);
+    if (!name) r.problem(line, 'name', 'import.required');
+    const cvr = r.cvr(row, line);
+    const fields: ActorRowPlan['fields'] = {};
+    const orgType = r.cell(row, 'orgType');
+    if (orgType) {
+      const t = ORG_TYPES[fold(orgType)];
+      if (t) fields.orgType = t;
+      else r.problem(line, 'orgType', 'import.orgType', orgType);
+    }
+    const roles = r.cell(row, 'roles');
+    if (roles) {
+      const parts = roles
+        .split(/[,;/]|\sog\s/)
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const mapped = parts.map((p) => ROLES[fold(p)]);
+      if (!parts.length || mapped.some((m) => !m)) r.problem(line, 'roles', 'import.role', roles);
+      else fields.roles = [...new Set(mapped as ActorRole[])];
+    }
+    for (const [field, schema] of [
+      ['email', shape.email],
+      ['phone', shape.phone],
+      ['website', shape.website],
+    ] as const) {
+      const problemsBefore = r.problems.length;
+      const v = r.text(row, line, field, 500);
+      if (!v || r.problems.length > problemsBefore) continue;
+      const parsed = schema.safeParse(v);
+      if (parsed.success && parsed.data) fields[field] = parsed.data;
+      else r.problem(line, field, `import.${field}`, v);
+    }
+    const address = r.text(row, line, 'address', 500);
+    if (address) fields.address = address;
+    const description = r.text(row, line, 'description', 5000);
+    if (description) fields.description = description;
+    const home = r.cell(row, 'homeMunicipality');
+    if (home) {
+      const code = findMunicipality(home);
+      if (code) fields.homeMunicipalityCode = code;
+      else r.problem(line, 'homeMunicipality', 'import.municipality', home);
+    }
+    if (r.problems.length > before) return;
+    const key = actorKey(cvr, name);
+    const seen = actors.get(key);
+    if (seen) {
+      r.problem(line, cvr ? 'cvr' : 'name', 'import.duplicateActor', cvr ?? name, { first: seen.lines[0] ?? 0 });
+      return;
+    }
+    actors.set(key, { name, cvr, lines: [line] });
+    rows.push({ line, key, name, cvr, fields });
+  });
+  return { rows, actors, problems: r.problems };
+}

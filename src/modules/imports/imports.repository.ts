@@ -1,0 +1,230 @@
+import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../../db/client.ts';
+import { imports } from '../../db/schema/index.ts';
+
+export type ImportRow = typeof imports.$inferSelect;
+export type ImportMeta = Omit<ImportRow, 'content'>;
+
+const { content: _content, ...metaColumns } = getTableColumns(imports);
+
+export async function insertImport(db: Queryable, values: typeof imports.$inferInsert): Promise<ImportMeta> {
+  const [row] = await db.insert(imports).values(values).returning(metaColumns);
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function findImport(db: Queryable, id: number): Promise<ImportMeta | undefined> {
+  const [row] = await db.select(metaColumns).from(imports).where(eq(imports.id, id));
+  return row;
+}
+
+/** The file of an import; with lock, the row stays locked until the transaction ends. */
+export async function findImportWithContent(
+  db: Queryable,
+  id: number,
+  lock?: 'update' | 'skip locked',
+): Promise<ImportRow | undefined> {
+  const q = db.select().from(imports).where(eq(imports.id, id));
+  const [row] =
+    lock === 'update'
+      ? await q.for('update')
+      : lock === 'skip locked'
+        ? await q.for('update', { skipLocked: true })
+        : await q;
+  return row;
+}
+
+export async function updateImport(
+  db: Queryable,
+  id: number,
+  values: Partial<typeof imports.$inferInsert>,
+  version?: number,
+): Promise<ImportMeta | undefined> {
+  const [row] = await db
+    .update(imports)
+    .set({ ...values, version: sql`${imports.version} + 1`, updatedAt: sql`now()` })
+    .where(version === undefined ? eq(imports.id, id) : and(eq(imports.id, id), eq(imports.version, version)))
+    .returning(metaColumns);
+  return row;
+}
+
+export async function listImports(db: Queryable, municipalityCode: number, limit = 50): Promise<ImportMeta[]> {
+  return db
+    .select(metaColumns)
+    .from(imports)
+    .where(eq(imports.municipalityCode, municipalityCode))
+    .orderBy(desc(imports.createdAt), desc(imports.id))
+    .limit(limit);
+}
+
+export async function queuedImportIds(db: Queryable): Promise<number[]> {
+  const rows = await db
+    .select({ id: imports.id })
+    .from(imports)
+    .where(eq(imports.status, 'queued'))
+    .orderBy(imports.id);
+  return rows.map((r) => r.id);
+}
+
+/* Look-ups for matching the rows of a file against what is registered. */
+
+export interface GroupRef {
+  id: number;
+  ffbCode: string | null;
+  nameDa: string;
+  nameEn: string | null;
+}
+
+/** The FFB groups and the municipality's own sub-groups. */
+export async function targetGroupsOf(database: Database, on: Queryable, municipalityCode: number) {
+  return database.rows<{ id: number; ffb_code: string | null; name_da: string; name_en: string | null }>(
+    sql`select id, ffb_code, name_da, name_en from target_groups
+        where municipality_code is null or municipality_code = ${municipalityCode} order by level, id`,
+    on,
+  );
+}
+
+export interface RoundRef {
+  id: number;
+  year: number;
+  name: string;
+  reportDueOn: string | null;
+}
+
+export async function roundsOf(database: Database, on: Queryable, municipalityCode: number): Promise<RoundRef[]> {
+  const rows = await database.rows<{ id: number; year: number; name: string; report_due_on: string | null }>(
+    sql`select id, year, name, report_due_on::text from grant_rounds where municipality_code = ${municipalityCode}`,
+    on,
+  );
+  return rows.map((r) => ({ id: r.id, year: Number(r.year), name: r.name, reportDueOn: r.report_due_on }));
+}
+
+export interface ActorRef {
+  id: number;
+  name: string;
+  cvr: string | null;
+}
+
+/**
+ * Registered actors by CVR, following merges to the actor that remains. Returns cvr → actor.
+ */
+export async function actorsByCvr(database: Database, on: Queryable, cvrs: string[]): Promise<Map<string, ActorRef>> {
+  if (!cvrs.length) return new Map();
+  const rows = await database.rows<{ cvr: string; id: number; name: string; actor_cvr: string | null }>(
+    sql`select a.cvr, s.id, s.name, s.cvr as actor_cvr
+        from actors a
+        join actors s on s.id = coalesce(a.merged_into_id, a.id)
+        where a.cvr in (select jsonb_array_elements_text(${JSON.stringify(cvrs)}::jsonb))`,
+    on,
+  );
+  return new Map(rows.map((r) => [r.cvr, { id: r.id, name: r.name, cvr: r.actor_cvr }]));
+}
+
+/** Rows of (given name, actor) as given name → actors, in their order. */
+function byGiven(rows: { given: string; id: number; name: string; cvr: string | null }[]): Map<string, ActorRef[]> {
+  const found = new Map<string, ActorRef[]>();
+  for (const r of rows) found.set(r.given, [...(found.get(r.given) ?? []), { id: r.id, name: r.name, cvr: r.cvr }]);
+  return found;
+}
+
+/** Registered actors whose folded name equals a given name's: name → the actors (not merged away). */
+export async function actorsByName(
+  database: Database,
+  on: Queryable,
+  names: string[],
+): Promise<Map<string, ActorRef[]>> {
+  if (!names.length) return new Map();
+  const rows = await database.rows<{ given: string; id: number; name: string; cvr: string | null }>(
+    sql`select x.given, a.id, a.name, a.cvr
+        from jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as x(given)
+        join actors a on a.name_norm = samspil_norm(x.given) and a.merged_into_id is null
+        order by a.id`,
+    on,
+  );
+  return byGiven(rows);
+}
+
+/** Up to three trigram-similar actors for each name, best first (the rule of the actor form). */
+export async function similarActors(
+  database: Database,
+  on: Queryable,
+  names: string[],
+): Promise<Map<string, ActorRef[]>> {
+  if (!names.length) return new Map();
+  const rows = await database.rows<{ given: string; id: number; name: string; cvr: string | null }>(
+    sql`select x.given, s.id, s.name, s.cvr
+        from jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as x(given)
+        cross join lateral (
+          select a.id, a.name, a.cvr from actors a
+          where a.merged_into_id is null and a.status <> 'archived'
+            and a.name_norm % samspil_norm(x.given)
+            and (similarity(a.name_norm, samspil_norm(x.given)) >= 0.45
+                 or word_similarity(samspil_norm(x.given), a.name_norm) >= 0.8)
+          order by similarity(a.name_norm, samspil_norm(x.given)) desc, a.id
+          limit 3
+        ) s`,
+    on,
+  );
+  return byGiven(rows);
+}
+
+export interface ExistingGrant {
+  id: number;
+  roundId: number;
+  actorId: number;
+  title: string;
+  purpose: string | null;
+  externalRef: string | null;
+  requestedOre: number;
+  awardedOre: number | null;
+  decisionOn: string | null;
+  status: string;
+  /** The single target group the award is on, or null (none, or split over several). */
+  targetGroupId: number | null;
+  version: number;
+}
+
+export async function grantsInRounds(database: Database, on: Queryable, roundIds: number[]): Promise<ExistingGrant[]> {
+  if (!roundIds.length) return [];
+  const rows = await database.rows<Record<string, unknown>>(
+    sql`select g.id, g.round_id, g.actor_id, g.title, g.purpose, g.external_ref, g.requested_ore, g.awarded_ore,
+               g.decision_on::text, g.status, g.version,
+               (select case when count(*) = 1 then min(target_group_id) end
+                  from grant_allocations a where a.grant_id = g.id) as target_group_id
+        from grants g
+        where g.round_id in (select jsonb_array_elements_text(${JSON.stringify(roundIds)}::jsonb)::int)`,
+    on,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    roundId: Number(r.round_id),
+    actorId: Number(r.actor_id),
+    title: String(r.title),
+    purpose: (r.purpose as string | null) ?? null,
+    externalRef: (r.external_ref as string | null) ?? null,
+    requestedOre: Number(r.requested_ore),
+    awardedOre: r.awarded_ore === null ? null : Number(r.awarded_ore),
+    decisionOn: (r.decision_on as string | null) ?? null,
+    status: String(r.status),
+    targetGroupId: r.target_group_id === null ? null : Number(r.target_group_id),
+    version: Number(r.version),
+  }));
+}
+
+/** Fresh ids from a serial's sequence, so rows and their children can be written set-wise. */
+export async function nextIds(database: Database, on: Queryable, sequence: string, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const rows = await database.rows<{ id: number }>(
+    sql`select nextval(${sequence}::regclass)::int as id from generate_series(1, ${n})`,
+    on,
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+/** Runs a statement once per slice of the records, each slice passed as one JSON parameter. */
+export async function inSlices<T>(records: T[], size: number, run: (json: string, slice: T[]) => Promise<unknown>) {
+  for (let i = 0; i < records.length; i += size) {
+    const slice = records.slice(i, i + size);
+    await run(JSON.stringify(slice), slice);
+  }
+}

@@ -1,0 +1,189 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { translate } from '../../i18n/index.ts';
+import { toDanishCsv } from '../../lib/csv.ts';
+import { danishDate } from '../../lib/dates.ts';
+import { AppError } from '../../lib/errors.ts';
+import { formValues, idFrom } from '../../lib/forms.ts';
+import { mayWriteArea } from '../../lib/policy.ts';
+import { readTable } from '../../lib/upload.ts';
+import { findImportWithContent } from './imports.repository.ts';
+import type { ImportRunner } from './imports.runner.ts';
+import { fieldsOf, type Import, type ImportProblem, importKinds } from './imports.schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    importRunner: ImportRunner;
+  }
+  interface FastifyRequest {
+    /** The name of the file uploaded with a multipart form. */
+    uploadName?: string;
+  }
+}
+
+const version = z.coerce.number().int().positive().max(2_147_483_647).catch(0);
+
+/** A problem in the user's language: "Linje 4, kolonne CVR: …". */
+export function problemText(locale: string, p: ImportProblem): string {
+  return translate(locale as 'da', p.message, { value: p.value ?? '', ...(p.params ?? {}) });
+}
+
+/** The mapping form: each field's chosen header (blank for none), and the defaults. */
+const mappingForm = z.object({
+  columns: z.record(z.string().max(100), z.string().max(200)).catch({}),
+  defaultYear: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
+  defaultTargetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  version,
+});
+
+export const importsRoutes: FastifyPluginAsync = async (app) => {
+  const { imports, targetGroups } = app.services;
+
+  const mayImport = (request: FastifyRequest) =>
+    mayWriteArea(request.principal, 'grants') || mayWriteArea(request.principal, 'actors');
+
+  async function listPage(request: FastifyRequest, reply: FastifyReply, failure?: string, status = 200) {
+    return reply.render(
+      'imports/index',
+      {
+        imports: await imports.list(request.principal),
+        kinds: importKinds.filter((k) => mayWriteArea(request.principal, k === 'grants' ? 'grants' : 'actors')),
+        canImport: mayImport(request),
+        failure,
+      },
+      status,
+    );
+  }
+
+  app.get('/imports', async (request, reply) => listPage(request, reply));
+
+  app.post('/imports', async (request, reply) => {
+    const body = formValues(request.body);
+    const kind = z.enum(importKinds).catch('grants').parse(body.kind);
+    const file = body.file;
+    if (!Buffer.isBuffer(file) || file.length === 0)
+      return listPage(request, reply, request.t('import.file.none'), 422);
+    try {
+      const created = await imports.upload(request.principal, {
+        kind,
+        fileName: request.uploadName ?? 'upload',
+        content: file,
+      });
+      return reply.redirect(`/imports/${created.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'IMPORT_UNREADABLE')
+        return listPage(request, reply, request.t(err.message), 422);
+      throw err;
+    }
+  });
+
+  /** The step the import is at: columns, preview, progress or result. */
+  async function showPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    item: Import,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    const step = (request.query as { step?: string } | undefined)?.step;
+    const mapping = ['uploaded', 'invalid'].includes(item.status) || (item.status === 'ready' && step === 'columns');
+    let sample: string[][] = [];
+    if (mapping) {
+      const row = await findImportWithContent(app.database.db, item.id);
+      if (row?.content) sample = (await readTable(row.content)).rows.slice(0, 3);
+    }
+    return reply.render(
+      'imports/show',
+      {
+        item,
+        mapping,
+        sample,
+        fields: fieldsOf(item.kind),
+        groups: item.kind === 'grants' ? await targetGroups.tree(item.municipalityCode) : [],
+        problems: item.problems.map((p) => ({ ...p, text: problemText(request.locale, p) })),
+        thisYear: Number(danishDate().slice(0, 4)),
+        ...extra,
+      },
+      status,
+    );
+  }
+
+  app.get('/imports/:id', async (request, reply) =>
+    showPage(request, reply, await imports.get(request.principal, idFrom(request.params))),
+  );
+
+  app.post('/imports/:id/columns', async (request, reply) => {
+    const id = idFrom(request.params);
+    const form = mappingForm.parse(formValues(request.body));
+    const columns = Object.fromEntries(Object.entries(form.columns).filter(([, header]) => header !== ''));
+    await imports.check(request.principal, id, {
+      mapping: { columns, defaultYear: form.defaultYear, defaultTargetGroupId: form.defaultTargetGroupId },
+      version: form.version,
+    });
+    return reply.redirect(`/imports/${id}`, 303);
+  });
+
+  /** Saves the choices of actors, and writes the import once every choice is made. */
+  app.post('/imports/:id/commit', async (request, reply) => {
+    const id = idFrom(request.params);
+    const body = formValues(request.body);
+    const choices = z
+      .record(z.string().max(300), z.union([z.literal('new'), z.coerce.number().int().positive().max(2_147_483_647)]))
+      .catch({})
+      .parse(body.choice ?? {});
+    let item = await imports.get(request.principal, id);
+    let v = version.parse(body.version);
+    if (Object.keys(choices).length) {
+      item = await imports.check(request.principal, id, { actorChoices: choices, version: v });
+      v = item.version;
+    }
+    const open = item.summary?.matches.filter((m) => m.choice === null) ?? [];
+    if (open.length)
+      return showPage(
+        request,
+        reply,
+        item,
+        { unanswered: open.map((m) => m.key), failure: request.t('import.unconfirmed') },
+        422,
+      );
+    await imports.commit(request.principal, id, v);
+    app.importRunner.kick();
+    return reply.redirect(`/imports/${id}`, 303);
+  });
+
+  app.post('/imports/:id/retry', async (request, reply) => {
+    const id = idFrom(request.params);
+    await imports.retry(request.principal, id, version.parse(formValues(request.body).version));
+    app.importRunner.kick();
+    return reply.redirect(`/imports/${id}`, 303);
+  });
+
+  /** Polled by htmx while the import runs; once it has finished, the page is loaded afresh. */
+  app.get('/imports/:id/progress', async (request, reply) => {
+    const item = await imports.get(request.principal, idFrom(request.params));
+    if (item.status !== 'queued') {
+      if (request.headers['hx-request'] === 'true') return reply.header('hx-refresh', 'true').code(204).send();
+      return reply.redirect(`/imports/${item.id}`, 303);
+    }
+    return reply.render('imports/_progress', { item });
+  });
+
+  /** Every problem of the file, for a spreadsheet: line, column, value and message. */
+  app.get('/imports/:id/problems.csv', async (request, reply) => {
+    const id = idFrom(request.params);
+    const problems = await imports.allProblems(request.principal, id);
+    const csv = toDanishCsv(
+      [
+        request.t('import.csv.line'),
+        request.t('import.csv.column'),
+        request.t('import.csv.value'),
+        request.t('import.csv.message'),
+      ],
+      problems.map((p) => [p.line, p.column ?? '', p.value ?? '', problemText(request.locale, p)]),
+    );
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="import-${id}-fejl.csv"`)
+      .send(csv);
+  });
+};

@@ -1,0 +1,670 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../../db/client.ts';
+import { danishDate } from '../../lib/dates.ts';
+import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
+import { AccessDenied, mayWrite, type WriteArea } from '../../lib/policy.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { fold, readTable, type Table } from '../../lib/upload.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import {
+  type ActorPlan,
+  actorMatches,
+  compareGrants,
+  type GrantChange,
+  groupFinder,
+  mappingProblems,
+  readActors,
+  readGrants,
+  resolveActors,
+  resolveRounds,
+} from './imports.plan.ts';
+import {
+  actorsByCvr,
+  actorsByName,
+  findImport,
+  findImportWithContent,
+  grantsInRounds,
+  type ImportMeta,
+  type ImportRow,
+  inSlices,
+  insertImport,
+  listImports,
+  nextIds,
+  queuedImportIds,
+  roundsOf,
+  similarActors,
+  targetGroupsOf,
+  updateImport,
+} from './imports.repository.ts';
+import {
+  type ActorChoices,
+  guessMapping,
+  type Import,
+  type ImportKind,
+  type ImportMapping,
+  type ImportProblem,
+  type ImportSummary,
+  importMapping,
+} from './imports.schemas.ts';
+
+const areaOf = (kind: ImportKind): WriteArea => (kind === 'grants' ? 'grants' : 'actors');
+/** Rows written per statement. */
+const SLICE = 5000;
+/** A new actor from a grant list is registered as an association and an arena for inclusion. */
+const NEW_ACTOR_DEFAULTS = { orgType: 'association', roles: ['inclusion_arena'] } as const;
+
+/** What the running import has written so far (in its own transaction, so only it knows). */
+export interface Progress {
+  processed: number;
+  total: number;
+}
+
+interface Plan {
+  problems: ImportProblem[];
+  summary: ImportSummary;
+  unresolved: number;
+  write: (tx: Queryable, principal: Principal, importId: number, progress: (n: number) => void) => Promise<void>;
+}
+
+export function createImportService(database: Database, municipalities: MunicipalityService) {
+  const { db } = database;
+  const running = new Map<number, Progress>();
+
+  function toImport(row: ImportMeta): Import {
+    const problems = (row.problems as ImportProblem[] | null) ?? [];
+    return {
+      id: row.id,
+      municipalityCode: row.municipalityCode,
+      kind: row.kind,
+      status: row.status,
+      fileName: row.fileName,
+      header: row.header,
+      mapping: (row.mapping as ImportMapping | null) ?? null,
+      rowCount: row.rowCount,
+      processedRows: running.get(row.id)?.processed ?? (row.status === 'done' ? row.rowCount : 0),
+      createdCount: row.createdCount,
+      updatedCount: row.updatedCount,
+      skippedCount: row.skippedCount,
+      summary: (row.summary as ImportSummary | null) ?? null,
+      problems: problems.slice(0, 200),
+      problemCount: problems.length,
+      version: row.version,
+      createdAt: row.createdAt,
+      finishedAt: row.finishedAt,
+    };
+  }
+
+  /** The import, for a user who may write what it imports in its municipality. */
+  async function loadFor(principal: Principal, id: number): Promise<ImportMeta> {
+    const row = await findImport(db, id);
+    if (!row) throw notFound('import', id);
+    if (!mayWrite(principal, areaOf(row.kind), row.municipalityCode))
+      throw new AccessDenied(areaOf(row.kind), row.municipalityCode);
+    return row;
+  }
+
+  async function tableOf(on: Queryable, id: number): Promise<{ row: ImportRow; table: Table }> {
+    const row = await findImportWithContent(on, id);
+    if (!row?.content) throw new AppError('IMPORT_GONE', 409, 'import.gone');
+    return { row, table: await readTable(row.content) };
+  }
+
+  async function municipalityFinder() {
+    const all = await municipalities.all();
+    const by = new Map<string, number>();
+    for (const m of all) {
+      by.set(String(m.code), m.code);
+      by.set(fold(m.name), m.code);
+      by.set(fold(`${m.name} kommune`), m.code);
+    }
+    return (s: string) => by.get(fold(s));
+  }
+
+  async function lookupActors(on: Queryable, wanted: Map<string, { name: string; cvr: string | null }>) {
+    const list = [...wanted.values()];
+    const cvrs = list.flatMap((a) => (a.cvr ? [a.cvr] : []));
+    const names = [...new Set(list.map((a) => a.name))];
+    const byCvr = await actorsByCvr(database, on, cvrs);
+    const byName = await actorsByName(database, on, names);
+    // Only names without a CVR match or an exact one are looked up by similarity.
+    const rest = [
+      ...new Set(list.filter((a) => !(a.cvr && byCvr.has(a.cvr)) && !byName.has(a.name)).map((a) => a.name)),
+    ];
+    return { byCvr, byName, similar: await similarActors(database, on, rest) };
+  }
+
+  /** Registers the new actors of a plan set-wise; returns each plan key's actor id. */
+  async function createActors(
+    tx: Queryable,
+    principal: Principal,
+    municipalityCode: number,
+    create: { key: string; name: string; cvr: string | null; fields?: Record<string, unknown> }[],
+  ): Promise<Map<string, number>> {
+    const ids = await nextIds(database, tx, 'actors_id_seq', create.length);
+    const records = create.map((a, i) => ({
+      id: ids[i],
+      name: a.name,
+      cvr: a.cvr,
+      org_type: (a.fields?.orgType as string | undefined) ?? NEW_ACTOR_DEFAULTS.orgType,
+      roles: `{${((a.fields?.roles as string[] | undefined) ?? NEW_ACTOR_DEFAULTS.roles).join(',')}}`,
+      email: a.fields?.email ?? null,
+      phone: a.fields?.phone ?? null,
+      website: a.fields?.website ?? null,
+      address: a.fields?.address ?? null,
+      description: a.fields?.description ?? null,
+      home: (a.fields?.homeMunicipalityCode as number | undefined) ?? municipalityCode,
+    }));
+    await inSlices(records, SLICE, (json) =>
+      tx.execute(sql`insert into actors (id, name, cvr, org_type, roles, email, phone, website, address, description,
+                       home_municipality_code)
+        select x.id, x.name, x.cvr, x.org_type::org_type, x.roles::actor_role[], x.email, x.phone, x.website,
+               x.address, x.description, x.home
+        from jsonb_to_recordset(${json}::jsonb) as x(id int, name text, cvr text, org_type text, roles text,
+               email text, phone text, website text, address text, description text, home smallint)`),
+    );
+    await auditSet(tx, principal, 'actor', 'actors', ids, `to_jsonb(t) - 'search_vector' - 'name_norm'`);
+    return new Map(create.map((a, i) => [a.key, ids[i] as number]));
+  }
+
+  /** One audit entry per row written, set-wise: the row as it is now is the "after". */
+  async function auditSet(
+    tx: Queryable,
+    principal: Principal,
+    entity: string,
+    table: string,
+    ids: number[],
+    after: string,
+  ) {
+    await inSlices(ids, SLICE, (json) =>
+      tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, after)
+        select ${principal.userId}, ${principal.municipalityCode}, ${entity}, t.id::text, 'import', ${sql.raw(after)}
+        from ${sql.identifier(table)} t
+        where t.id in (select jsonb_array_elements_text(${json}::jsonb)::int)`),
+    );
+  }
+
+  async function planGrants(
+    on: Queryable,
+    row: ImportMeta,
+    table: Table,
+    mapping: ImportMapping,
+    choices: ActorChoices,
+  ): Promise<Plan> {
+    const groups = (await targetGroupsOf(database, on, row.municipalityCode)).map((g) => ({
+      id: g.id,
+      ffbCode: g.ffb_code,
+      nameDa: g.name_da,
+      nameEn: g.name_en,
+    }));
+    if (mapping.defaultTargetGroupId && !groups.some((g) => g.id === mapping.defaultTargetGroupId))
+      return invalid([{ line: 0, column: 'targetGroup', message: 'import.unknownGroup' }]);
+    const read = readGrants(table, mapping, groupFinder(groups));
+    const existingRounds = await roundsOf(database, on, row.municipalityCode);
+    const rounds = resolveRounds(read.rounds, existingRounds);
+    const problems = [...read.problems];
+    for (const r of read.rows) {
+      if (rounds.ambiguous.includes(r.roundKey))
+        problems.push({
+          line: r.line,
+          column: row.mapping ? 'roundName' : '',
+          message: 'import.roundAmbiguous',
+          params: { year: r.year },
+        });
+    }
+    if (problems.length) return invalid(problems);
+    const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
+    const actorIds = new Map(actors.map((a) => [a.key, a.actorId]));
+    const roundIds = new Map(rounds.ids);
+    const existing = await grantsInRounds(database, on, [
+      ...new Set([...roundIds.values()].filter((id) => id !== null)),
+    ]);
+    const changes = compareGrants(read.rows, roundIds, actorIds, existing);
+    const summary = summarise(actors, choices, changes);
+    summary.roundsCreated = rounds.create.map((r) => ({ year: r.year, name: r.name }));
+    const roundOf = new Map(existingRounds.map((r) => [r.id, r]));
+
+    return {
+      problems: [],
+      summary,
+      unresolved: actors.filter((a) => a.unresolved).length,
+      async write(tx, principal, importId, progress) {
+        const newActors = await createActors(
+          tx,
+          principal,
+          row.municipalityCode,
+          actors.filter((a) => a.actorId === null),
+        );
+        for (const [k, id] of newActors) actorIds.set(k, id);
+        const budgets = new Map<string, number>();
+        for (const r of read.rows) budgets.set(r.roundKey, (budgets.get(r.roundKey) ?? 0) + (r.awardedOre ?? 0));
+        const thisYear = Number(danishDate().slice(0, 4));
+        for (const r of rounds.create) {
+          const [created] = await database.rows<{ id: number }>(
+            sql`insert into grant_rounds (municipality_code, year, name, budget_ore, status)
+                values (${row.municipalityCode}, ${r.year}, ${r.name}, ${budgets.get(r.key) ?? 0},
+                        ${r.year < thisYear ? 'decided' : 'open'})
+                returning id`,
+            tx,
+          );
+          const id = Number(created?.id);
+          roundIds.set(r.key, id);
+          roundOf.set(id, { id, year: r.year, name: r.name, reportDueOn: null });
+          await recordAudit(tx, principal, {
+            entity: 'grant_round',
+            entityId: id,
+            action: 'import',
+            after: { ...r, importId },
+          });
+        }
+        const dueOf = (roundId: number) => {
+          const round = roundOf.get(roundId);
+          return round?.reportDueOn ?? `${(round?.year ?? thisYear) + 1}-06-01`;
+        };
+        const record = (c: GrantChange, id: number) => {
+          const roundId = roundIds.get(c.row.roundKey) as number;
+          return {
+            id,
+            round_id: roundId,
+            actor_id: actorIds.get(c.row.actorKey),
+            title: c.row.title,
+            purpose: c.row.purpose,
+            requested: c.row.requestedOre,
+            awarded: c.row.awardedOre,
+            decision_on: c.row.decisionOn,
+            status: c.row.status,
+            due: dueOf(roundId),
+            ref: c.row.externalRef,
+            group: c.row.targetGroupId,
+          };
+        };
+        let done = changes.filter((c) => c.kind === 'skip').length;
+        progress(done);
+
+        const creates = changes.filter((c) => c.kind === 'create');
+        const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
+        const records = creates.map((c, i) => record(c, ids[i] as number));
+        await inSlices(records, SLICE, async (json, slice) => {
+          await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
+                                decision_on, status, report_due_on, external_ref)
+            select x.id, x.round_id, x.actor_id, x.title, x.purpose, x.requested, x.awarded, x.decision_on,
+                   x.status::grant_status, x.due, x.ref
+            from jsonb_to_recordset(${json}::jsonb) as x(id int, round_id int, actor_id int, title text, purpose text,
+                   requested bigint, awarded bigint, decision_on date, status text, due date, ref text)`);
+          await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+            select x.id, x.group, x.awarded
+            from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
+            where x.group is not null and x.awarded > 0`);
+          done += slice.length;
+          progress(done);
+        });
+        await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
+
+        const updates = changes.flatMap((c) => (c.kind === 'update' ? [{ c, before: c.existing }] : []));
+        const updated = updates.map(({ c, before }) => ({ ...record(c, before.id), before }));
+        await inSlices(updated, SLICE, async (json, slice) => {
+          await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
+            select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
+                   jsonb_build_object('title', x.title, 'purpose', x.purpose, 'requestedOre', x.requested,
+                     'awardedOre', x.awarded, 'decisionOn', x.decision_on, 'status', x.status, 'targetGroupId', x.group)
+            from jsonb_to_recordset(${json}::jsonb) as x(id int, title text, purpose text, requested bigint,
+                   awarded bigint, decision_on date, status text, "group" int, before jsonb)`);
+          await tx.execute(sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
+                   requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
+                   status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
+                   version = g.version + 1, updated_at = now()
+            from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text,
+                   requested bigint, awarded bigint, decision_on date, status text, ref text)
+            where g.id = x.id`);
+          await tx.execute(sql`delete from grant_allocations
+            where grant_id in (select (e->>'id')::int from jsonb_array_elements(${json}::jsonb) e)`);
+          await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+            select x.id, x.group, x.awarded
+            from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
+            where x.group is not null and x.awarded > 0`);
+          done += slice.length;
+          progress(done);
+        });
+      },
+    };
+  }
+
+  async function planActors(
+    on: Queryable,
+    row: ImportMeta,
+    table: Table,
+    mapping: ImportMapping,
+    choices: ActorChoices,
+  ): Promise<Plan> {
+    const read = readActors(table, mapping, await municipalityFinder());
+    if (read.problems.length) return invalid(read.problems);
+    const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
+    const planOf = new Map(actors.map((a) => [a.key, a]));
+    const matchedIds = actors.flatMap((a) => (a.actorId ? [a.actorId] : []));
+    const current = new Map(
+      (
+        await database.rows<Record<string, unknown>>(
+          sql`select id, cvr, org_type, roles::text[] as roles, email, phone, website, address, description,
+                     home_municipality_code, version
+              from actors where id in (select jsonb_array_elements_text(${JSON.stringify(matchedIds)}::jsonb)::int)`,
+          on,
+        )
+      ).map((r) => [Number(r.id), r]),
+    );
+    const column: Record<string, string> = {
+      orgType: 'org_type',
+      roles: 'roles',
+      email: 'email',
+      phone: 'phone',
+      website: 'website',
+      address: 'address',
+      description: 'description',
+      homeMunicipalityCode: 'home_municipality_code',
+    };
+    type Change = { actorId: number; set: Record<string, unknown>; before: Record<string, unknown> };
+    const updates: Change[] = [];
+    let skipped = 0;
+    for (const r of read.rows) {
+      const id = planOf.get(r.key)?.actorId;
+      if (!id) continue;
+      const now = current.get(id) ?? {};
+      const set: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r.fields)) {
+        const was = now[column[k] as string];
+        const same = Array.isArray(v)
+          ? JSON.stringify([...v].sort()) === JSON.stringify([...((was as string[]) ?? [])].sort())
+          : was === v;
+        if (!same) set[k] = v;
+      }
+      if (r.cvr && !now.cvr) set.cvr = r.cvr;
+      if (Object.keys(set).length) updates.push({ actorId: id, set, before: now });
+      else skipped++;
+    }
+    const creating = actors.filter((a) => a.actorId === null);
+    const summary: ImportSummary = {
+      actorsCreated: creating.length,
+      actorsMatched: actors.length - creating.length,
+      roundsCreated: [],
+      created: creating.length,
+      updated: updates.length,
+      skipped,
+      skippedLocked: 0,
+      matches: actorMatches(actors, choices),
+    };
+    const fieldsOf = new Map(read.rows.map((r) => [r.key, r.fields]));
+    return {
+      problems: [],
+      summary,
+      unresolved: actors.filter((a) => a.unresolved).length,
+      async write(tx, principal, importId, progress) {
+        await createActors(
+          tx,
+          principal,
+          row.municipalityCode,
+          creating.map((a) => ({ ...a, fields: fieldsOf.get(a.key) ?? {} })),
+        );
+        let done = creating.length + skipped;
+        progress(done);
+        for (const u of updates) {
+          const set = Object.entries(u.set).map(([k, v]) =>
+            k === 'roles'
+              ? sql`roles = ${`{${(v as string[]).join(',')}}`}::actor_role[]`
+              : k === 'orgType'
+                ? sql`org_type = ${v}::org_type`
+                : sql`${sql.identifier(k === 'cvr' ? 'cvr' : (column[k] as string))} = ${v}`,
+          );
+          await tx.execute(sql`update actors set ${sql.join(set, sql`, `)}, version = version + 1, updated_at = now()
+                               where id = ${u.actorId}`);
+          await recordAudit(tx, principal, {
+            entity: 'actor',
+            entityId: u.actorId,
+            action: 'import',
+            before: u.before,
+            after: { ...u.set, importId },
+          });
+          progress(++done);
+        }
+      },
+    };
+  }
+
+  function summarise(actors: ActorPlan[], choices: ActorChoices, changes: GrantChange[]): ImportSummary {
+    return {
+      actorsCreated: actors.filter((a) => a.actorId === null && !a.unresolved).length,
+      actorsMatched: actors.filter((a) => a.actorId !== null).length,
+      roundsCreated: [],
+      created: changes.filter((c) => c.kind === 'create').length,
+      updated: changes.filter((c) => c.kind === 'update').length,
+      skipped: changes.filter((c) => c.kind === 'skip').length,
+      skippedLocked: changes.filter((c) => c.kind === 'skip' && c.locked).length,
+      matches: actorMatches(actors, choices),
+    };
+  }
+
+  function invalid(problems: ImportProblem[]): Plan {
+    return {
+      problems,
+      summary: {
+        actorsCreated: 0,
+        actorsMatched: 0,
+        roundsCreated: [],
+        created: 0,
+        updated: 0,
+        skipped: 0,
+        skippedLocked: 0,
+        matches: [],
+      },
+      unresolved: 0,
+      write: async () => {
+        throw new Error('an invalid plan writes nothing');
+      },
+    };
+  }
+
+  async function plan(on: Queryable, row: ImportMeta, table: Table, mapping: ImportMapping, choices: ActorChoices) {
+    const problems = mappingProblems(row.kind, table, mapping);
+    if (problems.length) return invalid(problems);
+    if (!table.rows.length) return invalid([{ line: 0, message: 'import.file.noRows' }]);
+    return row.kind === 'grants'
+      ? planGrants(on, row, table, mapping, choices)
+      : planActors(on, row, table, mapping, choices);
+  }
+
+  /** Writes a plan's result to the import: invalid with its problems, or ready with its summary. */
+  async function saveCheck(
+    principal: Principal,
+    id: number,
+    version: number,
+    mapping: ImportMapping,
+    choices: ActorChoices,
+  ) {
+    const { row, table } = await tableOf(db, id);
+    const result = await plan(db, row, table, mapping, choices);
+    const saved = await db.transaction(async (tx) => {
+      const updated = await updateImport(
+        tx,
+        id,
+        {
+          mapping,
+          actorChoices: choices,
+          status: result.problems.length ? 'invalid' : 'ready',
+          problems: result.problems,
+          summary: result.problems.length ? null : result.summary,
+          rowCount: table.rows.length,
+        },
+        version,
+      );
+      if (!updated) throw staleVersion('import', toImport(row));
+      await recordAudit(tx, principal, {
+        entity: 'import',
+        entityId: id,
+        action: 'check',
+        after: { mapping, status: updated.status, problems: result.problems.length },
+      });
+      return updated;
+    });
+    return toImport(saved);
+  }
+
+  const service = {
+    running,
+
+    async list(principal: Principal): Promise<Import[]> {
+      if (principal.municipalityCode === null) return [];
+      const rows = await listImports(db, principal.municipalityCode);
+      return rows.filter((r) => mayWrite(principal, areaOf(r.kind), r.municipalityCode)).map(toImport);
+    },
+
+    async get(principal: Principal, id: number): Promise<Import> {
+      return toImport(await loadFor(principal, id));
+    },
+
+    /** Reads the file (refusing what is not a readable CSV or XLSX) and guesses its columns. */
+    async upload(
+      principal: Principal,
+      input: { kind: ImportKind; fileName: string; content: Buffer },
+    ): Promise<Import> {
+      const municipalityCode = principal.municipalityCode;
+      if (municipalityCode === null || !mayWrite(principal, areaOf(input.kind), municipalityCode))
+        throw new AccessDenied(areaOf(input.kind), municipalityCode);
+      const table = await readTable(input.content);
+      const row = await db.transaction(async (tx) => {
+        const created = await insertImport(tx, {
+          municipalityCode,
+          kind: input.kind,
+          fileName: input.fileName.slice(0, 200) || 'upload',
+          content: input.content,
+          header: table.header,
+          mapping: { columns: guessMapping(input.kind, table.header) },
+          rowCount: table.rows.length,
+          createdBy: principal.userId,
+        });
+        await recordAudit(tx, principal, {
+          entity: 'import',
+          entityId: created.id,
+          action: 'upload',
+          after: { kind: input.kind, fileName: created.fileName, rows: table.rows.length, bytes: input.content.length },
+        });
+        return created;
+      });
+      return toImport(row);
+    },
+
+    /** Sets the columns (and choices of actors) and checks every row: invalid or ready. Writes no data. */
+    async check(
+      principal: Principal,
+      id: number,
+      input: { mapping?: ImportMapping; actorChoices?: ActorChoices; version?: number },
+    ): Promise<Import> {
+      const row = await loadFor(principal, id);
+      if (!['uploaded', 'invalid', 'ready'].includes(row.status))
+        throw new AppError('IMPORT_STARTED', 409, 'import.started', { details: { status: row.status } });
+      const mapping = importMapping.parse(input.mapping ?? row.mapping ?? { columns: {} });
+      const choices = { ...((row.actorChoices as ActorChoices | null) ?? {}), ...(input.actorChoices ?? {}) };
+      return saveCheck(principal, id, input.version ?? row.version, mapping, choices);
+    },
+
+    /** Queues a ready import for the runner; it writes everything or nothing. */
+    async commit(principal: Principal, id: number, version: number): Promise<Import> {
+      const row = await loadFor(principal, id);
+      if (row.status !== 'ready')
+        throw new AppError('IMPORT_NOT_READY', 409, 'import.notReady', { details: { status: row.status } });
+      if ((row.summary as ImportSummary | null)?.matches.some((m) => m.choice === null))
+        throw new AppError('IMPORT_UNCONFIRMED', 409, 'import.unconfirmed');
+      const updated = await db.transaction(async (tx) => {
+        const u = await updateImport(tx, id, { status: 'queued' }, version);
+        if (!u) throw staleVersion('import', toImport(row));
+        await recordAudit(tx, principal, { entity: 'import', entityId: id, action: 'commit' });
+        return u;
+      });
+      return toImport(updated);
+    },
+
+    /** A failed import is queued again (its file is kept until it is done). */
+    async retry(principal: Principal, id: number, version: number): Promise<Import> {
+      const row = await loadFor(principal, id);
+      if (row.status !== 'failed') throw new AppError('IMPORT_NOT_FAILED', 409, 'import.notFailed');
+      const updated = await db.transaction(async (tx) => {
+        const u = await updateImport(tx, id, { status: 'queued', problems: [] }, version);
+        if (!u) throw staleVersion('import', toImport(row));
+        await recordAudit(tx, principal, { entity: 'import', entityId: id, action: 'retry' });
+        return u;
+      });
+      return toImport(updated);
+    },
+
+    /** Every problem of an invalid import, for the error CSV. */
+    async allProblems(principal: Principal, id: number): Promise<ImportProblem[]> {
+      return ((await loadFor(principal, id)).problems as ImportProblem[] | null) ?? [];
+    },
+
+    queued: () => queuedImportIds(db),
+
+    /**
+     * Writes one queued import, all of it in one transaction, holding its row locked so no other
+     * process runs it too. A crash rolls it all back and leaves it queued, to be run again.
+     */
+    async run(id: number): Promise<'done' | 'invalid' | 'skipped'> {
+      // Reference data is read (and cached) first: PGlite runs one transaction at a time.
+      await municipalities.all();
+      return db
+        .transaction(async (tx) => {
+          const row = await findImportWithContent(tx, id, 'skip locked');
+          if (row?.status !== 'queued' || !row.content) return 'skipped' as const;
+          const table = await readTable(row.content);
+          const principal: Principal = {
+            userId: row.createdBy,
+            municipalityCode: row.municipalityCode,
+            role: 'admin',
+          };
+          running.set(id, { processed: 0, total: table.rows.length });
+          const result = await plan(
+            tx,
+            row,
+            table,
+            importMapping.parse(row.mapping),
+            (row.actorChoices as ActorChoices | null) ?? {},
+          );
+          if (result.problems.length || result.unresolved) {
+            // What was checked no longer holds (someone registered an actor meanwhile): check again.
+            await updateImport(tx, id, {
+              status: result.problems.length ? 'invalid' : 'ready',
+              problems: result.problems,
+              summary: result.summary,
+            });
+            return 'invalid' as const;
+          }
+          await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total: table.rows.length }));
+          await updateImport(tx, id, {
+            status: 'done',
+            content: null,
+            summary: result.summary,
+            createdCount: result.summary.created,
+            updatedCount: result.summary.updated,
+            skippedCount: result.summary.skipped,
+            finishedAt: sql`now()` as unknown as Date,
+          });
+          await recordAudit(tx, principal, {
+            entity: 'import',
+            entityId: id,
+            action: 'done',
+            after: {
+              created: result.summary.created,
+              updated: result.summary.updated,
+              skipped: result.summary.skipped,
+            },
+          });
+          return 'done' as const;
+        })
+        .finally(() => running.delete(id));
+    },
+
+    /** Marks an import that could not be written (the runner logs why). */
+    async fail(id: number): Promise<void> {
+      await updateImport(db, id, { status: 'failed', problems: [{ line: 0, message: 'import.failed' }] });
+    },
+  };
+  return service;
+}
+
+export type ImportService = ReturnType<typeof createImportService>;
