@@ -1,14 +1,18 @@
 import ExcelJS from 'exceljs';
-import { parseCsv } from './csv.ts';
+import { forEachCsvRecord } from './csv.ts';
 import { isIsoDate } from './dates.ts';
 import { AppError } from './errors.ts';
 
-/** A spreadsheet as read from an upload: the header line and the rows below it, all as text. */
+/**
+ * A spreadsheet as read from an upload: the header line, and the rows below it as text, read one
+ * at a time (a CSV is parsed again on each pass rather than held as a table of strings).
+ */
 export interface Table {
   header: string[];
-  rows: string[][];
-  /** The line of the file each row came from (the header is line 1). */
-  lines: number[];
+  /** Rows with something in them. */
+  rowCount: number;
+  /** Each row with something in it, and its line in the file (the header is line 1); false stops. */
+  forEachRow(fn: (cells: string[], line: number) => boolean | undefined): void;
 }
 
 const uploadError = (message: string) => new AppError('IMPORT_UNREADABLE', 400, message);
@@ -67,27 +71,53 @@ export function guessDelimiter(text: string): string {
 
 const isXlsx = (buffer: Buffer) => buffer.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
 
-/** Reads a CSV or XLSX upload into a table. Empty lines are dropped; their line numbers kept. */
+const blank = (cells: string[]) => cells.every((c) => c.trim() === '');
+
+/** Reads a CSV or XLSX upload. Blank lines are passed over; the others keep their line numbers. */
 export async function readTable(buffer: Buffer): Promise<Table> {
   if (!buffer.length) throw uploadError('import.file.empty');
-  const raw = isXlsx(buffer) ? await readXlsx(buffer) : readCsv(buffer);
-  const [header = [], ...body] = raw;
-  const names = header.map((h) => h.trim());
-  if (!names.some((h) => h !== '')) throw uploadError('import.file.noHeader');
-  if (names.length > 200) throw uploadError('import.file.tooManyColumns');
-  const rows: string[][] = [];
-  const lines: number[] = [];
-  body.forEach((cells, i) => {
-    if (cells.every((c) => c.trim() === '')) return;
-    rows.push(cells);
-    lines.push(i + 2);
+  let header: string[] = [];
+  let records: (fn: (cells: string[]) => boolean | undefined) => void;
+  if (isXlsx(buffer)) {
+    const rows = await readXlsx(buffer);
+    records = (fn) => {
+      for (const r of rows) if (fn(r) === false) return;
+    };
+  } else {
+    const text = decodeUpload(buffer);
+    const delimiter = guessDelimiter(text);
+    records = (fn) => forEachCsvRecord(text, delimiter, fn);
+  }
+  records((cells) => {
+    header = cells.map((h) => h.trim());
+    return false;
   });
-  return { header: names, rows, lines };
+  if (!header.some((h) => h !== '')) throw uploadError('import.file.noHeader');
+  if (header.length > 200) throw uploadError('import.file.tooManyColumns');
+  const forEachRow = (fn: (cells: string[], line: number) => boolean | undefined) => {
+    let line = 0;
+    records((cells) => {
+      line++;
+      if (line === 1 || blank(cells)) return true;
+      return fn(cells, line);
+    });
+  };
+  let rowCount = 0;
+  forEachRow(() => {
+    rowCount++;
+    return true;
+  });
+  return { header, rowCount, forEachRow };
 }
 
-function readCsv(buffer: Buffer): string[][] {
-  const text = decodeUpload(buffer);
-  return parseCsv(text, guessDelimiter(text));
+/** The first rows of a table, to show what its columns hold. */
+export function sampleRows(table: Table, n: number): string[][] {
+  const rows: string[][] = [];
+  table.forEachRow((cells) => {
+    rows.push(cells);
+    return rows.length < n;
+  });
+  return rows;
 }
 
 /** The first worksheet, each cell as the text a person sees in it (dates as ISO dates). */

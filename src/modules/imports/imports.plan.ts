@@ -215,8 +215,10 @@ export function readGrants(
   const rounds = new Map<string, { year: number; name: string | null }>();
   const seenRefs = new Map<string, number>();
   const seenKeys = new Map<string, number>();
-  table.rows.forEach((row, i) => {
-    const line = table.lines[i] ?? i + 2;
+  // Keys repeat on many rows: one string each, not one per row.
+  const interned = new Map<string, string>();
+  const intern = (k: string) => interned.get(k) ?? (interned.set(k, k), k);
+  table.forEachRow((row, line) => {
     const before = r.problems.length;
     const externalRef = r.text(row, line, 'externalRef', 100) || null;
     const name = r.text(row, line, 'actorName', 200);
@@ -247,13 +249,13 @@ export function readGrants(
     const dateText = r.cell(row, 'decisionOn');
     const decisionOn = dateText ? (parseDanishDate(dateText) ?? null) : null;
     if (dateText && !decisionOn) r.problem(line, 'decisionOn', 'import.date', dateText);
-    if (r.problems.length > before) return;
+    if (r.problems.length > before) return true;
 
-    const aKey = actorKey(cvr, name);
+    const aKey = intern(actorKey(cvr, name));
     const actor = actors.get(aKey) ?? { name, cvr, lines: [] };
     if (actor.lines.length < 20) actor.lines.push(line);
     actors.set(aKey, actor);
-    const roundKey = `${year}:${roundName ? fold(roundName) : ''}`;
+    const roundKey = intern(`${year}:${roundName ? fold(roundName) : ''}`);
     rounds.set(roundKey, { year, name: roundName });
     if (externalRef) {
       const k = `${roundKey}|${externalRef}`;
@@ -280,6 +282,7 @@ export function readGrants(
       targetGroupId: awarded ? targetGroupId : null,
       decisionOn,
     });
+    return true;
   });
   return { rows, actors, rounds, problems: r.problems };
 }
@@ -408,8 +411,7 @@ export function readActors(
   const rows: ActorRowPlan[] = [];
   const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
   const shape = actorSchemaFields.shape;
-  table.rows.forEach((row, i) => {
-    const line = table.lines[i] ?? i + 2;
+  table.forEachRow((row, line) => {
     const before = r.problems.length;
     const name = r.text(row, line, 'name', 200);
     if (!name) r.problem(line, 'name', 'import.required');
@@ -453,15 +455,16 @@ export function readActors(
       if (code) fields.homeMunicipalityCode = code;
       else r.problem(line, 'homeMunicipality', 'import.municipality', home);
     }
-    if (r.problems.length > before) return;
+    if (r.problems.length > before) return true;
     const key = actorKey(cvr, name);
     const seen = actors.get(key);
     if (seen) {
       r.problem(line, cvr ? 'cvr' : 'name', 'import.duplicateActor', cvr ?? name, { first: seen.lines[0] ?? 0 });
-      return;
+      return true;
     }
     actors.set(key, { name, cvr, lines: [line] });
     rows.push({ line, key, name, cvr, fields });
+    return true;
   });
   return { rows, actors, problems: r.problems };
 }

@@ -221,10 +221,18 @@ export async function nextIds(database: Database, on: Queryable, sequence: strin
   return rows.map((r) => Number(r.id));
 }
 
-/** Runs a statement once per slice of the records, each slice passed as one JSON parameter. */
-export async function inSlices<T>(records: T[], size: number, run: (json: string, slice: T[]) => Promise<unknown>) {
-  for (let i = 0; i < records.length; i += size) {
-    const slice = records.slice(i, i + size);
-    await run(JSON.stringify(slice), slice);
+/**
+ * Runs statements once per slice of the items, the slice passed as one JSON parameter (each item
+ * made into its record by toRecord, a slice at a time, so the records are never all in memory).
+ */
+export async function inSlices<T>(
+  items: T[],
+  size: number,
+  run: (json: string, slice: T[]) => Promise<unknown>,
+  toRecord: (item: T, index: number) => unknown = (item) => item,
+) {
+  for (let i = 0; i < items.length; i += size) {
+    const slice = items.slice(i, i + size);
+    await run(JSON.stringify(slice.map((item, j) => toRecord(item, i + j))), slice);
   }
 }

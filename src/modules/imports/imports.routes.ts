@@ -6,7 +6,7 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
-import { readTable } from '../../lib/upload.ts';
+import { readTable, sampleRows } from '../../lib/upload.ts';
 import { findImportWithContent } from './imports.repository.ts';
 import type { ImportRunner } from './imports.runner.ts';
 import { fieldsOf, type Import, type ImportProblem, importKinds } from './imports.schemas.ts';
@@ -90,7 +90,7 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
     let sample: string[][] = [];
     if (mapping) {
       const row = await findImportWithContent(app.database.db, item.id);
-      if (row?.content) sample = (await readTable(row.content)).rows.slice(0, 3);
+      if (row?.content) sample = sampleRows(await readTable(row.content), 3);
     }
     return reply.render(
       'imports/show',

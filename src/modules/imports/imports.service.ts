@@ -283,48 +283,56 @@ export function createImportService(database: Database, municipalities: Municipa
 
         const creates = changes.filter((c) => c.kind === 'create');
         const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
-        const records = creates.map((c, i) => record(c, ids[i] as number));
-        await inSlices(records, SLICE, async (json, slice) => {
-          await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
+        await inSlices(
+          creates,
+          SLICE,
+          async (json, slice) => {
+            await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
                                 decision_on, status, report_due_on, external_ref)
             select x.id, x.round_id, x.actor_id, x.title, x.purpose, x.requested, x.awarded, x.decision_on,
                    x.status::grant_status, x.due, x.ref
             from jsonb_to_recordset(${json}::jsonb) as x(id int, round_id int, actor_id int, title text, purpose text,
                    requested bigint, awarded bigint, decision_on date, status text, due date, ref text)`);
-          await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+            await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
             select x.id, x.group, x.awarded
             from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
             where x.group is not null and x.awarded > 0`);
-          done += slice.length;
-          progress(done);
-        });
+            done += slice.length;
+            progress(done);
+          },
+          (c, i) => record(c, ids[i] as number),
+        );
         await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
 
         const updates = changes.flatMap((c) => (c.kind === 'update' ? [{ c, before: c.existing }] : []));
-        const updated = updates.map(({ c, before }) => ({ ...record(c, before.id), before }));
-        await inSlices(updated, SLICE, async (json, slice) => {
-          await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
+        await inSlices(
+          updates,
+          SLICE,
+          async (json, slice) => {
+            await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
             select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
                    jsonb_build_object('title', x.title, 'purpose', x.purpose, 'requestedOre', x.requested,
                      'awardedOre', x.awarded, 'decisionOn', x.decision_on, 'status', x.status, 'targetGroupId', x.group)
             from jsonb_to_recordset(${json}::jsonb) as x(id int, title text, purpose text, requested bigint,
                    awarded bigint, decision_on date, status text, "group" int, before jsonb)`);
-          await tx.execute(sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
+            await tx.execute(sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
                    requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
                    status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
                    version = g.version + 1, updated_at = now()
             from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text,
                    requested bigint, awarded bigint, decision_on date, status text, ref text)
             where g.id = x.id`);
-          await tx.execute(sql`delete from grant_allocations
+            await tx.execute(sql`delete from grant_allocations
             where grant_id in (select (e->>'id')::int from jsonb_array_elements(${json}::jsonb) e)`);
-          await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+            await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
             select x.id, x.group, x.awarded
             from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
             where x.group is not null and x.awarded > 0`);
-          done += slice.length;
-          progress(done);
-        });
+            done += slice.length;
+            progress(done);
+          },
+          ({ c, before }) => ({ ...record(c, before.id), before }),
+        );
       },
     };
   }
@@ -464,7 +472,7 @@ export function createImportService(database: Database, municipalities: Municipa
   async function plan(on: Queryable, row: ImportMeta, table: Table, mapping: ImportMapping, choices: ActorChoices) {
     const problems = mappingProblems(row.kind, table, mapping);
     if (problems.length) return invalid(problems);
-    if (!table.rows.length) return invalid([{ line: 0, message: 'import.file.noRows' }]);
+    if (!table.rowCount) return invalid([{ line: 0, message: 'import.file.noRows' }]);
     return row.kind === 'grants'
       ? planGrants(on, row, table, mapping, choices)
       : planActors(on, row, table, mapping, choices);
@@ -490,7 +498,7 @@ export function createImportService(database: Database, municipalities: Municipa
           status: result.problems.length ? 'invalid' : 'ready',
           problems: result.problems,
           summary: result.problems.length ? null : result.summary,
-          rowCount: table.rows.length,
+          rowCount: table.rowCount,
         },
         version,
       );
@@ -536,14 +544,14 @@ export function createImportService(database: Database, municipalities: Municipa
           content: input.content,
           header: table.header,
           mapping: { columns: guessMapping(input.kind, table.header) },
-          rowCount: table.rows.length,
+          rowCount: table.rowCount,
           createdBy: principal.userId,
         });
         await recordAudit(tx, principal, {
           entity: 'import',
           entityId: created.id,
           action: 'upload',
-          after: { kind: input.kind, fileName: created.fileName, rows: table.rows.length, bytes: input.content.length },
+          after: { kind: input.kind, fileName: created.fileName, rows: table.rowCount, bytes: input.content.length },
         });
         return created;
       });
@@ -617,7 +625,7 @@ export function createImportService(database: Database, municipalities: Municipa
             municipalityCode: row.municipalityCode,
             role: 'admin',
           };
-          running.set(id, { processed: 0, total: table.rows.length });
+          running.set(id, { processed: 0, total: table.rowCount });
           const result = await plan(
             tx,
             row,
@@ -634,7 +642,7 @@ export function createImportService(database: Database, municipalities: Municipa
             });
             return 'invalid' as const;
           }
-          await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total: table.rows.length }));
+          await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total: table.rowCount }));
           await updateImport(tx, id, {
             status: 'done',
             content: null,
