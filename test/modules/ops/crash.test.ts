@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import t from 'tap';
+import { grantCsv } from '../../../bench/grant-csv.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { type Database, openDatabase } from '../../../src/db/client.ts';
 import { migrateDatabase } from '../../../src/db/migrate.ts';
@@ -197,4 +198,88 @@ t.test('SIGTERM: the requests in flight are answered before the server stops', a
     [],
     'none cut off: each was answered, or (after the stop) refused before it began',
   );
+});
+
+t.test('SIGKILL in the middle of an import: nothing of it is kept, and it runs again at the next start', async (t) => {
+  const tg = await target();
+  t.teardown(() => tg.cleanup());
+  const token = await prepare(tg);
+  const auth = { authorization: `Bearer ${token}` };
+  const database = await tg.open();
+  const groups = (
+    await database.rows<{ name_da: string }>(
+      sql`select distinct on (lower(name_da)) name_da from target_groups
+          where municipality_code is null and level >= 2 order by lower(name_da), id limit 20`,
+    )
+  ).map((g) => g.name_da);
+  const counts = async (db: Database) =>
+    (
+      await db.rows<{ grants: number; actors: number; audited: number }>(
+        sql`select (select count(*)::int from grants) as grants, (select count(*)::int from actors) as actors,
+                   (select count(*)::int from audit_log where entity in ('grant', 'actor')) as audited`,
+      )
+    )[0];
+  const before = await counts(database);
+  await database.close();
+
+  const rows = onPostgres ? 40_000 : 20_000;
+  const form = new FormData();
+  form.set('kind', 'grants');
+  form.set('file', new Blob([grantCsv({ rows, groups })]), 'bevillinger.csv');
+  let port = await freePort();
+  let base = `http://127.0.0.1:${port}`;
+  let child = startServer(tg.env, port);
+  await ready(base, child);
+  const res = await fetch(`${base}/api/v1/imports`, { method: 'POST', body: form, headers: auth });
+  const item = (await res.json()) as { id: number; status: string };
+  t.equal(item.status, 'queued', 'checked and queued');
+  if (onPostgres) {
+    // PostgreSQL answers while the import's transaction runs: wait until rows are being written.
+    let written = 0;
+    for (let i = 0; i < 600 && !written; i++) {
+      const now = (await (await fetch(`${base}/api/v1/imports/${item.id}`, { headers: auth })).json()) as {
+        processedRows: number;
+        rowCount: number;
+      };
+      if (now.processedRows > 0 && now.processedRows < now.rowCount) written = now.processedRows;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    t.ok(written > 0, `killed with ${written} of ${rows} rows written in the open transaction`);
+  } else {
+    await new Promise((r) => setTimeout(r, 400));
+  }
+  child.kill('SIGKILL');
+  await exited(child);
+
+  const afterKill = await tg.open();
+  const [state] = await afterKill.rows<{ status: string }>(sql`select status from imports where id = ${item.id}`);
+  t.equal(state?.status, 'queued', 'killed before it finished: still queued');
+  t.same(await counts(afterKill), before, 'no grant, actor or audit entry of the cut-off import is kept');
+  await afterKill.close();
+
+  // At the next start the runner finds it queued and writes it, once.
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  child = startServer(tg.env, port);
+  await ready(base, child);
+  let status = '';
+  for (let i = 0; i < 1200 && status !== 'done'; i++) {
+    const now = (await (await fetch(`${base}/api/v1/imports/${item.id}`, { headers: auth })).json()) as {
+      status: string;
+    };
+    status = now.status;
+    if (status !== 'done') await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(status, 'done', 'the import ran again by itself');
+  child.kill('SIGTERM');
+  await exited(child);
+  const done = await tg.open();
+  try {
+    const [after] = await done.rows<{ grants: number; refs: number }>(
+      sql`select count(*)::int as grants, count(distinct external_ref)::int as refs from grants`,
+    );
+    t.same(after, { grants: Number(before?.grants) + rows, refs: rows }, 'every row once');
+  } finally {
+    await done.close();
+  }
 });
