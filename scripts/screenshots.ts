@@ -1,7 +1,8 @@
 // Takes the README's screenshots: `npm run screenshots`. Starts Samspil on a throwaway in-memory
 // database, registers a few realistic actors through the JSON API (as coordinators of four
 // municipalities), signs in with Debian's Chromium and photographs the main pages at 1280 px.
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.ts';
@@ -247,6 +248,25 @@ try {
 
   await page.goto(`/grant-rounds/${round.id}`);
   await shoot('grant-round.png');
+
+  // An import of last year's grant list, at its preview: one name to confirm.
+  const csv = join(mkdtempSync(join(tmpdir(), 'samspil-shot-')), 'bevillinger-2025.csv');
+  writeFileSync(
+    csv,
+    [
+      'Sagsnr;Forening;CVR-nr;Projekt;År;Ansøgt beløb;Bevilget beløb;Målgruppe',
+      'S-101;Korshærens Natcafé;;Natcafé hele året;2025;130.000;120.000;Hjemløshed',
+      'S-102;Strikkecaféen på Nørrebro;;Strikkecafé;2025;20.000;15.000;Social isolation',
+      'S-103;Mødrehjælpen Amager;;Mødregruppe;2025;40.000;35.000;Social isolation',
+    ].join('\r\n'),
+  );
+  await page.goto('/imports');
+  await page.getByLabel('Fil', { exact: true }).setInputFiles(csv);
+  await page.getByRole('button', { name: 'Læs filen' }).click();
+  await page.waitForURL(/\/imports\/\d+$/);
+  await page.getByRole('button', { name: 'Kontrollér rækkerne' }).click();
+  await page.getByRole('heading', { name: 'Er det de samme aktører?' }).waitFor();
+  await shoot('import-preview.png');
 
   // The demo data, in an app of its own, for the follow-up page, an agreement and the report.
   const demoDatabase = await openDatabase({ kind: 'pglite', dataDir: '' }, { inMemory: true });
