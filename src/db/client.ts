@@ -28,6 +28,11 @@ export interface Database {
   /** Runs raw SQL and returns its rows, whichever driver is in use. */
   rows<T extends Record<string, unknown>>(query: SQL, on?: Queryable): Promise<T[]>;
   close(): Promise<void>;
+  /**
+   * Counts the transactions ended in this process: every write is made in one, so a value read at
+   * one generation may be reused until it changes (see lib/read-cache.ts).
+   */
+  generation(): number;
   /** PGlite only: the underlying instance (used to copy the test template). */
   pglite?: PGlite;
   /** PostgreSQL only: the postgres.js client and its URL. */
@@ -83,6 +88,20 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Makes db.transaction count each transaction as it ends, committed or rolled back. */
+function countTransactions(db: Db): () => number {
+  let generation = 0;
+  const transaction = db.transaction.bind(db);
+  db.transaction = (async (...args: Parameters<typeof transaction>) => {
+    try {
+      return await transaction(...args);
+    } finally {
+      generation++;
+    }
+  }) as typeof db.transaction;
+  return () => generation;
+}
+
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   if (config.kind === 'postgres') {
     const client = postgres(config.url, {
@@ -94,6 +113,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     return {
       kind: 'postgres',
       db,
+      generation: countTransactions(db),
       sql: client,
       url: config.url,
       async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
@@ -117,6 +137,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     return {
       kind: 'pglite',
       db,
+      generation: countTransactions(db),
       pglite,
       async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
         return ((await on.execute(query)) as unknown as { rows: T[] }).rows;

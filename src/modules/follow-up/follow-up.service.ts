@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { addDays, danishDate } from '../../lib/dates.ts';
+import { createReadCache } from '../../lib/read-cache.ts';
 
 /** How far ahead the follow-up page looks. */
 export const REPORTS_DUE_SOON_DAYS = 30;
@@ -48,23 +49,29 @@ export function createFollowUpService(database: Database) {
   const meetingsWhere = (m: number, today: string) => sql`a.municipality_code = ${m}
       and a.status = 'active' and a.meeting_interval_months is not null and ${nextDue} < ${today}::date`;
 
+  async function countNow(municipalityCode: number, userId: number, today: string): Promise<FollowUpCounts> {
+    const w = windows(today);
+    const [row] = await database.rows<{ reports: number; agreements: number; meetings: number; items: number }>(sql`
+      select
+        (select count(*)::int from grants g join grant_rounds r on r.id = g.round_id
+          where ${reportsWhere(municipalityCode, w.reportsSoon)}) as reports,
+        (select count(*)::int from agreements a where ${agreementsWhere(municipalityCode, w.today, w.agreementsAhead)}) as agreements,
+        (select count(*)::int from agreements a where ${meetingsWhere(municipalityCode, w.today)}) as meetings,
+        (select count(*)::int from action_items i where i.done_at is null and i.owner_user_id = ${userId}) as items`);
+    const c = {
+      reports: Number(row?.reports ?? 0),
+      agreements: Number(row?.agreements ?? 0),
+      meetings: Number(row?.meetings ?? 0),
+      actionItems: Number(row?.items ?? 0),
+    };
+    return { ...c, total: c.reports + c.agreements + c.meetings + c.actionItems };
+  }
+  const countsCache = createReadCache<FollowUpCounts>(database.generation, { max: 1000, ttlMs: 10_000 });
+
   return {
+    /** The navigation's count, on every page: reused until something is written (or for 10 s). */
     async counts(municipalityCode: number, userId: number, today = danishDate()): Promise<FollowUpCounts> {
-      const w = windows(today);
-      const [row] = await database.rows<{ reports: number; agreements: number; meetings: number; items: number }>(sql`
-        select
-          (select count(*)::int from grants g join grant_rounds r on r.id = g.round_id
-            where ${reportsWhere(municipalityCode, w.reportsSoon)}) as reports,
-          (select count(*)::int from agreements a where ${agreementsWhere(municipalityCode, w.today, w.agreementsAhead)}) as agreements,
-          (select count(*)::int from agreements a where ${meetingsWhere(municipalityCode, w.today)}) as meetings,
-          (select count(*)::int from action_items i where i.done_at is null and i.owner_user_id = ${userId}) as items`);
-      const c = {
-        reports: Number(row?.reports ?? 0),
-        agreements: Number(row?.agreements ?? 0),
-        meetings: Number(row?.meetings ?? 0),
-        actionItems: Number(row?.items ?? 0),
-      };
-      return { ...c, total: c.reports + c.agreements + c.meetings + c.actionItems };
+      return countsCache.get(`${municipalityCode}:${userId}:${today}`, () => countNow(municipalityCode, userId, today));
     },
 
     async overview(options: FollowUpOptions) {

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import { createReadCache } from '../../lib/read-cache.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
   openGrants,
@@ -23,10 +24,19 @@ export function scopeLabel(scope: Scope): string {
   return scope.kind === 'national' ? 'national' : `${scope.kind}:${scope.code}`;
 }
 
+/** How long a report is reused at most (writes in this process end its use at once). */
+export const REPORT_TTL_MS = 10_000;
+
 export function createReportService(database: Database, municipalities: MunicipalityService) {
+  // Reports are read far more often than grants and estimates change: one read serves them all.
+  const cache = createReadCache<unknown>(database.generation, { max: 200, ttlMs: REPORT_TTL_MS });
+  const cached = <T>(key: string, load: () => Promise<T>) => cache.get(key, load) as Promise<T>;
+  const duplicates = (scope: Scope) =>
+    cached(`duplicates:${scopeLabel(scope)}`, () => suspectedDuplicates(database, scope));
+
   return {
     async proportionality(params: ReportParams) {
-      const rows = await proportionality(database, params);
+      const rows = await cached(`proportionality:${JSON.stringify(params)}`, () => proportionality(database, params));
       const first = rows[0];
       return {
         scope: scopeLabel(params.scope),
@@ -50,7 +60,10 @@ export function createReportService(database: Database, municipalities: Municipa
      * municipality × municipality count of shared actors.
      */
     async sharedActors(scope: Scope, year: number, options: { duplicates?: boolean } = {}) {
-      const [links, byCode] = await Promise.all([sharedActorLinks(database, scope, year), municipalities.byCode()]);
+      const [links, byCode] = await Promise.all([
+        cached(`shared:${scopeLabel(scope)}:${year}`, () => sharedActorLinks(database, scope, year)),
+        municipalities.byCode(),
+      ]);
       const actors = new Map<
         number,
         {
@@ -106,13 +119,13 @@ export function createReportService(database: Database, municipalities: Municipa
           municipalityCode: x,
           shared: codes.map((y) => (x === y ? 0 : (matrix[x]?.[y] ?? 0))),
         })),
-        suspectedDuplicates: options.duplicates === false ? [] : await suspectedDuplicates(database, scope),
+        suspectedDuplicates: options.duplicates === false ? [] : await duplicates(scope),
       };
     },
 
     /** Actors registered by different municipalities of the scope that look like one. */
     async suspectedDuplicates(scope: Scope) {
-      return suspectedDuplicates(database, scope);
+      return duplicates(scope);
     },
 
     /** A 360Giving data package of the scope's awarded grants in the year. */

@@ -512,3 +512,36 @@ t.test('the 360Giving export is valid against the official schema', async (t) =>
     'a municipality or a region is needed',
   );
 });
+
+t.test('a report is read once and reused, until a grant is written: then it shows the change at once', async (t) => {
+  const { h, finance, group } = await setup(t);
+  const coordinator = await h.as('coordinator', 101);
+  const actor = (
+    await coordinator.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({ name: 'Cacheforeningen' }),
+    })
+  ).json();
+  const round = (
+    await finance.inject({
+      method: 'POST',
+      url: '/api/v1/grant-rounds',
+      payload: { year: 2026, name: 'C', budgetOre: 1e9 },
+    })
+  ).json();
+  const url = '/api/v1/reports/proportionality?municipalityCode=101&year=2026';
+  const total = async () => (await finance.inject({ method: 'GET', url })).json().totalAwardedOre as number;
+  t.equal(await total(), 0);
+  const statements: string[] = [];
+  const spy = h.database.rows.bind(h.database);
+  h.database.rows = (async (query, on) => {
+    statements.push('rows');
+    return spy(query, on);
+  }) as typeof h.database.rows;
+  t.equal(await total(), 0);
+  t.equal(statements.length, 0, 'the second read of the same report runs no query');
+  h.database.rows = spy;
+  await award(finance, round.id, actor.id, [{ targetGroupId: group('Stofmisbrug'), amountOre: 5_000_000 }]);
+  t.equal(await total(), 5_000_000, 'the award shows at once');
+});
