@@ -9,7 +9,7 @@ import { expectAccessible, startBrowserSession } from './browser.ts';
 t.test('finance imports a grant list: columns, a similar actor confirmed, progress, result', async (t) => {
   const { app, page, consoleErrors } = await startBrowserSession(t);
   const { accounts, actors } = app.services;
-  const user = await accounts.createUser(
+  await accounts.createUser(
     system,
     {
       email: 'f@kk.dk',

@@ -217,7 +217,12 @@ export function readGrants(
   const seenKeys = new Map<string, number>();
   // Keys repeat on many rows: one string each, not one per row.
   const interned = new Map<string, string>();
-  const intern = (k: string) => interned.get(k) ?? (interned.set(k, k), k);
+  const intern = (k: string) => {
+    const known = interned.get(k);
+    if (known !== undefined) return known;
+    interned.set(k, k);
+    return k;
+  };
   table.forEachRow((row, line) => {
     const before = r.problems.length;
     const externalRef = r.text(row, line, 'externalRef', 100) || null;

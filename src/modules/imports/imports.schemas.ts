@@ -184,6 +184,19 @@ export const importSummary = z.object({
   skipped: z.number().int(),
   skippedLocked: z.number().int().describe('Grants already paid or closed: left as they are'),
   matches: z.array(actorMatch),
+  sample: z
+    .array(
+      z.object({
+        line: z.number().int(),
+        actor: z.string(),
+        title: z.string().nullable(),
+        year: z.number().int().nullable(),
+        amountOre: z.number().int().nullable(),
+        action: z.enum(['create', 'update', 'skip']),
+      }),
+    )
+    .optional()
+    .describe('The first rows and what each will do'),
 });
 export type ImportSummary = z.infer<typeof importSummary>;
 

@@ -49,6 +49,8 @@ import {
 } from './imports.schemas.ts';
 
 const areaOf = (kind: ImportKind): WriteArea => (kind === 'grants' ? 'grants' : 'actors');
+/** Rows shown in the preview. */
+const SAMPLE = 10;
 /** Rows written per statement. */
 const SLICE = 5000;
 /** A new actor from a grant list is registered as an association and an arena for inclusion. */
@@ -222,6 +224,14 @@ export function createImportService(database: Database, municipalities: Municipa
     const changes = compareGrants(read.rows, roundIds, actorIds, existing);
     const summary = summarise(actors, choices, changes);
     summary.roundsCreated = rounds.create.map((r) => ({ year: r.year, name: r.name }));
+    summary.sample = changes.slice(0, SAMPLE).map((c) => ({
+      line: c.row.line,
+      actor: read.actors.get(c.row.actorKey)?.name ?? '',
+      title: c.row.title,
+      year: c.row.year,
+      amountOre: c.row.awardedOre ?? c.row.requestedOre,
+      action: c.kind,
+    }));
     const roundOf = new Map(existingRounds.map((r) => [r.id, r]));
 
     return {
@@ -398,6 +408,18 @@ export function createImportService(database: Database, municipalities: Municipa
       skipped,
       skippedLocked: 0,
       matches: actorMatches(actors, choices),
+      sample: read.rows.slice(0, SAMPLE).map((r) => ({
+        line: r.line,
+        actor: r.name,
+        title: null,
+        year: null,
+        amountOre: null,
+        action: !planOf.get(r.key)?.actorId
+          ? ('create' as const)
+          : updates.some((u) => u.actorId === planOf.get(r.key)?.actorId)
+            ? ('update' as const)
+            : ('skip' as const),
+      })),
     };
     const fieldsOf = new Map(read.rows.map((r) => [r.key, r.fields]));
     return {

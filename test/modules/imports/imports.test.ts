@@ -73,6 +73,11 @@ t.test('the wizard: upload, columns guessed, preview, commit, result; a second r
   t.match(preview.body, /4 oprettes/);
   t.match(preview.body, /Nye aktører: 3\./);
   t.match(preview.body, /Puljen “§ 18-puljen 2025” oprettes/);
+  t.match(
+    preview.body,
+    /<td>Morgenmad og samvær<\/td><td>2025<\/td><td class="text-align-right">20\.000,50 kr\.<\/td>\s*<td>Oprettes<\/td>/,
+    'the first rows, with what each will do',
+  );
   t.equal(await count(h, 'grants'), before.grants, 'the preview writes nothing');
 
   const ready = (await finance.inject({ method: 'GET', url: `/api/v1/imports/${id}` })).json();
@@ -112,6 +117,11 @@ t.test('the wizard: upload, columns guessed, preview, commit, result; a second r
   // The same file again: everything is found by its reference and nothing changes.
   const rerun = (await uploadApi(finance, 'grants', windows1252(grantList(ROWS)))).json();
   t.equal(rerun.status, 'queued', JSON.stringify(rerun.problems));
+  t.same(
+    rerun.summary.sample.map((r: { action: string }) => r.action),
+    ['skip', 'skip', 'skip', 'skip'],
+    'the preview says each row is unchanged',
+  );
   const rerunDone = await settled(h, finance, rerun.id);
   t.match(rerunDone, { status: 'done', createdCount: 0, updatedCount: 0, skippedCount: 4 });
   t.equal(await count(h, 'grants'), before.grants + 4, 'no duplicates');
