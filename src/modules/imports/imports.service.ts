@@ -29,6 +29,7 @@ import {
   type ImportRow,
   inSlices,
   insertImport,
+  intArray,
   listImports,
   nextIds,
   queuedImportIds,
@@ -178,11 +179,11 @@ export function createImportService(database: Database, municipalities: Municipa
     ids: number[],
     after: string,
   ) {
-    await inSlices(ids, SLICE, (json) =>
+    await inSlices(ids, SLICE, (_json, slice) =>
       tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, after)
         select ${principal.userId}, ${principal.municipalityCode}, ${entity}, t.id::text, 'import', ${sql.raw(after)}
         from ${sql.identifier(table)} t
-        where t.id in (select jsonb_array_elements_text(${json}::jsonb)::int)`),
+        where t.id = any(${intArray(slice)}::int[])`),
     );
   }
 
@@ -364,7 +365,7 @@ export function createImportService(database: Database, municipalities: Municipa
         await database.rows<Record<string, unknown>>(
           sql`select id, cvr, org_type, roles::text[] as roles, email, phone, website, address, description,
                      home_municipality_code, version
-              from actors where id in (select jsonb_array_elements_text(${JSON.stringify(matchedIds)}::jsonb)::int)`,
+              from actors where id = any(${intArray(matchedIds)}::int[])`,
           on,
         )
       ).map((r) => [Number(r.id), r]),
