@@ -853,6 +853,7 @@ export const da = {
   'import.back': 'Alle indlæsninger',
   'import.rowCount': '{n} rækker',
   'import.invalidHeading': 'Filen har {n} fejl, og intet er indlæst',
+  'import.invalidHeadingMany': 'Filen har over {n} fejl, og intet er indlæst. De første {n} er gemt.',
   'import.invalidText': 'Ret fejlene i filen og indlæs den igen, eller ret koblingen af kolonner herunder.',
   'import.problemsCsv': 'Hent alle fejl som CSV',
   'import.problemsFirst': 'De første {n} fejl',

@@ -853,6 +853,7 @@ export const en: Record<keyof typeof da, string> = {
   'import.back': 'All imports',
   'import.rowCount': '{n} rows',
   'import.invalidHeading': 'The file has {n} errors, and nothing is imported',
+  'import.invalidHeadingMany': 'The file has over {n} errors, and nothing is imported. The first {n} are kept.',
   'import.invalidText': 'Correct the errors in the file and import it again, or correct the column mapping below.',
   'import.problemsCsv': 'Download all errors as CSV',
   'import.problemsFirst': 'The first {n} errors',

@@ -19,7 +19,8 @@ import {
 
 /** Grants already paid out or closed are left as they are when a file says otherwise. */
 export const LOCKED_STATUSES = new Set(['paid', 'accounted', 'closed', 'withdrawn']);
-const MAX_PROBLEMS = 1000;
+/** Problems kept per file: enough to see what is wrong, not a copy of a broken file. */
+export const MAX_PROBLEMS = 1000;
 
 /** Reads the mapped cells of each row and collects the problems, line by line. */
 class RowReader {

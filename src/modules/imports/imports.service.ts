@@ -13,6 +13,7 @@ import {
   compareGrants,
   type GrantChange,
   groupFinder,
+  MAX_PROBLEMS,
   mappingProblems,
   readActors,
   readGrants,
@@ -207,10 +208,11 @@ export function createImportService(database: Database, municipalities: Municipa
     const rounds = resolveRounds(read.rounds, existingRounds);
     const problems = [...read.problems];
     for (const r of read.rows) {
+      if (problems.length >= MAX_PROBLEMS) break;
       if (rounds.ambiguous.includes(r.roundKey))
         problems.push({
           line: r.line,
-          column: row.mapping ? 'roundName' : '',
+          column: 'roundName',
           message: 'import.roundAmbiguous',
           params: { year: r.year },
         });

@@ -294,6 +294,19 @@ t.test('each malformed file imports nothing and says why', async (t) => {
   t.match(csv.body, /3;Forening;"'=HYPERLINK\(""http:\/\/ondt\.example""\)";/, 'the formula is neutralised');
   t.notMatch(csv.body, /;=HYPERLINK/);
   t.equal(await count(h, 'grants'), grantsBefore);
+
+  // A file broken on every line: the first thousand problems are kept, and the page says there are more.
+  const broken = [
+    header,
+    ...Array.from({ length: 1500 }, (_, i) => `F${i};${invalidCvr(i)};Tur;2025;1.000;Stofmisbrug`),
+  ];
+  const many = (await uploadApi(finance, 'grants', Buffer.from(broken.join('\n')))).json();
+  t.match(many, { status: 'invalid', problemCount: 1000 });
+  t.equal(many.problems.length, 200, 'the API lists the first 200');
+  const manyPage = await finance.inject({ method: 'GET', url: `/imports/${many.id}` });
+  t.match(manyPage.body, /Filen har over 1\.000 fejl/);
+  const manyCsv = await finance.inject({ method: 'GET', url: `/imports/${many.id}/problems.csv` });
+  t.equal(manyCsv.body.trim().split('\r\n').length, 1001, 'the CSV holds all thousand');
 });
 
 t.test('XLSX files are read like CSV: dates, numbers and formulas', async (t) => {
