@@ -70,6 +70,8 @@ export function guessDelimiter(text: string): string {
 }
 
 const isXlsx = (buffer: Buffer) => buffer.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+/** An old Excel .xls (an OLE compound file): not read, but named as what it is. */
+const isOldExcel = (buffer: Buffer) => buffer.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]));
 
 const blank = (cells: string[]) => cells.every((c) => c.trim() === '');
 
@@ -78,6 +80,7 @@ export async function readTable(buffer: Buffer): Promise<Table> {
   if (!buffer.length) throw uploadError('import.file.empty');
   let header: string[] = [];
   let records: (fn: (cells: string[]) => boolean | undefined) => void;
+  if (isOldExcel(buffer)) throw uploadError('import.file.badXlsx');
   if (isXlsx(buffer)) {
     const rows = await readXlsx(buffer);
     records = (fn) => {
@@ -148,7 +151,10 @@ function cellText(value: ExcelJS.CellValue): string {
   if (typeof value === 'number') return String(value).replace('.', ',');
   if (typeof value === 'string' || typeof value === 'boolean') return String(value);
   if ('formula' in value || 'sharedFormula' in value) {
-    const f = value as { formula?: string; sharedFormula?: string };
+    // A sum or a date worked out in the sheet is its result; a formula giving text is kept as the
+    // formula, so it is refused rather than imported and exported again.
+    const f = value as { formula?: string; sharedFormula?: string; result?: unknown };
+    if (typeof f.result === 'number' || f.result instanceof Date) return cellText(f.result);
     return `=${f.formula ?? f.sharedFormula ?? ''}`;
   }
   if ('richText' in value) return value.richText.map((r) => r.text).join('');
@@ -171,18 +177,25 @@ export function parseDanishDate(input: string): string | undefined {
   return isIsoDate(iso) ? iso : undefined;
 }
 
-/** Lower case, æ→ae, ø→oe, å→aa, and nothing but letters and digits: for comparing headers and names. */
+/**
+ * Lower case, æ→ae, ø→oe, å→aa, accents dropped, and nothing but letters and digits (of any
+ * script): for comparing headers and names.
+ */
 export function fold(s: string): string {
   return s
+    .normalize('NFC')
     .toLowerCase()
     .replaceAll('æ', 'ae')
     .replaceAll('ø', 'oe')
     .replaceAll('å', 'aa')
     .normalize('NFKD')
-    .replace(/[^a-z0-9]/g, '');
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\p{L}\p{N}]/gu, '');
 }
 
 /** Text a spreadsheet would run as a formula: =, +, - or @ first (a lone number such as -5 is not). */
 export function isFormula(s: string): boolean {
+  // A phone number such as +45 12 34 56 78 is digits only: a spreadsheet runs nothing of it.
+  if (/^\+[\d\s()-]+$/.test(s)) return false;
   return /^[=+@\t\r]/.test(s) || /^-(?![\d\s,.]*$)/.test(s);
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
+import { holdImports } from '../modules/imports/upload.ts';
 import { expectAccessible, startBrowserSession } from './browser.ts';
 
 t.test('finance imports a grant list: columns, a similar actor confirmed, progress, result', async (t) => {
@@ -70,13 +71,28 @@ t.test('finance imports a grant list: columns, a similar actor confirmed, progre
   // Committing without choosing is refused, and says so.
   await page.getByRole('button', { name: 'Indlæs 2 rækker' }).click();
   await page.getByText('Vælg en aktør, eller opret en ny.').first().waitFor();
-  await page
-    .getByRole('group', { name: /Gadespejlet/ })
-    .getByLabel(`Det er ${known.name}`)
-    .check();
-  await page.getByRole('button', { name: 'Indlæs 2 rækker' }).click();
+  const choice = page.getByRole('group', { name: /Gadespejlet/ }).getByLabel(`Det er ${known.name}`);
+  t.equal(await choice.getAttribute('aria-invalid'), 'true', 'the unanswered choice is marked invalid');
+  const describedBy = await choice.getAttribute('aria-describedby');
+  t.equal(
+    await page.locator(`#${describedBy}`).textContent(),
+    'Vælg en aktør, eller opret en ny.',
+    'and points at the message',
+  );
+  await choice.check();
 
-  await page.getByRole('heading', { name: 'Filen er indlæst' }).waitFor({ timeout: 30_000 });
+  // The runner waits until the progress has been seen, as a large file would keep it.
+  const release = holdImports(t, app.services.imports);
+  await page.getByRole('button', { name: 'Indlæs 2 rækker' }).click();
+  const progress = page.locator('#import-progress');
+  await progress.getByText('Indlæsningen er sat i gang.').waitFor();
+  t.equal(await progress.getAttribute('role'), 'status', 'the progress is a live region that stays in place');
+  await expectAccessible(t, page, 'the progress');
+  release();
+
+  const done = page.getByRole('heading', { name: 'Filen er indlæst' });
+  await done.waitFor({ timeout: 30_000 });
+  t.equal(await page.evaluate(() => document.activeElement?.id), 'import-done', 'the result heading has the focus');
   await expectAccessible(t, page, 'the result');
   const facts = await page.locator('dl').textContent();
   t.match(facts, /Oprettet\s*2/);

@@ -40,6 +40,8 @@ export const imports = pgTable(
     content: bytea('content'),
     /** The file's column headers, as read. */
     header: jsonb('header').$type<string[]>().notNull().default([]),
+    /** The first rows as read, shown beside the columns while they are mapped. */
+    sample: jsonb('sample').$type<string[][]>().notNull().default([]),
     /** Field → column header, and the defaults for every row (year, target group). */
     mapping: jsonb('mapping').$type<unknown>(),
     /** For each actor with a similar name: the chosen actor's id, or "new". */

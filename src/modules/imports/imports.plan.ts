@@ -171,18 +171,27 @@ export function mappingProblems(kind: ImportKind, table: Table, mapping: ImportM
 
 /* Grant lists. */
 
+/**
+ * A row of a grant list. Where a cell is empty or its column unmapped, the field is null (or its
+ * "given" flag false): a new grant gets a default, and a registered grant keeps what it has.
+ */
 export interface GrantRowPlan {
   line: number;
   externalRef: string | null;
   actorKey: string;
+  /** The file's title, or "§ 18-tilskud <year>" when it has none (new grants and matching use it). */
   title: string;
+  titleGiven: boolean;
   purpose: string | null;
   year: number;
   roundKey: string;
-  requestedOre: number;
+  requestedOre: number | null;
   awardedOre: number | null;
+  /** The decision the award says; only used when the file gives an award. */
   status: 'applied' | 'approved' | 'rejected';
+  /** The group the award goes to: the row's own, or the default for rows without one. */
   targetGroupId: number | null;
+  groupGiven: boolean;
   decisionOn: string | null;
 }
 
@@ -237,7 +246,8 @@ export function readGrants(
       if (year < 2000 || year > 2100) r.problem(line, 'year', 'import.year', yearText);
     } else if (!year) r.problem(line, 'year', 'import.required');
     const roundName = r.text(row, line, 'roundName', 200) || null;
-    const title = r.text(row, line, 'title', 300) || `§ 18-tilskud ${year}`;
+    const givenTitle = r.text(row, line, 'title', 300);
+    const title = givenTitle || `§ 18-tilskud ${year}`;
     const purpose = r.text(row, line, 'purpose', 5000) || null;
     const requested = r.kroner(row, line, 'requested');
     const awarded = r.kroner(row, line, 'awarded');
@@ -249,8 +259,8 @@ export function readGrants(
       targetGroupId = findGroup(groupText) ?? null;
       if (targetGroupId === null) r.problem(line, 'targetGroup', 'import.unknownGroup', groupText);
     } else if (awarded) {
+      // A registered grant may already have its group: whether one is missing is known once compared.
       targetGroupId = mapping.defaultTargetGroupId ?? null;
-      if (targetGroupId === null) r.problem(line, 'targetGroup', 'import.groupRequired');
     }
     const dateText = r.cell(row, 'decisionOn');
     const decisionOn = dateText ? (parseDanishDate(dateText) ?? null) : null;
@@ -279,18 +289,57 @@ export function readGrants(
       externalRef,
       actorKey: aKey,
       title,
+      titleGiven: givenTitle !== '',
       purpose,
       year,
       roundKey,
-      requestedOre: requested ?? awarded ?? 0,
+      requestedOre: requested,
       awardedOre: awarded,
       status: awarded === null ? 'applied' : awarded > 0 ? 'approved' : 'rejected',
       targetGroupId: awarded ? targetGroupId : null,
+      groupGiven: groupText !== '',
       decisionOn,
     });
     return true;
   });
+  // A name on some rows with a CVR and on others without is the one actor of that CVR.
+  const alias = withoutCvrAliases(actors);
+  for (const [from, to] of alias) {
+    const target = actors.get(to);
+    for (const line of actors.get(from)?.lines ?? []) if (target && target.lines.length < 20) target.lines.push(line);
+    actors.delete(from);
+  }
+  if (alias.size) {
+    // Rows that only now turn out to be the same grant (those that were already are reported).
+    const seen = new Map<string, { line: number; aliased: boolean }>();
+    for (const row of rows) {
+      const aliased = alias.has(row.actorKey);
+      row.actorKey = alias.get(row.actorKey) ?? row.actorKey;
+      if (row.externalRef) continue;
+      const k = `${row.roundKey}|${row.actorKey}|${fold(row.title)}`;
+      const first = seen.get(k);
+      if (!first) seen.set(k, { line: row.line, aliased });
+      else if (aliased || first.aliased)
+        r.problem(row.line, 'title', 'import.duplicateGrant', row.title, { first: first.line });
+    }
+  }
   return { rows, actors, rounds, problems: r.problems };
+}
+
+/** Name keys whose name is also that of exactly one CVR in the file → that CVR's key. */
+function withoutCvrAliases(actors: Map<string, { name: string; cvr: string | null }>): Map<string, string> {
+  const cvrKeyOf = new Map<string, string | null>();
+  for (const [key, a] of actors) {
+    if (!a.cvr) continue;
+    const name = fold(a.name);
+    cvrKeyOf.set(name, cvrKeyOf.has(name) ? null : key);
+  }
+  const alias = new Map<string, string>();
+  for (const [key, a] of actors) {
+    const to = a.cvr ? undefined : cvrKeyOf.get(fold(a.name));
+    if (to) alias.set(key, to);
+  }
+  return alias;
 }
 
 /** Which registered round each round of the file is: by name, or the year's only round, or a new one. */
@@ -315,17 +364,77 @@ export function resolveRounds(
   return { ids, create, ambiguous };
 }
 
+/** A registered grant as the file leaves it: what the row gives over what it has. */
+export interface NextGrant {
+  /** Null when the row's actor is registered by this import: filled in once it is. */
+  actorId: number | null;
+  title: string;
+  purpose: string | null;
+  requestedOre: number;
+  awardedOre: number | null;
+  status: string;
+  decisionOn: string | null;
+  /** The allocations are replaced by one on this group (none when nothing is awarded). */
+  reallocate: boolean;
+  targetGroupId: number | null;
+}
+
 export type GrantChange =
   | { kind: 'create'; row: GrantRowPlan }
-  | { kind: 'update'; row: GrantRowPlan; existing: ExistingGrant }
-  | { kind: 'skip'; row: GrantRowPlan; locked: boolean };
+  | { kind: 'update'; row: GrantRowPlan; existing: ExistingGrant; next: NextGrant }
+  | { kind: 'skip'; row: GrantRowPlan; existing: ExistingGrant; locked: boolean }
+  | { kind: 'invalid'; row: GrantRowPlan; problem: ImportProblem };
 
-/** Each row against the registered grants of its round: by reference, else by actor and title. */
+/** A decision the file may make: an application approved or rejected; nothing goes back. */
+const mayMove = (from: string, to: string) =>
+  from === to || (from === 'applied' && (to === 'approved' || to === 'rejected'));
+
+/**
+ * The registered grant with the row's given fields laid over it. The allocations are only touched
+ * when the file gives an award that differs, or names a group the award is not allocated to: a
+ * grant split over several groups stays split when the file names one of them and the same award.
+ * A new award goes to the group the row names, else the grant's one group, else the default group.
+ */
+export function nextGrant(row: GrantRowPlan, actorId: number | null, g: ExistingGrant): NextGrant {
+  const awardGiven = row.awardedOre !== null;
+  const reallocate =
+    awardGiven &&
+    (row.awardedOre !== g.awardedOre ||
+      (row.groupGiven &&
+        (row.awardedOre ?? 0) > 0 &&
+        row.targetGroupId !== null &&
+        !g.groupIds.includes(row.targetGroupId)));
+  const targetGroupId = row.groupGiven
+    ? row.targetGroupId
+    : g.groupIds.length === 1
+      ? (g.groupIds[0] ?? null)
+      : g.groupIds.length === 0
+        ? row.targetGroupId
+        : null;
+  return {
+    actorId,
+    title: row.titleGiven ? row.title : g.title,
+    purpose: row.purpose ?? g.purpose,
+    requestedOre: row.requestedOre ?? g.requestedOre,
+    awardedOre: awardGiven ? row.awardedOre : g.awardedOre,
+    status: awardGiven ? row.status : g.status,
+    decisionOn: row.decisionOn ?? g.decisionOn,
+    reallocate,
+    targetGroupId,
+  };
+}
+
+/**
+ * Each row against the registered grants of its round: by reference, else by actor and title. A
+ * row that would need a target group it does not have, or that lands on a grant an earlier row of
+ * the file already took, is a problem rather than a write.
+ */
 export function compareGrants(
   rows: GrantRowPlan[],
   roundIds: Map<string, number | null>,
   actorIds: Map<string, number | null>,
   existing: ExistingGrant[],
+  columnOf: (field: string) => string,
 ): GrantChange[] {
   const byRef = new Map<string, ExistingGrant>();
   const byKey = new Map<string, ExistingGrant>();
@@ -333,26 +442,51 @@ export function compareGrants(
     if (g.externalRef) byRef.set(`${g.roundId}|${g.externalRef}`, g);
     byKey.set(`${g.roundId}|${g.actorId}|${fold(g.title)}`, g);
   }
+  const taken = new Map<number, number>();
+  const invalid = (
+    row: GrantRowPlan,
+    field: string,
+    message: string,
+    params?: Record<string, number>,
+  ): GrantChange => ({
+    kind: 'invalid',
+    row,
+    problem: { line: row.line, column: columnOf(field), message, ...(params ? { params } : {}) },
+  });
+  const create = (row: GrantRowPlan): GrantChange =>
+    (row.awardedOre ?? 0) > 0 && row.targetGroupId === null
+      ? invalid(row, 'targetGroup', 'import.groupRequired')
+      : { kind: 'create', row };
   return rows.map((row): GrantChange => {
     const roundId = roundIds.get(row.roundKey);
-    const actorId = actorIds.get(row.actorKey);
-    if (!roundId || !actorId) return { kind: 'create', row };
+    const actorId = actorIds.get(row.actorKey) ?? null;
+    if (!roundId) return create(row);
     const match = row.externalRef
       ? byRef.get(`${roundId}|${row.externalRef}`)
-      : byKey.get(`${roundId}|${actorId}|${fold(row.title)}`);
-    if (!match || (!row.externalRef && match.externalRef)) return { kind: 'create', row };
+      : actorId
+        ? byKey.get(`${roundId}|${actorId}|${fold(row.title)}`)
+        : undefined;
+    if (!match || (!row.externalRef && match.externalRef)) return create(row);
+    const first = taken.get(match.id);
+    if (first !== undefined)
+      return invalid(row, row.externalRef ? 'externalRef' : 'title', 'import.sameGrant', { first });
+    taken.set(match.id, row.line);
+    const next = nextGrant(row, actorId, match);
     const same =
-      match.actorId === actorId &&
-      match.title === row.title &&
-      match.purpose === row.purpose &&
-      match.requestedOre === row.requestedOre &&
-      match.awardedOre === row.awardedOre &&
-      match.status === row.status &&
-      match.decisionOn === row.decisionOn &&
-      match.targetGroupId === row.targetGroupId;
-    if (same) return { kind: 'skip', row, locked: false };
-    if (LOCKED_STATUSES.has(match.status)) return { kind: 'skip', row, locked: true };
-    return { kind: 'update', row, existing: match };
+      next.actorId === match.actorId &&
+      next.title === match.title &&
+      next.purpose === match.purpose &&
+      next.requestedOre === match.requestedOre &&
+      next.awardedOre === match.awardedOre &&
+      next.status === match.status &&
+      next.decisionOn === match.decisionOn &&
+      !next.reallocate;
+    if (same) return { kind: 'skip', row, existing: match, locked: false };
+    if (LOCKED_STATUSES.has(match.status) || !mayMove(match.status, next.status))
+      return { kind: 'skip', row, existing: match, locked: true };
+    if (next.reallocate && (next.awardedOre ?? 0) > 0 && next.targetGroupId === null)
+      return invalid(row, 'targetGroup', match.groupIds.length > 1 ? 'import.splitAward' : 'import.groupRequired');
+    return { kind: 'update', row, existing: match, next };
   });
 }
 
@@ -400,14 +534,18 @@ export interface ActorRowPlan {
     website: string;
     address: string;
     description: string;
-    homeMunicipalityCode: number;
   }>;
 }
 
+/**
+ * Reads an actor list of one municipality. Its actors are homed there: a row that names another
+ * home municipality is a problem, as that municipality's users keep their own actors.
+ */
 export function readActors(
   table: Table,
   mapping: ImportMapping,
   findMunicipality: (s: string) => number | undefined,
+  municipalityCode: number,
 ): {
   rows: ActorRowPlan[];
   actors: Map<string, { name: string; cvr: string | null; lines: number[] }>;
@@ -458,8 +596,8 @@ export function readActors(
     const home = r.cell(row, 'homeMunicipality');
     if (home) {
       const code = findMunicipality(home);
-      if (code) fields.homeMunicipalityCode = code;
-      else r.problem(line, 'homeMunicipality', 'import.municipality', home);
+      if (!code) r.problem(line, 'homeMunicipality', 'import.municipality', home);
+      else if (code !== municipalityCode) r.problem(line, 'homeMunicipality', 'import.otherMunicipality', home);
     }
     if (r.problems.length > before) return true;
     const key = actorKey(cvr, name);
@@ -472,5 +610,11 @@ export function readActors(
     rows.push({ line, key, name, cvr, fields });
     return true;
   });
+  // The same name with a CVR and without one is one actor listed twice.
+  for (const [from, to] of withoutCvrAliases(actors)) {
+    r.problem(actors.get(from)?.lines[0] ?? 0, 'name', 'import.duplicateActor', actors.get(from)?.name, {
+      first: actors.get(to)?.lines[0] ?? 0,
+    });
+  }
   return { rows, actors, problems: r.problems };
 }

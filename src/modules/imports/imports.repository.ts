@@ -48,6 +48,14 @@ export async function updateImport(
   return row;
 }
 
+/** A queued import that failed: only while it is still queued (a retry or a finished run wins). */
+export async function failImport(db: Queryable, id: number, problems: unknown[]): Promise<void> {
+  await db
+    .update(imports)
+    .set({ status: 'failed', problems, version: sql`${imports.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(imports.id, id), eq(imports.status, 'queued')));
+}
+
 export async function listImports(db: Queryable, municipalityCode: number, limit = 50): Promise<ImportMeta[]> {
   return db
     .select(metaColumns)
@@ -188,8 +196,8 @@ export interface ExistingGrant {
   awardedOre: number | null;
   decisionOn: string | null;
   status: string;
-  /** The single target group the award is on, or null (none, or split over several). */
-  targetGroupId: number | null;
+  /** The target groups the award is allocated to (several when it is split). */
+  groupIds: number[];
   version: number;
 }
 
@@ -198,8 +206,8 @@ export async function grantsInRounds(database: Database, on: Queryable, roundIds
   const rows = await database.rows<Record<string, unknown>>(
     sql`select g.id, g.round_id, g.actor_id, g.title, g.purpose, g.external_ref, g.requested_ore, g.awarded_ore,
                g.decision_on::text, g.status, g.version,
-               (select case when count(*) = 1 then min(target_group_id) end
-                  from grant_allocations a where a.grant_id = g.id) as target_group_id
+               array(select a.target_group_id from grant_allocations a where a.grant_id = g.id
+                     order by a.target_group_id)::text as group_ids
         from grants g
         where g.round_id = any(${intArray(roundIds)}::int[])`,
     on,
@@ -215,7 +223,7 @@ export async function grantsInRounds(database: Database, on: Queryable, roundIds
     awardedOre: r.awarded_ore === null ? null : Number(r.awarded_ore),
     decisionOn: (r.decision_on as string | null) ?? null,
     status: String(r.status),
-    targetGroupId: r.target_group_id === null ? null : Number(r.target_group_id),
+    groupIds: String(r.group_ids).replace(/[{}]/g, '').split(',').filter(Boolean).map(Number),
     version: Number(r.version),
   }));
 }

@@ -6,8 +6,6 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
-import { readTable, sampleRows } from '../../lib/upload.ts';
-import { findImportWithContent } from './imports.repository.ts';
 import type { ImportRunner } from './imports.runner.ts';
 import { fieldsOf, type Import, type ImportProblem, importKinds } from './imports.schemas.ts';
 
@@ -87,17 +85,13 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const step = (request.query as { step?: string } | undefined)?.step;
     const mapping = ['uploaded', 'invalid'].includes(item.status) || (item.status === 'ready' && step === 'columns');
-    let sample: string[][] = [];
-    if (mapping) {
-      const row = await findImportWithContent(app.database.db, item.id);
-      if (row?.content) sample = sampleRows(await readTable(row.content), 3);
-    }
     return reply.render(
       'imports/show',
       {
         item,
         mapping,
-        sample,
+        sample: mapping ? item.sample : [],
+        justDone: (request.query as { done?: string } | undefined)?.done === '1',
         fields: fieldsOf(item.kind),
         groups: item.kind === 'grants' ? await targetGroups.tree(item.municipalityCode) : [],
         problems: item.problems.map((p) => ({ ...p, text: problemText(request.locale, p) })),
@@ -162,9 +156,13 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/imports/:id/progress', async (request, reply) => {
     const item = await imports.get(request.principal, idFrom(request.params));
     if (item.status !== 'queued') {
-      if (request.headers['hx-request'] === 'true') return reply.header('hx-refresh', 'true').code(204).send();
+      // Done (or failed): the page itself shows the result, its heading focused.
+      if (request.headers['hx-request'] === 'true')
+        return reply.header('hx-redirect', `/imports/${item.id}?done=1`).code(204).send();
       return reply.redirect(`/imports/${item.id}`, 303);
     }
+    const seen = (request.query as { seen?: string } | undefined)?.seen;
+    if (request.headers['hx-request'] === 'true' && seen === String(item.processedRows)) return reply.code(204).send();
     return reply.render('imports/_progress', { item });
   });
 

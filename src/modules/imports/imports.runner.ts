@@ -25,7 +25,9 @@ export function createImportRunner(imports: ImportService, log: FastifyBaseLogge
           // Shutting down cuts the transaction: the import stays queued for the next start.
           if (closing) return;
           log.error({ err, importId: id }, 'import failed');
-          await imports.fail(id).catch((e) => log.error({ err: e, importId: id }, 'could not mark the import failed'));
+          await imports
+            .fail(id, err)
+            .catch((e) => log.error({ err: e, importId: id }, 'could not mark the import failed'));
           ran++;
         }
       }

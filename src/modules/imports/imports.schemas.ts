@@ -181,8 +181,13 @@ export const importSummary = z.object({
   roundsCreated: z.array(z.object({ year: z.number().int(), name: z.string() })),
   created: z.number().int(),
   updated: z.number().int(),
-  skipped: z.number().int(),
-  skippedLocked: z.number().int().describe('Grants already paid or closed: left as they are'),
+  skipped: z.number().int().describe('Rows the registered data already agrees with'),
+  skippedLocked: z
+    .number()
+    .int()
+    .describe(
+      'Rows left as they are: grants paid, closed, withdrawn or decided otherwise; actors homed in another municipality',
+    ),
   matches: z.array(actorMatch),
   sample: z
     .array(
@@ -192,7 +197,7 @@ export const importSummary = z.object({
         title: z.string().nullable(),
         year: z.number().int().nullable(),
         amountOre: z.number().int().nullable(),
-        action: z.enum(['create', 'update', 'skip']),
+        action: z.enum(['create', 'update', 'skip', 'locked']),
       }),
     )
     .optional()
@@ -209,12 +214,13 @@ export const importSchema = z.object({
     .describe('uploaded → invalid | ready → queued → done | failed; nothing is written before done'),
   fileName: z.string(),
   header: z.array(z.string()).describe('The columns of the file'),
+  sample: z.array(z.array(z.string())).describe('The first rows of the file, as read'),
   mapping: importMapping.nullable(),
   rowCount: z.number().int(),
   processedRows: z.number().int().describe('While queued: rows written so far in the running transaction'),
   createdCount: z.number().int(),
   updatedCount: z.number().int(),
-  skippedCount: z.number().int(),
+  skippedCount: z.number().int().describe('Rows not written: unchanged ones and those left as they are'),
   summary: importSummary.nullable(),
   problems: z.array(importProblem),
   problemCount: z.number().int(),

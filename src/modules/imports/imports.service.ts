@@ -4,7 +4,7 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { AccessDenied, mayWrite, type WriteArea } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
-import { fold, readTable, type Table } from '../../lib/upload.ts';
+import { fold, readTable, sampleRows, type Table } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
@@ -23,6 +23,7 @@ import {
 import {
   actorsByCvr,
   actorsByName,
+  failImport,
   findImport,
   findImportWithContent,
   grantsInRounds,
@@ -51,8 +52,12 @@ import {
 } from './imports.schemas.ts';
 
 const areaOf = (kind: ImportKind): WriteArea => (kind === 'grants' ? 'grants' : 'actors');
+/** A row the import would write was changed by someone else after the import read it. */
+const importConflict = () => new AppError('IMPORT_CONFLICT', 409, 'import.conflict');
 /** Rows shown in the preview. */
 const SAMPLE = 10;
+/** Rows shown beside the columns while they are mapped. */
+const SAMPLE_COLUMNS = 3;
 /** Rows written per statement. */
 const SLICE = 5000;
 /** A new actor from a grant list is registered as an association and an arena for inclusion. */
@@ -74,6 +79,11 @@ interface Plan {
 export function createImportService(database: Database, municipalities: MunicipalityService) {
   const { db } = database;
   const running = new Map<number, Progress>();
+  /**
+   * A seam for tests: runs in the import's transaction between reading what is registered and
+   * writing, where another user's change would land.
+   */
+  const hooks: { afterPlan?: (tx: Queryable, importId: number) => Promise<void> } = {};
 
   function toImport(row: ImportMeta): Import {
     const problems = (row.problems as ImportProblem[] | null) ?? [];
@@ -84,6 +94,7 @@ export function createImportService(database: Database, municipalities: Municipa
       status: row.status,
       fileName: row.fileName,
       header: row.header,
+      sample: row.sample,
       mapping: (row.mapping as ImportMapping | null) ?? null,
       rowCount: row.rowCount,
       processedRows: running.get(row.id)?.processed ?? (row.status === 'done' ? row.rowCount : 0),
@@ -224,17 +235,28 @@ export function createImportService(database: Database, municipalities: Municipa
     const existing = await grantsInRounds(database, on, [
       ...new Set([...roundIds.values()].filter((id) => id !== null)),
     ]);
-    const changes = compareGrants(read.rows, roundIds, actorIds, existing);
+    const changes = compareGrants(read.rows, roundIds, actorIds, existing, (field) => mapping.columns[field] ?? field);
+    const rowProblems = changes.flatMap((c) => (c.kind === 'invalid' ? [c.problem] : []));
+    if (rowProblems.length) return invalid(rowProblems.slice(0, MAX_PROBLEMS));
     const summary = summarise(actors, choices, changes);
     summary.roundsCreated = rounds.create.map((r) => ({ year: r.year, name: r.name }));
-    summary.sample = changes.slice(0, SAMPLE).map((c) => ({
-      line: c.row.line,
-      actor: read.actors.get(c.row.actorKey)?.name ?? '',
-      title: c.row.title,
-      year: c.row.year,
-      amountOre: c.row.awardedOre ?? c.row.requestedOre,
-      action: c.kind,
-    }));
+    // What each of the first rows will leave: a registered grant keeps what the file leaves out.
+    summary.sample = changes.slice(0, SAMPLE).map((c) => {
+      const shown =
+        c.kind === 'update'
+          ? { title: c.next.title, amount: c.next.awardedOre ?? c.next.requestedOre }
+          : c.kind === 'skip'
+            ? { title: c.existing.title, amount: c.existing.awardedOre ?? c.existing.requestedOre }
+            : { title: c.row.title, amount: c.row.awardedOre ?? c.row.requestedOre ?? 0 };
+      return {
+        line: c.row.line,
+        actor: read.actors.get(c.row.actorKey)?.name ?? '',
+        title: shown.title,
+        year: c.row.year,
+        amountOre: shown.amount,
+        action: c.kind === 'skip' && c.locked ? ('locked' as const) : (c.kind as 'create' | 'update' | 'skip'),
+      };
+    });
     const roundOf = new Map(existingRounds.map((r) => [r.id, r]));
 
     return {
@@ -282,7 +304,7 @@ export function createImportService(database: Database, municipalities: Municipa
             actor_id: actorIds.get(c.row.actorKey),
             title: c.row.title,
             purpose: c.row.purpose,
-            requested: c.row.requestedOre,
+            requested: c.row.requestedOre ?? c.row.awardedOre ?? 0,
             awarded: c.row.awardedOre,
             decision_on: c.row.decisionOn,
             status: c.row.status,
@@ -317,34 +339,58 @@ export function createImportService(database: Database, municipalities: Municipa
         );
         await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
 
-        const updates = changes.flatMap((c) => (c.kind === 'update' ? [{ c, before: c.existing }] : []));
+        const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
         await inSlices(
           updates,
           SLICE,
           async (json, slice) => {
+            // Only a grant still as it was read is written: one changed since (or paid meanwhile) stops
+            // the import, and nothing of it is saved.
+            const written = await database.rows<{ id: number }>(
+              sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
+                     requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
+                     status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
+                     version = g.version + 1, updated_at = now()
+                  from jsonb_to_recordset(${json}::jsonb) as x(id int, version int, actor_id int, title text,
+                     purpose text, requested bigint, awarded bigint, decision_on date, status text, ref text)
+                  where g.id = x.id and g.version = x.version
+                    and g.status not in ('paid', 'accounted', 'closed', 'withdrawn')
+                  returning g.id`,
+              tx,
+            );
+            if (written.length !== slice.length) throw importConflict();
             await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
             select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
-                   jsonb_build_object('title', x.title, 'purpose', x.purpose, 'requestedOre', x.requested,
-                     'awardedOre', x.awarded, 'decisionOn', x.decision_on, 'status', x.status, 'targetGroupId', x.group)
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, title text, purpose text, requested bigint,
-                   awarded bigint, decision_on date, status text, "group" int, before jsonb)`);
-            await tx.execute(sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
-                   requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
-                   status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
-                   version = g.version + 1, updated_at = now()
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text,
-                   requested bigint, awarded bigint, decision_on date, status text, ref text)
-            where g.id = x.id`);
+                   jsonb_build_object('actorId', x.actor_id, 'title', x.title, 'purpose', x.purpose,
+                     'requestedOre', x.requested, 'awardedOre', x.awarded, 'decisionOn', x.decision_on,
+                     'status', x.status, 'targetGroupId', case when x.reallocate then x.group end, 'importId', ${importId}::int)
+            from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text, requested bigint,
+                   awarded bigint, decision_on date, status text, "group" int, reallocate boolean, before jsonb)`);
             await tx.execute(sql`delete from grant_allocations
-            where grant_id in (select (e->>'id')::int from jsonb_array_elements(${json}::jsonb) e)`);
+            where grant_id in (select x.id from jsonb_to_recordset(${json}::jsonb) as x(id int, reallocate boolean)
+                               where x.reallocate)`);
             await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
             select x.id, x.group, x.awarded
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
-            where x.group is not null and x.awarded > 0`);
+            from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint, reallocate boolean)
+            where x.reallocate and x.group is not null and x.awarded > 0`);
             done += slice.length;
             progress(done);
           },
-          ({ c, before }) => ({ ...record(c, before.id), before }),
+          ({ row, existing, next }) => ({
+            id: existing.id,
+            version: existing.version,
+            actor_id: next.actorId ?? actorIds.get(row.actorKey),
+            title: next.title,
+            purpose: next.purpose,
+            requested: next.requestedOre,
+            awarded: next.awardedOre,
+            decision_on: next.decisionOn,
+            status: next.status,
+            ref: row.externalRef,
+            group: next.targetGroupId,
+            reallocate: next.reallocate,
+            before: existing,
+          }),
         );
       },
     };
@@ -357,7 +403,7 @@ export function createImportService(database: Database, municipalities: Municipa
     mapping: ImportMapping,
     choices: ActorChoices,
   ): Promise<Plan> {
-    const read = readActors(table, mapping, await municipalityFinder());
+    const read = readActors(table, mapping, await municipalityFinder(), row.municipalityCode);
     if (read.problems.length) return invalid(read.problems);
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const planOf = new Map(actors.map((a) => [a.key, a]));
@@ -380,14 +426,30 @@ export function createImportService(database: Database, municipalities: Municipa
       website: 'website',
       address: 'address',
       description: 'description',
-      homeMunicipalityCode: 'home_municipality_code',
     };
     type Change = { actorId: number; set: Record<string, unknown>; before: Record<string, unknown> };
     const updates: Change[] = [];
     let skipped = 0;
+    // Actors homed in another municipality are that municipality's to change: left as they are.
+    const foreign = new Set<number>();
+    // Two rows of the file that turn out to be one registered actor are one actor listed twice.
+    const taken = new Map<number, number>();
+    const twice: ImportProblem[] = [];
     for (const r of read.rows) {
       const id = planOf.get(r.key)?.actorId;
       if (!id) continue;
+      const first = taken.get(id);
+      if (first !== undefined) {
+        twice.push({
+          line: r.line,
+          column: mapping.columns.name ?? 'name',
+          value: r.name,
+          message: 'import.duplicateActor',
+          params: { first },
+        });
+        continue;
+      }
+      taken.set(id, r.line);
       const now = current.get(id) ?? {};
       const set: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(r.fields)) {
@@ -398,9 +460,11 @@ export function createImportService(database: Database, municipalities: Municipa
         if (!same) set[k] = v;
       }
       if (r.cvr && !now.cvr) set.cvr = r.cvr;
-      if (Object.keys(set).length) updates.push({ actorId: id, set, before: now });
-      else skipped++;
+      if (!Object.keys(set).length) skipped++;
+      else if (Number(now.home_municipality_code) !== row.municipalityCode) foreign.add(id);
+      else updates.push({ actorId: id, set, before: now });
     }
+    if (twice.length) return invalid(twice.slice(0, MAX_PROBLEMS));
     const creating = actors.filter((a) => a.actorId === null);
     const summary: ImportSummary = {
       actorsCreated: creating.length,
@@ -409,7 +473,7 @@ export function createImportService(database: Database, municipalities: Municipa
       created: creating.length,
       updated: updates.length,
       skipped,
-      skippedLocked: 0,
+      skippedLocked: foreign.size,
       matches: actorMatches(actors, choices),
       sample: read.rows.slice(0, SAMPLE).map((r) => ({
         line: r.line,
@@ -421,7 +485,9 @@ export function createImportService(database: Database, municipalities: Municipa
           ? ('create' as const)
           : updates.some((u) => u.actorId === planOf.get(r.key)?.actorId)
             ? ('update' as const)
-            : ('skip' as const),
+            : foreign.has(planOf.get(r.key)?.actorId ?? 0)
+              ? ('locked' as const)
+              : ('skip' as const),
       })),
     };
     const fieldsOf = new Map(read.rows.map((r) => [r.key, r.fields]));
@@ -436,7 +502,7 @@ export function createImportService(database: Database, municipalities: Municipa
           row.municipalityCode,
           creating.map((a) => ({ ...a, fields: fieldsOf.get(a.key) ?? {} })),
         );
-        let done = creating.length + skipped;
+        let done = creating.length + skipped + foreign.size;
         progress(done);
         for (const u of updates) {
           const set = Object.entries(u.set).map(([k, v]) =>
@@ -446,8 +512,15 @@ export function createImportService(database: Database, municipalities: Municipa
                 ? sql`org_type = ${v}::org_type`
                 : sql`${sql.identifier(k === 'cvr' ? 'cvr' : (column[k] as string))} = ${v}`,
           );
-          await tx.execute(sql`update actors set ${sql.join(set, sql`, `)}, version = version + 1, updated_at = now()
-                               where id = ${u.actorId}`);
+          // Only an actor still as it was read, and still homed here, is written.
+          const written = await database.rows<{ id: number }>(
+            sql`update actors set ${sql.join(set, sql`, `)}, version = version + 1, updated_at = now()
+                where id = ${u.actorId} and version = ${Number(u.before.version)}
+                  and home_municipality_code = ${row.municipalityCode}
+                returning id`,
+            tx,
+          );
+          if (!written.length) throw importConflict();
           await recordAudit(tx, principal, {
             entity: 'actor',
             entityId: u.actorId,
@@ -468,7 +541,7 @@ export function createImportService(database: Database, municipalities: Municipa
       roundsCreated: [],
       created: changes.filter((c) => c.kind === 'create').length,
       updated: changes.filter((c) => c.kind === 'update').length,
-      skipped: changes.filter((c) => c.kind === 'skip').length,
+      skipped: changes.filter((c) => c.kind === 'skip' && !c.locked).length,
       skippedLocked: changes.filter((c) => c.kind === 'skip' && c.locked).length,
       matches: actorMatches(actors, choices),
     };
@@ -541,6 +614,7 @@ export function createImportService(database: Database, municipalities: Municipa
 
   const service = {
     running,
+    hooks,
 
     async list(principal: Principal): Promise<Import[]> {
       if (principal.municipalityCode === null) return [];
@@ -568,6 +642,7 @@ export function createImportService(database: Database, municipalities: Municipa
           fileName: input.fileName.slice(0, 200) || 'upload',
           content: input.content,
           header: table.header,
+          sample: sampleRows(table, SAMPLE_COLUMNS).map((cells) => cells.map((c) => c.slice(0, 200))),
           mapping: { columns: guessMapping(input.kind, table.header) },
           rowCount: table.rowCount,
           createdBy: principal.userId,
@@ -667,14 +742,17 @@ export function createImportService(database: Database, municipalities: Municipa
             });
             return 'invalid' as const;
           }
+          await hooks.afterPlan?.(tx, id);
           await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total: table.rowCount }));
           await updateImport(tx, id, {
             status: 'done',
+            // The file and the rows shown from it are not kept once it is imported.
             content: null,
+            sample: [],
             summary: result.summary,
             createdCount: result.summary.created,
             updatedCount: result.summary.updated,
-            skippedCount: result.summary.skipped,
+            skippedCount: result.summary.skipped + result.summary.skippedLocked,
             finishedAt: sql`now()` as unknown as Date,
           });
           await recordAudit(tx, principal, {
@@ -685,6 +763,7 @@ export function createImportService(database: Database, municipalities: Municipa
               created: result.summary.created,
               updated: result.summary.updated,
               skipped: result.summary.skipped,
+              skippedLocked: result.summary.skippedLocked,
             },
           });
           return 'done' as const;
@@ -692,9 +771,13 @@ export function createImportService(database: Database, municipalities: Municipa
         .finally(() => running.delete(id));
     },
 
-    /** Marks an import that could not be written (the runner logs why). */
-    async fail(id: number): Promise<void> {
-      await updateImport(db, id, { status: 'failed', problems: [{ line: 0, message: 'import.failed' }] });
+    /**
+     * Marks a queued import that could not be written (the runner logs why). A conflict with another
+     * user's change says so; anything else is a plain failure.
+     */
+    async fail(id: number, err?: unknown): Promise<void> {
+      const message = err instanceof AppError && err.code === 'IMPORT_CONFLICT' ? 'import.conflict' : 'import.failed';
+      await failImport(db, id, [{ line: 0, message }]);
     },
   };
   return service;

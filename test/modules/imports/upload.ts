@@ -1,4 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
+import type { Test } from 'tap';
+import type { ImportService } from '../../../src/modules/imports/imports.service.ts';
 import type { Client } from '../../helper.ts';
 
 const boundary = '----samspil-import-test';
@@ -49,4 +51,24 @@ export function windows1252(text: string): Buffer {
     bytes.push(code);
   }
   return Buffer.from(bytes);
+}
+
+/**
+ * Holds every import the runner starts until release() is called, as a large file would keep it
+ * running; the runner is put back when the test ends.
+ */
+export function holdImports(t: Test, service: ImportService): () => void {
+  const run = service.run;
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  service.run = async (id) => {
+    await gate;
+    return run(id);
+  };
+  t.teardown(() => {
+    service.run = run;
+  });
+  return release;
 }

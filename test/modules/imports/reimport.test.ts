@@ -1,0 +1,390 @@
+import { sql } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
+import t, { type Test } from 'tap';
+import { fold, isFormula, readTable } from '../../../src/lib/upload.ts';
+import { actorInput, validCvr } from '../../factories.ts';
+import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
+import { holdImports, uploadApi } from './upload.ts';
+
+/**
+ * What a second file does to what the first one wrote: only the fields it gives, never a decision
+ * taken back, never another municipality's actor, and nothing when someone else got there first.
+ */
+
+const CVR = validCvr(5301);
+const FULL = [
+  'Sagsnr;Forening;CVR;Projekt;Formål;År;Ansøgt;Bevilget;Målgruppe;Dato',
+  `R-1;Varmestuen Vest;${CVR};Morgenmad;Et varmt måltid;2025;30.000;25.000;Stofmisbrug;1.3.2025`,
+  'R-2;Gadeholdet;;Fodbold;Træning to gange om ugen;2025;10.000;0;Stofmisbrug;1.3.2025',
+].join('\n');
+
+async function settled(h: TestApp, c: Client, id: number) {
+  await h.app.importRunner.idle();
+  return (await c.inject({ method: 'GET', url: `/api/v1/imports/${id}` })).json();
+}
+
+async function grant(h: TestApp, ref: string) {
+  const [row] = await h.database.rows<Record<string, unknown>>(
+    sql`select g.id, g.title, g.purpose, g.requested_ore::int as requested, g.awarded_ore::int as awarded, g.status,
+               g.decision_on::text as decided, g.version,
+               (select json_agg(json_build_object('group', target_group_id, 'amount', amount_ore::int)
+                                order by target_group_id)
+                  from grant_allocations where grant_id = g.id) as alloc
+        from grants g where g.external_ref = ${ref}`,
+  );
+  return row as Record<string, unknown>;
+}
+
+async function firstImport(t: Test) {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const item = (await uploadApi(finance, 'grants', Buffer.from(FULL))).json();
+  t.equal(item.status, 'queued', JSON.stringify(item.problems));
+  t.match(await settled(h, finance, item.id), { status: 'done', createdCount: 2 });
+  return { h, finance };
+}
+
+t.test('a file with fewer columns changes only the fields it gives', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const before = await grant(h, 'R-1');
+
+  // Only the requested amount is mapped: title, purpose, award, decision and status stay as they are.
+  const thin = ['Sagsnr;Forening;CVR;År;Ansøgt', `R-1;Varmestuen Vest;${CVR};2025;30.000`].join('\n');
+  const same = (await uploadApi(finance, 'grants', Buffer.from(thin))).json();
+  t.equal(same.status, 'queued', JSON.stringify(same.problems));
+  t.match(await settled(h, finance, same.id), { status: 'done', createdCount: 0, updatedCount: 0, skippedCount: 1 });
+  t.same(await grant(h, 'R-1'), before, 'nothing of the grant changes');
+
+  const more = ['Sagsnr;Forening;CVR;År;Ansøgt', `R-1;Varmestuen Vest;${CVR};2025;32.000`].join('\n');
+  const item = (await uploadApi(finance, 'grants', Buffer.from(more))).json();
+  t.match(await settled(h, finance, item.id), { status: 'done', updatedCount: 1 });
+  t.same(
+    await grant(h, 'R-1'),
+    { ...before, requested: 3_200_000, version: Number(before.version) + 1 },
+    'only the requested amount changes; the award, its allocation and the decision stay',
+  );
+  const [audit] = await h.database.rows<{ before: Record<string, unknown>; after: Record<string, unknown> }>(
+    sql`select before, after from audit_log where entity = 'grant' and entity_id = ${String(before.id)}
+        order by id desc limit 1`,
+  );
+  t.match(audit, {
+    before: { requestedOre: 3_000_000, status: 'approved' },
+    after: { requestedOre: 3_200_000, status: 'approved' },
+  });
+});
+
+t.test('a grant split over several groups stays split when the file says nothing new', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const g = await grant(h, 'R-1');
+  const [other] = await h.database.rows<{ id: number }>(
+    sql`select id from target_groups where name_da = 'Hjemløshed' and municipality_code is null`,
+  );
+  await h.database.db.transaction(async (tx) => {
+    await tx.execute(sql`delete from grant_allocations where grant_id = ${g.id}`);
+    await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+      select ${g.id}::int, id, 1500000 from target_groups where name_da = 'Stofmisbrug' and municipality_code is null
+      union all select ${g.id}::int, ${other?.id}::int, 1000000`);
+  });
+  const split = await grant(h, 'R-1');
+  t.equal((split.alloc as unknown[]).length, 2);
+
+  const again = (await uploadApi(finance, 'grants', Buffer.from(FULL))).json();
+  t.match(await settled(h, finance, again.id), { status: 'done', createdCount: 0, updatedCount: 0, skippedCount: 2 });
+  t.same(await grant(h, 'R-1'), split, 'the same file leaves the split alone');
+
+  // Naming one of the split's groups with the same award leaves the split too.
+  const named = (
+    await uploadApi(finance, 'grants', Buffer.from(FULL.replace(';25.000;Stofmisbrug;', ';25.000;Hjemløshed;')))
+  ).json();
+  t.match(await settled(h, finance, named.id), { status: 'done', updatedCount: 0 });
+  t.same(await grant(h, 'R-1'), split, 'a group of the split with the same award leaves it alone');
+
+  // A new award without a group in the file cannot say how to split it: the row is a problem.
+  const noGroup = ['Sagsnr;Forening;CVR;År;Bevilget', `R-1;Varmestuen Vest;${CVR};2025;26.000`].join('\n');
+  const unsplit = (await uploadApi(finance, 'grants', Buffer.from(noGroup))).json();
+  t.equal(unsplit.status, 'invalid');
+  t.match(unsplit.problems, [{ line: 2, column: 'targetGroup', message: 'import.splitAward' }]);
+  t.same(await grant(h, 'R-1'), split);
+
+  const changed = FULL.replace('30.000;25.000;Stofmisbrug', '30.000;26.000;Stofmisbrug');
+  const item = (await uploadApi(finance, 'grants', Buffer.from(changed))).json();
+  t.match(await settled(h, finance, item.id), { status: 'done', updatedCount: 1 });
+  t.match(
+    await grant(h, 'R-1'),
+    { awarded: 2_600_000, alloc: [{ amount: 2_600_000 }] },
+    'a new award is allocated anew',
+  );
+});
+
+t.test('a decision is not taken back', async (t) => {
+  const { h, finance } = await firstImport(t);
+  // R-2 was rejected (0 kr.); a file now awarding it money does not approve it behind the user's back.
+  const approve = FULL.replace('10.000;0;Stofmisbrug', '10.000;5.000;Stofmisbrug');
+  const item = (await uploadApi(finance, 'grants', Buffer.from(approve))).json();
+  t.match(item.summary, { updated: 0, skipped: 1, skippedLocked: 1 });
+  t.same(
+    item.summary.sample.map((s: { action: string }) => s.action),
+    ['skip', 'locked'],
+  );
+  t.match(await settled(h, finance, item.id), { status: 'done', updatedCount: 0, skippedCount: 2 });
+  t.match(await grant(h, 'R-2'), { status: 'rejected', awarded: 0 });
+  const page = await finance.inject({ method: 'GET', url: `/imports/${item.id}` });
+  t.match(
+    page.body,
+    /Ikke rettet<\/dt><dd>1 bevilling er udbetalt, afsluttet, trukket tilbage eller afgjort anderledes/,
+  );
+  t.match(page.body, /Uændret<\/dt><dd>1<\/dd>/, 'the unchanged rows are counted apart from those left alone');
+});
+
+t.test('someone changing a grant while the import runs stops it; nothing is saved, and it runs again', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const changed = FULL.replace('30.000;25.000', '30.000;27.000');
+  const imports = h.app.services.imports;
+  imports.hooks.afterPlan = async (tx) => {
+    await tx.execute(sql`update grants set purpose = 'Ændret af en anden', version = version + 1
+                         where external_ref = 'R-1'`);
+  };
+  const item = (
+    await uploadApi(finance, 'grants', Buffer.from(`${changed}\nR-3;Ny forening;;Tur;;2025;1.000;1.000;Stofmisbrug;`))
+  ).json();
+  const failed = await settled(h, finance, item.id);
+  t.match(failed, { status: 'failed', problems: [{ message: 'import.conflict' }] });
+  t.match(await grant(h, 'R-1'), { awarded: 2_500_000, version: 1 }, 'the grant is as before');
+  t.equal(await grant(h, 'R-3'), undefined, 'no new grant either');
+  const page = await finance.inject({ method: 'GET', url: `/imports/${item.id}` });
+  t.match(page.body, /En anden ændrede nogle af de samme bevillinger/);
+
+  imports.hooks.afterPlan = undefined;
+  const retry = await finance.postForm(`/imports/${item.id}/retry`, { version: String(failed.version) });
+  t.equal(retry.statusCode, 303);
+  t.match(await settled(h, finance, item.id), { status: 'done', createdCount: 1, updatedCount: 1 });
+  t.match(await grant(h, 'R-1'), { awarded: 2_700_000, version: 2 });
+});
+
+t.test('an actor list changes only its own municipality’s actors', async (t) => {
+  const h = await buildTestApp(t);
+  const here = await h.as('coordinator', 101);
+  const there = await h.as('coordinator', 147);
+  const theirs = (
+    await there.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({
+        name: 'Frederiksbergs Frivilligcenter',
+        cvr: CVR,
+        email: null,
+        contacts: [],
+        homeMunicipalityCode: 147,
+      }),
+    })
+  ).json();
+  t.equal(theirs.homeMunicipalityCode, 147);
+
+  const csv = [
+    'Navn;CVR;E-mail',
+    `Frederiksbergs Frivilligcenter;${CVR};overtaget@example.dk`,
+    'Nyt Fællesskab;;hej@example.dk',
+  ].join('\n');
+  const item = (await uploadApi(here, 'actors', Buffer.from(csv))).json();
+  t.equal(item.status, 'queued', JSON.stringify(item.problems));
+  t.match(item.summary, { created: 1, updated: 0, skipped: 0, skippedLocked: 1 });
+  t.match(await settled(h, here, item.id), { status: 'done', createdCount: 1, updatedCount: 0, skippedCount: 1 });
+  const after = (await here.inject({ method: 'GET', url: `/api/v1/actors/${theirs.id}` })).json();
+  t.match(
+    after,
+    { email: null, version: theirs.version, homeMunicipalityCode: 147 },
+    'the other municipality’s actor is untouched',
+  );
+
+  const moving = ['Navn;Kommune', 'Nyt Fællesskab;Frederiksberg'].join('\n');
+  const refused = (await uploadApi(here, 'actors', Buffer.from(moving))).json();
+  t.equal(refused.status, 'invalid');
+  t.match(refused.problems, [{ line: 2, column: 'Kommune', message: 'import.otherMunicipality' }]);
+});
+
+t.test('one organisation with and without its CVR in one file is one actor', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const csv = [
+    'Forening;CVR;Projekt;År;Bevilget;Målgruppe',
+    `Mødestedet;${CVR};Café;2025;1.000;Stofmisbrug`,
+    'Mødestedet;;Tur;2025;2.000;Stofmisbrug',
+  ].join('\n');
+  const item = (await uploadApi(finance, 'grants', Buffer.from(csv))).json();
+  t.match(item.summary, { actorsCreated: 1, created: 2 });
+  await settled(h, finance, item.id);
+  const rows = await h.database.rows<{ n: number }>(
+    sql`select count(distinct actor_id)::int as n from grants where title in ('Café', 'Tur')`,
+  );
+  t.equal(Number(rows[0]?.n), 1);
+
+  const same = [
+    'Forening;CVR;Projekt;År;Bevilget;Målgruppe',
+    `Mødestedet;${CVR};Café;2025;1.000;Stofmisbrug`,
+    'Mødestedet;;Café;2025;1.000;Stofmisbrug',
+  ].join('\n');
+  const dup = (await uploadApi(finance, 'grants', Buffer.from(same))).json();
+  t.equal(dup.status, 'invalid');
+  t.match(dup.problems, [{ line: 3, message: 'import.duplicateGrant', params: { first: 2 } }]);
+});
+
+t.test('cells as spreadsheets hold them', async (t) => {
+  t.notOk(isFormula('+45 12 34 56 78'), 'a phone number is not a formula');
+  t.notOk(isFormula('+45 (33) 12-34-56'));
+  t.ok(isFormula('+cmd|calc'), 'a DDE payload is');
+  t.ok(isFormula('=1+1'));
+  t.equal(fold('Союз помощи'), 'союзпомощи', 'names in other scripts keep their letters');
+  t.equal(fold('Café Ø-kanten'), 'cafeoekanten');
+  t.not(fold('مركز'), '', 'Arabic too');
+
+  const book = new ExcelJS.Workbook();
+  const sheet = book.addWorksheet('Ark1');
+  sheet.addRow(['Forening', 'Bevilget', 'Dato']);
+  sheet.addRow([
+    { formula: 'HYPERLINK("http://x.example","Klik")', result: 'Klik' },
+    { formula: 'SUM(1000,500)', result: 1500 },
+    { formula: 'DATE(2025,3,1)', result: new Date(Date.UTC(2025, 2, 1)) },
+  ]);
+  const table = await readTable(Buffer.from(await book.xlsx.writeBuffer()));
+  const rows: string[][] = [];
+  table.forEachRow((cells) => {
+    rows.push(cells);
+    return true;
+  });
+  t.same(
+    rows,
+    [['=HYPERLINK("http://x.example","Klik")', '1500', '2025-03-01']],
+    'numbers and dates worked out are used',
+  );
+});
+
+t.test('a registered grant needs no group in the file; a new one does', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const file = ['Sagsnr;Forening;CVR;År;Bevilget', `R-1;Varmestuen Vest;${CVR};2025;27.000`].join('\n');
+  const item = (await uploadApi(finance, 'grants', Buffer.from(file))).json();
+  t.equal(item.status, 'queued', JSON.stringify(item.problems));
+  t.match(await settled(h, finance, item.id), { status: 'done', updatedCount: 1 });
+  const g = await grant(h, 'R-1');
+  t.match(g, { awarded: 2_700_000, alloc: [{ amount: 2_700_000 }] }, 'the award stays on its one group');
+  const before = await grant(h, 'R-1');
+  const withNew = `${file}\nR-9;Varmestuen Vest;${CVR};2025;1.000`;
+  const refused = (await uploadApi(finance, 'grants', Buffer.from(withNew))).json();
+  t.equal(refused.status, 'invalid');
+  t.match(refused.problems, [{ line: 3, column: 'targetGroup', message: 'import.groupRequired' }]);
+  t.same(await grant(h, 'R-1'), before);
+});
+
+t.test('two rows of a file on one registered grant or actor are a problem, not a conflict', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const twice = [
+    'Sagsnr;Forening;CVR;År;Pulje;Bevilget;Målgruppe',
+    `R-1;Varmestuen Vest;${CVR};2025;;25.000;Stofmisbrug`,
+    `R-1;Varmestuen Vest;${CVR};2025;§ 18-puljen 2025;26.000;Stofmisbrug`,
+  ].join('\n');
+  const item = (await uploadApi(finance, 'grants', Buffer.from(twice))).json();
+  t.equal(item.status, 'invalid');
+  t.match(item.problems, [{ line: 3, column: 'Sagsnr', message: 'import.sameGrant', params: { first: 2 } }]);
+
+  const coordinator = await h.as('coordinator', 101);
+  const known = (
+    await coordinator.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({ name: 'Nørrebro Fællesskab', cvr: null, email: null, contacts: [] }),
+    })
+  ).json();
+  const actors = ['Navn;E-mail', 'Nørrebro Fællesskab;a@example.dk', 'Nørrebro Fællesskabet;b@example.dk'].join('\n');
+  const list = (
+    await uploadApi(coordinator, 'actors', Buffer.from(actors), {
+      actorChoices: JSON.stringify({ 'name:noerrebrofaellesskabet': known.id }),
+    })
+  ).json();
+  t.equal(list.status, 'invalid', JSON.stringify(list.summary?.matches));
+  t.match(list.problems, [{ line: 3, message: 'import.duplicateActor', params: { first: 2 } }]);
+});
+
+t.test('a case number already registered, on a row with a new actor, moves the grant to it', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const file = ['Sagsnr;Forening;År;Bevilget;Målgruppe', 'R-1;Helt Andet Fællesskab;2025;25.000;Stofmisbrug'].join(
+    '\n',
+  );
+  const item = (await uploadApi(finance, 'grants', Buffer.from(file))).json();
+  t.equal(item.status, 'queued', JSON.stringify(item.problems));
+  t.match(item.summary, { actorsCreated: 1, updated: 1, created: 0 });
+  t.match(await settled(h, finance, item.id), { status: 'done', updatedCount: 1, createdCount: 0 });
+  const [row] = await h.database.rows<{ name: string }>(
+    sql`select a.name from grants g join actors a on a.id = g.actor_id where g.external_ref = 'R-1'`,
+  );
+  t.equal(row?.name, 'Helt Andet Fællesskab');
+});
+
+t.test('grants paid, or paid or moved while the import runs, are not written', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const g = await grant(h, 'R-1');
+  await h.database.db.transaction(async (tx) => {
+    await tx.execute(sql`update grants set status = 'paid' where id = ${g.id}`);
+  });
+  const changed = FULL.replace('30.000;25.000', '30.000;20.000');
+  const item = (await uploadApi(finance, 'grants', Buffer.from(changed))).json();
+  t.match(item.summary, { updated: 0, skipped: 1, skippedLocked: 1 });
+  t.match(await settled(h, finance, item.id), { status: 'done', updatedCount: 0 });
+  t.match(await grant(h, 'R-1'), { status: 'paid', awarded: 2_500_000 });
+  const page = await finance.inject({ method: 'GET', url: `/imports/${item.id}` });
+  t.match(
+    page.body,
+    /1 bevilling er udbetalt, afsluttet, trukket tilbage eller afgjort anderledes, og filen retter den ikke/,
+  );
+  t.same(
+    (await finance.inject({ method: 'GET', url: `/api/v1/imports/${item.id}` })).json().sample,
+    [],
+    'the rows shown from the file are not kept once it is done',
+  );
+
+  // Paid by someone else between the plan and the write, with no new version: still not written.
+  await h.database.db.transaction(async (tx) => {
+    await tx.execute(sql`update grants set status = 'approved' where id = ${g.id}`);
+  });
+  const imports = h.app.services.imports;
+  imports.hooks.afterPlan = async (tx) => {
+    await tx.execute(sql`update grants set status = 'paid' where external_ref = 'R-1'`);
+  };
+  t.teardown(() => {
+    imports.hooks.afterPlan = undefined;
+  });
+  const late = (await uploadApi(finance, 'grants', Buffer.from(changed))).json();
+  t.match(await settled(h, finance, late.id), { status: 'failed', problems: [{ message: 'import.conflict' }] });
+  t.match(await grant(h, 'R-1'), { status: 'approved', awarded: 2_500_000 });
+
+  // An actor moved to another municipality meanwhile is not written by this one's list either.
+  const coordinator = await h.as('coordinator', 101);
+  imports.hooks.afterPlan = async (tx) => {
+    await tx.execute(sql`update actors set home_municipality_code = 147 where name = 'Gadeholdet'`);
+  };
+  const list = (await uploadApi(coordinator, 'actors', Buffer.from('Navn;E-mail\nGadeholdet;bold@example.dk'))).json();
+  t.equal(list.status, 'queued', JSON.stringify(list.problems));
+  t.match(await settled(h, coordinator, list.id), { status: 'failed', problems: [{ message: 'import.conflict' }] });
+});
+
+t.test('the progress answers 204 while nothing has changed, so it is not read out again', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const release = holdImports(t, h.app.services.imports);
+  const item = (await uploadApi(finance, 'grants', Buffer.from(FULL))).json();
+  t.equal(item.status, 'queued');
+  const poll = (seen: string) =>
+    finance.inject({
+      method: 'GET',
+      url: `/imports/${item.id}/progress?seen=${seen}`,
+      headers: { 'hx-request': 'true' },
+    });
+  t.equal((await poll('0')).statusCode, 204, 'the same count: nothing to swap');
+  const changed = await poll('1');
+  t.equal(changed.statusCode, 200);
+  t.match(changed.body, /name="seen" value="0"/);
+  t.match(changed.body, /Indlæsningen er sat i gang/);
+  release();
+  await h.app.importRunner.idle();
+  const done = await poll('0');
+  t.equal(done.statusCode, 204);
+  t.equal(done.headers['hx-redirect'], `/imports/${item.id}?done=1`, 'once done, the page shows the result');
+});
