@@ -168,10 +168,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     reply.header('x-request-id', request.id);
   });
   const municipalities = createMunicipalityService(database.db);
-  const targetGroups = createTargetGroupService(database.db, municipalities);
+  const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
   app.decorate('services', {
-    accounts: createAccountService(database.db, config, municipalities),
+    accounts: createAccountService(database.db, config, municipalities, database.generation),
     audit: createAuditService(database.db),
     grants: createGrantService(database.db, config),
     municipalities,

@@ -29,8 +29,9 @@ export interface Database {
   rows<T extends Record<string, unknown>>(query: SQL, on?: Queryable): Promise<T[]>;
   close(): Promise<void>;
   /**
-   * Counts the transactions ended in this process: every write is made in one, so a value read at
-   * one generation may be reused until it changes (see lib/read-cache.ts).
+   * Counts the writes seen: each transaction ended in this process, and each write committed by any
+   * process (a notification on WRITES_CHANNEL). A value read at one generation may be reused until
+   * it changes (see lib/read-cache.ts).
    */
   generation(): number;
   /** PGlite only: the underlying instance (used to copy the test template). */
@@ -88,6 +89,12 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/**
+ * The channel a committed audit record notifies (migration 0011). Every write is audited, so every
+ * process that listens hears of every committed write, its own included.
+ */
+export const WRITES_CHANNEL = 'samspil_writes';
+
 /** Makes db.transaction count each transaction as it ends, committed or rolled back. */
 function countTransactions(db: Db): () => number {
   let generation = 0;
@@ -102,18 +109,52 @@ function countTransactions(db: Db): () => number {
   return () => generation;
 }
 
+/**
+ * Makes postgres.js keep each parameterised statement prepared on its connection, in transactions
+ * and savepoints too. drizzle asks for unnamed statements, which postgres.js sends as parse and
+ * describe, then waits, then bind and execute: two round trips and a new plan for every query. A
+ * prepared one is a single round trip (0.55 → 0.19 ms for a one-row select here). Statements without
+ * parameters keep the simple protocol, which also allows several commands (migrations).
+ */
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
+  const unsafe = client.unsafe.bind(client);
+  const patched = client as unknown as Record<string, unknown>;
+  patched.unsafe = (query: string, args?: unknown[], opts?: Record<string, unknown>) =>
+    unsafe(query, args as never, args?.length ? { ...opts, prepare: true } : opts);
+  for (const name of ['begin', 'savepoint'] as const) {
+    const original = patched[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (!original) continue;
+    patched[name] = (...a: unknown[]) => {
+      const fn = a.pop() as (tx: postgres.TransactionSql) => unknown;
+      return original.call(client, ...a, (tx: postgres.TransactionSql) => fn(preparing(tx)));
+    };
+  }
+  return client;
+}
+
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   if (config.kind === 'postgres') {
-    const client = postgres(config.url, {
-      max: 10,
-      onnotice: () => {},
-      connection: { application_name: 'samspil', jit: 'off' },
-    });
+    const client = preparing(
+      postgres(config.url, {
+        max: 10,
+        onnotice: () => {},
+        connection: { application_name: 'samspil', jit: 'off' },
+      }),
+    );
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const ended = countTransactions(db);
+    // On its own connection, which postgres.js opens again when it is lost; a new connection may
+    // have missed notifications, so it counts as a write too.
+    let notified = 0;
+    await client.listen(
+      WRITES_CHANNEL,
+      () => notified++,
+      () => notified++,
+    );
     return {
       kind: 'postgres',
       db,
-      generation: countTransactions(db),
+      generation: () => ended() + notified,
       sql: client,
       url: config.url,
       async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
@@ -133,11 +174,16 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       extensions: { pg_trgm },
     });
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+    const ended = countTransactions(db);
+    // One process only, so its transactions are all there is; the notifications cover writes made
+    // outside db.transaction.
+    let notified = 0;
+    await pglite.listen(WRITES_CHANNEL, () => notified++);
     let closed = false;
     return {
       kind: 'pglite',
       db,
-      generation: countTransactions(db),
+      generation: () => ended() + notified,
       pglite,
       async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
         return ((await on.execute(query)) as unknown as { rows: T[] }).rows;

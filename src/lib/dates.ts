@@ -26,13 +26,31 @@ const toUtc = (d: IsoDate) => {
 };
 
 /** The date in Denmark at the given instant (23:30 UTC on 31 March is already 1 April there). */
-export function danishDate(at: Date = new Date()): IsoDate {
-  const p = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .formatToParts(at)
-    .reduce<Record<string, string>>((acc, x) => {
-      acc[x.type] = x.value;
-      return acc;
-    }, {});
+const danishDay = new Intl.DateTimeFormat('en-CA', {
+  timeZone: ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** Today's date, kept until the minute ends: the date in Denmark changes only on a whole hour. */
+let today = { from: 0, until: 0, date: '' };
+
+export function danishDate(at?: Date): IsoDate {
+  if (at) return dateInDenmark(at);
+  const now = Date.now();
+  if (now < today.from || now >= today.until) {
+    const from = now - (now % 60_000);
+    today = { from, until: from + 60_000, date: dateInDenmark(new Date(now)) };
+  }
+  return today.date;
+}
+
+function dateInDenmark(at: Date): IsoDate {
+  const p = danishDay.formatToParts(at).reduce<Record<string, string>>((acc, x) => {
+    acc[x.type] = x.value;
+    return acc;
+  }, {});
   return `${p.year}-${p.month}-${p.day}`;
 }
 

@@ -1,8 +1,9 @@
 /**
- * A small cache for expensive reads (reports, navigation counts). An entry is good while no write
- * has been committed since it was read (the database's write generation) and for at most ttlMs, the
- * bound on staleness when other processes write to the same PostgreSQL. Concurrent reads of the same
- * key share one load. Values are shared: callers must not change them.
+ * A small cache for expensive reads (reports, navigation counts, reference data). An entry is good
+ * while no write has been committed since it was read (the database's write generation, which also
+ * counts the writes other processes announce) and for at most ttlMs: the bound on staleness should a
+ * notification be lost or a change be made without the app. Concurrent reads of the same key share
+ * one load. Values are shared: callers must not change them.
  */
 export interface ReadCache<V> {
   get(key: string, load: () => Promise<V>): Promise<V>;

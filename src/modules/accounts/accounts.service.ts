@@ -39,6 +39,50 @@ const FAILURE_WINDOW_MINUTES = 15;
 const SETUP_LOCK = 7_318_246;
 /** A session's last-seen time is written at most this often, to spare the database a write per request. */
 const TOUCH_AFTER_MS = 60_000;
+/** How long a resolved session or key is taken from memory while no write has been committed. */
+const RESOLVED_TTL_MS = 30_000;
+const RESOLVED_MAX = 10_000;
+
+/** What a cookie or key resolved to, at a write generation. */
+interface Resolved<V> {
+  gen: number;
+  at: number;
+  id: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  value: V;
+}
+
+/**
+ * Sessions and API keys as last read, by the hash of their secret. An entry is dropped when any
+ * write is committed (by any process: ending a session, revoking a key or deactivating a user is
+ * audited, and the audit record notifies every process), when it is older than RESOLVED_TTL_MS, and
+ * when its absolute limit has passed. The idle limit is checked by the caller, against the last use
+ * this process knows of; where that says idle, the database has the last word.
+ */
+function resolvedMemo<V>(generation: () => number) {
+  const entries = new Map<string, Resolved<V>>();
+  return {
+    get(key: string, now: number): Resolved<V> | undefined {
+      const e = entries.get(key);
+      if (!e) return undefined;
+      if (e.gen === generation() && now - e.at < RESOLVED_TTL_MS && now < e.expiresAt) return e;
+      entries.delete(key);
+      return undefined;
+    },
+    set(key: string, e: Resolved<V>) {
+      entries.delete(key);
+      entries.set(key, e);
+      if (entries.size > RESOLVED_MAX) entries.delete(entries.keys().next().value as string);
+    },
+  };
+}
+
+/** Without a write generation nothing is reused: each call counts as a new generation. */
+const neverTheSame = () => {
+  let n = 0;
+  return () => n++;
+};
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export const newSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
@@ -72,8 +116,16 @@ const principalOf = (u: UserRow): Principal => ({
   name: u.name,
 });
 
-export function createAccountService(db: Db, config: Config, municipalities: MunicipalityService) {
+export function createAccountService(
+  db: Db,
+  config: Config,
+  municipalities: MunicipalityService,
+  generation: () => number = neverTheSame(),
+) {
   let usersExist = false;
+  const sessionsSeen = resolvedMemo<SignedIn>(generation);
+  const keysSeen = resolvedMemo<Principal>(generation);
+  const idleLimitMs = config.session.idleMinutes * 60_000;
   /** A hash to verify against when the e-mail is unknown, so both cases take as long. */
   const dummyHash = hash(newSecret(), { algorithm: ARGON2ID });
 
@@ -243,15 +295,38 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
 
     /** The session behind a cookie, if it is still live (neither idle too long nor past its absolute limit). */
     async resolveSession(token: string): Promise<SignedIn | undefined> {
-      const row = await findLiveSession(db, sha256(token));
+      const key = sha256(token);
+      const now = Date.now();
+      const seen = sessionsSeen.get(key, now);
+      if (seen && now - seen.lastUsedAt <= idleLimitMs) {
+        if (now - seen.lastUsedAt > TOUCH_AFTER_MS) {
+          await touchSession(db, seen.id);
+          seen.lastUsedAt = now;
+        }
+        return seen.value;
+      }
+      const gen = generation();
+      const row = await findLiveSession(db, key);
       if (!row) return undefined;
-      const idleFor = Date.now() - row.session.lastSeenAt.getTime();
-      if (idleFor > config.session.idleMinutes * 60_000) {
+      let lastUsedAt = row.session.lastSeenAt.getTime();
+      if (now - lastUsedAt > idleLimitMs) {
         await endSession(db, row.session.id);
         return undefined;
       }
-      if (idleFor > TOUCH_AFTER_MS) await touchSession(db, row.session.id);
-      return { principal: principalOf(row.user), sessionId: row.session.id, csrfToken: row.session.csrfToken };
+      if (now - lastUsedAt > TOUCH_AFTER_MS) {
+        await touchSession(db, row.session.id);
+        lastUsedAt = now;
+      }
+      const value = { principal: principalOf(row.user), sessionId: row.session.id, csrfToken: row.session.csrfToken };
+      sessionsSeen.set(key, {
+        gen,
+        at: now,
+        id: row.session.id,
+        lastUsedAt,
+        expiresAt: row.session.expiresAt.getTime(),
+        value,
+      });
+      return value;
     },
 
     async logout(principal: Principal, sessionId: number): Promise<void> {
@@ -277,11 +352,27 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     },
 
     async resolveApiToken(token: string): Promise<Principal | undefined> {
-      const row = await findLiveApiToken(db, sha256(token));
+      const key = sha256(token);
+      const now = Date.now();
+      const seen = keysSeen.get(key, now);
+      if (seen) {
+        if (now - seen.lastUsedAt > TOUCH_AFTER_MS) {
+          await touchApiToken(db, seen.id);
+          seen.lastUsedAt = now;
+        }
+        return seen.value;
+      }
+      const gen = generation();
+      const row = await findLiveApiToken(db, key);
       if (!row) return undefined;
-      const lastUsed = row.token.lastUsedAt?.getTime() ?? 0;
-      if (Date.now() - lastUsed > TOUCH_AFTER_MS) await touchApiToken(db, row.token.id);
-      return principalOf(row.user);
+      let lastUsedAt = row.token.lastUsedAt?.getTime() ?? 0;
+      if (now - lastUsedAt > TOUCH_AFTER_MS) {
+        await touchApiToken(db, row.token.id);
+        lastUsedAt = now;
+      }
+      const value = principalOf(row.user);
+      keysSeen.set(key, { gen, at: now, id: row.token.id, lastUsedAt, expiresAt: Number.POSITIVE_INFINITY, value });
+      return value;
     },
 
     async listApiTokens(userId: number) {

@@ -44,12 +44,16 @@ export function fold(line: string): string {
 
 const compactDate = (d: string) => d.replaceAll('-', '');
 
+const danishHour = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Copenhagen',
+  hour: '2-digit',
+  hourCycle: 'h23',
+});
+
 /** 23:59:59 of a date in Denmark, as a UTC iCalendar time (21:59:59Z in summer, 22:59:59Z in winter). */
 export function endOfDanishDayUtc(date: string): string {
   const noon = new Date(`${date}T12:00:00Z`);
-  const hour = Number(
-    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Copenhagen', hour: '2-digit', hourCycle: 'h23' }).format(noon),
-  );
+  const hour = Number(danishHour.format(noon));
   const offset = hour - 12;
   const end = new Date(Date.UTC(noon.getUTCFullYear(), noon.getUTCMonth(), noon.getUTCDate(), 23 - offset, 59, 59));
   return `${end.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;

@@ -92,8 +92,11 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     return out;
   }
 
-  const percent = (locale: 'da' | 'en') => (share: number) =>
-    `${new Intl.NumberFormat(locale === 'da' ? 'da-DK' : 'en-GB', { maximumFractionDigits: 1 }).format(share * 100)} %`;
+  const percentFormats = {
+    da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1 }),
+    en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }),
+  };
+  const percent = (locale: 'da' | 'en') => (share: number) => `${percentFormats[locale].format(share * 100)} %`;
 
   app.get('/reports/proportionality', async (request, reply) => {
     const { params, expand } = paramsFrom(request);

@@ -1,7 +1,8 @@
-import type { Db } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
+import { createReadCache } from '../../lib/read-cache.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
@@ -18,6 +19,9 @@ export interface TargetGroupNode extends TargetGroupRow {
   children: TargetGroupNode[];
 }
 
+/** Danish alphabetical order (æ, ø, å last), made once: a collator is costly to make. */
+const danish = new Intl.Collator('da');
+
 /** Orders groups depth-first so a flat list reads as a tree (parents before their children). */
 export function asTree(rows: TargetGroupRow[]): TargetGroupNode[] {
   const nodes = new Map<number, TargetGroupNode>(rows.map((r) => [r.id, { ...r, depth: 0, children: [] }]));
@@ -27,7 +31,7 @@ export function asTree(rows: TargetGroupRow[]): TargetGroupNode[] {
     if (parent) parent.children.push(node);
     else roots.push(node);
   }
-  const byName = (a: TargetGroupNode, b: TargetGroupNode) => a.nameDa.localeCompare(b.nameDa, 'da');
+  const byName = (a: TargetGroupNode, b: TargetGroupNode) => danish.compare(a.nameDa, b.nameDa);
   const flat: TargetGroupNode[] = [];
   const walk = (list: TargetGroupNode[], depth: number) => {
     for (const n of list.sort(byName)) {
@@ -40,15 +44,20 @@ export function asTree(rows: TargetGroupRow[]): TargetGroupNode[] {
   return flat;
 }
 
-export function createTargetGroupService(db: Db, municipalities: MunicipalityService) {
+export function createTargetGroupService(database: Database, municipalities: MunicipalityService) {
+  const { db } = database;
+  // Nearly every page lists the groups, and they change only when a municipality adds one: read
+  // once per write generation. The lists are shared, so callers must not change them.
+  const lists = createReadCache<TargetGroupRow[]>(database.generation, { max: 200, ttlMs: 60_000 });
+  const trees = createReadCache<TargetGroupNode[]>(database.generation, { max: 200, ttlMs: 60_000 });
+  const list = (municipalityCode?: number) =>
+    lists.get(String(municipalityCode ?? 'all'), () => listTargetGroups(db, municipalityCode));
   return {
     /** Every FFB group, and the local groups of one municipality (or of all when none is given). */
-    async list(municipalityCode?: number): Promise<TargetGroupRow[]> {
-      return listTargetGroups(db, municipalityCode);
-    },
+    list,
 
     async tree(municipalityCode?: number): Promise<TargetGroupNode[]> {
-      return asTree(await listTargetGroups(db, municipalityCode));
+      return trees.get(String(municipalityCode ?? 'all'), async () => asTree(await list(municipalityCode)));
     },
 
     /** Adds a municipality's own sub-group, e.g. "Meget belastede stofmisbrugere" under "Stofmisbrug". */

@@ -1,0 +1,3 @@
+import { fuzzRoutes } from './routes.ts';
+
+fuzzRoutes(1, 3);

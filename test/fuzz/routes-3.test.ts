@@ -1,0 +1,3 @@
+import { fuzzRoutes } from './routes.ts';
+
+fuzzRoutes(2, 3);

@@ -1,0 +1,99 @@
+import { sql } from 'drizzle-orm';
+import t from 'tap';
+import { buildApp } from '../../../src/app.ts';
+import { loadConfig } from '../../../src/config.ts';
+import { openDatabase } from '../../../src/db/client.ts';
+import { system } from '../../../src/lib/principal.ts';
+import { sha256 } from '../../../src/modules/accounts/accounts.service.ts';
+import { recordAudit } from '../../../src/modules/audit/audit.repository.ts';
+import { buildTestApp, onPostgres, signedInClient } from '../../helper.ts';
+
+/**
+ * What a process remembers (sessions, API keys, target groups, reports) it keeps only until a write
+ * is committed. Every write is audited, and the audit record notifies every process that listens
+ * (migration 0011), so a second process sees a sign-out or a new group at once.
+ */
+
+async function until(what: () => Promise<boolean>, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await what()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return what();
+}
+
+t.test('an audit record, even outside a transaction, makes the process read sessions again', async (t) => {
+  const h = await buildTestApp(t);
+  const page = async () => (await h.inject({ method: 'GET', url: '/actors' })).statusCode;
+  // The sign-in's own notification may still be on its way: read the session once it has come.
+  let before = -1;
+  while (before !== h.database.generation()) {
+    before = h.database.generation();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(await page(), 200);
+
+  // An edit straight in the database announces nothing: the session read a moment ago is still used.
+  await h.database.rows(
+    sql`update sessions set ended_at = now() where token_hash = ${sha256(h.cookie.split('=')[1] ?? '')}`,
+  );
+  t.equal(await page(), 200, 'a change no audit record announces is not seen yet');
+  t.equal(h.database.generation(), before, 'and the generation is the same');
+
+  // An audit record is a committed write: its notification moves the generation.
+  await recordAudit(h.database.db, system, { entity: 'test', entityId: 1, action: 'noted' });
+  t.ok(await until(async () => h.database.generation() > before), 'the notification moves the generation');
+  t.equal(await page(), 303, 'and the ended session is refused');
+});
+
+t.test(
+  'two processes on one PostgreSQL: a sign-out and a new group on one are seen by the other at once',
+  { skip: !onPostgres && 'PostgreSQL only: PGlite serves one process' },
+  async (t) => {
+    const a = await buildTestApp(t);
+    const database = await openDatabase({ kind: 'postgres', url: a.database.url as string });
+    const b = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+    t.teardown(async () => {
+      await b.close();
+      await database.close();
+    });
+
+    // Signed in on A; B reads (and remembers) the same session.
+    const anne = await signedInClient(a.app, 'coordinator', 101);
+    const onB = async () =>
+      (await b.inject({ method: 'GET', url: '/actors', headers: { cookie: anne.cookie } })).statusCode;
+    t.equal(await onB(), 200, 'B takes the session');
+    t.equal(await onB(), 200, 'and again, from memory');
+    const started = Date.now();
+    t.equal((await anne.postForm('/logout', {})).statusCode, 303, 'signed out on A');
+    t.ok(
+      await until(async () => (await onB()) === 303),
+      `B refuses the session ${Date.now() - started} ms after the sign-out on A`,
+    );
+
+    // B lists the groups (and remembers them); a group added on A is in B's next list.
+    const groups = async () =>
+      (
+        await b.inject({
+          method: 'GET',
+          url: '/api/v1/target-groups?municipalityCode=101',
+          headers: { authorization: `Bearer ${a.token}` },
+        })
+      ).json() as { nameDa: string }[];
+    const [parent] = await a.database.rows<{ id: number }>(
+      sql`select id from target_groups where municipality_code is null and level = 2 order by id limit 1`,
+    );
+    t.notOk((await groups()).some((g) => g.nameDa === 'Natcaféens gæster'));
+    const added = await a.inject({
+      method: 'POST',
+      url: '/api/v1/target-groups',
+      payload: { nameDa: 'Natcaféens gæster', parentId: parent?.id },
+    });
+    t.equal(added.statusCode, 201);
+    t.ok(
+      await until(async () => (await groups()).some((g) => g.nameDa === 'Natcaféens gæster')),
+      'B lists the new group',
+    );
+  },
+);
