@@ -52,4 +52,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 
 # server.ts closes the server and the database on SIGTERM (docker stop).
 # A bounded heap keeps the process well under 300 MB resident (see bench/RESULTS.md).
-CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=8", "--import", "tsx", "src/server.ts"]
+CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=16", "--import", "tsx", "src/server.ts"]

@@ -167,7 +167,7 @@ async function main() {
 
     app = spawn(
       process.execPath,
-      ['--max-old-space-size=192', '--max-semi-space-size=8', '--import', 'tsx', 'src/server.ts'],
+      ['--max-old-space-size=192', '--max-semi-space-size=16', '--import', 'tsx', 'src/server.ts'],
       {
         cwd: root,
         env: {

@@ -46,7 +46,7 @@ function start(script: string, port: number): ChildProcess {
   // The same Node flags as `npm start` and the Docker image.
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=192', '--max-semi-space-size=8', '--import', 'tsx', script],
+    ['--max-old-space-size=192', '--max-semi-space-size=16', '--import', 'tsx', script],
     {
       cwd: root,
       env: { ...env, PORT: String(port), HOST: '127.0.0.1' },

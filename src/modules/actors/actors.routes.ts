@@ -272,16 +272,20 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    const mergedInto = await app.services.actorMerges.mergedInto(id);
+    // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
+    const [mergedInto, actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] = await Promise.all(
+      [
+        app.services.actorMerges.mergedInto(id),
+        actors.get(request.principal, id),
+        municipalities.all(),
+        targetGroups.tree(),
+        app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
+        app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
+        app.services.outreach.list({ actorId: id }),
+      ],
+    );
     if (mergedInto) return reply.redirect(`/actors/${mergedInto}`, 308);
-    const actor = await actors.get(request.principal, id);
-    const [allMunicipalities, tree] = await Promise.all([municipalities.all(), targetGroups.tree()]);
-    const [actorGrants, actorAgreements, actorOutreach] = await Promise.all([
-      app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
-      app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
-      app.services.outreach.list({ actorId: id }),
-    ]);
-    const rounds = await app.services.grants.roundList({ ids: actorGrants.items.map((g) => g.roundId) });
+    const rounds = actorGrants.rounds;
     return reply.render('actors/show', {
       actor,
       actorGrants,

@@ -152,11 +152,11 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
   const service = {
     /** One actor. Its contacts are left out unless the reader's municipality works with the actor. */
     async get(principal: Principal, id: number): Promise<Actor & { contactsVisible: boolean }> {
-      const actor = await mustLoad(db, id);
+      const [actor, cooperating] = await Promise.all([mustLoad(db, id), cooperatingMunicipalities(db, id)]);
       const visible = maySeeContacts(principal, [
         actor.homeMunicipalityCode,
         ...actor.municipalityCodes,
-        ...(await cooperatingMunicipalities(db, id)),
+        ...cooperating,
       ]);
       return { ...actor, contacts: visible ? actor.contacts : [], contactsVisible: visible };
     },

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import { type Queryable, resultRows } from '../../db/client.ts';
+import { intArray, intsOf, jsonOf } from '../../db/params.ts';
 import {
   actionItems,
   actors,
@@ -53,48 +54,29 @@ export async function updateAgreementIfVersion(
   return row;
 }
 
-/** The actors, target groups, responsibilities, grants and last meeting of several agreements, in five queries. */
+/** The actors, target groups, responsibilities, grants and last meeting of several agreements, in one statement. */
 export async function agreementParts(db: Queryable, ids: number[]): Promise<Map<number, AgreementParts>> {
   const out = new Map<number, AgreementParts>();
-  for (const id of ids)
-    out.set(id, { actorIds: [], targetGroupIds: [], responsibilities: [], grantIds: [], lastMeetingHeldOn: null });
   if (!ids.length) return out;
-  const [a, g, r, gr, m] = await Promise.all([
-    db
-      .select()
-      .from(agreementActors)
-      .where(inArray(agreementActors.agreementId, ids))
-      .orderBy(asc(agreementActors.actorId)),
-    db
-      .select()
-      .from(agreementTargetGroups)
-      .where(inArray(agreementTargetGroups.agreementId, ids))
-      .orderBy(asc(agreementTargetGroups.targetGroupId)),
-    db
-      .select()
-      .from(agreementResponsibilities)
-      .where(inArray(agreementResponsibilities.agreementId, ids))
-      .orderBy(asc(agreementResponsibilities.position)),
-    db
-      .select()
-      .from(agreementGrants)
-      .where(inArray(agreementGrants.agreementId, ids))
-      .orderBy(asc(agreementGrants.grantId)),
-    db
-      .select({ agreementId: meetings.agreementId, last: sql<string | null>`max(${meetings.heldOn})::text` })
-      .from(meetings)
-      .where(inArray(meetings.agreementId, ids))
-      .groupBy(meetings.agreementId),
-  ]);
-  for (const x of a) out.get(x.agreementId)?.actorIds.push(x.actorId);
-  for (const x of g) out.get(x.agreementId)?.targetGroupIds.push(x.targetGroupId);
-  for (const x of r)
-    out.get(x.agreementId)?.responsibilities.push({ party: x.party, responsibility: x.responsibility });
-  for (const x of gr) out.get(x.agreementId)?.grantIds.push(x.grantId);
-  for (const x of m) {
-    const parts = out.get(x.agreementId);
-    if (parts) parts.lastMeetingHeldOn = x.last;
-  }
+  const rows = resultRows(
+    await db.execute(sql`
+      select x.id,
+        array(select aa.actor_id from ${agreementActors} aa where aa.agreement_id = x.id order by 1) as actor_ids,
+        array(select t.target_group_id from ${agreementTargetGroups} t where t.agreement_id = x.id order by 1) as group_ids,
+        coalesce((select json_agg(json_build_object('party', r.party, 'responsibility', r.responsibility) order by r.position)
+          from ${agreementResponsibilities} r where r.agreement_id = x.id), '[]'::json) as responsibilities,
+        array(select g.grant_id from ${agreementGrants} g where g.agreement_id = x.id order by 1) as grant_ids,
+        (select max(m.held_on)::text from ${meetings} m where m.agreement_id = x.id) as last_held
+      from unnest(${intArray(ids)}::int[]) as x(id)`),
+  );
+  for (const r of rows)
+    out.set(Number(r.id), {
+      actorIds: intsOf(r.actor_ids),
+      targetGroupIds: intsOf(r.group_ids),
+      responsibilities: jsonOf<AgreementParts['responsibilities']>(r.responsibilities),
+      grantIds: intsOf(r.grant_ids),
+      lastMeetingHeldOn: (r.last_held as string | null) ?? null,
+    });
   return out;
 }
 

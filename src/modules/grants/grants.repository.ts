@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, resultRows } from '../../db/client.ts';
+import { jsonOf } from '../../db/params.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import type { GrantListQuery } from './grants.schemas.ts';
@@ -107,6 +108,57 @@ export async function awardedInRound(db: Queryable, roundId: number, exceptGrant
   return Number(row?.awarded ?? 0);
 }
 
+/** A grant as lists and pages show it: its row, its round, and its allocations and payments. */
+export interface GrantWithParts {
+  grant: GrantRow;
+  municipalityCode: number;
+  roundName: string;
+  roundYear: number;
+  allocations: { targetGroupId: number; amountOre: number }[];
+  payments: { kind: 'payment' | 'repayment'; paidOn: string; amountOre: number }[];
+}
+
+/**
+ * The columns of grantsWithParts: the allocations and payments come as JSON arrays in the same row,
+ * so a page of grants is one statement instead of three.
+ */
+const withParts = {
+  grant: grants,
+  municipalityCode: grantRounds.municipalityCode,
+  roundName: grantRounds.name,
+  roundYear: grantRounds.year,
+  allocations: sql<GrantWithParts['allocations']>`coalesce((select json_agg(json_build_object(
+      'targetGroupId', a.target_group_id, 'amountOre', a.amount_ore) order by a.target_group_id)
+    from ${grantAllocations} a where a.grant_id = ${grants.id}), '[]'::json)`,
+  payments: sql<GrantWithParts['payments']>`coalesce((select json_agg(json_build_object(
+      'kind', p.kind, 'paidOn', p.paid_on, 'amountOre', p.amount_ore) order by p.paid_on, p.id)
+    from ${grantPayments} p where p.grant_id = ${grants.id}), '[]'::json)`,
+};
+
+function withPartsOf(rows: Record<keyof typeof withParts, unknown>[]): GrantWithParts[] {
+  return rows.map((r) => ({
+    grant: r.grant as GrantRow,
+    municipalityCode: Number(r.municipalityCode),
+    roundName: String(r.roundName),
+    roundYear: Number(r.roundYear),
+    allocations: jsonOf<GrantWithParts['allocations']>(r.allocations).map((a) => ({
+      ...a,
+      amountOre: Number(a.amountOre),
+    })),
+    payments: jsonOf<GrantWithParts['payments']>(r.payments).map((p) => ({ ...p, amountOre: Number(p.amountOre) })),
+  }));
+}
+
+/** One grant with its round, allocations and payments, in one statement. */
+export async function findGrantWithParts(db: Queryable, id: number): Promise<GrantWithParts | undefined> {
+  const rows = await db
+    .select(withParts)
+    .from(grants)
+    .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
+    .where(eq(grants.id, id));
+  return withPartsOf(rows)[0];
+}
+
 export async function findGrant(db: Queryable, id: number, forUpdate = false): Promise<GrantRow | undefined> {
   const q = db.select().from(grants).where(eq(grants.id, id));
   const [row] = forUpdate ? await q.for('update') : await q;
@@ -131,24 +183,6 @@ export async function updateGrantIfVersion(
     .where(and(eq(grants.id, id), eq(grants.version, version)))
     .returning();
   return row;
-}
-
-export async function allocationsOf(db: Queryable, grantIds: number[]) {
-  if (!grantIds.length) return [];
-  return db
-    .select()
-    .from(grantAllocations)
-    .where(sql`${grantAllocations.grantId} in ${grantIds}`)
-    .orderBy(asc(grantAllocations.grantId), asc(grantAllocations.targetGroupId));
-}
-
-export async function paymentsOf(db: Queryable, grantIds: number[]) {
-  if (!grantIds.length) return [];
-  return db
-    .select()
-    .from(grantPayments)
-    .where(sql`${grantPayments.grantId} in ${grantIds}`)
-    .orderBy(asc(grantPayments.grantId), asc(grantPayments.paidOn), asc(grantPayments.id));
 }
 
 export async function replaceAllocations(
@@ -201,7 +235,7 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
   const condition = where.length ? and(...where) : undefined;
   const [rows, [totals]] = await Promise.all([
     db
-      .select({ grant: grants, municipalityCode: grantRounds.municipalityCode })
+      .select(withParts)
       .from(grants)
       .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
       .where(condition)
@@ -219,7 +253,7 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
       .where(condition),
   ]);
   return {
-    rows,
+    rows: withPartsOf(rows),
     total: Number(totals?.n ?? 0),
     requestedOre: Number(totals?.requested ?? 0),
     awardedOre: Number(totals?.awarded ?? 0),

@@ -69,19 +69,24 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
    * Names for the pages: municipalities, the target-group tree, the rounds of one municipality (for
    * the menus), and the names of the given rounds (for the rows shown). Rounds come without totals.
    */
-  async function names(municipalityCode?: number | null, roundIds: number[] = []) {
+  async function names(
+    municipalityCode?: number | null,
+    roundIds: number[] = [],
+    known: { id: number; name: string; year: number }[] = [],
+  ) {
+    const missing = [...new Set(roundIds)].filter((id) => !known.some((r) => r.id === id));
     const [allMunicipalities, tree, rounds, shown] = await Promise.all([
       municipalities.all(),
       targetGroups.tree(),
       municipalityCode == null ? Promise.resolve([]) : grants.roundList({ municipalityCode }),
-      roundIds.length ? grants.roundList({ ids: [...new Set(roundIds)] }) : Promise.resolve([]),
+      missing.length ? grants.roundList({ ids: missing }) : Promise.resolve([]),
     ]);
     return {
       municipalities: allMunicipalities,
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
       targetGroupTree: tree,
       rounds,
-      roundNames: Object.fromEntries([...rounds, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),
+      roundNames: Object.fromEntries([...rounds, ...known, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),
     };
   }
 
@@ -179,16 +184,16 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grants', async (request, reply) => {
     const { filters, result } = await filteredGrants(request);
-    const n = await names(
-      filters.municipalityCode ?? request.principal.municipalityCode,
-      result.items.map((g) => g.roundId),
-    );
+    const [n, actorNameMap] = await Promise.all([
+      names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
+      actorNames(result.items.map((g) => g.actorId)),
+    ]);
     const data = {
       ...n,
       filters,
       result,
       pageSize: PAGE_SIZE,
-      actorNames: await actorNames(result.items.map((g) => g.actorId)),
+      actorNames: actorNameMap,
       canCreate: mayWriteArea(request.principal, 'grants'),
       grantStatuses,
     };

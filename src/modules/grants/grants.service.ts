@@ -8,16 +8,16 @@ import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository
 import { recordAudit } from '../audit/audit.repository.ts';
 import {
   actorHasOverdueReport,
-  allocationsOf,
   awardedInRound,
   findGrant,
+  findGrantWithParts,
   findRound,
   type GrantRow,
+  type GrantWithParts,
   type GroupTotal,
   insertGrant,
   insertRound,
   listRounds,
-  paymentsOf,
   type RoundRow,
   replaceAllocations,
   replacePayments,
@@ -92,12 +92,10 @@ export function createGrantService(db: Db, config: Config) {
     });
   }
 
-  async function toGrants(rows: { grant: GrantRow; municipalityCode: number }[], on: Db | Tx = db): Promise<Grant[]> {
-    const ids = rows.map((r) => r.grant.id);
-    const [allocations, payments] = await Promise.all([allocationsOf(on, ids), paymentsOf(on, ids)]);
+  /** Grants for the API and the pages, from rows that carry their allocations and payments. */
+  function toGrants(rows: Pick<GrantWithParts, 'grant' | 'municipalityCode' | 'allocations' | 'payments'>[]): Grant[] {
     const now = today();
-    return rows.map(({ grant: g, municipalityCode }) => {
-      const own = payments.filter((p) => p.grantId === g.id);
+    return rows.map(({ grant: g, municipalityCode, allocations, payments: own }) => {
       return {
         id: g.id,
         roundId: g.roundId,
@@ -120,9 +118,7 @@ export function createGrantService(db: Db, config: Config) {
         auditorEndorsementRequired: (g.awardedOre ?? 0) >= threshold,
         auditorEndorsed: g.auditorEndorsed,
         budgetOverride: g.budgetOverride,
-        allocations: allocations
-          .filter((a) => a.grantId === g.id)
-          .map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
+        allocations: allocations.map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
         payments: own.map((p) => ({ kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
         paidOre: own.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0),
         version: g.version,
@@ -131,10 +127,8 @@ export function createGrantService(db: Db, config: Config) {
   }
 
   async function loadGrant(on: Db | Tx, id: number): Promise<Grant> {
-    const g = await findGrant(on, id);
-    if (!g) throw notFound('grant', id);
-    const round = await findRound(on, g.roundId);
-    const [grant] = await toGrants([{ grant: g, municipalityCode: round?.municipalityCode ?? 0 }], on);
+    const found = await findGrantWithParts(on, id);
+    const [grant] = found ? toGrants([found]) : [];
     if (!grant) throw notFound('grant', id);
     return grant;
   }
@@ -232,7 +226,13 @@ export function createGrantService(db: Db, config: Config) {
     async listGrants(query: GrantListQuery) {
       const found = await searchGrants(db, query);
       return {
-        items: await toGrants(found.rows),
+        items: toGrants(found.rows),
+        /** The rounds of the grants listed, for their names. */
+        rounds: [
+          ...new Map(
+            found.rows.map((r) => [r.grant.roundId, { id: r.grant.roundId, name: r.roundName, year: r.roundYear }]),
+          ).values(),
+        ],
         total: found.total,
         requestedOre: found.requestedOre,
         awardedOre: found.awardedOre,
@@ -343,7 +343,8 @@ export function createGrantService(db: Db, config: Config) {
           await replaceAllocations(tx, id, lines);
         }
         if (t.to === 'paid') {
-          const [grant] = await toGrants([{ grant: current, municipalityCode: round.municipalityCode }], tx);
+          const found = await findGrantWithParts(tx, id);
+          const [grant] = found ? toGrants([found]) : [];
           if ((grant?.paidOre ?? 0) !== current.awardedOre) {
             throw new AppError('NOT_FULLY_PAID', 409, 'grant.transition.notPaid');
           }

@@ -1,5 +1,6 @@
 import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
+import { intArray, intsOf } from '../../db/params.ts';
 import { imports } from '../../db/schema/index.ts';
 
 export type ImportRow = typeof imports.$inferSelect;
@@ -128,15 +129,6 @@ export async function actorsByCvr(database: Database, on: Queryable, cvrs: strin
   return new Map(rows.map((r) => [r.cvr, { id: r.id, name: r.name, cvr: r.actor_cvr }]));
 }
 
-/**
- * Whole numbers as one array parameter ("{1,2,3}"): the planner sees how many there are, and an
- * index is used for a few (a JSON list it would guess at a hundred).
- */
-export function intArray(ids: number[]): string {
-  if (!ids.every(Number.isSafeInteger)) throw new Error('not whole numbers');
-  return `{${ids.join(',')}}`;
-}
-
 /** Rows of (given name, actor) as given name → actors, in their order. */
 function byGiven(rows: { given: string; id: number; name: string; cvr: string | null }[]): Map<string, ActorRef[]> {
   const found = new Map<string, ActorRef[]>();
@@ -223,7 +215,7 @@ export async function grantsInRounds(database: Database, on: Queryable, roundIds
     awardedOre: r.awarded_ore === null ? null : Number(r.awarded_ore),
     decisionOn: (r.decision_on as string | null) ?? null,
     status: String(r.status),
-    groupIds: String(r.group_ids).replace(/[{}]/g, '').split(',').filter(Boolean).map(Number),
+    groupIds: intsOf(r.group_ids),
     version: Number(r.version),
   }));
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
+import { intArray } from '../../db/params.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { AccessDenied, mayWrite, type WriteArea } from '../../lib/policy.ts';
@@ -31,7 +32,6 @@ import {
   type ImportRow,
   inSlices,
   insertImport,
-  intArray,
   listImports,
   nextIds,
   queuedImportIds,

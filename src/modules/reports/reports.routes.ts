@@ -44,6 +44,9 @@ function scopeOf(f: z.infer<typeof reportForm>, own: number | null): Scope {
   return { kind: 'municipality', code: f.municipalityCode ?? own ?? 101 };
 }
 
+/** Shared actors listed per page. */
+const SHARED_PAGE_SIZE = 50;
+
 const areaOf = (s: Scope) => (s.kind === 'national' ? 'national' : `${s.kind}:${s.code}`);
 
 export const reportsRoutes: FastifyPluginAsync = async (app) => {
@@ -231,6 +234,7 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
           .optional()
           .catch(undefined),
         year: year.optional().catch(undefined),
+        page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
       })
       .parse(request.query ?? {});
     const regionCode = q.regionCode === 'all' ? undefined : (q.regionCode ?? own?.regionCode);
@@ -244,8 +248,21 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     const regions = [...new Map(allMunicipalities.map((m) => [m.regionCode, m.regionName])).entries()].sort(
       (a, b) => a[0] - b[0],
     );
+    // A region shares hundreds of actors: a page of them at a time, the matrix counting them all.
+    const pages = Math.max(1, Math.ceil(result.actors.length / SHARED_PAGE_SIZE));
+    const page = Math.min(q.page, pages);
+    const link = (p: number) =>
+      `/reports/shared-actors?${new URLSearchParams({
+        regionCode: regionCode === undefined ? 'all' : String(regionCode),
+        year: String(reportYear),
+        ...(p > 1 ? { page: String(p) } : {}),
+      })}`;
     return reply.render('reports/shared-actors', {
       result,
+      shown: result.actors.slice((page - 1) * SHARED_PAGE_SIZE, page * SHARED_PAGE_SIZE),
+      page,
+      pages,
+      link,
       regionCode,
       year: reportYear,
       regions,

@@ -34,6 +34,65 @@ export function createReportService(database: Database, municipalities: Municipa
   const duplicates = (scope: Scope) =>
     cached(`duplicates:${scopeLabel(scope)}`, () => suspectedDuplicates(database, scope));
 
+  /** The shared actors of a scope and year, worked out from their links once per write generation. */
+  async function sharedReport(scope: Scope, year: number) {
+    const [links, byCode] = await Promise.all([sharedActorLinks(database, scope, year), municipalities.byCode()]);
+    const actors = new Map<
+      number,
+      {
+        actorId: number;
+        name: string;
+        cvr: string | null;
+        municipalities: {
+          municipalityCode: number;
+          name: string;
+          worksThere: boolean;
+          awardedOre: number;
+          agreementCount: number;
+        }[];
+      }
+    >();
+    for (const l of links) {
+      const a = actors.get(l.actorId) ?? { actorId: l.actorId, name: l.name, cvr: l.cvr, municipalities: [] };
+      a.municipalities.push({
+        municipalityCode: l.municipalityCode,
+        name: byCode.get(l.municipalityCode)?.name ?? String(l.municipalityCode),
+        worksThere: l.worksThere,
+        awardedOre: l.awardedOre,
+        agreementCount: l.agreementCount,
+      });
+      actors.set(l.actorId, a);
+    }
+    const items = [...actors.values()].map((a) => ({
+      ...a,
+      totalAwardedOre: a.municipalities.reduce((s, m) => s + m.awardedOre, 0),
+      fundedBy: a.municipalities.filter((m) => m.awardedOre > 0).map((m) => m.municipalityCode),
+      servedUnfunded: a.municipalities.filter((m) => m.worksThere && m.awardedOre === 0).map((m) => m.municipalityCode),
+    }));
+    // The matrix: for each pair of municipalities, the actors they share.
+    const codes = [...new Set(links.map((l) => l.municipalityCode))].sort((x, y) => x - y);
+    const matrix: Record<number, Record<number, number>> = {};
+    for (const c of codes) matrix[c] = {};
+    for (const a of items) {
+      const mine = a.municipalities.map((m) => m.municipalityCode);
+      for (const x of mine)
+        for (const y of mine) {
+          const row = matrix[x] as Record<number, number>;
+          row[y] = (row[y] ?? 0) + 1;
+        }
+    }
+    return {
+      scope: scopeLabel(scope),
+      year,
+      actors: items,
+      municipalities: codes.map((c) => ({ code: c, name: byCode.get(c)?.name ?? String(c) })),
+      matrix: codes.map((x) => ({
+        municipalityCode: x,
+        shared: codes.map((y) => (x === y ? 0 : (matrix[x]?.[y] ?? 0))),
+      })),
+    };
+  }
+
   return {
     async proportionality(params: ReportParams) {
       const rows = await cached(`proportionality:${JSON.stringify(params)}`, () => proportionality(database, params));
@@ -60,67 +119,11 @@ export function createReportService(database: Database, municipalities: Municipa
      * municipality × municipality count of shared actors.
      */
     async sharedActors(scope: Scope, year: number, options: { duplicates?: boolean } = {}) {
-      const [links, byCode] = await Promise.all([
-        cached(`shared:${scopeLabel(scope)}:${year}`, () => sharedActorLinks(database, scope, year)),
-        municipalities.byCode(),
+      const [shared, suspectedDuplicates] = await Promise.all([
+        cached(`shared:${scopeLabel(scope)}:${year}`, () => sharedReport(scope, year)),
+        options.duplicates === false ? [] : duplicates(scope),
       ]);
-      const actors = new Map<
-        number,
-        {
-          actorId: number;
-          name: string;
-          cvr: string | null;
-          municipalities: {
-            municipalityCode: number;
-            name: string;
-            worksThere: boolean;
-            awardedOre: number;
-            agreementCount: number;
-          }[];
-        }
-      >();
-      for (const l of links) {
-        const a = actors.get(l.actorId) ?? { actorId: l.actorId, name: l.name, cvr: l.cvr, municipalities: [] };
-        a.municipalities.push({
-          municipalityCode: l.municipalityCode,
-          name: byCode.get(l.municipalityCode)?.name ?? String(l.municipalityCode),
-          worksThere: l.worksThere,
-          awardedOre: l.awardedOre,
-          agreementCount: l.agreementCount,
-        });
-        actors.set(l.actorId, a);
-      }
-      const items = [...actors.values()].map((a) => ({
-        ...a,
-        totalAwardedOre: a.municipalities.reduce((s, m) => s + m.awardedOre, 0),
-        fundedBy: a.municipalities.filter((m) => m.awardedOre > 0).map((m) => m.municipalityCode),
-        servedUnfunded: a.municipalities
-          .filter((m) => m.worksThere && m.awardedOre === 0)
-          .map((m) => m.municipalityCode),
-      }));
-      // The matrix: for each pair of municipalities, the actors they share.
-      const codes = [...new Set(links.map((l) => l.municipalityCode))].sort((x, y) => x - y);
-      const matrix: Record<number, Record<number, number>> = {};
-      for (const c of codes) matrix[c] = {};
-      for (const a of items) {
-        const mine = a.municipalities.map((m) => m.municipalityCode);
-        for (const x of mine)
-          for (const y of mine) {
-            const row = matrix[x] as Record<number, number>;
-            row[y] = (row[y] ?? 0) + 1;
-          }
-      }
-      return {
-        scope: scopeLabel(scope),
-        year,
-        actors: items,
-        municipalities: codes.map((c) => ({ code: c, name: byCode.get(c)?.name ?? String(c) })),
-        matrix: codes.map((x) => ({
-          municipalityCode: x,
-          shared: codes.map((y) => (x === y ? 0 : (matrix[x]?.[y] ?? 0))),
-        })),
-        suspectedDuplicates: options.duplicates === false ? [] : await duplicates(scope),
-      };
+      return { ...shared, suspectedDuplicates };
     },
 
     /** Actors registered by different municipalities of the scope that look like one. */

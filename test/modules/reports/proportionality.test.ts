@@ -434,6 +434,38 @@ t.test('shared actors, their matrix, and suspected duplicates across municipalit
   t.notMatch(dupes.body, /<html/);
 });
 
+t.test('shared actors are listed fifty to a page, and the count and matrix cover them all', async (t) => {
+  const { h, finance } = await setup(t);
+  for (let i = 1; i <= 53; i++) {
+    const res = await h.inject({
+      method: 'POST',
+      url: '/api/v1/actors?allowSimilar=true',
+      payload: actorInput({
+        name: `Fællesforening ${String(i).padStart(2, '0')}`,
+        municipalityCodes: [101, 147],
+        contacts: [],
+      }),
+    });
+    t.equal(res.statusCode, 201);
+  }
+  const page = async (q: string) => (await finance.inject({ method: 'GET', url: `/reports/shared-actors?${q}` })).body;
+  const rows = (html: string) =>
+    [...html.matchAll(/<th scope="row"><a href="\/actors\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  const first = await page('regionCode=1084&year=2026');
+  t.match(first, /53 delte aktører/, 'the heading counts all of them');
+  t.equal(rows(first).length, 50, 'fifty on the first page');
+  t.match(first, /Side 1 af 2/);
+  t.match(first, /href="\/reports\/shared-actors\?regionCode=1084&amp;year=2026&amp;page=2" rel="next"/);
+  t.notMatch(first, /rel="prev"/);
+  const second = await page('regionCode=1084&year=2026&page=2');
+  t.equal(rows(second).length, 3, 'the rest on the second');
+  t.match(second, /Side 2 af 2/);
+  t.match(second, /rel="prev"/);
+  t.same(new Set([...rows(first), ...rows(second)]).size, 53, 'each actor on one page');
+  t.match(second, /<td>53<\/td>/, 'the matrix counts all 53 shared by the two municipalities');
+  t.equal(rows(await page('regionCode=1084&year=2026&page=99')).length, 3, 'a page past the end shows the last');
+});
+
 t.test('the 360Giving export is valid against the official schema', async (t) => {
   const { h, finance, group } = await setup(t);
   const withCvr = (

@@ -1,0 +1,21 @@
+/**
+ * Whole numbers as one array parameter ("{1,2,3}", cast with ::int[] in the SQL): one statement
+ * whatever their number, so a prepared statement serves every length; the planner sees how many
+ * there are, and an index is used for a few (a JSON list it would guess at a hundred).
+ */
+export function intArray(ids: number[]): string {
+  if (!ids.every(Number.isSafeInteger)) throw new Error('not whole numbers');
+  return `{${ids.join(',')}}`;
+}
+
+/** An int[] as either driver returns it (an array, or its text "{1,2}"), as numbers. */
+export function intsOf(value: unknown): number[] {
+  if (Array.isArray(value)) return value.map(Number);
+  if (typeof value === 'string') return value.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number);
+  return [];
+}
+
+/** A json value as either driver returns it: parsed already, or as its text. */
+export function jsonOf<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
