@@ -10,7 +10,7 @@
  * 4. The figures go to bench/results.json and bench/RESULTS.md, with the machine and versions.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,28 @@ function rssMb(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process has used, in ms, read from /proc (Linux); 0 elsewhere. */
+function cpuMs(pid: number | string): number {
+  try {
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of all PostgreSQL server processes on this machine (the bench's database is local). */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) total += cpuMs(pid);
+    } catch {}
+  }
+  return total;
+}
+
 interface Result {
   name: string;
   reqPerSec: number;
@@ -84,6 +106,9 @@ interface Result {
   errors: number;
   non2xx: number;
   ratio?: number;
+  /** CPU time per request of the app process and of PostgreSQL, in ms. */
+  appCpuMs?: number;
+  dbCpuMs?: number;
   kind?: 'read' | 'write';
 }
 
@@ -92,8 +117,12 @@ async function load(
   url: string,
   opts: Partial<autocannon.Options> = {},
   kind: 'read' | 'write' = 'read',
+  appPid?: number,
 ): Promise<Result> {
+  const app0 = appPid ? cpuMs(appPid) : 0;
+  const db0 = postgresCpuMs();
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...opts });
+  const perRequest = (ms: number) => Math.round((ms / Math.max(1, r.requests.total)) * 100) / 100;
   return {
     name,
     reqPerSec: Math.round(r.requests.average),
@@ -101,6 +130,7 @@ async function load(
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    ...(appPid ? { appCpuMs: perRequest(cpuMs(appPid) - app0), dbCpuMs: perRequest(postgresCpuMs() - db0) } : {}),
     kind,
   };
 }
@@ -108,7 +138,7 @@ async function load(
 async function main() {
   const config = loadConfig(env);
   const database = await openDatabase(config.database);
-  let agreementId = 0;
+  let agreementIds: number[] = [];
   let actorId = 0;
   let roundId = 0;
   let apiToken = '';
@@ -134,7 +164,14 @@ async function main() {
       (select min(id) from agreements where municipality_code = 101 and status = 'active') as agreement,
       (select min(id) from actors where home_municipality_code = 101) as actor,
       (select id from grant_rounds where municipality_code = 101 and year = ${YEAR}) as round`);
-    agreementId = Number(ids?.agreement);
+    // The meetings are logged across the municipality's active agreements, as its coordinators would:
+    // on one agreement alone its page would grow by every meeting of every run.
+    agreementIds = (
+      await database.rows<{ id: number }>(
+        sql`select id from agreements where municipality_code = 101 and status = 'active' order by id limit 300`,
+      )
+    ).map((r) => Number(r.id));
+    if (!agreementIds.length) agreementIds = [Number(ids?.agreement)];
     actorId = Number(ids?.actor);
     roundId = Number(ids?.round);
   } finally {
@@ -168,7 +205,13 @@ async function main() {
     const headers = { cookie };
     const a = (path: string) => `http://127.0.0.1:${APP_PORT}${path}`;
 
-    const base = await load('baseline: bare Fastify + eta, 50 rows', `http://127.0.0.1:${BASE_PORT}/`);
+    const base = await load(
+      'baseline: bare Fastify + eta, 50 rows',
+      `http://127.0.0.1:${BASE_PORT}/`,
+      {},
+      'read',
+      baseline.pid,
+    );
     const scenarios: Result[] = [];
     const run = async (
       name: string,
@@ -176,14 +219,15 @@ async function main() {
       opts: Partial<autocannon.Options> = {},
       kind: 'read' | 'write' = 'read',
     ) => {
-      const r = await load(name, a(path), { headers, ...opts }, kind);
+      const r = await load(name, a(path), { headers, ...opts }, kind, app.pid);
       r.ratio = Math.round((r.reqPerSec / base.reqPerSec) * 1000) / 1000;
       scenarios.push(r);
       console.log(
-        `# ${name}: ${r.reqPerSec} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`,
+        `# ${name}: ${r.reqPerSec} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}, CPU per request: app ${r.appCpuMs} ms, PostgreSQL ${r.dbCpuMs} ms`,
       );
     };
     console.log(`# baseline: ${base.reqPerSec} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
+    await run('floor: a page of reference data (target groups)', '/target-groups');
     await run('home page (follow-up)', '/');
     await run('actor list, filtered', '/actors?q=Foreningen&municipalityCode=101');
     await run('actor page', `/actors/${actorId}`);
@@ -195,11 +239,20 @@ async function main() {
     await run('htmx partial: actor search', '/actors?q=Havnen', {
       headers: { ...headers, 'hx-request': 'true', 'hx-target': 'actor-results' },
     });
+    let nextAgreement = 0;
     await run(
       'write: log a status meeting',
-      `/agreements/${agreementId}/meetings`,
+      `/agreements/${agreementIds[0]}/meetings`,
       {
         method: 'POST',
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              path: `/agreements/${agreementIds[nextAgreement++ % agreementIds.length]}/meetings`,
+            }),
+          },
+        ],
         // As htmx sends it: the answer is the meetings section (200), not a redirect.
         headers: {
           ...headers,
@@ -243,6 +296,7 @@ async function main() {
         p99: base.p99,
         errors: base.errors,
         non2xx: base.non2xx,
+        appCpuMs: base.appCpuMs,
       },
       scenarios: scenarios.map(({ kind: _k, ...s }) => s),
       reportsVsSql: reportVsSql,
@@ -339,16 +393,20 @@ function markdown(
   r: {
     machine: Record<string, unknown>;
     versions: Record<string, string>;
-    baseline: { reqPerSec: number; p50: number; p99: number };
+    baseline: { reqPerSec: number; p50: number; p99: number; appCpuMs?: number };
     reportsVsSql: { name: string; bareSqlMs: number; apiMs: number; pageMs: number; apiRatio: number }[];
     measuredAt: string;
   },
   scenarios: Result[],
 ): string {
+  const meets = (s: Result) => s.kind !== 'write' && s.p99 < 100 && (s.ratio ?? 0) >= 0.2 && s.errors === 0;
   const row = (s: Result) =>
     `| ${s.name} | ${s.reqPerSec} | ${s.p50} | ${s.p99} | ${s.errors} | ${s.non2xx} | ${s.ratio?.toFixed(3) ?? ''} | ${
-      s.kind === 'write' ? 'write' : s.p99 < 100 && (s.ratio ?? 0) >= 0.2 && s.errors === 0 ? 'yes' : 'no'
-    } |`;
+      s.appCpuMs ?? ''
+    } | ${s.dbCpuMs ?? ''} | ${s.kind === 'write' ? 'write' : meets(s) ? 'yes' : 'no'} |`;
+  const reads = scenarios.filter((s) => s.kind !== 'write');
+  const met = reads.filter(meets);
+  const p99Met = reads.filter((s) => s.p99 < 100);
   return `# Benchmark results
 
 Measured by \`npm run bench\` on ${r.measuredAt}: the app as its own process on the national data set
@@ -362,11 +420,15 @@ page, measured in the same run.
 **Peak RSS of the app during the run:** ${r.machine.peakRssMb} MB (target: under 300 MB).
 
 Targets for read pages: p99 under 100 ms, at least 20 % of the baseline's requests per second, no errors.
+The CPU columns are the CPU time the app process and PostgreSQL spent per request during the scenario
+(from /proc): with two cores shared by the app, PostgreSQL and autocannon, they bound what a page can do.
 
-| scenario | req/s | p50 ms | p99 ms | errors | non-2xx | ratio to baseline | meets targets |
-|---|---:|---:|---:|---:|---:|---:|---|
-| baseline | ${r.baseline.reqPerSec} | ${r.baseline.p50} | ${r.baseline.p99} | 0 | 0 | 1.000 | |
+| scenario | req/s | p50 ms | p99 ms | errors | non-2xx | ratio to baseline | app CPU ms/req | PostgreSQL CPU ms/req | meets targets |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+| baseline | ${r.baseline.reqPerSec} | ${r.baseline.p50} | ${r.baseline.p99} | 0 | 0 | 1.000 | ${r.baseline.appCpuMs ?? ''} | | |
 ${scenarios.map(row).join('\n')}
+
+**${met.length} of ${reads.length} read scenarios meet both targets** (${met.map((s) => s.name).join('; ') || 'none'}); ${p99Met.length} have p99 under 100 ms.
 
 ## The reports against their bare SQL
 
@@ -379,24 +441,19 @@ ${r.reportsVsSql.map((x) => `| ${x.name} | ${x.bareSqlMs} | ${x.apiMs} | ${x.pag
 
 ## Reading the figures
 
-On a small machine the pages queue for the cores they share with PostgreSQL and autocannon: latency at
-${r.machine.connections} connections is roughly the connections times each request's cost, divided by the cores.
-\`bench/profile.ts\` gives each page's cost one request at a time (6–17 ms on this machine).
+At ${r.machine.connections} connections a page's latency is about the connections times its cost, divided by what
+the cores give it: a page must cost well under 1 ms of the app's CPU to answer at 20 % of the baseline,
+which renders a small template with no session, no database and no layout. The floor scenario is a
+signed-in page whose data is reused (the target-group tree): it shows what the session, the layout and
+the navigation cost on their own. The other pages add their own queries and rows; their CPU columns say
+how much, and whether the app or PostgreSQL spends it.
 
-The targets for read pages (p99 under 100 ms and 20 % of the baseline) are **not met**. 20 % of the
-baseline leaves each page well under half a millisecond of work, where the baseline touches no
-database, checks no session and renders no layout. Measured one request at a time (with
-\`NODE_ENV=production\`), a cached report page spends about 2 ms resolving the session (PostgreSQL),
-1 ms in the route and 2.4 ms rendering the page with its layout; the other pages add their own queries.
-Meeting the target would take caching whole rendered pages per user, which would measure the cache
-rather than the app; it has not been done.
-
-Reports and the navigation count are read once and reused until a transaction ends in the app
-(\`src/lib/read-cache.ts\`; at most 10 s when another process writes), and concurrent requests for
-the same report share one query: the whole country's report went from 10 to over 200 requests/s at
-${r.machine.connections} connections, and its API answers in a few milliseconds instead of its bare SQL's time.
-The machine's speed varies between runs (the baseline has measured 10,000–25,000 requests/s), so
-compare the ratios rather than runs.
+What is reused, and for how long: sessions and API keys, the target groups, the municipalities, the
+navigation's counts and the reports, each until a write is committed in any process (every write is
+audited, and the audit record notifies every process, migration 0011), at most 10–60 s. Page data
+that belongs to one user or one record (the follow-up lists, an actor, a list of grants) is read anew
+for each request. The machine's speed varies between runs (the baseline has measured 6,000–25,000
+requests/s on machines of this kind), so compare the ratios rather than runs.
 
 Imports: [IMPORT.md](IMPORT.md).
 `;

@@ -20,6 +20,7 @@ export function translate(locale: Locale, key: string, params: Record<string, st
   }
   const text = (catalogues[locale] as Record<string, string>)[base];
   if (text === undefined) return key;
+  if (!text.includes('{')) return text;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in all ? String(all[name]) : m));
 }
 

@@ -2,12 +2,9 @@ export type Locale = 'da' | 'en';
 
 // Intl formatters are costly to make: one of each, made once.
 const numberFormats = { da: new Intl.NumberFormat('da-DK'), en: new Intl.NumberFormat('en-GB') };
-const dayFormat = new Intl.DateTimeFormat('da-DK', {
-  timeZone: 'Europe/Copenhagen',
-  day: '2-digit',
-  month: '2-digit',
-  year: 'numeric',
-});
+const day = { timeZone: 'Europe/Copenhagen', day: '2-digit', month: '2-digit', year: 'numeric' } as const;
+/** 22.11.2026 and 22/11/2026: the two languages' own day formats, as they come. */
+const dayFormats = { da: new Intl.DateTimeFormat('da-DK', day), en: new Intl.DateTimeFormat('en-GB', day) };
 const timeFormat = new Intl.DateTimeFormat('da-DK', {
   timeZone: 'Europe/Copenhagen',
   hour: '2-digit',
@@ -21,17 +18,12 @@ export function formatNumber(n: number, locale: Locale = 'da'): string {
 /** Formats a date as 22.11.2026 in Danish and 22/11/2026 in English, in Danish time. */
 export function formatDate(d: Date | string | null | undefined, locale: Locale = 'da'): string {
   if (d === null || d === undefined || d === '') return '';
-  const date = typeof d === 'string' ? new Date(d.length === 10 ? `${d}T12:00:00Z` : d) : d;
   // A calendar date is the same in every zone: no need to ask Intl.
   if (typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d)) {
-    const [y, m, day] = d.split('-');
-    return locale === 'da' ? `${day}.${m}.${y}` : `${day}/${m}/${y}`;
+    const [y, m, dd] = d.split('-');
+    return locale === 'da' ? `${dd}.${m}.${y}` : `${dd}/${m}/${y}`;
   }
-  const parts = dayFormat.formatToParts(date);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return locale === 'da'
-    ? `${get('day')}.${get('month')}.${get('year')}`
-    : `${get('day')}/${get('month')}/${get('year')}`;
+  return dayFormats[locale].format(typeof d === 'string' ? new Date(d) : d);
 }
 
 export function formatDateTime(d: Date | string | null | undefined, locale: Locale = 'da'): string {

@@ -20,6 +20,8 @@ t.test('dates the Danish way', async (t) => {
   t.equal(formatDate('2026-11-22'), '22.11.2026');
   t.equal(formatDate(new Date('2026-11-22T23:30:00Z')), '23.11.2026', 'in Danish time');
   t.equal(formatDate('2026-11-22', 'en'), '22/11/2026');
+  t.equal(formatDate(new Date('2026-11-22T23:30:00Z'), 'en'), '23/11/2026', 'in English, in Danish time too');
+  t.equal(formatDate('2026-11-22T23:30:00Z'), '23.11.2026', 'a timestamp as text');
   t.equal(formatDate(null), '');
   t.equal(formatDateTime(new Date('2026-06-01T08:05:00Z')), '01.06.2026 kl. 10:05');
 });

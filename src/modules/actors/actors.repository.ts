@@ -67,12 +67,16 @@ function normalise<T extends { municipalityCodes: unknown; targetGroupIds: unkno
   };
 }
 
-/** Full-text (Danish and folded) plus trigram matching, so "Kirkens Korshaer" finds "Kirkens Korshær". */
-function searchCondition(q: string): SQL {
+/**
+ * Full text (Danish and folded) and part of the name, so "Kirkens Korshaer" finds "Kirkens Korshær";
+ * with fuzzy, also names that look alike word by word (trigrams), so a typo such as "korshar" finds
+ * it too. The trigram comparison costs some 30 ms over 5,000 actors, against 5 ms for the rest.
+ */
+function searchCondition(q: string, fuzzy: boolean): SQL {
   return sql`(${actors.searchVector} @@ websearch_to_tsquery('danish', ${q})
     or ${actors.searchVector} @@ websearch_to_tsquery('simple', samspil_norm(${q}))
-    or samspil_norm(${q}) <% ${actors.nameNorm}
-    or ${actors.nameNorm} like '%' || samspil_norm(${q}) || '%')`;
+    or ${actors.nameNorm} like '%' || samspil_norm(${q}) || '%'
+    ${fuzzy ? sql`or samspil_norm(${q}) <% ${actors.nameNorm}` : sql``})`;
 }
 
 function searchRank(q: string): SQL<number> {
@@ -81,13 +85,28 @@ function searchRank(q: string): SQL<number> {
     + word_similarity(samspil_norm(${q}), ${actors.nameNorm}))`;
 }
 
+/**
+ * A page of actors. A text search looks for the words and the name first; only when that finds less
+ * than a page does it look for names that look alike too (a typo), as a search engine suggests.
+ */
 export async function searchActors(
   db: Queryable,
   query: ActorListQuery,
 ): Promise<{ items: ActorListItem[]; total: number }> {
+  const q = query.q?.trim();
+  const exact = await searchActorsMatching(db, query, q ? searchCondition(q, false) : undefined);
+  if (!q || exact.total >= query.limit) return exact;
+  return searchActorsMatching(db, query, searchCondition(q, true));
+}
+
+async function searchActorsMatching(
+  db: Queryable,
+  query: ActorListQuery,
+  text: SQL | undefined,
+): Promise<{ items: ActorListItem[]; total: number }> {
   const where: SQL[] = [];
   const q = query.q?.trim();
-  if (q) where.push(searchCondition(q));
+  if (text) where.push(text);
   if (query.role) where.push(sql`${actors.roles} @> array[${query.role}]::actor_role[]`);
   if (query.status === undefined) where.push(ne(actors.status, 'archived'));
   else if (query.status !== 'all') where.push(eq(actors.status, query.status));
