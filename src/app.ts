@@ -173,7 +173,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities, database.generation),
     audit: createAuditService(database.db),
-    grants: createGrantService(database.db, config),
+    grants: createGrantService(database, config),
     municipalities,
     targetGroups,
     actors: createActorService(database.db, municipalities),

@@ -1,9 +1,10 @@
 import type { Config } from '../../config.ts';
-import type { Db, Tx } from '../../db/client.ts';
+import type { Database, Db, Tx } from '../../db/client.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
+import { createReadCache } from '../../lib/read-cache.ts';
 import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import {
@@ -58,8 +59,12 @@ export const defaultReportDue = (year: number) => `${year + 1}-06-01`;
 /** Today in Denmark: a report due yesterday is overdue from midnight Danish time. */
 const today = () => danishDate();
 
-export function createGrantService(db: Db, config: Config) {
+export function createGrantService(database: Database, config: Config) {
+  const { db } = database;
   const threshold = config.auditorThresholdOre;
+  // A round's split by target group is a small report over all its grants, read by everyone who
+  // opens the round: worked out once per write generation.
+  const splits = createReadCache<GroupTotal[]>(database.generation, { max: 500, ttlMs: 10_000 });
 
   async function toRounds(rows: RoundRow[], on: Db | Tx = db): Promise<Round[]> {
     const totals = await roundTotals(
@@ -182,7 +187,7 @@ export function createGrantService(db: Db, config: Config) {
 
     /** The round's awards and payments by target group, rolled up the FFB tree and local groups. */
     async roundByTargetGroup(id: number): Promise<GroupTotal[]> {
-      return roundByTargetGroup(db, id);
+      return splits.get(String(id), () => roundByTargetGroup(db, id));
     },
 
     async createRound(principal: Principal, input: RoundInput): Promise<Round> {
