@@ -86,16 +86,20 @@ function searchRank(q: string): SQL<number> {
 }
 
 /**
- * A page of actors. A text search looks for the words and the name first; only when that finds less
- * than a page does it look for names that look alike too (a typo), as a search engine suggests.
+ * A page of actors. A text search through the whole registry looks for the words and the name first;
+ * only when that finds less than a page does it look for names that look alike too (a typo), as a
+ * search engine suggests. Within one municipality's actors, few enough to compare every name, it
+ * looks for all at once.
  */
 export async function searchActors(
   db: Queryable,
   query: ActorListQuery,
 ): Promise<{ items: ActorListItem[]; total: number }> {
   const q = query.q?.trim();
-  const exact = await searchActorsMatching(db, query, q ? searchCondition(q, false) : undefined);
-  if (!q || exact.total >= query.limit) return exact;
+  if (!q) return searchActorsMatching(db, query, undefined);
+  if (query.municipalityCode !== undefined) return searchActorsMatching(db, query, searchCondition(q, true));
+  const exact = await searchActorsMatching(db, query, searchCondition(q, false));
+  if (exact.total >= query.limit) return exact;
   return searchActorsMatching(db, query, searchCondition(q, true));
 }
 

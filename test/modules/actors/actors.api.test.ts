@@ -144,6 +144,41 @@ t.test('search: Danish full text combined with trigram matching', async (t) => {
   t.equal((await search('100% _%')).total, 0, 'LIKE wildcards in the query are harmless');
 });
 
+t.test('search: names that only look alike count when the words find less than a page', async (t) => {
+  const h = await buildTestApp(t);
+  await create(h, { name: 'Natvandrerne Vest', municipalityCodes: [147], contacts: [] });
+  const search = async (q: string) =>
+    (await h.inject({ method: 'GET', url: `/api/v1/actors?q=${encodeURIComponent(q)}&limit=25` })).json() as {
+      items: { name: string }[];
+      total: number;
+    };
+  // "natvandrer" is a word of the name: found directly. "natvandrrne" (a typo) only looks alike.
+  t.same(
+    (await search('natvandrrne')).items.map((i) => i.name),
+    ['Natvandrerne Vest'],
+    'a typo, when little else matches',
+  );
+  for (let i = 1; i <= 25; i++) {
+    const res = await create(
+      h,
+      {
+        name: `Natvandrrne ${String(i).padStart(2, '0')}`,
+        municipalityCodes: [147],
+        contacts: [],
+      },
+      '?allowSimilar=true',
+    );
+    t.equal(res.statusCode, 201);
+  }
+  const many = await search('natvandrrne');
+  t.equal(many.total, 25, 'a page of names with the very words: the look-alike is left out');
+  t.notOk(many.items.some((i) => i.name === 'Natvandrerne Vest'));
+  const inMunicipality = (
+    await h.inject({ method: 'GET', url: '/api/v1/actors?q=natvandrrne&municipalityCode=147&limit=25' })
+  ).json() as { total: number };
+  t.equal(inMunicipality.total, 26, "among one municipality's actors, look-alikes count too");
+});
+
 t.test('filters: role, target group with sub-groups, municipality, status; paging and sorting', async (t) => {
   const h = await buildTestApp(t);
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
