@@ -119,44 +119,74 @@ export interface GrantWithParts {
 }
 
 /**
- * The columns of grantsWithParts: the allocations and payments come as JSON arrays in the same row,
- * so a page of grants is one statement instead of three.
+ * Grants with their round, and their allocations and payments as JSON arrays in the same row: a page
+ * of grants is one statement instead of three. Written out by hand and mapped plainly, as pages list
+ * fifty at a time (drizzle's mapping cost 2 ms of the grant list's 11 here).
  */
-const withParts = {
-  grant: grants,
-  municipalityCode: grantRounds.municipalityCode,
-  roundName: grantRounds.name,
-  roundYear: grantRounds.year,
-  allocations: sql<GrantWithParts['allocations']>`coalesce((select json_agg(json_build_object(
-      'targetGroupId', a.target_group_id, 'amountOre', a.amount_ore) order by a.target_group_id)
-    from ${grantAllocations} a where a.grant_id = ${grants.id}), '[]'::json)`,
-  payments: sql<GrantWithParts['payments']>`coalesce((select json_agg(json_build_object(
-      'kind', p.kind, 'paidOn', p.paid_on, 'amountOre', p.amount_ore) order by p.paid_on, p.id)
-    from ${grantPayments} p where p.grant_id = ${grants.id}), '[]'::json)`,
-};
+function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL {
+  return sql`select grants.id as id, grants.round_id as round_id, grants.actor_id as actor_id, grants.title as title,
+      grants.purpose as purpose, grants.kind as kind, grants.in_kind_description as in_kind_description,
+      grants.requested_ore as requested_ore, grants.awarded_ore as awarded_ore, grants.decision_on::text as decision_on,
+      grants.period_start::text as period_start, grants.period_end::text as period_end, grants.status as status,
+      grants.report_due_on::text as report_due_on, grants.report_received_on::text as report_received_on,
+      grants.auditor_endorsed as auditor_endorsed, grants.budget_override as budget_override,
+      grants.external_ref as external_ref, grants.version as version, grants.created_at as created_at,
+      grants.updated_at as updated_at,
+      grant_rounds.municipality_code as municipality_code, grant_rounds.name as round_name, grant_rounds.year as round_year,
+      coalesce((select json_agg(json_build_object('targetGroupId', a.target_group_id, 'amountOre', a.amount_ore)
+          order by a.target_group_id) from grant_allocations a where a.grant_id = grants.id), '[]'::json) as allocations,
+      coalesce((select json_agg(json_build_object('kind', p.kind, 'paidOn', p.paid_on, 'amountOre', p.amount_ore)
+          order by p.paid_on, p.id) from grant_payments p where p.grant_id = grants.id), '[]'::json) as payments
+    from grants join grant_rounds on grant_rounds.id = grants.round_id
+    ${where ? sql`where ${where}` : sql``} ${tail}`;
+}
 
-function withPartsOf(rows: Record<keyof typeof withParts, unknown>[]): GrantWithParts[] {
+const ore = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const dateOf = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+
+function withPartsOf(rows: Record<string, unknown>[]): GrantWithParts[] {
   return rows.map((r) => ({
-    grant: r.grant as GrantRow,
-    municipalityCode: Number(r.municipalityCode),
-    roundName: String(r.roundName),
-    roundYear: Number(r.roundYear),
+    grant: {
+      id: Number(r.id),
+      roundId: Number(r.round_id),
+      actorId: Number(r.actor_id),
+      title: String(r.title),
+      purpose: (r.purpose as string | null) ?? null,
+      kind: r.kind as GrantRow['kind'],
+      inKindDescription: (r.in_kind_description as string | null) ?? null,
+      requestedOre: Number(r.requested_ore),
+      awardedOre: ore(r.awarded_ore),
+      decisionOn: (r.decision_on as string | null) ?? null,
+      periodStart: (r.period_start as string | null) ?? null,
+      periodEnd: (r.period_end as string | null) ?? null,
+      status: r.status as GrantRow['status'],
+      reportDueOn: String(r.report_due_on),
+      reportReceivedOn: (r.report_received_on as string | null) ?? null,
+      auditorEndorsed: Boolean(r.auditor_endorsed),
+      budgetOverride: Boolean(r.budget_override),
+      externalRef: (r.external_ref as string | null) ?? null,
+      version: Number(r.version),
+      createdAt: dateOf(r.created_at),
+      updatedAt: dateOf(r.updated_at),
+    },
+    municipalityCode: Number(r.municipality_code),
+    roundName: String(r.round_name),
+    roundYear: Number(r.round_year),
     allocations: jsonOf<GrantWithParts['allocations']>(r.allocations).map((a) => ({
-      ...a,
+      targetGroupId: Number(a.targetGroupId),
       amountOre: Number(a.amountOre),
     })),
-    payments: jsonOf<GrantWithParts['payments']>(r.payments).map((p) => ({ ...p, amountOre: Number(p.amountOre) })),
+    payments: jsonOf<GrantWithParts['payments']>(r.payments).map((p) => ({
+      kind: p.kind,
+      paidOn: p.paidOn,
+      amountOre: Number(p.amountOre),
+    })),
   }));
 }
 
 /** One grant with its round, allocations and payments, in one statement. */
 export async function findGrantWithParts(db: Queryable, id: number): Promise<GrantWithParts | undefined> {
-  const rows = await db
-    .select(withParts)
-    .from(grants)
-    .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
-    .where(eq(grants.id, id));
-  return withPartsOf(rows)[0];
+  return withPartsOf(resultRows(await db.execute(grantsWithParts(eq(grants.id, id)))))[0];
 }
 
 export async function findGrant(db: Queryable, id: number, forUpdate = false): Promise<GrantRow | undefined> {
@@ -234,14 +264,12 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
   }
   const condition = where.length ? and(...where) : undefined;
   const [rows, [totals]] = await Promise.all([
-    db
-      .select(withParts)
-      .from(grants)
-      .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
-      .where(condition)
-      .orderBy(sql`${grantRounds.year} desc`, asc(grants.id))
-      .limit(q.limit)
-      .offset(q.offset),
+    db.execute(
+      grantsWithParts(
+        condition,
+        sql`order by grant_rounds.year desc, grants.id asc limit ${q.limit} offset ${q.offset}`,
+      ),
+    ),
     db
       .select({
         n: sql<number>`count(*)::int`,
@@ -253,7 +281,7 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
       .where(condition),
   ]);
   return {
-    rows: withPartsOf(rows),
+    rows: withPartsOf(resultRows(rows)),
     total: Number(totals?.n ?? 0),
     requestedOre: Number(totals?.requested ?? 0),
     awardedOre: Number(totals?.awarded ?? 0),
