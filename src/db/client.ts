@@ -95,15 +95,35 @@ function isRunning(pid: number): boolean {
  */
 export const WRITES_CHANNEL = 'samspil_writes';
 
-/** Makes db.transaction count each transaction as it ends, committed or rolled back. */
+const unchanged = new WeakSet<object>();
+
+/**
+ * Says that a transaction changes nothing anyone keeps in memory (a failed sign-in, a refusal put
+ * in the audit trail): its end does not count as a write. Anyone could cause those at will, and
+ * each would otherwise make every process read its sessions, reports and reference data again.
+ */
+export function leavesCachesAlone(tx: Tx): void {
+  unchanged.add(tx);
+}
+
+/**
+ * Makes db.transaction count each transaction as it ends, committed or rolled back, unless it was
+ * read only or said it leaves the caches alone.
+ */
 function countTransactions(db: Db): () => number {
   let generation = 0;
   const transaction = db.transaction.bind(db);
   db.transaction = (async (...args: Parameters<typeof transaction>) => {
+    const [fn, config] = args;
+    let quiet = config?.accessMode === 'read only';
     try {
-      return await transaction(...args);
+      return await transaction(async (tx) => {
+        const result = await fn(tx);
+        quiet ||= unchanged.has(tx);
+        return result;
+      }, config);
     } finally {
-      generation++;
+      if (!quiet) generation++;
     }
   }) as typeof db.transaction;
   return () => generation;
@@ -119,8 +139,13 @@ function countTransactions(db: Db): () => number {
 function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
   const unsafe = client.unsafe.bind(client);
   const patched = client as unknown as Record<string, unknown>;
-  patched.unsafe = (query: string, args?: unknown[], opts?: Record<string, unknown>) =>
-    unsafe(query, args as never, args?.length ? { ...opts, prepare: true } : opts);
+  // Each statement text stays prepared on its connection until the connection is replaced (30–60
+  // minutes): the texts must not vary with the data, so values go in as parameters (id lists as
+  // one int[], see db/params.ts), never into the text.
+  patched.unsafe = (query: string, args?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>) =>
+    Array.isArray(args) && args.length
+      ? unsafe(query, args as never, { ...opts, prepare: true })
+      : unsafe(query, args as never, opts);
   for (const name of ['begin', 'savepoint'] as const) {
     const original = patched[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
     if (!original) continue;

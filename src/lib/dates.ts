@@ -25,7 +25,6 @@ const toUtc = (d: IsoDate) => {
   return Date.UTC(y, m - 1, day);
 };
 
-/** The date in Denmark at the given instant (23:30 UTC on 31 March is already 1 April there). */
 const danishDay = new Intl.DateTimeFormat('en-CA', {
   timeZone: ZONE,
   year: 'numeric',
@@ -36,6 +35,7 @@ const danishDay = new Intl.DateTimeFormat('en-CA', {
 /** Today's date, kept until the minute ends: the date in Denmark changes only on a whole hour. */
 let today = { from: 0, until: 0, date: '' };
 
+/** The date in Denmark at the given instant (23:30 UTC on 31 March is already 1 April there), or now. */
 export function danishDate(at?: Date): IsoDate {
   if (at) return dateInDenmark(at);
   const now = Date.now();

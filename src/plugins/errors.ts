@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
+import { leavesCachesAlone } from '../db/client.ts';
 import { translate, translateFieldErrors } from '../i18n/index.ts';
 import { AppError, type FieldErrors } from '../lib/errors.ts';
 import { fieldErrorsFrom } from '../lib/forms.ts';
@@ -71,17 +72,18 @@ function classify(error: unknown): {
   return { statusCode: 500, code: 'INTERNAL_ERROR', key: 'error.internal' };
 }
 
-/** Denied access is part of the audit trail, written in its own transaction. */
+/** Denied access is part of the audit trail, written in its own transaction; it changes no data. */
 async function recordDenied(request: FastifyRequest, error: AppError): Promise<void> {
   try {
-    await request.server.database.db.transaction((tx) =>
-      recordAudit(tx, request.principal ?? anonymous, {
+    await request.server.database.db.transaction((tx) => {
+      leavesCachesAlone(tx);
+      return recordAudit(tx, request.principal ?? anonymous, {
         entity: 'access',
         entityId: `${request.method} ${request.url.split('?')[0]}`.slice(0, 500),
         action: 'denied',
         after: { code: error.code, ...(error.details ?? {}) },
-      }),
-    );
+      });
+    });
   } catch (err) {
     request.log.error({ err }, 'could not record denied access');
   }

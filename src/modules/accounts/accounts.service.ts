@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
-import type { Db } from '../../db/client.ts';
+import { type Db, leavesCachesAlone } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
@@ -239,8 +239,9 @@ export function createAccountService(
     async login(email: string, password: string, ip: string): Promise<{ token: string; signedIn: SignedIn }> {
       const failures = await recentLoginFailures(db, email, ip, FAILURE_WINDOW_MINUTES);
       if (failures.byEmail >= config.loginLimits.perAccount || failures.byIp >= config.loginLimits.perIp) {
-        await db.transaction((tx) =>
-          recordAudit(
+        await db.transaction((tx) => {
+          leavesCachesAlone(tx);
+          return recordAudit(
             tx,
             { userId: null, municipalityCode: null, role: null },
             {
@@ -249,8 +250,8 @@ export function createAccountService(
               action: 'rate_limited',
               after: { ip },
             },
-          ),
-        );
+          );
+        });
         throw new AppError('LOGIN_RATE_LIMITED', 429, 'account.login.rateLimited');
       }
       const user = await findUserByEmail(db, email);
@@ -259,6 +260,7 @@ export function createAccountService(
       else await verify(await dummyHash, password);
       if (!user || !ok || !user.active) {
         await db.transaction(async (tx) => {
+          leavesCachesAlone(tx);
           await recordLoginFailure(tx, email, ip);
           await recordAudit(
             tx,

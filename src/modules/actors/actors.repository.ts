@@ -85,29 +85,41 @@ function searchRank(q: string): SQL<number> {
     + word_similarity(samspil_norm(${q}), ${actors.nameNorm}))`;
 }
 
+/** A text search through the whole registry that finds fewer than this also looks for look-alikes. */
+const LOOK_ALIKES_BELOW = 25;
+
 /**
  * A page of actors. A text search through the whole registry looks for the words and the name first;
- * only when that finds less than a page does it look for names that look alike too (a typo), as a
- * search engine suggests. Within one municipality's actors, few enough to compare every name, it
- * looks for all at once.
+ * only when that finds fewer than LOOK_ALIKES_BELOW does it look for names that look alike too (a
+ * typo), as a search engine suggests: the same query finds the same actors whatever the page size.
+ * Within one municipality's actors, few enough to compare every name, it looks for all at once.
  */
 export async function searchActors(
   db: Queryable,
   query: ActorListQuery,
 ): Promise<{ items: ActorListItem[]; total: number }> {
   const q = query.q?.trim();
-  if (!q) return searchActorsMatching(db, query, undefined);
-  if (query.municipalityCode !== undefined) return searchActorsMatching(db, query, searchCondition(q, true));
-  const exact = await searchActorsMatching(db, query, searchCondition(q, false));
-  if (exact.total >= query.limit) return exact;
-  return searchActorsMatching(db, query, searchCondition(q, true));
+  const whole = query.municipalityCode === undefined;
+  let page = await pageOfActors(db, query, q ? searchCondition(q, !whole) : undefined);
+  if (q && whole && page.total < LOOK_ALIKES_BELOW) page = await pageOfActors(db, query, searchCondition(q, true));
+  if (!page.ids.length) return { items: [], total: page.total };
+  const rows = await db.select(listColumns).from(actors).where(inArray(actors.id, page.ids));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return {
+    items: page.ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [normalise(row)] : [];
+    }),
+    total: page.total,
+  };
 }
 
-async function searchActorsMatching(
+/** The ids of one page of the actors that match, in order, and how many match in all. */
+async function pageOfActors(
   db: Queryable,
   query: ActorListQuery,
   text: SQL | undefined,
-): Promise<{ items: ActorListItem[]; total: number }> {
+): Promise<{ ids: number[]; total: number }> {
   const where: SQL[] = [];
   const q = query.q?.trim();
   if (text) where.push(text);
@@ -132,7 +144,7 @@ async function searchActorsMatching(
   const sort = query.sort ?? (q ? 'relevance' : 'name');
   const order: SQL[] =
     sort === 'relevance' && q
-      ? [desc(searchRank(q)), asc(actors.nameNorm)]
+      ? [desc(searchRank(q)), asc(actors.nameNorm), asc(actors.id)]
       : sort === '-name'
         ? [desc(actors.nameNorm), desc(actors.id)]
         : sort === 'updated'
@@ -153,24 +165,7 @@ async function searchActorsMatching(
     : query.offset > 0
       ? Number((await db.select({ total: count() }).from(actors).where(condition))[0]?.total ?? 0)
       : 0;
-  if (!page.length) return { items: [], total };
-  const rows = await db
-    .select(listColumns)
-    .from(actors)
-    .where(
-      inArray(
-        actors.id,
-        page.map((p) => p.id),
-      ),
-    );
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return {
-    items: page.flatMap((p) => {
-      const row = byId.get(p.id);
-      return row ? [normalise(row)] : [];
-    }),
-    total,
-  };
+  return { ids: page.map((p) => p.id), total };
 }
 
 export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) {

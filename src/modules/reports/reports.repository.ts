@@ -308,10 +308,12 @@ export interface SuspectedDuplicate extends Record<string, unknown> {
  */
 export async function suspectedDuplicates(database: Database, scope: Scope, limit = 200) {
   // Names alike enough to suspect (the trigram index serves the % operator at this threshold).
-  const rows = await database.db.transaction(async (tx) => {
-    await tx.execute(sql`set local pg_trgm.similarity_threshold = ${sql.raw(String(DUPLICATE_SIMILARITY))}`);
-    return database.rows<Record<string, unknown>>(
-      sql`
+  // Read only: it changes nothing, so it does not end what the process has kept (this report too).
+  const rows = await database.db.transaction(
+    async (tx) => {
+      await tx.execute(sql`set local pg_trgm.similarity_threshold = ${sql.raw(String(DUPLICATE_SIMILARITY))}`);
+      return database.rows<Record<string, unknown>>(
+        sql`
     with scope as (${scopeCodes(scope)}),
     candidates as (select id, name, cvr, name_norm, home_municipality_code as home from actors
                    where status <> 'archived' and home_municipality_code in (select code from scope))
@@ -325,9 +327,11 @@ export async function suspectedDuplicates(database: Database, scope: Scope, limi
     where a.cvr is null or b.cvr is null or a.cvr = b.cvr
     order by reason, similarity desc, a.name
     limit ${limit}`,
-      tx,
-    );
-  });
+        tx,
+      );
+    },
+    { accessMode: 'read only' },
+  );
   return rows.map(
     (r): SuspectedDuplicate => ({
       aId: Number(r.aId),

@@ -172,6 +172,12 @@ t.test('search: names that only look alike count when the words find less than a
   }
   const many = await search('natvandrrne');
   t.equal(many.total, 25, 'a page of names with the very words: the look-alike is left out');
+  const small = (await h.inject({ method: 'GET', url: '/api/v1/actors?q=natvandrrne&limit=5&offset=20' })).json() as {
+    items: unknown[];
+    total: number;
+  };
+  t.match(small, { total: 25 }, 'the same whatever the page size');
+  t.equal(small.items.length, 5);
   t.notOk(many.items.some((i) => i.name === 'Natvandrerne Vest'));
   const inMunicipality = (
     await h.inject({ method: 'GET', url: '/api/v1/actors?q=natvandrrne&municipalityCode=147&limit=25' })

@@ -6,6 +6,7 @@ import { openDatabase } from '../../../src/db/client.ts';
 import { system } from '../../../src/lib/principal.ts';
 import { sha256 } from '../../../src/modules/accounts/accounts.service.ts';
 import { recordAudit } from '../../../src/modules/audit/audit.repository.ts';
+import { actorInput } from '../../factories.ts';
 import { buildTestApp, onPostgres, signedInClient } from '../../helper.ts';
 
 /**
@@ -40,6 +41,32 @@ t.test('an audit record, even outside a transaction, makes the process read sess
   );
   t.equal(await page(), 200, 'a change no audit record announces is not seen yet');
   t.equal(h.database.generation(), before, 'and the generation is the same');
+
+  // A refusal and a failed sign-in are audited, but change no data: anyone could cause them at will.
+  const viewer = await h.as('viewer', 101);
+  await new Promise((r) => setTimeout(r, 100));
+  const quiet = h.database.generation();
+  t.equal((await viewer.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput() })).statusCode, 403);
+  const pre = await h.anonymous({ method: 'GET', url: '/login' });
+  const preCookie = String(pre.headers['set-cookie']).split(';')[0] ?? '';
+  const preCsrf = /name="_csrf" value="([^"]+)"/.exec(pre.body)?.[1] ?? '';
+  const failed = await h.anonymous({
+    method: 'POST',
+    url: '/login',
+    headers: { cookie: preCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      email: viewer.user.email,
+      password: 'ikke den rigtige adgangskode',
+      _csrf: preCsrf,
+    }).toString(),
+  });
+  t.equal(failed.statusCode, 401);
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(h.database.generation(), quiet, 'a refusal and a failed sign-in leave what is kept alone');
+  const [trail] = await h.database.rows<{ n: number }>(
+    sql`select count(*)::int as n from audit_log where (entity = 'access' and action = 'denied') or action = 'login_failed'`,
+  );
+  t.ok(Number(trail?.n) >= 2, 'both are in the audit trail all the same');
 
   // An audit record is a committed write: its notification moves the generation.
   await recordAudit(h.database.db, system, { entity: 'test', entityId: 1, action: 'noted' });
