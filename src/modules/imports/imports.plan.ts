@@ -296,7 +296,8 @@ export function readGrants(
       requestedOre: requested,
       awardedOre: awarded,
       status: awarded === null ? 'applied' : awarded > 0 ? 'approved' : 'rejected',
-      targetGroupId: awarded ? targetGroupId : null,
+      // The group counts with an award, or, for a registered grant's award, on its own.
+      targetGroupId: awarded || groupText ? targetGroupId : null,
       groupGiven: groupText !== '',
       decisionOn,
     });
@@ -397,13 +398,11 @@ const mayMove = (from: string, to: string) =>
  */
 export function nextGrant(row: GrantRowPlan, actorId: number | null, g: ExistingGrant): NextGrant {
   const awardGiven = row.awardedOre !== null;
-  const reallocate =
-    awardGiven &&
-    (row.awardedOre !== g.awardedOre ||
-      (row.groupGiven &&
-        (row.awardedOre ?? 0) > 0 &&
-        row.targetGroupId !== null &&
-        !g.groupIds.includes(row.targetGroupId)));
+  const awarded = awardGiven ? row.awardedOre : g.awardedOre;
+  // Another group for the award, with or without the amount: the award moves to that group.
+  const otherGroup =
+    row.groupGiven && (awarded ?? 0) > 0 && row.targetGroupId !== null && !g.groupIds.includes(row.targetGroupId);
+  const reallocate = (awardGiven && row.awardedOre !== g.awardedOre) || otherGroup;
   const targetGroupId = row.groupGiven
     ? row.targetGroupId
     : g.groupIds.length === 1
@@ -416,7 +415,7 @@ export function nextGrant(row: GrantRowPlan, actorId: number | null, g: Existing
     title: row.titleGiven ? row.title : g.title,
     purpose: row.purpose ?? g.purpose,
     requestedOre: row.requestedOre ?? g.requestedOre,
-    awardedOre: awardGiven ? row.awardedOre : g.awardedOre,
+    awardedOre: awarded,
     status: awardGiven ? row.status : g.status,
     decisionOn: row.decisionOn ?? g.decisionOn,
     reallocate,

@@ -73,6 +73,26 @@ t.test('a file with fewer columns changes only the fields it gives', async (t) =
   });
 });
 
+t.test('another target group without an amount moves the award to it', async (t) => {
+  const { h, finance } = await firstImport(t);
+  const before = await grant(h, 'R-1');
+  const [other] = await h.database.rows<{ id: number }>(
+    sql`select id from target_groups where name_da = 'Hjemløshed' and municipality_code is null`,
+  );
+  const moved = ['Sagsnr;Forening;CVR;År;Ansøgt;Målgruppe', `R-1;Varmestuen Vest;${CVR};2025;30.000;Hjemløshed`].join(
+    '\n',
+  );
+  const item = (await uploadApi(finance, 'grants', Buffer.from(moved))).json();
+  t.equal(item.status, 'queued', JSON.stringify(item.problems));
+  t.match(item.summary, { updated: 1 }, 'the preview says the grant changes');
+  t.match(await settled(h, finance, item.id), { status: 'done', updatedCount: 1 });
+  t.same(
+    await grant(h, 'R-1'),
+    { ...before, alloc: [{ group: other?.id, amount: 2_500_000 }], version: Number(before.version) + 1 },
+    'the whole award now goes to Hjemløshed; nothing else changes',
+  );
+});
+
 t.test('a grant split over several groups stays split when the file says nothing new', async (t) => {
   const { h, finance } = await firstImport(t);
   const g = await grant(h, 'R-1');
