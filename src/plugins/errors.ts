@@ -56,8 +56,9 @@ function classify(error: unknown): {
   if (pgCode === '23505') {
     return { statusCode: 409, code: 'CONFLICT', key: 'error.conflict' };
   }
-  // A number or date the database cannot hold (an id beyond 32 bits, say): bad input, not our failure.
-  if (pgCode === '22003' || pgCode === '22P02' || pgCode === '22007' || pgCode === '22008') {
+  // A number or date the database cannot hold (an id beyond 32 bits, say), or text it cannot store
+  // (a NUL character, 22021; a character the encoding lacks, 22P05): bad input, not our failure.
+  if (['22003', '22P02', '22007', '22008', '22021', '22P05'].includes(String(pgCode))) {
     return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation' };
   }
   if (err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {

@@ -98,7 +98,8 @@ export async function searchActors(
   db: Queryable,
   query: ActorListQuery,
 ): Promise<{ items: ActorListItem[]; total: number }> {
-  const q = query.q?.trim();
+  // A NUL character cannot be searched for (PostgreSQL keeps none in text): it separates words.
+  const q = query.q?.replaceAll('\u0000', ' ').trim();
   const whole = query.municipalityCode === undefined;
   let page = await pageOfActors(db, query, q ? searchCondition(q, !whole) : undefined);
   if (q && whole && page.total < LOOK_ALIKES_BELOW) page = await pageOfActors(db, query, searchCondition(q, true));
@@ -121,7 +122,7 @@ async function pageOfActors(
   text: SQL | undefined,
 ): Promise<{ ids: number[]; total: number }> {
   const where: SQL[] = [];
-  const q = query.q?.trim();
+  const q = query.q?.replaceAll('\u0000', ' ').trim();
   if (text) where.push(text);
   if (query.role) where.push(sql`${actors.roles} @> array[${query.role}]::actor_role[]`);
   if (query.status === undefined) where.push(ne(actors.status, 'archived'));
