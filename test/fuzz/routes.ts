@@ -250,7 +250,9 @@ export function fuzzRoutes(shard: number, shards: number) {
           requests += 1;
           const res = await h.app.inject(opts);
           if (res.statusCode >= 500) {
-            failures.push(`${route.method} ${url.slice(0, 120)} → ${res.statusCode}: ${res.body.slice(0, 200)}`);
+            failures.push(
+              `${route.method} ${url.slice(0, 120)} [${r.auth}, csrf ${r.csrf}, body ${JSON.stringify(String(opts.payload ?? '')).slice(0, 300)}] → ${res.statusCode}: ${res.body.slice(0, 200)}`,
+            );
             return false;
           }
           return true;

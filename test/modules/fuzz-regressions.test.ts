@@ -61,3 +61,25 @@ t.test('a NUL character is searched as a space, and refused as bad input where i
   t.equal(stored.statusCode, 400, 'a name with a NUL is bad input, not a failure');
   t.equal(stored.json().code, 'VALIDATION_FAILED');
 });
+
+/** Also from the 10,000-per-route run: a grid row saved with htmx for a group the grid has no row for. */
+t.test('a need-grid row for an unknown target group is refused with the page, not a failure', async (t) => {
+  const h = await buildTestApp(t);
+  const admin = await h.as('admin', 101);
+  const post = (body: string) =>
+    h.inject({
+      method: 'POST',
+      url: '/need-estimates/cell',
+      headers: { cookie: admin.cookie, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `${body}&_csrf=${admin.csrf}`,
+    });
+  const invalid = await post('targetGroupId=-2011823874&people=2026');
+  t.equal(invalid.statusCode, 422, 'a negative group id');
+  t.match(invalid.body, /<html/, 'answered with the whole page, as there is no row to answer with');
+  const unknown = await post('municipalityCode=101&year=2026&targetGroupId=99999&people=20');
+  t.equal(unknown.statusCode, 422, 'a group that does not exist');
+  t.match(unknown.body, /En målgruppe findes ikke, eller hører til en anden kommune\./, 'and says so');
+  const row = await post('municipalityCode=101&year=2026&targetGroupId=1&people=-3');
+  t.equal(row.statusCode, 422, 'a known group with a bad number');
+  t.match(row.body, /^\s*<tr id="need-1"/, 'is still answered with its row');
+});

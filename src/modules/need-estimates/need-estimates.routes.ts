@@ -133,14 +133,12 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
       const { municipalityCode, year } = place(request, values);
       const groupId = Number(values.targetGroupId);
       const errors = fieldErrorsFrom(parsed.error);
-      if (!htmx || !Number.isSafeInteger(groupId))
+      const data = htmx && Number.isSafeInteger(groupId) ? await gridData(request, municipalityCode, year) : undefined;
+      const group = data?.groups.find((g) => g.id === groupId);
+      // A row is answered with its row; a group the grid has no row for, with the whole page.
+      if (!data || !group)
         return page(request, reply, municipalityCode, year, { rowErrors: { [groupId]: errors }, values }, 422);
-      const data = await gridData(request, municipalityCode, year);
-      return reply.render(
-        'need-estimates/_row',
-        { ...data, group: data.groups.find((g) => g.id === groupId), errors, values },
-        422,
-      );
+      return reply.render('need-estimates/_row', { ...data, group, errors, values }, 422);
     }
     const { municipalityCode, year, targetGroupId, people, source, version } = parsed.data;
     let failure: string | undefined;
@@ -154,7 +152,9 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
       });
     } catch (err) {
       if (!(err instanceof AppError) || (err.statusCode !== 409 && err.statusCode !== 400)) throw err;
-      failure = request.t(err.statusCode === 409 ? 'needs.changedMeanwhile' : err.message);
+      // Say what was wrong (an unknown group, say), not only that something was.
+      const first = Object.values(err.fieldErrors ?? {})[0]?.[0];
+      failure = request.t(err.statusCode === 409 ? 'needs.changedMeanwhile' : (first ?? err.message));
       status = err.statusCode === 409 ? 409 : 422;
     }
     if (!htmx) {
@@ -162,11 +162,13 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
       return reply.redirect(`/need-estimates?municipalityCode=${municipalityCode}&year=${year}`, 303);
     }
     const data = await gridData(request, municipalityCode, year);
+    const group = data.groups.find((g) => g.id === targetGroupId);
+    if (!group) return page(request, reply, municipalityCode, year, { failure }, status);
     return reply.render(
       'need-estimates/_row',
       {
         ...data,
-        group: data.groups.find((g) => g.id === targetGroupId),
+        group,
         failure,
         saved: !failure,
         oobTotal: true,
