@@ -449,8 +449,11 @@ the navigation cost on their own. The other pages add their own queries and rows
 how much, and whether the app or PostgreSQL spends it.
 
 What is reused, and for how long: sessions and API keys, the target groups, the municipalities, the
-navigation's counts and the reports, each until a write is committed in any process (every write is
-audited, and the audit record notifies every process, migration 0011), at most 10–60 s. Page data
+navigation's counts, the reports and the rendered content of the report pages (per URL, role,
+municipality and language, with the layout rendered anew for each user), each until a write is
+committed in any process (every write is audited, and the audit record notifies every process,
+migration 0011), at most 10–60 s. The report scenarios ask for one page again and again, so they
+measure the reused content; the first request after a write costs what the page cost before. Page data
 that belongs to one user or one record (the follow-up lists, an actor, a list of grants) is read anew
 for each request. The machine's speed varies between runs (the baseline has measured 6,000–25,000
 requests/s on machines of this kind), so compare the ratios rather than runs.

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import { isLocale, type MessageKey, translate } from '../i18n/index.ts';
 import { formatDate, formatDateTime, formatNumber, type Locale } from '../lib/format.ts';
 import { formatMoney } from '../lib/money.ts';
+import { createReadCache } from '../lib/read-cache.ts';
 
 export const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
 
@@ -39,6 +40,20 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     render(template: string, data?: Record<string, unknown>, statusCode?: number): Promise<FastifyReply>;
+    /**
+     * Renders a page whose content is the same for everyone who asks for the same URL with the same
+     * role, municipality and language (a report), and reuses the rendered content until a write is
+     * committed anywhere, for at most SHARED_PAGE_TTL_MS. `build` gives the template's data and runs
+     * only when the content is not at hand. The template has no layout: the layout (with the user's
+     * own name, CSRF token and counts) is rendered around it for each request, unless the template is
+     * a partial for htmx. The content is rendered without the user's name, id or CSRF token, so it
+     * cannot carry one user's to another.
+     */
+    renderShared(
+      template: string,
+      page: { title: string; partial?: boolean },
+      build: () => Promise<Record<string, unknown>>,
+    ): Promise<FastifyReply>;
   }
 }
 
@@ -87,6 +102,21 @@ export function helpersFor(request: FastifyRequest): ViewHelpers {
   };
 }
 
+/** How long a shared page's content may be reused: as long as the reports it shows (REPORT_TTL_MS). */
+export const SHARED_PAGE_TTL_MS = 10_000;
+
+/** The helpers for content shared between users: no CSRF token, and of the user only the role and municipality. */
+function sharedHelpersFor(request: FastifyRequest): ViewHelpers {
+  const helpers = helpersFor(request);
+  return {
+    ...helpers,
+    csrf: '',
+    user: helpers.user
+      ? { id: 0, name: '', role: helpers.user.role, municipalityCode: helpers.user.municipalityCode }
+      : null,
+  };
+}
+
 export const viewsPlugin = fp(
   async (app, opts: { cache: boolean }) => {
     const eta = new Eta({ views: viewsDir, cache: opts.cache, autoEscape: true, autoTrim: [false, 'nl'] });
@@ -116,6 +146,33 @@ export const viewsPlugin = fp(
         // No template awaits anything: the synchronous renderer spares a promise per include.
         const html = eta.render(template, { ...helpersFor(request), ...layout, ...data });
         return this.code(statusCode).type('text/html; charset=utf-8').send(html);
+      },
+    );
+    const shared = createReadCache<string>(app.database.generation, { max: 100, ttlMs: SHARED_PAGE_TTL_MS });
+    app.decorateReply(
+      'renderShared',
+      async function renderShared(
+        this: FastifyReply,
+        template: string,
+        page: { title: string; partial?: boolean },
+        build: () => Promise<Record<string, unknown>>,
+      ) {
+        const request = this.request;
+        const htmx = request.headers['hx-request'] === 'true';
+        const principal = request.principal;
+        const key = [
+          template,
+          request.url,
+          request.locale,
+          principal?.role ?? '',
+          principal?.municipalityCode ?? '',
+          htmx ? `htmx ${request.headers['hx-target'] ?? ''}` : 'page',
+        ].join('\u0000');
+        const content = await shared.get(key, async () =>
+          eta.render(template, { ...sharedHelpersFor(request), ...(await build()) }),
+        );
+        if (page.partial) return this.code(200).type('text/html; charset=utf-8').send(content);
+        return this.render('shared-page', { title: page.title, content });
       },
     );
   },

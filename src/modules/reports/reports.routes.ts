@@ -103,70 +103,74 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/reports/proportionality', async (request, reply) => {
     const { params, expand } = paramsFrom(request);
-    const [report, allMunicipalities] = await Promise.all([reports.proportionality(params), municipalities.all()]);
-    const visible = visibleTree(report.rows, expand);
-    const name = (r: Row) => (request.locale === 'en' ? (r.nameEn ?? r.nameDa) : r.nameDa);
-    const scopeName =
-      params.scope.kind === 'national'
-        ? request.t('reports.national')
-        : params.scope.kind === 'region'
-          ? (allMunicipalities.find((m) => m.regionCode === (params.scope as { code: number }).code)?.regionName ?? '')
-          : (allMunicipalities.find((m) => m.code === (params.scope as { code: number }).code)?.name ?? '');
-    const chart = proportionalityChart(
-      visible.map((v) => ({
-        label: name(v.row),
-        needShare: v.row.needShare,
-        fundingShare: v.row.fundingShare,
-        flagged: v.row.flag !== 'ok',
-      })),
-      {
-        title: request.t('reports.chart.title', { scope: scopeName }),
-        description: request.t('reports.chart.description'),
-        need: request.t('reports.col.needShare'),
-        funding: request.t('reports.col.fundingShare'),
-        percent: percent(request.locale),
-      },
-    );
-    const regions = [...new Map(allMunicipalities.map((m) => [m.regionCode, m.regionName])).entries()].sort(
-      (a, b) => a[0] - b[0],
-    );
-    const data = {
-      report,
-      params,
-      scopeName,
-      area: areaOf(params.scope),
-      visible: visible.map((v) => ({
-        ...v,
-        name: name(v.row),
-        toggle: queryOf(
-          params,
-          v.expanded ? [...expand].filter((e) => e !== v.row.targetGroupId) : [...expand, v.row.targetGroupId],
-        ),
-      })),
-      chart,
-      query: queryOf(params, expand),
-      exportQuery: queryOf(params),
-      regions,
-      municipalities: allMunicipalities,
-      percent: percent(request.locale),
-      drill: (r: Row) => {
-        const where =
-          params.scope.kind === 'municipality'
-            ? { municipalityCode: params.scope.code }
-            : params.scope.kind === 'region'
-              ? { regionCode: params.scope.code }
-              : {};
-        const q = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
-        for (const [k, v] of Object.entries(where)) q.set(k, String(v));
-        const grants = new URLSearchParams(q);
-        if (params.yearFrom === params.yearTo) grants.set('year', String(params.yearFrom));
-        const actors = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
-        if (params.scope.kind === 'municipality') actors.set('municipalityCode', String(params.scope.code));
-        return { grants: `/grants?${grants}`, actors: `/actors?${actors}` };
-      },
-    };
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'report';
-    return reply.render(partial ? 'reports/_proportionality' : 'reports/proportionality', data);
+    const template = partial ? 'reports/_proportionality' : 'reports/proportionality';
+    return reply.renderShared(template, { title: request.t('reports.proportionality'), partial }, async () => {
+      const [report, allMunicipalities] = await Promise.all([reports.proportionality(params), municipalities.all()]);
+      const visible = visibleTree(report.rows, expand);
+      const name = (r: Row) => (request.locale === 'en' ? (r.nameEn ?? r.nameDa) : r.nameDa);
+      const scopeName =
+        params.scope.kind === 'national'
+          ? request.t('reports.national')
+          : params.scope.kind === 'region'
+            ? (allMunicipalities.find((m) => m.regionCode === (params.scope as { code: number }).code)?.regionName ??
+              '')
+            : (allMunicipalities.find((m) => m.code === (params.scope as { code: number }).code)?.name ?? '');
+      const chart = proportionalityChart(
+        visible.map((v) => ({
+          label: name(v.row),
+          needShare: v.row.needShare,
+          fundingShare: v.row.fundingShare,
+          flagged: v.row.flag !== 'ok',
+        })),
+        {
+          title: request.t('reports.chart.title', { scope: scopeName }),
+          description: request.t('reports.chart.description'),
+          need: request.t('reports.col.needShare'),
+          funding: request.t('reports.col.fundingShare'),
+          percent: percent(request.locale),
+        },
+      );
+      const regions = [...new Map(allMunicipalities.map((m) => [m.regionCode, m.regionName])).entries()].sort(
+        (a, b) => a[0] - b[0],
+      );
+      const data = {
+        report,
+        params,
+        scopeName,
+        area: areaOf(params.scope),
+        visible: visible.map((v) => ({
+          ...v,
+          name: name(v.row),
+          toggle: queryOf(
+            params,
+            v.expanded ? [...expand].filter((e) => e !== v.row.targetGroupId) : [...expand, v.row.targetGroupId],
+          ),
+        })),
+        chart,
+        query: queryOf(params, expand),
+        exportQuery: queryOf(params),
+        regions,
+        municipalities: allMunicipalities,
+        percent: percent(request.locale),
+        drill: (r: Row) => {
+          const where =
+            params.scope.kind === 'municipality'
+              ? { municipalityCode: params.scope.code }
+              : params.scope.kind === 'region'
+                ? { regionCode: params.scope.code }
+                : {};
+          const q = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
+          for (const [k, v] of Object.entries(where)) q.set(k, String(v));
+          const grants = new URLSearchParams(q);
+          if (params.yearFrom === params.yearTo) grants.set('year', String(params.yearFrom));
+          const actors = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
+          if (params.scope.kind === 'municipality') actors.set('municipalityCode', String(params.scope.code));
+          return { grants: `/grants?${grants}`, actors: `/actors?${actors}` };
+        },
+      };
+      return data;
+    });
   });
 
   async function exportRows(request: FastifyRequest) {
@@ -225,49 +229,51 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/reports/shared-actors', async (request, reply) => {
-    const allMunicipalities = await municipalities.all();
-    const own = allMunicipalities.find((m) => m.code === request.principal.municipalityCode);
-    const q = z
-      .object({
-        regionCode: z
-          .union([z.literal('all'), z.coerce.number().int().min(1081).max(1085)])
-          .optional()
-          .catch(undefined),
-        year: year.optional().catch(undefined),
-        page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-      })
-      .parse(request.query ?? {});
-    const regionCode = q.regionCode === 'all' ? undefined : (q.regionCode ?? own?.regionCode);
-    const reportYear = q.year ?? Number(danishDate().slice(0, 4));
-    // The suspected duplicates take longer: the page loads them after (htmx), or links to them.
-    const result = await reports.sharedActors(
-      regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode },
-      reportYear,
-      { duplicates: false },
-    );
-    const regions = [...new Map(allMunicipalities.map((m) => [m.regionCode, m.regionName])).entries()].sort(
-      (a, b) => a[0] - b[0],
-    );
-    // A region shares hundreds of actors: a page of them at a time, the matrix counting them all.
-    const pages = Math.max(1, Math.ceil(result.actors.length / SHARED_PAGE_SIZE));
-    const page = Math.min(q.page, pages);
-    const link = (p: number) =>
-      `/reports/shared-actors?${new URLSearchParams({
-        regionCode: regionCode === undefined ? 'all' : String(regionCode),
-        year: String(reportYear),
-        ...(p > 1 ? { page: String(p) } : {}),
-      })}`;
-    return reply.render('reports/shared-actors', {
-      result,
-      shown: result.actors.slice((page - 1) * SHARED_PAGE_SIZE, page * SHARED_PAGE_SIZE),
-      page,
-      pages,
-      link,
-      regionCode,
-      year: reportYear,
-      regions,
-      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-      formatShare: (n: number) => formatNumber(n, request.locale),
+    return reply.renderShared('reports/shared-actors', { title: request.t('reports.shared') }, async () => {
+      const allMunicipalities = await municipalities.all();
+      const own = allMunicipalities.find((m) => m.code === request.principal.municipalityCode);
+      const q = z
+        .object({
+          regionCode: z
+            .union([z.literal('all'), z.coerce.number().int().min(1081).max(1085)])
+            .optional()
+            .catch(undefined),
+          year: year.optional().catch(undefined),
+          page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+        })
+        .parse(request.query ?? {});
+      const regionCode = q.regionCode === 'all' ? undefined : (q.regionCode ?? own?.regionCode);
+      const reportYear = q.year ?? Number(danishDate().slice(0, 4));
+      // The suspected duplicates take longer: the page loads them after (htmx), or links to them.
+      const result = await reports.sharedActors(
+        regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode },
+        reportYear,
+        { duplicates: false },
+      );
+      const regions = [...new Map(allMunicipalities.map((m) => [m.regionCode, m.regionName])).entries()].sort(
+        (a, b) => a[0] - b[0],
+      );
+      // A region shares hundreds of actors: a page of them at a time, the matrix counting them all.
+      const pages = Math.max(1, Math.ceil(result.actors.length / SHARED_PAGE_SIZE));
+      const page = Math.min(q.page, pages);
+      const link = (p: number) =>
+        `/reports/shared-actors?${new URLSearchParams({
+          regionCode: regionCode === undefined ? 'all' : String(regionCode),
+          year: String(reportYear),
+          ...(p > 1 ? { page: String(p) } : {}),
+        })}`;
+      return {
+        result,
+        shown: result.actors.slice((page - 1) * SHARED_PAGE_SIZE, page * SHARED_PAGE_SIZE),
+        page,
+        pages,
+        link,
+        regionCode,
+        year: reportYear,
+        regions,
+        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+        formatShare: (n: number) => formatNumber(n, request.locale),
+      };
     });
   });
 
