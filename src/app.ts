@@ -229,7 +229,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 50, fieldSize: 64 * 1024 },
   });
-  await app.register(viewsPlugin, { cache: config.production });
+  await app.register(viewsPlugin, { cache: config.production, pageCacheTtlMs: config.pageCacheTtlMs });
   await app.register(errorsPlugin);
   await app.register(authPlugin, { config });
   await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: config.production ? '1d' : 0 });

@@ -40,6 +40,8 @@ const envSchema = z.object({
   AUDITOR_THRESHOLD_KR: z.coerce.number().int().min(0).default(20_000),
   /** On SIGTERM: how long to keep serving (while /readyz says 503) before closing, so requests on their way are answered. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /** How long a rendered page may be reused while nothing is written; 0 renders every page anew. */
+  PAGE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
 });
 
 export type DatabaseConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
@@ -56,6 +58,7 @@ export interface Config {
   loginLimits: { perAccount: number; perIp: number };
   auditorThresholdOre: number;
   shutdownGraceMs: number;
+  pageCacheTtlMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -86,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginLimits: { perAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT, perIp: e.LOGIN_MAX_FAILURES_PER_IP },
     auditorThresholdOre: e.AUDITOR_THRESHOLD_KR * 100,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    pageCacheTtlMs: e.PAGE_CACHE_TTL_MS,
   };
 }

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isLocale, type MessageKey, translate } from '../i18n/index.ts';
+import { danishDate } from '../lib/dates.ts';
 import { formatDate, formatDateTime, formatNumber, type Locale } from '../lib/format.ts';
 import { formatMoney } from '../lib/money.ts';
 import { createReadCache } from '../lib/read-cache.ts';
@@ -43,7 +45,7 @@ declare module 'fastify' {
     /**
      * Renders a page whose content is the same for everyone who asks for the same URL with the same
      * role, municipality and language (a report), and reuses the rendered content until a write is
-     * committed anywhere, for at most SHARED_PAGE_TTL_MS. `build` gives the template's data and runs
+     * committed anywhere, for at most PAGE_CACHE_TTL_MS. `build` gives the template's data and runs
      * only when the content is not at hand. The template has no layout: the layout (with the user's
      * own name, CSRF token and counts) is rendered around it for each request, unless the template is
      * a partial for htmx. The content is rendered without the user's name, id or CSRF token, so it
@@ -54,7 +56,32 @@ declare module 'fastify' {
       page: { title: string; partial?: boolean },
       build: () => Promise<Record<string, unknown>>,
     ): Promise<FastifyReply>;
+    /**
+     * Renders a page (a template with its layout, or an htmx partial) as render() does, and reuses
+     * its rendered content on the same terms as renderShared: per URL, language, role, municipality,
+     * htmx target and day (and per user with `perUser`), until a write is committed anywhere, for at
+     * most PAGE_CACHE_TTL_MS. Only the layout around it is rendered for each request. The CSRF token
+     * is put into the content's forms for each request; the content sees the user's id and name only
+     * with `perUser`. `build` may answer a redirect (pageRedirect), which is reused the same way.
+     */
+    renderCached(
+      template: string,
+      options: { perUser?: boolean },
+      build: () => Promise<Record<string, unknown> | PageRedirect>,
+    ): Promise<FastifyReply>;
   }
+}
+
+/** What a cached page's build answers instead of data when the page lives elsewhere (a merged actor). */
+export class PageRedirect {
+  constructor(
+    readonly location: string,
+    readonly statusCode: 301 | 302 | 303 | 307 | 308,
+  ) {}
+}
+
+export function pageRedirect(location: string, statusCode: PageRedirect['statusCode']): PageRedirect {
+  return new PageRedirect(location, statusCode);
 }
 
 export type LayoutDataProvider = (request: FastifyRequest) => Promise<Record<string, unknown>>;
@@ -102,23 +129,27 @@ export function helpersFor(request: FastifyRequest): ViewHelpers {
   };
 }
 
-/** How long a shared page's content may be reused: as long as the reports it shows (REPORT_TTL_MS). */
-export const SHARED_PAGE_TTL_MS = 10_000;
-
-/** The helpers for content shared between users: no CSRF token, and of the user only the role and municipality. */
-function sharedHelpersFor(request: FastifyRequest): ViewHelpers {
+/** The helpers for cached content: a stand-in for the CSRF token, and of the user only the role and municipality unless the content is the user's own. */
+function cachedHelpersFor(request: FastifyRequest, csrfStandIn: string, perUser: boolean): ViewHelpers {
   const helpers = helpersFor(request);
   return {
     ...helpers,
-    csrf: '',
-    user: helpers.user
-      ? { id: 0, name: '', role: helpers.user.role, municipalityCode: helpers.user.municipalityCode }
-      : null,
+    csrf: csrfStandIn,
+    user:
+      helpers.user && !perUser
+        ? { id: 0, name: '', role: helpers.user.role, municipalityCode: helpers.user.municipalityCode }
+        : helpers.user,
   };
 }
 
+/** Rendered content, kept: the page's title (null for a partial, which has no layout) and its HTML. */
+type CachedPage = { title: string | null; html: string } | PageRedirect;
+
+/** At most this many characters of rendered content are kept (about as many bytes: Danish text is Latin-1). */
+const PAGE_CACHE_MAX_CHARS = 24 * 1024 * 1024;
+
 export const viewsPlugin = fp(
-  async (app, opts: { cache: boolean }) => {
+  async (app, opts: { cache: boolean; pageCacheTtlMs: number }) => {
     const eta = new Eta({ views: viewsDir, cache: opts.cache, autoEscape: true, autoTrim: [false, 'nl'] });
     app.decorateRequest('locale', 'da');
     app.decorateRequest('t', function t(this: FastifyRequest, key: string, params?: Record<string, string | number>) {
@@ -148,31 +179,85 @@ export const viewsPlugin = fp(
         return this.code(statusCode).type('text/html; charset=utf-8').send(html);
       },
     );
-    const shared = createReadCache<string>(app.database.generation, { max: 100, ttlMs: SHARED_PAGE_TTL_MS });
+    // The same templates rendered without their layout: the layout is swapped for one that only
+    // notes the page's title, so the content can be kept and the layout rendered for each request.
+    const contentEta = new Eta({ views: viewsDir, cache: opts.cache, autoEscape: true, autoTrim: [false, 'nl'] });
+    const layoutFile = join(viewsDir, 'layout.eta');
+    const captureFile = join(viewsDir, 'partials', 'content-only.eta');
+    const resolvePath = contentEta.resolvePath.bind(contentEta);
+    contentEta.resolvePath = (path, options) => {
+      const file = resolvePath(path, options);
+      return file === layoutFile ? captureFile : file;
+    };
+    // A stand-in for the CSRF token in kept content, replaced by the user's own token for each
+    // request. It is new in each process, so no text anyone stores can hold it.
+    const csrfStandIn = `csrf-${randomUUID()}`;
+    const pages = createReadCache<CachedPage>(app.database.generation, {
+      max: 1_000,
+      ttlMs: opts.pageCacheTtlMs,
+      weigh: (page) => (page instanceof PageRedirect ? 64 : page.html.length + (page.title?.length ?? 0)),
+      maxWeight: PAGE_CACHE_MAX_CHARS,
+    });
+
+    async function cachedPage(
+      reply: FastifyReply,
+      template: string,
+      options: { perUser?: boolean; title?: string; partial?: boolean },
+      build: () => Promise<Record<string, unknown> | PageRedirect>,
+    ): Promise<FastifyReply> {
+      const request = reply.request;
+      const htmx = request.headers['hx-request'] === 'true';
+      const principal = request.principal;
+      const key = [
+        template,
+        request.url,
+        request.locale,
+        principal?.role ?? '',
+        principal?.municipalityCode ?? '',
+        options.perUser ? `user ${principal?.userId ?? ''}` : '',
+        htmx ? `htmx ${request.headers['hx-target'] ?? ''}` : 'page',
+        // Pages say what is overdue or due soon: nothing is kept across midnight.
+        danishDate(),
+      ].join('\u0000');
+      const page = await pages.get(key, async () => {
+        const data = await build();
+        if (data instanceof PageRedirect) return data;
+        const capture: { title?: string } = {};
+        const html = contentEta.render(template, {
+          ...cachedHelpersFor(request, csrfStandIn, options.perUser === true),
+          ...data,
+          capture,
+        });
+        return { title: options.partial ? null : (options.title ?? capture.title ?? null), html };
+      });
+      if (page instanceof PageRedirect) return reply.redirect(page.location, page.statusCode);
+      const content = page.html.includes(csrfStandIn)
+        ? page.html.replaceAll(csrfStandIn, request.csrfToken ?? '')
+        : page.html;
+      if (page.title === null) return reply.code(200).type('text/html; charset=utf-8').send(content);
+      return reply.render('shared-page', { title: page.title, content });
+    }
+
     app.decorateReply(
       'renderShared',
-      async function renderShared(
+      function renderShared(
         this: FastifyReply,
         template: string,
         page: { title: string; partial?: boolean },
         build: () => Promise<Record<string, unknown>>,
       ) {
-        const request = this.request;
-        const htmx = request.headers['hx-request'] === 'true';
-        const principal = request.principal;
-        const key = [
-          template,
-          request.url,
-          request.locale,
-          principal?.role ?? '',
-          principal?.municipalityCode ?? '',
-          htmx ? `htmx ${request.headers['hx-target'] ?? ''}` : 'page',
-        ].join('\u0000');
-        const content = await shared.get(key, async () =>
-          eta.render(template, { ...sharedHelpersFor(request), ...(await build()) }),
-        );
-        if (page.partial) return this.code(200).type('text/html; charset=utf-8').send(content);
-        return this.render('shared-page', { title: page.title, content });
+        return cachedPage(this, template, page, build);
+      },
+    );
+    app.decorateReply(
+      'renderCached',
+      function renderCached(
+        this: FastifyReply,
+        template: string,
+        options: { perUser?: boolean },
+        build: () => Promise<Record<string, unknown> | PageRedirect>,
+      ) {
+        return cachedPage(this, template, options, build);
       },
     );
   },

@@ -27,3 +27,35 @@ t.test('a read is reused until a write or the TTL, shared while loading, and fai
   await cache.get('k', load);
   t.equal(loads, before + 1, 'k was dropped');
 });
+
+t.test('with weights, the least recently used go first once the weight is over its bound', async (t) => {
+  const cache = createReadCache<string>(() => 0, { max: 100, ttlMs: 60_000, weigh: (v) => v.length, maxWeight: 10 });
+  let loads = 0;
+  const load = (v: string) => async () => {
+    loads++;
+    return v;
+  };
+  await cache.get('a', load('aaaa'));
+  await cache.get('b', load('bbbb'));
+  t.equal(cache.weight, 8);
+  await cache.get('a', load('aaaa'));
+  t.equal(loads, 2, 'a is reused, and is now the most recently used');
+  await cache.get('c', load('cccc'));
+  t.equal(cache.weight, 8, 'b went to make room');
+  t.equal(cache.size, 2);
+  await cache.get('a', load('aaaa'));
+  t.equal(loads, 3, 'a was kept');
+  await cache.get('b', load('bbbb'));
+  t.equal(loads, 4, 'b was read again');
+  await cache.get('big', load('x'.repeat(11)));
+  t.ok(cache.weight <= 10, 'a value heavier than the bound is not kept');
+});
+
+t.test('a TTL of 0 keeps nothing', async (t) => {
+  let loads = 0;
+  const cache = createReadCache<number>(() => 0, { max: 10, ttlMs: 0 });
+  await cache.get('k', async () => ++loads);
+  await cache.get('k', async () => ++loads);
+  t.equal(loads, 2);
+  t.equal(cache.size, 0);
+});

@@ -4,6 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { pageRedirect } from '../../plugins/views.ts';
 import { MERGE_FIELDS } from './actors.merge.ts';
 import {
   type Actor,
@@ -88,27 +89,28 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     translateFieldErrors(request.locale, errors);
 
   app.get('/actors', async (request, reply) => {
-    const filters = listFilters.parse(request.query ?? {});
-    const query = actorListQuery.parse({ ...filters, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
-    const [result, allMunicipalities, tree] = await Promise.all([
-      actors.list(query),
-      municipalities.all(),
-      targetGroups.tree(),
-    ]);
-    const data = {
-      filters,
-      result,
-      pageSize: PAGE_SIZE,
-      municipalities: allMunicipalities,
-      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-      targetGroupTree: tree,
-      actorRoles,
-      actorStatuses,
-      sortKeys,
-      canCreate: mayWriteArea(request.principal, 'actors'),
-    };
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'actor-results';
-    return reply.render(partial ? 'actors/_results' : 'actors/index', data);
+    return reply.renderCached(partial ? 'actors/_results' : 'actors/index', {}, async () => {
+      const filters = listFilters.parse(request.query ?? {});
+      const query = actorListQuery.parse({ ...filters, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
+      const [result, allMunicipalities, tree] = await Promise.all([
+        actors.list(query),
+        municipalities.all(),
+        targetGroups.tree(),
+      ]);
+      return {
+        filters,
+        result,
+        pageSize: PAGE_SIZE,
+        municipalities: allMunicipalities,
+        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+        targetGroupTree: tree,
+        actorRoles,
+        actorStatuses,
+        sortKeys,
+        canCreate: mayWriteArea(request.principal, 'actors'),
+      };
+    });
   });
 
   app.get('/actors/new', async (request, reply) =>
@@ -272,33 +274,34 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
-    const [mergedInto, actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] = await Promise.all(
-      [
-        app.services.actorMerges.mergedInto(id),
-        actors.get(request.principal, id),
-        municipalities.all(),
-        targetGroups.tree(),
-        app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
-        app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
-        app.services.outreach.list({ actorId: id }),
-      ],
-    );
-    if (mergedInto) return reply.redirect(`/actors/${mergedInto}`, 308);
-    const rounds = actorGrants.rounds;
-    return reply.render('actors/show', {
-      actor,
-      actorGrants,
-      actorAgreements,
-      actorOutreach,
-      canMakeAgreement: mayWriteArea(request.principal, 'agreements'),
-      roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
-      canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
-      canApply: mayWriteArea(request.principal, 'grants'),
-      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-      targetGroupNames: Object.fromEntries(
-        tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
-      ),
+    return reply.renderCached('actors/show', {}, async () => {
+      // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
+      const [mergedInto, actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] =
+        await Promise.all([
+          app.services.actorMerges.mergedInto(id),
+          actors.get(request.principal, id),
+          municipalities.all(),
+          targetGroups.tree(),
+          app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
+          app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
+          app.services.outreach.list({ actorId: id }),
+        ]);
+      if (mergedInto) return pageRedirect(`/actors/${mergedInto}`, 308);
+      const rounds = actorGrants.rounds;
+      return {
+        actor,
+        actorGrants,
+        actorAgreements,
+        actorOutreach,
+        canMakeAgreement: mayWriteArea(request.principal, 'agreements'),
+        roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
+        canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
+        canApply: mayWriteArea(request.principal, 'grants'),
+        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+        targetGroupNames: Object.fromEntries(
+          tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
+        ),
+      };
     });
   });
 

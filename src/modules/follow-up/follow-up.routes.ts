@@ -18,13 +18,16 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
     const { items } = z.object({ items: z.enum(['mine', 'all']).catch('mine') }).parse(request.query ?? {});
     const { municipalityCode, userId } = request.principal;
     if (municipalityCode === null || userId === null) return reply.redirect('/login', 303);
-    const overview = await followUp.overview({ municipalityCode, userId, mine: items === 'mine' });
-    return reply.render('index', {
-      ...overview,
-      items,
-      changes: overview.changes.map((c) => ({ ...c, path: recordPath(c.entity, c.entityId, c.agreementId) })),
-      municipalityName: (await app.services.municipalities.byCode()).get(municipalityCode)?.name ?? '',
-      canWriteAgreements: mayWrite(request.principal, 'agreements', municipalityCode),
+    // The page is the user's own: their action items, and what is due in their municipality.
+    return reply.renderCached('index', { perUser: true }, async () => {
+      const overview = await followUp.overview({ municipalityCode, userId, mine: items === 'mine' });
+      return {
+        ...overview,
+        items,
+        changes: overview.changes.map((c) => ({ ...c, path: recordPath(c.entity, c.entityId, c.agreementId) })),
+        municipalityName: (await app.services.municipalities.byCode()).get(municipalityCode)?.name ?? '',
+        canWriteAgreements: mayWrite(request.principal, 'agreements', municipalityCode),
+      };
     });
   });
 };

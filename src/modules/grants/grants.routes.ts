@@ -136,18 +136,22 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grant-rounds/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    const [round, byGroup, n] = await Promise.all([
-      grants.getRound(id),
-      grants.roundByTargetGroup(id),
-      names(null, [id]),
-    ]);
-    const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
-    return reply.render('grant-rounds/show', {
-      ...n,
-      round,
-      groupRows: n.targetGroupTree.filter((g) => totals.has(g.id)).map((g) => ({ group: g, total: totals.get(g.id) })),
-      nextStatus: roundStatuses[roundStatuses.indexOf(round.status) + 1],
-      canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+    return reply.renderCached('grant-rounds/show', {}, async () => {
+      const [round, byGroup, n] = await Promise.all([
+        grants.getRound(id),
+        grants.roundByTargetGroup(id),
+        names(null, [id]),
+      ]);
+      const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
+      return {
+        ...n,
+        round,
+        groupRows: n.targetGroupTree
+          .filter((g) => totals.has(g.id))
+          .map((g) => ({ group: g, total: totals.get(g.id) })),
+        nextStatus: roundStatuses[roundStatuses.indexOf(round.status) + 1],
+        canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+      };
     });
   });
 
@@ -183,22 +187,23 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   app.get('/grants', async (request, reply) => {
-    const { filters, result } = await filteredGrants(request);
-    const [n, actorNameMap] = await Promise.all([
-      names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
-      actorNames(result.items.map((g) => g.actorId)),
-    ]);
-    const data = {
-      ...n,
-      filters,
-      result,
-      pageSize: PAGE_SIZE,
-      actorNames: actorNameMap,
-      canCreate: mayWriteArea(request.principal, 'grants'),
-      grantStatuses,
-    };
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
-    return reply.render(partial ? 'grants/_results' : 'grants/index', data);
+    return reply.renderCached(partial ? 'grants/_results' : 'grants/index', {}, async () => {
+      const { filters, result } = await filteredGrants(request);
+      const [n, actorNameMap] = await Promise.all([
+        names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
+        actorNames(result.items.map((g) => g.actorId)),
+      ]);
+      return {
+        ...n,
+        filters,
+        result,
+        pageSize: PAGE_SIZE,
+        actorNames: actorNameMap,
+        canCreate: mayWriteArea(request.principal, 'grants'),
+        grantStatuses,
+      };
+    });
   });
 
   async function exportContext(request: FastifyRequest, items: { actorId: number; roundId: number }[]) {

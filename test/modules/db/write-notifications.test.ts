@@ -10,9 +10,9 @@ import { actorInput } from '../../factories.ts';
 import { buildTestApp, onPostgres, signedInClient } from '../../helper.ts';
 
 /**
- * What a process remembers (sessions, API keys, target groups, reports) it keeps only until a write
- * is committed. Every write is audited, and the audit record notifies every process that listens
- * (migration 0011), so a second process sees a sign-out or a new group at once.
+ * What a process remembers (sessions, API keys, target groups, reports, rendered pages) it keeps
+ * only until a write is committed. Every write is audited, and the audit record notifies every
+ * process that listens (migration 0011), so a second process sees a sign-out or a new group at once.
  */
 
 async function until(what: () => Promise<boolean>, ms = 3000): Promise<boolean> {
@@ -121,6 +121,29 @@ t.test(
     t.ok(
       await until(async () => (await groups()).some((g) => g.nameDa === 'Natcaféens gæster')),
       'B lists the new group',
+    );
+
+    // B keeps an actor's rendered page; a change on A is on B's next page.
+    const actor = (
+      await a.inject({
+        method: 'POST',
+        url: '/api/v1/actors',
+        payload: actorInput({ name: 'Foreningen Lanternen', contacts: [] }),
+      })
+    ).json() as { id: number; version: number };
+    const actorPage = async () =>
+      (await b.inject({ method: 'GET', url: `/actors/${actor.id}`, headers: { cookie: a.cookie } })).body;
+    t.match(await actorPage(), /Foreningen Lanternen/, 'B renders the page');
+    t.match(await actorPage(), /Foreningen Lanternen/, 'and keeps it');
+    const renamed = await a.inject({
+      method: 'PATCH',
+      url: `/api/v1/actors/${actor.id}`,
+      payload: { version: actor.version, name: 'Foreningen Lygten' },
+    });
+    t.equal(renamed.statusCode, 200, renamed.body);
+    t.ok(
+      await until(async () => /Foreningen Lygten/.test(await actorPage())),
+      'B renders the page again with the new name',
     );
   },
 );
