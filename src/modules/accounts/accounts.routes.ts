@@ -9,6 +9,9 @@ import { userRoles } from '../../lib/principal.ts';
 import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
 import { loginInput, newUserInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
 
+/** Where to go after signing in. */
+const nextQuery = z.object({ next: z.string().optional().catch(undefined) });
+
 export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   const { accounts, municipalities } = app.services;
   const names = cookieNames(config);
@@ -24,7 +27,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
 
   app.get('/login', async (request, reply) => {
     if (request.principal.userId !== null) return reply.redirect('/', 303);
-    const { next } = z.object({ next: z.string().optional().catch(undefined) }).parse(request.query ?? {});
+    const { next } = nextQuery.parse(request.query ?? {});
     return reply.render('accounts/login', { values: {}, next: localPath(next) });
   });
 

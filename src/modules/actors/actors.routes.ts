@@ -34,6 +34,12 @@ const listFilters = z.object({
   page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
 });
 
+/** The name to find look-alikes of as it is typed, and the actor being edited. */
+const similarQuery = z.object({
+  name: z.string().max(200).catch(''),
+  excludeId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+});
+
 type FormValues = Record<string, unknown>;
 
 /** Removes contact rows the user ticked "remove" on, and adds an empty one when asked. */
@@ -125,12 +131,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   );
 
   app.get('/actors/similar', async (request, reply) => {
-    const { name, excludeId } = z
-      .object({
-        name: z.string().max(200).catch(''),
-        excludeId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-      })
-      .parse(request.query ?? {});
+    const { name, excludeId } = similarQuery.parse(request.query ?? {});
     const candidates = await actors.similarNames(name, excludeId);
     return reply.render('actors/_similar', { candidates });
   });

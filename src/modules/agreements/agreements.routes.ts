@@ -42,6 +42,8 @@ const planForm = z.object({ plannedOn: day });
 const statusForm = z.object({ to: z.enum(agreementStatuses), version: z.coerce.number().int().positive().catch(0) });
 const itemForm = z.object({ version: z.number().int().positive(), done: z.boolean() });
 
+/** The next meeting's date the page proposes after a meeting is logged without JavaScript. */
+const proposedQuery = z.object({ proposed: day.optional().catch(undefined) });
 const listFilters = z.object({
   q: z.string().trim().max(200).optional().catch(undefined),
   status: z.enum(agreementStatuses).optional().catch(undefined),
@@ -320,7 +322,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/agreements/:id', async (request, reply) => {
     const agreementId = idFrom(request.params);
-    const { proposed } = z.object({ proposed: day.optional().catch(undefined) }).parse(request.query ?? {});
+    const { proposed } = proposedQuery.parse(request.query ?? {});
     return reply.render('agreements/show', {
       ...(await showData(request, agreementId)),
       proposedNextOn: proposed,

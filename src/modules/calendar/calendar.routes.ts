@@ -4,6 +4,8 @@ import { notFound } from '../../lib/errors.ts';
 import { toIcs } from './ical.ts';
 
 /** The calendar feed's page on the account, and the feed itself (public, behind its secret). */
+const feedParams = z.object({ file: z.string().max(120) });
+
 export const calendarRoutes: FastifyPluginAsync = async (app) => {
   const { calendar, municipalities } = app.services;
   const base = (request: { protocol: string; host: string }) => `${request.protocol}://${request.host}`;
@@ -25,7 +27,7 @@ export const calendarRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/calendar/:file', async (request, reply) => {
-    const { file } = z.object({ file: z.string().max(120) }).parse(request.params);
+    const { file } = feedParams.parse(request.params);
     const token = file.endsWith('.ics') ? file.slice(0, -4) : '';
     const user = token ? await calendar.userOfFeed(token) : undefined;
     if (!user) throw notFound('calendar', 'feed');

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { mayWrite } from '../../lib/policy.ts';
 import { recordPath } from './follow-up.service.ts';
 
+/** Whose action items the page lists: the user's own, or everyone's in the municipality. */
+const itemsQuery = z.object({ items: z.enum(['mine', 'all']).catch('mine') });
+
 /** The follow-up page: where a user lands after signing in. */
 export const followUpRoutes: FastifyPluginAsync = async (app) => {
   const { followUp } = app.services;
@@ -15,7 +18,7 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/', async (request, reply) => {
-    const { items } = z.object({ items: z.enum(['mine', 'all']).catch('mine') }).parse(request.query ?? {});
+    const { items } = itemsQuery.parse(request.query ?? {});
     const { municipalityCode, userId } = request.principal;
     if (municipalityCode === null || userId === null) return reply.redirect('/login', 303);
     // The page is the user's own: their action items, and what is due in their municipality.

@@ -47,6 +47,7 @@ const reportForm = z.object({
   auditorEndorsed: z.boolean(),
 });
 
+const actorOptionsQuery = z.object({ actorQ: z.string().max(200).catch('') });
 const listFilters = z.object({
   roundId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
   year: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
@@ -241,7 +242,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   /** htmx: the actor options matching a search, for the application form. */
   app.get('/grants/actor-options', async (request, reply) => {
-    const { actorQ } = z.object({ actorQ: z.string().max(200).catch('') }).parse(request.query ?? {});
+    const { actorQ } = actorOptionsQuery.parse(request.query ?? {});
     const found = await actors.list({ q: actorQ.trim() || undefined, status: 'active', limit: 100, offset: 0 });
     return reply.render('grants/_actor-options', { actorOptions: found.items, values: {} });
   });
