@@ -153,11 +153,33 @@ const PAGE_CACHE_MAX_BYTES = 24 * 1024 * 1024;
 
 /**
  * The templates' indentation and blank lines, left out when a template is compiled: a tenth of a
- * page's bytes. A line break stays, so text and inline elements keep their spaces; no template has
- * a <pre>, or a <textarea> whose own text runs over lines. What the data holds is not touched.
+ * page's bytes. Whitespace that ran over lines becomes one line break, which HTML reads as the same
+ * one space. Right after a tag, where eta drops the line break (autoTrim 'nl') and the next line's
+ * indentation used to be the space between the tag's output and what follows, one space stays. No
+ * template has a <pre>, or a <textarea> whose own text runs over lines; what the data holds is not
+ * touched.
  */
 export function withoutIndentation(template: string): string {
-  return template.replace(/[ \t]*\n[ \t\n]*/g, '\n');
+  return template.replace(/(%>)?([ \t]*\n[ \t\n]*)/g, (_run, tag: string | undefined, space: string) => {
+    if (!tag) return '\n';
+    const left = space.startsWith('\n') ? space.slice(1) : space;
+    return left ? '%> ' : '%>';
+  });
+}
+
+/** The HTML in UTF-8 (one buffer of its own, not a slice of Node's shared pool), cut where the stand-in was. */
+function utf8Pieces(html: string, standIn: string): Buffer[] {
+  const whole = Buffer.allocUnsafeSlow(Buffer.byteLength(html));
+  whole.write(html);
+  const cut = Buffer.from(standIn);
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (let at = whole.indexOf(cut); at !== -1; at = whole.indexOf(cut, from)) {
+    pieces.push(whole.subarray(from, at));
+    from = at + cut.length;
+  }
+  pieces.push(whole.subarray(from));
+  return pieces;
 }
 
 export const viewsPlugin = fp(
@@ -259,7 +281,7 @@ export const viewsPlugin = fp(
         // cost a fifth of a kept page's CPU.
         return {
           title: options.partial ? null : (options.title ?? capture.title ?? null),
-          parts: html.split(csrfStandIn).map((part) => Buffer.from(part)),
+          parts: utf8Pieces(html, csrfStandIn),
         };
       });
       if (page instanceof PageRedirect) return reply.redirect(page.location, page.statusCode);
