@@ -643,10 +643,9 @@ t.test('sessions: login, logout, deactivation, "end sessions", idle and absolute
   t.equal(await apiWorks(), 401, 'and so does their API key');
   t.equal((await browserLogin(app, 'bo@kk.dk', PASSWORD)).res.statusCode, 401, 'and they cannot sign in');
   t.equal((await postAs(app, adminCookie, `/admin/users/${bo.id}/activate`)).statusCode, 303);
-  t.equal(await apiWorks(), 200, 'activated again, the key works');
+  t.equal(await apiWorks(), 401, 'activated again, the old key stays revoked');
 
-  // The idle timeout (1 minute here) and the absolute limit. The clock is moved in the database, in
-  // a transaction: the app reuses a session it has just read until a write is committed.
+  // The idle timeout (1 minute here) and the absolute limit. The clock is moved in the database.
   const backdate = (query: SQL) => database.db.transaction((tx) => tx.execute(query));
   const idle = await browserLogin(app, 'bo@kk.dk', PASSWORD);
   await backdate(
@@ -686,8 +685,8 @@ t.test('sessions: login, logout, deactivation, "end sessions", idle and absolute
     'a wrong password is in the audit trail',
   );
   t.ok(
-    trail.some((r) => r.action === 'login_failed' && r.entity_id === 'nobody@kk.dk' && r.reason === 'unknown_email'),
-    'an unknown e-mail is in the audit trail',
+    trail.some((r) => r.action === 'login_failed' && r.entity_id === 'unknown' && r.reason === 'unknown_email'),
+    'an unknown e-mail is in the audit trail, without the e-mail',
   );
   t.ok(
     trail.some((r) => r.action === 'login_failed' && r.entity_id === String(bo.id) && r.reason === 'inactive'),
