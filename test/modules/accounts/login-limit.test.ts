@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { buildTestApp, formBody, onPostgres } from '../../helper.ts';
+import { buildTestApp, loginForm, onPostgres } from '../../helper.ts';
 
 /**
  * The sign-in limit is counted in the database, and an attempt is counted before its password is
@@ -10,21 +9,6 @@ import { buildTestApp, formBody, onPostgres } from '../../helper.ts';
  */
 
 const PASSWORD = 'en lang og hemmelig adgangskode';
-
-/** The login form's pre-session cookie and CSRF token, as a browser gets them. */
-async function loginForm(app: FastifyInstance) {
-  const page = await app.inject({ method: 'GET', url: '/login' });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-  const cookie = String(page.headers['set-cookie']).split(';')[0] ?? '';
-  return (email: string, password: string, ip: string) =>
-    app.inject({
-      method: 'POST',
-      url: '/login',
-      remoteAddress: ip,
-      payload: formBody({ _csrf: csrf, email, password }),
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    });
-}
 
 const statuses = (codes: number[]) =>
   codes.reduce<Record<number, number>>((n, c) => {

@@ -1,9 +1,6 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
-import { openDatabase } from '../../../src/db/client.ts';
-import { buildTestApp, onPostgres, signedInClient } from '../../helper.ts';
+import { buildTestApp, onPostgres, secondProcess, signedInClient } from '../../helper.ts';
 
 /**
  * A session and an API key are read from the database on every request, so a sign-out or a
@@ -15,12 +12,7 @@ t.test(
   { skip: !onPostgres && 'PostgreSQL only: PGlite serves one process, so there is no second process to ask' },
   async (t) => {
     const a = await buildTestApp(t);
-    const database = await openDatabase({ kind: 'postgres', url: a.database.url as string });
-    const b = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
-    t.teardown(async () => {
-      await b.close();
-      await database.close();
-    });
+    const b = await secondProcess(t, a);
     const onB = async (cookie: string) =>
       (await b.inject({ method: 'GET', url: '/actors', headers: { cookie } })).statusCode;
 

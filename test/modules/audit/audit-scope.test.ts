@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, formBody } from '../../helper.ts';
+import { buildTestApp, loginForm } from '../../helper.ts';
 
 /**
  * The audit trail is read per municipality: admin and finance see the records their own
@@ -12,18 +12,8 @@ import { buildTestApp, formBody } from '../../helper.ts';
 
 const PASSWORD = 'en lang og hemmelig adgangskode';
 
-async function attempt(app: FastifyInstance, email: string, password: string, ip: string) {
-  const page = await app.inject({ method: 'GET', url: '/login' });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
-  const cookie = String(page.headers['set-cookie']).split(';')[0] ?? '';
-  return app.inject({
-    method: 'POST',
-    url: '/login',
-    remoteAddress: ip,
-    payload: formBody({ _csrf: csrf, email, password }),
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-  });
-}
+const attempt = async (app: FastifyInstance, email: string, password: string, ip: string) =>
+  (await loginForm(app))(email, password, ip);
 
 const countOf = (body: string) => Number(/([\d.]+) registreringer/.exec(body)?.[1]?.replaceAll('.', '') ?? -1);
 

@@ -1,12 +1,9 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
-import { openDatabase } from '../../../src/db/client.ts';
 import { system } from '../../../src/lib/principal.ts';
 import { recordAudit } from '../../../src/modules/audit/audit.repository.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, onPostgres, signedInClient } from '../../helper.ts';
+import { buildTestApp, onPostgres, secondProcess, signedInClient } from '../../helper.ts';
 
 /**
  * What a process remembers (target groups, reports, rendered pages) it keeps only until a write is
@@ -89,12 +86,7 @@ t.test(
   { skip: !onPostgres && 'PostgreSQL only: PGlite serves one process' },
   async (t) => {
     const a = await buildTestApp(t);
-    const database = await openDatabase({ kind: 'postgres', url: a.database.url as string });
-    const b = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
-    t.teardown(async () => {
-      await b.close();
-      await database.close();
-    });
+    const b = await secondProcess(t, a);
 
     // Signed in on A; B reads the same session.
     const anne = await signedInClient(a.app, 'coordinator', 101);
