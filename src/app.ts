@@ -171,7 +171,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
   app.decorate('services', {
-    accounts: createAccountService(database.db, config, municipalities, database.generation),
+    accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
     grants: createGrantService(database, config),
     municipalities,

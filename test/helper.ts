@@ -131,3 +131,32 @@ export async function buildTestApp(t: Test, options: { users?: boolean } = {}): 
     anonymous: (opts) => app.inject(opts),
   };
 }
+
+/**
+ * The login form as a browser sends it: the pre-session cookie and CSRF token from GET /login, then
+ * one POST per attempt, from the address given.
+ */
+export async function loginForm(app: FastifyInstance) {
+  const page = await app.inject({ method: 'GET', url: '/login' });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+  const cookie = String(page.headers['set-cookie']).split(';')[0] ?? '';
+  return (email: string, password: string, ip = '127.0.0.1') =>
+    app.inject({
+      method: 'POST',
+      url: '/login',
+      remoteAddress: ip,
+      payload: formBody({ _csrf: csrf, email, password }),
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+}
+
+/** PostgreSQL only: a second app process on the same database as `first`, closed at the end. */
+export async function secondProcess(t: Test, first: TestApp): Promise<FastifyInstance> {
+  const database = await openDatabase({ kind: 'postgres', url: first.database.url as string });
+  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  t.teardown(async () => {
+    await app.close();
+    await database.close();
+  });
+  return app;
+}

@@ -47,7 +47,8 @@ export const da = {
   'account.tokens.revokedAt': 'Tilbagekaldt {when}',
   'account.tokens.create': 'Opret nøgle',
   'users.title': 'Brugere',
-  'users.intro': 'Brugerne i din kommune. En deaktiveret bruger logges ud med det samme og kan ikke logge ind.',
+  'users.intro':
+    'Brugerne i din kommune. En deaktiveret bruger logges ud med det samme og kan ikke logge ind, og brugerens API-nøgler tilbagekaldes for altid.',
   'users.state': 'Tilstand',
   'users.actions': 'Handlinger',
   'users.active': 'Aktiv',
@@ -188,7 +189,7 @@ export const da = {
   'nav.audit': 'Revisionsspor',
   'audit.title': 'Revisionsspor',
   'audit.intro':
-    'Alle ændringer, log-ind, mislykkede log-ind og afviste forsøg på adgang. Sporet kan ikke ændres eller slettes.',
+    'Alle ændringer, log-ind, mislykkede log-ind og afviste forsøg på adgang, som vedrører brugerne i din kommune. Sporet kan ikke ændres eller slettes.',
   'audit.filters': 'Filtrér revisionssporet',
   'audit.all': 'Alle',
   'audit.from': 'Fra dato',

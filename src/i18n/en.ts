@@ -49,7 +49,8 @@ export const en: Record<keyof typeof da, string> = {
   'account.tokens.revokedAt': 'Revoked {when}',
   'account.tokens.create': 'Create key',
   'users.title': 'Users',
-  'users.intro': 'The users of your municipality. A deactivated user is signed out at once and cannot sign in.',
+  'users.intro':
+    'The users of your municipality. A deactivated user is signed out at once and cannot sign in, and their API keys are revoked for good.',
   'users.state': 'State',
   'users.actions': 'Actions',
   'users.active': 'Active',
@@ -189,7 +190,8 @@ export const en: Record<keyof typeof da, string> = {
   'contact.erase.delete': 'Delete',
   'nav.audit': 'Audit trail',
   'audit.title': 'Audit trail',
-  'audit.intro': 'Every change, sign-in, failed sign-in and denied access. The trail cannot be changed or deleted.',
+  'audit.intro':
+    'Every change, sign-in, failed sign-in and denied access concerning the users of your municipality. The trail cannot be changed or deleted.',
   'audit.filters': 'Filter the audit trail',
   'audit.all': 'All',
   'audit.from': 'From date',

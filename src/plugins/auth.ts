@@ -5,6 +5,7 @@ import { AppError } from '../lib/errors.ts';
 import { anonymous } from '../lib/principal.ts';
 import { newSecret, sameSecret } from '../modules/accounts/accounts.service.ts';
 import { wantsJson } from './errors.ts';
+import { requestPath } from './request-path.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,8 +32,6 @@ const PUBLIC = [
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? '/';
-
 export function cookieNames(config: Config) {
   return config.https
     ? { session: '__Host-samspil_session', csrf: '__Host-samspil_csrf' }
@@ -44,10 +43,13 @@ export function cookieOptions(config: Config) {
 }
 
 /**
- * Who is asking: a bearer token for /api, a session cookie for pages. Signed-out requests to
- * anything but the public pages get 401 (API) or a redirect to the login page; before the first
- * user exists, every page leads to setup. Unsafe page requests must carry the CSRF token and must
- * not come from another site.
+ * Who is asking: a bearer token for /api, a session cookie for pages (a bearer token on a page, or
+ * a cookie on the API, counts for nothing). Both are looked up in the database on every request, so
+ * a sign-out or a revocation committed by any process holds from the next request on. Which of the
+ * two applies, and whether a page is public, is decided on the decoded path (request-path.ts).
+ * Signed-out requests to anything but the public pages get 401 (API) or a redirect to the login
+ * page; before the first user exists, every page leads to setup. Unsafe page requests must carry
+ * the CSRF token and must not come from another site.
  */
 export const authPlugin = fp(
   async (app, opts: { config: Config }) => {
@@ -70,7 +72,7 @@ export const authPlugin = fp(
 
     app.addHook('onRequest', async (request, reply) => {
       request.principal = anonymous;
-      const path = pathOf(request);
+      const path = requestPath(request);
 
       if (wantsJson(request)) {
         const header = request.headers.authorization;
@@ -124,7 +126,7 @@ export const authPlugin = fp(
 
     // Pages and API answers hold personal data: never cached. Static files are.
     app.addHook('onSend', async (request, reply) => {
-      if (!pathOf(request).startsWith('/static/')) reply.header('Cache-Control', 'no-store');
+      if (!requestPath(request).startsWith('/static/')) reply.header('Cache-Control', 'no-store');
     });
   },
   { name: 'auth', dependencies: ['@fastify/cookie', 'errors'] },

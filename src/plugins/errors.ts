@@ -8,6 +8,7 @@ import { AppError, type FieldErrors } from '../lib/errors.ts';
 import { fieldErrorsFrom } from '../lib/forms.ts';
 import { anonymous } from '../lib/principal.ts';
 import { recordAudit } from '../modules/audit/audit.repository.ts';
+import { isApiRequest } from './request-path.ts';
 
 export interface ErrorBody {
   statusCode: number;
@@ -17,8 +18,9 @@ export interface ErrorBody {
   current?: unknown;
 }
 
+/** API requests get JSON errors; pages get an HTML page. Decided on the path the router sees. */
 export function wantsJson(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/') || request.url === '/api';
+  return isApiRequest(request);
 }
 
 /** Maps anything thrown to a status, a code and a catalogue key; never exposes a stack trace. */

@@ -75,14 +75,18 @@ export const apiTokens = pgTable(
   (t) => [index('api_tokens_user_idx').on(t.userId)],
 );
 
-/** Failed sign-ins, for the rate limit per account and per IP address. */
+/**
+ * Sign-in attempts that count against the limit, per account and per IP address: each failure, and
+ * each attempt whose password is being checked (a success takes its row back). The account is kept
+ * as a hash of the e-mail typed, so an e-mail that is no one's is not stored.
+ */
 export const loginFailures = pgTable(
   'login_failures',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    email: text('email').notNull(),
+    accountKey: text('account_key').notNull(),
     ip: text('ip').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('login_failures_email_idx').on(t.email, t.at), index('login_failures_ip_idx').on(t.ip, t.at)],
+  (t) => [index('login_failures_account_idx').on(t.accountKey, t.at), index('login_failures_ip_idx').on(t.ip, t.at)],
 );

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import type { Queryable, Tx } from '../../db/client.ts';
 import { apiTokens, loginFailures, sessions, users } from '../../db/schema/index.ts';
 
 export type UserRow = typeof users.$inferSelect;
@@ -45,10 +45,28 @@ export async function insertSession(db: Queryable, values: typeof sessions.$infe
   return row;
 }
 
-/** A live session with its user: not ended, not past its absolute limit, and the user active. */
-export async function findLiveSession(db: Queryable, tokenHash: string) {
+/** The user's fields a session or key acts as. */
+const principalColumns = {
+  userId: users.id,
+  municipalityCode: users.municipalityCode,
+  role: users.role,
+  name: users.name,
+};
+
+/**
+ * A live session and its user, in one statement: not ended, not past its absolute limit, and the
+ * user active. `idle` says it has not been used for idleMinutes (the caller ends it), `stale` that
+ * its last use is older than touchSeconds (the caller records this one).
+ */
+export async function findLiveSession(db: Queryable, tokenHash: string, idleMinutes: number, touchSeconds: number) {
   const [row] = await db
-    .select({ session: sessions, user: users })
+    .select({
+      id: sessions.id,
+      csrfToken: sessions.csrfToken,
+      idle: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(mins => ${idleMinutes})`,
+      stale: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(secs => ${touchSeconds})`,
+      ...principalColumns,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
@@ -96,9 +114,14 @@ export async function insertApiToken(db: Queryable, values: typeof apiTokens.$in
   return row;
 }
 
-export async function findLiveApiToken(db: Queryable, tokenHash: string) {
+/** A key that is not revoked, of an active user, in one statement; `stale` as for sessions. */
+export async function findLiveApiToken(db: Queryable, tokenHash: string, touchSeconds: number) {
   const [row] = await db
-    .select({ token: apiTokens, user: users })
+    .select({
+      id: apiTokens.id,
+      stale: sql<boolean>`coalesce(${apiTokens.lastUsedAt} < now() - make_interval(secs => ${touchSeconds}), true)`,
+      ...principalColumns,
+    })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt), eq(users.active, true)));
@@ -132,23 +155,55 @@ export async function revokeApiToken(db: Queryable, userId: number, id: number):
   return rows.length > 0;
 }
 
-export async function recordLoginFailure(db: Queryable, email: string, ip: string): Promise<void> {
-  await db.insert(loginFailures).values({ email: email.toLowerCase(), ip });
+/** Revokes every live key of a user; returns the ids revoked. */
+export async function revokeUserApiTokens(db: Queryable, userId: number): Promise<number[]> {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  return rows.map((r) => r.id).sort((a, b) => a - b);
 }
 
-export async function recentLoginFailures(db: Queryable, email: string, ip: string, minutes: number) {
+/** Two arbitrary constants: the classes of the advisory locks on an account's and an address's count. */
+const ACCOUNT_COUNT_LOCK = 7_318_247;
+const IP_COUNT_LOCK = 7_318_248;
+
+/**
+ * Holds, until the transaction ends, the counts of one account and one address: attempts on either
+ * wait for each other here. Always the account first, then the address, so two attempts never wait
+ * for each other the other way round.
+ */
+export async function lockLoginCounts(tx: Tx, accountKey: string, ip: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${ACCOUNT_COUNT_LOCK}, hashtext(${accountKey}))`);
+  await tx.execute(sql`select pg_advisory_xact_lock(${IP_COUNT_LOCK}, hashtext(${ip}))`);
+}
+
+/** Counts an attempt against the account and the address; returns its row, to take back on success. */
+export async function countLoginAttempt(db: Queryable, accountKey: string, ip: string): Promise<number> {
+  const [row] = await db.insert(loginFailures).values({ accountKey, ip }).returning({ id: loginFailures.id });
+  if (!row) throw new Error('insert returned no row');
+  return row.id;
+}
+
+/** Takes back an attempt that turned out to be a success. */
+export async function uncountLoginAttempt(db: Queryable, id: number): Promise<void> {
+  await db.delete(loginFailures).where(eq(loginFailures.id, id));
+}
+
+export async function recentLoginFailures(db: Queryable, accountKey: string, ip: string, minutes: number) {
   const since = sql`now() - make_interval(mins => ${minutes})`;
   const [row] = await db
     .select({
-      byEmail: sql<number>`count(*) filter (where ${loginFailures.email} = ${email.toLowerCase()})::int`,
+      byAccount: sql<number>`count(*) filter (where ${loginFailures.accountKey} = ${accountKey})::int`,
       byIp: sql<number>`count(*) filter (where ${loginFailures.ip} = ${ip})::int`,
     })
     .from(loginFailures)
     .where(
       and(
         gt(loginFailures.at, since),
-        sql`(${loginFailures.email} = ${email.toLowerCase()} or ${loginFailures.ip} = ${ip})`,
+        sql`(${loginFailures.accountKey} = ${accountKey} or ${loginFailures.ip} = ${ip})`,
       ),
     );
-  return { byEmail: Number(row?.byEmail ?? 0), byIp: Number(row?.byIp ?? 0) };
+  return { byAccount: Number(row?.byAccount ?? 0), byIp: Number(row?.byIp ?? 0) };
 }

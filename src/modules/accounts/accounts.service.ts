@@ -11,6 +11,7 @@ import type { MunicipalityService } from '../municipalities/municipalities.servi
 import {
   anyUserExists,
   countLiveSessions,
+  countLoginAttempt,
   endSession,
   endUserSessions,
   findLiveApiToken,
@@ -22,13 +23,15 @@ import {
   insertUser,
   listApiTokens,
   listUsers,
+  lockLoginCounts,
   recentLoginFailures,
-  recordLoginFailure,
   revokeApiToken,
+  revokeUserApiTokens,
   setUserActive,
   touchApiToken,
   touchSession,
   type UserRow,
+  uncountLoginAttempt,
 } from './accounts.repository.ts';
 import type { NewUserInput } from './accounts.schemas.ts';
 
@@ -37,52 +40,10 @@ const ARGON2ID = 2;
 const FAILURE_WINDOW_MINUTES = 15;
 /** An arbitrary constant: the advisory lock that serialises first-run set-up. */
 const SETUP_LOCK = 7_318_246;
-/** A session's last-seen time is written at most this often, to spare the database a write per request. */
-const TOUCH_AFTER_MS = 60_000;
-/** How long a resolved session or key is taken from memory while no write has been committed. */
-const RESOLVED_TTL_MS = 30_000;
-const RESOLVED_MAX = 10_000;
-
-/** What a cookie or key resolved to, at a write generation. */
-interface Resolved<V> {
-  gen: number;
-  at: number;
-  id: number;
-  lastUsedAt: number;
-  expiresAt: number;
-  value: V;
-}
-
-/**
- * Sessions and API keys as last read, by the hash of their secret. An entry is dropped when any
- * write is committed (by any process: ending a session, revoking a key or deactivating a user is
- * audited, and the audit record notifies every process), when it is older than RESOLVED_TTL_MS, and
- * when its absolute limit has passed. The idle limit is checked by the caller, against the last use
- * this process knows of; where that says idle, the database has the last word.
- */
-function resolvedMemo<V>(generation: () => number) {
-  const entries = new Map<string, Resolved<V>>();
-  return {
-    get(key: string, now: number): Resolved<V> | undefined {
-      const e = entries.get(key);
-      if (!e) return undefined;
-      if (e.gen === generation() && now - e.at < RESOLVED_TTL_MS && now < e.expiresAt) return e;
-      entries.delete(key);
-      return undefined;
-    },
-    set(key: string, e: Resolved<V>) {
-      entries.delete(key);
-      entries.set(key, e);
-      if (entries.size > RESOLVED_MAX) entries.delete(entries.keys().next().value as string);
-    },
-  };
-}
-
-/** Without a write generation nothing is reused: each call counts as a new generation. */
-const neverTheSame = () => {
-  let n = 0;
-  return () => n++;
-};
+/** A session's or key's last use is written at most this often, to spare the database a write per request. */
+const TOUCH_AFTER_SECONDS = 60;
+/** What the audit trail names a sign-in attempt by when the e-mail typed is no account's: not the e-mail. */
+const UNKNOWN_ACCOUNT = 'unknown';
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export const newSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
@@ -116,16 +77,23 @@ const principalOf = (u: UserRow): Principal => ({
   name: u.name,
 });
 
-export function createAccountService(
-  db: Db,
-  config: Config,
-  municipalities: MunicipalityService,
-  generation: () => number = neverTheSame(),
-) {
+/** The principal a session or key acts as, from the user's columns read with it. */
+const actingAs = (r: Required<Principal>): Principal => ({
+  userId: r.userId,
+  municipalityCode: r.municipalityCode,
+  role: r.role,
+  name: r.name,
+});
+
+/**
+ * What the sign-in limit counts an attempt against: a hash of the e-mail as typed (trimmed, in
+ * lower case), the same for an account's e-mail and for one that is no one's, so the limit answers
+ * alike for both and the e-mail itself is never stored. Migration 0013 hashes the same way.
+ */
+export const loginAccountKey = (email: string) => sha256(`login:${email.trim().toLowerCase()}`);
+
+export function createAccountService(db: Db, config: Config, municipalities: MunicipalityService) {
   let usersExist = false;
-  const sessionsSeen = resolvedMemo<SignedIn>(generation);
-  const keysSeen = resolvedMemo<Principal>(generation);
-  const idleLimitMs = config.session.idleMinutes * 60_000;
   /** A hash to verify against when the e-mail is unknown, so both cases take as long. */
   const dummyHash = hash(newSecret(), { algorithm: ARGON2ID });
 
@@ -202,7 +170,10 @@ export function createAccountService(
       return user;
     },
 
-    /** Deactivating a user ends their sessions at once; activating lets them sign in again. */
+    /**
+     * Deactivating a user ends their sessions and revokes their API keys, at once and for good:
+     * activating them again lets them sign in, and their old keys stay revoked.
+     */
     async setActive(principal: Principal, id: number, active: boolean): Promise<void> {
       const user = await service.getUser(id);
       assertMayWrite(principal, 'users', user.municipalityCode);
@@ -210,7 +181,17 @@ export function createAccountService(
         throw new AppError('SELF_DEACTIVATION', 409, 'account.deactivate.self');
       await db.transaction(async (tx) => {
         const after = await setUserActive(tx, id, active);
-        if (!active) await endUserSessions(tx, id);
+        if (!active) {
+          await endUserSessions(tx, id);
+          for (const tokenId of await revokeUserApiTokens(tx, id)) {
+            await recordAudit(tx, principal, {
+              entity: 'api_token',
+              entityId: tokenId,
+              action: 'revoke',
+              after: { userId: id, reason: 'deactivated' },
+            });
+          }
+        }
         await recordAudit(tx, principal, {
           entity: 'user',
           entityId: id,
@@ -233,51 +214,48 @@ export function createAccountService(
     },
 
     /**
-     * Signs in: checks the rate limit, then the password. Every failure is recorded; a success
-     * starts a new session with a new id and a new CSRF token.
+     * Signs in. The attempt is counted against the account and the address first, under a lock on
+     * both counts, and refused if either is at its limit: so however many attempts arrive at once,
+     * no more passwords than the limit are checked in the window. A failure stays counted; a success
+     * takes its count back and starts a new session with a new id and a new CSRF token.
      */
     async login(email: string, password: string, ip: string): Promise<{ token: string; signedIn: SignedIn }> {
-      const failures = await recentLoginFailures(db, email, ip, FAILURE_WINDOW_MINUTES);
-      if (failures.byEmail >= config.loginLimits.perAccount || failures.byIp >= config.loginLimits.perIp) {
-        await db.transaction((tx) => {
-          leavesCachesAlone(tx);
-          return recordAudit(
-            tx,
-            { userId: null, municipalityCode: null, role: null },
-            {
-              entity: 'login',
-              entityId: email.toLowerCase(),
-              action: 'rate_limited',
-              after: { ip },
-            },
-          );
-        });
-        throw new AppError('LOGIN_RATE_LIMITED', 429, 'account.login.rateLimited');
-      }
       const user = await findUserByEmail(db, email);
+      // Attempts on an account are in its municipality's audit trail; others name no e-mail.
+      const who: Principal = { userId: user?.id ?? null, municipalityCode: user?.municipalityCode ?? null, role: null };
+      const entityId = user ? String(user.id) : UNKNOWN_ACCOUNT;
+      const attempt = await db.transaction(async (tx) => {
+        leavesCachesAlone(tx);
+        const key = loginAccountKey(email);
+        await lockLoginCounts(tx, key, ip);
+        const failures = await recentLoginFailures(tx, key, ip, FAILURE_WINDOW_MINUTES);
+        if (failures.byAccount >= config.loginLimits.perAccount || failures.byIp >= config.loginLimits.perIp) {
+          await recordAudit(tx, who, { entity: 'login', entityId, action: 'rate_limited', after: { ip } });
+          return null;
+        }
+        return countLoginAttempt(tx, key, ip);
+      });
+      if (attempt === null) throw new AppError('LOGIN_RATE_LIMITED', 429, 'account.login.rateLimited');
+
       let ok = false;
       if (user) ok = await verify(user.passwordHash, password);
       else await verify(await dummyHash, password);
       if (!user || !ok || !user.active) {
         await db.transaction(async (tx) => {
           leavesCachesAlone(tx);
-          await recordLoginFailure(tx, email, ip);
-          await recordAudit(
-            tx,
-            { userId: user?.id ?? null, municipalityCode: user?.municipalityCode ?? null, role: null },
-            {
-              entity: 'login',
-              entityId: user ? String(user.id) : email.toLowerCase(),
-              action: 'login_failed',
-              after: { ip, reason: !user ? 'unknown_email' : !ok ? 'wrong_password' : 'inactive' },
-            },
-          );
+          await recordAudit(tx, who, {
+            entity: 'login',
+            entityId,
+            action: 'login_failed',
+            after: { ip, reason: !user ? 'unknown_email' : !ok ? 'wrong_password' : 'inactive' },
+          });
         });
         throw new AppError('LOGIN_FAILED', 401, 'account.login.failed');
       }
       const token = newSecret();
       const csrfToken = newSecret();
       const session = await db.transaction(async (tx) => {
+        await uncountLoginAttempt(tx, attempt);
         const row = await insertSession(tx, {
           tokenHash: sha256(token),
           userId: user.id,
@@ -295,40 +273,20 @@ export function createAccountService(
       return { token, signedIn: { principal: principalOf(user), sessionId: session.id, csrfToken } };
     },
 
-    /** The session behind a cookie, if it is still live (neither idle too long nor past its absolute limit). */
+    /**
+     * The session behind a cookie, if it is still live (neither idle too long nor past its absolute
+     * limit). Read from the database at every request, in one statement with its user: what another
+     * process committed (a sign-out, a deactivation) holds at once.
+     */
     async resolveSession(token: string): Promise<SignedIn | undefined> {
-      const key = sha256(token);
-      const now = Date.now();
-      const seen = sessionsSeen.get(key, now);
-      if (seen && now - seen.lastUsedAt <= idleLimitMs) {
-        if (now - seen.lastUsedAt > TOUCH_AFTER_MS) {
-          await touchSession(db, seen.id);
-          seen.lastUsedAt = now;
-        }
-        return seen.value;
-      }
-      const gen = generation();
-      const row = await findLiveSession(db, key);
+      const row = await findLiveSession(db, sha256(token), config.session.idleMinutes, TOUCH_AFTER_SECONDS);
       if (!row) return undefined;
-      let lastUsedAt = row.session.lastSeenAt.getTime();
-      if (now - lastUsedAt > idleLimitMs) {
-        await endSession(db, row.session.id);
+      if (row.idle) {
+        await endSession(db, row.id);
         return undefined;
       }
-      if (now - lastUsedAt > TOUCH_AFTER_MS) {
-        await touchSession(db, row.session.id);
-        lastUsedAt = now;
-      }
-      const value = { principal: principalOf(row.user), sessionId: row.session.id, csrfToken: row.session.csrfToken };
-      sessionsSeen.set(key, {
-        gen,
-        at: now,
-        id: row.session.id,
-        lastUsedAt,
-        expiresAt: row.session.expiresAt.getTime(),
-        value,
-      });
-      return value;
+      if (row.stale) await touchSession(db, row.id);
+      return { principal: actingAs(row), sessionId: row.id, csrfToken: row.csrfToken };
     },
 
     async logout(principal: Principal, sessionId: number): Promise<void> {
@@ -353,28 +311,12 @@ export function createAccountService(
       });
     },
 
+    /** The user behind an API key, read from the database at every request, as a session is. */
     async resolveApiToken(token: string): Promise<Principal | undefined> {
-      const key = sha256(token);
-      const now = Date.now();
-      const seen = keysSeen.get(key, now);
-      if (seen) {
-        if (now - seen.lastUsedAt > TOUCH_AFTER_MS) {
-          await touchApiToken(db, seen.id);
-          seen.lastUsedAt = now;
-        }
-        return seen.value;
-      }
-      const gen = generation();
-      const row = await findLiveApiToken(db, key);
+      const row = await findLiveApiToken(db, sha256(token), TOUCH_AFTER_SECONDS);
       if (!row) return undefined;
-      let lastUsedAt = row.token.lastUsedAt?.getTime() ?? 0;
-      if (now - lastUsedAt > TOUCH_AFTER_MS) {
-        await touchApiToken(db, row.token.id);
-        lastUsedAt = now;
-      }
-      const value = principalOf(row.user);
-      keysSeen.set(key, { gen, at: now, id: row.token.id, lastUsedAt, expiresAt: Number.POSITIVE_INFINITY, value });
-      return value;
+      if (row.stale) await touchApiToken(db, row.id);
+      return actingAs(row);
     },
 
     async listApiTokens(userId: number) {

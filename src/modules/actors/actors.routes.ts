@@ -355,7 +355,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return reply.render('actors/history', {
       actor,
       canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
-      entries: await app.services.audit.actorHistory(id),
+      entries: await app.services.audit.actorHistory(id, { contactsVisible: actor.contactsVisible }),
     });
   });
 

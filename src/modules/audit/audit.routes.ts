@@ -9,7 +9,7 @@ const day = z
   .optional()
   .catch(undefined);
 
-/** The audit page (Revisionsspor), for admin and finance. */
+/** The audit page (Revisionsspor), for admin and finance, of their own municipality. */
 export const auditRoutes: FastifyPluginAsync = async (app) => {
   const { audit } = app.services;
 
@@ -36,7 +36,7 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
       filters,
       result,
       pageSize: PAGE_SIZE,
-      facets: await audit.facets(),
+      facets: await audit.facets(request.principal),
       canRead: mayReadAudit(request.principal),
     });
   });

@@ -46,41 +46,64 @@ const columns = {
   after: auditLog.after,
 };
 
+/**
+ * The part of the trail a reader may see: admin and finance, their own municipality's entries.
+ * Anyone else is refused (a national role may come later; there is none now).
+ */
+function readableBy(principal: Principal): SQL {
+  if (!mayReadAudit(principal) || principal.municipalityCode === null) {
+    throw new AppError('FORBIDDEN', 403, 'error.forbidden');
+  }
+  return eq(auditLog.municipalityCode, principal.municipalityCode);
+}
+
 export function createAuditService(db: Db) {
   const withChanges = <T extends { before: unknown; after: unknown }>(rows: T[]) =>
     rows.map((r) => ({ ...r, changes: changesOf(r.before, r.after) }));
 
   return {
-    /** An actor's history: its own entries and those of its contact persons (by id only). */
-    async actorHistory(actorId: number) {
+    /**
+     * An actor's history: its own entries, and those of its contact persons (by id only) when the
+     * reader may see the contacts. Otherwise the contacts' entries are left out and so are the
+     * contact ids in the actor's own changes: the history shows no more than the actor's page.
+     */
+    async actorHistory(actorId: number, options: { contactsVisible: boolean }) {
+      const own = and(eq(auditLog.entity, 'actor'), eq(auditLog.entityId, String(actorId)));
+      const contacts = and(
+        eq(auditLog.entity, 'actor_contact'),
+        sql`coalesce(${auditLog.after}->>'actorId', ${auditLog.before}->>'actorId') = ${String(actorId)}`,
+      );
       const rows = await db
         .select(columns)
         .from(auditLog)
         .leftJoin(users, eq(users.id, auditLog.userId))
-        .where(
-          or(
-            and(eq(auditLog.entity, 'actor'), eq(auditLog.entityId, String(actorId))),
-            and(
-              eq(auditLog.entity, 'actor_contact'),
-              sql`coalesce(${auditLog.after}->>'actorId', ${auditLog.before}->>'actorId') = ${String(actorId)}`,
-            ),
-          ),
-        )
+        .where(options.contactsVisible ? or(own, contacts) : own)
         .orderBy(desc(auditLog.at), desc(auditLog.id))
         .limit(500);
-      return withChanges(rows);
+      const entries = withChanges(rows);
+      if (options.contactsVisible) return entries;
+      // An update that changed the contacts and nothing else is left out with them.
+      return entries.flatMap((e) => {
+        const changes = e.changes.filter((c) => c.field !== 'contactIds');
+        if (changes.length === e.changes.length) return [e];
+        return changes.length || e.action !== 'update' ? [{ ...e, changes }] : [];
+      });
     },
 
-    /** The audit page, for admin and finance: every entry, newest first, filtered. */
+    /**
+     * The audit page, for admin and finance: the entries made by their own municipality's users
+     * (and sign-in attempts on its accounts), newest first, filtered. Another municipality's
+     * entries are not there, whatever the filters; entries of no municipality (a sign-in attempt
+     * with an e-mail that is no one's, the system's own work) are no municipality's to read.
+     */
     async search(principal: Principal, filters: AuditFilters) {
-      if (!mayReadAudit(principal)) throw new AppError('FORBIDDEN', 403, 'error.forbidden');
-      const where: SQL[] = [];
+      const where: SQL[] = [readableBy(principal)];
       if (filters.entity) where.push(eq(auditLog.entity, filters.entity));
       if (filters.action) where.push(eq(auditLog.action, filters.action));
       if (filters.userId !== undefined) where.push(eq(auditLog.userId, filters.userId));
       if (filters.from) where.push(gte(auditLog.at, new Date(`${filters.from}T00:00:00`)));
       if (filters.to) where.push(lt(auditLog.at, sql`${`${filters.to}T00:00:00`}::timestamp + interval '1 day'`));
-      const condition = where.length ? and(...where) : undefined;
+      const condition = and(...where);
       const [rows, [total]] = await Promise.all([
         db
           .select(columns)
@@ -95,11 +118,12 @@ export function createAuditService(db: Db) {
       return { items: withChanges(rows), total: Number(total?.n ?? 0) };
     },
 
-    /** The values the filters can take, from what the trail holds. */
-    async facets() {
+    /** The values the filters can take, from what the reader's part of the trail holds. */
+    async facets(principal: Principal) {
+      const mine = readableBy(principal);
       const [entities, actions] = await Promise.all([
-        db.selectDistinct({ v: auditLog.entity }).from(auditLog).orderBy(auditLog.entity),
-        db.selectDistinct({ v: auditLog.action }).from(auditLog).orderBy(auditLog.action),
+        db.selectDistinct({ v: auditLog.entity }).from(auditLog).where(mine).orderBy(auditLog.entity),
+        db.selectDistinct({ v: auditLog.action }).from(auditLog).where(mine).orderBy(auditLog.action),
       ]);
       return { entities: entities.map((r) => r.v), actions: actions.map((r) => r.v) };
     },

@@ -1206,3 +1206,56 @@ t.test('the user list is for admins only, also behind a refused form', async (t)
   t.ok(list.body.includes(admin751.user.email), 'the 751 admin sees their own users');
   t.notOk(list.body.includes(h.user.email), 'and none of 101’s');
 });
+
+// ==== audit scope (issue 16, point 5): reading the audit trail, role × own and foreign municipality ====
+// Kept apart from the write matrix above, so the two parts merge without conflict.
+
+/** Who reads the audit trail (the rule written out, not imported): admin and finance, their own municipality's. */
+const AUDIT_READERS: Role[] = ['admin', 'finance'];
+
+t.test('the audit trail: each role × records of its own and of a foreign municipality', async (t) => {
+  const h = await buildTestApp(t);
+  const admin751 = await h.as('admin', FOREIGN);
+  const markerOf = async (client: Client, name: string) => {
+    const res = await client.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({ name, homeMunicipalityCode: client.user.municipalityCode }),
+    });
+    t.equal(res.statusCode, 201, `${name} created`);
+    return (res.json() as { id: number }).id;
+  };
+  // One record in each municipality's trail: an actor made by its admin.
+  const markers: Record<number, number> = {
+    [OWN]: await markerOf(h, 'Spor i København'),
+    [FOREIGN]: await markerOf(admin751, 'Spor i Aarhus'),
+  };
+  const authors: Record<number, number> = { [OWN]: h.user.id, [FOREIGN]: admin751.user.id };
+  const shows = (body: string, code: number) => body.includes(`href="/actors/${markers[code]}/history"`);
+
+  for (const role of roles) {
+    for (const code of [OWN, FOREIGN]) {
+      const other = code === OWN ? FOREIGN : OWN;
+      const label = `${role} of ${code}`;
+      const reader = await h.as(role, code);
+      const page = await reader.inject({ method: 'GET', url: '/audit?entity=actor' });
+      const byOther = await reader.inject({
+        method: 'GET',
+        url: `/audit?userId=${authors[other]}`,
+        headers: { 'hx-request': 'true', 'hx-target': 'audit-results' },
+      });
+      if (!AUDIT_READERS.includes(role)) {
+        t.equal(page.statusCode, 403, `${label}: GET /audit is refused`);
+        t.notOk(shows(page.body, code) || shows(page.body, other), `${label}: the refusal shows no record`);
+        t.equal(byOther.statusCode, 403, `${label}: filtered, refused too`);
+        continue;
+      }
+      t.equal(page.statusCode, 200, `${label}: GET /audit`);
+      t.ok(shows(page.body, code), `${label}: its own municipality's record is there`);
+      t.notOk(shows(page.body, other), `${label}: the other municipality's is not`);
+      t.equal(byOther.statusCode, 200);
+      t.match(byOther.body, /\b0 registreringer/, `${label}: filtered on the other municipality's user, nothing`);
+    }
+  }
+});
+// ==== audit scope: end ====
