@@ -87,7 +87,8 @@ export function createActorMergeService(database: Database) {
           (select count(*)::int from agreement_actors x where x.actor_id = a.id) as agreements,
           (select count(*)::int from outreach o where o.actor_id = a.id) as outreach
         from actors a where a.id in ${unique} order by a.id`);
-      return { actors, conflicts, counts, perActor };
+      // The page compares the actors' own fields; their contact persons stay out of it.
+      return { actors: actors.map(({ contacts, ...actor }) => actor), conflicts, counts, perActor };
     },
 
     async merge(principal: Principal, input: MergeInput): Promise<Actor> {

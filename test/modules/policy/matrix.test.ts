@@ -1294,6 +1294,12 @@ t.test('contact persons: who sees them (the contact rule)', async (t) => {
     if (approved.statusCode !== 200) throw new Error(`approval: ${approved.body}`);
   }
 
+  /** An actor of 101 with a tie to 751 made by `tie`. */
+  const tied = (tie: (id: number) => Promise<void>) => async () => {
+    const id = await actor();
+    await tie(id);
+    return id;
+  };
   const yesterday = addDays(today, -1);
   const tomorrow = addDays(today, 1);
   const cases: { label: string; sees: boolean; make(): Promise<number> }[] = [
@@ -1302,74 +1308,42 @@ t.test('contact persons: who sees them (the contact rule)', async (t) => {
     {
       label: 'a draft agreement in its period',
       sees: false,
-      make: async () => {
-        const id = await actor();
-        await agreement(id, { startsOn: addMonths(today, -1) }, 'draft');
-        return id;
-      },
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -1) }, 'draft')),
     },
     {
       label: 'an active agreement in its period',
       sees: true,
-      make: async () => {
-        const id = await actor();
-        await agreement(id, { startsOn: addMonths(today, -1), endsOn: tomorrow }, 'active');
-        return id;
-      },
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -1), endsOn: tomorrow }, 'active')),
     },
     {
       label: 'an active agreement past its end date',
       sees: false,
-      make: async () => {
-        const id = await actor();
-        await agreement(id, { startsOn: addMonths(today, -13), endsOn: yesterday }, 'active');
-        return id;
-      },
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -13), endsOn: yesterday }, 'active')),
     },
     {
       label: 'an active agreement not yet begun',
       sees: false,
-      make: async () => {
-        const id = await actor();
-        await agreement(id, { startsOn: tomorrow }, 'active');
-        return id;
-      },
+      make: tied((id) => agreement(id, { startsOn: tomorrow }, 'active')),
     },
     {
       label: 'an ended agreement',
       sees: false,
-      make: async () => {
-        const id = await actor();
-        await agreement(id, { startsOn: addMonths(today, -1) }, 'ended');
-        return id;
-      },
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -1) }, 'ended')),
     },
     {
       label: 'a grant applied for (1 øre), not awarded',
       sees: false,
-      make: async () => {
-        const id = await actor();
-        await grant(id, null);
-        return id;
-      },
+      make: tied((id) => grant(id, null)),
     },
     {
       label: 'a grant awarded 2 years ago',
       sees: true,
-      make: async () => {
-        const id = await actor();
-        await grant(id, { awardedOre: 500_000, decisionOn: addMonths(today, -24) });
-        return id;
-      },
+      make: tied((id) => grant(id, { awardedOre: 500_000, decisionOn: addMonths(today, -24) })),
     },
     {
       label: 'a grant awarded 3 years and a day ago',
       sees: false,
-      make: async () => {
-        const id = await actor();
-        await grant(id, { awardedOre: 500_000, decisionOn: addDays(addMonths(today, -36), -1) });
-        return id;
-      },
+      make: tied((id) => grant(id, { awardedOre: 500_000, decisionOn: addDays(addMonths(today, -36), -1) })),
     },
   ];
 
