@@ -138,6 +138,8 @@ export const da = {
   'actor.underServiceAct.hint': 'Besvares, når aktøren er leverandør af sociale ydelser.',
   'actor.underServiceAct.required': 'Angiv, om leverandøren leverer ydelser efter serviceloven.',
   'actor.targetGroups.unknown': 'En af de valgte målgrupper findes ikke.',
+  'actor.contacts.anonymised':
+    'En kontaktperson er anonymiseret og kan ikke få personoplysninger igen. Tilføj en ny kontaktperson i stedet.',
   'actor.contacts.unknown': 'En af kontaktpersonerne hører ikke til denne aktør.',
   'actor.contacts.hint': 'Kontaktpersoner er personoplysninger. Registrér kun dem, der er brug for.',
   'actor.contacts.person': 'Kontaktperson {n}',

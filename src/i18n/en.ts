@@ -140,6 +140,8 @@ export const en: Record<keyof typeof da, string> = {
   'actor.underServiceAct.hint': 'Answer this when the actor is a provider of social services.',
   'actor.underServiceAct.required': 'State whether the provider delivers under the Social Services Act.',
   'actor.targetGroups.unknown': 'One of the chosen target groups does not exist.',
+  'actor.contacts.anonymised':
+    'A contact has been anonymised and cannot be given personal data again. Add a new contact instead.',
   'actor.contacts.unknown': 'One of the contacts does not belong to this actor.',
   'actor.contacts.hint': 'Contact persons are personal data. Register only those you need.',
   'actor.contacts.person': 'Contact person {n}',

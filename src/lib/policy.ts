@@ -1,3 +1,4 @@
+import { addMonths, type IsoDate } from './dates.ts';
 import { AppError } from './errors.ts';
 import type { Principal, Role } from './principal.ts';
 
@@ -60,11 +61,26 @@ export function mayReadAudit(p: Principal): boolean {
   return p.role === 'admin' || p.role === 'finance';
 }
 
+/** How long an awarded grant keeps an actor's contacts visible to the municipality that awarded it. */
+export const CONTACTS_AFTER_GRANT_YEARS = 3;
+
 /**
- * Contact persons are personal data: shown only to users of a municipality the actor works with:
- * its home, where it says it works, and (as the caller works out) municipalities with an agreement
- * with it that has not ended or a grant awarded to it.
+ * The contact rule. Contact persons are personal data: shown only to users of a municipality that
+ * works with the actor now, which is
+ *   - its home municipality, or one where it says it works;
+ *   - a municipality with an *active* agreement with it whose period has begun and not yet ended
+ *     (a draft, an ended agreement, or an active one past its end date gives no access);
+ *   - a municipality that *awarded* it a grant (approved, paid, accounted or closed, with an
+ *     amount above zero) decided within the last CONTACTS_AFTER_GRANT_YEARS years; an application
+ *     alone gives no access.
+ * The repository works out the last two (cooperatingMunicipalities, from contactRuleDates); this
+ * decides on the list.
  */
 export function maySeeContacts(p: Principal, actorMunicipalities: number[]): boolean {
   return isSignedIn(p) && p.municipalityCode !== null && actorMunicipalities.includes(p.municipalityCode);
+}
+
+/** The dates the contact rule compares with, for a Danish calendar day. */
+export function contactRuleDates(today: IsoDate): { today: IsoDate; grantsDecidedFrom: IsoDate } {
+  return { today, grantsDecidedFrom: addMonths(today, -12 * CONTACTS_AFTER_GRANT_YEARS) };
 }

@@ -7,6 +7,7 @@ import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { loadActor } from './actors.repository.ts';
 import type { Actor } from './actors.schemas.ts';
+import { actorAsSeenBy, auditSnapshot } from './actors.service.ts';
 
 /** The fields whose value the user picks from one of the actors. */
 export const MERGE_FIELDS = ['name', 'cvr', 'orgType', 'description', 'website', 'email', 'phone', 'address'] as const;
@@ -86,7 +87,8 @@ export function createActorMergeService(database: Database) {
           (select count(*)::int from agreement_actors x where x.actor_id = a.id) as agreements,
           (select count(*)::int from outreach o where o.actor_id = a.id) as outreach
         from actors a where a.id in ${unique} order by a.id`);
-      return { actors, conflicts, counts, perActor };
+      // The page compares the actors' own fields; their contact persons stay out of it.
+      return { actors: actors.map(({ contacts, ...actor }) => actor), conflicts, counts, perActor };
     },
 
     async merge(principal: Principal, input: MergeInput): Promise<Actor> {
@@ -101,18 +103,22 @@ export function createActorMergeService(database: Database) {
           sql`select id, merged_into_id from actors where id in ${all} order by id for update`,
           tx,
         );
-        const gone = locked.find((r) => r.merged_into_id !== null);
-        if (gone) throw new AppError('ALREADY_MERGED', 409, 'merge.alreadyMerged', { details: { id: gone.id } });
         const before: Actor[] = [];
         for (const i of all) {
           const a = await loadActor(tx, i);
           if (!a) throw notFound('actor', i);
-          const seen = input.versions?.[String(i)];
-          if (seen !== undefined && seen !== a.version) throw staleVersion('actor', a);
           before.push(a);
         }
         const [survivor, ...merged] = before as [Actor, ...Actor[]];
+        // Permission first: a refused user learns nothing of the actors, not even their versions.
         assertMayMerge(principal, survivor, merged);
+        const gone = locked.find((r) => r.merged_into_id !== null);
+        if (gone) throw new AppError('ALREADY_MERGED', 409, 'merge.alreadyMerged', { details: { id: gone.id } });
+        for (const a of before) {
+          const seen = input.versions?.[String(a.id)];
+          if (seen !== undefined && seen !== a.version)
+            throw staleVersion('actor', await actorAsSeenBy(tx, principal, a));
+        }
 
         // The chosen values: by default the survivor's, or else the first merged actor's that is set.
         const values: Partial<Record<MergeField, unknown>> = {};
@@ -161,7 +167,8 @@ export function createActorMergeService(database: Database) {
           entityId: survivor.id,
           action: 'merge',
           before: { survivor: survivor.id, merged: merged.map((a) => ({ id: a.id, name: a.name, cvr: a.cvr })) },
-          after,
+          // Contacts by id only, as everywhere else in the trail.
+          after: after && auditSnapshot(after),
         });
         for (const a of merged)
           await recordAudit(tx, principal, {

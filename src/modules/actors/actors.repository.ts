@@ -250,9 +250,15 @@ export async function replaceActorTargetGroups(db: Queryable, actorId: number, i
   }
 }
 
-export async function listContactIds(db: Queryable, actorId: number): Promise<number[]> {
-  const rows = await db.select({ id: actorContacts.id }).from(actorContacts).where(eq(actorContacts.actorId, actorId));
-  return rows.map((r) => r.id);
+/** The actor's contacts as they stand: id → the row (locked, in a transaction that asks). */
+export async function listContacts(db: Queryable, actorId: number, forUpdate = false) {
+  const query = db
+    .select()
+    .from(actorContacts)
+    .where(eq(actorContacts.actorId, actorId))
+    .orderBy(asc(actorContacts.id));
+  const rows = forUpdate ? await query.for('update') : await query;
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 export async function insertContact(db: Queryable, actorId: number, c: Omit<ContactInput, 'id'>): Promise<number> {
@@ -314,17 +320,24 @@ export async function namesByIds(db: Queryable, ids: number[]): Promise<Map<numb
 }
 
 /**
- * Municipalities that work with an actor beyond where it says it works: through an agreement that
- * has not ended, or a grant awarded from one of their rounds.
+ * Municipalities that work with an actor beyond where it says it works (the contact rule in
+ * src/lib/policy.ts): an active agreement in its period on `today`, or a grant awarded (above zero)
+ * and decided on or after `grantsDecidedFrom`.
  */
-export async function cooperatingMunicipalities(db: Queryable, actorId: number): Promise<number[]> {
+export async function cooperatingMunicipalities(
+  db: Queryable,
+  actorId: number,
+  dates: { today: string; grantsDecidedFrom: string },
+): Promise<number[]> {
   const rows = resultRows(
     await db.execute(sql`
       select a.municipality_code as code from agreement_actors aa join agreements a on a.id = aa.agreement_id
-        where aa.actor_id = ${actorId} and a.status <> 'ended'
+        where aa.actor_id = ${actorId} and a.status = 'active'
+          and a.starts_on <= ${dates.today}::date and (a.ends_on is null or a.ends_on >= ${dates.today}::date)
       union
       select r.municipality_code from grants g join grant_rounds r on r.id = g.round_id
-        where g.actor_id = ${actorId} and g.status in ('approved', 'paid', 'accounted', 'closed')`),
+        where g.actor_id = ${actorId} and g.status in ('approved', 'paid', 'accounted', 'closed')
+          and g.awarded_ore > 0 and g.decision_on >= ${dates.grantsDecidedFrom}::date`),
   );
   return rows.map((r) => Number(r.code));
 }

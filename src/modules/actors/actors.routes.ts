@@ -57,6 +57,21 @@ function contactRows(body: FormValues, addOne: boolean): FormValues[] {
   return kept;
 }
 
+/**
+ * The contact rows of a form sent again after a conflict: a contact someone changed or erased since
+ * shows as it is now (with its new version), one deleted since is gone, and the rest keep what the
+ * user typed. Saving again can then never write back what was erased.
+ */
+function contactsAfterConflict(rows: FormValues[], current: Actor['contacts']): FormValues[] {
+  const byId = new Map(current.map((c) => [String(c.id), c]));
+  return rows.flatMap((row) => {
+    if (row.id === undefined || row.id === '') return [row];
+    const now = byId.get(String(row.id));
+    if (!now) return [];
+    return String(row.version) === String(now.version) ? [row] : [{ ...now }];
+  });
+}
+
 export const actorsRoutes: FastifyPluginAsync = async (app) => {
   const { actors, municipalities, targetGroups } = app.services;
 
@@ -334,7 +349,14 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
         const now = err.details?.current as Actor;
-        return renderForm(reply, 'edit', { ...values, version: now.version }, { actor: now, conflict: now }, 409);
+        const contacts = contactsAfterConflict(values.contacts as FormValues[], now.contacts);
+        return renderForm(
+          reply,
+          'edit',
+          { ...values, contacts, version: now.version },
+          { actor: now, conflict: now },
+          409,
+        );
       }
       if (err instanceof AppError && err.fieldErrors) {
         return renderForm(

@@ -39,6 +39,12 @@ const website = z
 
 export const contactInput = z.object({
   id: z.number().int().positive().optional().describe('Set to keep and update an existing contact'),
+  version: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('With an id: the contact’s version you read; a contact changed or erased since gives 409'),
   name: text(200).min(1),
   role: optionalText(200),
   email: z.email().max(320).nullish(),
@@ -93,7 +99,7 @@ export const actorEditForm = actorFields.extend({ version: z.number().int().posi
 /** Quick registration of an informal group (popupfrivillighed): a name and one contact. */
 export const quickInformalGroup = z.object({
   name: text(200).min(1),
-  contact: contactInput.omit({ id: true }),
+  contact: contactInput.omit({ id: true, version: true }),
 });
 
 export const contactSchema = z.object({

@@ -1,7 +1,8 @@
-import type { Db, Tx } from '../../db/client.ts';
+import type { Db, Queryable, Tx } from '../../db/client.ts';
+import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { fieldErrorsFrom } from '../../lib/forms.ts';
-import { assertMayWrite, maySeeContacts } from '../../lib/policy.ts';
+import { assertMayWrite, contactRuleDates, maySeeContacts } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
@@ -15,7 +16,7 @@ import {
   findSimilarNames,
   insertActor,
   insertContact,
-  listContactIds,
+  listContacts,
   loadActor,
   namesByIds,
   replaceActorMunicipalities,
@@ -44,9 +45,29 @@ export interface RegisterOptions {
 }
 
 /** What the audit trail keeps of an actor: contacts by id only, never their personal data. */
-function auditSnapshot(actor: Actor) {
+export function auditSnapshot(actor: Actor) {
   const { contacts, ...rest } = actor;
   return { ...rest, contactIds: contacts.map((c) => c.id) };
+}
+
+/**
+ * An actor as this user may see it: its contacts only when the contact rule (src/lib/policy.ts)
+ * lets the user's municipality see them. Every answer that shows an actor, a GET or the current
+ * values in a 409, goes through this.
+ */
+export async function actorAsSeenBy(
+  q: Queryable,
+  principal: Principal,
+  actor: Actor,
+): Promise<Actor & { contactsVisible: boolean }> {
+  const cooperating = await cooperatingMunicipalities(q, actor.id, contactRuleDates(danishDate()));
+  const visible = maySeeContacts(principal, [actor.homeMunicipalityCode, ...actor.municipalityCodes, ...cooperating]);
+  return { ...actor, contacts: visible ? actor.contacts : [], contactsVisible: visible };
+}
+
+/** An anonymised contact: the placeholder name and nothing else. */
+function isAnonymised(c: { name: string; role: string | null; email: string | null; phone: string | null }) {
+  return c.name === ANONYMISED && c.role === null && c.email === null && c.phone === null;
 }
 
 export function createActorService(db: Db, municipalities: MunicipalityService) {
@@ -79,7 +100,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
 
   /** Brings the contacts in line with the input: keeps and updates by id, adds new, deletes the rest. */
   async function syncContacts(tx: Tx, principal: Principal, actorId: number, contacts: ContactInput[]): Promise<void> {
-    const existing = new Set(await listContactIds(tx, actorId));
+    const existing = new Set((await listContacts(tx, actorId)).keys());
     const kept = new Set<number>();
     for (const c of contacts) {
       if (c.id !== undefined) {
@@ -114,6 +135,28 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         action: 'delete',
         before: { actorId },
       });
+    }
+  }
+
+  /**
+   * Contacts kept by id must be as the caller read them: a contact changed or erased since (its
+   * version moved on) makes the save stale. An anonymised contact never takes personal data again;
+   * a new contact is added instead.
+   */
+  async function checkContactsAgainst(
+    tx: Tx,
+    actorId: number,
+    contacts: ContactInput[],
+    stale: () => Promise<AppError>,
+  ): Promise<void> {
+    const current = await listContacts(tx, actorId, true);
+    for (const c of contacts) {
+      const row = c.id === undefined ? undefined : current.get(c.id);
+      if (!row) continue;
+      if (c.version !== undefined && c.version !== row.version) throw await stale();
+      const wanted = { name: c.name, role: c.role ?? null, email: c.email ?? null, phone: c.phone ?? null };
+      if (isAnonymised(row) && !isAnonymised(wanted))
+        throw validationFailed({ contacts: ['actor.contacts.anonymised'] });
     }
   }
 
@@ -152,13 +195,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
   const service = {
     /** One actor. Its contacts are left out unless the reader's municipality works with the actor. */
     async get(principal: Principal, id: number): Promise<Actor & { contactsVisible: boolean }> {
-      const [actor, cooperating] = await Promise.all([mustLoad(db, id), cooperatingMunicipalities(db, id)]);
-      const visible = maySeeContacts(principal, [
-        actor.homeMunicipalityCode,
-        ...actor.municipalityCodes,
-        ...cooperating,
-      ]);
-      return { ...actor, contacts: visible ? actor.contacts : [], contactsVisible: visible };
+      return actorAsSeenBy(db, principal, await mustLoad(db, id));
     },
 
     async list(query: ActorListQuery) {
@@ -210,8 +247,10 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         if (!row) throw notFound('actor', id);
         assertMayWrite(principal, 'actors', row.homeMunicipalityCode);
         const before = await mustLoad(tx, id);
-        if (row.version !== patch.version) throw staleVersion('actor', before);
+        const stale = async () => staleVersion('actor', await actorAsSeenBy(tx, principal, before));
+        if (row.version !== patch.version) throw await stale();
         const { version, ...changes } = patch;
+        if (changes.contacts) await checkContactsAgainst(tx, id, changes.contacts, stale);
         const merged = actorFields.safeParse({
           ...before,
           ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
@@ -224,7 +263,7 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         }
         await checkRules(tx, known, input, id);
         const updated = await updateActorIfVersion(tx, id, version, columns(input));
-        if (!updated) throw staleVersion('actor', before);
+        if (!updated) throw await stale();
         if (changes.municipalityCodes) await replaceActorMunicipalities(tx, id, input.municipalityCodes);
         if (changes.targetGroupIds) await replaceActorTargetGroups(tx, id, input.targetGroupIds);
         if (changes.contacts) await syncContacts(tx, principal, id, input.contacts);
@@ -257,6 +296,8 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         if (!(await findContact(tx, actorId, contactId))) throw notFound('actor_contact', contactId);
         if (mode === 'delete') await deleteContacts(tx, actorId, [contactId]);
         else await anonymiseContact(tx, contactId, ANONYMISED);
+        // Erasure wins over a form opened before it: the actor's new version makes that form stale.
+        await updateActorIfVersion(tx, actorId, row.version, {});
         await recordAudit(tx, principal, {
           entity: 'actor_contact',
           entityId: contactId,
@@ -274,7 +315,8 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         if (!row) throw notFound('actor', id);
         assertMayWrite(principal, 'actors', row.homeMunicipalityCode);
         const before = await mustLoad(tx, id);
-        if (version !== undefined && row.version !== version) throw staleVersion('actor', before);
+        if (version !== undefined && row.version !== version)
+          throw staleVersion('actor', await actorAsSeenBy(tx, principal, before));
         if (row.status === 'archived') return before;
         await updateActorIfVersion(tx, id, row.version, { status: 'archived' });
         const after = await mustLoad(tx, id);

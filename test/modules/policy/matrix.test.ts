@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type SQL, sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import t from 'tap';
+import { addDays, addMonths, danishDate } from '../../../src/lib/dates.ts';
 import type { Role } from '../../../src/lib/principal.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
@@ -1259,3 +1260,176 @@ t.test('the audit trail: each role × records of its own and of a foreign munici
   }
 });
 // ==== audit scope: end ====
+
+/**
+ * The contact rule as a table: who sees an actor's contact persons (names, e-mails, phones). Written
+ * out here, not imported from src/lib/policy.ts:
+ *
+ *   sees the contacts                                   every role of that municipality
+ *   the actor's home municipality, or one it works in   yes
+ *   an agreement that is active and in its period       yes
+ *   a draft agreement, an ended one, or an active one
+ *     past its end date or not yet begun                no
+ *   a grant awarded (above 0 kr.) in the last 3 years   yes
+ *   a grant only applied for, or awarded longer ago     no
+ *
+ * Each case is an actor of 101 (København) looked at by every role of 751 (Aarhus), whose admin
+ * made the agreement or grant, through the API and the page.
+ */
+t.test('contact persons: who sees them (the contact rule)', async (t) => {
+  const h: TestApp = await buildTestApp(t);
+  const aarhus = await h.as('admin', FOREIGN);
+  const today = danishDate();
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number }[];
+  const group = groups[0]?.id as number;
+  const round = (
+    await aarhus.inject({
+      method: 'POST',
+      url: '/api/v1/grant-rounds',
+      payload: { year: 2026, name: 'Kontaktreglens pulje', budgetOre: 100_000_000 },
+    })
+  ).json();
+
+  let serial = 0;
+  async function actor(municipalityCodes: number[] = []): Promise<number> {
+    serial += 1;
+    const res = await h.inject({
+      method: 'POST',
+      url: '/api/v1/actors?allowSimilar=true',
+      payload: actorInput({
+        name: `Kontaktregel ${serial}`,
+        municipalityCodes,
+        contacts: [{ name: `Kontaktperson Nr${serial}`, email: `person${serial}@example.dk` }],
+      }),
+    });
+    if (res.statusCode !== 201) throw new Error(`actor: ${res.body}`);
+    return res.json().id;
+  }
+  async function agreement(
+    actorId: number,
+    period: { startsOn: string; endsOn?: string },
+    status: 'draft' | 'active' | 'ended',
+  ) {
+    const res = await aarhus.inject({
+      method: 'POST',
+      url: '/api/v1/agreements',
+      payload: {
+        title: `Aftale ${serial}`,
+        kind: 'formal',
+        actorIds: [actorId],
+        ...period,
+        status: status === 'ended' ? 'active' : status,
+      },
+    });
+    if (res.statusCode !== 201) throw new Error(`agreement: ${res.body}`);
+    if (status === 'ended') {
+      const ended = await aarhus.inject({
+        method: 'PATCH',
+        url: `/api/v1/agreements/${res.json().id}`,
+        payload: { version: res.json().version, status: 'ended' },
+      });
+      if (ended.statusCode !== 200) throw new Error(`ending: ${ended.body}`);
+    }
+  }
+  async function grant(actorId: number, award: { awardedOre: number; decisionOn: string } | null) {
+    const res = await aarhus.inject({
+      method: 'POST',
+      url: '/api/v1/grants',
+      payload: { roundId: round.id, actorId, title: `Ansøgning ${serial}`, requestedOre: 1 },
+    });
+    if (res.statusCode !== 201) throw new Error(`grant: ${res.body}`);
+    if (!award) return;
+    const approved = await aarhus.inject({
+      method: 'POST',
+      url: `/api/v1/grants/${res.json().id}/transitions`,
+      payload: { to: 'approved', version: 1, targetGroupId: group, ...award },
+    });
+    if (approved.statusCode !== 200) throw new Error(`approval: ${approved.body}`);
+  }
+
+  /** An actor of 101 with a tie to 751 made by `tie`. */
+  const tied = (tie: (id: number) => Promise<void>) => async () => {
+    const id = await actor();
+    await tie(id);
+    return id;
+  };
+  const yesterday = addDays(today, -1);
+  const tomorrow = addDays(today, 1);
+  const cases: { label: string; sees: boolean; make(): Promise<number> }[] = [
+    { label: 'no tie with 751', sees: false, make: () => actor() },
+    { label: 'the actor works in 751', sees: true, make: () => actor([FOREIGN]) },
+    {
+      label: 'a draft agreement in its period',
+      sees: false,
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -1) }, 'draft')),
+    },
+    {
+      label: 'an active agreement in its period',
+      sees: true,
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -1), endsOn: tomorrow }, 'active')),
+    },
+    {
+      label: 'an active agreement past its end date',
+      sees: false,
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -13), endsOn: yesterday }, 'active')),
+    },
+    {
+      label: 'an active agreement not yet begun',
+      sees: false,
+      make: tied((id) => agreement(id, { startsOn: tomorrow }, 'active')),
+    },
+    {
+      label: 'an ended agreement',
+      sees: false,
+      make: tied((id) => agreement(id, { startsOn: addMonths(today, -1) }, 'ended')),
+    },
+    {
+      label: 'a grant applied for (1 øre), not awarded',
+      sees: false,
+      make: tied((id) => grant(id, null)),
+    },
+    {
+      label: 'a grant awarded 2 years ago',
+      sees: true,
+      make: tied((id) => grant(id, { awardedOre: 500_000, decisionOn: addMonths(today, -24) })),
+    },
+    {
+      label: 'a grant awarded 3 years and a day ago',
+      sees: false,
+      make: tied((id) => grant(id, { awardedOre: 500_000, decisionOn: addDays(addMonths(today, -36), -1) })),
+    },
+  ];
+
+  const viewers = Object.fromEntries(
+    await Promise.all(roles.map(async (role) => [role, await h.as(role, FOREIGN)] as const)),
+  ) as Record<Role, Client>;
+  const lines: string[] = [];
+  for (const c of cases) {
+    const id = await c.make();
+    const name = `Kontaktperson Nr${serial}`;
+    const cells: string[] = [];
+    for (const role of roles) {
+      const viewer = viewers[role];
+      const api = (await viewer.inject({ method: 'GET', url: `/api/v1/actors/${id}` })).json();
+      const page = await viewer.inject({ method: 'GET', url: `/actors/${id}` });
+      const apiSees = api.contactsVisible === true && api.contacts.some((p: { name: string }) => p.name === name);
+      const pageSees = page.body.includes(name);
+      t.equal(apiSees, c.sees, `${c.label}: a ${role} of 751 ${c.sees ? 'sees' : 'does not see'} the contacts (API)`);
+      t.equal(pageSees, c.sees, `${c.label}: … and on the page`);
+      if (!c.sees) t.same(api.contacts, [], `${c.label}: the API sends none`);
+      cells.push(apiSees && pageSees ? 'sees' : !apiSees && !pageSees ? '–' : '!');
+    }
+    // The actor's home municipality always sees them.
+    const home = await h.as('viewer', OWN);
+    t.ok(
+      (await home.inject({ method: 'GET', url: `/api/v1/actors/${id}` })).json().contacts.length === 1,
+      `${c.label}: a viewer of the home municipality sees them`,
+    );
+    lines.push(`${c.label.padEnd(42)} ${cells.map((x) => x.padEnd(6)).join(' ')}`);
+  }
+  t.comment(
+    ['contact rule, as seen by 751:', `${''.padEnd(42)} ${roles.map((r) => r.padEnd(6)).join(' ')}`, ...lines].join(
+      '\n',
+    ),
+  );
+});
