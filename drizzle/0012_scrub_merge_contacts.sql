@@ -27,4 +27,18 @@ SELECT 'audit_log', '0012_scrub_merge_contacts', 'scrub',
     'auditIds', coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb))
 FROM scrubbed;
 --> statement-breakpoint
+-- Failed and refused sign-ins used to name the e-mail as typed, also when it was no one's (a typo,
+-- or someone else's address tried). They now name the account by id, or 'unknown'; older records
+-- that name an e-mail are brought to the same form, and the change is recorded likewise.
+WITH scrubbed AS (
+  UPDATE audit_log SET entity_id = 'unknown'
+  WHERE entity = 'login' AND action IN ('login_failed', 'rate_limited') AND entity_id !~ '^[0-9]+$'
+  RETURNING id
+)
+INSERT INTO audit_log (entity, entity_id, action, after)
+SELECT 'audit_log', '0012_scrub_login_emails', 'scrub',
+  jsonb_build_object('reason', 'e-mail addresses typed at failed sign-ins removed',
+    'auditIds', coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb))
+FROM scrubbed;
+--> statement-breakpoint
 ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;

@@ -137,7 +137,7 @@ t.test('migration 0012 removes contact data that old merges wrote into the audit
   const ran = await h.database.rows<{ n: number }>(
     sql`select count(*)::int as n from audit_log where entity = 'audit_log' and action = 'scrub'`,
   );
-  t.equal(ran[0]?.n, 1, 'the migration recorded that it ran');
+  t.equal(ran[0]?.n, 2, 'the migration recorded that it ran, once for merges and once for sign-ins');
 
   // Records as the merge wrote them before: the survivor whole, contacts with their personal data.
   const oldContacts = [
@@ -160,6 +160,13 @@ t.test('migration 0012 removes contact data that old merges wrote into the audit
     values ('actor', '9', 'update', ${JSON.stringify({ id: 9, name: 'Anden aktør', contactIds: [5] })}::jsonb)
     returning id`);
   const ids = [merge[0]?.id, mergedInto[0]?.id].map(Number);
+  // Failed and refused sign-ins as they were written before: the e-mail as typed, even if no one's.
+  const logins = await h.database.rows<{ id: number }>(sql`insert into audit_log (entity, entity_id, action, after)
+    values ('login', 'typo@eksempel.dk', 'login_failed', '{"ip":"10.0.0.1","reason":"unknown_email"}'::jsonb),
+      ('login', 'anne@kk.dk', 'rate_limited', '{"ip":"10.0.0.1"}'::jsonb),
+      ('login', '17', 'login_failed', '{"ip":"10.0.0.1","reason":"wrong_password"}'::jsonb)
+    returning id`);
+  const loginIds = logins.map((r) => Number(r.id));
 
   await h.database.db.transaction(async (tx) => {
     for (const statement of scrubStatements()) await tx.execute(sql.raw(statement));
@@ -178,9 +185,24 @@ t.test('migration 0012 removes contact data that old merges wrote into the audit
   t.same(rows[2]?.after, { id: 9, name: 'Anden aktør', contactIds: [5] }, 'other records are left as they were');
 
   const record = await h.database.rows<{ after: { auditIds: number[] } }>(
-    sql`select after from audit_log where entity = 'audit_log' and action = 'scrub' order by id desc limit 1`,
+    sql`select after from audit_log where entity = 'audit_log' and action = 'scrub'
+      and entity_id = '0012_scrub_merge_contacts' order by id desc limit 1`,
   );
   t.same(record[0]?.after.auditIds, ids, 'the scrub is itself in the trail, with the records it changed');
+
+  const signIns = await h.database.rows<{ entity_id: string }>(
+    sql`select entity_id from audit_log where id in ${loginIds} order by id`,
+  );
+  t.same(
+    signIns.map((r) => r.entity_id),
+    ['unknown', 'unknown', '17'],
+    'sign-ins name no typed e-mail any more; an account is kept by its id',
+  );
+  const loginRecord = await h.database.rows<{ after: { auditIds: number[] } }>(
+    sql`select after from audit_log where entity = 'audit_log' and action = 'scrub'
+      and entity_id = '0012_scrub_login_emails' order by id desc limit 1`,
+  );
+  t.same(loginRecord[0]?.after.auditIds, loginIds.slice(0, 2), 'and that scrub is recorded too');
   await t.rejects(
     h.database.rows(sql`update audit_log set after = null where id = ${ids[0]}`),
     'the trail is append-only again afterwards',
