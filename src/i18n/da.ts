@@ -560,6 +560,8 @@ export const da = {
   'agreement.grants.foreign': 'Aftalen kan kun knyttes til kommunens egne bevillinger.',
   'agreement.coordinator.foreign': 'Koordinatoren skal være en aktiv bruger i kommunen.',
   'agreement.invalidTransition': 'Aftalen kan ikke skifte til den status herfra.',
+  'agreement.renew.beyondCalendar':
+    'Aftalen kan ikke fornyes, fordi den nye periode ville slutte efter 31.12.9999. Ret aftalens slutdato, eller fjern den, hvis aftalen ikke har nogen slutdato, og forny den derefter.',
   'meetings.title': 'Statusmøder',
   'meetings.none': 'Der er endnu ikke holdt eller planlagt statusmøder.',
   'meetings.heldOn': 'Statusmøde {date}',

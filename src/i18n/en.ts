@@ -560,6 +560,8 @@ export const en: Record<keyof typeof da, string> = {
   'agreement.grants.foreign': 'An agreement can only link to the municipality’s own grants.',
   'agreement.coordinator.foreign': 'The coordinator must be an active user of the municipality.',
   'agreement.invalidTransition': 'The agreement cannot move to that status from here.',
+  'agreement.renew.beyondCalendar':
+    'The agreement cannot be renewed, because the new period would end after 31 December 9999. Correct the agreement’s end date, or remove it if the agreement has no end, and then renew it.',
   'meetings.title': 'Status meetings',
   'meetings.none': 'No status meetings have been held or planned yet.',
   'meetings.heldOn': 'Status meeting {date}',
