@@ -762,6 +762,7 @@ export const da = {
   'outreach.endsBeforeStarts': 'Sluttiden skal ligge efter starttiden.',
   'outreach.periodEndsBeforeStart': 'Perioden skal slutte efter den starter.',
   'outreach.whenRequired': 'Vælg mindst én ugedag eller skriv en dato.',
+  'outreach.week.invalid': 'Skriv ugen som år, W og ugenummer, fx 2027-W09, i årene 2000–2100.',
   'outreach.dateOutsidePeriod': 'Datoerne skal ligge i perioden.',
   'outreach.datesFormat': 'Skriv datoerne som 1.12.2026, adskilt med komma.',
   'outreach.actorUnknown': 'Aktøren findes ikke eller er arkiveret.',

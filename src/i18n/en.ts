@@ -762,6 +762,7 @@ export const en: Record<keyof typeof da, string> = {
   'outreach.endsBeforeStarts': 'The end time must be after the start time.',
   'outreach.periodEndsBeforeStart': 'The period must end after it starts.',
   'outreach.whenRequired': 'Choose at least one weekday or give a date.',
+  'outreach.week.invalid': 'Write the week as year, W and week number, e.g. 2027-W09, in the years 2000–2100.',
   'outreach.dateOutsidePeriod': 'The dates must be within the period.',
   'outreach.datesFormat': 'Write the dates as 1.12.2026, separated by commas.',
   'outreach.actorUnknown': 'The actor does not exist or is archived.',
