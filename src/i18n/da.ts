@@ -409,7 +409,7 @@ export const da = {
   'grant.transition.noEndorsement': 'Bevillingen er så stor, at regnskabet skal være revisorpåtegnet.',
   'money.negative': 'Beløbet kan ikke være negativt.',
   'money.decimals': 'Skriv højst to decimaler (øre), for eksempel 1.234,50.',
-  'money.tooLarge': 'Beløbet er for stort. Det største tilladte er 1.000.000.000.000 kr.',
+  'money.tooLarge': 'Beløbet er for stort. Det største tilladte er 1.000.000.000 kr.',
   'money.invalid': 'Skriv beløbet som et tal i kroner med komma før ører, for eksempel 1.234,50 eller 1234.',
   'validation.unknownMunicipality': 'Kommunekoden findes ikke.',
   'validation.ifMatch': 'If-Match skal være en version, for eksempel "3".',

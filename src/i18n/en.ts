@@ -409,7 +409,7 @@ export const en: Record<keyof typeof da, string> = {
   'grant.transition.noEndorsement': 'The grant is large enough that its accounts need an auditor’s endorsement.',
   'money.negative': 'The amount cannot be negative.',
   'money.decimals': 'Write at most two decimals (øre), for example 1.234,50.',
-  'money.tooLarge': 'The amount is too large. The largest allowed is 1.000.000.000.000 kr.',
+  'money.tooLarge': 'The amount is too large. The largest allowed is DKK 1,000,000,000.',
   'money.invalid': 'Write the amount as a number of kroner with a comma before the øre, for example 1.234,50 or 1234.',
   'validation.unknownMunicipality': 'The municipality code does not exist.',
   'validation.ifMatch': 'If-Match must be a version, for example "3".',
