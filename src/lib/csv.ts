@@ -83,9 +83,9 @@ export function neutraliseCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-/** A money cell, written as a decimal-comma number of kroner. */
+/** A money cell, written as a decimal-comma number of kroner: øre as a number, or a sum as a decimal string. */
 export interface MoneyCell {
-  oere: number;
+  oere: number | string;
 }
 export type CsvCell = string | number | MoneyCell | null | undefined;
 

@@ -111,6 +111,20 @@ export function mondayOfIsoWeek(week: string): IsoDate {
   return fromUtc(week1Monday + (Number(m[2]) - 1) * 7 * 86_400_000);
 }
 
+/** The years whose weeks the outreach overview shows: as for rounds, reports and need estimates. */
+export const WEEK_YEARS = { first: 2000, last: 2100 } as const;
+
+/**
+ * A week the app can show: "2027-W09" in the years 2000–2100, and W53 only in a year that has one.
+ * (9999-W52 would end in the year 10000, which no date here can hold.)
+ */
+export function isShownIsoWeek(week: string): boolean {
+  const m = /^(\d{4})-W(\d{2})$/.exec(week);
+  const year = Number(m?.[1]);
+  if (!m || year < WEEK_YEARS.first || year > WEEK_YEARS.last || Number(m[2]) < 1) return false;
+  return isoWeek(addDays(mondayOfIsoWeek(week), 3)) === week;
+}
+
 /** ISO weekday, 1 = Monday … 7 = Sunday. */
 export function isoWeekday(d: IsoDate): number {
   return ((new Date(toUtc(d)).getUTCDay() + 6) % 7) + 1;

@@ -118,10 +118,15 @@ export function idFrom(params: unknown, key = 'id'): number {
 
 /**
  * A redirect target that stays on this site: a path, not "//host" or "/\\host", and no control
- * characters (browsers drop a tab or line break, which would turn "/\t/host" into "//host").
+ * characters (browsers drop a tab or line break, which would turn "/\t/host" into "//host"), no
+ * invisible format characters, line or paragraph separators (U+2028) or lone surrogates: none is in a
+ * link of ours, and a header may not carry them. Anything else beyond ASCII goes out percent-encoded
+ * as UTF-8, as a browser would send it. Otherwise the front page.
  */
 export function localPath(s: unknown): string {
-  return typeof s === 'string' && s.length < 2000 && /^\/(?![/\\])/.test(s) && !/\p{Cc}/u.test(s) ? s : '/';
+  if (typeof s !== 'string' || s.length >= 2000 || !/^\/(?![/\\])/.test(s)) return '/';
+  if (/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(s)) return '/';
+  return s.replace(/[^\x21-\x7e]+/g, (run) => encodeURI(run));
 }
 
 /** A parsed form body as a plain record (an absent or odd body reads as empty). */

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import type { Locale } from './format.ts';
 
-/** The largest amount anyone may enter: 10^12 kr., in øre. */
-export const MAX_OERE = 100_000_000_000_000n;
+/**
+ * The largest single amount anyone may enter, in øre: 1.000.000.000 kr. (one billion) for a grant
+ * (requested, awarded, an allocation line, a payment) and for a round's budget. A § 18 grant is
+ * rarely more than a few million kroner and the largest municipal § 18 pools are tens of millions,
+ * so no real amount is refused, while a slip of many zeros is. One amount (10^11 øre) is far below
+ * 2^53, so it travels as a JSON number; a sum over many grants is not (90,072 grants at the maximum
+ * pass 2^53), so totals travel as decimal strings (see oreTotal).
+ */
+export const MAX_OERE = 100_000_000_000n;
 
 /**
  * Formats integer øre as kroner, exactly (integer arithmetic, no floating point):
@@ -11,7 +18,7 @@ export const MAX_OERE = 100_000_000_000_000n;
 const KRONER_DA = new Intl.NumberFormat('da-DK');
 const KRONER_EN = new Intl.NumberFormat('en-GB');
 
-export function formatMoney(oere: number | bigint, locale: Locale = 'da'): string {
+export function formatMoney(oere: number | bigint | string, locale: Locale = 'da'): string {
   const value = BigInt(oere);
   const negative = value < 0n;
   const abs = negative ? -value : value;
@@ -27,7 +34,7 @@ export type MoneyError = 'money.required' | 'money.negative' | 'money.decimals' 
 /**
  * Reads kroner as a Danish user types them: "1.234,50", "1234,5", "1 234 kr.", "1234".
  * The decimal mark is the comma; a dot or a space only groups thousands (groups of three).
- * Refused: negative amounts, more than two decimals, more than 10^12 kr., and anything ambiguous
+ * Refused: negative amounts, more than two decimals, more than 10^9 kr. (MAX_OERE), and anything ambiguous
  * ("12.5", "1,234.50", "12.34.5").
  */
 export function parseKroner(input: string): ParsedKroner {
@@ -52,7 +59,7 @@ export function parseKroner(input: string): ParsedKroner {
   return { ok: true, oere };
 }
 
-/** A form field of kroner, as typed, into integer øre (as a number: 10^12 kr. fits exactly). */
+/** A form field of kroner, as typed, into integer øre (as a number: 10^9 kr. fits exactly). */
 export const kronerInput = z.string().transform((value, ctx) => {
   const parsed = parseKroner(value);
   if (!parsed.ok) {
@@ -63,8 +70,26 @@ export const kronerInput = z.string().transform((value, ctx) => {
 });
 
 /** Øre as a plain decimal-comma number for spreadsheets: 123450 → "1234,50". */
-export function oereAsDecimal(oere: number | bigint): string {
+export function oereAsDecimal(oere: number | bigint | string): string {
   const v = BigInt(oere);
   const abs = v < 0n ? -v : v;
   return `${v < 0n ? '-' : ''}${abs / 100n},${String(abs % 100n).padStart(2, '0')}`;
+}
+
+/**
+ * A sum of amounts in øre as a decimal string ("9007199254740993"): a total over many grants can pass
+ * 2^53, beyond which a JSON number (a double to most readers) is no longer exact.
+ */
+export const oreTotal = z
+  .string()
+  .regex(/^-?\d+$/)
+  .describe('øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision');
+
+/** A sum as the database gives it (numeric as text, or a number or bigint) into exact øre. */
+export function oreSum(value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+  if (value === null || value === undefined) return 0n;
+  throw new TypeError(`not a sum of øre: ${String(value)}`);
 }

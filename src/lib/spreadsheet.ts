@@ -16,7 +16,8 @@ export async function toXlsx(sheetName: string, header: string[], rows: CsvCell[
         if (v === null || v === undefined) return null;
         if (typeof v === 'object') {
           money.add(i);
-          return v.oere / 100;
+          // Excel holds a double (15 digits) whatever we write: a sum past that is rounded there.
+          return Number(v.oere) / 100;
         }
         return typeof v === 'string' ? neutraliseCell(v) : v;
       }),

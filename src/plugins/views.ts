@@ -15,7 +15,7 @@ export const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export interface ViewHelpers {
   locale: Locale;
   t: (key: MessageKey | string, params?: Record<string, string | number>) => string;
-  money: (oere: number | bigint) => string;
+  money: (oere: number | bigint | string) => string;
   date: (d: Date | string | null | undefined) => string;
   dateTime: (d: Date | string | null | undefined) => string;
   number: (n: number) => string;

@@ -16,6 +16,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { MAX_OERE } from '../../lib/money.ts';
 import { actors } from './actors.ts';
 import { municipalities, targetGroups } from './reference.ts';
 
@@ -33,6 +34,8 @@ export const grantStatusEnum = pgEnum('grant_status', [
 export const paymentKindEnum = pgEnum('grant_payment_kind', ['payment', 'repayment']);
 
 const oere = (name: string) => bigint(name, { mode: 'number' });
+/** The largest single amount: 1.000.000.000 kr. in øre, as MAX_OERE in src/lib/money.ts (which explains it). */
+const maxOre = sql.raw(String(MAX_OERE));
 
 /** A municipality's yearly § 18 pool (§ 18-pulje). Money is integer øre. */
 export const grantRounds = pgTable(
@@ -58,6 +61,7 @@ export const grantRounds = pgTable(
   (t) => [
     uniqueIndex('grant_rounds_name_uq').on(t.municipalityCode, t.year, t.name),
     check('grant_rounds_budget_ck', sql`${t.budgetOre} >= 0`),
+    check('grant_rounds_budget_max_ck', sql`${t.budgetOre} <= ${maxOre}`),
   ],
 );
 
@@ -98,6 +102,10 @@ export const grants = pgTable(
     index('grants_actor_idx').on(t.actorId),
     uniqueIndex('grants_external_ref_uq').on(t.roundId, t.externalRef).where(sql`${t.externalRef} is not null`),
     check('grants_amounts_ck', sql`${t.requestedOre} >= 0 and (${t.awardedOre} is null or ${t.awardedOre} >= 0)`),
+    check(
+      'grants_amounts_max_ck',
+      sql`${t.requestedOre} <= ${maxOre} and (${t.awardedOre} is null or ${t.awardedOre} <= ${maxOre})`,
+    ),
   ],
 );
 
@@ -117,6 +125,7 @@ export const grantAllocations = pgTable(
     primaryKey({ columns: [t.grantId, t.targetGroupId] }),
     index('grant_allocations_group_idx').on(t.targetGroupId),
     check('grant_allocations_amount_ck', sql`${t.amountOre} > 0`),
+    check('grant_allocations_amount_max_ck', sql`${t.amountOre} <= ${maxOre}`),
   ],
 );
 
@@ -133,5 +142,9 @@ export const grantPayments = pgTable(
     amountOre: oere('amount_ore').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('grant_payments_grant_idx').on(t.grantId), check('grant_payments_amount_ck', sql`${t.amountOre} > 0`)],
+  (t) => [
+    index('grant_payments_grant_idx').on(t.grantId),
+    check('grant_payments_amount_ck', sql`${t.amountOre} > 0`),
+    check('grant_payments_amount_max_ck', sql`${t.amountOre} <= ${maxOre}`),
+  ],
 );

@@ -71,17 +71,26 @@ export function toActionItem(row: ActionItemRow, today: string): ActionItem {
   };
 }
 
+/** The last date a period may reach: ISO dates (and the forms) have four-digit years. */
+const LAST_DATE = '9999-12-31';
+/** Leeway for whole-month periods, which may come out a few days longer than the old one. */
+const MONTH_LEEWAY = 31;
+
 /**
  * The period of a renewal: it starts the day after the old one ends (or today, for an open-ended
  * one) and lasts as long. A period of whole months stays whole months, so a calendar year renews
- * into the next calendar year also across leap years.
+ * into the next calendar year also across leap years. Null when the new period or its review date
+ * would pass 31.12.9999 (an agreement "ending" 9999-12-31 really has no end).
  */
 export function renewalPeriod(
   old: { startsOn: string; endsOn: string | null; reviewOn: string | null },
   today: string,
-): { startsOn: string; endsOn: string | null; reviewOn: string | null } {
+): { startsOn: string; endsOn: string | null; reviewOn: string | null } | null {
+  // How far the dates move: to today, or by the old period's length.
+  const shift = old.endsOn ? daysBetween(old.startsOn, old.endsOn) + 1 : daysBetween(old.startsOn, today);
+  const fits = (from: string) => daysBetween(from, LAST_DATE) >= shift + MONTH_LEEWAY;
+  if ((old.reviewOn && !fits(old.reviewOn)) || (old.endsOn && !fits(old.endsOn))) return null;
   if (!old.endsOn) {
-    const shift = daysBetween(old.startsOn, today);
     return { startsOn: today, endsOn: null, reviewOn: old.reviewOn ? addDays(old.reviewOn, shift) : null };
   }
   const startsOn = addDays(old.endsOn, 1);
@@ -96,11 +105,9 @@ export function renewalPeriod(
       reviewOn: old.reviewOn ? addMonths(old.reviewOn, months) : null,
     };
   }
-  const length = daysBetween(old.startsOn, old.endsOn);
-  const shift = daysBetween(old.startsOn, startsOn);
   return {
     startsOn,
-    endsOn: addDays(startsOn, length),
+    endsOn: addDays(startsOn, shift - 1),
     reviewOn: old.reviewOn ? addDays(old.reviewOn, shift) : null,
   };
 }
@@ -267,6 +274,8 @@ export function createAgreementService(db: Db) {
         assertMayWrite(principal, 'agreements', row.municipalityCode);
         const old = await loadAgreement(tx, id);
         const period = renewalPeriod(row, today);
+        // An agreement that runs to the end of the calendar has no next period: the user corrects its end date first.
+        if (!period) throw new AppError('RENEWAL_BEYOND_CALENDAR', 409, 'agreement.renew.beyondCalendar');
         const created = await insertAgreement(tx, {
           municipalityCode: row.municipalityCode,
           title: row.title,

@@ -20,8 +20,19 @@ export interface IcsEvent {
 
 const BYDAY = ['', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 
+/**
+ * A TEXT value (RFC 5545 § 3.3.11): backslash, semicolon and comma escaped; every line break (CRLF,
+ * a bare CR or LF, NEL, U+2028/U+2029) becomes backslash-n; the other control characters,
+ * which a TEXT value may not hold (only HTAB), are dropped. A name another municipality typed can
+ * then never end the line and start a property or component of its own.
+ */
 export function escapeText(s: string): string {
-  return s.replaceAll('\\', '\\\\').replaceAll(';', '\\;').replaceAll(',', '\\,').replace(/\r?\n/g, '\\n');
+  return s
+    .replaceAll('\\', '\\\\')
+    .replaceAll(';', '\\;')
+    .replaceAll(',', '\\,')
+    .replace(/\r\n|[\n\r\u0085\u2028\u2029]/g, '\\n')
+    .replace(/(?!\t)\p{Cc}/gu, '');
 }
 
 /** Folds a content line: at most 75 octets a line, continuation lines start with a space. */

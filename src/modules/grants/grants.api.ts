@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { oreTotal } from '../../lib/money.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
 import {
@@ -62,8 +63,8 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
             byTargetGroup: z.array(
               z.object({
                 targetGroupId: z.number().int(),
-                awardedOre: z.number().int(),
-                paidOre: z.number().int(),
+                awardedOre: oreTotal,
+                paidOre: oreTotal,
                 grants: z.number().int(),
               }),
             ),
@@ -107,8 +108,8 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
           200: z.object({
             items: z.array(grantSchema),
             total: z.number().int(),
-            requestedOre: z.number().int(),
-            awardedOre: z.number().int(),
+            requestedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
+            awardedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
           }),
           ...errorResponses(400, 401),
         },

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, resultRows } from '../../db/client.ts';
 import { jsonOf } from '../../db/params.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import type { GrantListQuery } from './grants.schemas.ts';
 
@@ -60,11 +61,12 @@ export async function roundRows(db: Queryable, filter: { municipalityCode?: numb
     .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
 }
 
+/** Sums are exact bigints: over many grants they can pass 2^53. */
 export interface RoundTotals {
   roundId: number;
-  requestedOre: number;
-  awardedOre: number;
-  paidOre: number;
+  requestedOre: bigint;
+  awardedOre: bigint;
+  paidOre: bigint;
   grantsByStatus: Record<string, number>;
 }
 
@@ -85,27 +87,27 @@ export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Ma
     .where(sql`${grants.roundId} in ${roundIds}`)
     .groupBy(grants.roundId, grants.status);
   for (const id of roundIds)
-    out.set(id, { roundId: id, requestedOre: 0, awardedOre: 0, paidOre: 0, grantsByStatus: {} });
+    out.set(id, { roundId: id, requestedOre: 0n, awardedOre: 0n, paidOre: 0n, grantsByStatus: {} });
   for (const r of rows) {
     const t = out.get(r.roundId);
     if (!t) continue;
-    t.requestedOre += Number(r.requested);
-    t.awardedOre += Number(r.awarded);
-    t.paidOre += Number(r.paid);
+    t.requestedOre += oreSum(r.requested);
+    t.awardedOre += oreSum(r.awarded);
+    t.paidOre += oreSum(r.paid);
     t.grantsByStatus[r.status] = Number(r.n);
   }
   return out;
 }
 
 /** The round's awarded total, read inside the transaction that holds the round's row lock. */
-export async function awardedInRound(db: Queryable, roundId: number, exceptGrantId: number): Promise<number> {
+export async function awardedInRound(db: Queryable, roundId: number, exceptGrantId: number): Promise<bigint> {
   const [row] = await db
     .select({ awarded: sql<string>`coalesce(sum(${grants.awardedOre}), 0)::text` })
     .from(grants)
     .where(
       and(eq(grants.roundId, roundId), sql`${grants.status} in ${AWARDED}`, sql`${grants.id} <> ${exceptGrantId}`),
     );
-  return Number(row?.awarded ?? 0);
+  return oreSum(row?.awarded);
 }
 
 /** A grant as lists and pages show it: its row, its round, and its allocations and payments. */
@@ -283,15 +285,16 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
   return {
     rows: withPartsOf(resultRows(rows)),
     total: Number(totals?.n ?? 0),
-    requestedOre: Number(totals?.requested ?? 0),
-    awardedOre: Number(totals?.awarded ?? 0),
+    requestedOre: oreSum(totals?.requested).toString(),
+    awardedOre: oreSum(totals?.awarded).toString(),
   };
 }
 
 export interface GroupTotal {
   targetGroupId: number;
-  awardedOre: number;
-  paidOre: number;
+  /** Sums as decimal strings of øre. */
+  awardedOre: string;
+  paidOre: string;
   grants: number;
 }
 
@@ -329,8 +332,8 @@ export async function roundByTargetGroup(db: Queryable, roundId: number): Promis
   return result.map(
     (r): GroupTotal => ({
       targetGroupId: Number(r.target_group_id),
-      awardedOre: Number(r.awarded_ore),
-      paidOre: Number(r.paid_ore ?? 0),
+      awardedOre: oreSum(r.awarded_ore).toString(),
+      paidOre: oreSum(r.paid_ore).toString(),
       grants: Number(r.grants),
     }),
   );

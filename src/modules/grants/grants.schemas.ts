@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_OERE } from '../../lib/money.ts';
+import { MAX_OERE, oreTotal } from '../../lib/money.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 export const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
@@ -8,7 +8,7 @@ export const grantStatuses = ['applied', 'approved', 'rejected', 'withdrawn', 'p
 export type RoundStatus = (typeof roundStatuses)[number];
 export type GrantStatus = (typeof grantStatuses)[number];
 
-/** Money is integer øre, from 0 to 10^12 kr. */
+/** One amount is integer øre, from 0 to 10^9 kr. (MAX_OERE); sums of them are oreTotal strings. */
 export const ore = z.number().int().min(0).max(Number(MAX_OERE));
 const day = z.iso.date();
 const text = (max: number) => z.string().trim().max(max);
@@ -35,11 +35,11 @@ export const roundPatch = roundInput
 export type RoundPatch = z.infer<typeof roundPatch>;
 
 export const roundOverviewSchema = z.object({
-  requestedOre: z.number().int(),
-  awardedOre: z.number().int(),
-  remainingOre: z.number().int().describe('budget less awarded; negative after an override'),
-  paidOre: z.number().int().describe('net of repayments'),
-  outstandingOre: z.number().int().describe('awarded but not yet paid'),
+  requestedOre: oreTotal,
+  awardedOre: oreTotal,
+  remainingOre: oreTotal.describe('budget less awarded; negative after an override (a decimal string)'),
+  paidOre: oreTotal.describe('net of repayments (a decimal string)'),
+  outstandingOre: oreTotal.describe('awarded but not yet paid (a decimal string)'),
   grantsByStatus: z.record(z.string(), z.number().int()),
 });
 

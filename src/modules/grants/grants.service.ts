@@ -73,8 +73,8 @@ export function createGrantService(database: Database, config: Config) {
     );
     return rows.map((r) => {
       const t = totals.get(r.id);
-      const awardedOre = t?.awardedOre ?? 0;
-      const paidOre = t?.paidOre ?? 0;
+      const awardedOre = t?.awardedOre ?? 0n;
+      const paidOre = t?.paidOre ?? 0n;
       return {
         id: r.id,
         municipalityCode: r.municipalityCode,
@@ -87,11 +87,12 @@ export function createGrantService(database: Database, config: Config) {
         reportDueOn: r.reportDueOn ?? defaultReportDue(r.year),
         status: r.status,
         version: r.version,
-        requestedOre: t?.requestedOre ?? 0,
-        awardedOre,
-        remainingOre: r.budgetOre - awardedOre,
-        paidOre,
-        outstandingOre: awardedOre - paidOre,
+        // Sums, exact, as decimal strings: over many grants they can pass 2^53.
+        requestedOre: (t?.requestedOre ?? 0n).toString(),
+        awardedOre: awardedOre.toString(),
+        remainingOre: (BigInt(r.budgetOre) - awardedOre).toString(),
+        paidOre: paidOre.toString(),
+        outstandingOre: (awardedOre - paidOre).toString(),
         grantsByStatus: t?.grantsByStatus ?? {},
       };
     });
@@ -333,11 +334,11 @@ export function createGrantService(database: Database, config: Config) {
           const lines =
             t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
           await checkAllocations(tx, lines, awarded);
-          const remaining = round.budgetOre - (await awardedInRound(tx, round.id, id));
-          if (awarded > remaining) {
+          const remaining = BigInt(round.budgetOre) - (await awardedInRound(tx, round.id, id));
+          if (BigInt(awarded) > remaining) {
             if (!t.overrideBudget) {
               throw new AppError('GRANT_OVER_BUDGET', 409, 'grant.budget.exceeded', {
-                details: { remainingOre: remaining, awardedOre: awarded },
+                details: { remainingOre: remaining.toString(), awardedOre: awarded },
               });
             }
             changes.budgetOverride = true;

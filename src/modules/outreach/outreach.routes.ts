@@ -1,14 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
-import { addDays, danishDate, isoWeek, mondayOfIsoWeek } from '../../lib/dates.ts';
+import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { checkOutreach, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
+import { checkOutreach, isoWeekParam, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
 import { occurrences } from './outreach.service.ts';
-
-const WEEK = /^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/;
 
 /** Single dates as people type them: 1.12.2026 or 2026-12-01, separated by commas, semicolons or spaces. */
 export function parseDates(raw: unknown): string[] | undefined {
@@ -48,7 +46,8 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
   app.get('/outreach', async (request, reply) => {
     const q = z
       .object({
-        week: z.string().regex(WEEK).optional().catch(undefined),
+        // A week that is no week, or out of the years shown: this week, as the heading says.
+        week: isoWeekParam.optional().catch(undefined),
         municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
       })
       .parse(request.query ?? {});
@@ -64,8 +63,9 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       weekNumber: Number(week.slice(6)),
       monday,
       sunday: addDays(monday, 6),
-      previous: isoWeek(addDays(monday, -7)),
-      next: isoWeek(addDays(monday, 7)),
+      // No link out of the years shown.
+      previous: [isoWeek(addDays(monday, -7))].find(isShownIsoWeek),
+      next: [isoWeek(addDays(monday, 7))].find(isShownIsoWeek),
       today,
       municipalityCode,
       municipalities: allMunicipalities,

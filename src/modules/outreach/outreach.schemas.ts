@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { isShownIsoWeek } from '../../lib/dates.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 export const outreachKinds = ['casework', 'counselling', 'health_check', 'other'] as const;
 
 const day = z.iso.date();
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'outreach.timeFormat' });
+/** An ISO week in the years 2000–2100 that exists (W53 only where the year has one). */
+export const isoWeekParam = z.string().refine(isShownIsoWeek, { message: 'outreach.week.invalid' });
 const id = z.number().int().positive().max(2_147_483_647);
 
 export const outreachFields = z.object({
@@ -73,10 +76,6 @@ export type Outreach = z.infer<typeof outreachSchema>;
 export const outreachListQuery = z.object({
   municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
   actorId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
-  week: z
-    .string()
-    .regex(/^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/)
-    .optional()
-    .describe('Only those held in this ISO week, e.g. 2026-W48'),
+  week: isoWeekParam.optional().describe('Only those held in this ISO week, e.g. 2026-W48 (years 2000–2100)'),
 });
 export type OutreachListQuery = z.infer<typeof outreachListQuery>;

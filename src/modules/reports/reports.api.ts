@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { oreTotal } from '../../lib/money.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import {
   exportQuery,
@@ -19,7 +20,7 @@ const sharedActorsSchema = z.object({
       actorId: z.number().int(),
       name: z.string(),
       cvr: z.string().nullable(),
-      totalAwardedOre: z.number().int(),
+      totalAwardedOre: oreTotal,
       fundedBy: z.array(z.number().int()).describe('Municipalities that awarded it money in the year'),
       servedUnfunded: z.array(z.number().int()).describe('Municipalities it works in without their money'),
       municipalities: z.array(
@@ -27,7 +28,7 @@ const sharedActorsSchema = z.object({
           municipalityCode: z.number().int(),
           name: z.string(),
           worksThere: z.boolean(),
-          awardedOre: z.number().int(),
+          awardedOre: oreTotal,
           agreementCount: z.number().int(),
         }),
       ),

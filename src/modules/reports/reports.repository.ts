@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
+import { oreSum } from '../../lib/money.ts';
 
 /** Where a report looks: one municipality, one region, or the whole country. */
 export type Scope = { kind: 'municipality'; code: number } | { kind: 'region'; code: number } | { kind: 'national' };
@@ -36,8 +37,9 @@ export interface ProportionalityRow extends Record<string, unknown> {
   municipalityCode: number | null;
   needPeople: number;
   needShare: number | null;
-  awardedOre: number;
-  inKindOre: number;
+  /** Sums, as decimal strings of øre: they can pass 2^53. */
+  awardedOre: string;
+  inKindOre: string;
   fundingShare: number | null;
   grantCount: number;
   actorCount: number;
@@ -46,7 +48,7 @@ export interface ProportionalityRow extends Record<string, unknown> {
   index: number | null;
   flag: 'no_offer' | 'underserved' | 'no_estimate' | 'ok';
   totalNeedPeople: number;
-  totalAwardedOre: number;
+  totalAwardedOre: string;
 }
 
 /**
@@ -114,14 +116,14 @@ export function proportionalityQuery(p: ReportParams): SQL {
     ),
     funding as (
       select c.anc as g,
-        coalesce(sum(al.amount_ore) filter (where al.kind = 'money'), 0)::bigint as money,
-        coalesce(sum(al.amount_ore) filter (where al.kind = 'in_kind'), 0)::bigint as in_kind,
+        coalesce(sum(al.amount_ore) filter (where al.kind = 'money'), 0)::numeric as money,
+        coalesce(sum(al.amount_ore) filter (where al.kind = 'in_kind'), 0)::numeric as in_kind,
         count(distinct al.grant_id)::int as grants
       from alloc al join closure c on c.des = al.g
       group by c.anc
     ),
     funding_total as (
-      select coalesce(sum(amount_ore) filter (where kind = 'money'), 0)::bigint as money from alloc
+      select coalesce(sum(amount_ore) filter (where kind = 'money'), 0)::numeric as money from alloc
     ),
     serving as (
       select c.anc as g, count(distinct x.actor_id)::int as actors
@@ -158,7 +160,7 @@ export function proportionalityQuery(p: ReportParams): SQL {
     measured as (
       select g.id, g.parent_id, g.name_da, g.name_en, g.level, g.municipality_code,
         coalesce(n.people, 0)::bigint as need_people, nt.people as total_need,
-        coalesce(f.money, 0)::bigint as awarded, coalesce(f.in_kind, 0)::bigint as in_kind,
+        coalesce(f.money, 0) as awarded, coalesce(f.in_kind, 0) as in_kind,
         coalesce(f.grants, 0) as grants, ft.money as total_awarded,
         coalesce(s.actors, 0) as actors, coalesce(ac.n, 0) as agreements, coalesce(oc.n, 0) as outreach,
         case when nt.people > 0 then coalesce(n.people, 0)::float8 / nt.people end as need_share,
@@ -185,9 +187,9 @@ export function proportionalityQuery(p: ReportParams): SQL {
     )
     select id as "targetGroupId", parent_id as "parentId", name_da as "nameDa", name_en as "nameEn", level,
       municipality_code as "municipalityCode", need_people as "needPeople", need_share as "needShare",
-      awarded as "awardedOre", in_kind as "inKindOre", funding_share as "fundingShare", grants as "grantCount",
+      awarded::text as "awardedOre", in_kind::text as "inKindOre", funding_share as "fundingShare", grants as "grantCount",
       actors as "actorCount", agreements as "agreementCount", outreach as "outreachCount", idx as "index", flag,
-      total_need as "totalNeedPeople", total_awarded as "totalAwardedOre"
+      total_need as "totalNeedPeople", total_awarded::text as "totalAwardedOre"
     from flagged
     order by case flag when 'no_offer' then 0 when 'underserved' then 1 when 'no_estimate' then 2 else 3 end,
       idx asc nulls last, need_people desc, name_da`;
@@ -206,8 +208,8 @@ export async function proportionality(database: Database, p: ReportParams): Prom
     municipalityCode: num(r.municipalityCode),
     needPeople: Number(r.needPeople),
     needShare: num(r.needShare),
-    awardedOre: Number(r.awardedOre),
-    inKindOre: Number(r.inKindOre),
+    awardedOre: oreSum(r.awardedOre).toString(),
+    inKindOre: oreSum(r.inKindOre).toString(),
     fundingShare: num(r.fundingShare),
     grantCount: Number(r.grantCount),
     actorCount: Number(r.actorCount),
@@ -216,7 +218,7 @@ export async function proportionality(database: Database, p: ReportParams): Prom
     index: num(r.index),
     flag: r.flag as ProportionalityRow['flag'],
     totalNeedPeople: Number(r.totalNeedPeople),
-    totalAwardedOre: Number(r.totalAwardedOre),
+    totalAwardedOre: oreSum(r.totalAwardedOre).toString(),
   }));
 }
 
@@ -226,7 +228,8 @@ export interface SharedActorLink extends Record<string, unknown> {
   cvr: string | null;
   municipalityCode: number;
   worksThere: boolean;
-  awardedOre: number;
+  /** A sum, as a decimal string of øre. */
+  awardedOre: string;
   agreementCount: number;
 }
 
@@ -246,7 +249,7 @@ export function sharedActorsQuery(scope: Scope, year: number): SQL {
       where a.status <> 'archived' and am.municipality_code in (select code from scope)
     ),
     funded as (
-      select g.actor_id, r.municipality_code as m, sum(g.awarded_ore)::bigint as awarded
+      select g.actor_id, r.municipality_code as m, sum(g.awarded_ore) as awarded
       from grants g join grant_rounds r on r.id = g.round_id
       where r.year = ${year} and g.status in ${AWARDED} and r.municipality_code in (select code from scope)
       group by g.actor_id, r.municipality_code
@@ -262,7 +265,7 @@ export function sharedActorsQuery(scope: Scope, year: number): SQL {
     ),
     shared as (select actor_id from links group by actor_id having count(*) >= 2)
     select a.id as "actorId", a.name, a.cvr, l.m as "municipalityCode",
-      (w.actor_id is not null) as "worksThere", coalesce(f.awarded, 0)::bigint as "awardedOre",
+      (w.actor_id is not null) as "worksThere", coalesce(f.awarded, 0)::text as "awardedOre",
       coalesce(ag.n, 0) as "agreementCount"
     from shared s
     join actors a on a.id = s.actor_id
@@ -281,7 +284,7 @@ export async function sharedActorLinks(database: Database, scope: Scope, year: n
     cvr: r.cvr === null ? null : String(r.cvr),
     municipalityCode: Number(r.municipalityCode),
     worksThere: Boolean(r.worksThere),
-    awardedOre: Number(r.awardedOre),
+    awardedOre: oreSum(r.awardedOre).toString(),
     agreementCount: Number(r.agreementCount),
   }));
 }

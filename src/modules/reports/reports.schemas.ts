@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { oreTotal } from '../../lib/money.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 
 const year = z.coerce.number().int().min(2000).max(2100);
@@ -56,8 +57,8 @@ export const proportionalityRowSchema = z.object({
   municipalityCode: z.number().int().nullable().describe('Set for a local group'),
   needPeople: z.number().int(),
   needShare: z.number().nullable().describe('0–1; null when no need is estimated at all'),
-  awardedOre: z.number().int().describe('§ 18 money awarded, in øre'),
-  inKindOre: z.number().int().describe('In-kind support, valued in øre, apart from the money'),
+  awardedOre: oreTotal.describe('§ 18 money awarded, in øre, as a decimal string'),
+  inKindOre: oreTotal.describe('In-kind support, valued in øre, apart from the money, as a decimal string'),
   fundingShare: z.number().nullable().describe('0–1 of the money'),
   krPerPerson: z.number().nullable(),
   grantCount: z.number().int(),
@@ -75,6 +76,6 @@ export const proportionalitySchema = z.object({
   yearTo: z.number().int(),
   threshold: z.number(),
   totalNeedPeople: z.number().int().describe('Each person once'),
-  totalAwardedOre: z.number().int().describe('Each grant once'),
+  totalAwardedOre: oreTotal.describe('Each grant once; øre as a decimal string'),
   rows: z.array(proportionalityRowSchema).describe('Worst first'),
 });

@@ -47,7 +47,7 @@ export function createReportService(database: Database, municipalities: Municipa
           municipalityCode: number;
           name: string;
           worksThere: boolean;
-          awardedOre: number;
+          awardedOre: string;
           agreementCount: number;
         }[];
       }
@@ -65,9 +65,11 @@ export function createReportService(database: Database, municipalities: Municipa
     }
     const items = [...actors.values()].map((a) => ({
       ...a,
-      totalAwardedOre: a.municipalities.reduce((s, m) => s + m.awardedOre, 0),
-      fundedBy: a.municipalities.filter((m) => m.awardedOre > 0).map((m) => m.municipalityCode),
-      servedUnfunded: a.municipalities.filter((m) => m.worksThere && m.awardedOre === 0).map((m) => m.municipalityCode),
+      totalAwardedOre: a.municipalities.reduce((s, m) => s + BigInt(m.awardedOre), 0n).toString(),
+      fundedBy: a.municipalities.filter((m) => BigInt(m.awardedOre) > 0n).map((m) => m.municipalityCode),
+      servedUnfunded: a.municipalities
+        .filter((m) => m.worksThere && BigInt(m.awardedOre) === 0n)
+        .map((m) => m.municipalityCode),
     }));
     // The matrix: for each pair of municipalities, the actors they share.
     const codes = [...new Set(links.map((l) => l.municipalityCode))].sort((x, y) => x - y);
@@ -104,11 +106,11 @@ export function createReportService(database: Database, municipalities: Municipa
         yearTo: params.yearTo,
         threshold: params.threshold,
         totalNeedPeople: first?.totalNeedPeople ?? 0,
-        totalAwardedOre: first?.totalAwardedOre ?? 0,
+        totalAwardedOre: first?.totalAwardedOre ?? '0',
         rows: rows.map(({ totalNeedPeople: _n, totalAwardedOre: _a, ...r }) => ({
           ...r,
-          // Kroner per person: whole kroner, from øre.
-          krPerPerson: r.needPeople > 0 ? Math.round(r.awardedOre / 100 / r.needPeople) : null,
+          // Kroner per person: whole kroner, from øre (exact division first, then rounded).
+          krPerPerson: r.needPeople > 0 ? Math.round(Number(BigInt(r.awardedOre) / 100n) / r.needPeople) : null,
         })),
       };
     },

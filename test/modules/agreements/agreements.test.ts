@@ -323,6 +323,26 @@ t.test('renewal copies the agreement into its next period as a draft', async (t)
   );
 });
 
+t.test('an agreement running to the end of the calendar cannot be renewed: 409 with what to do', async (t) => {
+  const { h, coordinator, a } = await setup(t);
+  const cases: [string, Record<string, unknown>][] = [
+    ['ends 31.12.9999', { startsOn: '2026-01-01', endsOn: '9999-12-31' }],
+    ['its next period would pass 9999', { startsOn: '2026-01-01', endsOn: '9000-06-30' }],
+    ['its review date would pass 9999', { startsOn: '2026-01-01', endsOn: '2026-12-31', reviewOn: '9999-06-01' }],
+  ];
+  for (const [why, period] of cases) {
+    const old = (await create(coordinator, base([a.id], period))).json();
+    const api = await coordinator.inject({ method: 'POST', url: `/api/v1/agreements/${old.id}/renewal` });
+    t.equal(api.statusCode, 409, `${why}: the API`);
+    t.match(api.json(), { code: 'RENEWAL_BEYOND_CALENDAR', message: /slutdato.*forny/ }, `${why}: says what to do`);
+    const page = await coordinator.postForm(`/agreements/${old.id}/renew`, {});
+    t.equal(page.statusCode, 409, `${why}: the page`);
+    t.match(page.body, /Ret aftalens slutdato/, `${why}: the page says what to do`);
+  }
+  const count = await h.database.rows<{ n: number }>(sql`select count(*)::int as n from agreements`);
+  t.equal(count[0]?.n, cases.length, 'nothing was created');
+});
+
 t.test('the agreement pages: create with a form, log a meeting and tick an item off in place', async (t) => {
   const { coordinator, a, b } = await setup(t);
   const form = await coordinator.inject({ method: 'GET', url: `/agreements/new?actorId=${a.id}` });

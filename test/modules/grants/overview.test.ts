@@ -137,14 +137,17 @@ t.test('with 1,000 random grants, the round overview equals an independent compu
   t.equal(res.statusCode, 200);
   const overview = res.json();
   t.equal(rows.length, 1000);
-  t.equal(overview.requestedOre, expected.requestedOre, 'requested');
-  t.equal(overview.awardedOre, expected.awardedOre, 'awarded');
-  t.equal(overview.remainingOre, 50_000_000_000 - expected.awardedOre, 'remaining');
-  t.equal(overview.paidOre, expected.paidOre, 'paid, net of repayments');
-  t.equal(overview.outstandingOre, expected.awardedOre - expected.paidOre, 'outstanding');
+  t.equal(overview.requestedOre, String(expected.requestedOre), 'requested');
+  t.equal(overview.awardedOre, String(expected.awardedOre), 'awarded');
+  t.equal(overview.remainingOre, String(50_000_000_000 - expected.awardedOre), 'remaining');
+  t.equal(overview.paidOre, String(expected.paidOre), 'paid, net of repayments');
+  t.equal(overview.outstandingOre, String(expected.awardedOre - expected.paidOre), 'outstanding');
   t.same(overview.grantsByStatus, expected.grantsByStatus, 'grants in each status');
   const apiGroups = new Map<number, number>(
-    overview.byTargetGroup.map((g: { targetGroupId: number; awardedOre: number }) => [g.targetGroupId, g.awardedOre]),
+    overview.byTargetGroup.map((g: { targetGroupId: number; awardedOre: string }) => [
+      g.targetGroupId,
+      Number(g.awardedOre),
+    ]),
   );
   t.same(
     Object.fromEntries(apiGroups),
@@ -153,7 +156,7 @@ t.test('with 1,000 random grants, the round overview equals an independent compu
   );
   const roots = overview.byTargetGroup.filter((g: { targetGroupId: number }) => parentOf.get(g.targetGroupId) === null);
   t.equal(
-    roots.reduce((s: number, g: { awardedOre: number }) => s + g.awardedOre, 0),
+    roots.reduce((s: number, g: { awardedOre: string }) => s + Number(g.awardedOre), 0),
     expected.awardedOre,
     'the roots add up to the total',
   );

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import ICAL from 'ical.js';
 import t, { type Test } from 'tap';
+import { danishDate, isoWeek } from '../../../src/lib/dates.ts';
 import { fold } from '../../../src/modules/calendar/ical.ts';
 import { occurrences } from '../../../src/modules/outreach/outreach.service.ts';
 import { actorInput } from '../../factories.ts';
@@ -179,6 +180,31 @@ t.test('the weekly overview and the forms', async (t) => {
   const viewer = await h.as('viewer', 101);
   const readOnly = await viewer.inject({ method: 'GET', url: '/outreach?week=2027-W02' });
   t.notMatch(readOnly.body, /outreach\/new/);
+});
+
+t.test('a week beyond the years shown: this week on the page, 400 from the API, never a 500', async (t) => {
+  const { coordinator, actor } = await setup(t);
+  await post(coordinator, presence(actor.id));
+  const thisWeek = isoWeek(danishDate());
+  for (const week of ['9999-W52', '9999-W53', '2101-W01', '1999-W52', '0000-W01', '2027-W53', '2026-W00']) {
+    const page = await coordinator.inject({ method: 'GET', url: `/outreach?week=${week}` });
+    t.equal(page.statusCode, 200, `${week}: the page`);
+    t.match(page.body, `name="week" value="${thisWeek}"`, `${week}: shows this week, as its heading says`);
+    const api = await coordinator.inject({ method: 'GET', url: `/api/v1/outreach?week=${week}` });
+    t.equal(api.statusCode, 400, `${week}: the API refuses it`);
+    t.match(api.json().fieldErrors?.week?.[0], /2027-W09/, `${week}: says how to write a week`);
+  }
+  const first = await coordinator.inject({ method: 'GET', url: '/outreach?week=2000-W01' });
+  t.match(first.body, 'uge 1 (03.01.2000 – 09.01.2000)');
+  t.notMatch(first.body, 'rel="prev"', 'no link before the first week shown');
+  t.match(first.body, 'href="/outreach?week=2000-W02&amp;municipalityCode=101" rel="next"');
+  const last = await coordinator.inject({ method: 'GET', url: '/outreach?week=2100-W52' });
+  t.match(last.body, 'uge 52 (27.12.2100 – 02.01.2101)');
+  t.notMatch(last.body, 'rel="next"', 'no link after the last week shown');
+  t.match(last.body, 'href="/outreach?week=2100-W51&amp;municipalityCode=101" rel="prev"');
+  const api = await coordinator.inject({ method: 'GET', url: '/api/v1/outreach?week=2027-W10' });
+  t.equal(api.statusCode, 200);
+  t.equal(api.json().length, 1, 'a week in range finds the presence held in it');
 });
 
 t.test('the calendar feed: a secret URL, standard iCalendar, revocable', async (t) => {

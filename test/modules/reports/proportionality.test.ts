@@ -11,8 +11,8 @@ type Row = {
   nameDa: string;
   needPeople: number;
   needShare: number | null;
-  awardedOre: number;
-  inKindOre: number;
+  awardedOre: string;
+  inKindOre: string;
   fundingShare: number | null;
   index: number | null;
   actorCount: number;
@@ -67,7 +67,7 @@ async function award(
 const report = async (client: Client, query: string) => {
   const res = await client.inject({ method: 'GET', url: `/api/v1/reports/proportionality?${query}` });
   if (res.statusCode !== 200) throw new Error(res.body);
-  return res.json() as { rows: Row[]; totalNeedPeople: number; totalAwardedOre: number; scope: string };
+  return res.json() as { rows: Row[]; totalNeedPeople: number; totalAwardedOre: string; scope: string };
 };
 
 t.test('heavy drug users with 10 % of the need and 2 % of the money are underserved', async (t) => {
@@ -124,16 +124,16 @@ t.test('heavy drug users with 10 % of the need and 2 % of the money are underser
   const r = await report(finance, 'municipalityCode=101&year=2026');
   const row = (id: number) => r.rows.find((x) => x.targetGroupId === id) as Row;
   t.equal(r.totalNeedPeople, 1000, 'each person counted once');
-  t.equal(r.totalAwardedOre, 100_000_000, 'each grant counted once; in-kind apart');
-  t.match(row(heavy), { needPeople: 100, awardedOre: 2_000_000, actorCount: 1, flag: 'underserved' });
+  t.equal(r.totalAwardedOre, '100000000', 'each grant counted once; in-kind apart');
+  t.match(row(heavy), { needPeople: 100, awardedOre: '2000000', actorCount: 1, flag: 'underserved' });
   t.equal(row(heavy).needShare, 0.1);
   t.equal(row(heavy).fundingShare, 0.02);
   t.ok(Math.abs((row(heavy).index ?? 0) - 0.2) < 1e-9, 'index = 0.02 ÷ 0.1');
-  t.match(row(group('Stofmisbrug')), { needPeople: 100, awardedOre: 2_000_000, flag: 'underserved' }, 'rolled up');
-  t.match(row(group('Misbrug')), { needPeople: 500, awardedOre: 40_000_000 });
-  t.match(row(group('Prostitution')), { needPeople: 100, awardedOre: 0, grantCount: 0, flag: 'no_offer' });
+  t.match(row(group('Stofmisbrug')), { needPeople: 100, awardedOre: '2000000', flag: 'underserved' }, 'rolled up');
+  t.match(row(group('Misbrug')), { needPeople: 500, awardedOre: '40000000' });
+  t.match(row(group('Prostitution')), { needPeople: 100, awardedOre: '0', grantCount: 0, flag: 'no_offer' });
   t.equal(row(group('Prostitution')).actorCount, 0, 'no actor serves it');
-  t.match(row(group('Social isolation')), { needPeople: 0, inKindOre: 500_000, awardedOre: 0, flag: 'no_estimate' });
+  t.match(row(group('Social isolation')), { needPeople: 0, inKindOre: '500000', awardedOre: '0', flag: 'no_estimate' });
   t.match(row(group('Hjemløshed')), { flag: 'ok' });
   t.equal(r.rows[0]?.flag, 'no_offer', 'worst first');
   const flags = r.rows.map((x) => x.flag);
@@ -155,7 +155,7 @@ t.test('heavy drug users with 10 % of the need and 2 % of the money are underser
   // Another municipality's local group and money stay out of København's report, and in the region's.
   const region = await report(finance, 'regionCode=1084&year=2026');
   t.equal(region.scope, 'region:1084');
-  t.equal(region.totalAwardedOre, 100_000_000);
+  t.equal(region.totalAwardedOre, '100000000');
   const national = await report(finance, 'scope=national&year=2026');
   t.equal(national.totalNeedPeople, 1000);
   const other = await report(finance, 'municipalityCode=751&year=2026');
@@ -163,7 +163,7 @@ t.test('heavy drug users with 10 % of the need and 2 % of the money are underser
     other.rows.some((x) => x.targetGroupId === heavy),
     'a local group is only in reports that cover its municipality',
   );
-  t.equal(other.totalAwardedOre, 0);
+  t.equal(other.totalAwardedOre, '0');
 
   const bad = await finance.inject({
     method: 'GET',
@@ -212,8 +212,8 @@ t.test('a parent’s own estimate counts instead of its sub-groups’, and a gra
   t.equal(row('Misbrug').needPeople, 300, 'its own estimate, not 120 + 150');
   t.equal(row('Socialt problem').needPeople, 500, '300 under Misbrug and 200 under Hjemløshed');
   t.equal(r.totalNeedPeople, 500);
-  t.match(row('Misbrug'), { awardedOre: 500_000, grantCount: 1 }, 'both lines count, the grant once');
-  t.match(row('Socialt problem'), { awardedOre: 500_000, grantCount: 1 });
+  t.match(row('Misbrug'), { awardedOre: '500000', grantCount: 1 }, 'both lines count, the grant once');
+  t.match(row('Socialt problem'), { awardedOre: '500000', grantCount: 1 });
 });
 
 t.test('property: every roll-up equals an independently computed sum, on random data', async (t) => {
@@ -280,14 +280,14 @@ t.test('property: every roll-up equals an independently computed sum, on random 
       const expectedTotalNeed = roots.reduce((s, g) => s + need(g), 0);
       const expectedTotalMoney = grants.flat().reduce((s, l) => s + l.amount, 0);
       if (r.totalNeedPeople !== expectedTotalNeed) return false;
-      if (r.totalAwardedOre !== expectedTotalMoney) return false;
+      if (r.totalAwardedOre !== String(expectedTotalMoney)) return false;
       for (const g of ffb) {
         const row = r.rows.find((x) => x.targetGroupId === g.id);
         if (!row) return false;
         const sub = new Set(descendants(g.id));
         const money = grants.flat().reduce((s, l) => s + (sub.has(l.g) ? l.amount : 0), 0);
         const count = grants.filter((lines) => lines.some((l) => sub.has(l.g))).length;
-        if (row.needPeople !== need(g.id) || row.awardedOre !== money || row.grantCount !== count) return false;
+        if (row.needPeople !== need(g.id) || row.awardedOre !== String(money) || row.grantCount !== count) return false;
       }
       return true;
     }),
@@ -397,7 +397,7 @@ t.test('shared actors, their matrix, and suspected duplicates across municipalit
   t.ok(blue, 'an actor in three municipalities is shared');
   t.same(blue.fundedBy, [101, 751]);
   t.same(blue.servedUnfunded, [147], 'Frederiksberg is served without funding');
-  t.equal(blue.totalAwardedOre, 1_250_000);
+  t.equal(blue.totalAwardedOre, '1250000');
   const codes = national.municipalities.map((m: { code: number }) => m.code);
   const cell = (a: number, b: number) => national.matrix[codes.indexOf(a)].shared[codes.indexOf(b)];
   t.equal(cell(101, 751), 1, 'København and Aarhus share one actor');
@@ -563,17 +563,17 @@ t.test('a report is read once and reused, until a grant is written: then it show
     })
   ).json();
   const url = '/api/v1/reports/proportionality?municipalityCode=101&year=2026';
-  const total = async () => (await finance.inject({ method: 'GET', url })).json().totalAwardedOre as number;
-  t.equal(await total(), 0);
+  const total = async () => (await finance.inject({ method: 'GET', url })).json().totalAwardedOre as string;
+  t.equal(await total(), '0');
   const statements: string[] = [];
   const spy = h.database.rows.bind(h.database);
   h.database.rows = (async (query, on) => {
     statements.push('rows');
     return spy(query, on);
   }) as typeof h.database.rows;
-  t.equal(await total(), 0);
+  t.equal(await total(), '0');
   t.equal(statements.length, 0, 'the second read of the same report runs no query');
   h.database.rows = spy;
   await award(finance, round.id, actor.id, [{ targetGroupId: group('Stofmisbrug'), amountOre: 5_000_000 }]);
-  t.equal(await total(), 5_000_000, 'the award shows at once');
+  t.equal(await total(), '5000000', 'the award shows at once');
 });
