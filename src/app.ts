@@ -11,6 +11,7 @@ import qs from 'qs';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import { errorForLog, logMethodHook } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
@@ -103,7 +104,8 @@ export interface BuildOptions {
 
 /**
  * Structured pino logs without personal data: requests are logged by method, path and id only; the
- * secret in a calendar feed's address is masked; credentials and cookies are never serialised.
+ * secret in a calendar feed's address is masked; credentials and cookies are never serialised;
+ * errors without the values of a failed statement (see lib/log-errors.ts).
  */
 export function loggerOptions(config: Config) {
   return {
@@ -112,13 +114,16 @@ export function loggerOptions(config: Config) {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token'],
       censor: '[skjult]',
     },
+    // Errors by code, statement fingerprint and masked message: never a statement's values.
     serializers: {
+      err: (err: unknown) => errorForLog(err) as { type: string; message: string; stack: string },
       req: (req: { id?: string; method?: string; url?: string }) => ({
         id: req.id,
         method: req.method,
         url: maskUrl(req.url ?? ''),
       }),
     },
+    hooks: { logMethod: logMethodHook },
   };
 }
 
