@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import qs from 'qs';
 import type { Config } from './config.ts';
-import { type Database, openDatabase } from './db/client.ts';
+import { type Database, openDatabase, outsideStatementScope, StatementScope } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { errorForLog, logMethodHook } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
@@ -168,6 +168,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.decorate('database', database);
   app.decorate('draining', false);
+  // A request's statements are cancelled when its client goes away before the answer is sent,
+  // so a page nobody waits for stops holding a connection (PostgreSQL; see StatementScope).
+  if (database.kind === 'postgres') {
+    app.addHook('preHandler', (_request, reply, done) => {
+      const scope = new StatementScope();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) scope.cancel();
+      });
+      scope.run(done);
+    });
+  }
   // Every answer carries its request id, to find it in the logs.
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -192,7 +203,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     imports: createImportService(database, municipalities),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
-  const importRunner = createImportRunner(app.services.imports, app.log);
+  const runner = createImportRunner(app.services.imports, app.log);
+  // A request kicks the runner, but the imports it runs are not that request's to cancel.
+  const importRunner = { ...runner, kick: () => outsideStatementScope(() => runner.kick()) };
   app.decorate('importRunner', importRunner);
   app.addHook('onReady', async () => importRunner.kick());
   app.addHook('preClose', async () => importRunner.close());

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -7,7 +8,11 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import type { DatabaseConfig } from '../config.ts';
+import {
+  type DatabaseConfig,
+  DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+} from '../config.ts';
 import * as schema from './schema/index.ts';
 
 type Schema = typeof schema;
@@ -130,6 +135,41 @@ function countTransactions(db: Db): () => number {
 }
 
 /**
+ * The statements one piece of work (a request) starts on PostgreSQL, so that they can be cancelled
+ * when nobody waits for their answer any more: the request's client went away. A statement queued
+ * but not yet sent is dropped; a running one gets PostgreSQL's cancel request, and fails with 57014
+ * like a statement timeout. (PGlite runs a statement to its end: it cannot be interrupted.)
+ */
+export class StatementScope {
+  private readonly started = new Set<{ cancel(): unknown }>();
+  private cancelled = false;
+
+  track(query: { cancel(): unknown }): void {
+    if (this.cancelled) query.cancel();
+    else this.started.add(query);
+  }
+
+  /** Cancels what runs and what is started from now on. A finished statement is left alone. */
+  cancel(): void {
+    this.cancelled = true;
+    for (const query of this.started) query.cancel();
+    this.started.clear();
+  }
+
+  /** Runs work so that the statements it starts belong to this scope. */
+  run<T>(work: () => T): T {
+    return statementScopes.run(this, work);
+  }
+}
+
+const statementScopes = new AsyncLocalStorage<StatementScope>();
+
+/** Runs work that outlives the request starting it (a background import): no scope cancels it. */
+export function outsideStatementScope<T>(work: () => T): T {
+  return statementScopes.exit(work);
+}
+
+/**
  * Makes postgres.js keep each parameterised statement prepared on its connection, in transactions
  * and savepoints too. drizzle asks for unnamed statements, which postgres.js sends as parse and
  * describe, then waits, then bind and execute: two round trips and a new plan for every query. A
@@ -142,10 +182,14 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
   // Each statement text stays prepared on its connection until the connection is replaced (30–60
   // minutes): the texts must not vary with the data, so values go in as parameters (id lists as
   // one int[], see db/params.ts), never into the text.
-  patched.unsafe = (query: string, args?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>) =>
-    Array.isArray(args) && args.length
-      ? unsafe(query, args as never, { ...opts, prepare: true })
-      : unsafe(query, args as never, opts);
+  patched.unsafe = (query: string, args?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>) => {
+    const pending =
+      Array.isArray(args) && args.length
+        ? unsafe(query, args as never, { ...opts, prepare: true })
+        : unsafe(query, args as never, opts);
+    statementScopes.getStore()?.track(pending);
+    return pending;
+  };
   for (const name of ['begin', 'savepoint'] as const) {
     const original = patched[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
     if (!original) continue;
@@ -159,11 +203,19 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   if (config.kind === 'postgres') {
+    // Every statement is bounded, and so is a transaction left idle (it holds locks and a
+    // connection). An import raises the statement limit for its own transaction (set local).
     const client = preparing(
       postgres(config.url, {
         max: 10,
         onnotice: () => {},
-        connection: { application_name: 'samspil', jit: 'off' },
+        connection: {
+          application_name: 'samspil',
+          jit: 'off',
+          statement_timeout: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+          idle_in_transaction_session_timeout:
+            config.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        },
       }),
     );
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
