@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -57,27 +59,111 @@ export class DataDirLockedError extends Error {
   readonly code = 'DATA_DIR_LOCKED';
 }
 
+/** What a lock holder does when its lock is gone while it runs: stop, before a second process writes too. */
+function lockLost(dataDir: string): void {
+  process.stderr.write(
+    `The lock on the data directory ${dataDir} was lost; stopping so that no other process writes there too.\n`,
+  );
+  process.exit(1);
+}
+
 /**
- * PGlite allows only one process on a data directory. The lock file holds the owner's pid;
- * a lock left by a process that no longer runs is taken over.
+ * The helper that holds the lock: it opens the lock file as fd 9, takes an exclusive flock(2) on it
+ * without waiting, says so, and then reads its standard input, a pipe from this process, until the
+ * end. The end comes when this process releases the lock or dies, however it dies (SIGKILL
+ * included), and the kernel drops the lock with the helper. Exit 4: no flock(1); 5: locked.
  */
-export function lockDataDir(dataDir: string): () => void {
+const HOLD_LOCK = [
+  'exec 9>>"$1" || exit 3',
+  'command -v flock >/dev/null 2>&1 || exit 4',
+  'flock -n 9 || exit 5',
+  "trap '' HUP INT",
+  'echo locked',
+  'exec cat >/dev/null',
+].join('\n');
+
+/**
+ * PGlite allows only one process on a data directory, so the process holds an exclusive lock on
+ * `samspil.lock` there for as long as it runs. It is the kernel's flock(2), held by a small helper
+ * process (flock(1); Node itself cannot take one): it works across PID namespaces (containers
+ * sharing a volume), needs no heartbeat a long PGlite statement could hold up, and is gone the
+ * moment its holder dies, so a stale lock is never taken over by guesswork. The file stays (only
+ * its owner note is cleared): removing it would let two processes lock two different files.
+ * Without flock(1) (macOS), the lock falls back to the owner's pid in the file, which only sees
+ * processes in its own PID namespace.
+ */
+export async function lockDataDir(
+  dataDir: string,
+  onLost: () => void = () => lockLost(dataDir),
+): Promise<() => Promise<void>> {
   mkdirSync(dataDir, { recursive: true });
   const lockPath = join(dataDir, 'samspil.lock');
+  const helper = spawn('sh', ['-c', HOLD_LOCK, 'samspil-lock', lockPath], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    // Its own process group: a Ctrl-C meant for the app must not end the lock before the app.
+    detached: true,
+  });
+  const outcome = await new Promise<'locked' | number | Error>((resolve) => {
+    let said = '';
+    helper.stdout?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+      if (said.includes('locked\n')) resolve('locked');
+    });
+    helper.once('exit', (code) => resolve(code ?? -1));
+    helper.once('error', (err) => resolve(err));
+  });
+  if (outcome === 'locked') {
+    writeFileSync(lockPath, `${process.pid} ${hostname()}\n`);
+    let releasing = false;
+    const exited = new Promise<void>((resolve) => helper.once('exit', () => resolve()));
+    helper.once('exit', () => {
+      if (!releasing) onLost();
+    });
+    helper.unref();
+    for (const stream of [helper.stdin, helper.stdout]) (stream as unknown as { unref?: () => void })?.unref?.();
+    return async () => {
+      if (releasing) return;
+      releasing = true;
+      writeFileSync(lockPath, '');
+      // Waited for: the lock is free once the helper is gone.
+      helper.ref();
+      helper.stdin?.end();
+      await exited;
+    };
+  }
+  if (outcome === 5) throw lockedBy(dataDir, readFileSync(lockPath, 'utf8'));
+  if (outcome === 4 || (outcome instanceof Error && (outcome as NodeJS.ErrnoException).code === 'ENOENT')) {
+    const unlock = lockByPid(dataDir, lockPath);
+    return async () => unlock();
+  }
+  throw new Error(
+    `Could not lock the data directory ${dataDir}: ${outcome instanceof Error ? outcome.message : `exit ${outcome}`}`,
+  );
+}
+
+function lockedBy(dataDir: string, note: string): DataDirLockedError {
+  const [pid, host] = note.trim().split(/\s+/);
+  const owner = pid ? `pid ${pid}${host ? ` on ${host}` : ''}` : 'pid unknown';
+  return new DataDirLockedError(
+    `The data directory ${dataDir} is in use by another Samspil process (${owner}). ` +
+      'Stop that process, or set DATA_DIR to another directory. For several processes, use PostgreSQL (DATABASE_URL).',
+  );
+}
+
+/** The fallback without flock(1): the lock file holds the owner's pid, and a dead owner's lock is taken over. */
+function lockByPid(dataDir: string, lockPath: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${hostname()}\n`);
       closeSync(fd);
       return () => rmSync(lockPath, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      const note = readFileSync(lockPath, 'utf8');
+      const owner = Number.parseInt(note, 10);
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
-        throw new DataDirLockedError(
-          `The data directory ${dataDir} is in use by another Samspil process (pid ${owner}). ` +
-            'Stop that process, or set DATA_DIR to another directory. For several processes, use PostgreSQL (DATABASE_URL).',
-        );
+        throw lockedBy(dataDir, note);
       }
       rmSync(lockPath, { force: true });
     }
@@ -243,7 +329,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     };
   }
 
-  const unlock = options.inMemory ? () => {} : lockDataDir(config.dataDir);
+  const unlock = options.inMemory ? async () => {} : await lockDataDir(config.dataDir);
   try {
     const pglite = await PGlite.create({
       dataDir: options.inMemory ? undefined : config.dataDir,
@@ -271,12 +357,12 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
         try {
           await pglite.close();
         } finally {
-          unlock();
+          await unlock();
         }
       },
     };
   } catch (err) {
-    unlock();
+    await unlock();
     throw err;
   }
 }
