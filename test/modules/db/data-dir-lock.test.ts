@@ -22,6 +22,8 @@ interface Holder {
   /** Locked, or refused (exit 3), with what the process said. */
   result: Promise<{ locked: boolean; code: number | null; output: string }>;
   exited: Promise<void>;
+  /** All it said so far. */
+  output(): string;
 }
 
 function holder(t: Test, dataDir: string, options: { namespace?: boolean; env?: NodeJS.ProcessEnv } = {}): Holder {
@@ -48,7 +50,7 @@ function holder(t: Test, dataDir: string, options: { namespace?: boolean; env?: 
     child.stderr?.on('data', onData);
     child.once('exit', (code) => resolve({ locked: false, code, output }));
   });
-  return { child, result, exited };
+  return { child, result, exited, output: () => output };
 }
 
 /** Starts holders until one gets the lock (a dead holder's lock goes with it, but not in no time). */
@@ -158,3 +160,20 @@ t.test(
     t.ok((await third.result).locked, "a dead owner's lock is taken over");
   },
 );
+
+t.test('a process whose lock is taken from it stops', { skip: onPostgres && 'PGlite only' }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'samspil-lock-lost-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const held = holder(t, dataDir);
+  const r = await held.result;
+  t.ok(r.locked);
+  const pid = /locked pid=(\d+)/.exec(r.output)?.[1];
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+  // sh, until it has made itself cat.
+  const helper = children.find((c) => ['sh', 'cat'].includes(readFileSync(`/proc/${c}/comm`, 'utf8').trim()));
+  t.ok(helper, 'the lock is held by a helper process');
+  process.kill(Number(helper), 'SIGKILL');
+  await held.exited;
+  t.equal(held.child.exitCode, 1, 'the holder stops at once');
+  t.match(held.output(), /The lock on the data directory .* was lost; stopping/, 'and says why');
+});
