@@ -9,8 +9,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import qs from 'qs';
 import type { Config } from './config.ts';
-import { type Database, openDatabase } from './db/client.ts';
+import { type Database, openDatabase, outsideStatementScope, StatementScope } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import { errorForLog, logMethodHook } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
@@ -103,7 +104,8 @@ export interface BuildOptions {
 
 /**
  * Structured pino logs without personal data: requests are logged by method, path and id only; the
- * secret in a calendar feed's address is masked; credentials and cookies are never serialised.
+ * secret in a calendar feed's address is masked; credentials and cookies are never serialised;
+ * errors without the values of a failed statement (see lib/log-errors.ts).
  */
 export function loggerOptions(config: Config) {
   return {
@@ -112,13 +114,16 @@ export function loggerOptions(config: Config) {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token'],
       censor: '[skjult]',
     },
+    // Errors by code, statement fingerprint and masked message: never a statement's values.
     serializers: {
+      err: (err: unknown) => errorForLog(err) as { type: string; message: string; stack: string },
       req: (req: { id?: string; method?: string; url?: string }) => ({
         id: req.id,
         method: req.method,
         url: maskUrl(req.url ?? ''),
       }),
     },
+    hooks: { logMethod: logMethodHook },
   };
 }
 
@@ -163,6 +168,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.decorate('database', database);
   app.decorate('draining', false);
+  // A request's statements are cancelled when its client goes away before the answer is sent,
+  // so a page nobody waits for stops holding a connection (PostgreSQL; see StatementScope).
+  if (database.kind === 'postgres') {
+    app.addHook('preHandler', (_request, reply, done) => {
+      const scope = new StatementScope();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) scope.cancel();
+      });
+      scope.run(done);
+    });
+  }
   // Every answer carries its request id, to find it in the logs.
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -187,7 +203,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     imports: createImportService(database, municipalities),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
-  const importRunner = createImportRunner(app.services.imports, app.log);
+  const runner = createImportRunner(app.services.imports, app.log);
+  // A request kicks the runner, but the imports it runs are not that request's to cancel.
+  const importRunner = { ...runner, kick: () => outsideStatementScope(() => runner.kick()) };
   app.decorate('importRunner', importRunner);
   app.addHook('onReady', async () => importRunner.kick());
   app.addHook('preClose', async () => importRunner.close());

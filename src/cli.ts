@@ -16,7 +16,11 @@ import { createMunicipalityService } from './modules/municipalities/municipaliti
 /** Opens and migrates the configured database, runs the work, and closes it again. */
 async function withDatabase<T>(work: (database: Database, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const database = await openDatabase(config.database);
+  // An operator's command (bench-data writes millions of rows in a few statements) is not a
+  // request: its statements are not bounded by STATEMENT_TIMEOUT_MS.
+  const database = await openDatabase(
+    config.database.kind === 'postgres' ? { ...config.database, statementTimeoutMs: 0 } : config.database,
+  );
   try {
     await migrateDatabase(database);
     return await work(database, config);

@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/** How long one statement may run on PostgreSQL before it is cancelled (a request's; imports raise it). */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+/** How long a transaction may sit idle between statements before PostgreSQL ends its session. */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
 /** The only reader of process.env. Parsed once, and start-up fails fast on bad values. */
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -11,6 +16,14 @@ const envSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** PostgreSQL's statement_timeout and idle_in_transaction_session_timeout for the app's connections; 0 is no limit. */
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_STATEMENT_TIMEOUT_MS),
+  IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   /** Idle and absolute session timeouts. */
@@ -44,7 +57,15 @@ const envSchema = z.object({
   PAGE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
 });
 
-export type DatabaseConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
+export type DatabaseConfig =
+  | { kind: 'pglite'; dataDir: string }
+  | {
+      kind: 'postgres';
+      url: string;
+      /** Defaults: DEFAULT_STATEMENT_TIMEOUT_MS and DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS; 0 is no limit. */
+      statementTimeoutMs?: number;
+      idleInTransactionTimeoutMs?: number;
+    };
 
 export interface Config {
   port: number;
@@ -72,7 +93,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL }
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+          idleInTransactionTimeoutMs: e.IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        }
       : { kind: 'pglite', dataDir: resolve(e.DATA_DIR) },
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',

@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { messageForLog } from './lib/log-errors.ts';
 import { serve } from './serve.ts';
 
 /** The only file that listens (with the demo, which seeds first). */
@@ -9,6 +10,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  // A failed statement's values (a migration's, say) stay out of the output.
+  console.error(messageForLog(err));
   process.exit(1);
 });

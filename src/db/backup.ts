@@ -10,7 +10,7 @@ import { lockDataDir } from './client.ts';
  * (PostgreSQL is backed up with pg_dump and restored with pg_restore; see the README.)
  */
 export async function backupPglite(dataDir: string, file: string): Promise<number> {
-  const unlock = lockDataDir(dataDir);
+  const unlock = await lockDataDir(dataDir);
   try {
     const pglite = await PGlite.create({ dataDir, extensions: { pg_trgm } });
     try {
@@ -23,7 +23,7 @@ export async function backupPglite(dataDir: string, file: string): Promise<numbe
       await pglite.close();
     }
   } finally {
-    unlock();
+    await unlock();
   }
 }
 
@@ -40,7 +40,7 @@ export class RestoreRefused extends Error {}
 
 export async function restorePglite(dataDir: string, file: string, force: boolean): Promise<void> {
   if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new RestoreRefused(`No backup file ${file}`);
-  const unlock = lockDataDir(dataDir);
+  const unlock = await lockDataDir(dataDir);
   try {
     if (holdsData(dataDir) && !force)
       throw new RestoreRefused(
@@ -59,6 +59,6 @@ export async function restorePglite(dataDir: string, file: string, force: boolea
       await pglite.close();
     }
   } finally {
-    unlock();
+    await unlock();
   }
 }

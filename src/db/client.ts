@@ -1,4 +1,7 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -7,7 +10,11 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import type { DatabaseConfig } from '../config.ts';
+import {
+  type DatabaseConfig,
+  DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+} from '../config.ts';
 import * as schema from './schema/index.ts';
 
 type Schema = typeof schema;
@@ -52,27 +59,111 @@ export class DataDirLockedError extends Error {
   readonly code = 'DATA_DIR_LOCKED';
 }
 
+/** What a lock holder does when its lock is gone while it runs: stop, before a second process writes too. */
+function lockLost(dataDir: string): void {
+  process.stderr.write(
+    `The lock on the data directory ${dataDir} was lost; stopping so that no other process writes there too.\n`,
+  );
+  process.exit(1);
+}
+
 /**
- * PGlite allows only one process on a data directory. The lock file holds the owner's pid;
- * a lock left by a process that no longer runs is taken over.
+ * The helper that holds the lock: it opens the lock file as fd 9, takes an exclusive flock(2) on it
+ * without waiting, says so, and then reads its standard input, a pipe from this process, until the
+ * end. The end comes when this process releases the lock or dies, however it dies (SIGKILL
+ * included), and the kernel drops the lock with the helper. Exit 4: no flock(1); 5: locked.
  */
-export function lockDataDir(dataDir: string): () => void {
+const HOLD_LOCK = [
+  'exec 9>>"$1" || exit 3',
+  'command -v flock >/dev/null 2>&1 || exit 4',
+  'flock -n 9 || exit 5',
+  "trap '' HUP INT",
+  'echo locked',
+  'exec cat >/dev/null',
+].join('\n');
+
+/**
+ * PGlite allows only one process on a data directory, so the process holds an exclusive lock on
+ * `samspil.lock` there for as long as it runs. It is the kernel's flock(2), held by a small helper
+ * process (flock(1); Node itself cannot take one): it works across PID namespaces (containers
+ * sharing a volume), needs no heartbeat a long PGlite statement could hold up, and is gone the
+ * moment its holder dies, so a stale lock is never taken over by guesswork. The file stays (only
+ * its owner note is cleared): removing it would let two processes lock two different files.
+ * Without flock(1) (macOS), the lock falls back to the owner's pid in the file, which only sees
+ * processes in its own PID namespace.
+ */
+export async function lockDataDir(
+  dataDir: string,
+  onLost: () => void = () => lockLost(dataDir),
+): Promise<() => Promise<void>> {
   mkdirSync(dataDir, { recursive: true });
   const lockPath = join(dataDir, 'samspil.lock');
+  const helper = spawn('sh', ['-c', HOLD_LOCK, 'samspil-lock', lockPath], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    // Its own process group: a Ctrl-C meant for the app must not end the lock before the app.
+    detached: true,
+  });
+  const outcome = await new Promise<'locked' | number | Error>((resolve) => {
+    let said = '';
+    helper.stdout?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+      if (said.includes('locked\n')) resolve('locked');
+    });
+    helper.once('exit', (code) => resolve(code ?? -1));
+    helper.once('error', (err) => resolve(err));
+  });
+  if (outcome === 'locked') {
+    writeFileSync(lockPath, `${process.pid} ${hostname()}\n`);
+    let releasing = false;
+    const exited = new Promise<void>((resolve) => helper.once('exit', () => resolve()));
+    helper.once('exit', () => {
+      if (!releasing) onLost();
+    });
+    helper.unref();
+    for (const stream of [helper.stdin, helper.stdout]) (stream as unknown as { unref?: () => void })?.unref?.();
+    return async () => {
+      if (releasing) return;
+      releasing = true;
+      writeFileSync(lockPath, '');
+      // Waited for: the lock is free once the helper is gone.
+      helper.ref();
+      helper.stdin?.end();
+      await exited;
+    };
+  }
+  if (outcome === 5) throw lockedBy(dataDir, readFileSync(lockPath, 'utf8'));
+  if (outcome === 4 || (outcome instanceof Error && (outcome as NodeJS.ErrnoException).code === 'ENOENT')) {
+    const unlock = lockByPid(dataDir, lockPath);
+    return async () => unlock();
+  }
+  throw new Error(
+    `Could not lock the data directory ${dataDir}: ${outcome instanceof Error ? outcome.message : `exit ${outcome}`}`,
+  );
+}
+
+function lockedBy(dataDir: string, note: string): DataDirLockedError {
+  const [pid, host] = note.trim().split(/\s+/);
+  const owner = pid ? `pid ${pid}${host ? ` on ${host}` : ''}` : 'pid unknown';
+  return new DataDirLockedError(
+    `The data directory ${dataDir} is in use by another Samspil process (${owner}). ` +
+      'Stop that process, or set DATA_DIR to another directory. For several processes, use PostgreSQL (DATABASE_URL).',
+  );
+}
+
+/** The fallback without flock(1): the lock file holds the owner's pid, and a dead owner's lock is taken over. */
+function lockByPid(dataDir: string, lockPath: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${hostname()}\n`);
       closeSync(fd);
       return () => rmSync(lockPath, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      const note = readFileSync(lockPath, 'utf8');
+      const owner = Number.parseInt(note, 10);
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
-        throw new DataDirLockedError(
-          `The data directory ${dataDir} is in use by another Samspil process (pid ${owner}). ` +
-            'Stop that process, or set DATA_DIR to another directory. For several processes, use PostgreSQL (DATABASE_URL).',
-        );
+        throw lockedBy(dataDir, note);
       }
       rmSync(lockPath, { force: true });
     }
@@ -130,6 +221,41 @@ function countTransactions(db: Db): () => number {
 }
 
 /**
+ * The statements one piece of work (a request) starts on PostgreSQL, so that they can be cancelled
+ * when nobody waits for their answer any more: the request's client went away. A statement queued
+ * but not yet sent is dropped; a running one gets PostgreSQL's cancel request, and fails with 57014
+ * like a statement timeout. (PGlite runs a statement to its end: it cannot be interrupted.)
+ */
+export class StatementScope {
+  private readonly started = new Set<{ cancel(): unknown }>();
+  private cancelled = false;
+
+  track(query: { cancel(): unknown }): void {
+    if (this.cancelled) query.cancel();
+    else this.started.add(query);
+  }
+
+  /** Cancels what runs and what is started from now on. A finished statement is left alone. */
+  cancel(): void {
+    this.cancelled = true;
+    for (const query of this.started) query.cancel();
+    this.started.clear();
+  }
+
+  /** Runs work so that the statements it starts belong to this scope. */
+  run<T>(work: () => T): T {
+    return statementScopes.run(this, work);
+  }
+}
+
+const statementScopes = new AsyncLocalStorage<StatementScope>();
+
+/** Runs work that outlives the request starting it (a background import): no scope cancels it. */
+export function outsideStatementScope<T>(work: () => T): T {
+  return statementScopes.exit(work);
+}
+
+/**
  * Makes postgres.js keep each parameterised statement prepared on its connection, in transactions
  * and savepoints too. drizzle asks for unnamed statements, which postgres.js sends as parse and
  * describe, then waits, then bind and execute: two round trips and a new plan for every query. A
@@ -142,10 +268,14 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
   // Each statement text stays prepared on its connection until the connection is replaced (30–60
   // minutes): the texts must not vary with the data, so values go in as parameters (id lists as
   // one int[], see db/params.ts), never into the text.
-  patched.unsafe = (query: string, args?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>) =>
-    Array.isArray(args) && args.length
-      ? unsafe(query, args as never, { ...opts, prepare: true })
-      : unsafe(query, args as never, opts);
+  patched.unsafe = (query: string, args?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>) => {
+    const pending =
+      Array.isArray(args) && args.length
+        ? unsafe(query, args as never, { ...opts, prepare: true })
+        : unsafe(query, args as never, opts);
+    statementScopes.getStore()?.track(pending);
+    return pending;
+  };
   for (const name of ['begin', 'savepoint'] as const) {
     const original = patched[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
     if (!original) continue;
@@ -159,11 +289,19 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   if (config.kind === 'postgres') {
+    // Every statement is bounded, and so is a transaction left idle (it holds locks and a
+    // connection). An import raises the statement limit for its own transaction (set local).
     const client = preparing(
       postgres(config.url, {
         max: 10,
         onnotice: () => {},
-        connection: { application_name: 'samspil', jit: 'off' },
+        connection: {
+          application_name: 'samspil',
+          jit: 'off',
+          statement_timeout: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+          idle_in_transaction_session_timeout:
+            config.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        },
       }),
     );
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
@@ -191,7 +329,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     };
   }
 
-  const unlock = options.inMemory ? () => {} : lockDataDir(config.dataDir);
+  const unlock = options.inMemory ? async () => {} : await lockDataDir(config.dataDir);
   try {
     const pglite = await PGlite.create({
       dataDir: options.inMemory ? undefined : config.dataDir,
@@ -219,12 +357,12 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
         try {
           await pglite.close();
         } finally {
-          unlock();
+          await unlock();
         }
       },
     };
   } catch (err) {
-    unlock();
+    await unlock();
     throw err;
   }
 }

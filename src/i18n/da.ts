@@ -426,6 +426,8 @@ export const da = {
   'error.badRequest': 'Forespørgslen kunne ikke læses.',
   'error.tooLarge': 'Forespørgslen er for stor.',
   'error.unsupportedMediaType': 'Indholdstypen understøttes ikke.',
+  'error.queryTimeout':
+    'Det tog for lang tid at hente svaret, så vi stoppede. Prøv igen om lidt, eller afgræns det, du beder om (fx med et filter eller et kortere tidsrum).',
   'error.internal': 'Der skete en fejl hos os. Prøv igen om lidt.',
   'error.unauthenticated': 'Du skal logge ind.',
   'error.forbidden':

@@ -427,6 +427,8 @@ export const en: Record<keyof typeof da, string> = {
   'error.badRequest': 'The request could not be read.',
   'error.tooLarge': 'The request is too large.',
   'error.unsupportedMediaType': 'The content type is not supported.',
+  'error.queryTimeout':
+    'Getting the answer took too long, so we stopped. Try again in a moment, or ask for less (with a filter or a shorter period, say).',
   'error.internal': 'Something went wrong on our side. Try again in a moment.',
   'error.unauthenticated': 'You need to sign in.',
   'error.forbidden':

@@ -58,6 +58,10 @@ function classify(error: unknown): {
   if (pgCode === '23505') {
     return { statusCode: 409, code: 'CONFLICT', key: 'error.conflict' };
   }
+  // A statement that ran past STATEMENT_TIMEOUT_MS (or was cancelled because its client left).
+  if (pgCode === '57014') {
+    return { statusCode: 503, code: 'QUERY_TIMEOUT', key: 'error.queryTimeout' };
+  }
   // A number or date the database cannot hold (an id beyond 32 bits, say), or text it cannot store
   // (a NUL character, 22021; a character the encoding lacks, 22P05): bad input, not our failure.
   if (['22003', '22P02', '22007', '22008', '22021', '22P05'].includes(String(pgCode))) {

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, formBody, onPostgres, openTestDatabase } from '../../helper.ts';
+import { buildTestApp, formBody, onPostgres, openTestDatabase, signedInClient } from '../../helper.ts';
 import { root } from '../../template.ts';
 
 const run = promisify(execFile);
@@ -29,7 +29,8 @@ t.test('/readyz: the database answers and every migration is applied', async (t)
   t.equal(behind.json().status, 'migrating');
 });
 
-t.test('logs: structured, with request ids, and no personal data', async (t) => {
+/** The app on a test database, logging at info into `lines`. */
+async function appWithLogs(t: Test) {
   const lines: string[] = [];
   const database = await openTestDatabase(t);
   const app = await buildApp(loadConfig({ LOG_LEVEL: 'info' }), {
@@ -37,6 +38,11 @@ t.test('logs: structured, with request ids, and no personal data', async (t) => 
     logStream: { write: (line: string) => void lines.push(line) },
   });
   t.teardown(() => app.close());
+  return { lines, database, app };
+}
+
+t.test('logs: structured, with request ids, and no personal data', async (t) => {
+  const { lines, app } = await appWithLogs(t);
   const email = 'logtest@kk.dk';
   const password = 'en meget hemmelig adgangskode';
   await app.services.accounts.createUser(
@@ -89,6 +95,56 @@ t.test('logs: structured, with request ids, and no personal data', async (t) => 
     'q=Mette',
   ]) {
     t.notOk(text.includes(secret), `the logs do not hold ${secret.slice(0, 12)}…`);
+  }
+});
+
+t.test('logs: a failed statement by its code and fingerprint, never its values', async (t) => {
+  const { lines, database, app } = await appWithLogs(t);
+  const { sql } = await import('drizzle-orm');
+  // Values an upload could carry: names, one with quotes, one with a NUL character.
+  const names = ['Foreningen Hemmelig Værdi 4711', 'Mette "Citat" Persondata', 'Nul\u0000Tegn'];
+  const failing = () => database.rows(sql`select length(${names[0]}) + length(${names[1]}) / 0 as n`);
+  const admin = await signedInClient(app, 'admin', 101);
+  // A request whose statement fails is answered 500 and logged by the error plugin.
+  app.get('/ops-test/failing-statement', async () => failing());
+  const res = await admin.inject({ method: 'GET', url: '/ops-test/failing-statement' });
+  t.equal(res.statusCode, 500);
+  // The import runner's way ({ err }, message), pino's own (the error as the only argument), and
+  // Fastify's default handler's (the error's message as the line's message).
+  const err = await failing().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(err instanceof Error, 'the statement fails');
+  app.log.error({ err, importId: 1 }, 'import failed');
+  app.log.error(err);
+  app.log.error({ err }, (err as Error).message);
+  // PostgreSQL quotes the value itself in some messages (22P02); a NUL character cannot be stored (22021).
+  for (const query of [sql`select ${names[0]}::int as n`, sql`select length(${names[2]}) as n`]) {
+    const e = await database.rows(query).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    app.log.error({ err: e }, 'import failed');
+  }
+
+  const records = lines.map((l) => JSON.parse(l));
+  const failures = records.filter((r) => r.err);
+  t.equal(failures.length, 6, 'six error lines');
+  for (const r of failures) {
+    t.match(r.err.code, /^(22012|22P02|22021)$/, 'each with its SQLSTATE');
+    t.match(
+      r.err.statement,
+      /^select (length\(\$1\) \+ length\(\$2\) \/ \?|\$1::int|length\(\$1\)) as n #[0-9a-f]{8}$/,
+    );
+    t.notOk('params' in r.err || 'parameters' in r.err || 'query' in r.err, 'no parameters or statement text');
+  }
+  t.match(failures[0].err.message, /division by zero/);
+  t.match(failures[4].err.message, /invalid input syntax for type integer: "\[skjult\]"/);
+  t.match(failures[5].err.message, /invalid byte sequence/);
+  const text = lines.join('');
+  for (const value of ['Hemmelig', 'Persondata', 'Citat', '4711', 'Tegn', '\\u0000']) {
+    t.notOk(text.includes(value), `the logs do not hold ${value}`);
   }
 });
 
