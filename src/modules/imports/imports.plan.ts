@@ -214,11 +214,11 @@ export function groupFinder(groups: { id: number; ffbCode: string | null; nameDa
   return (s: string) => by.get(s.toLowerCase()) ?? by.get(fold(s));
 }
 
-export function readGrants(
+export async function readGrants(
   table: Table,
   mapping: ImportMapping,
   findGroup: (s: string) => number | undefined,
-): ReadGrants {
+): Promise<ReadGrants> {
   const r = new RowReader(table, mapping);
   const rows: GrantRowPlan[] = [];
   const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
@@ -233,7 +233,7 @@ export function readGrants(
     interned.set(k, k);
     return k;
   };
-  table.forEachRow((row, line) => {
+  await table.forEachRow((row, line) => {
     const before = r.problems.length;
     const externalRef = r.text(row, line, 'externalRef', 100) || null;
     const name = r.text(row, line, 'actorName', 200);
@@ -540,21 +540,21 @@ export interface ActorRowPlan {
  * Reads an actor list of one municipality. Its actors are homed there: a row that names another
  * home municipality is a problem, as that municipality's users keep their own actors.
  */
-export function readActors(
+export async function readActors(
   table: Table,
   mapping: ImportMapping,
   findMunicipality: (s: string) => number | undefined,
   municipalityCode: number,
-): {
+): Promise<{
   rows: ActorRowPlan[];
   actors: Map<string, { name: string; cvr: string | null; lines: number[] }>;
   problems: ImportProblem[];
-} {
+}> {
   const r = new RowReader(table, mapping);
   const rows: ActorRowPlan[] = [];
   const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
   const shape = actorSchemaFields.shape;
-  table.forEachRow((row, line) => {
+  await table.forEachRow((row, line) => {
     const before = r.problems.length;
     const name = r.text(row, line, 'name', 200);
     if (!name) r.problem(line, 'name', 'import.required');

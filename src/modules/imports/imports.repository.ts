@@ -1,30 +1,24 @@
-import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
 import { intArray, intsOf } from '../../db/params.ts';
-import { imports } from '../../db/schema/index.ts';
+import { importChunks, imports } from '../../db/schema/index.ts';
 
-export type ImportRow = typeof imports.$inferSelect;
-export type ImportMeta = Omit<ImportRow, 'content'>;
-
-const { content: _content, ...metaColumns } = getTableColumns(imports);
+export type ImportMeta = typeof imports.$inferSelect;
 
 export async function insertImport(db: Queryable, values: typeof imports.$inferInsert): Promise<ImportMeta> {
-  const [row] = await db.insert(imports).values(values).returning(metaColumns);
+  const [row] = await db.insert(imports).values(values).returning();
   if (!row) throw new Error('insert returned no row');
   return row;
 }
 
-export async function findImport(db: Queryable, id: number): Promise<ImportMeta | undefined> {
-  const [row] = await db.select(metaColumns).from(imports).where(eq(imports.id, id));
-  return row;
-}
-
-/** The file of an import; with lock, the row stays locked until the transaction ends. */
-export async function findImportWithContent(
+/** An import; with lock, the row stays locked until the transaction ends. */
+export async function findImport(
   db: Queryable,
   id: number,
   lock?: 'update' | 'skip locked',
-): Promise<ImportRow | undefined> {
+): Promise<ImportMeta | undefined> {
   const q = db.select().from(imports).where(eq(imports.id, id));
   const [row] =
     lock === 'update'
@@ -45,8 +39,51 @@ export async function updateImport(
     .update(imports)
     .set({ ...values, version: sql`${imports.version} + 1`, updatedAt: sql`now()` })
     .where(version === undefined ? eq(imports.id, id) : and(eq(imports.id, id), eq(imports.version, version)))
-    .returning(metaColumns);
+    .returning();
   return row;
+}
+
+/** Bytes of the file per row of import_chunks. */
+const CHUNK = 1024 * 1024;
+
+/** Stores the file at path as the import's, a megabyte per statement. */
+export async function storeImportFile(db: Queryable, id: number, path: string): Promise<void> {
+  let seq = 0;
+  for await (const piece of createReadStream(path, { highWaterMark: CHUNK })) {
+    await db.insert(importChunks).values({ importId: id, seq: seq++, data: piece as Buffer });
+  }
+}
+
+/** Writes the import's stored file to path, a few pieces at a time; false when it has none. */
+export async function writeImportFile(db: Queryable, id: number, path: string): Promise<boolean> {
+  const out = createWriteStream(path, { mode: 0o600 });
+  let next = 0;
+  let any = false;
+  try {
+    for (;;) {
+      const pieces = await db
+        .select({ seq: importChunks.seq, data: importChunks.data })
+        .from(importChunks)
+        .where(and(eq(importChunks.importId, id), sql`${importChunks.seq} >= ${next}`))
+        .orderBy(importChunks.seq)
+        .limit(8);
+      for (const p of pieces) {
+        any = true;
+        if (!out.write(p.data)) await once(out, 'drain');
+      }
+      if (pieces.length < 8) break;
+      next = (pieces.at(-1)?.seq ?? 0) + 1;
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  return any;
+}
+
+/** The file is not kept once the import is done. */
+export async function dropImportFile(db: Queryable, id: number): Promise<void> {
+  await db.delete(importChunks).where(eq(importChunks.importId, id));
 }
 
 /** A queued import that failed: only while it is still queued (a retry or a finished run wins). */
@@ -59,7 +96,7 @@ export async function failImport(db: Queryable, id: number, problems: unknown[])
 
 export async function listImports(db: Queryable, municipalityCode: number, limit = 50): Promise<ImportMeta[]> {
   return db
-    .select(metaColumns)
+    .select()
     .from(imports)
     .where(eq(imports.municipalityCode, municipalityCode))
     .orderBy(desc(imports.createdAt), desc(imports.id))

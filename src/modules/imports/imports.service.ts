@@ -1,3 +1,4 @@
+import { rm, stat } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
@@ -5,7 +6,8 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { AccessDenied, mayWrite, type WriteArea } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
-import { fold, readTable, sampleRows, type Table } from '../../lib/upload.ts';
+import { readTableFile } from '../../lib/table-reader.ts';
+import { fold, sampleRows, type Table, UPLOAD_LIMITS, uploadPath } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
@@ -24,12 +26,11 @@ import {
 import {
   actorsByCvr,
   actorsByName,
+  dropImportFile,
   failImport,
   findImport,
-  findImportWithContent,
   grantsInRounds,
   type ImportMeta,
-  type ImportRow,
   inSlices,
   insertImport,
   listImports,
@@ -37,8 +38,10 @@ import {
   queuedImportIds,
   roundsOf,
   similarActors,
+  storeImportFile,
   targetGroupsOf,
   updateImport,
+  writeImportFile,
 } from './imports.repository.ts';
 import {
   type ActorChoices,
@@ -60,6 +63,13 @@ const SAMPLE = 10;
 const SAMPLE_COLUMNS = 3;
 /** Rows written per statement. */
 const SLICE = 5000;
+/**
+ * The advisory lock (with the municipality's code) that the writing of an import holds: imports of
+ * one municipality are written one after the other, each matching against what the last wrote.
+ */
+const IMPORT_LOCK = 18_042;
+/** A large file is written in one transaction: its statements may take longer than a page's. */
+const IMPORT_STATEMENT_TIMEOUT = '10min';
 /** A new actor from a grant list is registered as an association and an arena for inclusion. */
 const NEW_ACTOR_DEFAULTS = { orgType: 'association', roles: ['inclusion_arena'] } as const;
 
@@ -119,10 +129,15 @@ export function createImportService(database: Database, municipalities: Municipa
     return row;
   }
 
-  async function tableOf(on: Queryable, id: number): Promise<{ row: ImportRow; table: Table }> {
-    const row = await findImportWithContent(on, id);
-    if (!row?.content) throw new AppError('IMPORT_GONE', 409, 'import.gone');
-    return { row, table: await readTable(row.content) };
+  /** Reads the import's stored file (written to a temporary file for the reader) as a table for fn. */
+  async function withStoredTable<T>(on: Queryable, id: number, fn: (table: Table) => Promise<T>): Promise<T> {
+    const path = await uploadPath();
+    try {
+      if (!(await writeImportFile(on, id, path))) throw new AppError('IMPORT_GONE', 409, 'import.gone');
+      return await fn(await readTableFile(path, service.limits));
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
   async function municipalityFinder() {
@@ -214,7 +229,7 @@ export function createImportService(database: Database, municipalities: Municipa
     }));
     if (mapping.defaultTargetGroupId && !groups.some((g) => g.id === mapping.defaultTargetGroupId))
       return invalid([{ line: 0, column: 'targetGroup', message: 'import.unknownGroup' }]);
-    const read = readGrants(table, mapping, groupFinder(groups));
+    const read = await readGrants(table, mapping, groupFinder(groups));
     const existingRounds = await roundsOf(database, on, row.municipalityCode);
     const rounds = resolveRounds(read.rounds, existingRounds);
     const problems = [...read.problems];
@@ -403,7 +418,7 @@ export function createImportService(database: Database, municipalities: Municipa
     mapping: ImportMapping,
     choices: ActorChoices,
   ): Promise<Plan> {
-    const read = readActors(table, mapping, await municipalityFinder(), row.municipalityCode);
+    const read = await readActors(table, mapping, await municipalityFinder(), row.municipalityCode);
     if (read.problems.length) return invalid(read.problems);
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const planOf = new Map(actors.map((a) => [a.key, a]));
@@ -584,8 +599,11 @@ export function createImportService(database: Database, municipalities: Municipa
     mapping: ImportMapping,
     choices: ActorChoices,
   ) {
-    const { row, table } = await tableOf(db, id);
-    const result = await plan(db, row, table, mapping, choices);
+    const row = await loadFor(principal, id);
+    const { result, rowCount } = await withStoredTable(db, id, async (table) => ({
+      result: await plan(db, row, table, mapping, choices),
+      rowCount: table.rowCount,
+    }));
     const saved = await db.transaction(async (tx) => {
       const updated = await updateImport(
         tx,
@@ -596,7 +614,7 @@ export function createImportService(database: Database, municipalities: Municipa
           status: result.problems.length ? 'invalid' : 'ready',
           problems: result.problems,
           summary: result.problems.length ? null : result.summary,
-          rowCount: table.rowCount,
+          rowCount,
         },
         version,
       );
@@ -615,6 +633,8 @@ export function createImportService(database: Database, municipalities: Municipa
   const service = {
     running,
     hooks,
+    /** What an upload may be (a seam for tests too). */
+    limits: { ...UPLOAD_LIMITS },
 
     async list(principal: Principal): Promise<Import[]> {
       if (principal.municipalityCode === null) return [];
@@ -626,32 +646,35 @@ export function createImportService(database: Database, municipalities: Municipa
       return toImport(await loadFor(principal, id));
     },
 
-    /** Reads the file (refusing what is not a readable CSV or XLSX) and guesses its columns. */
-    async upload(
-      principal: Principal,
-      input: { kind: ImportKind; fileName: string; content: Buffer },
-    ): Promise<Import> {
+    /**
+     * Reads the file uploaded to path (refusing what is not a readable CSV or XLSX, or passes a
+     * limit), stores it and guesses its columns. Nothing is stored of a file refused.
+     */
+    async upload(principal: Principal, input: { kind: ImportKind; fileName: string; path: string }): Promise<Import> {
       const municipalityCode = principal.municipalityCode;
       if (municipalityCode === null || !mayWrite(principal, areaOf(input.kind), municipalityCode))
         throw new AccessDenied(areaOf(input.kind), municipalityCode);
-      const table = await readTable(input.content);
+      const table = await readTableFile(input.path, service.limits);
+      const sample = (await sampleRows(table, SAMPLE_COLUMNS)).map((cells) => cells.map((c) => c.slice(0, 200)));
+      const bytes = (await stat(input.path)).size;
       const row = await db.transaction(async (tx) => {
+        await tx.execute(sql`set local statement_timeout = ${sql.raw(`'${IMPORT_STATEMENT_TIMEOUT}'`)}`);
         const created = await insertImport(tx, {
           municipalityCode,
           kind: input.kind,
           fileName: input.fileName.slice(0, 200) || 'upload',
-          content: input.content,
           header: table.header,
-          sample: sampleRows(table, SAMPLE_COLUMNS).map((cells) => cells.map((c) => c.slice(0, 200))),
+          sample,
           mapping: { columns: guessMapping(input.kind, table.header) },
           rowCount: table.rowCount,
           createdBy: principal.userId,
         });
+        await storeImportFile(tx, created.id, input.path);
         await recordAudit(tx, principal, {
           entity: 'import',
           entityId: created.id,
           action: 'upload',
-          after: { kind: input.kind, fileName: created.fileName, rows: table.rowCount, bytes: input.content.length },
+          after: { kind: input.kind, fileName: created.fileName, rows: table.rowCount, bytes },
         });
         return created;
       });
@@ -717,22 +740,31 @@ export function createImportService(database: Database, municipalities: Municipa
       await municipalities.all();
       return db
         .transaction(async (tx) => {
-          const row = await findImportWithContent(tx, id, 'skip locked');
-          if (row?.status !== 'queued' || !row.content) return 'skipped' as const;
-          const table = await readTable(row.content);
+          const found = await findImport(tx, id, 'skip locked');
+          if (found?.status !== 'queued') return 'skipped' as const;
+          await tx.execute(sql`set local statement_timeout = ${sql.raw(`'${IMPORT_STATEMENT_TIMEOUT}'`)}`);
+          // One import of a municipality at a time: the next one matches against what this one wrote.
+          await tx.execute(sql`select pg_advisory_xact_lock(${IMPORT_LOCK}, ${found.municipalityCode}::int)`);
+          const row = await findImport(tx, id);
+          if (row?.status !== 'queued') return 'skipped' as const;
           const principal: Principal = {
             userId: row.createdBy,
             municipalityCode: row.municipalityCode,
             role: 'admin',
           };
-          running.set(id, { processed: 0, total: table.rowCount });
-          const result = await plan(
-            tx,
-            row,
-            table,
-            importMapping.parse(row.mapping),
-            (row.actorChoices as ActorChoices | null) ?? {},
-          );
+          const { result, total } = await withStoredTable(tx, id, async (table) => {
+            running.set(id, { processed: 0, total: table.rowCount });
+            return {
+              total: table.rowCount,
+              result: await plan(
+                tx,
+                row,
+                table,
+                importMapping.parse(row.mapping),
+                (row.actorChoices as ActorChoices | null) ?? {},
+              ),
+            };
+          });
           if (result.problems.length || result.unresolved) {
             // What was checked no longer holds (someone registered an actor meanwhile): check again.
             await updateImport(tx, id, {
@@ -743,11 +775,11 @@ export function createImportService(database: Database, municipalities: Municipa
             return 'invalid' as const;
           }
           await hooks.afterPlan?.(tx, id);
-          await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total: table.rowCount }));
+          await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total }));
+          // The file and the rows shown from it are not kept once it is imported.
+          await dropImportFile(tx, id);
           await updateImport(tx, id, {
             status: 'done',
-            // The file and the rows shown from it are not kept once it is imported.
-            content: null,
             sample: [],
             summary: result.summary,
             createdCount: result.summary.created,
