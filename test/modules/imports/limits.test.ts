@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { crc32, createDeflateRaw } from 'node:zlib';
 import { sql } from 'drizzle-orm';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
 import { multipart, uploadApi, uploadPage } from './upload.ts';
 
@@ -26,7 +26,6 @@ async function stillServes(t: Test, h: TestApp, finance: Client) {
   t.equal(ok.statusCode, 201, 'a small file after it is read as before');
   t.equal((await finance.inject({ method: 'GET', url: '/imports' })).statusCode, 200, 'and pages render');
 }
-type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 
 /** A minimal workbook whose one sheet has one inline-string cell of `cell` characters, deflated. */
 async function zipBomb(cell: number): Promise<Buffer> {
