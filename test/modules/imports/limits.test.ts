@@ -21,7 +21,7 @@ async function stored(h: TestApp) {
 }
 
 /** The app still reads and writes: a small file is imported, and a page renders. */
-async function stillServes(t: Test, h: TestApp, finance: Client) {
+async function stillServes(t: Test, finance: Client) {
   const ok = await uploadApi(finance, 'grants', Buffer.from(GOOD), { commit: 'false' });
   t.equal(ok.statusCode, 201, 'a small file after it is read as before');
   t.equal((await finance.inject({ method: 'GET', url: '/imports' })).statusCode, 200, 'and pages render');
@@ -93,7 +93,7 @@ t.test('an XLSX zip bomb (one cell of 300 MB in a file of a few hundred KB) is r
   t.equal(page.statusCode, 422);
   t.match(page.body, /længere end 32\.767 tegn/);
   t.same(await stored(h), before, 'nothing stored');
-  await stillServes(t, h, finance);
+  await stillServes(t, finance);
 });
 
 t.test('a file over the byte limit is refused as it arrives', async (t) => {
@@ -117,7 +117,7 @@ t.test('a file over the byte limit is refused as it arrives', async (t) => {
   t.equal(res.statusCode, 413);
   t.match(res.json().message, /større end 200 MB, som er grænsen/);
   t.same(await stored(h), before, 'nothing stored');
-  await stillServes(t, h, finance);
+  await stillServes(t, finance);
 });
 
 t.test('one row of a million empty cells is refused', async (t) => {
@@ -132,7 +132,7 @@ t.test('one row of a million empty cells is refused', async (t) => {
   t.equal(page.statusCode, 422);
   t.match(page.body, /Linje 2 har over 1\.000 celler/);
   t.same(await stored(h), before, 'nothing stored');
-  await stillServes(t, h, finance);
+  await stillServes(t, finance);
 });
 
 t.test('a file of more rows than an import may have is refused', async (t) => {
@@ -144,7 +144,7 @@ t.test('a file of more rows than an import may have is refused', async (t) => {
   t.equal(api.statusCode, 400);
   t.match(api.json().message, /over 1\.000\.000 rækker, som er grænsen for én import/);
   t.same(await stored(h), before, 'nothing stored');
-  await stillServes(t, h, finance);
+  await stillServes(t, finance);
 });
 
 t.test('a multipart body cut off before its end is a 400, not a 500', async (t) => {
@@ -163,5 +163,5 @@ t.test('a multipart body cut off before its end is a 400, not a 500', async (t) 
   });
   t.equal(page.statusCode, 400, page.body.slice(0, 300));
   t.same((await stored(h))?.imports, 0, 'nothing stored');
-  await stillServes(t, h, finance);
+  await stillServes(t, finance);
 });
