@@ -190,13 +190,26 @@ export async function actorsByName(
   return byGiven(rows);
 }
 
-/** Up to three trigram-similar actors for each name, best first (the rule of the actor form). */
+/** Names looked up by similarity per statement: each statement's work is bounded. */
+const SIMILAR_BATCH = 200;
+
+/**
+ * Up to three trigram-similar actors for each name, best first (the rule of the actor form), a
+ * batch of names per statement, each through the trigram index.
+ */
 export async function similarActors(
   database: Database,
   on: Queryable,
   names: string[],
 ): Promise<Map<string, ActorRef[]>> {
-  if (!names.length) return new Map();
+  const found = new Map<string, ActorRef[]>();
+  for (let i = 0; i < names.length; i += SIMILAR_BATCH) {
+    for (const [k, v] of await similarBatch(database, on, names.slice(i, i + SIMILAR_BATCH))) found.set(k, v);
+  }
+  return found;
+}
+
+async function similarBatch(database: Database, on: Queryable, names: string[]): Promise<Map<string, ActorRef[]>> {
   const rows = await database.rows<{ given: string; id: number; name: string; cvr: string | null }>(
     sql`select x.given, s.id, s.name, s.cvr
         from jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as x(given)
