@@ -243,15 +243,33 @@ export interface ExistingGrant {
   version: number;
 }
 
-export async function grantsInRounds(database: Database, on: Queryable, roundIds: number[]): Promise<ExistingGrant[]> {
-  if (!roundIds.length) return [];
+/**
+ * The registered grants some rows of a file may be: by case number in a round, or of an actor in a
+ * round, leaving out the grants of the ids in the ranges given (those the import itself registered:
+ * a file is matched against what was registered before it).
+ */
+export async function grantsMatching(
+  database: Database,
+  on: Queryable,
+  refs: { round_id: number; ref: string }[],
+  keys: { round_id: number; actor_id: number }[],
+  leaveOut: [number, number][] = [],
+): Promise<ExistingGrant[]> {
+  if (!refs.length && !keys.length) return [];
   const rows = await database.rows<Record<string, unknown>>(
     sql`select g.id, g.round_id, g.actor_id, g.title, g.purpose, g.external_ref, g.requested_ore, g.awarded_ore,
                g.decision_on::text, g.status, g.version,
                array(select a.target_group_id from grant_allocations a where a.grant_id = g.id
                      order by a.target_group_id)::text as group_ids
         from grants g
-        where g.round_id = any(${intArray(roundIds)}::int[])`,
+        where g.id in (
+            select m.id from jsonb_to_recordset(${JSON.stringify(refs)}::jsonb) as x(round_id int, ref text)
+            join grants m on m.round_id = x.round_id and m.external_ref = x.ref
+            union
+            select m.id from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as x(round_id int, actor_id int)
+            join grants m on m.round_id = x.round_id and m.actor_id = x.actor_id)
+          and not exists (select from jsonb_array_elements(${JSON.stringify(leaveOut)}::jsonb) as r(ids)
+                          where g.id between (r.ids->>0)::int and (r.ids->>1)::int)`,
     on,
   );
   return rows.map((r) => ({

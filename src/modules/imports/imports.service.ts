@@ -14,6 +14,7 @@ import {
   type ActorPlan,
   actorMatches,
   compareGrants,
+  forEachGrantRow,
   type GrantChange,
   groupFinder,
   MAX_PROBLEMS,
@@ -29,7 +30,7 @@ import {
   dropImportFile,
   failImport,
   findImport,
-  grantsInRounds,
+  grantsMatching,
   type ImportMeta,
   inSlices,
   insertImport,
@@ -57,6 +58,7 @@ import {
 const areaOf = (kind: ImportKind): WriteArea => (kind === 'grants' ? 'grants' : 'actors');
 /** A row the import would write was changed by someone else after the import read it. */
 const importConflict = () => new AppError('IMPORT_CONFLICT', 409, 'import.conflict');
+type SampleRow = NonNullable<ImportSummary['sample']>[number];
 /** Rows shown in the preview. */
 const SAMPLE = 10;
 /** Rows shown beside the columns while they are mapped. */
@@ -229,13 +231,14 @@ export function createImportService(database: Database, municipalities: Municipa
     }));
     if (mapping.defaultTargetGroupId && !groups.some((g) => g.id === mapping.defaultTargetGroupId))
       return invalid([{ line: 0, column: 'targetGroup', message: 'import.unknownGroup' }]);
-    const read = await readGrants(table, mapping, groupFinder(groups));
+    const findGroup = groupFinder(groups);
+    const read = await readGrants(table, mapping, findGroup);
     const existingRounds = await roundsOf(database, on, row.municipalityCode);
     const rounds = resolveRounds(read.rounds, existingRounds);
     const problems = [...read.problems];
-    for (const r of read.rows) {
-      if (problems.length >= MAX_PROBLEMS) break;
-      if (rounds.ambiguous.includes(r.roundKey))
+    if (!problems.length && rounds.ambiguous.length) {
+      const lines = rounds.ambiguous.flatMap((k) => read.roundLines.get(k) ?? []).sort((a, b) => a.line - b.line);
+      for (const r of lines.slice(0, MAX_PROBLEMS))
         problems.push({
           line: r.line,
           column: 'roundName',
@@ -247,31 +250,51 @@ export function createImportService(database: Database, municipalities: Municipa
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const actorIds = new Map(actors.map((a) => [a.key, a.actorId]));
     const roundIds = new Map(rounds.ids);
-    const existing = await grantsInRounds(database, on, [
-      ...new Set([...roundIds.values()].filter((id) => id !== null)),
-    ]);
-    const changes = compareGrants(read.rows, roundIds, actorIds, existing, (field) => mapping.columns[field] ?? field);
-    const rowProblems = changes.flatMap((c) => (c.kind === 'invalid' ? [c.problem] : []));
-    if (rowProblems.length) return invalid(rowProblems.slice(0, MAX_PROBLEMS));
-    const summary = summarise(actors, choices, changes);
+    const columnOf = (field: string) => mapping.columns[field] ?? field;
+
+    /**
+     * Each batch of rows compared with the registered grants it may be (looked up for the batch, not
+     * for the whole municipality), the registered grants already taken carried from batch to batch.
+     */
+    const compareAll = async (
+      q: Queryable,
+      leaveOut: [number, number][],
+      fn: (changes: GrantChange[]) => Promise<void>,
+    ) => {
+      const taken = new Map<number, number>();
+      await forEachGrantRow(table, mapping, findGroup, read.alias, async (batch) => {
+        const refs: { round_id: number; ref: string }[] = [];
+        const keys: { round_id: number; actor_id: number }[] = [];
+        for (const r of batch) {
+          const roundId = roundIds.get(r.roundKey);
+          const actorId = actorIds.get(r.actorKey);
+          if (!roundId) continue;
+          if (r.externalRef) refs.push({ round_id: roundId, ref: r.externalRef });
+          else if (actorId) keys.push({ round_id: roundId, actor_id: actorId });
+        }
+        const existing = await grantsMatching(database, q, refs, keys, leaveOut);
+        await fn(compareGrants(batch, roundIds, actorIds, existing, columnOf, taken));
+      });
+    };
+
+    const summary = summarise(actors, choices);
     summary.roundsCreated = rounds.create.map((r) => ({ year: r.year, name: r.name }));
-    // What each of the first rows will leave: a registered grant keeps what the file leaves out.
-    summary.sample = changes.slice(0, SAMPLE).map((c) => {
-      const shown =
-        c.kind === 'update'
-          ? { title: c.next.title, amount: c.next.awardedOre ?? c.next.requestedOre }
-          : c.kind === 'skip'
-            ? { title: c.existing.title, amount: c.existing.awardedOre ?? c.existing.requestedOre }
-            : { title: c.row.title, amount: c.row.awardedOre ?? c.row.requestedOre ?? 0 };
-      return {
-        line: c.row.line,
-        actor: read.actors.get(c.row.actorKey)?.name ?? '',
-        title: shown.title,
-        year: c.row.year,
-        amountOre: shown.amount,
-        action: c.kind === 'skip' && c.locked ? ('locked' as const) : (c.kind as 'create' | 'update' | 'skip'),
-      };
+    const rowProblems: ImportProblem[] = [];
+    // The registered grants the file changes, and the version each had when compared.
+    const planned = new Map<number, number>();
+    await compareAll(on, [], async (changes) => {
+      for (const c of changes) {
+        if (c.kind === 'invalid') {
+          if (rowProblems.length < MAX_PROBLEMS) rowProblems.push(c.problem);
+          continue;
+        }
+        if (c.kind === 'update') planned.set(c.existing.id, c.existing.version);
+        count(summary, c);
+        // What each of the first rows will leave: a registered grant keeps what the file leaves out.
+        if (summary.sample.length < SAMPLE) summary.sample.push(sampleOf(c, read.actors.get(c.row.actorKey)?.name));
+      }
     });
+    if (rowProblems.length) return invalid(rowProblems);
     const roundOf = new Map(existingRounds.map((r) => [r.id, r]));
 
     return {
@@ -286,13 +309,11 @@ export function createImportService(database: Database, municipalities: Municipa
           actors.filter((a) => a.actorId === null),
         );
         for (const [k, id] of newActors) actorIds.set(k, id);
-        const budgets = new Map<string, number>();
-        for (const r of read.rows) budgets.set(r.roundKey, (budgets.get(r.roundKey) ?? 0) + (r.awardedOre ?? 0));
         const thisYear = Number(danishDate().slice(0, 4));
         for (const r of rounds.create) {
           const [created] = await database.rows<{ id: number }>(
             sql`insert into grant_rounds (municipality_code, year, name, budget_ore, status)
-                values (${row.municipalityCode}, ${r.year}, ${r.name}, ${budgets.get(r.key) ?? 0},
+                values (${row.municipalityCode}, ${r.year}, ${r.name}, ${read.budgets.get(r.key) ?? 0},
                         ${r.year < thisYear ? 'decided' : 'open'})
                 returning id`,
             tx,
@@ -311,104 +332,145 @@ export function createImportService(database: Database, municipalities: Municipa
           const round = roundOf.get(roundId);
           return round?.reportDueOn ?? `${(round?.year ?? thisYear) + 1}-06-01`;
         };
-        const record = (c: GrantChange, id: number) => {
-          const roundId = roundIds.get(c.row.roundKey) as number;
-          return {
-            id,
-            round_id: roundId,
-            actor_id: actorIds.get(c.row.actorKey),
-            title: c.row.title,
-            purpose: c.row.purpose,
-            requested: c.row.requestedOre ?? c.row.awardedOre ?? 0,
-            awarded: c.row.awardedOre,
-            decision_on: c.row.decisionOn,
-            status: c.row.status,
-            due: dueOf(roundId),
-            ref: c.row.externalRef,
-            group: c.row.targetGroupId,
-          };
-        };
-        let done = changes.filter((c) => c.kind === 'skip').length;
-        progress(done);
+        let done = 0;
+        let created = 0;
+        let updated = 0;
+        const registered: [number, number][] = [];
+        // The same comparison again, a batch at a time, leaving out the grants it registered itself;
+        // a row that no longer compares as it was checked (a grant changed by someone else since)
+        // stops the import, and nothing of it is saved.
+        await compareAll(tx, registered, async (changes) => {
+          for (const c of changes) {
+            if (c.kind === 'invalid') throw importConflict();
+            if (c.kind !== 'update') continue;
+            const version = planned.get(c.existing.id);
+            if (version === undefined) throw importConflict();
+            c.existing = { ...c.existing, version };
+            updated++;
+          }
+          const ids = await writeCreates(tx, principal, changes, roundIds, actorIds, dueOf);
+          created += ids.length;
+          for (const id of ids) {
+            const last = registered.at(-1);
+            if (last && last[1] === id - 1) last[1] = id;
+            else registered.push([id, id]);
+          }
+          await writeUpdates(tx, principal, importId, changes, actorIds);
+          done += changes.length;
+          progress(done);
+        });
+        if (created !== summary.created || updated !== planned.size) throw importConflict();
+      },
+    };
+  }
 
-        const creates = changes.filter((c) => c.kind === 'create');
-        const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
-        await inSlices(
-          creates,
-          SLICE,
-          async (json, slice) => {
-            await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
+  /** Registers the new grants of a batch, their allocations and audit entries, set-wise. */
+  async function writeCreates(
+    tx: Queryable,
+    principal: Principal,
+    changes: GrantChange[],
+    roundIds: Map<string, number | null>,
+    actorIds: Map<string, number | null>,
+    dueOf: (roundId: number) => string,
+  ) {
+    const creates = changes.filter((c) => c.kind === 'create');
+    const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
+    await inSlices(
+      creates,
+      SLICE,
+      async (json) => {
+        await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
                                 decision_on, status, report_due_on, external_ref)
             select x.id, x.round_id, x.actor_id, x.title, x.purpose, x.requested, x.awarded, x.decision_on,
                    x.status::grant_status, x.due, x.ref
             from jsonb_to_recordset(${json}::jsonb) as x(id int, round_id int, actor_id int, title text, purpose text,
                    requested bigint, awarded bigint, decision_on date, status text, due date, ref text)`);
-            await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+        await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
             select x.id, x.group, x.awarded
             from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
             where x.group is not null and x.awarded > 0`);
-            done += slice.length;
-            progress(done);
-          },
-          (c, i) => record(c, ids[i] as number),
-        );
-        await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
-
-        const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
-        await inSlices(
-          updates,
-          SLICE,
-          async (json, slice) => {
-            // Only a grant still as it was read is written: one changed since (or paid meanwhile) stops
-            // the import, and nothing of it is saved.
-            const written = await database.rows<{ id: number }>(
-              sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
-                     requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
-                     status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
-                     version = g.version + 1, updated_at = now()
-                  from jsonb_to_recordset(${json}::jsonb) as x(id int, version int, actor_id int, title text,
-                     purpose text, requested bigint, awarded bigint, decision_on date, status text, ref text)
-                  where g.id = x.id and g.version = x.version
-                    and g.status not in ('paid', 'accounted', 'closed', 'withdrawn')
-                  returning g.id`,
-              tx,
-            );
-            if (written.length !== slice.length) throw importConflict();
-            await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
-            select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
-                   jsonb_build_object('actorId', x.actor_id, 'title', x.title, 'purpose', x.purpose,
-                     'requestedOre', x.requested, 'awardedOre', x.awarded, 'decisionOn', x.decision_on,
-                     'status', x.status, 'targetGroupId', case when x.reallocate then x.group end, 'importId', ${importId}::int)
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text, requested bigint,
-                   awarded bigint, decision_on date, status text, "group" int, reallocate boolean, before jsonb)`);
-            await tx.execute(sql`delete from grant_allocations
-            where grant_id in (select x.id from jsonb_to_recordset(${json}::jsonb) as x(id int, reallocate boolean)
-                               where x.reallocate)`);
-            await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
-            select x.id, x.group, x.awarded
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint, reallocate boolean)
-            where x.reallocate and x.group is not null and x.awarded > 0`);
-            done += slice.length;
-            progress(done);
-          },
-          ({ row, existing, next }) => ({
-            id: existing.id,
-            version: existing.version,
-            actor_id: next.actorId ?? actorIds.get(row.actorKey),
-            title: next.title,
-            purpose: next.purpose,
-            requested: next.requestedOre,
-            awarded: next.awardedOre,
-            decision_on: next.decisionOn,
-            status: next.status,
-            ref: row.externalRef,
-            group: next.targetGroupId,
-            reallocate: next.reallocate,
-            before: existing,
-          }),
-        );
       },
-    };
+      (c, i) => {
+        const roundId = roundIds.get(c.row.roundKey) as number;
+        return {
+          id: ids[i],
+          round_id: roundId,
+          actor_id: actorIds.get(c.row.actorKey),
+          title: c.row.title,
+          purpose: c.row.purpose,
+          requested: c.row.requestedOre ?? c.row.awardedOre ?? 0,
+          awarded: c.row.awardedOre,
+          decision_on: c.row.decisionOn,
+          status: c.row.status,
+          due: dueOf(roundId),
+          ref: c.row.externalRef,
+          group: c.row.targetGroupId,
+        };
+      },
+    );
+    await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
+    return ids;
+  }
+
+  /** Writes the registered grants a batch changes, only where each is still as it was read. */
+  async function writeUpdates(
+    tx: Queryable,
+    principal: Principal,
+    importId: number,
+    changes: GrantChange[],
+    actorIds: Map<string, number | null>,
+  ) {
+    const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
+    await inSlices(
+      updates,
+      SLICE,
+      async (json, slice) => {
+        // Only a grant still as it was read is written: one changed since (or paid meanwhile) stops
+        // the import, and nothing of it is saved.
+        const written = await database.rows<{ id: number }>(
+          sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
+                 requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
+                 status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
+                 version = g.version + 1, updated_at = now()
+              from jsonb_to_recordset(${json}::jsonb) as x(id int, version int, actor_id int, title text,
+                 purpose text, requested bigint, awarded bigint, decision_on date, status text, ref text)
+              where g.id = x.id and g.version = x.version
+                and g.status not in ('paid', 'accounted', 'closed', 'withdrawn')
+              returning g.id`,
+          tx,
+        );
+        if (written.length !== slice.length) throw importConflict();
+        await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
+        select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
+               jsonb_build_object('actorId', x.actor_id, 'title', x.title, 'purpose', x.purpose,
+                 'requestedOre', x.requested, 'awardedOre', x.awarded, 'decisionOn', x.decision_on,
+                 'status', x.status, 'targetGroupId', case when x.reallocate then x.group end, 'importId', ${importId}::int)
+        from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text, requested bigint,
+               awarded bigint, decision_on date, status text, "group" int, reallocate boolean, before jsonb)`);
+        await tx.execute(sql`delete from grant_allocations
+        where grant_id in (select x.id from jsonb_to_recordset(${json}::jsonb) as x(id int, reallocate boolean)
+                           where x.reallocate)`);
+        await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+        select x.id, x.group, x.awarded
+        from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint, reallocate boolean)
+        where x.reallocate and x.group is not null and x.awarded > 0`);
+      },
+      ({ row, existing, next }) => ({
+        id: existing.id,
+        version: existing.version,
+        actor_id: next.actorId ?? actorIds.get(row.actorKey),
+        title: next.title,
+        purpose: next.purpose,
+        requested: next.requestedOre,
+        awarded: next.awardedOre,
+        decision_on: next.decisionOn,
+        status: next.status,
+        ref: row.externalRef,
+        group: next.targetGroupId,
+        reallocate: next.reallocate,
+        before: existing,
+      }),
+    );
   }
 
   async function planActors(
@@ -549,16 +611,43 @@ export function createImportService(database: Database, municipalities: Municipa
     };
   }
 
-  function summarise(actors: ActorPlan[], choices: ActorChoices, changes: GrantChange[]): ImportSummary {
+  /** The actors of a plan; the rows are counted in as they are compared. */
+  function summarise(actors: ActorPlan[], choices: ActorChoices): ImportSummary & { sample: SampleRow[] } {
     return {
       actorsCreated: actors.filter((a) => a.actorId === null && !a.unresolved).length,
       actorsMatched: actors.filter((a) => a.actorId !== null).length,
       roundsCreated: [],
-      created: changes.filter((c) => c.kind === 'create').length,
-      updated: changes.filter((c) => c.kind === 'update').length,
-      skipped: changes.filter((c) => c.kind === 'skip' && !c.locked).length,
-      skippedLocked: changes.filter((c) => c.kind === 'skip' && c.locked).length,
+      created: 0,
+      updated: 0,
+      skipped: 0,
+      skippedLocked: 0,
       matches: actorMatches(actors, choices),
+      sample: [],
+    };
+  }
+
+  function count(summary: ImportSummary, c: GrantChange) {
+    if (c.kind === 'create') summary.created++;
+    else if (c.kind === 'update') summary.updated++;
+    else if (c.kind === 'skip' && c.locked) summary.skippedLocked++;
+    else if (c.kind === 'skip') summary.skipped++;
+  }
+
+  /** What a row will leave: a registered grant keeps what the file leaves out. */
+  function sampleOf(c: GrantChange, actor: string | undefined): SampleRow {
+    const shown =
+      c.kind === 'update'
+        ? { title: c.next.title, amount: c.next.awardedOre ?? c.next.requestedOre }
+        : c.kind === 'skip'
+          ? { title: c.existing.title, amount: c.existing.awardedOre ?? c.existing.requestedOre }
+          : { title: c.row.title, amount: c.row.awardedOre ?? c.row.requestedOre ?? 0 };
+    return {
+      line: c.row.line,
+      actor: actor ?? '',
+      title: shown.title,
+      year: c.row.year,
+      amountOre: shown.amount,
+      action: c.kind === 'skip' && c.locked ? ('locked' as const) : (c.kind as 'create' | 'update' | 'skip'),
     };
   }
 
@@ -752,30 +841,32 @@ export function createImportService(database: Database, municipalities: Municipa
             municipalityCode: row.municipalityCode,
             role: 'admin',
           };
-          const { result, total } = await withStoredTable(tx, id, async (table) => {
-            running.set(id, { processed: 0, total: table.rowCount });
-            return {
-              total: table.rowCount,
-              result: await plan(
-                tx,
-                row,
-                table,
-                importMapping.parse(row.mapping),
-                (row.actorChoices as ActorChoices | null) ?? {},
-              ),
-            };
+          // The file is read as the rows are written: it is kept on disk until then.
+          const outcome = await withStoredTable(tx, id, async (table) => {
+            const total = table.rowCount;
+            running.set(id, { processed: 0, total });
+            const result = await plan(
+              tx,
+              row,
+              table,
+              importMapping.parse(row.mapping),
+              (row.actorChoices as ActorChoices | null) ?? {},
+            );
+            if (result.problems.length || result.unresolved) {
+              // What was checked no longer holds (someone registered an actor meanwhile): check again.
+              await updateImport(tx, id, {
+                status: result.problems.length ? 'invalid' : 'ready',
+                problems: result.problems,
+                summary: result.summary,
+              });
+              return null;
+            }
+            await hooks.afterPlan?.(tx, id);
+            await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total }));
+            return result;
           });
-          if (result.problems.length || result.unresolved) {
-            // What was checked no longer holds (someone registered an actor meanwhile): check again.
-            await updateImport(tx, id, {
-              status: result.problems.length ? 'invalid' : 'ready',
-              problems: result.problems,
-              summary: result.summary,
-            });
-            return 'invalid' as const;
-          }
-          await hooks.afterPlan?.(tx, id);
-          await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total }));
+          if (!outcome) return 'invalid' as const;
+          const result = outcome;
           // The file and the rows shown from it are not kept once it is imported.
           await dropImportFile(tx, id);
           await updateImport(tx, id, {
