@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
-import { intArray, intsOf } from '../../db/params.ts';
+import { intsOf } from '../../db/params.ts';
 import { importChunks, imports } from '../../db/schema/index.ts';
 
 export type ImportMeta = typeof imports.$inferSelect;
