@@ -23,7 +23,7 @@ export const UPLOAD_LIMITS: UploadLimits = {
 };
 
 /** The heap of the thread that reads uploads: a file needing more ends that thread, not the app. */
-export const READER_HEAP_MB = 256;
+export const READER_HEAP_MB = 128;
 
 export interface TableFormat {
   kind: 'csv' | 'xlsx';
@@ -87,7 +87,7 @@ function readerThread(): Worker {
     `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
     {
       eval: true,
-      resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
+      resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
       stdout: false,
       stderr: false,
     },

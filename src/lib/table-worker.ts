@@ -9,7 +9,7 @@ import { open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { createInflateRaw } from 'node:zlib';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { CsvLimitError, CsvStream } from './csv.ts';
 import type { TableFormat, UploadLimits, WorkerReply, WorkerRequest } from './table-reader.ts';
 
@@ -305,7 +305,9 @@ async function checkZip(zip: Buffer, limits: UploadLimits) {
 
 /** The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). */
 async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number]> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {
+  // Loaded only for a workbook: a CSV is read without it.
+  const { default: excel } = await import('exceljs');
+  const reader = new excel.stream.xlsx.WorkbookReader(createReadStream(path), {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache',

@@ -66,12 +66,12 @@ export async function writeImportFile(db: Queryable, id: number, path: string): 
         .from(importChunks)
         .where(and(eq(importChunks.importId, id), sql`${importChunks.seq} >= ${next}`))
         .orderBy(importChunks.seq)
-        .limit(8);
+        .limit(2);
       for (const p of pieces) {
         any = true;
         if (!out.write(p.data)) await once(out, 'drain');
       }
-      if (pieces.length < 8) break;
+      if (pieces.length < 2) break;
       next = (pieces.at(-1)?.seq ?? 0) + 1;
     }
   } finally {
