@@ -27,57 +27,76 @@ async function stillServes(t: Test, finance: Client) {
   t.equal((await finance.inject({ method: 'GET', url: '/imports' })).statusCode, 200, 'and pages render');
 }
 
-/** A minimal workbook whose one sheet has one inline-string cell of `cell` characters, deflated. */
-async function zipBomb(cell: number): Promise<Buffer> {
-  const head = Buffer.from(
-    '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' +
-      '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>',
-  );
-  const tail = Buffer.from('</t></is></c></row></sheetData></worksheet>');
-  const piece = Buffer.alloc(1024 * 1024, 'a');
-  const deflate = createDeflateRaw({ level: 9 });
-  const out: Buffer[] = [];
-  deflate.on('data', (d: Buffer) => out.push(d));
-  const done = new Promise((r) => deflate.on('end', r));
-  let crc = crc32(head);
-  deflate.write(head);
-  for (let written = 0; written < cell; written += piece.length) {
-    const p = piece.subarray(0, Math.min(piece.length, cell - written));
-    crc = crc32(p, crc);
-    if (!deflate.write(p)) await new Promise((r) => deflate.once('drain', r));
+/** A zip of the entries given, each deflated a piece at a time (so a test holds none of it whole). */
+async function zip(entries: { name: string; pieces: () => Iterable<Buffer> }[]): Promise<Buffer> {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const deflate = createDeflateRaw({ level: 9 });
+    const out: Buffer[] = [];
+    deflate.on('data', (d: Buffer) => out.push(d));
+    const done = new Promise((r) => deflate.on('end', r));
+    let crc = 0;
+    let size = 0;
+    for (const p of entry.pieces()) {
+      crc = crc32(p, crc);
+      size += p.length;
+      if (!deflate.write(p)) await new Promise((r) => deflate.once('drain', r));
+    }
+    deflate.end();
+    await done;
+    const data = Buffer.concat(out);
+    const name = Buffer.from(entry.name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, data);
+    centrals.push(central, name);
+    offset += local.length + name.length + data.length;
   }
-  crc = crc32(tail, crc);
-  deflate.end(tail);
-  await done;
-  const data = Buffer.concat(out);
-  const name = Buffer.from('xl/worksheets/sheet1.xml');
-  const size = head.length + cell + tail.length;
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(size, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(size, 24);
-  central.writeUInt16LE(name.length, 28);
-  central.writeUInt32LE(0, 42);
-  const cdOffset = local.length + name.length + data.length;
+  const directory = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12);
-  end.writeUInt32LE(cdOffset, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+const SHEET_HEAD =
+  '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>';
+
+/** A workbook whose one sheet has one inline-string cell of `cell` characters. */
+function zipBomb(cell: number): Promise<Buffer> {
+  return zip([
+    {
+      name: 'xl/worksheets/sheet1.xml',
+      *pieces() {
+        yield Buffer.from(`${SHEET_HEAD}<row r="1"><c r="A1" t="inlineStr"><is><t>`);
+        const piece = Buffer.alloc(1024 * 1024, 'a');
+        for (let written = 0; written < cell; written += piece.length)
+          yield piece.subarray(0, Math.min(piece.length, cell - written));
+        yield Buffer.from('</t></is></c></row></sheetData></worksheet>');
+      },
+    },
+  ]);
 }
 
 t.test('an XLSX zip bomb (one cell of 300 MB in a file of a few hundred KB) is refused', async (t) => {
@@ -165,3 +184,37 @@ t.test('a multipart body cut off before its end is a 400, not a 500', async (t) 
   t.same((await stored(h))?.imports, 0, 'nothing stored');
   await stillServes(t, finance);
 });
+
+t.test(
+  'a workbook within the limits that needs more memory than the reader has ends the reader, not the app',
+  async (t) => {
+    const h = await buildTestApp(t);
+    const finance = await h.as('finance', 101);
+    // 250,000 different texts of 1,000 characters: 250 MB of shared strings, each cell within the limits.
+    const book = await zip([
+      {
+        name: 'xl/sharedStrings.xml',
+        *pieces() {
+          yield Buffer.from(
+            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+          );
+          const text = 'x'.repeat(990);
+          for (let i = 0; i < 250_000; i++) yield Buffer.from(`<si><t>${String(i).padStart(10, '0')}${text}</t></si>`);
+          yield Buffer.from('</sst>');
+        },
+      },
+      {
+        name: 'xl/worksheets/sheet1.xml',
+        *pieces() {
+          yield Buffer.from(`${SHEET_HEAD}<row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`);
+        },
+      },
+    ]);
+    const before = await stored(h);
+    const api = await uploadApi(finance, 'grants', book, {}, 'stor.xlsx');
+    t.equal(api.statusCode, 400);
+    t.match(api.json().message, /kræver mere hukommelse at læse end de 128 MB, en import må bruge/);
+    t.same(await stored(h), before, 'nothing stored');
+    await stillServes(t, finance);
+  },
+);
