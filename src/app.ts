@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
@@ -13,6 +14,7 @@ import { type Database, openDatabase, outsideStatementScope, StatementScope } fr
 import { migrateDatabase } from './db/migrate.ts';
 import { errorForLog, logMethodHook } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
+import { bufferUpload, spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
@@ -212,6 +214,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('uploadName', undefined);
+  app.decorateRequest('uploadPath', undefined);
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
 
   await app.register(securityHeadersPlugin, { https: config.https });
@@ -223,13 +226,26 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Uploads (CSV imports): fields and the file land in request.body, so CSRF is checked as for any form.
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
-    // The file arrives as a Buffer in the body; its name is kept on the request.
+    // A route with config.spoolUpload gets the file written to disk as it arrives (its path on the
+    // request, removed after the answer); others get it as a Buffer in the body, of at most 50 MB.
     async onFile(part) {
-      const content = await part.toBuffer();
       this.uploadName = part.filename;
-      (part as unknown as { value: Buffer }).value = content;
+      const spool = (this.routeOptions.config as { spoolUpload?: boolean } | undefined)?.spoolUpload;
+      if (spool) {
+        const { path, bytes } = await spoolUpload(part.file);
+        // No file chosen: an empty part.
+        if (bytes) this.uploadPath = path;
+        else await rm(path, { force: true });
+        (part as unknown as { value: string }).value = bytes ? 'uploaded' : '';
+        return;
+      }
+      (part as unknown as { value: Buffer }).value = await bufferUpload(part.file, 50 * 1024 * 1024);
     },
-    limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 50, fieldSize: 64 * 1024 },
+    throwFileSizeLimit: false,
+    limits: { fileSize: UPLOAD_LIMITS.bytes + 1, files: 1, fields: 50, fieldSize: 64 * 1024 },
+  });
+  app.addHook('onResponse', async (request) => {
+    if (request.uploadPath) await rm(request.uploadPath, { force: true });
   });
   await app.register(viewsPlugin, { cache: config.production, pageCacheTtlMs: config.pageCacheTtlMs });
   await app.register(errorsPlugin);

@@ -970,6 +970,20 @@ export const da = {
   'import.file.noHeader': 'Filen har ingen kolonneoverskrifter i første linje.',
   'import.file.tooManyColumns': 'Filen har over 200 kolonner. Er det den rigtige fil?',
   'import.file.badXlsx': 'Excel-filen kan ikke åbnes. Gem den igen som .xlsx, og prøv igen.',
+  'import.file.tooLarge':
+    'Filen er større end {max} MB, som er grænsen. Del den op i flere filer, og indlæs dem hver for sig.',
+  'import.file.tooLargeUnpacked':
+    'Excel-filen fylder over {max} MB udpakket, som er grænsen. Del den op i flere filer, eller gem den som CSV.',
+  'import.file.tooManyRows':
+    'Filen har over {max} rækker, som er grænsen for én import. Del den op i flere filer, og indlæs dem hver for sig.',
+  'import.file.tooManyCells':
+    'Linje {line} har over {max} celler, som er grænsen for en række. Slet de tomme kolonner til højre, og prøv igen.',
+  'import.file.cellTooLong':
+    'En celle i filen er længere end {max} tegn, som er grænsen for en celle. Ret cellen, og prøv igen.',
+  'import.file.tooBig':
+    'Filen kræver mere hukommelse at læse end de {max} MB, en import må bruge. Del den op i flere filer, og prøv igen.',
+  'import.file.incomplete': 'Filen kom ikke helt frem: overførslen blev afbrudt. Prøv at indlæse den igen.',
+  'import.file.badFile': 'Filen kan ikke læses. Gem den som CSV eller .xlsx, og prøv igen.',
   'import.file.noRows': 'Filen har ingen rækker under overskrifterne.',
   'import.formula':
     'Feltet begynder med =, +, - eller @ og ville blive læst som en formel i et regneark. Fjern tegnet, og indlæs filen igen.',

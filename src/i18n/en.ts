@@ -970,6 +970,20 @@ export const en: Record<keyof typeof da, string> = {
   'import.file.noHeader': 'The file has no column headers on its first line.',
   'import.file.tooManyColumns': 'The file has over 200 columns. Is it the right file?',
   'import.file.badXlsx': 'The Excel file cannot be opened. Save it again as .xlsx and try again.',
+  'import.file.tooLarge':
+    'The file is larger than {max} MB, which is the limit. Split it into several files and import each.',
+  'import.file.tooLargeUnpacked':
+    'The Excel file takes more than {max} MB unpacked, which is the limit. Split it into several files, or save it as CSV.',
+  'import.file.tooManyRows':
+    'The file has more than {max} rows, the limit for one import. Split it into several files and import each.',
+  'import.file.tooManyCells':
+    'Line {line} has more than {max} cells, the limit for a row. Delete the empty columns to the right and try again.',
+  'import.file.cellTooLong':
+    'A cell in the file is longer than {max} characters, the limit for a cell. Correct the cell and try again.',
+  'import.file.tooBig':
+    'The file needs more memory to read than the {max} MB an import may use. Split it into several files and try again.',
+  'import.file.incomplete': 'The file did not arrive whole: the upload was cut off. Try to upload it again.',
+  'import.file.badFile': 'The file cannot be read. Save it as CSV or .xlsx and try again.',
   'import.file.noRows': 'The file has no rows below its headers.',
   'import.formula':
     'The cell begins with =, +, - or @ and would be run as a formula in a spreadsheet. Remove the sign and import the file again.',

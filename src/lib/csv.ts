@@ -101,3 +101,118 @@ export function toDanishCsv(header: string[], rows: CsvCell[][]): string {
   };
   return `\ufeff${[header, ...rows].map((r) => r.map(cell).join(';')).join('\r\n')}\r\n`;
 }
+
+/** A limit of the streaming reader was passed: the message key, and what it names. */
+export class CsvLimitError extends Error {
+  constructor(
+    readonly key: string,
+    readonly params: Record<string, number>,
+  ) {
+    super(key);
+  }
+}
+
+const QUOTE = 34;
+const CR = 13;
+const LF = 10;
+
+/**
+ * The reader of forEachCsvRecord, fed a piece of text at a time: the same fields and records, with
+ * no more than one record held, and refusing a record of more than maxCells fields or a field of
+ * more than maxCellLength characters as it grows (so a file of one endless cell is not read whole).
+ */
+export class CsvStream {
+  private field = '';
+  private row: string[] = [];
+  /** 0 at a field's start, 1 unquoted, 2 inside quotes, 3 just after a quote inside quotes. */
+  private state = 0;
+  private skipLf = false;
+  private record = 1;
+
+  constructor(
+    private readonly delimiter: string,
+    private readonly limits: { maxCells: number; maxCellLength: number },
+    private readonly emit: (cells: string[], record: number) => void,
+  ) {}
+
+  push(text: string): void {
+    const n = text.length;
+    const d = this.delimiter.charCodeAt(0);
+    let i = 0;
+    if (this.skipLf && n) {
+      if (text.charCodeAt(0) === LF) i = 1;
+      this.skipLf = false;
+    }
+    while (i < n) {
+      if (this.state === 0) {
+        if (text.charCodeAt(i) === QUOTE) {
+          this.state = 2;
+          i++;
+          continue;
+        }
+        this.state = 1;
+      }
+      if (this.state === 2) {
+        const q = text.indexOf('"', i);
+        this.append(text.slice(i, q < 0 ? n : q));
+        if (q < 0) return;
+        this.state = 3;
+        i = q + 1;
+        continue;
+      }
+      if (this.state === 3) {
+        if (text.charCodeAt(i) === QUOTE) {
+          this.append('"');
+          this.state = 2;
+          i++;
+          continue;
+        }
+        // After the closing quote, the rest of the field is kept as it is.
+        this.state = 1;
+      }
+      let k = i;
+      for (let c = text.charCodeAt(k); k < n && c !== d && c !== LF && c !== CR; c = text.charCodeAt(++k));
+      this.append(text.slice(i, k));
+      if (k >= n) return;
+      const c = text.charCodeAt(k);
+      this.endField();
+      i = k + 1;
+      if (c === d) continue;
+      this.endRecord();
+      if (c === CR) {
+        if (i < n) {
+          if (text.charCodeAt(i) === LF) i++;
+        } else this.skipLf = true;
+      }
+    }
+  }
+
+  /** The last record, when the text does not end with a line end. */
+  end(): void {
+    if (this.state !== 0 || this.row.length) {
+      this.endField();
+      this.endRecord();
+    }
+  }
+
+  private append(s: string) {
+    if (!s) return;
+    this.field += s;
+    if (this.field.length > this.limits.maxCellLength)
+      throw new CsvLimitError('import.file.cellTooLong', { max: this.limits.maxCellLength, line: this.record });
+  }
+
+  private endField() {
+    if (this.row.length >= this.limits.maxCells)
+      throw new CsvLimitError('import.file.tooManyCells', { max: this.limits.maxCells, line: this.record });
+    this.row.push(this.field);
+    this.field = '';
+    this.state = 0;
+  }
+
+  private endRecord() {
+    const row = this.row;
+    this.row = [];
+    this.emit(row, this.record++);
+  }
+}

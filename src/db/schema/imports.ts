@@ -5,6 +5,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   serial,
   smallint,
   text,
@@ -36,8 +37,6 @@ export const imports = pgTable(
     kind: importKindEnum('kind').notNull(),
     status: importStatusEnum('status').notNull().default('uploaded'),
     fileName: text('file_name').notNull(),
-    /** The file as uploaded; dropped once the import is done. */
-    content: bytea('content'),
     /** The file's column headers, as read. */
     header: jsonb('header').$type<string[]>().notNull().default([]),
     /** The first rows as read, shown beside the columns while they are mapped. */
@@ -64,4 +63,20 @@ export const imports = pgTable(
     index('imports_municipality_idx').on(t.municipalityCode, t.createdAt),
     index('imports_status_idx').on(t.status),
   ],
+);
+
+/**
+ * The file of an import as uploaded, in pieces of a megabyte (so no statement carries a whole file),
+ * kept until its rows are written. Any process can read it: the import may run in another.
+ */
+export const importChunks = pgTable(
+  'import_chunks',
+  {
+    importId: integer('import_id')
+      .notNull()
+      .references(() => imports.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.seq] })],
 );

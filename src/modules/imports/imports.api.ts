@@ -31,6 +31,7 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/api/v1/imports',
     {
+      config: { spoolUpload: true },
       schema: {
         tags: ['imports'],
         summary: 'Import a grant list or an actor list (CSV or XLSX), all rows or none',
@@ -51,18 +52,18 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
           actorChoices: z.any().optional().describe('JSON: {"name:foreningenx": 12, "cvr:12345674": "new"}'),
           commit: z.enum(['true', 'false']).optional().describe('Default true'),
         }),
-        response: { 201: importSchema, ...errorResponses(400, 401, 403) },
+        response: { 201: importSchema, ...errorResponses(400, 401, 403, 413) },
       },
     },
     async (request, reply) => {
-      const { file, kind, commit } = request.body;
-      if (!Buffer.isBuffer(file) || !file.length) throw validationFailed({ file: ['import.file.none'] });
+      const { kind, commit } = request.body;
+      if (!request.uploadPath) throw validationFailed({ file: ['import.file.none'] });
       const mapping = jsonField(importMapping, 'mapping', request.body.mapping);
       const choices = jsonField(actorChoices, 'actorChoices', request.body.actorChoices);
       const created = await imports.upload(request.principal, {
         kind,
         fileName: request.uploadName ?? 'upload',
-        content: file,
+        path: request.uploadPath,
       });
       let item = await imports.check(request.principal, created.id, {
         mapping: mapping ?? created.mapping ?? undefined,

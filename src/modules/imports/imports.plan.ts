@@ -179,12 +179,15 @@ export interface GrantRowPlan {
   line: number;
   externalRef: string | null;
   actorKey: string;
+  actorName: string;
+  cvr: string | null;
   /** The file's title, or "§ 18-tilskud <year>" when it has none (new grants and matching use it). */
   title: string;
   titleGiven: boolean;
   purpose: string | null;
   year: number;
   roundKey: string;
+  roundName: string | null;
   requestedOre: number | null;
   awardedOre: number | null;
   /** The decision the award says; only used when the file gives an award. */
@@ -196,10 +199,33 @@ export interface GrantRowPlan {
 }
 
 export interface ReadGrants {
-  rows: GrantRowPlan[];
   actors: Map<string, { name: string; cvr: string | null; lines: number[] }>;
   rounds: Map<string, { year: number; name: string | null }>;
+  /** What the file awards in each of its rounds (a new round gets it as its budget). */
+  budgets: Map<string, number>;
+  /** The first lines of each round (a round the file leaves ambiguous is a problem on each). */
+  roundLines: Map<string, { line: number; year: number }[]>;
+  /** Name keys that are a CVR's actor of the file (the same name with the CVR on other rows). */
+  alias: Map<string, string>;
   problems: ImportProblem[];
+}
+
+/** A 32-bit FNV-1a hash: rows are compared by it first, holding a number per row, not its key. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/** Rows of the same key, found exactly: by hash first, then by key among the hashes seen twice. */
+class SameKeys {
+  private readonly first = new Map<number, number>();
+  readonly twice = new Set<number>();
+  see(key: string, line: number) {
+    const h = hash32(key);
+    if (this.first.has(h)) this.twice.add(h);
+    else this.first.set(h, line);
+  }
 }
 
 /** A target group named in a file: its FFB code (UUID), or its Danish or English name. */
@@ -214,93 +240,113 @@ export function groupFinder(groups: { id: number; ffbCode: string | null; nameDa
   return (s: string) => by.get(s.toLowerCase()) ?? by.get(fold(s));
 }
 
-export function readGrants(
-  table: Table,
+/** Reads a row of a grant list into its plan (null when it has problems, which r collects). */
+function grantRowOf(
+  r: RowReader,
   mapping: ImportMapping,
   findGroup: (s: string) => number | undefined,
-): ReadGrants {
-  const r = new RowReader(table, mapping);
-  const rows: GrantRowPlan[] = [];
-  const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
-  const rounds = new Map<string, { year: number; name: string | null }>();
-  const seenRefs = new Map<string, number>();
-  const seenKeys = new Map<string, number>();
-  // Keys repeat on many rows: one string each, not one per row.
+  intern: (k: string) => string,
+  row: string[],
+  line: number,
+): GrantRowPlan | null {
+  const before = r.problems.length;
+  const externalRef = r.text(row, line, 'externalRef', 100) || null;
+  const name = r.text(row, line, 'actorName', 200);
+  const cvr = r.cvr(row, line);
+  if (!name) r.problem(line, 'actorName', 'import.required');
+  const yearText = r.cell(row, 'year');
+  let year = mapping.defaultYear ?? 0;
+  if (yearText) {
+    year = /^\d{4}$/.test(yearText) ? Number(yearText) : 0;
+    if (year < 2000 || year > 2100) r.problem(line, 'year', 'import.year', yearText);
+  } else if (!year) r.problem(line, 'year', 'import.required');
+  const roundName = r.text(row, line, 'roundName', 200) || null;
+  const givenTitle = r.text(row, line, 'title', 300);
+  const title = givenTitle || `§ 18-tilskud ${year}`;
+  const purpose = r.text(row, line, 'purpose', 5000) || null;
+  const requested = r.kroner(row, line, 'requested');
+  const awarded = r.kroner(row, line, 'awarded');
+  if (requested === null && awarded === null && !r.cell(row, 'requested') && !r.cell(row, 'awarded'))
+    r.problem(line, r.has('awarded') ? 'awarded' : 'requested', 'import.amountRequired');
+  const groupText = r.cell(row, 'targetGroup');
+  let targetGroupId: number | null = null;
+  if (groupText) {
+    targetGroupId = findGroup(groupText) ?? null;
+    if (targetGroupId === null) r.problem(line, 'targetGroup', 'import.unknownGroup', groupText);
+  } else if (awarded) {
+    // A registered grant may already have its group: whether one is missing is known once compared.
+    targetGroupId = mapping.defaultTargetGroupId ?? null;
+  }
+  const dateText = r.cell(row, 'decisionOn');
+  const decisionOn = dateText ? (parseDanishDate(dateText) ?? null) : null;
+  if (dateText && !decisionOn) r.problem(line, 'decisionOn', 'import.date', dateText);
+  if (r.problems.length > before) return null;
+  return {
+    line,
+    externalRef,
+    actorKey: intern(actorKey(cvr, name)),
+    actorName: name,
+    cvr,
+    title,
+    titleGiven: givenTitle !== '',
+    purpose,
+    year,
+    roundKey: intern(`${year}:${roundName ? fold(roundName) : ''}`),
+    roundName,
+    requestedOre: requested,
+    awardedOre: awarded,
+    status: awarded === null ? 'applied' : awarded > 0 ? 'approved' : 'rejected',
+    // The group counts with an award, or, for a registered grant's award, on its own.
+    targetGroupId: awarded || groupText ? targetGroupId : null,
+    groupGiven: groupText !== '',
+    decisionOn,
+  };
+}
+
+/** Keys repeat on many rows: one string each, not one per row. */
+function interner() {
   const interned = new Map<string, string>();
-  const intern = (k: string) => {
+  return (k: string) => {
     const known = interned.get(k);
     if (known !== undefined) return known;
     interned.set(k, k);
     return k;
   };
-  table.forEachRow((row, line) => {
-    const before = r.problems.length;
-    const externalRef = r.text(row, line, 'externalRef', 100) || null;
-    const name = r.text(row, line, 'actorName', 200);
-    const cvr = r.cvr(row, line);
-    if (!name) r.problem(line, 'actorName', 'import.required');
-    const yearText = r.cell(row, 'year');
-    let year = mapping.defaultYear ?? 0;
-    if (yearText) {
-      year = /^\d{4}$/.test(yearText) ? Number(yearText) : 0;
-      if (year < 2000 || year > 2100) r.problem(line, 'year', 'import.year', yearText);
-    } else if (!year) r.problem(line, 'year', 'import.required');
-    const roundName = r.text(row, line, 'roundName', 200) || null;
-    const givenTitle = r.text(row, line, 'title', 300);
-    const title = givenTitle || `§ 18-tilskud ${year}`;
-    const purpose = r.text(row, line, 'purpose', 5000) || null;
-    const requested = r.kroner(row, line, 'requested');
-    const awarded = r.kroner(row, line, 'awarded');
-    if (requested === null && awarded === null && !r.cell(row, 'requested') && !r.cell(row, 'awarded'))
-      r.problem(line, r.has('awarded') ? 'awarded' : 'requested', 'import.amountRequired');
-    const groupText = r.cell(row, 'targetGroup');
-    let targetGroupId: number | null = null;
-    if (groupText) {
-      targetGroupId = findGroup(groupText) ?? null;
-      if (targetGroupId === null) r.problem(line, 'targetGroup', 'import.unknownGroup', groupText);
-    } else if (awarded) {
-      // A registered grant may already have its group: whether one is missing is known once compared.
-      targetGroupId = mapping.defaultTargetGroupId ?? null;
-    }
-    const dateText = r.cell(row, 'decisionOn');
-    const decisionOn = dateText ? (parseDanishDate(dateText) ?? null) : null;
-    if (dateText && !decisionOn) r.problem(line, 'decisionOn', 'import.date', dateText);
-    if (r.problems.length > before) return true;
+}
 
-    const aKey = intern(actorKey(cvr, name));
-    const actor = actors.get(aKey) ?? { name, cvr, lines: [] };
+/** The key two rows of one grant share: the case number in the round, else actor and title. */
+const grantKey = (g: GrantRowPlan) =>
+  g.externalRef ? `ref|${g.roundKey}|${g.externalRef}` : `key|${g.roundKey}|${g.actorKey}|${fold(g.title)}`;
+
+/**
+ * Reads a grant list, a batch of rows at a time, into what the whole file needs before its rows
+ * are compared with the registered grants: its actors and rounds, and its problems (rows of the
+ * same grant included). The rows themselves are not kept: forEachGrantRow reads them again.
+ */
+export async function readGrants(
+  table: Table,
+  mapping: ImportMapping,
+  findGroup: (s: string) => number | undefined,
+): Promise<ReadGrants> {
+  const r = new RowReader(table, mapping);
+  const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
+  const rounds = new Map<string, { year: number; name: string | null }>();
+  const budgets = new Map<string, number>();
+  const roundLines = new Map<string, { line: number; year: number }[]>();
+  const same = new SameKeys();
+  const intern = interner();
+  await table.forEachRow((row, line) => {
+    const g = grantRowOf(r, mapping, findGroup, intern, row, line);
+    if (!g) return true;
+    const actor = actors.get(g.actorKey) ?? { name: g.actorName, cvr: g.cvr, lines: [] };
     if (actor.lines.length < 20) actor.lines.push(line);
-    actors.set(aKey, actor);
-    const roundKey = intern(`${year}:${roundName ? fold(roundName) : ''}`);
-    rounds.set(roundKey, { year, name: roundName });
-    if (externalRef) {
-      const k = `${roundKey}|${externalRef}`;
-      const first = seenRefs.get(k);
-      if (first) r.problem(line, 'externalRef', 'import.duplicateRef', externalRef, { first });
-      else seenRefs.set(k, line);
-    } else {
-      const k = `${roundKey}|${aKey}|${fold(title)}`;
-      const first = seenKeys.get(k);
-      if (first) r.problem(line, 'title', 'import.duplicateGrant', title, { first });
-      else seenKeys.set(k, line);
-    }
-    rows.push({
-      line,
-      externalRef,
-      actorKey: aKey,
-      title,
-      titleGiven: givenTitle !== '',
-      purpose,
-      year,
-      roundKey,
-      requestedOre: requested,
-      awardedOre: awarded,
-      status: awarded === null ? 'applied' : awarded > 0 ? 'approved' : 'rejected',
-      // The group counts with an award, or, for a registered grant's award, on its own.
-      targetGroupId: awarded || groupText ? targetGroupId : null,
-      groupGiven: groupText !== '',
-      decisionOn,
-    });
+    actors.set(g.actorKey, actor);
+    rounds.set(g.roundKey, { year: g.year, name: g.roundName });
+    budgets.set(g.roundKey, (budgets.get(g.roundKey) ?? 0) + (g.awardedOre ?? 0));
+    const lines = roundLines.get(g.roundKey) ?? [];
+    if (lines.length < MAX_PROBLEMS) lines.push({ line, year: g.year });
+    roundLines.set(g.roundKey, lines);
+    same.see(grantKey(g), line);
     return true;
   });
   // A name on some rows with a CVR and on others without is the one actor of that CVR.
@@ -310,21 +356,79 @@ export function readGrants(
     for (const line of actors.get(from)?.lines ?? []) if (target && target.lines.length < 20) target.lines.push(line);
     actors.delete(from);
   }
-  if (alias.size) {
-    // Rows that only now turn out to be the same grant (those that were already are reported).
-    const seen = new Map<string, { line: number; aliased: boolean }>();
-    for (const row of rows) {
-      const aliased = alias.has(row.actorKey);
-      row.actorKey = alias.get(row.actorKey) ?? row.actorKey;
-      if (row.externalRef) continue;
-      const k = `${row.roundKey}|${row.actorKey}|${fold(row.title)}`;
-      const first = seen.get(k);
-      if (!first) seen.set(k, { line: row.line, aliased });
-      else if (aliased || first.aliased)
-        r.problem(row.line, 'title', 'import.duplicateGrant', row.title, { first: first.line });
-    }
+  const problems = r.problems;
+  const targets = new Set(alias.values());
+  if (same.twice.size || alias.size) {
+    // Rows of the same grant, read again: those whose keys hashed alike, and, once names are known to
+    // be a CVR's actor, rows that only now turn out to be the same grant.
+    const seen = new Map<string, number>();
+    const seenAliased = new Map<string, { line: number; aliased: boolean }>();
+    const quiet = new RowReader(table, mapping);
+    await table.forEachRow((row, line) => {
+      const g = grantRowOf(quiet, mapping, findGroup, intern, row, line);
+      if (!g) return true;
+      const k = grantKey(g);
+      if (same.twice.has(hash32(k))) {
+        const first = seen.get(k);
+        if (first === undefined) seen.set(k, line);
+        else
+          problems.push(
+            g.externalRef
+              ? problemOf(mapping, line, 'externalRef', 'import.duplicateRef', g.externalRef, { first })
+              : problemOf(mapping, line, 'title', 'import.duplicateGrant', g.title, { first }),
+          );
+      }
+      const aliased = alias.has(g.actorKey);
+      const actor = alias.get(g.actorKey) ?? g.actorKey;
+      if (g.externalRef || !targets.has(actor)) return true;
+      const ak = `${g.roundKey}|${actor}|${fold(g.title)}`;
+      const first = seenAliased.get(ak);
+      if (!first) seenAliased.set(ak, { line, aliased });
+      else if ((aliased || first.aliased) && !same.twice.has(hash32(k)))
+        problems.push(problemOf(mapping, line, 'title', 'import.duplicateGrant', g.title, { first: first.line }));
+      return true;
+    });
+    // In line order, as the rows are: a row has either problems of its cells or is a second row.
+    problems.sort((a, b) => a.line - b.line);
   }
-  return { rows, actors, rounds, problems: r.problems };
+  return { actors, rounds, budgets, roundLines, alias, problems: problems.slice(0, MAX_PROBLEMS) };
+}
+
+function problemOf(
+  mapping: ImportMapping,
+  line: number,
+  field: string,
+  message: string,
+  value: string,
+  params: Record<string, number>,
+): ImportProblem {
+  return { line, column: mapping.columns[field] ?? field, value: value.slice(0, 200), message, params };
+}
+
+/**
+ * The rows of a grant list (read checked by readGrants, so without problems), a batch at a time,
+ * each with the actor of the file it is.
+ */
+export async function forEachGrantRow(
+  table: Table,
+  mapping: ImportMapping,
+  findGroup: (s: string) => number | undefined,
+  alias: Map<string, string>,
+  fn: (rows: GrantRowPlan[]) => Promise<void>,
+): Promise<void> {
+  const intern = interner();
+  await table.forEachBatch(async (batch) => {
+    const r = new RowReader(table, mapping);
+    const rows: GrantRowPlan[] = [];
+    for (const { cells, line } of batch) {
+      const g = grantRowOf(r, mapping, findGroup, intern, cells, line);
+      if (!g) continue;
+      g.actorKey = alias.get(g.actorKey) ?? g.actorKey;
+      rows.push(g);
+    }
+    await fn(rows);
+    return true;
+  });
 }
 
 /** Name keys whose name is also that of exactly one CVR in the file → that CVR's key. */
@@ -434,6 +538,8 @@ export function compareGrants(
   actorIds: Map<string, number | null>,
   existing: ExistingGrant[],
   columnOf: (field: string) => string,
+  /** Registered grants already matched (by earlier batches of the file): id → line. */
+  taken = new Map<number, number>(),
 ): GrantChange[] {
   const byRef = new Map<string, ExistingGrant>();
   const byKey = new Map<string, ExistingGrant>();
@@ -441,7 +547,6 @@ export function compareGrants(
     if (g.externalRef) byRef.set(`${g.roundId}|${g.externalRef}`, g);
     byKey.set(`${g.roundId}|${g.actorId}|${fold(g.title)}`, g);
   }
-  const taken = new Map<number, number>();
   const invalid = (
     row: GrantRowPlan,
     field: string,
@@ -540,21 +645,21 @@ export interface ActorRowPlan {
  * Reads an actor list of one municipality. Its actors are homed there: a row that names another
  * home municipality is a problem, as that municipality's users keep their own actors.
  */
-export function readActors(
+export async function readActors(
   table: Table,
   mapping: ImportMapping,
   findMunicipality: (s: string) => number | undefined,
   municipalityCode: number,
-): {
+): Promise<{
   rows: ActorRowPlan[];
   actors: Map<string, { name: string; cvr: string | null; lines: number[] }>;
   problems: ImportProblem[];
-} {
+}> {
   const r = new RowReader(table, mapping);
   const rows: ActorRowPlan[] = [];
   const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
   const shape = actorSchemaFields.shape;
-  table.forEachRow((row, line) => {
+  await table.forEachRow((row, line) => {
     const before = r.problems.length;
     const name = r.text(row, line, 'name', 200);
     if (!name) r.problem(line, 'name', 'import.required');

@@ -1,30 +1,24 @@
-import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
-import { intArray, intsOf } from '../../db/params.ts';
-import { imports } from '../../db/schema/index.ts';
+import { intsOf } from '../../db/params.ts';
+import { importChunks, imports } from '../../db/schema/index.ts';
 
-export type ImportRow = typeof imports.$inferSelect;
-export type ImportMeta = Omit<ImportRow, 'content'>;
-
-const { content: _content, ...metaColumns } = getTableColumns(imports);
+export type ImportMeta = typeof imports.$inferSelect;
 
 export async function insertImport(db: Queryable, values: typeof imports.$inferInsert): Promise<ImportMeta> {
-  const [row] = await db.insert(imports).values(values).returning(metaColumns);
+  const [row] = await db.insert(imports).values(values).returning();
   if (!row) throw new Error('insert returned no row');
   return row;
 }
 
-export async function findImport(db: Queryable, id: number): Promise<ImportMeta | undefined> {
-  const [row] = await db.select(metaColumns).from(imports).where(eq(imports.id, id));
-  return row;
-}
-
-/** The file of an import; with lock, the row stays locked until the transaction ends. */
-export async function findImportWithContent(
+/** An import; with lock, the row stays locked until the transaction ends. */
+export async function findImport(
   db: Queryable,
   id: number,
   lock?: 'update' | 'skip locked',
-): Promise<ImportRow | undefined> {
+): Promise<ImportMeta | undefined> {
   const q = db.select().from(imports).where(eq(imports.id, id));
   const [row] =
     lock === 'update'
@@ -45,8 +39,51 @@ export async function updateImport(
     .update(imports)
     .set({ ...values, version: sql`${imports.version} + 1`, updatedAt: sql`now()` })
     .where(version === undefined ? eq(imports.id, id) : and(eq(imports.id, id), eq(imports.version, version)))
-    .returning(metaColumns);
+    .returning();
   return row;
+}
+
+/** Bytes of the file per row of import_chunks. */
+const CHUNK = 1024 * 1024;
+
+/** Stores the file at path as the import's, a megabyte per statement. */
+export async function storeImportFile(db: Queryable, id: number, path: string): Promise<void> {
+  let seq = 0;
+  for await (const piece of createReadStream(path, { highWaterMark: CHUNK })) {
+    await db.insert(importChunks).values({ importId: id, seq: seq++, data: piece as Buffer });
+  }
+}
+
+/** Writes the import's stored file to path, a few pieces at a time; false when it has none. */
+export async function writeImportFile(db: Queryable, id: number, path: string): Promise<boolean> {
+  const out = createWriteStream(path, { mode: 0o600 });
+  let next = 0;
+  let any = false;
+  try {
+    for (;;) {
+      const pieces = await db
+        .select({ seq: importChunks.seq, data: importChunks.data })
+        .from(importChunks)
+        .where(and(eq(importChunks.importId, id), sql`${importChunks.seq} >= ${next}`))
+        .orderBy(importChunks.seq)
+        .limit(2);
+      for (const p of pieces) {
+        any = true;
+        if (!out.write(p.data)) await once(out, 'drain');
+      }
+      if (pieces.length < 2) break;
+      next = (pieces.at(-1)?.seq ?? 0) + 1;
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  return any;
+}
+
+/** The file is not kept once the import is done. */
+export async function dropImportFile(db: Queryable, id: number): Promise<void> {
+  await db.delete(importChunks).where(eq(importChunks.importId, id));
 }
 
 /** A queued import that failed: only while it is still queued (a retry or a finished run wins). */
@@ -59,7 +96,7 @@ export async function failImport(db: Queryable, id: number, problems: unknown[])
 
 export async function listImports(db: Queryable, municipalityCode: number, limit = 50): Promise<ImportMeta[]> {
   return db
-    .select(metaColumns)
+    .select()
     .from(imports)
     .where(eq(imports.municipalityCode, municipalityCode))
     .orderBy(desc(imports.createdAt), desc(imports.id))
@@ -153,13 +190,26 @@ export async function actorsByName(
   return byGiven(rows);
 }
 
-/** Up to three trigram-similar actors for each name, best first (the rule of the actor form). */
+/** Names looked up by similarity per statement: each statement's work is bounded. */
+const SIMILAR_BATCH = 200;
+
+/**
+ * Up to three trigram-similar actors for each name, best first (the rule of the actor form), a
+ * batch of names per statement, each through the trigram index.
+ */
 export async function similarActors(
   database: Database,
   on: Queryable,
   names: string[],
 ): Promise<Map<string, ActorRef[]>> {
-  if (!names.length) return new Map();
+  const found = new Map<string, ActorRef[]>();
+  for (let i = 0; i < names.length; i += SIMILAR_BATCH) {
+    for (const [k, v] of await similarBatch(database, on, names.slice(i, i + SIMILAR_BATCH))) found.set(k, v);
+  }
+  return found;
+}
+
+async function similarBatch(database: Database, on: Queryable, names: string[]): Promise<Map<string, ActorRef[]>> {
   const rows = await database.rows<{ given: string; id: number; name: string; cvr: string | null }>(
     sql`select x.given, s.id, s.name, s.cvr
         from jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as x(given)
@@ -193,15 +243,33 @@ export interface ExistingGrant {
   version: number;
 }
 
-export async function grantsInRounds(database: Database, on: Queryable, roundIds: number[]): Promise<ExistingGrant[]> {
-  if (!roundIds.length) return [];
+/**
+ * The registered grants some rows of a file may be: by case number in a round, or of an actor in a
+ * round, leaving out the grants of the ids in the ranges given (those the import itself registered:
+ * a file is matched against what was registered before it).
+ */
+export async function grantsMatching(
+  database: Database,
+  on: Queryable,
+  refs: { round_id: number; ref: string }[],
+  keys: { round_id: number; actor_id: number }[],
+  leaveOut: [number, number][] = [],
+): Promise<ExistingGrant[]> {
+  if (!refs.length && !keys.length) return [];
   const rows = await database.rows<Record<string, unknown>>(
     sql`select g.id, g.round_id, g.actor_id, g.title, g.purpose, g.external_ref, g.requested_ore, g.awarded_ore,
                g.decision_on::text, g.status, g.version,
                array(select a.target_group_id from grant_allocations a where a.grant_id = g.id
                      order by a.target_group_id)::text as group_ids
         from grants g
-        where g.round_id = any(${intArray(roundIds)}::int[])`,
+        where g.id in (
+            select m.id from jsonb_to_recordset(${JSON.stringify(refs)}::jsonb) as x(round_id int, ref text)
+            join grants m on m.round_id = x.round_id and m.external_ref = x.ref
+            union
+            select m.id from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as x(round_id int, actor_id int)
+            join grants m on m.round_id = x.round_id and m.actor_id = x.actor_id)
+          and not exists (select from jsonb_array_elements(${JSON.stringify(leaveOut)}::jsonb) as r(ids)
+                          where g.id between (r.ids->>0)::int and (r.ids->>1)::int)`,
     on,
   );
   return rows.map((r) => ({
@@ -244,4 +312,18 @@ export async function inSlices<T>(
     const slice = items.slice(i, i + size);
     await run(JSON.stringify(slice.map((item, j) => toRecord(item, i + j))), slice);
   }
+}
+
+/**
+ * A large file is written in one transaction: its statements may take longer than a page's, and the
+ * work between two of them may pause longer than a page's transaction may stand idle.
+ */
+export async function allowLongStatements(tx: Queryable): Promise<void> {
+  await tx.execute(sql`set local statement_timeout = '10min'`);
+  await tx.execute(sql`set local idle_in_transaction_session_timeout = '10min'`);
+}
+
+/** One import of a municipality is written at a time: held until the transaction ends. */
+export async function lockMunicipalityImports(tx: Queryable, lock: number, municipalityCode: number): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${lock}, ${municipalityCode}::int)`);
 }

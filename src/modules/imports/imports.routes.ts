@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The name of the file uploaded with a multipart form. */
     uploadName?: string;
+    /** Where the file of a route with config.spoolUpload was written (removed after the answer). */
+    uploadPath?: string;
   }
 }
 
@@ -55,22 +57,20 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/imports', async (request, reply) => listPage(request, reply));
 
-  app.post('/imports', async (request, reply) => {
+  app.post('/imports', { config: { spoolUpload: true } }, async (request, reply) => {
     const body = formValues(request.body);
     const kind = z.enum(importKinds).catch('grants').parse(body.kind);
-    const file = body.file;
-    if (!Buffer.isBuffer(file) || file.length === 0)
-      return listPage(request, reply, request.t('import.file.none'), 422);
+    if (!request.uploadPath) return listPage(request, reply, request.t('import.file.none'), 422);
     try {
       const created = await imports.upload(request.principal, {
         kind,
         fileName: request.uploadName ?? 'upload',
-        content: file,
+        path: request.uploadPath,
       });
       return reply.redirect(`/imports/${created.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'IMPORT_UNREADABLE')
-        return listPage(request, reply, request.t(err.message), 422);
+        return listPage(request, reply, request.t(err.message), err.statusCode === 413 ? 413 : 422);
       throw err;
     }
   });

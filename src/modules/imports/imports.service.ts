@@ -1,3 +1,4 @@
+import { rm, stat } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
@@ -5,13 +6,15 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { AccessDenied, mayWrite, type WriteArea } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
-import { fold, readTable, sampleRows, type Table } from '../../lib/upload.ts';
+import { readTableFile } from '../../lib/table-reader.ts';
+import { fold, sampleRows, type Table, UPLOAD_LIMITS, uploadPath } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
   type ActorPlan,
   actorMatches,
   compareGrants,
+  forEachGrantRow,
   type GrantChange,
   groupFinder,
   MAX_PROBLEMS,
@@ -24,21 +27,24 @@ import {
 import {
   actorsByCvr,
   actorsByName,
+  allowLongStatements,
+  dropImportFile,
   failImport,
   findImport,
-  findImportWithContent,
-  grantsInRounds,
+  grantsMatching,
   type ImportMeta,
-  type ImportRow,
   inSlices,
   insertImport,
   listImports,
+  lockMunicipalityImports,
   nextIds,
   queuedImportIds,
   roundsOf,
   similarActors,
+  storeImportFile,
   targetGroupsOf,
   updateImport,
+  writeImportFile,
 } from './imports.repository.ts';
 import {
   type ActorChoices,
@@ -54,12 +60,18 @@ import {
 const areaOf = (kind: ImportKind): WriteArea => (kind === 'grants' ? 'grants' : 'actors');
 /** A row the import would write was changed by someone else after the import read it. */
 const importConflict = () => new AppError('IMPORT_CONFLICT', 409, 'import.conflict');
+type SampleRow = NonNullable<ImportSummary['sample']>[number];
 /** Rows shown in the preview. */
 const SAMPLE = 10;
 /** Rows shown beside the columns while they are mapped. */
 const SAMPLE_COLUMNS = 3;
 /** Rows written per statement. */
 const SLICE = 5000;
+/**
+ * The advisory lock (with the municipality's code) that the writing of an import holds: imports of
+ * one municipality are written one after the other, each matching against what the last wrote.
+ */
+const IMPORT_LOCK = 18_042;
 /** A new actor from a grant list is registered as an association and an arena for inclusion. */
 const NEW_ACTOR_DEFAULTS = { orgType: 'association', roles: ['inclusion_arena'] } as const;
 
@@ -119,10 +131,15 @@ export function createImportService(database: Database, municipalities: Municipa
     return row;
   }
 
-  async function tableOf(on: Queryable, id: number): Promise<{ row: ImportRow; table: Table }> {
-    const row = await findImportWithContent(on, id);
-    if (!row?.content) throw new AppError('IMPORT_GONE', 409, 'import.gone');
-    return { row, table: await readTable(row.content) };
+  /** Reads the import's stored file (written to a temporary file for the reader) as a table for fn. */
+  async function withStoredTable<T>(on: Queryable, id: number, fn: (table: Table) => Promise<T>): Promise<T> {
+    const path = await uploadPath();
+    try {
+      if (!(await writeImportFile(on, id, path))) throw new AppError('IMPORT_GONE', 409, 'import.gone');
+      return await fn(await readTableFile(path, service.limits));
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
   async function municipalityFinder() {
@@ -214,13 +231,14 @@ export function createImportService(database: Database, municipalities: Municipa
     }));
     if (mapping.defaultTargetGroupId && !groups.some((g) => g.id === mapping.defaultTargetGroupId))
       return invalid([{ line: 0, column: 'targetGroup', message: 'import.unknownGroup' }]);
-    const read = readGrants(table, mapping, groupFinder(groups));
+    const findGroup = groupFinder(groups);
+    const read = await readGrants(table, mapping, findGroup);
     const existingRounds = await roundsOf(database, on, row.municipalityCode);
     const rounds = resolveRounds(read.rounds, existingRounds);
     const problems = [...read.problems];
-    for (const r of read.rows) {
-      if (problems.length >= MAX_PROBLEMS) break;
-      if (rounds.ambiguous.includes(r.roundKey))
+    if (!problems.length && rounds.ambiguous.length) {
+      const lines = rounds.ambiguous.flatMap((k) => read.roundLines.get(k) ?? []).sort((a, b) => a.line - b.line);
+      for (const r of lines.slice(0, MAX_PROBLEMS))
         problems.push({
           line: r.line,
           column: 'roundName',
@@ -232,31 +250,51 @@ export function createImportService(database: Database, municipalities: Municipa
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const actorIds = new Map(actors.map((a) => [a.key, a.actorId]));
     const roundIds = new Map(rounds.ids);
-    const existing = await grantsInRounds(database, on, [
-      ...new Set([...roundIds.values()].filter((id) => id !== null)),
-    ]);
-    const changes = compareGrants(read.rows, roundIds, actorIds, existing, (field) => mapping.columns[field] ?? field);
-    const rowProblems = changes.flatMap((c) => (c.kind === 'invalid' ? [c.problem] : []));
-    if (rowProblems.length) return invalid(rowProblems.slice(0, MAX_PROBLEMS));
-    const summary = summarise(actors, choices, changes);
+    const columnOf = (field: string) => mapping.columns[field] ?? field;
+
+    /**
+     * Each batch of rows compared with the registered grants it may be (looked up for the batch, not
+     * for the whole municipality), the registered grants already taken carried from batch to batch.
+     */
+    const compareAll = async (
+      q: Queryable,
+      leaveOut: [number, number][],
+      fn: (changes: GrantChange[]) => Promise<void>,
+    ) => {
+      const taken = new Map<number, number>();
+      await forEachGrantRow(table, mapping, findGroup, read.alias, async (batch) => {
+        const refs: { round_id: number; ref: string }[] = [];
+        const keys: { round_id: number; actor_id: number }[] = [];
+        for (const r of batch) {
+          const roundId = roundIds.get(r.roundKey);
+          const actorId = actorIds.get(r.actorKey);
+          if (!roundId) continue;
+          if (r.externalRef) refs.push({ round_id: roundId, ref: r.externalRef });
+          else if (actorId) keys.push({ round_id: roundId, actor_id: actorId });
+        }
+        const existing = await grantsMatching(database, q, refs, keys, leaveOut);
+        await fn(compareGrants(batch, roundIds, actorIds, existing, columnOf, taken));
+      });
+    };
+
+    const summary = summarise(actors, choices);
     summary.roundsCreated = rounds.create.map((r) => ({ year: r.year, name: r.name }));
-    // What each of the first rows will leave: a registered grant keeps what the file leaves out.
-    summary.sample = changes.slice(0, SAMPLE).map((c) => {
-      const shown =
-        c.kind === 'update'
-          ? { title: c.next.title, amount: c.next.awardedOre ?? c.next.requestedOre }
-          : c.kind === 'skip'
-            ? { title: c.existing.title, amount: c.existing.awardedOre ?? c.existing.requestedOre }
-            : { title: c.row.title, amount: c.row.awardedOre ?? c.row.requestedOre ?? 0 };
-      return {
-        line: c.row.line,
-        actor: read.actors.get(c.row.actorKey)?.name ?? '',
-        title: shown.title,
-        year: c.row.year,
-        amountOre: shown.amount,
-        action: c.kind === 'skip' && c.locked ? ('locked' as const) : (c.kind as 'create' | 'update' | 'skip'),
-      };
+    const rowProblems: ImportProblem[] = [];
+    // The registered grants the file changes, and the version each had when compared.
+    const planned = new Map<number, number>();
+    await compareAll(on, [], async (changes) => {
+      for (const c of changes) {
+        if (c.kind === 'invalid') {
+          if (rowProblems.length < MAX_PROBLEMS) rowProblems.push(c.problem);
+          continue;
+        }
+        if (c.kind === 'update') planned.set(c.existing.id, c.existing.version);
+        count(summary, c);
+        // What each of the first rows will leave: a registered grant keeps what the file leaves out.
+        if (summary.sample.length < SAMPLE) summary.sample.push(sampleOf(c, read.actors.get(c.row.actorKey)?.name));
+      }
     });
+    if (rowProblems.length) return invalid(rowProblems);
     const roundOf = new Map(existingRounds.map((r) => [r.id, r]));
 
     return {
@@ -271,13 +309,11 @@ export function createImportService(database: Database, municipalities: Municipa
           actors.filter((a) => a.actorId === null),
         );
         for (const [k, id] of newActors) actorIds.set(k, id);
-        const budgets = new Map<string, number>();
-        for (const r of read.rows) budgets.set(r.roundKey, (budgets.get(r.roundKey) ?? 0) + (r.awardedOre ?? 0));
         const thisYear = Number(danishDate().slice(0, 4));
         for (const r of rounds.create) {
           const [created] = await database.rows<{ id: number }>(
             sql`insert into grant_rounds (municipality_code, year, name, budget_ore, status)
-                values (${row.municipalityCode}, ${r.year}, ${r.name}, ${budgets.get(r.key) ?? 0},
+                values (${row.municipalityCode}, ${r.year}, ${r.name}, ${read.budgets.get(r.key) ?? 0},
                         ${r.year < thisYear ? 'decided' : 'open'})
                 returning id`,
             tx,
@@ -296,104 +332,145 @@ export function createImportService(database: Database, municipalities: Municipa
           const round = roundOf.get(roundId);
           return round?.reportDueOn ?? `${(round?.year ?? thisYear) + 1}-06-01`;
         };
-        const record = (c: GrantChange, id: number) => {
-          const roundId = roundIds.get(c.row.roundKey) as number;
-          return {
-            id,
-            round_id: roundId,
-            actor_id: actorIds.get(c.row.actorKey),
-            title: c.row.title,
-            purpose: c.row.purpose,
-            requested: c.row.requestedOre ?? c.row.awardedOre ?? 0,
-            awarded: c.row.awardedOre,
-            decision_on: c.row.decisionOn,
-            status: c.row.status,
-            due: dueOf(roundId),
-            ref: c.row.externalRef,
-            group: c.row.targetGroupId,
-          };
-        };
-        let done = changes.filter((c) => c.kind === 'skip').length;
-        progress(done);
+        let done = 0;
+        let created = 0;
+        let updated = 0;
+        const registered: [number, number][] = [];
+        // The same comparison again, a batch at a time, leaving out the grants it registered itself;
+        // a row that no longer compares as it was checked (a grant changed by someone else since)
+        // stops the import, and nothing of it is saved.
+        await compareAll(tx, registered, async (changes) => {
+          for (const c of changes) {
+            if (c.kind === 'invalid') throw importConflict();
+            if (c.kind !== 'update') continue;
+            const version = planned.get(c.existing.id);
+            if (version === undefined) throw importConflict();
+            c.existing = { ...c.existing, version };
+            updated++;
+          }
+          const ids = await writeCreates(tx, principal, changes, roundIds, actorIds, dueOf);
+          created += ids.length;
+          for (const id of ids) {
+            const last = registered.at(-1);
+            if (last && last[1] === id - 1) last[1] = id;
+            else registered.push([id, id]);
+          }
+          await writeUpdates(tx, principal, importId, changes, actorIds);
+          done += changes.length;
+          progress(done);
+        });
+        if (created !== summary.created || updated !== planned.size) throw importConflict();
+      },
+    };
+  }
 
-        const creates = changes.filter((c) => c.kind === 'create');
-        const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
-        await inSlices(
-          creates,
-          SLICE,
-          async (json, slice) => {
-            await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
+  /** Registers the new grants of a batch, their allocations and audit entries, set-wise. */
+  async function writeCreates(
+    tx: Queryable,
+    principal: Principal,
+    changes: GrantChange[],
+    roundIds: Map<string, number | null>,
+    actorIds: Map<string, number | null>,
+    dueOf: (roundId: number) => string,
+  ) {
+    const creates = changes.filter((c) => c.kind === 'create');
+    const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
+    await inSlices(
+      creates,
+      SLICE,
+      async (json) => {
+        await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
                                 decision_on, status, report_due_on, external_ref)
             select x.id, x.round_id, x.actor_id, x.title, x.purpose, x.requested, x.awarded, x.decision_on,
                    x.status::grant_status, x.due, x.ref
             from jsonb_to_recordset(${json}::jsonb) as x(id int, round_id int, actor_id int, title text, purpose text,
                    requested bigint, awarded bigint, decision_on date, status text, due date, ref text)`);
-            await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+        await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
             select x.id, x.group, x.awarded
             from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
             where x.group is not null and x.awarded > 0`);
-            done += slice.length;
-            progress(done);
-          },
-          (c, i) => record(c, ids[i] as number),
-        );
-        await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
-
-        const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
-        await inSlices(
-          updates,
-          SLICE,
-          async (json, slice) => {
-            // Only a grant still as it was read is written: one changed since (or paid meanwhile) stops
-            // the import, and nothing of it is saved.
-            const written = await database.rows<{ id: number }>(
-              sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
-                     requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
-                     status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
-                     version = g.version + 1, updated_at = now()
-                  from jsonb_to_recordset(${json}::jsonb) as x(id int, version int, actor_id int, title text,
-                     purpose text, requested bigint, awarded bigint, decision_on date, status text, ref text)
-                  where g.id = x.id and g.version = x.version
-                    and g.status not in ('paid', 'accounted', 'closed', 'withdrawn')
-                  returning g.id`,
-              tx,
-            );
-            if (written.length !== slice.length) throw importConflict();
-            await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
-            select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
-                   jsonb_build_object('actorId', x.actor_id, 'title', x.title, 'purpose', x.purpose,
-                     'requestedOre', x.requested, 'awardedOre', x.awarded, 'decisionOn', x.decision_on,
-                     'status', x.status, 'targetGroupId', case when x.reallocate then x.group end, 'importId', ${importId}::int)
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text, requested bigint,
-                   awarded bigint, decision_on date, status text, "group" int, reallocate boolean, before jsonb)`);
-            await tx.execute(sql`delete from grant_allocations
-            where grant_id in (select x.id from jsonb_to_recordset(${json}::jsonb) as x(id int, reallocate boolean)
-                               where x.reallocate)`);
-            await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
-            select x.id, x.group, x.awarded
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint, reallocate boolean)
-            where x.reallocate and x.group is not null and x.awarded > 0`);
-            done += slice.length;
-            progress(done);
-          },
-          ({ row, existing, next }) => ({
-            id: existing.id,
-            version: existing.version,
-            actor_id: next.actorId ?? actorIds.get(row.actorKey),
-            title: next.title,
-            purpose: next.purpose,
-            requested: next.requestedOre,
-            awarded: next.awardedOre,
-            decision_on: next.decisionOn,
-            status: next.status,
-            ref: row.externalRef,
-            group: next.targetGroupId,
-            reallocate: next.reallocate,
-            before: existing,
-          }),
-        );
       },
-    };
+      (c, i) => {
+        const roundId = roundIds.get(c.row.roundKey) as number;
+        return {
+          id: ids[i],
+          round_id: roundId,
+          actor_id: actorIds.get(c.row.actorKey),
+          title: c.row.title,
+          purpose: c.row.purpose,
+          requested: c.row.requestedOre ?? c.row.awardedOre ?? 0,
+          awarded: c.row.awardedOre,
+          decision_on: c.row.decisionOn,
+          status: c.row.status,
+          due: dueOf(roundId),
+          ref: c.row.externalRef,
+          group: c.row.targetGroupId,
+        };
+      },
+    );
+    await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
+    return ids;
+  }
+
+  /** Writes the registered grants a batch changes, only where each is still as it was read. */
+  async function writeUpdates(
+    tx: Queryable,
+    principal: Principal,
+    importId: number,
+    changes: GrantChange[],
+    actorIds: Map<string, number | null>,
+  ) {
+    const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
+    await inSlices(
+      updates,
+      SLICE,
+      async (json, slice) => {
+        // Only a grant still as it was read is written: one changed since (or paid meanwhile) stops
+        // the import, and nothing of it is saved.
+        const written = await database.rows<{ id: number }>(
+          sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
+                 requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
+                 status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
+                 version = g.version + 1, updated_at = now()
+              from jsonb_to_recordset(${json}::jsonb) as x(id int, version int, actor_id int, title text,
+                 purpose text, requested bigint, awarded bigint, decision_on date, status text, ref text)
+              where g.id = x.id and g.version = x.version
+                and g.status not in ('paid', 'accounted', 'closed', 'withdrawn')
+              returning g.id`,
+          tx,
+        );
+        if (written.length !== slice.length) throw importConflict();
+        await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
+        select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
+               jsonb_build_object('actorId', x.actor_id, 'title', x.title, 'purpose', x.purpose,
+                 'requestedOre', x.requested, 'awardedOre', x.awarded, 'decisionOn', x.decision_on,
+                 'status', x.status, 'targetGroupId', case when x.reallocate then x.group end, 'importId', ${importId}::int)
+        from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text, requested bigint,
+               awarded bigint, decision_on date, status text, "group" int, reallocate boolean, before jsonb)`);
+        await tx.execute(sql`delete from grant_allocations
+        where grant_id in (select x.id from jsonb_to_recordset(${json}::jsonb) as x(id int, reallocate boolean)
+                           where x.reallocate)`);
+        await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
+        select x.id, x.group, x.awarded
+        from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint, reallocate boolean)
+        where x.reallocate and x.group is not null and x.awarded > 0`);
+      },
+      ({ row, existing, next }) => ({
+        id: existing.id,
+        version: existing.version,
+        actor_id: next.actorId ?? actorIds.get(row.actorKey),
+        title: next.title,
+        purpose: next.purpose,
+        requested: next.requestedOre,
+        awarded: next.awardedOre,
+        decision_on: next.decisionOn,
+        status: next.status,
+        ref: row.externalRef,
+        group: next.targetGroupId,
+        reallocate: next.reallocate,
+        before: existing,
+      }),
+    );
   }
 
   async function planActors(
@@ -403,7 +480,7 @@ export function createImportService(database: Database, municipalities: Municipa
     mapping: ImportMapping,
     choices: ActorChoices,
   ): Promise<Plan> {
-    const read = readActors(table, mapping, await municipalityFinder(), row.municipalityCode);
+    const read = await readActors(table, mapping, await municipalityFinder(), row.municipalityCode);
     if (read.problems.length) return invalid(read.problems);
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const planOf = new Map(actors.map((a) => [a.key, a]));
@@ -534,16 +611,43 @@ export function createImportService(database: Database, municipalities: Municipa
     };
   }
 
-  function summarise(actors: ActorPlan[], choices: ActorChoices, changes: GrantChange[]): ImportSummary {
+  /** The actors of a plan; the rows are counted in as they are compared. */
+  function summarise(actors: ActorPlan[], choices: ActorChoices): ImportSummary & { sample: SampleRow[] } {
     return {
       actorsCreated: actors.filter((a) => a.actorId === null && !a.unresolved).length,
       actorsMatched: actors.filter((a) => a.actorId !== null).length,
       roundsCreated: [],
-      created: changes.filter((c) => c.kind === 'create').length,
-      updated: changes.filter((c) => c.kind === 'update').length,
-      skipped: changes.filter((c) => c.kind === 'skip' && !c.locked).length,
-      skippedLocked: changes.filter((c) => c.kind === 'skip' && c.locked).length,
+      created: 0,
+      updated: 0,
+      skipped: 0,
+      skippedLocked: 0,
       matches: actorMatches(actors, choices),
+      sample: [],
+    };
+  }
+
+  function count(summary: ImportSummary, c: GrantChange) {
+    if (c.kind === 'create') summary.created++;
+    else if (c.kind === 'update') summary.updated++;
+    else if (c.kind === 'skip' && c.locked) summary.skippedLocked++;
+    else if (c.kind === 'skip') summary.skipped++;
+  }
+
+  /** What a row will leave: a registered grant keeps what the file leaves out. */
+  function sampleOf(c: GrantChange, actor: string | undefined): SampleRow {
+    const shown =
+      c.kind === 'update'
+        ? { title: c.next.title, amount: c.next.awardedOre ?? c.next.requestedOre }
+        : c.kind === 'skip'
+          ? { title: c.existing.title, amount: c.existing.awardedOre ?? c.existing.requestedOre }
+          : { title: c.row.title, amount: c.row.awardedOre ?? c.row.requestedOre ?? 0 };
+    return {
+      line: c.row.line,
+      actor: actor ?? '',
+      title: shown.title,
+      year: c.row.year,
+      amountOre: shown.amount,
+      action: c.kind === 'skip' && c.locked ? ('locked' as const) : (c.kind as 'create' | 'update' | 'skip'),
     };
   }
 
@@ -584,8 +688,11 @@ export function createImportService(database: Database, municipalities: Municipa
     mapping: ImportMapping,
     choices: ActorChoices,
   ) {
-    const { row, table } = await tableOf(db, id);
-    const result = await plan(db, row, table, mapping, choices);
+    const row = await loadFor(principal, id);
+    const { result, rowCount } = await withStoredTable(db, id, async (table) => ({
+      result: await plan(db, row, table, mapping, choices),
+      rowCount: table.rowCount,
+    }));
     const saved = await db.transaction(async (tx) => {
       const updated = await updateImport(
         tx,
@@ -596,7 +703,7 @@ export function createImportService(database: Database, municipalities: Municipa
           status: result.problems.length ? 'invalid' : 'ready',
           problems: result.problems,
           summary: result.problems.length ? null : result.summary,
-          rowCount: table.rowCount,
+          rowCount,
         },
         version,
       );
@@ -615,6 +722,8 @@ export function createImportService(database: Database, municipalities: Municipa
   const service = {
     running,
     hooks,
+    /** What an upload may be (a seam for tests too). */
+    limits: { ...UPLOAD_LIMITS },
 
     async list(principal: Principal): Promise<Import[]> {
       if (principal.municipalityCode === null) return [];
@@ -626,32 +735,35 @@ export function createImportService(database: Database, municipalities: Municipa
       return toImport(await loadFor(principal, id));
     },
 
-    /** Reads the file (refusing what is not a readable CSV or XLSX) and guesses its columns. */
-    async upload(
-      principal: Principal,
-      input: { kind: ImportKind; fileName: string; content: Buffer },
-    ): Promise<Import> {
+    /**
+     * Reads the file uploaded to path (refusing what is not a readable CSV or XLSX, or passes a
+     * limit), stores it and guesses its columns. Nothing is stored of a file refused.
+     */
+    async upload(principal: Principal, input: { kind: ImportKind; fileName: string; path: string }): Promise<Import> {
       const municipalityCode = principal.municipalityCode;
       if (municipalityCode === null || !mayWrite(principal, areaOf(input.kind), municipalityCode))
         throw new AccessDenied(areaOf(input.kind), municipalityCode);
-      const table = await readTable(input.content);
+      const table = await readTableFile(input.path, service.limits);
+      const sample = (await sampleRows(table, SAMPLE_COLUMNS)).map((cells) => cells.map((c) => c.slice(0, 200)));
+      const bytes = (await stat(input.path)).size;
       const row = await db.transaction(async (tx) => {
+        await allowLongStatements(tx);
         const created = await insertImport(tx, {
           municipalityCode,
           kind: input.kind,
           fileName: input.fileName.slice(0, 200) || 'upload',
-          content: input.content,
           header: table.header,
-          sample: sampleRows(table, SAMPLE_COLUMNS).map((cells) => cells.map((c) => c.slice(0, 200))),
+          sample,
           mapping: { columns: guessMapping(input.kind, table.header) },
           rowCount: table.rowCount,
           createdBy: principal.userId,
         });
+        await storeImportFile(tx, created.id, input.path);
         await recordAudit(tx, principal, {
           entity: 'import',
           entityId: created.id,
           action: 'upload',
-          after: { kind: input.kind, fileName: created.fileName, rows: table.rowCount, bytes: input.content.length },
+          after: { kind: input.kind, fileName: created.fileName, rows: table.rowCount, bytes },
         });
         return created;
       });
@@ -717,37 +829,48 @@ export function createImportService(database: Database, municipalities: Municipa
       await municipalities.all();
       return db
         .transaction(async (tx) => {
-          const row = await findImportWithContent(tx, id, 'skip locked');
-          if (row?.status !== 'queued' || !row.content) return 'skipped' as const;
-          const table = await readTable(row.content);
+          const found = await findImport(tx, id, 'skip locked');
+          if (found?.status !== 'queued') return 'skipped' as const;
+          await allowLongStatements(tx);
+          // One import of a municipality at a time: the next one matches against what this one wrote.
+          await lockMunicipalityImports(tx, IMPORT_LOCK, found.municipalityCode);
+          const row = await findImport(tx, id);
+          if (row?.status !== 'queued') return 'skipped' as const;
           const principal: Principal = {
             userId: row.createdBy,
             municipalityCode: row.municipalityCode,
             role: 'admin',
           };
-          running.set(id, { processed: 0, total: table.rowCount });
-          const result = await plan(
-            tx,
-            row,
-            table,
-            importMapping.parse(row.mapping),
-            (row.actorChoices as ActorChoices | null) ?? {},
-          );
-          if (result.problems.length || result.unresolved) {
-            // What was checked no longer holds (someone registered an actor meanwhile): check again.
-            await updateImport(tx, id, {
-              status: result.problems.length ? 'invalid' : 'ready',
-              problems: result.problems,
-              summary: result.summary,
-            });
-            return 'invalid' as const;
-          }
-          await hooks.afterPlan?.(tx, id);
-          await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total: table.rowCount }));
+          // The file is read as the rows are written: it is kept on disk until then.
+          const outcome = await withStoredTable(tx, id, async (table) => {
+            const total = table.rowCount;
+            running.set(id, { processed: 0, total });
+            const result = await plan(
+              tx,
+              row,
+              table,
+              importMapping.parse(row.mapping),
+              (row.actorChoices as ActorChoices | null) ?? {},
+            );
+            if (result.problems.length || result.unresolved) {
+              // What was checked no longer holds (someone registered an actor meanwhile): check again.
+              await updateImport(tx, id, {
+                status: result.problems.length ? 'invalid' : 'ready',
+                problems: result.problems,
+                summary: result.summary,
+              });
+              return null;
+            }
+            await hooks.afterPlan?.(tx, id);
+            await result.write(tx, principal, id, (n) => running.set(id, { processed: n, total }));
+            return result;
+          });
+          if (!outcome) return 'invalid' as const;
+          const result = outcome;
+          // The file and the rows shown from it are not kept once it is imported.
+          await dropImportFile(tx, id);
           await updateImport(tx, id, {
             status: 'done',
-            // The file and the rows shown from it are not kept once it is imported.
-            content: null,
             sample: [],
             summary: result.summary,
             createdCount: result.summary.created,

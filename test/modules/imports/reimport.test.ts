@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import t, { type Test } from 'tap';
-import { fold, isFormula, readTable } from '../../../src/lib/upload.ts';
+import { fold, isFormula, withTable } from '../../../src/lib/upload.ts';
 import { actorInput, validCvr } from '../../factories.ts';
 import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
 import { holdImports, uploadApi } from './upload.ts';
@@ -265,12 +265,13 @@ t.test('cells as spreadsheets hold them', async (t) => {
     { formula: 'SUM(1000,500)', result: 1500 },
     { formula: 'DATE(2025,3,1)', result: new Date(Date.UTC(2025, 2, 1)) },
   ]);
-  const table = await readTable(Buffer.from(await book.xlsx.writeBuffer()));
   const rows: string[][] = [];
-  table.forEachRow((cells) => {
-    rows.push(cells);
-    return true;
-  });
+  await withTable(Buffer.from(await book.xlsx.writeBuffer()), (table) =>
+    table.forEachRow((cells) => {
+      rows.push(cells);
+      return true;
+    }),
+  );
   t.same(
     rows,
     [['=HYPERLINK("http://x.example","Klik")', '1500', '2025-03-01']],

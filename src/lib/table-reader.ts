@@ -1,0 +1,195 @@
+import { Worker } from 'node:worker_threads';
+import { AppError } from './errors.ts';
+
+/** What an upload may be. Past any of them the file is refused, with a message naming the limit. */
+export interface UploadLimits {
+  /** Bytes of the file as uploaded. */
+  bytes: number;
+  /** Bytes of an XLSX workbook once unpacked, all its parts together. */
+  decompressedBytes: number;
+  /** Rows below the header (blank ones not counted). */
+  rows: number;
+  cellsPerRow: number;
+  /** Characters in one cell (Excel's own limit). */
+  cellLength: number;
+}
+
+export const UPLOAD_LIMITS: UploadLimits = {
+  bytes: 200 * 1024 * 1024,
+  decompressedBytes: 1024 * 1024 * 1024,
+  rows: 1_000_000,
+  cellsPerRow: 1000,
+  cellLength: 32_767,
+};
+
+/** The heap of the thread that reads uploads: a file needing more ends that thread, not the app. */
+export const READER_HEAP_MB = 128;
+
+export interface TableFormat {
+  kind: 'csv' | 'xlsx';
+  encoding: 'utf-8' | 'windows-1252';
+  delimiter: string;
+}
+
+type JobRequest =
+  | { type: 'scan'; path: string; limits: UploadLimits }
+  | { type: 'rows'; path: string; limits: UploadLimits; format: TableFormat };
+
+export type WorkerRequest = (JobRequest & { job: number }) | { type: 'pull' | 'cancel'; job: number };
+
+export type WorkerReply =
+  | ({ type: 'scanned'; job: number; header: string[]; rowCount: number } & TableFormat)
+  | { type: 'rows'; job: number; rows: TableRow[] }
+  | { type: 'end'; job: number }
+  | { type: 'error'; job: number; key: string; params: Record<string, number>; detail?: string };
+
+export interface TableRow {
+  cells: string[];
+  /** Its line in the file (the header is line 1). */
+  line: number;
+}
+
+/**
+ * A spreadsheet as read from an upload: the header line, and the rows below it, read again from
+ * the file, a batch at a time, on each pass (never held as a whole).
+ */
+export interface Table {
+  header: string[];
+  /** Rows with something in them. */
+  rowCount: number;
+  /** Each batch of rows with something in them, in order; false stops. */
+  forEachBatch(fn: (rows: TableRow[]) => Promise<boolean | undefined> | boolean | undefined): Promise<void>;
+  /** Each row with something in it; false stops. */
+  forEachRow(fn: (cells: string[], line: number) => boolean | undefined): Promise<void>;
+}
+
+/**
+ * A file refused: its message key carries what it names (the limit, the line), as the catalogues
+ * read parameters from a key ("import.file.tooManyRows?max=1.000.000").
+ */
+export function refusal(key: string, params: Record<string, number> = {}): AppError {
+  const given = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, v.toLocaleString('da-DK')])).toString();
+  return new AppError('IMPORT_UNREADABLE', key === 'import.file.tooLarge' ? 413 : 400, given ? `${key}?${given}` : key);
+}
+
+type Listener = (m: WorkerReply | { type: 'crash'; error: Error }) => void;
+
+let worker: Worker | null = null;
+let nextJob = 1;
+const listeners = new Map<number, Listener>();
+
+/** The reader thread, started on first use and again after it died (of a file too big for it). */
+function readerThread(): Worker {
+  if (worker) return worker;
+  const entry = new URL('./table-worker.ts', import.meta.url).href;
+  // The thread loads TypeScript through tsx, as the app does.
+  const w = new Worker(
+    `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
+    {
+      eval: true,
+      resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
+      stdout: false,
+      stderr: false,
+    },
+  );
+  w.on('message', (m: WorkerReply) => listeners.get(m.job)?.(m));
+  const died = (error: Error) => {
+    if (worker === w) worker = null;
+    for (const l of [...listeners.values()]) l({ type: 'crash', error });
+  };
+  w.on('error', died);
+  w.on('exit', (code) => died(new Error(`the reader thread stopped (${code})`)));
+  w.unref();
+  worker = w;
+  return w;
+}
+
+/** Runs one job on the reader thread; the thread keeps the process alive only while jobs run. */
+function job(request: JobRequest, on: Listener): number {
+  const id = nextJob++;
+  const w = readerThread();
+  if (!listeners.size) w.ref();
+  listeners.set(id, (m) => {
+    if (m.type === 'end' || m.type === 'error' || m.type === 'scanned' || m.type === 'crash') {
+      listeners.delete(id);
+      if (!listeners.size) w.unref();
+    }
+    on(m);
+  });
+  w.postMessage({ ...request, job: id });
+  return id;
+}
+
+function failure(m: { type: 'crash'; error: Error } | { type: 'error'; key: string; params: Record<string, number> }) {
+  if (m.type === 'error') return refusal(m.key, m.params);
+  // The thread ran out of its heap (or died otherwise): the file needs more than a file may.
+  return refusal('import.file.tooBig', { max: READER_HEAP_MB });
+}
+
+/**
+ * Reads the CSV or XLSX file at path in the reader thread, refusing what is not a readable table
+ * or passes a limit (AppError IMPORT_UNREADABLE); each pass over its rows reads the file again.
+ */
+export async function readTableFile(path: string, limits: UploadLimits = UPLOAD_LIMITS): Promise<Table> {
+  const scanned = await new Promise<Extract<WorkerReply, { type: 'scanned' }>>((resolve, reject) => {
+    job({ type: 'scan', path, limits }, (m) => {
+      if (m.type === 'scanned') resolve(m);
+      else if (m.type === 'error' || m.type === 'crash') reject(failure(m));
+    });
+  });
+  const format: TableFormat = { kind: scanned.kind, encoding: scanned.encoding, delimiter: scanned.delimiter };
+
+  async function forEachBatch(fn: (rows: TableRow[]) => Promise<boolean | undefined> | boolean | undefined) {
+    // The batches as they come; the thread sends the next once this one has been taken.
+    const queue: (WorkerReply | { type: 'crash'; error: Error })[] = [];
+    let wake: (() => void) | null = null;
+    const id = job({ type: 'rows', path, limits, format }, (m) => {
+      queue.push(m);
+      wake?.();
+    });
+    for (;;) {
+      if (!queue.length) await new Promise<void>((r) => (wake = r));
+      wake = null;
+      const m = queue.shift();
+      if (!m || m.type === 'end') return;
+      if (m.type === 'error' || m.type === 'crash') throw failure(m);
+      if (m.type !== 'rows') continue;
+      let more: boolean | undefined;
+      try {
+        more = await fn(m.rows);
+      } catch (err) {
+        worker?.postMessage({ type: 'cancel', job: id });
+        throw err;
+      }
+      if (more === false) {
+        worker?.postMessage({ type: 'cancel', job: id });
+        // Wait for the thread to stop the job, so it is done with the file.
+        while (!queue.some((x) => x.type === 'end' || x.type === 'error' || x.type === 'crash'))
+          await new Promise<void>((r) => (wake = r));
+        return;
+      }
+      worker?.postMessage({ type: 'pull', job: id });
+    }
+  }
+
+  return {
+    header: scanned.header,
+    rowCount: scanned.rowCount,
+    forEachBatch,
+    forEachRow: (fn) =>
+      forEachBatch((rows) => {
+        for (const r of rows) if (fn(r.cells, r.line) === false) return false;
+        return true;
+      }),
+  };
+}
+
+/** The first rows of a table, to show what its columns hold. */
+export async function sampleRows(table: Table, n: number): Promise<string[][]> {
+  const rows: string[][] = [];
+  await table.forEachRow((cells) => {
+    rows.push(cells);
+    return rows.length < n;
+  });
+  return rows;
+}

@@ -1,0 +1,367 @@
+/**
+ * The reader of uploaded spreadsheets, run in a worker thread with its own heap limit (see
+ * table-reader.ts), so a file that would take more memory than it may ends this thread and not the
+ * web process. It reads the file from disk a piece at a time, refuses what passes the upload limits
+ * as soon as it is seen, and sends the rows to the main thread in batches, one batch at a time.
+ */
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { parentPort } from 'node:worker_threads';
+import { createInflateRaw } from 'node:zlib';
+import type ExcelJS from 'exceljs';
+import { CsvLimitError, CsvStream } from './csv.ts';
+import type { TableFormat, UploadLimits, WorkerReply, WorkerRequest } from './table-reader.ts';
+
+class Refusal extends Error {
+  constructor(
+    readonly key: string,
+    readonly params: Record<string, number> = {},
+  ) {
+    super(key);
+  }
+}
+
+const BATCH_ROWS = 2000;
+const BATCH_CHARS = 2_000_000;
+/** The first line is looked for in this many characters: the delimiter is guessed from it. */
+const FIRST_LINE_CHARS = 1_000_000;
+
+const port = parentPort;
+if (!port) throw new Error('table-worker runs in a worker thread');
+const send = (m: WorkerReply) => port.postMessage(m);
+
+/** Waiting batches: a job's next batch is sent when the main thread has taken the last. */
+const pulls = new Map<number, () => void>();
+const cancelled = new Set<number>();
+
+port.on('message', (m: WorkerRequest) => {
+  if (m.type === 'pull') {
+    const go = pulls.get(m.job);
+    pulls.delete(m.job);
+    go?.();
+  } else if (m.type === 'cancel') {
+    cancelled.add(m.job);
+    const go = pulls.get(m.job);
+    pulls.delete(m.job);
+    go?.();
+  } else if (m.type === 'scan' || m.type === 'rows') {
+    run(m).catch((err) => {
+      if (err instanceof Refusal || err instanceof CsvLimitError)
+        send({ type: 'error', job: m.job, key: err.key, params: err.params });
+      else send({ type: 'error', job: m.job, key: 'import.file.badFile', params: {}, detail: String(err) });
+    });
+  }
+});
+
+async function run(m: Extract<WorkerRequest, { type: 'scan' | 'rows' }>) {
+  try {
+    if (m.type === 'scan') {
+      const format = await scan(m.path, m.limits);
+      send({ type: 'scanned', job: m.job, ...format });
+      return;
+    }
+    let batch: { cells: string[]; line: number }[] = [];
+    let chars = 0;
+    const flush = async () => {
+      const rows = batch;
+      batch = [];
+      chars = 0;
+      const next = new Promise<void>((resolve) => pulls.set(m.job, resolve));
+      send({ type: 'rows', job: m.job, rows });
+      await next;
+    };
+    for await (const [cells, line] of records(m.path, m.format, m.limits)) {
+      if (cancelled.has(m.job)) break;
+      if (line === 1 || blank(cells)) continue;
+      batch.push({ cells, line });
+      for (const c of cells) chars += c.length;
+      if (batch.length >= BATCH_ROWS || chars >= BATCH_CHARS) await flush();
+    }
+    if (batch.length && !cancelled.has(m.job)) await flush();
+    send({ type: 'end', job: m.job });
+  } finally {
+    cancelled.delete(m.job);
+    pulls.delete(m.job);
+  }
+}
+
+const blank = (cells: string[]) => cells.every((c) => c.trim() === '');
+
+/** Reads the whole file once: its format, its header, and its rows counted, every limit checked. */
+async function scan(path: string, limits: UploadLimits): Promise<TableFormat & { header: string[]; rowCount: number }> {
+  const head = Buffer.alloc(1024);
+  const fh = await open(path, 'r');
+  let got: number;
+  let size: number;
+  try {
+    got = (await fh.read(head, 0, head.length, 0)).bytesRead;
+    size = (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+  const first = head.subarray(0, got);
+  if (!size) throw new Refusal('import.file.empty');
+  if (size > limits.bytes) throw new Refusal('import.file.tooLarge', { max: limits.bytes / 1024 / 1024 });
+  if (first.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) throw new Refusal('import.file.badXlsx');
+  let format: TableFormat;
+  if (first.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
+    await checkZip(await readFile(path), limits);
+    format = { kind: 'xlsx', encoding: 'utf-8', delimiter: ';' };
+  } else {
+    if ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff) || looksLikeUtf16(first))
+      throw new Refusal('import.file.utf16');
+    const delimiter = await firstLineDelimiter(path);
+    format = { kind: 'csv', encoding: 'utf-8', delimiter };
+    try {
+      await checkText(path, 'utf-8');
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      format.encoding = 'windows-1252';
+      await checkText(path, 'windows-1252');
+    }
+  }
+  let header: string[] = [];
+  let rowCount = 0;
+  for await (const [cells, line] of records(path, format, limits)) {
+    if (line === 1) {
+      header = cells.map((h) => h.trim());
+      if (!header.some((h) => h !== '')) throw new Refusal('import.file.noHeader');
+      if (header.length > 200) throw new Refusal('import.file.tooManyColumns');
+      continue;
+    }
+    if (blank(cells)) continue;
+    if (++rowCount > limits.rows) throw new Refusal('import.file.tooManyRows', { max: limits.rows });
+  }
+  if (!header.some((h) => h !== '')) throw new Refusal('import.file.noHeader');
+  return { ...format, header, rowCount };
+}
+
+/** Every other byte zero in the first kilobyte: UTF-16 without its byte-order mark. */
+function looksLikeUtf16(sample: Buffer): boolean {
+  if (sample.length < 4) return false;
+  let zeros = 0;
+  for (const b of sample) if (b === 0) zeros++;
+  return zeros > sample.length / 4;
+}
+
+/** The separator of the header line: the one of ; , and tab it holds most of. */
+export function guessDelimiter(text: string): string {
+  const first = text.slice(0, text.search(/\r|\n|$/));
+  const counts = [';', ',', '\t'].map((d) => [d, first.split(d).length - 1] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0]?.[1] ? counts[0][0] : ';';
+}
+
+async function firstLineDelimiter(path: string): Promise<string> {
+  // Latin-1 is enough to find separators and line ends, whatever the file's encoding.
+  let text = '';
+  for await (const chunk of createReadStream(path, { end: FIRST_LINE_CHARS - 1 })) {
+    text += (chunk as Buffer).toString('latin1');
+    if (/[\r\n]/.test(text)) break;
+  }
+  return guessDelimiter(text);
+}
+
+/** The file's text a piece at a time; a TypeError when it is not valid in the encoding. */
+async function* decoded(path: string, encoding: TableFormat['encoding']): AsyncGenerator<string> {
+  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+    const text = decoder.decode(chunk as Buffer, { stream: true });
+    if (text) yield text;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+/**
+ * Refuses text that is not text: control characters (NUL, C1 codes from bytes Windows-1252 leaves
+ * undefined), or UTF-8 that was saved again as Windows-1252 ("Ã¸" for "ø").
+ */
+async function checkText(path: string, encoding: TableFormat['encoding']) {
+  let tail = '';
+  for await (const text of decoded(path, encoding)) {
+    if (hasControlCharacters(text)) throw new Refusal('import.file.binary');
+    if (/Ã[¦¸¥†˜…]/.test(tail + text)) throw new Refusal('import.file.doubleEncoded');
+    tail = text.slice(-1);
+  }
+}
+
+/** C0 and C1 control characters other than tab and line ends, or the replacement character. */
+function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || (c >= 0x7f && c <= 0x9f) || c === 0xfffd) return true;
+  }
+  return false;
+}
+
+/** Each record of the file and its number (the header is 1), blank ones included. */
+async function* records(path: string, format: TableFormat, limits: UploadLimits): AsyncGenerator<[string[], number]> {
+  if (format.kind === 'xlsx') {
+    yield* xlsxRecords(path, limits);
+    return;
+  }
+  let ready: [string[], number][] = [];
+  const parser = new CsvStream(
+    format.delimiter,
+    { maxCells: limits.cellsPerRow, maxCellLength: limits.cellLength },
+    (cells, n) => {
+      ready.push([cells, n]);
+    },
+  );
+  for await (const text of decoded(path, format.encoding)) {
+    parser.push(text);
+    const out = ready;
+    ready = [];
+    yield* out;
+  }
+  parser.end();
+  yield* ready;
+}
+
+/* XLSX */
+
+const u16 = (b: Buffer, at: number) => b.readUInt16LE(at);
+const u32 = (b: Buffer, at: number) => b.readUInt32LE(at);
+
+/**
+ * Inflates every part of the workbook once, counting what comes out, before any XML parser sees it:
+ * more than decompressedBytes in all, a run of text longer than a cell may be, a sheet with more
+ * rows than allowed or a row with more cells are refused without being held.
+ */
+async function checkZip(zip: Buffer, limits: UploadLimits) {
+  const bad = () => new Refusal('import.file.badXlsx');
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 65_557); i--) {
+    if (u32(zip, i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw bad();
+  const entries = u16(zip, eocd + 10);
+  let p = u32(zip, eocd + 16);
+  let total = 0;
+  // A run of bytes with no "<": a cell's text, escaped (at most 6 bytes a character), or a tag.
+  const maxRun = limits.cellLength * 6 + 1024;
+  for (let e = 0; e < entries; e++) {
+    if (p + 46 > zip.length || u32(zip, p) !== 0x02014b50) throw bad();
+    const method = u16(zip, p + 10);
+    const compressed = u32(zip, p + 20);
+    const nameLength = u16(zip, p + 28);
+    const name = zip.toString('utf8', p + 46, p + 46 + nameLength);
+    const local = u32(zip, p + 42);
+    p += 46 + nameLength + u16(zip, p + 30) + u16(zip, p + 32);
+    if (local + 30 > zip.length || u32(zip, local) !== 0x04034b50) throw bad();
+    const start = local + 30 + u16(zip, local + 26) + u16(zip, local + 28);
+    const data = zip.subarray(start, start + compressed);
+    if (method !== 0 && method !== 8) throw bad();
+    const sheet = /^xl\/worksheets\/sheet\d+\.xml$/.test(name);
+    let run = 0;
+    let rows = 0;
+    let cells = 0;
+    let carry = Buffer.alloc(0);
+    const source = method === 8 ? Readable.from([data]).pipe(createInflateRaw()) : Readable.from([data]);
+    try {
+      for await (const piece of source) {
+        total += (piece as Buffer).length;
+        if (total > limits.decompressedBytes)
+          throw new Refusal('import.file.tooLargeUnpacked', { max: limits.decompressedBytes / 1024 / 1024 });
+        // A tag cut off at the end of the last piece is looked at again with this one.
+        const chunk = carry.length ? Buffer.concat([carry, piece as Buffer]) : (piece as Buffer);
+        carry = Buffer.alloc(0);
+        let last = 0;
+        for (let lt = chunk.indexOf(0x3c); lt >= 0; lt = chunk.indexOf(0x3c, lt + 1)) {
+          run += lt - last;
+          if (run > maxRun) throw new Refusal('import.file.cellTooLong', { max: limits.cellLength });
+          run = 0;
+          last = lt;
+          if (!sheet) continue;
+          if (lt + 5 > chunk.length) {
+            carry = Buffer.from(chunk.subarray(lt));
+            last = chunk.length;
+            break;
+          }
+          const after = (k: number) => chunk[lt + k] === 0x20 || chunk[lt + k] === 0x3e || chunk[lt + k] === 0x2f;
+          if (chunk[lt + 1] === 0x72 && chunk[lt + 2] === 0x6f && chunk[lt + 3] === 0x77 && after(4)) {
+            if (++rows > limits.rows + 1) throw new Refusal('import.file.tooManyRows', { max: limits.rows });
+            cells = 0;
+          } else if (chunk[lt + 1] === 0x63 && after(2)) {
+            if (++cells > limits.cellsPerRow)
+              throw new Refusal('import.file.tooManyCells', { max: limits.cellsPerRow, line: rows });
+          }
+        }
+        run += chunk.length - last;
+        if (run > maxRun) throw new Refusal('import.file.cellTooLong', { max: limits.cellLength });
+      }
+    } catch (err) {
+      source.destroy();
+      if (err instanceof Refusal) throw err;
+      throw bad();
+    }
+  }
+}
+
+/** The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). */
+async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number]> {
+  // Loaded only for a workbook: a CSV is read without it.
+  const { default: excel } = await import('exceljs');
+  const reader = new excel.stream.xlsx.WorkbookReader(createReadStream(path), {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  });
+  let line = 0;
+  try {
+    for await (const sheet of reader) {
+      for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
+        // Rows left out of the sheet are blank lines, as in the file.
+        while (++line < row.number) yield [[], line];
+        const cells: string[] = [];
+        row.eachCell({ includeEmpty: true }, (cell, col) => {
+          if (col > limits.cellsPerRow)
+            throw new Refusal('import.file.tooManyCells', { max: limits.cellsPerRow, line: row.number });
+          const text = cellText(cell.value, cell.numFmt);
+          if (text.length > limits.cellLength)
+            throw new Refusal('import.file.cellTooLong', { max: limits.cellLength, line: row.number });
+          cells[col - 1] = text;
+        });
+        yield [Array.from(cells, (c) => c ?? ''), row.number];
+      }
+      break;
+    }
+  } catch (err) {
+    if (err instanceof Refusal) throw err;
+    throw new Refusal('import.file.badXlsx');
+  }
+}
+
+/** A number format that shows a date (its d, m or y outside quoted text and [colours]). */
+const isDateFormat = (format: string | undefined) =>
+  Boolean(format && /[dmy]/i.test(format.replace(/"[^"]*"|\[[^\]]*\]/g, '')));
+
+/** A date as Excel counts them (days since 30.12.1899). */
+const fromSerial = (serial: number) => new Date(Math.round((serial - 25_569) * 86_400_000));
+
+function cellText(value: ExcelJS.CellValue, numFmt?: string): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  // Numbers are written the Danish way, so amounts and years read as they do from a CSV.
+  if (typeof value === 'number') return String(value).replace('.', ',');
+  if (typeof value === 'string' || typeof value === 'boolean') return String(value);
+  if ('formula' in value || 'sharedFormula' in value) {
+    // A sum or a date worked out in the sheet is its result; a formula giving text is kept as the
+    // formula, so it is refused rather than imported and exported again.
+    const f = value as { formula?: string; sharedFormula?: string; result?: unknown };
+    if (typeof f.result === 'number' && isDateFormat(numFmt)) return cellText(fromSerial(f.result));
+    if (typeof f.result === 'number' || f.result instanceof Date) return cellText(f.result);
+    return `=${f.formula ?? f.sharedFormula ?? ''}`;
+  }
+  if ('richText' in value) return value.richText.map((r) => r.text).join('');
+  if ('text' in value) return String(value.text);
+  if ('error' in value) return String(value.error);
+  return '';
+}
