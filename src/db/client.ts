@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -15,6 +14,7 @@ import {
   DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
 } from '../config.ts';
+import { currentStatementScope } from '../lib/statement-scope.ts';
 import * as schema from './schema/index.ts';
 
 type Schema = typeof schema;
@@ -77,7 +77,7 @@ const HOLD_LOCK = [
   'exec 9>>"$1" || exit 3',
   'command -v flock >/dev/null 2>&1 || exit 4',
   'flock -n 9 || exit 5',
-  "trap '' HUP INT",
+  "trap '' HUP INT TERM",
   'echo locked',
   'exec cat >/dev/null',
 ].join('\n');
@@ -221,41 +221,6 @@ function countTransactions(db: Db): () => number {
 }
 
 /**
- * The statements one piece of work (a request) starts on PostgreSQL, so that they can be cancelled
- * when nobody waits for their answer any more: the request's client went away. A statement queued
- * but not yet sent is dropped; a running one gets PostgreSQL's cancel request, and fails with 57014
- * like a statement timeout. (PGlite runs a statement to its end: it cannot be interrupted.)
- */
-export class StatementScope {
-  private readonly started = new Set<{ cancel(): unknown }>();
-  private cancelled = false;
-
-  track(query: { cancel(): unknown }): void {
-    if (this.cancelled) query.cancel();
-    else this.started.add(query);
-  }
-
-  /** Cancels what runs and what is started from now on. A finished statement is left alone. */
-  cancel(): void {
-    this.cancelled = true;
-    for (const query of this.started) query.cancel();
-    this.started.clear();
-  }
-
-  /** Runs work so that the statements it starts belong to this scope. */
-  run<T>(work: () => T): T {
-    return statementScopes.run(this, work);
-  }
-}
-
-const statementScopes = new AsyncLocalStorage<StatementScope>();
-
-/** Runs work that outlives the request starting it (a background import): no scope cancels it. */
-export function outsideStatementScope<T>(work: () => T): T {
-  return statementScopes.exit(work);
-}
-
-/**
  * Makes postgres.js keep each parameterised statement prepared on its connection, in transactions
  * and savepoints too. drizzle asks for unnamed statements, which postgres.js sends as parse and
  * describe, then waits, then bind and execute: two round trips and a new plan for every query. A
@@ -273,7 +238,7 @@ function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T):
       Array.isArray(args) && args.length
         ? unsafe(query, args as never, { ...opts, prepare: true })
         : unsafe(query, args as never, opts);
-    statementScopes.getStore()?.track(pending);
+    currentStatementScope()?.track(pending);
     return pending;
   };
   for (const name of ['begin', 'savepoint'] as const) {

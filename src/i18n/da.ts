@@ -423,6 +423,8 @@ export const da = {
   'error.pageNotFound': 'Siden findes ikke.',
   'error.staleVersion': 'En anden har ændret posten, siden du læste den. Hent den igen, og gentag din ændring.',
   'error.conflict': 'Ændringen strider mod data, der allerede findes.',
+  'error.checkViolation':
+    'Ændringen kan ikke gemmes, fordi en værdi ligger uden for det tilladte (fx et beløb over 1.000.000.000 kr.). Ret værdien, og prøv igen.',
   'error.badRequest': 'Forespørgslen kunne ikke læses.',
   'error.tooLarge': 'Forespørgslen er for stor.',
   'error.unsupportedMediaType': 'Indholdstypen understøttes ikke.',

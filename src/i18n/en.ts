@@ -424,6 +424,8 @@ export const en: Record<keyof typeof da, string> = {
   'error.pageNotFound': 'The page does not exist.',
   'error.staleVersion': 'Someone else changed the record after you read it. Fetch it again and repeat your change.',
   'error.conflict': 'The change conflicts with existing data.',
+  'error.checkViolation':
+    'The change cannot be saved because a value is outside what is allowed (an amount above 1,000,000,000 kr., say). Correct the value and try again.',
   'error.badRequest': 'The request could not be read.',
   'error.tooLarge': 'The request is too large.',
   'error.unsupportedMediaType': 'The content type is not supported.',

@@ -1,3 +1,5 @@
+import { outsideStatementScope } from './statement-scope.ts';
+
 /**
  * A small cache for expensive reads (reports, navigation counts, reference data, rendered pages). An
  * entry is good while no write has been committed since it was read (the database's write generation,
@@ -55,7 +57,8 @@ export function createReadCache<V>(generation: () => number, options: ReadCacheO
         return hit.value;
       }
       drop(key);
-      const entry: Entry<V> = { gen, at: now, value: load(), weight: 0 };
+      // Loaded for everyone who asks meanwhile, so no single request's end may cancel its statements.
+      const entry: Entry<V> = { gen, at: now, value: outsideStatementScope(load), weight: 0 };
       entries.set(key, entry);
       entry.value.then(
         (value) => {

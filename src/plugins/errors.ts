@@ -58,6 +58,10 @@ function classify(error: unknown): {
   if (pgCode === '23505') {
     return { statusCode: 409, code: 'CONFLICT', key: 'error.conflict' };
   }
+  // A check the database makes (an amount above the maximum, on a row kept from before the limit).
+  if (pgCode === '23514') {
+    return { statusCode: 409, code: 'CONSTRAINT_VIOLATED', key: 'error.checkViolation' };
+  }
   // A statement that ran past STATEMENT_TIMEOUT_MS (or was cancelled because its client left).
   if (pgCode === '57014') {
     return { statusCode: 503, code: 'QUERY_TIMEOUT', key: 'error.queryTimeout' };

@@ -1,0 +1,41 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * The statements one piece of work (a request) starts on PostgreSQL, so that they can be cancelled
+ * when nobody waits for their answer any more: the request's client went away. A statement queued
+ * but not yet sent is dropped; a running one gets PostgreSQL's cancel request, and fails with 57014
+ * like a statement timeout. (PGlite runs a statement to its end: it cannot be interrupted.)
+ */
+export class StatementScope {
+  private readonly started = new Set<{ cancel(): unknown }>();
+  private cancelled = false;
+
+  track(query: { cancel(): unknown }): void {
+    if (this.cancelled) query.cancel();
+    else this.started.add(query);
+  }
+
+  /** Cancels what runs and what is started from now on. A finished statement is left alone. */
+  cancel(): void {
+    this.cancelled = true;
+    for (const query of this.started) query.cancel();
+    this.started.clear();
+  }
+
+  /** Runs work so that the statements it starts belong to this scope. */
+  run<T>(work: () => T): T {
+    return statementScopes.run(this, work);
+  }
+}
+
+const statementScopes = new AsyncLocalStorage<StatementScope>();
+
+/** The scope the current work runs in, if any. */
+export function currentStatementScope(): StatementScope | undefined {
+  return statementScopes.getStore();
+}
+
+/** Runs work that outlives the request starting it (a background import): no scope cancels it. */
+export function outsideStatementScope<T>(work: () => T): T {
+  return statementScopes.exit(work);
+}
