@@ -120,6 +120,13 @@ t.test(`SIGKILL in the middle of writes, ${ROUNDS} times: no acknowledged write 
     const child = startServer(tg.env, port);
     await ready(base, child);
     let stop = false;
+    // Killed once this round has had writes acknowledged, while the writers go on: the kill lands in
+    // the middle of writes however fast or slow the machine is.
+    const wanted = acknowledged.length + 2;
+    let enough = () => {};
+    const acknowledgedEnough = new Promise<void>((resolve) => {
+      enough = resolve;
+    });
     const writer = async (w: number) => {
       for (let i = 0; !stop; i++) {
         const name = `Crashforening ${round}-${w}-${i}`;
@@ -131,13 +138,15 @@ t.test(`SIGKILL in the middle of writes, ${ROUNDS} times: no acknowledged write 
             body: JSON.stringify(actorInput({ name, contacts: [] })),
           });
           if (res.status === 201) acknowledged.push(name);
+          if (acknowledged.length >= wanted) enough();
         } catch {
           return; // the server is gone
         }
       }
     };
     const writers = Array.from({ length: 6 }, (_, w) => writer(w));
-    await new Promise((r) => setTimeout(r, 250 + round * 37));
+    await acknowledgedEnough;
+    await new Promise((r) => setTimeout(r, round * 37));
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);
