@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import t from 'tap';
 import { readTableFile, sampleRows, UPLOAD_LIMITS } from '../../../src/lib/table-reader.ts';
@@ -143,8 +144,27 @@ t.test('a disk that fails while the stored file is written back is an error, not
   const dir = await mkdtemp(join(tmpdir(), 'samspil-reader-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
 
-  // A directory that is not there: the file cannot be opened.
-  await t.rejects(writeImportFile(h.database.db, id, join(dir, 'gone', 'upload')), { code: 'ENOENT' });
+  // A directory that is not there: the file cannot be opened, and that is known while the first
+  // piece is still being read from the database (held here behind another transaction).
+  const gone = join(dir, 'gone', 'upload');
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  let holding = () => {};
+  const begun = new Promise<void>((r) => (holding = r));
+  const other = h.database.db.transaction(async (tx) => {
+    await tx.execute(sql`select 1`);
+    holding();
+    await held;
+  });
+  await begun;
+  const writing = writeImportFile(h.database.db, id, gone);
+  writing.catch(() => {});
+  // The open has failed once the same path has failed again (and the loop turned a few times).
+  await access(gone).catch(() => {});
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  release();
+  await other;
+  await t.rejects(writing, { code: 'ENOENT' });
   // A full disk (Linux's /dev/full answers every write with ENOSPC).
   const full = join(dir, 'full');
   await symlink('/dev/full', full);
