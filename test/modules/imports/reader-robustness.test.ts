@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -16,7 +16,7 @@ import { SHEET_HEAD, zip } from './zip.ts';
  * a failing disk as an error and not a crash, and the zip's directory read without the whole file.
  */
 
-/** Descriptors of this process (the reader threads' included) open on files under one of dirs. */
+/** Descriptors of this process (the reader threads' included) open on paths beginning with one of these. */
 async function openFilesUnder(...dirs: string[]): Promise<string[]> {
   const open: string[] = [];
   for (const fd of await readdir('/proc/self/fd')) {
@@ -38,16 +38,10 @@ async function workbook(rows: number, cell = 'Varmestuen'): Promise<Buffer> {
 
 t.test('reading a workbook again and again leaves no unpacked sheet and no open file behind', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'samspil-reader-'));
-  // The reader threads take the environment as it is when they start: their temporary files go here.
-  const tmpDir = join(dir, 'tmp');
-  await mkdir(tmpDir);
-  const tmpBefore = process.env.TMPDIR;
-  process.env.TMPDIR = tmpDir;
-  t.teardown(async () => {
-    if (tmpBefore === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = tmpBefore;
-    await rm(dir, { recursive: true, force: true });
-  });
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // ExcelJS's unpacked sheets are named by the tmp package: tmp-<pid>-<random>, in the temp folder.
+  const unpacked = async () => (await readdir(tmpdir())).filter((f) => f.startsWith(`tmp-${process.pid}-`));
+  const before = await unpacked();
   const file = join(dir, 'tilskud.xlsx');
   await writeFile(file, await workbook(50));
 
@@ -76,13 +70,8 @@ t.test('reading a workbook again and again leaves no unpacked sheet and no open 
   await writeFile(long, await workbook(3, 'x'.repeat(100)));
   await t.rejects(readTableFile(long, { ...UPLOAD_LIMITS, cellLength: 50 }), { message: /cellTooLong/ });
 
-  // ExcelJS's unpacked sheets are named by the tmp package: tmp-<pid>-<random>.
-  t.same(
-    (await readdir(tmpDir)).filter((f) => f.startsWith('tmp-')),
-    [],
-    'no unpacked sheet is left',
-  );
-  t.same(await openFilesUnder(dir), [], 'no file of the reads is held open');
+  t.same(await unpacked(), before, 'no unpacked sheet is left');
+  t.same(await openFilesUnder(dir, join(tmpdir(), `tmp-${process.pid}-`)), [], 'no file of the reads is held open');
 });
 
 t.test('a file too big for its reader fails that file only, not a read running beside it', async (t) => {
