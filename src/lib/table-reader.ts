@@ -74,13 +74,15 @@ export function refusal(key: string, params: Record<string, number> = {}): AppEr
 
 type Listener = (m: WorkerReply | { type: 'crash'; error: Error }) => void;
 
-let worker: Worker | null = null;
 let nextJob = 1;
-const listeners = new Map<number, Listener>();
 
-/** The reader thread, started on first use and again after it died (of a file too big for it). */
-function readerThread(): Worker {
-  if (worker) return worker;
+/**
+ * Runs one job (a scan, or one pass over the rows) on a reader thread of its own, ended when the
+ * job is: a file that takes more memory than a reader may ends only its own job, never another
+ * upload's or a background import's.
+ */
+function job(request: JobRequest, on: Listener): { post: (type: 'pull' | 'cancel') => void } {
+  const id = nextJob++;
   const entry = new URL('./table-worker.ts', import.meta.url).href;
   // The thread loads TypeScript through tsx, as the app does.
   const w = new Worker(
@@ -92,32 +94,23 @@ function readerThread(): Worker {
       stderr: false,
     },
   );
-  w.on('message', (m: WorkerReply) => listeners.get(m.job)?.(m));
-  const died = (error: Error) => {
-    if (worker === w) worker = null;
-    for (const l of [...listeners.values()]) l({ type: 'crash', error });
-  };
-  w.on('error', died);
-  w.on('exit', (code) => died(new Error(`the reader thread stopped (${code})`)));
-  w.unref();
-  worker = w;
-  return w;
-}
-
-/** Runs one job on the reader thread; the thread keeps the process alive only while jobs run. */
-function job(request: JobRequest, on: Listener): number {
-  const id = nextJob++;
-  const w = readerThread();
-  if (!listeners.size) w.ref();
-  listeners.set(id, (m) => {
-    if (m.type === 'end' || m.type === 'error' || m.type === 'scanned' || m.type === 'crash') {
-      listeners.delete(id);
-      if (!listeners.size) w.unref();
-    }
+  let done = false;
+  const finish = (m: WorkerReply | { type: 'crash'; error: Error }) => {
+    if (done) return;
+    done = true;
+    // The job said its last word (its files closed before it did): the thread is not needed.
+    void w.terminate();
     on(m);
+  };
+  w.on('message', (m: WorkerReply) => {
+    if (done || m.job !== id) return;
+    if (m.type === 'end' || m.type === 'error' || m.type === 'scanned') finish(m);
+    else on(m);
   });
+  w.on('error', (error) => finish({ type: 'crash', error }));
+  w.on('exit', (code) => finish({ type: 'crash', error: new Error(`the reader thread stopped (${code})`) }));
   w.postMessage({ ...request, job: id });
-  return id;
+  return { post: (type) => (done ? undefined : w.postMessage({ type, job: id })) };
 }
 
 function failure(m: { type: 'crash'; error: Error } | { type: 'error'; key: string; params: Record<string, number> }) {
@@ -143,7 +136,7 @@ export async function readTableFile(path: string, limits: UploadLimits = UPLOAD_
     // The batches as they come; the thread sends the next once this one has been taken.
     const queue: (WorkerReply | { type: 'crash'; error: Error })[] = [];
     let wake: (() => void) | null = null;
-    const id = job({ type: 'rows', path, limits, format }, (m) => {
+    const pass = job({ type: 'rows', path, limits, format }, (m) => {
       queue.push(m);
       wake?.();
     });
@@ -158,17 +151,17 @@ export async function readTableFile(path: string, limits: UploadLimits = UPLOAD_
       try {
         more = await fn(m.rows);
       } catch (err) {
-        worker?.postMessage({ type: 'cancel', job: id });
+        pass.post('cancel');
         throw err;
       }
       if (more === false) {
-        worker?.postMessage({ type: 'cancel', job: id });
+        pass.post('cancel');
         // Wait for the thread to stop the job, so it is done with the file.
         while (!queue.some((x) => x.type === 'end' || x.type === 'error' || x.type === 'crash'))
           await new Promise<void>((r) => (wake = r));
         return;
       }
-      worker?.postMessage({ type: 'pull', job: id });
+      pass.post('pull');
     }
   }
 

@@ -5,7 +5,8 @@
  * as soon as it is seen, and sends the rows to the main thread in batches, one batch at a time.
  */
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { createInflateRaw } from 'node:zlib';
@@ -106,7 +107,7 @@ async function scan(path: string, limits: UploadLimits): Promise<TableFormat & {
   if (first.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) throw new Refusal('import.file.badXlsx');
   let format: TableFormat;
   if (first.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
-    await checkZip(await readFile(path), limits);
+    await checkZip(path, limits);
     format = { kind: 'xlsx', encoding: 'utf-8', delimiter: ';' };
   } else {
     if ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff) || looksLikeUtf16(first))
@@ -230,39 +231,69 @@ const u32 = (b: Buffer, at: number) => b.readUInt32LE(at);
  * more than decompressedBytes in all, a run of text longer than a cell may be, a sheet with more
  * rows than allowed or a row with more cells are refused without being held.
  */
-async function checkZip(zip: Buffer, limits: UploadLimits) {
+async function checkZip(path: string, limits: UploadLimits) {
+  const fh = await open(path, 'r');
+  try {
+    await checkZipParts(fh, path, limits);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The bytes of the file at a place (never the whole file: only its directory and headers). */
+async function readAt(fh: FileHandle, at: number, length: number): Promise<Buffer> {
+  const b = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(b, 0, length, at);
+  if (bytesRead < length) throw new Refusal('import.file.badXlsx');
+  return b;
+}
+
+async function checkZipParts(fh: FileHandle, path: string, limits: UploadLimits) {
   const bad = () => new Refusal('import.file.badXlsx');
+  const size = (await fh.stat()).size;
+  // The end of the central directory is in the last 22 bytes, after a comment of up to 64 KB.
+  const tailStart = Math.max(0, size - 65_557);
+  const tail = await readAt(fh, tailStart, size - tailStart);
   let eocd = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 65_557); i--) {
-    if (u32(zip, i) === 0x06054b50) {
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (u32(tail, i) === 0x06054b50) {
       eocd = i;
       break;
     }
   }
   if (eocd < 0) throw bad();
-  const entries = u16(zip, eocd + 10);
-  let p = u32(zip, eocd + 16);
+  const entries = u16(tail, eocd + 10);
+  let p = u32(tail, eocd + 16);
   let total = 0;
   // A run of bytes with no "<": a cell's text, escaped (at most 6 bytes a character), or a tag.
   const maxRun = limits.cellLength * 6 + 1024;
   for (let e = 0; e < entries; e++) {
-    if (p + 46 > zip.length || u32(zip, p) !== 0x02014b50) throw bad();
-    const method = u16(zip, p + 10);
-    const compressed = u32(zip, p + 20);
-    const nameLength = u16(zip, p + 28);
-    const name = zip.toString('utf8', p + 46, p + 46 + nameLength);
-    const local = u32(zip, p + 42);
-    p += 46 + nameLength + u16(zip, p + 30) + u16(zip, p + 32);
-    if (local + 30 > zip.length || u32(zip, local) !== 0x04034b50) throw bad();
-    const start = local + 30 + u16(zip, local + 26) + u16(zip, local + 28);
-    const data = zip.subarray(start, start + compressed);
+    if (p + 46 > size) throw bad();
+    const head = await readAt(fh, p, 46);
+    if (u32(head, 0) !== 0x02014b50) throw bad();
+    const method = u16(head, 10);
+    const compressed = u32(head, 20);
+    const nameLength = u16(head, 28);
+    const name = (await readAt(fh, p + 46, nameLength)).toString('utf8');
+    const local = u32(head, 42);
+    p += 46 + nameLength + u16(head, 30) + u16(head, 32);
+    if (local + 30 > size) throw bad();
+    const localHead = await readAt(fh, local, 30);
+    if (u32(localHead, 0) !== 0x04034b50) throw bad();
+    const start = local + 30 + u16(localHead, 26) + u16(localHead, 28);
     if (method !== 0 && method !== 8) throw bad();
+    const length = Math.max(0, Math.min(compressed, size - start));
+    // The entry's bytes, a piece at a time from the file.
+    const data = length
+      ? createReadStream(path, { start, end: start + length - 1, highWaterMark: 256 * 1024 })
+      : Readable.from([]);
     const sheet = /^xl\/worksheets\/sheet\d+\.xml$/.test(name);
     let run = 0;
     let rows = 0;
     let cells = 0;
     let carry = Buffer.alloc(0);
-    const source = method === 8 ? Readable.from([data]).pipe(createInflateRaw()) : Readable.from([data]);
+    const source = method === 8 ? data.pipe(createInflateRaw()) : data;
+    if (source !== data) data.on('error', (err: Error) => source.destroy(err));
     try {
       for await (const piece of source) {
         total += (piece as Buffer).length;
@@ -296,18 +327,58 @@ async function checkZip(zip: Buffer, limits: UploadLimits) {
         if (run > maxRun) throw new Refusal('import.file.cellTooLong', { max: limits.cellLength });
       }
     } catch (err) {
-      source.destroy();
       if (err instanceof Refusal) throw err;
       throw bad();
+    } finally {
+      source.destroy();
+      data.destroy();
+      await released(data);
     }
   }
 }
+
+/**
+ * The temporary files ExcelJS makes while reading: when a sheet comes before the shared strings in
+ * the zip (as Excel and ExcelJS write them), it unpacks the sheet into a file through the tmp
+ * package, holding its descriptor open, and removes it only once the sheet has been read to the
+ * end. Each pass removes those it made itself, however it stops.
+ */
+type Cleanup = (next?: (err?: Error) => void) => void;
+type TmpFile = (cb: (err: Error | null, path: string, fd: number, cleanup: Cleanup) => void) => void;
+const unpacked = new Set<Cleanup>();
+let tmpWatched = false;
+
+function watchTmpFiles() {
+  if (tmpWatched) return;
+  tmpWatched = true;
+  // The tmp that ExcelJS itself loads (resolved from its folder).
+  const fromExcel = createRequire(createRequire(import.meta.url).resolve('exceljs'));
+  const tmp = fromExcel('tmp') as { file: TmpFile };
+  const original = tmp.file.bind(tmp);
+  tmp.file = (cb) =>
+    original((err, path, fd, cleanup) => {
+      if (!err && cleanup) unpacked.add(cleanup);
+      cb(err, path, fd, cleanup);
+    });
+}
+
+/** Closes and removes the unpacked files (tmp ignores a second call, should ExcelJS make one). */
+async function removeUnpacked() {
+  const all = [...unpacked];
+  unpacked.clear();
+  await Promise.all(all.map((cleanup) => new Promise<void>((resolve) => cleanup(() => resolve()))));
+}
+
+/** Resolves when the stream has let go of its file, however it ended. */
+const released = (s: Readable) => (s.closed ? undefined : new Promise<void>((r) => s.once('close', () => r())));
 
 /** The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). */
 async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number]> {
   // Loaded only for a workbook: a CSV is read without it.
   const { default: excel } = await import('exceljs');
-  const reader = new excel.stream.xlsx.WorkbookReader(createReadStream(path), {
+  watchTmpFiles();
+  const input = createReadStream(path);
+  const reader = new excel.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache',
@@ -315,9 +386,10 @@ async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<
     entries: 'ignore',
   });
   let line = 0;
+  let sheet: unknown;
   try {
-    for await (const sheet of reader) {
-      for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
+    for await (sheet of reader) {
+      for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
         // Rows left out of the sheet are blank lines, as in the file.
         while (++line < row.number) yield [[], line];
         const cells: string[] = [];
@@ -336,6 +408,14 @@ async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<
   } catch (err) {
     if (err instanceof Refusal) throw err;
     throw new Refusal('import.file.badXlsx');
+  } finally {
+    // The sheet's own stream (of the unpacked file, when there is one) is left open by ExcelJS.
+    const from = (sheet as { iterator?: unknown } | undefined)?.iterator;
+    if (from instanceof Readable) from.destroy();
+    input.destroy();
+    await released(input);
+    if (from instanceof Readable) await released(from);
+    await removeUnpacked();
   }
 }
 

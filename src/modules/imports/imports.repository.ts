@@ -1,5 +1,6 @@
-import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
 import { intsOf } from '../../db/params.ts';
@@ -54,29 +55,35 @@ export async function storeImportFile(db: Queryable, id: number, path: string): 
   }
 }
 
-/** Writes the import's stored file to path, a few pieces at a time; false when it has none. */
+/**
+ * Writes the import's stored file to path, a few pieces at a time; false when it has none. A write
+ * that fails (a full disk) rejects, and the part written is removed.
+ */
 export async function writeImportFile(db: Queryable, id: number, path: string): Promise<boolean> {
-  const out = createWriteStream(path, { mode: 0o600 });
-  let next = 0;
   let any = false;
-  try {
+  async function* pieces() {
+    let next = 0;
     for (;;) {
-      const pieces = await db
+      const rows = await db
         .select({ seq: importChunks.seq, data: importChunks.data })
         .from(importChunks)
         .where(and(eq(importChunks.importId, id), sql`${importChunks.seq} >= ${next}`))
         .orderBy(importChunks.seq)
         .limit(2);
-      for (const p of pieces) {
+      for (const p of rows) {
         any = true;
-        if (!out.write(p.data)) await once(out, 'drain');
+        yield p.data;
       }
-      if (pieces.length < 2) break;
-      next = (pieces.at(-1)?.seq ?? 0) + 1;
+      if (rows.length < 2) return;
+      next = (rows.at(-1)?.seq ?? 0) + 1;
     }
-  } finally {
-    out.end();
-    await once(out, 'close');
+  }
+  try {
+    // The stream's errors reject here, whenever they come (also while a query is awaited).
+    await pipeline(pieces, createWriteStream(path, { mode: 0o600 }));
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
   }
   return any;
 }

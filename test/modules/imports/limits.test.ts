@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { crc32, createDeflateRaw } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import t, { type Test } from 'tap';
 import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
 import { multipart, uploadApi, uploadPage } from './upload.ts';
+import { SHEET_HEAD, zip } from './zip.ts';
 
 /**
  * Files made to exhaust memory (issue 16, point 8): each is refused with a Danish message naming the
@@ -26,62 +26,6 @@ async function stillServes(t: Test, finance: Client) {
   t.equal(ok.statusCode, 201, 'a small file after it is read as before');
   t.equal((await finance.inject({ method: 'GET', url: '/imports' })).statusCode, 200, 'and pages render');
 }
-
-/** A zip of the entries given, each deflated a piece at a time (so a test holds none of it whole). */
-async function zip(entries: { name: string; pieces: () => Iterable<Buffer> }[]): Promise<Buffer> {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const deflate = createDeflateRaw({ level: 9 });
-    const out: Buffer[] = [];
-    deflate.on('data', (d: Buffer) => out.push(d));
-    const done = new Promise((r) => deflate.on('end', r));
-    let crc = 0;
-    let size = 0;
-    for (const p of entry.pieces()) {
-      crc = crc32(p, crc);
-      size += p.length;
-      if (!deflate.write(p)) await new Promise((r) => deflate.once('drain', r));
-    }
-    deflate.end();
-    await done;
-    const data = Buffer.concat(out);
-    const name = Buffer.from(entry.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, data);
-    centrals.push(central, name);
-    offset += local.length + name.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
-const SHEET_HEAD =
-  '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>';
 
 /** A workbook whose one sheet has one inline-string cell of `cell` characters. */
 function zipBomb(cell: number): Promise<Buffer> {
