@@ -8,7 +8,7 @@ import { readTableFile, sampleRows, UPLOAD_LIMITS } from '../../../src/lib/table
 import { writeImportFile } from '../../../src/modules/imports/imports.repository.ts';
 import { buildTestApp } from '../../helper.ts';
 import { uploadApi } from './upload.ts';
-import { SHEET_HEAD, zip } from './zip.ts';
+import { workbookTooBigForReader } from './zip.ts';
 
 /**
  * The streamed reader of uploads lets go of what it takes (issue 16, review of the import reader):
@@ -79,28 +79,7 @@ t.test('a file too big for its reader fails that file only, not a read running b
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   // 250,000 different texts of 1,000 characters: more memory than a reader has.
   const big = join(dir, 'stor.xlsx');
-  await writeFile(
-    big,
-    await zip([
-      {
-        name: 'xl/sharedStrings.xml',
-        *pieces() {
-          yield Buffer.from(
-            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
-          );
-          const text = 'x'.repeat(990);
-          for (let i = 0; i < 250_000; i++) yield Buffer.from(`<si><t>${String(i).padStart(10, '0')}${text}</t></si>`);
-          yield Buffer.from('</sst>');
-        },
-      },
-      {
-        name: 'xl/worksheets/sheet1.xml',
-        *pieces() {
-          yield Buffer.from(`${SHEET_HEAD}<row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`);
-        },
-      },
-    ]),
-  );
+  await writeFile(big, await workbookTooBigForReader());
   const small = join(dir, 'lille.csv');
   await writeFile(small, 'Forening;År\nVarmestuen;2025\nNatcaféen;2026\n');
 

@@ -55,3 +55,29 @@ export async function zip(entries: { name: string; pieces: () => Iterable<Buffer
 
 export const SHEET_HEAD =
   '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>';
+
+/**
+ * A workbook within every limit whose 250,000 different shared texts of 1,000 characters (250 MB)
+ * need more memory than a reader thread has.
+ */
+export function workbookTooBigForReader(): Promise<Buffer> {
+  return zip([
+    {
+      name: 'xl/sharedStrings.xml',
+      *pieces() {
+        yield Buffer.from(
+          '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+        );
+        const text = 'x'.repeat(990);
+        for (let i = 0; i < 250_000; i++) yield Buffer.from(`<si><t>${String(i).padStart(10, '0')}${text}</t></si>`);
+        yield Buffer.from('</sst>');
+      },
+    },
+    {
+      name: 'xl/worksheets/sheet1.xml',
+      *pieces() {
+        yield Buffer.from(`${SHEET_HEAD}<row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`);
+      },
+    },
+  ]);
+}
