@@ -1,6 +1,6 @@
 /**
  * Prints EXPLAIN ANALYZE of the proportionality report's SQL for a scope, on DATABASE_URL:
- *   DATABASE_URL=postgres://… node --import tsx bench/explain.ts national|municipality:101|region:1084 [year]
+ *   DATABASE_URL=postgres://… node bench/explain.ts national|municipality:101|region:1084 [year]
  */
 import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';

@@ -22,6 +22,7 @@ import { system } from '../src/lib/principal.ts';
 import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
 import { grantCsv } from './grant-csv.ts';
+import { startFlags } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROWS = Number(process.env.IMPORT_ROWS ?? 1_000_000);
@@ -171,7 +172,7 @@ async function main() {
 
     app = spawn(
       process.execPath,
-      ['--max-old-space-size=192', '--max-semi-space-size=16', '--import', 'tsx', 'src/server.ts'],
+      [...startFlags(root), 'src/server.ts'],
       {
         cwd: root,
         env: {

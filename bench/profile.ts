@@ -1,6 +1,6 @@
 /**
  * One request at a time to each benchmarked page, with the app in this process: where the time goes.
- *   DATABASE_URL=postgres://… node --import tsx bench/profile.ts
+ *   DATABASE_URL=postgres://… node bench/profile.ts
  */
 import { sql } from 'drizzle-orm';
 import { buildApp } from '../src/app.ts';

@@ -25,6 +25,7 @@ import { system } from '../src/lib/principal.ts';
 import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
 import { proportionalityQuery, type ReportParams } from '../src/modules/reports/reports.repository.ts';
+import { startFlags } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const APP_PORT = 3911;
@@ -48,7 +49,7 @@ function start(script: string, port: number, extraEnv: Record<string, string> = 
   // The same Node flags as `npm start` and the Docker image.
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=192', '--max-semi-space-size=16', '--import', 'tsx', script],
+    [...startFlags(root), script],
     {
       cwd: root,
       env: { ...env, PORT: String(port), HOST: '127.0.0.1', ...extraEnv },
@@ -508,7 +509,7 @@ Earlier runs and what changed between them: [HISTORY.md](HISTORY.md). Imports: [
 `;
 }
 
-/** `node --import tsx bench/run.ts --markdown`: bench/RESULTS.md again from bench/results.json. */
+/** `node bench/run.ts --markdown`: bench/RESULTS.md again from bench/results.json. */
 if (process.argv.includes('--markdown')) {
   const saved = JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8'));
   writeFileSync(join(root, 'bench', 'RESULTS.md'), markdown(saved, saved.scenarios));

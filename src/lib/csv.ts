@@ -104,11 +104,13 @@ export function toDanishCsv(header: string[], rows: CsvCell[][]): string {
 
 /** A limit of the streaming reader was passed: the message key, and what it names. */
 export class CsvLimitError extends Error {
-  constructor(
-    readonly key: string,
-    readonly params: Record<string, number>,
-  ) {
+  readonly key: string;
+  readonly params: Record<string, number>;
+
+  constructor(key: string, params: Record<string, number>) {
     super(key);
+    this.key = key;
+    this.params = params;
   }
 }
 
@@ -128,12 +130,19 @@ export class CsvStream {
   private state = 0;
   private skipLf = false;
   private record = 1;
+  private readonly delimiter: string;
+  private readonly limits: { maxCells: number; maxCellLength: number };
+  private readonly emit: (cells: string[], record: number) => void;
 
   constructor(
-    private readonly delimiter: string,
-    private readonly limits: { maxCells: number; maxCellLength: number },
-    private readonly emit: (cells: string[], record: number) => void,
-  ) {}
+    delimiter: string,
+    limits: { maxCells: number; maxCellLength: number },
+    emit: (cells: string[], record: number) => void,
+  ) {
+    this.delimiter = delimiter;
+    this.limits = limits;
+    this.emit = emit;
+  }
 
   push(text: string): void {
     const n = text.length;

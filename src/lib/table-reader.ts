@@ -83,17 +83,20 @@ let nextJob = 1;
  */
 function job(request: JobRequest, on: Listener): { post: (type: 'pull' | 'cancel') => void } {
   const id = nextJob++;
-  const entry = new URL('./table-worker.ts', import.meta.url).href;
-  // The thread loads TypeScript through tsx, as the app does.
-  const w = new Worker(
-    `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
-    {
-      eval: true,
-      resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
-      stdout: false,
-      stderr: false,
-    },
-  );
+  const options = {
+    resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
+    stdout: false,
+    stderr: false,
+  };
+  const entry = new URL('./table-worker.ts', import.meta.url);
+  // Node 24 reads the thread's TypeScript itself; an older Node (the tests under tsx) loads it
+  // through tsx, whose loader in the thread costs some 40 MB more.
+  const w = process.features.typescript
+    ? new Worker(entry, options)
+    : new Worker(
+        `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`,
+        { ...options, eval: true },
+      );
   let done = false;
   const finish = (m: WorkerReply | { type: 'crash'; error: Error }) => {
     if (done) return;

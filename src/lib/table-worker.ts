@@ -15,11 +15,13 @@ import { CsvLimitError, CsvStream } from './csv.ts';
 import type { TableFormat, UploadLimits, WorkerReply, WorkerRequest } from './table-reader.ts';
 
 class Refusal extends Error {
-  constructor(
-    readonly key: string,
-    readonly params: Record<string, number> = {},
-  ) {
+  readonly key: string;
+  readonly params: Record<string, number>;
+
+  constructor(key: string, params: Record<string, number> = {}) {
     super(key);
+    this.key = key;
+    this.params = params;
   }
 }
 

@@ -74,10 +74,13 @@ declare module 'fastify' {
 
 /** What a cached page's build answers instead of data when the page lives elsewhere (a merged actor). */
 export class PageRedirect {
-  constructor(
-    readonly location: string,
-    readonly statusCode: 301 | 302 | 303 | 307 | 308,
-  ) {}
+  readonly location: string;
+  readonly statusCode: 301 | 302 | 303 | 307 | 308;
+
+  constructor(location: string, statusCode: PageRedirect['statusCode']) {
+    this.location = location;
+    this.statusCode = statusCode;
+  }
 }
 
 export function pageRedirect(location: string, statusCode: PageRedirect['statusCode']): PageRedirect {
