@@ -34,8 +34,10 @@ export function grantCsv(o: GrantCsvOptions): string {
     const a = (i * 7919) % actors;
     const cvr = a % 2 === 0 ? (cvrs.get(a) ?? cvrs.set(a, cvrFor(a * 131 + 17)).get(a)) : '';
     const year = firstYear + (i % years);
-    const requested = 5_000 + ((i * 37) % 200) * 500;
-    const awarded = i % 10 === 0 ? 0 : requested - ((i * 13) % 5) * 500;
+    // 1.000–5.975 kr.: a small activity grant, so that a year of 200,000 of them (the million-row
+    // bench) stays within the largest budget a round may have (MAX_OERE).
+    const requested = 1_000 + ((i * 37) % 200) * 25;
+    const awarded = i % 10 === 0 ? 0 : requested - ((i * 13) % 5) * 25;
     const day = 1 + (i % 28);
     const month = 1 + (i % 12);
     lines.push(

@@ -1010,6 +1010,8 @@ export const da = {
   'import.duplicateRef': 'Referencen står også på linje {first}.',
   'import.duplicateGrant':
     'Samme aktør, pulje og titel står også på linje {first}. Kobl en kolonne med sagsnummer, eller giv bevillingerne hver sin titel.',
+  'import.roundBudgetTooLarge':
+    'Bevillingerne i {year} er tilsammen over 1.000.000.000 kr., det største budget en pulje kan have. Del dem på flere puljer med en kolonne for puljens navn.',
   'import.roundAmbiguous': 'Kommunen har flere puljer i {year}. Kobl en kolonne med puljens navn.',
   'import.orgType':
     'Organisationsformen kendes ikke. Skriv forening, selvejende institution, fond, socialøkonomisk virksomhed eller uformel gruppe.',

@@ -1010,6 +1010,8 @@ export const en: Record<keyof typeof da, string> = {
   'import.duplicateRef': 'The reference is also on line {first}.',
   'import.duplicateGrant':
     'The same actor, round and title are also on line {first}. Map a column with case numbers, or give the grants titles of their own.',
+  'import.roundBudgetTooLarge':
+    "The grants of {year} add up to more than DKK 1,000,000,000, the largest budget a round may have. Spread them over several rounds with a column for the round's name.",
   'import.roundAmbiguous': 'The municipality has several rounds in {year}. Map a column with the round’s name.',
   'import.orgType':
     'Unknown organisation type. Write association, self-governing institution, foundation, social enterprise or informal group.',

@@ -6,19 +6,32 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * but not yet sent is dropped; a running one gets PostgreSQL's cancel request, and fails with 57014
  * like a statement timeout. (PGlite runs a statement to its end: it cannot be interrupted.)
  */
+type Cancellable = { cancel(): unknown };
+/** The references to collected statements are swept out as the set reaches this size. */
+const PRUNE_AT = 64;
+
 export class StatementScope {
-  private readonly started = new Set<{ cancel(): unknown }>();
+  /**
+   * Held weakly: a statement that has answered is no longer referenced by its connection, and is
+   * not kept here either, with its rows, for as long as the request lasts (an import's check reads
+   * a municipality's grants a batch at a time in one request).
+   */
+  private readonly started = new Set<WeakRef<Cancellable>>();
   private cancelled = false;
 
-  track(query: { cancel(): unknown }): void {
-    if (this.cancelled) query.cancel();
-    else this.started.add(query);
+  track(query: Cancellable): void {
+    if (this.cancelled) {
+      query.cancel();
+      return;
+    }
+    if (this.started.size >= PRUNE_AT) for (const ref of this.started) if (!ref.deref()) this.started.delete(ref);
+    this.started.add(new WeakRef(query));
   }
 
   /** Cancels what runs and what is started from now on. A finished statement is left alone. */
   cancel(): void {
     this.cancelled = true;
-    for (const query of this.started) query.cancel();
+    for (const ref of this.started) ref.deref()?.cancel();
     this.started.clear();
   }
 

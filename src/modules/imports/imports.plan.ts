@@ -1,4 +1,5 @@
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
+import { IntMap, IntSet } from '../../lib/int-set.ts';
 import { parseKroner } from '../../lib/money.ts';
 import { fold, isFormula, parseDanishDate, type Table } from '../../lib/upload.ts';
 import {
@@ -26,11 +27,12 @@ export const MAX_PROBLEMS = 1000;
 class RowReader {
   readonly problems: ImportProblem[] = [];
   private readonly index = new Map<string, number>();
+  readonly table: Table;
+  readonly mapping: ImportMapping;
 
-  constructor(
-    readonly table: Table,
-    readonly mapping: ImportMapping,
-  ) {
+  constructor(table: Table, mapping: ImportMapping) {
+    this.table = table;
+    this.mapping = mapping;
     for (const [field, header] of Object.entries(mapping.columns)) {
       const i = table.header.indexOf(header);
       if (i >= 0) this.index.set(field, i);
@@ -219,12 +221,12 @@ function hash32(s: string): number {
 
 /** Rows of the same key, found exactly: by hash first, then by key among the hashes seen twice. */
 class SameKeys {
-  private readonly first = new Map<number, number>();
-  readonly twice = new Set<number>();
-  see(key: string, line: number) {
+  /** The hash of every key (a million rows: 8 MB). */
+  private readonly seen = new IntSet();
+  readonly twice = new IntSet();
+  see(key: string) {
     const h = hash32(key);
-    if (this.first.has(h)) this.twice.add(h);
-    else this.first.set(h, line);
+    if (!this.seen.add(h)) this.twice.add(h);
   }
 }
 
@@ -346,7 +348,7 @@ export async function readGrants(
     const lines = roundLines.get(g.roundKey) ?? [];
     if (lines.length < MAX_PROBLEMS) lines.push({ line, year: g.year });
     roundLines.set(g.roundKey, lines);
-    same.see(grantKey(g), line);
+    same.see(grantKey(g));
     return true;
   });
   // A name on some rows with a CVR and on others without is the one actor of that CVR.
@@ -539,7 +541,7 @@ export function compareGrants(
   existing: ExistingGrant[],
   columnOf: (field: string) => string,
   /** Registered grants already matched (by earlier batches of the file): id → line. */
-  taken = new Map<number, number>(),
+  taken = new IntMap(),
 ): GrantChange[] {
   const byRef = new Map<string, ExistingGrant>();
   const byKey = new Map<string, ExistingGrant>();

@@ -4,6 +4,8 @@ import type { Database, Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
+import { IntMap } from '../../lib/int-set.ts';
+import { MAX_OERE } from '../../lib/money.ts';
 import { AccessDenied, mayWrite, type WriteArea } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { readTableFile } from '../../lib/table-reader.ts';
@@ -246,6 +248,19 @@ export function createImportService(database: Database, municipalities: Municipa
           params: { year: r.year },
         });
     }
+    if (!problems.length) {
+      // A new round's budget is what the file awards in it, and no budget may pass MAX_OERE.
+      for (const r of rounds.create) {
+        const first = read.roundLines.get(r.key)?.[0];
+        if (BigInt(read.budgets.get(r.key) ?? 0) > MAX_OERE && first)
+          problems.push({
+            line: first.line,
+            column: mapping.columns.awarded ?? 'awarded',
+            message: 'import.roundBudgetTooLarge',
+            params: { year: r.year },
+          });
+      }
+    }
     if (problems.length) return invalid(problems);
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const actorIds = new Map(actors.map((a) => [a.key, a.actorId]));
@@ -261,7 +276,7 @@ export function createImportService(database: Database, municipalities: Municipa
       leaveOut: [number, number][],
       fn: (changes: GrantChange[]) => Promise<void>,
     ) => {
-      const taken = new Map<number, number>();
+      const taken = new IntMap();
       await forEachGrantRow(table, mapping, findGroup, read.alias, async (batch) => {
         const refs: { round_id: number; ref: string }[] = [];
         const keys: { round_id: number; actor_id: number }[] = [];
@@ -281,7 +296,7 @@ export function createImportService(database: Database, municipalities: Municipa
     summary.roundsCreated = rounds.create.map((r) => ({ year: r.year, name: r.name }));
     const rowProblems: ImportProblem[] = [];
     // The registered grants the file changes, and the version each had when compared.
-    const planned = new Map<number, number>();
+    const planned = new IntMap();
     await compareAll(on, [], async (changes) => {
       for (const c of changes) {
         if (c.kind === 'invalid') {

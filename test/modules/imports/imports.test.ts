@@ -433,3 +433,25 @@ t.test('who may import: roles by kind, own municipality only', async (t) => {
   const listed = await finance.inject({ method: 'GET', url: '/imports' });
   t.match(listed.body, /liste\.csv/);
 });
+
+t.test('a new round whose awards add up to more than a budget may hold is refused at the check', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const rounds = await count(h, 'grant_rounds');
+  // Each grant is within the largest amount; together they pass the largest budget of a round.
+  const file = grantList([
+    'S-9001;Café Ø-kanten;;Stort byggeri;2031;600.000.000;600.000.000;Stofmisbrug;1.2.2031',
+    'S-9002;Gadespejlet;;Endnu et byggeri;2031;600.000.000;600.000.000;Stofmisbrug;1.2.2031',
+  ]);
+  const item = (await uploadApi(finance, 'grants', Buffer.from(file), {})).json();
+  t.equal(item.status, 'invalid', 'refused before anything is queued');
+  t.match(item.problems, [{ line: 2, column: 'Bevilget beløb', message: 'import.roundBudgetTooLarge' }]);
+  t.equal(await count(h, 'grant_rounds'), rounds, 'no round created');
+  t.equal(await count(h, 'grants'), 0, 'no grant written');
+  const page = await finance.inject({ method: 'GET', url: `/imports/${item.id}` });
+  t.match(
+    page.body,
+    /Bevillingerne i 2031 er tilsammen over 1\.000\.000\.000 kr\./,
+    'the page names the year and limit',
+  );
+});
