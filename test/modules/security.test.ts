@@ -771,6 +771,28 @@ t.test('the login rate limit: 5 failures per account in 15 minutes', async (t) =
   );
 });
 
+t.test('counted sign-in attempts that no longer count are swept out, whoever made them', async (t) => {
+  const h = await buildTestApp(t);
+  const viewer = await h.as('viewer');
+  // 150 attempts from yesterday on e-mails nobody has (never tried again), and 3 from just now.
+  await h.database.rows(sql`insert into login_failures (account_key, ip, at)
+    select md5(i::text), '203.0.113.' || (i % 200), now() - interval '1 day'
+    from generate_series(1, 150) i`);
+  await h.database.rows(sql`insert into login_failures (account_key, ip) select md5('ny' || i), '203.0.113.9'
+    from generate_series(1, 3) i`);
+  const counts = async () => {
+    const [row] = await h.database.rows<{ old: number; recent: number }>(
+      sql`select count(*) filter (where at < now() - interval '15 minutes')::int as old,
+                 count(*) filter (where at >= now() - interval '15 minutes')::int as recent from login_failures`,
+    );
+    return { old: Number(row?.old), recent: Number(row?.recent) };
+  };
+  t.equal((await browserLogin(h.app, 'ukendt@kk.dk', 'et forkert kodeord', { ip: '10.1.1.1' })).res.statusCode, 401);
+  t.same(await counts(), { old: 50, recent: 4 }, 'one attempt sweeps out 100 old ones, and is counted itself');
+  t.equal((await browserLogin(h.app, viewer.user.email, PASSWORD, { ip: '10.1.1.2' })).res.statusCode, 303);
+  t.same(await counts(), { old: 0, recent: 4 }, 'a successful one sweeps too, and takes back only its own');
+});
+
 t.test('passwords: 12 to 128 characters, stored as argon2id', async (t) => {
   const h = await buildTestApp(t);
   const create = (password: string, email: string) =>

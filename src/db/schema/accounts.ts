@@ -88,5 +88,10 @@ export const loginFailures = pgTable(
     ip: text('ip').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('login_failures_account_idx').on(t.accountKey, t.at), index('login_failures_ip_idx').on(t.ip, t.at)],
+  (t) => [
+    index('login_failures_account_idx').on(t.accountKey, t.at),
+    index('login_failures_ip_idx').on(t.ip, t.at),
+    // For sweeping out the attempts that no longer count (accounts.service's signIn).
+    index('login_failures_at_idx').on(t.at),
+  ],
 );

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { apiTokens, loginFailures, sessions, users } from '../../db/schema/index.ts';
 
@@ -189,6 +189,23 @@ export async function countLoginAttempt(db: Queryable, accountKey: string, ip: s
 /** Takes back an attempt that turned out to be a success. */
 export async function uncountLoginAttempt(db: Queryable, id: number): Promise<void> {
   await db.delete(loginFailures).where(eq(loginFailures.id, id));
+}
+
+/**
+ * Deletes up to `max` counted attempts older than `minutes`, whoever made them: they no longer
+ * count, and an attempt on an account nobody has (an e-mail typed at random) is never retried.
+ */
+export async function forgetOldLoginFailures(db: Queryable, minutes: number, max: number): Promise<number> {
+  const old = db
+    .select({ id: loginFailures.id })
+    .from(loginFailures)
+    .where(sql`${loginFailures.at} <= now() - make_interval(mins => ${minutes})`)
+    .orderBy(loginFailures.at)
+    .limit(max)
+    // Two attempts sweeping at once take different rows instead of waiting on (or deadlocking over) each other.
+    .for('update', { skipLocked: true });
+  const gone = await db.delete(loginFailures).where(inArray(loginFailures.id, old)).returning({ id: loginFailures.id });
+  return gone.length;
 }
 
 export async function recentLoginFailures(db: Queryable, accountKey: string, ip: string, minutes: number) {

@@ -18,6 +18,7 @@ import {
   findLiveSession,
   findUser,
   findUserByEmail,
+  forgetOldLoginFailures,
   insertApiToken,
   insertSession,
   insertUser,
@@ -38,6 +39,8 @@ import type { NewUserInput } from './accounts.schemas.ts';
 /** argon2id (the library's default algorithm), with its default cost. */
 const ARGON2ID = 2;
 const FAILURE_WINDOW_MINUTES = 15;
+/** Old attempts deleted at each new one (see signIn). */
+const SWEEP_OLD_FAILURES = 100;
 /** An arbitrary constant: the advisory lock that serialises first-run set-up. */
 const SETUP_LOCK = 7_318_246;
 /** A session's or key's last use is written at most this often, to spare the database a write per request. */
@@ -233,6 +236,9 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
           await recordAudit(tx, who, { entity: 'login', entityId, action: 'rate_limited', after: { ip } });
           return null;
         }
+        // Each counted attempt sweeps out more old ones than it adds, so the table holds about one
+        // window's attempts, however many accounts are tried.
+        await forgetOldLoginFailures(tx, FAILURE_WINDOW_MINUTES, SWEEP_OLD_FAILURES);
         return countLoginAttempt(tx, key, ip);
       });
       if (attempt === null) throw new AppError('LOGIN_RATE_LIMITED', 429, 'account.login.rateLimited');
