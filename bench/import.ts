@@ -170,22 +170,18 @@ async function main() {
     if (copy.status !== 0) throw new Error(`psql \\copy failed: ${copy.stderr}`);
     console.log(`# psql \\copy: ${copyMs} ms`);
 
-    app = spawn(
-      process.execPath,
-      [...startFlags(root), 'src/server.ts'],
-      {
-        cwd: root,
-        env: {
-          ...process.env,
-          DATABASE_URL: url,
-          PORT: String(PORT),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
-          NODE_ENV: 'production',
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
+    app = spawn(process.execPath, [...startFlags(root), 'src/server.ts'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        PORT: String(PORT),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
       },
-    );
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     const base = `http://127.0.0.1:${PORT}`;
     await ready(base);
     const first = await importOnce(app, base, token, file);

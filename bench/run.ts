@@ -47,15 +47,11 @@ const env = {
 
 function start(script: string, port: number, extraEnv: Record<string, string> = {}): ChildProcess {
   // The same Node flags as `npm start` and the Docker image.
-  const child = spawn(
-    process.execPath,
-    [...startFlags(root), script],
-    {
-      cwd: root,
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1', ...extraEnv },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [...startFlags(root), script], {
+    cwd: root,
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', ...extraEnv },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return child;
 }
 
