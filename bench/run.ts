@@ -25,7 +25,7 @@ import { system } from '../src/lib/principal.ts';
 import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
 import { proportionalityQuery, type ReportParams } from '../src/modules/reports/reports.repository.ts';
-import { startFlags } from './start-flags.ts';
+import { startCommand } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const APP_PORT = 3911;
@@ -47,9 +47,10 @@ const env = {
 
 function start(script: string, port: number, extraEnv: Record<string, string> = {}): ChildProcess {
   // The same Node flags as `npm start` and the Docker image.
-  const child = spawn(process.execPath, [...startFlags(root), script], {
+  const start = startCommand(root);
+  const child = spawn(process.execPath, [...start.flags, script], {
     cwd: root,
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1', ...extraEnv },
+    env: { ...env, ...start.env, PORT: String(port), HOST: '127.0.0.1', ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return child;

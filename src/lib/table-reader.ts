@@ -1,4 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { threadId, Worker } from 'node:worker_threads';
 import { AppError } from './errors.ts';
 
 /** What an upload may be. Past any of them the file is refused, with a message naming the limit. */
@@ -75,6 +80,44 @@ export function refusal(key: string, params: Record<string, number> = {}): AppEr
 type Listener = (m: WorkerReply | { type: 'crash'; error: Error }) => void;
 
 let nextJob = 1;
+let bundled: URL | undefined;
+
+/**
+ * The reader thread's code. Node 24 reads its TypeScript itself. An older Node (the tests on the
+ * machine's Node 20, under tsx) gets it bundled into one JavaScript file by esbuild (tsx's own), once
+ * per version of the code: loading tsx in every thread took about half a second per job.
+ */
+function workerEntry(): URL {
+  const source = new URL('./table-worker.ts', import.meta.url);
+  if (process.features.typescript) return source;
+  if (bundled) return bundled;
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const hash = createHash('sha256');
+  // The thread's code is in src/lib (it imports nothing from elsewhere in src but types).
+  for (const file of readdirSync(here).sort()) if (file.endsWith('.ts')) hash.update(readFileSync(join(here, file)));
+  // Beside node_modules, so that the packages it imports resolve as they do from src/.
+  const dir = fileURLToPath(new URL('../../node_modules/.cache/samspil/', import.meta.url));
+  const out = join(dir, `table-worker-${hash.digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(out)) {
+    mkdirSync(dir, { recursive: true });
+    const esbuild = createRequire(import.meta.url)('esbuild') as {
+      buildSync(o: Record<string, unknown>): unknown;
+    };
+    const temporary = `${out}.${process.pid}.${threadId}.tmp`;
+    esbuild.buildSync({
+      entryPoints: [fileURLToPath(source)],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      packages: 'external',
+      outfile: temporary,
+      logLevel: 'silent',
+    });
+    renameSync(temporary, out);
+  }
+  bundled = pathToFileURL(out);
+  return bundled;
+}
 
 /**
  * Runs one job (a scan, or one pass over the rows) on a reader thread of its own, ended when the
@@ -88,15 +131,7 @@ function job(request: JobRequest, on: Listener): { post: (type: 'pull' | 'cancel
     stdout: false,
     stderr: false,
   };
-  const entry = new URL('./table-worker.ts', import.meta.url);
-  // Node 24 reads the thread's TypeScript itself; an older Node (the tests under tsx) loads it
-  // through tsx, whose loader in the thread costs some 40 MB more.
-  const w = process.features.typescript
-    ? new Worker(entry, options)
-    : new Worker(
-        `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`,
-        { ...options, eval: true },
-      );
+  const w = new Worker(workerEntry(), options);
   let done = false;
   const finish = (m: WorkerReply | { type: 'crash'; error: Error }) => {
     if (done) return;
