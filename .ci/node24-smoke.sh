@@ -13,9 +13,15 @@ npm run --silent cli -- user create --email smoke@kk.dk --name "Røg Test" \
   --password "en lang smoke-adgangskode" --role finance --municipality 101 >/dev/null
 token=$(npm run --silent cli -- token create --email smoke@kk.dk | tail -n 1)
 
-npm start >/tmp/samspil-smoke-$$.log 2>&1 &
+# In a process group of its own: npm runs the app as a child, and both are stopped at the end.
+setsid npm start >/tmp/samspil-smoke-$$.log 2>&1 &
 app=$!
-trap 'kill "$app" 2>/dev/null || true; wait "$app" 2>/dev/null || true; rm -f /tmp/samspil-smoke-$$.log' EXIT
+stop() {
+  kill -TERM -- "-$app" 2>/dev/null || true
+  wait "$app" 2>/dev/null || true
+  rm -f /tmp/samspil-smoke-$$.log
+}
+trap stop EXIT
 for _ in $(seq 1 600); do
   curl -sf "${base}/readyz" >/dev/null && break
   kill -0 "$app" 2>/dev/null || { cat /tmp/samspil-smoke-$$.log >&2; exit 1; }
