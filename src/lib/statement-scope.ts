@@ -1,15 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
+type Cancellable = { cancel(): unknown };
+/** The references to collected statements are swept out as the set reaches this size. */
+const PRUNE_AT = 64;
+
 /**
  * The statements one piece of work (a request) starts on PostgreSQL, so that they can be cancelled
  * when nobody waits for their answer any more: the request's client went away. A statement queued
  * but not yet sent is dropped; a running one gets PostgreSQL's cancel request, and fails with 57014
  * like a statement timeout. (PGlite runs a statement to its end: it cannot be interrupted.)
  */
-type Cancellable = { cancel(): unknown };
-/** The references to collected statements are swept out as the set reaches this size. */
-const PRUNE_AT = 64;
-
 export class StatementScope {
   /**
    * Held weakly: a statement that has answered is no longer referenced by its connection, and is
