@@ -119,34 +119,83 @@ function workerEntry(): URL {
   return bundled;
 }
 
-/**
- * Runs one job (a scan, or one pass over the rows) on a reader thread of its own, ended when the
- * job is: a file that takes more memory than a reader may ends only its own job, never another
- * upload's or a background import's.
- */
-function job(request: JobRequest, on: Listener): { post: (type: 'pull' | 'cancel') => void } {
-  const id = nextJob++;
-  const options = {
+/** How long a reader thread is kept for the next job once it has none. */
+const SPARE_MS = 20_000;
+
+/** The reader thread kept between jobs: an import's passes follow one another on one thread. */
+let spare: { thread: Worker; timer: NodeJS.Timeout } | undefined;
+
+/** Reader threads started since the process began (a figure for tests and the bench). */
+let started = 0;
+export const readerThreadsStarted = () => started;
+
+function readerThread(): Worker {
+  if (spare) {
+    const { thread, timer } = spare;
+    spare = undefined;
+    clearTimeout(timer);
+    thread.ref();
+    return thread;
+  }
+  started++;
+  return new Worker(workerEntry(), {
     resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
     stdout: false,
     stderr: false,
-  };
-  const w = new Worker(workerEntry(), options);
+  });
+}
+
+/** A thread whose job ended as planned waits for the next one (one thread at most, for a while). */
+function keepForNext(thread: Worker) {
+  if (spare) {
+    void thread.terminate();
+    return;
+  }
+  // An idle thread keeps neither the process nor a test run alive.
+  thread.unref();
+  const timer = setTimeout(() => {
+    if (spare?.thread !== thread) return;
+    spare = undefined;
+    void thread.terminate();
+  }, SPARE_MS);
+  timer.unref();
+  spare = { thread, timer };
+}
+
+/**
+ * Runs one job (a scan, or one pass over the rows) on a reader thread that runs no other job at
+ * the same time: a file that takes more memory than a reader may ends only its own job's thread,
+ * never another upload's or a background import's. A thread that ended its job as planned is kept
+ * for the next job; each new thread costs native memory that the process does not give back, and
+ * an import reads its file several times.
+ */
+function job(request: JobRequest, on: Listener): { post: (type: 'pull' | 'cancel') => void } {
+  const id = nextJob++;
+  const w = readerThread();
   let done = false;
-  const finish = (m: WorkerReply | { type: 'crash'; error: Error }) => {
+  const onMessage = (m: WorkerReply) => {
+    if (done || m.job !== id) return;
+    if (m.type === 'end' || m.type === 'scanned') finish(m, true);
+    else if (m.type === 'error') finish(m, false);
+    else on(m);
+  };
+  const onError = (error: Error) => finish({ type: 'crash', error }, false);
+  const onExit = (code: number) =>
+    finish({ type: 'crash', error: new Error(`the reader thread stopped (${code})`) }, false);
+  function finish(m: WorkerReply | { type: 'crash'; error: Error }, planned: boolean) {
     if (done) return;
     done = true;
-    // The job said its last word (its files closed before it did): the thread is not needed.
-    void w.terminate();
+    w.off('message', onMessage);
+    w.off('error', onError);
+    w.off('exit', onExit);
+    // A refused file may have left the thread in any state: only a clean end earns it another job.
+    if (planned) keepForNext(w);
+    else void w.terminate();
     on(m);
-  };
-  w.on('message', (m: WorkerReply) => {
-    if (done || m.job !== id) return;
-    if (m.type === 'end' || m.type === 'error' || m.type === 'scanned') finish(m);
-    else on(m);
-  });
-  w.on('error', (error) => finish({ type: 'crash', error }));
-  w.on('exit', (code) => finish({ type: 'crash', error: new Error(`the reader thread stopped (${code})`) }));
+  }
+  w.on('message', onMessage);
+  w.on('error', onError);
+  w.on('exit', onExit);
   w.postMessage({ ...request, job: id });
   return { post: (type) => (done ? undefined : w.postMessage({ type, job: id })) };
 }

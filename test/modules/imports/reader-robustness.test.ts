@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import t from 'tap';
-import { readTableFile, sampleRows, UPLOAD_LIMITS } from '../../../src/lib/table-reader.ts';
+import { readerThreadsStarted, readTableFile, sampleRows, UPLOAD_LIMITS } from '../../../src/lib/table-reader.ts';
 import { writeImportFile } from '../../../src/modules/imports/imports.repository.ts';
 import { buildTestApp } from '../../helper.ts';
 import { uploadApi } from './upload.ts';
@@ -100,6 +100,49 @@ t.test('a file too big for its reader fails that file only, not a read running b
     'the small file is read to its end beside it',
   );
 });
+
+t.test(
+  'the passes over a file follow one another on one reader thread, a refusing thread is not used again',
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'samspil-reader-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'tilskud.csv');
+    await writeFile(file, 'Forening;År\nVarmestuen;2025\nNatcaféen;2026\n');
+    const bad = join(dir, 'lang.csv');
+    await writeFile(bad, `Forening;År\n${'x'.repeat(100)};2025\n`);
+    const count = async (table: Awaited<ReturnType<typeof readTableFile>>) => {
+      let n = 0;
+      await table.forEachRow(() => {
+        n++;
+        return true;
+      });
+      return n;
+    };
+
+    // A scan, an early stop, and two whole passes: as an upload and its import read a file.
+    const before = readerThreadsStarted();
+    const table = await readTableFile(file);
+    t.same(await sampleRows(table, 1), [['Varmestuen', '2025']]);
+    t.equal(await count(table), 2);
+    t.equal(await count(await readTableFile(file)), 2);
+    t.ok(readerThreadsStarted() - before <= 1, 'one thread at most for five jobs in a row');
+
+    // The thread that refused a file goes; the next job gets a thread that did not.
+    await t.rejects(readTableFile(bad, { ...UPLOAD_LIMITS, cellLength: 50 }), { message: /cellTooLong/ });
+    const afterRefusal = readerThreadsStarted();
+    t.equal(await count(await readTableFile(file)), 2);
+    t.equal(readerThreadsStarted(), afterRefusal + 1, 'a new thread after a refusal');
+
+    // Two reads at the same time each have a thread of their own.
+    const a = await readTableFile(file);
+    const beside = readerThreadsStarted();
+    await a.forEachBatch(async () => {
+      t.equal(await count(await readTableFile(file)), 2);
+      return true;
+    });
+    t.equal(readerThreadsStarted(), beside + 1, 'the read beside a running pass starts its own thread');
+  },
+);
 
 t.test('a disk that fails while the stored file is written back is an error, not a crash', async (t) => {
   const h = await buildTestApp(t);
