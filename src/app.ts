@@ -35,6 +35,7 @@ import { createFollowUpService, type FollowUpService } from './modules/follow-up
 import { grantsApi } from './modules/grants/grants.api.ts';
 import { grantsRoutes } from './modules/grants/grants.routes.ts';
 import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
+import { createHealthService, type HealthService } from './modules/health/health.service.ts';
 import { homeRoutes } from './modules/home.routes.ts';
 import { importsApi } from './modules/imports/imports.api.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
@@ -81,6 +82,7 @@ export interface Services {
   calendar: CalendarService;
   actorMerges: ActorMergeService;
   imports: ImportService;
+  health: HealthService;
 }
 
 declare module 'fastify' {
@@ -204,6 +206,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     calendar: createCalendarService(database, outreach),
     actorMerges: createActorMergeService(database),
     imports: createImportService(database, municipalities),
+    health: createHealthService(database.db),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);

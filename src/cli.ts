@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
-import { sql } from 'drizzle-orm';
 import { type Config, loadConfig } from './config.ts';
 import { backupPglite, restorePglite } from './db/backup.ts';
 import { SCALES, writeBenchData } from './db/bench-data.ts';
 import { type Database, openDatabase } from './db/client.ts';
-import { migrateDatabase } from './db/migrate.ts';
+import { countMigratedContents, migrateDatabase } from './db/migrate.ts';
 import { translate } from './i18n/index.ts';
 import { fieldErrorsFrom } from './lib/forms.ts';
 import { system } from './lib/principal.ts';
@@ -140,12 +139,7 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
       const database = await openDatabase(config.database);
       try {
         await migrateDatabase(database);
-        const [counts] = await database.rows<{ municipalities: number; target_groups: number; actors: number }>(
-          sql`select
-            (select count(*)::int from municipalities) as municipalities,
-            (select count(*)::int from target_groups where municipality_code is null) as target_groups,
-            (select count(*)::int from actors) as actors`,
-        );
+        const counts = await countMigratedContents(database);
         console.log(
           `Migrated the ${database.kind === 'pglite' ? `PGlite database in ${(config.database as { dataDir: string }).dataDir}` : 'PostgreSQL database'}: ` +
             `${counts?.municipalities} municipalities, ${counts?.target_groups} FFB target groups, ${counts?.actors} actors.`,

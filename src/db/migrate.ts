@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -32,4 +33,15 @@ export async function migrateDatabase(database: Database): Promise<void> {
     await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder });
   }
   await seedReferenceData(database.db);
+}
+
+/** What a migrated database holds: the reference data and the actors, for the operator to see. */
+export async function countMigratedContents(database: Database) {
+  const [counts] = await database.rows<{ municipalities: number; target_groups: number; actors: number }>(
+    sql`select
+            (select count(*)::int from municipalities) as municipalities,
+            (select count(*)::int from target_groups where municipality_code is null) as target_groups,
+            (select count(*)::int from actors) as actors`,
+  );
+  return counts;
 }

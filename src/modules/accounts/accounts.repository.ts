@@ -5,6 +5,14 @@ import { apiTokens, loginFailures, sessions, users } from '../../db/schema/index
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 
+/** An arbitrary constant: the advisory lock that serialises first-run set-up. */
+const SETUP_LOCK = 7_318_246;
+
+/** Waits for any other first-run set-up to end; held until the transaction ends. */
+export async function lockFirstRunSetup(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${SETUP_LOCK})`);
+}
+
 export async function anyUserExists(db: Queryable): Promise<boolean> {
   const [row] = await db.select({ id: users.id }).from(users).limit(1);
   return row !== undefined;

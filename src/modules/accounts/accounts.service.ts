@@ -1,6 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
 import { type Db, leavesCachesAlone } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
@@ -24,6 +23,7 @@ import {
   insertUser,
   listApiTokens,
   listUsers,
+  lockFirstRunSetup,
   lockLoginCounts,
   recentLoginFailures,
   revokeApiToken,
@@ -41,8 +41,6 @@ const ARGON2ID = 2;
 const FAILURE_WINDOW_MINUTES = 15;
 /** Old attempts deleted at each new one (see signIn). */
 const SWEEP_OLD_FAILURES = 100;
-/** An arbitrary constant: the advisory lock that serialises first-run set-up. */
-const SETUP_LOCK = 7_318_246;
 /** A session's or key's last use is written at most this often, to spare the database a write per request. */
 const TOUCH_AFTER_SECONDS = 60;
 /** What the audit trail names a sign-in attempt by when the e-mail typed is no account's: not the e-mail. */
@@ -113,7 +111,7 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     return db.transaction(async (tx) => {
       if (onlyIfFirst) {
         // Two set-up forms sent at once: the lock makes the second see the first's user.
-        await tx.execute(sql`select pg_advisory_xact_lock(${SETUP_LOCK})`);
+        await lockFirstRunSetup(tx);
         if (await anyUserExists(tx)) throw new AppError('SETUP_DONE', 409, 'account.setup.done');
       }
       if (await findUserByEmail(tx, input.email)) {

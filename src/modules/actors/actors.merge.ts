@@ -1,17 +1,27 @@
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { AccessDenied, mayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
+import {
+  archiveMergedActors,
+  freeMergedCvrs,
+  lockActorsForMerge,
+  mergedIntoOf,
+  mergeReach,
+  mergeReachPerActor,
+  moveAgreementsToSurvivor,
+  moveContactsToSurvivor,
+  moveGrantsToSurvivor,
+  moveMunicipalitiesToSurvivor,
+  moveOutreachToSurvivor,
+  moveTargetGroupsToSurvivor,
+  takeChosenValues,
+} from './actors.merge.repository.ts';
 import { loadActor } from './actors.repository.ts';
-import type { Actor } from './actors.schemas.ts';
+import { type Actor, MERGE_FIELDS, type MergeField } from './actors.schemas.ts';
 import { actorAsSeenBy, auditSnapshot } from './actors.service.ts';
-
-/** The fields whose value the user picks from one of the actors. */
-export const MERGE_FIELDS = ['name', 'cvr', 'orgType', 'description', 'website', 'email', 'phone', 'address'] as const;
-export type MergeField = (typeof MERGE_FIELDS)[number];
 
 const id = z.number().int().positive().max(2_147_483_647);
 
@@ -27,17 +37,6 @@ export const mergeInput = z.object({
   versions: z.record(z.string(), z.number().int().positive()).optional().describe('Actor id → the version you read'),
 });
 export type MergeInput = z.infer<typeof mergeInput>;
-
-const COLUMN: Record<MergeField, string> = {
-  name: 'name',
-  cvr: 'cvr',
-  orgType: 'org_type',
-  description: 'description',
-  website: 'website',
-  email: 'email',
-  phone: 'phone',
-  address: 'address',
-};
 
 /**
  * Merging duplicate actors: everything that points at the merged actors moves to the one that
@@ -72,21 +71,11 @@ export function createActorMergeService(database: Database) {
       const unique = [...new Set(ids)];
       if (unique.length < 2) throw validationFailed({ ids: ['merge.twoOrMore'] });
       const actors = await load(unique);
-      const [counts] = await database.rows<Record<string, number>>(sql`select
-        (select count(*)::int from grants where actor_id in ${unique}) as grants,
-        (select count(distinct agreement_id)::int from agreement_actors where actor_id in ${unique}) as agreements,
-        (select count(*)::int from meetings m where m.agreement_id in (select agreement_id from agreement_actors where actor_id in ${unique})) as meetings,
-        (select count(*)::int from outreach where actor_id in ${unique}) as outreach,
-        (select count(*)::int from actor_contacts where actor_id in ${unique}) as contacts`);
+      const counts = await mergeReach(db, unique);
       const conflicts = MERGE_FIELDS.filter(
         (f) => new Set(actors.map((a) => (a[f as keyof Actor] ?? null) as unknown)).size > 1,
       );
-      const perActor = await database.rows<{ id: number; grants: number; agreements: number; outreach: number }>(sql`
-        select a.id,
-          (select count(*)::int from grants g where g.actor_id = a.id) as grants,
-          (select count(*)::int from agreement_actors x where x.actor_id = a.id) as agreements,
-          (select count(*)::int from outreach o where o.actor_id = a.id) as outreach
-        from actors a where a.id in ${unique} order by a.id`);
+      const perActor = await mergeReachPerActor(db, unique);
       // The page compares the actors' own fields; their contact persons stay out of it.
       return { actors: actors.map(({ contacts, ...actor }) => actor), conflicts, counts, perActor };
     },
@@ -99,10 +88,7 @@ export function createActorMergeService(database: Database) {
         if (!all.includes(from)) throw validationFailed({ [`choose.${field}`]: ['merge.chooseAmong'] });
       await db.transaction(async (tx) => {
         // Lock them all, in id order, and check what the user saw is still so.
-        const locked = await database.rows<{ id: number; merged_into_id: number | null }>(
-          sql`select id, merged_into_id from actors where id in ${all} order by id for update`,
-          tx,
-        );
+        const locked = await lockActorsForMerge(tx, all);
         const before: Actor[] = [];
         for (const i of all) {
           const a = await loadActor(tx, i);
@@ -129,37 +115,16 @@ export function createActorMergeService(database: Database) {
             : [survivor, ...merged].find((a) => a[f as keyof Actor] !== null && a[f as keyof Actor] !== undefined);
           values[f] = (source?.[f as keyof Actor] as unknown) ?? null;
         }
-        // A CVR is unique: free it on the merged actors before the survivor takes it.
-        await tx.execute(sql`update actors set cvr = null where id in ${mergedIds}`);
-        await tx.execute(sql`update actors set
-          ${sql.join(
-            MERGE_FIELDS.map((f) => sql`${sql.identifier(COLUMN[f])} = ${values[f]}`),
-            sql`, `,
-          )},
-          status = case when status = 'archived' then 'active' else status end,
-          version = version + 1, updated_at = now()
-          where id = ${survivor.id}`);
+        await freeMergedCvrs(tx, mergedIds);
+        await takeChosenValues(tx, survivor.id, values);
         // Everything that points at the merged actors moves.
-        await tx.execute(sql`update grants set actor_id = ${survivor.id} where actor_id in ${mergedIds}`);
-        await tx.execute(sql`update outreach set actor_id = ${survivor.id} where actor_id in ${mergedIds}`);
-        await tx.execute(sql`update actor_contacts set actor_id = ${survivor.id} where actor_id in ${mergedIds}`);
-        await tx.execute(sql`insert into agreement_actors (agreement_id, actor_id)
-          select distinct agreement_id, ${survivor.id}::int from agreement_actors where actor_id in ${mergedIds}
-          on conflict do nothing`);
-        await tx.execute(sql`delete from agreement_actors where actor_id in ${mergedIds}`);
-        await tx.execute(sql`insert into actor_target_groups (actor_id, target_group_id)
-          select distinct ${survivor.id}::int, target_group_id from actor_target_groups where actor_id in ${mergedIds}
-          on conflict do nothing`);
-        await tx.execute(sql`insert into actor_municipalities (actor_id, municipality_code)
-          select distinct ${survivor.id}::int, municipality_code from actor_municipalities where actor_id in ${mergedIds}
-          union select ${survivor.id}::int, home_municipality_code from actors where id in ${mergedIds}
-          on conflict do nothing`);
-        await tx.execute(sql`delete from actor_municipalities
-          where actor_id = ${survivor.id} and municipality_code = ${survivor.homeMunicipalityCode}`);
-        await tx.execute(sql`update actors set status = 'archived', merged_into_id = ${survivor.id},
-          version = version + 1, updated_at = now() where id in ${mergedIds}`);
-        // Actors merged earlier into one of these now lead to the survivor too.
-        await tx.execute(sql`update actors set merged_into_id = ${survivor.id} where merged_into_id in ${mergedIds}`);
+        await moveGrantsToSurvivor(tx, survivor.id, mergedIds);
+        await moveOutreachToSurvivor(tx, survivor.id, mergedIds);
+        await moveContactsToSurvivor(tx, survivor.id, mergedIds);
+        await moveAgreementsToSurvivor(tx, survivor.id, mergedIds);
+        await moveTargetGroupsToSurvivor(tx, survivor.id, mergedIds);
+        await moveMunicipalitiesToSurvivor(tx, survivor, mergedIds);
+        await archiveMergedActors(tx, survivor.id, mergedIds);
 
         const after = await loadActor(tx, survivor.id);
         await recordAudit(tx, principal, {
@@ -186,10 +151,7 @@ export function createActorMergeService(database: Database) {
 
     /** Where a merged actor's id leads, or undefined. */
     async mergedInto(actorId: number): Promise<number | undefined> {
-      const [row] = await database.rows<{ to: number | null }>(
-        sql`select merged_into_id as to from actors where id = ${actorId}`,
-      );
-      return row?.to ?? undefined;
+      return mergedIntoOf(db, actorId);
     },
   };
   return service;

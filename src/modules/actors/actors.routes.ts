@@ -5,7 +5,6 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { pageRedirect } from '../../plugins/views.ts';
-import { MERGE_FIELDS } from './actors.merge.ts';
 import {
   type Actor,
   actorCreate,
@@ -13,6 +12,7 @@ import {
   actorListQuery,
   actorRoles,
   actorStatuses,
+  MERGE_FIELDS,
   orgTypes,
   quickInformalGroup,
   sortKeys,

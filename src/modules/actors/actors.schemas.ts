@@ -14,6 +14,10 @@ export const actorStatuses = ['active', 'inactive', 'archived'] as const;
 export type ActorRole = (typeof actorRoles)[number];
 export type ActorStatus = (typeof actorStatuses)[number];
 
+/** The fields of an actor whose value a merge takes from one of the actors merged. */
+export const MERGE_FIELDS = ['name', 'cvr', 'orgType', 'description', 'website', 'email', 'phone', 'address'] as const;
+export type MergeField = (typeof MERGE_FIELDS)[number];
+
 const text = (max: number) => z.string().trim().max(max);
 const optionalText = (max: number) => text(max).nullish();
 

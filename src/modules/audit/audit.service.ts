@@ -1,19 +1,8 @@
-import { and, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { auditLog, users } from '../../db/schema/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { mayReadAudit } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
-
-export interface AuditFilters {
-  entity?: string;
-  action?: string;
-  userId?: number;
-  from?: string;
-  to?: string;
-  limit: number;
-  offset: number;
-}
+import { type AuditFilters, actorAuditEntries, auditFacets, searchAuditTrail } from './audit.repository.ts';
 
 export interface FieldChange {
   field: string;
@@ -33,28 +22,15 @@ export function changesOf(before: unknown, after: unknown): FieldChange[] {
     .map((field) => ({ field, before: b[field] ?? null, after: a[field] ?? null }));
 }
 
-const columns = {
-  id: auditLog.id,
-  at: auditLog.at,
-  userId: auditLog.userId,
-  userName: users.name,
-  municipalityCode: auditLog.municipalityCode,
-  entity: auditLog.entity,
-  entityId: auditLog.entityId,
-  action: auditLog.action,
-  before: auditLog.before,
-  after: auditLog.after,
-};
-
 /**
  * The part of the trail a reader may see: admin and finance, their own municipality's entries.
  * Anyone else is refused (a national role may come later; there is none now).
  */
-function readableBy(principal: Principal): SQL {
+function readableBy(principal: Principal): number {
   if (!mayReadAudit(principal) || principal.municipalityCode === null) {
     throw new AppError('FORBIDDEN', 403, 'error.forbidden');
   }
-  return eq(auditLog.municipalityCode, principal.municipalityCode);
+  return principal.municipalityCode;
 }
 
 export function createAuditService(db: Db) {
@@ -68,18 +44,7 @@ export function createAuditService(db: Db) {
      * contact ids in the actor's own changes: the history shows no more than the actor's page.
      */
     async actorHistory(actorId: number, options: { contactsVisible: boolean }) {
-      const own = and(eq(auditLog.entity, 'actor'), eq(auditLog.entityId, String(actorId)));
-      const contacts = and(
-        eq(auditLog.entity, 'actor_contact'),
-        sql`coalesce(${auditLog.after}->>'actorId', ${auditLog.before}->>'actorId') = ${String(actorId)}`,
-      );
-      const rows = await db
-        .select(columns)
-        .from(auditLog)
-        .leftJoin(users, eq(users.id, auditLog.userId))
-        .where(options.contactsVisible ? or(own, contacts) : own)
-        .orderBy(desc(auditLog.at), desc(auditLog.id))
-        .limit(500);
+      const rows = await actorAuditEntries(db, actorId, options.contactsVisible);
       const entries = withChanges(rows);
       if (options.contactsVisible) return entries;
       // An update that changed the contacts and nothing else is left out with them.
@@ -97,35 +62,13 @@ export function createAuditService(db: Db) {
      * with an e-mail that is no one's, the system's own work) are no municipality's to read.
      */
     async search(principal: Principal, filters: AuditFilters) {
-      const where: SQL[] = [readableBy(principal)];
-      if (filters.entity) where.push(eq(auditLog.entity, filters.entity));
-      if (filters.action) where.push(eq(auditLog.action, filters.action));
-      if (filters.userId !== undefined) where.push(eq(auditLog.userId, filters.userId));
-      if (filters.from) where.push(gte(auditLog.at, new Date(`${filters.from}T00:00:00`)));
-      if (filters.to) where.push(lt(auditLog.at, sql`${`${filters.to}T00:00:00`}::timestamp + interval '1 day'`));
-      const condition = and(...where);
-      const [rows, [total]] = await Promise.all([
-        db
-          .select(columns)
-          .from(auditLog)
-          .leftJoin(users, eq(users.id, auditLog.userId))
-          .where(condition)
-          .orderBy(desc(auditLog.at), desc(auditLog.id))
-          .limit(filters.limit)
-          .offset(filters.offset),
-        db.select({ n: count() }).from(auditLog).where(condition),
-      ]);
-      return { items: withChanges(rows), total: Number(total?.n ?? 0) };
+      const { rows, total } = await searchAuditTrail(db, readableBy(principal), filters);
+      return { items: withChanges(rows), total };
     },
 
     /** The values the filters can take, from what the reader's part of the trail holds. */
     async facets(principal: Principal) {
-      const mine = readableBy(principal);
-      const [entities, actions] = await Promise.all([
-        db.selectDistinct({ v: auditLog.entity }).from(auditLog).where(mine).orderBy(auditLog.entity),
-        db.selectDistinct({ v: auditLog.action }).from(auditLog).where(mine).orderBy(auditLog.action),
-      ]);
-      return { entities: entities.map((r) => r.v), actions: actions.map((r) => r.v) };
+      return auditFacets(db, readableBy(principal));
     },
   };
 }

@@ -1,11 +1,19 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { calendarFeeds, users } from '../../db/schema/index.ts';
 import { addDays, danishDate, isoWeekday } from '../../lib/dates.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { newSecret, sha256 } from '../accounts/accounts.service.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { OutreachService } from '../outreach/outreach.service.ts';
+import {
+  actorNamesOf,
+  agreementReviewsFrom,
+  deleteCalendarFeed,
+  findCalendarFeed,
+  findUserOfCalendarFeed,
+  meetingsFrom,
+  replaceCalendarFeed,
+  reportsDueFrom,
+} from './calendar.repository.ts';
 import type { IcsEvent } from './ical.ts';
 
 /** How far back the feed reaches; everything ahead is in it. */
@@ -20,11 +28,7 @@ export function createCalendarService(database: Database, outreach: OutreachServ
   const db = database.db;
   return {
     async feedOf(userId: number): Promise<{ createdAt: Date } | undefined> {
-      const [row] = await db
-        .select({ createdAt: calendarFeeds.createdAt })
-        .from(calendarFeeds)
-        .where(eq(calendarFeeds.userId, userId));
-      return row;
+      return findCalendarFeed(db, userId);
     },
 
     /** A new secret for the user's feed; the old URL stops working. Returns the secret once. */
@@ -32,13 +36,7 @@ export function createCalendarService(database: Database, outreach: OutreachServ
       const userId = principal.userId ?? 0;
       const token = newSecret(24);
       await db.transaction(async (tx) => {
-        await tx
-          .insert(calendarFeeds)
-          .values({ userId, tokenHash: sha256(token) })
-          .onConflictDoUpdate({
-            target: calendarFeeds.userId,
-            set: { tokenHash: sha256(token), createdAt: sql`now()` },
-          });
+        await replaceCalendarFeed(tx, userId, sha256(token));
         await recordAudit(tx, principal, { entity: 'calendar_feed', entityId: userId, action: 'create' });
       });
       return token;
@@ -47,7 +45,7 @@ export function createCalendarService(database: Database, outreach: OutreachServ
     async revokeFeed(principal: Principal): Promise<void> {
       const userId = principal.userId ?? 0;
       await db.transaction(async (tx) => {
-        await tx.delete(calendarFeeds).where(eq(calendarFeeds.userId, userId));
+        await deleteCalendarFeed(tx, userId);
         await recordAudit(tx, principal, { entity: 'calendar_feed', entityId: userId, action: 'revoke' });
       });
     },
@@ -55,11 +53,7 @@ export function createCalendarService(database: Database, outreach: OutreachServ
     /** The active user a secret belongs to, if any. */
     async userOfFeed(token: string): Promise<{ id: number; municipalityCode: number } | undefined> {
       if (!/^[\w-]{20,100}$/.test(token)) return undefined;
-      const [row] = await db
-        .select({ id: users.id, municipalityCode: users.municipalityCode, active: users.active })
-        .from(calendarFeeds)
-        .innerJoin(users, eq(users.id, calendarFeeds.userId))
-        .where(eq(calendarFeeds.tokenHash, sha256(token)));
+      const row = await findUserOfCalendarFeed(db, sha256(token));
       return row?.active ? { id: row.id, municipalityCode: row.municipalityCode } : undefined;
     },
 
@@ -67,31 +61,14 @@ export function createCalendarService(database: Database, outreach: OutreachServ
     async events(municipalityCode: number, baseUrl: string, today = danishDate()): Promise<IcsEvent[]> {
       const from = addDays(today, -PAST_DAYS);
       const [meetings, reports, reviews, presence] = await Promise.all([
-        database.rows<{ id: number; agreementId: number; title: string; on: string; held: boolean }>(sql`
-          select m.id, a.id as "agreementId", a.title, coalesce(m.held_on, m.planned_on)::text as on,
-            m.held_on is not null as held
-          from meetings m join agreements a on a.id = m.agreement_id
-          where a.municipality_code = ${municipalityCode} and coalesce(m.held_on, m.planned_on) >= ${from}::date
-          order by 4, m.id`),
-        database.rows<{ id: number; title: string; actor: string; due: string }>(sql`
-          select g.id, g.title, ac.name as actor, g.report_due_on::text as due
-          from grants g join grant_rounds r on r.id = g.round_id join actors ac on ac.id = g.actor_id
-          where r.municipality_code = ${municipalityCode} and g.status in ('approved', 'paid')
-            and g.report_received_on is null and g.report_due_on >= ${from}::date
-          order by g.report_due_on, g.id`),
-        database.rows<{ id: number; title: string; on: string }>(sql`
-          select a.id, a.title, a.review_on::text as on from agreements a
-          where a.municipality_code = ${municipalityCode} and a.status <> 'ended'
-            and a.review_on is not null and a.review_on >= ${from}::date
-          order by a.review_on, a.id`),
+        meetingsFrom(db, municipalityCode, from),
+        reportsDueFrom(db, municipalityCode, from),
+        agreementReviewsFrom(db, municipalityCode, from),
         outreach.list({ municipalityCode }),
       ]);
-      const actorNames = new Map(
-        (
-          await database.rows<{ id: number; name: string }>(
-            sql`select id, name from actors where id in (select unnest(${`{${presence.map((o) => o.actorId).join(',')}}`}::int[]))`,
-          )
-        ).map((a) => [Number(a.id), a.name]),
+      const actorNames = await actorNamesOf(
+        db,
+        presence.map((o) => o.actorId),
       );
       return [
         ...meetings.map((m) => ({

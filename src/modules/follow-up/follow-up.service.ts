@@ -1,7 +1,15 @@
-import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { addDays, danishDate } from '../../lib/dates.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
+import {
+  agreementsDueSoon,
+  agreementsWithMeetingsOverdue,
+  countFollowUps,
+  type FollowUpWindows,
+  openActionItems,
+  recentChanges,
+  reportsDueSoon,
+} from './follow-up.repository.ts';
 
 /** How far ahead the follow-up page looks. */
 export const REPORTS_DUE_SOON_DAYS = 30;
@@ -32,32 +40,16 @@ const RECORD_ENTITIES = ['actor', 'grant', 'grant_round', 'agreement', 'meeting'
  * query; the counts for the navigation are one query together.
  */
 export function createFollowUpService(database: Database) {
-  const windows = (today: string) => ({
+  const db = database.db;
+  const windows = (today: string): FollowUpWindows => ({
     today,
     reportsSoon: addDays(today, REPORTS_DUE_SOON_DAYS),
     agreementsAhead: addDays(today, AGREEMENTS_AHEAD_DAYS),
   });
 
-  const reportsWhere = (m: number, soon: string) => sql`r.municipality_code = ${m}
-      and g.status in ('approved', 'paid') and g.report_received_on is null and g.report_due_on <= ${soon}::date`;
-  const agreementsWhere = (m: number, today: string, ahead: string) => sql`a.municipality_code = ${m}
-      and a.status = 'active'
-      and ((a.ends_on between ${today}::date and ${ahead}::date) or a.review_on <= ${ahead}::date)`;
-  /** The pace: the last meeting held (or the start) plus the interval, passed without a meeting since. */
-  const nextDue = sql`(coalesce((select max(m.held_on) from meetings m where m.agreement_id = a.id), a.starts_on)
-      + make_interval(months => a.meeting_interval_months::int))::date`;
-  const meetingsWhere = (m: number, today: string) => sql`a.municipality_code = ${m}
-      and a.status = 'active' and a.meeting_interval_months is not null and ${nextDue} < ${today}::date`;
-
   async function countNow(municipalityCode: number, userId: number, today: string): Promise<FollowUpCounts> {
     const w = windows(today);
-    const [row] = await database.rows<{ reports: number; agreements: number; meetings: number; items: number }>(sql`
-      select
-        (select count(*)::int from grants g join grant_rounds r on r.id = g.round_id
-          where ${reportsWhere(municipalityCode, w.reportsSoon)}) as reports,
-        (select count(*)::int from agreements a where ${agreementsWhere(municipalityCode, w.today, w.agreementsAhead)}) as agreements,
-        (select count(*)::int from agreements a where ${meetingsWhere(municipalityCode, w.today)}) as meetings,
-        (select count(*)::int from action_items i where i.done_at is null and i.owner_user_id = ${userId}) as items`);
+    const row = await countFollowUps(db, municipalityCode, userId, w);
     const c = {
       reports: Number(row?.reports ?? 0),
       agreements: Number(row?.agreements ?? 0),
@@ -78,60 +70,11 @@ export function createFollowUpService(database: Database) {
       const w = windows(options.today ?? danishDate());
       const m = options.municipalityCode;
       const [reports, agreementsDue, meetingsOverdue, actionItems, changes] = await Promise.all([
-        database.rows<{ id: number; title: string; actorId: number; actorName: string; dueOn: string }>(sql`
-          select g.id, g.title, g.actor_id as "actorId", ac.name as "actorName", g.report_due_on::text as "dueOn"
-          from grants g join grant_rounds r on r.id = g.round_id join actors ac on ac.id = g.actor_id
-          where ${reportsWhere(m, w.reportsSoon)}
-          order by g.report_due_on, g.id limit 100`),
-        database.rows<{ id: number; title: string; endsOn: string | null; reviewOn: string | null }>(sql`
-          select a.id, a.title, a.ends_on::text as "endsOn", a.review_on::text as "reviewOn"
-          from agreements a where ${agreementsWhere(m, w.today, w.agreementsAhead)}
-          order by least(coalesce(a.ends_on, 'infinity'::date), coalesce(a.review_on, 'infinity'::date)), a.id
-          limit 100`),
-        database.rows<{ id: number; title: string; dueOn: string; intervalMonths: number }>(sql`
-          select a.id, a.title, ${nextDue}::text as "dueOn", a.meeting_interval_months as "intervalMonths"
-          from agreements a where ${meetingsWhere(m, w.today)}
-          order by ${nextDue}, a.id limit 100`),
-        database.rows<{
-          id: number;
-          text: string;
-          dueOn: string | null;
-          agreementId: number;
-          agreementTitle: string;
-          ownerUserId: number | null;
-          ownerName: string | null;
-          ownerUserName: string | null;
-          version: number;
-        }>(sql`
-          select i.id, i.text, i.due_on::text as "dueOn", i.agreement_id as "agreementId", a.title as "agreementTitle",
-            i.owner_user_id as "ownerUserId", i.owner_name as "ownerName", u.name as "ownerUserName", i.version
-          from action_items i join agreements a on a.id = i.agreement_id left join users u on u.id = i.owner_user_id
-          where i.done_at is null and ${options.mine ? sql`i.owner_user_id = ${options.userId}` : sql`a.municipality_code = ${m}`}
-          order by i.due_on asc nulls last, i.id limit 100`),
-        database.rows<{
-          at: string;
-          entity: string;
-          entityId: string;
-          action: string;
-          label: string | null;
-          agreementId: number | null;
-          userName: string | null;
-        }>(sql`
-          select l.at::text as at, l.entity, l.entity_id as "entityId", l.action,
-            coalesce(l.after->>'name', l.after->>'title', l.before->>'name', l.before->>'title', ag.title,
-              l.after->>'unit') as label,
-            ag.id as "agreementId", u.name as "userName"
-          from (
-            -- The latest fifteen first (from the index), then their names.
-            select * from audit_log
-            where municipality_code = ${m} and at > now() - make_interval(days => ${RECENT_CHANGES_DAYS})
-              and entity in ${RECORD_ENTITIES}
-            order by at desc, id desc limit 15
-          ) l
-          left join users u on u.id = l.user_id
-          left join agreements ag on l.entity in ('meeting', 'action_item')
-            and ag.id = (coalesce(l.after, l.before)->>'agreementId')::int
-          order by l.at desc, l.id desc`),
+        reportsDueSoon(db, m, w),
+        agreementsDueSoon(db, m, w),
+        agreementsWithMeetingsOverdue(db, m, w),
+        openActionItems(db, { mine: options.mine, userId: options.userId, municipalityCode: m }),
+        recentChanges(db, m, { days: RECENT_CHANGES_DAYS, entities: RECORD_ENTITIES }),
       ]);
       return {
         today: w.today,
