@@ -44,10 +44,17 @@ export async function updateImport(
   return row;
 }
 
-/** Bytes of the file per row of import_chunks. */
-const CHUNK = 1024 * 1024;
+/**
+ * Bytes of the file per row of import_chunks. A bytea travels as hex text, and postgres.js joins a
+ * row's network pieces into one buffer as they arrive, so a row's cost in short-lived buffers grows
+ * with the square of its size: at 1 MB a row, storing and reading back a file left 50 to 70 MB of
+ * them at once.
+ */
+const CHUNK = 256 * 1024;
+/** Rows of import_chunks read back per statement. */
+const CHUNKS_PER_READ = 4;
 
-/** Stores the file at path as the import's, a megabyte per statement. */
+/** Stores the file at path as the import's, a piece per statement. */
 export async function storeImportFile(db: Queryable, id: number, path: string): Promise<void> {
   let seq = 0;
   for await (const piece of createReadStream(path, { highWaterMark: CHUNK })) {
@@ -69,12 +76,12 @@ export async function writeImportFile(db: Queryable, id: number, path: string): 
         .from(importChunks)
         .where(and(eq(importChunks.importId, id), sql`${importChunks.seq} >= ${next}`))
         .orderBy(importChunks.seq)
-        .limit(2);
+        .limit(CHUNKS_PER_READ);
       for (const p of rows) {
         any = true;
         yield p.data;
       }
-      if (rows.length < 2) return;
+      if (rows.length < CHUNKS_PER_READ) return;
       next = (rows.at(-1)?.seq ?? 0) + 1;
     }
   }
