@@ -1,4 +1,3 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
@@ -6,6 +5,7 @@ import { type Db, leavesCachesAlone } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
+import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
@@ -47,15 +47,6 @@ const SETUP_LOCK = 7_318_246;
 const TOUCH_AFTER_SECONDS = 60;
 /** What the audit trail names a sign-in attempt by when the e-mail typed is no account's: not the e-mail. */
 const UNKNOWN_ACCOUNT = 'unknown';
-
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-export const newSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
-
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 export interface SignedIn {
   principal: Principal;
