@@ -249,7 +249,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (request.uploadPath) await rm(request.uploadPath, { force: true });
   });
   await app.register(viewsPlugin, { cache: config.production, pageCacheTtlMs: config.pageCacheTtlMs });
-  await app.register(errorsPlugin);
+  // A refusal is written to the audit trail by the audit module: the plugin knows no module.
+  await app.register(errorsPlugin, { recordDenied: (denial) => app.services.audit.recordDenied(denial) });
   await app.register(authPlugin, { config });
   await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: config.production ? '1d' : 0 });
   await app.register(swaggerPlugin);

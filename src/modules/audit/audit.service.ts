@@ -1,9 +1,10 @@
 import { and, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { type Db, leavesCachesAlone } from '../../db/client.ts';
 import { auditLog, users } from '../../db/schema/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { mayReadAudit } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
+import { recordAudit } from './audit.repository.ts';
 
 export interface AuditFilters {
   entity?: string;
@@ -116,6 +117,27 @@ export function createAuditService(db: Db) {
         db.select({ n: count() }).from(auditLog).where(condition),
       ]);
       return { items: withChanges(rows), total: Number(total?.n ?? 0) };
+    },
+
+    /**
+     * A refused request (403), by the caller and the route. Written in a transaction of its own,
+     * which changes no data and so leaves the caches alone: anyone could cause one at will.
+     */
+    async recordDenied(denial: {
+      principal: Principal;
+      route: string;
+      code: string;
+      details?: Record<string, unknown>;
+    }): Promise<void> {
+      await db.transaction((tx) => {
+        leavesCachesAlone(tx);
+        return recordAudit(tx, denial.principal, {
+          entity: 'access',
+          entityId: denial.route.slice(0, 500),
+          action: 'denied',
+          after: { code: denial.code, ...(denial.details ?? {}) },
+        });
+      });
     },
 
     /** The values the filters can take, from what the reader's part of the trail holds. */
