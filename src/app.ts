@@ -38,7 +38,7 @@ import { createGrantService, type GrantService } from './modules/grants/grants.s
 import { homeRoutes } from './modules/home.routes.ts';
 import { importsApi } from './modules/imports/imports.api.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
-import { createImportRunner } from './modules/imports/imports.runner.ts';
+import { createImportRunner, type ImportRunner } from './modules/imports/imports.runner.ts';
 import { createImportService, type ImportService } from './modules/imports/imports.service.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
 import {
@@ -89,9 +89,15 @@ declare module 'fastify' {
     database: Database;
     /** Set while shutting down: /readyz answers 503. */
     draining: boolean;
+    /** Writes queued imports in the background; kicked after an import is committed. */
+    importRunner: ImportRunner;
   }
   interface FastifyRequest {
     principal: Principal;
+    /** The name of the file uploaded with a multipart form. */
+    uploadName?: string;
+    /** Where the file of a route with config.spoolUpload was written (removed after the answer). */
+    uploadPath?: string;
   }
 }
 
