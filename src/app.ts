@@ -66,7 +66,7 @@ import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { swaggerPlugin } from './plugins/swagger.ts';
 import { viewsPlugin } from './plugins/views.ts';
 
-export interface Services {
+interface Services {
   accounts: AccountService;
   audit: AuditService;
   grants: GrantService;
@@ -116,7 +116,7 @@ export interface BuildOptions {
  * secret in a calendar feed's address is masked; credentials and cookies are never serialised;
  * errors without the values of a failed statement (see lib/log-errors.ts).
  */
-export function loggerOptions(config: Config) {
+function loggerOptions(config: Config) {
   return {
     level: config.logLevel,
     redact: {
@@ -137,7 +137,7 @@ export function loggerOptions(config: Config) {
 }
 
 /** The path without its query string (it may hold search words), and with feed secrets masked. */
-export function maskUrl(url: string): string {
+function maskUrl(url: string): string {
   return url.split('?')[0]?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics') ?? '';
 }
 

@@ -52,7 +52,7 @@ function isDatabaseError(err: ErrorLike): boolean {
  * hash of the whole text to tell statements with the same start apart. The app passes values as
  * parameters ($1, $2), so the text names the statement without holding data.
  */
-export function statementFingerprint(query: string): string {
+function statementFingerprint(query: string): string {
   const hash = sha256(query).slice(0, 8);
   const shape = query
     .replace(/'(?:[^']|'')*'/g, '?')

@@ -8,7 +8,7 @@ import { fieldErrorsFrom } from '../lib/forms.ts';
 import { anonymous, type Principal } from '../lib/principal.ts';
 import { isApiRequest } from './request-path.ts';
 
-export interface ErrorBody {
+interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;

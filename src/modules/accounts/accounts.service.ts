@@ -84,7 +84,7 @@ const actingAs = (r: Required<Principal>): Principal => ({
  * lower case), the same for an account's e-mail and for one that is no one's, so the limit answers
  * alike for both and the e-mail itself is never stored. Migration 0013 hashes the same way.
  */
-export const loginAccountKey = (email: string) => sha256(`login:${email.trim().toLowerCase()}`);
+const loginAccountKey = (email: string) => sha256(`login:${email.trim().toLowerCase()}`);
 
 export function createAccountService(db: Db, config: Config, municipalities: MunicipalityService) {
   let usersExist = false;

@@ -11,7 +11,7 @@ import { actorAsSeenBy, auditSnapshot } from './actors.service.ts';
 
 /** The fields whose value the user picks from one of the actors. */
 export const MERGE_FIELDS = ['name', 'cvr', 'orgType', 'description', 'website', 'email', 'phone', 'address'] as const;
-export type MergeField = (typeof MERGE_FIELDS)[number];
+type MergeField = (typeof MERGE_FIELDS)[number];
 
 const id = z.number().int().positive().max(2_147_483_647);
 

@@ -23,7 +23,7 @@ export interface FieldChange {
 }
 
 /** The fields whose values differ between the before and after snapshots of an audit entry. */
-export function changesOf(before: unknown, after: unknown): FieldChange[] {
+function changesOf(before: unknown, after: unknown): FieldChange[] {
   const b = (before ?? {}) as Record<string, unknown>;
   const a = (after ?? {}) as Record<string, unknown>;
   if (typeof b !== 'object' || typeof a !== 'object') return [];

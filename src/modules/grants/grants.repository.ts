@@ -236,7 +236,7 @@ export async function replacePayments(
 }
 
 /** Overdue: due before today, not received, and the money awarded. */
-export const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
+const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
 
 export async function actorHasOverdueReport(db: Queryable, actorId: number): Promise<boolean> {
   const [row] = await db

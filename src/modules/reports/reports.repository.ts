@@ -14,7 +14,7 @@ export interface ReportParams {
 }
 
 /** The municipality codes of a scope, as a subquery. */
-export function scopeCodes(scope: Scope): SQL {
+function scopeCodes(scope: Scope): SQL {
   switch (scope.kind) {
     case 'municipality':
       return sql`select code from municipalities where code = ${scope.code}`;
@@ -238,7 +238,7 @@ export interface SharedActorLink extends Record<string, unknown> {
  * there, the money each awarded it in the year, and their agreements with it. One row per actor and
  * municipality.
  */
-export function sharedActorsQuery(scope: Scope, year: number): SQL {
+function sharedActorsQuery(scope: Scope, year: number): SQL {
   return sql`
     with scope as (${scopeCodes(scope)}),
     works as (
@@ -290,7 +290,7 @@ export async function sharedActorLinks(database: Database, scope: Scope, year: n
 }
 
 /** How alike two folded names must be (pg_trgm similarity, 0–1) to be suspected as one actor. */
-export const DUPLICATE_SIMILARITY = 0.6;
+const DUPLICATE_SIMILARITY = 0.6;
 
 export interface SuspectedDuplicate extends Record<string, unknown> {
   aId: number;
