@@ -39,7 +39,7 @@ import { createHealthService, type HealthService } from './modules/health/health
 import { homeRoutes } from './modules/home.routes.ts';
 import { importsApi } from './modules/imports/imports.api.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
-import { createImportRunner } from './modules/imports/imports.runner.ts';
+import { createImportRunner, type ImportRunner } from './modules/imports/imports.runner.ts';
 import { createImportService, type ImportService } from './modules/imports/imports.service.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
 import {
@@ -67,7 +67,7 @@ import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { swaggerPlugin } from './plugins/swagger.ts';
 import { viewsPlugin } from './plugins/views.ts';
 
-export interface Services {
+interface Services {
   accounts: AccountService;
   audit: AuditService;
   grants: GrantService;
@@ -91,9 +91,15 @@ declare module 'fastify' {
     database: Database;
     /** Set while shutting down: /readyz answers 503. */
     draining: boolean;
+    /** Writes queued imports in the background; kicked after an import is committed. */
+    importRunner: ImportRunner;
   }
   interface FastifyRequest {
     principal: Principal;
+    /** The name of the file uploaded with a multipart form. */
+    uploadName?: string;
+    /** Where the file of a route with config.spoolUpload was written (removed after the answer). */
+    uploadPath?: string;
   }
 }
 
@@ -112,7 +118,7 @@ export interface BuildOptions {
  * secret in a calendar feed's address is masked; credentials and cookies are never serialised;
  * errors without the values of a failed statement (see lib/log-errors.ts).
  */
-export function loggerOptions(config: Config) {
+function loggerOptions(config: Config) {
   return {
     level: config.logLevel,
     redact: {
@@ -133,7 +139,7 @@ export function loggerOptions(config: Config) {
 }
 
 /** The path without its query string (it may hold search words), and with feed secrets masked. */
-export function maskUrl(url: string): string {
+function maskUrl(url: string): string {
   return url.split('?')[0]?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics') ?? '';
 }
 
@@ -252,7 +258,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     if (request.uploadPath) await rm(request.uploadPath, { force: true });
   });
   await app.register(viewsPlugin, { cache: config.production, pageCacheTtlMs: config.pageCacheTtlMs });
-  await app.register(errorsPlugin);
+  // A refusal is written to the audit trail by the audit module: the plugin knows no module.
+  await app.register(errorsPlugin, { recordDenied: (denial) => app.services.audit.recordDenied(denial) });
   await app.register(authPlugin, { config });
   await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: config.production ? '1d' : 0 });
   await app.register(swaggerPlugin);

@@ -10,7 +10,7 @@ import { migrateDatabase } from '../src/db/migrate.ts';
  * database next to the one DATABASE_URL names. Each test file starts from a copy of it.
  */
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const pgliteTemplatePath = join(root, '.tap', 'pglite-template.tar');
+const pgliteTemplatePath = join(root, '.tap', 'pglite-template.tar');
 
 export function postgresUrls(url: string) {
   const u = new URL(url);

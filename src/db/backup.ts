@@ -36,7 +36,7 @@ function holdsData(dataDir: string): boolean {
   }
 }
 
-export class RestoreRefused extends Error {}
+class RestoreRefused extends Error {}
 
 export async function restorePglite(dataDir: string, file: string, force: boolean): Promise<void> {
   if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new RestoreRefused(`No backup file ${file}`);

@@ -25,7 +25,7 @@ export const SCALES: Record<string, BenchScale> = {
 };
 
 /** The last year of data: the current one. */
-export const BENCH_LAST_YEAR = 2026;
+const BENCH_LAST_YEAR = 2026;
 
 export interface BenchCounts {
   actors: number;

@@ -184,7 +184,7 @@ function isRunning(pid: number): boolean {
  * The channel a committed audit record notifies (migration 0011). Every write is audited, so every
  * process that listens hears of every committed write, its own included.
  */
-export const WRITES_CHANNEL = 'samspil_writes';
+const WRITES_CHANNEL = 'samspil_writes';
 
 const unchanged = new WeakSet<object>();
 

@@ -3,8 +3,7 @@ import { da } from './da.ts';
 import { en } from './en.ts';
 
 export type MessageKey = keyof typeof da;
-export const catalogues: Record<Locale, Record<MessageKey, string>> = { da, en };
-export const locales: Locale[] = ['da', 'en'];
+const catalogues: Record<Locale, Record<MessageKey, string>> = { da, en };
 
 /**
  * Looks a key up in the catalogue and fills in {name} placeholders. A key may carry its

@@ -5,7 +5,7 @@ import { oereAsDecimal } from './money.ts';
  * each record as it is read (return false to stop), so a large file is never held as one table.
  * Unquoted fields are slices of the text, not copies.
  */
-export function forEachCsvRecord(text: string, delimiter: string, fn: (cells: string[]) => boolean | undefined): void {
+function forEachCsvRecord(text: string, delimiter: string, fn: (cells: string[]) => boolean | undefined): void {
   const n = text.length;
   const d = delimiter.charCodeAt(0);
   const endOfField = (from: number) => {
@@ -84,7 +84,7 @@ export function neutraliseCell(value: string): string {
 }
 
 /** A money cell, written as a decimal-comma number of kroner: øre as a number, or a sum as a decimal string. */
-export interface MoneyCell {
+interface MoneyCell {
   oere: number | string;
 }
 export type CsvCell = string | number | MoneyCell | null | undefined;

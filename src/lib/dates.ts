@@ -3,7 +3,7 @@
  * strings (YYYY-MM-DD) of the Danish calendar. All arithmetic is on calendar days, never on
  * multiples of 24 hours, so daylight-saving changes cannot shift a result by a day.
  */
-export const ZONE = 'Europe/Copenhagen';
+const ZONE = 'Europe/Copenhagen';
 
 export type IsoDate = string;
 
@@ -112,7 +112,7 @@ export function mondayOfIsoWeek(week: string): IsoDate {
 }
 
 /** The years whose weeks the outreach overview shows: as for rounds, reports and need estimates. */
-export const WEEK_YEARS = { first: 2000, last: 2100 } as const;
+const WEEK_YEARS = { first: 2000, last: 2100 } as const;
 
 /**
  * A week the app can show: "2027-W09" in the years 2000–2100, and W53 only in a year that has one.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './secrets.ts';
 
 /**
  * Errors as the logs may show them. A failed statement carries its values: drizzle puts them in
@@ -52,8 +52,8 @@ function isDatabaseError(err: ErrorLike): boolean {
  * hash of the whole text to tell statements with the same start apart. The app passes values as
  * parameters ($1, $2), so the text names the statement without holding data.
  */
-export function statementFingerprint(query: string): string {
-  const hash = createHash('sha256').update(query).digest('hex').slice(0, 8);
+function statementFingerprint(query: string): string {
+  const hash = sha256(query).slice(0, 8);
   const shape = query
     .replace(/'(?:[^']|'')*'/g, '?')
     .replace(/(?<![$\w])\d+(?:\.\d+)?\b/g, '?')

@@ -29,7 +29,7 @@ export function formatMoney(oere: number | bigint | string, locale: Locale = 'da
 }
 
 export type ParsedKroner = { ok: true; oere: bigint } | { ok: false; error: MoneyError };
-export type MoneyError = 'money.required' | 'money.negative' | 'money.decimals' | 'money.tooLarge' | 'money.invalid';
+type MoneyError = 'money.required' | 'money.negative' | 'money.decimals' | 'money.tooLarge' | 'money.invalid';
 
 /**
  * Reads kroner as a Danish user types them: "1.234,50", "1234,5", "1 234 kr.", "1234".

@@ -24,7 +24,7 @@ const writers: Record<WriteArea, Role[]> = {
   users: ['admin'],
 };
 
-export function isSignedIn(p: Principal): boolean {
+function isSignedIn(p: Principal): boolean {
   return p.userId !== null && p.role !== null;
 }
 
@@ -52,17 +52,13 @@ export function assertMayWrite(p: Principal, area: WriteArea, municipalityCode: 
   if (!mayWrite(p, area, municipalityCode)) throw new AccessDenied(area, municipalityCode);
 }
 
-export function assertMayWriteArea(p: Principal, area: WriteArea): void {
-  if (!mayWriteArea(p, area)) throw new AccessDenied(area, p.municipalityCode);
-}
-
 /** The audit page: admin and finance. */
 export function mayReadAudit(p: Principal): boolean {
   return p.role === 'admin' || p.role === 'finance';
 }
 
 /** How long an awarded grant keeps an actor's contacts visible to the municipality that awarded it. */
-export const CONTACTS_AFTER_GRANT_YEARS = 3;
+const CONTACTS_AFTER_GRANT_YEARS = 3;
 
 /**
  * The contact rule. Contact persons are personal data: shown only to users of a municipality that

@@ -28,7 +28,7 @@ export const UPLOAD_LIMITS: UploadLimits = {
 };
 
 /** The heap of the thread that reads uploads: a file needing more ends that thread, not the app. */
-export const READER_HEAP_MB = 128;
+const READER_HEAP_MB = 128;
 
 export interface TableFormat {
   kind: 'csv' | 'xlsx';
@@ -48,7 +48,7 @@ export type WorkerReply =
   | { type: 'end'; job: number }
   | { type: 'error'; job: number; key: string; params: Record<string, number>; detail?: string };
 
-export interface TableRow {
+interface TableRow {
   cells: string[];
   /** Its line in the file (the header is line 1). */
   line: number;

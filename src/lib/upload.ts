@@ -9,7 +9,7 @@ import { isIsoDate } from './dates.ts';
 import { AppError } from './errors.ts';
 import { readTableFile, refusal, type Table, UPLOAD_LIMITS, type UploadLimits } from './table-reader.ts';
 
-export { sampleRows, type Table, type TableRow, UPLOAD_LIMITS, type UploadLimits } from './table-reader.ts';
+export { sampleRows, type Table, UPLOAD_LIMITS, type UploadLimits } from './table-reader.ts';
 
 /** A fresh path for an upload's file, in the system's temporary directory. */
 export async function uploadPath(): Promise<string> {

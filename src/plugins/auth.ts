@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
 import { anonymous } from '../lib/principal.ts';
-import { newSecret, sameSecret } from '../modules/accounts/accounts.service.ts';
+import { newSecret, sameSecret } from '../lib/secrets.ts';
 import { wantsJson } from './errors.ts';
 import { requestPath } from './request-path.ts';
 

@@ -2,15 +2,13 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
-import { leavesCachesAlone } from '../db/client.ts';
 import { translate, translateFieldErrors } from '../i18n/index.ts';
 import { AppError, type FieldErrors } from '../lib/errors.ts';
 import { fieldErrorsFrom } from '../lib/forms.ts';
-import { anonymous } from '../lib/principal.ts';
-import { recordAudit } from '../modules/audit/audit.repository.ts';
+import { anonymous, type Principal } from '../lib/principal.ts';
 import { isApiRequest } from './request-path.ts';
 
-export interface ErrorBody {
+interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;
@@ -83,27 +81,43 @@ function classify(error: unknown): {
   return { statusCode: 500, code: 'INTERNAL_ERROR', key: 'error.internal' };
 }
 
-/** Denied access is part of the audit trail, written in its own transaction; it changes no data. */
-async function recordDenied(request: FastifyRequest, error: AppError): Promise<void> {
+/** A refused request, as the audit trail keeps it: who asked, for what, and the refusal's code. */
+interface Denial {
+  principal: Principal;
+  /** The method and the path without its query string: `POST /actors`. */
+  route: string;
+  code: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ErrorsOptions {
+  /** Writes a refusal (403) to the audit trail; the app passes the audit module's. */
+  recordDenied: (denial: Denial) => Promise<void>;
+}
+
+/** Denied access is part of the audit trail. A failure to record it is logged, not answered. */
+async function recordDenied(request: FastifyRequest, error: AppError, options: ErrorsOptions): Promise<void> {
   try {
-    await request.server.database.db.transaction((tx) => {
-      leavesCachesAlone(tx);
-      return recordAudit(tx, request.principal ?? anonymous, {
-        entity: 'access',
-        entityId: `${request.method} ${request.url.split('?')[0]}`.slice(0, 500),
-        action: 'denied',
-        after: { code: error.code, ...(error.details ?? {}) },
-      });
+    await options.recordDenied({
+      principal: request.principal ?? anonymous,
+      route: `${request.method} ${request.url.split('?')[0]}`,
+      code: error.code,
+      details: error.details,
     });
   } catch (err) {
     request.log.error({ err }, 'could not record denied access');
   }
 }
 
-export async function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
+async function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  options: ErrorsOptions,
+): Promise<FastifyReply> {
   const c = classify(error);
   if (c.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-  if (error instanceof AppError && error.statusCode === 403) await recordDenied(request, error);
+  if (error instanceof AppError && error.statusCode === 403) await recordDenied(request, error, options);
   const t = (k: string) => translate(request.locale ?? 'da', k);
   const fieldErrors = translateFieldErrors(request.locale ?? 'da', c.fieldErrors);
   if (wantsJson(request)) {
@@ -125,10 +139,10 @@ export async function sendError(request: FastifyRequest, reply: FastifyReply, er
 }
 
 export const errorsPlugin = fp(
-  async (app) => {
-    app.setErrorHandler(async (error, request, reply) => sendError(request, reply, error));
+  async (app, options: ErrorsOptions) => {
+    app.setErrorHandler(async (error, request, reply) => sendError(request, reply, error, options));
     app.setNotFoundHandler(async (request, reply) =>
-      sendError(request, reply, new AppError('NOT_FOUND', 404, 'error.pageNotFound')),
+      sendError(request, reply, new AppError('NOT_FOUND', 404, 'error.pageNotFound'), options),
     );
   },
   { name: 'errors', dependencies: ['views'] },

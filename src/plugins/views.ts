@@ -87,9 +87,9 @@ export function pageRedirect(location: string, statusCode: PageRedirect['statusC
   return new PageRedirect(location, statusCode);
 }
 
-export type LayoutDataProvider = (request: FastifyRequest) => Promise<Record<string, unknown>>;
+type LayoutDataProvider = (request: FastifyRequest) => Promise<Record<string, unknown>>;
 
-export function localeOf(request: FastifyRequest): Locale {
+function localeOf(request: FastifyRequest): Locale {
   const fromCookie = request.cookies?.lang;
   if (isLocale(fromCookie)) return fromCookie;
   const accept = request.headers['accept-language'];
@@ -97,7 +97,7 @@ export function localeOf(request: FastifyRequest): Locale {
   return 'da';
 }
 
-export function buildQuery(values: Record<string, unknown>): string {
+function buildQuery(values: Record<string, unknown>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(values)) {
     if (Array.isArray(value)) for (const v of value) params.append(key, String(v));
@@ -107,7 +107,7 @@ export function buildQuery(values: Record<string, unknown>): string {
   return s ? `?${s}` : '';
 }
 
-export function helpersFor(request: FastifyRequest): ViewHelpers {
+function helpersFor(request: FastifyRequest): ViewHelpers {
   const locale = request.locale ?? 'da';
   return {
     locale,

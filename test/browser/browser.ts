@@ -9,7 +9,7 @@ import { openTestDatabase } from '../helper.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 
 /** Debian's Chromium, headless, with the flags this machine needs (no sandbox as root, no network chatter). */
 export function launchChromium(): Promise<Browser> {

@@ -8,14 +8,14 @@ import { municipalities, targetGroups } from '../schema/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export interface MunicipalityRow {
+interface MunicipalityRow {
   code: number;
   name: string;
   regionCode: number;
   regionName: string;
 }
 
-export interface FfbRow {
+interface FfbRow {
   ffbCode: string;
   nameDa: string;
   nameEn: string;
@@ -23,7 +23,7 @@ export interface FfbRow {
   level: number;
 }
 
-export function readMunicipalities(): MunicipalityRow[] {
+function readMunicipalities(): MunicipalityRow[] {
   return parseCsvRecords(readFileSync(join(here, 'kommuner.csv'), 'utf8')).map((r) => ({
     code: Number(r.kommunekode),
     name: r.name ?? '',
@@ -32,7 +32,7 @@ export function readMunicipalities(): MunicipalityRow[] {
   }));
 }
 
-export function readFfbTargetGroups(): FfbRow[] {
+function readFfbTargetGroups(): FfbRow[] {
   return parseCsvRecords(readFileSync(join(here, 'ffb-maalgrupper.csv'), 'utf8'))
     .map((r) => ({
       ffbCode: r.ffb_code ?? '',

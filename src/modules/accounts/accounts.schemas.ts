@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { userRoles } from '../../lib/principal.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
-export const password = z.string().min(12, 'account.password.tooShort').max(128, 'account.password.tooLong');
+const password = z.string().min(12, 'account.password.tooShort').max(128, 'account.password.tooLong');
 
 export const newUserInput = z.object({
   email: z

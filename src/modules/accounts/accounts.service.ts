@@ -1,10 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Config } from '../../config.ts';
 import { type Db, leavesCachesAlone } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
+import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
@@ -46,15 +46,6 @@ const TOUCH_AFTER_SECONDS = 60;
 /** What the audit trail names a sign-in attempt by when the e-mail typed is no account's: not the e-mail. */
 const UNKNOWN_ACCOUNT = 'unknown';
 
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-export const newSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
-
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 export interface SignedIn {
   principal: Principal;
   sessionId: number;
@@ -91,7 +82,7 @@ const actingAs = (r: Required<Principal>): Principal => ({
  * lower case), the same for an account's e-mail and for one that is no one's, so the limit answers
  * alike for both and the e-mail itself is never stored. Migration 0013 hashes the same way.
  */
-export const loginAccountKey = (email: string) => sha256(`login:${email.trim().toLowerCase()}`);
+const loginAccountKey = (email: string) => sha256(`login:${email.trim().toLowerCase()}`);
 
 export function createAccountService(db: Db, config: Config, municipalities: MunicipalityService) {
   let usersExist = false;

@@ -4,7 +4,7 @@ import { validationFailed } from '../../lib/errors.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { mergeInput } from './actors.merge.ts';
 import {
-  actorCreate,
+  actorFields,
   actorListItem,
   actorListQuery,
   actorPatch,
@@ -56,7 +56,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         description:
           'A CVR number already registered gives 409 DUPLICATE_CVR. A name similar to existing actors gives 409 SIMILAR_NAME with the candidates; repeat with ?allowSimilar=true to register anyway.',
         querystring: z.object({ allowSimilar: z.enum(['true', 'false']).optional() }),
-        body: actorCreate,
+        body: actorFields,
         response: { 201: actorSchema, ...errorResponses(400, 401, 403, 409) },
       },
     },

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, resultRows } from '../../db/client.ts';
 import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
+import { AWARDED } from '../grants/grants.repository.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import type { Actor, ActorListItem, ActorListQuery, ContactInput, SimilarActor } from './actors.schemas.ts';
 
@@ -336,7 +337,7 @@ export async function cooperatingMunicipalities(
           and a.starts_on <= ${dates.today}::date and (a.ends_on is null or a.ends_on >= ${dates.today}::date)
       union
       select r.municipality_code from grants g join grant_rounds r on r.id = g.round_id
-        where g.actor_id = ${actorId} and g.status in ('approved', 'paid', 'accounted', 'closed')
+        where g.actor_id = ${actorId} and g.status in ${AWARDED}
           and g.awarded_ore > 0 and g.decision_on >= ${dates.grantsDecidedFrom}::date`),
   );
   return rows.map((r) => Number(r.code));

@@ -7,8 +7,8 @@ import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { pageRedirect } from '../../plugins/views.ts';
 import {
   type Actor,
-  actorCreate,
   actorEditForm,
+  actorFields,
   actorListQuery,
   actorRoles,
   actorStatuses,
@@ -157,7 +157,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     if (body.addContact !== undefined || body.removeContacts !== undefined) {
       return renderForm(reply, 'new', values);
     }
-    const parsed = actorCreate.safeParse(coerceForm(actorCreate, values));
+    const parsed = actorFields.safeParse(coerceForm(actorFields, values));
     if (!parsed.success) {
       return renderForm(reply, 'new', values, { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
     }

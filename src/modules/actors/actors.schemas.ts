@@ -12,7 +12,6 @@ export const orgTypes = [
 export const actorRoles = ['advocate', 'inclusion_arena', 'service_provider'] as const;
 export const actorStatuses = ['active', 'inactive', 'archived'] as const;
 export type ActorRole = (typeof actorRoles)[number];
-export type ActorStatus = (typeof actorStatuses)[number];
 
 /** The fields of an actor whose value a merge takes from one of the actors merged. */
 export const MERGE_FIELDS = ['name', 'cvr', 'orgType', 'description', 'website', 'email', 'phone', 'address'] as const;
@@ -21,7 +20,7 @@ export type MergeField = (typeof MERGE_FIELDS)[number];
 const text = (max: number) => z.string().trim().max(max);
 const optionalText = (max: number) => text(max).nullish();
 
-export const cvrSchema = z
+const cvrSchema = z
   .string()
   .transform(normaliseCvr)
   .refine(isEightDigits, { message: 'actor.cvr.digits', abort: true })
@@ -41,7 +40,7 @@ const website = z
   .transform((s) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `https://${s}`))
   .pipe(z.url({ protocol: /^https?$/, error: 'validation.url' }));
 
-export const contactInput = z.object({
+const contactInput = z.object({
   id: z.number().int().positive().optional().describe('Set to keep and update an existing contact'),
   version: z
     .number()
@@ -91,7 +90,6 @@ export const actorFields = actorBase.extend({
 });
 export type ActorInput = z.infer<typeof actorFields>;
 
-export const actorCreate = actorFields;
 export const actorPatch = actorBase.partial().extend({
   version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
 });
@@ -106,7 +104,7 @@ export const quickInformalGroup = z.object({
   contact: contactInput.omit({ id: true, version: true }),
 });
 
-export const contactSchema = z.object({
+const contactSchema = z.object({
   id: z.number().int(),
   name: z.string(),
   role: z.string().nullable(),
@@ -165,7 +163,7 @@ export type ActorListQuery = z.infer<typeof actorListQuery>;
 export const actorListItem = actorSchema.omit({ contacts: true });
 export type ActorListItem = z.infer<typeof actorListItem>;
 
-export const similarActorSchema = z.object({
+const similarActorSchema = z.object({
   id: z.number().int(),
   name: z.string(),
   cvr: z.string().nullable(),

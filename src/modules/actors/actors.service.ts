@@ -37,7 +37,7 @@ import {
 } from './actors.schemas.ts';
 
 /** What an anonymised contact is called; it carries no personal data. */
-export const ANONYMISED = 'Anonymiseret kontaktperson';
+const ANONYMISED = 'Anonymiseret kontaktperson';
 
 export interface RegisterOptions {
   /** The user has seen the actors with similar names and still wants to register this one. */

@@ -9,7 +9,7 @@ const day = z.iso.date();
 const text = (max: number) => z.string().trim().max(max);
 const id = z.number().int().positive().max(2_147_483_647);
 
-export const responsibilityInput = z.object({
+const responsibilityInput = z.object({
   party: text(200).min(1),
   responsibility: text(2000).min(1),
 });

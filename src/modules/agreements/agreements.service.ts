@@ -55,7 +55,7 @@ type Links = Pick<AgreementInput, 'actorIds' | 'targetGroupIds' | 'grantIds'> & 
   coordinatorUserId?: number | null;
 };
 
-export function toActionItem(row: ActionItemRow, today: string): ActionItem {
+function toActionItem(row: ActionItemRow, today: string): ActionItem {
   return {
     id: row.id,
     meetingId: row.meetingId,

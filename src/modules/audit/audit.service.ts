@@ -1,8 +1,14 @@
-import type { Db } from '../../db/client.ts';
+import { type Db, leavesCachesAlone } from '../../db/client.ts';
 import { AppError } from '../../lib/errors.ts';
 import { mayReadAudit } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
-import { type AuditFilters, actorAuditEntries, auditFacets, searchAuditTrail } from './audit.repository.ts';
+import {
+  type AuditFilters,
+  actorAuditEntries,
+  auditFacets,
+  recordAudit,
+  searchAuditTrail,
+} from './audit.repository.ts';
 
 export interface FieldChange {
   field: string;
@@ -11,7 +17,7 @@ export interface FieldChange {
 }
 
 /** The fields whose values differ between the before and after snapshots of an audit entry. */
-export function changesOf(before: unknown, after: unknown): FieldChange[] {
+function changesOf(before: unknown, after: unknown): FieldChange[] {
   const b = (before ?? {}) as Record<string, unknown>;
   const a = (after ?? {}) as Record<string, unknown>;
   if (typeof b !== 'object' || typeof a !== 'object') return [];
@@ -64,6 +70,27 @@ export function createAuditService(db: Db) {
     async search(principal: Principal, filters: AuditFilters) {
       const { rows, total } = await searchAuditTrail(db, readableBy(principal), filters);
       return { items: withChanges(rows), total };
+    },
+
+    /**
+     * A refused request (403), by the caller and the route. Written in a transaction of its own,
+     * which changes no data and so leaves the caches alone: anyone could cause one at will.
+     */
+    async recordDenied(denial: {
+      principal: Principal;
+      route: string;
+      code: string;
+      details?: Record<string, unknown>;
+    }): Promise<void> {
+      await db.transaction((tx) => {
+        leavesCachesAlone(tx);
+        return recordAudit(tx, denial.principal, {
+          entity: 'access',
+          entityId: denial.route.slice(0, 500),
+          action: 'denied',
+          after: { code: denial.code, ...(denial.details ?? {}) },
+        });
+      });
     },
 
     /** The values the filters can take, from what the reader's part of the trail holds. */

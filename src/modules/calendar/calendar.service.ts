@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { addDays, danishDate, isoWeekday } from '../../lib/dates.ts';
 import type { Principal } from '../../lib/principal.ts';
-import { newSecret, sha256 } from '../accounts/accounts.service.ts';
+import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { OutreachService } from '../outreach/outreach.service.ts';
 import {

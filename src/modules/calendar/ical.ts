@@ -26,7 +26,7 @@ const BYDAY = ['', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
  * which a TEXT value may not hold (only HTAB), are dropped. A name another municipality typed can
  * then never end the line and start a property or component of its own.
  */
-export function escapeText(s: string): string {
+function escapeText(s: string): string {
   return s
     .replaceAll('\\', '\\\\')
     .replaceAll(';', '\\;')
@@ -62,7 +62,7 @@ const danishHour = new Intl.DateTimeFormat('en-GB', {
 });
 
 /** 23:59:59 of a date in Denmark, as a UTC iCalendar time (21:59:59Z in summer, 22:59:59Z in winter). */
-export function endOfDanishDayUtc(date: string): string {
+function endOfDanishDayUtc(date: string): string {
   const noon = new Date(`${date}T12:00:00Z`);
   const hour = Number(danishHour.format(noon));
   const offset = hour - 12;

@@ -12,9 +12,9 @@ import {
 } from './follow-up.repository.ts';
 
 /** How far ahead the follow-up page looks. */
-export const REPORTS_DUE_SOON_DAYS = 30;
-export const AGREEMENTS_AHEAD_DAYS = 60;
-export const RECENT_CHANGES_DAYS = 14;
+const REPORTS_DUE_SOON_DAYS = 30;
+const AGREEMENTS_AHEAD_DAYS = 60;
+const RECENT_CHANGES_DAYS = 14;
 
 export interface FollowUpCounts {
   reports: number;

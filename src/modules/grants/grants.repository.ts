@@ -9,7 +9,10 @@ import type { GrantListQuery } from './grants.schemas.ts';
 export type RoundRow = typeof grantRounds.$inferSelect;
 export type GrantRow = typeof grants.$inferSelect;
 
-/** Statuses in which a grant's award counts against the round's budget. */
+/**
+ * Statuses in which a grant's award counts: against the round's budget, in the reports, and in the
+ * municipalities that may see an actor's contacts. The one definition.
+ */
 export const AWARDED = sql`('approved', 'paid', 'accounted', 'closed')`;
 
 export async function findRound(db: Queryable, id: number, forUpdate = false): Promise<RoundRow | undefined> {
@@ -236,7 +239,7 @@ export async function replacePayments(
 }
 
 /** Overdue: due before today, not received, and the money awarded. */
-export const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
+const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
 
 export async function actorHasOverdueReport(db: Queryable, actorId: number): Promise<boolean> {
   const [row] = await db

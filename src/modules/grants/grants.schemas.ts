@@ -5,11 +5,10 @@ import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 export const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
 export const grantKinds = ['money', 'in_kind'] as const;
 export const grantStatuses = ['applied', 'approved', 'rejected', 'withdrawn', 'paid', 'accounted', 'closed'] as const;
-export type RoundStatus = (typeof roundStatuses)[number];
 export type GrantStatus = (typeof grantStatuses)[number];
 
 /** One amount is integer øre, from 0 to 10^9 kr. (MAX_OERE); sums of them are oreTotal strings. */
-export const ore = z.number().int().min(0).max(Number(MAX_OERE));
+const ore = z.number().int().min(0).max(Number(MAX_OERE));
 const day = z.iso.date();
 const text = (max: number) => z.string().trim().max(max);
 
@@ -34,7 +33,7 @@ export const roundPatch = roundInput
   });
 export type RoundPatch = z.infer<typeof roundPatch>;
 
-export const roundOverviewSchema = z.object({
+const roundOverviewSchema = z.object({
   requestedOre: oreTotal,
   awardedOre: oreTotal,
   remainingOre: oreTotal.describe('budget less awarded; negative after an override (a decimal string)'),
@@ -59,8 +58,8 @@ export const roundSchema = z.object({
 });
 export type Round = z.infer<typeof roundSchema>;
 
-export const allocationInput = z.object({ targetGroupId: z.number().int().positive(), amountOre: ore.min(1) });
-export const paymentInput = z.object({
+const allocationInput = z.object({ targetGroupId: z.number().int().positive(), amountOre: ore.min(1) });
+const paymentInput = z.object({
   kind: z.enum(['payment', 'repayment']).default('payment'),
   paidOn: day,
   amountOre: ore.min(1),

@@ -54,7 +54,7 @@ const NEXT: Record<GrantStatus, GrantStatus[]> = {
 };
 
 /** 1 June of the year after the round's. */
-export const defaultReportDue = (year: number) => `${year + 1}-06-01`;
+const defaultReportDue = (year: number) => `${year + 1}-06-01`;
 
 /** Today in Denmark: a report due yesterday is overdue from midnight Danish time. */
 const today = () => danishDate();

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
-import { problemText } from './imports.routes.ts';
 import { actorChoices, type Import, importKinds, importMapping, importSchema } from './imports.schemas.ts';
+import { problemText } from './imports.view.ts';
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 

@@ -19,7 +19,7 @@ import {
 } from './imports.schemas.ts';
 
 /** Grants already paid out or closed are left as they are when a file says otherwise. */
-export const LOCKED_STATUSES = new Set(['paid', 'accounted', 'closed', 'withdrawn']);
+const LOCKED_STATUSES = new Set(['paid', 'accounted', 'closed', 'withdrawn']);
 /** Problems kept per file: enough to see what is wrong, not a copy of a broken file. */
 export const MAX_PROBLEMS = 1000;
 
@@ -103,7 +103,7 @@ export interface ActorPlan {
 }
 
 /** An actor is known in the file by its CVR, or else by its folded name. */
-export const actorKey = (cvr: string | null, name: string) => (cvr ? `cvr:${cvr}` : `name:${fold(name)}`);
+const actorKey = (cvr: string | null, name: string) => (cvr ? `cvr:${cvr}` : `name:${fold(name)}`);
 
 export interface ActorLookups {
   byCvr: Map<string, ActorRef>;
@@ -472,7 +472,7 @@ export function resolveRounds(
 }
 
 /** A registered grant as the file leaves it: what the row gives over what it has. */
-export interface NextGrant {
+interface NextGrant {
   /** Null when the row's actor is registered by this import: filled in once it is. */
   actorId: number | null;
   title: string;
@@ -502,7 +502,7 @@ const mayMove = (from: string, to: string) =>
  * grant split over several groups stays split when the file names one of them and the same award.
  * A new award goes to the group the row names, else the grant's one group, else the default group.
  */
-export function nextGrant(row: GrantRowPlan, actorId: number | null, g: ExistingGrant): NextGrant {
+function nextGrant(row: GrantRowPlan, actorId: number | null, g: ExistingGrant): NextGrant {
   const awardGiven = row.awardedOre !== null;
   const awarded = awardGiven ? row.awardedOre : g.awardedOre;
   // Another group for the award, with or without the amount: the award moves to that group.

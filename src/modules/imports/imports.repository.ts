@@ -128,13 +128,6 @@ export async function queuedImportIds(db: Queryable): Promise<number[]> {
 
 /* Look-ups for matching the rows of a file against what is registered. */
 
-export interface GroupRef {
-  id: number;
-  ffbCode: string | null;
-  nameDa: string;
-  nameEn: string | null;
-}
-
 /** The FFB groups and the municipality's own sub-groups. */
 export async function targetGroupsOf(database: Database, on: Queryable, municipalityCode: number) {
   return database.rows<{ id: number; ffb_code: string | null; name_da: string; name_en: string | null }>(

@@ -1,32 +1,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { translate } from '../../i18n/index.ts';
 import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
-import type { ImportRunner } from './imports.runner.ts';
-import { fieldsOf, type Import, type ImportProblem, importKinds } from './imports.schemas.ts';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    importRunner: ImportRunner;
-  }
-  interface FastifyRequest {
-    /** The name of the file uploaded with a multipart form. */
-    uploadName?: string;
-    /** Where the file of a route with config.spoolUpload was written (removed after the answer). */
-    uploadPath?: string;
-  }
-}
+import { fieldsOf, type Import, importKinds } from './imports.schemas.ts';
+import { problemText } from './imports.view.ts';
 
 const version = z.coerce.number().int().positive().max(2_147_483_647).catch(0);
-
-/** A problem in the user's language: "Linje 4, kolonne CVR: …". */
-export function problemText(locale: string, p: ImportProblem): string {
-  return translate(locale as 'da', p.message, { value: p.value ?? '', ...(p.params ?? {}) });
-}
 
 /** The mapping form: each field's chosen header (blank for none), and the defaults. */
 const mappingForm = z.object({

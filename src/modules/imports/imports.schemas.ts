@@ -3,17 +3,16 @@ import { fold } from '../../lib/upload.ts';
 
 export const importKinds = ['grants', 'actors'] as const;
 export type ImportKind = (typeof importKinds)[number];
-export const importStatuses = ['uploaded', 'invalid', 'ready', 'queued', 'done', 'failed'] as const;
-export type ImportStatus = (typeof importStatuses)[number];
+const importStatuses = ['uploaded', 'invalid', 'ready', 'queued', 'done', 'failed'] as const;
 
 /** A column the import reads, with the headers it is guessed from (folded: see fold()). */
-export interface ImportField {
+interface ImportField {
   key: string;
   required?: boolean;
   headers: string[];
 }
 
-export const grantFields: ImportField[] = [
+const grantFields: ImportField[] = [
   {
     key: 'externalRef',
     headers: [
@@ -78,7 +77,7 @@ export const grantFields: ImportField[] = [
   },
 ];
 
-export const actorFields: ImportField[] = [
+const actorFields: ImportField[] = [
   {
     key: 'name',
     required: true,
@@ -155,7 +154,7 @@ export const actorChoices = z
   .describe('The key of each actor match (see matches) → the chosen actor id, or "new"');
 export type ActorChoices = z.infer<typeof actorChoices>;
 
-export const importProblem = z.object({
+const importProblem = z.object({
   line: z.number().int().describe('The line in the file; 1 is the header, 0 the file as a whole'),
   column: z.string().optional(),
   value: z.string().optional(),
@@ -165,7 +164,7 @@ export const importProblem = z.object({
 });
 export type ImportProblem = z.infer<typeof importProblem>;
 
-export const actorMatch = z.object({
+const actorMatch = z.object({
   key: z.string(),
   name: z.string(),
   cvr: z.string().nullable(),
@@ -175,7 +174,7 @@ export const actorMatch = z.object({
 });
 export type ActorMatch = z.infer<typeof actorMatch>;
 
-export const importSummary = z.object({
+const importSummary = z.object({
   actorsCreated: z.number().int(),
   actorsMatched: z.number().int(),
   roundsCreated: z.array(z.object({ year: z.number().int(), name: z.string() })),

@@ -26,7 +26,7 @@ const cellForm = z.object({
  * Each group's need counted once: its own estimate, or else the sum of its sub-groups'. The total
  * is the sum over the top groups. The same rule as the proportionality report.
  */
-export function rolledUpNeed(tree: TargetGroupNode[], people: Map<number, number>) {
+function rolledUpNeed(tree: TargetGroupNode[], people: Map<number, number>) {
   const children = new Map<number | null, TargetGroupNode[]>();
   for (const g of tree) children.set(g.parentId, [...(children.get(g.parentId) ?? []), g]);
   const rolled = new Map<number, number>();
@@ -41,7 +41,7 @@ export function rolledUpNeed(tree: TargetGroupNode[], people: Map<number, number
 }
 
 /** Text from an upload: UTF-8 (with or without BOM), or else Windows-1252 as older Excel writes it. */
-export function decodeUpload(buffer: Buffer): string {
+function decodeUpload(buffer: Buffer): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
   } catch {

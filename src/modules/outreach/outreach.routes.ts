@@ -9,7 +9,7 @@ import { checkOutreach, isoWeekParam, type Outreach, outreachFields, outreachKin
 import { occurrences } from './outreach.service.ts';
 
 /** Single dates as people type them: 1.12.2026 or 2026-12-01, separated by commas, semicolons or spaces. */
-export function parseDates(raw: unknown): string[] | undefined {
+function parseDates(raw: unknown): string[] | undefined {
   if (typeof raw !== 'string' || !raw.trim()) return [];
   const out: string[] = [];
   for (const part of raw.split(/[,;\s]+/).filter(Boolean)) {

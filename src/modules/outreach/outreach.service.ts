@@ -14,7 +14,7 @@ import {
 } from './outreach.repository.ts';
 import type { Outreach, OutreachInput, OutreachListQuery, OutreachPatch } from './outreach.schemas.ts';
 
-export function toOutreach(r: OutreachRow): Outreach {
+function toOutreach(r: OutreachRow): Outreach {
   return {
     id: r.id,
     municipalityCode: r.municipalityCode,

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { oreSum } from '../../lib/money.ts';
+import { AWARDED } from '../grants/grants.repository.ts';
 
 /** Where a report looks: one municipality, one region, or the whole country. */
 export type Scope = { kind: 'municipality'; code: number } | { kind: 'region'; code: number } | { kind: 'national' };
@@ -14,7 +15,7 @@ export interface ReportParams {
 }
 
 /** The municipality codes of a scope, as a subquery. */
-export function scopeCodes(scope: Scope): SQL {
+function scopeCodes(scope: Scope): SQL {
   switch (scope.kind) {
     case 'municipality':
       return sql`select code from municipalities where code = ${scope.code}`;
@@ -24,9 +25,6 @@ export function scopeCodes(scope: Scope): SQL {
       return sql`select code from municipalities`;
   }
 }
-
-/** Statuses in which a grant's award counts. */
-const AWARDED = sql`('approved', 'paid', 'accounted', 'closed')`;
 
 export interface ProportionalityRow extends Record<string, unknown> {
   targetGroupId: number;
@@ -238,7 +236,7 @@ export interface SharedActorLink extends Record<string, unknown> {
  * there, the money each awarded it in the year, and their agreements with it. One row per actor and
  * municipality.
  */
-export function sharedActorsQuery(scope: Scope, year: number): SQL {
+function sharedActorsQuery(scope: Scope, year: number): SQL {
   return sql`
     with scope as (${scopeCodes(scope)}),
     works as (
@@ -290,7 +288,7 @@ export async function sharedActorLinks(database: Database, scope: Scope, year: n
 }
 
 /** How alike two folded names must be (pg_trgm similarity, 0–1) to be suspected as one actor. */
-export const DUPLICATE_SIMILARITY = 0.6;
+const DUPLICATE_SIMILARITY = 0.6;
 
 export interface SuspectedDuplicate extends Record<string, unknown> {
   aId: number;

@@ -6,7 +6,7 @@ import type { ReportParams, Scope } from './reports.repository.ts';
 const year = z.coerce.number().int().min(2000).max(2100);
 
 /** Where and when a report looks: one of municipalityCode, regionCode or scope=national. */
-export const scopeQuery = z.object({
+const scopeQuery = z.object({
   municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional(),
   scope: z.enum(['national']).optional(),
@@ -48,7 +48,7 @@ export function reportParamsFrom(q: z.infer<typeof proportionalityQuery>): Repor
   return { scope: scopeFrom(q), yearFrom, yearTo, threshold: q.threshold };
 }
 
-export const proportionalityRowSchema = z.object({
+const proportionalityRowSchema = z.object({
   targetGroupId: z.number().int(),
   parentId: z.number().int().nullable(),
   nameDa: z.string(),

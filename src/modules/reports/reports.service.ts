@@ -10,22 +10,22 @@ import {
   suspectedDuplicates,
 } from './reports.repository.ts';
 
-export type { ProportionalityRow, Scope } from './reports.repository.ts';
+export type { Scope } from './reports.repository.ts';
 
 /** Identifiers in the 360Giving export (documented in the README). */
-export const ORG_PREFIX_CVR = 'DK-CVR-';
+const ORG_PREFIX_CVR = 'DK-CVR-';
 /** Actors without a CVR number, and the municipalities as funders: our own 360Giving prefix. */
-export const LOCAL_PREFIX = '360G-samspil';
+const LOCAL_PREFIX = '360G-samspil';
 
 /** Kroner as a number, for JSON: øre are whole, so two decimals are exact. */
 const kroner = (oere: number) => oere / 100;
 
-export function scopeLabel(scope: Scope): string {
+function scopeLabel(scope: Scope): string {
   return scope.kind === 'national' ? 'national' : `${scope.kind}:${scope.code}`;
 }
 
 /** How long a report is reused at most (writes in this process end its use at once). */
-export const REPORT_TTL_MS = 10_000;
+const REPORT_TTL_MS = 10_000;
 
 export function createReportService(database: Database, municipalities: MunicipalityService) {
   // Reports are read far more often than grants and estimates change: one read serves them all.

@@ -23,7 +23,7 @@ export interface TargetGroupNode extends TargetGroupRow {
 const danish = new Intl.Collator('da');
 
 /** Orders groups depth-first so a flat list reads as a tree (parents before their children). */
-export function asTree(rows: TargetGroupRow[]): TargetGroupNode[] {
+function asTree(rows: TargetGroupRow[]): TargetGroupNode[] {
   const nodes = new Map<number, TargetGroupNode>(rows.map((r) => [r.id, { ...r, depth: 0, children: [] }]));
   const roots: TargetGroupNode[] = [];
   for (const node of nodes.values()) {
