@@ -982,6 +982,8 @@ export const da = {
     'Linje {line} har over {max} celler, som er grænsen for en række. Slet de tomme kolonner til højre, og prøv igen.',
   'import.file.cellTooLong':
     'En celle i filen er længere end {max} tegn, som er grænsen for en celle. Ret cellen, og prøv igen.',
+  'import.file.rowTooLong':
+    'Linje {line} er længere end {max} tegn, som er grænsen for en række. Ret rækken, og prøv igen.',
   'import.file.tooBig':
     'Filen kræver mere hukommelse at læse end de {max} MB, en import må bruge. Del den op i flere filer, og prøv igen.',
   'import.file.incomplete': 'Filen kom ikke helt frem: overførslen blev afbrudt. Prøv at indlæse den igen.',

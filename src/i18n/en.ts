@@ -982,6 +982,8 @@ export const en: Record<keyof typeof da, string> = {
     'Line {line} has more than {max} cells, the limit for a row. Delete the empty columns to the right and try again.',
   'import.file.cellTooLong':
     'A cell in the file is longer than {max} characters, the limit for a cell. Correct the cell and try again.',
+  'import.file.rowTooLong':
+    'Line {line} is longer than {max} characters, the limit for a row. Correct the row and try again.',
   'import.file.tooBig':
     'The file needs more memory to read than the {max} MB an import may use. Split it into several files and try again.',
   'import.file.incomplete': 'The file did not arrive whole: the upload was cut off. Try to upload it again.',

@@ -114,14 +114,21 @@ export class CsvLimitError extends Error {
   }
 }
 
+export interface CsvLimits {
+  maxCells: number;
+  maxCellLength: number;
+  maxRowLength: number;
+}
+
 const QUOTE = 34;
 const CR = 13;
 const LF = 10;
 
 /**
  * The reader of forEachCsvRecord, fed a piece of text at a time: the same fields and records, with
- * no more than one record held, and refusing a record of more than maxCells fields or a field of
- * more than maxCellLength characters as it grows (so a file of one endless cell is not read whole).
+ * no more than one record held, and refusing a record of more than maxCells fields or maxRowLength
+ * characters, or a field of more than maxCellLength characters, as it grows (so a file of one
+ * endless cell or row is not read whole).
  */
 export class CsvStream {
   private field = '';
@@ -130,15 +137,13 @@ export class CsvStream {
   private state = 0;
   private skipLf = false;
   private record = 1;
+  /** Characters in the record so far. */
+  private length = 0;
   private readonly delimiter: string;
-  private readonly limits: { maxCells: number; maxCellLength: number };
+  private readonly limits: CsvLimits;
   private readonly emit: (cells: string[], record: number) => void;
 
-  constructor(
-    delimiter: string,
-    limits: { maxCells: number; maxCellLength: number },
-    emit: (cells: string[], record: number) => void,
-  ) {
+  constructor(delimiter: string, limits: CsvLimits, emit: (cells: string[], record: number) => void) {
     this.delimiter = delimiter;
     this.limits = limits;
     this.emit = emit;
@@ -207,8 +212,11 @@ export class CsvStream {
   private append(s: string) {
     if (!s) return;
     this.field += s;
+    this.length += s.length;
     if (this.field.length > this.limits.maxCellLength)
       throw new CsvLimitError('import.file.cellTooLong', { max: this.limits.maxCellLength, line: this.record });
+    if (this.length > this.limits.maxRowLength)
+      throw new CsvLimitError('import.file.rowTooLong', { max: this.limits.maxRowLength, line: this.record });
   }
 
   private endField() {
@@ -222,6 +230,7 @@ export class CsvStream {
   private endRecord() {
     const row = this.row;
     this.row = [];
+    this.length = 0;
     this.emit(row, this.record++);
   }
 }

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { threadId, Worker } from 'node:worker_threads';
+import { CsvLimitError } from './csv.ts';
 import { AppError } from './errors.ts';
+import { batches, Refusal, scan } from './table-parse.ts';
 
 /** What an upload may be. Past any of them the file is refused, with a message naming the limit. */
 export interface UploadLimits {
@@ -17,6 +20,8 @@ export interface UploadLimits {
   cellsPerRow: number;
   /** Characters in one cell (Excel's own limit). */
   cellLength: number;
+  /** Characters in one row of a CSV file (read in the web process: a row costs at most this). */
+  rowLength: number;
 }
 
 export const UPLOAD_LIMITS: UploadLimits = {
@@ -25,6 +30,7 @@ export const UPLOAD_LIMITS: UploadLimits = {
   rows: 1_000_000,
   cellsPerRow: 1000,
   cellLength: 32_767,
+  rowLength: 1_000_000,
 };
 
 /** The heap of the thread that reads uploads: a file needing more ends that thread, not the app. */
@@ -48,7 +54,7 @@ export type WorkerReply =
   | { type: 'end'; job: number }
   | { type: 'error'; job: number; key: string; params: Record<string, number>; detail?: string };
 
-interface TableRow {
+export interface TableRow {
   cells: string[];
   /** Its line in the file (the header is line 1). */
   line: number;
@@ -206,11 +212,77 @@ function failure(m: { type: 'crash'; error: Error } | { type: 'error'; key: stri
   return refusal('import.file.tooBig', { max: READER_HEAP_MB });
 }
 
+/** A ZIP archive's first bytes: an XLSX workbook (anything else is read as CSV, or refused). */
+async function isZip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && head.equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
- * Reads the CSV or XLSX file at path in the reader thread, refusing what is not a readable table
- * or passes a limit (AppError IMPORT_UNREADABLE); each pass over its rows reads the file again.
+ * Reads the CSV or XLSX file at path, refusing what is not a readable table or passes a limit
+ * (AppError IMPORT_UNREADABLE); each pass over its rows reads the file again. A CSV file is read
+ * in the web process, a piece at a time; an XLSX workbook, whose parser holds much more than its
+ * rows, in the reader thread.
  */
 export async function readTableFile(path: string, limits: UploadLimits = UPLOAD_LIMITS): Promise<Table> {
+  return (await isZip(path)) ? readOnThread(path, limits) : readHere(path, limits);
+}
+
+/** What the reading in this process threw, as the thread would have answered it. */
+function refusalOf(err: unknown): AppError {
+  if (err instanceof Refusal || err instanceof CsvLimitError) return refusal(err.key, err.params);
+  return refusal('import.file.badFile');
+}
+
+async function readHere(path: string, limits: UploadLimits): Promise<Table> {
+  let scanned: Awaited<ReturnType<typeof scan>>;
+  try {
+    scanned = await scan(path, limits);
+  } catch (err) {
+    throw refusalOf(err);
+  }
+  const format: TableFormat = { kind: scanned.kind, encoding: scanned.encoding, delimiter: scanned.delimiter };
+  async function forEachBatch(fn: (rows: TableRow[]) => Promise<boolean | undefined> | boolean | undefined) {
+    const rows = batches(path, format, limits);
+    try {
+      for (;;) {
+        let next: IteratorResult<TableRow[]>;
+        try {
+          next = await rows.next();
+        } catch (err) {
+          throw refusalOf(err);
+        }
+        if (next.done || (await fn(next.value)) === false) return;
+      }
+    } finally {
+      // Stopped early (or by fn's error): the file is closed before this returns.
+      await rows.return(undefined);
+    }
+  }
+  return tableOf(scanned, forEachBatch);
+}
+
+function tableOf(scanned: { header: string[]; rowCount: number }, forEachBatch: Table['forEachBatch']): Table {
+  return {
+    header: scanned.header,
+    rowCount: scanned.rowCount,
+    forEachBatch,
+    forEachRow: (fn) =>
+      forEachBatch((rows) => {
+        for (const r of rows) if (fn(r.cells, r.line) === false) return false;
+        return true;
+      }),
+  };
+}
+
+/** Reads a workbook in the reader thread. */
+async function readOnThread(path: string, limits: UploadLimits): Promise<Table> {
   const scanned = await new Promise<Extract<WorkerReply, { type: 'scanned' }>>((resolve, reject) => {
     job({ type: 'scan', path, limits }, (m) => {
       if (m.type === 'scanned') resolve(m);
@@ -252,16 +324,7 @@ export async function readTableFile(path: string, limits: UploadLimits = UPLOAD_
     }
   }
 
-  return {
-    header: scanned.header,
-    rowCount: scanned.rowCount,
-    forEachBatch,
-    forEachRow: (fn) =>
-      forEachBatch((rows) => {
-        for (const r of rows) if (fn(r.cells, r.line) === false) return false;
-        return true;
-      }),
-  };
+  return tableOf(scanned, forEachBatch);
 }
 
 /** The first rows of a table, to show what its columns hold. */

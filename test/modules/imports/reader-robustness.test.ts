@@ -102,14 +102,14 @@ t.test('a file too big for its reader fails that file only, not a read running b
 });
 
 t.test(
-  'the passes over a file follow one another on one reader thread, a refusing thread is not used again',
+  "a workbook's passes follow one another on one reader thread, a refusing thread is not used again",
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'samspil-reader-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const file = join(dir, 'tilskud.csv');
-    await writeFile(file, 'Forening;År\nVarmestuen;2025\nNatcaféen;2026\n');
-    const bad = join(dir, 'lang.csv');
-    await writeFile(bad, `Forening;År\n${'x'.repeat(100)};2025\n`);
+    const file = join(dir, 'tilskud.xlsx');
+    await writeFile(file, await workbook(2));
+    const bad = join(dir, 'lang.xlsx');
+    await writeFile(bad, await workbook(2, 'x'.repeat(100)));
     const count = async (table: Awaited<ReturnType<typeof readTableFile>>) => {
       let n = 0;
       await table.forEachRow(() => {
@@ -122,7 +122,7 @@ t.test(
     // A scan, an early stop, and two whole passes: as an upload and its import read a file.
     const before = readerThreadsStarted();
     const table = await readTableFile(file);
-    t.same(await sampleRows(table, 1), [['Varmestuen', '2025']]);
+    t.same(await sampleRows(table, 1), [['Varmestuen 0', '2025', '1000']]);
     t.equal(await count(table), 2);
     t.equal(await count(await readTableFile(file)), 2);
     t.ok(readerThreadsStarted() - before <= 1, 'one thread at most for five jobs in a row');
@@ -143,6 +143,34 @@ t.test(
     t.equal(readerThreadsStarted(), beside + 1, 'the read beside a running pass starts its own thread');
   },
 );
+
+t.test('a CSV file is read in the web process, a row of it limited in length', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'samspil-reader-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'tilskud.csv');
+  await writeFile(file, 'Forening;År\nVarmestuen;2025\n\nNatcaféen;2026\n');
+  const before = readerThreadsStarted();
+  const table = await readTableFile(file);
+  t.same(table.header, ['Forening', 'År']);
+  t.equal(table.rowCount, 2);
+  const lines: number[] = [];
+  await table.forEachRow((_cells, line) => {
+    lines.push(line);
+    return true;
+  });
+  t.same(lines, [2, 4], 'the rows with something in them, by their lines in the file');
+  t.same(await sampleRows(table, 1), [['Varmestuen', '2025']]);
+  t.equal(readerThreadsStarted(), before, 'no reader thread');
+
+  // Many cells, each within its limit, make a row longer than a row may be.
+  const wide = join(dir, 'bred.csv');
+  await writeFile(wide, `Forening;År\nVarmestuen;2025\n${Array(30).fill('y'.repeat(40)).join(';')}\n`);
+  await t.rejects(readTableFile(wide, { ...UPLOAD_LIMITS, rowLength: 1000 }), {
+    code: 'IMPORT_UNREADABLE',
+    message: 'import.file.rowTooLong?max=1.000&line=3',
+  });
+  t.same(await openFilesUnder(dir), [], 'no file of the reads is held open');
+});
 
 t.test('a disk that fails while the stored file is written back is an error, not a crash', async (t) => {
   const h = await buildTestApp(t);

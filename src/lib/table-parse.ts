@@ -1,0 +1,415 @@
+/**
+ * The reading of uploaded spreadsheets, as the web process and the reader thread share it: a CSV
+ * file is read in the web process (its rows and cells are limited, so a row costs little), an XLSX
+ * workbook in the reader thread (see table-reader.ts), whose heap limit ends that thread and not the
+ * web process when a workbook takes more memory than it may. Either is read from disk a piece at a
+ * time, refused as soon as it passes an upload limit, and handed on in batches of rows.
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
+import type ExcelJS from 'exceljs';
+import { CsvStream } from './csv.ts';
+import type { TableFormat, TableRow, UploadLimits } from './table-reader.ts';
+
+/** A file refused: the message key, and what it names. */
+export class Refusal extends Error {
+  readonly key: string;
+  readonly params: Record<string, number>;
+
+  constructor(key: string, params: Record<string, number> = {}) {
+    super(key);
+    this.key = key;
+    this.params = params;
+  }
+}
+
+const BATCH_ROWS = 2000;
+const BATCH_CHARS = 2_000_000;
+/** The first line is looked for in this many characters: the delimiter is guessed from it. */
+const FIRST_LINE_CHARS = 1_000_000;
+
+/**
+ * The rows of the file with something in them, below the header, in batches: a batch is handed on
+ * at BATCH_ROWS rows or BATCH_CHARS characters. Stopping the iteration closes the file.
+ */
+export async function* batches(path: string, format: TableFormat, limits: UploadLimits): AsyncGenerator<TableRow[]> {
+  let batch: TableRow[] = [];
+  let chars = 0;
+  for await (const [cells, line] of records(path, format, limits)) {
+    if (line === 1 || blank(cells)) continue;
+    batch.push({ cells, line });
+    for (const c of cells) chars += c.length;
+    if (batch.length >= BATCH_ROWS || chars >= BATCH_CHARS) {
+      const full = batch;
+      batch = [];
+      chars = 0;
+      yield full;
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+const blank = (cells: string[]) => cells.every((c) => c.trim() === '');
+
+/** Reads the whole file once: its format, its header, and its rows counted, every limit checked. */
+export async function scan(
+  path: string,
+  limits: UploadLimits,
+): Promise<TableFormat & { header: string[]; rowCount: number }> {
+  const head = Buffer.alloc(1024);
+  const fh = await open(path, 'r');
+  let got: number;
+  let size: number;
+  try {
+    got = (await fh.read(head, 0, head.length, 0)).bytesRead;
+    size = (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+  const first = head.subarray(0, got);
+  if (!size) throw new Refusal('import.file.empty');
+  if (size > limits.bytes) throw new Refusal('import.file.tooLarge', { max: limits.bytes / 1024 / 1024 });
+  if (first.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) throw new Refusal('import.file.badXlsx');
+  let format: TableFormat;
+  if (first.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
+    await checkZip(path, limits);
+    format = { kind: 'xlsx', encoding: 'utf-8', delimiter: ';' };
+  } else {
+    if ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff) || looksLikeUtf16(first))
+      throw new Refusal('import.file.utf16');
+    const delimiter = await firstLineDelimiter(path);
+    format = { kind: 'csv', encoding: 'utf-8', delimiter };
+    try {
+      await checkText(path, 'utf-8');
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      format.encoding = 'windows-1252';
+      await checkText(path, 'windows-1252');
+    }
+  }
+  let header: string[] = [];
+  let rowCount = 0;
+  for await (const [cells, line] of records(path, format, limits)) {
+    if (line === 1) {
+      header = cells.map((h) => h.trim());
+      if (!header.some((h) => h !== '')) throw new Refusal('import.file.noHeader');
+      if (header.length > 200) throw new Refusal('import.file.tooManyColumns');
+      continue;
+    }
+    if (blank(cells)) continue;
+    if (++rowCount > limits.rows) throw new Refusal('import.file.tooManyRows', { max: limits.rows });
+  }
+  if (!header.some((h) => h !== '')) throw new Refusal('import.file.noHeader');
+  return { ...format, header, rowCount };
+}
+
+/** Every other byte zero in the first kilobyte: UTF-16 without its byte-order mark. */
+function looksLikeUtf16(sample: Buffer): boolean {
+  if (sample.length < 4) return false;
+  let zeros = 0;
+  for (const b of sample) if (b === 0) zeros++;
+  return zeros > sample.length / 4;
+}
+
+/** The separator of the header line: the one of ; , and tab it holds most of. */
+function guessDelimiter(text: string): string {
+  const first = text.slice(0, text.search(/\r|\n|$/));
+  const counts = [';', ',', '\t'].map((d) => [d, first.split(d).length - 1] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0]?.[1] ? counts[0][0] : ';';
+}
+
+async function firstLineDelimiter(path: string): Promise<string> {
+  // Latin-1 is enough to find separators and line ends, whatever the file's encoding.
+  let text = '';
+  for await (const chunk of createReadStream(path, { end: FIRST_LINE_CHARS - 1 })) {
+    text += (chunk as Buffer).toString('latin1');
+    if (/[\r\n]/.test(text)) break;
+  }
+  return guessDelimiter(text);
+}
+
+/** The file's text a piece at a time; a TypeError when it is not valid in the encoding. */
+async function* decoded(path: string, encoding: TableFormat['encoding']): AsyncGenerator<string> {
+  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+    const text = decoder.decode(chunk as Buffer, { stream: true });
+    if (text) yield text;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+/**
+ * Refuses text that is not text: control characters (NUL, C1 codes from bytes Windows-1252 leaves
+ * undefined), or UTF-8 that was saved again as Windows-1252 ("Ã¸" for "ø").
+ */
+async function checkText(path: string, encoding: TableFormat['encoding']) {
+  let tail = '';
+  for await (const text of decoded(path, encoding)) {
+    if (hasControlCharacters(text)) throw new Refusal('import.file.binary');
+    if (/Ã[¦¸¥†˜…]/.test(tail + text)) throw new Refusal('import.file.doubleEncoded');
+    tail = text.slice(-1);
+  }
+}
+
+/** C0 and C1 control characters other than tab and line ends, or the replacement character. */
+function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || (c >= 0x7f && c <= 0x9f) || c === 0xfffd) return true;
+  }
+  return false;
+}
+
+/** Each record of the file and its number (the header is 1), blank ones included. */
+async function* records(path: string, format: TableFormat, limits: UploadLimits): AsyncGenerator<[string[], number]> {
+  if (format.kind === 'xlsx') {
+    yield* xlsxRecords(path, limits);
+    return;
+  }
+  let ready: [string[], number][] = [];
+  const parser = new CsvStream(
+    format.delimiter,
+    { maxCells: limits.cellsPerRow, maxCellLength: limits.cellLength, maxRowLength: limits.rowLength },
+    (cells, n) => {
+      ready.push([cells, n]);
+    },
+  );
+  for await (const text of decoded(path, format.encoding)) {
+    parser.push(text);
+    const out = ready;
+    ready = [];
+    yield* out;
+  }
+  parser.end();
+  yield* ready;
+}
+
+/* XLSX */
+
+const u16 = (b: Buffer, at: number) => b.readUInt16LE(at);
+const u32 = (b: Buffer, at: number) => b.readUInt32LE(at);
+
+/**
+ * Inflates every part of the workbook once, counting what comes out, before any XML parser sees it:
+ * more than decompressedBytes in all, a run of text longer than a cell may be, a sheet with more
+ * rows than allowed or a row with more cells are refused without being held.
+ */
+async function checkZip(path: string, limits: UploadLimits) {
+  const fh = await open(path, 'r');
+  try {
+    await checkZipParts(fh, path, limits);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The bytes of the file at a place (never the whole file: only its directory and headers). */
+async function readAt(fh: FileHandle, at: number, length: number): Promise<Buffer> {
+  const b = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(b, 0, length, at);
+  if (bytesRead < length) throw new Refusal('import.file.badXlsx');
+  return b;
+}
+
+async function checkZipParts(fh: FileHandle, path: string, limits: UploadLimits) {
+  const bad = () => new Refusal('import.file.badXlsx');
+  const size = (await fh.stat()).size;
+  // The end of the central directory is in the last 22 bytes, after a comment of up to 64 KB.
+  const tailStart = Math.max(0, size - 65_557);
+  const tail = await readAt(fh, tailStart, size - tailStart);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (u32(tail, i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw bad();
+  const entries = u16(tail, eocd + 10);
+  let p = u32(tail, eocd + 16);
+  let total = 0;
+  // A run of bytes with no "<": a cell's text, escaped (at most 6 bytes a character), or a tag.
+  const maxRun = limits.cellLength * 6 + 1024;
+  for (let e = 0; e < entries; e++) {
+    if (p + 46 > size) throw bad();
+    const head = await readAt(fh, p, 46);
+    if (u32(head, 0) !== 0x02014b50) throw bad();
+    const method = u16(head, 10);
+    const compressed = u32(head, 20);
+    const nameLength = u16(head, 28);
+    const name = (await readAt(fh, p + 46, nameLength)).toString('utf8');
+    const local = u32(head, 42);
+    p += 46 + nameLength + u16(head, 30) + u16(head, 32);
+    if (local + 30 > size) throw bad();
+    const localHead = await readAt(fh, local, 30);
+    if (u32(localHead, 0) !== 0x04034b50) throw bad();
+    const start = local + 30 + u16(localHead, 26) + u16(localHead, 28);
+    if (method !== 0 && method !== 8) throw bad();
+    const length = Math.max(0, Math.min(compressed, size - start));
+    // The entry's bytes, a piece at a time from the file.
+    const data = length
+      ? createReadStream(path, { start, end: start + length - 1, highWaterMark: 256 * 1024 })
+      : Readable.from([]);
+    const sheet = /^xl\/worksheets\/sheet\d+\.xml$/.test(name);
+    let run = 0;
+    let rows = 0;
+    let cells = 0;
+    let carry = Buffer.alloc(0);
+    const source = method === 8 ? data.pipe(createInflateRaw()) : data;
+    if (source !== data) data.on('error', (err: Error) => source.destroy(err));
+    try {
+      for await (const piece of source) {
+        total += (piece as Buffer).length;
+        if (total > limits.decompressedBytes)
+          throw new Refusal('import.file.tooLargeUnpacked', { max: limits.decompressedBytes / 1024 / 1024 });
+        // A tag cut off at the end of the last piece is looked at again with this one.
+        const chunk = carry.length ? Buffer.concat([carry, piece as Buffer]) : (piece as Buffer);
+        carry = Buffer.alloc(0);
+        let last = 0;
+        for (let lt = chunk.indexOf(0x3c); lt >= 0; lt = chunk.indexOf(0x3c, lt + 1)) {
+          run += lt - last;
+          if (run > maxRun) throw new Refusal('import.file.cellTooLong', { max: limits.cellLength });
+          run = 0;
+          last = lt;
+          if (!sheet) continue;
+          if (lt + 5 > chunk.length) {
+            carry = Buffer.from(chunk.subarray(lt));
+            last = chunk.length;
+            break;
+          }
+          const after = (k: number) => chunk[lt + k] === 0x20 || chunk[lt + k] === 0x3e || chunk[lt + k] === 0x2f;
+          if (chunk[lt + 1] === 0x72 && chunk[lt + 2] === 0x6f && chunk[lt + 3] === 0x77 && after(4)) {
+            if (++rows > limits.rows + 1) throw new Refusal('import.file.tooManyRows', { max: limits.rows });
+            cells = 0;
+          } else if (chunk[lt + 1] === 0x63 && after(2)) {
+            if (++cells > limits.cellsPerRow)
+              throw new Refusal('import.file.tooManyCells', { max: limits.cellsPerRow, line: rows });
+          }
+        }
+        run += chunk.length - last;
+        if (run > maxRun) throw new Refusal('import.file.cellTooLong', { max: limits.cellLength });
+      }
+    } catch (err) {
+      if (err instanceof Refusal) throw err;
+      throw bad();
+    } finally {
+      source.destroy();
+      data.destroy();
+      await released(data);
+    }
+  }
+}
+
+/**
+ * The temporary files ExcelJS makes while reading: when a sheet comes before the shared strings in
+ * the zip (as Excel and ExcelJS write them), it unpacks the sheet into a file through the tmp
+ * package, holding its descriptor open, and removes it only once the sheet has been read to the
+ * end. Each pass removes those it made itself, however it stops.
+ */
+type Cleanup = (next?: (err?: Error) => void) => void;
+type TmpFile = (cb: (err: Error | null, path: string, fd: number, cleanup: Cleanup) => void) => void;
+const unpacked = new Set<Cleanup>();
+let tmpWatched = false;
+
+function watchTmpFiles() {
+  if (tmpWatched) return;
+  tmpWatched = true;
+  // The tmp that ExcelJS itself loads (resolved from its folder).
+  const fromExcel = createRequire(createRequire(import.meta.url).resolve('exceljs'));
+  const tmp = fromExcel('tmp') as { file: TmpFile };
+  const original = tmp.file.bind(tmp);
+  tmp.file = (cb) =>
+    original((err, path, fd, cleanup) => {
+      if (!err && cleanup) unpacked.add(cleanup);
+      cb(err, path, fd, cleanup);
+    });
+}
+
+/** Closes and removes the unpacked files (tmp ignores a second call, should ExcelJS make one). */
+async function removeUnpacked() {
+  const all = [...unpacked];
+  unpacked.clear();
+  await Promise.all(all.map((cleanup) => new Promise<void>((resolve) => cleanup(() => resolve()))));
+}
+
+/** Resolves when the stream has let go of its file, however it ended. */
+const released = (s: Readable) => (s.closed ? undefined : new Promise<void>((r) => s.once('close', () => r())));
+
+/** The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). */
+async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number]> {
+  // Loaded only for a workbook: a CSV is read without it.
+  const { default: excel } = await import('exceljs');
+  watchTmpFiles();
+  const input = createReadStream(path);
+  const reader = new excel.stream.xlsx.WorkbookReader(input, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  });
+  let line = 0;
+  let sheet: unknown;
+  try {
+    for await (sheet of reader) {
+      for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
+        // Rows left out of the sheet are blank lines, as in the file.
+        while (++line < row.number) yield [[], line];
+        const cells: string[] = [];
+        row.eachCell({ includeEmpty: true }, (cell, col) => {
+          if (col > limits.cellsPerRow)
+            throw new Refusal('import.file.tooManyCells', { max: limits.cellsPerRow, line: row.number });
+          const text = cellText(cell.value, cell.numFmt);
+          if (text.length > limits.cellLength)
+            throw new Refusal('import.file.cellTooLong', { max: limits.cellLength, line: row.number });
+          cells[col - 1] = text;
+        });
+        yield [Array.from(cells, (c) => c ?? ''), row.number];
+      }
+      break;
+    }
+  } catch (err) {
+    if (err instanceof Refusal) throw err;
+    throw new Refusal('import.file.badXlsx');
+  } finally {
+    // The sheet's own stream (of the unpacked file, when there is one) is left open by ExcelJS.
+    const from = (sheet as { iterator?: unknown } | undefined)?.iterator;
+    if (from instanceof Readable) from.destroy();
+    input.destroy();
+    await released(input);
+    if (from instanceof Readable) await released(from);
+    await removeUnpacked();
+  }
+}
+
+/** A number format that shows a date (its d, m or y outside quoted text and [colours]). */
+const isDateFormat = (format: string | undefined) =>
+  Boolean(format && /[dmy]/i.test(format.replace(/"[^"]*"|\[[^\]]*\]/g, '')));
+
+/** A date as Excel counts them (days since 30.12.1899). */
+const fromSerial = (serial: number) => new Date(Math.round((serial - 25_569) * 86_400_000));
+
+function cellText(value: ExcelJS.CellValue, numFmt?: string): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  // Numbers are written the Danish way, so amounts and years read as they do from a CSV.
+  if (typeof value === 'number') return String(value).replace('.', ',');
+  if (typeof value === 'string' || typeof value === 'boolean') return String(value);
+  if ('formula' in value || 'sharedFormula' in value) {
+    // A sum or a date worked out in the sheet is its result; a formula giving text is kept as the
+    // formula, so it is refused rather than imported and exported again.
+    const f = value as { formula?: string; sharedFormula?: string; result?: unknown };
+    if (typeof f.result === 'number' && isDateFormat(numFmt)) return cellText(fromSerial(f.result));
+    if (typeof f.result === 'number' || f.result instanceof Date) return cellText(f.result);
+    return `=${f.formula ?? f.sharedFormula ?? ''}`;
+  }
+  if ('richText' in value) return value.richText.map((r) => r.text).join('');
+  if ('text' in value) return String(value.text);
+  if ('error' in value) return String(value.error);
+  return '';
+}
