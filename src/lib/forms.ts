@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type FieldErrors, notFound } from './errors.ts';
+import { type FieldErrors, notFound, validationFailed } from './errors.ts';
 
 /**
  * HTML forms send strings. This walks a zod object schema and turns a parsed form body into
@@ -94,6 +94,13 @@ function coerce(schema: z.ZodType, value: unknown): unknown {
     return trimmed;
   }
   return value;
+}
+
+/** A form body read by its schema; a form that does not pass is refused with its field errors (400). */
+export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const parsed = schema.safeParse(coerceForm(schema, formValues(body)));
+  if (!parsed.success) throw validationFailed(fieldErrorsFrom(parsed.error));
+  return parsed.data;
 }
 
 /** zod issues as {path: [messages]}, with dotted paths (contacts.0.email). */

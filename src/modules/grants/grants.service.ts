@@ -17,8 +17,10 @@ import {
   type GrantWithParts,
   type GroupTotal,
   insertGrant,
+  insertPayment,
   insertRound,
   listRounds,
+  netPaidOre,
   type RoundRow,
   replaceAllocations,
   replacePayments,
@@ -36,10 +38,11 @@ import {
   type GrantPatch,
   type GrantStatus,
   type GrantTransition,
+  nextRoundStatus,
+  type PaymentInput,
   type Round,
   type RoundInput,
   type RoundPatch,
-  roundStatuses,
 } from './grants.schemas.ts';
 
 /** The grant status flow. Anything else is refused with 409. */
@@ -58,6 +61,19 @@ export const defaultReportDue = (year: number) => `${year + 1}-06-01`;
 
 /** Today in Denmark: a report due yesterday is overdue from midnight Danish time. */
 const today = () => danishDate();
+
+/** Payments less repayments. */
+const netOf = (payments: { kind: 'payment' | 'repayment'; amountOre: number }[]) =>
+  payments.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0);
+
+/** What is paid, net of repayments, stays between nothing and the award. */
+function checkPaidWithinAward(net: number, awardedOre: number | null) {
+  if (awardedOre === null || net > awardedOre || net < 0) {
+    throw new AppError('PAYMENTS_EXCEED_AWARD', 409, 'grant.payments.exceed', {
+      fieldErrors: { payments: ['grant.payments.exceed'] },
+    });
+  }
+}
 
 export function createGrantService(database: Database, config: Config) {
   const { db } = database;
@@ -126,7 +142,7 @@ export function createGrantService(database: Database, config: Config) {
         budgetOverride: g.budgetOverride,
         allocations: allocations.map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
         payments: own.map((p) => ({ kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
-        paidOre: own.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0),
+        paidOre: netOf(own),
         version: g.version,
       };
     });
@@ -137,6 +153,35 @@ export function createGrantService(database: Database, config: Config) {
     const [grant] = found ? toGrants([found]) : [];
     if (!grant) throw notFound('grant', id);
     return grant;
+  }
+
+  /** A grant's row, locked, for a change by someone who may make it, from the version they read. */
+  async function grantToChange(tx: Tx, principal: Principal, id: number, version: number): Promise<GrantRow> {
+    const before = await findGrant(tx, id, true);
+    if (!before) throw notFound('grant', id);
+    const round = await findRound(tx, before.roundId);
+    assertMayWrite(principal, 'grants', round?.municipalityCode ?? 0);
+    if (before.version !== version) throw staleVersion('grant', await loadGrant(tx, id));
+    return before;
+  }
+
+  /** Saves a change to a grant row read by grantToChange, moving its version on, and audits it. */
+  async function saveChange(
+    tx: Tx,
+    principal: Principal,
+    before: GrantRow,
+    changes: Partial<GrantRow>,
+    made: Record<string, unknown>,
+  ) {
+    const after = await updateGrantIfVersion(tx, before.id, before.version, changes);
+    if (!after) throw staleVersion('grant', await loadGrant(tx, before.id));
+    await recordAudit(tx, principal, {
+      entity: 'grant',
+      entityId: before.id,
+      action: 'update',
+      before,
+      after: { ...after, ...made },
+    });
   }
 
   async function checkAllocations(tx: Tx, lines: { targetGroupId: number; amountOre: number }[], awarded: number) {
@@ -215,8 +260,7 @@ export function createGrantService(database: Database, config: Config) {
         if (before.version !== patch.version) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
         const { version, ...changes } = patch;
         if (changes.status && changes.status !== before.status) {
-          const from = roundStatuses.indexOf(before.status);
-          if (roundStatuses.indexOf(changes.status) !== from + 1) {
+          if (changes.status !== nextRoundStatus(before.status)) {
             throw new AppError('INVALID_TRANSITION', 409, 'grant.round.transition', {
               details: { from: before.status, to: changes.status },
             });
@@ -227,6 +271,19 @@ export function createGrantService(database: Database, config: Config) {
         await recordAudit(tx, principal, { entity: 'grant_round', entityId: id, action: 'update', before, after });
       });
       return service.getRound(id);
+    },
+
+    /**
+     * Moves a round one step on: planned → open → closed → decided. A decided round stays as it is.
+     * The version read decides which step: a round moved on since gets 409, never a second step.
+     */
+    async advanceRound(principal: Principal, id: number, version: number): Promise<Round> {
+      const round = await findRound(db, id);
+      if (!round) throw notFound('grant_round', id);
+      assertMayWrite(principal, 'grants', round.municipalityCode);
+      const next = nextRoundStatus(round.status);
+      if (!next) return service.getRound(id);
+      return service.updateRound(principal, id, { version, status: next });
     },
 
     async listGrants(query: GrantListQuery) {
@@ -274,37 +331,53 @@ export function createGrantService(database: Database, config: Config) {
 
     async updateGrant(principal: Principal, id: number, patch: GrantPatch & { version: number }): Promise<Grant> {
       await db.transaction(async (tx) => {
-        const before = await findGrant(tx, id, true);
-        if (!before) throw notFound('grant', id);
-        const round = await findRound(tx, before.roundId);
-        assertMayWrite(principal, 'grants', round?.municipalityCode ?? 0);
-        if (before.version !== patch.version) throw staleVersion('grant', await loadGrant(tx, id));
-        const { version, allocations, payments, ...changes } = patch;
+        const before = await grantToChange(tx, principal, id, patch.version);
+        const { version: _, allocations, payments, ...changes } = patch;
         if (allocations) {
           if (before.awardedOre === null) throw validationFailed({ allocations: ['grant.allocations.notAwarded'] });
           await checkAllocations(tx, allocations, before.awardedOre);
           await replaceAllocations(tx, id, allocations);
         }
         if (payments) {
-          const net = payments.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0);
-          if (before.awardedOre === null || net > before.awardedOre || net < 0) {
-            throw new AppError('PAYMENTS_EXCEED_AWARD', 409, 'grant.payments.exceed', {
-              fieldErrors: { payments: ['grant.payments.exceed'] },
-            });
-          }
+          checkPaidWithinAward(netOf(payments), before.awardedOre);
           await replacePayments(tx, id, payments);
         }
-        const after = await updateGrantIfVersion(tx, id, version, changes);
-        if (!after) throw staleVersion('grant', await loadGrant(tx, id));
-        await recordAudit(tx, principal, {
-          entity: 'grant',
-          entityId: id,
-          action: 'update',
-          before,
-          after: { ...after, ...(allocations ? { allocations } : {}), ...(payments ? { payments } : {}) },
+        await saveChange(tx, principal, before, changes, {
+          ...(allocations ? { allocations } : {}),
+          ...(payments ? { payments } : {}),
         });
       });
       return loadGrant(db, id);
+    },
+
+    /**
+     * Records one instalment or repayment, leaving the others as they are. The grant's row is locked
+     * and its version checked, so two payments recorded at once cannot pay out more than the award.
+     */
+    async recordPayment(principal: Principal, id: number, payment: PaymentInput & { version: number }): Promise<Grant> {
+      await db.transaction(async (tx) => {
+        const before = await grantToChange(tx, principal, id, payment.version);
+        const { version: _, ...line } = payment;
+        checkPaidWithinAward((await netPaidOre(tx, id)) + netOf([line]), before.awardedOre);
+        await insertPayment(tx, id, line);
+        await saveChange(tx, principal, before, {}, { payment: line });
+      });
+      return loadGrant(db, id);
+    },
+
+    /** Every grant the filters find, for the exports: the list read a page of 500 at a time. */
+    async exportList(filters: Omit<GrantListQuery, 'limit' | 'offset'>) {
+      const page = (offset: number) => service.listGrants({ ...filters, limit: 500, offset });
+      const first = await page(0);
+      const items = [...first.items];
+      const rounds = new Map(first.rounds.map((r) => [r.id, r]));
+      while (items.length < first.total) {
+        const next = await page(items.length);
+        if (!next.items.length) break;
+        items.push(...next.items);
+        for (const r of next.rounds) rounds.set(r.id, r);
+      }
+      return { ...first, items, rounds: [...rounds.values()] };
     },
 
     /**
