@@ -170,3 +170,26 @@ export const actionItemListQuery = z.object({
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 export type ActionItemListQuery = z.infer<typeof actionItemListQuery>;
+
+// ---- the HTML forms: the API's schemas above, as the forms send them -------------------------
+
+/** The agreement form: the API's fields, less the municipality (always the user's own). */
+export const agreementForm = agreementFields
+  .omit({ municipalityCode: true })
+  .extend({ status: z.enum(agreementStatuses).default('draft') })
+  .refine(periodInOrder, periodError);
+export const agreementEditForm = agreementChanges
+  .extend({ version: z.number().int().positive() })
+  .refine(periodInOrder, periodError);
+
+/** A meeting held: the API's meeting, with its date required and its action items as `items`. */
+export const meetingLogForm = meetingInput
+  .pick({ meetingId: true, version: true, participants: true, notes: true, decisions: true })
+  .extend({ heldOn: meetingInput.shape.heldOn.unwrap().unwrap(), items: meetingInput.shape.actionItems });
+/** A meeting planned: its date only. */
+export const meetingPlanForm = z.object({ plannedOn: meetingInput.shape.plannedOn.unwrap() });
+/** An action item ticked off or reopened: an unticked box is not done. */
+export const actionItemForm = z.object({
+  done: actionItemPatch.shape.done.unwrap(),
+  version: actionItemPatch.shape.version.unwrap(),
+});
