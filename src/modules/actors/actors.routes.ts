@@ -42,6 +42,13 @@ const similarQuery = z.object({
 
 type FormValues = Record<string, unknown>;
 
+/** The actors to merge, from the page's query or form: at most twenty ids. */
+const mergeIds = (raw: unknown): number[] =>
+  (Array.isArray(raw) ? raw : [raw])
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
+    .slice(0, 20);
+
 /** Removes contact rows the user ticked "remove" on, and adds an empty one when asked. */
 function contactRows(body: FormValues, addOne: boolean): FormValues[] {
   const raw = body.contacts;
@@ -198,20 +205,9 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       );
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
     try {
-      const actor = await actors.register(
-        request.principal,
-        {
-          name: parsed.data.name,
-          orgType: 'informal_group',
-          roles: ['inclusion_arena'],
-          homeMunicipalityCode: request.principal.municipalityCode ?? 0,
-          municipalityCodes: request.principal.municipalityCode ? [request.principal.municipalityCode] : [],
-          targetGroupIds: [],
-          contacts: [parsed.data.contact],
-          status: 'active',
-        },
-        { allowSimilar: values.allowSimilar === 'on' },
-      );
+      const actor = await actors.registerInformalGroup(request.principal, parsed.data, {
+        allowSimilar: values.allowSimilar === 'on',
+      });
       return reply.redirect(`/actors/${actor.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'SIMILAR_NAME')
@@ -239,20 +235,12 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   app.get('/actors/merge', async (request, reply) => {
-    const raw = (request.query as Record<string, unknown> | undefined)?.ids;
-    const ids = (Array.isArray(raw) ? raw : [raw])
-      .map(Number)
-      .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
-      .slice(0, 20);
-    return mergePage(request, reply, ids);
+    return mergePage(request, reply, mergeIds((request.query as Record<string, unknown> | undefined)?.ids));
   });
 
   app.post('/actors/merge', async (request, reply) => {
     const values = formValues(request.body);
-    const ids = (Array.isArray(values.ids) ? values.ids : [values.ids])
-      .map(Number)
-      .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
-      .slice(0, 20);
+    const ids = mergeIds(values.ids);
     const survivorId = Number(values.survivorId);
     const choose = Object.fromEntries(
       MERGE_FIELDS.flatMap((f) => {

@@ -101,6 +101,7 @@ export const quickInformalGroup = z.object({
   name: text(200).min(1),
   contact: contactInput.omit({ id: true, version: true }),
 });
+export type QuickInformalGroup = z.infer<typeof quickInformalGroup>;
 
 export const contactSchema = z.object({
   id: z.number().int(),
