@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type FieldErrors, notFound, validationFailed } from './errors.ts';
 
 /**
@@ -101,6 +101,21 @@ export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.outp
   const parsed = schema.safeParse(coerceForm(schema, formValues(body)));
   if (!parsed.success) throw validationFailed(fieldErrorsFrom(parsed.error));
   return parsed.data;
+}
+
+type Lenient<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodCatch<z.ZodOptional<T[K]>> };
+
+/**
+ * A list page's filters from the API's query schema: the same fields, each dropped when malformed
+ * (a link from an old bookmark still opens the page), and the page number.
+ */
+export function pageFilters<T extends z.ZodRawShape>(query: z.ZodObject<T>) {
+  const fields = Object.fromEntries(
+    Object.entries(query.shape).map(([key, field]) => [key, (field as z.ZodType).optional().catch(undefined)]),
+  );
+  return (z.object(fields) as unknown as z.ZodObject<Lenient<T>>).extend({
+    page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+  });
 }
 
 /** zod issues as {path: [messages]}, with dotted paths (contacts.0.email). */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { pageRedirect } from '../../plugins/views.ts';
 import { MERGE_FIELDS } from './actors.merge.ts';
@@ -20,19 +20,8 @@ import {
 
 const PAGE_SIZE = 25;
 
-/** The list's filters as they stand in the URL; unknown or malformed values are dropped, not fatal. */
-const listFilters = z.object({
-  q: z.string().max(200).optional().catch(undefined),
-  role: z.enum(actorRoles).optional().catch(undefined),
-  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-  status: z
-    .enum([...actorStatuses, 'all'])
-    .optional()
-    .catch(undefined),
-  sort: z.enum(sortKeys).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-});
+/** The list's filters as they stand in the URL: the API's; malformed values are dropped, not fatal. */
+const listFilters = pageFilters(actorListQuery.omit({ limit: true, offset: true }));
 
 /** The name to find look-alikes of as it is typed, and the actor being edited. */
 const similarQuery = z.object({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, formValues, idFrom, parseForm } from '../../lib/forms.ts';
+import { coerceForm, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import {
   type Agreement,
@@ -22,13 +22,7 @@ const statusForm = z.object({ to: z.enum(agreementStatuses), version: z.coerce.n
 
 /** The next meeting's date the page proposes after a meeting is logged without JavaScript. */
 const proposedQuery = z.object({ proposed: day.optional().catch(undefined) });
-const listFilters = z.object({
-  q: z.string().trim().max(200).optional().catch(undefined),
-  status: z.enum(agreementStatuses).optional().catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-});
+const listFilters = pageFilters(agreementListQuery.omit({ limit: true, offset: true }));
 const PAGE_SIZE = 50;
 const INTERVALS = [1, 2, 3, 4, 6, 12];
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom, parseForm } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { grantsCsv, grantsXlsx } from './grants.export.ts';
 import {
@@ -19,16 +19,9 @@ import {
 } from './grants.schemas.ts';
 
 const actorOptionsQuery = z.object({ actorQ: z.string().max(200).catch('') });
-const listFilters = z.object({
-  roundId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  year: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
-  status: z.enum(grantStatuses).optional().catch(undefined),
-  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined),
+/** The list's filters: the API's, but only overdue=true (a ticked box) filters. */
+const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true })).extend({
   overdue: z.enum(['true']).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
 });
 const PAGE_SIZE = 50;
 
