@@ -15,6 +15,7 @@ import {
   paymentForm,
   reportForm,
   roundForm,
+  roundTakesGrants,
   transitionForm,
 } from './grants.schemas.ts';
 
@@ -116,6 +117,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           .map((g) => ({ group: g, total: totals.get(g.id) })),
         nextStatus: nextRoundStatus(round.status),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        canApply: mayWrite(request.principal, 'grants', round.municipalityCode) && roundTakesGrants(round.status),
       };
     });
   });
@@ -232,7 +234,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         grantKinds,
         actorOptions,
         writableRounds: n.rounds.filter(
-          (r) => mayWrite(request.principal, 'grants', r.municipalityCode) && r.status !== 'decided',
+          (r) => mayWrite(request.principal, 'grants', r.municipalityCode) && roundTakesGrants(r.status),
         ),
         ...extra,
       },

@@ -9,6 +9,8 @@ export type RoundStatus = (typeof roundStatuses)[number];
 /** A round moves one step at a time: the status after this one, or none after the last. */
 export const nextRoundStatus = (status: RoundStatus): RoundStatus | undefined =>
   roundStatuses[roundStatuses.indexOf(status) + 1];
+/** A decided round takes no more applications or awards. */
+export const roundTakesGrants = (status: RoundStatus) => status !== 'decided';
 export type GrantStatus = (typeof grantStatuses)[number];
 
 /** One amount is integer øre, from 0 to 10^9 kr. (MAX_OERE); sums of them are oreTotal strings. */

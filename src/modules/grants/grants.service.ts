@@ -43,6 +43,7 @@ import {
   type Round,
   type RoundInput,
   type RoundPatch,
+  roundTakesGrants,
 } from './grants.schemas.ts';
 
 /** The grant status flow. Anything else is refused with 409. */
@@ -312,7 +313,7 @@ export function createGrantService(database: Database, config: Config) {
         const round = await findRound(tx, input.roundId);
         if (!round) throw validationFailed({ roundId: ['grant.round.unknown'] });
         assertMayWrite(principal, 'grants', round.municipalityCode);
-        if (round.status === 'decided') throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+        if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
         if (!(await findActorRow(tx, input.actorId))) throw validationFailed({ actorId: ['grant.actor.unknown'] });
         if (input.kind === 'in_kind' && !input.inKindDescription) {
           throw validationFailed({ inKindDescription: ['grant.inKind.description'] });
@@ -402,7 +403,7 @@ export function createGrantService(database: Database, config: Config) {
         const changes: Partial<GrantRow> = { status: t.to };
         let action: string = t.to;
         if (t.to === 'approved') {
-          if (round.status === 'decided') throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+          if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
           const awarded = t.awardedOre ?? current.requestedOre;
           const lines =
             t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);

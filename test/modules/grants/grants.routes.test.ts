@@ -29,6 +29,7 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
   const roundId = roundUrl.split('/').pop() ?? '';
   const roundPage = await finance.inject({ method: 'GET', url: roundUrl });
   t.match(roundPage.body, /100\.000,00 kr\./, 'the budget, the Danish way');
+  t.match(roundPage.body, /href="\/grants\/new\?roundId=/, 'an undecided round takes applications');
 
   const options = await finance.inject({
     method: 'GET',
@@ -231,4 +232,20 @@ t.test('the grant page’s forms refuse and accept what the API does (the forms 
   t.same((await finance.inject({ method: 'GET', url: `/api/v1${grantUrl}` })).json().payments, [
     { kind: 'payment', paidOn: '2026-04-01', amountOre: 1100 },
   ]);
+});
+
+t.test('a round moves on one step at a time from its page; a decided round takes no applications', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const created = await finance.postForm('/grant-rounds', { name: 'Puljen', year: '2026', budget: '1.000' });
+  const url = String(created.headers.location);
+  t.equal((await finance.postForm(`${url}/advance`, { version: '1' })).statusCode, 303, 'planned → open');
+  t.equal((await finance.postForm(`${url}/advance`, { version: '1' })).statusCode, 409, 'a page read before a step');
+  for (const version of ['2', '3']) t.equal((await finance.postForm(`${url}/advance`, { version })).statusCode, 303);
+  const round = (await finance.inject({ method: 'GET', url: `/api/v1${url}` })).json();
+  t.same([round.status, round.version], ['decided', 4]);
+  const page = await finance.inject({ method: 'GET', url });
+  t.notMatch(page.body, /href="\/grants\/new\?roundId=/, 'no application to a decided round');
+  t.equal((await finance.postForm(`${url}/advance`, { version: '4' })).statusCode, 303, 'decided stays decided');
+  t.equal((await finance.inject({ method: 'GET', url: `/api/v1${url}` })).json().version, 4);
 });
