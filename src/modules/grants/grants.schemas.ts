@@ -6,12 +6,13 @@ export const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
 export const grantKinds = ['money', 'in_kind'] as const;
 export const grantStatuses = ['applied', 'approved', 'rejected', 'withdrawn', 'paid', 'accounted', 'closed'] as const;
 export type RoundStatus = (typeof roundStatuses)[number];
+export type GrantStatus = (typeof grantStatuses)[number];
+
 /** A round moves one step at a time: the status after this one, or none after the last. */
 export const nextRoundStatus = (status: RoundStatus): RoundStatus | undefined =>
   roundStatuses[roundStatuses.indexOf(status) + 1];
 /** A decided round takes no more applications or awards. */
 export const roundTakesGrants = (status: RoundStatus) => status !== 'decided';
-export type GrantStatus = (typeof grantStatuses)[number];
 
 /** One amount is integer øre, from 0 to 10^9 kr. (MAX_OERE); sums of them are oreTotal strings. */
 export const ore = z.number().int().min(0).max(Number(MAX_OERE));
