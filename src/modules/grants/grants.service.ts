@@ -14,7 +14,6 @@ import {
   findGrantWithParts,
   findRound,
   type GrantRow,
-  type GrantWithParts,
   type GroupTotal,
   insertGrant,
   insertPayment,
@@ -31,12 +30,12 @@ import {
   updateGrantIfVersion,
   updateRoundIfVersion,
 } from './grants.repository.ts';
+import { checkPaidWithinAward, defaultReportDue, grantMovesTo, grantsOf, netPaid } from './grants.rules.ts';
 import {
   type Grant,
   type GrantCreate,
   type GrantListQuery,
   type GrantPatch,
-  type GrantStatus,
   type GrantTransition,
   nextRoundStatus,
   type PaymentInput,
@@ -45,36 +44,6 @@ import {
   type RoundPatch,
   roundTakesGrants,
 } from './grants.schemas.ts';
-
-/** The grant status flow. Anything else is refused with 409. */
-const NEXT: Record<GrantStatus, GrantStatus[]> = {
-  applied: ['approved', 'rejected', 'withdrawn'],
-  approved: ['paid'],
-  paid: ['accounted'],
-  accounted: ['closed'],
-  rejected: [],
-  withdrawn: [],
-  closed: [],
-};
-
-/** 1 June of the year after the round's. */
-export const defaultReportDue = (year: number) => `${year + 1}-06-01`;
-
-/** Today in Denmark: a report due yesterday is overdue from midnight Danish time. */
-const today = () => danishDate();
-
-/** Payments less repayments. */
-const netOf = (payments: { kind: 'payment' | 'repayment'; amountOre: number }[]) =>
-  payments.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0);
-
-/** What is paid, net of repayments, stays between nothing and the award. */
-function checkPaidWithinAward(net: number, awardedOre: number | null) {
-  if (awardedOre === null || net > awardedOre || net < 0) {
-    throw new AppError('PAYMENTS_EXCEED_AWARD', 409, 'grant.payments.exceed', {
-      fieldErrors: { payments: ['grant.payments.exceed'] },
-    });
-  }
-}
 
 export function createGrantService(database: Database, config: Config) {
   const { db } = database;
@@ -116,38 +85,7 @@ export function createGrantService(database: Database, config: Config) {
   }
 
   /** Grants for the API and the pages, from rows that carry their allocations and payments. */
-  function toGrants(rows: Pick<GrantWithParts, 'grant' | 'municipalityCode' | 'allocations' | 'payments'>[]): Grant[] {
-    const now = today();
-    return rows.map(({ grant: g, municipalityCode, allocations, payments: own }) => {
-      return {
-        id: g.id,
-        roundId: g.roundId,
-        municipalityCode,
-        actorId: g.actorId,
-        title: g.title,
-        purpose: g.purpose,
-        kind: g.kind,
-        inKindDescription: g.inKindDescription,
-        requestedOre: g.requestedOre,
-        awardedOre: g.awardedOre,
-        decisionOn: g.decisionOn,
-        periodStart: g.periodStart,
-        periodEnd: g.periodEnd,
-        status: g.status,
-        reportDueOn: g.reportDueOn,
-        reportReceivedOn: g.reportReceivedOn,
-        reportOverdue:
-          g.reportReceivedOn === null && g.reportDueOn < now && (g.status === 'approved' || g.status === 'paid'),
-        auditorEndorsementRequired: (g.awardedOre ?? 0) >= threshold,
-        auditorEndorsed: g.auditorEndorsed,
-        budgetOverride: g.budgetOverride,
-        allocations: allocations.map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
-        payments: own.map((p) => ({ kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
-        paidOre: netOf(own),
-        version: g.version,
-      };
-    });
-  }
+  const toGrants = (rows: Parameters<typeof grantsOf>[0]) => grantsOf(rows, threshold);
 
   async function loadGrant(on: Db | Tx, id: number): Promise<Grant> {
     const found = await findGrantWithParts(on, id);
@@ -340,7 +278,7 @@ export function createGrantService(database: Database, config: Config) {
           await replaceAllocations(tx, id, allocations);
         }
         if (payments) {
-          checkPaidWithinAward(netOf(payments), before.awardedOre);
+          checkPaidWithinAward(netPaid(payments), before.awardedOre);
           await replacePayments(tx, id, payments);
         }
         await saveChange(tx, principal, before, changes, {
@@ -359,7 +297,7 @@ export function createGrantService(database: Database, config: Config) {
       await db.transaction(async (tx) => {
         const before = await grantToChange(tx, principal, id, payment.version);
         const { version: _, ...line } = payment;
-        checkPaidWithinAward((await netPaidOre(tx, id)) + netOf([line]), before.awardedOre);
+        checkPaidWithinAward((await netPaidOre(tx, id)) + netPaid([line]), before.awardedOre);
         await insertPayment(tx, id, line);
         await saveChange(tx, principal, before, {}, { payment: line });
       });
@@ -395,7 +333,7 @@ export function createGrantService(database: Database, config: Config) {
         assertMayWrite(principal, 'grants', round.municipalityCode);
         const current = await findGrant(tx, id, true);
         if (!current || current.version !== t.version) throw staleVersion('grant', await loadGrant(tx, id));
-        if (!NEXT[current.status].includes(t.to)) {
+        if (!grantMovesTo[current.status].includes(t.to)) {
           throw new AppError('INVALID_TRANSITION', 409, `grant.transition.${current.status}`, {
             details: { from: current.status, to: t.to },
           });
@@ -419,7 +357,7 @@ export function createGrantService(database: Database, config: Config) {
             action = 'approve_over_budget';
           }
           changes.awardedOre = awarded;
-          changes.decisionOn = t.decisionOn ?? today();
+          changes.decisionOn = t.decisionOn ?? danishDate();
           await replaceAllocations(tx, id, lines);
         }
         if (t.to === 'paid') {
