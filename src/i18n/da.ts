@@ -410,6 +410,7 @@ export const da = {
   'grant.transition.noReport':
     'Registrér, at afrapporteringen er modtaget, før bevillingen markeres som afrapporteret.',
   'grant.transition.noEndorsement': 'Bevillingen er så stor, at regnskabet skal være revisorpåtegnet.',
+  'money.positive': 'Beløbet skal være større end 0 kr.',
   'money.negative': 'Beløbet kan ikke være negativt.',
   'money.decimals': 'Skriv højst to decimaler (øre), for eksempel 1.234,50.',
   'money.tooLarge': 'Beløbet er for stort. Det største tilladte er 1.000.000.000 kr.',

@@ -411,6 +411,7 @@ export const en: Record<keyof typeof da, string> = {
   'grant.transition.notPaid': 'A grant is paid only when its payments reach the amount awarded.',
   'grant.transition.noReport': 'Record that the report was received before marking the grant accounted.',
   'grant.transition.noEndorsement': 'The grant is large enough that its accounts need an auditor’s endorsement.',
+  'money.positive': 'The amount must be more than DKK 0.',
   'money.negative': 'The amount cannot be negative.',
   'money.decimals': 'Write at most two decimals (øre), for example 1.234,50.',
   'money.tooLarge': 'The amount is too large. The largest allowed is DKK 1,000,000,000.',

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
-import { type FieldErrors, notFound } from './errors.ts';
+import { z } from 'zod';
+import { type FieldErrors, notFound, validationFailed } from './errors.ts';
 
 /**
  * HTML forms send strings. This walks a zod object schema and turns a parsed form body into
@@ -94,6 +94,28 @@ function coerce(schema: z.ZodType, value: unknown): unknown {
     return trimmed;
   }
   return value;
+}
+
+/** A form body read by its schema; a form that does not pass is refused with its field errors (400). */
+export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const parsed = schema.safeParse(coerceForm(schema, formValues(body)));
+  if (!parsed.success) throw validationFailed(fieldErrorsFrom(parsed.error));
+  return parsed.data;
+}
+
+type Lenient<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodCatch<z.ZodOptional<T[K]>> };
+
+/**
+ * A list page's filters from the API's query schema: the same fields, each dropped when malformed
+ * (a link from an old bookmark still opens the page), and the page number.
+ */
+export function pageFilters<T extends z.ZodRawShape>(query: z.ZodObject<T>) {
+  const fields = Object.fromEntries(
+    Object.entries(query.shape).map(([key, field]) => [key, (field as z.ZodType).optional().catch(undefined)]),
+  );
+  return (z.object(fields) as unknown as z.ZodObject<Lenient<T>>).extend({
+    page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+  });
 }
 
 /** zod issues as {path: [messages]}, with dotted paths (contacts.0.email). */

@@ -69,6 +69,23 @@ export const kronerInput = z.string().transform((value, ctx) => {
   return Number(parsed.oere);
 });
 
+/**
+ * A form field of kroner for an amount the JSON API takes in øre: the API's own schema checks the
+ * øre, so the form refuses what the API refuses (0 kr. where the API wants at least one øre, say).
+ */
+export function kronerFor(oreSchema: z.ZodType<number>) {
+  return kronerInput.transform((oere, ctx) => {
+    const checked = oreSchema.safeParse(oere);
+    if (checked.success) return checked.data;
+    const code = checked.error.issues[0]?.code;
+    ctx.addIssue({
+      code: 'custom',
+      message: code === 'too_small' ? 'money.positive' : code === 'too_big' ? 'money.tooLarge' : 'money.invalid',
+    });
+    return z.NEVER;
+  });
+}
+
 /** Øre as a plain decimal-comma number for spreadsheets: 123450 → "1234,50". */
 export function oereAsDecimal(oere: number | bigint | string): string {
   const v = BigInt(oere);

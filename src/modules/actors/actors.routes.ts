@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { pageRedirect } from '../../plugins/views.ts';
 import {
@@ -20,19 +20,8 @@ import {
 
 const PAGE_SIZE = 25;
 
-/** The list's filters as they stand in the URL; unknown or malformed values are dropped, not fatal. */
-const listFilters = z.object({
-  q: z.string().max(200).optional().catch(undefined),
-  role: z.enum(actorRoles).optional().catch(undefined),
-  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-  status: z
-    .enum([...actorStatuses, 'all'])
-    .optional()
-    .catch(undefined),
-  sort: z.enum(sortKeys).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-});
+/** The list's filters as they stand in the URL: the API's; malformed values are dropped, not fatal. */
+const listFilters = pageFilters(actorListQuery.omit({ limit: true, offset: true }));
 
 /** The name to find look-alikes of as it is typed, and the actor being edited. */
 const similarQuery = z.object({
@@ -41,6 +30,13 @@ const similarQuery = z.object({
 });
 
 type FormValues = Record<string, unknown>;
+
+/** The actors to merge, from the page's query or form: at most twenty ids. */
+const mergeIds = (raw: unknown): number[] =>
+  (Array.isArray(raw) ? raw : [raw])
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
+    .slice(0, 20);
 
 /** Removes contact rows the user ticked "remove" on, and adds an empty one when asked. */
 function contactRows(body: FormValues, addOne: boolean): FormValues[] {
@@ -198,20 +194,9 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       );
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
     try {
-      const actor = await actors.register(
-        request.principal,
-        {
-          name: parsed.data.name,
-          orgType: 'informal_group',
-          roles: ['inclusion_arena'],
-          homeMunicipalityCode: request.principal.municipalityCode ?? 0,
-          municipalityCodes: request.principal.municipalityCode ? [request.principal.municipalityCode] : [],
-          targetGroupIds: [],
-          contacts: [parsed.data.contact],
-          status: 'active',
-        },
-        { allowSimilar: values.allowSimilar === 'on' },
-      );
+      const actor = await actors.registerInformalGroup(request.principal, parsed.data, {
+        allowSimilar: values.allowSimilar === 'on',
+      });
       return reply.redirect(`/actors/${actor.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'SIMILAR_NAME')
@@ -239,20 +224,12 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   app.get('/actors/merge', async (request, reply) => {
-    const raw = (request.query as Record<string, unknown> | undefined)?.ids;
-    const ids = (Array.isArray(raw) ? raw : [raw])
-      .map(Number)
-      .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
-      .slice(0, 20);
-    return mergePage(request, reply, ids);
+    return mergePage(request, reply, mergeIds((request.query as Record<string, unknown> | undefined)?.ids));
   });
 
   app.post('/actors/merge', async (request, reply) => {
     const values = formValues(request.body);
-    const ids = (Array.isArray(values.ids) ? values.ids : [values.ids])
-      .map(Number)
-      .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
-      .slice(0, 20);
+    const ids = mergeIds(values.ids);
     const survivorId = Number(values.survivorId);
     const choose = Object.fromEntries(
       MERGE_FIELDS.flatMap((f) => {

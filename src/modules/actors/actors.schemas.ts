@@ -103,6 +103,7 @@ export const quickInformalGroup = z.object({
   name: text(200).min(1),
   contact: contactInput.omit({ id: true, version: true }),
 });
+export type QuickInformalGroup = z.infer<typeof quickInformalGroup>;
 
 const contactSchema = z.object({
   id: z.number().int(),

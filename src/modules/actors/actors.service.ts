@@ -33,6 +33,7 @@ import {
   type ActorPatch,
   actorFields,
   type ContactInput,
+  type QuickInformalGroup,
   type SimilarActor,
 } from './actors.schemas.ts';
 
@@ -237,6 +238,32 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
         });
         return created;
       });
+    },
+
+    /**
+     * Registers an informal group (popupfrivillighed) from a name and one contact: an arena for
+     * inclusion, at home in and working in the user's own municipality, with no CVR.
+     */
+    async registerInformalGroup(
+      principal: Principal,
+      input: QuickInformalGroup,
+      options: RegisterOptions = {},
+    ): Promise<Actor> {
+      const own = principal.municipalityCode;
+      return service.register(
+        principal,
+        {
+          name: input.name,
+          orgType: 'informal_group',
+          roles: ['inclusion_arena'],
+          homeMunicipalityCode: own ?? 0,
+          municipalityCodes: own ? [own] : [],
+          targetGroupIds: [],
+          contacts: [input.contact],
+          status: 'active',
+        },
+        options,
+      );
     },
 
     /** Changes an actor that still has the version the caller read; a stale version gets 409 with the current values. */

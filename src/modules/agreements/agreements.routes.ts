@@ -3,54 +3,26 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import {
   type Agreement,
-  actionItemInput,
-  agreementChanges,
-  agreementFields,
+  actionItemForm,
+  agreementEditForm,
+  agreementForm,
   agreementKinds,
   agreementListQuery,
   agreementStatuses,
-  periodError,
-  periodInOrder,
+  meetingLogForm,
+  meetingPlanForm,
 } from './agreements.schemas.ts';
 
 const day = z.iso.date();
-const id = z.number().int().positive().max(2_147_483_647);
-
-/** The agreement form: the API's schema, less the municipality (always the user's own). */
-const agreementForm = agreementFields
-  .omit({ municipalityCode: true })
-  .extend({ status: z.enum(agreementStatuses).default('draft') })
-  .refine(periodInOrder, periodError);
-const agreementEditForm = agreementChanges
-  .extend({ version: z.number().int().positive() })
-  .refine(periodInOrder, periodError);
-
-const logForm = z.object({
-  meetingId: id.optional(),
-  version: z.number().int().positive().optional(),
-  heldOn: day,
-  participants: z.string().trim().max(2000).nullish(),
-  notes: z.string().trim().max(20000).nullish(),
-  decisions: z.string().trim().max(10000).nullish(),
-  items: z.array(actionItemInput).max(10).default([]),
-});
-const planForm = z.object({ plannedOn: day });
 const statusForm = z.object({ to: z.enum(agreementStatuses), version: z.coerce.number().int().positive().catch(0) });
-const itemForm = z.object({ version: z.number().int().positive(), done: z.boolean() });
 
 /** The next meeting's date the page proposes after a meeting is logged without JavaScript. */
 const proposedQuery = z.object({ proposed: day.optional().catch(undefined) });
-const listFilters = z.object({
-  q: z.string().trim().max(200).optional().catch(undefined),
-  status: z.enum(agreementStatuses).optional().catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-});
+const listFilters = pageFilters(agreementListQuery.omit({ limit: true, offset: true }));
 const PAGE_SIZE = 50;
 const INTERVALS = [1, 2, 3, 4, 6, 12];
 
@@ -203,18 +175,8 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/agreements', async (request, reply) => {
     const values = formValues(request.body);
     if (searchingActors(values)) return formPage(request, reply, 'agreements/new', values);
-    const parsed = agreementForm.safeParse(coerceForm(agreementForm, values));
-    if (!parsed.success)
-      return formPage(
-        request,
-        reply,
-        'agreements/new',
-        values,
-        { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
-        422,
-      );
     try {
-      const created = await agreements.create(request.principal, parsed.data);
+      const created = await agreements.create(request.principal, parseForm(agreementForm, values));
       return reply.redirect(`/agreements/${created.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.statusCode === 400)
@@ -240,30 +202,21 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const agreement = await agreements.get(agreementId);
     const values = formValues(request.body);
     if (searchingActors(values)) return formPage(request, reply, 'agreements/edit', values, { agreement });
-    const parsed = agreementEditForm.safeParse(coerceForm(agreementEditForm, values));
-    if (!parsed.success)
-      return formPage(
-        request,
-        reply,
-        'agreements/edit',
-        values,
-        { agreement, fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
-        422,
-      );
-    // Lists left empty in the form are emptied, not left as they were.
-    const input = {
-      ...parsed.data,
-      targetGroupIds: parsed.data.targetGroupIds ?? [],
-      responsibilities: parsed.data.responsibilities ?? [],
-      grantIds: parsed.data.grantIds ?? [],
-      purpose: parsed.data.purpose ?? null,
-      frame: parsed.data.frame ?? null,
-      endsOn: parsed.data.endsOn ?? null,
-      reviewOn: parsed.data.reviewOn ?? null,
-      meetingIntervalMonths: parsed.data.meetingIntervalMonths ?? null,
-      coordinatorUserId: parsed.data.coordinatorUserId ?? null,
-    };
     try {
+      const form = parseForm(agreementEditForm, values);
+      // Lists left empty in the form are emptied, not left as they were.
+      const input = {
+        ...form,
+        targetGroupIds: form.targetGroupIds ?? [],
+        responsibilities: form.responsibilities ?? [],
+        grantIds: form.grantIds ?? [],
+        purpose: form.purpose ?? null,
+        frame: form.frame ?? null,
+        endsOn: form.endsOn ?? null,
+        reviewOn: form.reviewOn ?? null,
+        meetingIntervalMonths: form.meetingIntervalMonths ?? null,
+        coordinatorUserId: form.coordinatorUserId ?? null,
+      };
       await agreements.update(request.principal, agreementId, input);
       return reply.redirect(`/agreements/${agreementId}`, 303);
     } catch (err) {
@@ -358,22 +311,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     let result: Awaited<ReturnType<typeof agreements.logMeeting>>;
     try {
       if (planning) {
-        const parsed = planForm.safeParse(coerceForm(planForm, values));
-        if (!parsed.success)
-          return respond(
-            {
-              planValues: values,
-              planErrors: translated(request, fieldErrorsFrom(parsed.error)),
-              logValues: { heldOn: danishDate() },
-            },
-            422,
-          );
-        result = await agreements.logMeeting(request.principal, agreementId, { ...parsed.data, actionItems: [] });
+        const planned = parseForm(meetingPlanForm, values);
+        result = await agreements.logMeeting(request.principal, agreementId, { ...planned, actionItems: [] });
       } else {
-        const parsed = logForm.safeParse(coerceForm(logForm, values));
-        if (!parsed.success)
-          return respond({ logValues: values, logErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
-        const { items, ...meeting } = parsed.data;
+        const { items, ...meeting } = parseForm(meetingLogForm, values);
         result = await agreements.logMeeting(request.principal, agreementId, { ...meeting, actionItems: items });
       }
     } catch (err) {
@@ -405,7 +346,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   /** Ticks an action item off, or reopens it: in place with htmx. */
   app.post('/action-items/:id', async (request, reply) => {
     const itemId = idFrom(request.params);
-    const parsed = itemForm.safeParse(coerceForm(itemForm, formValues(request.body)));
+    const parsed = actionItemForm.safeParse(coerceForm(actionItemForm, formValues(request.body)));
     const item = await agreements.getActionItem(itemId);
     let failure: string | undefined;
     let status = 200;

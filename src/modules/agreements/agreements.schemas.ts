@@ -14,7 +14,7 @@ const responsibilityInput = z.object({
   responsibility: text(2000).min(1),
 });
 
-export const agreementFields = z.object({
+const agreementFields = z.object({
   municipalityCode: municipalityCode.optional().describe('Default: your own municipality'),
   title: text(300).min(1),
   kind: z.enum(agreementKinds),
@@ -31,9 +31,9 @@ export const agreementFields = z.object({
   grantIds: z.array(id).max(100).default([]).describe('Linked § 18 grants'),
 });
 
-export const periodInOrder = (a: { startsOn?: string; endsOn?: string | null }) =>
+const periodInOrder = (a: { startsOn?: string; endsOn?: string | null }) =>
   !a.startsOn || !a.endsOn || a.endsOn >= a.startsOn;
-export const periodError = {
+const periodError = {
   message: 'agreement.endsBeforeStart',
   path: ['endsOn'],
   // Checked even when other fields are wrong, so the form shows every error at once.
@@ -49,7 +49,7 @@ export const agreementInput = agreementFields
 export type AgreementInput = z.infer<typeof agreementInput>;
 
 /** Fields for a change: what is left out stays as it is (the lists have no defaults here). */
-export const agreementChanges = agreementFields
+const agreementChanges = agreementFields
   .omit({ municipalityCode: true })
   .partial()
   .extend({
@@ -66,7 +66,7 @@ export const agreementPatch = agreementChanges
   .refine(periodInOrder, periodError);
 export type AgreementPatch = z.infer<typeof agreementPatch>;
 
-export const actionItemInput = z.object({
+const actionItemInput = z.object({
   text: text(2000).min(1),
   ownerUserId: id.nullish().describe('A user of the municipality'),
   ownerName: text(200).nullish().describe('Or a person of another party'),
@@ -170,3 +170,26 @@ export const actionItemListQuery = z.object({
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 export type ActionItemListQuery = z.infer<typeof actionItemListQuery>;
+
+// ---- the HTML forms: the API's schemas above, as the forms send them -------------------------
+
+/** The agreement form: the API's fields, less the municipality (always the user's own). */
+export const agreementForm = agreementFields
+  .omit({ municipalityCode: true })
+  .extend({ status: z.enum(agreementStatuses).default('draft') })
+  .refine(periodInOrder, periodError);
+export const agreementEditForm = agreementChanges
+  .extend({ version: z.number().int().positive() })
+  .refine(periodInOrder, periodError);
+
+/** A meeting held: the API's meeting, with its date required and its action items as `items`. */
+export const meetingLogForm = meetingInput
+  .pick({ meetingId: true, version: true, participants: true, notes: true, decisions: true })
+  .extend({ heldOn: meetingInput.shape.heldOn.unwrap().unwrap(), items: meetingInput.shape.actionItems });
+/** A meeting planned: its date only. */
+export const meetingPlanForm = z.object({ plannedOn: meetingInput.shape.plannedOn.unwrap() });
+/** An action item ticked off or reopened: an unticked box is not done. */
+export const actionItemForm = z.object({
+  done: actionItemPatch.shape.done.unwrap(),
+  version: actionItemPatch.shape.version.unwrap(),
+});

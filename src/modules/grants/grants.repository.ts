@@ -238,6 +238,26 @@ export async function replacePayments(
   if (lines.length) await db.insert(grantPayments).values(lines.map((l) => ({ grantId, ...l })));
 }
 
+/** Adds one instalment or repayment to a grant's payments. */
+export async function insertPayment(
+  db: Queryable,
+  grantId: number,
+  line: { kind: 'payment' | 'repayment'; paidOn: string; amountOre: number },
+): Promise<void> {
+  await db.insert(grantPayments).values({ grantId, ...line });
+}
+
+/** A grant's payments less its repayments, in øre. */
+export async function netPaidOre(db: Queryable, grantId: number): Promise<number> {
+  const [row] = await db
+    .select({
+      net: sql<string>`coalesce(sum(case when ${grantPayments.kind} = 'payment' then ${grantPayments.amountOre} else -${grantPayments.amountOre} end), 0)::text`,
+    })
+    .from(grantPayments)
+    .where(eq(grantPayments.grantId, grantId));
+  return Number(row?.net ?? 0);
+}
+
 /** Overdue: due before today, not received, and the money awarded. */
 const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
 

@@ -2,62 +2,27 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
-import { kronerInput } from '../../lib/money.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { grantsCsv, grantsXlsx } from './grants.export.ts';
-import { grantKinds, grantListQuery, grantStatuses, roundInput, roundStatuses } from './grants.schemas.ts';
-
-const day = z.iso.date();
-const optionalDay = day.optional();
-
-/** The forms take kroner as people type them; the service takes øre. */
-const roundForm = roundInput.omit({ budgetOre: true, municipalityCode: true }).extend({ budget: kronerInput });
-const applicationForm = z.object({
-  roundId: z.number().int().positive(),
-  actorId: z.number().int().positive(),
-  title: z.string().trim().min(1).max(300),
-  purpose: z.string().trim().max(5000).nullish(),
-  kind: z.enum(grantKinds),
-  inKindDescription: z.string().trim().max(2000).nullish(),
-  requested: kronerInput,
-  periodStart: day.nullish(),
-  periodEnd: day.nullish(),
-});
-const awardForm = z.object({
-  version: z.number().int().positive(),
-  awarded: kronerInput,
-  decisionOn: optionalDay,
-  wholeTo: z.number().int().positive().optional(),
-  lines: z
-    .array(z.object({ targetGroupId: z.number().int().positive(), amount: kronerInput }))
-    .max(10)
-    .default([]),
-  overrideBudget: z.boolean(),
-});
-const paymentForm = z.object({
-  version: z.number().int().positive(),
-  kind: z.enum(['payment', 'repayment']),
-  paidOn: day,
-  amount: kronerInput,
-});
-const reportForm = z.object({
-  version: z.number().int().positive(),
-  reportReceivedOn: day.nullish(),
-  auditorEndorsed: z.boolean(),
-});
+import {
+  applicationForm,
+  awardForm,
+  grantKinds,
+  grantListQuery,
+  grantStatuses,
+  nextRoundStatus,
+  paymentForm,
+  reportForm,
+  roundForm,
+  roundTakesGrants,
+  transitionForm,
+} from './grants.schemas.ts';
 
 const actorOptionsQuery = z.object({ actorQ: z.string().max(200).catch('') });
-const listFilters = z.object({
-  roundId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  year: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
-  status: z.enum(grantStatuses).optional().catch(undefined),
-  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined),
+/** The list's filters: the API's, but only overdue=true (a ticked box) filters. */
+const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true })).extend({
   overdue: z.enum(['true']).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
 });
 const PAGE_SIZE = 50;
 
@@ -150,8 +115,9 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         groupRows: n.targetGroupTree
           .filter((g) => totals.has(g.id))
           .map((g) => ({ group: g, total: totals.get(g.id) })),
-        nextStatus: roundStatuses[roundStatuses.indexOf(round.status) + 1],
+        nextStatus: nextRoundStatus(round.status),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        canApply: mayWrite(request.principal, 'grants', round.municipalityCode) && roundTakesGrants(round.status),
       };
     });
   });
@@ -161,36 +127,21 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { version } = z
       .object({ version: z.coerce.number().int().positive().catch(0) })
       .parse(formValues(request.body));
-    const round = await grants.getRound(id);
-    const next = roundStatuses[roundStatuses.indexOf(round.status) + 1];
-    if (next) await grants.updateRound(request.principal, id, { version, status: next });
+    await grants.advanceRound(request.principal, id, version);
     return reply.redirect(`/grant-rounds/${id}`, 303);
   });
 
   // ---- grants -------------------------------------------------------------------------------
-  async function filteredGrants(request: FastifyRequest, all = false) {
+  function filtersOf(request: FastifyRequest) {
     const filters = listFilters.parse(request.query ?? {});
-    const query = grantListQuery.parse({
-      ...filters,
-      limit: all ? 500 : PAGE_SIZE,
-      offset: all ? 0 : (filters.page - 1) * PAGE_SIZE,
-    });
-    if (!all) return { filters, result: await grants.listGrants(query) };
-    // Exports carry exactly the filtered list, page by page.
-    const first = await grants.listGrants(query);
-    const items = [...first.items];
-    while (items.length < first.total) {
-      const next = await grants.listGrants({ ...query, offset: items.length });
-      if (!next.items.length) break;
-      items.push(...next.items);
-    }
-    return { filters, result: { ...first, items } };
+    return { filters, query: grantListQuery.parse(filters) };
   }
 
   app.get('/grants', async (request, reply) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
     return reply.renderCached(partial ? 'grants/_results' : 'grants/index', {}, async () => {
-      const { filters, result } = await filteredGrants(request);
+      const { filters, query } = filtersOf(request);
+      const result = await grants.listGrants({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
       const [n, actorNameMap] = await Promise.all([
         names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
         actorNames(result.items.map((g) => g.actorId)),
@@ -207,37 +158,39 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     });
   });
 
-  async function exportContext(request: FastifyRequest, items: { actorId: number; roundId: number }[]) {
+  /** The whole filtered list, as the list shows it, with the names the exports print. */
+  async function exportList(request: FastifyRequest) {
+    const { items, rounds } = await grants.exportList(filtersOf(request).query);
     const [n, actorNameMap] = await Promise.all([
       names(
         null,
         items.map((g) => g.roundId),
+        rounds,
       ),
       actorNames(items.map((g) => g.actorId)),
     ]);
-    return {
+    const context = {
       t: (k: string) => request.t(k),
       actorName: (id: number) => actorNameMap[id] ?? String(id),
       roundName: (id: number) => n.roundNames[id] ?? String(id),
     };
+    return { items, context };
   }
 
   app.get('/grants/export.csv', async (request, reply) => {
-    const { result } = await filteredGrants(request, true);
-    const csv = grantsCsv(result.items, await exportContext(request, result.items));
+    const { items, context } = await exportList(request);
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="bevillinger.csv"')
-      .send(csv);
+      .send(grantsCsv(items, context));
   });
 
   app.get('/grants/export.xlsx', async (request, reply) => {
-    const { result } = await filteredGrants(request, true);
-    const xlsx = await grantsXlsx(result.items, await exportContext(request, result.items));
+    const { items, context } = await exportList(request);
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header('content-disposition', 'attachment; filename="bevillinger.xlsx"')
-      .send(xlsx);
+      .send(await grantsXlsx(items, context));
   });
 
   /** htmx: the actor options matching a search, for the application form. */
@@ -281,7 +234,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         grantKinds,
         actorOptions,
         writableRounds: n.rounds.filter(
-          (r) => mayWrite(request.principal, 'grants', r.municipalityCode) && r.status !== 'decided',
+          (r) => mayWrite(request.principal, 'grants', r.municipalityCode) && roundTakesGrants(r.status),
         ),
         ...extra,
       },
@@ -389,12 +342,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/grants/:id/award', async (request, reply) =>
     change(request, reply, 'award', async (id) => {
-      const parsed = awardForm.safeParse(coerceForm(awardForm, formValues(request.body)));
-      if (!parsed.success)
-        throw new AppError('VALIDATION_FAILED', 400, 'error.validation', {
-          fieldErrors: fieldErrorsFrom(parsed.error),
-        });
-      const f = parsed.data;
+      const f = parseForm(awardForm, request.body);
       return grants.transition(request.principal, id, {
         to: 'approved',
         version: f.version,
@@ -410,39 +358,24 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/grants/:id/payments', async (request, reply) =>
     change(request, reply, 'payment', async (id) => {
-      const parsed = paymentForm.safeParse(coerceForm(paymentForm, formValues(request.body)));
-      if (!parsed.success)
-        throw new AppError('VALIDATION_FAILED', 400, 'error.validation', {
-          fieldErrors: fieldErrorsFrom(parsed.error),
-        });
-      const grant = await grants.getGrant(id);
-      return grants.updateGrant(request.principal, id, {
-        version: parsed.data.version,
-        payments: [
-          ...grant.payments,
-          { kind: parsed.data.kind, paidOn: parsed.data.paidOn, amountOre: parsed.data.amount },
-        ],
-      });
+      const { amount, ...payment } = parseForm(paymentForm, request.body);
+      return grants.recordPayment(request.principal, id, { ...payment, amountOre: amount });
     }),
   );
 
   app.post('/grants/:id/report', async (request, reply) =>
-    change(request, reply, 'report', async (id) => {
-      const parsed = reportForm.safeParse(coerceForm(reportForm, formValues(request.body)));
-      if (!parsed.success)
-        throw new AppError('VALIDATION_FAILED', 400, 'error.validation', {
-          fieldErrors: fieldErrorsFrom(parsed.error),
-        });
-      return grants.updateGrant(request.principal, id, parsed.data);
-    }),
+    change(request, reply, 'report', async (id) =>
+      grants.updateGrant(request.principal, id, parseForm(reportForm, request.body)),
+    ),
   );
 
   app.post('/grants/:id/transition', async (request, reply) =>
-    change(request, reply, 'transition', async (id) => {
-      const { to, version } = z
-        .object({ to: z.enum(grantStatuses), version: z.coerce.number().int().positive() })
-        .parse(formValues(request.body));
-      return grants.transition(request.principal, id, { to, version });
-    }),
+    change(request, reply, 'transition', async (id) =>
+      grants.transition(
+        request.principal,
+        id,
+        transitionForm.parse(coerceForm(transitionForm, formValues(request.body))),
+      ),
+    ),
   );
 };

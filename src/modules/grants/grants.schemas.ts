@@ -1,11 +1,18 @@
 import { z } from 'zod';
-import { MAX_OERE, oreTotal } from '../../lib/money.ts';
+import { kronerFor, MAX_OERE, oreTotal } from '../../lib/money.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
-export const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
+const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
 export const grantKinds = ['money', 'in_kind'] as const;
 export const grantStatuses = ['applied', 'approved', 'rejected', 'withdrawn', 'paid', 'accounted', 'closed'] as const;
+type RoundStatus = (typeof roundStatuses)[number];
 export type GrantStatus = (typeof grantStatuses)[number];
+
+/** A round moves one step at a time: the status after this one, or none after the last. */
+export const nextRoundStatus = (status: RoundStatus): RoundStatus | undefined =>
+  roundStatuses[roundStatuses.indexOf(status) + 1];
+/** A decided round takes no more applications or awards. */
+export const roundTakesGrants = (status: RoundStatus) => status !== 'decided';
 
 /** One amount is integer øre, from 0 to 10^9 kr. (MAX_OERE); sums of them are oreTotal strings. */
 const ore = z.number().int().min(0).max(Number(MAX_OERE));
@@ -58,12 +65,15 @@ export const roundSchema = z.object({
 });
 export type Round = z.infer<typeof roundSchema>;
 
+/** The most target groups one award is split across. */
+const MAX_ALLOCATIONS = 100;
 const allocationInput = z.object({ targetGroupId: z.number().int().positive(), amountOre: ore.min(1) });
 const paymentInput = z.object({
   kind: z.enum(['payment', 'repayment']).default('payment'),
   paidOn: day,
   amountOre: ore.min(1),
 });
+export type PaymentInput = z.infer<typeof paymentInput>;
 
 export const grantCreate = z.object({
   roundId: z.number().int().positive(),
@@ -85,7 +95,11 @@ export const grantPatch = grantCreate
     reportDueOn: day.optional(),
     reportReceivedOn: day.nullish(),
     auditorEndorsed: z.boolean().optional(),
-    allocations: z.array(allocationInput).max(100).optional().describe('Replaces the split; must add up to the award'),
+    allocations: z
+      .array(allocationInput)
+      .max(MAX_ALLOCATIONS)
+      .optional()
+      .describe('Replaces the split; must add up to the award'),
     payments: z.array(paymentInput).max(500).optional().describe('Replaces the instalments and repayments'),
     version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
   });
@@ -96,7 +110,11 @@ export const grantTransition = z.object({
   version: z.number().int().positive(),
   awardedOre: ore.optional().describe('To approved: the amount awarded'),
   decisionOn: day.optional(),
-  allocations: z.array(allocationInput).max(100).optional().describe('To approved: the split, adding up to the award'),
+  allocations: z
+    .array(allocationInput)
+    .max(MAX_ALLOCATIONS)
+    .optional()
+    .describe('To approved: the split, adding up to the award'),
   targetGroupId: z
     .number()
     .int()
@@ -151,3 +169,36 @@ export const grantListQuery = z.object({
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 });
 export type GrantListQuery = z.infer<typeof grantListQuery>;
+
+// ---- the HTML forms: the API's schemas above, with kroner as people type them where the API takes
+// øre, and the version a form was opened at always sent.
+const formVersion = grantTransition.shape.version;
+
+export const roundForm = roundInput
+  .omit({ budgetOre: true, municipalityCode: true })
+  .extend({ budget: kronerFor(roundInput.shape.budgetOre) });
+
+export const applicationForm = grantCreate
+  .omit({ requestedOre: true })
+  .extend({ requested: kronerFor(grantCreate.shape.requestedOre) });
+
+/** The award: the whole on one target group (wholeTo), or split in lines. An unticked box is false. */
+export const awardForm = grantTransition.pick({ version: true, decisionOn: true }).extend({
+  awarded: kronerFor(grantTransition.shape.awardedOre.unwrap()),
+  wholeTo: grantTransition.shape.targetGroupId,
+  lines: z
+    .array(allocationInput.omit({ amountOre: true }).extend({ amount: kronerFor(allocationInput.shape.amountOre) }))
+    .max(MAX_ALLOCATIONS)
+    .default([]),
+  overrideBudget: grantTransition.shape.overrideBudget.unwrap(),
+});
+
+export const paymentForm = paymentInput
+  .omit({ amountOre: true })
+  .extend({ version: formVersion, amount: kronerFor(paymentInput.shape.amountOre) });
+
+export const reportForm = grantPatch
+  .pick({ reportReceivedOn: true })
+  .extend({ version: formVersion, auditorEndorsed: grantPatch.shape.auditorEndorsed.unwrap() });
+
+export const transitionForm = grantTransition.pick({ to: true, version: true });

@@ -14,11 +14,12 @@ import {
   findGrantWithParts,
   findRound,
   type GrantRow,
-  type GrantWithParts,
   type GroupTotal,
   insertGrant,
+  insertPayment,
   insertRound,
   listRounds,
+  netPaidOre,
   type RoundRow,
   replaceAllocations,
   replacePayments,
@@ -29,35 +30,20 @@ import {
   updateGrantIfVersion,
   updateRoundIfVersion,
 } from './grants.repository.ts';
+import { checkPaidWithinAward, defaultReportDue, grantMovesTo, grantsOf, netPaid } from './grants.rules.ts';
 import {
   type Grant,
   type GrantCreate,
   type GrantListQuery,
   type GrantPatch,
-  type GrantStatus,
   type GrantTransition,
+  nextRoundStatus,
+  type PaymentInput,
   type Round,
   type RoundInput,
   type RoundPatch,
-  roundStatuses,
+  roundTakesGrants,
 } from './grants.schemas.ts';
-
-/** The grant status flow. Anything else is refused with 409. */
-const NEXT: Record<GrantStatus, GrantStatus[]> = {
-  applied: ['approved', 'rejected', 'withdrawn'],
-  approved: ['paid'],
-  paid: ['accounted'],
-  accounted: ['closed'],
-  rejected: [],
-  withdrawn: [],
-  closed: [],
-};
-
-/** 1 June of the year after the round's. */
-const defaultReportDue = (year: number) => `${year + 1}-06-01`;
-
-/** Today in Denmark: a report due yesterday is overdue from midnight Danish time. */
-const today = () => danishDate();
 
 export function createGrantService(database: Database, config: Config) {
   const { db } = database;
@@ -99,44 +85,42 @@ export function createGrantService(database: Database, config: Config) {
   }
 
   /** Grants for the API and the pages, from rows that carry their allocations and payments. */
-  function toGrants(rows: Pick<GrantWithParts, 'grant' | 'municipalityCode' | 'allocations' | 'payments'>[]): Grant[] {
-    const now = today();
-    return rows.map(({ grant: g, municipalityCode, allocations, payments: own }) => {
-      return {
-        id: g.id,
-        roundId: g.roundId,
-        municipalityCode,
-        actorId: g.actorId,
-        title: g.title,
-        purpose: g.purpose,
-        kind: g.kind,
-        inKindDescription: g.inKindDescription,
-        requestedOre: g.requestedOre,
-        awardedOre: g.awardedOre,
-        decisionOn: g.decisionOn,
-        periodStart: g.periodStart,
-        periodEnd: g.periodEnd,
-        status: g.status,
-        reportDueOn: g.reportDueOn,
-        reportReceivedOn: g.reportReceivedOn,
-        reportOverdue:
-          g.reportReceivedOn === null && g.reportDueOn < now && (g.status === 'approved' || g.status === 'paid'),
-        auditorEndorsementRequired: (g.awardedOre ?? 0) >= threshold,
-        auditorEndorsed: g.auditorEndorsed,
-        budgetOverride: g.budgetOverride,
-        allocations: allocations.map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
-        payments: own.map((p) => ({ kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
-        paidOre: own.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0),
-        version: g.version,
-      };
-    });
-  }
+  const toGrants = (rows: Parameters<typeof grantsOf>[0]) => grantsOf(rows, threshold);
 
   async function loadGrant(on: Db | Tx, id: number): Promise<Grant> {
     const found = await findGrantWithParts(on, id);
     const [grant] = found ? toGrants([found]) : [];
     if (!grant) throw notFound('grant', id);
     return grant;
+  }
+
+  /** A grant's row, locked, for a change by someone who may make it, from the version they read. */
+  async function grantToChange(tx: Tx, principal: Principal, id: number, version: number): Promise<GrantRow> {
+    const before = await findGrant(tx, id, true);
+    if (!before) throw notFound('grant', id);
+    const round = await findRound(tx, before.roundId);
+    assertMayWrite(principal, 'grants', round?.municipalityCode ?? 0);
+    if (before.version !== version) throw staleVersion('grant', await loadGrant(tx, id));
+    return before;
+  }
+
+  /** Saves a change to a grant row read by grantToChange, moving its version on, and audits it. */
+  async function saveChange(
+    tx: Tx,
+    principal: Principal,
+    before: GrantRow,
+    changes: Partial<GrantRow>,
+    made: Record<string, unknown>,
+  ) {
+    const after = await updateGrantIfVersion(tx, before.id, before.version, changes);
+    if (!after) throw staleVersion('grant', await loadGrant(tx, before.id));
+    await recordAudit(tx, principal, {
+      entity: 'grant',
+      entityId: before.id,
+      action: 'update',
+      before,
+      after: { ...after, ...made },
+    });
   }
 
   async function checkAllocations(tx: Tx, lines: { targetGroupId: number; amountOre: number }[], awarded: number) {
@@ -215,8 +199,7 @@ export function createGrantService(database: Database, config: Config) {
         if (before.version !== patch.version) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
         const { version, ...changes } = patch;
         if (changes.status && changes.status !== before.status) {
-          const from = roundStatuses.indexOf(before.status);
-          if (roundStatuses.indexOf(changes.status) !== from + 1) {
+          if (changes.status !== nextRoundStatus(before.status)) {
             throw new AppError('INVALID_TRANSITION', 409, 'grant.round.transition', {
               details: { from: before.status, to: changes.status },
             });
@@ -227,6 +210,19 @@ export function createGrantService(database: Database, config: Config) {
         await recordAudit(tx, principal, { entity: 'grant_round', entityId: id, action: 'update', before, after });
       });
       return service.getRound(id);
+    },
+
+    /**
+     * Moves a round one step on: planned → open → closed → decided. A decided round stays as it is.
+     * The version read decides which step: a round moved on since gets 409, never a second step.
+     */
+    async advanceRound(principal: Principal, id: number, version: number): Promise<Round> {
+      const round = await findRound(db, id);
+      if (!round) throw notFound('grant_round', id);
+      assertMayWrite(principal, 'grants', round.municipalityCode);
+      const next = nextRoundStatus(round.status);
+      if (!next) return service.getRound(id);
+      return service.updateRound(principal, id, { version, status: next });
     },
 
     async listGrants(query: GrantListQuery) {
@@ -255,7 +251,7 @@ export function createGrantService(database: Database, config: Config) {
         const round = await findRound(tx, input.roundId);
         if (!round) throw validationFailed({ roundId: ['grant.round.unknown'] });
         assertMayWrite(principal, 'grants', round.municipalityCode);
-        if (round.status === 'decided') throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+        if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
         if (!(await findActorRow(tx, input.actorId))) throw validationFailed({ actorId: ['grant.actor.unknown'] });
         if (input.kind === 'in_kind' && !input.inKindDescription) {
           throw validationFailed({ inKindDescription: ['grant.inKind.description'] });
@@ -274,37 +270,53 @@ export function createGrantService(database: Database, config: Config) {
 
     async updateGrant(principal: Principal, id: number, patch: GrantPatch & { version: number }): Promise<Grant> {
       await db.transaction(async (tx) => {
-        const before = await findGrant(tx, id, true);
-        if (!before) throw notFound('grant', id);
-        const round = await findRound(tx, before.roundId);
-        assertMayWrite(principal, 'grants', round?.municipalityCode ?? 0);
-        if (before.version !== patch.version) throw staleVersion('grant', await loadGrant(tx, id));
-        const { version, allocations, payments, ...changes } = patch;
+        const before = await grantToChange(tx, principal, id, patch.version);
+        const { version: _, allocations, payments, ...changes } = patch;
         if (allocations) {
           if (before.awardedOre === null) throw validationFailed({ allocations: ['grant.allocations.notAwarded'] });
           await checkAllocations(tx, allocations, before.awardedOre);
           await replaceAllocations(tx, id, allocations);
         }
         if (payments) {
-          const net = payments.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0);
-          if (before.awardedOre === null || net > before.awardedOre || net < 0) {
-            throw new AppError('PAYMENTS_EXCEED_AWARD', 409, 'grant.payments.exceed', {
-              fieldErrors: { payments: ['grant.payments.exceed'] },
-            });
-          }
+          checkPaidWithinAward(netPaid(payments), before.awardedOre);
           await replacePayments(tx, id, payments);
         }
-        const after = await updateGrantIfVersion(tx, id, version, changes);
-        if (!after) throw staleVersion('grant', await loadGrant(tx, id));
-        await recordAudit(tx, principal, {
-          entity: 'grant',
-          entityId: id,
-          action: 'update',
-          before,
-          after: { ...after, ...(allocations ? { allocations } : {}), ...(payments ? { payments } : {}) },
+        await saveChange(tx, principal, before, changes, {
+          ...(allocations ? { allocations } : {}),
+          ...(payments ? { payments } : {}),
         });
       });
       return loadGrant(db, id);
+    },
+
+    /**
+     * Records one instalment or repayment, leaving the others as they are. The grant's row is locked
+     * and its version checked, so two payments recorded at once cannot pay out more than the award.
+     */
+    async recordPayment(principal: Principal, id: number, payment: PaymentInput & { version: number }): Promise<Grant> {
+      await db.transaction(async (tx) => {
+        const before = await grantToChange(tx, principal, id, payment.version);
+        const { version: _, ...line } = payment;
+        checkPaidWithinAward((await netPaidOre(tx, id)) + netPaid([line]), before.awardedOre);
+        await insertPayment(tx, id, line);
+        await saveChange(tx, principal, before, {}, { payment: line });
+      });
+      return loadGrant(db, id);
+    },
+
+    /** Every grant the filters find, for the exports: the list read a page of 500 at a time. */
+    async exportList(filters: Omit<GrantListQuery, 'limit' | 'offset'>) {
+      const page = (offset: number) => service.listGrants({ ...filters, limit: 500, offset });
+      const first = await page(0);
+      const items = [...first.items];
+      const rounds = new Map(first.rounds.map((r) => [r.id, r]));
+      while (items.length < first.total) {
+        const next = await page(items.length);
+        if (!next.items.length) break;
+        items.push(...next.items);
+        for (const r of next.rounds) rounds.set(r.id, r);
+      }
+      return { ...first, items, rounds: [...rounds.values()] };
     },
 
     /**
@@ -321,7 +333,7 @@ export function createGrantService(database: Database, config: Config) {
         assertMayWrite(principal, 'grants', round.municipalityCode);
         const current = await findGrant(tx, id, true);
         if (!current || current.version !== t.version) throw staleVersion('grant', await loadGrant(tx, id));
-        if (!NEXT[current.status].includes(t.to)) {
+        if (!grantMovesTo[current.status].includes(t.to)) {
           throw new AppError('INVALID_TRANSITION', 409, `grant.transition.${current.status}`, {
             details: { from: current.status, to: t.to },
           });
@@ -329,7 +341,7 @@ export function createGrantService(database: Database, config: Config) {
         const changes: Partial<GrantRow> = { status: t.to };
         let action: string = t.to;
         if (t.to === 'approved') {
-          if (round.status === 'decided') throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+          if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
           const awarded = t.awardedOre ?? current.requestedOre;
           const lines =
             t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
@@ -345,7 +357,7 @@ export function createGrantService(database: Database, config: Config) {
             action = 'approve_over_budget';
           }
           changes.awardedOre = awarded;
-          changes.decisionOn = t.decisionOn ?? today();
+          changes.decisionOn = t.decisionOn ?? danishDate();
           await replaceAllocations(tx, id, lines);
         }
         if (t.to === 'paid') {

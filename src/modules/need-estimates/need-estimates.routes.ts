@@ -5,7 +5,7 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
 import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
-import type { TargetGroupNode } from '../target-groups/target-groups.service.ts';
+import { needEstimateCell, needEstimateInput } from './need-estimates.schemas.ts';
 import { type ImportProblem, parsePeople } from './need-estimates.service.ts';
 
 const MAX_UPLOAD = 1024 * 1024;
@@ -13,32 +13,11 @@ const where = z.object({
   municipalityCode: z.coerce.number().int().min(101).max(999),
   year: z.coerce.number().int().min(2000).max(2100),
 });
-const cellForm = z.object({
-  municipalityCode: z.number().int().min(101).max(999),
-  year: z.number().int().min(2000).max(2100),
-  targetGroupId: z.number().int().positive().max(2_147_483_647),
-  people: z.number().int().min(0).max(10_000_000).optional(),
-  source: z.string().trim().max(500).optional(),
-  version: z.number().int().positive().optional(),
+/** One cell of the grid: the API's cell, and the place it is in. */
+const cellForm = needEstimateCell.extend({
+  municipalityCode: needEstimateInput.shape.municipalityCode.unwrap(),
+  year: needEstimateInput.shape.year.unwrap(),
 });
-
-/**
- * Each group's need counted once: its own estimate, or else the sum of its sub-groups'. The total
- * is the sum over the top groups. The same rule as the proportionality report.
- */
-function rolledUpNeed(tree: TargetGroupNode[], people: Map<number, number>) {
-  const children = new Map<number | null, TargetGroupNode[]>();
-  for (const g of tree) children.set(g.parentId, [...(children.get(g.parentId) ?? []), g]);
-  const rolled = new Map<number, number>();
-  const walk = (g: TargetGroupNode): number => {
-    const below = (children.get(g.id) ?? []).reduce((s, c) => s + walk(c), 0);
-    const value = people.get(g.id) ?? below;
-    rolled.set(g.id, value);
-    return value;
-  };
-  const total = (children.get(null) ?? []).reduce((s, g) => s + walk(g), 0);
-  return { rolled, total };
-}
 
 /** Text from an upload: UTF-8 (with or without BOM), or else Windows-1252 as older Excel writes it. */
 function decodeUpload(buffer: Buffer): string {
@@ -50,7 +29,7 @@ function decodeUpload(buffer: Buffer): string {
 }
 
 export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
-  const { needEstimates, targetGroups, municipalities } = app.services;
+  const { needEstimates, targetGroups, municipalities, reports } = app.services;
 
   function place(request: FastifyRequest, source: unknown) {
     const raw = (source ?? {}) as Record<string, unknown>;
@@ -73,14 +52,15 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
   }
 
   async function gridData(request: FastifyRequest, municipalityCode: number, year: number) {
-    const [tree, estimates, allMunicipalities] = await Promise.all([
+    const [tree, estimates, allMunicipalities, { rolled, total }] = await Promise.all([
       targetGroups.tree(municipalityCode),
       needEstimates.list(municipalityCode, year),
       municipalities.all(),
+      // Rolled up the tree as the proportionality report counts it: one rule, in one place.
+      reports.needByGroup(municipalityCode, year),
     ]);
     const groups = tree.filter((g) => g.municipalityCode === null || g.municipalityCode === municipalityCode);
     const byGroup = new Map(estimates.map((e) => [e.targetGroupId, e]));
-    const { rolled, total } = rolledUpNeed(groups, new Map(estimates.map((e) => [e.targetGroupId, e.people])));
     return {
       municipalityCode,
       year,

@@ -32,7 +32,7 @@ export const needEstimateQuery = z.object({
 });
 
 /** One cell of the grid, edited in place: a version when the estimate exists already. */
-const needEstimateCell = z.object({
+export const needEstimateCell = z.object({
   targetGroupId: id,
   people: z.number().int().min(0).max(10_000_000).nullish().describe('Empty removes the estimate'),
   source: z.string().trim().max(500).nullish(),

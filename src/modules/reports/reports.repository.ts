@@ -50,25 +50,17 @@ export interface ProportionalityRow extends Record<string, unknown> {
 }
 
 /**
- * The proportionality report as one SQL statement: per target group (FFB tree plus the scope's local
- * groups) the need, the money, the offer, the index and the flag, worst first.
+ * Need by target group, as the proportionality report counts it, and as the need-estimate grid shows
+ * it: the steps of a `with recursive` query over the scope's groups (the FFB tree and its local
+ * groups), ending in `need` (per group: g, people) and `need_total` (people).
  *
- * - Need: per municipality and year, an estimate counts for its own group and each ancestor, unless
- *   an estimate on a group between them already counts those people (a parent's own estimate wins
- *   over the sum of its children). The total counts each person once.
- * - Money: an allocation of an awarded grant counts for its group and each ancestor exactly once;
- *   the total is the sum of all allocations, so each grant counts once. In-kind support is apart.
- * - Offer: active actors whose target groups and municipalities meet the scope, and actors funded
- *   for the group; active agreements and outreach times whose period meets the years.
- *
- * Exported so the benchmark can time the bare query against the report's answer.
+ * Per municipality and year, an estimate counts for its own group and each ancestor, unless an
+ * estimate on a group between them already counts those people (a parent's own estimate wins over
+ * the sum of its children). The total counts each person once.
  */
-export function proportionalityQuery(p: ReportParams): SQL {
-  const from = sql`make_date(${p.yearFrom}::int, 1, 1)`;
-  const to = sql`make_date(${p.yearTo}::int, 12, 31)`;
+function needSteps(scope: Scope, yearFrom: number, yearTo: number): SQL {
   return sql`
-    with recursive
-    scope as (${scopeCodes(p.scope)}),
+    scope as (${scopeCodes(scope)}),
     groups as (
       select id, parent_id, name_da, name_en, level, municipality_code from target_groups
       where municipality_code is null or municipality_code in (select code from scope)
@@ -81,7 +73,7 @@ export function proportionalityQuery(p: ReportParams): SQL {
     est as (
       select n.municipality_code as m, n.year as y, n.target_group_id as g, n.people
       from need_estimates n
-      where n.municipality_code in (select code from scope) and n.year between ${p.yearFrom} and ${p.yearTo}
+      where n.municipality_code in (select code from scope) and n.year between ${yearFrom} and ${yearTo}
     ),
     -- An estimate is covered by the nearest estimate above it (same municipality and year): it
     -- counts for the groups below that one, which has already counted its people.
@@ -103,7 +95,45 @@ export function proportionalityQuery(p: ReportParams): SQL {
     ),
     need_total as (
       select coalesce(sum(people), 0)::bigint as people from est_cover where cover_level = 0
-    ),
+    )`;
+}
+
+/** The need of each target group in one municipality and year, and the total, by the report's rule. */
+export async function needByGroup(
+  database: Database,
+  municipalityCode: number,
+  year: number,
+): Promise<{ rolled: Map<number, number>; total: number }> {
+  const rows = await database.rows<{ g: unknown; people: unknown }>(sql`
+    with recursive ${needSteps({ kind: 'municipality', code: municipalityCode }, year, year)}
+    select g, people from need union all select null, people from need_total`);
+  const rolled = new Map<number, number>();
+  let total = 0;
+  for (const r of rows) {
+    if (r.g === null) total = Number(r.people);
+    else rolled.set(Number(r.g), Number(r.people));
+  }
+  return { rolled, total };
+}
+
+/**
+ * The proportionality report as one SQL statement: per target group (FFB tree plus the scope's local
+ * groups) the need, the money, the offer, the index and the flag, worst first.
+ *
+ * - Need: as needSteps counts it.
+ * - Money: an allocation of an awarded grant counts for its group and each ancestor exactly once;
+ *   the total is the sum of all allocations, so each grant counts once. In-kind support is apart.
+ * - Offer: active actors whose target groups and municipalities meet the scope, and actors funded
+ *   for the group; active agreements and outreach times whose period meets the years.
+ *
+ * Exported so the benchmark can time the bare query against the report's answer.
+ */
+export function proportionalityQuery(p: ReportParams): SQL {
+  const from = sql`make_date(${p.yearFrom}::int, 1, 1)`;
+  const to = sql`make_date(${p.yearTo}::int, 12, 31)`;
+  return sql`
+    with recursive
+    ${needSteps(p.scope, p.yearFrom, p.yearTo)},
     alloc as (
       select a.target_group_id as g, gr.kind, a.amount_ore, gr.id as grant_id, gr.actor_id
       from grant_allocations a

@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
+  needByGroup,
   openGrants,
   proportionality,
   type ReportParams,
@@ -113,6 +114,14 @@ export function createReportService(database: Database, municipalities: Municipa
           krPerPerson: r.needPeople > 0 ? Math.round(Number(BigInt(r.awardedOre) / 100n) / r.needPeople) : null,
         })),
       };
+    },
+
+    /**
+     * One municipality's need in a year per target group, rolled up the tree, and its total: the
+     * report's own count, for the need-estimate grid. Read anew, so the grid shows a change at once.
+     */
+    async needByGroup(municipalityCode: number, year: number) {
+      return needByGroup(database, municipalityCode, year);
     },
 
     /**

@@ -514,3 +514,15 @@ t.test('the actor page lists the actor’s agreements from every municipality', 
   const viewer = await h.as('viewer', 101);
   t.notMatch((await viewer.inject({ method: 'GET', url: `/actors/${a.id}` })).body, /agreements\/new/);
 });
+
+t.test('the meeting form takes as many action items as the API (it is the API’s schema)', async (t) => {
+  const { coordinator, a } = await setup(t);
+  const agreement = (await create(coordinator, base([a.id], { status: 'active' }))).json();
+  const items = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`items[${i}][text]`, `Handlepunkt ${i + 1}`]));
+  const logged = await coordinator.postForm(`/agreements/${agreement.id}/meetings`, { heldOn: '2026-02-01', ...items });
+  t.equal(logged.statusCode, 303, 'eleven action items are taken, as the API takes up to 50');
+  const meetings = (
+    await coordinator.inject({ method: 'GET', url: `/api/v1/agreements/${agreement.id}/meetings` })
+  ).json();
+  t.equal(meetings[0]?.actionItems.length, 11);
+});

@@ -29,6 +29,7 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
   const roundId = roundUrl.split('/').pop() ?? '';
   const roundPage = await finance.inject({ method: 'GET', url: roundUrl });
   t.match(roundPage.body, /100\.000,00 kr\./, 'the budget, the Danish way');
+  t.match(roundPage.body, /href="\/grants\/new\?roundId=/, 'an undecided round takes applications');
 
   const options = await finance.inject({
     method: 'GET',
@@ -145,4 +146,106 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
   const denied = await coordinator.postForm(`${grantUrl}/transition`, { version: '6', to: 'closed' });
   t.equal(denied.statusCode, 403, 'a coordinator reads grants but does not change them');
   t.equal((await coordinator.inject({ method: 'GET', url: grantUrl })).statusCode, 200);
+});
+
+t.test('the grant page’s forms refuse and accept what the API does (the forms are the API’s schemas)', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+    id: number;
+    parentId: number | null;
+  }[];
+  const actor = (await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput() })).json();
+  const round = (
+    await finance.inject({
+      method: 'POST',
+      url: '/api/v1/grant-rounds',
+      payload: { year: 2026, name: 'Puljen', budgetOre: 10_000_000 },
+    })
+  ).json();
+  const noKind = await finance.postForm('/grants', {
+    roundId: String(round.id),
+    actorId: String(actor.id),
+    title: 'Uden støtteform',
+    requested: '1.000',
+  });
+  t.equal(noKind.statusCode, 303, 'the kind defaults to money, as in the API');
+  if (noKind.statusCode === 303) {
+    const url = `/api/v1${noKind.headers.location}`;
+    t.equal((await finance.inject({ method: 'GET', url })).json().kind, 'money');
+  }
+  const applied = await finance.postForm('/grants', {
+    roundId: String(round.id),
+    actorId: String(actor.id),
+    title: 'Varmestue',
+    kind: 'money',
+    requested: '1.000',
+  });
+  const grantUrl = String(applied.headers.location);
+  const grantId = Number(grantUrl.split('/').pop());
+
+  // Eleven lines of 1 kr. each: the API takes up to 100 target groups, and so does the form.
+  const leaves = groups.filter((g) => g.parentId !== null).slice(0, 11);
+  const lines = Object.fromEntries(
+    leaves.flatMap((g, i) => [
+      [`lines[${i}][targetGroupId]`, String(g.id)],
+      [`lines[${i}][amount]`, '1'],
+    ]),
+  );
+  const zeroLine = await finance.postForm(`${grantUrl}/award`, {
+    version: '1',
+    awarded: '11',
+    ...lines,
+    'lines[10][amount]': '0',
+  });
+  t.equal(zeroLine.statusCode, 422, 'a line of 0 kr. is refused beside its field, as the API refuses amountOre 0');
+  t.match(zeroLine.body, /Beløbet skal være større end 0 kr\./);
+  const split = await finance.postForm(`${grantUrl}/award`, { version: '1', awarded: '11', ...lines });
+  t.equal(split.statusCode, 303, 'eleven lines are taken');
+  if (split.statusCode !== 303)
+    await finance.inject({
+      method: 'POST',
+      url: `/api/v1/grants/${grantId}/transitions`,
+      payload: { to: 'approved', version: 1, awardedOre: 1100, targetGroupId: leaves[0]?.id },
+    });
+
+  const zero = await finance.postForm(`${grantUrl}/payments`, {
+    version: '2',
+    kind: 'payment',
+    paidOn: '2026-04-01',
+    amount: '0',
+  });
+  t.equal(zero.statusCode, 422, 'a payment of 0 kr. is refused beside its field');
+  t.match(zero.body, /Beløbet skal være større end 0 kr\./);
+  const api = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grants/${grantId}`,
+    payload: { version: 2, payments: [{ paidOn: '2026-04-01', amountOre: 0 }] },
+  });
+  t.equal(api.statusCode, 400, 'as the API refuses it');
+  const paid = await finance.postForm(`${grantUrl}/payments`, {
+    version: '2',
+    paidOn: '2026-04-01',
+    amount: '11',
+  });
+  t.equal(paid.statusCode, 303, 'a payment without a kind is a payment, as in the API');
+  t.same((await finance.inject({ method: 'GET', url: `/api/v1${grantUrl}` })).json().payments, [
+    { kind: 'payment', paidOn: '2026-04-01', amountOre: 1100 },
+  ]);
+});
+
+t.test('a round moves on one step at a time from its page; a decided round takes no applications', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const created = await finance.postForm('/grant-rounds', { name: 'Puljen', year: '2026', budget: '1.000' });
+  const url = String(created.headers.location);
+  t.equal((await finance.postForm(`${url}/advance`, { version: '1' })).statusCode, 303, 'planned → open');
+  t.equal((await finance.postForm(`${url}/advance`, { version: '1' })).statusCode, 409, 'a page read before a step');
+  for (const version of ['2', '3']) t.equal((await finance.postForm(`${url}/advance`, { version })).statusCode, 303);
+  const round = (await finance.inject({ method: 'GET', url: `/api/v1${url}` })).json();
+  t.same([round.status, round.version], ['decided', 4]);
+  const page = await finance.inject({ method: 'GET', url });
+  t.notMatch(page.body, /href="\/grants\/new\?roundId=/, 'no application to a decided round');
+  t.equal((await finance.postForm(`${url}/advance`, { version: '4' })).statusCode, 303, 'decided stays decided');
+  t.equal((await finance.inject({ method: 'GET', url: `/api/v1${url}` })).json().version, 4);
 });

@@ -1,0 +1,76 @@
+import { danishDate } from '../../lib/dates.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { GrantWithParts } from './grants.repository.ts';
+import type { Grant, GrantStatus } from './grants.schemas.ts';
+
+/**
+ * The grant rules that need no database: the status flow, the default report date, what counts as
+ * paid, and a grant as the API and the pages show it. The service applies them inside its
+ * transactions.
+ */
+
+/** The grant status flow. Anything else is refused with 409. */
+export const grantMovesTo: Record<GrantStatus, GrantStatus[]> = {
+  applied: ['approved', 'rejected', 'withdrawn'],
+  approved: ['paid'],
+  paid: ['accounted'],
+  accounted: ['closed'],
+  rejected: [],
+  withdrawn: [],
+  closed: [],
+};
+
+/** 1 June of the year after the round's. */
+export const defaultReportDue = (year: number) => `${year + 1}-06-01`;
+
+/** Payments less repayments. */
+export const netPaid = (payments: { kind: 'payment' | 'repayment'; amountOre: number }[]) =>
+  payments.reduce((s, p) => s + (p.kind === 'payment' ? p.amountOre : -p.amountOre), 0);
+
+/** What is paid, net of repayments, stays between nothing and the award. */
+export function checkPaidWithinAward(net: number, awardedOre: number | null) {
+  if (awardedOre === null || net > awardedOre || net < 0) {
+    throw new AppError('PAYMENTS_EXCEED_AWARD', 409, 'grant.payments.exceed', {
+      fieldErrors: { payments: ['grant.payments.exceed'] },
+    });
+  }
+}
+
+/**
+ * Grants for the API and the pages, from rows that carry their allocations and payments. A report is
+ * overdue from midnight Danish time after its due date; an award of the threshold or more needs an
+ * auditor's endorsement.
+ */
+export function grantsOf(
+  rows: Pick<GrantWithParts, 'grant' | 'municipalityCode' | 'allocations' | 'payments'>[],
+  auditorThresholdOre: number,
+  today = danishDate(),
+): Grant[] {
+  return rows.map(({ grant: g, municipalityCode, allocations, payments: own }) => ({
+    id: g.id,
+    roundId: g.roundId,
+    municipalityCode,
+    actorId: g.actorId,
+    title: g.title,
+    purpose: g.purpose,
+    kind: g.kind,
+    inKindDescription: g.inKindDescription,
+    requestedOre: g.requestedOre,
+    awardedOre: g.awardedOre,
+    decisionOn: g.decisionOn,
+    periodStart: g.periodStart,
+    periodEnd: g.periodEnd,
+    status: g.status,
+    reportDueOn: g.reportDueOn,
+    reportReceivedOn: g.reportReceivedOn,
+    reportOverdue:
+      g.reportReceivedOn === null && g.reportDueOn < today && (g.status === 'approved' || g.status === 'paid'),
+    auditorEndorsementRequired: (g.awardedOre ?? 0) >= auditorThresholdOre,
+    auditorEndorsed: g.auditorEndorsed,
+    budgetOverride: g.budgetOverride,
+    allocations: allocations.map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
+    payments: own.map((p) => ({ kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
+    paidOre: netPaid(own),
+    version: g.version,
+  }));
+}

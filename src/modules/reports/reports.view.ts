@@ -1,0 +1,224 @@
+import type { CsvCell } from '../../lib/csv.ts';
+import type { Locale } from '../../lib/format.ts';
+import { proportionalityChart } from './reports.chart.ts';
+import type { ReportParams, Scope } from './reports.repository.ts';
+import type { ReportService } from './reports.service.ts';
+
+/**
+ * The report pages' presentation: pure functions from the reports' data (and the reader's language)
+ * to what the templates and exports show. No request, no database.
+ */
+
+type Report = Awaited<ReturnType<ReportService['proportionality']>>;
+type Row = Report['rows'][number];
+type SharedActors = Awaited<ReturnType<ReportService['sharedActors']>>;
+type Place = { code: number; name: string; regionCode: number; regionName: string };
+type Translate = (key: string, params?: Record<string, string | number>) => string;
+
+/** The report page's choices, as read from its query string. */
+export interface ReportChoices {
+  area?: string;
+  municipalityCode?: number;
+  regionCode?: number;
+  scope?: 'national';
+  year?: number;
+  yearFrom?: number;
+  yearTo?: number;
+  threshold?: number;
+  expand?: number | number[];
+}
+
+const areaOf = (s: Scope) => (s.kind === 'national' ? 'national' : `${s.kind}:${s.code}`);
+
+/** `area` (national, region:<code>, municipality:<code>) first, then the older fields, then your own. */
+function scopeOf(f: ReportChoices, own: number | null): Scope {
+  if (f.area === 'national' || f.scope === 'national') return { kind: 'national' };
+  if (f.area?.startsWith('region:')) return { kind: 'region', code: Number(f.area.slice(7)) };
+  if (f.area?.startsWith('municipality:')) return { kind: 'municipality', code: Number(f.area.slice(13)) };
+  if (f.regionCode !== undefined) return { kind: 'region', code: f.regionCode };
+  return { kind: 'municipality', code: f.municipalityCode ?? own ?? 101 };
+}
+
+/** The report asked for: years in order and at most 21 of them, this year when none is given. */
+export function reportParams(f: ReportChoices, own: number | null, thisYear: number) {
+  let yearFrom = f.yearFrom ?? f.year ?? thisYear;
+  let yearTo = f.yearTo ?? f.year ?? yearFrom;
+  if (yearTo < yearFrom) [yearFrom, yearTo] = [yearTo, yearFrom];
+  if (yearTo - yearFrom > 20) yearTo = yearFrom + 20;
+  const params: ReportParams = { scope: scopeOf(f, own), yearFrom, yearTo, threshold: f.threshold ?? 0.5 };
+  const expand = new Set(f.expand === undefined ? [] : Array.isArray(f.expand) ? f.expand : [f.expand]);
+  return { params, expand };
+}
+
+/** The query string that reproduces the report, optionally with another set of expanded groups. */
+export function reportQuery(params: ReportParams, expand: Iterable<number> = []) {
+  const q = new URLSearchParams({ area: areaOf(params.scope) });
+  if (params.yearFrom === params.yearTo) q.set('year', String(params.yearFrom));
+  else {
+    q.set('yearFrom', String(params.yearFrom));
+    q.set('yearTo', String(params.yearTo));
+  }
+  if (params.threshold !== 0.5) q.set('threshold', String(params.threshold));
+  for (const e of expand) q.append('expand', String(e));
+  return `?${q.toString()}`;
+}
+
+/** Rows in tree order (siblings worst first, as the report sorts them), down to the expanded groups. */
+export function visibleTree<R extends { targetGroupId: number; parentId: number | null }>(
+  rows: R[],
+  expand: Set<number>,
+) {
+  const byParent = new Map<number | null, R[]>();
+  for (const r of rows) byParent.set(r.parentId, [...(byParent.get(r.parentId) ?? []), r]);
+  const out: { row: R; depth: number; hasChildren: boolean; expanded: boolean }[] = [];
+  const walk = (parent: number | null, depth: number) => {
+    for (const r of byParent.get(parent) ?? []) {
+      const hasChildren = byParent.has(r.targetGroupId);
+      const expanded = hasChildren && (depth === 0 || expand.has(r.targetGroupId));
+      out.push({ row: r, depth, hasChildren, expanded });
+      if (expanded) walk(r.targetGroupId, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
+const percentFormats = {
+  da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1 }),
+  en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }),
+};
+/** A share (0–1) as a percentage with one decimal: 0.125 → "12,5 %". */
+export const percent = (locale: Locale) => (share: number) => `${percentFormats[locale].format(share * 100)} %`;
+
+/** The regions, by code, from the municipalities. */
+export const regionsOf = (places: Place[]) =>
+  [...new Map(places.map((m) => [m.regionCode, m.regionName])).entries()].sort((a, b) => a[0] - b[0]);
+
+const groupName = (r: Row, locale: Locale) => (locale === 'en' ? (r.nameEn ?? r.nameDa) : r.nameDa);
+
+/** Links from a group's row to the grants and actors behind it, in the report's place and year. */
+export function drillLinks(params: ReportParams) {
+  return (r: { targetGroupId: number }) => {
+    const grants = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
+    if (params.scope.kind === 'municipality') grants.set('municipalityCode', String(params.scope.code));
+    if (params.scope.kind === 'region') grants.set('regionCode', String(params.scope.code));
+    if (params.yearFrom === params.yearTo) grants.set('year', String(params.yearFrom));
+    const actors = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
+    if (params.scope.kind === 'municipality') actors.set('municipalityCode', String(params.scope.code));
+    return { grants: `/grants?${grants}`, actors: `/actors?${actors}` };
+  };
+}
+
+/** The proportionality page: the visible tree with its toggles, the chart, the links and the menus. */
+export function proportionalityView(
+  report: Report,
+  params: ReportParams,
+  expand: Set<number>,
+  places: Place[],
+  locale: Locale,
+  t: Translate,
+) {
+  const visible = visibleTree(report.rows, expand);
+  const scope = params.scope;
+  const scopeName =
+    scope.kind === 'national'
+      ? t('reports.national')
+      : scope.kind === 'region'
+        ? (places.find((m) => m.regionCode === scope.code)?.regionName ?? '')
+        : (places.find((m) => m.code === scope.code)?.name ?? '');
+  const chart = proportionalityChart(
+    visible.map((v) => ({
+      label: groupName(v.row, locale),
+      needShare: v.row.needShare,
+      fundingShare: v.row.fundingShare,
+      flagged: v.row.flag !== 'ok',
+    })),
+    {
+      title: t('reports.chart.title', { scope: scopeName }),
+      description: t('reports.chart.description'),
+      need: t('reports.col.needShare'),
+      funding: t('reports.col.fundingShare'),
+      percent: percent(locale),
+    },
+  );
+  return {
+    report,
+    params,
+    scopeName,
+    area: areaOf(scope),
+    visible: visible.map((v) => ({
+      ...v,
+      name: groupName(v.row, locale),
+      toggle: reportQuery(
+        params,
+        v.expanded ? [...expand].filter((e) => e !== v.row.targetGroupId) : [...expand, v.row.targetGroupId],
+      ),
+    })),
+    chart,
+    query: reportQuery(params, expand),
+    exportQuery: reportQuery(params),
+    regions: regionsOf(places),
+    municipalities: places,
+    percent: percent(locale),
+    drill: drillLinks(params),
+  };
+}
+
+/** The proportionality report as a table for CSV and XLSX: header, rows and a file name. */
+export function proportionalityTable(report: Report, params: ReportParams, locale: Locale, t: Translate) {
+  const header = [
+    t('actors.targetGroup'),
+    t('reports.col.level'),
+    t('reports.col.need'),
+    t('reports.col.needShare'),
+    t('reports.col.awarded'),
+    t('reports.col.inKind'),
+    t('reports.col.fundingShare'),
+    t('reports.col.krPerPerson'),
+    t('reports.col.actors'),
+    t('reports.col.agreements'),
+    t('reports.col.outreach'),
+    t('reports.col.index'),
+    t('reports.col.flag'),
+  ];
+  const share = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 10_000);
+  const rows: CsvCell[][] = report.rows.map((r) => [
+    groupName(r, locale),
+    r.level,
+    r.needPeople,
+    share(r.needShare),
+    { oere: r.awardedOre },
+    { oere: r.inKindOre },
+    share(r.fundingShare),
+    r.krPerPerson,
+    r.actorCount,
+    r.agreementCount,
+    r.outreachCount,
+    share(r.index),
+    t(`reports.flag.${r.flag}`),
+  ]);
+  const years = `${params.yearFrom}${params.yearTo !== params.yearFrom ? `-${params.yearTo}` : ''}`;
+  const name = `proportionalitet-${areaOf(params.scope).replace(':', '-')}-${years}`;
+  return { header, rows, name };
+}
+
+/** Shared actors listed per page. */
+const SHARED_PAGE_SIZE = 50;
+
+/** One page of the shared actors (the matrix counts them all), with links to the other pages. */
+export function sharedActorsPage(result: SharedActors, page: number, regionCode: number | undefined, year: number) {
+  const pages = Math.max(1, Math.ceil(result.actors.length / SHARED_PAGE_SIZE));
+  const shownPage = Math.min(page, pages);
+  const link = (p: number) =>
+    `/reports/shared-actors?${new URLSearchParams({
+      regionCode: regionCode === undefined ? 'all' : String(regionCode),
+      year: String(year),
+      ...(p > 1 ? { page: String(p) } : {}),
+    })}`;
+  return {
+    shown: result.actors.slice((shownPage - 1) * SHARED_PAGE_SIZE, shownPage * SHARED_PAGE_SIZE),
+    page: shownPage,
+    pages,
+    link,
+  };
+}

@@ -1,0 +1,112 @@
+import { sql } from 'drizzle-orm';
+import t from 'tap';
+import type { Principal } from '../../../src/lib/principal.ts';
+import { actorInput } from '../../factories.ts';
+import { buildTestApp } from '../../helper.ts';
+
+/** The grant service's own rules, called as the routes call them: no request, a principal. */
+t.test('the grant service: advancing a round, recording a payment, the export list', async (t) => {
+  const h = await buildTestApp(t);
+  const grants = h.app.services.grants;
+  const financeUser = await h.as('finance', 101);
+  const finance: Principal = { userId: financeUser.user.id, municipalityCode: 101, role: 'finance' };
+  const coordinator: Principal = { userId: null, municipalityCode: 101, role: 'coordinator' };
+  const aarhus: Principal = { userId: null, municipalityCode: 751, role: 'finance' };
+  const groupId = (
+    (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number; nameDa: string }[]
+  ).find((g) => g.nameDa === 'Hjemløshed')?.id as number;
+  const actor = (await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput() })).json();
+
+  t.test('advanceRound moves a round one step at a time', async (t) => {
+    const round = await grants.createRound(finance, { year: 2026, name: 'Puljen', budgetOre: 1_000_000 });
+    await t.rejects(grants.advanceRound(coordinator, round.id, round.version), { code: 'FORBIDDEN' });
+    await t.rejects(grants.advanceRound(aarhus, round.id, round.version), { code: 'FORBIDDEN' });
+    const open = await grants.advanceRound(finance, round.id, round.version);
+    t.equal(open.status, 'open');
+    await t.rejects(
+      grants.advanceRound(finance, round.id, round.version),
+      { code: 'STALE_VERSION' },
+      'the version read decides the step: no second step from a stale page',
+    );
+    t.equal((await grants.getRound(round.id)).status, 'open');
+    const closed = await grants.advanceRound(finance, round.id, open.version);
+    const decided = await grants.advanceRound(finance, round.id, closed.version);
+    t.same([closed.status, decided.status], ['closed', 'decided']);
+    const still = await grants.advanceRound(finance, round.id, decided.version);
+    t.same([still.status, still.version], ['decided', decided.version], 'a decided round stays as it is');
+  });
+
+  t.test('recordPayment adds one payment, within the award', async (t) => {
+    const pay = (who: Principal, id: number, version: number, kind: 'payment' | 'repayment', amountOre: number) =>
+      grants.recordPayment(who, id, {
+        kind,
+        paidOn: kind === 'payment' ? '2026-03-01' : '2026-05-01',
+        amountOre,
+        version,
+      });
+    const round = await grants.createRound(finance, { year: 2026, name: 'Udbetalinger', budgetOre: 1_000_000 });
+    const applied = await grants.apply(finance, {
+      roundId: round.id,
+      actorId: actor.id,
+      title: 'Varmestue',
+      kind: 'money',
+      requestedOre: 500_000,
+    });
+    await t.rejects(
+      pay(finance, applied.id, applied.version, 'payment', 1),
+      { code: 'PAYMENTS_EXCEED_AWARD' },
+      'nothing is paid before an award',
+    );
+    const awarded = await grants.transition(finance, applied.id, {
+      to: 'approved',
+      version: applied.version,
+      targetGroupId: groupId,
+    });
+    const first = await pay(finance, awarded.id, awarded.version, 'payment', 300_000);
+    t.same(first.payments, [{ kind: 'payment', paidOn: '2026-03-01', amountOre: 300_000 }]);
+    t.equal(first.version, awarded.version + 1, 'the grant’s version moves on');
+    await t.rejects(pay(finance, awarded.id, awarded.version, 'payment', 100_000), { code: 'STALE_VERSION' });
+    await t.rejects(pay(coordinator, awarded.id, first.version, 'payment', 100_000), { code: 'FORBIDDEN' });
+    await t.rejects(
+      pay(finance, awarded.id, first.version, 'payment', 200_001),
+      { code: 'PAYMENTS_EXCEED_AWARD' },
+      'the payments together never pass the award',
+    );
+    await t.rejects(
+      pay(finance, awarded.id, first.version, 'repayment', 300_001),
+      { code: 'PAYMENTS_EXCEED_AWARD' },
+      'nor go below nothing',
+    );
+    const second = await pay(finance, awarded.id, first.version, 'repayment', 50_000);
+    t.same(
+      second.payments,
+      [
+        { kind: 'payment', paidOn: '2026-03-01', amountOre: 300_000 },
+        { kind: 'repayment', paidOn: '2026-05-01', amountOre: 50_000 },
+      ],
+      'the earlier payment is kept',
+    );
+    t.equal(second.paidOre, 250_000);
+    const audit = await h.database.rows<{ action: string; payment: unknown }>(
+      sql`select action, after->'payment' as payment from audit_log
+          where entity = 'grant' and entity_id = ${String(awarded.id)} order by id desc limit 1`,
+    );
+    t.match(audit[0], { action: 'update', payment: { kind: 'repayment', amountOre: 50_000 } }, 'audited');
+  });
+
+  t.test('exportList reads the whole filtered list, page by page', async (t) => {
+    const round = await grants.createRound(finance, { year: 2027, name: 'Eksport', budgetOre: 0 });
+    await h.database.rows(sql`
+      insert into grants (round_id, actor_id, title, requested_ore, report_due_on)
+      select ${round.id}, ${actor.id}, 'Ansøgning ' || i, i, '2028-06-01' from generate_series(1, 1203) i`);
+    const all = await grants.exportList({ roundId: round.id });
+    t.equal(all.total, 1203);
+    t.equal(all.items.length, 1203, 'more than one page of 500');
+    t.equal(new Set(all.items.map((g) => g.id)).size, 1203, 'each grant once');
+    t.same(
+      all.rounds.map((r) => r.id),
+      [round.id],
+    );
+    t.equal((await grants.exportList({ roundId: round.id, status: 'approved' })).items.length, 0);
+  });
+});

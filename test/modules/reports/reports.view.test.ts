@@ -1,0 +1,134 @@
+import t from 'tap';
+import {
+  drillLinks,
+  percent,
+  proportionalityTable,
+  reportParams,
+  reportQuery,
+  sharedActorsPage,
+  visibleTree,
+} from '../../../src/modules/reports/reports.view.ts';
+
+/** The report pages' presenter: plain data in, what the pages show out. No app, no database. */
+
+const row = (targetGroupId: number, parentId: number | null, extra = {}) => ({
+  targetGroupId,
+  parentId,
+  nameDa: `Gruppe ${targetGroupId}`,
+  nameEn: targetGroupId === 1 ? 'Group 1' : null,
+  level: parentId === null ? 1 : 2,
+  municipalityCode: null,
+  needPeople: 100,
+  needShare: 0.25,
+  awardedOre: '1234550',
+  inKindOre: '0',
+  fundingShare: 0.12345,
+  krPerPerson: 123,
+  grantCount: 1,
+  actorCount: 2,
+  agreementCount: 0,
+  outreachCount: 0,
+  index: 0.49382,
+  flag: 'underserved' as const,
+  ...extra,
+});
+
+t.test('the report asked for, and the query string that gives it again', async (t) => {
+  const { params, expand } = reportParams({ yearFrom: 2026, yearTo: 2020, expand: 7 }, 101, 2030);
+  t.same(params, { scope: { kind: 'municipality', code: 101 }, yearFrom: 2020, yearTo: 2026, threshold: 0.5 });
+  t.same([...expand], [7]);
+  t.same(reportParams({}, null, 2030).params.yearFrom, 2030, 'this year when none is given');
+  t.equal(reportParams({ year: 2000, yearTo: 2100 }, null, 2030).params.yearTo, 2020, 'at most 21 years');
+  t.same(reportParams({ area: 'region:1084', municipalityCode: 147 }, 101, 2030).params.scope, {
+    kind: 'region',
+    code: 1084,
+  });
+  t.equal(reportQuery(params, [3, 4]), '?area=municipality%3A101&yearFrom=2020&yearTo=2026&expand=3&expand=4');
+  t.equal(
+    reportQuery({ scope: { kind: 'national' }, yearFrom: 2026, yearTo: 2026, threshold: 0.3 }),
+    '?area=national&year=2026&threshold=0.3',
+  );
+});
+
+t.test('the tree shows the top groups open, and below them only what was expanded', async (t) => {
+  const rows = [row(1, null), row(2, 1), row(3, 2), row(4, null)];
+  const shown = (expand: number[]) =>
+    visibleTree(rows, new Set(expand)).map((v) => [v.row.targetGroupId, v.depth, v.hasChildren, v.expanded]);
+  t.same(shown([]), [
+    [1, 0, true, true],
+    [2, 1, true, false],
+    [4, 0, false, false],
+  ]);
+  t.same(shown([2]), [
+    [1, 0, true, true],
+    [2, 1, true, true],
+    [3, 2, false, false],
+    [4, 0, false, false],
+  ]);
+});
+
+t.test('links to the grants and actors behind a row', async (t) => {
+  t.same(
+    drillLinks({ scope: { kind: 'municipality', code: 101 }, yearFrom: 2026, yearTo: 2026, threshold: 0.5 })({
+      targetGroupId: 9,
+    }),
+    {
+      grants: '/grants?targetGroupId=9&municipalityCode=101&year=2026',
+      actors: '/actors?targetGroupId=9&municipalityCode=101',
+    },
+  );
+  t.same(
+    drillLinks({ scope: { kind: 'region', code: 1084 }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 })({
+      targetGroupId: 9,
+    }),
+    {
+      grants: '/grants?targetGroupId=9&regionCode=1084',
+      actors: '/actors?targetGroupId=9',
+    },
+  );
+  t.equal(percent('da')(0.125), '12,5 %');
+});
+
+t.test('the export table', async (t) => {
+  const report = {
+    scope: 'region:1084',
+    year: 2025,
+    yearFrom: 2025,
+    yearTo: 2026,
+    threshold: 0.5,
+    totalNeedPeople: 100,
+    totalAwardedOre: '1234550',
+    rows: [row(1, null)],
+  };
+  const params = { scope: { kind: 'region' as const, code: 1084 }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 };
+  const table = proportionalityTable(report, params, 'en', (k) => `[${k}]`);
+  t.equal(table.name, 'proportionalitet-region-1084-2025-2026');
+  t.equal(table.header.length, 13);
+  t.same(table.rows[0], [
+    'Group 1',
+    1,
+    100,
+    0.25,
+    { oere: '1234550' },
+    { oere: '0' },
+    0.1235,
+    123,
+    2,
+    0,
+    0,
+    0.4938,
+    '[reports.flag.underserved]',
+  ]);
+});
+
+t.test('the shared actors a page at a time', async (t) => {
+  const actors = Array.from({ length: 120 }, (_, i) => ({ actorId: i + 1 }));
+  const result = { actors } as unknown as Parameters<typeof sharedActorsPage>[0];
+  const last = sharedActorsPage(result, 99, 1084, 2026);
+  t.same([last.page, last.pages, last.shown.length], [3, 3, 20], 'a page beyond the last shows the last');
+  t.equal(last.link(1), '/reports/shared-actors?regionCode=1084&year=2026');
+  t.equal(
+    sharedActorsPage(result, 2, undefined, 2026).link(2),
+    '/reports/shared-actors?regionCode=all&year=2026&page=2',
+  );
+});
