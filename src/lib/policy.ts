@@ -52,6 +52,18 @@ export function assertMayWrite(p: Principal, area: WriteArea, municipalityCode: 
   if (!mayWrite(p, area, municipalityCode)) throw new AccessDenied(area, municipalityCode);
 }
 
+/**
+ * Who may award beyond a round's budget, on the grant form or in an import: those who write the
+ * round's grants (finance and admin of its municipality), and only when they say so explicitly.
+ */
+export function mayOverrideBudget(p: Principal, municipalityCode: number): boolean {
+  return mayWrite(p, 'grants', municipalityCode);
+}
+
+export function assertMayOverrideBudget(p: Principal, municipalityCode: number): void {
+  if (!mayOverrideBudget(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
 export function assertMayWriteArea(p: Principal, area: WriteArea): void {
   if (!mayWriteArea(p, area)) throw new AccessDenied(area, p.municipalityCode);
 }

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { oreSum } from '../../lib/money.ts';
+import { AWARDED } from '../grants/grants.repository.ts';
 
 /** Where a report looks: one municipality, one region, or the whole country. */
 export type Scope = { kind: 'municipality'; code: number } | { kind: 'region'; code: number } | { kind: 'national' };
@@ -24,9 +25,6 @@ export function scopeCodes(scope: Scope): SQL {
       return sql`select code from municipalities`;
   }
 }
-
-/** Statuses in which a grant's award counts. */
-const AWARDED = sql`('approved', 'paid', 'accounted', 'closed')`;
 
 export interface ProportionalityRow extends Record<string, unknown> {
   targetGroupId: number;
