@@ -5,6 +5,7 @@ import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
+import { formatMoney } from '../../lib/money.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
 import type { ImportRunner } from './imports.runner.ts';
 import { fieldsOf, type Import, type ImportProblem, importKinds } from './imports.schemas.ts';
@@ -23,9 +24,12 @@ declare module 'fastify' {
 
 const version = z.coerce.number().int().positive().max(2_147_483_647).catch(0);
 
-/** A problem in the user's language: "Linje 4, kolonne CVR: …". */
+/** A problem in the user's language: "Linje 4, kolonne CVR: …". Amounts (params in øre) as kroner. */
 export function problemText(locale: string, p: ImportProblem): string {
-  return translate(locale as 'da', p.message, { value: p.value ?? '', ...(p.params ?? {}) });
+  const params = Object.entries(p.params ?? {}).map(([k, v]) =>
+    k.endsWith('Ore') ? [k, formatMoney(v, locale as 'da')] : [k, v],
+  );
+  return translate(locale as 'da', p.message, { value: p.value ?? '', ...Object.fromEntries(params) });
 }
 
 /** The mapping form: each field's chosen header (blank for none), and the defaults. */
@@ -33,6 +37,8 @@ const mappingForm = z.object({
   columns: z.record(z.string().max(100), z.string().max(200)).catch({}),
   defaultYear: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
   defaultTargetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  /** A checkbox: finance's override of a round's budget. */
+  overrideBudget: z.unknown().transform((v) => v === 'on' || v === 'true' || v === '1'),
   version,
 });
 
@@ -111,7 +117,12 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
     const form = mappingForm.parse(formValues(request.body));
     const columns = Object.fromEntries(Object.entries(form.columns).filter(([, header]) => header !== ''));
     await imports.check(request.principal, id, {
-      mapping: { columns, defaultYear: form.defaultYear, defaultTargetGroupId: form.defaultTargetGroupId },
+      mapping: {
+        columns,
+        defaultYear: form.defaultYear,
+        defaultTargetGroupId: form.defaultTargetGroupId,
+        ...(form.overrideBudget ? { overrideBudget: true } : {}),
+      },
       version: form.version,
     });
     return reply.redirect(`/imports/${id}`, 303);

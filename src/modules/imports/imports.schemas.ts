@@ -146,6 +146,12 @@ export const importMapping = z.object({
     .max(2_147_483_647)
     .optional()
     .describe('Grants: the target group of awarded rows without one'),
+  overrideBudget: z
+    .boolean()
+    .optional()
+    .describe(
+      'Grants: award beyond a registered round’s budget (finance’s override, as on the grant form); without it such a file is invalid',
+    ),
 });
 export type ImportMapping = z.infer<typeof importMapping>;
 
