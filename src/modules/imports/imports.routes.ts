@@ -38,7 +38,11 @@ const mappingForm = z.object({
   defaultYear: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
   defaultTargetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
   /** A checkbox: finance's override of a round's budget. */
-  overrideBudget: z.unknown().transform((v) => v === 'on' || v === 'true' || v === '1'),
+  overrideBudget: z
+    .string()
+    .optional()
+    .catch(undefined)
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
   version,
 });
 
