@@ -912,6 +912,8 @@ export const da = {
     'Nye aktører: {n}. De registreres som foreninger med rollen inklusionsarena; ret dem bagefter, hvis det ikke passer.',
   'import.actorsKnown': 'Aktører, der allerede findes i Samspil: {n}.',
   'import.roundNew': 'Puljen “{name}” oprettes.',
+  'import.roundOverBudget':
+    'Puljen “{name}” ({year}) overskrides med økonomis bekræftelse: {total} bevilget i alt, af et budget på {budget}.',
   'import.changeColumns': 'Ret koblingen af kolonner',
   'import.matchesHeading': 'Er det de samme aktører?',
   'import.matchesIntro':

@@ -913,6 +913,8 @@ export const en: Record<keyof typeof da, string> = {
     'New actors: {n}. They are registered as associations in the role of inclusion arena; correct them afterwards if that is wrong.',
   'import.actorsKnown': 'Actors already in Samspil: {n}.',
   'import.roundNew': 'The round “{name}” will be created.',
+  'import.roundOverBudget':
+    'The round “{name}” ({year}) is exceeded with finance’s confirmation: {total} awarded in all, of a budget of {budget}.',
   'import.changeColumns': 'Correct the column mapping',
   'import.matchesHeading': 'Are these the same actors?',
   'import.matchesIntro':

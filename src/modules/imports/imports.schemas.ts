@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oreTotal } from '../../lib/money.ts';
 import { fold } from '../../lib/upload.ts';
 
 export const importKinds = ['grants', 'actors'] as const;
@@ -195,6 +196,17 @@ export const importSummary = z.object({
       'Rows left as they are: grants paid, closed, withdrawn or decided otherwise; actors homed in another municipality',
     ),
   matches: z.array(actorMatch),
+  roundsOverBudget: z
+    .array(
+      z.object({
+        year: z.number().int(),
+        name: z.string(),
+        budgetOre: z.number().int(),
+        awardedOre: oreTotal.describe('The round’s awarded total as the file leaves it'),
+      }),
+    )
+    .optional()
+    .describe('Registered rounds the file takes over their budget, with finance’s override'),
   sample: z
     .array(
       z.object({

@@ -97,8 +97,6 @@ interface Plan {
   problems: ImportProblem[];
   summary: ImportSummary;
   unresolved: number;
-  /** Registered rounds the import takes over their budget, with finance's override. */
-  overBudget?: { roundId: number; budgetOre: number; totalOre: string }[];
   write: (tx: Queryable, principal: Principal, importId: number, progress: (n: number) => void) => Promise<void>;
 }
 
@@ -334,6 +332,13 @@ export function createImportService(database: Database, municipalities: Municipa
         })),
       );
     }
+    if (over.length)
+      summary.roundsOverBudget = over.map((o) => ({
+        year: o.round.year,
+        name: o.round.name,
+        budgetOre: o.round.budgetOre,
+        awardedOre: String(o.totalOre),
+      }));
     // With finance's override, each award the file raises in those rounds is marked, as the form marks it.
     const overridden = new Set(over.map((o) => o.round.id));
     const beyondBudget = (c: GrantChange) =>
@@ -343,11 +348,6 @@ export function createImportService(database: Database, municipalities: Municipa
       problems: [],
       summary,
       unresolved: actors.filter((a) => a.unresolved).length,
-      overBudget: over.map((o) => ({
-        roundId: o.round.id,
-        budgetOre: o.round.budgetOre,
-        totalOre: String(o.totalOre),
-      })),
       async write(tx, principal, importId, progress) {
         const newActors = await createActors(
           tx,
@@ -937,7 +937,7 @@ export function createImportService(database: Database, municipalities: Municipa
               updated: result.summary.updated,
               skipped: result.summary.skipped,
               skippedLocked: result.summary.skippedLocked,
-              ...(result.overBudget?.length ? { overBudget: result.overBudget } : {}),
+              ...(result.summary.roundsOverBudget ? { roundsOverBudget: result.summary.roundsOverBudget } : {}),
             },
           });
           return 'done' as const;

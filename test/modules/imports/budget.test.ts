@@ -102,6 +102,13 @@ t.test('with finance’s override the awards pass, marked and audited as the for
   t.equal(checked.statusCode, 303, checked.body.slice(0, 500));
   const ready = (await finance.inject({ method: 'GET', url: `/api/v1/imports/${item.id}` })).json();
   t.match(ready, { status: 'ready', mapping: { overrideBudget: true } }, JSON.stringify(ready.problems));
+  t.match(ready.summary.roundsOverBudget, [{ name: ROUND, year: 2026, budgetOre: 5_000_000, awardedOre: '5500000' }]);
+  const preview = await finance.inject({ method: 'GET', url: `/imports/${item.id}` });
+  t.match(
+    preview.body,
+    /Puljen “Puljen til sociale formål” \(2026\) overskrides med økonomis bekræftelse: 55\.000,00 kr\. bevilget i alt, af et budget på 50\.000,00 kr\./,
+    'the preview says which round the override takes over its budget',
+  );
   const committed = await finance.inject({
     method: 'POST',
     url: `/api/v1/imports/${item.id}/commit`,
