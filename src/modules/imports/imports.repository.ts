@@ -45,6 +45,24 @@ export async function updateImport(
   return row;
 }
 
+/** An import written: done, as of the database's clock. */
+export async function markImportDone(
+  db: Queryable,
+  id: number,
+  values: Pick<typeof imports.$inferInsert, 'sample' | 'summary' | 'createdCount' | 'updatedCount' | 'skippedCount'>,
+): Promise<void> {
+  await db
+    .update(imports)
+    .set({
+      ...values,
+      status: 'done',
+      finishedAt: sql`now()`,
+      version: sql`${imports.version} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(imports.id, id));
+}
+
 /** Bytes of the file per row of import_chunks. */
 const CHUNK = 1024 * 1024;
 
@@ -429,6 +447,58 @@ export async function reallocateGrantRecords(tx: Queryable, json: string): Promi
       select x.id, x.group, x.awarded
       from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint, reallocate boolean)
       where x.reallocate and x.group is not null and x.awarded > 0`);
+}
+
+/** The fields of a registered actor an actor list may fill in, and each one's column. */
+export const IMPORTED_ACTOR_COLUMNS = {
+  orgType: 'org_type',
+  roles: 'roles',
+  email: 'email',
+  phone: 'phone',
+  website: 'website',
+  address: 'address',
+  description: 'description',
+} as const;
+
+/** Registered actors as an actor list is compared with them: id → the columns it may fill in, home and version. */
+export async function actorsToCompare(
+  database: Database,
+  on: Queryable,
+  ids: number[],
+): Promise<Map<number, Record<string, unknown>>> {
+  const rows = await database.rows<Record<string, unknown>>(
+    sql`select id, cvr, org_type, roles::text[] as roles, email, phone, website, address, description,
+               home_municipality_code, version
+        from actors where id = any(${intArray(ids)}::int[])`,
+    on,
+  );
+  return new Map(rows.map((r) => [Number(r.id), r]));
+}
+
+/**
+ * A registered actor as an actor list leaves it (set: field → value, cvr included), only while it
+ * is still at the version read and homed in the import's municipality. False when it was not written.
+ */
+export async function updateImportedActor(
+  database: Database,
+  tx: Queryable,
+  a: { actorId: number; version: number; municipalityCode: number; set: Record<string, unknown> },
+): Promise<boolean> {
+  const columns: Record<string, string> = { ...IMPORTED_ACTOR_COLUMNS, cvr: 'cvr' };
+  const set = Object.entries(a.set).map(([k, v]) =>
+    k === 'roles'
+      ? sql`roles = ${`{${(v as string[]).join(',')}}`}::actor_role[]`
+      : k === 'orgType'
+        ? sql`org_type = ${v}::org_type`
+        : sql`${sql.identifier(columns[k] as string)} = ${v}`,
+  );
+  const written = await database.rows<{ id: number }>(
+    sql`update actors set ${sql.join(set, sql`, `)}, version = version + 1, updated_at = now()
+        where id = ${a.actorId} and version = ${a.version} and home_municipality_code = ${a.municipalityCode}
+        returning id`,
+    tx,
+  );
+  return written.length > 0;
 }
 
 /** Fresh ids from a serial's sequence, so rows and their children can be written set-wise. */

@@ -1,7 +1,5 @@
 import { rm, stat } from 'node:fs/promises';
-import { sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
-import { intArray } from '../../db/params.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { IntMap } from '../../lib/int-set.ts';
@@ -31,6 +29,7 @@ import {
 import {
   actorsByCvr,
   actorsByName,
+  actorsToCompare,
   allowLongStatements,
   auditGrantUpdates,
   auditImportedRows,
@@ -38,6 +37,7 @@ import {
   failImport,
   findImport,
   grantsMatching,
+  IMPORTED_ACTOR_COLUMNS,
   type ImportMeta,
   inSlices,
   insertActorRecords,
@@ -46,6 +46,7 @@ import {
   insertImportedRound,
   listImports,
   lockMunicipalityImports,
+  markImportDone,
   nextIds,
   queuedImportIds,
   type RoundRef,
@@ -56,6 +57,7 @@ import {
   targetGroupsOf,
   updateGrantRecords,
   updateImport,
+  updateImportedActor,
   writeImportFile,
 } from './imports.repository.ts';
 import {
@@ -522,25 +524,7 @@ export function createImportService(database: Database, municipalities: Municipa
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const planOf = new Map(actors.map((a) => [a.key, a]));
     const matchedIds = actors.flatMap((a) => (a.actorId ? [a.actorId] : []));
-    const current = new Map(
-      (
-        await database.rows<Record<string, unknown>>(
-          sql`select id, cvr, org_type, roles::text[] as roles, email, phone, website, address, description,
-                     home_municipality_code, version
-              from actors where id = any(${intArray(matchedIds)}::int[])`,
-          on,
-        )
-      ).map((r) => [Number(r.id), r]),
-    );
-    const column: Record<string, string> = {
-      orgType: 'org_type',
-      roles: 'roles',
-      email: 'email',
-      phone: 'phone',
-      website: 'website',
-      address: 'address',
-      description: 'description',
-    };
+    const current = await actorsToCompare(database, on, matchedIds);
     type Change = { actorId: number; set: Record<string, unknown>; before: Record<string, unknown> };
     const updates: Change[] = [];
     let skipped = 0;
@@ -567,7 +551,7 @@ export function createImportService(database: Database, municipalities: Municipa
       const now = current.get(id) ?? {};
       const set: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(r.fields)) {
-        const was = now[column[k] as string];
+        const was = now[IMPORTED_ACTOR_COLUMNS[k as keyof typeof IMPORTED_ACTOR_COLUMNS]];
         const same = Array.isArray(v)
           ? JSON.stringify([...v].sort()) === JSON.stringify([...((was as string[]) ?? [])].sort())
           : was === v;
@@ -619,22 +603,14 @@ export function createImportService(database: Database, municipalities: Municipa
         let done = creating.length + skipped + foreign.size;
         progress(done);
         for (const u of updates) {
-          const set = Object.entries(u.set).map(([k, v]) =>
-            k === 'roles'
-              ? sql`roles = ${`{${(v as string[]).join(',')}}`}::actor_role[]`
-              : k === 'orgType'
-                ? sql`org_type = ${v}::org_type`
-                : sql`${sql.identifier(k === 'cvr' ? 'cvr' : (column[k] as string))} = ${v}`,
-          );
           // Only an actor still as it was read, and still homed here, is written.
-          const written = await database.rows<{ id: number }>(
-            sql`update actors set ${sql.join(set, sql`, `)}, version = version + 1, updated_at = now()
-                where id = ${u.actorId} and version = ${Number(u.before.version)}
-                  and home_municipality_code = ${row.municipalityCode}
-                returning id`,
-            tx,
-          );
-          if (!written.length) throw importConflict();
+          const written = await updateImportedActor(database, tx, {
+            actorId: u.actorId,
+            version: Number(u.before.version),
+            municipalityCode: row.municipalityCode,
+            set: u.set,
+          });
+          if (!written) throw importConflict();
           await recordAudit(tx, principal, {
             entity: 'actor',
             entityId: u.actorId,
@@ -919,14 +895,12 @@ export function createImportService(database: Database, municipalities: Municipa
           const result = outcome;
           // The file and the rows shown from it are not kept once it is imported.
           await dropImportFile(tx, id);
-          await updateImport(tx, id, {
-            status: 'done',
+          await markImportDone(tx, id, {
             sample: [],
             summary: result.summary,
             createdCount: result.summary.created,
             updatedCount: result.summary.updated,
             skippedCount: result.summary.skipped + result.summary.skippedLocked,
-            finishedAt: sql`now()` as unknown as Date,
           });
           await recordAudit(tx, principal, {
             entity: 'import',
