@@ -887,6 +887,9 @@ export const da = {
   'import.defaultGroupHint':
     'En bevilling skal fordeles på en målgruppe. Vælg den, som rækker uden målgruppe skal have.',
   'import.noDefaultGroup': 'Ingen: rækker uden målgruppe er fejl',
+  'import.overrideBudget': 'Bevil alligevel, selv om en puljes budget overskrides',
+  'import.overrideBudgetHint':
+    'Økonomis bekræftelse: filens bevillinger må tage en registreret pulje over dens budget. De markeres som over budget, som når det sker på en bevilling.',
   'import.checkSubmit': 'Kontrollér rækkerne',
   'import.previewLead': 'Af filens {n} rækker:',
   'import.sampleCaption': 'De første {n} rækker, og hvad der sker med dem',
@@ -910,6 +913,8 @@ export const da = {
     'Nye aktører: {n}. De registreres som foreninger med rollen inklusionsarena; ret dem bagefter, hvis det ikke passer.',
   'import.actorsKnown': 'Aktører, der allerede findes i Samspil: {n}.',
   'import.roundNew': 'Puljen “{name}” oprettes.',
+  'import.roundOverBudget':
+    'Puljen “{name}” ({year}) overskrides med økonomis bekræftelse: {total} bevilget i alt, af et budget på {budget}.',
   'import.changeColumns': 'Ret koblingen af kolonner',
   'import.matchesHeading': 'Er det de samme aktører?',
   'import.matchesIntro':
@@ -1015,6 +1020,8 @@ export const da = {
     'Samme aktør, pulje og titel står også på linje {first}. Kobl en kolonne med sagsnummer, eller giv bevillingerne hver sin titel.',
   'import.roundBudgetTooLarge':
     'Bevillingerne i {year} er tilsammen over 1.000.000.000 kr., det største budget en pulje kan have. Del dem på flere puljer med en kolonne for puljens navn.',
+  'import.overBudget':
+    'Puljen “{round}” ({year}) har et budget på {budgetOre}, men med filens bevillinger bliver der bevilget {totalOre} i alt. Ret beløbene, eller sæt flueben ved “Bevil alligevel” under kolonnerne, hvis puljen skal overskrides (kun økonomi).',
   'import.roundAmbiguous': 'Kommunen har flere puljer i {year}. Kobl en kolonne med puljens navn.',
   'import.orgType':
     'Organisationsformen kendes ikke. Skriv forening, selvejende institution, fond, socialøkonomisk virksomhed eller uformel gruppe.',

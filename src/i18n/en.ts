@@ -888,6 +888,9 @@ export const en: Record<keyof typeof da, string> = {
   'import.defaultGroupHint':
     'A grant must be allocated to a target group. Choose the one for rows without a target group.',
   'import.noDefaultGroup': 'None: rows without a target group are errors',
+  'import.overrideBudget': 'Award anyway, even though a round’s budget is exceeded',
+  'import.overrideBudgetHint':
+    'Finance’s confirmation: the file’s awards may take a registered round over its budget. They are marked over budget, as when it happens on a grant.',
   'import.checkSubmit': 'Check the rows',
   'import.previewLead': 'Of the file’s {n} rows:',
   'import.sampleCaption': 'The first {n} rows, and what happens to them',
@@ -911,6 +914,8 @@ export const en: Record<keyof typeof da, string> = {
     'New actors: {n}. They are registered as associations in the role of inclusion arena; correct them afterwards if that is wrong.',
   'import.actorsKnown': 'Actors already in Samspil: {n}.',
   'import.roundNew': 'The round “{name}” will be created.',
+  'import.roundOverBudget':
+    'The round “{name}” ({year}) is exceeded with finance’s confirmation: {total} awarded in all, of a budget of {budget}.',
   'import.changeColumns': 'Correct the column mapping',
   'import.matchesHeading': 'Are these the same actors?',
   'import.matchesIntro':
@@ -1015,6 +1020,8 @@ export const en: Record<keyof typeof da, string> = {
     'The same actor, round and title are also on line {first}. Map a column with case numbers, or give the grants titles of their own.',
   'import.roundBudgetTooLarge':
     "The grants of {year} add up to more than DKK 1,000,000,000, the largest budget a round may have. Spread them over several rounds with a column for the round's name.",
+  'import.overBudget':
+    'The round “{round}” ({year}) has a budget of {budgetOre}, but with the file’s awards {totalOre} would be awarded in all. Correct the amounts, or tick “Award anyway” under the columns if the round is to be exceeded (finance only).',
   'import.roundAmbiguous': 'The municipality has several rounds in {year}. Map a column with the round’s name.',
   'import.orgType':
     'Unknown organisation type. Write association, self-governing institution, foundation, social enterprise or informal group.',

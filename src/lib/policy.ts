@@ -52,6 +52,18 @@ export function assertMayWrite(p: Principal, area: WriteArea, municipalityCode: 
   if (!mayWrite(p, area, municipalityCode)) throw new AccessDenied(area, municipalityCode);
 }
 
+/**
+ * Who may award beyond a round's budget, on the grant form or in an import: those who write the
+ * round's grants (finance and admin of its municipality), and only when they say so explicitly.
+ */
+function mayOverrideBudget(p: Principal, municipalityCode: number): boolean {
+  return mayWrite(p, 'grants', municipalityCode);
+}
+
+export function assertMayOverrideBudget(p: Principal, municipalityCode: number): void {
+  if (!mayOverrideBudget(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
 /** The audit page: admin and finance. */
 export function mayReadAudit(p: Principal): boolean {
   return p.role === 'admin' || p.role === 'finance';

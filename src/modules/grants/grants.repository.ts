@@ -4,6 +4,7 @@ import { jsonOf } from '../../db/params.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
+import { awardedStatuses } from './grants.rules.ts';
 import type { GrantListQuery } from './grants.schemas.ts';
 
 export type RoundRow = typeof grantRounds.$inferSelect;
@@ -11,9 +12,9 @@ export type GrantRow = typeof grants.$inferSelect;
 
 /**
  * Statuses in which a grant's award counts: against the round's budget, in the reports, and in the
- * municipalities that may see an actor's contacts. The one definition.
+ * municipalities that may see an actor's contacts. The one definition (the rule's list, as SQL).
  */
-export const AWARDED = sql`('approved', 'paid', 'accounted', 'closed')`;
+export const AWARDED = sql.raw(`(${awardedStatuses.map((s) => `'${s}'`).join(', ')})`);
 
 export async function findRound(db: Queryable, id: number, forUpdate = false): Promise<RoundRow | undefined> {
   const q = db.select().from(grantRounds).where(eq(grantRounds.id, id));
@@ -111,6 +112,28 @@ export async function awardedInRound(db: Queryable, roundId: number, exceptGrant
       and(eq(grants.roundId, roundId), sql`${grants.status} in ${AWARDED}`, sql`${grants.id} <> ${exceptGrantId}`),
     );
   return oreSum(row?.awarded);
+}
+
+/** Rounds' rows locked until the transaction ends, in id order (so two writers cannot deadlock). */
+export async function lockRounds(db: Queryable, roundIds: number[]): Promise<void> {
+  if (!roundIds.length) return;
+  await db
+    .select({ id: grantRounds.id })
+    .from(grantRounds)
+    .where(inArray(grantRounds.id, roundIds))
+    .orderBy(asc(grantRounds.id))
+    .for('update');
+}
+
+/** Each round's awarded total (exact), in one statement; a round without awards is left out. */
+export async function awardedByRound(db: Queryable, roundIds: number[]): Promise<Map<number, bigint>> {
+  if (!roundIds.length) return new Map();
+  const rows = await db
+    .select({ roundId: grants.roundId, awarded: sql<string>`coalesce(sum(${grants.awardedOre}), 0)::text` })
+    .from(grants)
+    .where(and(inArray(grants.roundId, roundIds), sql`${grants.status} in ${AWARDED}`))
+    .groupBy(grants.roundId);
+  return new Map(rows.map((r) => [r.roundId, oreSum(r.awarded)]));
 }
 
 /** A grant as lists and pages show it: its row, its round, and its allocations and payments. */

@@ -2,7 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Database, Db, Tx } from '../../db/client.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
-import { assertMayWrite } from '../../lib/policy.ts';
+import { assertMayOverrideBudget, assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
 import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository.ts';
@@ -30,7 +30,7 @@ import {
   updateGrantIfVersion,
   updateRoundIfVersion,
 } from './grants.repository.ts';
-import { checkPaidWithinAward, defaultReportDue, grantMovesTo, grantsOf, netPaid } from './grants.rules.ts';
+import { checkPaidWithinAward, exceedsBudget, grantMovesTo, grantsOf, netPaid, reportDueOf } from './grants.rules.ts';
 import {
   type Grant,
   type GrantCreate,
@@ -70,7 +70,7 @@ export function createGrantService(database: Database, config: Config) {
         applicationsOpenOn: r.applicationsOpenOn,
         applicationsCloseOn: r.applicationsCloseOn,
         decisionOn: r.decisionOn,
-        reportDueOn: r.reportDueOn ?? defaultReportDue(r.year),
+        reportDueOn: reportDueOf(r),
         status: r.status,
         version: r.version,
         // Sums, exact, as decimal strings: over many grants they can pass 2^53.
@@ -258,7 +258,7 @@ export function createGrantService(database: Database, config: Config) {
         }
         const row = await insertGrant(tx, {
           ...input,
-          reportDueOn: round.reportDueOn ?? defaultReportDue(round.year),
+          reportDueOn: reportDueOf(round),
         });
         await recordAudit(tx, principal, { entity: 'grant', entityId: row.id, action: 'create', after: row });
         return row.id;
@@ -346,13 +346,14 @@ export function createGrantService(database: Database, config: Config) {
           const lines =
             t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
           await checkAllocations(tx, lines, awarded);
-          const remaining = BigInt(round.budgetOre) - (await awardedInRound(tx, round.id, id));
-          if (BigInt(awarded) > remaining) {
+          const others = await awardedInRound(tx, round.id, id);
+          if (exceedsBudget(round.budgetOre, others, others + BigInt(awarded))) {
             if (!t.overrideBudget) {
               throw new AppError('GRANT_OVER_BUDGET', 409, 'grant.budget.exceeded', {
-                details: { remainingOre: remaining.toString(), awardedOre: awarded },
+                details: { remainingOre: (BigInt(round.budgetOre) - others).toString(), awardedOre: awarded },
               });
             }
+            assertMayOverrideBudget(principal, round.municipalityCode);
             changes.budgetOverride = true;
             action = 'approve_over_budget';
           }

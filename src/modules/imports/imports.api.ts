@@ -43,7 +43,10 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
           'similar names: send your choices to /commit), or `queued`: the rows are being written in one ' +
           'transaction. Poll GET /api/v1/imports/{id} until `done`. A row is matched to a grant already ' +
           'registered by its reference column (per round), else by actor and title, so a file imported ' +
-          'twice creates nothing new. Send `commit=false` to check the file without importing it.',
+          'twice creates nothing new. Awards that take a registered round over its budget make the file ' +
+          '`invalid` (import.overBudget), as the grant form refuses them, unless `mapping.overrideBudget` is ' +
+          'true (finance’s override: the awards are marked over budget). Send `commit=false` to check the ' +
+          'file without importing it.',
         consumes: ['multipart/form-data'],
         body: z.object({
           file: z.any().describe('The CSV or XLSX file'),

@@ -15,6 +15,12 @@ const mappingForm = z.object({
   columns: z.record(z.string().max(100), z.string().max(200)).catch({}),
   defaultYear: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
   defaultTargetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  /** A checkbox: finance's override of a round's budget. */
+  overrideBudget: z
+    .string()
+    .optional()
+    .catch(undefined)
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
   version,
 });
 
@@ -93,7 +99,12 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
     const form = mappingForm.parse(formValues(request.body));
     const columns = Object.fromEntries(Object.entries(form.columns).filter(([, header]) => header !== ''));
     await imports.check(request.principal, id, {
-      mapping: { columns, defaultYear: form.defaultYear, defaultTargetGroupId: form.defaultTargetGroupId },
+      mapping: {
+        columns,
+        defaultYear: form.defaultYear,
+        defaultTargetGroupId: form.defaultTargetGroupId,
+        ...(form.overrideBudget ? { overrideBudget: true } : {}),
+      },
       version: form.version,
     });
     return reply.redirect(`/imports/${id}`, 303);

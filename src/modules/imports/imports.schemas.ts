@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oreTotal } from '../../lib/money.ts';
 import { fold } from '../../lib/upload.ts';
 
 export const importKinds = ['grants', 'actors'] as const;
@@ -145,6 +146,12 @@ export const importMapping = z.object({
     .max(2_147_483_647)
     .optional()
     .describe('Grants: the target group of awarded rows without one'),
+  overrideBudget: z
+    .boolean()
+    .optional()
+    .describe(
+      'Grants: award beyond a registered round’s budget (finance’s override, as on the grant form); without it such a file is invalid',
+    ),
 });
 export type ImportMapping = z.infer<typeof importMapping>;
 
@@ -188,6 +195,17 @@ const importSummary = z.object({
       'Rows left as they are: grants paid, closed, withdrawn or decided otherwise; actors homed in another municipality',
     ),
   matches: z.array(actorMatch),
+  roundsOverBudget: z
+    .array(
+      z.object({
+        year: z.number().int(),
+        name: z.string(),
+        budgetOre: z.number().int(),
+        awardedOre: oreTotal.describe('The round’s awarded total as the file leaves it'),
+      }),
+    )
+    .optional()
+    .describe('Registered rounds the file takes over their budget, with finance’s override'),
   sample: z
     .array(
       z.object({

@@ -1,16 +1,16 @@
 import { rm, stat } from 'node:fs/promises';
-import { sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
-import { intArray } from '../../db/params.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { IntMap } from '../../lib/int-set.ts';
 import { MAX_OERE } from '../../lib/money.ts';
-import { AccessDenied, mayWrite, type WriteArea } from '../../lib/policy.ts';
+import { AccessDenied, assertMayOverrideBudget, mayWrite, type WriteArea } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { readTableFile } from '../../lib/table-reader.ts';
 import { fold, sampleRows, type Table, UPLOAD_LIMITS, uploadPath } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
+import { awardedByRound, lockRounds } from '../grants/grants.repository.ts';
+import { countedAward, exceedsBudget, reportDueOf } from '../grants/grants.rules.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
   type ActorPlan,
@@ -29,23 +29,35 @@ import {
 import {
   actorsByCvr,
   actorsByName,
+  actorsToCompare,
   allowLongStatements,
+  auditGrantUpdates,
+  auditImportedRows,
   dropImportFile,
   failImport,
   findImport,
   grantsMatching,
+  IMPORTED_ACTOR_COLUMNS,
   type ImportMeta,
   inSlices,
+  insertActorRecords,
+  insertGrantRecords,
   insertImport,
+  insertImportedRound,
   listImports,
   lockMunicipalityImports,
+  markImportDone,
   nextIds,
   queuedImportIds,
+  type RoundRef,
+  reallocateGrantRecords,
   roundsOf,
   similarActors,
   storeImportFile,
   targetGroupsOf,
+  updateGrantRecords,
   updateImport,
+  updateImportedActor,
   writeImportFile,
 } from './imports.repository.ts';
 import {
@@ -189,33 +201,9 @@ export function createImportService(database: Database, municipalities: Municipa
       description: a.fields?.description ?? null,
       home: (a.fields?.homeMunicipalityCode as number | undefined) ?? municipalityCode,
     }));
-    await inSlices(records, SLICE, (json) =>
-      tx.execute(sql`insert into actors (id, name, cvr, org_type, roles, email, phone, website, address, description,
-                       home_municipality_code)
-        select x.id, x.name, x.cvr, x.org_type::org_type, x.roles::actor_role[], x.email, x.phone, x.website,
-               x.address, x.description, x.home
-        from jsonb_to_recordset(${json}::jsonb) as x(id int, name text, cvr text, org_type text, roles text,
-               email text, phone text, website text, address text, description text, home smallint)`),
-    );
-    await auditSet(tx, principal, 'actor', 'actors', ids, `to_jsonb(t) - 'search_vector' - 'name_norm'`);
+    await inSlices(records, SLICE, (json) => insertActorRecords(tx, json));
+    await inSlices(ids, SLICE, (_json, slice) => auditImportedRows(tx, principal, 'actors', slice));
     return new Map(create.map((a, i) => [a.key, ids[i] as number]));
-  }
-
-  /** One audit entry per row written, set-wise: the row as it is now is the "after". */
-  async function auditSet(
-    tx: Queryable,
-    principal: Principal,
-    entity: string,
-    table: string,
-    ids: number[],
-    after: string,
-  ) {
-    await inSlices(ids, SLICE, (_json, slice) =>
-      tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, after)
-        select ${principal.userId}, ${principal.municipalityCode}, ${entity}, t.id::text, 'import', ${sql.raw(after)}
-        from ${sql.identifier(table)} t
-        where t.id = any(${intArray(slice)}::int[])`),
-    );
   }
 
   async function planGrants(
@@ -224,6 +212,7 @@ export function createImportService(database: Database, municipalities: Municipa
     table: Table,
     mapping: ImportMapping,
     choices: ActorChoices,
+    writing: boolean,
   ): Promise<Plan> {
     const groups = (await targetGroupsOf(database, on, row.municipalityCode)).map((g) => ({
       id: g.id,
@@ -265,6 +254,13 @@ export function createImportService(database: Database, municipalities: Municipa
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const actorIds = new Map(actors.map((a) => [a.key, a.actorId]));
     const roundIds = new Map(rounds.ids);
+    // The registered rounds of the file are locked while it is written, as the grant form locks the
+    // round it awards in: their budgets are checked again here, and hold until the import commits.
+    if (writing)
+      await lockRounds(
+        on,
+        [...new Set(rounds.ids.values())].filter((id) => id !== null),
+      );
     const columnOf = (field: string) => mapping.columns[field] ?? field;
 
     /**
@@ -297,6 +293,9 @@ export function createImportService(database: Database, municipalities: Municipa
     const rowProblems: ImportProblem[] = [];
     // The registered grants the file changes, and the version each had when compared.
     const planned = new IntMap();
+    // What the file changes each registered round's awarded total by (a changed grant counts with
+    // its new award instead of its old), in øre.
+    const raised = new Map<number, bigint>();
     await compareAll(on, [], async (changes) => {
       for (const c of changes) {
         if (c.kind === 'invalid') {
@@ -304,6 +303,8 @@ export function createImportService(database: Database, municipalities: Municipa
           continue;
         }
         if (c.kind === 'update') planned.set(c.existing.id, c.existing.version);
+        const roundId = roundIds.get(c.row.roundKey);
+        if (roundId && c.kind !== 'skip') raised.set(roundId, (raised.get(roundId) ?? 0n) + awardChange(c));
         count(summary, c);
         // What each of the first rows will leave: a registered grant keeps what the file leaves out.
         if (summary.sample.length < SAMPLE) summary.sample.push(sampleOf(c, read.actors.get(c.row.actorKey)?.name));
@@ -311,6 +312,39 @@ export function createImportService(database: Database, municipalities: Municipa
     });
     if (rowProblems.length) return invalid(rowProblems);
     const roundOf = new Map(existingRounds.map((r) => [r.id, r]));
+    const over = await roundsOverBudget(on, raised, roundOf);
+    if (over.length && !mapping.overrideBudget) {
+      const firstLine = (roundId: number) =>
+        Math.min(
+          ...[...rounds.ids]
+            .filter(([, id]) => id === roundId)
+            .map(([key]) => read.roundLines.get(key)?.[0]?.line ?? Number.MAX_SAFE_INTEGER),
+        );
+      return invalid(
+        over.map((o) => ({
+          line: firstLine(o.round.id),
+          column: columnOf('awarded'),
+          message: 'import.overBudget',
+          params: {
+            round: o.round.name,
+            year: o.round.year,
+            budgetOre: String(o.round.budgetOre),
+            totalOre: String(o.totalOre),
+          },
+        })),
+      );
+    }
+    if (over.length)
+      summary.roundsOverBudget = over.map((o) => ({
+        year: o.round.year,
+        name: o.round.name,
+        budgetOre: o.round.budgetOre,
+        awardedOre: String(o.totalOre),
+      }));
+    // With finance's override, each award the file raises in those rounds is marked, as the form marks it.
+    const overridden = new Set(over.map((o) => o.round.id));
+    const beyondBudget = (c: GrantChange) =>
+      c.kind !== 'invalid' && overridden.has(roundIds.get(c.row.roundKey) ?? 0) && awardChange(c) > 0n;
 
     return {
       problems: [],
@@ -326,16 +360,16 @@ export function createImportService(database: Database, municipalities: Municipa
         for (const [k, id] of newActors) actorIds.set(k, id);
         const thisYear = Number(danishDate().slice(0, 4));
         for (const r of rounds.create) {
-          const [created] = await database.rows<{ id: number }>(
-            sql`insert into grant_rounds (municipality_code, year, name, budget_ore, status)
-                values (${row.municipalityCode}, ${r.year}, ${r.name}, ${read.budgets.get(r.key) ?? 0},
-                        ${r.year < thisYear ? 'decided' : 'open'})
-                returning id`,
-            tx,
-          );
-          const id = Number(created?.id);
+          const budgetOre = read.budgets.get(r.key) ?? 0;
+          const id = await insertImportedRound(database, tx, {
+            municipalityCode: row.municipalityCode,
+            year: r.year,
+            name: r.name,
+            budgetOre,
+            status: r.year < thisYear ? 'decided' : 'open',
+          });
           roundIds.set(r.key, id);
-          roundOf.set(id, { id, year: r.year, name: r.name, reportDueOn: null });
+          roundOf.set(id, { id, year: r.year, name: r.name, budgetOre, reportDueOn: null });
           await recordAudit(tx, principal, {
             entity: 'grant_round',
             entityId: id,
@@ -343,10 +377,7 @@ export function createImportService(database: Database, municipalities: Municipa
             after: { ...r, importId },
           });
         }
-        const dueOf = (roundId: number) => {
-          const round = roundOf.get(roundId);
-          return round?.reportDueOn ?? `${(round?.year ?? thisYear) + 1}-06-01`;
-        };
+        const dueOf = (roundId: number) => reportDueOf(roundOf.get(roundId) ?? { year: thisYear, reportDueOn: null });
         let done = 0;
         let created = 0;
         let updated = 0;
@@ -363,20 +394,40 @@ export function createImportService(database: Database, municipalities: Municipa
             c.existing = { ...c.existing, version };
             updated++;
           }
-          const ids = await writeCreates(tx, principal, changes, roundIds, actorIds, dueOf);
+          const ids = await writeCreates(tx, principal, changes, roundIds, actorIds, dueOf, beyondBudget);
           created += ids.length;
           for (const id of ids) {
             const last = registered.at(-1);
             if (last && last[1] === id - 1) last[1] = id;
             else registered.push([id, id]);
           }
-          await writeUpdates(tx, principal, importId, changes, actorIds);
+          await writeUpdates(tx, principal, importId, changes, actorIds, beyondBudget);
           done += changes.length;
           progress(done);
         });
         if (created !== summary.created || updated !== planned.size) throw importConflict();
       },
     };
+  }
+
+  /** What a row changes its round's awarded total by: a changed grant counts with its new award. */
+  function awardChange(c: Exclude<GrantChange, { kind: 'invalid' }>): bigint {
+    if (c.kind === 'create') return countedAward({ status: c.row.status, awardedOre: c.row.awardedOre });
+    if (c.kind === 'update') return countedAward(c.next) - countedAward(c.existing);
+    return 0n;
+  }
+
+  /**
+   * The grant form's budget guard over a file's registered rounds: the rounds whose awarded total
+   * the file takes over their budget, with that total (the totals read in one statement).
+   */
+  async function roundsOverBudget(on: Queryable, raised: Map<number, bigint>, roundOf: Map<number, RoundRef>) {
+    const before = await awardedByRound(on, [...raised.keys()]);
+    return [...raised].flatMap(([id, change]) => {
+      const round = roundOf.get(id);
+      const was = before.get(id) ?? 0n;
+      return round && exceedsBudget(round.budgetOre, was, was + change) ? [{ round, totalOre: was + change }] : [];
+    });
   }
 
   /** Registers the new grants of a batch, their allocations and audit entries, set-wise. */
@@ -387,24 +438,14 @@ export function createImportService(database: Database, municipalities: Municipa
     roundIds: Map<string, number | null>,
     actorIds: Map<string, number | null>,
     dueOf: (roundId: number) => string,
+    beyondBudget: (c: GrantChange) => boolean,
   ) {
     const creates = changes.filter((c) => c.kind === 'create');
     const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
     await inSlices(
       creates,
       SLICE,
-      async (json) => {
-        await tx.execute(sql`insert into grants (id, round_id, actor_id, title, purpose, requested_ore, awarded_ore,
-                                decision_on, status, report_due_on, external_ref)
-            select x.id, x.round_id, x.actor_id, x.title, x.purpose, x.requested, x.awarded, x.decision_on,
-                   x.status::grant_status, x.due, x.ref
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, round_id int, actor_id int, title text, purpose text,
-                   requested bigint, awarded bigint, decision_on date, status text, due date, ref text)`);
-        await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
-            select x.id, x.group, x.awarded
-            from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint)
-            where x.group is not null and x.awarded > 0`);
-      },
+      (json) => insertGrantRecords(tx, json),
       (c, i) => {
         const roundId = roundIds.get(c.row.roundKey) as number;
         return {
@@ -420,10 +461,11 @@ export function createImportService(database: Database, municipalities: Municipa
           due: dueOf(roundId),
           ref: c.row.externalRef,
           group: c.row.targetGroupId,
+          over: beyondBudget(c),
         };
       },
     );
-    await auditSet(tx, principal, 'grant', 'grants', ids, `to_jsonb(t) - 'created_at' - 'updated_at'`);
+    await inSlices(ids, SLICE, (_json, slice) => auditImportedRows(tx, principal, 'grants', slice));
     return ids;
   }
 
@@ -434,6 +476,7 @@ export function createImportService(database: Database, municipalities: Municipa
     importId: number,
     changes: GrantChange[],
     actorIds: Map<string, number | null>,
+    beyondBudget: (c: GrantChange) => boolean,
   ) {
     const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
     await inSlices(
@@ -442,49 +485,30 @@ export function createImportService(database: Database, municipalities: Municipa
       async (json, slice) => {
         // Only a grant still as it was read is written: one changed since (or paid meanwhile) stops
         // the import, and nothing of it is saved.
-        const written = await database.rows<{ id: number }>(
-          sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
-                 requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
-                 status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
-                 version = g.version + 1, updated_at = now()
-              from jsonb_to_recordset(${json}::jsonb) as x(id int, version int, actor_id int, title text,
-                 purpose text, requested bigint, awarded bigint, decision_on date, status text, ref text)
-              where g.id = x.id and g.version = x.version
-                and g.status not in ('paid', 'accounted', 'closed', 'withdrawn')
-              returning g.id`,
-          tx,
-        );
-        if (written.length !== slice.length) throw importConflict();
-        await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
-        select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text, 'import', x.before,
-               jsonb_build_object('actorId', x.actor_id, 'title', x.title, 'purpose', x.purpose,
-                 'requestedOre', x.requested, 'awardedOre', x.awarded, 'decisionOn', x.decision_on,
-                 'status', x.status, 'targetGroupId', case when x.reallocate then x.group end, 'importId', ${importId}::int)
-        from jsonb_to_recordset(${json}::jsonb) as x(id int, actor_id int, title text, purpose text, requested bigint,
-               awarded bigint, decision_on date, status text, "group" int, reallocate boolean, before jsonb)`);
-        await tx.execute(sql`delete from grant_allocations
-        where grant_id in (select x.id from jsonb_to_recordset(${json}::jsonb) as x(id int, reallocate boolean)
-                           where x.reallocate)`);
-        await tx.execute(sql`insert into grant_allocations (grant_id, target_group_id, amount_ore)
-        select x.id, x.group, x.awarded
-        from jsonb_to_recordset(${json}::jsonb) as x(id int, "group" int, awarded bigint, reallocate boolean)
-        where x.reallocate and x.group is not null and x.awarded > 0`);
+        const written = await updateGrantRecords(database, tx, json);
+        if (written !== slice.length) throw importConflict();
+        await auditGrantUpdates(tx, principal, importId, json);
+        await reallocateGrantRecords(tx, json);
       },
-      ({ row, existing, next }) => ({
-        id: existing.id,
-        version: existing.version,
-        actor_id: next.actorId ?? actorIds.get(row.actorKey),
-        title: next.title,
-        purpose: next.purpose,
-        requested: next.requestedOre,
-        awarded: next.awardedOre,
-        decision_on: next.decisionOn,
-        status: next.status,
-        ref: row.externalRef,
-        group: next.targetGroupId,
-        reallocate: next.reallocate,
-        before: existing,
-      }),
+      (change) => {
+        const { row, existing, next } = change;
+        return {
+          id: existing.id,
+          version: existing.version,
+          actor_id: next.actorId ?? actorIds.get(row.actorKey),
+          title: next.title,
+          purpose: next.purpose,
+          requested: next.requestedOre,
+          awarded: next.awardedOre,
+          decision_on: next.decisionOn,
+          status: next.status,
+          ref: row.externalRef,
+          group: next.targetGroupId,
+          reallocate: next.reallocate,
+          before: existing,
+          over: beyondBudget(change),
+        };
+      },
     );
   }
 
@@ -500,25 +524,7 @@ export function createImportService(database: Database, municipalities: Municipa
     const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
     const planOf = new Map(actors.map((a) => [a.key, a]));
     const matchedIds = actors.flatMap((a) => (a.actorId ? [a.actorId] : []));
-    const current = new Map(
-      (
-        await database.rows<Record<string, unknown>>(
-          sql`select id, cvr, org_type, roles::text[] as roles, email, phone, website, address, description,
-                     home_municipality_code, version
-              from actors where id = any(${intArray(matchedIds)}::int[])`,
-          on,
-        )
-      ).map((r) => [Number(r.id), r]),
-    );
-    const column: Record<string, string> = {
-      orgType: 'org_type',
-      roles: 'roles',
-      email: 'email',
-      phone: 'phone',
-      website: 'website',
-      address: 'address',
-      description: 'description',
-    };
+    const current = await actorsToCompare(database, on, matchedIds);
     type Change = { actorId: number; set: Record<string, unknown>; before: Record<string, unknown> };
     const updates: Change[] = [];
     let skipped = 0;
@@ -545,7 +551,7 @@ export function createImportService(database: Database, municipalities: Municipa
       const now = current.get(id) ?? {};
       const set: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(r.fields)) {
-        const was = now[column[k] as string];
+        const was = now[IMPORTED_ACTOR_COLUMNS[k as keyof typeof IMPORTED_ACTOR_COLUMNS]];
         const same = Array.isArray(v)
           ? JSON.stringify([...v].sort()) === JSON.stringify([...((was as string[]) ?? [])].sort())
           : was === v;
@@ -597,22 +603,14 @@ export function createImportService(database: Database, municipalities: Municipa
         let done = creating.length + skipped + foreign.size;
         progress(done);
         for (const u of updates) {
-          const set = Object.entries(u.set).map(([k, v]) =>
-            k === 'roles'
-              ? sql`roles = ${`{${(v as string[]).join(',')}}`}::actor_role[]`
-              : k === 'orgType'
-                ? sql`org_type = ${v}::org_type`
-                : sql`${sql.identifier(k === 'cvr' ? 'cvr' : (column[k] as string))} = ${v}`,
-          );
           // Only an actor still as it was read, and still homed here, is written.
-          const written = await database.rows<{ id: number }>(
-            sql`update actors set ${sql.join(set, sql`, `)}, version = version + 1, updated_at = now()
-                where id = ${u.actorId} and version = ${Number(u.before.version)}
-                  and home_municipality_code = ${row.municipalityCode}
-                returning id`,
-            tx,
-          );
-          if (!written.length) throw importConflict();
+          const written = await updateImportedActor(database, tx, {
+            actorId: u.actorId,
+            version: Number(u.before.version),
+            municipalityCode: row.municipalityCode,
+            set: u.set,
+          });
+          if (!written) throw importConflict();
           await recordAudit(tx, principal, {
             entity: 'actor',
             entityId: u.actorId,
@@ -686,12 +684,20 @@ export function createImportService(database: Database, municipalities: Municipa
     };
   }
 
-  async function plan(on: Queryable, row: ImportMeta, table: Table, mapping: ImportMapping, choices: ActorChoices) {
+  /** Checks every row; writing, in the writer's transaction, with the rounds it awards in locked. */
+  async function plan(
+    on: Queryable,
+    row: ImportMeta,
+    table: Table,
+    mapping: ImportMapping,
+    choices: ActorChoices,
+    writing = false,
+  ) {
     const problems = mappingProblems(row.kind, table, mapping);
     if (problems.length) return invalid(problems);
     if (!table.rowCount) return invalid([{ line: 0, message: 'import.file.noRows' }]);
     return row.kind === 'grants'
-      ? planGrants(on, row, table, mapping, choices)
+      ? planGrants(on, row, table, mapping, choices, writing)
       : planActors(on, row, table, mapping, choices);
   }
 
@@ -795,6 +801,7 @@ export function createImportService(database: Database, municipalities: Municipa
       if (!['uploaded', 'invalid', 'ready'].includes(row.status))
         throw new AppError('IMPORT_STARTED', 409, 'import.started', { details: { status: row.status } });
       const mapping = importMapping.parse(input.mapping ?? row.mapping ?? { columns: {} });
+      if (mapping.overrideBudget) assertMayOverrideBudget(principal, row.municipalityCode);
       const choices = { ...((row.actorChoices as ActorChoices | null) ?? {}), ...(input.actorChoices ?? {}) };
       return saveCheck(principal, id, input.version ?? row.version, mapping, choices);
     },
@@ -806,6 +813,9 @@ export function createImportService(database: Database, municipalities: Municipa
         throw new AppError('IMPORT_NOT_READY', 409, 'import.notReady', { details: { status: row.status } });
       if ((row.summary as ImportSummary | null)?.matches.some((m) => m.choice === null))
         throw new AppError('IMPORT_UNCONFIRMED', 409, 'import.unconfirmed');
+      // Finance's override of a round's budget is given by whoever writes the import, too.
+      if (importMapping.safeParse(row.mapping).data?.overrideBudget)
+        assertMayOverrideBudget(principal, row.municipalityCode);
       const updated = await db.transaction(async (tx) => {
         const u = await updateImport(tx, id, { status: 'queued' }, version);
         if (!u) throw staleVersion('import', toImport(row));
@@ -866,6 +876,7 @@ export function createImportService(database: Database, municipalities: Municipa
               table,
               importMapping.parse(row.mapping),
               (row.actorChoices as ActorChoices | null) ?? {},
+              true,
             );
             if (result.problems.length || result.unresolved) {
               // What was checked no longer holds (someone registered an actor meanwhile): check again.
@@ -884,14 +895,12 @@ export function createImportService(database: Database, municipalities: Municipa
           const result = outcome;
           // The file and the rows shown from it are not kept once it is imported.
           await dropImportFile(tx, id);
-          await updateImport(tx, id, {
-            status: 'done',
+          await markImportDone(tx, id, {
             sample: [],
             summary: result.summary,
             createdCount: result.summary.created,
             updatedCount: result.summary.updated,
             skippedCount: result.summary.skipped + result.summary.skippedLocked,
-            finishedAt: sql`now()` as unknown as Date,
           });
           await recordAudit(tx, principal, {
             entity: 'import',
@@ -902,6 +911,7 @@ export function createImportService(database: Database, municipalities: Municipa
               updated: result.summary.updated,
               skipped: result.summary.skipped,
               skippedLocked: result.summary.skippedLocked,
+              ...(result.summary.roundsOverBudget ? { roundsOverBudget: result.summary.roundsOverBudget } : {}),
             },
           });
           return 'done' as const;

@@ -36,5 +36,16 @@ export async function firstImport(t: Test) {
   const item = (await uploadApi(finance, 'grants', Buffer.from(FULL))).json();
   t.equal(item.status, 'queued', JSON.stringify(item.problems));
   t.match(await settled(h, finance, item.id), { status: 'done', createdCount: 2 });
+  // The round the file created has the file's awards as its budget: finance gives it room, so a
+  // second file may raise an award (the budget guard has its own tests, in budget.test.ts).
+  const [round] = (
+    await finance.inject({ method: 'GET', url: '/api/v1/grant-rounds?municipalityCode=101&year=2025' })
+  ).json();
+  const roomier = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grant-rounds/${round.id}`,
+    payload: { budgetOre: 10_000_000, version: round.version },
+  });
+  t.equal(roomier.statusCode, 200, 'the round’s budget is raised');
   return { h, finance };
 }
