@@ -55,6 +55,14 @@ t.test('an approval of 0 kr. is refused with a 400 that says to reject instead, 
     t.match(res.json(), { code: 'VALIDATION_FAILED', fieldErrors: { awardedOre: [/over 0 kr\./] } });
   }
 
+  const form = await finance.postForm(`/grants/${id}/award`, {
+    version: '1',
+    awarded: '0',
+    wholeTo: String(targetGroupId),
+  });
+  t.equal(form.statusCode, 422, 'the award form says it too');
+  t.match(form.body, /Det bevilgede beløb skal være over 0 kr\./);
+
   const grant = (await finance.inject({ method: 'GET', url: `/api/v1/grants/${id}` })).json();
   t.match(grant, { status: 'applied', awardedOre: null, version: 1 }, 'the grant is unchanged');
   const rejected = await finance.inject({
