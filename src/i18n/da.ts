@@ -396,6 +396,8 @@ export const da = {
   'grant.allocations.unknownGroup': 'En af målgrupperne i fordelingen findes ikke.',
   'grant.allocations.mismatch': 'Fordelingen på målgrupper skal give præcis det bevilgede beløb.',
   'grant.allocations.notAwarded': 'Bevillingen har endnu intet bevilget beløb at fordele.',
+  'grant.award.zero':
+    'Det bevilgede beløb skal være over 0 kr. Skal der ikke gives penge, så giv afslag på ansøgningen i stedet.',
   'grant.payments.exceed': 'Udbetalingerne må tilsammen ikke overstige det bevilgede beløb.',
   'grant.budget.exceeded':
     'Bevillingen er større end puljens restbeløb. Bekræft udtrykkeligt, hvis puljen skal overskrides.',

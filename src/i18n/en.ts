@@ -399,6 +399,7 @@ export const en: Record<keyof typeof da, string> = {
   'grant.allocations.unknownGroup': 'One of the target groups in the split does not exist.',
   'grant.allocations.mismatch': 'The split across target groups must add up to exactly the amount awarded.',
   'grant.allocations.notAwarded': 'The grant has no amount awarded to split yet.',
+  'grant.award.zero': 'The amount awarded must be over 0 kr. To give nothing, reject the application instead.',
   'grant.payments.exceed': 'The payments together may not exceed the amount awarded.',
   'grant.budget.exceeded': 'The award is larger than the round’s remaining budget. Confirm explicitly to exceed it.',
   'grant.transition.applied': 'An application can only be approved, rejected or withdrawn.',

@@ -79,7 +79,7 @@ export function parseCsvRecords(text: string, delimiter = ','): Record<string, s
 }
 
 /** A cell that a spreadsheet would read as a formula (=, +, -, @, or a tab/CR first) gets a leading apostrophe. */
-export function neutraliseCell(value: string): string {
+function neutraliseCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
@@ -87,16 +87,36 @@ export function neutraliseCell(value: string): string {
 interface MoneyCell {
   oere: number | string;
 }
-export type CsvCell = string | number | MoneyCell | null | undefined;
+/** A date cell: an ISO date (2026-11-22), which Danish Excel reads as a date; a workbook stores a date. */
+interface DayCell {
+  day: string;
+}
+export type CsvCell = string | number | MoneyCell | DayCell | null | undefined;
+
+/** Every digit of a number, never an exponent, and no thousands separator. */
+const plainNumber = new Intl.NumberFormat('en-US', { useGrouping: false, maximumFractionDigits: 20 });
+
+/**
+ * A number as Danish Excel and LibreOffice read it: a decimal comma and no thousands separator
+ * ("1.122" would be read as 1122, and "0.25" as text).
+ */
+const danishCsvNumber = (n: number) => (Number.isFinite(n) ? plainNumber.format(n).replace('.', ',') : '');
 
 /**
  * CSV for Danish Excel: UTF-8 with a BOM, semicolons between fields, CRLF line ends. Text cells
- * are neutralised against formula injection; numbers are written by the caller (decimal commas).
+ * are neutralised against formula injection; numbers and money get decimal commas.
  */
 export function toDanishCsv(header: string[], rows: CsvCell[][]): string {
   const cell = (v: CsvCell) => {
     if (v === null || v === undefined) return '';
-    const s = typeof v === 'number' ? String(v) : typeof v === 'object' ? oereAsDecimal(v.oere) : neutraliseCell(v);
+    const s =
+      typeof v === 'number'
+        ? danishCsvNumber(v)
+        : typeof v === 'object'
+          ? 'day' in v
+            ? v.day
+            : oereAsDecimal(v.oere)
+          : neutraliseCell(v);
     return /[;"\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return `\ufeff${[header, ...rows].map((r) => r.map(cell).join(';')).join('\r\n')}\r\n`;

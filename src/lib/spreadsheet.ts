@@ -1,25 +1,32 @@
 import ExcelJS from 'exceljs';
-import { type CsvCell, neutraliseCell } from './csv.ts';
+import type { CsvCell } from './csv.ts';
 
 /**
  * A one-sheet Excel workbook: a bold header, money cells ({oere}) as numbers in kroner with two
- * decimals, numbers as numbers, and text neutralised against formula injection.
+ * decimals, dates ({day}) as dates shown 22.11.2026, numbers as numbers, and text as it is: a
+ * workbook's text cell runs no formula, so the CSV's formula guard would only change the text.
  */
 export async function toXlsx(sheetName: string, header: string[], rows: CsvCell[][]): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
   sheet.addRow(header).font = { bold: true };
   const money = new Set<number>();
+  const days = new Set<number>();
   for (const row of rows) {
     sheet.addRow(
       row.map((v, i) => {
         if (v === null || v === undefined) return null;
+        if (typeof v === 'object' && 'day' in v) {
+          days.add(i);
+          // Midnight UTC is the whole day: ExcelJS counts a date's serial from UTC.
+          return new Date(`${v.day}T00:00:00Z`);
+        }
         if (typeof v === 'object') {
           money.add(i);
           // Excel holds a double (15 digits) whatever we write: a sum past that is rounded there.
           return Number(v.oere) / 100;
         }
-        return typeof v === 'string' ? neutraliseCell(v) : v;
+        return v;
       }),
     );
   }
@@ -27,6 +34,7 @@ export async function toXlsx(sheetName: string, header: string[], rows: CsvCell[
     const column = sheet.getColumn(i + 1);
     column.width = Math.max(12, h.length + 2);
     if (money.has(i)) column.numFmt = '#,##0.00';
+    if (days.has(i)) column.numFmt = 'dd.mm.yyyy';
   });
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

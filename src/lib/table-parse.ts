@@ -13,6 +13,7 @@ import { createInflateRaw } from 'node:zlib';
 import type ExcelJS from 'exceljs';
 import { CsvStream } from './csv.ts';
 import type { TableFormat, TableRow, UploadLimits } from './table-reader.ts';
+import { decodeWindows1252 } from './windows-1252.ts';
 
 /** A file refused: the message key, and what it names. */
 export class Refusal extends Error {
@@ -132,14 +133,14 @@ async function firstLineDelimiter(path: string): Promise<string> {
   return guessDelimiter(text);
 }
 
-/** The file's text a piece at a time; a TypeError when it is not valid in the encoding. */
+/** The file's text a piece at a time; a TypeError when it is not valid UTF-8 where it should be. */
 async function* decoded(path: string, encoding: TableFormat['encoding']): AsyncGenerator<string> {
-  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  const utf8 = encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : undefined;
   for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
-    const text = decoder.decode(chunk as Buffer, { stream: true });
+    const text = utf8 ? utf8.decode(chunk as Buffer, { stream: true }) : decodeWindows1252(chunk as Buffer);
     if (text) yield text;
   }
-  const rest = decoder.decode();
+  const rest = utf8?.decode();
   if (rest) yield rest;
 }
 

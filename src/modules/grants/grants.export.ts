@@ -23,8 +23,11 @@ function columns(ctx: ExportContext) {
       value: (g: Grant): CsvCell => (g.awardedOre === null ? null : { oere: g.awardedOre }),
     },
     { header: ctx.t('grants.col.paid'), value: (g: Grant): CsvCell => ({ oere: g.paidOre }) },
-    { header: ctx.t('grants.col.reportDue'), value: (g: Grant): CsvCell => g.reportDueOn },
-    { header: ctx.t('grants.col.reportReceived'), value: (g: Grant): CsvCell => g.reportReceivedOn },
+    { header: ctx.t('grants.col.reportDue'), value: (g: Grant): CsvCell => ({ day: g.reportDueOn }) },
+    {
+      header: ctx.t('grants.col.reportReceived'),
+      value: (g: Grant): CsvCell => (g.reportReceivedOn === null ? null : { day: g.reportReceivedOn }),
+    },
   ];
 }
 
@@ -36,7 +39,7 @@ export function grantsCsv(grants: Grant[], ctx: ExportContext): string {
   );
 }
 
-/** The same list as an Excel workbook: money as numbers in kroner with two decimals, text neutralised. */
+/** The same list as an Excel workbook: money as numbers in kroner with two decimals, dates as dates. */
 export async function grantsXlsx(grants: Grant[], ctx: ExportContext): Promise<Buffer> {
   const cols = columns(ctx);
   return toXlsx(

@@ -108,7 +108,10 @@ export type GrantPatch = z.infer<typeof grantPatch>;
 export const grantTransition = z.object({
   to: z.enum(grantStatuses),
   version: z.number().int().positive(),
-  awardedOre: ore.optional().describe('To approved: the amount awarded'),
+  awardedOre: ore
+    .min(1, 'grant.award.zero')
+    .optional()
+    .describe('To approved: the amount awarded, at least 1 øre (to give nothing, reject the application)'),
   decisionOn: day.optional(),
   allocations: z
     .array(allocationInput)

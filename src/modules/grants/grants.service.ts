@@ -343,6 +343,8 @@ export function createGrantService(database: Database, config: Config) {
         if (t.to === 'approved') {
           if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
           const awarded = t.awardedOre ?? current.requestedOre;
+          // Nothing awarded is a rejection: an approval of 0 kr. would have no target group to split on.
+          if (awarded < 1) throw validationFailed({ awardedOre: ['grant.award.zero'] }, 'grant.award.zero');
           const lines =
             t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
           await checkAllocations(tx, lines, awarded);

@@ -5,6 +5,7 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
 import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
+import { decodeWindows1252 } from '../../lib/windows-1252.ts';
 import { needEstimateCell, needEstimateInput } from './need-estimates.schemas.ts';
 import { type ImportProblem, parsePeople } from './need-estimates.service.ts';
 
@@ -24,7 +25,7 @@ function decodeUpload(buffer: Buffer): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
   } catch {
-    return new TextDecoder('windows-1252').decode(buffer);
+    return decodeWindows1252(buffer);
   }
 }
 
