@@ -12,11 +12,8 @@ import t from 'tap';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 
-/** Files that may still hold SQL for now, each for a reason. */
-const ALLOWED = new Set([
-  // issue 17: the import's SQL moves to its repository
-  'src/modules/imports/imports.service.ts',
-]);
+/** Files that may still hold SQL for now, each for a reason (none today). */
+const ALLOWED = new Set<string>([]);
 
 const posix = (path: string) => path.split(sep).join('/');
 
@@ -119,18 +116,4 @@ t.test('no SQL outside *.repository.ts and src/db/', async (t) => {
     .map((f) => ({ file: f, sql: sqlIn(readFileSync(join(root, f), 'utf8')) }))
     .filter((o) => o.sql.length);
   t.same(offenders, [], 'move these statements into the module’s repository (or src/db/)');
-});
-
-t.test('the allow-list holds only files that still need it', async (t) => {
-  const files = new Set(sourceFiles());
-  for (const f of ALLOWED) {
-    t.ok(f.startsWith('src/modules/imports/'), `${f}: only the import's files are allowed`);
-    t.ok(files.has(f), `${f} exists (once it is gone, take it off the allow-list)`);
-    if (files.has(f))
-      t.not(
-        sqlIn(readFileSync(join(root, f), 'utf8')).length,
-        0,
-        `${f} still holds SQL (once it holds none, take it off the allow-list)`,
-      );
-  }
 });
