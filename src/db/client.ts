@@ -15,6 +15,7 @@ import {
   DEFAULT_STATEMENT_TIMEOUT_MS,
 } from '../config.ts';
 import { countTransactions, preparing } from './driver-patches.ts';
+import { pgliteParsers, postgresTypes } from './driver-types.ts';
 import * as schema from './schema/index.ts';
 
 type Schema = typeof schema;
@@ -24,8 +25,9 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 export type Queryable = Db | Tx;
 
 /**
- * The rows of a raw query, on the database or a transaction, whichever driver runs it. drizzle's
- * PGlite session answers {rows}, its postgres.js session the row list itself.
+ * The rows of a raw query, on the database or a transaction, whichever driver runs it: the same
+ * values from both (db/driver-types.ts). drizzle's PGlite session answers {rows}, its postgres.js
+ * session the row list itself.
  */
 export async function rows<T extends Record<string, unknown> = Record<string, unknown>>(
   db: Queryable,
@@ -206,6 +208,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     const client = preparing(
       postgres(config.url, {
         max: 10,
+        types: postgresTypes,
         onnotice: () => {},
         connection: {
           application_name: 'samspil',
@@ -245,6 +248,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       dataDir: options.inMemory ? undefined : config.dataDir,
       loadDataDir: options.loadDataDir,
       extensions: { pg_trgm },
+      parsers: pgliteParsers,
     });
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
     const ended = countTransactions(db);
