@@ -52,7 +52,7 @@ const cvrOf = (expr: string) =>
 export async function writeBenchData(database: Database, scale: BenchScale): Promise<BenchCounts> {
   const firstYear = BENCH_LAST_YEAR - scale.years + 1;
   const [existing] = await database.rows<{ n: number }>(sql`select count(*)::int as n from actors`);
-  if (Number(existing?.n) > 0) throw new Error('The database already has actors: bench-data needs an empty database.');
+  if ((existing?.n ?? 0) > 0) throw new Error('The database already has actors: bench-data needs an empty database.');
 
   await database.db.transaction(async (tx) => {
     const run = (q: ReturnType<typeof sql>) => tx.execute(q);
@@ -63,7 +63,7 @@ export async function writeBenchData(database: Database, scale: BenchScale): Pro
     await run(sql`create temporary table bench_g on commit drop as
       select row_number() over (order by id)::int - 1 as i, id from target_groups
       where municipality_code is null and level >= 2`);
-    const groups = Number((await database.rows<{ n: number }>(sql`select count(*)::int as n from bench_g`, tx))[0]?.n);
+    const groups = (await database.rows<{ n: number }>(sql`select count(*)::int as n from bench_g`, tx))[0]?.n ?? 0;
 
     // Actors: each has a home municipality (i mod 98), works in one or two neighbours too, and serves one to three groups.
     await run(sql`

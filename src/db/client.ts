@@ -14,7 +14,8 @@ import {
   DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
 } from '../config.ts';
-import { currentStatementScope } from '../lib/statement-scope.ts';
+import { countTransactions, preparing } from './driver-patches.ts';
+import { pgliteParsers, postgresTypes } from './driver-types.ts';
 import * as schema from './schema/index.ts';
 
 type Schema = typeof schema;
@@ -23,7 +24,21 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** A repository takes either the database or a transaction. */
 export type Queryable = Db | Tx;
 
-/** The rows of db.execute(), which PGlite wraps in {rows} and postgres.js returns as an array. */
+/**
+ * The rows of a raw query, on the database or a transaction, whichever driver runs it: the same
+ * values from both (db/driver-types.ts). drizzle's PGlite session answers {rows}, its postgres.js
+ * session the row list itself.
+ */
+export async function rows<T extends Record<string, unknown> = Record<string, unknown>>(
+  db: Queryable,
+  query: SQL,
+): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  // postgres.js's row list is an Array subclass with its own fields: a plain array, as PGlite's.
+  return (Array.isArray(result) ? Array.from(result) : (result as { rows: T[] }).rows) as T[];
+}
+
+/** @deprecated Use rows(db, query). Left for the modules still calling it (imports, grants, reports). */
 export function resultRows(result: unknown): Record<string, unknown>[] {
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
@@ -32,7 +47,7 @@ export function resultRows(result: unknown): Record<string, unknown>[] {
 export interface Database {
   kind: DatabaseConfig['kind'];
   db: Db;
-  /** Runs raw SQL and returns its rows, whichever driver is in use. */
+  /** rows(on, query), on the database unless a transaction is given. */
   rows<T extends Record<string, unknown>>(query: SQL, on?: Queryable): Promise<T[]>;
   close(): Promise<void>;
   /**
@@ -186,72 +201,6 @@ function isRunning(pid: number): boolean {
  */
 const WRITES_CHANNEL = 'samspil_writes';
 
-const unchanged = new WeakSet<object>();
-
-/**
- * Says that a transaction changes nothing anyone keeps in memory (a failed sign-in, a refusal put
- * in the audit trail): its end does not count as a write. Anyone could cause those at will, and
- * each would otherwise make every process read its sessions, reports and reference data again.
- */
-export function leavesCachesAlone(tx: Tx): void {
-  unchanged.add(tx);
-}
-
-/**
- * Makes db.transaction count each transaction as it ends, committed or rolled back, unless it was
- * read only or said it leaves the caches alone.
- */
-function countTransactions(db: Db): () => number {
-  let generation = 0;
-  const transaction = db.transaction.bind(db);
-  db.transaction = (async (...args: Parameters<typeof transaction>) => {
-    const [fn, config] = args;
-    let quiet = config?.accessMode === 'read only';
-    try {
-      return await transaction(async (tx) => {
-        const result = await fn(tx);
-        quiet ||= unchanged.has(tx);
-        return result;
-      }, config);
-    } finally {
-      if (!quiet) generation++;
-    }
-  }) as typeof db.transaction;
-  return () => generation;
-}
-
-/**
- * Makes postgres.js keep each parameterised statement prepared on its connection, in transactions
- * and savepoints too. drizzle asks for unnamed statements, which postgres.js sends as parse and
- * describe, then waits, then bind and execute: two round trips and a new plan for every query. A
- * prepared one is a single round trip (0.55 → 0.19 ms for a one-row select here). Statements without
- * parameters keep the simple protocol, which also allows several commands (migrations).
- */
-function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
-  const unsafe = client.unsafe.bind(client);
-  const patched = client as unknown as Record<string, unknown>;
-  // Each statement text stays prepared on its connection until the connection is replaced (30–60
-  // minutes): the texts must not vary with the data, so values go in as parameters (id lists as
-  // one int[], see db/params.ts), never into the text.
-  patched.unsafe = (query: string, args?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>) => {
-    const pending =
-      Array.isArray(args) && args.length
-        ? unsafe(query, args as never, { ...opts, prepare: true })
-        : unsafe(query, args as never, opts);
-    currentStatementScope()?.track(pending);
-    return pending;
-  };
-  for (const name of ['begin', 'savepoint'] as const) {
-    const original = patched[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
-    if (!original) continue;
-    patched[name] = (...a: unknown[]) => {
-      const fn = a.pop() as (tx: postgres.TransactionSql) => unknown;
-      return original.call(client, ...a, (tx: postgres.TransactionSql) => fn(preparing(tx)));
-    };
-  }
-  return client;
-}
-
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   if (config.kind === 'postgres') {
     // Every statement is bounded, and so is a transaction left idle (it holds locks and a
@@ -259,6 +208,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     const client = preparing(
       postgres(config.url, {
         max: 10,
+        types: postgresTypes,
         onnotice: () => {},
         connection: {
           application_name: 'samspil',
@@ -285,9 +235,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       generation: () => ended() + notified,
       sql: client,
       url: config.url,
-      async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
-        return (await on.execute(query)) as unknown as T[];
-      },
+      rows: (query, on = db) => rows(on, query),
       async close() {
         await client.end({ timeout: 5 });
       },
@@ -300,6 +248,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       dataDir: options.inMemory ? undefined : config.dataDir,
       loadDataDir: options.loadDataDir,
       extensions: { pg_trgm },
+      parsers: pgliteParsers,
     });
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
     const ended = countTransactions(db);
@@ -313,9 +262,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       db,
       generation: () => ended() + notified,
       pglite,
-      async rows<T extends Record<string, unknown>>(query: SQL, on: Queryable = db) {
-        return ((await on.execute(query)) as unknown as { rows: T[] }).rows;
-      },
+      rows: (query, on = db) => rows(on, query),
       async close() {
         if (closed) return;
         closed = true;

@@ -113,7 +113,7 @@ export async function countLiveSessions(db: Queryable, userId: number): Promise<
     .select({ n: sql<number>`count(*)::int` })
     .from(sessions)
     .where(and(eq(sessions.userId, userId), isNull(sessions.endedAt), gt(sessions.expiresAt, sql`now()`)));
-  return Number(row?.n ?? 0);
+  return row?.n ?? 0;
 }
 
 export async function insertApiToken(db: Queryable, values: typeof apiTokens.$inferInsert) {
@@ -230,5 +230,5 @@ export async function recentLoginFailures(db: Queryable, accountKey: string, ip:
         sql`(${loginFailures.accountKey} = ${accountKey} or ${loginFailures.ip} = ${ip})`,
       ),
     );
-  return { byAccount: Number(row?.byAccount ?? 0), byIp: Number(row?.byIp ?? 0) };
+  return { byAccount: row?.byAccount ?? 0, byIp: row?.byIp ?? 0 };
 }

@@ -1,6 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import type { Config } from '../../config.ts';
-import { type Db, leavesCachesAlone } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
+import { leavesCachesAlone } from '../../db/driver-patches.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Queryable, resultRows } from '../../db/client.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 import type { MergeField } from './actors.schemas.ts';
 import { MERGE_FIELDS } from './actors.schemas.ts';
 
@@ -18,34 +18,37 @@ const COLUMN: Record<MergeField, string> = {
 
 /** What a merge of these actors would move, all of them together. */
 export async function mergeReach(db: Queryable, ids: number[]): Promise<Record<string, number> | undefined> {
-  const [counts] = resultRows(
-    await db.execute(sql`select
+  const [counts] = await rows<Record<string, number>>(
+    db,
+    sql`select
         (select count(*)::int from grants where actor_id in ${ids}) as grants,
         (select count(distinct agreement_id)::int from agreement_actors where actor_id in ${ids}) as agreements,
         (select count(*)::int from meetings m where m.agreement_id in (select agreement_id from agreement_actors where actor_id in ${ids})) as meetings,
         (select count(*)::int from outreach where actor_id in ${ids}) as outreach,
-        (select count(*)::int from actor_contacts where actor_id in ${ids}) as contacts`),
-  ) as Record<string, number>[];
+        (select count(*)::int from actor_contacts where actor_id in ${ids}) as contacts`,
+  );
   return counts;
 }
 
 /** What a merge would move, actor by actor. */
 export async function mergeReachPerActor(db: Queryable, ids: number[]) {
-  return resultRows(
-    await db.execute(sql`
+  return rows<{ id: number; grants: number; agreements: number; outreach: number }>(
+    db,
+    sql`
         select a.id,
           (select count(*)::int from grants g where g.actor_id = a.id) as grants,
           (select count(*)::int from agreement_actors x where x.actor_id = a.id) as agreements,
           (select count(*)::int from outreach o where o.actor_id = a.id) as outreach
-        from actors a where a.id in ${ids} order by a.id`),
-  ) as { id: number; grants: number; agreements: number; outreach: number }[];
+        from actors a where a.id in ${ids} order by a.id`,
+  );
 }
 
 /** Locks the actors of a merge, in id order, and tells which of them are merged already. */
 export async function lockActorsForMerge(tx: Queryable, ids: number[]) {
-  return resultRows(
-    await tx.execute(sql`select id, merged_into_id from actors where id in ${ids} order by id for update`),
-  ) as { id: number; merged_into_id: number | null }[];
+  return rows<{ id: number; merged_into_id: number | null }>(
+    tx,
+    sql`select id, merged_into_id from actors where id in ${ids} order by id for update`,
+  );
 }
 
 /** A CVR is unique: free it on the merged actors before the survivor takes it. */
@@ -126,8 +129,9 @@ export async function archiveMergedActors(tx: Queryable, survivorId: number, mer
 
 /** Where a merged actor's id leads, or undefined. */
 export async function mergedIntoOf(db: Queryable, actorId: number): Promise<number | undefined> {
-  const [row] = resultRows(await db.execute(sql`select merged_into_id as to from actors where id = ${actorId}`)) as {
-    to: number | null;
-  }[];
+  const [row] = await rows<{ to: number | null }>(
+    db,
+    sql`select merged_into_id as to from actors where id = ${actorId}`,
+  );
   return row?.to ?? undefined;
 }

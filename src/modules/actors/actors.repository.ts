@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
-import { type Queryable, resultRows } from '../../db/client.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
@@ -48,24 +48,13 @@ export async function loadActor(db: Queryable, id: number): Promise<Actor | unde
   const [row] = await db
     .select({
       ...listColumns,
-      contacts: sql<Actor['contacts'] | string>`coalesce((select json_agg(json_build_object('id', c.id,
+      contacts: sql<Actor['contacts']>`coalesce((select json_agg(json_build_object('id', c.id,
           'name', c.name, 'role', c.role, 'email', c.email, 'phone', c.phone, 'version', c.version) order by c.id)
         from ${actorContacts} c where c.actor_id = "actors"."id"), '[]'::json)`,
     })
     .from(actors)
     .where(eq(actors.id, id));
-  if (!row) return undefined;
-  const { contacts, ...actor } = row;
-  return { ...normalise(actor), contacts: typeof contacts === 'string' ? JSON.parse(contacts) : contacts };
-}
-
-/** postgres.js and PGlite both return int arrays as arrays; make sure of numbers either way. */
-function normalise<T extends { municipalityCodes: unknown; targetGroupIds: unknown }>(row: T) {
-  return {
-    ...row,
-    municipalityCodes: (row.municipalityCodes as unknown[]).map(Number),
-    targetGroupIds: (row.targetGroupIds as unknown[]).map(Number),
-  };
+  return row;
 }
 
 /**
@@ -110,7 +99,7 @@ export async function searchActors(
   return {
     items: page.ids.flatMap((id) => {
       const row = byId.get(id);
-      return row ? [normalise(row)] : [];
+      return row ? [row] : [];
     }),
     total: page.total,
   };
@@ -163,9 +152,9 @@ async function pageOfActors(
     .limit(query.limit)
     .offset(query.offset);
   const total = page.length
-    ? Number(page[0]?.total)
+    ? (page[0]?.total ?? 0)
     : query.offset > 0
-      ? Number((await db.select({ total: count() }).from(actors).where(condition))[0]?.total ?? 0)
+      ? ((await db.select({ total: count() }).from(actors).where(condition))[0]?.total ?? 0)
       : 0;
   return { ids: page.map((p) => p.id), total };
 }
@@ -204,7 +193,7 @@ export async function findSimilarNames(
     .where(and(...conditions))
     .orderBy(desc(similarity), asc(actors.id))
     .limit(limit);
-  return rows.map((r) => ({ ...r, similarity: Number(r.similarity) }));
+  return rows;
 }
 
 export async function unknownTargetGroupIds(db: Queryable, ids: number[]): Promise<number[]> {
@@ -330,15 +319,16 @@ export async function cooperatingMunicipalities(
   actorId: number,
   dates: { today: string; grantsDecidedFrom: string },
 ): Promise<number[]> {
-  const rows = resultRows(
-    await db.execute(sql`
+  const found = await rows<{ code: number }>(
+    db,
+    sql`
       select a.municipality_code as code from agreement_actors aa join agreements a on a.id = aa.agreement_id
         where aa.actor_id = ${actorId} and a.status = 'active'
           and a.starts_on <= ${dates.today}::date and (a.ends_on is null or a.ends_on >= ${dates.today}::date)
       union
       select r.municipality_code from grants g join grant_rounds r on r.id = g.round_id
         where g.actor_id = ${actorId} and g.status in ${AWARDED}
-          and g.awarded_ore > 0 and g.decision_on >= ${dates.grantsDecidedFrom}::date`),
+          and g.awarded_ore > 0 and g.decision_on >= ${dates.grantsDecidedFrom}::date`,
   );
-  return rows.map((r) => Number(r.code));
+  return found.map((r) => r.code);
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import { type Queryable, resultRows } from '../../db/client.ts';
-import { intArray, intsOf, jsonOf } from '../../db/params.ts';
+import { type Queryable, rows } from '../../db/client.ts';
+import { intArray } from '../../db/params.ts';
 import {
   actionItems,
   actors,
@@ -58,8 +58,16 @@ export async function updateAgreementIfVersion(
 export async function agreementParts(db: Queryable, ids: number[]): Promise<Map<number, AgreementParts>> {
   const out = new Map<number, AgreementParts>();
   if (!ids.length) return out;
-  const rows = resultRows(
-    await db.execute(sql`
+  const parts = await rows<{
+    id: number;
+    actor_ids: number[];
+    group_ids: number[];
+    responsibilities: AgreementParts['responsibilities'];
+    grant_ids: number[];
+    last_held: string | null;
+  }>(
+    db,
+    sql`
       select x.id,
         array(select aa.actor_id from ${agreementActors} aa where aa.agreement_id = x.id order by 1) as actor_ids,
         array(select t.target_group_id from ${agreementTargetGroups} t where t.agreement_id = x.id order by 1) as group_ids,
@@ -67,15 +75,15 @@ export async function agreementParts(db: Queryable, ids: number[]): Promise<Map<
           from ${agreementResponsibilities} r where r.agreement_id = x.id), '[]'::json) as responsibilities,
         array(select g.grant_id from ${agreementGrants} g where g.agreement_id = x.id order by 1) as grant_ids,
         (select max(m.held_on)::text from ${meetings} m where m.agreement_id = x.id) as last_held
-      from unnest(${intArray(ids)}::int[]) as x(id)`),
+      from unnest(${intArray(ids)}::int[]) as x(id)`,
   );
-  for (const r of rows)
-    out.set(Number(r.id), {
-      actorIds: intsOf(r.actor_ids),
-      targetGroupIds: intsOf(r.group_ids),
-      responsibilities: jsonOf<AgreementParts['responsibilities']>(r.responsibilities),
-      grantIds: intsOf(r.grant_ids),
-      lastMeetingHeldOn: (r.last_held as string | null) ?? null,
+  for (const r of parts)
+    out.set(r.id, {
+      actorIds: r.actor_ids,
+      targetGroupIds: r.group_ids,
+      responsibilities: r.responsibilities,
+      grantIds: r.grant_ids,
+      lastMeetingHeldOn: r.last_held,
     });
   return out;
 }
@@ -142,7 +150,7 @@ export async function searchAgreements(
       .offset(query.offset),
     db.select({ n: sql<number>`count(*)::int` }).from(agreements).where(condition),
   ]);
-  return { rows, total: Number(count[0]?.n ?? 0) };
+  return { rows, total: count[0]?.n ?? 0 };
 }
 
 /** Actors that do not exist, or are archived, among the given ids. */
@@ -306,6 +314,6 @@ export async function searchActionItems(
   ]);
   return {
     rows: rows.map((r) => ({ ...r.item, agreementTitle: r.agreementTitle, municipalityCode: r.municipalityCode })),
-    total: Number(count[0]?.n ?? 0),
+    total: count[0]?.n ?? 0,
   };
 }

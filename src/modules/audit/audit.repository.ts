@@ -84,7 +84,7 @@ export async function searchAuditTrail(db: Queryable, municipalityCode: number, 
       .offset(filters.offset),
     db.select({ n: count() }).from(auditLog).where(condition),
   ]);
-  return { rows, total: Number(total?.n ?? 0) };
+  return { rows, total: total?.n ?? 0 };
 }
 
 /** The entities and actions a municipality's entries hold. */

@@ -1,4 +1,5 @@
-import { type Db, leavesCachesAlone } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
+import { leavesCachesAlone } from '../../db/driver-patches.ts';
 import { AppError } from '../../lib/errors.ts';
 import { mayReadAudit } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';

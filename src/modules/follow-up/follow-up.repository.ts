@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Queryable, resultRows } from '../../db/client.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 
 /** The dates the follow-up page looks from and to. */
 export interface FollowUpWindows {
@@ -21,60 +21,57 @@ const meetingsWhere = (m: number, today: string) => sql`a.municipality_code = ${
 
 /** How many of each list there are, and the user's own open action items, in one statement. */
 export async function countFollowUps(db: Queryable, municipalityCode: number, userId: number, w: FollowUpWindows) {
-  const [row] = resultRows(
-    await db.execute(sql`
+  const [row] = await rows<{ reports: number; agreements: number; meetings: number; items: number }>(
+    db,
+    sql`
       select
         (select count(*)::int from grants g join grant_rounds r on r.id = g.round_id
           where ${reportsWhere(municipalityCode, w.reportsSoon)}) as reports,
         (select count(*)::int from agreements a where ${agreementsWhere(municipalityCode, w.today, w.agreementsAhead)}) as agreements,
         (select count(*)::int from agreements a where ${meetingsWhere(municipalityCode, w.today)}) as meetings,
-        (select count(*)::int from action_items i where i.done_at is null and i.owner_user_id = ${userId}) as items`),
-  ) as { reports: number; agreements: number; meetings: number; items: number }[];
+        (select count(*)::int from action_items i where i.done_at is null and i.owner_user_id = ${userId}) as items`,
+  );
   return row;
 }
 
 /** Grants whose report is due by the window's end and not received. */
 export async function reportsDueSoon(db: Queryable, m: number, w: FollowUpWindows) {
-  return resultRows(
-    await db.execute(sql`
+  return rows<{ id: number; title: string; actorId: number; actorName: string; dueOn: string }>(
+    db,
+    sql`
           select g.id, g.title, g.actor_id as "actorId", ac.name as "actorName", g.report_due_on::text as "dueOn"
           from grants g join grant_rounds r on r.id = g.round_id join actors ac on ac.id = g.actor_id
           where ${reportsWhere(m, w.reportsSoon)}
-          order by g.report_due_on, g.id limit 100`),
-  ) as { id: number; title: string; actorId: number; actorName: string; dueOn: string }[];
+          order by g.report_due_on, g.id limit 100`,
+  );
 }
 
 /** Active agreements that end or are up for review within the window. */
 export async function agreementsDueSoon(db: Queryable, m: number, w: FollowUpWindows) {
-  return resultRows(
-    await db.execute(sql`
+  return rows<{ id: number; title: string; endsOn: string | null; reviewOn: string | null }>(
+    db,
+    sql`
           select a.id, a.title, a.ends_on::text as "endsOn", a.review_on::text as "reviewOn"
           from agreements a where ${agreementsWhere(m, w.today, w.agreementsAhead)}
           order by least(coalesce(a.ends_on, 'infinity'::date), coalesce(a.review_on, 'infinity'::date)), a.id
-          limit 100`),
-  ) as { id: number; title: string; endsOn: string | null; reviewOn: string | null }[];
+          limit 100`,
+  );
 }
 
 /** Active agreements whose meeting pace has passed without a meeting. */
 export async function agreementsWithMeetingsOverdue(db: Queryable, m: number, w: FollowUpWindows) {
-  return resultRows(
-    await db.execute(sql`
+  return rows<{ id: number; title: string; dueOn: string; intervalMonths: number }>(
+    db,
+    sql`
           select a.id, a.title, ${nextDue}::text as "dueOn", a.meeting_interval_months as "intervalMonths"
           from agreements a where ${meetingsWhere(m, w.today)}
-          order by ${nextDue}, a.id limit 100`),
-  ) as { id: number; title: string; dueOn: string; intervalMonths: number }[];
+          order by ${nextDue}, a.id limit 100`,
+  );
 }
 
 /** Open action items: the user's own, or all of the municipality's agreements'. */
 export async function openActionItems(db: Queryable, who: { mine: boolean; userId: number; municipalityCode: number }) {
-  return resultRows(
-    await db.execute(sql`
-          select i.id, i.text, i.due_on::text as "dueOn", i.agreement_id as "agreementId", a.title as "agreementTitle",
-            i.owner_user_id as "ownerUserId", i.owner_name as "ownerName", u.name as "ownerUserName", i.version
-          from action_items i join agreements a on a.id = i.agreement_id left join users u on u.id = i.owner_user_id
-          where i.done_at is null and ${who.mine ? sql`i.owner_user_id = ${who.userId}` : sql`a.municipality_code = ${who.municipalityCode}`}
-          order by i.due_on asc nulls last, i.id limit 100`),
-  ) as {
+  return rows<{
     id: number;
     text: string;
     dueOn: string | null;
@@ -84,13 +81,30 @@ export async function openActionItems(db: Queryable, who: { mine: boolean; userI
     ownerName: string | null;
     ownerUserName: string | null;
     version: number;
-  }[];
+  }>(
+    db,
+    sql`
+          select i.id, i.text, i.due_on::text as "dueOn", i.agreement_id as "agreementId", a.title as "agreementTitle",
+            i.owner_user_id as "ownerUserId", i.owner_name as "ownerName", u.name as "ownerUserName", i.version
+          from action_items i join agreements a on a.id = i.agreement_id left join users u on u.id = i.owner_user_id
+          where i.done_at is null and ${who.mine ? sql`i.owner_user_id = ${who.userId}` : sql`a.municipality_code = ${who.municipalityCode}`}
+          order by i.due_on asc nulls last, i.id limit 100`,
+  );
 }
 
 /** The latest fifteen changes to the given entities in the municipality within the last days, with names. */
 export async function recentChanges(db: Queryable, m: number, since: { days: number; entities: string[] }) {
-  return resultRows(
-    await db.execute(sql`
+  return rows<{
+    at: string;
+    entity: string;
+    entityId: string;
+    action: string;
+    label: string | null;
+    agreementId: number | null;
+    userName: string | null;
+  }>(
+    db,
+    sql`
           select l.at::text as at, l.entity, l.entity_id as "entityId", l.action,
             coalesce(l.after->>'name', l.after->>'title', l.before->>'name', l.before->>'title', ag.title,
               l.after->>'unit') as label,
@@ -105,14 +119,6 @@ export async function recentChanges(db: Queryable, m: number, since: { days: num
           left join users u on u.id = l.user_id
           left join agreements ag on l.entity in ('meeting', 'action_item')
             and ag.id = (coalesce(l.after, l.before)->>'agreementId')::int
-          order by l.at desc, l.id desc`),
-  ) as {
-    at: string;
-    entity: string;
-    entityId: string;
-    action: string;
-    label: string | null;
-    agreementId: number | null;
-    userName: string | null;
-  }[];
+          order by l.at desc, l.id desc`,
+  );
 }

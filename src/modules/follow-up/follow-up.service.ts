@@ -51,10 +51,10 @@ export function createFollowUpService(database: Database) {
     const w = windows(today);
     const row = await countFollowUps(db, municipalityCode, userId, w);
     const c = {
-      reports: Number(row?.reports ?? 0),
-      agreements: Number(row?.agreements ?? 0),
-      meetings: Number(row?.meetings ?? 0),
-      actionItems: Number(row?.items ?? 0),
+      reports: row?.reports ?? 0,
+      agreements: row?.agreements ?? 0,
+      meetings: row?.meetings ?? 0,
+      actionItems: row?.items ?? 0,
     };
     return { ...c, total: c.reports + c.agreements + c.meetings + c.actionItems };
   }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Queryable, resultRows } from '../../db/client.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 
 /** A statement that needs nothing but an answering database. */
 export async function pingDatabase(db: Queryable): Promise<void> {
@@ -8,8 +8,6 @@ export async function pingDatabase(db: Queryable): Promise<void> {
 
 /** How many migrations the database has applied (drizzle's own table). */
 export async function countAppliedMigrations(db: Queryable): Promise<number> {
-  const [row] = resultRows(await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as {
-    n: number;
-  }[];
-  return Number(row?.n ?? 0);
+  const [row] = await rows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return row?.n ?? 0;
 }

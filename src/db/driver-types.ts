@@ -1,0 +1,41 @@
+/**
+ * The JS value each SQL type becomes, the same on PGlite and on postgres.js, so that a raw `sql`
+ * query gives the same rows whichever database runs:
+ *
+ * | SQL | JS |
+ * |---|---|
+ * | int2, int4, float4, float8 | number |
+ * | int8 (count(*), sum of int4, a bigserial id, one amount in øre) | number; a bigint beyond 2^53, exact and loud in JSON |
+ * | numeric (a sum of int8: the øre totals) | string, exact: `oreSum` reads it (lib/money.ts) |
+ * | json, jsonb | parsed |
+ * | arrays | arrays of the element's type |
+ * | timestamp, timestamptz, date, interval | text as PostgreSQL writes it (drizzle's columns read it from that) |
+ * | bytea | Buffer |
+ *
+ * Each driver's own defaults already agree on all but two: postgres.js gives int8 as a string
+ * (PGlite as a number), and PGlite gives bytea as a Uint8Array (postgres.js as a Buffer).
+ */
+const INT8 = 20;
+const BYTEA = 17;
+
+/** int8 as a number when a double holds it exactly, else as a bigint (never silently rounded). */
+function int8(text: string): number | bigint {
+  const value = BigInt(text);
+  return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER ? Number(value) : value;
+}
+
+/** bytea in PostgreSQL's hex output ("\x0102") as a Buffer. */
+function bytea(text: string): Buffer {
+  return Buffer.from(text.slice(2), 'hex');
+}
+
+/** PGlite's `parsers` option. Its int8[] elements already read as `int8` does. */
+export const pgliteParsers = { [INT8]: int8, [BYTEA]: bytea };
+
+/**
+ * postgres.js's `types` option. Set before its first connection, the int8 parser serves int8[]
+ * too: postgres.js builds each array type's parser from its element's when it fetches the types.
+ */
+export const postgresTypes = {
+  int8: { to: INT8, from: [INT8], serialize: (value: number | bigint) => String(value), parse: int8 },
+};

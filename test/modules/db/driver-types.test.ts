@@ -1,0 +1,64 @@
+import { sql } from 'drizzle-orm';
+import t from 'tap';
+import { rows } from '../../../src/db/client.ts';
+import { openTestDatabase } from '../../helper.ts';
+
+/**
+ * Both drivers give the same JS value for the same SQL type (src/db/driver-types.ts), so a raw
+ * query's rows need no per-driver care. The same expectations run on PGlite and on PostgreSQL.
+ */
+
+const everyType = sql`select 1::int4 as int4, 2::int2 as int2, 3::int8 as int8, count(*) as count, sum(x) as "sumInt4",
+    9007199254740993::int8 as "bigInt8", sum(x::int8) as "sumInt8", 1.50::numeric as numeric, 1.5::float8 as float8,
+    '{"a":[1,"b"]}'::json as json, '{"a":1}'::jsonb as jsonb, array_agg(x) as int4s, array[4, 5]::int8[] as int8s,
+    ${'{6,7}'}::int[] as "intParam", '\\x00ff10'::bytea as bytea, true as bool, 'tekst'::text as text,
+    '2026-01-02'::date as date, '2026-01-02 03:04:05+00'::timestamptz as timestamptz,
+    '2026-01-02 03:04:05'::timestamp as timestamp, '1 day'::interval as interval
+  from (values (1), (2)) v(x)`;
+
+const expected = {
+  int4: 1,
+  int2: 2,
+  int8: 3,
+  count: 2,
+  sumInt4: 3,
+  bigInt8: 9007199254740993n,
+  sumInt8: '3',
+  numeric: '1.50',
+  float8: 1.5,
+  json: { a: [1, 'b'] },
+  jsonb: { a: 1 },
+  int4s: [1, 2],
+  int8s: [4, 5],
+  intParam: [6, 7],
+  bytea: Buffer.from([0, 255, 16]),
+  bool: true,
+  text: 'tekst',
+  date: '2026-01-02',
+  timestamptz: '2026-01-02 03:04:05+00',
+  timestamp: '2026-01-02 03:04:05',
+  interval: '1 day',
+};
+
+function typesOf(row: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? 'Buffer' : Array.isArray(v) ? 'array' : typeof v]),
+  );
+}
+
+t.test('every SQL type the app reads comes back as the same JS value on either driver', async (t) => {
+  const database = await openTestDatabase(t);
+  const [row] = await rows(database.db, everyType);
+  t.strictSame(row, expected);
+  t.strictSame(typesOf(row ?? {}), typesOf(expected), 'the same JS types');
+  const [inTransaction] = await database.db.transaction((tx) => rows(tx, everyType));
+  t.strictSame(inTransaction, expected, 'in a transaction too');
+  const [inSavepoint] = await database.db.transaction((tx) => tx.transaction((sp) => rows(sp, everyType)));
+  t.strictSame(inSavepoint, expected, 'and in a savepoint');
+});
+
+t.test("drizzle's own queries read int8 the same way: a count is a number", async (t) => {
+  const database = await openTestDatabase(t);
+  const [counted] = await database.db.select({ n: sql<number>`count(*) over ()` }).from(sql`(values (1)) v(x)`);
+  t.equal(counted?.n, 1);
+});
