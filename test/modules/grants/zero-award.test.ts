@@ -62,7 +62,7 @@ t.test('an approval of 0 kr. is refused with a 400 that says to reject instead, 
   });
   t.equal(form.statusCode, 422, 'the award form says it too');
   // The form's own amount field refuses it, next to the field.
-  t.match(form.body, /id="field-awarded-error"[^]*?Beløbet skal være større end 0 kr\./);
+  t.match(form.body, /id="field-awarded-error"[\s\S]*?Beløbet skal være større end 0 kr\./);
 
   const grant = (await finance.inject({ method: 'GET', url: `/api/v1/grants/${id}` })).json();
   t.match(grant, { status: 'applied', awardedOre: null, version: 1 }, 'the grant is unchanged');
