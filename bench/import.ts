@@ -236,13 +236,14 @@ fresh database, timed from the upload to \`done\`. The app runs as \`npm start\`
 
 - \`psql \\copy\` of the same file into a bare table of text columns, in the same run: **${copyMs} ms**.
 - Target: the app's RSS under ${MAX_RSS_MB} MB throughout, on PostgreSQL: **${results.target.met ? 'met' : 'not met'}**
-  (peak ${Math.max(first.peakRssMb, second.peakRssMb)} MB, sampled every 50 ms; the reader thread is in the same process).
+  (peak ${Math.max(first.peakRssMb, second.peakRssMb)} MB, sampled every 50 ms).
 - The first import took ${(first.totalMs / 1000).toFixed(1)} s, ${results.first.ratioToCopy} × \`psql \\copy\`.
 - "Checked" is the upload answer: the file stored, every row read and matched, the import queued.
   "Done" includes it, and the background run that reads the file again (twice: once to check, inside
   the municipality's import lock, once to write) and writes every row, its target-group allocation and
-  its audit entry in one transaction. The file is read in a worker thread with its own heap limit and
-  never held whole: it is stored in 1 MB pieces and read from a temporary file a batch at a time.
+  its audit entry in one transaction. The file is never held whole: it is stored in the database in
+  256 KB pieces and read from a temporary file a batch at a time (a CSV file in the web process, an
+  XLSX workbook in a reader thread with a heap limit of its own).
 - Afterwards: ${counts?.grants} grants (${counts?.refs} distinct case numbers), ${counts?.allocations} allocations,
   ${counts?.audited} audit entries for grants.
 `,
