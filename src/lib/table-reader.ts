@@ -5,9 +5,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { threadId, Worker } from 'node:worker_threads';
-import { CsvLimitError } from './csv.ts';
+import { Refusal } from './csv.ts';
 import { AppError } from './errors.ts';
-import { batches, Refusal, scan } from './table-parse.ts';
+import { batches, scan } from './table-parse.ts';
 
 /** What an upload may be. Past any of them the file is refused, with a message naming the limit. */
 export interface UploadLimits {
@@ -236,7 +236,7 @@ export async function readTableFile(path: string, limits: UploadLimits = UPLOAD_
 
 /** What the reading in this process threw, as the thread would have answered it. */
 function refusalOf(err: unknown): AppError {
-  if (err instanceof Refusal || err instanceof CsvLimitError) return refusal(err.key, err.params);
+  if (err instanceof Refusal) return refusal(err.key, err.params);
   return refusal('import.file.badFile');
 }
 
