@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { CsvStream, Refusal } from './csv.ts';
-import type { TableFormat, TableRow, UploadLimits } from './table-reader.ts';
+import type { TableFormat, TableRow, UploadLimits } from './table-limits.ts';
 import { decodeWindows1252 } from './windows-1252.ts';
 import { checkZip, xlsxRecords } from './xlsx-parse.ts';
 

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import type ExcelJS from 'exceljs';
 import { Refusal } from './csv.ts';
-import type { UploadLimits } from './table-reader.ts';
+import type { UploadLimits } from './table-limits.ts';
 
 const u16 = (b: Buffer, at: number) => b.readUInt16LE(at);
 const u32 = (b: Buffer, at: number) => b.readUInt32LE(at);
