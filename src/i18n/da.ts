@@ -644,10 +644,10 @@ export const da = {
   'needs.copyHint': 'Skønnene fra {last} kopieres til de målgrupper, der endnu ikke har et skøn i år.',
   'needs.copy': 'Kopiér skønnene fra {last}',
   'needs.copied': '{n} skøn er kopieret fra sidste år.',
-  'needs.importHeading': 'Indlæs fra en CSV-fil',
-  'needs.importFile': 'CSV-fil',
+  'needs.importHeading': 'Indlæs fra en CSV- eller Excel-fil',
+  'needs.importFile': 'Fil',
   'needs.importHint':
-    'Kolonnerne målgruppe (navn, id eller FFB-kode) og antal; gerne også kilde og note. Semikolon eller komma; UTF-8 eller Windows-1252. Alt eller intet indlæses.',
+    'Kolonnerne målgruppe (navn, id eller FFB-kode) og antal; gerne også kilde og note. CSV (semikolon eller komma, UTF-8 eller Windows-1252) eller Excel (.xlsx). Alt eller intet indlæses.',
   'needs.importSubmit': 'Indlæs filen',
   'needs.imported': '{n} skøn er indlæst.',
   'needs.import.failed': 'Filen er ikke indlæst. Ret disse fejl, og prøv igen:',
@@ -659,7 +659,6 @@ export const da = {
   'needs.import.empty': 'Filen har ingen rækker.',
   'needs.import.invalid': 'Filen har fejl og er ikke indlæst.',
   'needs.import.noFile': 'Vælg en fil.',
-  'needs.import.tooLarge': 'Filen er større end 1 MB.',
   'reports.proportionality': 'Proportionalitet',
   'reports.intro':
     'Følger pengene og tilbuddene behovet? For hver målgruppe: andelen af behovet ved siden af andelen af § 18-midlerne, og de aktører, aftaler og fremskudte indsatser, der er.',

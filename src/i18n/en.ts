@@ -644,10 +644,10 @@ export const en: Record<keyof typeof da, string> = {
   'needs.copyHint': 'The estimates of {last} are copied to the target groups that have none this year.',
   'needs.copy': 'Copy the estimates of {last}',
   'needs.copied': '{n} estimates were copied from last year.',
-  'needs.importHeading': 'Import from a CSV file',
-  'needs.importFile': 'CSV file',
+  'needs.importHeading': 'Import from a CSV or Excel file',
+  'needs.importFile': 'File',
   'needs.importHint':
-    'Columns target group (name, id or FFB code) and people; source and note are welcome. Semicolon or comma; UTF-8 or Windows-1252. All or nothing is imported.',
+    'Columns target group (name, id or FFB code) and people; source and note are welcome. CSV (semicolon or comma, UTF-8 or Windows-1252) or Excel (.xlsx). All or nothing is imported.',
   'needs.importSubmit': 'Import the file',
   'needs.imported': '{n} estimates were imported.',
   'needs.import.failed': 'The file was not imported. Correct these errors and try again:',
@@ -659,7 +659,6 @@ export const en: Record<keyof typeof da, string> = {
   'needs.import.empty': 'The file has no rows.',
   'needs.import.invalid': 'The file has errors and was not imported.',
   'needs.import.noFile': 'Choose a file.',
-  'needs.import.tooLarge': 'The file is larger than 1 MB.',
   'reports.proportionality': 'Proportionality',
   'reports.intro':
     'Do the money and the offers follow the need? For each target group: its share of the need beside its share of the § 18 money, and the actors, agreements and outreach there are.',

@@ -122,12 +122,15 @@ export function toDanishCsv(header: string[], rows: CsvCell[][]): string {
   return `\ufeff${[header, ...rows].map((r) => r.map(cell).join(';')).join('\r\n')}\r\n`;
 }
 
-/** A limit of the streaming reader was passed: the message key, and what it names. */
-export class CsvLimitError extends Error {
+/**
+ * An uploaded file refused as it is read (a limit passed, or not a readable table): the message
+ * key, and what it names.
+ */
+export class Refusal extends Error {
   readonly key: string;
   readonly params: Record<string, number>;
 
-  constructor(key: string, params: Record<string, number>) {
+  constructor(key: string, params: Record<string, number> = {}) {
     super(key);
     this.key = key;
     this.params = params;
@@ -234,14 +237,14 @@ export class CsvStream {
     this.field += s;
     this.length += s.length;
     if (this.field.length > this.limits.maxCellLength)
-      throw new CsvLimitError('import.file.cellTooLong', { max: this.limits.maxCellLength, line: this.record });
+      throw new Refusal('import.file.cellTooLong', { max: this.limits.maxCellLength, line: this.record });
     if (this.length > this.limits.maxRowLength)
-      throw new CsvLimitError('import.file.rowTooLong', { max: this.limits.maxRowLength, line: this.record });
+      throw new Refusal('import.file.rowTooLong', { max: this.limits.maxRowLength, line: this.record });
   }
 
   private endField() {
     if (this.row.length >= this.limits.maxCells)
-      throw new CsvLimitError('import.file.tooManyCells', { max: this.limits.maxCells, line: this.record });
+      throw new Refusal('import.file.tooManyCells', { max: this.limits.maxCells, line: this.record });
     this.row.push(this.field);
     this.field = '';
     this.state = 0;

@@ -134,3 +134,15 @@ export function isIsoDate(s: string): boolean {
   if (!ISO.test(s)) return false;
   return fromUtc(toUtc(s)) === s;
 }
+
+/**
+ * A date as Danes write it, in a form, a list or a spreadsheet: 1.12.2026, 01.12.2026, 1-12-2026,
+ * 1/12/2026, or the ISO date 2026-12-01. The ISO date, or undefined when it is not a real calendar
+ * date (31.4.2026, 29.2.2027). The one reader of typed dates: forms and imports share it.
+ */
+export function parseDanishDate(input: string): IsoDate | undefined {
+  const s = input.trim();
+  const dmy = /^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$/.exec(s);
+  const iso = dmy ? `${dmy[3]}-${pad(Number(dmy[2]))}-${pad(Number(dmy[1]))}` : s;
+  return isIsoDate(iso) ? iso : undefined;
+}

@@ -5,42 +5,15 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { threadId, Worker } from 'node:worker_threads';
-import { CsvLimitError } from './csv.ts';
+import { Refusal } from './csv.ts';
 import { AppError } from './errors.ts';
-import { batches, Refusal, scan } from './table-parse.ts';
+import { type TableFormat, type TableRow, UPLOAD_LIMITS, type UploadLimits } from './table-limits.ts';
+import { batches, scan } from './table-parse.ts';
 
-/** What an upload may be. Past any of them the file is refused, with a message naming the limit. */
-export interface UploadLimits {
-  /** Bytes of the file as uploaded. */
-  bytes: number;
-  /** Bytes of an XLSX workbook once unpacked, all its parts together. */
-  decompressedBytes: number;
-  /** Rows below the header (blank ones not counted). */
-  rows: number;
-  cellsPerRow: number;
-  /** Characters in one cell (Excel's own limit). */
-  cellLength: number;
-  /** Characters in one row of a CSV file (read in the web process: a row costs at most this). */
-  rowLength: number;
-}
-
-export const UPLOAD_LIMITS: UploadLimits = {
-  bytes: 200 * 1024 * 1024,
-  decompressedBytes: 1024 * 1024 * 1024,
-  rows: 1_000_000,
-  cellsPerRow: 1000,
-  cellLength: 32_767,
-  rowLength: 1_000_000,
-};
+export { UPLOAD_LIMITS, type UploadLimits } from './table-limits.ts';
 
 /** The heap of the thread that reads uploads: a file needing more ends that thread, not the app. */
 const READER_HEAP_MB = 128;
-
-export interface TableFormat {
-  kind: 'csv' | 'xlsx';
-  encoding: 'utf-8' | 'windows-1252';
-  delimiter: string;
-}
 
 type JobRequest =
   | { type: 'scan'; path: string; limits: UploadLimits }
@@ -53,12 +26,6 @@ export type WorkerReply =
   | { type: 'rows'; job: number; rows: TableRow[] }
   | { type: 'end'; job: number }
   | { type: 'error'; job: number; key: string; params: Record<string, number>; detail?: string };
-
-export interface TableRow {
-  cells: string[];
-  /** Its line in the file (the header is line 1). */
-  line: number;
-}
 
 /**
  * A spreadsheet as read from an upload: the header line, and the rows below it, read again from
@@ -236,7 +203,7 @@ export async function readTableFile(path: string, limits: UploadLimits = UPLOAD_
 
 /** What the reading in this process threw, as the thread would have answered it. */
 function refusalOf(err: unknown): AppError {
-  if (err instanceof Refusal || err instanceof CsvLimitError) return refusal(err.key, err.params);
+  if (err instanceof Refusal) return refusal(err.key, err.params);
   return refusal('import.file.badFile');
 }
 

@@ -5,8 +5,8 @@
  * thread, not the web process.
  */
 import { parentPort } from 'node:worker_threads';
-import { CsvLimitError } from './csv.ts';
-import { batches, Refusal, scan } from './table-parse.ts';
+import { Refusal } from './csv.ts';
+import { batches, scan } from './table-parse.ts';
 import type { WorkerReply, WorkerRequest } from './table-reader.ts';
 
 const port = parentPort;
@@ -29,8 +29,7 @@ port.on('message', (m: WorkerRequest) => {
     go?.();
   } else if (m.type === 'scan' || m.type === 'rows') {
     run(m).catch((err) => {
-      if (err instanceof Refusal || err instanceof CsvLimitError)
-        send({ type: 'error', job: m.job, key: err.key, params: err.params });
+      if (err instanceof Refusal) send({ type: 'error', job: m.job, key: err.key, params: err.params });
       else send({ type: 'error', job: m.job, key: 'import.file.badFile', params: {}, detail: String(err) });
     });
   }

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isIsoDate } from './dates.ts';
 import { AppError } from './errors.ts';
 import { readTableFile, refusal, type Table, UPLOAD_LIMITS, type UploadLimits } from './table-reader.ts';
 
+// The import's plan reads Danish dates from here: the one parser is in dates.ts.
+export { parseDanishDate } from './dates.ts';
 export { sampleRows, type Table, UPLOAD_LIMITS, type UploadLimits } from './table-reader.ts';
 
 /** A fresh path for an upload's file, in the system's temporary directory. */
@@ -78,20 +79,6 @@ export async function withTable<T>(
   } finally {
     await rm(path, { force: true });
   }
-}
-
-/**
- * A date as Danish lists write it: 1.12.2026, 01-12-2026, 1/12/2026, or 2026-12-01. Undefined
- * when it is not a real calendar date.
- */
-export function parseDanishDate(input: string): string | undefined {
-  const s = input.trim();
-  let iso: string;
-  const dmy = /^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$/.exec(s);
-  if (dmy) iso = `${dmy[3]}-${dmy[2]?.padStart(2, '0')}-${dmy[1]?.padStart(2, '0')}`;
-  else if (/^\d{4}-\d{2}-\d{2}$/.test(s)) iso = s;
-  else return undefined;
-  return isIsoDate(iso) ? iso : undefined;
 }
 
 /**

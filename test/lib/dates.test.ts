@@ -12,6 +12,7 @@ import {
   isoWeekday,
   mondayOfIsoWeek,
   nextMeetingDue,
+  parseDanishDate,
 } from '../../src/lib/dates.ts';
 
 t.test('today is the date in Denmark, also across the daylight-saving changes', async (t) => {
@@ -118,4 +119,49 @@ t.test('properties: addMonths against a reference, addDays and daysBetween agree
   function monday(week: string) {
     return mondayOfIsoWeek(week);
   }
+});
+
+t.test('one parser reads the dates Danes type, and only real calendar dates', async (t) => {
+  const valid: [string, string][] = [
+    ['1.12.2026', '2026-12-01'],
+    ['01.12.2026', '2026-12-01'],
+    ['1.2.2026', '2026-02-01'],
+    ['01.02.2026', '2026-02-01'],
+    ['31.12.2026', '2026-12-31'],
+    ['1-12-2026', '2026-12-01'],
+    ['01-12-2026', '2026-12-01'],
+    ['1/12/2026', '2026-12-01'],
+    ['29.2.2028', '2028-02-29'],
+    ['29.02.2000', '2000-02-29'],
+    ['30.4.2026', '2026-04-30'],
+    ['2026-12-01', '2026-12-01'],
+    ['2028-02-29', '2028-02-29'],
+    ['  22.11.2026 ', '2026-11-22'],
+  ];
+  for (const [input, iso] of valid) t.equal(parseDanishDate(input), iso, input);
+  const invalid = [
+    '29.2.2026', // not a leap year
+    '29.02.2027',
+    '29.2.1900', // a century that is not a leap year
+    '2026-02-29',
+    '31.4.2026',
+    '31.04.2026',
+    '31.6.2026',
+    '32.1.2026',
+    '0.1.2026',
+    '1.0.2026',
+    '1.13.2026',
+    '2026-13-01',
+    '2026-04-31',
+    '2026-1-5',
+    '1.12.26', // a two-digit year is not guessed
+    '001.12.2026',
+    '1.12.2026.',
+    '1 12 2026',
+    '12/1/2026x',
+    '',
+    'i morgen',
+  ];
+  for (const input of invalid) t.equal(parseDanishDate(input), undefined, input);
+  t.equal(parseDanishDate('1.12-2026'), '2026-12-01', 'the separators are not held to one kind');
 });

@@ -5,11 +5,10 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
 import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
-import { decodeWindows1252 } from '../../lib/windows-1252.ts';
+import { readTableFile } from '../../lib/table-reader.ts';
 import { needEstimateCell, needEstimateInput } from './need-estimates.schemas.ts';
 import { type ImportProblem, parsePeople } from './need-estimates.service.ts';
 
-const MAX_UPLOAD = 1024 * 1024;
 const where = z.object({
   municipalityCode: z.coerce.number().int().min(101).max(999),
   year: z.coerce.number().int().min(2000).max(2100),
@@ -19,15 +18,6 @@ const cellForm = needEstimateCell.extend({
   municipalityCode: needEstimateInput.shape.municipalityCode.unwrap(),
   year: needEstimateInput.shape.year.unwrap(),
 });
-
-/** Text from an upload: UTF-8 (with or without BOM), or else Windows-1252 as older Excel writes it. */
-function decodeUpload(buffer: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
-  } catch {
-    return decodeWindows1252(buffer);
-  }
-}
 
 export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
   const { needEstimates, targetGroups, municipalities, reports } = app.services;
@@ -164,13 +154,12 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
     return reply.redirect(`/need-estimates?municipalityCode=${municipalityCode}&year=${year}&copied=${copied}`, 303);
   });
 
-  app.post('/need-estimates/import', async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
+  app.post('/need-estimates/import', { config: { spoolUpload: true } }, async (request, reply) => {
+    const body = formValues(request.body);
     const { municipalityCode, year } = where.parse({ municipalityCode: body.municipalityCode, year: body.year });
     // Who may import is settled before the file is looked at.
     assertMayWrite(request.principal, 'needEstimates', municipalityCode);
-    const file = body.file;
-    const fail = (problems: ImportProblem[]) =>
+    const fail = (problems: ImportProblem[], status = 422) =>
       page(
         request,
         reply,
@@ -182,12 +171,13 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
             message: translate(request.locale, p.message, p.params),
           })),
         },
-        422,
+        status,
       );
-    if (!Buffer.isBuffer(file) || file.length === 0) return fail([{ line: 0, message: 'needs.import.noFile' }]);
-    if (file.length > MAX_UPLOAD) return fail([{ line: 0, message: 'needs.import.tooLarge' }]);
+    // The file was written to disk as it arrived; it is read as the grant and actor import reads one.
+    if (!request.uploadPath) return fail([{ line: 0, message: 'needs.import.noFile' }]);
     try {
-      const { imported } = await needEstimates.importCsv(request.principal, municipalityCode, year, decodeUpload(file));
+      const table = await readTableFile(request.uploadPath);
+      const { imported } = await needEstimates.importTable(request.principal, municipalityCode, year, table);
       return reply.redirect(
         `/need-estimates?municipalityCode=${municipalityCode}&year=${year}&imported=${imported}`,
         303,
@@ -195,6 +185,8 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
     } catch (err) {
       if (err instanceof AppError && err.code === 'IMPORT_INVALID')
         return fail((err.details as { problems: ImportProblem[] }).problems);
+      if (err instanceof AppError && err.code === 'IMPORT_UNREADABLE')
+        return fail([{ line: 0, message: err.message }], err.statusCode === 413 ? 413 : 422);
       throw err;
     }
   });

@@ -1,8 +1,8 @@
 import type { Db } from '../../db/client.ts';
-import { parseCsv } from '../../lib/csv.ts';
 import { AppError, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
+import { fold, type Table } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { TargetGroupService } from '../target-groups/target-groups.service.ts';
 import {
@@ -26,12 +26,15 @@ const toEstimate = (r: NeedEstimateRow): NeedEstimate => ({
   version: r.version,
 });
 
-/** A CSV row's problem, by line number (the header is line 1). */
+/** A row's problem, by its line in the file (the header is line 1). */
 export interface ImportProblem {
   line: number;
   message: string;
   params?: Record<string, string | number>;
 }
+
+/** Problems listed at most: the reading stops there. */
+const MAX_PROBLEMS = 100;
 
 const HEADERS = {
   group: ['målgruppe', 'maalgruppe', 'målgruppe-id', 'target group', 'targetgroupid', 'target_group_id', 'ffb', 'id'],
@@ -175,23 +178,20 @@ export function createNeedEstimateService(db: Db, targetGroups: TargetGroupServi
     },
 
     /**
-     * Imports estimates from a CSV file (semicolon or comma; a group by id, FFB code or name; Danish
-     * whole numbers). All or nothing: one bad line and nothing is saved. Groups in the file replace
-     * their estimates; groups not in it keep theirs.
+     * Imports estimates from an uploaded table (a CSV or XLSX file as the shared reader reads it; a
+     * group by id, FFB code or name; Danish whole numbers). All or nothing: one bad line and nothing
+     * is saved. Groups in the file replace their estimates; groups not in it keep theirs.
      */
-    async importCsv(
+    async importTable(
       principal: Principal,
       municipalityCode: number,
       year: number,
-      text: string,
+      table: Table,
     ): Promise<{ imported: number }> {
       assertMayWrite(principal, 'needEstimates', municipalityCode);
       const problems: ImportProblem[] = [];
-      const firstLine = text.replace(/^\ufeff/, '').split(/\r?\n/, 1)[0] ?? '';
-      const delimiter = (firstLine.match(/;/g)?.length ?? 0) >= (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-      const [header, ...lines] = parseCsv(text, delimiter);
-      const columns = (header ?? []).map((h) => h.trim().toLowerCase());
-      const find = (names: string[]) => columns.findIndex((c) => names.includes(c));
+      const columns = table.header.map(fold);
+      const find = (names: string[]) => columns.findIndex((c) => names.map(fold).includes(c));
       const col = { group: find(HEADERS.group), people: find(HEADERS.people), source: find(HEADERS.source) };
       const note = find(HEADERS.note);
       if (col.group < 0 || col.people < 0)
@@ -208,9 +208,8 @@ export function createNeedEstimateService(db: Db, targetGroups: TargetGroupServi
         byKey.set(g.nameDa.trim().toLowerCase(), g.id);
       }
       const rows: { targetGroupId: number; people: number; source: string | null; note: string | null }[] = [];
-      lines.forEach((cells, i) => {
-        const line = i + 2;
-        if (cells.every((c) => c.trim() === '')) return;
+      // Blank rows are skipped by the reader; a row's line is its line in the file.
+      await table.forEachRow((cells, line) => {
         const key = (cells[col.group] ?? '').trim().toLowerCase();
         const groupId = byKey.get(key);
         const people = parsePeople(cells[col.people] ?? '');
@@ -220,13 +219,15 @@ export function createNeedEstimateService(db: Db, targetGroups: TargetGroupServi
           problems.push({ line, message: 'needs.import.badNumber', params: { value: cells[col.people] ?? '' } });
         if (groupId !== undefined && rows.some((r) => r.targetGroupId === groupId))
           problems.push({ line, message: 'needs.import.duplicate', params: { value: cells[col.group] ?? '' } });
-        if (groupId !== undefined && people !== undefined)
+        else if (groupId !== undefined && people !== undefined)
           rows.push({
             targetGroupId: groupId,
             people,
             source: col.source >= 0 ? (cells[col.source] ?? '').trim().slice(0, 500) || null : null,
             note: note >= 0 ? (cells[note] ?? '').trim().slice(0, 2000) || null : null,
           });
+        // Enough to correct: a file of a million bad lines is not listed whole.
+        return problems.length < MAX_PROBLEMS;
       });
       if (!rows.length && !problems.length) problems.push({ line: 1, message: 'needs.import.empty' });
       if (problems.length) throw new AppError('IMPORT_INVALID', 400, 'needs.import.invalid', { details: { problems } });

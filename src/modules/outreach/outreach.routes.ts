@@ -1,21 +1,20 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
-import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek } from '../../lib/dates.ts';
+import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek, parseDanishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { checkOutreach, isoWeekParam, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
 import { occurrences } from './outreach.service.ts';
 
-/** Single dates as people type them: 1.12.2026 or 2026-12-01, separated by commas, semicolons or spaces. */
+/** Single dates as people type them (1.12.2026 or 2026-12-01), separated by commas, semicolons or spaces. */
 function parseDates(raw: unknown): string[] | undefined {
   if (typeof raw !== 'string' || !raw.trim()) return [];
   const out: string[] = [];
   for (const part of raw.split(/[,;\s]+/).filter(Boolean)) {
-    const dk = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(part);
-    const iso = dk ? `${dk[3]}-${dk[2]?.padStart(2, '0')}-${dk[1]?.padStart(2, '0')}` : part;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(iso) || Number.isNaN(Date.parse(iso))) return undefined;
+    const iso = parseDanishDate(part);
+    if (iso === undefined) return undefined;
     out.push(iso);
   }
   return out;

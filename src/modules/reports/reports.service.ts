@@ -1,15 +1,9 @@
 import type { Database } from '../../db/client.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
-import {
-  needByGroup,
-  openGrants,
-  proportionality,
-  type ReportParams,
-  type Scope,
-  sharedActorLinks,
-  suspectedDuplicates,
-} from './reports.repository.ts';
+import { openGrants } from './reports.open-data.repository.ts';
+import { needByGroup, proportionality, type ReportParams, type Scope } from './reports.repository.ts';
+import { sharedActorLinks, suspectedDuplicates } from './reports.shared-actors.repository.ts';
 
 export type { Scope } from './reports.repository.ts';
 

@@ -163,6 +163,19 @@ t.test('the weekly overview and the forms', async (t) => {
   t.equal(bad.statusCode, 422);
   t.match(bad.body, /Sluttiden skal ligge efter starttiden/);
   t.match(bad.body, /Skriv datoerne som 1\.12\.2026/);
+  for (const dates of ['31.4.2027', '29.2.2027', '2027-02-30']) {
+    const noSuchDay = await coordinator.postForm('/outreach', {
+      actorId: String(actor.id),
+      kind: 'counselling',
+      unit: 'Rådgivningen',
+      startsAt: '10:00',
+      endsAt: '12:00',
+      periodStart: '2027-01-01',
+      dates,
+    });
+    t.equal(noSuchDay.statusCode, 422, `${dates} is no day`);
+    t.match(noSuchDay.body, /Skriv datoerne som 1\.12\.2026/);
+  }
   const ok = await coordinator.postForm('/outreach', {
     actorId: String(actor.id),
     kind: 'health_check',

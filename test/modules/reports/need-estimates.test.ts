@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import iconv from 'iconv-lite';
 import t, { type Test } from 'tap';
+import { toXlsx } from '../../../src/lib/spreadsheet.ts';
 import { buildTestApp, type Client } from '../../helper.ts';
 
 async function setup(t: Test) {
@@ -18,7 +20,7 @@ const put = (c: Client, body: unknown, where = 'municipalityCode=101&year=2026')
   c.inject({ method: 'PUT', url: `/api/v1/need-estimates?${where}`, payload: body as object });
 
 /** A multipart body with the CSRF token, the place and a file. */
-function upload(c: Client, file: Buffer, where: { municipalityCode: number; year: number }) {
+function upload(c: Client, file: Buffer, where: { municipalityCode: number; year: number }, name = 'behov.csv') {
   const boundary = '----samspil-test';
   const part = (name: string, value: string) =>
     `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
@@ -29,7 +31,7 @@ function upload(c: Client, file: Buffer, where: { municipalityCode: number; year
         part('year', String(where.year)),
     ),
     Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="behov.csv"\r\nContent-Type: text/csv\r\n\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
     ),
     file,
     Buffer.from(`\r\n--${boundary}--\r\n`),
@@ -218,4 +220,53 @@ t.test('CSV import: Danish files in either encoding, all or nothing', async (t) 
     headers: { 'content-type': 'multipart/form-data; boundary=b' },
   });
   t.equal(noToken.statusCode, 403, 'an upload without the CSRF token is refused');
+});
+
+t.test('the import reads what the grant import reads: XLSX, and Windows-1252 with ; or ,', async (t) => {
+  const { finance, group, h } = await setup(t);
+  const where = { municipalityCode: 101, year: 2027 };
+  const people = async (name: string) =>
+    (await h.app.services.needEstimates.list(101, 2027)).find((e) => e.targetGroupId === group(name));
+
+  const workbook = await toXlsx(
+    'Behov',
+    ['Målgruppe', 'Antal personer', 'Kilde'],
+    [
+      ['Hjemløshed', 1250, 'Hjemløsetælling – 2026'],
+      ['Stofmisbrug', 80, null],
+    ],
+  );
+  const xlsx = await upload(finance, workbook, where, 'behov.xlsx');
+  t.equal(xlsx.statusCode, 303, xlsx.body.slice(0, 500));
+  t.match(xlsx.headers.location, /imported=2$/);
+  t.equal((await people('Hjemløshed'))?.people, 1250, 'a number cell of a workbook');
+  t.equal((await people('Hjemløshed'))?.source, 'Hjemløsetælling – 2026');
+
+  for (const [delimiter, n] of [
+    [';', 55],
+    [',', 56],
+  ] as const) {
+    const text = [
+      ['Målgruppe', 'Antal', 'Kilde'],
+      ['Social isolation', String(n), `Skøn “${delimiter}” – Ærø`],
+      ['Multipel funktionsnedsættelse', '1.200', ''],
+    ]
+      .map((r) => r.map((c) => (c.includes(delimiter) ? `"${c}"` : c)).join(delimiter))
+      .join('\r\n');
+    const file = iconv.encode(text, 'windows-1252');
+    t.equal(file.length, text.length, 'one byte a character: the file is Windows-1252');
+    const res = await upload(finance, file, where);
+    t.equal(res.statusCode, 303, `${delimiter} ${res.body.slice(0, 500)}`);
+    t.equal((await people('Social isolation'))?.people, n, `the delimiter ${delimiter}`);
+    t.equal((await people('Social isolation'))?.source, `Skøn “${delimiter}” – Ærø`, 'the code page’s own characters');
+    t.equal((await people('Multipel funktionsnedsættelse'))?.people, 1200);
+  }
+
+  const utf16 = await upload(finance, Buffer.from('\ufeffMålgruppe;Antal\r\nHjemløshed;1\r\n', 'utf16le'), where);
+  t.equal(utf16.statusCode, 422, 'a file the reader refuses');
+  t.match(utf16.body, /id="import-problems"/);
+  const broken = await upload(finance, Buffer.from('PK\u0003\u0004 not a workbook'), where, 'behov.xlsx');
+  t.equal(broken.statusCode, 422);
+  t.match(broken.body, /Excel-filen kan ikke åbnes/);
+  t.equal((await people('Hjemløshed'))?.people, 1250, 'a refused file changes nothing');
 });

@@ -1,0 +1,209 @@
+/**
+ * Status meetings under an agreement and their action items: a meeting planned, held and logged,
+ * and the items it leaves, ticked off one by one. Part of the agreement service
+ * (createAgreementService spreads these methods in).
+ */
+import type { Db, Tx } from '../../db/client.ts';
+import { addMonths, danishDate, isOverdue } from '../../lib/dates.ts';
+import { notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
+import { assertMayWrite } from '../../lib/policy.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import {
+  type ActionItemRow,
+  actionItemsOfMeetings,
+  findActionItem,
+  findAgreement,
+  findMeeting,
+  inactiveOrForeignUserIds,
+  insertActionItems,
+  insertMeeting,
+  type MeetingRow,
+  meetingsOf,
+  searchActionItems,
+  updateActionItemIfVersion,
+  updateMeetingIfVersion,
+} from './agreements.repository.ts';
+import type { ActionItem, ActionItemListQuery, ActionItemPatch, Meeting, MeetingInput } from './agreements.schemas.ts';
+
+function toActionItem(row: ActionItemRow, today: string): ActionItem {
+  return {
+    id: row.id,
+    meetingId: row.meetingId,
+    agreementId: row.agreementId,
+    text: row.text,
+    ownerUserId: row.ownerUserId,
+    ownerName: row.ownerName,
+    dueOn: row.dueOn,
+    done: row.doneAt !== null,
+    doneAt: row.doneAt ? row.doneAt.toISOString() : null,
+    overdue: row.doneAt === null && row.dueOn !== null && isOverdue(row.dueOn, today),
+    version: row.version,
+  };
+}
+
+/** Status meetings and action items: the agreement service's methods for them. */
+export function createMeetingService(db: Db) {
+  async function toMeetings(rows: MeetingRow[], on: Db | Tx = db): Promise<Meeting[]> {
+    const items = await actionItemsOfMeetings(
+      on,
+      rows.map((m) => m.id),
+    );
+    const today = danishDate();
+    return rows.map((m) => ({
+      id: m.id,
+      agreementId: m.agreementId,
+      plannedOn: m.plannedOn,
+      heldOn: m.heldOn,
+      participants: m.participants,
+      notes: m.notes,
+      decisions: m.decisions,
+      actionItems: items.filter((i) => i.meetingId === m.id).map((i) => toActionItem(i, today)),
+      version: m.version,
+    }));
+  }
+
+  const service = {
+    async meetings(agreementId: number): Promise<Meeting[]> {
+      return toMeetings(await meetingsOf(db, agreementId));
+    },
+
+    /**
+     * Records a status meeting: a planned one now held (meetingId), a new one held, or with no
+     * date held, a meeting planned. Returns it with the next meeting proposed from the pace.
+     */
+    async logMeeting(
+      principal: Principal,
+      agreementId: number,
+      input: MeetingInput,
+    ): Promise<{ meeting: Meeting; proposedNextOn: string | null }> {
+      const today = danishDate();
+      if (input.heldOn && input.heldOn > today) throw validationFailed({ heldOn: ['meeting.heldInFuture'] });
+      const plannedOn = input.plannedOn ?? input.heldOn ?? undefined;
+      if (!input.meetingId && !plannedOn) throw validationFailed({ plannedOn: ['meeting.dateRequired'] });
+      const meetingId = await db.transaction(async (tx) => {
+        const agreement = await findAgreement(tx, agreementId, true);
+        if (!agreement) throw notFound('agreement', agreementId);
+        assertMayWrite(principal, 'agreements', agreement.municipalityCode);
+        const owners = input.actionItems.flatMap((i) => (i.ownerUserId ? [i.ownerUserId] : []));
+        if ((await inactiveOrForeignUserIds(tx, owners, agreement.municipalityCode)).length)
+          throw validationFailed({ actionItems: ['meeting.owner.foreign'] });
+        let meeting: MeetingRow;
+        let action: string;
+        let before: Meeting | undefined;
+        const fields = {
+          heldOn: input.heldOn ?? null,
+          participants: input.participants ?? null,
+          notes: input.notes ?? null,
+          decisions: input.decisions ?? null,
+        };
+        if (input.meetingId) {
+          const planned = await findMeeting(tx, input.meetingId, true);
+          if (!planned || planned.agreementId !== agreementId) throw notFound('meeting', input.meetingId);
+          [before] = await toMeetings([planned], tx);
+          if (input.version === undefined) throw validationFailed({ version: ['validation.versionRequired'] });
+          const updated = await updateMeetingIfVersion(tx, planned.id, input.version, {
+            ...fields,
+            ...(input.plannedOn ? { plannedOn: input.plannedOn } : {}),
+          });
+          if (!updated) throw staleVersion('meeting', before);
+          meeting = updated;
+          action = input.heldOn ? 'log' : 'update';
+        } else {
+          meeting = await insertMeeting(tx, { agreementId, plannedOn: plannedOn as string, ...fields });
+          action = input.heldOn ? 'log' : 'plan';
+        }
+        await insertActionItems(
+          tx,
+          input.actionItems.map((i) => ({
+            meetingId: meeting.id,
+            agreementId,
+            text: i.text,
+            ownerUserId: i.ownerUserId ?? null,
+            ownerName: i.ownerName ?? null,
+            dueOn: i.dueOn ?? null,
+          })),
+        );
+        const [after] = await toMeetings([meeting], tx);
+        await recordAudit(tx, principal, { entity: 'meeting', entityId: meeting.id, action, before, after });
+        return meeting.id;
+      });
+      const meeting = await service.getMeeting(meetingId);
+      const agreement = await findAgreement(db, agreementId);
+      const proposedNextOn =
+        meeting.heldOn && agreement?.meetingIntervalMonths
+          ? addMonths(meeting.heldOn, agreement.meetingIntervalMonths)
+          : null;
+      return { meeting, proposedNextOn };
+    },
+
+    async getMeeting(id: number): Promise<Meeting> {
+      const row = await findMeeting(db, id);
+      if (!row) throw notFound('meeting', id);
+      const [meeting] = await toMeetings([row]);
+      if (!meeting) throw notFound('meeting', id);
+      return meeting;
+    },
+
+    async getActionItem(id: number): Promise<ActionItem> {
+      const row = await findActionItem(db, id);
+      if (!row) throw notFound('action_item', id);
+      return toActionItem(row, danishDate());
+    },
+
+    async listActionItems(query: ActionItemListQuery) {
+      const { rows, total } = await searchActionItems(db, query);
+      const today = danishDate();
+      return {
+        items: rows.map((r) => ({
+          ...toActionItem(r, today),
+          agreementTitle: r.agreementTitle,
+          municipalityCode: r.municipalityCode,
+        })),
+        total,
+      };
+    },
+
+    /** Ticks an action item off (or on again), or changes its text, owner or due date. */
+    async updateActionItem(
+      principal: Principal,
+      id: number,
+      patch: ActionItemPatch & { version: number },
+    ): Promise<ActionItem> {
+      const today = danishDate();
+      await db.transaction(async (tx) => {
+        const row = await findActionItem(tx, id, true);
+        if (!row) throw notFound('action_item', id);
+        const agreement = await findAgreement(tx, row.agreementId);
+        if (!agreement) throw notFound('agreement', row.agreementId);
+        assertMayWrite(principal, 'agreements', agreement.municipalityCode);
+        const before = toActionItem(row, today);
+        if (row.version !== patch.version) throw staleVersion('action_item', before);
+        if (
+          patch.ownerUserId &&
+          (await inactiveOrForeignUserIds(tx, [patch.ownerUserId], agreement.municipalityCode)).length
+        )
+          throw validationFailed({ ownerUserId: ['meeting.owner.foreign'] });
+        const { version, done, ...fields } = patch;
+        const doneChange =
+          done === undefined || done === (row.doneAt !== null)
+            ? {}
+            : done
+              ? { doneAt: new Date(), doneByUserId: principal.userId }
+              : { doneAt: null, doneByUserId: null };
+        const updated = await updateActionItemIfVersion(tx, id, version, { ...fields, ...doneChange });
+        if (!updated) throw staleVersion('action_item', before);
+        const action = 'doneAt' in doneChange ? (doneChange.doneAt ? 'complete' : 'reopen') : 'update';
+        await recordAudit(tx, principal, {
+          entity: 'action_item',
+          entityId: id,
+          action,
+          before,
+          after: toActionItem(updated, today),
+        });
+      });
+      return service.getActionItem(id);
+    },
+  };
+  return service;
+}
