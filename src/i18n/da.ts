@@ -345,6 +345,7 @@ export const da = {
   'grants.overdue': 'Afrapportering mangler',
   'grants.overdueWarning': 'Aktøren mangler at aflevere afrapportering for en tidligere bevilling:',
   'grants.col.id': 'Nr.',
+  'grants.col.externalRef': 'Sagsnummer',
   'grants.col.round': 'Pulje',
   'grants.col.municipality': 'Kommunekode',
   'grants.col.actor': 'Aktør',

@@ -348,6 +348,7 @@ export const en: Record<keyof typeof da, string> = {
   'grants.overdue': 'Report missing',
   'grants.overdueWarning': 'The actor still owes a report for an earlier grant:',
   'grants.col.id': 'No.',
+  'grants.col.externalRef': 'Case number',
   'grants.col.round': 'Round',
   'grants.col.municipality': 'Municipality code',
   'grants.col.actor': 'Actor',
