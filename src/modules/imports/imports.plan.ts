@@ -1,3 +1,4 @@
+import { unguardedCell } from '../../lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
 import { IntMap, IntSet } from '../../lib/int-set.ts';
 import { parseKroner } from '../../lib/money.ts';
@@ -8,6 +9,7 @@ import {
   actorFields as actorSchemaFields,
   type orgTypes,
 } from '../actors/actors.schemas.ts';
+import { awardedStatuses } from '../grants/grants.rules.ts';
 import { grantYearOf } from './imports.grant-year.ts';
 import type { ActorRef, ExistingGrant, RoundRef } from './imports.repository.ts';
 import {
@@ -24,7 +26,10 @@ const LOCKED_STATUSES = new Set(['paid', 'accounted', 'closed', 'withdrawn']);
 /** Problems kept per file: enough to see what is wrong, not a copy of a broken file. */
 export const MAX_PROBLEMS = 1000;
 
-/** Reads the mapped cells of each row and collects the problems, line by line. */
+/**
+ * Reads the mapped cells of each row and collects the problems, line by line. A cell the CSV export
+ * guarded against formulas ('=Foreningen) is read without the guard's apostrophe.
+ */
 class RowReader {
   readonly problems: ImportProblem[] = [];
   /** Problems of each message, all of them counted (beyond MAX_PROBLEMS too). */
@@ -46,9 +51,15 @@ class RowReader {
     return this.index.has(field);
   }
 
-  cell(row: string[], field: string): string {
+  /** The cell as the file holds it, trimmed. */
+  private raw(row: string[], field: string): string {
     const i = this.index.get(field);
     return i === undefined ? '' : (row[i] ?? '').trim();
+  }
+
+  cell(row: string[], field: string): string {
+    const v = this.raw(row, field);
+    return unguardedCell(v) ?? v;
   }
 
   problem(line: number, field: string, message: string, value?: string, params?: Record<string, string | number>) {
@@ -63,10 +74,14 @@ class RowReader {
     });
   }
 
-  /** Text of at most max characters that a spreadsheet would not run as a formula. */
+  /**
+   * Text of at most max characters that a spreadsheet would not run as a formula: a cell the guard
+   * protected is text, whatever it begins with.
+   */
   text(row: string[], line: number, field: string, max: number): string {
-    const v = this.cell(row, field);
-    if (v && isFormula(v)) this.problem(line, field, 'import.formula', v);
+    const raw = this.raw(row, field);
+    const v = unguardedCell(raw) ?? raw;
+    if (v === raw && v && isFormula(v)) this.problem(line, field, 'import.formula', v);
     else if (v.length > max) this.problem(line, field, 'import.tooLong', v, { max });
     return v;
   }
@@ -530,6 +545,9 @@ export type GrantChange =
   | { kind: 'skip'; row: GrantRowPlan; existing: ExistingGrant; locked: boolean }
   | { kind: 'invalid'; row: GrantRowPlan; problem: ImportProblem };
 
+/** The decision a status holds: a grant paid, accounted or closed was approved (as the file says). */
+const decisionOf = (status: string) => ((awardedStatuses as readonly string[]).includes(status) ? 'approved' : status);
+
 /** A decision the file may make: an application approved or rejected; nothing goes back. */
 const mayMove = (from: string, to: string) =>
   from === to || (from === 'applied' && (to === 'approved' || to === 'rejected'));
@@ -622,7 +640,7 @@ export function compareGrants(
       next.purpose === match.purpose &&
       next.requestedOre === match.requestedOre &&
       next.awardedOre === match.awardedOre &&
-      next.status === match.status &&
+      decisionOf(next.status) === decisionOf(match.status) &&
       next.decisionOn === match.decisionOn &&
       !next.reallocate;
     if (same) return { kind: 'skip', row, existing: match, locked: false };
