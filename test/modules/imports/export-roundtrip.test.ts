@@ -108,20 +108,30 @@ async function municipalityWithGrants(t: Test) {
   return { h, finance };
 }
 
+/** The export's headers in Danish, which the import reads as these fields. */
+const DANISH = {
+  externalRef: 'Sagsnummer',
+  roundName: 'Pulje',
+  actorName: 'Aktør',
+  title: 'Titel',
+  requested: 'Ansøgt (kr.)',
+  awarded: 'Bevilget (kr.)',
+};
+
 /** Uploads a file, checks its preview says nothing is to be done, then writes it and checks again. */
-async function importsToNothing(t: Test, h: TestApp, finance: Client, file: Buffer, fileName: string) {
+async function importsToNothing(
+  t: Test,
+  h: TestApp,
+  finance: Client,
+  file: Buffer,
+  fileName: string,
+  columns: Record<string, string> = DANISH,
+) {
   const before = await counts(h);
   const checked = (await uploadApi(finance, 'grants', file, { commit: 'false' }, fileName)).json();
   t.same(checked.problems, [], 'no problems');
   t.equal(checked.status, 'ready');
-  t.match(checked.mapping.columns, {
-    externalRef: 'Sagsnummer',
-    roundName: 'Pulje',
-    actorName: 'Aktør',
-    title: 'Titel',
-    requested: 'Ansøgt (kr.)',
-    awarded: 'Bevilget (kr.)',
-  });
+  t.same(checked.mapping.columns, columns, 'the export’s own headers are read');
   t.match(
     checked.summary,
     {
@@ -171,4 +181,22 @@ t.test('the XLSX export imports back to nothing to do', async (t) => {
   const xlsx = await finance.inject({ method: 'GET', url: '/grants/export.xlsx?municipalityCode=101' });
   t.equal(xlsx.statusCode, 200);
   await importsToNothing(t, h, finance, xlsx.rawPayload, 'bevillinger.xlsx');
+});
+
+t.test('so does the CSV exported in English', async (t) => {
+  const { h, finance } = await municipalityWithGrants(t);
+  const csv = await finance.inject({
+    method: 'GET',
+    url: '/grants/export.csv?municipalityCode=101',
+    headers: { 'accept-language': 'en' },
+  });
+  t.match(csv.body, /^\ufeffNo\.;Case number;Round;/);
+  await importsToNothing(t, h, finance, csv.rawPayload, 'grants.csv', {
+    externalRef: 'Case number',
+    roundName: 'Round',
+    actorName: 'Actor',
+    title: 'Title',
+    requested: 'Requested (DKK)',
+    awarded: 'Awarded (DKK)',
+  });
 });
