@@ -345,6 +345,7 @@ export const da = {
   'grants.overdue': 'Afrapportering mangler',
   'grants.overdueWarning': 'Aktøren mangler at aflevere afrapportering for en tidligere bevilling:',
   'grants.col.id': 'Nr.',
+  'grants.col.externalRef': 'Sagsnummer',
   'grants.col.round': 'Pulje',
   'grants.col.municipality': 'Kommunekode',
   'grants.col.actor': 'Aktør',
@@ -883,7 +884,8 @@ export const da = {
   'import.requiredField': 'skal kobles',
   'import.noColumn': '(ingen)',
   'import.defaultYear': 'År for rækker uden år',
-  'import.defaultYearHint': 'Bruges, når filen ikke har en kolonne med år, eller feltet er tomt.',
+  'import.defaultYearHint':
+    'Bruges for rækker uden år, hverken i en kolonne med år eller i puljens navn som «Puljen (2026)». Står feltet tomt, tages året af beslutningsdatoen.',
   'import.defaultGroup': 'Målgruppe for bevillinger uden målgruppe',
   'import.defaultGroupHint':
     'En bevilling skal fordeles på en målgruppe. Vælg den, som rækker uden målgruppe skal have.',
@@ -1008,6 +1010,8 @@ export const da = {
   'import.money.invalid': 'Det er ikke et beløb. Skriv fx 12.500 eller 12500,50.',
   'import.required': 'Feltet skal udfyldes.',
   'import.year': 'Året skal være et årstal mellem 2000 og 2100.',
+  'import.yearUnknown':
+    'Rækken har hverken år eller beslutningsdato. Udfyld en af dem, eller skriv året for alle rækker.',
   'import.amountRequired': 'Rækken har hverken et ansøgt eller et bevilget beløb.',
   'import.unknownGroup': 'Målgruppen findes ikke. Skriv navnet eller FFB-koden på en målgruppe.',
   'import.sameGrant': 'Linje {first} retter den samme bevilling. Hver bevilling må kun stå én gang i filen.',
@@ -1041,7 +1045,7 @@ export const da = {
   'import.missing.actorName': 'Kobl kolonnen med aktørens navn.',
   'import.missing.name': 'Kobl kolonnen med aktørens navn.',
   'import.missing.amount': 'Kobl en kolonne med bevilget eller ansøgt beløb.',
-  'import.missing.year': 'Kobl kolonnen med år, eller skriv året for alle rækker.',
+  'import.missing.year': 'Kobl kolonnen med år eller med beslutningsdato, eller skriv året for alle rækker.',
   'import.gone': 'Filen er allerede indlæst og ikke gemt længere.',
   'import.started': 'Indlæsningen er allerede sat i gang.',
   'import.notReady': 'Filen skal kontrolleres uden fejl, før den kan indlæses.',

@@ -348,6 +348,7 @@ export const en: Record<keyof typeof da, string> = {
   'grants.overdue': 'Report missing',
   'grants.overdueWarning': 'The actor still owes a report for an earlier grant:',
   'grants.col.id': 'No.',
+  'grants.col.externalRef': 'Case number',
   'grants.col.round': 'Round',
   'grants.col.municipality': 'Municipality code',
   'grants.col.actor': 'Actor',
@@ -883,7 +884,8 @@ export const en: Record<keyof typeof da, string> = {
   'import.requiredField': 'must be mapped',
   'import.noColumn': '(none)',
   'import.defaultYear': 'Year of rows without one',
-  'import.defaultYearHint': 'Used when the file has no year column, or the cell is empty.',
+  'import.defaultYearHint':
+    'Used for rows without a year, neither in a year column nor in the round’s name as in “Round (2026)”. Left empty, the year is taken from the decision date.',
   'import.defaultGroup': 'Target group of grants without one',
   'import.defaultGroupHint':
     'A grant must be allocated to a target group. Choose the one for rows without a target group.',
@@ -1007,6 +1009,8 @@ export const en: Record<keyof typeof da, string> = {
   'import.money.invalid': 'That is not an amount. Write e.g. 12.500 or 12500,50.',
   'import.required': 'The cell must be filled in.',
   'import.year': 'The year must be between 2000 and 2100.',
+  'import.yearUnknown':
+    'The row has neither a year nor a decision date. Fill in one of them, or enter the year for all rows.',
   'import.amountRequired': 'The row has neither an amount requested nor an amount awarded.',
   'import.unknownGroup': 'The target group does not exist. Write the name or FFB code of a target group.',
   'import.sameGrant': 'Line {first} changes the same grant. Each grant may appear only once in the file.',
@@ -1040,7 +1044,7 @@ export const en: Record<keyof typeof da, string> = {
   'import.missing.actorName': 'Map the column with the actor’s name.',
   'import.missing.name': 'Map the column with the actor’s name.',
   'import.missing.amount': 'Map a column with the amount awarded or requested.',
-  'import.missing.year': 'Map the year column, or enter the year for all rows.',
+  'import.missing.year': 'Map the year column or the decision date column, or enter the year for all rows.',
   'import.gone': 'The file has been imported and is no longer kept.',
   'import.started': 'The import has already started.',
   'import.notReady': 'The file must be checked without errors before it can be imported.',

@@ -78,9 +78,20 @@ export function parseCsvRecords(text: string, delimiter = ','): Record<string, s
   return rows.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ''])));
 }
 
-/** A cell that a spreadsheet would read as a formula (=, +, -, @, or a tab/CR first) gets a leading apostrophe. */
-function neutraliseCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+/** What a spreadsheet would read as a formula: =, +, -, @, or a tab/CR first. */
+const FORMULA_FIRST = /^[=+\-@\t\r]/;
+
+/** A cell that a spreadsheet would read as a formula gets a leading apostrophe (the formula guard). */
+export function neutraliseCell(value: string): string {
+  return FORMULA_FIRST.test(value) ? `'${value}` : value;
+}
+
+/**
+ * The text neutraliseCell was given: its apostrophe taken off again, where it guards a cell (an
+ * apostrophe before anything else is the text's own). Undefined when the cell carries no guard.
+ */
+export function unguardedCell(value: string): string | undefined {
+  return value.startsWith("'") && FORMULA_FIRST.test(value.slice(1)) ? value.slice(1) : undefined;
 }
 
 /** A money cell, written as a decimal-comma number of kroner: øre as a number, or a sum as a decimal string. */

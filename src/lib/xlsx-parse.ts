@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import type ExcelJS from 'exceljs';
-import { Refusal } from './csv.ts';
+import { neutraliseCell, Refusal, unguardedCell } from './csv.ts';
 import type { UploadLimits } from './table-limits.ts';
 
 const u16 = (b: Buffer, at: number) => b.readUInt16LE(at);
@@ -161,7 +161,11 @@ async function removeUnpacked() {
 /** Resolves when the stream has let go of its file, however it ended. */
 const released = (s: Readable) => (s.closed ? undefined : new Promise<void>((r) => s.once('close', () => r())));
 
-/** The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). */
+/**
+ * The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). A text
+ * cell is read as the CSV export writes it: with the formula guard's apostrophe where a spreadsheet
+ * would run it, so that it is told from a formula's own text (=HYPERLINK(…)), which keeps none.
+ */
 export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number]> {
   // Loaded only for a workbook: a CSV is read without it.
   const { default: excel } = await import('exceljs');
@@ -186,7 +190,7 @@ export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGen
           if (col > limits.cellsPerRow)
             throw new Refusal('import.file.tooManyCells', { max: limits.cellsPerRow, line: row.number });
           const text = cellText(cell.value, cell.numFmt);
-          if (text.length > limits.cellLength)
+          if ((unguardedCell(text) ?? text).length > limits.cellLength)
             throw new Refusal('import.file.cellTooLong', { max: limits.cellLength, line: row.number });
           cells[col - 1] = text;
         });
@@ -220,7 +224,8 @@ function cellText(value: ExcelJS.CellValue, numFmt?: string): string {
   if (value instanceof Date) return value.toISOString().slice(0, 10);
   // Numbers are written the Danish way, so amounts and years read as they do from a CSV.
   if (typeof value === 'number') return String(value).replace('.', ',');
-  if (typeof value === 'string' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return neutraliseCell(value);
+  if (typeof value === 'boolean') return String(value);
   if ('formula' in value || 'sharedFormula' in value) {
     // A sum or a date worked out in the sheet is its result; a formula giving text is kept as the
     // formula, so it is refused rather than imported and exported again.
@@ -229,8 +234,8 @@ function cellText(value: ExcelJS.CellValue, numFmt?: string): string {
     if (typeof f.result === 'number' || f.result instanceof Date) return cellText(f.result);
     return `=${f.formula ?? f.sharedFormula ?? ''}`;
   }
-  if ('richText' in value) return value.richText.map((r) => r.text).join('');
-  if ('text' in value) return String(value.text);
+  if ('richText' in value) return neutraliseCell(value.richText.map((r) => r.text).join(''));
+  if ('text' in value) return neutraliseCell(String(value.text));
   if ('error' in value) return String(value.error);
   return '';
 }

@@ -11,6 +11,8 @@ export interface ExportContext {
 function columns(ctx: ExportContext) {
   return [
     { header: ctx.t('grants.col.id'), value: (g: Grant): CsvCell => g.id },
+    // The case number a re-import matches the grant by, as the round written "Name (year)" gives its year.
+    { header: ctx.t('grants.col.externalRef'), value: (g: Grant): CsvCell => g.externalRef },
     { header: ctx.t('grants.col.round'), value: (g: Grant): CsvCell => ctx.roundName(g.roundId) },
     { header: ctx.t('grants.col.municipality'), value: (g: Grant): CsvCell => g.municipalityCode },
     { header: ctx.t('grants.col.actor'), value: (g: Grant): CsvCell => ctx.actorName(g.actorId) },

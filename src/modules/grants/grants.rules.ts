@@ -53,6 +53,7 @@ export function grantsOf(
     actorId: g.actorId,
     title: g.title,
     purpose: g.purpose,
+    externalRef: g.externalRef,
     kind: g.kind,
     inKindDescription: g.inKindDescription,
     requestedOre: g.requestedOre,

@@ -135,6 +135,7 @@ export const grantSchema = z.object({
   actorId: z.number().int(),
   title: z.string(),
   purpose: z.string().nullable(),
+  externalRef: z.string().nullable().describe('The case number (sagsnummer) an imported grant list gave it'),
   kind: z.enum(grantKinds),
   inKindDescription: z.string().nullable(),
   requestedOre: z.number().int(),

@@ -43,8 +43,10 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
           'similar names: send your choices to /commit), or `queued`: the rows are being written in one ' +
           'transaction. Poll GET /api/v1/imports/{id} until `done`. A row is matched to a grant already ' +
           'registered by its reference column (per round), else by actor and title, so a file imported ' +
-          'twice creates nothing new. Awards that take a registered round over its budget make the file ' +
-          '`invalid` (import.overBudget), as the grant form refuses them, unless `mapping.overrideBudget` is ' +
+          'twice creates nothing new, and Samspil’s own grant export imports back to nothing to do. A ' +
+          'row’s year is its year column’s, else the one in its round’s name as the export writes it ' +
+          '("Puljen (2026)"), else `mapping.defaultYear`, else its decision date’s. Awards that take a ' +
+          'registered round over its budget make the file `invalid` (import.overBudget), as the grant form refuses them, unless `mapping.overrideBudget` is ' +
           'true (finance’s override: the awards are marked over budget). Send `commit=false` to check the ' +
           'file without importing it.',
         consumes: ['multipart/form-data'],

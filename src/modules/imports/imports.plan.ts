@@ -1,3 +1,4 @@
+import { unguardedCell } from '../../lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
 import { IntMap, IntSet } from '../../lib/int-set.ts';
 import { parseKroner } from '../../lib/money.ts';
@@ -8,6 +9,8 @@ import {
   actorFields as actorSchemaFields,
   type orgTypes,
 } from '../actors/actors.schemas.ts';
+import { awardedStatuses } from '../grants/grants.rules.ts';
+import { grantYearOf } from './imports.grant-year.ts';
 import type { ActorRef, ExistingGrant, RoundRef } from './imports.repository.ts';
 import {
   type ActorChoices,
@@ -23,9 +26,14 @@ const LOCKED_STATUSES = new Set(['paid', 'accounted', 'closed', 'withdrawn']);
 /** Problems kept per file: enough to see what is wrong, not a copy of a broken file. */
 export const MAX_PROBLEMS = 1000;
 
-/** Reads the mapped cells of each row and collects the problems, line by line. */
+/**
+ * Reads the mapped cells of each row and collects the problems, line by line. A cell the CSV export
+ * guarded against formulas ('=Foreningen) is read without the guard's apostrophe.
+ */
 class RowReader {
   readonly problems: ImportProblem[] = [];
+  /** Problems of each message, all of them counted (beyond MAX_PROBLEMS too). */
+  readonly counts = new Map<string, number>();
   private readonly index = new Map<string, number>();
   readonly table: Table;
   readonly mapping: ImportMapping;
@@ -43,12 +51,19 @@ class RowReader {
     return this.index.has(field);
   }
 
-  cell(row: string[], field: string): string {
+  /** The cell as the file holds it, trimmed. */
+  private raw(row: string[], field: string): string {
     const i = this.index.get(field);
     return i === undefined ? '' : (row[i] ?? '').trim();
   }
 
+  cell(row: string[], field: string): string {
+    const v = this.raw(row, field);
+    return unguardedCell(v) ?? v;
+  }
+
   problem(line: number, field: string, message: string, value?: string, params?: Record<string, string | number>) {
+    this.counts.set(message, (this.counts.get(message) ?? 0) + 1);
     if (this.problems.length >= MAX_PROBLEMS) return;
     this.problems.push({
       line,
@@ -59,10 +74,14 @@ class RowReader {
     });
   }
 
-  /** Text of at most max characters that a spreadsheet would not run as a formula. */
+  /**
+   * Text of at most max characters that a spreadsheet would not run as a formula: a cell the guard
+   * protected is text, whatever it begins with.
+   */
   text(row: string[], line: number, field: string, max: number): string {
-    const v = this.cell(row, field);
-    if (v && isFormula(v)) this.problem(line, field, 'import.formula', v);
+    const raw = this.raw(row, field);
+    const v = unguardedCell(raw) ?? raw;
+    if (v === raw && v && isFormula(v)) this.problem(line, field, 'import.formula', v);
     else if (v.length > max) this.problem(line, field, 'import.tooLong', v, { max });
     return v;
   }
@@ -165,7 +184,9 @@ export function mappingProblems(kind: ImportKind, table: Table, mapping: ImportM
   if (kind === 'grants') {
     if (!mapping.columns.awarded && !mapping.columns.requested)
       problems.push({ line: 1, column: 'awarded', message: 'import.missing.amount' });
-    if (!mapping.columns.year && !mapping.defaultYear)
+    // A row's year is in its year cell, its round's name ("Puljen (2026)"), the file's or its decision date.
+    const { year, roundName, decisionOn } = mapping.columns;
+    if (!year && !roundName && !decisionOn && !mapping.defaultYear)
       problems.push({ line: 1, column: 'year', message: 'import.missing.year' });
   }
   return problems;
@@ -189,7 +210,10 @@ export interface GrantRowPlan {
   purpose: string | null;
   year: number;
   roundKey: string;
+  /** The round's name, without the year the grant export adds ("Puljen (2026)" → "Puljen"). */
   roundName: string | null;
+  /** The name as the file wrote it, when a year was taken off it. */
+  roundAsWritten: string | null;
   requestedOre: number | null;
   awardedOre: number | null;
   /** The decision the award says; only used when the file gives an award. */
@@ -200,9 +224,16 @@ export interface GrantRowPlan {
   decisionOn: string | null;
 }
 
+/** A round of the file: its year and name, and the name as written when a year was taken off it. */
+interface WantedRound {
+  year: number;
+  name: string | null;
+  asWritten: string | null;
+}
+
 export interface ReadGrants {
   actors: Map<string, { name: string; cvr: string | null; lines: number[] }>;
-  rounds: Map<string, { year: number; name: string | null }>;
+  rounds: Map<string, WantedRound>;
   /** What the file awards in each of its rounds (a new round gets it as its budget). */
   budgets: Map<string, number>;
   /** The first lines of each round (a round the file leaves ambiguous is a problem on each). */
@@ -256,13 +287,20 @@ function grantRowOf(
   const name = r.text(row, line, 'actorName', 200);
   const cvr = r.cvr(row, line);
   if (!name) r.problem(line, 'actorName', 'import.required');
-  const yearText = r.cell(row, 'year');
-  let year = mapping.defaultYear ?? 0;
-  if (yearText) {
-    year = /^\d{4}$/.test(yearText) ? Number(yearText) : 0;
-    if (year < 2000 || year > 2100) r.problem(line, 'year', 'import.year', yearText);
-  } else if (!year) r.problem(line, 'year', 'import.required');
-  const roundName = r.text(row, line, 'roundName', 200) || null;
+  const dateText = r.cell(row, 'decisionOn');
+  const decisionOn = dateText ? (parseDanishDate(dateText) ?? null) : null;
+  if (dateText && !decisionOn) r.problem(line, 'decisionOn', 'import.date', dateText);
+  const roundText = r.text(row, line, 'roundName', 200) || null;
+  const read = grantYearOf({ yearText: r.cell(row, 'year'), roundText, defaultYear: mapping.defaultYear, decisionOn });
+  if ('problem' in read) {
+    const p = read.problem;
+    if ('field' in p) r.problem(line, p.field, p.message, p.value);
+    // Unless a bad date is the reason already.
+    else if (!dateText || decisionOn)
+      r.problem(line, r.has('year') || !r.has('decisionOn') ? 'year' : 'decisionOn', p.message);
+  }
+  const { year, roundName, roundAsWritten } =
+    'problem' in read ? { year: 0, roundName: null, roundAsWritten: null } : read;
   const givenTitle = r.text(row, line, 'title', 300);
   const title = givenTitle || `§ 18-tilskud ${year}`;
   const purpose = r.text(row, line, 'purpose', 5000) || null;
@@ -279,9 +317,6 @@ function grantRowOf(
     // A registered grant may already have its group: whether one is missing is known once compared.
     targetGroupId = mapping.defaultTargetGroupId ?? null;
   }
-  const dateText = r.cell(row, 'decisionOn');
-  const decisionOn = dateText ? (parseDanishDate(dateText) ?? null) : null;
-  if (dateText && !decisionOn) r.problem(line, 'decisionOn', 'import.date', dateText);
   if (r.problems.length > before) return null;
   return {
     line,
@@ -295,6 +330,7 @@ function grantRowOf(
     year,
     roundKey: intern(`${year}:${roundName ? fold(roundName) : ''}`),
     roundName,
+    roundAsWritten,
     requestedOre: requested,
     awardedOre: awarded,
     status: awarded === null ? 'applied' : awarded > 0 ? 'approved' : 'rejected',
@@ -332,7 +368,7 @@ export async function readGrants(
 ): Promise<ReadGrants> {
   const r = new RowReader(table, mapping);
   const actors = new Map<string, { name: string; cvr: string | null; lines: number[] }>();
-  const rounds = new Map<string, { year: number; name: string | null }>();
+  const rounds = new Map<string, WantedRound>();
   const budgets = new Map<string, number>();
   const roundLines = new Map<string, { line: number; year: number }[]>();
   const same = new SameKeys();
@@ -343,7 +379,8 @@ export async function readGrants(
     const actor = actors.get(g.actorKey) ?? { name: g.actorName, cvr: g.cvr, lines: [] };
     if (actor.lines.length < 20) actor.lines.push(line);
     actors.set(g.actorKey, actor);
-    rounds.set(g.roundKey, { year: g.year, name: g.roundName });
+    const asWritten = g.roundAsWritten ?? rounds.get(g.roundKey)?.asWritten ?? null;
+    rounds.set(g.roundKey, { year: g.year, name: g.roundName, asWritten });
     budgets.set(g.roundKey, (budgets.get(g.roundKey) ?? 0) + (g.awardedOre ?? 0));
     const lines = roundLines.get(g.roundKey) ?? [];
     if (lines.length < MAX_PROBLEMS) lines.push({ line, year: g.year });
@@ -358,7 +395,7 @@ export async function readGrants(
     for (const line of actors.get(from)?.lines ?? []) if (target && target.lines.length < 20) target.lines.push(line);
     actors.delete(from);
   }
-  const problems = r.problems;
+  const problems = yearOfNoRow(r, table.rowCount);
   const targets = new Set(alias.values());
   if (same.twice.size || alias.size) {
     // Rows of the same grant, read again: those whose keys hashed alike, and, once names are known to
@@ -394,6 +431,18 @@ export async function readGrants(
     problems.sort((a, b) => a.line - b.line);
   }
   return { actors, rounds, budgets, roundLines, alias, problems: problems.slice(0, MAX_PROBLEMS) };
+}
+
+/**
+ * The problems read: when no row has a year (its columns hold none), one asking for it, as for a
+ * file with no year column, rather than one on every line.
+ */
+function yearOfNoRow(r: RowReader, rows: number): ImportProblem[] {
+  if (!rows || r.counts.get('import.yearUnknown') !== rows) return r.problems;
+  return [
+    { line: 1, column: 'year', message: 'import.missing.year' },
+    ...r.problems.filter((p) => p.message !== 'import.yearUnknown'),
+  ];
 }
 
 function problemOf(
@@ -449,9 +498,12 @@ function withoutCvrAliases(actors: Map<string, { name: string; cvr: string | nul
   return alias;
 }
 
-/** Which registered round each round of the file is: by name, or the year's only round, or a new one. */
+/**
+ * Which registered round each round of the file is: by name (without the year the export adds, else
+ * as written), or the year's only round, or a new one.
+ */
 export function resolveRounds(
-  wanted: Map<string, { year: number; name: string | null }>,
+  wanted: Map<string, WantedRound>,
   existing: RoundRef[],
 ): { ids: Map<string, number | null>; create: { key: string; year: number; name: string }[]; ambiguous: string[] } {
   const ids = new Map<string, number | null>();
@@ -459,7 +511,8 @@ export function resolveRounds(
   const ambiguous: string[] = [];
   for (const [key, w] of wanted) {
     const sameYear = existing.filter((r) => r.year === w.year);
-    const named = w.name ? sameYear.find((r) => fold(r.name) === fold(w.name as string)) : undefined;
+    const byName = (name: string | null) => (name ? sameYear.find((r) => fold(r.name) === fold(name)) : undefined);
+    const named = byName(w.name) ?? byName(w.asWritten);
     if (named) ids.set(key, named.id);
     else if (!w.name && sameYear.length === 1 && sameYear[0]) ids.set(key, sameYear[0].id);
     else if (!w.name && sameYear.length > 1) ambiguous.push(key);
@@ -491,6 +544,9 @@ export type GrantChange =
   | { kind: 'update'; row: GrantRowPlan; existing: ExistingGrant; next: NextGrant }
   | { kind: 'skip'; row: GrantRowPlan; existing: ExistingGrant; locked: boolean }
   | { kind: 'invalid'; row: GrantRowPlan; problem: ImportProblem };
+
+/** The decision a status holds: a grant paid, accounted or closed was approved (as the file says). */
+const decisionOf = (status: string) => ((awardedStatuses as readonly string[]).includes(status) ? 'approved' : status);
 
 /** A decision the file may make: an application approved or rejected; nothing goes back. */
 const mayMove = (from: string, to: string) =>
@@ -584,7 +640,7 @@ export function compareGrants(
       next.purpose === match.purpose &&
       next.requestedOre === match.requestedOre &&
       next.awardedOre === match.awardedOre &&
-      next.status === match.status &&
+      decisionOf(next.status) === decisionOf(match.status) &&
       next.decisionOn === match.decisionOn &&
       !next.reallocate;
     if (same) return { kind: 'skip', row, existing: match, locked: false };

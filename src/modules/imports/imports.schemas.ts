@@ -138,7 +138,13 @@ export const importMapping = z.object({
   columns: z
     .record(z.string().max(100), z.string().max(200))
     .describe('Field → the header of its column, e.g. {"actorName": "Forening", "awarded": "Bevilget"}'),
-  defaultYear: z.number().int().min(2000).max(2100).optional().describe('Grants: the year of rows without one'),
+  defaultYear: z
+    .number()
+    .int()
+    .min(2000)
+    .max(2100)
+    .optional()
+    .describe('Grants: the year of rows without one (in a year column or the round’s name); else the decision date’s'),
   defaultTargetGroupId: z
     .number()
     .int()

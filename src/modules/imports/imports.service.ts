@@ -1,5 +1,6 @@
 import { rm, stat } from 'node:fs/promises';
 import type { Database, Queryable } from '../../db/client.ts';
+import { unguardedCell } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { IntMap } from '../../lib/int-set.ts';
@@ -765,7 +766,10 @@ export function createImportService(database: Database, municipalities: Municipa
       if (municipalityCode === null || !mayWrite(principal, areaOf(input.kind), municipalityCode))
         throw new AccessDenied(areaOf(input.kind), municipalityCode);
       const table = await readTableFile(input.path, service.limits);
-      const sample = (await sampleRows(table, SAMPLE_COLUMNS)).map((cells) => cells.map((c) => c.slice(0, 200)));
+      // Shown as the rows will be read: without the formula guard's apostrophe.
+      const sample = (await sampleRows(table, SAMPLE_COLUMNS)).map((cells) =>
+        cells.map((c) => (unguardedCell(c) ?? c).slice(0, 200)),
+      );
       const bytes = (await stat(input.path)).size;
       const row = await db.transaction(async (tx) => {
         await allowLongStatements(tx);
