@@ -36,7 +36,7 @@ const ACTORS: {
     groups: ['Hjemløshed', 'Stofmisbrug'],
     home: 101,
     also: [147],
-    cvr: '15557514',
+    cvr: '15557516',
   },
   {
     name: 'Værestedet Mændenes Hjem',
