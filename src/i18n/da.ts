@@ -709,6 +709,10 @@ export const da = {
   'reports.drill.grants': 'Bevillinger',
   'reports.drill.actors': 'Aktører',
   'reports.scopeRequired': 'Angiv én af municipalityCode, regionCode eller scope=national.',
+  'reports.openData.noGrants':
+    'Der er ingen bevilgede § 18-midler i dette område og år, så der er intet at eksportere: 360Giving-standarden kræver mindst én bevilling. Vælg et andet år eller område.',
+  'reports.openData.unknownMunicipality':
+    'Der findes ingen kommune med den kommunekode. Brug en af de 98 officielle kommunekoder, fx 101 for København.',
   'reports.exportScopeRequired': 'Angiv municipalityCode eller regionCode.',
   'reports.yearRequired': 'Angiv et år, eller fra og til år.',
   'reports.yearRange': 'Til-året skal ligge efter fra-året og højst 20 år senere.',

@@ -709,6 +709,10 @@ export const en: Record<keyof typeof da, string> = {
   'reports.drill.grants': 'Grants',
   'reports.drill.actors': 'Actors',
   'reports.scopeRequired': 'Give one of municipalityCode, regionCode or scope=national.',
+  'reports.openData.noGrants':
+    'There are no awarded § 18 grants in this area and year, so there is nothing to export: the 360Giving standard requires at least one grant. Choose another year or area.',
+  'reports.openData.unknownMunicipality':
+    'There is no municipality with that code. Use one of the 98 official municipality codes, e.g. 101 for Copenhagen.',
   'reports.exportScopeRequired': 'Give municipalityCode or regionCode.',
   'reports.yearRequired': 'Give a year, or a from and a to year.',
   'reports.yearRange': 'The to year must be after the from year and at most 20 years later.',

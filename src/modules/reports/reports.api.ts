@@ -98,9 +98,9 @@ export const reportsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['reports'],
         summary: 'A municipality’s or a region’s awarded grants of a year, as a 360Giving data package',
         description:
-          'Valid against the 360Giving Data Standard 1.4 package schema. Recipients are DK-CVR-<cvr>, or 360G-samspil-actor-<id> without a CVR; funders 360G-samspil-kommune-<code>; beneficiaryLocation holds the municipality code; classifications the FFB target groups.',
+          'Valid against the 360Giving Data Standard 1.4 package schema. Recipients are DK-CVR-<cvr>, or 360G-samspil-actor-<id> without a CVR; funders 360G-samspil-kommune-<code>; beneficiaryLocation holds the municipality code; classifications the FFB target groups. In-kind support has amountAwarded 0 and its value in fundingType. dataSource is this URL. 404 when the area and year have no awarded grant (the standard requires one) or the municipality code is unknown.',
         querystring: exportQuery,
-        response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(400, 401) },
+        response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,6 @@
 import type { Database } from '../../db/client.ts';
+import { AppError, notFound, validationFailed } from '../../lib/errors.ts';
+import { formatMoney } from '../../lib/money.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import { openGrants } from './reports.open-data.repository.ts';
@@ -11,6 +13,16 @@ export type { Scope } from './reports.repository.ts';
 const ORG_PREFIX_CVR = 'DK-CVR-';
 /** Actors without a CVR number, and the municipalities as funders: our own 360Giving prefix. */
 const LOCAL_PREFIX = '360G-samspil';
+
+/** The licence of the open data (documented in the README): CC BY 4.0, as the 360Giving standard recommends an open one. */
+const OPEN_DATA_LICENCE = 'https://creativecommons.org/licenses/by/4.0/';
+
+/** The path and query of the 360Giving export of a scope and year: the package's own dataSource. */
+function openDataPath(scope: Scope, year: number): string {
+  if (scope.kind === 'national') throw validationFailed({ scope: ['reports.exportScopeRequired'] });
+  const key = scope.kind === 'municipality' ? 'municipalityCode' : 'regionCode';
+  return `/api/v1/exports/360giving?${key}=${scope.code}&year=${year}`;
+}
 
 /** Kroner as a number, for JSON: øre are whole, so two decimals are exact. */
 const kroner = (oere: number) => oere / 100;
@@ -90,6 +102,25 @@ export function createReportService(database: Database, municipalities: Municipa
     };
   }
 
+  /** Who publishes a scope's open data: the municipality, or the region; 404 for an unknown one. */
+  async function openDataPublisher(scope: Scope) {
+    const all = await municipalities.all();
+    if (scope.kind === 'municipality') {
+      const m = all.find((x) => x.code === scope.code);
+      if (!m)
+        throw new AppError('NOT_FOUND', 404, 'reports.openData.unknownMunicipality', {
+          details: { entity: 'municipality', id: scope.code },
+        });
+      return { name: `${m.name} Kommune`, identifier: `${LOCAL_PREFIX}-kommune-${String(m.code).padStart(4, '0')}` };
+    }
+    if (scope.kind === 'region') {
+      const m = all.find((x) => x.regionCode === scope.code);
+      if (!m) throw notFound('region', scope.code);
+      return { name: m.regionName, identifier: `${LOCAL_PREFIX}-region-${scope.code}` };
+    }
+    throw validationFailed({ scope: ['reports.exportScopeRequired'] });
+  }
+
   return {
     async proportionality(params: ReportParams) {
       const rows = await cached(`proportionality:${JSON.stringify(params)}`, () => proportionality(database, params));
@@ -136,20 +167,44 @@ export function createReportService(database: Database, municipalities: Municipa
       return duplicates(scope);
     },
 
-    /** A 360Giving data package of the scope's awarded grants in the year. */
+    /**
+     * A 360Giving data package of the scope's awarded grants in the year, with its publisher and
+     * licence. The standard requires at least one grant: a scope or year without one is a 404, as is
+     * an unknown municipality. In-kind support is valued in kroner in Samspil but is no money, so its
+     * amounts are 0 and its fundingType says what it was worth.
+     */
     async openData360(scope: Scope, year: number, baseUrl: string) {
+      const publisher = await openDataPublisher(scope);
       const grants = await openGrants(database, scope, year);
+      if (grants.length === 0)
+        throw new AppError('NO_OPEN_DATA', 404, 'reports.openData.noGrants', {
+          details: { scope: scopeLabel(scope), year },
+        });
+      const source = `${baseUrl}${openDataPath(scope, year)}`;
       return {
         version: '1.4',
         title: `Samspil § 18 ${scopeLabel(scope)} ${year}`,
+        description: `§ 18-bevillinger (serviceloven) fra ${publisher.name} i ${year}, udgivet fra Samspil.`,
+        identifier: `${LOCAL_PREFIX}-${scope.kind}-${scope.kind === 'national' ? 'dk' : scope.code}-${year}`,
+        modified: grants.reduce(
+          (latest, g) => (g.updatedAt > latest ? g.updatedAt : latest),
+          grants[0]?.updatedAt ?? '',
+        ),
+        publisher,
+        license: OPEN_DATA_LICENCE,
+        downloadURL: source,
         grants: grants.map((g) => ({
           id: `${LOCAL_PREFIX}-grant-${g.id}`,
           title: g.title,
           description: g.purpose?.trim() || g.title,
           currency: 'DKK',
-          amountAppliedFor: kroner(g.requestedOre),
-          amountAwarded: kroner(g.awardedOre),
-          amountDisbursed: kroner(g.paidOre),
+          ...(g.kind === 'in_kind'
+            ? { amountAwarded: 0 }
+            : {
+                amountAppliedFor: kroner(g.requestedOre),
+                amountAwarded: kroner(g.awardedOre),
+                amountDisbursed: kroner(g.paidOre),
+              }),
           awardDate: g.decisionOn ?? g.roundDecisionOn ?? `${g.year}-12-31`,
           ...(g.periodStart && g.periodEnd
             ? { plannedDates: [{ startDate: g.periodStart, endDate: g.periodEnd }] }
@@ -185,10 +240,15 @@ export function createReportService(database: Database, municipalities: Municipa
           })),
           url: `${baseUrl}/grants/${g.id}`,
           dateModified: g.updatedAt,
-          dataSource: `${baseUrl}/api/v1/exports/360giving?year=${year}`,
+          dataSource: source,
           fundingType: [
             g.kind === 'in_kind'
-              ? { vocabulary: `${LOCAL_PREFIX}-stoetteform`, code: 'in_kind', title: 'Naturaliestøtte' }
+              ? {
+                  vocabulary: `${LOCAL_PREFIX}-stoetteform`,
+                  code: 'in_kind',
+                  title: 'Naturaliestøtte',
+                  description: `Naturaliestøtte til en værdi af ${formatMoney(g.awardedOre)}, ikke medregnet i amountAwarded.`,
+                }
               : { vocabulary: `${LOCAL_PREFIX}-stoetteform`, code: 'money', title: 'Tilskud' },
           ],
         })),

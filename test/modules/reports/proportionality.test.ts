@@ -466,34 +466,18 @@ t.test('shared actors are listed fifty to a page, and the count and matrix cover
   t.equal(rows(await page('regionCode=1084&year=2026&page=99')).length, 3, 'a page past the end shows the last');
 });
 
-t.test('the 360Giving export is valid against the official schema', async (t) => {
-  const { h, finance, group } = await setup(t);
-  const withCvr = (
-    await h.inject({
-      method: 'POST',
-      url: '/api/v1/actors',
-      payload: actorInput({ name: 'Foreningen Hus Forbi', cvr: validCvr(11), website: 'https://husforbi.dk' }),
-    })
-  ).json().id;
-  const noCvr = (
-    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Strikkeklubben i Sydhavn' }) })
-  ).json().id;
-  const round = (
-    await finance.inject({
-      method: 'POST',
-      url: '/api/v1/grant-rounds',
-      payload: { year: 2026, name: '§ 18-puljen 2026', budgetOre: 100_000_000, decisionOn: '2026-04-01' },
-    })
-  ).json();
-  await award(finance, round.id, withCvr, [
-    { targetGroupId: group('Hjemløshed'), amountOre: 12_345_67 },
-    { targetGroupId: group('Stofmisbrug'), amountOre: 50_000 },
-  ]);
-  await award(finance, round.id, noCvr, [{ targetGroupId: group('Social isolation'), amountOre: 800_000 }], 'in_kind');
-  const res = await finance.inject({ method: 'GET', url: '/api/v1/exports/360giving?municipalityCode=101&year=2026' });
-  t.equal(res.statusCode, 200, res.body);
-  const data = res.json();
+/** The 2026 round of København, decided on 1 April, through the API. */
+async function openRound2026(finance: Client): Promise<{ id: number }> {
+  const res = await finance.inject({
+    method: 'POST',
+    url: '/api/v1/grant-rounds',
+    payload: { year: 2026, name: '§ 18-puljen 2026', budgetOre: 100_000_000, decisionOn: '2026-04-01' },
+  });
+  return res.json();
+}
 
+/** ajv over the official 360Giving 1.4.3 package and grant schemas (see test/fixtures/360giving). */
+async function packageValidator() {
   const { default: Ajv2020 } = await import('ajv/dist/2020.js');
   const { default: addFormats } = await import('ajv-formats');
   const read = (f: string) =>
@@ -511,7 +495,32 @@ t.test('the 360Giving export is valid against the official schema', async (t) =>
   )({ validateSchema: false, strict: false, allErrors: true });
   (addFormats as unknown as (a: unknown) => void)(ajv);
   ajv.addSchema(grant);
-  const validate = ajv.compile(pkg);
+  return ajv.compile(pkg);
+}
+
+t.test('the 360Giving export is valid against the official schema', async (t) => {
+  const { h, finance, group } = await setup(t);
+  const withCvr = (
+    await h.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({ name: 'Foreningen Hus Forbi', cvr: validCvr(11), website: 'https://husforbi.dk' }),
+    })
+  ).json().id;
+  const noCvr = (
+    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Strikkeklubben i Sydhavn' }) })
+  ).json().id;
+  const round = await openRound2026(finance);
+  await award(finance, round.id, withCvr, [
+    { targetGroupId: group('Hjemløshed'), amountOre: 12_345_67 },
+    { targetGroupId: group('Stofmisbrug'), amountOre: 50_000 },
+  ]);
+  await award(finance, round.id, noCvr, [{ targetGroupId: group('Social isolation'), amountOre: 800_000 }], 'in_kind');
+  const res = await finance.inject({ method: 'GET', url: '/api/v1/exports/360giving?municipalityCode=101&year=2026' });
+  t.equal(res.statusCode, 200, res.body);
+  const data = res.json();
+
+  const validate = await packageValidator();
   const valid = validate(data);
   t.ok(valid, 'valid 360Giving package', { errors: validate.errors });
 
@@ -543,6 +552,64 @@ t.test('the 360Giving export is valid against the official schema', async (t) =>
     400,
     'a municipality or a region is needed',
   );
+});
+
+t.test('360Giving: never an empty package, a dataSource that reproduces it, publisher and licence', async (t) => {
+  const { h, finance, group } = await setup(t);
+  const validate = await packageValidator();
+  const exportOf = (query: string) => finance.inject({ method: 'GET', url: `/api/v1/exports/360giving?${query}` });
+
+  // No grant at all in the area and year: the package schema refuses {"grants": []}, so 404, said plainly.
+  const empty = await exportOf('municipalityCode=101&year=2026');
+  t.equal(empty.statusCode, 404, 'an area and year without grants is a 404');
+  t.equal(empty.json().code, 'NO_OPEN_DATA');
+  t.match(empty.json().message, /ingen bevilgede § 18-midler/);
+  const emptyEn = await finance.inject({
+    method: 'GET',
+    url: '/api/v1/exports/360giving?regionCode=1084&year=2026',
+    headers: { 'accept-language': 'en' },
+  });
+  t.equal(emptyEn.statusCode, 404, 'a region too');
+  t.match(emptyEn.json().message, /no awarded § 18 grants/);
+
+  const unknown = await exportOf('municipalityCode=998&year=2026');
+  t.equal(unknown.statusCode, 404, 'an unknown municipality code is a 404, not an empty package');
+  t.match(unknown.json().message, /kommunekode/);
+
+  const actor = (
+    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Foreningen Åbne Data' }) })
+  ).json().id;
+  const round = await openRound2026(finance);
+  await award(finance, round.id, actor, [{ targetGroupId: group('Hjemløshed'), amountOre: 250_000 }]);
+  await award(finance, round.id, actor, [{ targetGroupId: group('Social isolation'), amountOre: 800_000 }], 'in_kind');
+  t.equal((await exportOf('municipalityCode=101&year=2025')).statusCode, 404, 'another year is still empty');
+
+  for (const query of ['municipalityCode=101&year=2026', 'regionCode=1084&year=2026']) {
+    const res = await exportOf(query);
+    t.equal(res.statusCode, 200, query);
+    const data = res.json();
+    t.ok(validate(data), `${query}: a valid 360Giving package`, { errors: validate.errors });
+    for (const g of data.grants) {
+      const source = new URL(g.dataSource);
+      t.equal(`${source.pathname}${source.search}`, `/api/v1/exports/360giving?${query}`, 'dataSource keeps the area');
+      const again = await finance.inject({ method: 'GET', url: `${source.pathname}${source.search}` });
+      t.equal(again.statusCode, 200, 'the dataSource URL answers');
+      t.same(again.json(), data, 'with the same package');
+    }
+    t.equal(data.downloadURL, data.grants[0].dataSource);
+    t.equal(data.license, 'https://creativecommons.org/licenses/by/4.0/', 'an open licence');
+    t.ok(data.publisher?.name, 'a publisher');
+    t.match(data.modified, /^\d{4}-\d\d-\d\dT/);
+  }
+  const municipal = (await exportOf('municipalityCode=101&year=2026')).json();
+  t.match(municipal.publisher, { name: 'København Kommune', identifier: '360G-samspil-kommune-0101' });
+  t.equal((await exportOf('regionCode=1084&year=2026')).json().publisher.name, 'Region Hovedstaden');
+
+  const [money, inKind] = municipal.grants;
+  t.equal(money.amountAwarded, 2_500, 'money in kroner');
+  t.equal(inKind.amountAwarded, 0, 'in-kind support is no money in amountAwarded');
+  t.notOk('amountAppliedFor' in inKind || 'amountDisbursed' in inKind, 'nor in the other amounts');
+  t.match(inKind.fundingType, [{ code: 'in_kind', description: /8\.000,00 kr\./ }], 'its value is in fundingType');
 });
 
 t.test('a report is read once and reused, until a grant is written: then it shows the change at once', async (t) => {
