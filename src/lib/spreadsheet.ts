@@ -1,12 +1,14 @@
-import ExcelJS from 'exceljs';
 import type { CsvCell } from './csv.ts';
 
 /**
  * A one-sheet Excel workbook: a bold header, money cells ({oere}) as numbers in kroner with two
  * decimals, dates ({day}) as dates shown 22.11.2026, numbers as numbers, and text as it is: a
  * workbook's text cell runs no formula, so the CSV's formula guard would only change the text.
+ * ExcelJS is loaded with the first workbook: it costs the web process about 30 MB, and a process
+ * that never writes one (an import, say) does without it.
  */
 export async function toXlsx(sheetName: string, header: string[], rows: CsvCell[][]): Promise<Buffer> {
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   const sheet = workbook.addWorksheet(sheetName.slice(0, 31));
   sheet.addRow(header).font = { bold: true };
