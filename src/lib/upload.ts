@@ -9,7 +9,6 @@ import { AppError } from './errors.ts';
 import { readTableFile, refusal, type Table, UPLOAD_LIMITS, type UploadLimits } from './table-reader.ts';
 
 // The import's plan reads Danish dates from here: the one parser is in dates.ts.
-export { parseDanishDate } from './dates.ts';
 export { sampleRows, type Table, UPLOAD_LIMITS, type UploadLimits } from './table-reader.ts';
 
 /** A fresh path for an upload's file, in the system's temporary directory. */

@@ -1,8 +1,9 @@
 import { unguardedCell } from '../../lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
+import { parseDanishDate } from '../../lib/dates.ts';
 import { IntMap, IntSet } from '../../lib/int-set.ts';
 import { parseKroner } from '../../lib/money.ts';
-import { fold, isFormula, parseDanishDate, type Table } from '../../lib/upload.ts';
+import { fold, isFormula, type Table } from '../../lib/upload.ts';
 import {
   type ActorRole,
   type actorRoles,
