@@ -6,7 +6,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import qs from 'qs';
 import type { Config } from './config.ts';
@@ -143,17 +143,26 @@ function maskUrl(url: string): string {
   return url.split('?')[0]?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics') ?? '';
 }
 
-export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  installZodMessages();
-  const database = options.database ?? (await openDatabase(config.database));
-  const ownsDatabase = !options.database;
+/**
+ * Opens and migrates the database the config names, saying what it does: at start the operator sees
+ * each step instead of silence.
+ */
+async function openOwnDatabase(log: FastifyBaseLogger, config: Config): Promise<Database> {
+  const where = config.database.kind === 'postgres' ? 'PostgreSQL' : `PGlite i ${config.database.dataDir}`;
+  log.info(`Åbner databasen (${where})`);
+  const database = await openDatabase(config.database);
   try {
-    if (ownsDatabase) await migrateDatabase(database);
+    log.info('Migrerer databasen og opdaterer referencedata (kommuner og FFB-målgrupper)');
+    await migrateDatabase(database);
   } catch (err) {
     await database.close();
     throw err;
   }
+  return database;
+}
 
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  installZodMessages();
   const app = Fastify({
     logger:
       options.logger === false
@@ -174,6 +183,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       querystringParser: (s: string) => qs.parse(s, { depth: 2, arrayLimit: 100, parameterLimit: 500 }),
     },
   }).withTypeProvider<ZodTypeProvider>();
+  const database = options.database ?? (await openOwnDatabase(app.log, config));
+  const ownsDatabase = !options.database;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -261,7 +272,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // A refusal is written to the audit trail by the audit module: the plugin knows no module.
   await app.register(errorsPlugin, { recordDenied: (denial) => app.services.audit.recordDenied(denial) });
   await app.register(authPlugin, { config });
-  await app.register(fastifyStatic, { root: publicDir, prefix: '/static/', maxAge: config.production ? '1d' : 0 });
+  // Static files are not logged at info: one page would otherwise log a line per stylesheet and script.
+  await app.register(fastifyStatic, {
+    root: publicDir,
+    prefix: '/static/',
+    maxAge: config.production ? '1d' : 0,
+    logLevel: 'warn',
+  });
   await app.register(swaggerPlugin);
 
   // Each module's routes, listed explicitly.

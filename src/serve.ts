@@ -28,5 +28,12 @@ export async function serve(app: FastifyInstance, config: Config): Promise<void>
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info(await readyLine(app, address));
+}
+
+/** The one line that says the app answers, and where to begin: setting up the first admin, or signing in. */
+export async function readyLine(app: FastifyInstance, address: string): Promise<string> {
+  const start = (await app.services.accounts.hasUsers()) ? '/login' : '/setup';
+  return `Samspil er klar på ${address} (start på ${address}${start})`;
 }
