@@ -21,6 +21,13 @@ export const DEMO_USERS: { email: string; name: string; role: Role; municipality
 
 /** The region's municipalities in the demo. */
 const MUNICIPALITIES = [101, 147, 157, 173, 185];
+/** The administrators of the other municipalities, by municipality code. */
+const OTHER_ADMINS: Record<number, string> = {
+  147: 'Pernille Vang',
+  157: 'Henrik Lund',
+  173: 'Sofie Dam',
+  185: 'Ole Berg',
+};
 
 const ACTORS: {
   name: string;
@@ -29,6 +36,9 @@ const ACTORS: {
   home: number;
   also: number[];
   cvr?: string;
+  orgType: 'association' | 'self_governing_institution' | 'foundation' | 'social_enterprise' | 'informal_group';
+  /** The contact person: an invented name, as demo data should look like real data. */
+  contact: { name: string; role: string };
 }[] = [
   {
     name: 'Kirkens Korshær Natcafé',
@@ -36,6 +46,8 @@ const ACTORS: {
     groups: ['Hjemløshed', 'Stofmisbrug'],
     home: 101,
     also: [147],
+    orgType: 'self_governing_institution',
+    contact: { name: 'Birgitte Holm', role: 'Daglig leder' },
     cvr: '15557516',
   },
   {
@@ -44,14 +56,26 @@ const ACTORS: {
     groups: ['Stofmisbrug', 'Hjemløshed'],
     home: 101,
     also: [],
+    orgType: 'self_governing_institution',
+    contact: { name: 'Jesper Winther', role: 'Forstander' },
   },
-  { name: 'Foreningen Gadens Stemme', roles: ['advocate'], groups: ['Hjemløshed'], home: 101, also: [147, 185] },
+  {
+    name: 'Foreningen Gadens Stemme',
+    roles: ['advocate'],
+    groups: ['Hjemløshed'],
+    home: 101,
+    also: [147, 185],
+    orgType: 'association',
+    contact: { name: 'Torben Nielsen', role: 'Formand' },
+  },
   {
     name: 'Blå Kors Varmestue',
     roles: ['service_provider'],
     groups: ['Alkoholmisbrug', 'Hjemløshed'],
     home: 147,
     also: [101],
+    orgType: 'self_governing_institution',
+    contact: { name: 'Hanne Bech', role: 'Leder' },
   },
   {
     name: 'Frivilligcentret Frederiksberg',
@@ -59,25 +83,71 @@ const ACTORS: {
     groups: ['Social isolation'],
     home: 147,
     also: [],
+    orgType: 'association',
+    contact: { name: 'Maja Krogh', role: 'Frivilligkoordinator' },
   },
-  { name: 'Lyngby Besøgsvenner', roles: ['inclusion_arena'], groups: ['Social isolation'], home: 173, also: [157] },
-  { name: 'Gentofte Sorggruppe', roles: ['inclusion_arena'], groups: ['Depression'], home: 157, also: [] },
+  {
+    name: 'Lyngby Besøgsvenner',
+    roles: ['inclusion_arena'],
+    groups: ['Social isolation'],
+    home: 173,
+    also: [157],
+    orgType: 'association',
+    contact: { name: 'Inger Dahl', role: 'Formand' },
+  },
+  {
+    name: 'Gentofte Sorggruppe',
+    roles: ['inclusion_arena'],
+    groups: ['Depression'],
+    home: 157,
+    also: [],
+    orgType: 'informal_group',
+    contact: { name: 'Poul Riis', role: 'Tovholder' },
+  },
   {
     name: 'SIND Tårnby',
     roles: ['advocate', 'inclusion_arena'],
     groups: ['Angst', 'Depression'],
     home: 185,
     also: [101],
+    orgType: 'association',
+    contact: { name: 'Camilla Lauridsen', role: 'Formand' },
   },
-  { name: 'Lektiecaféen Nørrebro', roles: ['inclusion_arena'], groups: ['Andet socialt problem'], home: 101, also: [] },
-  { name: 'Reden København', roles: ['service_provider'], groups: ['Prostitution'], home: 101, also: [] },
-  { name: 'Strikkeklubben i Sydhavnen', roles: ['inclusion_arena'], groups: ['Social isolation'], home: 101, also: [] },
+  {
+    name: 'Lektiecaféen Nørrebro',
+    roles: ['inclusion_arena'],
+    groups: ['Andet socialt problem'],
+    home: 101,
+    also: [],
+    orgType: 'association',
+    contact: { name: 'Yasmin Ali', role: 'Koordinator' },
+  },
+  {
+    name: 'Reden København',
+    roles: ['service_provider'],
+    groups: ['Prostitution'],
+    home: 101,
+    also: [],
+    orgType: 'self_governing_institution',
+    contact: { name: 'Lise Kjær', role: 'Leder' },
+  },
+  {
+    name: 'Strikkeklubben i Sydhavnen',
+    roles: ['inclusion_arena'],
+    groups: ['Social isolation'],
+    home: 101,
+    also: [],
+    orgType: 'informal_group',
+    contact: { name: 'Grethe Møller', role: 'Tovholder' },
+  },
   {
     name: 'Fixelokalet på Vesterbro',
     roles: ['service_provider'],
     groups: ['Meget belastede stofmisbrugere'],
     home: 101,
     also: [],
+    orgType: 'social_enterprise',
+    contact: { name: 'Rasmus Friis', role: 'Projektleder' },
   },
 ];
 
@@ -98,7 +168,7 @@ async function seed(app: FastifyInstance): Promise<void> {
       system,
       {
         email: `admin.${code}@demo.samspil.dk`,
-        name: `Admin ${code}`,
+        name: OTHER_ADMINS[code] ?? `Administrator, kommune ${code}`,
         password: DEMO_PASSWORD,
         role: 'admin',
         municipalityCode: code,
@@ -129,12 +199,12 @@ async function seed(app: FastifyInstance): Promise<void> {
       {
         name: a.name,
         cvr: a.cvr,
-        orgType: a.roles.includes('advocate') ? 'association' : 'self_governing_institution',
+        orgType: a.orgType,
         roles: a.roles,
         homeMunicipalityCode: a.home,
         municipalityCodes: a.also,
         targetGroupIds: a.groups.map(groupId),
-        contacts: [{ name: 'Kontaktperson', role: 'Daglig leder', email: 'kontakt@example.dk' }],
+        contacts: [{ ...a.contact, email: `${a.contact.name.split(' ')[0]?.toLowerCase()}@example.dk` }],
         underServiceAct: a.roles.includes('service_provider'),
         status: 'active',
         description: `${a.name} arbejder med ${a.groups.join(' og ').toLowerCase()}.`,
@@ -164,6 +234,8 @@ async function seed(app: FastifyInstance): Promise<void> {
       budgetOre: 150_000_000,
       decisionOn: `${y}-04-01`,
     });
+    // Opened for applications, then closed and decided once the awards are made, as a round goes.
+    await s.grants.advanceRound(finance, round.id, round.version);
     for (const [name, target, kroner] of grantsPlan) {
       const g = await s.grants.apply(finance, {
         roundId: round.id,
@@ -187,6 +259,10 @@ async function seed(app: FastifyInstance): Promise<void> {
         });
         await s.grants.transition(finance, g.id, { to: 'paid', version: paid.version });
       }
+    }
+    for (let step = 0; step < 2; step++) {
+      const current = await s.grants.getRound(round.id);
+      await s.grants.advanceRound(finance, round.id, current.version);
     }
   }
   // Need estimates: heavy drug users are a tenth of the need, with about a hundredth of the money.

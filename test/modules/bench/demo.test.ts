@@ -37,3 +37,25 @@ t.test('the demo data: seeded once, a login per role, a visibly underserved grou
   const home = await (await h.as('coordinator', 101)).inject({ method: 'GET', url: '/' });
   t.equal(home.statusCode, 200);
 });
+
+t.test('the demo data looks like real data: decided rounds, fitting legal forms, named people', async (t) => {
+  const h = await buildTestApp(t, { users: false });
+  await ensureDemoData(h.app);
+  const rounds = await h.database.rows<{ name: string; status: string; grants: number }>(
+    sql`select r.name, r.status, count(g.id)::int as grants from grant_rounds r
+        left join grants g on g.round_id = r.id and g.status <> 'applied' group by r.id order by r.year`,
+  );
+  t.ok(rounds.length >= 2);
+  for (const r of rounds) {
+    if (r.grants > 0) t.equal(r.status, 'decided', `${r.name}: a round with awards is decided, not planned`);
+  }
+  const [knitting] = await h.database.rows<{ org_type: string }>(
+    sql`select org_type from actors where name = 'Strikkeklubben i Sydhavnen'`,
+  );
+  t.equal(knitting?.org_type, 'informal_group', 'a knitting club is an informal group, not an institution');
+  const placeholders = await h.database.rows<{ name: string }>(
+    sql`select name from users where name ~ '^Admin [0-9]+$'
+        union all select name from actor_contacts where name in ('Kontaktperson', 'Contact')`,
+  );
+  t.same(placeholders, [], 'no user or contact person is named like a placeholder');
+});
