@@ -122,3 +122,16 @@ export async function recentChanges(db: Queryable, m: number, since: { days: num
           order by l.at desc, l.id desc`,
   );
 }
+
+/** What a municipality has begun with: a colleague of the user, an actor working there, a § 18 round. */
+export async function startingPoints(db: Queryable, m: number, userId: number) {
+  const [row] = await rows<{ colleagues: boolean; actors: boolean; rounds: boolean }>(
+    db,
+    sql`select
+          exists (select 1 from users u where u.municipality_code = ${m} and u.id <> ${userId}) as colleagues,
+          (exists (select 1 from actors a where a.home_municipality_code = ${m})
+            or exists (select 1 from actor_municipalities am where am.municipality_code = ${m})) as actors,
+          exists (select 1 from grant_rounds r where r.municipality_code = ${m}) as rounds`,
+  );
+  return row ?? { colleagues: false, actors: false, rounds: false };
+}

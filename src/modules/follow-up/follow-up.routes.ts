@@ -1,10 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { mayWrite } from '../../lib/policy.ts';
-import { recordPath } from './follow-up.service.ts';
+import { mayWrite, type WriteArea } from '../../lib/policy.ts';
+import { type FirstStep, recordPath } from './follow-up.service.ts';
 
 /** Whose action items the page lists: the user's own, or everyone's in the municipality. */
 const itemsQuery = z.object({ items: z.enum(['mine', 'all']).catch('mine') });
+
+/** Who may take each first step. */
+const FIRST_STEP_AREA: Record<FirstStep, WriteArea> = { invite: 'users', actors: 'actors', round: 'grants' };
 
 /** The follow-up page: where a user lands after signing in. */
 export const followUpRoutes: FastifyPluginAsync = async (app) => {
@@ -30,6 +33,10 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
         changes: overview.changes.map((c) => ({ ...c, path: recordPath(c.entity, c.entityId, c.agreementId) })),
         municipalityName: (await app.services.municipalities.byCode()).get(municipalityCode)?.name ?? '',
         canWriteAgreements: mayWrite(request.principal, 'agreements', municipalityCode),
+        // The first steps this user can take; the others are left to the roles that may.
+        firstSteps: overview.firstSteps.filter((step) =>
+          mayWrite(request.principal, FIRST_STEP_AREA[step], municipalityCode),
+        ),
       };
     });
   });

@@ -9,6 +9,7 @@ import {
   openActionItems,
   recentChanges,
   reportsDueSoon,
+  startingPoints,
 } from './follow-up.repository.ts';
 
 /** How far ahead the follow-up page looks. */
@@ -39,6 +40,14 @@ const RECORD_ENTITIES = ['actor', 'grant', 'grant_round', 'agreement', 'meeting'
  * The follow-up page: what in the user's own municipality needs doing soon. Each list is one
  * query; the counts for the navigation are one query together.
  */
+/** A new municipality's first steps, each done once the municipality has what it leads to. */
+const FIRST_STEPS = [
+  { key: 'invite', done: 'colleagues' },
+  { key: 'actors', done: 'actors' },
+  { key: 'round', done: 'rounds' },
+] as const;
+export type FirstStep = (typeof FIRST_STEPS)[number]['key'];
+
 export function createFollowUpService(database: Database) {
   const db = database.db;
   const windows = (today: string): FollowUpWindows => ({
@@ -69,12 +78,13 @@ export function createFollowUpService(database: Database) {
     async overview(options: FollowUpOptions) {
       const w = windows(options.today ?? danishDate());
       const m = options.municipalityCode;
-      const [reports, agreementsDue, meetingsOverdue, actionItems, changes] = await Promise.all([
+      const [reports, agreementsDue, meetingsOverdue, actionItems, changes, begun] = await Promise.all([
         reportsDueSoon(db, m, w),
         agreementsDueSoon(db, m, w),
         agreementsWithMeetingsOverdue(db, m, w),
         openActionItems(db, { mine: options.mine, userId: options.userId, municipalityCode: m }),
         recentChanges(db, m, { days: RECENT_CHANGES_DAYS, entities: RECORD_ENTITIES }),
+        startingPoints(db, m, options.userId),
       ]);
       return {
         today: w.today,
@@ -83,6 +93,8 @@ export function createFollowUpService(database: Database) {
         meetingsOverdue,
         actionItems: actionItems.map((i) => ({ ...i, overdue: i.dueOn !== null && i.dueOn < w.today })),
         changes,
+        /** The first steps not yet taken in the municipality, for a new start: guidance, not a list of work. */
+        firstSteps: FIRST_STEPS.filter((step) => !begun[step.done]).map((step) => step.key),
       };
     },
   };
