@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Samspil: build with `docker build -t samspil .`, run with DATABASE_URL pointing at PostgreSQL 15+
-# (see README.md). Without DATABASE_URL the app uses embedded PGlite in the /app/data volume,
+# (see docs/operations.md). Without DATABASE_URL the app uses embedded PGlite in the /app/data volume,
 # which is for trying it out: one process, no fsync.
 
 # ---- build: install everything, type-check, then drop the dev dependencies -------------------

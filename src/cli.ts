@@ -110,7 +110,7 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
       const o = options(args, ['to']);
       const config = loadConfig();
       if (config.database.kind !== 'pglite')
-        throw new Error('DATABASE_URL is set: back up PostgreSQL with pg_dump -Fc (see the README).');
+        throw new Error('DATABASE_URL is set: back up PostgreSQL with pg_dump -Fc (see docs/operations.md).');
       if (!o.to) throw new Error('Give the backup file with --to');
       const bytes = await backupPglite(config.database.dataDir, o.to);
       console.log(`Backed up ${config.database.dataDir} to ${o.to} (${bytes} bytes).`);
@@ -126,7 +126,7 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
       });
       const config = loadConfig();
       if (config.database.kind !== 'pglite')
-        throw new Error('DATABASE_URL is set: restore PostgreSQL with pg_restore (see the README).');
+        throw new Error('DATABASE_URL is set: restore PostgreSQL with pg_restore (see docs/operations.md).');
       if (!values.from) throw new Error('Give the backup file with --from');
       await restorePglite(config.database.dataDir, values.from, values.force === true);
       console.log(`Restored ${values.from} into ${config.database.dataDir}.`);

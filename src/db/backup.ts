@@ -7,7 +7,7 @@ import { lockDataDir } from './client.ts';
 /**
  * Backup and restore of the embedded PGlite database: a gzipped tarball of its data directory.
  * Both take the data directory's lock, so neither runs while Samspil is running on it.
- * (PostgreSQL is backed up with pg_dump and restored with pg_restore; see the README.)
+ * (PostgreSQL is backed up with pg_dump and restored with pg_restore; see docs/operations.md.)
  */
 export async function backupPglite(dataDir: string, file: string): Promise<number> {
   const unlock = await lockDataDir(dataDir);

@@ -9,12 +9,12 @@ import { sharedActorLinks, suspectedDuplicates } from './reports.shared-actors.r
 
 export type { Scope } from './reports.repository.ts';
 
-/** Identifiers in the 360Giving export (documented in the README). */
+/** Identifiers in the 360Giving export (documented in docs/features.md). */
 const ORG_PREFIX_CVR = 'DK-CVR-';
 /** Actors without a CVR number, and the municipalities as funders: our own 360Giving prefix. */
 const LOCAL_PREFIX = '360G-samspil';
 
-/** The licence of the open data (documented in the README): CC BY 4.0, as the 360Giving standard recommends an open one. */
+/** The licence of the open data (documented in docs/features.md): CC BY 4.0, as the 360Giving standard recommends an open one. */
 const OPEN_DATA_LICENCE = 'https://creativecommons.org/licenses/by/4.0/';
 
 /** The path and query of the 360Giving export of a scope and year: the package's own dataSource. */
