@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import ICAL from 'ical.js';
 import ical from 'node-ical';
 import t, { type Test } from 'tap';
@@ -124,6 +125,11 @@ async function setup(t: Test) {
     periodStart: '2027-01-01',
     periodEnd: '2027-06-30',
   });
+  // Stored before the rules refused it: Tuesdays in a period of Wednesday to Sunday. Never held,
+  // so in no reader's calendar.
+  await h.database.rows(sql`
+    insert into outreach (municipality_code, actor_id, kind, unit, weekdays, starts_at, ends_at, period_start, period_end)
+    values (101, ${actor.id}, 'other', 'Aldrig holdt', '{2}', '10:00', '11:00', '2027-03-03', '2027-03-07')`);
   const agreement = await post('/api/v1/agreements', coordinator, {
     title: 'Samarbejde om varmestuen; nat, og dag',
     actorIds: [actor.id],
