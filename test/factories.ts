@@ -31,3 +31,18 @@ export function actorInput(overrides: Partial<ActorInput> = {}): ActorInput {
     ...overrides,
   };
 }
+
+/** Outreach presence by the API: Tuesdays 10–12 in March and April 2027. */
+export function outreachInput(actorId: number, overrides: Record<string, unknown> = {}) {
+  return {
+    actorId,
+    kind: 'casework',
+    unit: 'Jobcentrets hjemløseteam',
+    weekdays: [2],
+    startsAt: '10:00',
+    endsAt: '12:00',
+    periodStart: '2027-03-01',
+    periodEnd: '2027-04-30',
+    ...overrides,
+  };
+}

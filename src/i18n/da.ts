@@ -789,6 +789,10 @@ export const da = {
   'outreach.whenRequired': 'Vælg mindst én ugedag eller skriv en dato.',
   'outreach.week.invalid': 'Skriv ugen som år, W og ugenummer, fx 2027-W09, i årene 2000–2100.',
   'outreach.dateOutsidePeriod': 'Datoerne skal ligge i perioden.',
+  'outreach.noWeekdayInPeriod':
+    'Ingen af de valgte ugedage ligger i perioden. Vælg en anden ugedag, eller gør perioden længere.',
+  'outreach.timeSkipped':
+    'Klokken {time} findes ikke den nat, hvor der skiftes til sommertid: uret springer fra 2 til 3. Vælg et andet tidspunkt.',
   'outreach.datesFormat': 'Skriv datoerne som 1.12.2026, adskilt med komma.',
   'outreach.actorUnknown': 'Aktøren findes ikke eller er arkiveret.',
   'actor.outreach.heading': 'Fremskudt indsats hos aktøren',
@@ -806,6 +810,14 @@ export const da = {
   'calendar.create': 'Opret en kalenderadresse',
   'calendar.renew': 'Lav en ny adresse (den gamle holder op med at virke)',
   'calendar.revoke': 'Tilbagekald adressen',
+  'calendar.language':
+    'Begivenhederne i kalenderen står på dansk, det sprog du bruger nu. Vil du have dem på engelsk, så skift sprog og lav en ny adresse.',
+  'calendar.name': 'Samspil – {municipality}',
+  'calendar.event.meeting': 'Statusmøde: {title}',
+  'calendar.event.meetingPlanned': 'Statusmøde: {title} (planlagt)',
+  'calendar.event.report': 'Afrapportering: {title}',
+  'calendar.event.review': 'Revurdering af aftale: {title}',
+  'calendar.event.outreach': 'Fremskudt indsats: {unit} hos {actor}',
   'audit.entity.calendar_feed': 'Kalender-feed',
   // Merging duplicate actors
   'merge.title': 'Læg aktører sammen',

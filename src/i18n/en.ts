@@ -789,6 +789,10 @@ export const en: Record<keyof typeof da, string> = {
   'outreach.whenRequired': 'Choose at least one weekday or give a date.',
   'outreach.week.invalid': 'Write the week as year, W and week number, e.g. 2027-W09, in the years 2000–2100.',
   'outreach.dateOutsidePeriod': 'The dates must be within the period.',
+  'outreach.noWeekdayInPeriod':
+    'None of the chosen weekdays falls within the period. Choose another weekday or make the period longer.',
+  'outreach.timeSkipped':
+    'The time {time} does not exist on the night summer time begins: the clocks jump from 2 to 3. Choose another time.',
   'outreach.datesFormat': 'Write the dates as 1.12.2026, separated by commas.',
   'outreach.actorUnknown': 'The actor does not exist or is archived.',
   'actor.outreach.heading': 'Outreach at the actor',
@@ -806,6 +810,14 @@ export const en: Record<keyof typeof da, string> = {
   'calendar.create': 'Create a calendar address',
   'calendar.renew': 'Make a new address (the old one stops working)',
   'calendar.revoke': 'Revoke the address',
+  'calendar.language':
+    'The events in the calendar are in English, the language you are using now. To have them in Danish, switch language and make a new address.',
+  'calendar.name': 'Samspil – {municipality}',
+  'calendar.event.meeting': 'Status meeting: {title}',
+  'calendar.event.meetingPlanned': 'Status meeting: {title} (planned)',
+  'calendar.event.report': 'Report due: {title}',
+  'calendar.event.review': 'Agreement review: {title}',
+  'calendar.event.outreach': 'Outreach: {unit} at {actor}',
   'audit.entity.calendar_feed': 'Calendar feed',
   // Merging duplicate actors
   'merge.title': 'Merge actors',

@@ -146,3 +146,34 @@ export function parseDanishDate(input: string): IsoDate | undefined {
   const iso = dmy ? `${dmy[3]}-${pad(Number(dmy[2]))}-${pad(Number(dmy[1]))}` : s;
   return isIsoDate(iso) ? iso : undefined;
 }
+
+const danishClock = new Intl.DateTimeFormat('en-CA', {
+  timeZone: ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * Does the clock in Denmark show this time (HH:MM) on this date? Not in the hour it skips when
+ * summer time begins: 02:00–02:59 on the last Sunday of March. Asked of the time-zone data, which
+ * knows whichever offset, +01:00 or +02:00, applies.
+ */
+export function isDanishClockTime(date: IsoDate, time: string): boolean {
+  const [hours, minutes] = time.split(':').map(Number);
+  const wall = toUtc(date) + ((hours ?? 0) * 60 + (minutes ?? 0)) * 60_000;
+  return [1, 2].some((offsetHours) => {
+    const p = danishClock.formatToParts(new Date(wall - offsetHours * 3_600_000));
+    const part = (type: string) => p.find((x) => x.type === type)?.value;
+    return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}` === `${date} ${time}`;
+  });
+}
+
+/** The last Sunday of March: the night summer time begins in Denmark (EU rule since 1996). */
+export function summerTimeStarts(year: number): IsoDate {
+  const march31 = `${pad(year, 4)}-03-31`;
+  return addDays(march31, -(isoWeekday(march31) % 7));
+}

@@ -26,8 +26,9 @@ const PUBLIC = [
   /^\/setup$/,
   /^\/language$/,
   /^\/favicon\.ico$/,
-  // A calendar feed: its secret in the address is its authentication.
-  /^\/calendar\/[\w-]{20,100}\.ics$/,
+  // Calendar feeds: the secret in the address is the authentication. Any address here is public,
+  // so a mistyped or cut-off one answers 404 (the route's check), not a sign-in page.
+  /^\/calendar\//,
 ];
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

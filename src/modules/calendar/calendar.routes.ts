@@ -1,10 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { translate } from '../../i18n/index.ts';
 import { notFound } from '../../lib/errors.ts';
 import { toIcs } from './ical.ts';
 
-/** The calendar feed's page on the account, and the feed itself (public, behind its secret). */
+/**
+ * The calendar feed's page on the account, and the feed itself (public, behind its secret). The
+ * feed is fetched without a session, so its address carries the owner's language: `?lang=en` when
+ * the owner used English as the address was made; Danish without it.
+ */
 const feedParams = z.object({ file: z.string().max(120) });
+const feedQuery = z.object({ lang: z.enum(['da', 'en']).catch('da') });
 
 export const calendarRoutes: FastifyPluginAsync = async (app) => {
   const { calendar, municipalities } = app.services;
@@ -18,7 +24,8 @@ export const calendarRoutes: FastifyPluginAsync = async (app) => {
   app.post('/account/calendar', async (request, reply) => {
     const token = await calendar.createFeed(request.principal);
     const feed = await calendar.feedOf(request.principal.userId ?? 0);
-    return reply.render('accounts/calendar', { feed, feedUrl: `${base(request)}/calendar/${token}.ics` }, 201);
+    const lang = request.locale === 'da' ? '' : `?lang=${request.locale}`;
+    return reply.render('accounts/calendar', { feed, feedUrl: `${base(request)}/calendar/${token}.ics${lang}` }, 201);
   });
 
   app.post('/account/calendar/revoke', async (request, reply) => {
@@ -26,17 +33,22 @@ export const calendarRoutes: FastifyPluginAsync = async (app) => {
     return reply.redirect('/account/calendar', 303);
   });
 
+  // Any address under /calendar/ is public (auth.ts): one that is no feed's is simply not found.
   app.get('/calendar/:file', async (request, reply) => {
-    const { file } = feedParams.parse(request.params);
+    const params = feedParams.safeParse(request.params);
+    const file = params.success ? params.data.file : '';
     const token = file.endsWith('.ics') ? file.slice(0, -4) : '';
     const user = token ? await calendar.userOfFeed(token) : undefined;
     if (!user) throw notFound('calendar', 'feed');
-    const name = (await municipalities.byCode()).get(user.municipalityCode)?.name ?? '';
-    const ics = toIcs(`Samspil – ${name}`, await calendar.events(user.municipalityCode, base(request)));
+    const { lang } = feedQuery.parse(request.query ?? {});
+    const t = (key: string, params: Record<string, string>) => translate(lang, key, params);
+    const municipality = (await municipalities.byCode()).get(user.municipalityCode)?.name ?? '';
+    const events = await calendar.events(user.municipalityCode, base(request), t);
     return reply
       .type('text/calendar; charset=utf-8')
       .header('content-disposition', 'inline; filename="samspil.ics"')
+      .header('content-language', lang)
       .header('cache-control', 'no-store')
-      .send(ics);
+      .send(toIcs(t('calendar.name', { municipality }), events));
   });
 };

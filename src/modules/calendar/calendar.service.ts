@@ -1,9 +1,10 @@
 import type { Database } from '../../db/client.ts';
-import { addDays, danishDate, isoWeekday } from '../../lib/dates.ts';
+import { addDays, danishDate } from '../../lib/dates.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
-import type { OutreachService } from '../outreach/outreach.service.ts';
+import type { Outreach } from '../outreach/outreach.schemas.ts';
+import { type OutreachService, occurrences } from '../outreach/outreach.service.ts';
 import {
   actorNamesOf,
   agreementReviewsFrom,
@@ -18,6 +19,40 @@ import type { IcsEvent } from './ical.ts';
 
 /** How far back the feed reaches; everything ahead is in it. */
 const PAST_DAYS = 180;
+
+/** A catalogue look-up in the feed owner's language. */
+export type FeedText = (key: string, params: Record<string, string>) => string;
+
+/**
+ * An outreach presence as events: its weekdays as one weekly event (from the first of them in the
+ * period), and each single date, on or after `from`, as an event of its own, unless the weekly
+ * event already holds it. One event per date, never RDATE: ical.js and node-ical read RDATE
+ * differently, and each reads a plain event the same.
+ */
+function outreachEvents(o: Outreach, from: string, text: Pick<IcsEvent, 'summary' | 'description' | 'url'>) {
+  const weeklyDays = { ...o, dates: [] };
+  // The first of its weekdays in the period, if the period holds one.
+  const first = occurrences(weeklyDays, o.periodStart, addDays(o.periodStart, 6))[0];
+  const events: IcsEvent[] = [];
+  if (first)
+    events.push({
+      uid: `outreach-${o.id}@samspil`,
+      ...text,
+      start: { date: first, time: o.startsAt },
+      end: { date: first, time: o.endsAt },
+      weekly: { weekdays: o.weekdays, until: o.periodEnd },
+    });
+  for (const date of o.dates) {
+    if (date < from || occurrences(weeklyDays, date, date).length || !occurrences(o, date, date).length) continue;
+    events.push({
+      uid: `outreach-${o.id}-${date.replaceAll('-', '')}@samspil`,
+      ...text,
+      start: { date, time: o.startsAt },
+      end: { date, time: o.endsAt },
+    });
+  }
+  return events;
+}
 
 /**
  * The calendar feed: a secret URL per user (only its hash is stored; making a new one replaces the
@@ -57,8 +92,8 @@ export function createCalendarService(database: Database, outreach: OutreachServ
       return row?.active ? { id: row.id, municipalityCode: row.municipalityCode } : undefined;
     },
 
-    /** The municipality's events, from half a year back. */
-    async events(municipalityCode: number, baseUrl: string, today = danishDate()): Promise<IcsEvent[]> {
+    /** The municipality's events, from half a year back, in the language of `t`. */
+    async events(municipalityCode: number, baseUrl: string, t: FeedText, today = danishDate()): Promise<IcsEvent[]> {
       const from = addDays(today, -PAST_DAYS);
       const [meetings, reports, reviews, presence] = await Promise.all([
         meetingsFrom(db, municipalityCode, from),
@@ -73,43 +108,32 @@ export function createCalendarService(database: Database, outreach: OutreachServ
       return [
         ...meetings.map((m) => ({
           uid: `meeting-${m.id}@samspil`,
-          summary: `Statusmøde: ${m.title}${m.held ? '' : ' (planlagt)'}`,
+          summary: t(m.held ? 'calendar.event.meeting' : 'calendar.event.meetingPlanned', { title: m.title }),
           date: m.on,
           url: `${baseUrl}/agreements/${m.agreementId}`,
         })),
         ...reports.map((r) => ({
           uid: `report-${r.id}@samspil`,
-          summary: `Afrapportering: ${r.title}`,
+          summary: t('calendar.event.report', { title: r.title }),
           description: r.actor,
           date: r.due,
           url: `${baseUrl}/grants/${r.id}`,
         })),
         ...reviews.map((a) => ({
           uid: `review-${a.id}@samspil`,
-          summary: `Revurdering af aftale: ${a.title}`,
+          summary: t('calendar.event.review', { title: a.title }),
           date: a.on,
           url: `${baseUrl}/agreements/${a.id}`,
         })),
         ...presence
           .filter((o) => !o.periodEnd || o.periodEnd >= from)
-          .map((o) => {
-            // The first occurrence: a recurrence starts on one of its own weekdays.
-            let first = o.dates[0] ?? o.periodStart;
-            if (o.weekdays.length) {
-              first = o.periodStart;
-              while (!o.weekdays.includes(isoWeekday(first))) first = addDays(first, 1);
-            }
-            return {
-              uid: `outreach-${o.id}@samspil`,
-              summary: `Fremskudt indsats: ${o.unit} hos ${actorNames.get(o.actorId) ?? ''}`.trim(),
+          .flatMap((o) =>
+            outreachEvents(o, from, {
+              summary: t('calendar.event.outreach', { unit: o.unit, actor: actorNames.get(o.actorId) ?? '' }).trim(),
               description: o.note ?? undefined,
-              start: { date: first, time: o.startsAt },
-              end: { date: first, time: o.endsAt },
-              weekly: o.weekdays.length ? { weekdays: o.weekdays, until: o.periodEnd } : undefined,
-              extraDates: o.weekdays.length ? o.dates : o.dates.slice(1),
               url: `${baseUrl}/actors/${o.actorId}`,
-            };
-          }),
+            }),
+          ),
       ];
     },
   };

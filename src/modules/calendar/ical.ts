@@ -1,6 +1,8 @@
 /**
  * A small iCalendar (RFC 5545) writer: CRLF line ends, lines folded at 75 octets without splitting
- * a UTF-8 character, text escaped, times in Europe/Copenhagen with its VTIMEZONE.
+ * a UTF-8 character, text escaped, times in Europe/Copenhagen with its VTIMEZONE. A recurrence is
+ * only ever a weekly RRULE: single dates are events of their own, never RDATE, which ical.js and
+ * node-ical read differently.
  */
 export interface IcsEvent {
   uid: string;
@@ -14,8 +16,6 @@ export interface IcsEvent {
   end?: { date: string; time: string };
   /** Weekly on these ISO weekdays (1 = Monday), until this date (inclusive). */
   weekly?: { weekdays: number[]; until: string | null };
-  /** Extra single dates for a timed event (RDATE), at the event's times. */
-  extraDates?: string[];
 }
 
 const BYDAY = ['', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
@@ -102,6 +102,9 @@ export function toIcs(name: string, events: IcsEvent[], now = new Date()): strin
     'METHOD:PUBLISH',
     `X-WR-CALNAME:${escapeText(name)}`,
     'X-WR-TIMEZONE:Europe/Copenhagen',
+    // How often a subscriber should fetch the feed anew: RFC 7986, and Outlook's own property.
+    'REFRESH-INTERVAL;VALUE=DURATION:PT1H',
+    'X-PUBLISHED-TTL:PT1H',
     ...VTIMEZONE,
   ];
   for (const e of events) {
@@ -124,10 +127,6 @@ export function toIcs(name: string, events: IcsEvent[], now = new Date()): strin
         const until = e.weekly.until ? `;UNTIL=${endOfDanishDayUtc(e.weekly.until)}` : '';
         lines.push(`RRULE:FREQ=WEEKLY;BYDAY=${e.weekly.weekdays.map((d) => BYDAY[d]).join(',')}${until}`);
       }
-      if (e.extraDates?.length)
-        lines.push(
-          `RDATE;TZID=Europe/Copenhagen:${e.extraDates.map((d) => localTime(d, e.start?.time ?? '00:00')).join(',')}`,
-        );
     }
     if (e.description) lines.push(`DESCRIPTION:${escapeText(e.description)}`);
     if (e.url) lines.push(`URL:${e.url}`);

@@ -29,7 +29,8 @@ export const outreachApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['agreements'],
         summary: 'Record outreach presence (coordinator or admin, own municipality)',
-        description: 'Weekdays with from–to times, or single dates, within a period. Times are Danish local time.',
+        description:
+          'Weekdays with from–to times, or single dates, within a period. Times are Danish local time. Refused (400, on the field): a period holding none of the weekdays (`weekdays`), and a time in the hour skipped when summer time begins, 02:00–02:59 on the last Sunday of March, on a day the outreach is held (`startsAt`/`endsAt`).',
         body: outreachInput,
         response: { 201: outreachSchema, ...errorResponses(400, 401, 403) },
       },

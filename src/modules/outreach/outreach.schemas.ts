@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isShownIsoWeek } from '../../lib/dates.ts';
+import { addDays, isDanishClockTime, isoWeekday, isShownIsoWeek, summerTimeStarts } from '../../lib/dates.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 export const outreachKinds = ['casework', 'counselling', 'health_check', 'other'] as const;
@@ -30,16 +30,63 @@ export const outreachFields = z.object({
 
 type Fields = Partial<z.infer<typeof outreachFields>>;
 
-/** The rules across fields, checked even when another field is wrong. */
-export function checkOutreach(v: Fields, ctx: z.RefinementCtx) {
-  if (v.startsAt && v.endsAt && v.endsAt <= v.startsAt)
-    ctx.addIssue({ code: 'custom', message: 'outreach.endsBeforeStarts', path: ['endsAt'] });
+/**
+ * The days on which a time could fall in the hour Denmark skips: the single dates, and, for
+ * Sundays, each start of summer time in the period. Two years are enough to know: a longer
+ * period holds a whole March.
+ */
+function daysAtRiskOfTheSkippedHour(v: Fields): string[] {
+  const days = [...(v.dates ?? [])];
+  if (v.periodStart && v.weekdays?.includes(7)) {
+    const first = Number(v.periodStart.slice(0, 4));
+    const last = v.periodEnd ? Number(v.periodEnd.slice(0, 4)) : first + 1;
+    for (let year = first; year <= Math.min(last, first + 1); year++) {
+      const sunday = summerTimeStarts(year);
+      if (sunday >= v.periodStart && (!v.periodEnd || sunday <= v.periodEnd)) days.push(sunday);
+    }
+  }
+  return days;
+}
+
+/** Whether a period of known length holds none of the weekdays (an open period holds them all). */
+function noWeekdayInPeriod(v: Fields): boolean {
+  if (!v.weekdays?.length || !v.periodStart || !v.periodEnd || v.periodEnd < v.periodStart) return false;
+  for (let d = v.periodStart; d <= v.periodEnd && d < addDays(v.periodStart, 7); d = addDays(d, 1))
+    if (v.weekdays.includes(isoWeekday(d))) return false;
+  return true;
+}
+
+/**
+ * The rules across fields, as [field, message key] pairs: for the schemas (even when another field
+ * is wrong) and for the service, which checks a change against the whole. `whole` is false for a
+ * change alone, where a missing end of period is unknown rather than open.
+ */
+export function outreachProblems(v: Fields, whole = true): [field: string, message: string][] {
+  const problems: [string, string][] = [];
+  if (v.startsAt && v.endsAt && v.endsAt <= v.startsAt) problems.push(['endsAt', 'outreach.endsBeforeStarts']);
   if (v.periodStart && v.periodEnd && v.periodEnd < v.periodStart)
-    ctx.addIssue({ code: 'custom', message: 'outreach.periodEndsBeforeStart', path: ['periodEnd'] });
+    problems.push(['periodEnd', 'outreach.periodEndsBeforeStart']);
   if (v.weekdays !== undefined && v.dates !== undefined && !v.weekdays.length && !v.dates.length)
-    ctx.addIssue({ code: 'custom', message: 'outreach.whenRequired', path: ['weekdays'] });
+    problems.push(['weekdays', 'outreach.whenRequired']);
   if (v.dates?.some((d) => (v.periodStart && d < v.periodStart) || (v.periodEnd && d > v.periodEnd)))
-    ctx.addIssue({ code: 'custom', message: 'outreach.dateOutsidePeriod', path: ['dates'] });
+    problems.push(['dates', 'outreach.dateOutsidePeriod']);
+  if (!whole) return problems;
+  if (noWeekdayInPeriod(v)) problems.push(['weekdays', 'outreach.noWeekdayInPeriod']);
+  const days = daysAtRiskOfTheSkippedHour(v);
+  for (const field of ['startsAt', 'endsAt'] as const) {
+    const time = v[field];
+    if (time && days.some((d) => !isDanishClockTime(d, time)))
+      problems.push([field, `outreach.timeSkipped?time=${time}`]);
+  }
+  return problems;
+}
+
+export function checkOutreach(v: Fields, ctx: z.RefinementCtx) {
+  for (const [field, message] of outreachProblems(v)) ctx.addIssue({ code: 'custom', message, path: [field] });
+}
+
+function checkOutreachChange(v: Fields, ctx: z.RefinementCtx) {
+  for (const [field, message] of outreachProblems(v, false)) ctx.addIssue({ code: 'custom', message, path: [field] });
 }
 
 export const outreachInput = outreachFields.superRefine(checkOutreach);
@@ -53,7 +100,7 @@ export const outreachPatch = outreachFields
     dates: z.array(day).max(100).optional(),
     version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
   })
-  .superRefine(checkOutreach);
+  .superRefine(checkOutreachChange);
 export type OutreachPatch = z.infer<typeof outreachPatch>;
 
 export const outreachSchema = z.object({

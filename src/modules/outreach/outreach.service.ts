@@ -12,7 +12,13 @@ import {
   searchOutreach,
   updateOutreachIfVersion,
 } from './outreach.repository.ts';
-import type { Outreach, OutreachInput, OutreachListQuery, OutreachPatch } from './outreach.schemas.ts';
+import {
+  type Outreach,
+  type OutreachInput,
+  type OutreachListQuery,
+  type OutreachPatch,
+  outreachProblems,
+} from './outreach.schemas.ts';
 
 function toOutreach(r: OutreachRow): Outreach {
   return {
@@ -118,11 +124,12 @@ export function createOutreachService(db: Db) {
         const before = toOutreach(row);
         if (row.version !== patch.version) throw staleVersion('outreach', before);
         const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
-        if (merged.endsAt <= merged.startsAt) throw validationFailed({ endsAt: ['outreach.endsBeforeStarts'] });
-        if (merged.periodEnd && merged.periodEnd < merged.periodStart)
-          throw validationFailed({ periodEnd: ['outreach.periodEndsBeforeStart'] });
-        if (!merged.weekdays.length && !merged.dates.length)
-          throw validationFailed({ weekdays: ['outreach.whenRequired'] });
+        const problems = outreachProblems(merged);
+        if (problems.length) {
+          const fieldErrors: Record<string, string[]> = {};
+          for (const [field, message] of problems) fieldErrors[field] = [...(fieldErrors[field] ?? []), message];
+          throw validationFailed(fieldErrors);
+        }
         if (patch.actorId !== undefined && (await unusableActorIds(tx, [patch.actorId])).length)
           throw validationFailed({ actorId: ['outreach.actorUnknown'] });
         const { version, ...fields } = patch;

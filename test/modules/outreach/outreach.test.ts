@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { danishDate, isoWeek } from '../../../src/lib/dates.ts';
 import { fold } from '../../../src/modules/calendar/ical.ts';
 import { occurrences } from '../../../src/modules/outreach/outreach.service.ts';
-import { actorInput } from '../../factories.ts';
+import { actorInput, outreachInput as presence } from '../../factories.ts';
 import { buildTestApp, type Client } from '../../helper.ts';
 
 async function setup(t: Test) {
@@ -15,18 +15,6 @@ async function setup(t: Test) {
   ).json() as { id: number };
   return { h, coordinator, actor };
 }
-
-const presence = (actorId: number, extra: Record<string, unknown> = {}) => ({
-  actorId,
-  kind: 'casework',
-  unit: 'Jobcentrets hjemløseteam',
-  weekdays: [2],
-  startsAt: '10:00',
-  endsAt: '12:00',
-  periodStart: '2027-03-01',
-  periodEnd: '2027-04-30',
-  ...extra,
-});
 
 const post = (c: Client, body: unknown) =>
   c.inject({ method: 'POST', url: '/api/v1/outreach', payload: body as object });
