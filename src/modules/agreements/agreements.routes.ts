@@ -20,10 +20,7 @@ import {
 const day = z.iso.date();
 const statusForm = z.object({ to: z.enum(agreementStatuses), version: z.coerce.number().int().positive().catch(0) });
 
-/**
- * The agreement page's query: the next meeting's date it proposes after a meeting is logged without
- * JavaScript, and which page of its meetings it lists (1 holds the newest).
- */
+/** The agreement page's query: the next meeting proposed after one logged without JavaScript, and its page of meetings. */
 const showQuery = z.object({
   proposed: day.optional().catch(undefined),
   meetingPage: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
@@ -257,9 +254,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       agreements.meetingsPage(agreement.id, meetingPage),
       agreements.users(agreement.municipalityCode),
     ]);
-    const itemOwners = page.meetings.flatMap((m) =>
-      m.actionItems.flatMap((i) => (i.ownerUserId ? [i.ownerUserId] : [])),
-    );
+    const owners = page.meetings.flatMap((m) => m.actionItems.flatMap((i) => (i.ownerUserId ? [i.ownerUserId] : [])));
     return {
       agreement,
       meetings: page.meetings,
@@ -268,7 +263,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       meetingTotal: page.total,
       planned: page.planned,
       users,
-      ownerNames: Object.fromEntries(await agreements.userNames(itemOwners)),
+      ownerNames: Object.fromEntries(await agreements.userNames(owners)),
       canWrite: mayWrite(request.principal, 'agreements', agreement.municipalityCode),
       today: danishDate(),
     };
@@ -323,8 +318,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const agreementId = idFrom(request.params);
     const values = formValues(request.body);
     const planning = values.intent === 'plan';
-    // htmx swaps the meetings section alone: its answer reads only what the section shows, the
-    // newest meetings first, not the agreement's whole history (issue 17).
+    // htmx swaps the meetings section alone: the answer reads only what it shows (issue 17).
     const respond = async (extra: Record<string, unknown>, status: number) => {
       if (!isHtmx(request))
         return reply.render('agreements/show', { ...(await showData(request, agreementId)), ...extra }, status);
