@@ -25,6 +25,7 @@ import { system } from '../src/lib/principal.ts';
 import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
 import { proportionalityQuery, type ReportParams } from '../src/modules/reports/reports.repository.ts';
+import { cpuMs } from './proc.ts';
 import { startCommand } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -71,16 +72,6 @@ function rssMb(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time (user + system) a process has used, in ms, read from /proc (Linux); 0 elsewhere. */
-function cpuMs(pid: number | string): number {
-  try {
-    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
   }

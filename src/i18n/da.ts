@@ -585,6 +585,10 @@ export const da = {
   'agreement.renew.beyondCalendar':
     'Aftalen kan ikke fornyes, fordi den nye periode ville slutte efter 31.12.9999. Ret aftalens slutdato, eller fjern den, hvis aftalen ikke har nogen slutdato, og forny den derefter.',
   'meetings.title': 'Statusmøder',
+  'meetings.pages': 'Statusmøder, sider',
+  'meetings.showing': 'Side {page} af {pages}: {total} statusmøder i alt, de nyeste først.',
+  'meetings.newer': 'Nyere møder',
+  'meetings.older': 'Ældre møder',
   'meetings.none': 'Der er endnu ikke holdt eller planlagt statusmøder.',
   'meetings.heldOn': 'Statusmøde {date}',
   'meetings.plannedOn': 'Statusmøde planlagt til {date}',

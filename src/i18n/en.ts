@@ -585,6 +585,10 @@ export const en: Record<keyof typeof da, string> = {
   'agreement.renew.beyondCalendar':
     'The agreement cannot be renewed, because the new period would end after 31 December 9999. Correct the agreement’s end date, or remove it if the agreement has no end, and then renew it.',
   'meetings.title': 'Status meetings',
+  'meetings.pages': 'Status meetings, pages',
+  'meetings.showing': 'Page {page} of {pages}: {total} status meetings in all, newest first.',
+  'meetings.newer': 'Newer meetings',
+  'meetings.older': 'Older meetings',
   'meetings.none': 'No status meetings have been held or planned yet.',
   'meetings.heldOn': 'Status meeting {date}',
   'meetings.plannedOn': 'Status meeting planned for {date}',

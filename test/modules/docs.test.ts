@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import t from 'tap';
 import { DEMO_PASSWORD, DEMO_USERS } from '../../src/demo.ts';
 import { buildTestApp } from '../helper.ts';
@@ -44,4 +44,16 @@ t.test('the README is short and its links lead to files in the repository', asyn
   t.match(readme, /npm run demo/);
   t.ok(readme.includes(DEMO_PASSWORD), 'the demo password is the one the demo sets');
   for (const u of DEMO_USERS) t.ok(readme.includes(`\`${u.email}\``), `the demo login ${u.email} is listed`);
+});
+
+t.test('the links in docs/ lead to files that exist', async (t) => {
+  const files = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'));
+  t.ok(files.length >= 5);
+  for (const file of files) {
+    const text = read(`docs/${file}`);
+    for (const [, link] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      if (!link || /^https?:/.test(link)) continue;
+      t.ok(existsSync(join(root, 'docs', dirname(file), link)), `docs/${file}: ${link} exists`);
+    }
+  }
 });

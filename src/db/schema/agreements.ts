@@ -134,7 +134,19 @@ export const meetings = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('meetings_agreement_idx').on(t.agreementId, t.plannedOn)],
+  (t) => [
+    index('meetings_agreement_idx').on(t.agreementId, t.plannedOn),
+    // An agreement's meetings newest first, as its page lists them a page at a time (migration 0019).
+    index('meetings_agreement_newest_idx').on(
+      t.agreementId,
+      sql`(coalesce(${t.heldOn}, ${t.plannedOn})) desc`,
+      t.id.desc().nullsFirst(),
+    ),
+    // The meetings planned and not yet held, the first of which a meeting logged fills in.
+    index('meetings_planned_idx')
+      .on(t.agreementId, t.plannedOn, t.id.desc().nullsFirst())
+      .where(sql`${t.heldOn} is null`),
+  ],
 );
 
 /** An action agreed at a meeting, followed up until done. */

@@ -20,11 +20,16 @@ import {
   insertMeeting,
   type MeetingRow,
   meetingsOf,
+  meetingsPageOf,
+  nextPlannedMeetingOf,
   searchActionItems,
   updateActionItemIfVersion,
   updateMeetingIfVersion,
 } from './agreements.repository.ts';
 import type { ActionItem, ActionItemListQuery, ActionItemPatch, Meeting, MeetingInput } from './agreements.schemas.ts';
+
+/** How many meetings the agreement page lists at a time, the newest first. */
+const MEETINGS_PER_PAGE = 10;
 
 function toActionItem(row: ActionItemRow, today: string): ActionItem {
   return {
@@ -69,6 +74,27 @@ export function createMeetingService(db: Db) {
     },
 
     /**
+     * A page of an agreement's meetings, newest first (page 1 holds the newest), how many there are
+     * in all, and the meeting planned next, which a meeting logged fills in, wherever it is listed.
+     */
+    async meetingsPage(
+      agreementId: number,
+      page: number,
+    ): Promise<{ meetings: Meeting[]; total: number; page: number; pages: number; planned: MeetingRow | undefined }> {
+      const [{ rows, total }, planned] = await Promise.all([
+        meetingsPageOf(db, agreementId, { limit: MEETINGS_PER_PAGE, offset: (page - 1) * MEETINGS_PER_PAGE }),
+        nextPlannedMeetingOf(db, agreementId),
+      ]);
+      return {
+        meetings: await toMeetings(rows),
+        total,
+        page,
+        pages: Math.max(1, Math.ceil(total / MEETINGS_PER_PAGE)),
+        planned,
+      };
+    },
+
+    /**
      * Records a status meeting: a planned one now held (meetingId), a new one held, or with no
      * date held, a meeting planned. Returns it with the next meeting proposed from the pace.
      */
@@ -81,7 +107,9 @@ export function createMeetingService(db: Db) {
       if (input.heldOn && input.heldOn > today) throw validationFailed({ heldOn: ['meeting.heldInFuture'] });
       const plannedOn = input.plannedOn ?? input.heldOn ?? undefined;
       if (!input.meetingId && !plannedOn) throw validationFailed({ plannedOn: ['meeting.dateRequired'] });
-      const meetingId = await db.transaction(async (tx) => {
+      // The meeting as committed and the agreement's pace come out of the transaction that wrote them:
+      // read again after it, they cost three more statements on every meeting logged (issue 17).
+      const { meeting, intervalMonths } = await db.transaction(async (tx) => {
         const agreement = await findAgreement(tx, agreementId, true);
         if (!agreement) throw notFound('agreement', agreementId);
         assertMayWrite(principal, 'agreements', agreement.municipalityCode);
@@ -126,14 +154,10 @@ export function createMeetingService(db: Db) {
         );
         const [after] = await toMeetings([meeting], tx);
         await recordAudit(tx, principal, { entity: 'meeting', entityId: meeting.id, action, before, after });
-        return meeting.id;
+        if (!after) throw notFound('meeting', meeting.id);
+        return { meeting: after, intervalMonths: agreement.meetingIntervalMonths };
       });
-      const meeting = await service.getMeeting(meetingId);
-      const agreement = await findAgreement(db, agreementId);
-      const proposedNextOn =
-        meeting.heldOn && agreement?.meetingIntervalMonths
-          ? addMonths(meeting.heldOn, agreement.meetingIntervalMonths)
-          : null;
+      const proposedNextOn = meeting.heldOn && intervalMonths ? addMonths(meeting.heldOn, intervalMonths) : null;
       return { meeting, proposedNextOn };
     },
 

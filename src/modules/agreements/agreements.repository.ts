@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import {
@@ -224,7 +224,43 @@ export async function meetingsOf(db: Queryable, agreementId: number): Promise<Me
     .select()
     .from(meetings)
     .where(eq(meetings.agreementId, agreementId))
-    .orderBy(desc(sql`coalesce(${meetings.heldOn}, ${meetings.plannedOn})`), desc(meetings.id));
+    .orderBy(...newestFirst);
+}
+
+/** The order meetings are shown in: newest first, by the day held, or planned if not yet held. */
+const newestFirst = [desc(sql`coalesce(${meetings.heldOn}, ${meetings.plannedOn})`), desc(meetings.id)];
+
+/**
+ * One page of an agreement's meetings, newest first, and how many it has in all: a page, not the
+ * agreement's whole history, which grows by every meeting logged (migration 0019 orders them).
+ */
+export async function meetingsPageOf(
+  db: Queryable,
+  agreementId: number,
+  page: { limit: number; offset: number },
+): Promise<{ rows: MeetingRow[]; total: number }> {
+  // The page and the number of meetings beside it, in one statement; a page past the end counts apart.
+  const found = await db
+    .select({ meeting: meetings, total: sql<number>`(count(*) over ())::int` })
+    .from(meetings)
+    .where(eq(meetings.agreementId, agreementId))
+    .orderBy(...newestFirst)
+    .limit(page.limit)
+    .offset(page.offset);
+  if (found.length || !page.offset) return { rows: found.map((r) => r.meeting), total: Number(found[0]?.total ?? 0) };
+  const [counted] = await db.select({ n: count() }).from(meetings).where(eq(meetings.agreementId, agreementId));
+  return { rows: [], total: Number(counted?.n ?? 0) };
+}
+
+/** The meeting planned and not yet held that comes first (of two on one day, the later made). */
+export async function nextPlannedMeetingOf(db: Queryable, agreementId: number): Promise<MeetingRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(meetings)
+    .where(and(eq(meetings.agreementId, agreementId), isNull(meetings.heldOn)))
+    .orderBy(asc(meetings.plannedOn), desc(meetings.id))
+    .limit(1);
+  return row;
 }
 
 export async function findMeeting(db: Queryable, id: number, forUpdate = false): Promise<MeetingRow | undefined> {

@@ -20,8 +20,11 @@ import {
 const day = z.iso.date();
 const statusForm = z.object({ to: z.enum(agreementStatuses), version: z.coerce.number().int().positive().catch(0) });
 
-/** The next meeting's date the page proposes after a meeting is logged without JavaScript. */
-const proposedQuery = z.object({ proposed: day.optional().catch(undefined) });
+/** The agreement page's query: the next meeting proposed after one logged without JavaScript, and its page of meetings. */
+const showQuery = z.object({
+  proposed: day.optional().catch(undefined),
+  meetingPage: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+});
 const listFilters = pageFilters(agreementListQuery.omit({ limit: true, offset: true }));
 const PAGE_SIZE = 50;
 const INTERVALS = [1, 2, 3, 4, 6, 12];
@@ -245,39 +248,51 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   // ---- the agreement page -----------------------------------------------------------------
-  async function showData(request: FastifyRequest, agreementId: number) {
+  /** What the meetings section shows: one page of meetings (the newest first) and the forms. */
+  async function meetingsData(request: FastifyRequest, agreement: Agreement, meetingPage: number) {
+    const [page, users] = await Promise.all([
+      agreements.meetingsPage(agreement.id, meetingPage),
+      agreements.users(agreement.municipalityCode),
+    ]);
+    const owners = page.meetings.flatMap((m) => m.actionItems.flatMap((i) => (i.ownerUserId ? [i.ownerUserId] : [])));
+    return {
+      agreement,
+      meetings: page.meetings,
+      meetingPage: page.page,
+      meetingPages: page.pages,
+      meetingTotal: page.total,
+      planned: page.planned,
+      users,
+      ownerNames: Object.fromEntries(await agreements.userNames(owners)),
+      canWrite: mayWrite(request.principal, 'agreements', agreement.municipalityCode),
+      today: danishDate(),
+    };
+  }
+
+  async function showData(request: FastifyRequest, agreementId: number, meetingPage = 1) {
     const agreement = await agreements.get(agreementId);
-    const [meetings, actorNameMap, groups, options, userNameMap] = await Promise.all([
-      agreements.meetings(agreementId),
+    const [section, actorNameMap, groups, options, userNameMap] = await Promise.all([
+      meetingsData(request, agreement, meetingPage),
       actors.names(agreement.actorIds),
       groupNames(request),
       agreements.formOptions(agreement.municipalityCode, agreement.actorIds),
       agreements.userNames(agreement.coordinatorUserId ? [agreement.coordinatorUserId] : []),
     ]);
-    const itemOwners = meetings.flatMap((m) => m.actionItems.flatMap((i) => (i.ownerUserId ? [i.ownerUserId] : [])));
-    const ownerNames = await agreements.userNames(itemOwners);
-    const planned = meetings.filter((m) => !m.heldOn).sort((a, b) => a.plannedOn.localeCompare(b.plannedOn))[0];
     return {
-      agreement,
-      meetings,
-      planned,
+      ...section,
       actorNames: Object.fromEntries(actorNameMap),
       targetGroupNames: groups.targetGroupNames,
-      users: options.users,
       grantTitles: Object.fromEntries(options.grants.map((g) => [g.id, `${g.title} (${g.year})`])),
       coordinatorName: agreement.coordinatorUserId ? userNameMap.get(agreement.coordinatorUserId) : undefined,
-      ownerNames: Object.fromEntries(ownerNames),
-      canWrite: mayWrite(request.principal, 'agreements', agreement.municipalityCode),
-      today: danishDate(),
       municipalityName: (await municipalities.byCode()).get(agreement.municipalityCode)?.name ?? '',
     };
   }
 
   app.get('/agreements/:id', async (request, reply) => {
     const agreementId = idFrom(request.params);
-    const { proposed } = proposedQuery.parse(request.query ?? {});
+    const { proposed, meetingPage } = showQuery.parse(request.query ?? {});
     return reply.render('agreements/show', {
-      ...(await showData(request, agreementId)),
+      ...(await showData(request, agreementId, meetingPage)),
       proposedNextOn: proposed,
       logValues: { heldOn: danishDate() },
     });
@@ -303,10 +318,12 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const agreementId = idFrom(request.params);
     const values = formValues(request.body);
     const planning = values.intent === 'plan';
+    // htmx swaps the meetings section alone: the answer reads only what it shows (issue 17).
     const respond = async (extra: Record<string, unknown>, status: number) => {
-      const data = { ...(await showData(request, agreementId)), ...extra };
-      if (isHtmx(request)) return reply.render('agreements/_meetings', data, status);
-      return reply.render('agreements/show', data, status);
+      if (!isHtmx(request))
+        return reply.render('agreements/show', { ...(await showData(request, agreementId)), ...extra }, status);
+      const section = await meetingsData(request, await agreements.get(agreementId), 1);
+      return reply.render('agreements/_meetings', { ...section, ...extra }, status);
     };
     let result: Awaited<ReturnType<typeof agreements.logMeeting>>;
     try {

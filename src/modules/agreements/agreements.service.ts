@@ -262,6 +262,11 @@ export function createAgreementService(db: Db) {
       return { users: people, grants: grantOptions };
     },
 
+    /** The municipality's active users, who may own an action item. */
+    async users(municipalityCode: number) {
+      return usersOf(db, municipalityCode);
+    },
+
     async userNames(ids: number[]): Promise<Map<number, string>> {
       return userNames(db, ids);
     },

@@ -1,0 +1,355 @@
+/**
+ * Where a page rendered anew spends its time (issue 17), one page at a time, on DATABASE_URL (the
+ * national data set, `npm run bench` run once for its user):
+ *   node bench/page-costs.ts load [name ...]     the app as its own process with PAGE_CACHE_TTL_MS=0 and
+ *       --cpu-prof, autocannon at 32 connections for COSTS_REQUESTS requests (400) after COSTS_WARM_UP (150); the
+ *       app's CPU per request (/proc) and that of the PostgreSQL backends serving this database only
+ *       (not the machine's other databases); the profile's top functions by self time, and by package.
+ *   node bench/page-costs.ts explain [name ...]  the app in this process: each query the page sends,
+ *       with EXPLAIN (ANALYZE, BUFFERS) of the slowest.
+ * Figures go to bench/.costs/<mode>.json (not kept in git) and are summarised on stdout.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { system } from '../src/lib/principal.ts';
+import { cpuMs } from './proc.ts';
+import { startCommand } from './start-flags.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The tree whose app is measured (another checkout, to measure the code before a change). */
+const appRoot = process.env.COSTS_APP_ROOT ?? root;
+const out = join(root, 'bench', '.costs');
+const url = process.env.DATABASE_URL;
+if (!url) throw new Error('Set DATABASE_URL to the national data set on PostgreSQL');
+const PORT = 3921;
+const WARM_UP = Number(process.env.COSTS_WARM_UP ?? 150);
+const REQUESTS = Number(process.env.COSTS_REQUESTS ?? 400);
+/** 32 as in the bench; fewer on a machine so busy that requests time out (CPU per request is what counts). */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const EMAIL = 'bench@samspil.dk';
+const PASSWORD = 'en lang benchmark-adgangskode';
+
+interface Page {
+  name: string;
+  path: string;
+  htmx?: string;
+  write?: boolean;
+}
+
+let agreementIds: number[] = [];
+
+async function pages(): Promise<Page[]> {
+  const client = postgres(url as string, { max: 1 });
+  const [ids] = await client`select
+    (select min(id) from actors where home_municipality_code = 101) as actor,
+    (select id from grant_rounds where municipality_code = 101 and year = 2026) as round,
+    (select min(id) from agreements where municipality_code = 101 and status = 'active') as agreement`;
+  // As the bench does: meetings logged across the municipality's first 300 active agreements.
+  agreementIds = (
+    await client`select id from agreements where municipality_code = 101 and status = 'active' order by id limit 300`
+  ).map((r) => Number(r.id));
+  await client.end();
+  return [
+    { name: 'floor', path: '/target-groups' },
+    { name: 'home', path: '/' },
+    { name: 'actors', path: '/actors?q=Foreningen&municipalityCode=101' },
+    { name: 'actor', path: `/actors/${ids?.actor}` },
+    { name: 'grants', path: '/grants?year=2026&municipalityCode=101&status=approved' },
+    { name: 'round', path: `/grant-rounds/${ids?.round}` },
+    { name: 'prop-one', path: '/reports/proportionality?area=municipality:101&year=2026' },
+    { name: 'prop-all', path: '/reports/proportionality?area=national&year=2026' },
+    { name: 'shared', path: '/reports/shared-actors?regionCode=1084&year=2026' },
+    { name: 'search', path: '/actors?q=Havnen', htmx: 'actor-results' },
+    { name: 'meeting', path: `/agreements/${ids?.agreement}/meetings`, write: true },
+  ];
+}
+
+/** The backends connected to this database: the app's pool (the other databases' load is not ours). */
+async function backendPids(client: postgres.Sql): Promise<number[]> {
+  const rows =
+    await client`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  return rows.map((r) => Number(r.pid));
+}
+
+async function signIn(base: string): Promise<{ cookie: string; csrf: string }> {
+  const pre = await fetch(`${base}/login`);
+  const preCookie = (pre.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const preCsrf = /name="_csrf" value="([^"]+)"/.exec(await pre.text())?.[1] ?? '';
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: preCookie },
+    body: new URLSearchParams({ email: EMAIL, password: PASSWORD, _csrf: preCsrf }).toString(),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  if (login.status !== 303) throw new Error(`sign-in failed: ${login.status}`);
+  const home = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(home)?.[1] ?? '' };
+}
+
+function options(page: Page, base: string, s: { cookie: string; csrf: string }): autocannon.Options {
+  const headers: Record<string, string> = { cookie: s.cookie };
+  if (page.htmx) Object.assign(headers, { 'hx-request': 'true', 'hx-target': page.htmx });
+  if (!page.write) return { url: base + page.path, headers, connections: CONNECTIONS };
+  let next = 0;
+  return {
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, path: `/agreements/${agreementIds[next++ % agreementIds.length]}/meetings` }),
+      },
+    ],
+    url: base + page.path,
+    connections: CONNECTIONS,
+    method: 'POST',
+    headers: {
+      ...headers,
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-csrf-token': s.csrf,
+      'hx-request': 'true',
+    },
+    body: new URLSearchParams({ heldOn: '2026-11-01', notes: 'Benchmark-møde', _csrf: s.csrf }).toString(),
+  };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** Self time by function and by package, in ms per request. */
+function summarise(file: string, window: [bigint, bigint]) {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+    startTime: number;
+  };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  // Only the samples taken while the load was measured (V8's clock is the monotonic one, as hrtime's).
+  const [from, to] = window.map((t) => Number(t / 1000n));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= (from as number) && at <= (to as number)) self.set(id, (self.get(id) ?? 0) + delta / 1000);
+  });
+  const fns = new Map<string, number>();
+  const pkgs = new Map<string, number>();
+  for (const [id, ms] of self) {
+    const f = byId.get(id)?.callFrame;
+    if (!f || f.functionName === '(idle)') continue;
+    const where = f.url.replace(/^file:\/\/.*?\/(node_modules|src|views)\//, '$1/').replace(/^file:\/\/.*\//, '');
+    const key = `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`;
+    fns.set(key, (fns.get(key) ?? 0) + ms);
+    const pkg =
+      /node_modules\/((@[^/]+\/)?[^/]+)/.exec(f.url)?.[1] ??
+      (/\/src\//.test(f.url)
+        ? 'src (the app)'
+        : f.url.startsWith('node:')
+          ? 'node internals'
+          : f.url
+            ? 'other'
+            : f.functionName);
+    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + ms);
+  }
+  // Shares of the samples: on a busy machine a sample's interval includes time the process waited
+  // for a core, so the profile's milliseconds overstate; its shares times the CPU from /proc do not.
+  const total = [...fns.values()].reduce((a, b) => a + b, 0) || 1;
+  const top = (m: Map<string, number>, n: number) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => [k, Math.round((v / total) * 1000) / 10] as const);
+  return { functions: top(fns, 12), packages: top(pkgs, 10) };
+}
+
+async function loadMode(list: Page[]) {
+  const results: Record<string, unknown> = {};
+  const client = postgres(url as string, { max: 1 });
+  for (const page of list) {
+    const profDir = join(out, `prof-${page.name}`);
+    rmSync(profDir, { recursive: true, force: true });
+    const start = startCommand(appRoot);
+    const app: ChildProcess = spawn(
+      process.execPath,
+      [...start.flags, '--cpu-prof', `--cpu-prof-dir=${profDir}`, 'src/server.ts'],
+      {
+        cwd: appRoot,
+        env: {
+          ...process.env,
+          ...start.env,
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+          PORT: String(PORT),
+          HOST: '127.0.0.1',
+          PAGE_CACHE_TTL_MS: '0',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    const base = `http://127.0.0.1:${PORT}`;
+    for (let i = 0; i < 600; i++) {
+      try {
+        if ((await fetch(`${base}/readyz`)).ok) break;
+      } catch {}
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const session = await signIn(base);
+    // Warmed by a number of requests, not seconds: on a busy machine a second may hold only a few.
+    await autocannon({ ...options(page, base, session), amount: WARM_UP });
+    const pids = await backendPids(client);
+    const app0 = cpuMs(app.pid as number);
+    const db0 = pids.reduce((s, p) => s + cpuMs(p), 0);
+    const t0 = process.hrtime.bigint();
+    const r = await autocannon({ ...options(page, base, session), amount: REQUESTS });
+    const t1 = process.hrtime.bigint();
+    const appMs = cpuMs(app.pid as number) - app0;
+    const dbMs = pids.reduce((s, p) => s + cpuMs(p), 0) - db0;
+    const exited = new Promise((resolve) => app.once('exit', resolve));
+    app.kill('SIGTERM');
+    await exited;
+    const n = Math.max(1, r.requests.total);
+    const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    const result = {
+      path: page.path,
+      requests: r.requests.total,
+      reqPerSec: Math.round(r.requests.average),
+      p99: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      appCpuMs: Math.round((appMs / n) * 100) / 100,
+      dbCpuMs: Math.round((dbMs / n) * 100) / 100,
+      profile: prof ? summarise(join(profDir, prof), [t0, t1]) : undefined,
+    };
+    results[page.name] = result;
+    console.log(
+      `\n## ${page.name} ${page.path}: ${result.reqPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}, app ${result.appCpuMs} ms/req, PostgreSQL ${result.dbCpuMs} ms/req`,
+    );
+    for (const [k, v] of result.profile?.packages ?? []) console.log(`  pkg  ${v.toFixed(1)} %  ${k}`);
+    for (const [k, v] of result.profile?.functions ?? []) console.log(`  fn   ${v.toFixed(1)} %  ${k}`);
+  }
+  await client.end();
+  writeFileSync(join(out, `load-${process.env.COSTS_LABEL ?? 'now'}.json`), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/** A parameter as an SQL literal, for EXECUTE. */
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (Array.isArray(v)) return `'{${v.map((x) => `"${String(x).replaceAll('"', '\\"')}"`).join(',')}}'`;
+  if (v instanceof Date) return `'${v.toISOString()}'`;
+  return `'${String(v).replaceAll("'", "''")}'`;
+}
+
+async function explainMode(list: Page[]) {
+  const app = await buildApp(loadConfig({ ...process.env, LOG_LEVEL: 'silent', PAGE_CACHE_TTL_MS: '0' }));
+  const accounts = app.services.accounts;
+  if (!(await accounts.findUserByEmail(EMAIL)))
+    await accounts.createUser(
+      system,
+      { email: EMAIL, name: 'Benchmark', password: PASSWORD, role: 'admin', municipalityCode: 101 },
+      { system: true },
+    );
+  const { token } = await accounts.login(EMAIL, PASSWORD, '127.0.0.1');
+  const cookie = `samspil_session=${token}`;
+  const pg = app.database.sql as unknown as Record<string, (...a: unknown[]) => unknown>;
+  let captured: [string, unknown[]][] = [];
+  const record = (target: Record<string, (...a: unknown[]) => unknown>) => {
+    const unsafe = target.unsafe?.bind(target) as (...a: unknown[]) => unknown;
+    target.unsafe = (q: unknown, a: unknown, o: unknown) => {
+      captured.push([String(q), Array.isArray(a) ? a : []]);
+      return unsafe(q, a, o);
+    };
+  };
+  record(pg);
+  const begin = pg.begin?.bind(pg) as (...a: unknown[]) => unknown;
+  pg.begin = (...a: unknown[]) => {
+    const fn = a.pop() as (tx: Record<string, (...x: unknown[]) => unknown>) => unknown;
+    return begin(...a, (tx: Record<string, (...x: unknown[]) => unknown>) => {
+      record(tx);
+      return fn(tx);
+    });
+  };
+  const home = await app.inject({ method: 'GET', url: '/', headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)?.[1] ?? '';
+  const explainer = postgres(url as string, { max: 1, connection: { jit: 'off' } });
+  const results: Record<string, unknown> = {};
+  for (const page of list) {
+    // Once to fill what is reused (sessions, reference data), then the request that is explained.
+    const inject = () =>
+      app.inject({
+        method: page.write ? 'POST' : 'GET',
+        url: page.path,
+        headers: {
+          cookie,
+          ...(page.htmx ? { 'hx-request': 'true', 'hx-target': page.htmx } : {}),
+          ...(page.write
+            ? { 'content-type': 'application/x-www-form-urlencoded', 'hx-request': 'true', 'x-csrf-token': csrf }
+            : {}),
+        },
+        payload: page.write
+          ? new URLSearchParams({ heldOn: '2026-11-01', notes: 'Benchmark-møde' }).toString()
+          : undefined,
+      });
+    await inject();
+    captured = [];
+    const res = await inject();
+    const queries = captured.filter(([q]) => /^\s*(select|with)/i.test(q));
+    const plans = [];
+    for (const [q, params] of queries) {
+      // As the app runs it: a prepared statement, executed often enough for PostgreSQL's plan cache
+      // to settle on a generic plan if it prefers one, then explained.
+      await explainer.unsafe('deallocate all');
+      await explainer.unsafe(`prepare costs_q as ${q}`);
+      const run = params.length ? `execute costs_q(${params.map(literal).join(', ')})` : 'execute costs_q';
+      for (let i = 0; i < 7; i++) await explainer.unsafe(run);
+      const rows = await explainer.unsafe(`explain (analyze, buffers, format json) ${run}`);
+      const plans0 = rows[0]?.['QUERY PLAN'] as
+        | { Plan: Record<string, unknown>; 'Execution Time': number }[]
+        | undefined;
+      const plan = plans0?.[0];
+      const text = await explainer.unsafe(`explain (analyze, buffers, costs off) ${run}`);
+      plans.push({
+        ms: plan?.['Execution Time'] ?? 0,
+        sharedHit: Number(plan?.Plan['Shared Hit Blocks'] ?? 0),
+        sql: q.replace(/\s+/g, ' ').slice(0, 240),
+        plan: text.map((r) => r['QUERY PLAN']).join('\n'),
+      });
+    }
+    const writes = captured.length - queries.length;
+    const total = plans.reduce((s, p) => s + p.ms, 0);
+    plans.sort((a, b) => b.ms - a.ms);
+    results[page.name] = {
+      status: res.statusCode,
+      bytes: res.body.length,
+      statements: captured.length,
+      writes,
+      totalMs: total,
+      plans,
+    };
+    console.log(
+      `\n## ${page.name} ${page.path}: ${res.statusCode}, ${res.body.length} bytes, ${captured.length} statements (${writes} not select), selects ${total.toFixed(2)} ms in all`,
+    );
+    for (const p of plans.slice(0, 5))
+      console.log(`  ${p.ms.toFixed(3)} ms  ${p.sharedHit} hit  ${p.sql.slice(0, 160)}`);
+  }
+  await explainer.end();
+  await app.close();
+  writeFileSync(join(out, `explain-${process.env.COSTS_LABEL ?? 'now'}.json`), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+const [mode = 'load', ...names] = process.argv.slice(2);
+mkdirSync(out, { recursive: true });
+const all = await pages();
+const list = names.length ? all.filter((p) => names.includes(p.name)) : all;
+if (mode === 'explain') await explainMode(list);
+else await loadMode(list);

@@ -1,0 +1,2 @@
+CREATE INDEX "meetings_agreement_newest_idx" ON "meetings" USING btree ("agreement_id",(coalesce("held_on", "planned_on")) desc,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "meetings_planned_idx" ON "meetings" USING btree ("agreement_id","planned_on","id" DESC NULLS FIRST) WHERE "meetings"."held_on" is null;
