@@ -63,6 +63,7 @@ import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes
 import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
+import { httpContractPlugin } from './plugins/http-contract.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { swaggerPlugin } from './plugins/swagger.ts';
 import { viewsPlugin } from './plugins/views.ts';
@@ -271,6 +272,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(viewsPlugin, { cache: config.production, pageCacheTtlMs: config.pageCacheTtlMs });
   // A refusal is written to the audit trail by the audit module: the plugin knows no module.
   await app.register(errorsPlugin, { recordDenied: (denial) => app.services.audit.recordDenied(denial) });
+  await app.register(httpContractPlugin);
   await app.register(authPlugin, { config });
   // Static files are not logged at info: one page would otherwise log a line per stylesheet and script.
   await app.register(fastifyStatic, {

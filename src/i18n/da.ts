@@ -431,6 +431,7 @@ export const da = {
     'Ændringen kan ikke gemmes, fordi en værdi ligger uden for det tilladte (fx et beløb over 1.000.000.000 kr.). Ret værdien, og prøv igen.',
   'error.badRequest': 'Forespørgslen kunne ikke læses.',
   'error.tooLarge': 'Forespørgslen er for stor.',
+  'error.methodNotAllowed': 'Adressen tager ikke imod den slags forespørgsel.',
   'error.unsupportedMediaType': 'Indholdstypen understøttes ikke.',
   'error.queryTimeout':
     'Det tog for lang tid at hente svaret, så vi stoppede. Prøv igen om lidt, eller afgræns det, du beder om (fx med et filter eller et kortere tidsrum).',

@@ -431,6 +431,7 @@ export const en: Record<keyof typeof da, string> = {
     'The change cannot be saved because a value is outside what is allowed (an amount above 1,000,000,000 kr., say). Correct the value and try again.',
   'error.badRequest': 'The request could not be read.',
   'error.tooLarge': 'The request is too large.',
+  'error.methodNotAllowed': 'This address does not accept that kind of request.',
   'error.unsupportedMediaType': 'The content type is not supported.',
   'error.queryTimeout':
     'Getting the answer took too long, so we stopped. Try again in a moment, or ask for less (with a filter or a shorter period, say).',

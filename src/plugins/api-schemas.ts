@@ -12,3 +12,9 @@ export const errorSchema = z.object({
 export function errorResponses(...codes: number[]): Record<number, typeof errorSchema> {
   return Object.fromEntries(codes.map((c) => [c, errorSchema]));
 }
+
+/** A day in an answer, YYYY-MM-DD, documented as `format: date` (input schemas validate with z.iso.date()). */
+export const dateOut = z.string().meta({ format: 'date' });
+
+/** An instant in an answer, ISO 8601 with its offset, documented as `format: date-time`. */
+export const dateTimeOut = z.string().meta({ format: 'date-time' });

@@ -6,6 +6,7 @@ import { translate, translateFieldErrors } from '../i18n/index.ts';
 import { AppError, type FieldErrors } from '../lib/errors.ts';
 import { fieldErrorsFrom } from '../lib/forms.ts';
 import { anonymous, type Principal } from '../lib/principal.ts';
+import { methodNotAllowed, RouteMethods } from './http-contract.ts';
 import { isApiRequest } from './request-path.ts';
 
 interface ErrorBody {
@@ -141,9 +142,14 @@ async function sendError(
 export const errorsPlugin = fp(
   async (app, options: ErrorsOptions) => {
     app.setErrorHandler(async (error, request, reply) => sendError(request, reply, error, options));
-    app.setNotFoundHandler(async (request, reply) =>
-      sendError(request, reply, new AppError('NOT_FOUND', 404, 'error.pageNotFound'), options),
-    );
+    // A known path asked with a method it does not offer is 405 with the methods it does, not 404.
+    const routes = new RouteMethods();
+    app.addHook('onRoute', (route) => routes.add(route));
+    app.setNotFoundHandler(async (request, reply) => {
+      const refused = methodNotAllowed(request, routes);
+      if (refused) reply.header('allow', refused.details?.allow);
+      return sendError(request, reply, refused ?? new AppError('NOT_FOUND', 404, 'error.pageNotFound'), options);
+    });
   },
   { name: 'errors', dependencies: ['views'] },
 );

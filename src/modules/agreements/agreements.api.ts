@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
-import { errorResponses } from '../../plugins/api-schemas.ts';
+import { dateOut, errorResponses } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
 import {
   actionItemListQuery,
@@ -123,7 +123,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
         params: idParams,
         body: meetingInput,
         response: {
-          201: meetingSchema.extend({ proposedNextOn: z.string().nullable() }),
+          201: meetingSchema.extend({ proposedNextOn: dateOut.nullable() }),
           ...errorResponses(400, 401, 403, 404, 409),
         },
       },

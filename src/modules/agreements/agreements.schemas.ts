@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dateOut, dateTimeOut } from '../../plugins/api-schemas.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 export const agreementKinds = ['formal', 'informal'] as const;
@@ -92,9 +93,9 @@ export const actionItemSchema = z.object({
   text: z.string(),
   ownerUserId: z.number().int().nullable(),
   ownerName: z.string().nullable(),
-  dueOn: z.string().nullable(),
+  dueOn: dateOut.nullable(),
   done: z.boolean(),
-  doneAt: z.string().nullable(),
+  doneAt: dateTimeOut.nullable(),
   overdue: z.boolean(),
   version: z.number().int(),
 });
@@ -113,8 +114,8 @@ export type ActionItemPatch = z.infer<typeof actionItemPatch>;
 export const meetingSchema = z.object({
   id: z.number().int(),
   agreementId: z.number().int(),
-  plannedOn: z.string(),
-  heldOn: z.string().nullable(),
+  plannedOn: dateOut,
+  heldOn: dateOut.nullable(),
   participants: z.string().nullable(),
   notes: z.string().nullable(),
   decisions: z.string().nullable(),
@@ -133,17 +134,16 @@ export const agreementSchema = z.object({
   actorIds: z.array(z.number().int()),
   targetGroupIds: z.array(z.number().int()),
   responsibilities: z.array(z.object({ party: z.string(), responsibility: z.string() })),
-  startsOn: z.string(),
-  endsOn: z.string().nullable(),
-  reviewOn: z.string().nullable(),
+  startsOn: dateOut,
+  endsOn: dateOut.nullable(),
+  reviewOn: dateOut.nullable(),
   meetingIntervalMonths: z.number().int().nullable(),
   coordinatorUserId: z.number().int().nullable(),
   grantIds: z.array(z.number().int()),
   status: z.enum(agreementStatuses),
   renewedFromId: z.number().int().nullable(),
-  lastMeetingHeldOn: z.string().nullable(),
-  nextMeetingDueOn: z
-    .string()
+  lastMeetingHeldOn: dateOut.nullable(),
+  nextMeetingDueOn: dateOut
     .nullable()
     .describe('From the pace: the last meeting held (or the start) plus the interval'),
   meetingOverdue: z.boolean(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kronerFor, MAX_OERE, oreTotal } from '../../lib/money.ts';
+import { dateOut } from '../../plugins/api-schemas.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
@@ -55,10 +56,10 @@ export const roundSchema = z.object({
   year: z.number().int(),
   name: z.string(),
   budgetOre: z.number().int(),
-  applicationsOpenOn: z.string().nullable(),
-  applicationsCloseOn: z.string().nullable(),
-  decisionOn: z.string().nullable(),
-  reportDueOn: z.string().describe('The round’s own date, or 1 June of the following year'),
+  applicationsOpenOn: dateOut.nullable(),
+  applicationsCloseOn: dateOut.nullable(),
+  decisionOn: dateOut.nullable(),
+  reportDueOn: dateOut.describe('The round’s own date, or 1 June of the following year'),
   status: z.enum(roundStatuses),
   version: z.number().int(),
   ...roundOverviewSchema.shape,
@@ -140,20 +141,18 @@ export const grantSchema = z.object({
   inKindDescription: z.string().nullable(),
   requestedOre: z.number().int(),
   awardedOre: z.number().int().nullable(),
-  decisionOn: z.string().nullable(),
-  periodStart: z.string().nullable(),
-  periodEnd: z.string().nullable(),
+  decisionOn: dateOut.nullable(),
+  periodStart: dateOut.nullable(),
+  periodEnd: dateOut.nullable(),
   status: z.enum(grantStatuses),
-  reportDueOn: z.string(),
-  reportReceivedOn: z.string().nullable(),
+  reportDueOn: dateOut,
+  reportReceivedOn: dateOut.nullable(),
   reportOverdue: z.boolean(),
   auditorEndorsementRequired: z.boolean(),
   auditorEndorsed: z.boolean(),
   budgetOverride: z.boolean(),
   allocations: z.array(z.object({ targetGroupId: z.number().int(), amountOre: z.number().int() })),
-  payments: z.array(
-    z.object({ kind: z.enum(['payment', 'repayment']), paidOn: z.string(), amountOre: z.number().int() }),
-  ),
+  payments: z.array(z.object({ kind: z.enum(['payment', 'repayment']), paidOn: dateOut, amountOre: z.number().int() })),
   paidOre: z.number().int(),
   version: z.number().int(),
   warnings: z.array(z.string()).optional().describe('E.g. ACTOR_HAS_OVERDUE_REPORT when the actor owes a report'),

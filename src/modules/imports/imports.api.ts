@@ -2,8 +2,21 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
-import { actorChoices, type Import, importKinds, importMapping, importSchema } from './imports.schemas.ts';
+import { actorChoices, fieldsOf, type Import, importKinds, importMapping, importSchema } from './imports.schemas.ts';
 import { problemText } from './imports.view.ts';
+
+/** The keys `mapping.columns` takes, per kind of list: documented from the fields the import reads. */
+const mappingKeys = importKinds
+  .map(
+    (kind) =>
+      `${kind}: ${fieldsOf(kind)
+        .map((f) => `\`${f.key}\``)
+        .join(', ')}`,
+  )
+  .join('; ');
+
+/** A multipart text field, as the form sends it (validated by the handler). */
+const textPart = (description: string) => z.any().meta({ type: 'string', description });
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
@@ -51,10 +64,12 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
           'file without importing it.',
         consumes: ['multipart/form-data'],
         body: z.object({
-          file: z.any().describe('The CSV or XLSX file'),
+          file: z.any().meta({ type: 'string', format: 'binary', description: 'The CSV or XLSX file' }),
           kind: z.enum(importKinds),
-          mapping: z.any().optional().describe('JSON: {"columns": {"actorName": "Forening", …}, "defaultYear": 2025}'),
-          actorChoices: z.any().optional().describe('JSON: {"name:foreningenx": 12, "cvr:12345674": "new"}'),
+          mapping: textPart(
+            `JSON: {"columns": {"actorName": "Forening", …}, "defaultYear": 2025, "defaultTargetGroupId": 7, "overrideBudget": false}. The keys of columns, by kind: ${mappingKeys}`,
+          ).optional(),
+          actorChoices: textPart('JSON: {"name:foreningenx": 12, "cvr:12345674": "new"}').optional(),
           commit: z.enum(['true', 'false']).optional().describe('Default true'),
         }),
         response: { 201: importSchema, ...errorResponses(400, 401, 403, 413) },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { addDays, isDanishClockTime, isoWeekday, isShownIsoWeek, summerTimeStarts } from '../../lib/dates.ts';
+import { dateOut } from '../../plugins/api-schemas.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 export const outreachKinds = ['casework', 'counselling', 'health_check', 'other'] as const;
@@ -110,11 +111,11 @@ export const outreachSchema = z.object({
   kind: z.enum(outreachKinds),
   unit: z.string(),
   weekdays: z.array(z.number().int()),
-  dates: z.array(z.string()),
+  dates: z.array(dateOut),
   startsAt: z.string(),
   endsAt: z.string(),
-  periodStart: z.string(),
-  periodEnd: z.string().nullable(),
+  periodStart: dateOut,
+  periodEnd: dateOut.nullable(),
   note: z.string().nullable(),
   version: z.number().int(),
 });
