@@ -1,7 +1,7 @@
 import { unguardedCell } from '../../lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
 import { parseDanishDate } from '../../lib/dates.ts';
-import { IntMap, IntSet } from '../../lib/int-set.ts';
+import { type IntMap, IntSet } from '../../lib/int-set.ts';
 import { parseKroner } from '../../lib/money.ts';
 import { fold, isFormula, type Table } from '../../lib/upload.ts';
 import {
@@ -26,6 +26,8 @@ import {
 const LOCKED_STATUSES = new Set(['paid', 'accounted', 'closed', 'withdrawn']);
 /** Problems kept per file: enough to see what is wrong, not a copy of a broken file. */
 export const MAX_PROBLEMS = 1000;
+/** The lines of an actor the user is shown while choosing what it is (all that is kept of them). */
+const ACTOR_LINES = 5;
 
 /**
  * Reads the mapped cells of each row and collects the problems, line by line. A cell the CSV export
@@ -165,7 +167,7 @@ export const actorMatches = (actors: ActorPlan[], choices: ActorChoices): ActorM
       key: a.key,
       name: a.name,
       cvr: a.cvr,
-      lines: a.lines.slice(0, 5),
+      lines: a.lines.slice(0, ACTOR_LINES),
       candidates: a.candidates.map((c) => ({ id: c.id, name: c.name, cvr: c.cvr })),
       choice: a.unresolved ? null : (choices[a.key] ?? null),
     }));
@@ -378,7 +380,7 @@ export async function readGrants(
     const g = grantRowOf(r, mapping, findGroup, intern, row, line);
     if (!g) return true;
     const actor = actors.get(g.actorKey) ?? { name: g.actorName, cvr: g.cvr, lines: [] };
-    if (actor.lines.length < 20) actor.lines.push(line);
+    if (actor.lines.length < ACTOR_LINES) actor.lines.push(line);
     actors.set(g.actorKey, actor);
     const asWritten = g.roundAsWritten ?? rounds.get(g.roundKey)?.asWritten ?? null;
     rounds.set(g.roundKey, { year: g.year, name: g.roundName, asWritten });
@@ -393,7 +395,8 @@ export async function readGrants(
   const alias = withoutCvrAliases(actors);
   for (const [from, to] of alias) {
     const target = actors.get(to);
-    for (const line of actors.get(from)?.lines ?? []) if (target && target.lines.length < 20) target.lines.push(line);
+    for (const line of actors.get(from)?.lines ?? [])
+      if (target && target.lines.length < ACTOR_LINES) target.lines.push(line);
     actors.delete(from);
   }
   const problems = yearOfNoRow(r, table.rowCount);
@@ -586,6 +589,28 @@ function nextGrant(row: GrantRowPlan, actorId: number | null, g: ExistingGrant):
   };
 }
 
+/** The ids that two or more keys of the file resolve to. */
+export function reachedTwice(ids: Map<string, number | null>): Set<number> {
+  const seen = new Set<number>();
+  const twice = new Set<number>();
+  for (const id of ids.values()) {
+    if (id === null) continue;
+    if (seen.has(id)) twice.add(id);
+    seen.add(id);
+  }
+  return twice;
+}
+
+/**
+ * Where two rows of a file may land on one registered grant. readGrants has refused two rows of one
+ * grant key (a case number in a round, else actor and title in a round), so two rows reach one
+ * registered grant only through a round, or an actor, that two keys of the file resolve to.
+ */
+export interface SharedIds {
+  rounds: Set<number>;
+  actors: Set<number>;
+}
+
 /**
  * Each row against the registered grants of its round: by reference, else by actor and title. A
  * row that would need a target group it does not have, or that lands on a grant an earlier row of
@@ -597,8 +622,12 @@ export function compareGrants(
   actorIds: Map<string, number | null>,
   existing: ExistingGrant[],
   columnOf: (field: string) => string,
-  /** Registered grants already matched (by earlier batches of the file): id → line. */
-  taken = new IntMap(),
+  shared: SharedIds,
+  /**
+   * Registered grants already matched by earlier rows of the file (id → line): only those reached
+   * through a shared round or actor, the only ones a later row can reach again.
+   */
+  taken: IntMap,
 ): GrantChange[] {
   const byRef = new Map<string, ExistingGrant>();
   const byKey = new Map<string, ExistingGrant>();
@@ -630,10 +659,12 @@ export function compareGrants(
         ? byKey.get(`${roundId}|${actorId}|${fold(row.title)}`)
         : undefined;
     if (!match || (!row.externalRef && match.externalRef)) return create(row);
-    const first = taken.get(match.id);
-    if (first !== undefined)
-      return invalid(row, row.externalRef ? 'externalRef' : 'title', 'import.sameGrant', { first });
-    taken.set(match.id, row.line);
+    if (shared.rounds.has(roundId) || (!row.externalRef && actorId !== null && shared.actors.has(actorId))) {
+      const first = taken.get(match.id);
+      if (first !== undefined)
+        return invalid(row, row.externalRef ? 'externalRef' : 'title', 'import.sameGrant', { first });
+      taken.set(match.id, row.line);
+    }
     const next = nextGrant(row, actorId, match);
     const same =
       next.actorId === match.actorId &&

@@ -22,6 +22,7 @@ import {
   groupFinder,
   MAX_PROBLEMS,
   mappingProblems,
+  reachedTwice,
   readActors,
   readGrants,
   resolveActors,
@@ -171,8 +172,9 @@ export function createImportService(database: Database, municipalities: Municipa
   async function lookupActors(on: Queryable, wanted: Map<string, { name: string; cvr: string | null }>) {
     const list = [...wanted.values()];
     const cvrs = list.flatMap((a) => (a.cvr ? [a.cvr] : []));
-    const names = [...new Set(list.map((a) => a.name))];
     const byCvr = await actorsByCvr(database, on, cvrs);
+    // An actor found by its CVR number is that one: its name is looked up only for the others.
+    const names = [...new Set(list.filter((a) => !(a.cvr && byCvr.has(a.cvr))).map((a) => a.name))];
     const byName = await actorsByName(database, on, names);
     // Only names without a CVR match or an exact one are looked up by similarity.
     const rest = [
@@ -263,6 +265,8 @@ export function createImportService(database: Database, municipalities: Municipa
         [...new Set(rounds.ids.values())].filter((id) => id !== null),
       );
     const columnOf = (field: string) => mapping.columns[field] ?? field;
+    // New rounds and actors get an id each: only registered ones are shared.
+    const shared = { rounds: reachedTwice(roundIds), actors: reachedTwice(actorIds) };
 
     /**
      * Each batch of rows compared with the registered grants it may be (looked up for the batch, not
@@ -285,7 +289,7 @@ export function createImportService(database: Database, municipalities: Municipa
           else if (actorId) keys.push({ round_id: roundId, actor_id: actorId });
         }
         const existing = await grantsMatching(database, q, refs, keys, leaveOut);
-        await fn(compareGrants(batch, roundIds, actorIds, existing, columnOf, taken));
+        await fn(compareGrants(batch, roundIds, actorIds, existing, columnOf, shared, taken));
       });
     };
 
