@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { IntMap } from '../../../src/lib/int-set.ts';
-import { compareGrants, type GrantRowPlan, reachedTwice } from '../../../src/modules/imports/imports.plan.ts';
-import type { ExistingGrant } from '../../../src/modules/imports/imports.repository.ts';
+import { compareGrants, reachedTwice } from '../../../src/modules/imports/imports.grant-compare.ts';
+import type { GrantRowPlan } from '../../../src/modules/imports/imports.grant-rows.ts';
+import type { ExistingGrant } from '../../../src/modules/imports/imports.matching.repository.ts';
 import { CVR, firstImport, settled } from './reimport-fixture.ts';
 import { uploadApi } from './upload.ts';
 
