@@ -9,17 +9,6 @@ export function intArray(ids: number[]): string {
 }
 
 /**
- * An int[] as either driver returns it (an array, or its text "{1,2}"), as numbers.
- * @deprecated Both drivers give an int[] or int8[] as an array of numbers (db/driver-types.ts); left
- * for imports.repository.ts until its rework is merged.
- */
-export function intsOf(value: unknown): number[] {
-  if (Array.isArray(value)) return value.map(Number);
-  if (typeof value === 'string') return value.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number);
-  return [];
-}
-
-/**
  * A json value as either driver returns it: parsed already, or as its text.
  * @deprecated Both drivers parse json (db/driver-types.ts); left for grants.repository.ts until its
  * rework is merged.

@@ -1,66 +1,32 @@
 import { rm, stat } from 'node:fs/promises';
 import type { Database, Queryable } from '../../db/client.ts';
 import { unguardedCell } from '../../lib/csv.ts';
-import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
-import { IntMap } from '../../lib/int-set.ts';
-import { MAX_OERE } from '../../lib/money.ts';
 import { AccessDenied, assertMayOverrideBudget, mayWrite, type WriteArea } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { readTableFile } from '../../lib/table-reader.ts';
 import { fold, sampleRows, type Table, UPLOAD_LIMITS, uploadPath } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
-import { awardedByRound, lockRounds } from '../grants/grants.repository.ts';
-import { countedAward, exceedsBudget, reportDueOf } from '../grants/grants.rules.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import { planActors } from './imports.actor-list.ts';
+import { planGrants } from './imports.grant-plan.ts';
+import { invalidPlan } from './imports.plan.ts';
 import {
-  type ActorPlan,
-  actorMatches,
-  compareGrants,
-  forEachGrantRow,
-  type GrantChange,
-  groupFinder,
-  MAX_PROBLEMS,
-  mappingProblems,
-  readActors,
-  readGrants,
-  resolveActors,
-  resolveRounds,
-} from './imports.plan.ts';
-import {
-  actorsByCvr,
-  actorsByName,
-  actorsToCompare,
   allowLongStatements,
-  auditGrantUpdates,
-  auditImportedRows,
   dropImportFile,
   failImport,
   findImport,
-  grantsMatching,
-  IMPORTED_ACTOR_COLUMNS,
   type ImportMeta,
-  inSlices,
-  insertActorRecords,
-  insertGrantRecords,
   insertImport,
-  insertImportedRound,
   listImports,
   lockMunicipalityImports,
   markImportDone,
-  nextIds,
   queuedImportIds,
-  type RoundRef,
-  reallocateGrantRecords,
-  roundsOf,
-  similarActors,
   storeImportFile,
-  targetGroupsOf,
-  updateGrantRecords,
   updateImport,
-  updateImportedActor,
   writeImportFile,
 } from './imports.repository.ts';
+import { mappingProblems } from './imports.rows.ts';
 import {
   type ActorChoices,
   guessMapping,
@@ -73,34 +39,18 @@ import {
 } from './imports.schemas.ts';
 
 const areaOf = (kind: ImportKind): WriteArea => (kind === 'grants' ? 'grants' : 'actors');
-/** A row the import would write was changed by someone else after the import read it. */
-const importConflict = () => new AppError('IMPORT_CONFLICT', 409, 'import.conflict');
-type SampleRow = NonNullable<ImportSummary['sample']>[number];
-/** Rows shown in the preview. */
-const SAMPLE = 10;
 /** Rows shown beside the columns while they are mapped. */
 const SAMPLE_COLUMNS = 3;
-/** Rows written per statement. */
-const SLICE = 5000;
 /**
  * The advisory lock (with the municipality's code) that the writing of an import holds: imports of
  * one municipality are written one after the other, each matching against what the last wrote.
  */
 const IMPORT_LOCK = 18_042;
-/** A new actor from a grant list is registered as an association and an arena for inclusion. */
-const NEW_ACTOR_DEFAULTS = { orgType: 'association', roles: ['inclusion_arena'] } as const;
 
 /** What the running import has written so far (in its own transaction, so only it knows). */
 export interface Progress {
   processed: number;
   total: number;
-}
-
-interface Plan {
-  problems: ImportProblem[];
-  summary: ImportSummary;
-  unresolved: number;
-  write: (tx: Queryable, principal: Principal, importId: number, progress: (n: number) => void) => Promise<void>;
 }
 
 export function createImportService(database: Database, municipalities: MunicipalityService) {
@@ -168,523 +118,6 @@ export function createImportService(database: Database, municipalities: Municipa
     return (s: string) => by.get(fold(s));
   }
 
-  async function lookupActors(on: Queryable, wanted: Map<string, { name: string; cvr: string | null }>) {
-    const list = [...wanted.values()];
-    const cvrs = list.flatMap((a) => (a.cvr ? [a.cvr] : []));
-    const names = [...new Set(list.map((a) => a.name))];
-    const byCvr = await actorsByCvr(database, on, cvrs);
-    const byName = await actorsByName(database, on, names);
-    // Only names without a CVR match or an exact one are looked up by similarity.
-    const rest = [
-      ...new Set(list.filter((a) => !(a.cvr && byCvr.has(a.cvr)) && !byName.has(a.name)).map((a) => a.name)),
-    ];
-    return { byCvr, byName, similar: await similarActors(database, on, rest) };
-  }
-
-  /** Registers the new actors of a plan set-wise; returns each plan key's actor id. */
-  async function createActors(
-    tx: Queryable,
-    principal: Principal,
-    municipalityCode: number,
-    create: { key: string; name: string; cvr: string | null; fields?: Record<string, unknown> }[],
-  ): Promise<Map<string, number>> {
-    const ids = await nextIds(database, tx, 'actors_id_seq', create.length);
-    const records = create.map((a, i) => ({
-      id: ids[i],
-      name: a.name,
-      cvr: a.cvr,
-      org_type: (a.fields?.orgType as string | undefined) ?? NEW_ACTOR_DEFAULTS.orgType,
-      roles: `{${((a.fields?.roles as string[] | undefined) ?? NEW_ACTOR_DEFAULTS.roles).join(',')}}`,
-      email: a.fields?.email ?? null,
-      phone: a.fields?.phone ?? null,
-      website: a.fields?.website ?? null,
-      address: a.fields?.address ?? null,
-      description: a.fields?.description ?? null,
-      home: (a.fields?.homeMunicipalityCode as number | undefined) ?? municipalityCode,
-    }));
-    await inSlices(records, SLICE, (json) => insertActorRecords(tx, json));
-    await inSlices(ids, SLICE, (_json, slice) => auditImportedRows(tx, principal, 'actors', slice));
-    return new Map(create.map((a, i) => [a.key, ids[i] as number]));
-  }
-
-  async function planGrants(
-    on: Queryable,
-    row: ImportMeta,
-    table: Table,
-    mapping: ImportMapping,
-    choices: ActorChoices,
-    writing: boolean,
-  ): Promise<Plan> {
-    const groups = (await targetGroupsOf(database, on, row.municipalityCode)).map((g) => ({
-      id: g.id,
-      ffbCode: g.ffb_code,
-      nameDa: g.name_da,
-      nameEn: g.name_en,
-    }));
-    if (mapping.defaultTargetGroupId && !groups.some((g) => g.id === mapping.defaultTargetGroupId))
-      return invalid([{ line: 0, column: 'targetGroup', message: 'import.unknownGroup' }]);
-    const findGroup = groupFinder(groups);
-    const read = await readGrants(table, mapping, findGroup);
-    const existingRounds = await roundsOf(database, on, row.municipalityCode);
-    const rounds = resolveRounds(read.rounds, existingRounds);
-    const problems = [...read.problems];
-    if (!problems.length && rounds.ambiguous.length) {
-      const lines = rounds.ambiguous.flatMap((k) => read.roundLines.get(k) ?? []).sort((a, b) => a.line - b.line);
-      for (const r of lines.slice(0, MAX_PROBLEMS))
-        problems.push({
-          line: r.line,
-          column: 'roundName',
-          message: 'import.roundAmbiguous',
-          params: { year: r.year },
-        });
-    }
-    if (!problems.length) {
-      // A new round's budget is what the file awards in it, and no budget may pass MAX_OERE.
-      for (const r of rounds.create) {
-        const first = read.roundLines.get(r.key)?.[0];
-        if (BigInt(read.budgets.get(r.key) ?? 0) > MAX_OERE && first)
-          problems.push({
-            line: first.line,
-            column: mapping.columns.awarded ?? 'awarded',
-            message: 'import.roundBudgetTooLarge',
-            params: { year: r.year },
-          });
-      }
-    }
-    if (problems.length) return invalid(problems);
-    const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
-    const actorIds = new Map(actors.map((a) => [a.key, a.actorId]));
-    const roundIds = new Map(rounds.ids);
-    // The registered rounds of the file are locked while it is written, as the grant form locks the
-    // round it awards in: their budgets are checked again here, and hold until the import commits.
-    if (writing)
-      await lockRounds(
-        on,
-        [...new Set(rounds.ids.values())].filter((id) => id !== null),
-      );
-    const columnOf = (field: string) => mapping.columns[field] ?? field;
-
-    /**
-     * Each batch of rows compared with the registered grants it may be (looked up for the batch, not
-     * for the whole municipality), the registered grants already taken carried from batch to batch.
-     */
-    const compareAll = async (
-      q: Queryable,
-      leaveOut: [number, number][],
-      fn: (changes: GrantChange[]) => Promise<void>,
-    ) => {
-      const taken = new IntMap();
-      await forEachGrantRow(table, mapping, findGroup, read.alias, async (batch) => {
-        const refs: { round_id: number; ref: string }[] = [];
-        const keys: { round_id: number; actor_id: number }[] = [];
-        for (const r of batch) {
-          const roundId = roundIds.get(r.roundKey);
-          const actorId = actorIds.get(r.actorKey);
-          if (!roundId) continue;
-          if (r.externalRef) refs.push({ round_id: roundId, ref: r.externalRef });
-          else if (actorId) keys.push({ round_id: roundId, actor_id: actorId });
-        }
-        const existing = await grantsMatching(database, q, refs, keys, leaveOut);
-        await fn(compareGrants(batch, roundIds, actorIds, existing, columnOf, taken));
-      });
-    };
-
-    const summary = summarise(actors, choices);
-    summary.roundsCreated = rounds.create.map((r) => ({ year: r.year, name: r.name }));
-    const rowProblems: ImportProblem[] = [];
-    // The registered grants the file changes, and the version each had when compared.
-    const planned = new IntMap();
-    // What the file changes each registered round's awarded total by (a changed grant counts with
-    // its new award instead of its old), in øre.
-    const raised = new Map<number, bigint>();
-    await compareAll(on, [], async (changes) => {
-      for (const c of changes) {
-        if (c.kind === 'invalid') {
-          if (rowProblems.length < MAX_PROBLEMS) rowProblems.push(c.problem);
-          continue;
-        }
-        if (c.kind === 'update') planned.set(c.existing.id, c.existing.version);
-        const roundId = roundIds.get(c.row.roundKey);
-        if (roundId && c.kind !== 'skip') raised.set(roundId, (raised.get(roundId) ?? 0n) + awardChange(c));
-        count(summary, c);
-        // What each of the first rows will leave: a registered grant keeps what the file leaves out.
-        if (summary.sample.length < SAMPLE) summary.sample.push(sampleOf(c, read.actors.get(c.row.actorKey)?.name));
-      }
-    });
-    if (rowProblems.length) return invalid(rowProblems);
-    const roundOf = new Map(existingRounds.map((r) => [r.id, r]));
-    const over = await roundsOverBudget(on, raised, roundOf);
-    if (over.length && !mapping.overrideBudget) {
-      const firstLine = (roundId: number) =>
-        Math.min(
-          ...[...rounds.ids]
-            .filter(([, id]) => id === roundId)
-            .map(([key]) => read.roundLines.get(key)?.[0]?.line ?? Number.MAX_SAFE_INTEGER),
-        );
-      return invalid(
-        over.map((o) => ({
-          line: firstLine(o.round.id),
-          column: columnOf('awarded'),
-          message: 'import.overBudget',
-          params: {
-            round: o.round.name,
-            year: o.round.year,
-            budgetOre: String(o.round.budgetOre),
-            totalOre: String(o.totalOre),
-          },
-        })),
-      );
-    }
-    if (over.length)
-      summary.roundsOverBudget = over.map((o) => ({
-        year: o.round.year,
-        name: o.round.name,
-        budgetOre: o.round.budgetOre,
-        awardedOre: String(o.totalOre),
-      }));
-    // With finance's override, each award the file raises in those rounds is marked, as the form marks it.
-    const overridden = new Set(over.map((o) => o.round.id));
-    const beyondBudget = (c: GrantChange) =>
-      c.kind !== 'invalid' && overridden.has(roundIds.get(c.row.roundKey) ?? 0) && awardChange(c) > 0n;
-
-    return {
-      problems: [],
-      summary,
-      unresolved: actors.filter((a) => a.unresolved).length,
-      async write(tx, principal, importId, progress) {
-        const newActors = await createActors(
-          tx,
-          principal,
-          row.municipalityCode,
-          actors.filter((a) => a.actorId === null),
-        );
-        for (const [k, id] of newActors) actorIds.set(k, id);
-        const thisYear = Number(danishDate().slice(0, 4));
-        for (const r of rounds.create) {
-          const budgetOre = read.budgets.get(r.key) ?? 0;
-          const id = await insertImportedRound(database, tx, {
-            municipalityCode: row.municipalityCode,
-            year: r.year,
-            name: r.name,
-            budgetOre,
-            status: r.year < thisYear ? 'decided' : 'open',
-          });
-          roundIds.set(r.key, id);
-          roundOf.set(id, { id, year: r.year, name: r.name, budgetOre, reportDueOn: null });
-          await recordAudit(tx, principal, {
-            entity: 'grant_round',
-            entityId: id,
-            action: 'import',
-            after: { ...r, importId },
-          });
-        }
-        const dueOf = (roundId: number) => reportDueOf(roundOf.get(roundId) ?? { year: thisYear, reportDueOn: null });
-        let done = 0;
-        let created = 0;
-        let updated = 0;
-        const registered: [number, number][] = [];
-        // The same comparison again, a batch at a time, leaving out the grants it registered itself;
-        // a row that no longer compares as it was checked (a grant changed by someone else since)
-        // stops the import, and nothing of it is saved.
-        await compareAll(tx, registered, async (changes) => {
-          for (const c of changes) {
-            if (c.kind === 'invalid') throw importConflict();
-            if (c.kind !== 'update') continue;
-            const version = planned.get(c.existing.id);
-            if (version === undefined) throw importConflict();
-            c.existing = { ...c.existing, version };
-            updated++;
-          }
-          const ids = await writeCreates(tx, principal, changes, roundIds, actorIds, dueOf, beyondBudget);
-          created += ids.length;
-          for (const id of ids) {
-            const last = registered.at(-1);
-            if (last && last[1] === id - 1) last[1] = id;
-            else registered.push([id, id]);
-          }
-          await writeUpdates(tx, principal, importId, changes, actorIds, beyondBudget);
-          done += changes.length;
-          progress(done);
-        });
-        if (created !== summary.created || updated !== planned.size) throw importConflict();
-      },
-    };
-  }
-
-  /** What a row changes its round's awarded total by: a changed grant counts with its new award. */
-  function awardChange(c: Exclude<GrantChange, { kind: 'invalid' }>): bigint {
-    if (c.kind === 'create') return countedAward({ status: c.row.status, awardedOre: c.row.awardedOre });
-    if (c.kind === 'update') return countedAward(c.next) - countedAward(c.existing);
-    return 0n;
-  }
-
-  /**
-   * The grant form's budget guard over a file's registered rounds: the rounds whose awarded total
-   * the file takes over their budget, with that total (the totals read in one statement).
-   */
-  async function roundsOverBudget(on: Queryable, raised: Map<number, bigint>, roundOf: Map<number, RoundRef>) {
-    const before = await awardedByRound(on, [...raised.keys()]);
-    return [...raised].flatMap(([id, change]) => {
-      const round = roundOf.get(id);
-      const was = before.get(id) ?? 0n;
-      return round && exceedsBudget(round.budgetOre, was, was + change) ? [{ round, totalOre: was + change }] : [];
-    });
-  }
-
-  /** Registers the new grants of a batch, their allocations and audit entries, set-wise. */
-  async function writeCreates(
-    tx: Queryable,
-    principal: Principal,
-    changes: GrantChange[],
-    roundIds: Map<string, number | null>,
-    actorIds: Map<string, number | null>,
-    dueOf: (roundId: number) => string,
-    beyondBudget: (c: GrantChange) => boolean,
-  ) {
-    const creates = changes.filter((c) => c.kind === 'create');
-    const ids = await nextIds(database, tx, 'grants_id_seq', creates.length);
-    await inSlices(
-      creates,
-      SLICE,
-      (json) => insertGrantRecords(tx, json),
-      (c, i) => {
-        const roundId = roundIds.get(c.row.roundKey) as number;
-        return {
-          id: ids[i],
-          round_id: roundId,
-          actor_id: actorIds.get(c.row.actorKey),
-          title: c.row.title,
-          purpose: c.row.purpose,
-          requested: c.row.requestedOre ?? c.row.awardedOre ?? 0,
-          awarded: c.row.awardedOre,
-          decision_on: c.row.decisionOn,
-          status: c.row.status,
-          due: dueOf(roundId),
-          ref: c.row.externalRef,
-          group: c.row.targetGroupId,
-          over: beyondBudget(c),
-        };
-      },
-    );
-    await inSlices(ids, SLICE, (_json, slice) => auditImportedRows(tx, principal, 'grants', slice));
-    return ids;
-  }
-
-  /** Writes the registered grants a batch changes, only where each is still as it was read. */
-  async function writeUpdates(
-    tx: Queryable,
-    principal: Principal,
-    importId: number,
-    changes: GrantChange[],
-    actorIds: Map<string, number | null>,
-    beyondBudget: (c: GrantChange) => boolean,
-  ) {
-    const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : []));
-    await inSlices(
-      updates,
-      SLICE,
-      async (json, slice) => {
-        // Only a grant still as it was read is written: one changed since (or paid meanwhile) stops
-        // the import, and nothing of it is saved.
-        const written = await updateGrantRecords(database, tx, json);
-        if (written !== slice.length) throw importConflict();
-        await auditGrantUpdates(tx, principal, importId, json);
-        await reallocateGrantRecords(tx, json);
-      },
-      (change) => {
-        const { row, existing, next } = change;
-        return {
-          id: existing.id,
-          version: existing.version,
-          actor_id: next.actorId ?? actorIds.get(row.actorKey),
-          title: next.title,
-          purpose: next.purpose,
-          requested: next.requestedOre,
-          awarded: next.awardedOre,
-          decision_on: next.decisionOn,
-          status: next.status,
-          ref: row.externalRef,
-          group: next.targetGroupId,
-          reallocate: next.reallocate,
-          before: existing,
-          over: beyondBudget(change),
-        };
-      },
-    );
-  }
-
-  async function planActors(
-    on: Queryable,
-    row: ImportMeta,
-    table: Table,
-    mapping: ImportMapping,
-    choices: ActorChoices,
-  ): Promise<Plan> {
-    const read = await readActors(table, mapping, await municipalityFinder(), row.municipalityCode);
-    if (read.problems.length) return invalid(read.problems);
-    const actors = resolveActors(read.actors, await lookupActors(on, read.actors), choices);
-    const planOf = new Map(actors.map((a) => [a.key, a]));
-    const matchedIds = actors.flatMap((a) => (a.actorId ? [a.actorId] : []));
-    const current = await actorsToCompare(database, on, matchedIds);
-    type Change = { actorId: number; set: Record<string, unknown>; before: Record<string, unknown> };
-    const updates: Change[] = [];
-    let skipped = 0;
-    // Actors homed in another municipality are that municipality's to change: left as they are.
-    const foreign = new Set<number>();
-    // Two rows of the file that turn out to be one registered actor are one actor listed twice.
-    const taken = new Map<number, number>();
-    const twice: ImportProblem[] = [];
-    for (const r of read.rows) {
-      const id = planOf.get(r.key)?.actorId;
-      if (!id) continue;
-      const first = taken.get(id);
-      if (first !== undefined) {
-        twice.push({
-          line: r.line,
-          column: mapping.columns.name ?? 'name',
-          value: r.name,
-          message: 'import.duplicateActor',
-          params: { first },
-        });
-        continue;
-      }
-      taken.set(id, r.line);
-      const now = current.get(id) ?? {};
-      const set: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(r.fields)) {
-        const was = now[IMPORTED_ACTOR_COLUMNS[k as keyof typeof IMPORTED_ACTOR_COLUMNS]];
-        const same = Array.isArray(v)
-          ? JSON.stringify([...v].sort()) === JSON.stringify([...((was as string[]) ?? [])].sort())
-          : was === v;
-        if (!same) set[k] = v;
-      }
-      if (r.cvr && !now.cvr) set.cvr = r.cvr;
-      if (!Object.keys(set).length) skipped++;
-      else if (Number(now.home_municipality_code) !== row.municipalityCode) foreign.add(id);
-      else updates.push({ actorId: id, set, before: now });
-    }
-    if (twice.length) return invalid(twice.slice(0, MAX_PROBLEMS));
-    const creating = actors.filter((a) => a.actorId === null);
-    const summary: ImportSummary = {
-      actorsCreated: creating.length,
-      actorsMatched: actors.length - creating.length,
-      roundsCreated: [],
-      created: creating.length,
-      updated: updates.length,
-      skipped,
-      skippedLocked: foreign.size,
-      matches: actorMatches(actors, choices),
-      sample: read.rows.slice(0, SAMPLE).map((r) => ({
-        line: r.line,
-        actor: r.name,
-        title: null,
-        year: null,
-        amountOre: null,
-        action: !planOf.get(r.key)?.actorId
-          ? ('create' as const)
-          : updates.some((u) => u.actorId === planOf.get(r.key)?.actorId)
-            ? ('update' as const)
-            : foreign.has(planOf.get(r.key)?.actorId ?? 0)
-              ? ('locked' as const)
-              : ('skip' as const),
-      })),
-    };
-    const fieldsOf = new Map(read.rows.map((r) => [r.key, r.fields]));
-    return {
-      problems: [],
-      summary,
-      unresolved: actors.filter((a) => a.unresolved).length,
-      async write(tx, principal, importId, progress) {
-        await createActors(
-          tx,
-          principal,
-          row.municipalityCode,
-          creating.map((a) => ({ ...a, fields: fieldsOf.get(a.key) ?? {} })),
-        );
-        let done = creating.length + skipped + foreign.size;
-        progress(done);
-        for (const u of updates) {
-          // Only an actor still as it was read, and still homed here, is written.
-          const written = await updateImportedActor(database, tx, {
-            actorId: u.actorId,
-            version: Number(u.before.version),
-            municipalityCode: row.municipalityCode,
-            set: u.set,
-          });
-          if (!written) throw importConflict();
-          await recordAudit(tx, principal, {
-            entity: 'actor',
-            entityId: u.actorId,
-            action: 'import',
-            before: u.before,
-            after: { ...u.set, importId },
-          });
-          progress(++done);
-        }
-      },
-    };
-  }
-
-  /** The actors of a plan; the rows are counted in as they are compared. */
-  function summarise(actors: ActorPlan[], choices: ActorChoices): ImportSummary & { sample: SampleRow[] } {
-    return {
-      actorsCreated: actors.filter((a) => a.actorId === null && !a.unresolved).length,
-      actorsMatched: actors.filter((a) => a.actorId !== null).length,
-      roundsCreated: [],
-      created: 0,
-      updated: 0,
-      skipped: 0,
-      skippedLocked: 0,
-      matches: actorMatches(actors, choices),
-      sample: [],
-    };
-  }
-
-  function count(summary: ImportSummary, c: GrantChange) {
-    if (c.kind === 'create') summary.created++;
-    else if (c.kind === 'update') summary.updated++;
-    else if (c.kind === 'skip' && c.locked) summary.skippedLocked++;
-    else if (c.kind === 'skip') summary.skipped++;
-  }
-
-  /** What a row will leave: a registered grant keeps what the file leaves out. */
-  function sampleOf(c: GrantChange, actor: string | undefined): SampleRow {
-    const shown =
-      c.kind === 'update'
-        ? { title: c.next.title, amount: c.next.awardedOre ?? c.next.requestedOre }
-        : c.kind === 'skip'
-          ? { title: c.existing.title, amount: c.existing.awardedOre ?? c.existing.requestedOre }
-          : { title: c.row.title, amount: c.row.awardedOre ?? c.row.requestedOre ?? 0 };
-    return {
-      line: c.row.line,
-      actor: actor ?? '',
-      title: shown.title,
-      year: c.row.year,
-      amountOre: shown.amount,
-      action: c.kind === 'skip' && c.locked ? ('locked' as const) : (c.kind as 'create' | 'update' | 'skip'),
-    };
-  }
-
-  function invalid(problems: ImportProblem[]): Plan {
-    return {
-      problems,
-      summary: {
-        actorsCreated: 0,
-        actorsMatched: 0,
-        roundsCreated: [],
-        created: 0,
-        updated: 0,
-        skipped: 0,
-        skippedLocked: 0,
-        matches: [],
-      },
-      unresolved: 0,
-      write: async () => {
-        throw new Error('an invalid plan writes nothing');
-      },
-    };
-  }
-
   /** Checks every row; writing, in the writer's transaction, with the rounds it awards in locked. */
   async function plan(
     on: Queryable,
@@ -695,11 +128,11 @@ export function createImportService(database: Database, municipalities: Municipa
     writing = false,
   ) {
     const problems = mappingProblems(row.kind, table, mapping);
-    if (problems.length) return invalid(problems);
-    if (!table.rowCount) return invalid([{ line: 0, message: 'import.file.noRows' }]);
+    if (problems.length) return invalidPlan(problems);
+    if (!table.rowCount) return invalidPlan([{ line: 0, message: 'import.file.noRows' }]);
     return row.kind === 'grants'
       ? planGrants(on, row, table, mapping, choices, writing)
-      : planActors(on, row, table, mapping, choices);
+      : planActors(on, row, table, mapping, choices, await municipalityFinder());
   }
 
   /** Writes a plan's result to the import: invalid with its problems, or ready with its summary. */

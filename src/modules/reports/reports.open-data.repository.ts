@@ -30,7 +30,7 @@ export interface OpenGrant extends Record<string, unknown> {
 
 /** Awarded grants of a scope and year, with what the open-data export needs, in one query. */
 export async function openGrants(database: Database, scope: Scope, year: number): Promise<OpenGrant[]> {
-  const rows = await database.rows<Record<string, unknown>>(sql`
+  return database.rows<OpenGrant>(sql`
     with scope as (${scopeCodes(scope)})
     select g.id, g.title, g.purpose, g.kind, g.requested_ore as "requestedOre", g.awarded_ore as "awardedOre",
       coalesce((select sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end)
@@ -48,27 +48,4 @@ export async function openGrants(database: Database, scope: Scope, year: number)
     join actors a on a.id = g.actor_id
     where r.municipality_code in (select code from scope) and r.year = ${year} and g.status in ${AWARDED}
     order by r.municipality_code, g.id`);
-  return rows.map((r) => ({
-    id: Number(r.id),
-    title: String(r.title),
-    purpose: r.purpose === null ? null : String(r.purpose),
-    kind: r.kind as OpenGrant['kind'],
-    requestedOre: Number(r.requestedOre),
-    awardedOre: Number(r.awardedOre),
-    paidOre: Number(r.paidOre),
-    decisionOn: (r.decisionOn as string | null) ?? null,
-    periodStart: (r.periodStart as string | null) ?? null,
-    periodEnd: (r.periodEnd as string | null) ?? null,
-    updatedAt: String(r.updatedAt),
-    roundName: String(r.roundName),
-    roundDecisionOn: (r.roundDecisionOn as string | null) ?? null,
-    year: Number(r.year),
-    municipalityCode: Number(r.municipalityCode),
-    municipalityName: String(r.municipalityName),
-    actorId: Number(r.actorId),
-    actorName: String(r.actorName),
-    actorCvr: r.actorCvr === null ? null : String(r.actorCvr),
-    actorWebsite: r.actorWebsite === null ? null : String(r.actorWebsite),
-    groups: (typeof r.groups === 'string' ? JSON.parse(r.groups) : r.groups) as OpenGrant['groups'],
-  }));
 }

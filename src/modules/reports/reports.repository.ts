@@ -1,6 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { oreSum } from '../../lib/money.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
 
 /** Where a report looks: one municipality, one region, or the whole country. */
@@ -104,14 +103,14 @@ export async function needByGroup(
   municipalityCode: number,
   year: number,
 ): Promise<{ rolled: Map<number, number>; total: number }> {
-  const rows = await database.rows<{ g: unknown; people: unknown }>(sql`
+  const rows = await database.rows<{ g: number | null; people: number }>(sql`
     with recursive ${needSteps({ kind: 'municipality', code: municipalityCode }, year, year)}
     select g, people from need union all select null, people from need_total`);
   const rolled = new Map<number, number>();
   let total = 0;
   for (const r of rows) {
-    if (r.g === null) total = Number(r.people);
-    else rolled.set(Number(r.g), Number(r.people));
+    if (r.g === null) total = r.people;
+    else rolled.set(r.g, r.people);
   }
   return { rolled, total };
 }
@@ -223,29 +222,10 @@ export function proportionalityQuery(p: ReportParams): SQL {
       idx asc nulls last, need_people desc, name_da`;
 }
 
-/** Runs the report's query and types its numbers (bigint and numeric arrive as strings from some drivers). */
+/**
+ * Runs the report's query. Both drivers give its int, bigint and float8 columns as numbers
+ * (db/driver-types.ts); its øre sums are numeric, sent as text, so they stay exact past 2^53.
+ */
 export async function proportionality(database: Database, p: ReportParams): Promise<ProportionalityRow[]> {
-  const rows = await database.rows<Record<string, unknown>>(proportionalityQuery(p));
-  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return rows.map((r) => ({
-    targetGroupId: Number(r.targetGroupId),
-    parentId: num(r.parentId),
-    nameDa: String(r.nameDa),
-    nameEn: r.nameEn === null ? null : String(r.nameEn),
-    level: Number(r.level),
-    municipalityCode: num(r.municipalityCode),
-    needPeople: Number(r.needPeople),
-    needShare: num(r.needShare),
-    awardedOre: oreSum(r.awardedOre).toString(),
-    inKindOre: oreSum(r.inKindOre).toString(),
-    fundingShare: num(r.fundingShare),
-    grantCount: Number(r.grantCount),
-    actorCount: Number(r.actorCount),
-    agreementCount: Number(r.agreementCount),
-    outreachCount: Number(r.outreachCount),
-    index: num(r.index),
-    flag: r.flag as ProportionalityRow['flag'],
-    totalNeedPeople: Number(r.totalNeedPeople),
-    totalAwardedOre: oreSum(r.totalAwardedOre).toString(),
-  }));
+  return database.rows<ProportionalityRow>(proportionalityQuery(p));
 }

@@ -4,7 +4,6 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { oreSum } from '../../lib/money.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
 import { type Scope, scopeCodes } from './reports.repository.ts';
 
@@ -63,16 +62,7 @@ function sharedActorsQuery(scope: Scope, year: number): SQL {
 }
 
 export async function sharedActorLinks(database: Database, scope: Scope, year: number): Promise<SharedActorLink[]> {
-  const rows = await database.rows<Record<string, unknown>>(sharedActorsQuery(scope, year));
-  return rows.map((r) => ({
-    actorId: Number(r.actorId),
-    name: String(r.name),
-    cvr: r.cvr === null ? null : String(r.cvr),
-    municipalityCode: Number(r.municipalityCode),
-    worksThere: Boolean(r.worksThere),
-    awardedOre: oreSum(r.awardedOre).toString(),
-    agreementCount: Number(r.agreementCount),
-  }));
+  return database.rows<SharedActorLink>(sharedActorsQuery(scope, year));
 }
 
 /** How alike two folded names must be (pg_trgm similarity, 0–1) to be suspected as one actor. */
@@ -98,10 +88,10 @@ export interface SuspectedDuplicate extends Record<string, unknown> {
 export async function suspectedDuplicates(database: Database, scope: Scope, limit = 200) {
   // Names alike enough to suspect (the trigram index serves the % operator at this threshold).
   // Read only: it changes nothing, so it does not end what the process has kept (this report too).
-  const rows = await database.db.transaction(
+  return database.db.transaction(
     async (tx) => {
       await tx.execute(sql`set local pg_trgm.similarity_threshold = ${sql.raw(String(DUPLICATE_SIMILARITY))}`);
-      return database.rows<Record<string, unknown>>(
+      return database.rows<SuspectedDuplicate>(
         sql`
     with scope as (${scopeCodes(scope)}),
     candidates as (select id, name, cvr, name_norm, home_municipality_code as home from actors
@@ -120,19 +110,5 @@ export async function suspectedDuplicates(database: Database, scope: Scope, limi
       );
     },
     { accessMode: 'read only' },
-  );
-  return rows.map(
-    (r): SuspectedDuplicate => ({
-      aId: Number(r.aId),
-      aName: String(r.aName),
-      aCvr: r.aCvr === null ? null : String(r.aCvr),
-      aHome: Number(r.aHome),
-      bId: Number(r.bId),
-      bName: String(r.bName),
-      bCvr: r.bCvr === null ? null : String(r.bCvr),
-      bHome: Number(r.bHome),
-      similarity: Number(r.similarity),
-      reason: r.reason as SuspectedDuplicate['reason'],
-    }),
   );
 }
