@@ -6,6 +6,9 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 /** How long a transaction may sit idle between statements before PostgreSQL ends its session. */
 export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/** argon2id's default cost for password hashes (see PASSWORD_HASH_MEMORY_KIB). */
+export const DEFAULT_PASSWORD_HASH = { memoryKib: 19_456, passes: 2 } as const;
+
 /** The only reader of process.env. Parsed once, and start-up fails fast on bad values. */
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -53,6 +56,18 @@ const envSchema = z.object({
   AUDITOR_THRESHOLD_KR: z.coerce.number().int().min(0).default(20_000),
   /** On SIGTERM: how long to keep serving (while /readyz says 503) before closing, so requests on their way are answered. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /**
+   * argon2id's cost for new password hashes: memory in KiB and passes. The defaults are the library's
+   * (and OWASP's first choice: 19 MiB, 2 passes); a hash keeps its own cost, so raising them later
+   * leaves existing passwords valid. Tests lower them to spare the CPU.
+   */
+  PASSWORD_HASH_MEMORY_KIB: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(4 * 1024 * 1024)
+    .default(DEFAULT_PASSWORD_HASH.memoryKib),
+  PASSWORD_HASH_PASSES: z.coerce.number().int().min(1).max(100).default(DEFAULT_PASSWORD_HASH.passes),
   /** How long a rendered page may be reused while nothing is written; 0 renders every page anew. */
   PAGE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
 });
@@ -80,6 +95,7 @@ export interface Config {
   auditorThresholdOre: number;
   shutdownGraceMs: number;
   pageCacheTtlMs: number;
+  passwordHash: { memoryKib: number; passes: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -116,5 +132,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditorThresholdOre: e.AUDITOR_THRESHOLD_KR * 100,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     pageCacheTtlMs: e.PAGE_CACHE_TTL_MS,
+    passwordHash: { memoryKib: e.PASSWORD_HASH_MEMORY_KIB, passes: e.PASSWORD_HASH_PASSES },
   };
 }

@@ -1,18 +1,31 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import postgres from 'postgres';
 import type { Test } from 'tap';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { type Config, loadConfig } from '../src/config.ts';
 import { type Database, openDatabase } from '../src/db/client.ts';
 import { type Role, system } from '../src/lib/principal.ts';
-import { buildPgliteTemplate, loadPgliteTemplate, postgresUrls } from './template.ts';
+import { copyPgliteTemplate, postgresUrls } from './template.ts';
 
 export const onPostgres = Boolean(process.env.DATABASE_URL);
 
 /**
- * A database for one test file, copied from the run's migrated template: PGlite in memory, or a
- * fresh PostgreSQL database created from the template and dropped at the end.
+ * What the tests change in the environment of the app, in process or spawned: silent logs, and the
+ * cheapest argon2id cost (the production default costs ~40 ms of CPU per password hashed and checked,
+ * for every user a test signs in; the default itself is tested in accounts/password-hash.test.ts).
+ */
+export const TEST_ENV = { LOG_LEVEL: 'silent', PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' } as const;
+
+/** The configuration a test app runs with: TEST_ENV, then the test's own settings. */
+export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({ ...TEST_ENV, ...env });
+}
+
+/**
+ * A database for one test file, copied from the run's migrated template: PGlite on a copy of the
+ * template directory, or a fresh PostgreSQL database created from the template; removed at the end.
  */
 export async function openTestDatabase(t: Test): Promise<Database> {
   const url = process.env.DATABASE_URL;
@@ -29,14 +42,26 @@ export async function openTestDatabase(t: Test): Promise<Database> {
     });
     return database;
   }
-  let template = loadPgliteTemplate();
-  if (!template) {
-    await buildPgliteTemplate();
-    template = loadPgliteTemplate();
+  const dataDir = await copyPgliteTemplate();
+  const remove = () => rmSync(dataDir, { recursive: true, force: true });
+  // Also on a test process's abrupt end (a timeout, an uncaught error), so no copy is left behind.
+  process.once('exit', remove);
+  try {
+    const database = await openDatabase({ kind: 'pglite', dataDir });
+    t.teardown(async () => {
+      try {
+        await database.close();
+      } finally {
+        process.off('exit', remove);
+        remove();
+      }
+    });
+    return database;
+  } catch (err) {
+    process.off('exit', remove);
+    remove();
+    throw err;
   }
-  const database = await openDatabase({ kind: 'pglite', dataDir: '' }, { inMemory: true, loadDataDir: template });
-  t.teardown(() => database.close());
-  return database;
 }
 
 export interface Client {
@@ -110,7 +135,7 @@ export async function signedInClient(app: FastifyInstance, role: Role, municipal
 /** The app on a fresh copy of the template, with a signed-in admin of København (101). */
 export async function buildTestApp(t: Test, options: { users?: boolean } = {}): Promise<TestApp> {
   const database = await openTestDatabase(t);
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  const app = await buildApp(testConfig(), { database, logger: false });
   t.teardown(() => app.close());
   const admin = options.users === false ? undefined : await signedInClient(app, 'admin', 101);
   const none = async () => {
@@ -153,7 +178,7 @@ export async function loginForm(app: FastifyInstance) {
 /** PostgreSQL only: a second app process on the same database as `first`, closed at the end. */
 export async function secondProcess(t: Test, first: TestApp): Promise<FastifyInstance> {
   const database = await openDatabase({ kind: 'postgres', url: first.database.url as string });
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  const app = await buildApp(testConfig(), { database, logger: false });
   t.teardown(async () => {
     await app.close();
     await database.close();

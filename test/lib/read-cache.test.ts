@@ -1,7 +1,21 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createReadCache } from '../../src/lib/read-cache.ts';
 
+/** The clock the cache reads, moved by the test: no assertion depends on how fast the machine is. */
+function fakeClock(t: Test) {
+  const realNow = Date.now;
+  let now = realNow();
+  Date.now = () => now;
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  return (ms: number) => {
+    now += ms;
+  };
+}
+
 t.test('a read is reused until a write or the TTL, shared while loading, and failures are not kept', async (t) => {
+  const advance = fakeClock(t);
   let generation = 0;
   let loads = 0;
   const cache = createReadCache<number>(() => generation, { max: 2, ttlMs: 50 });
@@ -12,8 +26,10 @@ t.test('a read is reused until a write or the TTL, shared while loading, and fai
   t.equal(await cache.get('k', load), 1, 'reused');
   generation++;
   t.equal(await cache.get('k', load), 2, 'a committed write ends its use');
-  await new Promise((r) => setTimeout(r, 60));
-  t.equal(await cache.get('k', load), 3, 'and so does the TTL');
+  advance(49);
+  t.equal(await cache.get('k', load), 2, 'still reused within the TTL');
+  advance(1);
+  t.equal(await cache.get('k', load), 3, 'and the TTL ends its use');
 
   await t.rejects(cache.get('bad', async () => Promise.reject(new Error('no'))));
   t.equal(await cache.get('bad', async () => 42), 42, 'a failed load is not kept');

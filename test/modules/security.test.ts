@@ -6,12 +6,11 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import t from 'tap';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { translate } from '../../src/i18n/index.ts';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
-import { buildTestApp, formBody, openTestDatabase } from '../helper.ts';
+import { buildTestApp, formBody, openTestDatabase, testConfig } from '../helper.ts';
 
 /**
  * Security properties of the whole app, through HTTP: who may open what signed out, the headers on
@@ -424,7 +423,7 @@ t.test('cookies: HttpOnly and SameSite=Lax; with HTTPS, __Host- and Secure', asy
   );
 
   const database = await openTestDatabase(t);
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', HTTPS: 'true' }), { database, logger: false });
+  const app = await buildApp(testConfig({ HTTPS: 'true' }), { database, logger: false });
   t.teardown(() => app.close());
   await app.services.accounts.createUser(
     system,
@@ -562,7 +561,7 @@ t.test('the way in is chosen on the path the router sees: an encoded /api is the
 
 t.test('sessions: login, logout, deactivation, "end sessions", idle and absolute timeouts', async (t) => {
   const database = await openTestDatabase(t);
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', SESSION_IDLE_MINUTES: '1' }), {
+  const app = await buildApp(testConfig({ SESSION_IDLE_MINUTES: '1' }), {
     database,
     logger: false,
   });

@@ -37,7 +37,7 @@ import {
 } from './accounts.repository.ts';
 import type { NewUserInput } from './accounts.schemas.ts';
 
-/** argon2id (the library's default algorithm), with its default cost. */
+/** argon2id (the library's default algorithm); its cost comes from the configuration. */
 const ARGON2ID = 2;
 const FAILURE_WINDOW_MINUTES = 15;
 /** Old attempts deleted at each new one (see signIn). */
@@ -87,8 +87,13 @@ const loginAccountKey = (email: string) => sha256(`login:${email.trim().toLowerC
 
 export function createAccountService(db: Db, config: Config, municipalities: MunicipalityService) {
   let usersExist = false;
+  const hashOptions = {
+    algorithm: ARGON2ID,
+    memoryCost: config.passwordHash.memoryKib,
+    timeCost: config.passwordHash.passes,
+  } as const;
   /** A hash to verify against when the e-mail is unknown, so both cases take as long. */
-  const dummyHash = hash(newSecret(), { algorithm: ARGON2ID });
+  const dummyHash = hash(newSecret(), hashOptions);
 
   async function assertKnownMunicipality(code: number) {
     if (!(await municipalities.all()).some((m) => m.code === code)) {
@@ -99,7 +104,7 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
   }
 
   async function insertNewUser(principal: Principal, input: NewUserInput, onlyIfFirst = false): Promise<UserRow> {
-    const passwordHash = await hash(input.password, { algorithm: ARGON2ID });
+    const passwordHash = await hash(input.password, hashOptions);
     return db.transaction(async (tx) => {
       if (onlyIfFirst) {
         // Two set-up forms sent at once: the lock makes the second see the first's user.

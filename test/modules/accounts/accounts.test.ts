@@ -1,14 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
-import { buildTestApp, formBody, onPostgres } from '../../helper.ts';
-import { root } from '../../template.ts';
+import { buildTestApp, formBody, onPostgres, TEST_ENV, testConfig } from '../../helper.ts';
+import { copyPgliteTemplate, root } from '../../template.ts';
 
 const run = promisify(execFile);
 
@@ -98,9 +95,9 @@ t.test('the account page: API keys are created once and revoked by their owner',
 });
 
 t.test('npm run cli -- user create / token create', { skip: onPostgres && 'PGlite only' }, async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'samspil-cli-'));
+  const dataDir = await copyPgliteTemplate('samspil-cli-');
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' };
+  const env = { ...process.env, ...TEST_ENV, DATA_DIR: dataDir, DATABASE_URL: '' };
   const cli = (...args: string[]) =>
     run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root, env });
 
@@ -141,7 +138,7 @@ t.test('npm run cli -- user create / token create', { skip: onPostgres && 'PGlit
   t.match(token, /^sps_[\w-]{40,}$/, 'the token is the last line');
 
   const database = await openDatabase({ kind: 'pglite', dataDir });
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  const app = await buildApp(testConfig(), { database, logger: false });
   t.teardown(async () => {
     await app.close();
     await database.close();

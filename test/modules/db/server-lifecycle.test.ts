@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { openDatabase } from '../../../src/db/client.ts';
 import { onPostgres } from '../../helper.ts';
-import { root } from '../../template.ts';
+import { copyPgliteTemplate, root } from '../../template.ts';
 
 /** Starts `src/server.ts` as `npm start` does, and resolves with its URL once it listens. */
 function startServer(env: Record<string, string>): {
@@ -99,7 +99,7 @@ t.test(
   'a lock left by a process that no longer runs is taken over',
   { skip: onPostgres && 'PGlite only' },
   async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'samspil-stale-'));
+    const dataDir = await copyPgliteTemplate('samspil-stale-');
     t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
     writeFileSync(join(dataDir, 'samspil.lock'), '2147483646');
     const database = await openDatabase({ kind: 'pglite', dataDir });

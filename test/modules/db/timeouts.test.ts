@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { buildApp } from '../../../src/app.ts';
 import { type DatabaseConfig, loadConfig } from '../../../src/config.ts';
 import { type Database, openDatabase } from '../../../src/db/client.ts';
-import { onPostgres, openTestDatabase, signedInClient } from '../../helper.ts';
+import { onPostgres, openTestDatabase, signedInClient, testConfig } from '../../helper.ts';
 
 /**
  * Every statement on PostgreSQL is bounded by STATEMENT_TIMEOUT_MS, a transaction left idle by
@@ -38,7 +38,7 @@ async function openBounded(t: Test, timeouts: { statementTimeoutMs?: number; idl
 
 /** The app on a database, with a signed-in admin and a route that sleeps in PostgreSQL. */
 async function sleepingApp(t: Test, database: Database) {
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  const app = await buildApp(testConfig(), { database, logger: false });
   t.teardown(() => app.close());
   const outcomes: Promise<unknown>[] = [];
   app.get('/api/ops-test/sleep', async () => {

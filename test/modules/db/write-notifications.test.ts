@@ -12,7 +12,8 @@ import { buildTestApp, onPostgres, secondProcess, signedInClient } from '../../h
  * kept at all: they are read from the database at every request (test/modules/accounts/sessions.test.ts).
  */
 
-async function until(what: () => Promise<boolean>, ms = 3000): Promise<boolean> {
+/** Asks until `what` holds: only for what must come, so the generous bound costs a passing test nothing. */
+async function until(what: () => Promise<boolean>, ms = 120_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await what()) return true;

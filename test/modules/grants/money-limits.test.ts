@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
 import { formatMoney, MAX_OERE } from '../../../src/lib/money.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, openTestDatabase, signedInClient } from '../../helper.ts';
+import { buildTestApp, openTestDatabase, signedInClient, testConfig } from '../../helper.ts';
 
 const MAX = Number(MAX_OERE);
 /** Grants at the maximum in one round of København: their sum passes 2^53 øre. */
@@ -56,7 +55,7 @@ t.test('the largest amount is 1.000.000.000 kr.: the API, the form and the datab
 t.test('a check the database makes answers 409 CONSTRAINT_VIOLATED, not a 500', async (t) => {
   // As a row kept from before migration 0014 (its check is NOT VALID) meets the check when changed.
   const database = await openTestDatabase(t);
-  const app = await buildApp(loadConfig({}), { database });
+  const app = await buildApp(testConfig({ LOG_LEVEL: 'info' }), { database });
   t.teardown(() => app.close());
   const admin = await signedInClient(app, 'admin', 101);
   app.get('/test/check-violation', async () =>

@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
-import { buildTestApp, onPostgres, signedInClient } from '../../helper.ts';
+import { buildTestApp, onPostgres, signedInClient, testConfig } from '../../helper.ts';
 import { uploadApi } from './upload.ts';
 
 /**
@@ -17,7 +16,7 @@ t.test(
   async (t) => {
     const a = await buildTestApp(t);
     const database = await openDatabase({ kind: 'postgres', url: a.database.url as string });
-    const b = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+    const b = await buildApp(testConfig(), { database, logger: false });
     t.teardown(async () => {
       await b.close();
       await database.close();

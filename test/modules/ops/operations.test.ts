@@ -8,8 +8,8 @@ import { buildApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, formBody, onPostgres, openTestDatabase, signedInClient } from '../../helper.ts';
-import { root } from '../../template.ts';
+import { buildTestApp, formBody, onPostgres, openTestDatabase, signedInClient, TEST_ENV } from '../../helper.ts';
+import { copyPgliteTemplate, root } from '../../template.ts';
 
 const run = promisify(execFile);
 
@@ -149,11 +149,15 @@ t.test('logs: a failed statement by its code and fingerprint, never its values',
 });
 
 t.test('backup and restore of the embedded database', { skip: onPostgres && 'PGlite only' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'samspil-backup-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const dataDir = join(dir, 'data');
+  // The CLI works on a copy of the migrated template, as on a data directory in use.
+  const dataDir = await copyPgliteTemplate('samspil-backup-');
+  const dir = mkdtempSync(join(tmpdir(), 'samspil-backup-file-'));
+  t.teardown(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
   const file = join(dir, 'samspil.tar.gz');
-  const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' };
+  const env = { ...process.env, ...TEST_ENV, DATA_DIR: dataDir, DATABASE_URL: '' };
   const cli = (...args: string[]) =>
     run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root, env });
   const userCount = async () => {

@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, type Client, openTestDatabase, signedInClient, type TestApp } from '../../helper.ts';
+import { buildTestApp, type Client, openTestDatabase, signedInClient, type TestApp, testConfig } from '../../helper.ts';
 
 /**
  * The actor list and page, the grant list, the round overview and the follow-up page keep their
@@ -201,7 +200,7 @@ t.test('a merged actor’s page is sent on to the actor it became, kept or not',
 
 t.test('with PAGE_CACHE_TTL_MS=0 every page is rendered anew', async (t) => {
   const database = await openTestDatabase(t);
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', PAGE_CACHE_TTL_MS: '0' }), { database, logger: false });
+  const app = await buildApp(testConfig({ PAGE_CACHE_TTL_MS: '0' }), { database, logger: false });
   t.teardown(() => app.close());
   const admin = await signedInClient(app, 'admin', 101);
   const actor = (
