@@ -17,6 +17,7 @@ import type { Principal } from './lib/principal.ts';
 import { outsideStatementScope, StatementScope } from './lib/statement-scope.ts';
 import { bufferUpload, spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
+import { accountAdminRoutes } from './modules/accounts/accounts.admin.routes.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
 import { actorsApi } from './modules/actors/actors.api.ts';
@@ -286,6 +287,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Each module's routes, listed explicitly.
   await app.register(homeRoutes, { config });
   await app.register(accountsRoutes, { config });
+  await app.register(accountAdminRoutes);
   await app.register(actorsRoutes);
   await app.register(targetGroupsRoutes);
   await app.register(auditRoutes);

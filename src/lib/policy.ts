@@ -53,6 +53,15 @@ export function assertMayWrite(p: Principal, area: WriteArea, municipalityCode: 
 }
 
 /**
+ * Throws 403 unless the principal may create records of the area: a new record is always of their
+ * own municipality. Create forms check this before they are shown.
+ */
+export function assertMayCreate(p: Principal, area: WriteArea): void {
+  if (p.municipalityCode === null || !mayWrite(p, area, p.municipalityCode))
+    throw new AccessDenied(area, p.municipalityCode);
+}
+
+/**
  * Who may award beyond a round's budget, on the grant form or in an import: those who write the
  * round's grants (finance and admin of its municipality), and only when they say so explicitly.
  */

@@ -10,7 +10,7 @@ import { requestPath } from './request-path.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in session, for logout and the CSRF check. */
-    session: { id: number; csrfToken: string } | null;
+    session: { id: number; csrfToken: string; mustChangePassword: boolean } | null;
     /** The token every form carries in `_csrf` (the session's, or a pre-session one on login and setup). */
     csrfToken: string;
   }
@@ -32,6 +32,9 @@ const PUBLIC = [
 ];
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Where a user with a temporary password is sent, and the pages they may open until they have changed it. */
+const CHANGE_PASSWORD_PATH = '/account/password';
+const WHILE_PASSWORD_TEMPORARY = [/^\/account\/password$/, /^\/logout$/];
 
 export function cookieNames(config: Config) {
   return config.https
@@ -50,7 +53,9 @@ export function cookieOptions(config: Config) {
  * two applies, and whether a page is public, is decided on the decoded path (request-path.ts).
  * Signed-out requests to anything but the public pages get 401 (API) or a redirect to the login
  * page; before the first user exists, every page leads to setup. Unsafe page requests must carry
- * the CSRF token and must not come from another site.
+ * the CSRF token and must not come from another site. A user whose password an admin has reset
+ * reaches only the change-password page and sign-out until they have chosen a new one; their API
+ * keys are not affected (a key is a credential of its own, revoked on its own).
  */
 export const authPlugin = fp(
   async (app, opts: { config: Config }) => {
@@ -83,6 +88,11 @@ export const authPlugin = fp(
           request.principal = principal;
           return;
         }
+        // A session counts for nothing on the API; one whose password must change is told why.
+        const cookie = request.cookies[names.session];
+        if (cookie && (await accounts.resolveSession(cookie))?.mustChangePassword) {
+          throw new AppError('PASSWORD_CHANGE_REQUIRED', 403, 'account.password.mustChange');
+        }
         reply.header('WWW-Authenticate', 'Bearer realm="samspil"');
         throw new AppError('UNAUTHENTICATED', 401, 'error.unauthenticated');
       }
@@ -91,9 +101,19 @@ export const authPlugin = fp(
       const signedIn = token ? await accounts.resolveSession(token) : undefined;
       if (signedIn) {
         request.principal = signedIn.principal;
-        request.session = { id: signedIn.sessionId, csrfToken: signedIn.csrfToken };
+        request.session = {
+          id: signedIn.sessionId,
+          csrfToken: signedIn.csrfToken,
+          mustChangePassword: signedIn.mustChangePassword,
+        };
         request.csrfToken = signedIn.csrfToken;
-        return;
+        if (!signedIn.mustChangePassword) return;
+        if ([...PUBLIC, ...WHILE_PASSWORD_TEMPORARY].some((r) => r.test(path))) return;
+        if (request.headers['hx-request'] === 'true') {
+          reply.header('HX-Redirect', CHANGE_PASSWORD_PATH);
+          throw new AppError('PASSWORD_CHANGE_REQUIRED', 403, 'account.password.mustChange');
+        }
+        return reply.redirect(CHANGE_PASSWORD_PATH, 303);
       }
       if (token) reply.clearCookie(names.session, cookieOptions(config));
 

@@ -29,6 +29,8 @@ export const users = pgTable(
       .references(() => municipalities.code),
     active: boolean('active').notNull().default(true),
     passwordHash: text('password_hash').notNull(),
+    /** Set by an admin's reset: the user must choose a new password before anything else. */
+    mustChangePassword: boolean('must_change_password').notNull().default(false),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

@@ -136,7 +136,7 @@ export const meetings = pgTable(
   },
   (t) => [
     index('meetings_agreement_idx').on(t.agreementId, t.plannedOn),
-    // An agreement's meetings newest first, as its page lists them a page at a time (migration 0019).
+    // An agreement's meetings newest first, as its page lists them a page at a time (migration 0018).
     index('meetings_agreement_newest_idx').on(
       t.agreementId,
       sql`(coalesce(${t.heldOn}, ${t.plannedOn})) desc`,

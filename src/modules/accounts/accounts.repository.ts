@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { apiTokens, loginFailures, sessions, users } from '../../db/schema/index.ts';
 
@@ -47,6 +47,49 @@ export async function setUserActive(db: Queryable, id: number, active: boolean):
   return row;
 }
 
+/** A new password hash; `mustChange` says whether the user must choose another at next sign-in. */
+export async function setUserPassword(
+  db: Queryable,
+  id: number,
+  passwordHash: string,
+  mustChange: boolean,
+): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ passwordHash, mustChangePassword: mustChange, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(users.id, id))
+    .returning();
+  return row;
+}
+
+/** A user's name, role and municipality, if the row is still at the version the editor read. */
+export async function updateUserIfVersion(
+  db: Queryable,
+  id: number,
+  version: number,
+  values: Pick<UserRow, 'name' | 'role' | 'municipalityCode'>,
+): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ ...values, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(users.id, id), eq(users.version, version)))
+    .returning();
+  return row;
+}
+
+/**
+ * The active admins of a municipality, locked until the transaction ends: two admins demoting
+ * themselves at once are served one after the other, and the second sees the first's change.
+ */
+export async function lockActiveAdmins(tx: Tx, municipalityCode: number): Promise<number[]> {
+  const rows = await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.municipalityCode, municipalityCode), eq(users.role, 'admin'), eq(users.active, true)))
+    .for('update');
+  return rows.map((r) => r.id);
+}
+
 export async function insertSession(db: Queryable, values: typeof sessions.$inferInsert): Promise<SessionRow> {
   const [row] = await db.insert(sessions).values(values).returning();
   if (!row) throw new Error('insert returned no row');
@@ -71,6 +114,7 @@ export async function findLiveSession(db: Queryable, tokenHash: string, idleMinu
     .select({
       id: sessions.id,
       csrfToken: sessions.csrfToken,
+      mustChangePassword: users.mustChangePassword,
       idle: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(mins => ${idleMinutes})`,
       stale: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(secs => ${touchSeconds})`,
       ...principalColumns,
@@ -104,6 +148,16 @@ export async function endUserSessions(db: Queryable, userId: number): Promise<nu
     .update(sessions)
     .set({ endedAt: sql`now()` })
     .where(and(eq(sessions.userId, userId), isNull(sessions.endedAt)))
+    .returning({ id: sessions.id });
+  return ended.length;
+}
+
+/** Ends every session of a user but one (the one the user is acting in). */
+export async function endOtherSessions(db: Queryable, userId: number, keepSessionId: number): Promise<number> {
+  const ended = await db
+    .update(sessions)
+    .set({ endedAt: sql`now()` })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.endedAt), ne(sessions.id, keepSessionId)))
     .returning({ id: sessions.id });
   return ended.length;
 }

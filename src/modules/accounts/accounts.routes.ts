@@ -7,7 +7,7 @@ import { coerceForm, fieldErrorsFrom, formValues, idFrom, localPath } from '../.
 import { mayWriteArea } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
 import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
-import { loginInput, newUserInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
+import { changePasswordInput, loginInput, newUserInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
 
 /** Where to go after signing in. */
 const nextQuery = z.object({ next: z.string().optional().catch(undefined) });
@@ -98,11 +98,39 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   /** The user's own page: who they are, and their API tokens. */
   app.get('/account', async (request, reply) => {
     const user = await accounts.getUser(request.principal.userId ?? 0);
+    const { password } = z.object({ password: z.string().optional().catch(undefined) }).parse(request.query ?? {});
     return reply.render('accounts/account', {
       user,
       tokens: await accounts.listApiTokens(user.id),
       municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
+      passwordChanged: password === 'changed',
     });
+  });
+
+  /** Changing one's own password; the only page (with sign-out) of a user whose password is temporary. */
+  const passwordPage = (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
+    reply.render(
+      'accounts/password',
+      { values: {}, mustChange: request.session?.mustChangePassword ?? false, ...extra },
+      status,
+    );
+
+  app.get('/account/password', async (request, reply) => passwordPage(request, reply, {}));
+
+  app.post('/account/password', async (request, reply) => {
+    const parsed = changePasswordInput.safeParse(coerceForm(changePasswordInput, body(request)));
+    if (!parsed.success)
+      return passwordPage(request, reply, { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
+    try {
+      await accounts.changeOwnPassword(request.principal, request.session?.id ?? 0, parsed.data, request.ip);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'WRONG_PASSWORD')
+        return passwordPage(request, reply, { fieldErrors: translated(request, err.fieldErrors) }, 422);
+      if (err instanceof AppError && err.code === 'LOGIN_RATE_LIMITED')
+        return passwordPage(request, reply, { failure: request.t(err.message) }, err.statusCode);
+      throw err;
+    }
+    return reply.redirect('/account?password=changed', 303);
   });
 
   app.post('/account/tokens', async (request, reply) => {

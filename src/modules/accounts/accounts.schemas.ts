@@ -25,3 +25,27 @@ export const loginInput = z.object({
 });
 
 export const tokenNameInput = z.object({ name: z.string().trim().min(1).max(100) });
+
+/** A user changing their own password: the current one, and the new one twice. */
+export const changePasswordInput = z
+  .object({
+    currentPassword: z.string().min(1, 'account.password.currentRequired').max(128, 'account.password.tooLong'),
+    newPassword: password,
+    repeatPassword: z.string().max(128, 'account.password.tooLong'),
+  })
+  .refine((v) => v.newPassword === v.repeatPassword, {
+    path: ['repeatPassword'],
+    message: 'account.password.mismatch',
+  });
+
+/** An admin's temporary password for a user. */
+export const resetPasswordInput = z.object({ password });
+
+/** An admin's edit of a user: name, role and municipality, at the version read. */
+export const editUserInput = z.object({
+  name: newUserInput.shape.name,
+  role: newUserInput.shape.role,
+  municipalityCode,
+  version: z.number().int().positive(),
+});
+export type EditUserInput = z.infer<typeof editUserInput>;

@@ -1,32 +1,29 @@
-import { hash, verify } from '@node-rs/argon2';
+import { verify } from '@node-rs/argon2';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
-import { leavesCachesAlone } from '../../db/driver-patches.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import { auditUser, userEditMethods } from './accounts.edit.ts';
+import { countPasswordAttempt, hashPassword, passwordMethods, recordFailedAttempt } from './accounts.passwords.ts';
 import {
   anyUserExists,
   countLiveSessions,
-  countLoginAttempt,
   endSession,
   endUserSessions,
   findLiveApiToken,
   findLiveSession,
   findUser,
   findUserByEmail,
-  forgetOldLoginFailures,
   insertApiToken,
   insertSession,
   insertUser,
   listApiTokens,
   listUsers,
   lockFirstRunSetup,
-  lockLoginCounts,
-  recentLoginFailures,
   revokeApiToken,
   revokeUserApiTokens,
   setUserActive,
@@ -37,11 +34,6 @@ import {
 } from './accounts.repository.ts';
 import type { NewUserInput } from './accounts.schemas.ts';
 
-/** argon2id (the library's default algorithm); its cost comes from the configuration. */
-const ARGON2ID = 2;
-const FAILURE_WINDOW_MINUTES = 15;
-/** Old attempts deleted at each new one (see signIn). */
-const SWEEP_OLD_FAILURES = 100;
 /** A session's or key's last use is written at most this often, to spare the database a write per request. */
 const TOUCH_AFTER_SECONDS = 60;
 /** What the audit trail names a sign-in attempt by when the e-mail typed is no account's: not the e-mail. */
@@ -51,17 +43,9 @@ export interface SignedIn {
   principal: Principal;
   sessionId: number;
   csrfToken: string;
+  /** An admin set a temporary password: the user must choose a new one before anything else. */
+  mustChangePassword: boolean;
 }
-
-/** What the audit trail keeps of a user: never the password hash. */
-const auditUser = (u: UserRow) => ({
-  id: u.id,
-  email: u.email,
-  name: u.name,
-  role: u.role,
-  municipalityCode: u.municipalityCode,
-  active: u.active,
-});
 
 const principalOf = (u: UserRow): Principal => ({
   userId: u.id,
@@ -78,22 +62,10 @@ const actingAs = (r: Required<Principal>): Principal => ({
   name: r.name,
 });
 
-/**
- * What the sign-in limit counts an attempt against: a hash of the e-mail as typed (trimmed, in
- * lower case), the same for an account's e-mail and for one that is no one's, so the limit answers
- * alike for both and the e-mail itself is never stored. Migration 0013 hashes the same way.
- */
-const loginAccountKey = (email: string) => sha256(`login:${email.trim().toLowerCase()}`);
-
 export function createAccountService(db: Db, config: Config, municipalities: MunicipalityService) {
   let usersExist = false;
-  const hashOptions = {
-    algorithm: ARGON2ID,
-    memoryCost: config.passwordHash.memoryKib,
-    timeCost: config.passwordHash.passes,
-  } as const;
   /** A hash to verify against when the e-mail is unknown, so both cases take as long. */
-  const dummyHash = hash(newSecret(), hashOptions);
+  const dummyHash = hashPassword(newSecret(), config.passwordHash);
 
   async function assertKnownMunicipality(code: number) {
     if (!(await municipalities.all()).some((m) => m.code === code)) {
@@ -103,10 +75,14 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     }
   }
 
-  async function insertNewUser(principal: Principal, input: NewUserInput, onlyIfFirst = false): Promise<UserRow> {
-    const passwordHash = await hash(input.password, hashOptions);
+  async function insertNewUser(
+    principal: Principal,
+    input: NewUserInput,
+    options: { onlyIfFirst?: boolean; temporaryPassword?: boolean } = {},
+  ): Promise<UserRow> {
+    const passwordHash = await hashPassword(input.password, config.passwordHash);
     return db.transaction(async (tx) => {
-      if (onlyIfFirst) {
+      if (options.onlyIfFirst) {
         // Two set-up forms sent at once: the lock makes the second see the first's user.
         await lockFirstRunSetup(tx);
         if (await anyUserExists(tx)) throw new AppError('SETUP_DONE', 409, 'account.setup.done');
@@ -122,6 +98,7 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
         role: input.role,
         municipalityCode: input.municipalityCode,
         passwordHash,
+        mustChangePassword: options.temporaryPassword ?? false,
       });
       await recordAudit(tx, principal, { entity: 'user', entityId: user.id, action: 'create', after: auditUser(user) });
       usersExist = true;
@@ -130,6 +107,9 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
   }
 
   const service = {
+    ...passwordMethods(db, config),
+    ...userEditMethods(db, assertKnownMunicipality),
+
     async hasUsers(): Promise<boolean> {
       if (!usersExist) usersExist = await anyUserExists(db);
       return usersExist;
@@ -145,21 +125,30 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
           ...input,
           role: 'admin',
         },
-        true,
+        { onlyIfFirst: true },
       );
     },
 
-    /** An admin creates a user of their own municipality; the CLI (system principal) any user. */
+    /**
+     * An admin creates a user of their own municipality, with a temporary password the user must
+     * change at their first sign-in; the CLI (system principal) any user, with a password of their own.
+     */
     async createUser(principal: Principal, input: NewUserInput, options: { system?: boolean } = {}): Promise<UserRow> {
       await assertKnownMunicipality(input.municipalityCode);
       if (!options.system) assertMayWrite(principal, 'users', input.municipalityCode);
-      return insertNewUser(principal, input);
+      return insertNewUser(principal, input, { temporaryPassword: !options.system });
     },
 
     async listUsers(principal: Principal) {
       if (principal.municipalityCode === null) return [];
       const rows = await listUsers(db, principal.municipalityCode);
-      return Promise.all(rows.map(async (u) => ({ ...auditUser(u), liveSessions: await countLiveSessions(db, u.id) })));
+      return Promise.all(
+        rows.map(async (u) => ({
+          ...auditUser(u),
+          mustChangePassword: u.mustChangePassword,
+          liveSessions: await countLiveSessions(db, u.id),
+        })),
+      );
     },
 
     async getUser(id: number): Promise<UserRow> {
@@ -222,34 +211,17 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
       // Attempts on an account are in its municipality's audit trail; others name no e-mail.
       const who: Principal = { userId: user?.id ?? null, municipalityCode: user?.municipalityCode ?? null, role: null };
       const entityId = user ? String(user.id) : UNKNOWN_ACCOUNT;
-      const attempt = await db.transaction(async (tx) => {
-        leavesCachesAlone(tx);
-        const key = loginAccountKey(email);
-        await lockLoginCounts(tx, key, ip);
-        const failures = await recentLoginFailures(tx, key, ip, FAILURE_WINDOW_MINUTES);
-        if (failures.byAccount >= config.loginLimits.perAccount || failures.byIp >= config.loginLimits.perIp) {
-          await recordAudit(tx, who, { entity: 'login', entityId, action: 'rate_limited', after: { ip } });
-          return null;
-        }
-        // Each counted attempt sweeps out more old ones than it adds, so the table holds about one
-        // window's attempts, however many accounts are tried.
-        await forgetOldLoginFailures(tx, FAILURE_WINDOW_MINUTES, SWEEP_OLD_FAILURES);
-        return countLoginAttempt(tx, key, ip);
-      });
-      if (attempt === null) throw new AppError('LOGIN_RATE_LIMITED', 429, 'account.login.rateLimited');
+      const attempt = await countPasswordAttempt(db, config, { email, ip, who, entityId });
 
       let ok = false;
       if (user) ok = await verify(user.passwordHash, password);
       else await verify(await dummyHash, password);
       if (!user || !ok || !user.active) {
-        await db.transaction(async (tx) => {
-          leavesCachesAlone(tx);
-          await recordAudit(tx, who, {
-            entity: 'login',
-            entityId,
-            action: 'login_failed',
-            after: { ip, reason: !user ? 'unknown_email' : !ok ? 'wrong_password' : 'inactive' },
-          });
+        await recordFailedAttempt(db, who, {
+          entityId,
+          action: 'login_failed',
+          ip,
+          reason: !user ? 'unknown_email' : !ok ? 'wrong_password' : 'inactive',
         });
         throw new AppError('LOGIN_FAILED', 401, 'account.login.failed');
       }
@@ -271,7 +243,15 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
         });
         return row;
       });
-      return { token, signedIn: { principal: principalOf(user), sessionId: session.id, csrfToken } };
+      return {
+        token,
+        signedIn: {
+          principal: principalOf(user),
+          sessionId: session.id,
+          csrfToken,
+          mustChangePassword: user.mustChangePassword,
+        },
+      };
     },
 
     /**
@@ -287,7 +267,12 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
         return undefined;
       }
       if (row.stale) await touchSession(db, row.id);
-      return { principal: actingAs(row), sessionId: row.id, csrfToken: row.csrfToken };
+      return {
+        principal: actingAs(row),
+        sessionId: row.id,
+        csrfToken: row.csrfToken,
+        mustChangePassword: row.mustChangePassword,
+      };
     },
 
     async logout(principal: Principal, sessionId: number): Promise<void> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
-import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { pageRedirect } from '../../plugins/views.ts';
 import {
   type Actor,
@@ -130,16 +130,17 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     });
   });
 
-  app.get('/actors/new', async (request, reply) =>
-    renderForm(reply, 'new', {
+  app.get('/actors/new', async (request, reply) => {
+    assertMayCreate(request.principal, 'actors');
+    return renderForm(reply, 'new', {
       roles: [],
       homeMunicipalityCode: request.principal.municipalityCode,
       municipalityCodes: [],
       targetGroupIds: [],
       contacts: [{}],
       status: 'active',
-    }),
-  );
+    });
+  });
 
   app.get('/actors/similar', async (request, reply) => {
     const { name, excludeId } = similarQuery.parse(request.query ?? {});
@@ -177,7 +178,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
-  app.get('/actors/quick', async (_request, reply) => reply.render('actors/quick', { values: { contact: {} } }));
+  app.get('/actors/quick', async (request, reply) => {
+    assertMayCreate(request.principal, 'actors');
+    return reply.render('actors/quick', { values: { contact: {} } });
+  });
 
   app.post('/actors/quick', async (request, reply) => {
     const values = formValues(request.body);
@@ -224,6 +228,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   app.get('/actors/merge', async (request, reply) => {
+    assertMayCreate(request.principal, 'actors');
     return mergePage(request, reply, mergeIds((request.query as Record<string, unknown> | undefined)?.ids));
   });
 
@@ -301,6 +306,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/actors/:id/edit', async (request, reply) => {
     const id = idFrom(request.params);
     const actor = await actors.get(request.principal, id);
+    assertMayWrite(request.principal, 'actors', actor.homeMunicipalityCode);
     return renderForm(reply, 'edit', { ...actor, contacts: [...actor.contacts, {}] }, { actor });
   });
 

@@ -232,7 +232,7 @@ const newestFirst = [desc(sql`coalesce(${meetings.heldOn}, ${meetings.plannedOn}
 
 /**
  * One page of an agreement's meetings, newest first, and how many it has in all: a page, not the
- * agreement's whole history, which grows by every meeting logged (migration 0019 orders them).
+ * agreement's whole history, which grows by every meeting logged (migration 0018 orders them).
  */
 export async function meetingsPageOf(
   db: Queryable,

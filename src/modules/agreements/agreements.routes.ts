@@ -4,7 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
-import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import {
   type Agreement,
   actionItemForm,
@@ -158,6 +158,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const { actorId } = z
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
       .parse(request.query ?? {});
+    assertMayCreate(request.principal, 'agreements');
     return formPage(request, reply, 'agreements/new', {
       kind: 'formal',
       status: 'draft',
@@ -197,6 +198,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/agreements/:id/edit', async (request, reply) => {
     const agreement = await agreements.get(idFrom(request.params));
+    assertMayWrite(request.principal, 'agreements', agreement.municipalityCode);
     return formPage(request, reply, 'agreements/edit', valuesOf(agreement), { agreement });
   });
 

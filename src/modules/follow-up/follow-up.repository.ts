@@ -34,12 +34,21 @@ export async function countFollowUps(db: Queryable, municipalityCode: number, us
   return row;
 }
 
-/** Grants whose report is due by the window's end and not received. */
+/** Grants whose report is due by the window's end and not received, with their round and its year. */
 export async function reportsDueSoon(db: Queryable, m: number, w: FollowUpWindows) {
-  return rows<{ id: number; title: string; actorId: number; actorName: string; dueOn: string }>(
+  return rows<{
+    id: number;
+    title: string;
+    actorId: number;
+    actorName: string;
+    roundName: string;
+    year: number;
+    dueOn: string;
+  }>(
     db,
     sql`
-          select g.id, g.title, g.actor_id as "actorId", ac.name as "actorName", g.report_due_on::text as "dueOn"
+          select g.id, g.title, g.actor_id as "actorId", ac.name as "actorName", r.name as "roundName", r.year,
+            g.report_due_on::text as "dueOn"
           from grants g join grant_rounds r on r.id = g.round_id join actors ac on ac.id = g.actor_id
           where ${reportsWhere(m, w.reportsSoon)}
           order by g.report_due_on, g.id limit 100`,

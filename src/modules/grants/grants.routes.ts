@@ -3,16 +3,19 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
-import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { grantsCsv, grantsXlsx } from './grants.export.ts';
+import { nextMark, transitionBlocker } from './grants.rules.ts';
 import {
   applicationForm,
   awardForm,
+  type Grant,
   grantKinds,
   grantListQuery,
   grantStatuses,
   nextRoundStatus,
   paymentForm,
+  type Round,
   reportForm,
   roundForm,
   roundTakesGrants,
@@ -249,6 +252,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         actorId: z.string().max(12).optional().catch(undefined),
       })
       .parse(request.query ?? {});
+    assertMayCreate(request.principal, 'grants');
     return newPage(request, reply, { kind: 'money', roundId: q.roundId, actorId: q.actorId });
   });
 
@@ -275,6 +279,20 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
+  /**
+   * What the grant page offers: an award only while the round takes grants, and the next step only
+   * when the service would take it now; else why not, in place of the button.
+   */
+  function offeredMoves(grant: Grant, round: Round) {
+    const mark = nextMark[grant.status];
+    const blocker = mark ? transitionBlocker(grant, mark) : null;
+    return {
+      canAward: grant.status === 'applied' && roundTakesGrants(round.status),
+      markAs: mark && !blocker ? mark : undefined,
+      markBlockedBy: blocker?.message,
+    };
+  }
+
   async function showGrant(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -299,6 +317,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        ...offeredMoves(grant, round),
         today: new Date().toISOString().slice(0, 10),
         values: {},
         ...extra,

@@ -10,7 +10,7 @@ import type { Grant, GrantStatus } from './grants.schemas.ts';
  */
 
 /** The grant status flow. Anything else is refused with 409. */
-export const grantMovesTo: Record<GrantStatus, GrantStatus[]> = {
+const grantMovesTo: Record<GrantStatus, GrantStatus[]> = {
   applied: ['approved', 'rejected', 'withdrawn'],
   approved: ['paid'],
   paid: ['accounted'],
@@ -18,6 +18,45 @@ export const grantMovesTo: Record<GrantStatus, GrantStatus[]> = {
   rejected: [],
   withdrawn: [],
   closed: [],
+};
+
+/** What the status rules read of a grant. */
+interface GrantState {
+  status: GrantStatus;
+  awardedOre: number | null;
+  /** Paid, net of repayments. */
+  paidOre: number;
+  reportReceivedOn: string | null;
+  auditorEndorsed: boolean;
+  auditorEndorsementRequired: boolean;
+}
+
+/**
+ * Why a grant cannot move to `to` now, as the coded error the service throws, or null if it can
+ * (an approval's amount, split and budget are checked apart). The grant page offers only the moves
+ * this allows, so a button it shows is one the service accepts.
+ */
+export function transitionBlocker(g: GrantState, to: GrantStatus): AppError | null {
+  if (!grantMovesTo[g.status].includes(to)) {
+    return new AppError('INVALID_TRANSITION', 409, `grant.transition.${g.status}`, {
+      details: { from: g.status, to },
+    });
+  }
+  if (to === 'paid' && g.paidOre !== g.awardedOre)
+    return new AppError('NOT_FULLY_PAID', 409, 'grant.transition.notPaid');
+  if (to === 'accounted') {
+    if (!g.reportReceivedOn) return new AppError('REPORT_MISSING', 409, 'grant.transition.noReport');
+    if (g.auditorEndorsementRequired && !g.auditorEndorsed)
+      return new AppError('ENDORSEMENT_MISSING', 409, 'grant.transition.noEndorsement');
+  }
+  return null;
+}
+
+/** The one step the grant page offers after an award, with a button of its own. */
+export const nextMark: Partial<Record<GrantStatus, GrantStatus>> = {
+  approved: 'paid',
+  paid: 'accounted',
+  accounted: 'closed',
 };
 
 /** 1 June of the year after the round's. */

@@ -30,7 +30,14 @@ import {
   updateGrantIfVersion,
   updateRoundIfVersion,
 } from './grants.repository.ts';
-import { checkPaidWithinAward, exceedsBudget, grantMovesTo, grantsOf, netPaid, reportDueOf } from './grants.rules.ts';
+import {
+  checkPaidWithinAward,
+  exceedsBudget,
+  grantsOf,
+  netPaid,
+  reportDueOf,
+  transitionBlocker,
+} from './grants.rules.ts';
 import {
   type Grant,
   type GrantCreate,
@@ -333,11 +340,15 @@ export function createGrantService(database: Database, config: Config) {
         assertMayWrite(principal, 'grants', round.municipalityCode);
         const current = await findGrant(tx, id, true);
         if (!current || current.version !== t.version) throw staleVersion('grant', await loadGrant(tx, id));
-        if (!grantMovesTo[current.status].includes(t.to)) {
-          throw new AppError('INVALID_TRANSITION', 409, `grant.transition.${current.status}`, {
-            details: { from: current.status, to: t.to },
-          });
-        }
+        const blocked = transitionBlocker(
+          {
+            ...current,
+            paidOre: t.to === 'paid' ? await netPaidOre(tx, id) : 0,
+            auditorEndorsementRequired: (current.awardedOre ?? 0) >= threshold,
+          },
+          t.to,
+        );
+        if (blocked) throw blocked;
         const changes: Partial<GrantRow> = { status: t.to };
         let action: string = t.to;
         if (t.to === 'approved') {
@@ -362,19 +373,6 @@ export function createGrantService(database: Database, config: Config) {
           changes.awardedOre = awarded;
           changes.decisionOn = t.decisionOn ?? danishDate();
           await replaceAllocations(tx, id, lines);
-        }
-        if (t.to === 'paid') {
-          const found = await findGrantWithParts(tx, id);
-          const [grant] = found ? toGrants([found]) : [];
-          if ((grant?.paidOre ?? 0) !== current.awardedOre) {
-            throw new AppError('NOT_FULLY_PAID', 409, 'grant.transition.notPaid');
-          }
-        }
-        if (t.to === 'accounted') {
-          if (!current.reportReceivedOn) throw new AppError('REPORT_MISSING', 409, 'grant.transition.noReport');
-          if ((current.awardedOre ?? 0) >= threshold && !current.auditorEndorsed) {
-            throw new AppError('ENDORSEMENT_MISSING', 409, 'grant.transition.noEndorsement');
-          }
         }
         const after = await updateGrantIfVersion(tx, id, t.version, changes);
         if (!after) throw staleVersion('grant', await loadGrant(tx, id));

@@ -4,7 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek, parseDanishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
-import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { assertMayCreate, assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { checkOutreach, isoWeekParam, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
 import { occurrences } from './outreach.service.ts';
 
@@ -99,6 +99,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
     const { actorId } = z
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
       .parse(request.query ?? {});
+    assertMayCreate(request.principal, 'agreements');
     return formPage(request, reply, 'outreach/new', {
       actorId,
       kind: 'casework',
@@ -166,10 +167,8 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/outreach/:id/edit', async (request, reply) => {
     const item = await outreach.get(idFrom(request.params));
-    return formPage(request, reply, 'outreach/edit', valuesOf(item), {
-      outreachItem: item,
-      canWrite: mayWrite(request.principal, 'agreements', item.municipalityCode),
-    });
+    assertMayWrite(request.principal, 'agreements', item.municipalityCode);
+    return formPage(request, reply, 'outreach/edit', valuesOf(item), { outreachItem: item });
   });
 
   app.post('/outreach/:id', async (request, reply) => {
@@ -181,7 +180,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       'outreach/edit',
       editForm,
       (data) => outreach.update(request.principal, id, data as Parameters<typeof outreach.update>[2]),
-      { outreachItem: item, canWrite: mayWriteArea(request.principal, 'agreements') },
+      { outreachItem: item },
     );
   });
 };

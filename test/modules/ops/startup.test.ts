@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import postgres from 'postgres';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
-import { openDatabase } from '../../../src/db/client.ts';
 import { readyLine } from '../../../src/serve.ts';
-import { buildTestApp, onPostgres } from '../../helper.ts';
-import { loadPgliteTemplate, postgresUrls } from '../../template.ts';
+import { buildTestApp, onPostgres, testConfig } from '../../helper.ts';
+import { copyPgliteTemplate, postgresUrls } from '../../template.ts';
 
 /** Settings for a database of the test's own that the app opens and migrates itself, as `npm start` does. */
 async function ownDatabase(t: Test): Promise<Record<string, string>> {
@@ -23,17 +19,15 @@ async function ownDatabase(t: Test): Promise<Record<string, string>> {
     });
     return { DATABASE_URL: withDb(name) };
   }
-  // The migrated template written into a data directory, as a data volume holds it.
-  const dir = mkdtempSync(join(tmpdir(), 'samspil-start-'));
+  // A copy of the migrated template's data directory, as a data volume holds it.
+  const dir = await copyPgliteTemplate('samspil-start-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const seeded = await openDatabase({ kind: 'pglite', dataDir: dir }, { loadDataDir: loadPgliteTemplate() });
-  await seeded.close();
   return { DATA_DIR: dir, DATABASE_URL: '' };
 }
 
 t.test('start-up says what it does, and static files are not logged at info', async (t) => {
   const lines: string[] = [];
-  const app = await buildApp(loadConfig({ ...(await ownDatabase(t)), LOG_LEVEL: 'info' }), {
+  const app = await buildApp(testConfig({ ...(await ownDatabase(t)), LOG_LEVEL: 'info' }), {
     logStream: { write: (line: string) => void lines.push(line) },
   });
   t.teardown(() => app.close());

@@ -122,19 +122,23 @@ const ownOnly =
   (role: Role): Expect =>
     policy(area, role, 'own', ok);
 
-/** Mutating routes in src/modules, read from the source: `app.post('/path'` and the like. */
-function mutatingRoutesInSource(): string[] {
+/** Routes in src/modules, read from the source: each match of `pattern` gives one, from `key`. */
+function routesInSource(pattern: RegExp, key: (m: RegExpMatchArray) => string): string[] {
   const dir = fileURLToPath(new URL('../../../src/modules/', import.meta.url));
   const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
   const found = new Set<string>();
   for (const file of files) {
-    const text = readFileSync(join(dir, file), 'utf8');
-    for (const m of text.matchAll(/\bapp\.(post|put|patch|delete)\(\s*['"`]([^'"`]+)['"`]/g)) {
-      found.add(`${(m[1] as string).toUpperCase()} ${m[2]}`);
-    }
+    for (const m of readFileSync(join(dir, file), 'utf8').matchAll(pattern)) found.add(key(m));
   }
   return [...found].sort();
 }
+
+/** Mutating routes in src/modules, read from the source: `app.post('/path'` and the like. */
+const mutatingRoutesInSource = () =>
+  routesInSource(
+    /\bapp\.(post|put|patch|delete)\(\s*['"`]([^'"`]+)['"`]/g,
+    (m) => `${(m[1] as string).toUpperCase()} ${m[2]}`,
+  );
 
 /** Public routes with no signed-in policy to test here; security.test.ts covers them. */
 const NOT_IN_MATRIX: Record<string, string> = {
@@ -152,9 +156,8 @@ const NOT_IN_MATRIX: Record<string, string> = {
     'a multipart upload: its roles and municipalities in test/modules/reports/need-estimates.test.ts',
 };
 
-t.test('every mutating route × role × own and foreign municipality', async (t) => {
-  const started = Date.now();
-  const h: TestApp = await buildTestApp(t);
+/** The admin of each municipality (who makes the records), and a user of each role in the own one. */
+async function matrixClients(h: TestApp) {
   const owners: Record<number, Client> = { [OWN]: h, [FOREIGN]: await h.as('admin', FOREIGN) };
   const clients: Record<Role, Client> = {
     admin: h,
@@ -162,6 +165,13 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     finance: await h.as('finance', OWN),
     viewer: await h.as('viewer', OWN),
   };
+  return { owners, clients };
+}
+
+t.test('every mutating route × role × own and foreign municipality', async (t) => {
+  const started = Date.now();
+  const h: TestApp = await buildTestApp(t);
+  const { owners, clients } = await matrixClients(h);
   const matrixUserIds = new Set(Object.values(clients).map((c) => c.user.id));
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
     id: number;
@@ -958,6 +968,34 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         ),
     },
 
+    {
+      method: 'POST',
+      route: '/admin/users/:userId',
+      label: 'POST /admin/users/:userId (name, role, municipality)',
+      area: 'users',
+      ok: 303,
+      needs: ['user'],
+      url: (fx) => `/admin/users/${fx.userId}`,
+      payload: (fx, tag) => ({ name: tag, role: 'finance', municipalityCode: String(fx.code), version: '1' }),
+      landsIn: (fx, tag) =>
+        codeOf(sql`select municipality_code as code from users where id = ${fx.userId} and name = ${tag}`),
+    },
+    {
+      method: 'POST',
+      route: '/admin/users/:userId/password',
+      label: 'POST /admin/users/:userId/password (temporary password)',
+      area: 'users',
+      ok: 303,
+      needs: ['userSession'],
+      url: (fx) => `/admin/users/${fx.userId}/password`,
+      payload: () => ({ password: 'en midlertidig adgangskode' }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select u.municipality_code as code from users u where u.id = ${fx.userId}
+              and exists (select 1 from audit_log a where a.action = 'reset_password' and a.entity_id = ${String(fx.userId)})`,
+        ),
+    },
+
     // ---- one's own account: every role -------------------------------------------------------
     {
       method: 'POST',
@@ -1008,6 +1046,26 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         (await one(sql`select user_id from calendar_feeds where user_id = ${client.user.id}`))
           ? null
           : client.user.municipalityCode,
+    },
+    {
+      method: 'POST',
+      route: '/account/password',
+      area: 'account',
+      ok: 303,
+      scopes: ['own'],
+      freshClient: true,
+      url: () => '/account/password',
+      payload: () => ({
+        currentPassword: PASSWORD,
+        newPassword: 'en ny og lang adgangskode',
+        repeatPassword: 'en ny og lang adgangskode',
+      }),
+      landsIn: async (_fx, _tag, client) =>
+        (await one(
+          sql`select id from audit_log where action = 'change_password' and entity_id = ${String(client.user.id)}`,
+        ))
+          ? client.user.municipalityCode
+          : null,
     },
     {
       method: 'POST',
@@ -1206,6 +1264,101 @@ t.test('the user list is for admins only, also behind a refused form', async (t)
   t.equal(list.statusCode, 422);
   t.ok(list.body.includes(admin751.user.email), 'the 751 admin sees their own users');
   t.notOk(list.body.includes(h.user.email), 'and none of 101’s');
+});
+
+// ==== create and edit forms (issue 19, point 15): GET × role × own and foreign municipality ====
+// A form is refused before it is shown, as its POST is: with the normal error page, and audited.
+
+/** The form pages in src/modules, read from the source: `app.get('/…/new'` and the like. */
+const formRoutesInSource = () =>
+  routesInSource(/\bapp\.get\(\s*['"`]([^'"`]+\/(?:new|edit|quick|merge))['"`]/g, (m) => m[1] as string);
+
+t.test('every create and edit form (GET) × role × own and foreign municipality', async (t) => {
+  const h = await buildTestApp(t);
+  const { owners, clients } = await matrixClients(h);
+  /** An actor, an agreement, an outreach presence and a user of each municipality, made by its admin. */
+  const records: Record<number, { actor: number; actor2: number; agreement: number; outreach: number; user: number }> =
+    {};
+  for (const code of [OWN, FOREIGN]) {
+    const owner = owners[code] as Client;
+    const post = async (url: string, payload: Record<string, unknown>) => {
+      const res = await owner.inject({ method: 'POST', url, payload });
+      if (res.statusCode !== 201) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+      return res.json().id as number;
+    };
+    const actor = await post(
+      '/api/v1/actors?allowSimilar=true',
+      actorInput({ name: `Formforening ${code}`, homeMunicipalityCode: code, municipalityCodes: [code] }),
+    );
+    records[code] = {
+      actor,
+      actor2: await post(
+        '/api/v1/actors?allowSimilar=true',
+        actorInput({ name: `Formdublet ${code}`, homeMunicipalityCode: code, municipalityCodes: [] }),
+      ),
+      agreement: await post('/api/v1/agreements', {
+        title: `Formaftale ${code}`,
+        kind: 'formal',
+        actorIds: [actor],
+        startsOn: '2026-01-01',
+      }),
+      outreach: await post('/api/v1/outreach', outreachBody(actor, `Formenhed ${code}`)),
+      user: (await h.as('viewer', code)).user.id,
+    };
+  }
+  type Form = { route: string; area: Exclude<Area, 'account' | 'setup'>; create?: true; url(code: number): string };
+  const forms: Form[] = [
+    { route: '/actors/new', area: 'actors', create: true, url: () => '/actors/new' },
+    { route: '/actors/quick', area: 'actors', create: true, url: () => '/actors/quick' },
+    {
+      route: '/actors/merge',
+      area: 'actors',
+      create: true,
+      url: () => `/actors/merge?ids=${records[OWN]?.actor}&ids=${records[OWN]?.actor2}`,
+    },
+    { route: '/actors/:id/edit', area: 'actors', url: (c) => `/actors/${records[c]?.actor}/edit` },
+    { route: '/agreements/new', area: 'agreements', create: true, url: () => '/agreements/new' },
+    { route: '/agreements/:id/edit', area: 'agreements', url: (c) => `/agreements/${records[c]?.agreement}/edit` },
+    { route: '/grants/new', area: 'grants', create: true, url: () => '/grants/new' },
+    { route: '/outreach/new', area: 'agreements', create: true, url: () => '/outreach/new' },
+    { route: '/outreach/:id/edit', area: 'agreements', url: (c) => `/outreach/${records[c]?.outreach}/edit` },
+    { route: '/admin/users/:userId/edit', area: 'users', url: (c) => `/admin/users/${records[c]?.user}/edit` },
+  ];
+  t.same(
+    formRoutesInSource().filter((r) => !forms.some((f) => f.route === r)),
+    [],
+    'every form page in src/modules is in the table',
+  );
+
+  const denied = async () =>
+    Number(
+      (await h.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_log where action = 'denied'`))[0]
+        ?.n ?? 0,
+    );
+  const lines: string[] = [];
+  for (const form of forms) {
+    const cells: string[] = [];
+    for (const role of roles) {
+      for (const scope of form.create ? (['own'] as Scope[]) : scopes) {
+        const code = scope === 'own' ? OWN : FOREIGN;
+        const allowed = scope === 'own' && WRITERS[form.area].includes(role);
+        const before = await denied();
+        const res = await (clients[role] as Client).inject({ method: 'GET', url: form.url(code) });
+        const label = `GET ${form.route} as ${role}, ${scope}`;
+        cells.push(`${res.statusCode}`);
+        if (allowed) {
+          t.equal(res.statusCode, 200, `${label}: 200`);
+          t.ok(res.body.includes('<form'), `${label}: the form`);
+        } else {
+          t.equal(res.statusCode, 403, `${label}: 403 at once`);
+          t.ok(res.body.includes('<code>FORBIDDEN</code>'), `${label}: the normal error page`);
+          t.equal((await denied()) - before, 1, `${label}: the refusal is in the audit trail`);
+        }
+      }
+    }
+    lines.push(`${form.route.padEnd(26)} ${cells.join(' ')}`);
+  }
+  t.comment(['form page                  admin, coordinator, finance, viewer (own [foreign])', ...lines].join('\n'));
 });
 
 // ==== audit scope (issue 16, point 5): reading the audit trail, role × own and foreign municipality ====

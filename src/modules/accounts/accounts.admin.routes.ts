@@ -1,0 +1,84 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { translateFieldErrors } from '../../i18n/index.ts';
+import { AppError, type FieldErrors } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
+import { userRoles } from '../../lib/principal.ts';
+import type { UserRow } from './accounts.repository.ts';
+import { editUserInput, resetPasswordInput } from './accounts.schemas.ts';
+
+/** An admin edits a user of their municipality (name, role, municipality) and sets a temporary password. */
+export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
+  const { accounts, municipalities } = app.services;
+
+  /** The user, once the acting admin is known to be one who may edit them: permission first. */
+  const editableUser = async (request: FastifyRequest): Promise<UserRow> => {
+    const user = await accounts.getUser(idFrom(request.params, 'userId'));
+    assertMayWrite(request.principal, 'users', user.municipalityCode);
+    return user;
+  };
+
+  const editPage = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    user: UserRow,
+    extra: { values?: Record<string, unknown>; fieldErrors?: FieldErrors; resetErrors?: FieldErrors; failure?: string },
+    status = 200,
+  ) => {
+    const { reset } = z.object({ reset: z.string().optional().catch(undefined) }).parse(request.query ?? {});
+    return reply.render(
+      'admin/user-edit',
+      {
+        target: user,
+        values: extra.values ?? { name: user.name, role: user.role, municipalityCode: user.municipalityCode },
+        fieldErrors: translateFieldErrors(request.locale, extra.fieldErrors),
+        resetErrors: translateFieldErrors(request.locale, extra.resetErrors),
+        failure: extra.failure,
+        resetDone: reset === 'done' && status === 200,
+        userRoles,
+        // The municipalities the admin may move the user to: those whose users they write.
+        municipalities: (await municipalities.all()).filter((m) => mayWrite(request.principal, 'users', m.code)),
+      },
+      status,
+    );
+  };
+
+  app.get('/admin/users/:userId/edit', async (request, reply) =>
+    editPage(request, reply, await editableUser(request), {}),
+  );
+
+  app.post('/admin/users/:userId', async (request, reply) => {
+    const user = await editableUser(request);
+    const values = formValues(request.body);
+    const parsed = editUserInput.safeParse(coerceForm(editUserInput, values));
+    if (!parsed.success)
+      return editPage(request, reply, user, { values, fieldErrors: fieldErrorsFrom(parsed.error) }, 422);
+    try {
+      await accounts.editUser(request.principal, user.id, parsed.data);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'STALE_VERSION') {
+        const current = await accounts.getUser(user.id);
+        return editPage(request, reply, current, { failure: request.t('error.staleVersion') }, 409);
+      }
+      if (err instanceof AppError && err.fieldErrors)
+        return editPage(
+          request,
+          reply,
+          user,
+          { values, fieldErrors: err.fieldErrors },
+          err.statusCode === 409 ? 409 : 422,
+        );
+      throw err;
+    }
+    return reply.redirect('/admin/users', 303);
+  });
+
+  app.post('/admin/users/:userId/password', async (request, reply) => {
+    const user = await editableUser(request);
+    const parsed = resetPasswordInput.safeParse(coerceForm(resetPasswordInput, formValues(request.body)));
+    if (!parsed.success) return editPage(request, reply, user, { resetErrors: fieldErrorsFrom(parsed.error) }, 422);
+    await accounts.resetPassword(request.principal, user.id, parsed.data.password);
+    return reply.redirect(`/admin/users/${user.id}/edit?reset=done`, 303);
+  });
+};

@@ -1,0 +1,66 @@
+/**
+ * An admin edits a user's name, role and municipality. Part of the account service
+ * (createAccountService spreads these methods in).
+ */
+import type { Db } from '../../db/client.ts';
+import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
+import { assertMayWrite } from '../../lib/policy.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import { findUser, lockActiveAdmins, type UserRow, updateUserIfVersion } from './accounts.repository.ts';
+import type { EditUserInput } from './accounts.schemas.ts';
+
+/** What the audit trail keeps of a user: never the password hash. */
+export const auditUser = (u: UserRow) => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  role: u.role,
+  municipalityCode: u.municipalityCode,
+  active: u.active,
+});
+
+export function userEditMethods(db: Db, assertKnownMunicipality: (code: number) => Promise<void>) {
+  return {
+    /**
+     * The admin must be one who writes the users of both the user's municipality and the one they
+     * move to (today: their own). The municipality's last active admin keeps the role: an admin
+     * cannot demote (or move away) themself, or another, if no other admin would be left.
+     */
+    async editUser(principal: Principal, id: number, input: EditUserInput): Promise<UserRow> {
+      const user = await findUser(db, id);
+      if (!user) throw notFound('user', id);
+      assertMayWrite(principal, 'users', user.municipalityCode);
+      assertMayWrite(principal, 'users', input.municipalityCode);
+      await assertKnownMunicipality(input.municipalityCode);
+      return db.transaction(async (tx) => {
+        const leavesAdmins = input.role !== 'admin' || input.municipalityCode !== user.municipalityCode;
+        if (user.role === 'admin' && user.active && leavesAdmins) {
+          const admins = await lockActiveAdmins(tx, user.municipalityCode);
+          if (!admins.some((adminId) => adminId !== id)) {
+            throw new AppError('LAST_ADMIN', 409, 'users.edit.lastAdmin', {
+              fieldErrors: { role: ['users.edit.lastAdmin'] },
+            });
+          }
+        }
+        const after = await updateUserIfVersion(tx, id, input.version, {
+          name: input.name,
+          role: input.role,
+          municipalityCode: input.municipalityCode,
+        });
+        if (!after) {
+          const current = await findUser(tx, id);
+          throw staleVersion('user', current ? { ...auditUser(current), version: current.version } : null);
+        }
+        await recordAudit(tx, principal, {
+          entity: 'user',
+          entityId: id,
+          action: 'update',
+          before: auditUser(user),
+          after: auditUser(after),
+        });
+        return after;
+      });
+    },
+  };
+}
