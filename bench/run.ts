@@ -156,7 +156,7 @@ async function main() {
       const counts = await writeBenchData(database, SCALES.national as (typeof SCALES)['national']);
       console.log(`# written in ${((Date.now() - started) / 1000).toFixed(1)} s`, counts);
     }
-    const accounts = createAccountService(database.db, config, createMunicipalityService(database.db));
+    const accounts = createAccountService(database.db, config, createMunicipalityService(database));
     if (!(await accounts.findUserByEmail(EMAIL)))
       await accounts.createUser(
         system,

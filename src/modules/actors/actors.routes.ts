@@ -4,6 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { pageRedirect } from '../../plugins/views.ts';
 import {
   type Actor,
@@ -94,10 +95,18 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     } = {},
     status = 200,
   ) {
-    return reply.render(
+    return reply.page(
       mode === 'new' ? 'actors/new' : 'actors/edit',
-      { values, ...extra, ...(await formOptions()) },
-      status,
+      {
+        title:
+          mode === 'new'
+            ? reply.request.t('actors.new')
+            : reply.request.t('actor.form.editTitle', { name: extra.actor?.name ?? '' }),
+        values,
+        ...extra,
+        ...(await formOptions()),
+      },
+      { status },
     );
   }
 
@@ -107,7 +116,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors', async (request, reply) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'actor-results';
-    return reply.renderCached(partial ? 'actors/_results' : 'actors/index', {}, async () => {
+    const list = async () => {
       const filters = listFilters.parse(request.query ?? {});
       const query = actorListQuery.parse({ ...filters, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
       const [result, allMunicipalities, tree] = await Promise.all([
@@ -126,8 +135,12 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         actorStatuses,
         sortKeys,
         canCreate: mayWriteArea(request.principal, 'actors'),
+        title: request.t('actors.title'),
       };
-    });
+    };
+    // The register is everyone's: the list depends on no municipality's own data.
+    const tags = [writeTag.actors, writeTag.targetGroups, writeTag.municipalities];
+    return reply.page(partial ? 'actors/_results' : 'actors/index', list, { cache: { for: 'shared', tags } });
   });
 
   app.get('/actors/new', async (request, reply) =>
@@ -144,7 +157,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/actors/similar', async (request, reply) => {
     const { name, excludeId } = similarQuery.parse(request.query ?? {});
     const candidates = await actors.similarNames(name, excludeId);
-    return reply.render('actors/_similar', { candidates });
+    return reply.page('actors/_similar', { candidates });
   });
 
   app.post('/actors', async (request, reply) => {
@@ -177,20 +190,23 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
-  app.get('/actors/quick', async (_request, reply) => reply.render('actors/quick', { values: { contact: {} } }));
+  app.get('/actors/quick', async (_request, reply) =>
+    reply.page('actors/quick', { title: _request.t('actors.quick'), values: { contact: {} } }),
+  );
 
   app.post('/actors/quick', async (request, reply) => {
     const values = formValues(request.body);
     const parsed = quickInformalGroup.safeParse(coerceForm(quickInformalGroup, values));
     const fail = async (fieldErrors: FieldErrors | undefined, candidates?: unknown[]) =>
-      reply.render(
+      reply.page(
         'actors/quick',
         {
+          title: request.t('actors.quick'),
           values,
           fieldErrors: translated(request, fieldErrors),
           candidates,
         },
-        422,
+        { status: 422 },
       );
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
     try {
@@ -210,16 +226,17 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   async function mergePage(_request: FastifyRequest, reply: FastifyReply, ids: number[], extra = {}, status = 200) {
     const preview = await app.services.actorMerges.preview(ids);
     const allMunicipalities = await municipalities.all();
-    return reply.render(
+    return reply.page(
       'actors/merge',
       {
+        title: reply.request.t('merge.title'),
         ...preview,
         fields: MERGE_FIELDS,
         municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
         values: {},
         ...extra,
       },
-      status,
+      { status },
     );
   }
 
@@ -267,7 +284,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    return reply.renderCached('actors/show', {}, async () => {
+    const show = async () => {
       // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
       const [mergedInto, actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] =
         await Promise.all([
@@ -294,8 +311,12 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         targetGroupNames: Object.fromEntries(
           tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),
+        title: actor.name,
       };
-    });
+    };
+    // The actor's grants, agreements and outreach in any municipality.
+    const tags = [writeTag.anyMunicipality, writeTag.actors, writeTag.targetGroups, writeTag.municipalities];
+    return reply.page('actors/show', show, { cache: { for: 'shared', tags } });
   });
 
   app.get('/actors/:id/edit', async (request, reply) => {
@@ -351,7 +372,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/actors/:id/history', async (request, reply) => {
     const id = idFrom(request.params);
     const actor = await actors.get(request.principal, id);
-    return reply.render('actors/history', {
+    return reply.page('actors/history', {
+      title: request.t('actor.history.title', { name: actor.name }),
       actor,
       canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
       entries: await app.services.audit.actorHistory(id, { contactsVisible: actor.contactsVisible }),

@@ -100,6 +100,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       actors.names(result.items.flatMap((a) => a.actorIds)),
     ]);
     const data = {
+      title: request.t('agreements.title'),
       filters,
       result,
       pageSize: PAGE_SIZE,
@@ -110,7 +111,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       canCreate: mayWriteArea(request.principal, 'agreements'),
     };
     const partial = isHtmx(request) && request.headers['hx-target'] === 'agreement-results';
-    return reply.render(partial ? 'agreements/_results' : 'agreements/index', data);
+    return reply.page(partial ? 'agreements/_results' : 'agreements/index', data);
   });
 
   // ---- the form (new and edit) ------------------------------------------------------------
@@ -130,9 +131,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       actorChoices(chosen, actorQ),
       groupNames(request),
     ]);
-    return reply.render(
+    return reply.page(
       view,
       {
+        title: request.t(view === 'agreements/new' ? 'agreements.new' : 'agreements.edit'),
         ...groups,
         values,
         actorOptions,
@@ -144,7 +146,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         intervals: INTERVALS,
         ...extra,
       },
-      status,
+      { status },
     );
   }
 
@@ -169,7 +171,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const actorQ = typeof q?.actorQ === 'string' ? q.actorQ.trim().slice(0, 200) : '';
     const chosen = asIds(q?.actorIds);
     const { actorOptions } = await actorChoices(chosen, actorQ);
-    return reply.render('agreements/_actor-options', { actorOptions, chosen: chosen.map(String) });
+    return reply.page('agreements/_actor-options', { actorOptions, chosen: chosen.map(String) });
   });
 
   app.post('/agreements', async (request, reply) => {
@@ -276,8 +278,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/agreements/:id', async (request, reply) => {
     const agreementId = idFrom(request.params);
     const { proposed } = proposedQuery.parse(request.query ?? {});
-    return reply.render('agreements/show', {
-      ...(await showData(request, agreementId)),
+    const data = await showData(request, agreementId);
+    return reply.page('agreements/show', {
+      ...data,
+      title: data.agreement.title,
       proposedNextOn: proposed,
       logValues: { heldOn: danishDate() },
     });
@@ -304,9 +308,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const values = formValues(request.body);
     const planning = values.intent === 'plan';
     const respond = async (extra: Record<string, unknown>, status: number) => {
-      const data = { ...(await showData(request, agreementId)), ...extra };
-      if (isHtmx(request)) return reply.render('agreements/_meetings', data, status);
-      return reply.render('agreements/show', data, status);
+      const shown = await showData(request, agreementId);
+      const data = { ...shown, title: shown.agreement.title, ...extra };
+      if (isHtmx(request)) return reply.page('agreements/_meetings', data, { status });
+      return reply.page('agreements/show', data, { status });
     };
     let result: Awaited<ReturnType<typeof agreements.logMeeting>>;
     try {
@@ -367,7 +372,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const current = await agreements.getActionItem(itemId);
     const ownerNames = Object.fromEntries(await agreements.userNames(current.ownerUserId ? [current.ownerUserId] : []));
     const agreement = await agreements.get(current.agreementId);
-    return reply.render(
+    return reply.page(
       'agreements/_action-item',
       {
         item: current,
@@ -376,7 +381,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         failure,
         announcement: failure ?? request.t(current.done ? 'actionItem.markedDone' : 'actionItem.reopened'),
       },
-      status,
+      { status },
     );
   });
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { mayWrite } from '../../lib/policy.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { recordPath } from './follow-up.service.ts';
 
 /** Whose action items the page lists: the user's own, or everyone's in the municipality. */
@@ -22,7 +23,7 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
     const { municipalityCode, userId } = request.principal;
     if (municipalityCode === null || userId === null) return reply.redirect('/login', 303);
     // The page is the user's own: their action items, and what is due in their municipality.
-    return reply.renderCached('index', { perUser: true }, async () => {
+    const build = async () => {
       const overview = await followUp.overview({ municipalityCode, userId, mine: items === 'mine' });
       return {
         ...overview,
@@ -30,7 +31,10 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
         changes: overview.changes.map((c) => ({ ...c, path: recordPath(c.entity, c.entityId, c.agreementId) })),
         municipalityName: (await app.services.municipalities.byCode()).get(municipalityCode)?.name ?? '',
         canWriteAgreements: mayWrite(request.principal, 'agreements', municipalityCode),
+        title: request.t('followUp.title'),
       };
-    });
+    };
+    const tags = [writeTag.municipality(municipalityCode), writeTag.actors];
+    return reply.page('index', build, { cache: { for: 'user', tags } });
   });
 };

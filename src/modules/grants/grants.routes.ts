@@ -4,6 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { grantsCsv, grantsXlsx } from './grants.export.ts';
 import {
   applicationForm,
@@ -69,10 +70,17 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const own = request.principal.municipalityCode;
     const [n, rounds] = await Promise.all([names(own), grants.listRounds(own ?? undefined)]);
-    return reply.render(
+    return reply.page(
       'grant-rounds/index',
-      { ...n, rounds, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
-      status,
+      {
+        title: request.t('rounds.title'),
+        ...n,
+        rounds,
+        canCreate: mayWriteArea(request.principal, 'grants'),
+        values: {},
+        ...extra,
+      },
+      { status },
     );
   }
 
@@ -102,7 +110,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grant-rounds/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    return reply.renderCached('grant-rounds/show', {}, async () => {
+    const show = async () => {
       const [round, byGroup, n] = await Promise.all([
         grants.getRound(id),
         grants.roundByTargetGroup(id),
@@ -118,7 +126,18 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         nextStatus: nextRoundStatus(round.status),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
         canApply: mayWrite(request.principal, 'grants', round.municipalityCode) && roundTakesGrants(round.status),
+        title: round.name,
       };
+    };
+    return reply.page('grant-rounds/show', show, {
+      cache: {
+        for: 'shared',
+        tags: (data) => [
+          writeTag.municipality((data.round as { municipalityCode: number }).municipalityCode),
+          writeTag.actors,
+          writeTag.targetGroups,
+        ],
+      },
     });
   });
 
@@ -139,8 +158,8 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grants', async (request, reply) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
-    return reply.renderCached(partial ? 'grants/_results' : 'grants/index', {}, async () => {
-      const { filters, query } = filtersOf(request);
+    const { filters, query } = filtersOf(request);
+    const list = async () => {
       const result = await grants.listGrants({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
       const [n, actorNameMap] = await Promise.all([
         names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
@@ -154,8 +173,19 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         actorNames: actorNameMap,
         canCreate: mayWriteArea(request.principal, 'grants'),
         grantStatuses,
+        title: request.t('grants.title'),
       };
-    });
+    };
+    // One municipality's grants when the list is filtered by one, everyone's when not.
+    const tags = [
+      filters.municipalityCode === undefined
+        ? writeTag.anyMunicipality
+        : writeTag.municipality(filters.municipalityCode),
+      writeTag.actors,
+      writeTag.targetGroups,
+      writeTag.municipalities,
+    ];
+    return reply.page(partial ? 'grants/_results' : 'grants/index', list, { cache: { for: 'shared', tags } });
   });
 
   /** The whole filtered list, as the list shows it, with the names the exports print. */
@@ -197,7 +227,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/grants/actor-options', async (request, reply) => {
     const { actorQ } = actorOptionsQuery.parse(request.query ?? {});
     const found = await actors.list({ q: actorQ.trim() || undefined, status: 'active', limit: 100, offset: 0 });
-    return reply.render('grants/_actor-options', { actorOptions: found.items, values: {} });
+    return reply.page('grants/_actor-options', { actorOptions: found.items, values: {} });
   });
 
   app.get('/grants/overdue-check', async (request, reply) => {
@@ -205,7 +235,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
       .parse(request.query ?? {});
     const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
-    return reply.render('grants/_overdue', { overdue });
+    return reply.page('grants/_overdue', { overdue });
   });
 
   async function newPage(
@@ -225,9 +255,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       if (chosen) actorOptions = [chosen, ...actorOptions];
     }
     const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
-    return reply.render(
+    return reply.page(
       'grants/new',
       {
+        title: request.t('grants.new'),
         ...n,
         values,
         overdue,
@@ -238,7 +269,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         ),
         ...extra,
       },
-      status,
+      { status },
     );
   }
 
@@ -288,10 +319,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       names(null, [grant.roundId]),
       actorNames([grant.actorId]),
     ]);
-    return reply.render(
+    return reply.page(
       'grants/show',
       {
         ...n,
+        title: grant.title,
         grant,
         round,
         actorName: actorNameMap[grant.actorId] ?? String(grant.actorId),
@@ -303,7 +335,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         values: {},
         ...extra,
       },
-      status,
+      { status },
     );
   }
 

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.ts';
+import { noteWrite } from '../../db/driver-patches.ts';
 import { intArray, intsOf } from '../../db/params.ts';
 import { importChunks, imports } from '../../db/schema/index.ts';
 import type { Principal } from '../../lib/principal.ts';
@@ -392,6 +393,7 @@ export async function auditImportedRows(
   ids: number[],
 ): Promise<void> {
   const { entity, after, action } = AUDITED[table];
+  noteWrite(principal.municipalityCode, entity, 'import');
   await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, after)
       select ${principal.userId}, ${principal.municipalityCode}, ${entity}, t.id::text, ${action}, ${after}
       from ${sql.identifier(table)} t
@@ -426,6 +428,7 @@ export async function auditGrantUpdates(
   importId: number,
   json: string,
 ): Promise<void> {
+  noteWrite(principal.municipalityCode, 'grant', 'import');
   await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
       select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text,
              case when x.over then 'approve_over_budget' else 'import' end, x.before,
