@@ -15,6 +15,13 @@ export const writeTag = {
   municipalities: 'municipalities',
 } as const;
 
+/** The shared data nearly every page shows: actors' names, target groups, municipalities. */
+export const sharedData: readonly string[] = [writeTag.actors, writeTag.targetGroups, writeTag.municipalities];
+
+/** A municipality's own data, or every municipality's when none is given. */
+export const municipalityOrAll = (code: number | null | undefined): string =>
+  code == null ? writeTag.anyMunicipality : writeTag.municipality(code);
+
 /** The audit entities of shared data, and the tag each touches besides the writer's municipality. */
 const sharedKinds: Record<string, string> = {
   actor: writeTag.actors,

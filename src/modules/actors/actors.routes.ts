@@ -4,8 +4,8 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { writeTag } from '../../lib/write-tags.ts';
-import { pageRedirect } from '../../plugins/views.ts';
+import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
+import { type PageCache, pageRedirect } from '../../plugins/views.ts';
 import {
   type Actor,
   actorEditForm,
@@ -69,6 +69,11 @@ function contactsAfterConflict(rows: FormValues[], current: Actor['contacts']): 
   });
 }
 
+/** The register is everyone's: the list depends on no municipality's own data. */
+const listCache: PageCache = { for: 'shared', tags: sharedData };
+/** An actor's page shows its grants, agreements and outreach in any municipality. */
+const actorCache: PageCache = { for: 'shared', tags: [municipalityOrAll(null), ...sharedData] };
+
 export const actorsRoutes: FastifyPluginAsync = async (app) => {
   const { actors, municipalities, targetGroups } = app.services;
 
@@ -98,10 +103,9 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return reply.page(
       mode === 'new' ? 'actors/new' : 'actors/edit',
       {
-        title:
-          mode === 'new'
-            ? reply.request.t('actors.new')
-            : reply.request.t('actor.form.editTitle', { name: extra.actor?.name ?? '' }),
+        title: reply.request.t(mode === 'new' ? 'actors.new' : 'actor.form.editTitle', {
+          name: extra.actor?.name ?? '',
+        }),
         values,
         ...extra,
         ...(await formOptions()),
@@ -138,9 +142,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         title: request.t('actors.title'),
       };
     };
-    // The register is everyone's: the list depends on no municipality's own data.
-    const tags = [writeTag.actors, writeTag.targetGroups, writeTag.municipalities];
-    return reply.page(partial ? 'actors/_results' : 'actors/index', list, { cache: { for: 'shared', tags } });
+    return reply.page(partial ? 'actors/_results' : 'actors/index', list, { cache: listCache });
   });
 
   app.get('/actors/new', async (request, reply) =>
@@ -190,9 +192,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
-  app.get('/actors/quick', async (_request, reply) =>
-    reply.page('actors/quick', { title: _request.t('actors.quick'), values: { contact: {} } }),
-  );
+  const quick = (request: FastifyRequest) => ({ title: request.t('actors.quick'), values: { contact: {} } });
+  app.get('/actors/quick', async (request, reply) => reply.page('actors/quick', quick(request)));
 
   app.post('/actors/quick', async (request, reply) => {
     const values = formValues(request.body);
@@ -314,9 +315,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         title: actor.name,
       };
     };
-    // The actor's grants, agreements and outreach in any municipality.
-    const tags = [writeTag.anyMunicipality, writeTag.actors, writeTag.targetGroups, writeTag.municipalities];
-    return reply.page('actors/show', show, { cache: { for: 'shared', tags } });
+    return reply.page('actors/show', show, { cache: actorCache });
   });
 
   app.get('/actors/:id/edit', async (request, reply) => {

@@ -4,7 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { writeTag } from '../../lib/write-tags.ts';
+import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { grantsCsv, grantsXlsx } from './grants.export.ts';
 import {
   applicationForm,
@@ -14,6 +14,7 @@ import {
   grantStatuses,
   nextRoundStatus,
   paymentForm,
+  type Round,
   reportForm,
   roundForm,
   roundTakesGrants,
@@ -70,16 +71,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const own = request.principal.municipalityCode;
     const [n, rounds] = await Promise.all([names(own), grants.listRounds(own ?? undefined)]);
+    const title = request.t('rounds.title');
     return reply.page(
       'grant-rounds/index',
-      {
-        title: request.t('rounds.title'),
-        ...n,
-        rounds,
-        canCreate: mayWriteArea(request.principal, 'grants'),
-        values: {},
-        ...extra,
-      },
+      { title, ...n, rounds, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
       { status },
     );
   }
@@ -129,16 +124,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         title: round.name,
       };
     };
-    return reply.page('grant-rounds/show', show, {
-      cache: {
-        for: 'shared',
-        tags: (data) => [
-          writeTag.municipality((data.round as { municipalityCode: number }).municipalityCode),
-          writeTag.actors,
-          writeTag.targetGroups,
-        ],
-      },
-    });
+    const tags = (data: { round?: unknown }) => [
+      municipalityOrAll((data.round as Round).municipalityCode),
+      ...sharedData,
+    ];
+    return reply.page('grant-rounds/show', show, { cache: { for: 'shared', tags } });
   });
 
   app.post('/grant-rounds/:id/advance', async (request, reply) => {
@@ -177,14 +167,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       };
     };
     // One municipality's grants when the list is filtered by one, everyone's when not.
-    const tags = [
-      filters.municipalityCode === undefined
-        ? writeTag.anyMunicipality
-        : writeTag.municipality(filters.municipalityCode),
-      writeTag.actors,
-      writeTag.targetGroups,
-      writeTag.municipalities,
-    ];
+    const tags = [municipalityOrAll(filters.municipalityCode), ...sharedData];
     return reply.page(partial ? 'grants/_results' : 'grants/index', list, { cache: { for: 'shared', tags } });
   });
 
