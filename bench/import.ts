@@ -132,7 +132,7 @@ async function main() {
     let groups: string[];
     try {
       await migrateDatabase(database);
-      const accounts = createAccountService(database.db, loadConfig({}), createMunicipalityService(database.db));
+      const accounts = createAccountService(database.db, loadConfig({}), createMunicipalityService(database));
       const user = await accounts.createUser(
         system,
         {

@@ -63,6 +63,7 @@ import { targetGroupsApi } from './modules/target-groups/target-groups.api.ts';
 import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes.ts';
 import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { registerCompression } from './plugins/compression.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { httpContractPlugin } from './plugins/http-contract.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
@@ -207,7 +208,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  const municipalities = createMunicipalityService(database.db);
+  const municipalities = createMunicipalityService(database);
   const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
   app.decorate('services', {
@@ -241,6 +242,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
 
   await app.register(securityHeadersPlugin, { https: config.https });
+  await registerCompression(app);
   await app.register(cookie);
   await app.register(formbody, {
     bodyLimit: 256 * 1024,

@@ -29,7 +29,7 @@ async function withDatabase<T>(work: (database: Database, config: Config) => Pro
 }
 
 function accountService(database: Database, config: Config) {
-  return createAccountService(database.db, config, createMunicipalityService(database.db));
+  return createAccountService(database.db, config, createMunicipalityService(database));
 }
 
 function options(args: string[], names: string[]): Record<string, string | undefined> {

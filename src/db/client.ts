@@ -14,6 +14,7 @@ import {
   DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
 } from '../config.ts';
+import { tagsOfNotification, WriteClock } from '../lib/write-tags.ts';
 import { countTransactions, preparing } from './driver-patches.ts';
 import { pgliteParsers, postgresTypes } from './driver-types.ts';
 import * as schema from './schema/index.ts';
@@ -51,10 +52,12 @@ export interface Database {
   rows<T extends Record<string, unknown>>(query: SQL, on?: Queryable): Promise<T[]>;
   close(): Promise<void>;
   /**
-   * Counts the writes seen: each transaction ended in this process, and each write committed by any
-   * process (a notification on WRITES_CHANNEL). A value read at one generation may be reused until
-   * it changes (see lib/read-cache.ts).
+   * The writes seen, and what each touched: each transaction ended in this process, and each write
+   * committed by any process (a notification on WRITES_CHANNEL, naming the municipalities and kinds
+   * written). A value read may be reused until a write touches what it depends on (lib/read-cache.ts).
    */
+  writes: WriteClock;
+  /** The count of writes seen (writes.now()). */
   generation(): number;
   /** PGlite only: the underlying instance (used to copy the test template). */
   pglite?: PGlite;
@@ -220,19 +223,20 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       }),
     );
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
-    const ended = countTransactions(db);
+    const writes = new WriteClock();
+    countTransactions(db, writes);
     // On its own connection, which postgres.js opens again when it is lost; a new connection may
-    // have missed notifications, so it counts as a write too.
-    let notified = 0;
+    // have missed notifications, so it counts as a write of everything.
     await client.listen(
       WRITES_CHANNEL,
-      () => notified++,
-      () => notified++,
+      (payload) => writes.touch(tagsOfNotification(payload)),
+      () => writes.touch('all'),
     );
     return {
       kind: 'postgres',
       db,
-      generation: () => ended() + notified,
+      writes,
+      generation: () => writes.now(),
       sql: client,
       url: config.url,
       rows: (query, on = db) => rows(on, query),
@@ -251,16 +255,17 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       parsers: pgliteParsers,
     });
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
-    const ended = countTransactions(db);
+    const writes = new WriteClock();
+    countTransactions(db, writes);
     // One process only, so its transactions are all there is; the notifications cover writes made
     // outside db.transaction.
-    let notified = 0;
-    await pglite.listen(WRITES_CHANNEL, () => notified++);
+    await pglite.listen(WRITES_CHANNEL, (payload) => writes.touch(tagsOfNotification(payload)));
     let closed = false;
     return {
       kind: 'pglite',
       db,
-      generation: () => ended() + notified,
+      writes,
+      generation: () => writes.now(),
       pglite,
       rows: (query, on = db) => rows(on, query),
       async close() {

@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type postgres from 'postgres';
 import { currentStatementScope } from '../lib/statement-scope.ts';
+import { tagsOfWrite, type WriteClock } from '../lib/write-tags.ts';
 import type { Db, Tx } from './client.ts';
 
 /**
@@ -7,7 +9,8 @@ import type { Db, Tx } from './client.ts';
  * test/modules/db/driver-patches.test.ts, on both databases):
  *
  * - countTransactions (both drivers): db.transaction counts each transaction once as it ends,
- *   committed or rolled back, unless it was read only or said that it leaves the caches alone. A
+ *   committed or rolled back, unless it was read only or said that it leaves the caches alone, as a
+ *   write touching what its audit records name (noteWrite), or everything when it has none. A
  *   nested transaction (a savepoint) is part of its outer one and counts nothing of its own.
  * - preparing (postgres.js): a statement with parameters is sent as a named prepared statement,
  *   on the client, in a transaction and in a savepoint alike; one without parameters is sent
@@ -26,27 +29,52 @@ export function leavesCachesAlone(tx: Tx): void {
   unchanged.add(tx);
 }
 
+/** What the transaction running in this async context has written, as its audit records say. */
+interface Written {
+  audited: boolean;
+  tags: Set<string> | 'all';
+}
+const written = new AsyncLocalStorage<Written>();
+
 /**
- * Makes db.transaction count each transaction as it ends, committed or rolled back, unless it was
- * read only or said it leaves the caches alone.
+ * Notes an audit record of the running transaction: its municipality and entity say what it touches
+ * (lib/write-tags.ts), as the write notification does for other processes. Records that change no
+ * data (a refusal, a sign-in) touch nothing.
  */
-export function countTransactions(db: Db): () => number {
-  let generation = 0;
+export function noteWrite(municipalityCode: number | null, entity: string, action: string): void {
+  const into = written.getStore();
+  if (!into) return;
+  into.audited = true;
+  if (entity === 'access' || (entity === 'login' && ['login', 'login_failed', 'rate_limited'].includes(action))) return;
+  const tags = tagsOfWrite(municipalityCode, entity);
+  if (tags === 'all' || into.tags === 'all') into.tags = 'all';
+  else for (const tag of tags) into.tags.add(tag);
+}
+
+/**
+ * Makes db.transaction note each transaction on the clock as it ends, committed or rolled back,
+ * unless it was read only or said it leaves the caches alone: as touching what its audit records
+ * name, or everything when it wrote none. The process's own writes are so seen at once, before the
+ * notification of the commit comes back.
+ */
+export function countTransactions(db: Db, clock: WriteClock): void {
   const transaction = db.transaction.bind(db);
   db.transaction = (async (...args: Parameters<typeof transaction>) => {
     const [fn, config] = args;
     let quiet = config?.accessMode === 'read only';
+    const writes: Written = { audited: false, tags: new Set() };
     try {
-      return await transaction(async (tx) => {
-        const result = await fn(tx);
-        quiet ||= unchanged.has(tx);
-        return result;
-      }, config);
+      return await written.run(writes, () =>
+        transaction(async (tx) => {
+          const result = await fn(tx);
+          quiet ||= unchanged.has(tx);
+          return result;
+        }, config),
+      );
     } finally {
-      if (!quiet) generation++;
+      if (!quiet) clock.touch(writes.audited && writes.tags !== 'all' ? [...writes.tags] : 'all');
     }
   }) as typeof db.transaction;
-  return () => generation;
 }
 
 /**

@@ -132,10 +132,17 @@ async function sendError(
     : c.statusCode >= 500
       ? 500
       : 'other';
-  return reply.render(
+  return reply.page(
     'errors/error',
-    { statusCode: c.statusCode, code: c.code, message: t(c.key), page, fieldErrors },
-    c.statusCode,
+    {
+      title: t(`errorPage.title.${page}`),
+      statusCode: c.statusCode,
+      code: c.code,
+      message: t(c.key),
+      page,
+      fieldErrors,
+    },
+    { status: c.statusCode },
   );
 }
 

@@ -9,8 +9,9 @@ import { danishDate } from '../lib/dates.ts';
 import { formatDate, formatDateTime, formatNumber, type Locale } from '../lib/format.ts';
 import { formatMoney } from '../lib/money.ts';
 import { createReadCache } from '../lib/read-cache.ts';
+import { writeTag } from '../lib/write-tags.ts';
 
-export const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
+const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
 
 export interface ViewHelpers {
   locale: Locale;
@@ -24,10 +25,44 @@ export interface ViewHelpers {
   isHtmx: boolean;
   /** Builds a query string from the given values, dropping empty ones. */
   query: (values: Record<string, unknown>) => string;
-  /** The CSRF token every form carries as `_csrf` (and htmx as X-CSRF-Token). */
+  /** The CSRF token every form carries as `_csrf` (and htmx as X-CSRF-Token). Kept content cannot read it. */
   csrf: string;
-  /** The signed-in user, or null. */
+  /** Where a form's CSRF token goes: the token, or in kept content a stand-in replaced for each request. */
+  formToken: string;
+  /** The signed-in user, or null. Shared content cannot read it. */
   user: { id: number; name: string; role: string; municipalityCode: number | null } | null;
+}
+
+/** A template's data. A page (a template whose name does not start with `_`) has its title in it. */
+export type PageData = Record<string, unknown>;
+type Build<D> = () => Promise<D | PageRedirect>;
+
+/** An htmx partial: a template whose file name starts with `_`. It has no layout, and so no title. */
+type PartialName = `${string}/_${string}`;
+
+export interface PageCache {
+  /**
+   * Whose the content is: `shared`, the same for everyone of one role, municipality and language
+   * (it cannot read the user or the CSRF token: doing so throws), or `user`, the user's own.
+   */
+  for: 'shared' | 'user';
+  /**
+   * What the content depends on (lib/write-tags.ts): a write touching one of them drops it. Given as
+   * a function, they are worked out from the data (a round's page depends on the round's municipality).
+   */
+  tags: readonly string[] | ((data: PageData) => readonly string[]);
+}
+
+export interface PageOptions {
+  /** The status code (200). */
+  status?: number;
+  /**
+   * Keeps the rendered content (not the layout, which is rendered for each request with the user's
+   * name, token and counts) per URL, language, role, municipality, htmx target and day, and per user
+   * for `user`, until a write touches one of its tags, for at most PAGE_CACHE_TTL_MS. The data is
+   * then given as a function, which runs only when the content is not at hand.
+   */
+  cache?: PageCache;
 }
 
 declare module 'fastify' {
@@ -41,33 +76,16 @@ declare module 'fastify' {
     layoutData: LayoutDataProvider[];
   }
   interface FastifyReply {
-    render(template: string, data?: Record<string, unknown>, statusCode?: number): Promise<FastifyReply>;
     /**
-     * Renders a page whose content is the same for everyone who asks for the same URL with the same
-     * role, municipality and language (a report), and reuses the rendered content until a write is
-     * committed anywhere, for at most PAGE_CACHE_TTL_MS. `build` gives the template's data and runs
-     * only when the content is not at hand. The template has no layout: the layout (with the user's
-     * own name, CSRF token and counts) is rendered around it for each request, unless the template is
-     * a partial for htmx. The content is rendered without the user's name, id or CSRF token, so it
-     * cannot carry one user's to another.
+     * Renders a template with its data: a page inside the layout, titled `data.title`, or an htmx
+     * partial (a template named `_…`) alone. The data may be given as a function, which may also
+     * answer a redirect (pageRedirect); with `cache`, it runs only when the content is not kept.
      */
-    renderShared(
+    page(template: PartialName, data?: PageData | Build<PageData>, options?: PageOptions): Promise<FastifyReply>;
+    page(
       template: string,
-      page: { title: string; partial?: boolean },
-      build: () => Promise<Record<string, unknown>>,
-    ): Promise<FastifyReply>;
-    /**
-     * Renders a page (a template with its layout, or an htmx partial) as render() does, and reuses
-     * its rendered content on the same terms as renderShared: per URL, language, role, municipality,
-     * htmx target and day (and per user with `perUser`), until a write is committed anywhere, for at
-     * most PAGE_CACHE_TTL_MS. Only the layout around it is rendered for each request. The CSRF token
-     * is put into the content's forms for each request; the content sees the user's id and name only
-     * with `perUser`. `build` may answer a redirect (pageRedirect), which is reused the same way.
-     */
-    renderCached(
-      template: string,
-      options: { perUser?: boolean },
-      build: () => Promise<Record<string, unknown> | PageRedirect>,
+      data: (PageData & { title: string }) | Build<PageData & { title: string }>,
+      options?: PageOptions,
     ): Promise<FastifyReply>;
   }
 }
@@ -120,6 +138,7 @@ function helpersFor(request: FastifyRequest): ViewHelpers {
     isHtmx: request.headers['hx-request'] === 'true',
     query: buildQuery,
     csrf: request.csrfToken ?? '',
+    formToken: request.csrfToken ?? '',
     user:
       request.principal?.userId != null
         ? {
@@ -132,42 +151,51 @@ function helpersFor(request: FastifyRequest): ViewHelpers {
   };
 }
 
-/** The helpers for cached content: a stand-in for the CSRF token, and of the user only the role and municipality unless the content is the user's own. */
-function cachedHelpersFor(request: FastifyRequest, csrfStandIn: string, perUser: boolean): ViewHelpers {
-  const helpers = helpersFor(request);
-  return {
-    ...helpers,
-    csrf: csrfStandIn,
-    user:
-      helpers.user && !perUser
-        ? { id: 0, name: '', role: helpers.user.role, municipalityCode: helpers.user.municipalityCode }
-        : helpers.user,
-  };
+/** A property of the user's own that kept content must not read: reading it throws. */
+function forbid(it: Record<string, unknown>, name: string, why: string): void {
+  Object.defineProperty(it, name, {
+    enumerable: false,
+    get() {
+      throw new Error(`${name} cannot be read in ${why}`);
+    },
+  });
+}
+
+/**
+ * The data of kept content: the helpers with a stand-in for the form token, and neither the CSRF
+ * token nor, unless the content is the user's own, the user. A template that reads one fails loudly.
+ */
+function keptContentData(
+  request: FastifyRequest,
+  data: PageData,
+  formToken: string,
+  whose: PageCache['for'],
+): Record<string, unknown> {
+  const it: Record<string, unknown> = { ...helpersFor(request), formToken, ...data };
+  delete it.csrf;
+  forbid(it, 'csrf', 'kept content (use formToken)');
+  if (whose === 'shared') {
+    delete it.user;
+    forbid(it, 'user', 'shared content');
+  }
+  return it;
 }
 
 /**
  * Rendered content, kept: the page's title (null for a partial, which has no layout) and its HTML in
- * UTF-8, cut where the CSRF token goes.
+ * UTF-8, cut where the form token goes.
  */
-type CachedPage = { title: string | null; parts: Buffer[] } | PageRedirect;
+type KeptPage = { tags: readonly string[] } & ({ title: string | null; parts: Buffer[] } | { redirect: PageRedirect });
 
 /** At most this many bytes of rendered content are kept. */
 const PAGE_CACHE_MAX_BYTES = 24 * 1024 * 1024;
 
-/**
- * The templates' indentation and blank lines, left out when a template is compiled: a tenth of a
- * page's bytes. Whitespace that ran over lines becomes one line break, which HTML reads as the same
- * one space. Right after a tag, where eta drops the line break (autoTrim 'nl') and the next line's
- * indentation used to be the space between the tag's output and what follows, one space stays. No
- * template has a <pre>, or a <textarea> whose own text runs over lines; what the data holds is not
- * touched.
- */
-export function withoutIndentation(template: string): string {
-  return template.replace(/(%>)?([ \t]*\n[ \t\n]*)/g, (_run, tag: string | undefined, space: string) => {
-    if (!tag) return '\n';
-    const left = space.startsWith('\n') ? space.slice(1) : space;
-    return left ? '%> ' : '%>';
-  });
+const isPartial = (template: string) => (template.split('/').pop() ?? '').startsWith('_');
+
+function titleOf(template: string, data: PageData): string | null {
+  if (isPartial(template)) return null;
+  if (typeof data.title !== 'string') throw new Error(`The page ${template} has no title in its data`);
+  return data.title;
 }
 
 /** The HTML in UTF-8 (one buffer of its own, not a slice of Node's shared pool), cut where the stand-in was. */
@@ -186,15 +214,14 @@ function utf8Pieces(html: string, standIn: string): Buffer[] {
 }
 
 export const viewsPlugin = fp(
-  async (app, opts: { cache: boolean; pageCacheTtlMs: number }) => {
-    const etaConfig = {
-      views: viewsDir,
+  async (app, opts: { cache: boolean; pageCacheTtlMs: number; views?: string }) => {
+    // Templates are rendered as written: their whitespace is kept, and compression makes up for it.
+    const eta = new Eta({
+      views: opts.views ?? viewsDir,
       cache: opts.cache,
       autoEscape: true,
-      autoTrim: [false, 'nl'] as [false, 'nl'],
-      plugins: [{ processTemplate: withoutIndentation }],
-    };
-    const eta = new Eta(etaConfig);
+      autoTrim: [false, 'nl'],
+    });
     app.decorateRequest('locale', 'da');
     app.decorateRequest('t', function t(this: FastifyRequest, key: string, params?: Record<string, string | number>) {
       return translate(this.locale, key, params);
@@ -203,62 +230,40 @@ export const viewsPlugin = fp(
       request.locale = localeOf(request);
     });
     app.decorate('layoutData', [] as LayoutDataProvider[]);
-    /** Renders a template with its layout's data (unless the request is an htmx partial's). */
-    async function renderHtml(request: FastifyRequest, template: string, data: Record<string, unknown>) {
-      // htmx partials have no layout, so they skip its data.
+
+    /** The layout around a page's content, with the user's own name, token and counts. */
+    async function layout(request: FastifyRequest, title: string, body: string): Promise<string> {
+      // htmx requests swap a part of the page, so they skip the layout's data.
       const providers = request.headers['hx-request'] === 'true' ? [] : app.layoutData;
-      const layout = Object.assign(
+      const layoutData = Object.assign(
         {},
         ...(await Promise.all(providers.map((provide) => provide(request).catch(() => ({}))))),
       );
       // No template awaits anything: the synchronous renderer spares a promise per include.
-      return eta.render(template, { ...helpersFor(request), ...layout, ...data });
+      return eta.render('layout', { ...helpersFor(request), ...layoutData, title, body });
     }
-    app.decorateReply(
-      'render',
-      async function render(
-        this: FastifyReply,
-        template: string,
-        data: Record<string, unknown> = {},
-        statusCode = 200,
-      ) {
-        const html = await renderHtml(this.request, template, data);
-        return this.code(statusCode).type('text/html; charset=utf-8').send(html);
-      },
-    );
-    // The same templates rendered without their layout: the layout is swapped for one that only
-    // notes the page's title, so the content can be kept and the layout rendered for each request.
-    const contentEta = new Eta(etaConfig);
-    const layoutFile = join(viewsDir, 'layout.eta');
-    const captureFile = join(viewsDir, 'partials', 'content-only.eta');
-    const resolvePath = contentEta.resolvePath.bind(contentEta);
-    contentEta.resolvePath = (path, options) => {
-      const file = resolvePath(path, options);
-      return file === layoutFile ? captureFile : file;
-    };
-    // A stand-in for the CSRF token in kept content, replaced by the user's own token for each
+
+    // A stand-in for the form token in kept content, replaced by the user's own token for each
     // request, and one for the content in the layout. They are new in each process, so no text
     // anyone stores can hold them.
-    const csrfStandIn = `csrf-${randomUUID()}`;
+    const tokenStandIn = `csrf-${randomUUID()}`;
     const contentStandIn = `content-${randomUUID()}`;
-    const pages = createReadCache<CachedPage>(app.database.generation, {
+    const pages = createReadCache<KeptPage>(app.database.writes, {
       max: 1_000,
       ttlMs: opts.pageCacheTtlMs,
       weigh: (page) =>
-        page instanceof PageRedirect
-          ? 64
-          : page.parts.reduce((sum, part) => sum + part.length, page.title?.length ?? 0),
+        'redirect' in page ? 64 : page.parts.reduce((sum, part) => sum + part.length, page.title?.length ?? 0),
       maxWeight: PAGE_CACHE_MAX_BYTES,
     });
 
-    async function cachedPage(
+    async function keptPage(
       reply: FastifyReply,
       template: string,
-      options: { perUser?: boolean; title?: string; partial?: boolean },
-      build: () => Promise<Record<string, unknown> | PageRedirect>,
+      data: PageData | Build<PageData>,
+      cache: PageCache,
+      status: number,
     ): Promise<FastifyReply> {
       const request = reply.request;
-      const htmx = request.headers['hx-request'] === 'true';
       const principal = request.principal;
       const key = [
         template,
@@ -266,28 +271,27 @@ export const viewsPlugin = fp(
         request.locale,
         principal?.role ?? '',
         principal?.municipalityCode ?? '',
-        options.perUser ? `user ${principal?.userId ?? ''}` : '',
-        htmx ? `htmx ${request.headers['hx-target'] ?? ''}` : 'page',
+        cache.for === 'user' ? `user ${principal?.userId ?? ''}` : '',
+        request.headers['hx-request'] === 'true' ? `htmx ${request.headers['hx-target'] ?? ''}` : 'page',
         // Pages say what is overdue or due soon: nothing is kept across midnight.
         danishDate(),
       ].join('\u0000');
-      const page = await pages.get(key, async () => {
-        const data = await build();
-        if (data instanceof PageRedirect) return data;
-        const capture: { title?: string } = {};
-        const html = contentEta.render(template, {
-          ...cachedHelpersFor(request, csrfStandIn, options.perUser === true),
-          ...data,
-          capture,
-        });
-        // Kept as UTF-8, in pieces around the token: encoding 40 KB of Danish text for each request
-        // cost a fifth of a kept page's CPU.
-        return {
-          title: options.partial ? null : (options.title ?? capture.title ?? null),
-          parts: utf8Pieces(html, csrfStandIn),
-        };
-      });
-      if (page instanceof PageRedirect) return reply.redirect(page.location, page.statusCode);
+      const tagsOf = cache.tags;
+      const page = await pages.get(
+        key,
+        (kept) => kept.tags,
+        async () => {
+          const built = typeof data === 'function' ? await data() : data;
+          if (built instanceof PageRedirect)
+            return { redirect: built, tags: typeof tagsOf === 'function' ? [writeTag.anyMunicipality] : tagsOf };
+          const tags = typeof tagsOf === 'function' ? tagsOf(built) : tagsOf;
+          const html = eta.render(template, keptContentData(request, built, tokenStandIn, cache.for));
+          // Kept as UTF-8, in pieces around the token: encoding 40 KB of Danish text for each request
+          // cost a fifth of a kept page's CPU.
+          return { tags, title: titleOf(template, built), parts: utf8Pieces(html, tokenStandIn) };
+        },
+      );
+      if ('redirect' in page) return reply.redirect(page.redirect.location, page.redirect.statusCode);
       const token = Buffer.from(request.csrfToken ?? '');
       const body: Buffer[] = [];
       for (const part of page.parts) {
@@ -295,35 +299,29 @@ export const viewsPlugin = fp(
         body.push(part);
       }
       if (page.title !== null) {
-        const [head = '', tail = ''] = (
-          await renderHtml(request, 'shared-page', { title: page.title, content: contentStandIn })
-        ).split(contentStandIn);
+        const [head = '', tail = ''] = (await layout(request, page.title, contentStandIn)).split(contentStandIn);
         body.unshift(Buffer.from(head));
         body.push(Buffer.from(tail));
       }
-      return reply.code(200).type('text/html; charset=utf-8').send(Buffer.concat(body));
+      return reply.code(status).type('text/html; charset=utf-8').send(Buffer.concat(body));
     }
 
     app.decorateReply(
-      'renderShared',
-      function renderShared(
+      'page',
+      async function page(
         this: FastifyReply,
         template: string,
-        page: { title: string; partial?: boolean },
-        build: () => Promise<Record<string, unknown>>,
+        data: PageData | Build<PageData> = {},
+        options: PageOptions = {},
       ) {
-        return cachedPage(this, template, page, build);
-      },
-    );
-    app.decorateReply(
-      'renderCached',
-      function renderCached(
-        this: FastifyReply,
-        template: string,
-        options: { perUser?: boolean },
-        build: () => Promise<Record<string, unknown> | PageRedirect>,
-      ) {
-        return cachedPage(this, template, options, build);
+        const status = options.status ?? 200;
+        if (options.cache) return keptPage(this, template, data, options.cache, status);
+        const built = typeof data === 'function' ? await data() : data;
+        if (built instanceof PageRedirect) return this.redirect(built.location, built.statusCode);
+        const title = titleOf(template, built);
+        const content = eta.render(template, { ...helpersFor(this.request), ...built });
+        const html = title === null ? content : await layout(this.request, title, content);
+        return this.code(status).type('text/html; charset=utf-8').send(html);
       },
     );
   },

@@ -1,77 +1,109 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { createReadCache } from '../../src/lib/read-cache.ts';
+import { tagsOfNotification, tagsOfWrite, WriteClock, writeTag } from '../../src/lib/write-tags.ts';
 
-/** The clock the cache reads, moved by the test: no assertion depends on how fast the machine is. */
-function fakeClock(t: Test) {
-  const realNow = Date.now;
-  let now = realNow();
-  Date.now = () => now;
-  t.teardown(() => {
-    Date.now = realNow;
-  });
-  return (ms: number) => {
-    now += ms;
-  };
-}
+t.test(
+  'a read is reused until a write touching its tags or the TTL, shared while loading, failures not kept',
+  async (t) => {
+    const writes = new WriteClock();
+    let loads = 0;
+    // A TTL no test run outlasts: what ends a read's use here is a write, however slow the machine.
+    const cache = createReadCache<number>(writes, { max: 2, ttlMs: 600_000 });
+    const load = async () => ++loads;
+    const tags = [writeTag.municipality(101)];
 
-t.test('a read is reused until a write or the TTL, shared while loading, and failures are not kept', async (t) => {
-  const advance = fakeClock(t);
-  let generation = 0;
+    const [a, b] = await Promise.all([cache.get('k', tags, load), cache.get('k', tags, load)]);
+    t.same([a, b, loads], [1, 1, 1], 'two concurrent reads, one load');
+    t.equal(await cache.get('k', tags, load), 1, 'reused');
+    writes.touch(tagsOfWrite(751, 'grant'));
+    t.equal(await cache.get('k', tags, load), 1, 'a write in another municipality leaves it');
+    writes.touch(tagsOfWrite(101, 'grant'));
+    t.equal(await cache.get('k', tags, load), 2, 'a write in its own ends its use');
+    writes.touch('all');
+    t.equal(await cache.get('k', tags, load), 3, 'and so does a write of everything');
+
+    await t.rejects(cache.get('bad', tags, async () => Promise.reject(new Error('no'))));
+    t.equal(await cache.get('bad', tags, async () => 42), 42, 'a failed load is not kept');
+
+    await cache.get('x', tags, load);
+    await cache.get('y', tags, load);
+    t.equal(cache.size, 2, 'at most max entries; the least recently used go first');
+    const before = loads;
+    await cache.get('y', tags, load);
+    t.equal(loads, before, 'y is still there');
+    await cache.get('k', tags, load);
+    t.equal(loads, before + 1, 'k was dropped');
+  },
+);
+
+t.test('the TTL ends the use of a read: a wait longer than the TTL always does, on any machine', async (t) => {
   let loads = 0;
-  const cache = createReadCache<number>(() => generation, { max: 2, ttlMs: 50 });
+  const cache = createReadCache<number>(new WriteClock(), { max: 2, ttlMs: 5 });
   const load = async () => ++loads;
+  t.equal(await cache.get('k', [writeTag.municipality(101)], load), 1);
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(await cache.get('k', [writeTag.municipality(101)], load), 2, 'loaded again after the TTL');
+});
 
-  const [a, b] = await Promise.all([cache.get('k', load), cache.get('k', load)]);
-  t.same([a, b, loads], [1, 1, 1], 'two concurrent reads, one load');
-  t.equal(await cache.get('k', load), 1, 'reused');
-  generation++;
-  t.equal(await cache.get('k', load), 2, 'a committed write ends its use');
-  advance(49);
-  t.equal(await cache.get('k', load), 2, 'still reused within the TTL');
-  advance(1);
-  t.equal(await cache.get('k', load), 3, 'and the TTL ends its use');
+t.test('a write during a load ends the use of what it loaded; tags may come from the value', async (t) => {
+  const writes = new WriteClock();
+  const cache = createReadCache<{ code: number; n: number }>(writes, { max: 10, ttlMs: 60_000 });
+  let n = 0;
+  const tagsOf = (v: { code: number }) => [writeTag.municipality(v.code)];
+  const slow = cache.get('r', tagsOf, async () => {
+    writes.touch(tagsOfWrite(101, 'grant'));
+    return { code: 101, n: ++n };
+  });
+  t.equal((await slow).n, 1);
+  t.equal((await cache.get('r', tagsOf, async () => ({ code: 101, n: ++n }))).n, 2, 'read again');
+  t.equal((await cache.get('r', tagsOf, async () => ({ code: 101, n: ++n }))).n, 2, 'then kept');
+  writes.touch(tagsOfWrite(751, 'actor'));
+  t.equal((await cache.get('r', tagsOf, async () => ({ code: 101, n: ++n }))).n, 2, 'an actor of 751 is not 101’s');
+});
 
-  await t.rejects(cache.get('bad', async () => Promise.reject(new Error('no'))));
-  t.equal(await cache.get('bad', async () => 42), 42, 'a failed load is not kept');
-
-  await cache.get('x', load);
-  await cache.get('y', load);
-  t.equal(cache.size, 2, 'at most max entries; the least recently used go first');
-  const before = loads;
-  await cache.get('y', load);
-  t.equal(loads, before, 'y is still there');
-  await cache.get('k', load);
-  t.equal(loads, before + 1, 'k was dropped');
+t.test('what a write touches', async (t) => {
+  t.same(tagsOfWrite(101, 'grant'), ['m:101', 'm:*']);
+  t.same(tagsOfWrite(101, 'actor'), ['m:101', 'm:*', 'actors'], 'actors are everyone’s');
+  t.equal(tagsOfWrite(null, 'grant'), 'all', 'no municipality: everything');
+  t.same(tagsOfNotification('101:grant,751:target_group'), ['m:101', 'm:*', 'm:751', 'target-groups']);
+  t.equal(tagsOfNotification(''), 'all', 'an empty notification (too long, or an old trigger) is everything');
+  t.equal(tagsOfNotification(':user'), 'all');
+  t.equal(tagsOfNotification('junk'), 'all');
 });
 
 t.test('with weights, the least recently used go first once the weight is over its bound', async (t) => {
-  const cache = createReadCache<string>(() => 0, { max: 100, ttlMs: 60_000, weigh: (v) => v.length, maxWeight: 10 });
+  const cache = createReadCache<string>(new WriteClock(), {
+    max: 100,
+    ttlMs: 60_000,
+    weigh: (v) => v.length,
+    maxWeight: 10,
+  });
   let loads = 0;
   const load = (v: string) => async () => {
     loads++;
     return v;
   };
-  await cache.get('a', load('aaaa'));
-  await cache.get('b', load('bbbb'));
+  await cache.get('a', [], load('aaaa'));
+  await cache.get('b', [], load('bbbb'));
   t.equal(cache.weight, 8);
-  await cache.get('a', load('aaaa'));
+  await cache.get('a', [], load('aaaa'));
   t.equal(loads, 2, 'a is reused, and is now the most recently used');
-  await cache.get('c', load('cccc'));
+  await cache.get('c', [], load('cccc'));
   t.equal(cache.weight, 8, 'b went to make room');
   t.equal(cache.size, 2);
-  await cache.get('a', load('aaaa'));
+  await cache.get('a', [], load('aaaa'));
   t.equal(loads, 3, 'a was kept');
-  await cache.get('b', load('bbbb'));
+  await cache.get('b', [], load('bbbb'));
   t.equal(loads, 4, 'b was read again');
-  await cache.get('big', load('x'.repeat(11)));
+  await cache.get('big', [], load('x'.repeat(11)));
   t.ok(cache.weight <= 10, 'a value heavier than the bound is not kept');
 });
 
 t.test('a TTL of 0 keeps nothing', async (t) => {
   let loads = 0;
-  const cache = createReadCache<number>(() => 0, { max: 10, ttlMs: 0 });
-  await cache.get('k', async () => ++loads);
-  await cache.get('k', async () => ++loads);
+  const cache = createReadCache<number>(new WriteClock(), { max: 10, ttlMs: 0 });
+  await cache.get('k', [], async () => ++loads);
+  await cache.get('k', [], async () => ++loads);
   t.equal(loads, 2);
   t.equal(cache.size, 0);
 });

@@ -27,9 +27,10 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
     status = 200,
   ) => {
     const { reset } = z.object({ reset: z.string().optional().catch(undefined) }).parse(request.query ?? {});
-    return reply.render(
+    return reply.page(
       'admin/user-edit',
       {
+        title: request.t('users.edit.title', { name: user.name }),
         target: user,
         values: extra.values ?? { name: user.name, role: user.role, municipalityCode: user.municipalityCode },
         fieldErrors: translateFieldErrors(request.locale, extra.fieldErrors),
@@ -40,7 +41,7 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
         // The municipalities the admin may move the user to: those whose users they write.
         municipalities: (await municipalities.all()).filter((m) => mayWrite(request.principal, 'users', m.code)),
       },
-      status,
+      { status },
     );
   };
 

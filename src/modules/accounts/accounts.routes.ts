@@ -28,7 +28,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   app.get('/login', async (request, reply) => {
     if (request.principal.userId !== null) return reply.redirect('/', 303);
     const { next } = nextQuery.parse(request.query ?? {});
-    return reply.render('accounts/login', { values: {}, next: localPath(next) });
+    return reply.page('accounts/login', { title: request.t('login.title'), values: {}, next: localPath(next) });
   });
 
   app.post('/login', async (request, reply) => {
@@ -36,10 +36,15 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
     const next = localPath(values.next);
     const parsed = loginInput.safeParse(coerceForm(loginInput, values));
     if (!parsed.success) {
-      return reply.render(
+      return reply.page(
         'accounts/login',
-        { values, next, fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
-        422,
+        {
+          title: request.t('login.title'),
+          values,
+          next,
+          fieldErrors: translated(request, fieldErrorsFrom(parsed.error)),
+        },
+        { status: 422 },
       );
     }
     try {
@@ -48,10 +53,10 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
       return reply.redirect(next, 303);
     } catch (err) {
       if (err instanceof AppError && (err.code === 'LOGIN_FAILED' || err.code === 'LOGIN_RATE_LIMITED')) {
-        return reply.render(
+        return reply.page(
           'accounts/login',
-          { values: { email: values.email }, next, failure: request.t(err.message) },
-          err.statusCode,
+          { title: request.t('login.title'), values: { email: values.email }, next, failure: request.t(err.message) },
+          { status: err.statusCode },
         );
       }
       throw err;
@@ -66,21 +71,26 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
 
   app.get('/setup', async (_request, reply) => {
     if (await accounts.hasUsers()) return reply.redirect('/login', 303);
-    return reply.render('accounts/setup', { values: {}, municipalities: await municipalities.all() });
+    return reply.page('accounts/setup', {
+      title: _request.t('setup.title'),
+      values: {},
+      municipalities: await municipalities.all(),
+    });
   });
 
   app.post('/setup', async (request, reply) => {
     if (await accounts.hasUsers()) return reply.redirect('/login', 303);
     const values = body(request);
     const fail = async (fieldErrors: FieldErrors | undefined, status = 422) =>
-      reply.render(
+      reply.page(
         'accounts/setup',
         {
+          title: request.t('setup.title'),
           values: { ...values, password: '' },
           fieldErrors: translated(request, fieldErrors),
           municipalities: await municipalities.all(),
         },
-        status,
+        { status },
       );
     const parsed = setupInput.safeParse(coerceForm(setupInput, values));
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
@@ -99,7 +109,8 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   app.get('/account', async (request, reply) => {
     const user = await accounts.getUser(request.principal.userId ?? 0);
     const { password } = z.object({ password: z.string().optional().catch(undefined) }).parse(request.query ?? {});
-    return reply.render('accounts/account', {
+    return reply.page('accounts/account', {
+      title: request.t('account.title'),
       user,
       tokens: await accounts.listApiTokens(user.id),
       municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
@@ -109,10 +120,15 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
 
   /** Changing one's own password; the only page (with sign-out) of a user whose password is temporary. */
   const passwordPage = (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
-    reply.render(
+    reply.page(
       'accounts/password',
-      { values: {}, mustChange: request.session?.mustChangePassword ?? false, ...extra },
-      status,
+      {
+        title: request.t('account.password.title'),
+        values: {},
+        mustChange: request.session?.mustChangePassword ?? false,
+        ...extra,
+      },
+      { status },
     );
 
   app.get('/account/password', async (request, reply) => passwordPage(request, reply, {}));
@@ -139,15 +155,16 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
     const parsed = tokenNameInput.safeParse(coerceForm(tokenNameInput, values));
     const user = await accounts.getUser(userId);
     const page = async (extra: Record<string, unknown>, status: number) =>
-      reply.render(
+      reply.page(
         'accounts/account',
         {
+          title: request.t('account.title'),
           user,
           tokens: await accounts.listApiTokens(userId),
           municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
           ...extra,
         },
-        status,
+        { status },
       );
     if (!parsed.success) return page({ fieldErrors: translated(request, fieldErrorsFrom(parsed.error)), values }, 422);
     const created = await accounts.createApiToken(request.principal, userId, parsed.data.name);
@@ -162,7 +179,12 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   /** An admin manages the users of their own municipality. */
   app.get('/admin/users', async (request, reply) => {
     if (!mayWriteArea(request.principal, 'users')) throw new AppError('FORBIDDEN', 403, 'error.forbidden');
-    return reply.render('admin/users', { users: await accounts.listUsers(request.principal), values: {}, userRoles });
+    return reply.page('admin/users', {
+      title: request.t('users.title'),
+      users: await accounts.listUsers(request.principal),
+      values: {},
+      userRoles,
+    });
   });
 
   app.post('/admin/users', async (request, reply) => {
@@ -171,15 +193,16 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
     const values = body(request);
     const input = { ...values, municipalityCode: String(request.principal.municipalityCode ?? '') };
     const fail = async (fieldErrors: FieldErrors | undefined) =>
-      reply.render(
+      reply.page(
         'admin/users',
         {
+          title: request.t('users.title'),
           users: await accounts.listUsers(request.principal),
           values: { ...values, password: '' },
           fieldErrors: translated(request, fieldErrors),
           userRoles,
         },
-        422,
+        { status: 422 },
       );
     const parsed = newUserInput.safeParse(coerceForm(newUserInput, input));
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));

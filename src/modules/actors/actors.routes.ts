@@ -4,7 +4,8 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { pageRedirect } from '../../plugins/views.ts';
+import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
+import { type PageCache, pageRedirect } from '../../plugins/views.ts';
 import {
   type Actor,
   actorEditForm,
@@ -68,6 +69,11 @@ function contactsAfterConflict(rows: FormValues[], current: Actor['contacts']): 
   });
 }
 
+/** The register is everyone's: the list depends on no municipality's own data. */
+const listCache: PageCache = { for: 'shared', tags: sharedData };
+/** An actor's page shows its grants, agreements and outreach in any municipality. */
+const actorCache: PageCache = { for: 'shared', tags: [municipalityOrAll(null), ...sharedData] };
+
 export const actorsRoutes: FastifyPluginAsync = async (app) => {
   const { actors, municipalities, targetGroups } = app.services;
 
@@ -94,10 +100,17 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     } = {},
     status = 200,
   ) {
-    return reply.render(
+    return reply.page(
       mode === 'new' ? 'actors/new' : 'actors/edit',
-      { values, ...extra, ...(await formOptions()) },
-      status,
+      {
+        title: reply.request.t(mode === 'new' ? 'actors.new' : 'actor.form.editTitle', {
+          name: extra.actor?.name ?? '',
+        }),
+        values,
+        ...extra,
+        ...(await formOptions()),
+      },
+      { status },
     );
   }
 
@@ -107,7 +120,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors', async (request, reply) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'actor-results';
-    return reply.renderCached(partial ? 'actors/_results' : 'actors/index', {}, async () => {
+    const list = async () => {
       const filters = listFilters.parse(request.query ?? {});
       const query = actorListQuery.parse({ ...filters, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
       const [result, allMunicipalities, tree] = await Promise.all([
@@ -126,8 +139,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         actorStatuses,
         sortKeys,
         canCreate: mayWriteArea(request.principal, 'actors'),
+        title: request.t('actors.title'),
       };
-    });
+    };
+    return reply.page(partial ? 'actors/_results' : 'actors/index', list, { cache: listCache });
   });
 
   app.get('/actors/new', async (request, reply) => {
@@ -145,7 +160,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/actors/similar', async (request, reply) => {
     const { name, excludeId } = similarQuery.parse(request.query ?? {});
     const candidates = await actors.similarNames(name, excludeId);
-    return reply.render('actors/_similar', { candidates });
+    return reply.page('actors/_similar', { candidates });
   });
 
   app.post('/actors', async (request, reply) => {
@@ -178,23 +193,25 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
+  const quick = (request: FastifyRequest) => ({ title: request.t('actors.quick'), values: { contact: {} } });
   app.get('/actors/quick', async (request, reply) => {
     assertMayCreate(request.principal, 'actors');
-    return reply.render('actors/quick', { values: { contact: {} } });
+    return reply.page('actors/quick', quick(request));
   });
 
   app.post('/actors/quick', async (request, reply) => {
     const values = formValues(request.body);
     const parsed = quickInformalGroup.safeParse(coerceForm(quickInformalGroup, values));
     const fail = async (fieldErrors: FieldErrors | undefined, candidates?: unknown[]) =>
-      reply.render(
+      reply.page(
         'actors/quick',
         {
+          title: request.t('actors.quick'),
           values,
           fieldErrors: translated(request, fieldErrors),
           candidates,
         },
-        422,
+        { status: 422 },
       );
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
     try {
@@ -214,16 +231,17 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   async function mergePage(_request: FastifyRequest, reply: FastifyReply, ids: number[], extra = {}, status = 200) {
     const preview = await app.services.actorMerges.preview(ids);
     const allMunicipalities = await municipalities.all();
-    return reply.render(
+    return reply.page(
       'actors/merge',
       {
+        title: reply.request.t('merge.title'),
         ...preview,
         fields: MERGE_FIELDS,
         municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
         values: {},
         ...extra,
       },
-      status,
+      { status },
     );
   }
 
@@ -272,7 +290,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/actors/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    return reply.renderCached('actors/show', {}, async () => {
+    const show = async () => {
       // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
       const [mergedInto, actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] =
         await Promise.all([
@@ -299,8 +317,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         targetGroupNames: Object.fromEntries(
           tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),
+        title: actor.name,
       };
-    });
+    };
+    return reply.page('actors/show', show, { cache: actorCache });
   });
 
   app.get('/actors/:id/edit', async (request, reply) => {
@@ -357,7 +377,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/actors/:id/history', async (request, reply) => {
     const id = idFrom(request.params);
     const actor = await actors.get(request.principal, id);
-    return reply.render('actors/history', {
+    return reply.page('actors/history', {
+      title: request.t('actor.history.title', { name: actor.name }),
       actor,
       canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
       entries: await app.services.audit.actorHistory(id, { contactsVisible: actor.contactsVisible }),

@@ -103,6 +103,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       actors.names(result.items.flatMap((a) => a.actorIds)),
     ]);
     const data = {
+      title: request.t('agreements.title'),
       filters,
       result,
       pageSize: PAGE_SIZE,
@@ -113,7 +114,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       canCreate: mayWriteArea(request.principal, 'agreements'),
     };
     const partial = isHtmx(request) && request.headers['hx-target'] === 'agreement-results';
-    return reply.render(partial ? 'agreements/_results' : 'agreements/index', data);
+    return reply.page(partial ? 'agreements/_results' : 'agreements/index', data);
   });
 
   // ---- the form (new and edit) ------------------------------------------------------------
@@ -133,9 +134,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       actorChoices(chosen, actorQ),
       groupNames(request),
     ]);
-    return reply.render(
+    return reply.page(
       view,
       {
+        title: request.t(view === 'agreements/new' ? 'agreements.new' : 'agreements.edit'),
         ...groups,
         values,
         actorOptions,
@@ -147,7 +149,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         intervals: INTERVALS,
         ...extra,
       },
-      status,
+      { status },
     );
   }
 
@@ -173,7 +175,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const actorQ = typeof q?.actorQ === 'string' ? q.actorQ.trim().slice(0, 200) : '';
     const chosen = asIds(q?.actorIds);
     const { actorOptions } = await actorChoices(chosen, actorQ);
-    return reply.render('agreements/_actor-options', { actorOptions, chosen: chosen.map(String) });
+    return reply.page('agreements/_actor-options', { actorOptions, chosen: chosen.map(String) });
   });
 
   app.post('/agreements', async (request, reply) => {
@@ -293,8 +295,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/agreements/:id', async (request, reply) => {
     const agreementId = idFrom(request.params);
     const { proposed, meetingPage } = showQuery.parse(request.query ?? {});
-    return reply.render('agreements/show', {
-      ...(await showData(request, agreementId, meetingPage)),
+    const data = await showData(request, agreementId, meetingPage);
+    return reply.page('agreements/show', {
+      ...data,
+      title: data.agreement.title,
       proposedNextOn: proposed,
       logValues: { heldOn: danishDate() },
     });
@@ -322,10 +326,12 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const planning = values.intent === 'plan';
     // htmx swaps the meetings section alone: the answer reads only what it shows (issue 17).
     const respond = async (extra: Record<string, unknown>, status: number) => {
-      if (!isHtmx(request))
-        return reply.render('agreements/show', { ...(await showData(request, agreementId)), ...extra }, status);
+      if (!isHtmx(request)) {
+        const shown = await showData(request, agreementId);
+        return reply.page('agreements/show', { ...shown, title: shown.agreement.title, ...extra }, { status });
+      }
       const section = await meetingsData(request, await agreements.get(agreementId), 1);
-      return reply.render('agreements/_meetings', { ...section, ...extra }, status);
+      return reply.page('agreements/_meetings', { ...section, ...extra }, { status });
     };
     let result: Awaited<ReturnType<typeof agreements.logMeeting>>;
     try {
@@ -386,7 +392,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const current = await agreements.getActionItem(itemId);
     const ownerNames = Object.fromEntries(await agreements.userNames(current.ownerUserId ? [current.ownerUserId] : []));
     const agreement = await agreements.get(current.agreementId);
-    return reply.render(
+    return reply.page(
       'agreements/_action-item',
       {
         item: current,
@@ -395,7 +401,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         failure,
         announcement: failure ?? request.t(current.done ? 'actionItem.markedDone' : 'actionItem.reopened'),
       },
-      status,
+      { status },
     );
   });
 };

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { noteWrite } from '../../db/driver-patches.ts';
 import { auditLog, users } from '../../db/schema/index.ts';
 import type { Principal } from '../../lib/principal.ts';
 
@@ -13,6 +14,7 @@ export interface AuditEntry {
 
 /** Appends to the audit trail. Call it with the transaction that makes the change. */
 export async function recordAudit(tx: Queryable, principal: Principal, entry: AuditEntry): Promise<void> {
+  noteWrite(principal.municipalityCode, entry.entity, entry.action);
   await tx.insert(auditLog).values({
     userId: principal.userId,
     municipalityCode: principal.municipalityCode,

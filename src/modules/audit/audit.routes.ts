@@ -32,7 +32,8 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
       offset: (filters.page - 1) * PAGE_SIZE,
     });
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'audit-results';
-    return reply.render(partial ? 'audit/_results' : 'audit/index', {
+    return reply.page(partial ? 'audit/_results' : 'audit/index', {
+      title: request.t('audit.title'),
       filters,
       result,
       pageSize: PAGE_SIZE,

@@ -18,14 +18,18 @@ export const calendarRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/account/calendar', async (request, reply) => {
     const feed = await calendar.feedOf(request.principal.userId ?? 0);
-    return reply.render('accounts/calendar', { feed });
+    return reply.page('accounts/calendar', { title: request.t('calendar.title'), feed });
   });
 
   app.post('/account/calendar', async (request, reply) => {
     const token = await calendar.createFeed(request.principal);
     const feed = await calendar.feedOf(request.principal.userId ?? 0);
     const lang = request.locale === 'da' ? '' : `?lang=${request.locale}`;
-    return reply.render('accounts/calendar', { feed, feedUrl: `${base(request)}/calendar/${token}.ics${lang}` }, 201);
+    return reply.page(
+      'accounts/calendar',
+      { title: request.t('calendar.title'), feed, feedUrl: `${base(request)}/calendar/${token}.ics${lang}` },
+      { status: 201 },
+    );
   });
 
   app.post('/account/calendar/revoke', async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { mayWrite, type WriteArea } from '../../lib/policy.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { type FirstStep, recordPath } from './follow-up.service.ts';
 
 /** Whose action items the page lists: the user's own, or everyone's in the municipality. */
@@ -25,7 +26,7 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
     const { municipalityCode, userId } = request.principal;
     if (municipalityCode === null || userId === null) return reply.redirect('/login', 303);
     // The page is the user's own: their action items, and what is due in their municipality.
-    return reply.renderCached('index', { perUser: true }, async () => {
+    const build = async () => {
       const overview = await followUp.overview({ municipalityCode, userId, mine: items === 'mine' });
       return {
         ...overview,
@@ -37,7 +38,10 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
         firstSteps: overview.firstSteps.filter((step) =>
           mayWrite(request.principal, FIRST_STEP_AREA[step], municipalityCode),
         ),
+        title: request.t('followUp.title'),
       };
-    });
+    };
+    const tags = [writeTag.municipality(municipalityCode), writeTag.actors];
+    return reply.page('index', build, { cache: { for: 'user', tags } });
   });
 };

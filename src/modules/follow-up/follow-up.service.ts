@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { addDays, danishDate } from '../../lib/dates.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import {
   agreementsDueSoon,
   agreementsWithMeetingsOverdue,
@@ -67,12 +68,14 @@ export function createFollowUpService(database: Database) {
     };
     return { ...c, total: c.reports + c.agreements + c.meetings + c.actionItems };
   }
-  const countsCache = createReadCache<FollowUpCounts>(database.generation, { max: 1000, ttlMs: 10_000 });
+  const countsCache = createReadCache<FollowUpCounts>(database.writes, { max: 1000, ttlMs: 10_000 });
 
   return {
-    /** The navigation's count, on every page: reused until something is written (or for 10 s). */
+    /** The navigation's count, on every page: reused until something is written in the municipality (or for 10 s). */
     async counts(municipalityCode: number, userId: number, today = danishDate()): Promise<FollowUpCounts> {
-      return countsCache.get(`${municipalityCode}:${userId}:${today}`, () => countNow(municipalityCode, userId, today));
+      return countsCache.get(`${municipalityCode}:${userId}:${today}`, [writeTag.municipality(municipalityCode)], () =>
+        countNow(municipalityCode, userId, today),
+      );
     },
 
     async overview(options: FollowUpOptions) {

@@ -4,6 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { grantsCsv, grantsXlsx } from './grants.export.ts';
 import { nextMark, transitionBlocker } from './grants.rules.ts';
 import {
@@ -72,10 +73,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const own = request.principal.municipalityCode;
     const [n, rounds] = await Promise.all([names(own), grants.listRounds(own ?? undefined)]);
-    return reply.render(
+    const title = request.t('rounds.title');
+    return reply.page(
       'grant-rounds/index',
-      { ...n, rounds, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
-      status,
+      { title, ...n, rounds, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
+      { status },
     );
   }
 
@@ -105,7 +107,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grant-rounds/:id', async (request, reply) => {
     const id = idFrom(request.params);
-    return reply.renderCached('grant-rounds/show', {}, async () => {
+    const show = async () => {
       const [round, byGroup, n] = await Promise.all([
         grants.getRound(id),
         grants.roundByTargetGroup(id),
@@ -121,8 +123,14 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         nextStatus: nextRoundStatus(round.status),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
         canApply: mayWrite(request.principal, 'grants', round.municipalityCode) && roundTakesGrants(round.status),
+        title: round.name,
       };
-    });
+    };
+    const tags = (data: { round?: unknown }) => [
+      municipalityOrAll((data.round as Round).municipalityCode),
+      ...sharedData,
+    ];
+    return reply.page('grant-rounds/show', show, { cache: { for: 'shared', tags } });
   });
 
   app.post('/grant-rounds/:id/advance', async (request, reply) => {
@@ -142,8 +150,8 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/grants', async (request, reply) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
-    return reply.renderCached(partial ? 'grants/_results' : 'grants/index', {}, async () => {
-      const { filters, query } = filtersOf(request);
+    const { filters, query } = filtersOf(request);
+    const list = async () => {
       const result = await grants.listGrants({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
       const [n, actorNameMap] = await Promise.all([
         names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
@@ -157,8 +165,12 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         actorNames: actorNameMap,
         canCreate: mayWriteArea(request.principal, 'grants'),
         grantStatuses,
+        title: request.t('grants.title'),
       };
-    });
+    };
+    // One municipality's grants when the list is filtered by one, everyone's when not.
+    const tags = [municipalityOrAll(filters.municipalityCode), ...sharedData];
+    return reply.page(partial ? 'grants/_results' : 'grants/index', list, { cache: { for: 'shared', tags } });
   });
 
   /** The whole filtered list, as the list shows it, with the names the exports print. */
@@ -200,7 +212,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/grants/actor-options', async (request, reply) => {
     const { actorQ } = actorOptionsQuery.parse(request.query ?? {});
     const found = await actors.list({ q: actorQ.trim() || undefined, status: 'active', limit: 100, offset: 0 });
-    return reply.render('grants/_actor-options', { actorOptions: found.items, values: {} });
+    return reply.page('grants/_actor-options', { actorOptions: found.items, values: {} });
   });
 
   app.get('/grants/overdue-check', async (request, reply) => {
@@ -208,7 +220,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
       .parse(request.query ?? {});
     const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
-    return reply.render('grants/_overdue', { overdue });
+    return reply.page('grants/_overdue', { overdue });
   });
 
   async function newPage(
@@ -228,9 +240,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       if (chosen) actorOptions = [chosen, ...actorOptions];
     }
     const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
-    return reply.render(
+    return reply.page(
       'grants/new',
       {
+        title: request.t('grants.new'),
         ...n,
         values,
         overdue,
@@ -241,7 +254,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         ),
         ...extra,
       },
-      status,
+      { status },
     );
   }
 
@@ -306,10 +319,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       names(null, [grant.roundId]),
       actorNames([grant.actorId]),
     ]);
-    return reply.render(
+    return reply.page(
       'grants/show',
       {
         ...n,
+        title: grant.title,
         grant,
         round,
         actorName: actorNameMap[grant.actorId] ?? String(grant.actorId),
@@ -322,7 +336,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         values: {},
         ...extra,
       },
-      status,
+      { status },
     );
   }
 

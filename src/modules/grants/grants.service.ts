@@ -5,6 +5,7 @@ import { AppError, notFound, staleVersion, validationFailed } from '../../lib/er
 import { assertMayOverrideBudget, assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import {
@@ -56,8 +57,11 @@ export function createGrantService(database: Database, config: Config) {
   const { db } = database;
   const threshold = config.auditorThresholdOre;
   // A round's split by target group is a small report over all its grants, read by everyone who
-  // opens the round: worked out once per write generation.
-  const splits = createReadCache<GroupTotal[]>(database.generation, { max: 500, ttlMs: 10_000 });
+  // opens the round: worked out once until a write in the round's municipality (or to the groups).
+  const splits = createReadCache<{ municipalityCode: number | null; totals: GroupTotal[] }>(database.writes, {
+    max: 500,
+    ttlMs: 10_000,
+  });
 
   async function toRounds(rows: RoundRow[], on: Db | Tx = db): Promise<Round[]> {
     const totals = await roundTotals(
@@ -179,7 +183,18 @@ export function createGrantService(database: Database, config: Config) {
 
     /** The round's awards and payments by target group, rolled up the FFB tree and local groups. */
     async roundByTargetGroup(id: number): Promise<GroupTotal[]> {
-      return splits.get(String(id), () => roundByTargetGroup(db, id));
+      const split = await splits.get(
+        String(id),
+        (kept) =>
+          kept.municipalityCode === null
+            ? [writeTag.anyMunicipality, writeTag.targetGroups]
+            : [writeTag.municipality(kept.municipalityCode), writeTag.targetGroups],
+        async () => {
+          const [round, totals] = await Promise.all([findRound(db, id), roundByTargetGroup(db, id)]);
+          return { municipalityCode: round?.municipalityCode ?? null, totals };
+        },
+      );
+      return split.totals;
     },
 
     async createRound(principal: Principal, input: RoundInput): Promise<Round> {

@@ -31,15 +31,16 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
     mayWriteArea(request.principal, 'grants') || mayWriteArea(request.principal, 'actors');
 
   async function listPage(request: FastifyRequest, reply: FastifyReply, failure?: string, status = 200) {
-    return reply.render(
+    return reply.page(
       'imports/index',
       {
+        title: request.t('import.title'),
         imports: await imports.list(request.principal),
         kinds: importKinds.filter((k) => mayWriteArea(request.principal, k === 'grants' ? 'grants' : 'actors')),
         canImport: mayImport(request),
         failure,
       },
-      status,
+      { status },
     );
   }
 
@@ -73,9 +74,10 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const step = (request.query as { step?: string } | undefined)?.step;
     const mapping = ['uploaded', 'invalid'].includes(item.status) || (item.status === 'ready' && step === 'columns');
-    return reply.render(
+    return reply.page(
       'imports/show',
       {
+        title: request.t('import.titleOf', { file: item.fileName }),
         item,
         mapping,
         sample: mapping ? item.sample : [],
@@ -86,7 +88,7 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
         thisYear: Number(danishDate().slice(0, 4)),
         ...extra,
       },
-      status,
+      { status },
     );
   }
 
@@ -156,7 +158,7 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
     }
     const seen = (request.query as { seen?: string } | undefined)?.seen;
     if (request.headers['hx-request'] === 'true' && seen === String(item.processedRows)) return reply.code(204).send();
-    return reply.render('imports/_progress', { item });
+    return reply.page('imports/_progress', { item });
   });
 
   /** Every problem of the file, for a spreadsheet: line, column, value and message. */

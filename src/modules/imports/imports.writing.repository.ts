@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
+import { noteWrite } from '../../db/driver-patches.ts';
 import { intArray } from '../../db/params.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { IMPORTED_ACTOR_COLUMNS } from './imports.matching.repository.ts';
@@ -68,6 +69,7 @@ export async function auditImportedRows(
   ids: number[],
 ): Promise<void> {
   const { entity, after, action } = AUDITED[table];
+  noteWrite(principal.municipalityCode, entity, 'import');
   await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, after)
       select ${principal.userId}, ${principal.municipalityCode}, ${entity}, t.id::text, ${action}, ${after}
       from ${sql.identifier(table)} t
@@ -102,6 +104,7 @@ export async function auditGrantUpdates(
   importId: number,
   json: string,
 ): Promise<void> {
+  noteWrite(principal.municipalityCode, 'grant', 'import');
   await tx.execute(sql`insert into audit_log (user_id, municipality_code, entity, entity_id, action, before, after)
       select ${principal.userId}, ${principal.municipalityCode}, 'grant', x.id::text,
              case when x.over then 'approve_over_budget' else 'import' end, x.before,

@@ -1,16 +1,13 @@
-import type { Db } from '../../db/client.ts';
+import type { Database } from '../../db/client.ts';
+import { createReadCache } from '../../lib/read-cache.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { listMunicipalities, type Municipality } from './municipalities.repository.ts';
 
-/** The 98 municipalities never change while the app runs, so they are read once. */
-export function createMunicipalityService(db: Db) {
-  let cache: Promise<Municipality[]> | undefined;
-  const all = () => {
-    cache ??= listMunicipalities(db).catch((err) => {
-      cache = undefined;
-      throw err;
-    });
-    return cache;
-  };
+/** The 98 municipalities hardly ever change: read once, and again when one is written (or each hour). */
+export function createMunicipalityService(database: Database) {
+  const cache = createReadCache<Municipality[]>(database.writes, { max: 1, ttlMs: 3_600_000 });
+  const tags = [writeTag.municipalities];
+  const all = () => cache.get('all', tags, () => listMunicipalities(database.db));
   return {
     all,
     async byCode(): Promise<Map<number, Municipality>> {

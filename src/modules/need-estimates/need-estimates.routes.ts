@@ -73,10 +73,10 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
     extra: Record<string, unknown> = {},
     status = 200,
   ) {
-    return reply.render(
+    return reply.page(
       'need-estimates/index',
-      { ...(await gridData(request, municipalityCode, year)), ...extra },
-      status,
+      { title: request.t('needs.title'), ...(await gridData(request, municipalityCode, year)), ...extra },
+      { status },
     );
   }
 
@@ -109,7 +109,7 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
       // A row is answered with its row; a group the grid has no row for, with the whole page.
       if (!data || !group)
         return page(request, reply, municipalityCode, year, { rowErrors: { [groupId]: errors }, values }, 422);
-      return reply.render('need-estimates/_row', { ...data, group, errors, values }, 422);
+      return reply.page('need-estimates/_row', { ...data, group, errors, values }, { status: 422 });
     }
     const { municipalityCode, year, targetGroupId, people, source, version } = parsed.data;
     let failure: string | undefined;
@@ -135,7 +135,7 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
     const data = await gridData(request, municipalityCode, year);
     const group = data.groups.find((g) => g.id === targetGroupId);
     if (!group) return page(request, reply, municipalityCode, year, { failure }, status);
-    return reply.render(
+    return reply.page(
       'need-estimates/_row',
       {
         ...data,
@@ -144,7 +144,7 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
         saved: !failure,
         oobTotal: true,
       },
-      status,
+      { status },
     );
   });
 

@@ -56,7 +56,8 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
     const [days, allMunicipalities] = await Promise.all([outreach.week(municipalityCode, week), municipalities.all()]);
     const monday = mondayOfIsoWeek(week);
     const names = await actors.names(days.flatMap((d) => d.items.map((i) => i.actorId)));
-    return reply.render('outreach/index', {
+    return reply.page('outreach/index', {
+      title: request.t('outreach.title'),
       days,
       week,
       weekNumber: Number(week.slice(6)),
@@ -89,7 +90,17 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       const name = (await actors.names([chosen])).get(chosen);
       if (name) actorOptions = [{ id: chosen, name }, ...actorOptions];
     }
-    return reply.render(view, { values, actorOptions, outreachKinds, ...extra }, status);
+    return reply.page(
+      view,
+      {
+        title: _request.t(view === 'outreach/new' ? 'outreach.new' : 'outreach.edit'),
+        values,
+        actorOptions,
+        outreachKinds,
+        ...extra,
+      },
+      { status },
+    );
   }
 
   const translated = (request: FastifyRequest, errors: Record<string, string[]> | undefined) =>

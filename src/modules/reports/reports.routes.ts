@@ -4,6 +4,7 @@ import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { formatNumber } from '../../lib/format.ts';
 import { toXlsx } from '../../lib/spreadsheet.ts';
+import type { Scope } from './reports.repository.ts';
 import {
   proportionalityTable,
   proportionalityView,
@@ -53,10 +54,14 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     const { params, expand } = paramsFrom(request);
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'report';
     const template = partial ? 'reports/_proportionality' : 'reports/proportionality';
-    return reply.renderShared(template, { title: request.t('reports.proportionality'), partial }, async () => {
+    const build = async () => {
       const [report, allMunicipalities] = await Promise.all([reports.proportionality(params), municipalities.all()]);
-      return proportionalityView(report, params, expand, allMunicipalities, request.locale, (k, p) => request.t(k, p));
-    });
+      return {
+        ...proportionalityView(report, params, expand, allMunicipalities, request.locale, (k, p) => request.t(k, p)),
+        title: request.t('reports.proportionality'),
+      };
+    };
+    return reply.page(template, build, { cache: { for: 'shared', tags: await reports.tagsOf(params.scope) } });
   });
 
   async function exportRows(request: FastifyRequest) {
@@ -81,28 +86,26 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/reports/shared-actors', async (request, reply) => {
-    return reply.renderShared('reports/shared-actors', { title: request.t('reports.shared') }, async () => {
-      const allMunicipalities = await municipalities.all();
-      const own = allMunicipalities.find((m) => m.code === request.principal.municipalityCode);
-      const q = z
-        .object({
-          regionCode: z
-            .union([z.literal('all'), z.coerce.number().int().min(1081).max(1085)])
-            .optional()
-            .catch(undefined),
-          year: year.optional().catch(undefined),
-          page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-        })
-        .parse(request.query ?? {});
-      const regionCode = q.regionCode === 'all' ? undefined : (q.regionCode ?? own?.regionCode);
-      const reportYear = q.year ?? Number(danishDate().slice(0, 4));
-      // The suspected duplicates take longer: the page loads them after (htmx), or links to them.
-      const result = await reports.sharedActors(
-        regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode },
-        reportYear,
-        { duplicates: false },
-      );
+    const allMunicipalities = await municipalities.all();
+    const own = allMunicipalities.find((m) => m.code === request.principal.municipalityCode);
+    const q = z
+      .object({
+        regionCode: z
+          .union([z.literal('all'), z.coerce.number().int().min(1081).max(1085)])
+          .optional()
+          .catch(undefined),
+        year: year.optional().catch(undefined),
+        page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+      })
+      .parse(request.query ?? {});
+    const regionCode = q.regionCode === 'all' ? undefined : (q.regionCode ?? own?.regionCode);
+    const reportYear = q.year ?? Number(danishDate().slice(0, 4));
+    // The suspected duplicates take longer: the page loads them after (htmx), or links to them.
+    const scope: Scope = regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode };
+    const build = async () => {
+      const result = await reports.sharedActors(scope, reportYear, { duplicates: false });
       return {
+        title: request.t('reports.shared'),
         result,
         // A region shares hundreds of actors: a page of them at a time, the matrix counting them all.
         ...sharedActorsPage(result, q.page, regionCode, reportYear),
@@ -112,7 +115,8 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
         municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
         formatShare: (n: number) => formatNumber(n, request.locale),
       };
-    });
+    };
+    return reply.page('reports/shared-actors', build, { cache: { for: 'shared', tags: await reports.tagsOf(scope) } });
   });
 
   app.get('/reports/shared-actors/duplicates', async (request, reply) => {
@@ -126,11 +130,12 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
       municipalities.all(),
     ]);
     const data = {
+      title: request.t('reports.duplicates'),
       duplicates,
       regionCode,
       municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
     };
     const partial = request.headers['hx-request'] === 'true';
-    return reply.render(partial ? 'reports/_duplicates' : 'reports/duplicates', data);
+    return reply.page(partial ? 'reports/_duplicates' : 'reports/duplicates', data);
   });
 };

@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.ts';
 import { AppError, notFound, validationFailed } from '../../lib/errors.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import { openGrants } from './reports.open-data.repository.ts';
 import { needByGroup, proportionality, type ReportParams, type Scope } from './reports.repository.ts';
@@ -36,12 +37,24 @@ const REPORT_TTL_MS = 10_000;
 
 export function createReportService(database: Database, municipalities: MunicipalityService) {
   // Reports are read far more often than grants and estimates change: one read serves them all.
-  const cache = createReadCache<unknown>(database.generation, { max: 200, ttlMs: REPORT_TTL_MS });
-  const cached = <T>(key: string, load: () => Promise<T>) => cache.get(key, load) as Promise<T>;
+  const cache = createReadCache<unknown>(database.writes, { max: 200, ttlMs: REPORT_TTL_MS });
+  /**
+   * What a report of the scope depends on: the municipalities it covers (each of a region's, all of
+   * the country's), the actor register, the target groups and the municipalities themselves.
+   */
+  async function tagsOf(scope: Scope): Promise<string[]> {
+    const shared = [writeTag.actors, writeTag.targetGroups, writeTag.municipalities];
+    if (scope.kind === 'national') return [writeTag.anyMunicipality, ...shared];
+    if (scope.kind === 'municipality') return [writeTag.municipality(scope.code), ...shared];
+    const inRegion = (await municipalities.all()).filter((m) => m.regionCode === scope.code);
+    return [...inRegion.map((m) => writeTag.municipality(m.code)), ...shared];
+  }
+  const cached = async <T>(key: string, scope: Scope, load: () => Promise<T>) =>
+    cache.get(key, await tagsOf(scope), load) as Promise<T>;
   const duplicates = (scope: Scope) =>
-    cached(`duplicates:${scopeLabel(scope)}`, () => suspectedDuplicates(database, scope));
+    cached(`duplicates:${scopeLabel(scope)}`, scope, () => suspectedDuplicates(database, scope));
 
-  /** The shared actors of a scope and year, worked out from their links once per write generation. */
+  /** The shared actors of a scope and year, worked out from their links until a write touches them. */
   async function sharedReport(scope: Scope, year: number) {
     const [links, byCode] = await Promise.all([sharedActorLinks(database, scope, year), municipalities.byCode()]);
     const actors = new Map<
@@ -122,8 +135,13 @@ export function createReportService(database: Database, municipalities: Municipa
   }
 
   return {
+    /** What a kept report (or page) of the scope depends on (lib/write-tags.ts). */
+    tagsOf,
+
     async proportionality(params: ReportParams) {
-      const rows = await cached(`proportionality:${JSON.stringify(params)}`, () => proportionality(database, params));
+      const rows = await cached(`proportionality:${JSON.stringify(params)}`, params.scope, () =>
+        proportionality(database, params),
+      );
       const first = rows[0];
       return {
         scope: scopeLabel(params.scope),
@@ -156,7 +174,7 @@ export function createReportService(database: Database, municipalities: Municipa
      */
     async sharedActors(scope: Scope, year: number, options: { duplicates?: boolean } = {}) {
       const [shared, suspectedDuplicates] = await Promise.all([
-        cached(`shared:${scopeLabel(scope)}:${year}`, () => sharedReport(scope, year)),
+        cached(`shared:${scopeLabel(scope)}:${year}`, scope, () => sharedReport(scope, year)),
         options.duplicates === false ? [] : duplicates(scope),
       ]);
       return { ...shared, suspectedDuplicates };

@@ -1,47 +1,45 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
-import type { Principal } from '../../lib/principal.ts';
 import { localTargetGroupInput } from './target-groups.schemas.ts';
 
 export const targetGroupsRoutes: FastifyPluginAsync = async (app) => {
   const { targetGroups, municipalities } = app.services;
 
   const page = async (
-    principal: Principal,
+    request: FastifyRequest,
     values: Record<string, unknown>,
     fieldErrors?: Record<string, string[]>,
   ) => ({
+    title: request.t('targetGroups.title'),
     tree: await targetGroups.tree(),
     municipalities: await municipalities.all(),
     values,
     fieldErrors,
-    canAdd: mayWriteArea(principal, 'targetGroups'),
+    canAdd: mayWriteArea(request.principal, 'targetGroups'),
   });
 
-  app.get('/target-groups', async (request, reply) =>
-    reply.render('target-groups/index', await page(request.principal, {})),
-  );
+  app.get('/target-groups', async (request, reply) => reply.page('target-groups/index', await page(request, {})));
 
   app.post('/target-groups', async (request, reply) => {
     const values = formValues(request.body);
     const t = (errors: Record<string, string[]>) => translateFieldErrors(request.locale, errors);
     const parsed = localTargetGroupInput.safeParse(coerceForm(localTargetGroupInput, values));
     if (!parsed.success) {
-      return reply.render(
-        'target-groups/index',
-        await page(request.principal, values, t(fieldErrorsFrom(parsed.error))),
-        422,
-      );
+      return reply.page('target-groups/index', await page(request, values, t(fieldErrorsFrom(parsed.error))), {
+        status: 422,
+      });
     }
     try {
       const group = await targetGroups.addLocal(request.principal, parsed.data);
       return reply.redirect(`/target-groups#group-${group.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.fieldErrors) {
-        return reply.render('target-groups/index', await page(request.principal, values, t(err.fieldErrors)), 422);
+        return reply.page('target-groups/index', await page(request, values, t(err.fieldErrors)), {
+          status: 422,
+        });
       }
       throw err;
     }

@@ -3,6 +3,7 @@ import { AppError, notFound } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
@@ -47,17 +48,18 @@ function asTree(rows: TargetGroupRow[]): TargetGroupNode[] {
 export function createTargetGroupService(database: Database, municipalities: MunicipalityService) {
   const { db } = database;
   // Nearly every page lists the groups, and they change only when a municipality adds one: read
-  // once per write generation. The lists are shared, so callers must not change them.
-  const lists = createReadCache<TargetGroupRow[]>(database.generation, { max: 200, ttlMs: 60_000 });
-  const trees = createReadCache<TargetGroupNode[]>(database.generation, { max: 200, ttlMs: 60_000 });
+  // until a target group is written. The lists are shared, so callers must not change them.
+  const lists = createReadCache<TargetGroupRow[]>(database.writes, { max: 200, ttlMs: 60_000 });
+  const trees = createReadCache<TargetGroupNode[]>(database.writes, { max: 200, ttlMs: 60_000 });
+  const tags = [writeTag.targetGroups];
   const list = (municipalityCode?: number) =>
-    lists.get(String(municipalityCode ?? 'all'), () => listTargetGroups(db, municipalityCode));
+    lists.get(String(municipalityCode ?? 'all'), tags, () => listTargetGroups(db, municipalityCode));
   return {
     /** Every FFB group, and the local groups of one municipality (or of all when none is given). */
     list,
 
     async tree(municipalityCode?: number): Promise<TargetGroupNode[]> {
-      return trees.get(String(municipalityCode ?? 'all'), async () => asTree(await list(municipalityCode)));
+      return trees.get(String(municipalityCode ?? 'all'), tags, async () => asTree(await list(municipalityCode)));
     },
 
     /** Adds a municipality's own sub-group, e.g. "Meget belastede stofmisbrugere" under "Stofmisbrug". */

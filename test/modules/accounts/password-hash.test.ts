@@ -21,7 +21,7 @@ t.test('argon2id cost: the library default unless configured, and each hash keep
   t.throws(() => loadConfig({ PASSWORD_HASH_PASSES: '0' }), /PASSWORD_HASH_PASSES/, 'at least one pass');
 
   const database = await openTestDatabase(t);
-  const municipalities = createMunicipalityService(database.db);
+  const municipalities = createMunicipalityService(database);
   const production = createAccountService(database.db, loadConfig({}), municipalities);
   const cheap = createAccountService(database.db, loadConfig(TEST_ENV), municipalities);
   const user = (email: string) => ({

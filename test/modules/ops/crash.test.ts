@@ -94,7 +94,7 @@ async function prepare(tg: Target): Promise<string> {
   const database = await tg.open();
   try {
     await migrateDatabase(database);
-    const accounts = createAccountService(database.db, testConfig(), createMunicipalityService(database.db));
+    const accounts = createAccountService(database.db, testConfig(), createMunicipalityService(database));
     const user = await accounts.createUser(
       system,
       { email: 'crash@kk.dk', name: 'Crash', password: 'en lang adgangskode', role: 'admin', municipalityCode: 101 },

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import cookie from '@fastify/cookie';
+import Fastify from 'fastify';
+import t, { type Test } from 'tap';
+import type { Principal } from '../../../src/lib/principal.ts';
+import { tagsOfWrite, WriteClock, writeTag } from '../../../src/lib/write-tags.ts';
+import { type PageCache, viewsPlugin } from '../../../src/plugins/views.ts';
+
+/**
+ * reply.page on templates of its own (test/fixtures/views): the layout around a page, partials alone,
+ * the status, and what kept content may not read. The user and token come from request headers.
+ */
+async function pageApp(t: Test) {
+  const app = Fastify({ logger: false });
+  const writes = new WriteClock();
+  app.decorate('database', { writes } as never);
+  await app.register(cookie);
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('csrfToken', '');
+  app.addHook('onRequest', async (request) => {
+    const name = String(request.headers['x-user'] ?? '');
+    request.principal = { userId: name.length, municipalityCode: 101, role: 'coordinator', name };
+    request.csrfToken = String(request.headers['x-token'] ?? '');
+  });
+  await app.register(viewsPlugin, {
+    cache: false,
+    pageCacheTtlMs: 60_000,
+    views: join(import.meta.dirname, '..', '..', 'fixtures', 'views'),
+  });
+  let builds = 0;
+  app.get('/:template', async (request, reply) => {
+    const { template } = request.params as { template: string };
+    const { kept, status } = request.query as { kept?: 'shared' | 'user'; status?: string };
+    const data = async () => {
+      builds++;
+      return { title: 'Titlen', heading: `Overskrift ${builds}` };
+    };
+    const cache: PageCache | undefined = kept ? { for: kept, tags: [writeTag.municipality(101)] } : undefined;
+    return reply.page(template, data, { cache, status: status ? Number(status) : undefined });
+  });
+  await app.ready();
+  t.teardown(() => app.close());
+  const get = (url: string, user = 'Karen', token = `token-of-${user}`) =>
+    app.inject({ method: 'GET', url, headers: { 'x-user': user, 'x-token': token } });
+  return { get, writes };
+}
+
+t.test('a page is its template inside the layout, titled by its data; a partial is alone', async (t) => {
+  const { get } = await pageApp(t);
+  const page = await get('/form?status=422');
+  t.equal(page.statusCode, 422, 'the status is an option');
+  t.match(page.body, /<title>Titlen<\/title>/, 'the title comes from the data');
+  t.match(page.body, /data-user="Karen" data-token="token-of-Karen"/, 'the layout has the user');
+  t.match(page.body, /<main><h1>Overskrift 1<\/h1>/);
+  t.match(page.body, /name="_csrf" value="token-of-Karen"/);
+  const partial = await get('/_row');
+  t.equal(partial.body.trim(), '<tr><td>Overskrift 2</td></tr>', 'a partial (_name) has no layout');
+});
+
+t.test('shared content cannot read the user or the token; its form token is each reader’s own', async (t) => {
+  const { get } = await pageApp(t);
+  const user = await get('/reads-user?kept=shared');
+  t.equal(user.statusCode, 500, 'a shared template that reads the user fails');
+  t.match(user.json().message, /user cannot be read in shared content/);
+  const csrf = await get('/reads-csrf?kept=shared');
+  t.equal(csrf.statusCode, 500, 'and one that reads the token');
+  t.match(csrf.json().message, /csrf cannot be read in kept content/);
+  t.equal((await get('/reads-csrf?kept=user')).statusCode, 500, 'the token is not read in the user’s own either');
+  const own = await get('/reads-user?kept=user');
+  t.equal(own.statusCode, 200, 'the user’s own kept content may read the user');
+  t.match(own.body, /Hej Karen/);
+  t.equal((await get('/reads-user')).statusCode, 200, 'and so may a page not kept');
+
+  const first = await get('/form?kept=shared', 'Karen');
+  const second = await get('/form?kept=shared', 'Peter');
+  const heading = /Overskrift \d+/.exec(first.body)?.[0] ?? 'none';
+  t.ok(second.body.includes(heading), 'the second reader gets the kept content');
+  t.match(first.body, /value="token-of-Karen"/);
+  t.match(second.body, /value="token-of-Peter"/, 'with the second reader’s token');
+  t.notMatch(second.body, /token-of-Karen|Karen/, 'and nothing of the first reader');
+});
+
+t.test('kept content is dropped by a write that touches its tags, not by others', async (t) => {
+  const { get, writes } = await pageApp(t);
+  t.match((await get('/form?kept=shared')).body, /Overskrift 1/);
+  writes.touch(tagsOfWrite(751, 'grant'));
+  t.match((await get('/form?kept=shared')).body, /Overskrift 1/, 'a write in 751 leaves 101’s content');
+  writes.touch(tagsOfWrite(101, 'grant'));
+  t.match((await get('/form?kept=shared')).body, /Overskrift 2/, 'a write in 101 drops it');
+});
+
+t.test('templates are rendered as written: whitespace in <pre> and <textarea> is kept', async (t) => {
+  const { get } = await pageApp(t);
+  const page = await get('/whitespace');
+  t.match(page.body, '<pre>\n  indented\n      more\n</pre>');
+  t.match(page.body, '<textarea name="notes">\nførste linje\n    anden linje\n</textarea>');
+});
