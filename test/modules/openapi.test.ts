@@ -42,8 +42,8 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
   t.ok(doc.paths['/api/v1/actors'].post.requestBody, 'request bodies are documented');
   t.ok(doc.paths['/api/v1/actors/{id}'].patch.responses['409'], 'error responses are documented');
   t.equal(
-    doc.paths['/api/v1/municipalities'].get.responses['200'].content['application/json'].schema.items.properties.code
-      .type,
+    doc.paths['/api/v1/municipalities'].get.responses['200'].content['application/json'].schema.properties.items.items
+      .properties.code.type,
     'integer',
     'municipality codes are integers',
   );

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
+import { pageOfSchema } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
 import {
@@ -11,6 +12,7 @@ import {
   grantSchema,
   grantTransition,
   roundInput,
+  roundListQuery,
   roundPatch,
   roundSchema,
 } from './grants.schemas.ts';
@@ -26,14 +28,12 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['grants'],
         summary: '§ 18 grant rounds, each with its overview (awarded, remaining, paid …)',
-        querystring: z.object({
-          municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
-          year: z.coerce.number().int().min(2000).max(2100).optional(),
-        }),
-        response: { 200: z.array(roundSchema), ...errorResponses(400, 401) },
+        description: 'Newest year first, then by municipality code and name.',
+        querystring: roundListQuery,
+        response: { 200: pageOfSchema(roundSchema), ...errorResponses(400, 401) },
       },
     },
-    async (request) => service.listRounds(request.query.municipalityCode, request.query.year),
+    async (request) => service.pageRounds(request.query),
   );
 
   app.post(
@@ -105,9 +105,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Grants, filtered, with totals',
         querystring: grantListQuery,
         response: {
-          200: z.object({
-            items: z.array(grantSchema),
-            total: z.number().int(),
+          200: pageOfSchema(grantSchema).extend({
             requestedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
             awardedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
           }),

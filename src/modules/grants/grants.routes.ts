@@ -4,7 +4,8 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { grantsCsv, grantsXlsx } from './grants.export.ts';
+import { tableFile } from '../../lib/spreadsheet.ts';
+import { grantExport } from './grants.export.ts';
 import {
   applicationForm,
   awardForm,
@@ -158,40 +159,14 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     });
   });
 
-  /** The whole filtered list, as the list shows it, with the names the exports print. */
-  async function exportList(request: FastifyRequest) {
-    const { items, rounds } = await grants.exportList(filtersOf(request).query);
-    const [n, actorNameMap] = await Promise.all([
-      names(
-        null,
-        items.map((g) => g.roundId),
-        rounds,
-      ),
-      actorNames(items.map((g) => g.actorId)),
-    ]);
-    const context = {
-      t: (k: string) => request.t(k),
-      actorName: (id: number) => actorNameMap[id] ?? String(id),
-      roundName: (id: number) => n.roundNames[id] ?? String(id),
-    };
-    return { items, context };
+  /** The whole filtered list as CSV or XLSX (the API sends the same file: grants.api.ts). */
+  for (const format of ['csv', 'xlsx'] as const) {
+    app.get(`/grants/export.${format}`, async (request, reply) => {
+      const table = await grantExport(app.services, filtersOf(request).query, (k) => request.t(k));
+      const file = await tableFile(format, table);
+      return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+    });
   }
-
-  app.get('/grants/export.csv', async (request, reply) => {
-    const { items, context } = await exportList(request);
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="bevillinger.csv"')
-      .send(grantsCsv(items, context));
-  });
-
-  app.get('/grants/export.xlsx', async (request, reply) => {
-    const { items, context } = await exportList(request);
-    return reply
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .header('content-disposition', 'attachment; filename="bevillinger.xlsx"')
-      .send(await grantsXlsx(items, context));
-  });
 
   /** htmx: the actor options matching a search, for the application form. */
   app.get('/grants/actor-options', async (request, reply) => {
@@ -204,7 +179,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { actorId } = z
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
       .parse(request.query ?? {});
-    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
+    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
     return reply.render('grants/_overdue', { overdue });
   });
 
@@ -224,7 +199,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       const chosen = await actors.get(request.principal, actorId).catch(() => undefined);
       if (chosen) actorOptions = [chosen, ...actorOptions];
     }
-    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
+    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
     return reply.render(
       'grants/new',
       {
