@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
 import { pageOfSchema } from '../../lib/pagination.ts';
-import { errorResponses } from '../../plugins/api-schemas.ts';
+import { tableFile } from '../../lib/spreadsheet.ts';
+import { errorResponses, fileResponse } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
+import { grantExport } from './grants.export.ts';
 import {
   grantCreate,
   grantListQuery,
@@ -21,6 +23,27 @@ const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483
 
 export const grantsApi: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.grants;
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    app.get(
+      `/api/v1/exports/grants.${format}`,
+      {
+        schema: {
+          tags: ['grants'],
+          summary: `The grant list as ${format === 'csv' ? 'CSV' : 'an Excel workbook'}, filtered as GET /api/v1/grants`,
+          description:
+            'The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.' +
+            `${format}), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.`,
+          querystring: grantListQuery.omit({ limit: true, offset: true }),
+          response: { 200: fileResponse(format), ...errorResponses(400, 401) },
+        },
+      },
+      async (request, reply) => {
+        const file = await tableFile(format, await grantExport(app.services, request.query, (k) => request.t(k)));
+        return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+      },
+    );
+  }
 
   app.get(
     '/api/v1/grant-rounds',

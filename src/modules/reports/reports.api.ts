@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
-import { errorResponses } from '../../plugins/api-schemas.ts';
+import { tableFile } from '../../lib/spreadsheet.ts';
+import { errorResponses, fileResponse } from '../../plugins/api-schemas.ts';
 import {
   exportQuery,
   proportionalityQuery,
@@ -11,6 +12,7 @@ import {
   scopeFrom,
   sharedActorsQuery,
 } from './reports.schemas.ts';
+import { proportionalityTable } from './reports.view.ts';
 
 const sharedActorsSchema = z.object({
   scope: z.string(),
@@ -56,6 +58,30 @@ const sharedActorsSchema = z.object({
 
 export const reportsApi: FastifyPluginAsyncZod = async (app) => {
   const reports = app.services.reports;
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    app.get(
+      `/api/v1/exports/proportionality.${format}`,
+      {
+        schema: {
+          tags: ['reports'],
+          summary: `The proportionality report as ${format === 'csv' ? 'CSV' : 'an Excel workbook'}`,
+          description:
+            'The rows of GET /api/v1/reports/proportionality with the same query, as the report page downloads them ' +
+            '(money in kroner, shares and the index to four decimals), in the language of Accept-Language.',
+          querystring: proportionalityQuery,
+          response: { 200: fileResponse(format), ...errorResponses(400, 401) },
+        },
+      },
+      async (request, reply) => {
+        const params = reportParamsFrom(request.query);
+        const t = (k: string) => request.t(k);
+        const table = proportionalityTable(await reports.proportionality(params), params, request.locale, t);
+        const file = await tableFile(format, { ...table, sheet: t('reports.proportionality') });
+        return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+      },
+    );
+  }
 
   app.get(
     '/api/v1/reports/proportionality',

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { formatNumber } from '../../lib/format.ts';
-import { toXlsx } from '../../lib/spreadsheet.ts';
+import { tableFile } from '../../lib/spreadsheet.ts';
 import {
   proportionalityTable,
   proportionalityView,
@@ -59,26 +58,16 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     });
   });
 
-  async function exportRows(request: FastifyRequest) {
-    const { params } = paramsFrom(request);
-    return proportionalityTable(await reports.proportionality(params), params, request.locale, (k) => request.t(k));
+  /** The report as CSV or XLSX (the API sends the same file: reports.api.ts). */
+  for (const format of ['csv', 'xlsx'] as const) {
+    app.get(`/reports/proportionality/export.${format}`, async (request, reply) => {
+      const { params } = paramsFrom(request);
+      const t = (k: string) => request.t(k);
+      const table = proportionalityTable(await reports.proportionality(params), params, request.locale, t);
+      const file = await tableFile(format, { ...table, sheet: t('reports.proportionality') });
+      return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+    });
   }
-
-  app.get('/reports/proportionality/export.csv', async (request, reply) => {
-    const { header, rows, name } = await exportRows(request);
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${name}.csv"`)
-      .send(toDanishCsv(header, rows));
-  });
-
-  app.get('/reports/proportionality/export.xlsx', async (request, reply) => {
-    const { header, rows, name } = await exportRows(request);
-    return reply
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .header('content-disposition', `attachment; filename="${name}.xlsx"`)
-      .send(await toXlsx(request.t('reports.proportionality'), header, rows));
-  });
 
   app.get('/reports/shared-actors', async (request, reply) => {
     return reply.renderShared('reports/shared-actors', { title: request.t('reports.shared') }, async () => {
