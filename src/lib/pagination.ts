@@ -4,8 +4,8 @@ import { z } from 'zod';
  * Every JSON list answers `{items, total}`: one page of items, and how many the whole filtered list
  * holds. A client pages with `limit` and `offset`, the same defaults and maximum on every list.
  */
-export const PAGE_LIMIT_DEFAULT = 100;
-export const PAGE_LIMIT_MAX = 500;
+const PAGE_LIMIT_DEFAULT = 100;
+const PAGE_LIMIT_MAX = 500;
 const OFFSET_MAX = 10_000_000;
 
 /** The paging query every list takes; extend a list's own filters with it. */

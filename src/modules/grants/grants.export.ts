@@ -33,7 +33,7 @@ function columns(ctx: ExportContext) {
 }
 
 /** The grant list as a table for CSV and XLSX, under the list's title. */
-export function grantsTable(grants: Grant[], ctx: ExportContext) {
+function grantsTable(grants: Grant[], ctx: ExportContext) {
   const cols = columns(ctx);
   return {
     name: 'bevillinger',
