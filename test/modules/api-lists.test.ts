@@ -1,6 +1,6 @@
 import t from 'tap';
-import { actorInput, validCvr } from '../factories.ts';
 import { buildTestApp, type Client } from '../helper.ts';
+import { oneAwardedGrant } from './award-fixture.ts';
 
 type Schema = {
   type?: string;
@@ -146,43 +146,7 @@ t.test('money in øre ends in Ore: orePerPerson, not krPerPerson', async (t) => 
   );
   t.ok([...names].some((n) => n.startsWith('orePerPerson:')));
 
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
-    id: number;
-    nameDa: string;
-  }[];
-  const group = groups.find((g) => g.nameDa === 'Hjemløshed')?.id as number;
-  await finance.inject({
-    method: 'PUT',
-    url: '/api/v1/need-estimates?municipalityCode=101&year=2026',
-    payload: [{ targetGroupId: group, people: 3 }],
-  });
-  const round = (
-    await finance.inject({
-      method: 'POST',
-      url: '/api/v1/grant-rounds',
-      payload: { year: 2026, name: 'Puljen', budgetOre: 10_000_000 },
-    })
-  ).json();
-  const actor = (
-    await h.inject({
-      method: 'POST',
-      url: '/api/v1/actors',
-      payload: actorInput({ name: 'Herberget', cvr: validCvr(4242), targetGroupIds: [group] }),
-    })
-  ).json();
-  const grant = (
-    await finance.inject({
-      method: 'POST',
-      url: '/api/v1/grants',
-      payload: { roundId: round.id, actorId: actor.id, title: 'Nattevagt', requestedOre: 100_050 },
-    })
-  ).json();
-  const approved = await finance.inject({
-    method: 'POST',
-    url: `/api/v1/grants/${grant.id}/transitions`,
-    payload: { to: 'approved', version: 1, awardedOre: 100_050, targetGroupId: group },
-  });
-  t.equal(approved.statusCode, 200);
+  const { group } = await oneAwardedGrant(h, finance, 3, 100_050);
   const report = (
     await finance.inject({ method: 'GET', url: '/api/v1/reports/proportionality?municipalityCode=101&year=2026' })
   ).json();

@@ -1,54 +1,19 @@
 import ExcelJS from 'exceljs';
 import t from 'tap';
-import { actorInput, validCvr } from '../factories.ts';
 import { buildTestApp } from '../helper.ts';
+import { oneAwardedGrant } from './award-fixture.ts';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 t.test('the CSV and XLSX exports answer an API key with the file, the page’s file', async (t) => {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
-    id: number;
-    nameDa: string;
-  }[];
-  const group = groups.find((g) => g.nameDa === 'Hjemløshed')?.id as number;
-  await finance.inject({
-    method: 'PUT',
-    url: '/api/v1/need-estimates?municipalityCode=101&year=2026',
-    payload: [{ targetGroupId: group, people: 40 }],
-  });
-  const round = (
-    await finance.inject({
-      method: 'POST',
-      url: '/api/v1/grant-rounds',
-      payload: { year: 2026, name: 'Puljen', budgetOre: 10_000_000 },
-    })
-  ).json();
-  const actor = (
-    await h.inject({
-      method: 'POST',
-      url: '/api/v1/actors',
-      payload: actorInput({ name: 'Herberget Nørrebro', cvr: validCvr(5151), targetGroupIds: [group] }),
-    })
-  ).json();
-  const grant = (
-    await finance.inject({
-      method: 'POST',
-      url: '/api/v1/grants',
-      payload: { roundId: round.id, actorId: actor.id, title: 'Nattevagt', requestedOre: 123_450 },
-    })
-  ).json();
-  await finance.inject({
-    method: 'POST',
-    url: `/api/v1/grants/${grant.id}/transitions`,
-    payload: { to: 'approved', version: 1, awardedOre: 123_450, targetGroupId: group },
-  });
+  const { roundId } = await oneAwardedGrant(h, finance, 40, 123_450);
 
   const bearer = { authorization: `Bearer ${finance.token}` };
   const cases = [
-    [`/api/v1/exports/grants.csv?roundId=${round.id}`, `/grants/export.csv?roundId=${round.id}`],
-    [`/api/v1/exports/grants.xlsx?roundId=${round.id}`, `/grants/export.xlsx?roundId=${round.id}`],
+    [`/api/v1/exports/grants.csv?roundId=${roundId}`, `/grants/export.csv?roundId=${roundId}`],
+    [`/api/v1/exports/grants.xlsx?roundId=${roundId}`, `/grants/export.xlsx?roundId=${roundId}`],
     [
       '/api/v1/exports/proportionality.csv?municipalityCode=101&year=2026',
       '/reports/proportionality/export.csv?area=municipality:101&year=2026',
