@@ -1,9 +1,10 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
 import { pageOfSchema } from '../../lib/pagination.ts';
-import { tableFile } from '../../lib/spreadsheet.ts';
+import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { errorResponses, fileResponse } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
 import { grantExport } from './grants.export.ts';
@@ -19,31 +20,34 @@ import {
   roundSchema,
 } from './grants.schemas.ts';
 
+const grantExportQuery = grantListQuery.omit({ limit: true, offset: true });
+
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 export const grantsApi: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.grants;
 
-  for (const format of ['csv', 'xlsx'] as const) {
-    app.get(
-      `/api/v1/exports/grants.${format}`,
-      {
-        schema: {
-          tags: ['grants'],
-          summary: `The grant list as ${format === 'csv' ? 'CSV' : 'an Excel workbook'}, filtered as GET /api/v1/grants`,
-          description:
-            'The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.' +
-            `${format}), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.`,
-          querystring: grantListQuery.omit({ limit: true, offset: true }),
-          response: { 200: fileResponse(format), ...errorResponses(400, 401) },
-        },
-      },
-      async (request, reply) => {
-        const file = await tableFile(format, await grantExport(app.services, request.query, (k) => request.t(k)));
-        return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
-      },
-    );
-  }
+  /** The grant list as a file: the route's schema and handler for one format. */
+  const grantsFile = (format: TableFormat) => ({
+    schema: {
+      tags: ['grants'],
+      summary: `The grant list as ${format === 'csv' ? 'CSV' : 'an Excel workbook'}, filtered as GET /api/v1/grants`,
+      description:
+        'The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.' +
+        `${format}), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.`,
+      querystring: grantExportQuery,
+      response: { 200: fileResponse(format), ...errorResponses(400, 401) },
+    },
+    handler: async (
+      request: FastifyRequest<{ Querystring: z.infer<typeof grantExportQuery> }>,
+      reply: FastifyReply,
+    ) => {
+      const file = await tableFile(format, await grantExport(app.services, request.query, (k) => request.t(k)));
+      return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+    },
+  });
+  app.get('/api/v1/exports/grants.csv', grantsFile('csv'));
+  app.get('/api/v1/exports/grants.xlsx', grantsFile('xlsx'));
 
   app.get(
     '/api/v1/grant-rounds',

@@ -4,7 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { tableFile } from '../../lib/spreadsheet.ts';
+import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { grantExport } from './grants.export.ts';
 import {
   applicationForm,
@@ -160,13 +160,15 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   /** The whole filtered list as CSV or XLSX (the API sends the same file: grants.api.ts). */
-  for (const format of ['csv', 'xlsx'] as const) {
-    app.get(`/grants/export.${format}`, async (request, reply) => {
-      const table = await grantExport(app.services, filtersOf(request).query, (k) => request.t(k));
-      const file = await tableFile(format, table);
-      return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
-    });
-  }
+  const grantsFile = (format: TableFormat) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const file = await tableFile(
+      format,
+      await grantExport(app.services, filtersOf(request).query, (k) => request.t(k)),
+    );
+    return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+  };
+  app.get('/grants/export.csv', grantsFile('csv'));
+  app.get('/grants/export.xlsx', grantsFile('xlsx'));
 
   /** htmx: the actor options matching a search, for the application form. */
   app.get('/grants/actor-options', async (request, reply) => {

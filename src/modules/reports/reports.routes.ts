@@ -1,8 +1,8 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { danishDate } from '../../lib/dates.ts';
 import { formatNumber } from '../../lib/format.ts';
-import { tableFile } from '../../lib/spreadsheet.ts';
+import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import {
   proportionalityTable,
   proportionalityView,
@@ -59,15 +59,15 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   /** The report as CSV or XLSX (the API sends the same file: reports.api.ts). */
-  for (const format of ['csv', 'xlsx'] as const) {
-    app.get(`/reports/proportionality/export.${format}`, async (request, reply) => {
-      const { params } = paramsFrom(request);
-      const t = (k: string) => request.t(k);
-      const table = proportionalityTable(await reports.proportionality(params), params, request.locale, t);
-      const file = await tableFile(format, { ...table, sheet: t('reports.proportionality') });
-      return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
-    });
-  }
+  const proportionalityFile = (format: TableFormat) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const { params } = paramsFrom(request);
+    const t = (k: string) => request.t(k);
+    const table = proportionalityTable(await reports.proportionality(params), params, request.locale, t);
+    const file = await tableFile(format, { ...table, sheet: t('reports.proportionality') });
+    return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+  };
+  app.get('/reports/proportionality/export.csv', proportionalityFile('csv'));
+  app.get('/reports/proportionality/export.xlsx', proportionalityFile('xlsx'));
 
   app.get('/reports/shared-actors', async (request, reply) => {
     return reply.renderShared('reports/shared-actors', { title: request.t('reports.shared') }, async () => {
