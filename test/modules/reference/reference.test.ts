@@ -110,11 +110,11 @@ t.test('a municipality adds a local target group under an FFB group', async (t) 
   t.equal(unknown.statusCode, 400);
   t.same(Object.keys(unknown.json().fieldErrors), ['parentId']);
 
-  const listed = (
-    await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=147' })
-  ).json() as unknown[];
+  const listed = (await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=147' })).json()
+    .items as unknown[];
   t.equal(listed.length, 57, 'another municipality sees only FFB groups');
-  const own = (await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=101' })).json() as unknown[];
+  const own = (await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=101' })).json()
+    .items as unknown[];
   t.equal(own.length, 59);
 
   const form = await postForm('/target-groups', { parentId: String(stofmisbrug.id), nameDa: 'Gadesovere' });
