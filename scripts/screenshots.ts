@@ -63,7 +63,10 @@ const api = {
   461: await apiClient(461, 'mads@odense.dk', 'Mads Nielsen'),
 };
 
-const groups = await api[101]<{ id: number; nameDa: string }[]>('GET', '/api/v1/target-groups');
+const { items: groups } = await api[101]<{ items: { id: number; nameDa: string }[] }>(
+  'GET',
+  '/api/v1/target-groups?limit=500',
+);
 const group = (name: string) => {
   const g = groups.find((x) => x.nameDa === name);
   if (!g) throw new Error(`no target group named ${name}`);

@@ -1,4 +1,4 @@
-import type { CsvCell } from './csv.ts';
+import { type CsvCell, toDanishCsv } from './csv.ts';
 
 /**
  * A one-sheet Excel workbook: a bold header, money cells ({oere}) as numbers in kroner with two
@@ -39,4 +39,24 @@ export async function toXlsx(sheetName: string, header: string[], rows: CsvCell[
     if (days.has(i)) column.numFmt = 'dd.mm.yyyy';
   });
   return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+export type TableFormat = 'csv' | 'xlsx';
+
+/**
+ * A table as the file a user downloads: a Danish CSV or an Excel workbook, with its content type
+ * and an attachment name. The pages and the API send exports through this one.
+ */
+export async function tableFile(
+  format: TableFormat,
+  table: { name: string; sheet: string; header: string[]; rows: CsvCell[][] },
+): Promise<{ contentType: string; disposition: string; body: string | Buffer }> {
+  const disposition = `attachment; filename="${table.name}.${format}"`;
+  if (format === 'csv')
+    return { contentType: 'text/csv; charset=utf-8', disposition, body: toDanishCsv(table.header, table.rows) };
+  return {
+    contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    disposition,
+    body: await toXlsx(table.sheet, table.header, table.rows),
+  };
 }

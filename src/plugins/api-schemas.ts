@@ -18,3 +18,21 @@ export const dateOut = z.string().meta({ format: 'date' });
 
 /** An instant in an answer, ISO 8601 with its offset, documented as `format: date-time`. */
 export const dateTimeOut = z.string().meta({ format: 'date-time' });
+
+const fileMediaTypes = {
+  csv: 'text/csv',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+} as const;
+
+/** A download's 200 in the contract: a Danish CSV (semicolons, decimal commas) or an Excel workbook. */
+export function fileResponse(format: keyof typeof fileMediaTypes) {
+  return {
+    description:
+      format === 'csv'
+        ? 'A CSV file for Danish Excel: UTF-8 with a BOM, semicolons, decimal commas'
+        : 'An Excel workbook: money in kroner and dates as real numbers and dates',
+    content: {
+      [fileMediaTypes[format]]: { schema: z.custom<string | Buffer>().meta({ type: 'string', format: 'binary' }) },
+    },
+  };
+}

@@ -22,6 +22,43 @@ export function wantsJson(request: FastifyRequest): boolean {
   return isApiRequest(request);
 }
 
+/**
+ * Fastify's own codes (FST_…, from its body parsers, @fastify/multipart and the router) as
+ * Samspil's: a client sees one set of codes, each with a message in the user's language.
+ */
+const FRAMEWORK_CODES: Record<string, { statusCode: number; code: string; key: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { statusCode: 400, code: 'MALFORMED_JSON', key: 'error.malformedJson' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { statusCode: 400, code: 'MALFORMED_JSON', key: 'error.emptyJson' },
+  FST_INVALID_JSON_FIELD_ERROR: { statusCode: 400, code: 'MALFORMED_JSON', key: 'error.malformedJson' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, code: 'BODY_TOO_LARGE', key: 'error.tooLarge' },
+  FST_REQ_FILE_TOO_LARGE: { statusCode: 413, code: 'BODY_TOO_LARGE', key: 'error.tooLarge' },
+  FST_PARTS_LIMIT: { statusCode: 413, code: 'BODY_TOO_LARGE', key: 'error.tooManyParts' },
+  FST_FILES_LIMIT: { statusCode: 413, code: 'BODY_TOO_LARGE', key: 'error.tooManyParts' },
+  FST_FIELDS_LIMIT: { statusCode: 413, code: 'BODY_TOO_LARGE', key: 'error.tooManyParts' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    statusCode: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    key: 'error.unsupportedMediaType',
+  },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', key: 'error.notMultipart' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { statusCode: 400, code: 'BAD_REQUEST', key: 'error.contentLength' },
+  FST_MP_PREMATURE_CLOSE: { statusCode: 400, code: 'BAD_REQUEST', key: 'error.badRequest' },
+  FST_PROTO_VIOLATION: { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation' },
+  FST_ERR_VALIDATION: { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation' },
+  FST_ERR_BAD_URL: { statusCode: 400, code: 'BAD_REQUEST', key: 'error.badUrl' },
+  FST_ERR_NOT_FOUND: { statusCode: 404, code: 'NOT_FOUND', key: 'error.pageNotFound' },
+};
+
+/** A 4xx that is not Samspil's own: its code by status, when Fastify gave it one we do not know. */
+function clientError(statusCode: number, code: string | undefined) {
+  const known = code ? FRAMEWORK_CODES[code] : undefined;
+  if (known) return { ...known };
+  if (statusCode === 413) return { statusCode, code: 'BODY_TOO_LARGE', key: 'error.tooLarge' };
+  if (statusCode === 415) return { statusCode, code: 'UNSUPPORTED_MEDIA_TYPE', key: 'error.unsupportedMediaType' };
+  if (statusCode === 404) return { statusCode, code: 'NOT_FOUND', key: 'error.pageNotFound' };
+  return { statusCode, code: 'BAD_REQUEST', key: 'error.badRequest' };
+}
+
 /** Maps anything thrown to a status, a code and a catalogue key; never exposes a stack trace. */
 function classify(error: unknown): {
   statusCode: number;
@@ -70,14 +107,10 @@ function classify(error: unknown): {
   if (['22003', '22P02', '22007', '22008', '22021', '22P05'].includes(String(pgCode))) {
     return { statusCode: 400, code: 'VALIDATION_FAILED', key: 'error.validation' };
   }
+  const framework = typeof err?.code === 'string' ? FRAMEWORK_CODES[err.code] : undefined;
+  if (framework) return { ...framework };
   if (err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    const key =
-      err.statusCode === 413
-        ? 'error.tooLarge'
-        : err.statusCode === 415
-          ? 'error.unsupportedMediaType'
-          : 'error.badRequest';
-    return { statusCode: err.statusCode, code: err.code ?? 'BAD_REQUEST', key };
+    return clientError(err.statusCode, err.code);
   }
   return { statusCode: 500, code: 'INTERNAL_ERROR', key: 'error.internal' };
 }

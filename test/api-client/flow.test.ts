@@ -76,7 +76,7 @@ t.test('a whole flow through the generated client, every answer as documented', 
   api.use(checker.middleware);
 
   const groups = await api.GET('/api/v1/target-groups');
-  const groupId = groups.data?.find((g) => g.parentId === null)?.id ?? 0;
+  const groupId = groups.data?.items.find((g) => g.parentId === null)?.id ?? 0;
   t.ok(groupId, 'a target group to award to');
 
   const created = await api.POST('/api/v1/actors', { body: actorInput({ name: 'Varmestuen Vesterbro' }) });

@@ -6,7 +6,7 @@
 
 export interface paths {
   "/api/v1/municipalities": {
-    /** The 98 Danish municipalities with their regions */
+    /** The 98 Danish municipalities with their regions, by code */
     get: operations["getMunicipalities"];
   };
   "/api/v1/target-groups": {
@@ -57,8 +57,25 @@ export interface paths {
      */
     post: operations["postActorsMerge"];
   };
+  "/api/v1/exports/grants.csv": {
+    /**
+     * The grant list as CSV, filtered as GET /api/v1/grants
+     * @description The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.csv), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.
+     */
+    get: operations["getExportsGrantsCsv"];
+  };
+  "/api/v1/exports/grants.xlsx": {
+    /**
+     * The grant list as an Excel workbook, filtered as GET /api/v1/grants
+     * @description The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.xlsx), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.
+     */
+    get: operations["getExportsGrantsXlsx"];
+  };
   "/api/v1/grant-rounds": {
-    /** § 18 grant rounds, each with its overview (awarded, remaining, paid …) */
+    /**
+     * § 18 grant rounds, each with its overview (awarded, remaining, paid …)
+     * @description Newest year first, then by municipality code and name.
+     */
     get: operations["getGrantRounds"];
     /** Create a grant round (finance or admin, own municipality) */
     post: operations["postGrantRounds"];
@@ -142,6 +159,20 @@ export interface paths {
      */
     put: operations["putNeedEstimates"];
   };
+  "/api/v1/exports/proportionality.csv": {
+    /**
+     * The proportionality report as CSV
+     * @description The rows of GET /api/v1/reports/proportionality with the same query, as the report page downloads them (money in kroner, shares and the index to four decimals), in the language of Accept-Language.
+     */
+    get: operations["getExportsProportionalityCsv"];
+  };
+  "/api/v1/exports/proportionality.xlsx": {
+    /**
+     * The proportionality report as an Excel workbook
+     * @description The rows of GET /api/v1/reports/proportionality with the same query, as the report page downloads them (money in kroner, shares and the index to four decimals), in the language of Accept-Language.
+     */
+    get: operations["getExportsProportionalityXlsx"];
+  };
   "/api/v1/reports/proportionality": {
     /**
      * Does the money follow the need? Per target group: need, funding, offer, index and flag
@@ -165,7 +196,7 @@ export interface paths {
     get: operations["getOutreach"];
     /**
      * Record outreach presence (coordinator or admin, own municipality)
-     * @description Weekdays with from–to times, or single dates, within a period. Times are Danish local time.
+     * @description Weekdays with from–to times, or single dates, within a period. Times are Danish local time. Refused (400, on the field): a period holding none of the weekdays (`weekdays`), and a time in the hour skipped when summer time begins, 02:00–02:59 on the last Sunday of March, on a day the outreach is held (`startsAt`/`endsAt`).
      */
     post: operations["postOutreach"];
   };
@@ -187,7 +218,10 @@ export interface paths {
     get: operations["getImportsById"];
   };
   "/api/v1/imports/{id}/commit": {
-    /** Confirm the actor matches of a ready import and write it */
+    /**
+     * Confirm the actor matches of a ready import and write it
+     * @description Refused with 409 (IMPORT_NOT_READY, IMPORT_UNCONFIRMED, STALE_VERSION) when the import is not ready, a match is left unconfirmed or the version is stale: then nothing changes, the version neither, and `current` holds the import as GET /api/v1/imports/{id} shows it.
+     */
     post: operations["postImportsByIdCommit"];
   };
 }
@@ -220,20 +254,48 @@ export type external = Record<string, never>;
 
 export interface operations {
 
-  /** The 98 Danish municipalities with their regions */
+  /** The 98 Danish municipalities with their regions, by code */
   getMunicipalities: {
+    parameters: {
+      query?: {
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
+      };
+    };
     responses: {
-      /** @description OK: The 98 Danish municipalities with their regions */
+      /** @description OK: The 98 Danish municipalities with their regions, by code */
       200: {
         content: {
           "application/json": {
-              /** @description Official 3-digit municipality code, as an integer (101 = København) */
-              code: number;
-              name: string;
-              /** @description 4-digit region code (1081–1085) */
-              regionCode: number;
-              regionName: string;
-            }[];
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: {
+                /** @description Official 3-digit municipality code, as an integer (101 = København) */
+                code: number;
+                name: string;
+                /** @description 4-digit region code (1081–1085) */
+                regionCode: number;
+                regionName: string;
+              }[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
         };
       };
       /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
@@ -259,22 +321,31 @@ export interface operations {
       query?: {
         /** @description Only FFB groups and this municipality’s own */
         municipalityCode?: number;
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
       };
     };
     responses: {
       /** @description OK: The FFB target-group tree and local groups */
       200: {
         content: {
-          "application/json": ({
-              id: number;
-              /** @description FFB concept code (UUID); null for a local group */
-              ffbCode: string | null;
-              nameDa: string;
-              nameEn: string | null;
-              parentId: number | null;
-              /** @description The municipality that added a local group; null for FFB */
-              municipalityCode: number | null;
-            })[];
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                id: number;
+                /** @description FFB concept code (UUID); null for a local group */
+                ffbCode: string | null;
+                nameDa: string;
+                nameEn: string | null;
+                parentId: number | null;
+                /** @description The municipality that added a local group; null for FFB */
+                municipalityCode: number | null;
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
         };
       };
       /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
@@ -426,7 +497,9 @@ export interface operations {
         status?: "active" | "inactive" | "archived" | "all";
         /** @description Default: relevance when q is given, otherwise name */
         sort?: "name" | "-name" | "updated" | "-updated" | "relevance";
+        /** @description How many items to answer (1–500, default 100) */
         limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
         offset?: number;
       };
     };
@@ -435,6 +508,7 @@ export interface operations {
       200: {
         content: {
           "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
             items: ({
                 id: number;
                 name: string;
@@ -459,6 +533,7 @@ export interface operations {
                 /** Format: date-time */
                 updatedAt: string;
               })[];
+            /** @description How many items the whole filtered list holds */
             total: number;
           };
         };
@@ -502,7 +577,7 @@ export interface operations {
   postActors: {
     parameters: {
       query?: {
-        allowSimilar?: "true" | "false";
+        allowSimilar?: boolean;
       };
     };
     requestBody: {
@@ -1357,52 +1432,184 @@ export interface operations {
       };
     };
   };
-  /** § 18 grant rounds, each with its overview (awarded, remaining, paid …) */
+  /**
+   * The grant list as CSV, filtered as GET /api/v1/grants
+   * @description The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.csv), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.
+   */
+  getExportsGrantsCsv: {
+    parameters: {
+      query?: {
+        roundId?: number;
+        year?: number;
+        status?: "applied" | "approved" | "rejected" | "withdrawn" | "paid" | "accounted" | "closed";
+        /** @description Includes its sub-groups */
+        targetGroupId?: number;
+        actorId?: number;
+        municipalityCode?: number;
+        /** @description Grants of the region’s municipalities */
+        regionCode?: number;
+        /** @description Only grants whose report is overdue */
+        overdue?: boolean;
+      };
+    };
+    responses: {
+      /** @description A CSV file for Danish Excel: UTF-8 with a BOM, semicolons, decimal commas */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * The grant list as an Excel workbook, filtered as GET /api/v1/grants
+   * @description The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.xlsx), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.
+   */
+  getExportsGrantsXlsx: {
+    parameters: {
+      query?: {
+        roundId?: number;
+        year?: number;
+        status?: "applied" | "approved" | "rejected" | "withdrawn" | "paid" | "accounted" | "closed";
+        /** @description Includes its sub-groups */
+        targetGroupId?: number;
+        actorId?: number;
+        municipalityCode?: number;
+        /** @description Grants of the region’s municipalities */
+        regionCode?: number;
+        /** @description Only grants whose report is overdue */
+        overdue?: boolean;
+      };
+    };
+    responses: {
+      /** @description An Excel workbook: money in kroner and dates as real numbers and dates */
+      200: {
+        content: {
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * § 18 grant rounds, each with its overview (awarded, remaining, paid …)
+   * @description Newest year first, then by municipality code and name.
+   */
   getGrantRounds: {
     parameters: {
       query?: {
+        /** @description Only this municipality’s rounds */
         municipalityCode?: number;
+        /** @description Only this year’s rounds */
         year?: number;
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
       };
     };
     responses: {
       /** @description OK: § 18 grant rounds, each with its overview (awarded, remaining, paid …) */
       200: {
         content: {
-          "application/json": ({
-              id: number;
-              municipalityCode: number;
-              year: number;
-              name: string;
-              budgetOre: number;
-              /** Format: date */
-              applicationsOpenOn: string | null;
-              /** Format: date */
-              applicationsCloseOn: string | null;
-              /** Format: date */
-              decisionOn: string | null;
-              /**
-               * Format: date
-               * @description The round’s own date, or 1 June of the following year
-               */
-              reportDueOn: string;
-              /** @enum {string} */
-              status: "planned" | "open" | "closed" | "decided";
-              version: number;
-              /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
-              requestedOre: string;
-              /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
-              awardedOre: string;
-              /** @description budget less awarded; negative after an override (a decimal string) */
-              remainingOre: string;
-              /** @description net of repayments (a decimal string) */
-              paidOre: string;
-              /** @description awarded but not yet paid (a decimal string) */
-              outstandingOre: string;
-              grantsByStatus: {
-                [key: string]: number;
-              };
-            })[];
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                id: number;
+                municipalityCode: number;
+                year: number;
+                name: string;
+                budgetOre: number;
+                /** Format: date */
+                applicationsOpenOn: string | null;
+                /** Format: date */
+                applicationsCloseOn: string | null;
+                /** Format: date */
+                decisionOn: string | null;
+                /**
+                 * Format: date
+                 * @description The round’s own date, or 1 June of the following year
+                 */
+                reportDueOn: string;
+                /** @enum {string} */
+                status: "planned" | "open" | "closed" | "decided";
+                version: number;
+                /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
+                requestedOre: string;
+                /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
+                awardedOre: string;
+                /** @description budget less awarded; negative after an override (a decimal string) */
+                remainingOre: string;
+                /** @description net of repayments (a decimal string) */
+                paidOre: string;
+                /** @description awarded but not yet paid (a decimal string) */
+                outstandingOre: string;
+                grantsByStatus: {
+                  [key: string]: number;
+                };
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
         };
       };
       /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
@@ -1873,8 +2080,10 @@ export interface operations {
         /** @description Grants of the region’s municipalities */
         regionCode?: number;
         /** @description Only grants whose report is overdue */
-        overdue?: "true" | "false";
+        overdue?: boolean;
+        /** @description How many items to answer (1–500, default 100) */
         limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
         offset?: number;
       };
     };
@@ -1883,6 +2092,7 @@ export interface operations {
       200: {
         content: {
           "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
             items: ({
                 id: number;
                 roundId: number;
@@ -1929,6 +2139,7 @@ export interface operations {
                 /** @description E.g. ACTOR_HAS_OVERDUE_REPORT when the actor owes a report */
                 warnings?: string[];
               })[];
+            /** @description How many items the whole filtered list holds */
             total: number;
             /** @description The sum over the whole filtered list, as a decimal string */
             requestedOre: string;
@@ -2619,7 +2830,9 @@ export interface operations {
         status?: "draft" | "active" | "ended";
         actorId?: number;
         q?: string;
+        /** @description How many items to answer (1–500, default 100) */
         limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
         offset?: number;
       };
     };
@@ -2628,6 +2841,7 @@ export interface operations {
       200: {
         content: {
           "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
             items: ({
                 id: number;
                 municipalityCode: number;
@@ -2664,6 +2878,7 @@ export interface operations {
                 meetingOverdue: boolean;
                 version: number;
               })[];
+            /** @description How many items the whole filtered list holds */
             total: number;
           };
         };
@@ -3262,6 +3477,12 @@ export interface operations {
   /** The agreement’s status meetings with their action items, newest first */
   getAgreementsByIdMeetings: {
     parameters: {
+      query?: {
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
+      };
       path: {
         id: number;
       };
@@ -3270,33 +3491,38 @@ export interface operations {
       /** @description OK: The agreement’s status meetings with their action items, newest first */
       200: {
         content: {
-          "application/json": ({
-              id: number;
-              agreementId: number;
-              /** Format: date */
-              plannedOn: string;
-              /** Format: date */
-              heldOn: string | null;
-              participants: string | null;
-              notes: string | null;
-              decisions: string | null;
-              actionItems: ({
-                  id: number;
-                  meetingId: number;
-                  agreementId: number;
-                  text: string;
-                  ownerUserId: number | null;
-                  ownerName: string | null;
-                  /** Format: date */
-                  dueOn: string | null;
-                  done: boolean;
-                  /** Format: date-time */
-                  doneAt: string | null;
-                  overdue: boolean;
-                  version: number;
-                })[];
-              version: number;
-            })[];
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                id: number;
+                agreementId: number;
+                /** Format: date */
+                plannedOn: string;
+                /** Format: date */
+                heldOn: string | null;
+                participants: string | null;
+                notes: string | null;
+                decisions: string | null;
+                actionItems: ({
+                    id: number;
+                    meetingId: number;
+                    agreementId: number;
+                    text: string;
+                    ownerUserId: number | null;
+                    ownerName: string | null;
+                    /** Format: date */
+                    dueOn: string | null;
+                    done: boolean;
+                    /** Format: date-time */
+                    doneAt: string | null;
+                    overdue: boolean;
+                    version: number;
+                  })[];
+                version: number;
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
         };
       };
       /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
@@ -3529,8 +3755,10 @@ export interface operations {
         agreementId?: number;
         ownerUserId?: number;
         /** @description Only open (true) or only done (false) items */
-        open?: "true" | "false";
+        open?: boolean;
+        /** @description How many items to answer (1–500, default 100) */
         limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
         offset?: number;
       };
     };
@@ -3539,6 +3767,7 @@ export interface operations {
       200: {
         content: {
           "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
             items: ({
                 id: number;
                 meetingId: number;
@@ -3556,6 +3785,7 @@ export interface operations {
                 agreementTitle: string;
                 municipalityCode: number;
               })[];
+            /** @description How many items the whole filtered list holds */
             total: number;
           };
         };
@@ -3737,21 +3967,30 @@ export interface operations {
       query: {
         municipalityCode: number;
         year: number;
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
       };
     };
     responses: {
       /** @description OK: A municipality’s need estimates (people per target group) for a year */
       200: {
         content: {
-          "application/json": ({
-              municipalityCode: number;
-              targetGroupId: number;
-              year: number;
-              people: number;
-              source: string | null;
-              note: string | null;
-              version: number;
-            })[];
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                municipalityCode: number;
+                targetGroupId: number;
+                year: number;
+                people: number;
+                source: string | null;
+                note: string | null;
+                version: number;
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
         };
       };
       /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
@@ -3813,18 +4052,23 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Done; the resource as it is now: Replace a municipality’s need estimates for a year with these (finance or admin) */
+      /** @description All the estimates the year now holds */
       200: {
         content: {
-          "application/json": ({
-              municipalityCode: number;
-              targetGroupId: number;
-              year: number;
-              people: number;
-              source: string | null;
-              note: string | null;
-              version: number;
-            })[];
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                municipalityCode: number;
+                targetGroupId: number;
+                year: number;
+                people: number;
+                source: string | null;
+                note: string | null;
+                version: number;
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
         };
       };
       /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
@@ -3887,6 +4131,120 @@ export interface operations {
     };
   };
   /**
+   * The proportionality report as CSV
+   * @description The rows of GET /api/v1/reports/proportionality with the same query, as the report page downloads them (money in kroner, shares and the index to four decimals), in the language of Accept-Language.
+   */
+  getExportsProportionalityCsv: {
+    parameters: {
+      query?: {
+        municipalityCode?: number;
+        regionCode?: number;
+        scope?: "national";
+        /** @description One year; or yearFrom and yearTo */
+        year?: number;
+        yearFrom?: number;
+        yearTo?: number;
+        /** @description Underserved below this index */
+        threshold?: number;
+      };
+    };
+    responses: {
+      /** @description A CSV file for Danish Excel: UTF-8 with a BOM, semicolons, decimal commas */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * The proportionality report as an Excel workbook
+   * @description The rows of GET /api/v1/reports/proportionality with the same query, as the report page downloads them (money in kroner, shares and the index to four decimals), in the language of Accept-Language.
+   */
+  getExportsProportionalityXlsx: {
+    parameters: {
+      query?: {
+        municipalityCode?: number;
+        regionCode?: number;
+        scope?: "national";
+        /** @description One year; or yearFrom and yearTo */
+        year?: number;
+        yearFrom?: number;
+        yearTo?: number;
+        /** @description Underserved below this index */
+        threshold?: number;
+      };
+    };
+    responses: {
+      /** @description An Excel workbook: money in kroner and dates as real numbers and dates */
+      200: {
+        content: {
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /**
    * Does the money follow the need? Per target group: need, funding, offer, index and flag
    * @description Give one of municipalityCode, regionCode or scope=national, and year (or yearFrom and yearTo). Flags: no_offer (need but no actor and no grant), underserved (index below threshold), no_estimate (money but no need estimated), ok. Allocations to a sub-group count for each ancestor once; totals count each grant and each person once.
    */
@@ -3937,7 +4295,8 @@ export interface operations {
                 inKindOre: string;
                 /** @description 0–1 of the money */
                 fundingShare: number | null;
-                krPerPerson: number | null;
+                /** @description § 18 money per person in need, in øre (rounded), as a decimal string; null without need */
+                orePerPerson: string | null;
                 grantCount: number;
                 actorCount: number;
                 agreementCount: number;
@@ -4150,30 +4509,39 @@ export interface operations {
         actorId?: number;
         /** @description Only those held in this ISO week, e.g. 2026-W48 (years 2000–2100) */
         week?: string;
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
       };
     };
     responses: {
       /** @description OK: Outreach presence at actors’ venues: casework, counselling or health checks */
       200: {
         content: {
-          "application/json": ({
-              id: number;
-              municipalityCode: number;
-              actorId: number;
-              /** @enum {string} */
-              kind: "casework" | "counselling" | "health_check" | "other";
-              unit: string;
-              weekdays: number[];
-              dates: string[];
-              startsAt: string;
-              endsAt: string;
-              /** Format: date */
-              periodStart: string;
-              /** Format: date */
-              periodEnd: string | null;
-              note: string | null;
-              version: number;
-            })[];
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                id: number;
+                municipalityCode: number;
+                actorId: number;
+                /** @enum {string} */
+                kind: "casework" | "counselling" | "health_check" | "other";
+                unit: string;
+                weekdays: number[];
+                dates: string[];
+                startsAt: string;
+                endsAt: string;
+                /** Format: date */
+                periodStart: string;
+                /** Format: date */
+                periodEnd: string | null;
+                note: string | null;
+                version: number;
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
         };
       };
       /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
@@ -4210,7 +4578,7 @@ export interface operations {
   };
   /**
    * Record outreach presence (coordinator or admin, own municipality)
-   * @description Weekdays with from–to times, or single dates, within a period. Times are Danish local time.
+   * @description Weekdays with from–to times, or single dates, within a period. Times are Danish local time. Refused (400, on the field): a period holding none of the weekdays (`weekdays`), and a time in the hour skipped when summer time begins, 02:00–02:59 on the last Sunday of March, on a day the outreach is held (`startsAt`/`endsAt`).
    */
   postOutreach: {
     requestBody: {
@@ -4946,7 +5314,10 @@ export interface operations {
       };
     };
   };
-  /** Confirm the actor matches of a ready import and write it */
+  /**
+   * Confirm the actor matches of a ready import and write it
+   * @description Refused with 409 (IMPORT_NOT_READY, IMPORT_UNCONFIRMED, STALE_VERSION) when the import is not ready, a match is left unconfirmed or the version is stale: then nothing changes, the version neither, and `current` holds the import as GET /api/v1/imports/{id} shows it.
+   */
   postImportsByIdCommit: {
     parameters: {
       header?: {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { pageOfSchema, queryFlag } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { mergeInput } from './actors.merge.ts';
 import {
@@ -39,7 +40,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
           'Find actors: free text (Danish full-text and similar spelling), role, target group, municipality, status',
         querystring: actorListQuery,
         response: {
-          200: z.object({ items: z.array(actorListItem), total: z.number().int() }),
+          200: pageOfSchema(actorListItem),
           ...errorResponses(400, 401),
         },
       },
@@ -55,14 +56,14 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Register an actor',
         description:
           'A CVR number already registered gives 409 DUPLICATE_CVR. A name similar to existing actors gives 409 SIMILAR_NAME with the candidates; repeat with ?allowSimilar=true to register anyway.',
-        querystring: z.object({ allowSimilar: z.enum(['true', 'false']).optional() }),
+        querystring: z.object({ allowSimilar: queryFlag.optional() }),
         body: actorFields,
         response: { 201: actorSchema, ...errorResponses(400, 401, 403, 409) },
       },
     },
     async (request, reply) => {
       const actor = await service.register(request.principal, request.body, {
-        allowSimilar: request.query.allowSimilar === 'true',
+        allowSimilar: request.query.allowSimilar === true,
       });
       return reply
         .code(201)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
+import { pageQuery } from '../../lib/pagination.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 export const orgTypes = [
@@ -156,8 +157,7 @@ export const actorListQuery = z.object({
     .optional()
     .describe('Default: all but archived'),
   sort: z.enum(sortKeys).optional().describe('Default: relevance when q is given, otherwise name'),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  ...pageQuery.shape,
 });
 export type ActorListQuery = z.infer<typeof actorListQuery>;
 

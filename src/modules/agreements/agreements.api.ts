@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { pageOf, pageOfSchema, pageQuery } from '../../lib/pagination.ts';
 import { dateOut, errorResponses } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
 import {
@@ -28,7 +29,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Cooperation agreements, filtered',
         querystring: agreementListQuery,
         response: {
-          200: z.object({ items: z.array(agreementSchema), total: z.number().int() }),
+          200: pageOfSchema(agreementSchema),
           ...errorResponses(400, 401),
         },
       },
@@ -103,12 +104,13 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['agreements'],
         summary: 'The agreement’s status meetings with their action items, newest first',
         params: idParams,
-        response: { 200: z.array(meetingSchema), ...errorResponses(400, 401, 404) },
+        querystring: pageQuery,
+        response: { 200: pageOfSchema(meetingSchema), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
       await service.get(request.params.id);
-      return service.meetings(request.params.id);
+      return pageOf(await service.meetings(request.params.id), request.query);
     },
   );
 
@@ -142,10 +144,9 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Action items from status meetings, the earliest due first',
         querystring: actionItemListQuery,
         response: {
-          200: z.object({
-            items: z.array(actionItemSchema.extend({ agreementTitle: z.string(), municipalityCode: z.number().int() })),
-            total: z.number().int(),
-          }),
+          200: pageOfSchema(
+            actionItemSchema.extend({ agreementTitle: z.string(), municipalityCode: z.number().int() }),
+          ),
           ...errorResponses(400, 401),
         },
       },

@@ -330,8 +330,8 @@ export async function searchActionItems(
   if (query.municipalityCode !== undefined) where.push(eq(agreements.municipalityCode, query.municipalityCode));
   if (query.agreementId !== undefined) where.push(eq(actionItems.agreementId, query.agreementId));
   if (query.ownerUserId !== undefined) where.push(eq(actionItems.ownerUserId, query.ownerUserId));
-  if (query.open === 'true') where.push(isNull(actionItems.doneAt));
-  if (query.open === 'false') where.push(sql`${actionItems.doneAt} is not null`);
+  if (query.open === true) where.push(isNull(actionItems.doneAt));
+  if (query.open === false) where.push(sql`${actionItems.doneAt} is not null`);
   const condition = where.length ? and(...where) : undefined;
   const [rows, count] = await Promise.all([
     db

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery, queryFlag } from '../../lib/pagination.ts';
 import { dateOut, dateTimeOut } from '../../plugins/api-schemas.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
@@ -156,8 +157,7 @@ export const agreementListQuery = z.object({
   status: z.enum(agreementStatuses).optional(),
   actorId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   q: z.string().trim().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  ...pageQuery.shape,
 });
 export type AgreementListQuery = z.infer<typeof agreementListQuery>;
 
@@ -165,9 +165,8 @@ export const actionItemListQuery = z.object({
   municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
   agreementId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   ownerUserId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
-  open: z.enum(['true', 'false']).optional().describe('Only open (true) or only done (false) items'),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  open: queryFlag.optional().describe('Only open (true) or only done (false) items'),
+  ...pageQuery.shape,
 });
 export type ActionItemListQuery = z.infer<typeof actionItemListQuery>;
 

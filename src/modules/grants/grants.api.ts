@@ -1,9 +1,13 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
-import { errorResponses } from '../../plugins/api-schemas.ts';
+import { pageOfSchema } from '../../lib/pagination.ts';
+import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
+import { errorResponses, fileResponse } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
+import { grantExport } from './grants.export.ts';
 import {
   grantCreate,
   grantListQuery,
@@ -11,14 +15,39 @@ import {
   grantSchema,
   grantTransition,
   roundInput,
+  roundListQuery,
   roundPatch,
   roundSchema,
 } from './grants.schemas.ts';
+
+const grantExportQuery = grantListQuery.omit({ limit: true, offset: true });
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 export const grantsApi: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.grants;
+
+  /** The grant list as a file: the route's schema and handler for one format. */
+  const grantsFile = (format: TableFormat) => ({
+    schema: {
+      tags: ['grants'],
+      summary: `The grant list as ${format === 'csv' ? 'CSV' : 'an Excel workbook'}, filtered as GET /api/v1/grants`,
+      description:
+        'The whole filtered list (no paging), with the columns and names of the page’s download (/grants/export.' +
+        `${format}), in the language of Accept-Language. Samspil’s own grant CSV imports back to nothing to do.`,
+      querystring: grantExportQuery,
+      response: { 200: fileResponse(format), ...errorResponses(400, 401) },
+    },
+    handler: async (
+      request: FastifyRequest<{ Querystring: z.infer<typeof grantExportQuery> }>,
+      reply: FastifyReply,
+    ) => {
+      const file = await tableFile(format, await grantExport(app.services, request.query, (k) => request.t(k)));
+      return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+    },
+  });
+  app.get('/api/v1/exports/grants.csv', grantsFile('csv'));
+  app.get('/api/v1/exports/grants.xlsx', grantsFile('xlsx'));
 
   app.get(
     '/api/v1/grant-rounds',
@@ -26,14 +55,12 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['grants'],
         summary: '§ 18 grant rounds, each with its overview (awarded, remaining, paid …)',
-        querystring: z.object({
-          municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
-          year: z.coerce.number().int().min(2000).max(2100).optional(),
-        }),
-        response: { 200: z.array(roundSchema), ...errorResponses(400, 401) },
+        description: 'Newest year first, then by municipality code and name.',
+        querystring: roundListQuery,
+        response: { 200: pageOfSchema(roundSchema), ...errorResponses(400, 401) },
       },
     },
-    async (request) => service.listRounds(request.query.municipalityCode, request.query.year),
+    async (request) => service.pageRounds(request.query),
   );
 
   app.post(
@@ -105,9 +132,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Grants, filtered, with totals',
         querystring: grantListQuery,
         response: {
-          200: z.object({
-            items: z.array(grantSchema),
-            total: z.number().int(),
+          200: pageOfSchema(grantSchema).extend({
             requestedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
             awardedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
           }),

@@ -1,6 +1,5 @@
-import { type CsvCell, toDanishCsv } from '../../lib/csv.ts';
-import { toXlsx } from '../../lib/spreadsheet.ts';
-import type { Grant } from './grants.schemas.ts';
+import type { CsvCell } from '../../lib/csv.ts';
+import type { Grant, GrantListQuery } from './grants.schemas.ts';
 
 export interface ExportContext {
   t: (key: string) => string;
@@ -33,20 +32,44 @@ function columns(ctx: ExportContext) {
   ];
 }
 
-export function grantsCsv(grants: Grant[], ctx: ExportContext): string {
+/** The grant list as a table for CSV and XLSX, under the list's title. */
+function grantsTable(grants: Grant[], ctx: ExportContext) {
   const cols = columns(ctx);
-  return toDanishCsv(
-    cols.map((c) => c.header),
-    grants.map((g) => cols.map((c) => c.value(g))),
-  );
+  return {
+    name: 'bevillinger',
+    sheet: ctx.t('grants.title'),
+    header: cols.map((c) => c.header),
+    rows: grants.map((g) => cols.map((c) => c.value(g))),
+  };
 }
 
-/** The same list as an Excel workbook: money as numbers in kroner with two decimals, dates as dates. */
-export async function grantsXlsx(grants: Grant[], ctx: ExportContext): Promise<Buffer> {
-  const cols = columns(ctx);
-  return toXlsx(
-    ctx.t('grants.title'),
-    cols.map((c) => c.header),
-    grants.map((g) => cols.map((c) => c.value(g))),
-  );
+interface ExportSources {
+  grants: {
+    exportList(filters: Omit<GrantListQuery, 'limit' | 'offset'>): Promise<{
+      items: Grant[];
+      rounds: { id: number; name: string; year: number }[];
+    }>;
+    roundList(filter: { ids: number[] }): Promise<{ id: number; name: string; year: number }[]>;
+  };
+  actors: { names(ids: number[]): Promise<Map<number, string>> };
+}
+
+/** The whole filtered list, as the list shows it, with the names of its rounds and actors. */
+export async function grantExport(
+  sources: ExportSources,
+  filters: Omit<GrantListQuery, 'limit' | 'offset'>,
+  t: (key: string) => string,
+) {
+  const { items, rounds } = await sources.grants.exportList(filters);
+  const missing = [...new Set(items.map((g) => g.roundId))].filter((id) => !rounds.some((r) => r.id === id));
+  const [more, actorNames] = await Promise.all([
+    missing.length ? sources.grants.roundList({ ids: missing }) : Promise.resolve([]),
+    sources.actors.names(items.map((g) => g.actorId)),
+  ]);
+  const roundNames = new Map([...rounds, ...more].map((r) => [r.id, `${r.name} (${r.year})`]));
+  return grantsTable(items, {
+    t,
+    actorName: (id) => actorNames.get(id) ?? String(id),
+    roundName: (id) => roundNames.get(id) ?? String(id),
+  });
 }

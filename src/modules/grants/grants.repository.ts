@@ -3,6 +3,7 @@ import { type Queryable, resultRows } from '../../db/client.ts';
 import { jsonOf } from '../../db/params.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
+import type { PageQuery } from '../../lib/pagination.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import { awardedStatuses } from './grants.rules.ts';
 import type { GrantListQuery } from './grants.schemas.ts';
@@ -42,15 +43,46 @@ export async function updateRoundIfVersion(
   return row;
 }
 
-export async function listRounds(db: Queryable, municipalityCode?: number, year?: number): Promise<RoundRow[]> {
+function roundFilter(municipalityCode?: number, year?: number): SQL | undefined {
   const where: SQL[] = [];
   if (municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, municipalityCode));
   if (year !== undefined) where.push(eq(grantRounds.year, year));
+  return where.length ? and(...where) : undefined;
+}
+
+const roundOrder = [
+  sql`${grantRounds.year} desc`,
+  asc(grantRounds.municipalityCode),
+  asc(grantRounds.name),
+  asc(grantRounds.id),
+];
+
+export async function listRounds(db: Queryable, municipalityCode?: number, year?: number): Promise<RoundRow[]> {
   return db
     .select()
     .from(grantRounds)
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
+    .where(roundFilter(municipalityCode, year))
+    .orderBy(...roundOrder);
+}
+
+/** One page of the rounds, newest year first, and how many the filter holds. */
+export async function pageRounds(
+  db: Queryable,
+  filter: { municipalityCode?: number; year?: number },
+  page: PageQuery,
+): Promise<{ rows: RoundRow[]; total: number }> {
+  const where = roundFilter(filter.municipalityCode, filter.year);
+  const [rows, [counted]] = await Promise.all([
+    db
+      .select()
+      .from(grantRounds)
+      .where(where)
+      .orderBy(...roundOrder)
+      .limit(page.limit)
+      .offset(page.offset),
+    db.select({ n: sql<number>`count(*)::int` }).from(grantRounds).where(where),
+  ]);
+  return { rows, total: counted?.n ?? 0 };
 }
 
 /** Rounds without their totals (names for lists and menus): by municipality, or by id. */
@@ -304,7 +336,7 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
     where.push(
       sql`${grantRounds.municipalityCode} in (select code from municipalities where region_code = ${q.regionCode})`,
     );
-  if (q.overdue === 'true') where.push(overdueCondition);
+  if (q.overdue === true) where.push(overdueCondition);
   if (q.targetGroupId !== undefined) {
     where.push(
       sql`exists (select 1 from ${grantAllocations} ga where ga.grant_id = ${grants.id} and ga.target_group_id in ${subtreeIds(q.targetGroupId)})`,

@@ -4,8 +4,9 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
-import { grantsCsv, grantsXlsx } from './grants.export.ts';
+import { grantExport } from './grants.export.ts';
 import { nextMark, transitionBlocker } from './grants.rules.ts';
 import {
   applicationForm,
@@ -173,40 +174,16 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     return reply.page(partial ? 'grants/_results' : 'grants/index', list, { cache: { for: 'shared', tags } });
   });
 
-  /** The whole filtered list, as the list shows it, with the names the exports print. */
-  async function exportList(request: FastifyRequest) {
-    const { items, rounds } = await grants.exportList(filtersOf(request).query);
-    const [n, actorNameMap] = await Promise.all([
-      names(
-        null,
-        items.map((g) => g.roundId),
-        rounds,
-      ),
-      actorNames(items.map((g) => g.actorId)),
-    ]);
-    const context = {
-      t: (k: string) => request.t(k),
-      actorName: (id: number) => actorNameMap[id] ?? String(id),
-      roundName: (id: number) => n.roundNames[id] ?? String(id),
-    };
-    return { items, context };
-  }
-
-  app.get('/grants/export.csv', async (request, reply) => {
-    const { items, context } = await exportList(request);
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="bevillinger.csv"')
-      .send(grantsCsv(items, context));
-  });
-
-  app.get('/grants/export.xlsx', async (request, reply) => {
-    const { items, context } = await exportList(request);
-    return reply
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .header('content-disposition', 'attachment; filename="bevillinger.xlsx"')
-      .send(await grantsXlsx(items, context));
-  });
+  /** The whole filtered list as CSV or XLSX (the API sends the same file: grants.api.ts). */
+  const grantsFile = (format: TableFormat) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const file = await tableFile(
+      format,
+      await grantExport(app.services, filtersOf(request).query, (k) => request.t(k)),
+    );
+    return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+  };
+  app.get('/grants/export.csv', grantsFile('csv'));
+  app.get('/grants/export.xlsx', grantsFile('xlsx'));
 
   /** htmx: the actor options matching a search, for the application form. */
   app.get('/grants/actor-options', async (request, reply) => {
@@ -219,7 +196,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { actorId } = z
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
       .parse(request.query ?? {});
-    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
+    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
     return reply.page('grants/_overdue', { overdue });
   });
 
@@ -239,7 +216,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       const chosen = await actors.get(request.principal, actorId).catch(() => undefined);
       if (chosen) actorOptions = [chosen, ...actorOptions];
     }
-    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: 'true', limit: 5, offset: 0 })).items : [];
+    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
     return reply.page(
       'grants/new',
       {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kronerFor, MAX_OERE, oreTotal } from '../../lib/money.ts';
+import { pageQuery, queryFlag } from '../../lib/pagination.ts';
 import { dateOut } from '../../plugins/api-schemas.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
@@ -159,6 +160,13 @@ export const grantSchema = z.object({
 });
 export type Grant = z.infer<typeof grantSchema>;
 
+export const roundListQuery = z.object({
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional().describe('Only this municipality’s rounds'),
+  year: z.coerce.number().int().min(2000).max(2100).optional().describe('Only this year’s rounds'),
+  ...pageQuery.shape,
+});
+export type RoundListQuery = z.infer<typeof roundListQuery>;
+
 export const grantListQuery = z.object({
   roundId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   year: z.coerce.number().int().min(2000).max(2100).optional(),
@@ -167,9 +175,8 @@ export const grantListQuery = z.object({
   actorId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Grants of the region’s municipalities'),
-  overdue: z.enum(['true', 'false']).optional().describe('Only grants whose report is overdue'),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  overdue: queryFlag.optional().describe('Only grants whose report is overdue'),
+  ...pageQuery.shape,
 });
 export type GrantListQuery = z.infer<typeof grantListQuery>;
 

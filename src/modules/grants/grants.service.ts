@@ -2,6 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Database, Db, Tx } from '../../db/client.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
+import type { Page } from '../../lib/pagination.ts';
 import { assertMayOverrideBudget, assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
@@ -21,6 +22,7 @@ import {
   insertRound,
   listRounds,
   netPaidOre,
+  pageRounds,
   type RoundRow,
   replaceAllocations,
   replacePayments,
@@ -49,6 +51,7 @@ import {
   type PaymentInput,
   type Round,
   type RoundInput,
+  type RoundListQuery,
   type RoundPatch,
   roundTakesGrants,
 } from './grants.schemas.ts';
@@ -160,6 +163,12 @@ export function createGrantService(database: Database, config: Config) {
   const service = {
     async listRounds(municipalityCode?: number, year?: number): Promise<Round[]> {
       return toRounds(await listRounds(db, municipalityCode, year));
+    },
+
+    /** One page of the rounds (of a municipality, of a year), each with its overview. */
+    async pageRounds(query: RoundListQuery): Promise<Page<Round>> {
+      const { rows, total } = await pageRounds(db, query, query);
+      return { items: await toRounds(rows), total };
     },
 
     /** Rounds by municipality or id, without totals: cheap, for names and menus. */

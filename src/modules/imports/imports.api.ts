@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { validationFailed } from '../../lib/errors.ts';
+import { AppError, validationFailed } from '../../lib/errors.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { actorChoices, fieldsOf, type Import, importKinds, importMapping, importSchema } from './imports.schemas.ts';
 import { problemText } from './imports.view.ts';
@@ -116,6 +116,8 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'Confirm the actor matches of a ready import and write it',
+        description:
+          'Refused with 409 (IMPORT_NOT_READY, IMPORT_UNCONFIRMED, STALE_VERSION) when the import is not ready, a match is left unconfirmed or the version is stale: then nothing changes, the version neither, and `current` holds the import as GET /api/v1/imports/{id} shows it.',
         params: idParams,
         body: z.object({
           version: z.number().int().positive().max(2_147_483_647),
@@ -125,17 +127,21 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      let version = request.body.version;
-      if (request.body.actorChoices) {
-        const checked = await imports.check(request.principal, request.params.id, {
-          actorChoices: request.body.actorChoices,
-          version,
+      const { version, actorChoices: choices } = request.body;
+      try {
+        const item = choices
+          ? await imports.confirm(request.principal, request.params.id, version, choices)
+          : await imports.commit(request.principal, request.params.id, version);
+        app.importRunner.kick();
+        return withText(item, request.locale);
+      } catch (err) {
+        // The import as it is now, with its problems' text as a GET gives them.
+        const current = err instanceof AppError ? (err.details?.current as Import | undefined) : undefined;
+        if (!(err instanceof AppError) || !current) throw err;
+        throw new AppError(err.code, err.statusCode, err.message, {
+          details: { ...err.details, current: withText(current, request.locale) },
         });
-        version = checked.version;
       }
-      const item = await imports.commit(request.principal, request.params.id, version);
-      app.importRunner.kick();
-      return withText(item, request.locale);
     },
   );
 };

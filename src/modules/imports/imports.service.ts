@@ -88,6 +88,10 @@ export function createImportService(database: Database, municipalities: Municipa
   }
 
   /** The import, for a user who may write what it imports in its municipality. */
+  /** A commit refused: the import as a GET shows it now, and its status, go with the 409. */
+  const notCommitted = (code: string, key: string, row: ImportMeta) =>
+    new AppError(code, 409, key, { details: { status: row.status, current: toImport(row) } });
+
   async function loadFor(principal: Principal, id: number): Promise<ImportMeta> {
     const row = await findImport(db, id);
     if (!row) throw notFound('import', id);
@@ -142,12 +146,17 @@ export function createImportService(database: Database, municipalities: Municipa
     version: number,
     mapping: ImportMapping,
     choices: ActorChoices,
+    /** Queue it too, or change nothing if it is not then ready with every match confirmed. */
+    queue = false,
   ) {
     const row = await loadFor(principal, id);
     const { result, rowCount } = await withStoredTable(db, id, async (table) => ({
       result: await plan(db, row, table, mapping, choices),
       rowCount: table.rowCount,
     }));
+    if (queue && result.problems.length) throw notCommitted('IMPORT_NOT_READY', 'import.notReady', row);
+    if (queue && result.summary.matches.some((m) => m.choice === null))
+      throw notCommitted('IMPORT_UNCONFIRMED', 'import.unconfirmed', row);
     const saved = await db.transaction(async (tx) => {
       const updated = await updateImport(
         tx,
@@ -155,7 +164,7 @@ export function createImportService(database: Database, municipalities: Municipa
         {
           mapping,
           actorChoices: choices,
-          status: result.problems.length ? 'invalid' : 'ready',
+          status: queue ? 'queued' : result.problems.length ? 'invalid' : 'ready',
           problems: result.problems,
           summary: result.problems.length ? null : result.summary,
           rowCount,
@@ -169,6 +178,7 @@ export function createImportService(database: Database, municipalities: Municipa
         action: 'check',
         after: { mapping, status: updated.status, problems: result.problems.length },
       });
+      if (queue) await recordAudit(tx, principal, { entity: 'import', entityId: id, action: 'commit' });
       return updated;
     });
     return toImport(saved);
@@ -243,13 +253,26 @@ export function createImportService(database: Database, municipalities: Municipa
       return saveCheck(principal, id, input.version ?? row.version, mapping, choices);
     },
 
+    /**
+     * Sets the choices of actors and queues the import in one step: refused (409, the import as it
+     * was, its version too) unless the file is then ready with every match confirmed.
+     */
+    async confirm(principal: Principal, id: number, version: number, actorChoices: ActorChoices): Promise<Import> {
+      const row = await loadFor(principal, id);
+      if (row.status !== 'ready') throw notCommitted('IMPORT_NOT_READY', 'import.notReady', row);
+      if (row.version !== version) throw staleVersion('import', toImport(row));
+      const mapping = importMapping.parse(row.mapping ?? { columns: {} });
+      if (mapping.overrideBudget) assertMayOverrideBudget(principal, row.municipalityCode);
+      const choices = { ...((row.actorChoices as ActorChoices | null) ?? {}), ...actorChoices };
+      return saveCheck(principal, id, version, mapping, choices, true);
+    },
+
     /** Queues a ready import for the runner; it writes everything or nothing. */
     async commit(principal: Principal, id: number, version: number): Promise<Import> {
       const row = await loadFor(principal, id);
-      if (row.status !== 'ready')
-        throw new AppError('IMPORT_NOT_READY', 409, 'import.notReady', { details: { status: row.status } });
+      if (row.status !== 'ready') throw notCommitted('IMPORT_NOT_READY', 'import.notReady', row);
       if ((row.summary as ImportSummary | null)?.matches.some((m) => m.choice === null))
-        throw new AppError('IMPORT_UNCONFIRMED', 409, 'import.unconfirmed');
+        throw notCommitted('IMPORT_UNCONFIRMED', 'import.unconfirmed', row);
       // Finance's override of a round's budget is given by whoever writes the import, too.
       if (importMapping.safeParse(row.mapping).data?.overrideBudget)
         assertMayOverrideBudget(principal, row.municipalityCode);

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { pageOf, pageOfSchema, pageQuery } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { municipalitySchema } from './municipalities.schemas.ts';
 
@@ -9,10 +9,11 @@ export const municipalitiesApi: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['reference'],
-        summary: 'The 98 Danish municipalities with their regions',
-        response: { 200: z.array(municipalitySchema), ...errorResponses(401) },
+        summary: 'The 98 Danish municipalities with their regions, by code',
+        querystring: pageQuery,
+        response: { 200: pageOfSchema(municipalitySchema), ...errorResponses(400, 401) },
       },
     },
-    async () => app.services.municipalities.all(),
+    async (request) => pageOf(await app.services.municipalities.all(), request.query),
   );
 };

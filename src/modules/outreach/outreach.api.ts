@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { pageOf, pageOfSchema, pageQuery } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
 import { outreachInput, outreachListQuery, outreachPatch, outreachSchema } from './outreach.schemas.ts';
@@ -16,11 +17,11 @@ export const outreachApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['agreements'],
         summary: 'Outreach presence at actors’ venues: casework, counselling or health checks',
-        querystring: outreachListQuery,
-        response: { 200: z.array(outreachSchema), ...errorResponses(400, 401) },
+        querystring: outreachListQuery.extend(pageQuery.shape),
+        response: { 200: pageOfSchema(outreachSchema), ...errorResponses(400, 401) },
       },
     },
-    async (request) => service.list(request.query),
+    async (request) => pageOf(await service.list(request.query), request.query),
   );
 
   app.post(

@@ -1,8 +1,10 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
-import { errorResponses } from '../../plugins/api-schemas.ts';
+import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
+import { errorResponses, fileResponse } from '../../plugins/api-schemas.ts';
 import {
   exportQuery,
   proportionalityQuery,
@@ -11,6 +13,7 @@ import {
   scopeFrom,
   sharedActorsQuery,
 } from './reports.schemas.ts';
+import { proportionalityTable } from './reports.view.ts';
 
 const sharedActorsSchema = z.object({
   scope: z.string(),
@@ -56,6 +59,31 @@ const sharedActorsSchema = z.object({
 
 export const reportsApi: FastifyPluginAsyncZod = async (app) => {
   const reports = app.services.reports;
+
+  /** The proportionality report as a file: the route's schema and handler for one format. */
+  const proportionalityFile = (format: TableFormat) => ({
+    schema: {
+      tags: ['reports'],
+      summary: `The proportionality report as ${format === 'csv' ? 'CSV' : 'an Excel workbook'}`,
+      description:
+        'The rows of GET /api/v1/reports/proportionality with the same query, as the report page downloads them ' +
+        '(money in kroner, shares and the index to four decimals), in the language of Accept-Language.',
+      querystring: proportionalityQuery,
+      response: { 200: fileResponse(format), ...errorResponses(400, 401) },
+    },
+    handler: async (
+      request: FastifyRequest<{ Querystring: z.infer<typeof proportionalityQuery> }>,
+      reply: FastifyReply,
+    ) => {
+      const params = reportParamsFrom(request.query);
+      const t = (k: string) => request.t(k);
+      const table = proportionalityTable(await reports.proportionality(params), params, request.locale, t);
+      const file = await tableFile(format, { ...table, sheet: t('reports.proportionality') });
+      return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+    },
+  });
+  app.get('/api/v1/exports/proportionality.csv', proportionalityFile('csv'));
+  app.get('/api/v1/exports/proportionality.xlsx', proportionalityFile('xlsx'));
 
   app.get(
     '/api/v1/reports/proportionality',

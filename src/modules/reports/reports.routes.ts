@@ -1,9 +1,8 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { formatNumber } from '../../lib/format.ts';
-import { toXlsx } from '../../lib/spreadsheet.ts';
+import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import type { Scope } from './reports.repository.ts';
 import {
   proportionalityTable,
@@ -64,26 +63,16 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     return reply.page(template, build, { cache: { for: 'shared', tags: await reports.tagsOf(params.scope) } });
   });
 
-  async function exportRows(request: FastifyRequest) {
+  /** The report as CSV or XLSX (the API sends the same file: reports.api.ts). */
+  const proportionalityFile = (format: TableFormat) => async (request: FastifyRequest, reply: FastifyReply) => {
     const { params } = paramsFrom(request);
-    return proportionalityTable(await reports.proportionality(params), params, request.locale, (k) => request.t(k));
-  }
-
-  app.get('/reports/proportionality/export.csv', async (request, reply) => {
-    const { header, rows, name } = await exportRows(request);
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${name}.csv"`)
-      .send(toDanishCsv(header, rows));
-  });
-
-  app.get('/reports/proportionality/export.xlsx', async (request, reply) => {
-    const { header, rows, name } = await exportRows(request);
-    return reply
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .header('content-disposition', `attachment; filename="${name}.xlsx"`)
-      .send(await toXlsx(request.t('reports.proportionality'), header, rows));
-  });
+    const t = (k: string) => request.t(k);
+    const table = proportionalityTable(await reports.proportionality(params), params, request.locale, t);
+    const file = await tableFile(format, { ...table, sheet: t('reports.proportionality') });
+    return reply.type(file.contentType).header('content-disposition', file.disposition).send(file.body);
+  };
+  app.get('/reports/proportionality/export.csv', proportionalityFile('csv'));
+  app.get('/reports/proportionality/export.xlsx', proportionalityFile('xlsx'));
 
   app.get('/reports/shared-actors', async (request, reply) => {
     const allMunicipalities = await municipalities.all();

@@ -60,7 +60,9 @@ const proportionalityRowSchema = z.object({
   awardedOre: oreTotal.describe('§ 18 money awarded, in øre, as a decimal string'),
   inKindOre: oreTotal.describe('In-kind support, valued in øre, apart from the money, as a decimal string'),
   fundingShare: z.number().nullable().describe('0–1 of the money'),
-  krPerPerson: z.number().nullable(),
+  orePerPerson: oreTotal
+    .nullable()
+    .describe('§ 18 money per person in need, in øre (rounded), as a decimal string; null without need'),
   grantCount: z.number().int(),
   actorCount: z.number().int(),
   agreementCount: z.number().int(),

@@ -26,6 +26,13 @@ function openDataPath(scope: Scope, year: number): string {
 }
 
 /** Kroner as a number, for JSON: øre are whole, so two decimals are exact. */
+/** Money per person in need: øre, divided exactly and rounded half up, as a decimal string. */
+function orePerPerson(awardedOre: string, needPeople: number): string | null {
+  if (needPeople <= 0) return null;
+  const people = BigInt(needPeople);
+  return String((BigInt(awardedOre) * 2n + people) / (2n * people));
+}
+
 const kroner = (oere: number) => oere / 100;
 
 function scopeLabel(scope: Scope): string {
@@ -153,8 +160,7 @@ export function createReportService(database: Database, municipalities: Municipa
         totalAwardedOre: first?.totalAwardedOre ?? '0',
         rows: rows.map(({ totalNeedPeople: _n, totalAwardedOre: _a, ...r }) => ({
           ...r,
-          // Kroner per person: whole kroner, from øre (exact division first, then rounded).
-          krPerPerson: r.needPeople > 0 ? Math.round(Number(BigInt(r.awardedOre) / 100n) / r.needPeople) : null,
+          orePerPerson: orePerPerson(r.awardedOre, r.needPeople),
         })),
       };
     },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { pageOf, pageOfSchema, pageQuery } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { localTargetGroupInput, targetGroupSchema } from './target-groups.schemas.ts';
 
@@ -29,11 +30,12 @@ export const targetGroupsApi: FastifyPluginAsyncZod = async (app) => {
             .max(999)
             .optional()
             .describe('Only FFB groups and this municipality’s own'),
+          ...pageQuery.shape,
         }),
-        response: { 200: z.array(targetGroupSchema), ...errorResponses(400, 401) },
+        response: { 200: pageOfSchema(targetGroupSchema), ...errorResponses(400, 401) },
       },
     },
-    async (request) => (await service.list(request.query.municipalityCode)).map(toApi),
+    async (request) => pageOf((await service.list(request.query.municipalityCode)).map(toApi), request.query),
   );
 
   app.post(

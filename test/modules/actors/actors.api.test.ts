@@ -187,7 +187,7 @@ t.test('search: names that only look alike count when the words find less than a
 
 t.test('filters: role, target group with sub-groups, municipality, status; paging and sorting', async (t) => {
   const h = await buildTestApp(t);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];

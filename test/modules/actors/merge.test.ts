@@ -7,7 +7,7 @@ t.test('merging duplicate actors moves everything to the one that remains, in on
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const coordinator = await h.as('coordinator', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number }[];
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];
   const make = async (body: Record<string, unknown>) => {
     const res = await h.inject({ method: 'POST', url: '/api/v1/actors?allowSimilar=true', payload: actorInput(body) });
     if (res.statusCode !== 201) throw new Error(res.body);

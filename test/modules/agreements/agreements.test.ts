@@ -14,7 +14,7 @@ async function setup(t: Test) {
     ).json() as { id: number };
   const a = await makeActor('Varmestuen Enghave', validCvr(501));
   const b = await makeActor('Natcaféen på Vesterbro', validCvr(777));
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];
@@ -192,7 +192,8 @@ t.test('a status meeting is logged with action items; the next is proposed from 
   });
   t.equal(twice.statusCode, 409, 'a stale version of a meeting is refused');
 
-  const list = (await coordinator.inject({ method: 'GET', url: `/api/v1/agreements/${agreement.id}/meetings` })).json();
+  const list = (await coordinator.inject({ method: 'GET', url: `/api/v1/agreements/${agreement.id}/meetings` })).json()
+    .items;
   t.same(
     list.map((m: { heldOn: string }) => m.heldOn),
     ['2026-05-04', '2026-01-31'],
@@ -523,6 +524,6 @@ t.test('the meeting form takes as many action items as the API (it is the API’
   t.equal(logged.statusCode, 303, 'eleven action items are taken, as the API takes up to 50');
   const meetings = (
     await coordinator.inject({ method: 'GET', url: `/api/v1/agreements/${agreement.id}/meetings` })
-  ).json();
+  ).json().items;
   t.equal(meetings[0]?.actionItems.length, 11);
 });

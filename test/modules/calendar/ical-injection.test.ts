@@ -36,7 +36,7 @@ t.test('the calendar feed escapes line breaks and control characters from actor 
       payload: { year: 2026, name: 'P', budgetOre: 1e9 },
     })
   ).json();
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json();
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items;
   const expected = new Map<string, { summary: string; description?: string }>();
   for (const actor of actors) {
     const presence = await coordinator.inject({

@@ -26,7 +26,7 @@ t.test('an audit record, even outside a transaction, makes the process read what
   const h = await buildTestApp(t);
   const groups = async () =>
     (
-      (await h.inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=101' })).json() as {
+      (await h.inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=101' })).json().items as {
         nameDa: string;
       }[]
     ).map((g) => g.nameDa);
@@ -110,7 +110,7 @@ t.test(
           url: '/api/v1/target-groups?municipalityCode=101',
           headers: { authorization: `Bearer ${a.token}` },
         })
-      ).json() as { nameDa: string }[];
+      ).json().items as { nameDa: string }[];
     const [parent] = await a.database.rows<{ id: number }>(
       sql`select id from target_groups where municipality_code is null and level = 2 order by id limit 1`,
     );

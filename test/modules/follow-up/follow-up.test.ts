@@ -12,7 +12,7 @@ async function setup(t: Test) {
   const actor = (
     await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Café Klare', contacts: [] }) })
   ).json() as { id: number };
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number }[];
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];
   return { h, coordinator, finance, actor, groupId: groups[0]?.id ?? 0 };
 }
 

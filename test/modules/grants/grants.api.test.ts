@@ -6,7 +6,7 @@ import { buildTestApp, type Client, onPostgres } from '../../helper.ts';
 async function setup(t: Test, budgetOre = 10_000_000) {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];

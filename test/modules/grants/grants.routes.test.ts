@@ -7,7 +7,7 @@ import { buildTestApp } from '../../helper.ts';
 t.test('finance records, awards, pays and accounts a grant through the pages', async (t) => {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];
@@ -151,7 +151,7 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
 t.test('the grant page’s forms refuse and accept what the API does (the forms are the API’s schemas)', async (t) => {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     parentId: number | null;
   }[];

@@ -13,7 +13,7 @@ t.test('the grant service: advancing a round, recording a payment, the export li
   const coordinator: Principal = { userId: null, municipalityCode: 101, role: 'coordinator' };
   const aarhus: Principal = { userId: null, municipalityCode: 751, role: 'finance' };
   const groupId = (
-    (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number; nameDa: string }[]
+    (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number; nameDa: string }[]
   ).find((g) => g.nameDa === 'Hjemløshed')?.id as number;
   const actor = (await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput() })).json();
 

@@ -82,7 +82,7 @@ t.test('sums past 2^53 øre: the round, the grant list and the reports answer 20
   const actor = (
     await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ municipalityCodes: [101, 751] }) })
   ).json();
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];

@@ -21,7 +21,7 @@ t.test('with 1,000 random grants, the round overview equals an independent compu
   const rnd = random(20261122);
   const pick = <T>(list: T[]): T => list[Math.floor(rnd() * list.length)] as T;
 
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     parentId: number | null;
     nameDa: string;

@@ -5,7 +5,7 @@ import { buildTestApp } from '../../helper.ts';
 t.test('an approval of 0 kr. is refused with a 400 that says to reject instead, never a 500', async (t) => {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];

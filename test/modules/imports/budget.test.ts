@@ -157,7 +157,7 @@ t.test('the rule is checked again as the import is written: an award made meanwh
   t.equal(item.status, 'queued', JSON.stringify(item.problems));
 
   // While the import waits, finance awards 25.000 kr. in the same round through the form.
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];

@@ -58,7 +58,7 @@ t.test('the wizard: upload, columns guessed, preview, commit, result; a second r
     decisionOn: 'Bevillingsdato',
   });
 
-  const groups = (await finance.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await finance.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];

@@ -85,12 +85,12 @@ t.test('outreach presence: created, checked, changed with versions, audited', as
     url: '/api/v1/outreach?municipalityCode=101&week=2027-W10',
   });
   t.same(
-    listed.json().map((o: { id: number }) => o.id),
+    listed.json().items.map((o: { id: number }) => o.id),
     [id],
     'in week 10 of 2027 (Tuesday 9 March)',
   );
   const later = await coordinator.inject({ method: 'GET', url: '/api/v1/outreach?municipalityCode=101&week=2027-W15' });
-  t.same(later.json(), [], 'not after its period ended');
+  t.same(later.json(), { items: [], total: 0 }, 'not after its period ended');
 });
 
 t.test('occurrences: weekdays and dates within the period, across week 53 and a DST week', async (t) => {
@@ -205,7 +205,7 @@ t.test('a week beyond the years shown: this week on the page, 400 from the API, 
   t.match(last.body, 'href="/outreach?week=2100-W51&amp;municipalityCode=101" rel="prev"');
   const api = await coordinator.inject({ method: 'GET', url: '/api/v1/outreach?week=2027-W10' });
   t.equal(api.statusCode, 200);
-  t.equal(api.json().length, 1, 'a week in range finds the presence held in it');
+  t.equal(api.json().items.length, 1, 'a week in range finds the presence held in it');
 });
 
 t.test('the calendar feed: a secret URL, standard iCalendar, revocable', async (t) => {
@@ -246,7 +246,7 @@ t.test('the calendar feed: a secret URL, standard iCalendar, revocable', async (
       payload: { roundId: round.id, actorId: actor.id, title: 'Nattevagter', requestedOre: 100_000 },
     })
   ).json();
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json();
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items;
   await finance.inject({
     method: 'POST',
     url: `/api/v1/grants/${grant.id}/transitions`,

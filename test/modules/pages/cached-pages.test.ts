@@ -42,7 +42,7 @@ async function setup(t: Test) {
       payload: actorInput({ name: 'Foreningen Lanternen', municipalityCodes: [101] }),
     })
   ).json() as { id: number };
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number }[];
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];
   const round = (
     await h.inject({
       method: 'POST',

@@ -173,7 +173,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
   const h: TestApp = await buildTestApp(t);
   const { owners, clients } = await matrixClients(h);
   const matrixUserIds = new Set(Object.values(clients).map((c) => c.user.id));
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];
@@ -1433,7 +1433,7 @@ t.test('contact persons: who sees them (the contact rule)', async (t) => {
   const h: TestApp = await buildTestApp(t);
   const aarhus = await h.as('admin', FOREIGN);
   const today = danishDate();
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number }[];
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];
   const group = groups[0]?.id as number;
   const round = (
     await aarhus.inject({

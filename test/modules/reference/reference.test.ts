@@ -6,7 +6,7 @@ t.test('municipalities and the FFB target-group tree', async (t) => {
 
   const res = await inject({ method: 'GET', url: '/api/v1/municipalities' });
   t.equal(res.statusCode, 200);
-  const municipalities = res.json() as { code: number; name: string; regionCode: number; regionName: string }[];
+  const municipalities = res.json().items as { code: number; name: string; regionCode: number; regionName: string }[];
   t.equal(municipalities.length, 98, 'all 98 municipalities');
   t.same(
     municipalities.find((m) => m.code === 101),
@@ -15,7 +15,7 @@ t.test('municipalities and the FFB target-group tree', async (t) => {
   );
   t.equal(new Set(municipalities.map((m) => m.regionCode)).size, 5, 'five regions');
 
-  const groups = (await inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     ffbCode: string | null;
     nameDa: string;
@@ -39,7 +39,7 @@ t.test('municipalities and the FFB target-group tree', async (t) => {
 
 t.test('a municipality adds a local target group under an FFB group', async (t) => {
   const { inject, postForm, as } = await buildTestApp(t);
-  const groups = (await inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];
@@ -110,11 +110,11 @@ t.test('a municipality adds a local target group under an FFB group', async (t) 
   t.equal(unknown.statusCode, 400);
   t.same(Object.keys(unknown.json().fieldErrors), ['parentId']);
 
-  const listed = (
-    await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=147' })
-  ).json() as unknown[];
+  const listed = (await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=147' })).json()
+    .items as unknown[];
   t.equal(listed.length, 57, 'another municipality sees only FFB groups');
-  const own = (await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=101' })).json() as unknown[];
+  const own = (await inject({ method: 'GET', url: '/api/v1/target-groups?municipalityCode=101' })).json()
+    .items as unknown[];
   t.equal(own.length, 59);
 
   const form = await postForm('/target-groups', { parentId: String(stofmisbrug.id), nameDa: 'Gadesovere' });

@@ -28,7 +28,7 @@ function danish(cell: string): number | string | null {
 type Row = Record<string, number | string | null>;
 
 async function setup(finance: Client, h: Client) {
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];
@@ -111,7 +111,7 @@ t.test('the CSV exports read in Danish Excel give the numbers of the JSON API', 
     ['§ 18-midler', 'awardedOre', 'kroner'],
     ['Naturalier', 'inKindOre', 'kroner'],
     ['Andel af midlerne', 'fundingShare', 'share'],
-    ['Kr. pr. person', 'krPerPerson', 'int'],
+    ['Kr. pr. person', 'orePerPerson', 'kroner'],
     ['Aktører', 'actorCount', 'int'],
     ['Aktive aftaler', 'agreementCount', 'int'],
     ['Fremskudte indsatser', 'outreachCount', 'int'],

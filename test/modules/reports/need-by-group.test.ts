@@ -5,7 +5,7 @@ import { buildTestApp } from '../../helper.ts';
 t.test('needByGroup rolls need up the tree as the proportionality report does', async (t) => {
   const h = await buildTestApp(t);
   const reports = h.app.services.reports;
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
     parentId: number | null;

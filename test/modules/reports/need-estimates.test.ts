@@ -7,7 +7,7 @@ import { buildTestApp, type Client } from '../../helper.ts';
 async function setup(t: Test) {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
     ffbCode: string | null;
@@ -51,17 +51,18 @@ t.test('PUT replaces a municipality’s estimates for a year; bad sets are refus
     { targetGroupId: group('Stofmisbrug'), people: 120 },
   ]);
   t.equal(first.statusCode, 200, first.body);
-  t.equal(first.json().length, 2);
+  t.equal(first.json().items.length, 2);
+  t.equal(first.json().total, 2, 'the answer is a list: {items, total}');
   const second = await put(finance, [
     { targetGroupId: group('Hjemløshed'), people: 420, municipalityCode: 101, year: 2026 },
   ]);
   t.same(
-    second.json().map((e: { targetGroupId: number; people: number }) => [e.targetGroupId, e.people]),
+    second.json().items.map((e: { targetGroupId: number; people: number }) => [e.targetGroupId, e.people]),
     [[group('Hjemløshed'), 420]],
     'groups left out lose their estimate',
   );
   const got = await finance.inject({ method: 'GET', url: '/api/v1/need-estimates?municipalityCode=101&year=2026' });
-  t.equal(got.json()[0].source, null, 'a row sent without a source has none');
+  t.equal(got.json().items[0].source, null, 'a row sent without a source has none');
 
   for (const [why, body] of [
     [
@@ -95,7 +96,7 @@ t.test('PUT replaces a municipality’s estimates for a year; bad sets are refus
   const coordinator = await h.as('coordinator', 101);
   t.equal((await put(coordinator, [])).statusCode, 403, 'coordinators do not estimate need');
   const still = await finance.inject({ method: 'GET', url: '/api/v1/need-estimates?municipalityCode=101&year=2026' });
-  t.equal(still.json()[0].people, 420, 'nothing changed');
+  t.equal(still.json().items[0].people, 420, 'nothing changed');
   const audit = await h.database.rows<{ action: string }>(
     sql`select action from audit_log where entity = 'need_estimates' order by id`,
   );

@@ -24,7 +24,7 @@ type Row = {
 async function setup(t: Test) {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as Group[];
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as Group[];
   const group = (name: string) => {
     const g = groups.find((x) => x.nameDa === name);
     if (!g) throw new Error(`no group ${name}`);
@@ -381,7 +381,7 @@ t.test('shared actors, their matrix, and suspected duplicates across municipalit
       payload: { year: 2026, name: 'P', budgetOre: 9e9 },
     })
   ).json();
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as Group[];
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as Group[];
   await award(finance, round101.id, shared, [{ targetGroupId: groups[1]?.id ?? 0, amountOre: 1_000_000 }]);
   const round751 = (
     await aarhusFinance.inject({

@@ -27,7 +27,7 @@ t.test('a reused report page carries the asking user’s own name and CSRF token
 t.test('a write shows in the report at once, and each municipality and language has its own', async (t) => {
   const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];
