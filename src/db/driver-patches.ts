@@ -78,6 +78,30 @@ export function countTransactions(db: Db, clock: WriteClock): void {
 }
 
 /**
+ * postgres.js counts the rows of the statement it is reading per connection, and sets the count back
+ * only when a statement completes. A statement that fails after sending some rows (a statement
+ * timeout, a cancel, an error in a later row) leaves it behind, and the next statement on that
+ * connection answers an array with as many holes in front of its rows (porsager/postgres#1119 and
+ * #1181, open in 3.4.10). Its rows are all there, in order, after the holes: they are moved to the
+ * front, in place, so the result keeps its count and columns.
+ */
+function closingLeadingHoles(pending: PromiseLike<unknown>): void {
+  const then = pending.then.bind(pending);
+  (pending as { then: PromiseLike<unknown>['then'] }).then = (onFulfilled, onRejected) =>
+    then((result) => {
+      closeLeadingHoles(result);
+      return onFulfilled ? onFulfilled(result) : (result as never);
+    }, onRejected);
+}
+
+export function closeLeadingHoles(result: unknown): void {
+  if (!Array.isArray(result) || result.length === 0 || 0 in result) return;
+  let to = 0;
+  for (let from = 0; from < result.length; from++) if (from in result) result[to++] = result[from];
+  result.length = to;
+}
+
+/**
  * Makes postgres.js keep each parameterised statement prepared on its connection, in transactions
  * and savepoints too. drizzle asks for unnamed statements, which postgres.js sends as parse and
  * describe, then waits, then bind and execute: two round trips and a new plan for every query. A
@@ -96,6 +120,7 @@ export function preparing<T extends postgres.Sql | postgres.TransactionSql>(clie
         ? unsafe(query, args as never, { ...opts, prepare: true })
         : unsafe(query, args as never, opts);
     currentStatementScope()?.track(pending);
+    closingLeadingHoles(pending);
     return pending;
   };
   for (const name of ['begin', 'savepoint'] as const) {
