@@ -147,7 +147,7 @@ async function setup(t: Test) {
     title: 'Nattevagter',
     requestedOre: 100_000,
   });
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json();
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items;
   await post(`/api/v1/grants/${grant.id}/transitions`, finance, {
     to: 'approved',
     version: 1,

@@ -12,7 +12,7 @@ t.test('reports due name their round and its year', async (t) => {
   const actor = (
     await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Café Klare', contacts: [] }) })
   ).json() as { id: number };
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as { id: number }[];
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];
   const today = danishDate();
   const ids: number[] = [];
   for (const [year, dueOn] of [

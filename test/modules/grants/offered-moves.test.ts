@@ -11,7 +11,7 @@ import { buildTestApp } from '../../helper.ts';
 
 t.test('the grant page offers each step only when the service allows it', async (t) => {
   const h = await buildTestApp(t);
-  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];

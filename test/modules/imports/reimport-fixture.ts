@@ -40,7 +40,7 @@ export async function firstImport(t: Test) {
   // second file may raise an award (the budget guard has its own tests, in budget.test.ts).
   const [round] = (
     await finance.inject({ method: 'GET', url: '/api/v1/grant-rounds?municipalityCode=101&year=2025' })
-  ).json();
+  ).json().items;
   const roomier = await finance.inject({
     method: 'PATCH',
     url: `/api/v1/grant-rounds/${round.id}`,

@@ -44,7 +44,7 @@ t.test('a write in one municipality drops its pages and the national report, not
   t.teardown(() => app.close());
   const copenhagen = await signedInClient(app, 'finance', 101);
   const aarhus = await signedInClient(app, 'finance', 751);
-  const groups = (await copenhagen.inject({ method: 'GET', url: '/api/v1/target-groups' })).json() as {
+  const groups = (await copenhagen.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
     nameDa: string;
   }[];
