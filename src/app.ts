@@ -21,9 +21,11 @@ import { accountAdminRoutes } from './modules/accounts/accounts.admin.routes.ts'
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
 import { actorsApi } from './modules/actors/actors.api.ts';
+import { actorMergeRoutes } from './modules/actors/actors.merge.routes.ts';
 import { type ActorMergeService, createActorMergeService } from './modules/actors/actors.merge.ts';
 import { actorsRoutes } from './modules/actors/actors.routes.ts';
 import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
+import { actionItemsRoutes } from './modules/agreements/agreements.action-items.routes.ts';
 import { agreementsApi } from './modules/agreements/agreements.api.ts';
 import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
@@ -34,6 +36,7 @@ import { type CalendarService, createCalendarService } from './modules/calendar/
 import { followUpRoutes } from './modules/follow-up/follow-up.routes.ts';
 import { createFollowUpService, type FollowUpService } from './modules/follow-up/follow-up.service.ts';
 import { grantsApi } from './modules/grants/grants.api.ts';
+import { grantRoundsRoutes } from './modules/grants/grants.rounds.routes.ts';
 import { grantsRoutes } from './modules/grants/grants.routes.ts';
 import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
 import { createHealthService, type HealthService } from './modules/health/health.service.ts';
@@ -291,10 +294,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(accountsRoutes, { config });
   await app.register(accountAdminRoutes);
   await app.register(actorsRoutes);
+  await app.register(actorMergeRoutes);
   await app.register(targetGroupsRoutes);
   await app.register(auditRoutes);
+  await app.register(grantRoundsRoutes);
   await app.register(grantsRoutes);
   await app.register(agreementsRoutes);
+  await app.register(actionItemsRoutes);
   await app.register(followUpRoutes);
   await app.register(needEstimatesRoutes);
   await app.register(reportsRoutes);

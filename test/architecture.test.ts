@@ -88,3 +88,15 @@ t.test('src/lib imports nothing from the plugins or the modules', async (t) => {
   );
   t.same(upward, [], 'lib is the bottom layer');
 });
+
+t.test('no file in src is over 400 lines, the message catalogues aside (issue 17)', async (t) => {
+  const catalogues = ['src/i18n/da.ts', 'src/i18n/en.ts'];
+  const files = filesUnder(src).filter((f) => !catalogues.includes(posix(relative(root, f))));
+  t.ok(files.length > 50, 'the sources are there to measure');
+  const lineCount = (text: string) => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  const long = files
+    .map((f) => ({ file: posix(relative(root, f)), lines: lineCount(readFileSync(f, 'utf8')) }))
+    .filter(({ lines }) => lines > 400)
+    .map(({ file, lines }) => `${file}: ${lines}`);
+  t.same(long, [], 'split a long file along a seam: a presenter, a group of routes, a part of the service');
+});

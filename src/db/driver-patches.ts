@@ -87,6 +87,7 @@ export function countTransactions(db: Db, clock: WriteClock): void {
  */
 function closingLeadingHoles(pending: PromiseLike<unknown>): void {
   const then = pending.then.bind(pending);
+  // biome-ignore lint/suspicious/noThenProperty: the statement is a thenable already; its own then is wrapped.
   (pending as { then: PromiseLike<unknown>['then'] }).then = (onFulfilled, onRejected) =>
     then((result) => {
       closeLeadingHoles(result);

@@ -13,7 +13,6 @@ import {
   actorListQuery,
   actorRoles,
   actorStatuses,
-  MERGE_FIELDS,
   orgTypes,
   quickInformalGroup,
   sortKeys,
@@ -31,13 +30,6 @@ const similarQuery = z.object({
 });
 
 type FormValues = Record<string, unknown>;
-
-/** The actors to merge, from the page's query or form: at most twenty ids. */
-const mergeIds = (raw: unknown): number[] =>
-  (Array.isArray(raw) ? raw : [raw])
-    .map(Number)
-    .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
-    .slice(0, 20);
 
 /** Removes contact rows the user ticked "remove" on, and adds an empty one when asked. */
 function contactRows(body: FormValues, addOne: boolean): FormValues[] {
@@ -223,67 +215,6 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       if (err instanceof AppError && err.code === 'SIMILAR_NAME')
         return fail(undefined, err.details?.candidates as unknown[]);
       if (err instanceof AppError && err.fieldErrors) return fail(err.fieldErrors);
-      throw err;
-    }
-  });
-
-  // ---- merging duplicates ----------------------------------------------------------------------
-  async function mergePage(_request: FastifyRequest, reply: FastifyReply, ids: number[], extra = {}, status = 200) {
-    const preview = await app.services.actorMerges.preview(ids);
-    const allMunicipalities = await municipalities.all();
-    return reply.page(
-      'actors/merge',
-      {
-        title: reply.request.t('merge.title'),
-        ...preview,
-        fields: MERGE_FIELDS,
-        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-        values: {},
-        ...extra,
-      },
-      { status },
-    );
-  }
-
-  app.get('/actors/merge', async (request, reply) => {
-    assertMayCreate(request.principal, 'actors');
-    return mergePage(request, reply, mergeIds((request.query as Record<string, unknown> | undefined)?.ids));
-  });
-
-  app.post('/actors/merge', async (request, reply) => {
-    const values = formValues(request.body);
-    const ids = mergeIds(values.ids);
-    const survivorId = Number(values.survivorId);
-    const choose = Object.fromEntries(
-      MERGE_FIELDS.flatMap((f) => {
-        const v = Number((values.choose as Record<string, unknown> | undefined)?.[f]);
-        return Number.isSafeInteger(v) && v > 0 ? [[f, v]] : [];
-      }),
-    );
-    const versions = Object.fromEntries(
-      Object.entries((values.versions as Record<string, unknown> | undefined) ?? {}).flatMap(([k, v]) =>
-        Number.isSafeInteger(Number(v)) ? [[k, Number(v)]] : [],
-      ),
-    );
-    if (!ids.includes(survivorId))
-      return mergePage(request, reply, ids, { values, failure: request.t('merge.chooseSurvivor') }, 422);
-    try {
-      const merged = await app.services.actorMerges.merge(request.principal, {
-        survivorId,
-        mergedIds: ids.filter((i) => i !== survivorId),
-        choose,
-        versions,
-      });
-      return reply.redirect(`/actors/${merged.id}`, 303);
-    } catch (err) {
-      if (err instanceof AppError && (err.statusCode === 400 || err.statusCode === 409))
-        return mergePage(
-          request,
-          reply,
-          ids,
-          { values, failure: request.t(err.code === 'STALE_VERSION' ? 'error.staleVersion' : err.message) },
-          err.statusCode === 409 ? 409 : 422,
-        );
       throw err;
     }
   });

@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
+import { formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import {
   type Agreement,
-  actionItemForm,
   agreementEditForm,
   agreementForm,
   agreementKinds,
@@ -365,43 +364,6 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         announcement: request.t(planning ? 'meeting.planned' : 'meeting.logged'),
       },
       200,
-    );
-  });
-
-  /** Ticks an action item off, or reopens it: in place with htmx. */
-  app.post('/action-items/:id', async (request, reply) => {
-    const itemId = idFrom(request.params);
-    const parsed = actionItemForm.safeParse(coerceForm(actionItemForm, formValues(request.body)));
-    const item = await agreements.getActionItem(itemId);
-    let failure: string | undefined;
-    let status = 200;
-    if (!parsed.success) {
-      failure = request.t('error.validation');
-      status = 422;
-    } else {
-      try {
-        await agreements.updateActionItem(request.principal, itemId, parsed.data);
-      } catch (err) {
-        if (!(err instanceof AppError) || err.statusCode !== 409) throw err;
-        failure = request.t('actionItem.changedMeanwhile');
-        status = 409;
-      }
-    }
-    // Without JavaScript the agreement page shows the item as it now is.
-    if (!isHtmx(request)) return reply.redirect(`/agreements/${item.agreementId}#item-${itemId}`, 303);
-    const current = await agreements.getActionItem(itemId);
-    const ownerNames = Object.fromEntries(await agreements.userNames(current.ownerUserId ? [current.ownerUserId] : []));
-    const agreement = await agreements.get(current.agreementId);
-    return reply.page(
-      'agreements/_action-item',
-      {
-        item: current,
-        ownerNames,
-        canWrite: mayWrite(request.principal, 'agreements', agreement.municipalityCode),
-        failure,
-        announcement: failure ?? request.t(current.done ? 'actionItem.markedDone' : 'actionItem.reopened'),
-      },
-      { status },
     );
   });
 };

@@ -7,6 +7,7 @@ import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { grantExport } from './grants.export.ts';
+import { grantPageNames } from './grants.names.ts';
 import { nextMark, transitionBlocker } from './grants.rules.ts';
 import {
   applicationForm,
@@ -15,11 +16,9 @@ import {
   grantKinds,
   grantListQuery,
   grantStatuses,
-  nextRoundStatus,
   paymentForm,
   type Round,
   reportForm,
-  roundForm,
   roundTakesGrants,
   transitionForm,
 } from './grants.schemas.ts';
@@ -32,118 +31,12 @@ const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true 
 const PAGE_SIZE = 50;
 
 export const grantsRoutes: FastifyPluginAsync = async (app) => {
-  const { grants, actors, municipalities, targetGroups } = app.services;
+  const { grants, actors } = app.services;
+  // The rounds' pages are in grants.rounds.routes.ts; the names both show, in grants.names.ts.
+  const { names, actorNames } = grantPageNames(app.services);
   const translated = (request: FastifyRequest, errors: Record<string, string[]> | undefined) =>
     translateFieldErrors(request.locale, errors);
 
-  /**
-   * Names for the pages: municipalities, the target-group tree, the rounds of one municipality (for
-   * the menus), and the names of the given rounds (for the rows shown). Rounds come without totals.
-   */
-  async function names(
-    municipalityCode?: number | null,
-    roundIds: number[] = [],
-    known: { id: number; name: string; year: number }[] = [],
-  ) {
-    const missing = [...new Set(roundIds)].filter((id) => !known.some((r) => r.id === id));
-    const [allMunicipalities, tree, rounds, shown] = await Promise.all([
-      municipalities.all(),
-      targetGroups.tree(),
-      municipalityCode == null ? Promise.resolve([]) : grants.roundList({ municipalityCode }),
-      missing.length ? grants.roundList({ ids: missing }) : Promise.resolve([]),
-    ]);
-    return {
-      municipalities: allMunicipalities,
-      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-      targetGroupTree: tree,
-      rounds,
-      roundNames: Object.fromEntries([...rounds, ...known, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),
-    };
-  }
-
-  async function actorNames(ids: number[]): Promise<Record<number, string>> {
-    return Object.fromEntries(await actors.names(ids));
-  }
-
-  // ---- rounds -------------------------------------------------------------------------------
-  async function roundsPage(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    extra: Record<string, unknown> = {},
-    status = 200,
-  ) {
-    const own = request.principal.municipalityCode;
-    const [n, rounds] = await Promise.all([names(own), grants.listRounds(own ?? undefined)]);
-    const title = request.t('rounds.title');
-    return reply.page(
-      'grant-rounds/index',
-      { title, ...n, rounds, canCreate: mayWriteArea(request.principal, 'grants'), values: {}, ...extra },
-      { status },
-    );
-  }
-
-  app.get('/grant-rounds', async (request, reply) => roundsPage(request, reply));
-
-  app.post('/grant-rounds', async (request, reply) => {
-    const values = formValues(request.body);
-    const parsed = roundForm.safeParse(coerceForm(roundForm, values));
-    if (!parsed.success)
-      return roundsPage(
-        request,
-        reply,
-        { values, fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) },
-        422,
-      );
-    const { budget, ...rest } = parsed.data;
-    try {
-      const round = await grants.createRound(request.principal, { ...rest, budgetOre: budget });
-      return reply.redirect(`/grant-rounds/${round.id}`, 303);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'CONFLICT') {
-        return roundsPage(request, reply, { values, fieldErrors: { name: [request.t('grant.round.duplicate')] } }, 422);
-      }
-      throw err;
-    }
-  });
-
-  app.get('/grant-rounds/:id', async (request, reply) => {
-    const id = idFrom(request.params);
-    const show = async () => {
-      const [round, byGroup, n] = await Promise.all([
-        grants.getRound(id),
-        grants.roundByTargetGroup(id),
-        names(null, [id]),
-      ]);
-      const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
-      return {
-        ...n,
-        round,
-        groupRows: n.targetGroupTree
-          .filter((g) => totals.has(g.id))
-          .map((g) => ({ group: g, total: totals.get(g.id) })),
-        nextStatus: nextRoundStatus(round.status),
-        canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
-        canApply: mayWrite(request.principal, 'grants', round.municipalityCode) && roundTakesGrants(round.status),
-        title: round.name,
-      };
-    };
-    const tags = (data: { round?: unknown }) => [
-      municipalityOrAll((data.round as Round).municipalityCode),
-      ...sharedData,
-    ];
-    return reply.page('grant-rounds/show', show, { cache: { for: 'shared', tags } });
-  });
-
-  app.post('/grant-rounds/:id/advance', async (request, reply) => {
-    const id = idFrom(request.params);
-    const { version } = z
-      .object({ version: z.coerce.number().int().positive().catch(0) })
-      .parse(formValues(request.body));
-    await grants.advanceRound(request.principal, id, version);
-    return reply.redirect(`/grant-rounds/${id}`, 303);
-  });
-
-  // ---- grants -------------------------------------------------------------------------------
   function filtersOf(request: FastifyRequest) {
     const filters = listFilters.parse(request.query ?? {});
     return { filters, query: grantListQuery.parse(filters) };

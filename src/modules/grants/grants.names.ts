@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+
+/** The names the grant pages and the round pages show, read through the services. */
+export function grantPageNames({ grants, actors, municipalities, targetGroups }: FastifyInstance['services']) {
+  /**
+   * Names for the pages: municipalities, the target-group tree, the rounds of one municipality (for
+   * the menus), and the names of the given rounds (for the rows shown). Rounds come without totals.
+   */
+  async function names(
+    municipalityCode?: number | null,
+    roundIds: number[] = [],
+    known: { id: number; name: string; year: number }[] = [],
+  ) {
+    const missing = [...new Set(roundIds)].filter((id) => !known.some((r) => r.id === id));
+    const [allMunicipalities, tree, rounds, shown] = await Promise.all([
+      municipalities.all(),
+      targetGroups.tree(),
+      municipalityCode == null ? Promise.resolve([]) : grants.roundList({ municipalityCode }),
+      missing.length ? grants.roundList({ ids: missing }) : Promise.resolve([]),
+    ]);
+    return {
+      municipalities: allMunicipalities,
+      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+      targetGroupTree: tree,
+      rounds,
+      roundNames: Object.fromEntries([...rounds, ...known, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),
+    };
+  }
+
+  async function actorNames(ids: number[]): Promise<Record<number, string>> {
+    return Object.fromEntries(await actors.names(ids));
+  }
+
+  return { names, actorNames };
+}

@@ -1,0 +1,174 @@
+/**
+ * Grant rounds: a municipality's rounds with their totals, the split of a round by target group,
+ * and moving a round on (planned → open → closed → decided). Part of the grant service
+ * (createGrantService spreads these methods in).
+ */
+import type { Database, Db, Tx } from '../../db/client.ts';
+import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
+import type { Page } from '../../lib/pagination.ts';
+import { assertMayWrite } from '../../lib/policy.ts';
+import type { Principal } from '../../lib/principal.ts';
+import { createReadCache } from '../../lib/read-cache.ts';
+import { writeTag } from '../../lib/write-tags.ts';
+import { recordAudit } from '../audit/audit.repository.ts';
+import {
+  findRound,
+  type GroupTotal,
+  insertRound,
+  listRounds,
+  pageRounds,
+  type RoundRow,
+  roundByTargetGroup,
+  roundRows,
+  roundTotals,
+  updateRoundIfVersion,
+} from './grants.repository.ts';
+import { reportDueOf } from './grants.rules.ts';
+import {
+  nextRoundStatus,
+  type Round,
+  type RoundInput,
+  type RoundListQuery,
+  type RoundPatch,
+} from './grants.schemas.ts';
+
+/** Grant rounds: the grant service's methods for them. */
+export function createRoundService(database: Database) {
+  const { db } = database;
+  // A round's split by target group is a small report over all its grants, read by everyone who
+  // opens the round: worked out once until a write in the round's municipality (or to the groups).
+  const splits = createReadCache<{ municipalityCode: number | null; totals: GroupTotal[] }>(database.writes, {
+    max: 500,
+    ttlMs: 10_000,
+  });
+
+  async function toRounds(rows: RoundRow[], on: Db | Tx = db): Promise<Round[]> {
+    const totals = await roundTotals(
+      on,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => {
+      const t = totals.get(r.id);
+      const awardedOre = t?.awardedOre ?? 0n;
+      const paidOre = t?.paidOre ?? 0n;
+      return {
+        id: r.id,
+        municipalityCode: r.municipalityCode,
+        year: r.year,
+        name: r.name,
+        budgetOre: r.budgetOre,
+        applicationsOpenOn: r.applicationsOpenOn,
+        applicationsCloseOn: r.applicationsCloseOn,
+        decisionOn: r.decisionOn,
+        reportDueOn: reportDueOf(r),
+        status: r.status,
+        version: r.version,
+        // Sums, exact, as decimal strings: over many grants they can pass 2^53.
+        requestedOre: (t?.requestedOre ?? 0n).toString(),
+        awardedOre: awardedOre.toString(),
+        remainingOre: (BigInt(r.budgetOre) - awardedOre).toString(),
+        paidOre: paidOre.toString(),
+        outstandingOre: (awardedOre - paidOre).toString(),
+        grantsByStatus: t?.grantsByStatus ?? {},
+      };
+    });
+  }
+
+  const service = {
+    async listRounds(municipalityCode?: number, year?: number): Promise<Round[]> {
+      return toRounds(await listRounds(db, municipalityCode, year));
+    },
+
+    /** One page of the rounds (of a municipality, of a year), each with its overview. */
+    async pageRounds(query: RoundListQuery): Promise<Page<Round>> {
+      const { rows, total } = await pageRounds(db, query, query);
+      return { items: await toRounds(rows), total };
+    },
+
+    /** Rounds by municipality or id, without totals: cheap, for names and menus. */
+    async roundList(filter: { municipalityCode?: number; ids?: number[] }) {
+      return (await roundRows(db, filter)).map((r) => ({
+        id: r.id,
+        municipalityCode: r.municipalityCode,
+        year: r.year,
+        name: r.name,
+        status: r.status,
+      }));
+    },
+
+    async getRound(id: number): Promise<Round> {
+      const row = await findRound(db, id);
+      if (!row) throw notFound('grant_round', id);
+      const [round] = await toRounds([row]);
+      if (!round) throw notFound('grant_round', id);
+      return round;
+    },
+
+    /** The round's awards and payments by target group, rolled up the FFB tree and local groups. */
+    async roundByTargetGroup(id: number): Promise<GroupTotal[]> {
+      const split = await splits.get(
+        String(id),
+        (kept) =>
+          kept.municipalityCode === null
+            ? [writeTag.anyMunicipality, writeTag.targetGroups]
+            : [writeTag.municipality(kept.municipalityCode), writeTag.targetGroups],
+        async () => {
+          const [round, totals] = await Promise.all([findRound(db, id), roundByTargetGroup(db, id)]);
+          return { municipalityCode: round?.municipalityCode ?? null, totals };
+        },
+      );
+      return split.totals;
+    },
+
+    async createRound(principal: Principal, input: RoundInput): Promise<Round> {
+      const municipalityCode = input.municipalityCode ?? principal.municipalityCode ?? 0;
+      assertMayWrite(principal, 'grants', municipalityCode);
+      const row = await db.transaction(async (tx) => {
+        const created = await insertRound(tx, { ...input, municipalityCode });
+        await recordAudit(tx, principal, {
+          entity: 'grant_round',
+          entityId: created.id,
+          action: 'create',
+          after: created,
+        });
+        return created;
+      });
+      return service.getRound(row.id);
+    },
+
+    async updateRound(principal: Principal, id: number, patch: RoundPatch & { version: number }): Promise<Round> {
+      await db.transaction(async (tx) => {
+        const before = await findRound(tx, id, true);
+        if (!before) throw notFound('grant_round', id);
+        assertMayWrite(principal, 'grants', before.municipalityCode);
+        if (before.version !== patch.version) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
+        const { version, ...changes } = patch;
+        if (changes.status && changes.status !== before.status) {
+          if (changes.status !== nextRoundStatus(before.status)) {
+            throw new AppError('INVALID_TRANSITION', 409, 'grant.round.transition', {
+              details: { from: before.status, to: changes.status },
+            });
+          }
+        }
+        const after = await updateRoundIfVersion(tx, id, version, changes);
+        if (!after) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
+        await recordAudit(tx, principal, { entity: 'grant_round', entityId: id, action: 'update', before, after });
+      });
+      return service.getRound(id);
+    },
+
+    /**
+     * Moves a round one step on: planned → open → closed → decided. A decided round stays as it is.
+     * The version read decides which step: a round moved on since gets 409, never a second step.
+     */
+    async advanceRound(principal: Principal, id: number, version: number): Promise<Round> {
+      const round = await findRound(db, id);
+      if (!round) throw notFound('grant_round', id);
+      assertMayWrite(principal, 'grants', round.municipalityCode);
+      const next = nextRoundStatus(round.status);
+      if (!next) return service.getRound(id);
+      return service.updateRound(principal, id, { version, status: next });
+    },
+  };
+  return service;
+}
