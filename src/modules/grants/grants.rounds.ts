@@ -11,18 +11,16 @@ import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
 import { writeTag } from '../../lib/write-tags.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
+import { type GroupTotal, type RoundRow, roundByTargetGroup } from './grants.repository.ts';
 import {
   findRound,
-  type GroupTotal,
   insertRound,
   listRounds,
   pageRounds,
-  type RoundRow,
-  roundByTargetGroup,
   roundRows,
   roundTotals,
   updateRoundIfVersion,
-} from './grants.repository.ts';
+} from './grants.rounds.repository.ts';
 import { reportDueOf } from './grants.rules.ts';
 import {
   nextRoundStatus,

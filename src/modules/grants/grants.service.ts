@@ -8,10 +8,8 @@ import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository
 import { recordAudit } from '../audit/audit.repository.ts';
 import {
   actorHasOverdueReport,
-  awardedInRound,
   findGrant,
   findGrantWithParts,
-  findRound,
   type GrantRow,
   insertGrant,
   insertPayment,
@@ -21,6 +19,7 @@ import {
   searchGrants,
   updateGrantIfVersion,
 } from './grants.repository.ts';
+import { awardedInRound, findRound } from './grants.rounds.repository.ts';
 import { createRoundService } from './grants.rounds.ts';
 import {
   checkPaidWithinAward,

@@ -4,7 +4,7 @@ import { IntMap } from '../../lib/int-set.ts';
 import { MAX_OERE } from '../../lib/money.ts';
 import type { Table } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
-import { awardedByRound, lockRounds } from '../grants/grants.repository.ts';
+import { awardedByRound, lockRounds } from '../grants/grants.rounds.repository.ts';
 import { countedAward, exceedsBudget, reportDueOf } from '../grants/grants.rules.ts';
 import { type ActorPlan, actorMatches, lookupActors, registerActors, resolveActors } from './imports.actor-match.ts';
 import { compareGrants, type GrantChange, reachedTwice } from './imports.grant-compare.ts';

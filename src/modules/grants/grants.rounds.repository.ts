@@ -1,0 +1,159 @@
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import { grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import { oreSum } from '../../lib/money.ts';
+import type { PageQuery } from '../../lib/pagination.ts';
+import { AWARDED, type RoundRow } from './grants.repository.ts';
+
+/* The § 18 rounds: their rows, their totals, and the budget's lock. */
+
+export async function findRound(db: Queryable, id: number, forUpdate = false): Promise<RoundRow | undefined> {
+  const q = db.select().from(grantRounds).where(eq(grantRounds.id, id));
+  const [row] = forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function insertRound(db: Queryable, values: typeof grantRounds.$inferInsert): Promise<RoundRow> {
+  const [row] = await db.insert(grantRounds).values(values).returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function updateRoundIfVersion(
+  db: Queryable,
+  id: number,
+  version: number,
+  values: Partial<typeof grantRounds.$inferInsert>,
+): Promise<RoundRow | undefined> {
+  const [row] = await db
+    .update(grantRounds)
+    .set({ ...values, version: sql`${grantRounds.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(grantRounds.id, id), eq(grantRounds.version, version)))
+    .returning();
+  return row;
+}
+
+function roundFilter(municipalityCode?: number, year?: number): SQL | undefined {
+  const where: SQL[] = [];
+  if (municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, municipalityCode));
+  if (year !== undefined) where.push(eq(grantRounds.year, year));
+  return where.length ? and(...where) : undefined;
+}
+
+const roundOrder = [
+  sql`${grantRounds.year} desc`,
+  asc(grantRounds.municipalityCode),
+  asc(grantRounds.name),
+  asc(grantRounds.id),
+];
+
+export async function listRounds(db: Queryable, municipalityCode?: number, year?: number): Promise<RoundRow[]> {
+  return db
+    .select()
+    .from(grantRounds)
+    .where(roundFilter(municipalityCode, year))
+    .orderBy(...roundOrder);
+}
+
+/** One page of the rounds, newest year first, and how many the filter holds. */
+export async function pageRounds(
+  db: Queryable,
+  filter: { municipalityCode?: number; year?: number },
+  page: PageQuery,
+): Promise<{ rows: RoundRow[]; total: number }> {
+  const where = roundFilter(filter.municipalityCode, filter.year);
+  const [rows, [counted]] = await Promise.all([
+    db
+      .select()
+      .from(grantRounds)
+      .where(where)
+      .orderBy(...roundOrder)
+      .limit(page.limit)
+      .offset(page.offset),
+    db.select({ n: sql<number>`count(*)::int` }).from(grantRounds).where(where),
+  ]);
+  return { rows, total: counted?.n ?? 0 };
+}
+
+/** Rounds without their totals (names for lists and menus): by municipality, or by id. */
+export async function roundRows(db: Queryable, filter: { municipalityCode?: number; ids?: number[] }) {
+  const where: SQL[] = [];
+  if (filter.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, filter.municipalityCode));
+  if (filter.ids) where.push(filter.ids.length ? inArray(grantRounds.id, filter.ids) : sql`false`);
+  return db
+    .select()
+    .from(grantRounds)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
+}
+
+/** Sums are exact bigints: over many grants they can pass 2^53. */
+export interface RoundTotals {
+  roundId: number;
+  requestedOre: bigint;
+  awardedOre: bigint;
+  paidOre: bigint;
+  grantsByStatus: Record<string, number>;
+}
+
+/** Requested, awarded and (net) paid per round, and the number of grants in each status, in one query. */
+export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Map<number, RoundTotals>> {
+  const out = new Map<number, RoundTotals>();
+  if (!roundIds.length) return out;
+  const rows = await db
+    .select({
+      roundId: grants.roundId,
+      status: grants.status,
+      n: sql<number>`count(*)::int`,
+      requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`,
+      awarded: sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`,
+      paid: sql<string>`coalesce(sum((select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0) from ${grantPayments} p where p.grant_id = "grants"."id")), 0)::text`,
+    })
+    .from(grants)
+    .where(sql`${grants.roundId} in ${roundIds}`)
+    .groupBy(grants.roundId, grants.status);
+  for (const id of roundIds)
+    out.set(id, { roundId: id, requestedOre: 0n, awardedOre: 0n, paidOre: 0n, grantsByStatus: {} });
+  for (const r of rows) {
+    const t = out.get(r.roundId);
+    if (!t) continue;
+    t.requestedOre += oreSum(r.requested);
+    t.awardedOre += oreSum(r.awarded);
+    t.paidOre += oreSum(r.paid);
+    t.grantsByStatus[r.status] = Number(r.n);
+  }
+  return out;
+}
+
+/** The round's awarded total, read inside the transaction that holds the round's row lock. */
+export async function awardedInRound(db: Queryable, roundId: number, exceptGrantId: number): Promise<bigint> {
+  const [row] = await db
+    .select({ awarded: sql<string>`coalesce(sum(${grants.awardedOre}), 0)::text` })
+    .from(grants)
+    .where(
+      and(eq(grants.roundId, roundId), sql`${grants.status} in ${AWARDED}`, sql`${grants.id} <> ${exceptGrantId}`),
+    );
+  return oreSum(row?.awarded);
+}
+
+/** Rounds' rows locked until the transaction ends, in id order (so two writers cannot deadlock). */
+export async function lockRounds(db: Queryable, roundIds: number[]): Promise<void> {
+  if (!roundIds.length) return;
+  await db
+    .select({ id: grantRounds.id })
+    .from(grantRounds)
+    .where(inArray(grantRounds.id, roundIds))
+    .orderBy(asc(grantRounds.id))
+    .for('update');
+}
+
+/** Each round's awarded total (exact), in one statement; a round without awards is left out. */
+export async function awardedByRound(db: Queryable, roundIds: number[]): Promise<Map<number, bigint>> {
+  if (!roundIds.length) return new Map();
+  const rows = await db
+    .select({ roundId: grants.roundId, awarded: sql<string>`coalesce(sum(${grants.awardedOre}), 0)::text` })
+    .from(grants)
+    .where(and(inArray(grants.roundId, roundIds), sql`${grants.status} in ${AWARDED}`))
+    .groupBy(grants.roundId);
+  return new Map(rows.map((r) => [r.roundId, oreSum(r.awarded)]));
+}
