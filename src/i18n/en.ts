@@ -246,7 +246,7 @@ export const en: Record<keyof typeof da, string> = {
   'contact.erase.delete.yes': 'Yes, delete the contact person',
   'contact.erase.anonymise.question': 'Anonymise the contact person {name}?',
   'contact.erase.anonymise.what':
-    '{actor} keeps a contact person with no details, called “Anonymised contact person”: name, role, email and phone are deleted.',
+    'Name, role, email and phone are deleted. {actor} keeps a contact person with no details, called “Anonymiseret kontaktperson”.',
   'contact.erase.anonymise.yes': 'Yes, anonymise the contact person',
   'contact.erase.trail': 'The audit trail keeps only that it happened and who did it, not the details.',
   'contact.erase.final': 'The details cannot be brought back.',
