@@ -29,6 +29,7 @@ import { actionItemsRoutes } from './modules/agreements/agreements.action-items.
 import { agreementsApi } from './modules/agreements/agreements.api.ts';
 import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
+import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
@@ -301,6 +302,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(grantsRoutes);
   await app.register(agreementsRoutes);
   await app.register(actionItemsRoutes);
+  await app.register(agreementStatusRoutes);
   await app.register(followUpRoutes);
   await app.register(needEstimatesRoutes);
   await app.register(reportsRoutes);

@@ -74,6 +74,7 @@ t.test(
     await page.getByRole('button', { name: 'Gem udbetaling' }).click();
     await page.waitForSelector('text=Udbetalinger');
     await page.getByRole('button', { name: 'Markér som udbetalt' }).click();
+    await page.getByRole('button', { name: 'Ja, markér som udbetalt' }).click();
     await page.waitForSelector('h1 >> text=Udbetalt');
     await page.getByLabel('Afrapportering modtaget').fill('2027-05-10');
     await page.getByLabel('Regnskabet er revisorpåtegnet').check();

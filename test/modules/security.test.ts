@@ -647,7 +647,7 @@ t.test('sessions: login, logout, deactivation, "end sessions", idle and absolute
     (await app.inject({ method: 'GET', url: '/api/v1/actors', headers: { authorization: `Bearer ${apiKey}` } }))
       .statusCode;
   t.equal(await apiWorks(), 200);
-  t.equal((await postAs(app, adminCookie, `/admin/users/${bo.id}/deactivate`)).statusCode, 303);
+  t.equal((await postAs(app, adminCookie, `/admin/users/${bo.id}/deactivate`, { confirm: 'yes' })).statusCode, 303);
   t.notOk(await signedIn(app, fourth.cookie), 'a deactivated user’s session stops working at once');
   t.equal(await apiWorks(), 401, 'and so does their API key');
   t.equal((await browserLogin(app, 'bo@kk.dk', PASSWORD)).res.statusCode, 401, 'and they cannot sign in');
@@ -867,12 +867,16 @@ t.test('API keys: only the hash is stored, and a revoked key gets 401', async (t
     'the account page does not show it again',
   );
 
-  t.equal((await h.postForm(`/account/tokens/${tokenId}/revoke`, {})).statusCode, 303, 'revoked');
+  t.equal((await h.postForm(`/account/tokens/${tokenId}/revoke`, { confirm: 'yes' })).statusCode, 303, 'revoked');
   const revoked = await api();
   t.equal(revoked.statusCode, 401, 'a revoked key gets 401');
   t.match(revoked.json(), { statusCode: 401, code: 'UNAUTHENTICATED' });
   t.match(revoked.headers['www-authenticate'], /^Bearer/);
-  t.equal((await h.postForm(`/account/tokens/${tokenId}/revoke`, {})).statusCode, 404, 'revoking twice: 404');
+  t.equal(
+    (await h.postForm(`/account/tokens/${tokenId}/revoke`, { confirm: 'yes' })).statusCode,
+    404,
+    'revoking twice: 404',
+  );
 });
 
 t.test('access refused is audited, and the audit table is append-only in SQL', async (t) => {

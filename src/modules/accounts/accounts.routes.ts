@@ -4,9 +4,10 @@ import type { Config } from '../../config.ts';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, localPath } from '../../lib/forms.ts';
-import { mayWriteArea } from '../../lib/policy.ts';
+import { assertMayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
 import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
+import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { changePasswordInput, loginInput, newUserInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
 
 /** Where to go after signing in. */
@@ -172,7 +173,22 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   });
 
   app.post('/account/tokens/:tokenId/revoke', async (request, reply) => {
-    await accounts.revokeApiToken(request.principal, idFrom(request.params, 'tokenId'));
+    const tokenId = idFrom(request.params, 'tokenId');
+    if (!confirmed(request) && request.principal.userId !== null) {
+      // Only the user's own live key is asked about; any other is the service's 404.
+      const token = (await accounts.listApiTokens(request.principal.userId)).find(
+        (tk) => tk.id === tokenId && !tk.revokedAt,
+      );
+      if (token) {
+        return askFirst(request, reply, {
+          question: request.t('account.tokens.revoke.question', { name: token.name }),
+          consequences: [request.t('account.tokens.revoke.what'), request.t('account.tokens.revoke.final')],
+          yes: request.t('account.tokens.revoke.yes'),
+          back: '/account',
+        });
+      }
+    }
+    await accounts.revokeApiToken(request.principal, tokenId);
     return reply.redirect('/account', 303);
   });
 
@@ -216,7 +232,20 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   });
 
   app.post('/admin/users/:userId/deactivate', async (request, reply) => {
-    await accounts.setActive(request.principal, idFrom(request.params, 'userId'), false);
+    const userId = idFrom(request.params, 'userId');
+    if (!confirmed(request)) {
+      const user = await accounts.getUser(userId);
+      assertMayWrite(request.principal, 'users', user.municipalityCode);
+      if (user.active && user.id !== request.principal.userId) {
+        return askFirst(request, reply, {
+          question: request.t('users.deactivate.question', { name: user.name }),
+          consequences: [request.t('users.deactivate.what'), request.t('users.deactivate.tokens')],
+          yes: request.t('users.deactivate.yes'),
+          back: '/admin/users',
+        });
+      }
+    }
+    await accounts.setActive(request.principal, userId, false);
     return reply.redirect('/admin/users', 303);
   });
 

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
-import { AppError, type FieldErrors } from '../../lib/errors.ts';
+import { AppError, type FieldErrors, notFound } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
+import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { type PageCache, pageRedirect } from '../../plugins/views.ts';
 import {
   type Actor,
@@ -322,6 +323,23 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const { mode } = z
       .object({ mode: z.enum(['delete', 'anonymise']).catch('delete') })
       .parse(formValues(request.body));
+    if (!confirmed(request)) {
+      const actor = await actors.get(request.principal, id);
+      assertMayWrite(request.principal, 'actors', actor.homeMunicipalityCode);
+      const contact = actor.contacts.find((c) => c.id === contactId);
+      if (!contact) throw notFound('actor_contact', contactId);
+      return askFirst(request, reply, {
+        question: request.t(`contact.erase.${mode}.question`, { name: contact.name }),
+        consequences: [
+          request.t(`contact.erase.${mode}.what`, { actor: actor.name }),
+          request.t('contact.erase.final'),
+          request.t('contact.erase.trail'),
+        ],
+        yes: request.t(`contact.erase.${mode}.yes`),
+        back: `/actors/${id}#h-contacts`,
+        fields: { mode },
+      });
+    }
     await actors.eraseContact(request.principal, id, contactId, mode);
     return reply.redirect(`/actors/${id}#h-contacts`, 303);
   });
@@ -331,6 +349,19 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const { version } = z
       .object({ version: z.coerce.number().int().positive().optional().catch(undefined) })
       .parse(formValues(request.body));
+    if (!confirmed(request)) {
+      const actor = await actors.get(request.principal, id);
+      assertMayWrite(request.principal, 'actors', actor.homeMunicipalityCode);
+      if (actor.status !== 'archived') {
+        return askFirst(request, reply, {
+          question: request.t('actor.archive.question', { name: actor.name }),
+          consequences: [request.t('actor.archive.what'), request.t('actor.archive.kept')],
+          yes: request.t('actor.archive.yes'),
+          back: `/actors/${id}`,
+          fields: { version },
+        });
+      }
+    }
     await actors.archive(request.principal, id, version);
     return reply.redirect(`/actors/${id}`, 303);
   });

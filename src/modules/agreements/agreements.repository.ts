@@ -308,6 +308,36 @@ export async function findActionItem(db: Queryable, id: number, forUpdate = fals
   return row;
 }
 
+/** How many of an agreement's action items are still open. */
+export async function countOpenActionItems(db: Queryable, agreementId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(actionItems)
+    .where(and(eq(actionItems.agreementId, agreementId), isNull(actionItems.doneAt)));
+  return row?.n ?? 0;
+}
+
+/** Ticks off all of an agreement's open action items at once; returns them as they were. */
+export async function closeOpenActionItems(
+  db: Queryable,
+  agreementId: number,
+  userId: number | null,
+): Promise<ActionItemRow[]> {
+  const open = and(eq(actionItems.agreementId, agreementId), isNull(actionItems.doneAt));
+  const before = await db.select().from(actionItems).where(open).orderBy(asc(actionItems.id)).for('update');
+  if (!before.length) return [];
+  await db
+    .update(actionItems)
+    .set({ doneAt: sql`now()`, doneByUserId: userId, version: sql`${actionItems.version} + 1`, updatedAt: sql`now()` })
+    .where(
+      inArray(
+        actionItems.id,
+        before.map((i) => i.id),
+      ),
+    );
+  return before;
+}
+
 export async function updateActionItemIfVersion(
   db: Queryable,
   id: number,

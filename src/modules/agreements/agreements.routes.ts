@@ -17,7 +17,6 @@ import {
 } from './agreements.schemas.ts';
 
 const day = z.iso.date();
-const statusForm = z.object({ to: z.enum(agreementStatuses), version: z.coerce.number().int().positive().catch(0) });
 
 /** The agreement page's query: the next meeting proposed after one logged without JavaScript, and its page of meetings. */
 const showQuery = z.object({
@@ -301,13 +300,6 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       proposedNextOn: proposed,
       logValues: { heldOn: danishDate() },
     });
-  });
-
-  app.post('/agreements/:id/status', async (request, reply) => {
-    const agreementId = idFrom(request.params);
-    const { to, version } = statusForm.parse(formValues(request.body));
-    await agreements.update(request.principal, agreementId, { status: to, version });
-    return reply.redirect(`/agreements/${agreementId}`, 303);
   });
 
   app.post('/agreements/:id/renew', async (request, reply) => {

@@ -9,6 +9,8 @@ import { createMeetingService } from './agreements.meetings.ts';
 import {
   type AgreementRow,
   agreementParts,
+  closeOpenActionItems,
+  countOpenActionItems,
   findAgreement,
   foreignGrantIds,
   grantsOfActors,
@@ -214,6 +216,56 @@ export function createAgreementService(db: Db) {
         await replaceAgreementParts(tx, id, { actorIds, targetGroupIds, responsibilities, grantIds });
         const after = await loadAgreement(tx, id);
         await recordAudit(tx, principal, { entity: 'agreement', entityId: id, action: 'update', before, after });
+      });
+      return service.get(id);
+    },
+
+    /** How many of the agreement's action items are open: what ending and reopening say they leave. */
+    async openActionItemCount(id: number): Promise<number> {
+      return countOpenActionItems(db, id);
+    },
+
+    /**
+     * Reopens an ended agreement (ended → active): only its own municipality may, on the version it
+     * read. Its action items left open stay open ('keep', carried over) or are ticked off now
+     * ('close'), as the user chose; each item closed is audited as completed.
+     */
+    async reopen(
+      principal: Principal,
+      id: number,
+      input: { version: number; openItems: 'keep' | 'close' },
+    ): Promise<Agreement> {
+      await db.transaction(async (tx) => {
+        const row = await findAgreement(tx, id, true);
+        if (!row) throw notFound('agreement', id);
+        assertMayWrite(principal, 'agreements', row.municipalityCode);
+        const before = await loadAgreement(tx, id);
+        if (row.version !== input.version) throw staleVersion('agreement', before);
+        if (row.status !== 'ended') {
+          throw new AppError('INVALID_TRANSITION', 409, 'agreement.invalidTransition', {
+            details: { from: row.status, to: 'active', allowed: NEXT[row.status] },
+          });
+        }
+        const updated = await updateAgreementIfVersion(tx, id, input.version, { status: 'active' });
+        if (!updated) throw staleVersion('agreement', before);
+        const closed = input.openItems === 'close' ? await closeOpenActionItems(tx, id, principal.userId) : [];
+        for (const item of closed) {
+          await recordAudit(tx, principal, {
+            entity: 'action_item',
+            entityId: item.id,
+            action: 'complete',
+            before: { agreementId: id, done: false, version: item.version },
+            after: { agreementId: id, done: true, version: item.version + 1 },
+          });
+        }
+        const after = await loadAgreement(tx, id);
+        await recordAudit(tx, principal, {
+          entity: 'agreement',
+          entityId: id,
+          action: 'reopen',
+          before,
+          after: { ...after, openActionItems: input.openItems, actionItemsClosed: closed.length },
+        });
       });
       return service.get(id);
     },

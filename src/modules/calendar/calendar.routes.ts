@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { translate } from '../../i18n/index.ts';
 import { notFound } from '../../lib/errors.ts';
+import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { toIcs } from './ical.ts';
 
 /**
@@ -33,6 +34,14 @@ export const calendarRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.post('/account/calendar/revoke', async (request, reply) => {
+    if (!confirmed(request) && (await calendar.feedOf(request.principal.userId ?? 0))) {
+      return askFirst(request, reply, {
+        question: request.t('calendar.revoke.question'),
+        consequences: [request.t('calendar.revoke.what'), request.t('calendar.revoke.final')],
+        yes: request.t('calendar.revoke.yes'),
+        back: '/account/calendar',
+      });
+    }
     await calendar.revokeFeed(request.principal);
     return reply.redirect('/account/calendar', 303);
   });

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
-import { mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
+import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { grantPageNames } from './grants.names.ts';
 import { nextRoundStatus, type Round, roundForm, roundTakesGrants } from './grants.schemas.ts';
 
@@ -88,6 +89,21 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
     const { version } = z
       .object({ version: z.coerce.number().int().positive().catch(0) })
       .parse(formValues(request.body));
+    if (!confirmed(request)) {
+      const round = await grants.getRound(id);
+      assertMayWrite(request.principal, 'grants', round.municipalityCode);
+      // Opening a round is not asked about; closing it and marking it decided, one way each, are.
+      const next = nextRoundStatus(round.status);
+      if (next === 'closed' || next === 'decided') {
+        return askFirst(request, reply, {
+          question: request.t(`round.confirm.question.${next}`, { name: round.name }),
+          consequences: [request.t(`round.confirm.what.${next}`), request.t('round.confirm.final')],
+          yes: request.t(`round.confirm.yes.${next}`),
+          back: `/grant-rounds/${id}`,
+          fields: { version },
+        });
+      }
+    }
     await grants.advanceRound(request.principal, id, version);
     return reply.redirect(`/grant-rounds/${id}`, 303);
   });

@@ -3,21 +3,21 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
-import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import { formatMoney } from '../../lib/money.ts';
+import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
+import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { grantExport } from './grants.export.ts';
 import { grantPageNames } from './grants.names.ts';
-import { nextMark, transitionBlocker } from './grants.rules.ts';
+import { transitionBlocker } from './grants.rules.ts';
 import {
   applicationForm,
   awardForm,
-  type Grant,
   grantKinds,
   grantListQuery,
   grantStatuses,
   paymentForm,
-  type Round,
   reportForm,
   roundTakesGrants,
   transitionForm,
@@ -162,20 +162,6 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 
-  /**
-   * What the grant page offers: an award only while the round takes grants, and the next step only
-   * when the service would take it now; else why not, in place of the button.
-   */
-  function offeredMoves(grant: Grant, round: Round) {
-    const mark = nextMark[grant.status];
-    const blocker = mark ? transitionBlocker(grant, mark) : null;
-    return {
-      canAward: grant.status === 'applied' && roundTakesGrants(round.status),
-      markAs: mark && !blocker ? mark : undefined,
-      markBlockedBy: blocker?.message,
-    };
-  }
-
   async function showGrant(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -201,7 +187,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
-        ...offeredMoves(grant, round),
+        ...grants.offeredSteps(grant, round),
         today: new Date().toISOString().slice(0, 10),
         values: {},
         ...extra,
@@ -272,13 +258,37 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     ),
   );
 
-  app.post('/grants/:id/transition', async (request, reply) =>
-    change(request, reply, 'transition', async (id) =>
+  /** Every step of the flow but an award is one way: each is asked first. */
+  const askedSteps = new Set(['rejected', 'withdrawn', 'paid', 'accounted', 'closed']);
+
+  app.post('/grants/:id/transition', async (request, reply) => {
+    const step = transitionForm.safeParse(coerceForm(transitionForm, formValues(request.body)));
+    if (step.success && askedSteps.has(step.data.to) && !confirmed(request)) {
+      const id = idFrom(request.params);
+      const grant = await grants.getGrant(id);
+      const round = await grants.getRound(grant.roundId);
+      assertMayWrite(request.principal, 'grants', round.municipalityCode);
+      // A step the service would refuse is not asked about: the grant page says why.
+      if (!transitionBlocker(grant, step.data.to)) {
+        const to = step.data.to;
+        return askFirst(request, reply, {
+          question: request.t(`grant.confirm.question.${to}`, { title: grant.title }),
+          consequences: [
+            request.t(`grant.confirm.what.${to}`, { amount: formatMoney(grant.paidOre, request.locale) }),
+            request.t('grant.confirm.final'),
+          ],
+          yes: request.t(`grant.confirm.yes.${to}`),
+          back: `/grants/${id}`,
+          fields: { to, version: step.data.version },
+        });
+      }
+    }
+    return change(request, reply, 'transition', async (id) =>
       grants.transition(
         request.principal,
         id,
         transitionForm.parse(coerceForm(transitionForm, formValues(request.body))),
       ),
-    ),
-  );
+    );
+  });
 };

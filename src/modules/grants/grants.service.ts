@@ -26,6 +26,7 @@ import {
   exceedsBudget,
   grantsOf,
   netPaid,
+  nextMark,
   reportDueOf,
   transitionBlocker,
 } from './grants.rules.ts';
@@ -36,6 +37,7 @@ import {
   type GrantPatch,
   type GrantTransition,
   type PaymentInput,
+  type Round,
   roundTakesGrants,
 } from './grants.schemas.ts';
 
@@ -201,6 +203,22 @@ export function createGrantService(database: Database, config: Config) {
         for (const r of next.rounds) rounds.set(r.id, r);
       }
       return { ...first, items, rounds: [...rounds.values()] };
+    },
+
+    /**
+     * The steps a grant can take now, by the same rules transition() applies (issue 19, point 6):
+     * an award only while its round takes grants; the next mark (paid, accounted, closed) only
+     * when nothing blocks it, else the message saying why; rejecting or withdrawing an application.
+     */
+    offeredSteps(grant: Grant, round: Pick<Round, 'status'>) {
+      const mark = nextMark[grant.status];
+      const blocker = mark ? transitionBlocker(grant, mark) : null;
+      return {
+        canAward: grant.status === 'applied' && roundTakesGrants(round.status),
+        markAs: mark && !blocker ? mark : undefined,
+        markBlockedBy: blocker?.message,
+        decline: (['rejected', 'withdrawn'] as const).filter((to) => !transitionBlocker(grant, to)),
+      };
     },
 
     /**

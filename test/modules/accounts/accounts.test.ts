@@ -83,7 +83,7 @@ t.test('the account page: API keys are created once and revoked by their owner',
     /action="\/account\/tokens\/(\d+)\/revoke"[\s\S]*?Økonomisystem/.exec(listed.body)?.[1] ??
     /<td>Økonomisystem<\/td>[\s\S]*?action="\/account\/tokens\/(\d+)\/revoke"/.exec(listed.body)?.[1];
   t.ok(id);
-  t.equal((await h.postForm(`/account/tokens/${id}/revoke`, {})).statusCode, 303);
+  t.equal((await h.postForm(`/account/tokens/${id}/revoke`, { confirm: 'yes' })).statusCode, 303);
   const revoked = await h.anonymous({
     method: 'GET',
     url: '/api/v1/municipalities',
@@ -91,7 +91,11 @@ t.test('the account page: API keys are created once and revoked by their owner',
   });
   t.equal(revoked.statusCode, 401, 'a revoked key is refused');
   const other = await h.as('coordinator');
-  t.equal((await other.postForm(`/account/tokens/${id}/revoke`, {})).statusCode, 404, 'not someone else’s key');
+  t.equal(
+    (await other.postForm(`/account/tokens/${id}/revoke`, { confirm: 'yes' })).statusCode,
+    404,
+    'not someone else’s key',
+  );
 });
 
 t.test('npm run cli -- user create / token create', { skip: onPostgres && 'PGlite only' }, async (t) => {

@@ -35,7 +35,11 @@ t.test(
         .statusCode;
     t.equal(await keyOnB(), 200, 'B takes the key');
     t.equal(await keyOnB(), 200, 'and again');
-    t.equal((await a.postForm(`/admin/users/${bo.user.id}/deactivate`, {})).statusCode, 303, 'deactivated on A');
+    t.equal(
+      (await a.postForm(`/admin/users/${bo.user.id}/deactivate`, { confirm: 'yes' })).statusCode,
+      303,
+      'deactivated on A',
+    );
     t.equal(await keyOnB(), 401, 'B refuses the key at its first request after the deactivation');
   },
 );
@@ -50,7 +54,7 @@ t.test(
     t.equal((await api(bo.token)).statusCode, 200, 'Bo’s key works');
 
     t.equal(
-      (await h.postForm(`/admin/users/${bo.user.id}/deactivate`, {})).statusCode,
+      (await h.postForm(`/admin/users/${bo.user.id}/deactivate`, { confirm: 'yes' })).statusCode,
       303,
       'the admin deactivates Bo',
     );

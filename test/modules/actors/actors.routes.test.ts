@@ -175,7 +175,7 @@ t.test('editing: versions, conflicts and contacts', async (t) => {
   t.equal(removed.statusCode, 303);
   t.equal((await h.inject({ method: 'GET', url: `/api/v1/actors/${id}` })).json().contacts.length, 0);
 
-  const archive = await h.postForm(`${url}/archive`, { version: '3' });
+  const archive = await h.postForm(`${url}/archive`, { version: '3', confirm: 'yes' });
   t.equal(archive.statusCode, 303);
   const show = await h.inject({ method: 'GET', url });
   t.match(show.body, /Arkiveret/);

@@ -75,7 +75,10 @@ t.test('GDPR: a contact person is erased by delete or anonymisation', async (t) 
   ).json();
   const [karen, per] = actor.contacts;
 
-  const anonymised = await h.postForm(`/actors/${actor.id}/contacts/${karen.id}/erase`, { mode: 'anonymise' });
+  const anonymised = await h.postForm(`/actors/${actor.id}/contacts/${karen.id}/erase`, {
+    mode: 'anonymise',
+    confirm: 'yes',
+  });
   t.equal(anonymised.statusCode, 303);
   const erased = await h.inject({
     method: 'POST',

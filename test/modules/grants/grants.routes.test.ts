@@ -89,7 +89,10 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
     ).statusCode,
     303,
   );
-  t.equal((await finance.postForm(`${grantUrl}/transition`, { version: '3', to: 'paid' })).statusCode, 303);
+  t.equal(
+    (await finance.postForm(`${grantUrl}/transition`, { version: '3', to: 'paid', confirm: 'yes' })).statusCode,
+    303,
+  );
   t.equal(
     (
       await finance.postForm(`${grantUrl}/report`, {
@@ -100,8 +103,11 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
     ).statusCode,
     303,
   );
-  t.equal((await finance.postForm(`${grantUrl}/transition`, { version: '5', to: 'accounted' })).statusCode, 303);
-  const wrong = await finance.postForm(`${grantUrl}/transition`, { version: '6', to: 'paid' });
+  t.equal(
+    (await finance.postForm(`${grantUrl}/transition`, { version: '5', to: 'accounted', confirm: 'yes' })).statusCode,
+    303,
+  );
+  const wrong = await finance.postForm(`${grantUrl}/transition`, { version: '6', to: 'paid', confirm: 'yes' });
   t.equal(wrong.statusCode, 409);
   t.match(wrong.body, /En afrapporteret bevilling kan kun afsluttes/);
 
@@ -143,7 +149,7 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
     'the actor page shows its grants',
   );
   const coordinator = await h.as('coordinator', 101);
-  const denied = await coordinator.postForm(`${grantUrl}/transition`, { version: '6', to: 'closed' });
+  const denied = await coordinator.postForm(`${grantUrl}/transition`, { version: '6', to: 'closed', confirm: 'yes' });
   t.equal(denied.statusCode, 403, 'a coordinator reads grants but does not change them');
   t.equal((await coordinator.inject({ method: 'GET', url: grantUrl })).statusCode, 200);
 });
@@ -239,13 +245,26 @@ t.test('a round moves on one step at a time from its page; a decided round takes
   const finance = await h.as('finance', 101);
   const created = await finance.postForm('/grant-rounds', { name: 'Puljen', year: '2026', budget: '1.000' });
   const url = String(created.headers.location);
-  t.equal((await finance.postForm(`${url}/advance`, { version: '1' })).statusCode, 303, 'planned → open');
-  t.equal((await finance.postForm(`${url}/advance`, { version: '1' })).statusCode, 409, 'a page read before a step');
-  for (const version of ['2', '3']) t.equal((await finance.postForm(`${url}/advance`, { version })).statusCode, 303);
+  t.equal(
+    (await finance.postForm(`${url}/advance`, { version: '1', confirm: 'yes' })).statusCode,
+    303,
+    'planned → open',
+  );
+  t.equal(
+    (await finance.postForm(`${url}/advance`, { version: '1', confirm: 'yes' })).statusCode,
+    409,
+    'a page read before a step',
+  );
+  for (const version of ['2', '3'])
+    t.equal((await finance.postForm(`${url}/advance`, { version, confirm: 'yes' })).statusCode, 303);
   const round = (await finance.inject({ method: 'GET', url: `/api/v1${url}` })).json();
   t.same([round.status, round.version], ['decided', 4]);
   const page = await finance.inject({ method: 'GET', url });
   t.notMatch(page.body, /href="\/grants\/new\?roundId=/, 'no application to a decided round');
-  t.equal((await finance.postForm(`${url}/advance`, { version: '4' })).statusCode, 303, 'decided stays decided');
+  t.equal(
+    (await finance.postForm(`${url}/advance`, { version: '4', confirm: 'yes' })).statusCode,
+    303,
+    'decided stays decided',
+  );
   t.equal((await finance.inject({ method: 'GET', url: `/api/v1${url}` })).json().version, 4);
 });

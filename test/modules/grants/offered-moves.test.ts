@@ -76,7 +76,11 @@ t.test('the grant page offers each step only when the service allows it', async 
   body = await page();
   t.ok(offers(body, 'paid'), 'fully paid: "Markér som udbetalt" is offered');
   t.ok(body.includes(da['grant.mark.paid']));
-  const paid = await h.postForm(`/grants/${id}/transition`, { version: String(await version()), to: 'paid' });
+  const paid = await h.postForm(`/grants/${id}/transition`, {
+    version: String(await version()),
+    to: 'paid',
+    confirm: 'yes',
+  });
   t.equal(paid.statusCode, 303, 'and the button works');
 
   body = await page();
@@ -98,7 +102,7 @@ t.test('the grant page offers each step only when the service allows it', async 
   // A decided round takes no awards: the form is not offered, and the service refuses one.
   const late = await apply('Sen ansøgning');
   for (let v = 1; v <= 3; v++) {
-    const res = await h.postForm(`/grant-rounds/${round}/advance`, { version: String(v) });
+    const res = await h.postForm(`/grant-rounds/${round}/advance`, { version: String(v), confirm: 'yes' });
     t.equal(res.statusCode, 303, `round advanced (${v})`);
   }
   body = await page(late);

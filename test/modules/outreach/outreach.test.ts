@@ -332,7 +332,7 @@ t.test('the calendar feed: a secret URL, standard iCalendar, revocable', async (
   const newPath = new URL(/id="feed-url">([^<]+)</.exec(renewed.body)?.[1] ?? '').pathname;
   t.equal((await h.anonymous({ method: 'GET', url: path })).statusCode, 404, 'a new address retires the old');
   t.equal((await h.anonymous({ method: 'GET', url: newPath })).statusCode, 200);
-  const revoked = await coordinator.postForm('/account/calendar/revoke', {});
+  const revoked = await coordinator.postForm('/account/calendar/revoke', { confirm: 'yes' });
   t.equal(revoked.statusCode, 303);
   t.equal((await h.anonymous({ method: 'GET', url: newPath })).statusCode, 404, 'revoked');
   t.equal((await h.anonymous({ method: 'GET', url: '/calendar/not-a-real-token-at-all-0000.ics' })).statusCode, 404);

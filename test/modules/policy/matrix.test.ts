@@ -80,6 +80,7 @@ type Need =
   | 'grant'
   | 'approvedGrant'
   | 'agreement'
+  | 'endedAgreement'
   | 'actionItem'
   | 'outreach'
   | 'actorPair'
@@ -209,8 +210,8 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     };
     const need = (n: Need) => needs.includes(n);
     if (
-      ['actor', 'grant', 'approvedGrant', 'agreement', 'actionItem', 'outreach', 'actorPair'].some((n) =>
-        need(n as Need),
+      ['actor', 'grant', 'approvedGrant', 'agreement', 'endedAgreement', 'actionItem', 'outreach', 'actorPair'].some(
+        (n) => need(n as Need),
       )
     ) {
       const res = await owner.inject({
@@ -252,7 +253,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       });
       if (res.statusCode !== 200) throw new Error(`fixture approval: ${res.statusCode} ${res.body}`);
     }
-    if (need('agreement') || need('actionItem')) {
+    if (need('agreement') || need('actionItem') || need('endedAgreement')) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/agreements',
@@ -265,6 +266,14 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       });
       if (res.statusCode !== 201) throw new Error(`fixture agreement: ${res.statusCode} ${res.body}`);
       fx.agreementId = res.json().id;
+      if (need('endedAgreement')) {
+        const ended = await owner.inject({
+          method: 'PATCH',
+          url: `/api/v1/agreements/${fx.agreementId}`,
+          payload: { version: 1, status: 'ended' },
+        });
+        if (ended.statusCode !== 200) throw new Error(`fixture ending: ${ended.statusCode} ${ended.body}`);
+      }
     }
     if (need('actionItem')) {
       const res = await owner.inject({
@@ -309,7 +318,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       fx.userId = (await h.app.services.accounts.findUserByEmail(email))?.id ?? 0;
       if (need('userSession')) await h.app.services.accounts.login(email, PASSWORD, '127.0.0.1');
       if (need('inactiveUser')) {
-        const off = await owner.postForm(`/admin/users/${fx.userId}/deactivate`, {});
+        const off = await owner.postForm(`/admin/users/${fx.userId}/deactivate`, { confirm: 'yes' });
         if (off.statusCode !== 303) throw new Error(`fixture deactivation: ${off.statusCode}`);
       }
     }
@@ -547,7 +556,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       needs: ['actor'],
       url: (fx) => `/actors/${fx.actorId}/archive`,
-      payload: () => ({ version: '1' }),
+      payload: () => ({ version: '1', confirm: 'yes' }),
       landsIn: (fx) =>
         codeOf(sql`select home_municipality_code as code from actors where id = ${fx.actorId} and status = 'archived'`),
     },
@@ -558,7 +567,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       needs: ['actor'],
       url: (fx) => `/actors/${fx.actorId}/contacts/${fx.contactId}/erase`,
-      payload: () => ({ mode: 'anonymise' }),
+      payload: () => ({ mode: 'anonymise', confirm: 'yes' }),
       landsIn: async (fx) =>
         (await one(sql`select id from actor_contacts where id = ${fx.contactId} and email is null and phone is null`))
           ? fx.code
@@ -598,7 +607,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       needs: ['round'],
       url: (fx) => `/grant-rounds/${fx.roundId}/advance`,
-      payload: () => ({ version: '1' }),
+      payload: () => ({ version: '1', confirm: 'yes' }),
       landsIn: (fx) =>
         codeOf(sql`select municipality_code as code from grant_rounds where id = ${fx.roundId} and status = 'open'`),
     },
@@ -658,7 +667,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       needs: ['grant'],
       url: (fx) => `/grants/${fx.grantId}/transition`,
-      payload: () => ({ version: '1', to: 'withdrawn' }),
+      payload: () => ({ version: '1', to: 'withdrawn', confirm: 'yes' }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'withdrawn'`),
     },
     // ---- need estimates ------------------------------------------------------------------------------
@@ -890,6 +899,35 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     },
     {
       method: 'POST',
+      route: '/agreements/:id/status',
+      label: 'POST /agreements/:id/status (ending, asked first: nothing written until confirmed)',
+      area: 'agreements',
+      ok: 200,
+      needs: ['agreement'],
+      url: (fx) => `/agreements/${fx.agreementId}/status`,
+      payload: () => ({ version: '1', to: 'ended' }),
+      landsIn: (fx) =>
+        codeOf(sql`select municipality_code as code from agreements where id = ${fx.agreementId} and status = 'ended'`),
+      expect: (role, scope) => {
+        const asked = policy('agreements', role, scope, 200);
+        return { status: asked.status, landsIn: null };
+      },
+    },
+    {
+      method: 'POST',
+      route: '/agreements/:id/reopen',
+      area: 'agreements',
+      ok: 303,
+      needs: ['endedAgreement'],
+      url: (fx) => `/agreements/${fx.agreementId}/reopen`,
+      payload: () => ({ version: '2', confirm: 'yes', openItems: 'close' }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select municipality_code as code from agreements where id = ${fx.agreementId} and status = 'active'`,
+        ),
+    },
+    {
+      method: 'POST',
       route: '/agreements/:id/renew',
       area: 'agreements',
       ok: 303,
@@ -943,6 +981,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       needs: ['userSession'],
       url: (fx) => `/admin/users/${fx.userId}/deactivate`,
+      payload: () => ({ confirm: 'yes' }),
       landsIn: (fx) => codeOf(sql`select municipality_code as code from users where id = ${fx.userId} and not active`),
     },
     {
@@ -1018,6 +1057,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       needs: ['token'],
       url: (fx) => `/account/tokens/${fx.tokenId}/revoke`,
+      payload: () => ({ confirm: 'yes' }),
       landsIn: async (fx) =>
         (await one(sql`select id from api_tokens where id = ${fx.tokenId} and revoked_at is not null`)) ? OWN : null,
       // Someone else's key is not found, whoever asks.
@@ -1042,6 +1082,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       scopes: ['own'],
       url: () => '/account/calendar/revoke',
+      payload: () => ({ confirm: 'yes' }),
       landsIn: async (_fx, _tag, client) =>
         (await one(sql`select user_id from calendar_feeds where user_id = ${client.user.id}`))
           ? null
