@@ -18,6 +18,7 @@ import { outsideStatementScope, StatementScope } from './lib/statement-scope.ts'
 import { bufferUpload, spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { accountAdminRoutes } from './modules/accounts/accounts.admin.routes.ts';
+import { passwordResetRoutes } from './modules/accounts/accounts.reset.routes.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
 import { actorsApi } from './modules/actors/actors.api.ts';
@@ -46,6 +47,10 @@ import { importsApi } from './modules/imports/imports.api.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { createImportRunner, type ImportRunner } from './modules/imports/imports.runner.ts';
 import { createImportService, type ImportService } from './modules/imports/imports.service.ts';
+import { mailRoutes } from './modules/mail/mail.routes.ts';
+import { createMailSender, type MailSender } from './modules/mail/mail.sender.ts';
+import { createMailService, type MailService } from './modules/mail/mail.service.ts';
+import { fileTransport, smtpTransport } from './modules/mail/mail.transport.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
 import {
   createMunicipalityService,
@@ -90,6 +95,7 @@ interface Services {
   actorMerges: ActorMergeService;
   imports: ImportService;
   health: HealthService;
+  mail: MailService;
 }
 
 declare module 'fastify' {
@@ -100,6 +106,8 @@ declare module 'fastify' {
     draining: boolean;
     /** Writes queued imports in the background; kicked after an import is committed. */
     importRunner: ImportRunner;
+    /** Sends queued mail in the background; kicked after a commit that queued mail. */
+    mailSender: Pick<MailSender, 'kick' | 'idle'>;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -231,6 +239,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     actorMerges: createActorMergeService(database),
     imports: createImportService(database, municipalities),
     health: createHealthService(database.db),
+    mail: createMailService(database.db, config),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
@@ -239,6 +248,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('importRunner', importRunner);
   app.addHook('onReady', async () => importRunner.kick());
   app.addHook('preClose', async () => importRunner.close());
+  // Without SMTP_URL, mail is written as .eml files under DATA_DIR/mail/ and nothing is sent.
+  if (config.mail.sender) {
+    const transport = config.mail.smtpUrl ? smtpTransport(config.mail.smtpUrl) : fileTransport(config.mail.dir);
+    const sender = createMailSender(app.services.mail, transport, app.log, { pollMs: config.mail.pollMs });
+    app.decorate('mailSender', { kick: () => outsideStatementScope(() => sender.kick()), idle: sender.idle });
+    app.addHook('onReady', async () => {
+      app.log.info(`Mail: ${config.mail.smtpUrl ? 'sendes via' : 'skrives som .eml-filer i'} ${transport.description}`);
+      app.mailSender.kick();
+    });
+    app.addHook('preClose', async () => sender.close());
+  } else {
+    app.decorate('mailSender', { kick: () => {}, idle: async () => {} });
+  }
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('uploadName', undefined);
@@ -294,6 +316,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(homeRoutes, { config });
   await app.register(accountsRoutes, { config });
   await app.register(accountAdminRoutes);
+  await app.register(passwordResetRoutes);
+  await app.register(mailRoutes);
   await app.register(actorsRoutes);
   await app.register(actorMergeRoutes);
   await app.register(targetGroupsRoutes);

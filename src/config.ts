@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 /** How long one statement may run on PostgreSQL before it is cancelled (a request's; imports raise it). */
@@ -70,6 +70,26 @@ const envSchema = z.object({
   PASSWORD_HASH_PASSES: z.coerce.number().int().min(1).max(100).default(DEFAULT_PASSWORD_HASH.passes),
   /** How long a rendered page may be reused while nothing is written; 0 renders every page anew. */
   PAGE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  /**
+   * Mail: smtp:// or smtps://, with user and password in the address. Unset: mails are written as
+   * .eml files under DATA_DIR/mail/ and nothing is sent.
+   */
+  SMTP_URL: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^smtps?:\/\/[^\s]+$/.test(v), 'must be smtp://… or smtps://…'),
+  MAIL_FROM: z.string().min(3).default('Samspil <samspil@localhost>'),
+  /** The address mails link to (the app as its users reach it). */
+  PUBLIC_URL: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be http://… or https://…'),
+  /** 'off': this process sends no mail (another does); mails are still queued. */
+  MAIL_SENDER: z.enum(['on', 'off']).default('on'),
+  /** How often the mail sender looks for mail that is due (retries, and mail queued by another process). */
+  MAIL_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  /** The wait before the first retry of a temporary failure; it doubles each time, to at most an hour. */
+  MAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
 });
 
 export type DatabaseConfig =
@@ -96,6 +116,15 @@ export interface Config {
   shutdownGraceMs: number;
   pageCacheTtlMs: number;
   passwordHash: { memoryKib: number; passes: number };
+  mail: {
+    smtpUrl: string;
+    from: string;
+    publicUrl: string;
+    sender: boolean;
+    pollMs: number;
+    retryBaseMs: number;
+    dir: string;
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -133,5 +162,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     pageCacheTtlMs: e.PAGE_CACHE_TTL_MS,
     passwordHash: { memoryKib: e.PASSWORD_HASH_MEMORY_KIB, passes: e.PASSWORD_HASH_PASSES },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      publicUrl: (e.PUBLIC_URL || `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(
+        /\/+$/,
+        '',
+      ),
+      sender: e.MAIL_SENDER === 'on',
+      pollMs: e.MAIL_POLL_MS,
+      retryBaseMs: e.MAIL_RETRY_BASE_MS,
+      dir: join(resolve(e.DATA_DIR), 'mail'),
+    },
   };
 }

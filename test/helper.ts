@@ -16,7 +16,13 @@ export const onPostgres = Boolean(process.env.DATABASE_URL);
  * cheapest argon2id cost (the production default costs ~40 ms of CPU per password hashed and checked,
  * for every user a test signs in; the default itself is tested in accounts/password-hash.test.ts).
  */
-export const TEST_ENV = { LOG_LEVEL: 'silent', PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' } as const;
+export const TEST_ENV = {
+  LOG_LEVEL: 'silent',
+  PASSWORD_HASH_MEMORY_KIB: '1024',
+  PASSWORD_HASH_PASSES: '1',
+  // Mail is queued, not sent, unless a test starts a sender (test/modules/mail).
+  MAIL_SENDER: 'off',
+} as const;
 
 /** The configuration a test app runs with: TEST_ENV, then the test's own settings. */
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
@@ -134,9 +140,12 @@ export async function signedInClient(app: FastifyInstance, role: Role, municipal
 }
 
 /** The app on a fresh copy of the template, with a signed-in admin of København (101). */
-export async function buildTestApp(t: Test, options: { users?: boolean } = {}): Promise<TestApp> {
+export async function buildTestApp(
+  t: Test,
+  options: { users?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestApp> {
   const database = await openTestDatabase(t);
-  const app = await buildApp(testConfig(), { database, logger: false });
+  const app = await buildApp(testConfig(options.env), { database, logger: false });
   t.teardown(() => app.close());
   const admin = options.users === false ? undefined : await signedInClient(app, 'admin', 101);
   const none = async () => {

@@ -73,6 +73,12 @@ export function assertMayOverrideBudget(p: Principal, municipalityCode: number):
   if (!mayOverrideBudget(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
 }
 
+/** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */
+export function assertMayReadMail(p: Principal): asserts p is Principal & { municipalityCode: number } {
+  if (!isSignedIn(p) || p.role !== 'admin' || p.municipalityCode === null)
+    throw new AccessDenied('users', p.municipalityCode);
+}
+
 /** The audit page: admin and finance. */
 export function mayReadAudit(p: Principal): boolean {
   return p.role === 'admin' || p.role === 'finance';

@@ -23,6 +23,7 @@ const PUBLIC = [
   /^\/static\//,
   /^\/docs(\/|$)/,
   /^\/login$/,
+  /^\/password\/(forgotten|reset)$/,
   /^\/setup$/,
   /^\/language$/,
   /^\/favicon\.ico$/,
@@ -117,10 +118,10 @@ export const authPlugin = fp(
       }
       if (token) reply.clearCookie(names.session, cookieOptions(config));
 
-      // Signed out: a pre-session CSRF token guards the login and setup forms.
+      // Signed out: a pre-session CSRF token guards the login, setup and forgotten-password forms.
       const pre = request.cookies[names.csrf];
       if (pre && /^[\w-]{20,100}$/.test(pre)) request.csrfToken = pre;
-      else if (/^\/(login|setup)$/.test(path)) {
+      else if (/^\/(login|setup|password\/forgotten|password\/reset)$/.test(path)) {
         request.csrfToken = newSecret();
         reply.setCookie(names.csrf, request.csrfToken, cookieOptions(config));
       }

@@ -4,5 +4,6 @@ export * from './agreements.ts';
 export * from './audit.ts';
 export * from './grants.ts';
 export * from './imports.ts';
+export * from './mail.ts';
 export * from './needs.ts';
 export * from './reference.ts';

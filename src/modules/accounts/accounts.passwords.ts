@@ -7,10 +7,12 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { leavesCachesAlone } from '../../db/driver-patches.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
+import type { Locale } from '../../lib/format.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
+import { queuePasswordChangedMail } from './accounts.mails.ts';
 import {
   countLoginAttempt,
   endOtherSessions,
@@ -104,6 +106,7 @@ export function passwordMethods(db: Db, config: Config) {
       sessionId: number,
       input: { currentPassword: string; newPassword: string },
       ip: string,
+      locale: Locale = 'da',
     ): Promise<{ endedSessions: number }> {
       const user = principal.userId === null ? undefined : await findUser(db, principal.userId);
       if (!user) throw notFound('user', principal.userId ?? 0);
@@ -131,6 +134,7 @@ export function passwordMethods(db: Db, config: Config) {
           action: 'change_password',
           after: { endedSessions, wasTemporary: user.mustChangePassword },
         });
+        await queuePasswordChangedMail(tx, config, user, locale);
         return { endedSessions };
       });
     },

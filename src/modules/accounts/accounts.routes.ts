@@ -29,7 +29,13 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   app.get('/login', async (request, reply) => {
     if (request.principal.userId !== null) return reply.redirect('/', 303);
     const { next } = nextQuery.parse(request.query ?? {});
-    return reply.page('accounts/login', { title: request.t('login.title'), values: {}, next: localPath(next) });
+    const passwordReset = (request.query as { password?: unknown } | undefined)?.password === 'reset';
+    return reply.page('accounts/login', {
+      title: request.t('login.title'),
+      values: {},
+      next: localPath(next),
+      passwordReset,
+    });
   });
 
   app.post('/login', async (request, reply) => {
@@ -139,7 +145,14 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
     if (!parsed.success)
       return passwordPage(request, reply, { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
     try {
-      await accounts.changeOwnPassword(request.principal, request.session?.id ?? 0, parsed.data, request.ip);
+      await accounts.changeOwnPassword(
+        request.principal,
+        request.session?.id ?? 0,
+        parsed.data,
+        request.ip,
+        request.locale,
+      );
+      app.mailSender.kick();
     } catch (err) {
       if (err instanceof AppError && err.code === 'WRONG_PASSWORD')
         return passwordPage(request, reply, { fieldErrors: translated(request, err.fieldErrors) }, 422);

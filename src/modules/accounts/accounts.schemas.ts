@@ -38,6 +38,21 @@ export const changePasswordInput = z
     message: 'account.password.mismatch',
   });
 
+/** Asking for a forgotten-password link: an address that looks like one (whose it is, is not said). */
+export const forgottenPasswordInput = z.object({ email: z.email('password.forgotten.badEmail').max(320) });
+
+/** A new password through a forgotten-password link: the link's token, and the password twice. */
+export const linkPasswordInput = z
+  .object({
+    token: z.string().min(1).max(200),
+    newPassword: password,
+    repeatPassword: z.string().max(128, 'account.password.tooLong'),
+  })
+  .refine((v) => v.newPassword === v.repeatPassword, {
+    path: ['repeatPassword'],
+    message: 'account.password.mismatch',
+  });
+
 /** An admin's temporary password for a user. */
 export const resetPasswordInput = z.object({ password });
 

@@ -32,6 +32,7 @@ import {
   type UserRow,
   uncountLoginAttempt,
 } from './accounts.repository.ts';
+import { passwordResetMethods } from './accounts.reset.ts';
 import type { NewUserInput } from './accounts.schemas.ts';
 
 /** A session's or key's last use is written at most this often, to spare the database a write per request. */
@@ -108,6 +109,7 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
 
   const service = {
     ...passwordMethods(db, config),
+    ...passwordResetMethods(db, config),
     ...userEditMethods(db, assertKnownMunicipality),
 
     async hasUsers(): Promise<boolean> {

@@ -1,0 +1,80 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { translateFieldErrors } from '../../i18n/index.ts';
+import { AppError } from '../../lib/errors.ts';
+import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
+import { forgottenPasswordInput, linkPasswordInput } from './accounts.schemas.ts';
+
+const tokenQuery = z.object({ token: z.string().max(200).optional().catch(undefined) });
+
+/**
+ * A forgotten password, without signing in: ask for a link by e-mail, then choose a new password
+ * through it. The answer to asking is the same page for every address, and it is sent before the
+ * address is looked up: neither its words nor its timing say whether the address has an account.
+ */
+export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
+  const { accounts } = app.services;
+
+  const forgottenPage = (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
+    reply.page(
+      'accounts/forgotten',
+      { title: request.t('password.forgotten.title'), values: {}, ...extra },
+      { status },
+    );
+
+  app.get('/password/forgotten', async (request, reply) => forgottenPage(request, reply, {}));
+
+  app.post('/password/forgotten', async (request, reply) => {
+    const values = formValues(request.body);
+    const parsed = forgottenPasswordInput.safeParse(coerceForm(forgottenPasswordInput, values));
+    if (!parsed.success)
+      return forgottenPage(
+        request,
+        reply,
+        { values, fieldErrors: translateFieldErrors(request.locale, fieldErrorsFrom(parsed.error)) },
+        422,
+      );
+    const { email } = parsed.data;
+    const locale = request.locale;
+    // The lookup and the mail happen once the answer has gone: its timing is the same for all.
+    reply.raw.once('finish', () => {
+      accounts
+        .requestPasswordReset(email, locale)
+        .then((queued) => queued && app.mailSender.kick())
+        .catch((err) => app.log.error({ err }, 'password reset request failed'));
+    });
+    return forgottenPage(request, reply, { sent: true });
+  });
+
+  const resetPage = (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
+    reply.page('accounts/reset', { title: request.t('password.reset.title'), ...extra }, { status });
+
+  app.get('/password/reset', async (request, reply) => {
+    const { token } = tokenQuery.parse(request.query ?? {});
+    const live = token ? await accounts.passwordResetLinkIsLive(token) : false;
+    return resetPage(request, reply, { token: live ? token : undefined, invalid: !live });
+  });
+
+  app.post('/password/reset', async (request, reply) => {
+    const values = formValues(request.body);
+    const parsed = linkPasswordInput.safeParse(coerceForm(linkPasswordInput, values));
+    if (!parsed.success) {
+      const token = typeof values.token === 'string' ? values.token : undefined;
+      return resetPage(
+        request,
+        reply,
+        { token, fieldErrors: translateFieldErrors(request.locale, fieldErrorsFrom(parsed.error)) },
+        422,
+      );
+    }
+    try {
+      await accounts.resetForgottenPassword(parsed.data.token, parsed.data.newPassword, request.locale);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RESET_LINK_INVALID')
+        return resetPage(request, reply, { invalid: true }, 400);
+      throw err;
+    }
+    app.mailSender.kick();
+    return reply.redirect('/login?password=reset', 303);
+  });
+};

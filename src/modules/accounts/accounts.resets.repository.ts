@@ -1,0 +1,74 @@
+import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import { passwordResets } from '../../db/schema/index.ts';
+
+/** A new forgotten-password link for a user: only the token's hash is stored. */
+export async function insertPasswordReset(
+  db: Queryable,
+  userId: number,
+  tokenHash: string,
+  validMinutes: number,
+): Promise<number> {
+  const [row] = await db
+    .insert(passwordResets)
+    .values({ userId, tokenHash, expiresAt: sql`now() + make_interval(mins => ${validMinutes})` })
+    .returning({ id: passwordResets.id });
+  if (!row) throw new Error('insert returned no row');
+  return row.id;
+}
+
+/** How many links a user was sent in the last `minutes` (the limit on asking again and again). */
+export async function recentPasswordResets(db: Queryable, userId: number, minutes: number): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(passwordResets)
+    .where(
+      and(
+        eq(passwordResets.userId, userId),
+        gt(passwordResets.createdAt, sql`now() - make_interval(mins => ${minutes})`),
+      ),
+    );
+  return Number(row?.n ?? 0);
+}
+
+/** The unused, unexpired link with this token hash, if any. */
+export async function findLivePasswordReset(
+  db: Queryable,
+  tokenHash: string,
+): Promise<{ id: number; userId: number } | undefined> {
+  const [row] = await db
+    .select({ id: passwordResets.id, userId: passwordResets.userId })
+    .from(passwordResets)
+    .where(
+      and(
+        eq(passwordResets.tokenHash, tokenHash),
+        isNull(passwordResets.usedAt),
+        gt(passwordResets.expiresAt, sql`now()`),
+      ),
+    );
+  return row;
+}
+
+/**
+ * Uses the link, if it is still unused and unexpired: marked used under a row lock, so two
+ * submissions of one link cannot both succeed. The user's other unused links die with it.
+ */
+export async function usePasswordReset(db: Queryable, tokenHash: string): Promise<{ userId: number } | undefined> {
+  const [row] = await db
+    .update(passwordResets)
+    .set({ usedAt: sql`now()` })
+    .where(
+      and(
+        eq(passwordResets.tokenHash, tokenHash),
+        isNull(passwordResets.usedAt),
+        gt(passwordResets.expiresAt, sql`now()`),
+      ),
+    )
+    .returning({ id: passwordResets.id, userId: passwordResets.userId });
+  if (!row) return undefined;
+  await db
+    .update(passwordResets)
+    .set({ usedAt: sql`now()` })
+    .where(and(eq(passwordResets.userId, row.userId), isNull(passwordResets.usedAt), ne(passwordResets.id, row.id)));
+  return { userId: row.userId };
+}
