@@ -8,7 +8,7 @@ import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { grantExport } from './grants.export.ts';
 import { grantPageNames } from './grants.names.ts';
-import { nextMark, transitionBlocker } from './grants.rules.ts';
+import { nextMark, paymentsCorrectable, transitionBlocker } from './grants.rules.ts';
 import {
   applicationForm,
   awardForm,
@@ -47,16 +47,13 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { filters, query } = filtersOf(request);
     const list = async () => {
       const result = await grants.listGrants({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
-      const [n, actorNameMap] = await Promise.all([
-        names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
-        actorNames(result.items.map((g) => g.actorId)),
-      ]);
+      const n = await names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds);
       return {
         ...n,
         filters,
         result,
         pageSize: PAGE_SIZE,
-        actorNames: actorNameMap,
+        actorNames: Object.fromEntries(result.actors.map((a) => [a.id, a.name])),
         canCreate: mayWriteArea(request.principal, 'grants'),
         grantStatuses,
         title: request.t('grants.title'),
@@ -201,6 +198,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        canCorrectPayments: paymentsCorrectable(grant.status),
         ...offeredMoves(grant, round),
         today: new Date().toISOString().slice(0, 10),
         values: {},
