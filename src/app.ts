@@ -38,6 +38,7 @@ import { type CalendarService, createCalendarService } from './modules/calendar/
 import { followUpRoutes } from './modules/follow-up/follow-up.routes.ts';
 import { createFollowUpService, type FollowUpService } from './modules/follow-up/follow-up.service.ts';
 import { grantsApi } from './modules/grants/grants.api.ts';
+import { grantEditRoutes } from './modules/grants/grants.edit.routes.ts';
 import { grantRoundsRoutes } from './modules/grants/grants.rounds.routes.ts';
 import { grantsRoutes } from './modules/grants/grants.routes.ts';
 import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
@@ -324,6 +325,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(auditRoutes);
   await app.register(grantRoundsRoutes);
   await app.register(grantsRoutes);
+  await app.register(grantEditRoutes);
   await app.register(agreementsRoutes);
   await app.register(actionItemsRoutes);
   await app.register(agreementStatusRoutes);

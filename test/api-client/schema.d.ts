@@ -104,6 +104,13 @@ export interface paths {
     /** Change a grant: details, report, allocations, payments */
     patch: operations["patchGrantsById"];
   };
+  "/api/v1/grants/{id}/payments/{paymentId}": {
+    /**
+     * Correct one payment: its kind, date and amount (finance, while the grant is approved or paid)
+     * @description Audited with the line before and after. What is paid stays within the award (409 PAYMENTS_EXCEED_AWARD); a grant marked as paid must stay fully paid (409 NOT_FULLY_PAID); other statuses get 409 PAYMENT_LOCKED.
+     */
+    put: operations["putGrantsByIdPaymentsByPaymentId"];
+  };
   "/api/v1/grants/{id}/transitions": {
     /**
      * Move a grant along applied → approved → paid → accounted → closed (or rejected, withdrawn)
@@ -1450,6 +1457,10 @@ export interface operations {
         regionCode?: number;
         /** @description Only grants whose report is overdue */
         overdue?: boolean;
+        /** @description Words in the actor’s name, the title, the purpose or the case number */
+        q?: string;
+        /** @description A leading - sorts descending. Default: newest round first */
+        sort?: "awarded" | "-awarded" | "actor" | "-actor" | "status" | "-status" | "decision" | "-decision";
       };
     };
     responses: {
@@ -1509,6 +1520,10 @@ export interface operations {
         regionCode?: number;
         /** @description Only grants whose report is overdue */
         overdue?: boolean;
+        /** @description Words in the actor’s name, the title, the purpose or the case number */
+        q?: string;
+        /** @description A leading - sorts descending. Default: newest round first */
+        sort?: "awarded" | "-awarded" | "actor" | "-actor" | "status" | "-status" | "decision" | "-decision";
       };
     };
     responses: {
@@ -2081,6 +2096,10 @@ export interface operations {
         regionCode?: number;
         /** @description Only grants whose report is overdue */
         overdue?: boolean;
+        /** @description Words in the actor’s name, the title, the purpose or the case number */
+        q?: string;
+        /** @description A leading - sorts descending. Default: newest round first */
+        sort?: "awarded" | "-awarded" | "actor" | "-actor" | "status" | "-status" | "decision" | "-decision";
         /** @description How many items to answer (1–500, default 100) */
         limit?: number;
         /** @description How many items of the filtered list to skip (default 0) */
@@ -2128,6 +2147,8 @@ export interface operations {
                     amountOre: number;
                   }[];
                 payments: ({
+                    /** @description For a correction: PUT /api/v1/grants/{id}/payments/{paymentId} */
+                    id: number;
                     /** @enum {string} */
                     kind: "payment" | "repayment";
                     /** Format: date */
@@ -2145,6 +2166,8 @@ export interface operations {
             requestedOre: string;
             /** @description The sum over the whole filtered list, as a decimal string */
             awardedOre: string;
+            /** @description Paid net of repayments, summed over the whole filtered list (a decimal string) */
+            paidOre: string;
           };
         };
       };
@@ -2204,6 +2227,8 @@ export interface operations {
           periodStart?: string | null;
           /** Format: date */
           periodEnd?: string | null;
+          /** @description The case number (sagsnummer), unique in its round; a re-import matches on it */
+          externalRef?: string | null;
         };
       };
     };
@@ -2250,6 +2275,8 @@ export interface operations {
                 amountOre: number;
               }[];
             payments: ({
+                /** @description For a correction: PUT /api/v1/grants/{id}/payments/{paymentId} */
+                id: number;
                 /** @enum {string} */
                 kind: "payment" | "repayment";
                 /** Format: date */
@@ -2387,6 +2414,8 @@ export interface operations {
                 amountOre: number;
               }[];
             payments: ({
+                /** @description For a correction: PUT /api/v1/grants/{id}/payments/{paymentId} */
+                id: number;
                 /** @enum {string} */
                 kind: "payment" | "repayment";
                 /** Format: date */
@@ -2470,6 +2499,8 @@ export interface operations {
           periodStart?: string | null;
           /** Format: date */
           periodEnd?: string | null;
+          /** @description The case number (sagsnummer), unique in its round; a re-import matches on it */
+          externalRef?: string | null;
           /** Format: date */
           reportDueOn?: string;
           /** Format: date */
@@ -2539,6 +2570,186 @@ export interface operations {
                 amountOre: number;
               }[];
             payments: ({
+                /** @description For a correction: PUT /api/v1/grants/{id}/payments/{paymentId} */
+                id: number;
+                /** @enum {string} */
+                kind: "payment" | "repayment";
+                /** Format: date */
+                paidOn: string;
+                amountOre: number;
+              })[];
+            paidOre: number;
+            version: number;
+            /** @description E.g. ACTOR_HAS_OVERDUE_REPORT when the actor owes a report */
+            warnings?: string[];
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description Your role or municipality may not do this (FORBIDDEN) */
+      403: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description Conflict: a stale version (STALE_VERSION, with the current record in `current`) or a rule of the domain, named by `code` */
+      409: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description The body or file is too large (PAYLOAD_TOO_LARGE, or UPLOAD_TOO_LARGE for a file) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not of a media type this operation reads (UNSUPPORTED_MEDIA_TYPE) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Correct one payment: its kind, date and amount (finance, while the grant is approved or paid)
+   * @description Audited with the line before and after. What is paid stays within the award (409 PAYMENTS_EXCEED_AWARD); a grant marked as paid must stay fully paid (409 NOT_FULLY_PAID); other statuses get 409 PAYMENT_LOCKED.
+   */
+  putGrantsByIdPaymentsByPaymentId: {
+    parameters: {
+      header?: {
+        /** @description The ETag you read (`"3"` or `W/"3"`); the same as `version` in the body, which wins when both are sent. A stale version gets 409 STALE_VERSION. */
+        "If-Match"?: string;
+      };
+      path: {
+        id: number;
+        paymentId: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * @default payment
+           * @enum {string}
+           */
+          kind?: "payment" | "repayment";
+          /** Format: date */
+          paidOn: string;
+          amountOre: number;
+          /** @description The grant’s version you read; or send If-Match */
+          version?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Done; the resource as it is now: Correct one payment: its kind, date and amount (finance, while the grant is approved or paid) */
+      200: {
+        headers: {
+          /** @description The version of the resource, as `"3"`: send it back in If-Match (or as `version`) to change it */
+          ETag?: string;
+        };
+        content: {
+          "application/json": {
+            id: number;
+            roundId: number;
+            municipalityCode: number;
+            actorId: number;
+            title: string;
+            purpose: string | null;
+            /** @description The case number (sagsnummer) an imported grant list gave it */
+            externalRef: string | null;
+            /** @enum {string} */
+            kind: "money" | "in_kind";
+            inKindDescription: string | null;
+            requestedOre: number;
+            awardedOre: number | null;
+            /** Format: date */
+            decisionOn: string | null;
+            /** Format: date */
+            periodStart: string | null;
+            /** Format: date */
+            periodEnd: string | null;
+            /** @enum {string} */
+            status: "applied" | "approved" | "rejected" | "withdrawn" | "paid" | "accounted" | "closed";
+            /** Format: date */
+            reportDueOn: string;
+            /** Format: date */
+            reportReceivedOn: string | null;
+            reportOverdue: boolean;
+            auditorEndorsementRequired: boolean;
+            auditorEndorsed: boolean;
+            budgetOverride: boolean;
+            allocations: {
+                targetGroupId: number;
+                amountOre: number;
+              }[];
+            payments: ({
+                /** @description For a correction: PUT /api/v1/grants/{id}/payments/{paymentId} */
+                id: number;
                 /** @enum {string} */
                 kind: "payment" | "repayment";
                 /** Format: date */
@@ -2720,6 +2931,8 @@ export interface operations {
                 amountOre: number;
               }[];
             payments: ({
+                /** @description For a correction: PUT /api/v1/grants/{id}/payments/{paymentId} */
+                id: number;
                 /** @enum {string} */
                 kind: "payment" | "repayment";
                 /** Format: date */

@@ -31,6 +31,7 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     '/api/v1/grant-rounds/{id}',
     '/api/v1/grants',
     '/api/v1/grants/{id}',
+    '/api/v1/grants/{id}/payments/{paymentId}',
     '/api/v1/grants/{id}/transitions',
     '/api/v1/imports',
     '/api/v1/imports/{id}',

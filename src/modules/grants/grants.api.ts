@@ -14,6 +14,7 @@ import {
   grantPatch,
   grantSchema,
   grantTransition,
+  paymentCorrection,
   roundInput,
   roundListQuery,
   roundPatch,
@@ -135,6 +136,9 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
           200: pageOfSchema(grantSchema).extend({
             requestedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
             awardedOre: oreTotal.describe('The sum over the whole filtered list, as a decimal string'),
+            paidOre: oreTotal.describe(
+              'Paid net of repayments, summed over the whole filtered list (a decimal string)',
+            ),
           }),
           ...errorResponses(400, 401),
         },
@@ -185,6 +189,27 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
       const version = versionFrom(request.body.version, request.headers['if-match']);
       if (version === undefined) throw validationFailed({ version: ['validation.versionRequired'] });
       return service.updateGrant(request.principal, request.params.id, { ...request.body, version });
+    },
+  );
+
+  app.put(
+    '/api/v1/grants/:id/payments/:paymentId',
+    {
+      schema: {
+        tags: ['grants'],
+        summary: 'Correct one payment: its kind, date and amount (finance, while the grant is approved or paid)',
+        description:
+          'Audited with the line before and after. What is paid stays within the award (409 PAYMENTS_EXCEED_AWARD); a grant marked as paid must stay fully paid (409 NOT_FULLY_PAID); other statuses get 409 PAYMENT_LOCKED.',
+        params: idParams.extend({ paymentId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+        body: paymentCorrection,
+        response: { 200: grantSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const version = versionFrom(request.body.version, request.headers['if-match']);
+      if (version === undefined) throw validationFailed({ version: ['validation.versionRequired'] });
+      const { id, paymentId } = request.params;
+      return service.correctPayment(request.principal, id, paymentId, { ...request.body, version });
     },
   );
 

@@ -4,6 +4,7 @@ import type { Grant, GrantListQuery } from './grants.schemas.ts';
 export interface ExportContext {
   t: (key: string) => string;
   actorName: (id: number) => string;
+  actorCvr: (id: number) => string | null;
   roundName: (id: number) => string;
 }
 
@@ -15,6 +16,8 @@ function columns(ctx: ExportContext) {
     { header: ctx.t('grants.col.round'), value: (g: Grant): CsvCell => ctx.roundName(g.roundId) },
     { header: ctx.t('grants.col.municipality'), value: (g: Grant): CsvCell => g.municipalityCode },
     { header: ctx.t('grants.col.actor'), value: (g: Grant): CsvCell => ctx.actorName(g.actorId) },
+    // Text, not a number: a CVR number is an identifier (a re-import matches the actor on it).
+    { header: ctx.t('grants.col.cvr'), value: (g: Grant): CsvCell => ctx.actorCvr(g.actorId) },
     { header: ctx.t('grants.col.title'), value: (g: Grant): CsvCell => g.title },
     { header: ctx.t('grants.col.kind'), value: (g: Grant): CsvCell => ctx.t(`grant.kind.${g.kind}`) },
     { header: ctx.t('grants.col.status'), value: (g: Grant): CsvCell => ctx.t(`grant.status.${g.status}`) },
@@ -48,28 +51,27 @@ interface ExportSources {
     exportList(filters: Omit<GrantListQuery, 'limit' | 'offset'>): Promise<{
       items: Grant[];
       rounds: { id: number; name: string; year: number }[];
+      actors: { id: number; name: string; cvr: string | null }[];
     }>;
     roundList(filter: { ids: number[] }): Promise<{ id: number; name: string; year: number }[]>;
   };
-  actors: { names(ids: number[]): Promise<Map<number, string>> };
 }
 
-/** The whole filtered list, as the list shows it, with the names of its rounds and actors. */
+/** The whole filtered list, as the list shows it, with the names of its rounds and actors and the actors' CVR. */
 export async function grantExport(
   sources: ExportSources,
   filters: Omit<GrantListQuery, 'limit' | 'offset'>,
   t: (key: string) => string,
 ) {
-  const { items, rounds } = await sources.grants.exportList(filters);
+  const { items, rounds, actors } = await sources.grants.exportList(filters);
   const missing = [...new Set(items.map((g) => g.roundId))].filter((id) => !rounds.some((r) => r.id === id));
-  const [more, actorNames] = await Promise.all([
-    missing.length ? sources.grants.roundList({ ids: missing }) : Promise.resolve([]),
-    sources.actors.names(items.map((g) => g.actorId)),
-  ]);
+  const more = missing.length ? await sources.grants.roundList({ ids: missing }) : [];
   const roundNames = new Map([...rounds, ...more].map((r) => [r.id, `${r.name} (${r.year})`]));
+  const actorOf = new Map(actors.map((a) => [a.id, a]));
   return grantsTable(items, {
     t,
-    actorName: (id) => actorNames.get(id) ?? String(id),
+    actorName: (id) => actorOf.get(id)?.name ?? String(id),
+    actorCvr: (id) => actorOf.get(id)?.cvr ?? null,
     roundName: (id) => roundNames.get(id) ?? String(id),
   });
 }

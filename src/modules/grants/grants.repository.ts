@@ -1,11 +1,11 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, resultRows } from '../../db/client.ts';
 import { jsonOf } from '../../db/params.ts';
-import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import { actors, grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import { awardedStatuses } from './grants.rules.ts';
-import type { GrantListQuery } from './grants.schemas.ts';
+import type { GrantListQuery, GrantSort } from './grants.schemas.ts';
 
 export type RoundRow = typeof grantRounds.$inferSelect;
 export type GrantRow = typeof grants.$inferSelect;
@@ -22,8 +22,18 @@ export interface GrantWithParts {
   municipalityCode: number;
   roundName: string;
   roundYear: number;
+  /** The actor's name and CVR, for the list's columns and its export. */
+  actorName: string;
+  actorCvr: string | null;
   allocations: { targetGroupId: number; amountOre: number }[];
-  payments: { kind: 'payment' | 'repayment'; paidOn: string; amountOre: number }[];
+  payments: PaymentLine[];
+}
+
+export interface PaymentLine {
+  id: number;
+  kind: 'payment' | 'repayment';
+  paidOn: string;
+  amountOre: number;
 }
 
 /**
@@ -41,11 +51,12 @@ function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL {
       grants.external_ref as external_ref, grants.version as version, grants.created_at as created_at,
       grants.updated_at as updated_at,
       grant_rounds.municipality_code as municipality_code, grant_rounds.name as round_name, grant_rounds.year as round_year,
+      actors.name as actor_name, actors.cvr as actor_cvr,
       coalesce((select json_agg(json_build_object('targetGroupId', a.target_group_id, 'amountOre', a.amount_ore)
           order by a.target_group_id) from grant_allocations a where a.grant_id = grants.id), '[]'::json) as allocations,
-      coalesce((select json_agg(json_build_object('kind', p.kind, 'paidOn', p.paid_on, 'amountOre', p.amount_ore)
+      coalesce((select json_agg(json_build_object('id', p.id, 'kind', p.kind, 'paidOn', p.paid_on, 'amountOre', p.amount_ore)
           order by p.paid_on, p.id) from grant_payments p where p.grant_id = grants.id), '[]'::json) as payments
-    from grants join grant_rounds on grant_rounds.id = grants.round_id
+    from grants join grant_rounds on grant_rounds.id = grants.round_id join actors on actors.id = grants.actor_id
     ${where ? sql`where ${where}` : sql``} ${tail}`;
 }
 
@@ -80,11 +91,14 @@ function withPartsOf(rows: Record<string, unknown>[]): GrantWithParts[] {
     municipalityCode: Number(r.municipality_code),
     roundName: String(r.round_name),
     roundYear: Number(r.round_year),
+    actorName: String(r.actor_name),
+    actorCvr: (r.actor_cvr as string | null) ?? null,
     allocations: jsonOf<GrantWithParts['allocations']>(r.allocations).map((a) => ({
       targetGroupId: Number(a.targetGroupId),
       amountOre: Number(a.amountOre),
     })),
     payments: jsonOf<GrantWithParts['payments']>(r.payments).map((p) => ({
+      id: Number(p.id),
       kind: p.kind,
       paidOn: p.paidOn,
       amountOre: Number(p.amountOre),
@@ -150,6 +164,44 @@ export async function insertPayment(
   await db.insert(grantPayments).values({ grantId, ...line });
 }
 
+/** One of a grant's payments, locked for a correction. */
+export async function findPayment(db: Queryable, grantId: number, paymentId: number): Promise<PaymentLine | undefined> {
+  const [row] = await db
+    .select({
+      id: grantPayments.id,
+      kind: grantPayments.kind,
+      paidOn: grantPayments.paidOn,
+      amountOre: grantPayments.amountOre,
+    })
+    .from(grantPayments)
+    .where(and(eq(grantPayments.grantId, grantId), eq(grantPayments.id, paymentId)))
+    .for('update');
+  return row;
+}
+
+/** Corrects one payment's kind, date and amount. */
+export async function updatePayment(
+  db: Queryable,
+  paymentId: number,
+  line: { kind: 'payment' | 'repayment'; paidOn: string; amountOre: number },
+): Promise<void> {
+  await db.update(grantPayments).set(line).where(eq(grantPayments.id, paymentId));
+}
+
+/** The grant in a round that has the case number, other than the one given. */
+export async function grantWithCaseNumber(
+  db: Queryable,
+  roundId: number,
+  externalRef: string,
+  exceptId = 0,
+): Promise<number | undefined> {
+  const [row] = await db
+    .select({ id: grants.id })
+    .from(grants)
+    .where(and(eq(grants.roundId, roundId), eq(grants.externalRef, externalRef), sql`${grants.id} <> ${exceptId}`));
+  return row?.id;
+}
+
 /** A grant's payments less its repayments, in øre. */
 export async function netPaidOre(db: Queryable, grantId: number): Promise<number> {
   const [row] = await db
@@ -173,6 +225,29 @@ export async function actorHasOverdueReport(db: Queryable, actorId: number): Pro
   return row !== undefined;
 }
 
+/**
+ * Free text over the actor's name, the title, the purpose and the case number, folded as names are
+ * (case, Danish letters and punctuation do not matter): every word must occur in one of them.
+ */
+function textSearch(words: string): SQL {
+  const haystack = sql`(${actors.nameNorm} || ' ' || samspil_norm(${grants.title} || ' ' || coalesce(${grants.purpose}, '') || ' ' || coalesce(${grants.externalRef}, '')))`;
+  const terms = words.split(/\s+/).filter(Boolean).slice(0, 10);
+  return and(...terms.map((w) => sql`${haystack} like '%' || samspil_norm(${w}) || '%'`)) ?? sql`true`;
+}
+
+/** The list's order: a column the user chose (ties broken by id), else newest round first. */
+function grantOrder(sort: GrantSort | undefined): SQL {
+  if (!sort) return sql`grant_rounds.year desc, grants.id asc`;
+  const dir = sort.startsWith('-') ? sql.raw('desc') : sql.raw('asc');
+  const column = {
+    awarded: sql`grants.awarded_ore`,
+    actor: sql`actors.name_norm`,
+    status: sql`grants.status`,
+    decision: sql`grants.decision_on`,
+  }[sort.replace('-', '') as 'awarded' | 'actor' | 'status' | 'decision'];
+  return sql`${column} ${dir} nulls last, grants.id asc`;
+}
+
 export async function searchGrants(db: Queryable, q: GrantListQuery) {
   const where: SQL[] = [];
   if (q.roundId !== undefined) where.push(eq(grants.roundId, q.roundId));
@@ -185,6 +260,8 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
       sql`${grantRounds.municipalityCode} in (select code from municipalities where region_code = ${q.regionCode})`,
     );
   if (q.overdue === true) where.push(overdueCondition);
+  const words = q.q?.replaceAll('\u0000', ' ').trim();
+  if (words) where.push(textSearch(words));
   if (q.targetGroupId !== undefined) {
     where.push(
       sql`exists (select 1 from ${grantAllocations} ga where ga.grant_id = ${grants.id} and ga.target_group_id in ${subtreeIds(q.targetGroupId)})`,
@@ -192,20 +269,17 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
   }
   const condition = where.length ? and(...where) : undefined;
   const [rows, [totals]] = await Promise.all([
-    db.execute(
-      grantsWithParts(
-        condition,
-        sql`order by grant_rounds.year desc, grants.id asc limit ${q.limit} offset ${q.offset}`,
-      ),
-    ),
+    db.execute(grantsWithParts(condition, sql`order by ${grantOrder(q.sort)} limit ${q.limit} offset ${q.offset}`)),
     db
       .select({
         n: sql<number>`count(*)::int`,
         requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`,
         awarded: sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`,
+        paid: sql<string>`coalesce(sum((select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0) from ${grantPayments} p where p.grant_id = "grants"."id")), 0)::text`,
       })
       .from(grants)
       .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
+      .innerJoin(actors, eq(actors.id, grants.actorId))
       .where(condition),
   ]);
   return {
@@ -213,6 +287,7 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
     total: Number(totals?.n ?? 0),
     requestedOre: oreSum(totals?.requested).toString(),
     awardedOre: oreSum(totals?.awarded).toString(),
+    paidOre: oreSum(totals?.paid).toString(),
   };
 }
 

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { formatMoney } from '../../lib/money.ts';
 import { assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { grantPageNames } from './grants.names.ts';
-import { nextRoundStatus, type Round, roundForm, roundTakesGrants } from './grants.schemas.ts';
+import { nextRoundStatus, type Round, roundEditForm, roundForm, roundTakesGrants } from './grants.schemas.ts';
 
-/** The grant rounds' pages: the list with the form for a new round, a round's page, moving it on. */
+/** The grant rounds' pages: the list with the form for a new round, a round's page, editing it, moving it on. */
 export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
   const { grants } = app.services;
   const { names } = grantPageNames(app.services);
@@ -82,6 +83,66 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
       ...sharedData,
     ];
     return reply.page('grant-rounds/show', show, { cache: { for: 'shared', tags } });
+  });
+
+  /** The edit form for a round, for someone who may change it (checked before anything else). */
+  async function editPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    round: Round,
+    values: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    return reply.page(
+      'grant-rounds/edit',
+      { title: request.t('rounds.edit.title', { name: round.name }), round, values, ...extra },
+      { status },
+    );
+  }
+
+  async function roundToEdit(request: FastifyRequest) {
+    const round = await grants.getRound(idFrom(request.params));
+    assertMayWrite(request.principal, 'grants', round.municipalityCode);
+    return round;
+  }
+
+  app.get('/grant-rounds/:id/edit', async (request, reply) => {
+    const round = await roundToEdit(request);
+    return editPage(request, reply, round, {
+      ...round,
+      budget: formatMoney(round.budgetOre, 'da').replace(/ kr\.$/, ''),
+    });
+  });
+
+  app.post('/grant-rounds/:id', async (request, reply) => {
+    const round = await roundToEdit(request);
+    const values = formValues(request.body);
+    const parsed = roundEditForm.safeParse(coerceForm(roundEditForm, values));
+    if (!parsed.success) {
+      const fieldErrors = translated(request, fieldErrorsFrom(parsed.error));
+      return editPage(request, reply, round, values, { fieldErrors }, 422);
+    }
+    const { budget, ...rest } = parsed.data;
+    try {
+      await grants.updateRound(request.principal, round.id, { ...rest, budgetOre: budget });
+      return reply.redirect(`/grant-rounds/${round.id}`, 303);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'STALE_VERSION') {
+        const now = err.details?.current as Round;
+        return editPage(request, reply, now, { ...values, version: now.version }, { conflict: now }, 409);
+      }
+      if (err instanceof AppError && err.code === 'CONFLICT') {
+        const fieldErrors = { name: [request.t('grant.round.duplicate')] };
+        return editPage(request, reply, round, values, { fieldErrors }, 422);
+      }
+      if (err instanceof AppError && err.fieldErrors) {
+        const { budgetOre, ...others } = err.fieldErrors;
+        const fieldErrors = translated(request, { ...others, ...(budgetOre ? { budget: budgetOre } : {}) });
+        return editPage(request, reply, round, values, { fieldErrors }, err.statusCode === 409 ? 409 : 422);
+      }
+      throw err;
+    }
   });
 
   app.post('/grant-rounds/:id/advance', async (request, reply) => {

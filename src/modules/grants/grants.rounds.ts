@@ -4,7 +4,7 @@
  * (createGrantService spreads these methods in).
  */
 import type { Database, Db, Tx } from '../../db/client.ts';
-import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
+import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import type { Page } from '../../lib/pagination.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
@@ -13,6 +13,7 @@ import { writeTag } from '../../lib/write-tags.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { type GroupTotal, type RoundRow, roundByTargetGroup } from './grants.repository.ts';
 import {
+  awardedInRound,
   findRound,
   insertRound,
   listRounds,
@@ -21,7 +22,7 @@ import {
   roundTotals,
   updateRoundIfVersion,
 } from './grants.rounds.repository.ts';
-import { reportDueOf } from './grants.rules.ts';
+import { reportDueOf, windowProblem } from './grants.rules.ts';
 import {
   nextRoundStatus,
   type Round,
@@ -30,7 +31,7 @@ import {
   type RoundPatch,
 } from './grants.schemas.ts';
 
-/** Grant rounds: the grant service's methods for them. */
+/** Grant rounds: the grant service's methods for them. Changing a round's details: updateRound. */
 export function createRoundService(database: Database) {
   const { db } = database;
   // A round's split by target group is a small report over all its grants, read by everyone who
@@ -70,6 +71,35 @@ export function createRoundService(database: Database) {
         grantsByStatus: t?.grantsByStatus ?? {},
       };
     });
+  }
+
+  /**
+   * What a round's details must keep to: the application window in order, the budget not below what
+   * is already awarded from it, and the year fixed once the round has grants (their report dates and
+   * the reports by year were worked out from it).
+   */
+  async function checkRoundChange(tx: Tx, before: RoundRow, changes: Omit<RoundPatch, 'status' | 'version'>) {
+    const opens = changes.applicationsOpenOn === undefined ? before.applicationsOpenOn : changes.applicationsOpenOn;
+    const closes = changes.applicationsCloseOn === undefined ? before.applicationsCloseOn : changes.applicationsCloseOn;
+    const order = windowProblem(opens, closes);
+    if (order) throw validationFailed(order);
+    if (changes.budgetOre !== undefined && changes.budgetOre < before.budgetOre) {
+      const awarded = await awardedInRound(tx, before.id, 0);
+      if (BigInt(changes.budgetOre) < awarded) {
+        throw new AppError('BUDGET_BELOW_AWARDED', 409, 'round.budget.belowAwarded', {
+          fieldErrors: { budgetOre: ['round.budget.belowAwarded'] },
+          details: { awardedOre: awarded.toString(), budgetOre: changes.budgetOre },
+        });
+      }
+    }
+    if (changes.year !== undefined && changes.year !== before.year) {
+      const counted = (await roundTotals(tx, [before.id])).get(before.id);
+      if (Object.values(counted?.grantsByStatus ?? {}).some((n) => n > 0)) {
+        throw new AppError('ROUND_YEAR_LOCKED', 409, 'round.year.locked', {
+          fieldErrors: { year: ['round.year.locked'] },
+        });
+      }
+    }
   }
 
   const service = {
@@ -121,6 +151,8 @@ export function createRoundService(database: Database) {
     async createRound(principal: Principal, input: RoundInput): Promise<Round> {
       const municipalityCode = input.municipalityCode ?? principal.municipalityCode ?? 0;
       assertMayWrite(principal, 'grants', municipalityCode);
+      const order = windowProblem(input.applicationsOpenOn, input.applicationsCloseOn);
+      if (order) throw validationFailed(order);
       const row = await db.transaction(async (tx) => {
         const created = await insertRound(tx, { ...input, municipalityCode });
         await recordAudit(tx, principal, {
@@ -141,6 +173,7 @@ export function createRoundService(database: Database) {
         assertMayWrite(principal, 'grants', before.municipalityCode);
         if (before.version !== patch.version) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
         const { version, ...changes } = patch;
+        await checkRoundChange(tx, before, changes);
         if (changes.status && changes.status !== before.status) {
           if (changes.status !== nextRoundStatus(before.status)) {
             throw new AppError('INVALID_TRANSITION', 409, 'grant.round.transition', {

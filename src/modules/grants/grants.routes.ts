@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
+import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { formatMoney } from '../../lib/money.ts';
@@ -10,7 +11,7 @@ import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { grantExport } from './grants.export.ts';
 import { grantPageNames } from './grants.names.ts';
-import { transitionBlocker } from './grants.rules.ts';
+import { paymentsCorrectable, transitionBlocker } from './grants.rules.ts';
 import {
   applicationForm,
   awardForm,
@@ -47,16 +48,13 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { filters, query } = filtersOf(request);
     const list = async () => {
       const result = await grants.listGrants({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
-      const [n, actorNameMap] = await Promise.all([
-        names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds),
-        actorNames(result.items.map((g) => g.actorId)),
-      ]);
+      const n = await names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds);
       return {
         ...n,
         filters,
         result,
         pageSize: PAGE_SIZE,
-        actorNames: actorNameMap,
+        actorNames: Object.fromEntries(result.actors.map((a) => [a.id, a.name])),
         canCreate: mayWriteArea(request.principal, 'grants'),
         grantStatuses,
         title: request.t('grants.title'),
@@ -187,8 +185,9 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        canCorrectPayments: paymentsCorrectable(grant.status),
         ...grants.offeredSteps(grant, round),
-        today: new Date().toISOString().slice(0, 10),
+        today: danishDate(),
         values: {},
         ...extra,
       },

@@ -52,6 +52,73 @@ export function transitionBlocker(g: GrantState, to: GrantStatus): AppError | nu
   return null;
 }
 
+/** A grant's own details, as the edit form and PATCH change them (the award has a flow of its own). */
+const grantDetailFields = [
+  'title',
+  'purpose',
+  'inKindDescription',
+  'requestedOre',
+  'periodStart',
+  'periodEnd',
+  'externalRef',
+  'reportDueOn',
+] as const;
+export type GrantDetailField = (typeof grantDetailFields)[number];
+
+const afterDecision: GrantDetailField[] = [
+  'title',
+  'purpose',
+  'inKindDescription',
+  'periodStart',
+  'periodEnd',
+  'externalRef',
+  'reportDueOn',
+];
+
+/**
+ * Which details a grant may still change in each status. The application (the requested amount
+ * included) is open until it is decided; after that the amount moves only through the award, with
+ * its budget guard. Once the accounts are approved the report date is settled, and a closed grant
+ * keeps only its case number open, so the archive can still find it.
+ */
+export const editableGrantFields: Record<GrantStatus, readonly GrantDetailField[]> = {
+  applied: grantDetailFields,
+  approved: afterDecision,
+  paid: afterDecision,
+  accounted: afterDecision.filter((f) => f !== 'reportDueOn'),
+  rejected: ['title', 'purpose', 'externalRef'],
+  withdrawn: ['title', 'purpose', 'externalRef'],
+  closed: ['externalRef'],
+};
+
+/**
+ * The details a change would alter that the grant's status no longer allows, or none. A field sent
+ * with the value it already has is no change: the edit form sends every field it shows.
+ */
+export function lockedChanges(
+  current: Record<GrantDetailField, unknown> & { status: GrantStatus },
+  changes: Partial<Record<GrantDetailField, unknown>>,
+): GrantDetailField[] {
+  const open = editableGrantFields[current.status];
+  return grantDetailFields.filter(
+    (f) =>
+      f in changes && changes[f] !== undefined && (changes[f] ?? null) !== (current[f] ?? null) && !open.includes(f),
+  );
+}
+
+/** Payments can be corrected while the money is being paid out, and until the accounts are approved. */
+export const paymentsCorrectable = (status: GrantStatus) => status === 'approved' || status === 'paid';
+
+/** A period that ends before it starts is refused, field by field. */
+export function periodProblem(start: string | null | undefined, end: string | null | undefined) {
+  return start && end && end < start ? { periodEnd: ['grant.period.order'] } : null;
+}
+
+/** An application window that closes before it opens is refused beside its closing date. */
+export function windowProblem(opens: string | null | undefined, closes: string | null | undefined) {
+  return opens && closes && closes < opens ? { applicationsCloseOn: ['round.dates.closeBeforeOpen'] } : null;
+}
+
 /** The one step the grant page offers after an award, with a button of its own. */
 export const nextMark: Partial<Record<GrantStatus, GrantStatus>> = {
   approved: 'paid',
@@ -109,7 +176,7 @@ export function grantsOf(
     auditorEndorsed: g.auditorEndorsed,
     budgetOverride: g.budgetOverride,
     allocations: allocations.map((a) => ({ targetGroupId: a.targetGroupId, amountOre: a.amountOre })),
-    payments: own.map((p) => ({ kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
+    payments: own.map((p) => ({ id: p.id, kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
     paidOre: netPaid(own),
     version: g.version,
   }));

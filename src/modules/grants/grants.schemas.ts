@@ -76,6 +76,10 @@ const paymentInput = z.object({
   amountOre: ore.min(1),
 });
 export type PaymentInput = z.infer<typeof paymentInput>;
+/** A correction of one payment: its kind, date and amount as they should have been, from the version read. */
+export const paymentCorrection = paymentInput.extend({
+  version: z.number().int().positive().optional().describe('The grant’s version you read; or send If-Match'),
+});
 
 export const grantCreate = z.object({
   roundId: z.number().int().positive(),
@@ -87,6 +91,9 @@ export const grantCreate = z.object({
   requestedOre: ore,
   periodStart: day.nullish(),
   periodEnd: day.nullish(),
+  externalRef: text(100)
+    .nullish()
+    .describe('The case number (sagsnummer), unique in its round; a re-import matches on it'),
 });
 export type GrantCreate = z.infer<typeof grantCreate>;
 
@@ -153,7 +160,14 @@ export const grantSchema = z.object({
   auditorEndorsed: z.boolean(),
   budgetOverride: z.boolean(),
   allocations: z.array(z.object({ targetGroupId: z.number().int(), amountOre: z.number().int() })),
-  payments: z.array(z.object({ kind: z.enum(['payment', 'repayment']), paidOn: dateOut, amountOre: z.number().int() })),
+  payments: z.array(
+    z.object({
+      id: z.number().int().describe('For a correction: PUT /api/v1/grants/{id}/payments/{paymentId}'),
+      kind: z.enum(['payment', 'repayment']),
+      paidOn: dateOut,
+      amountOre: z.number().int(),
+    }),
+  ),
   paidOre: z.number().int(),
   version: z.number().int(),
   warnings: z.array(z.string()).optional().describe('E.g. ACTOR_HAS_OVERDUE_REPORT when the actor owes a report'),
@@ -167,6 +181,10 @@ export const roundListQuery = z.object({
 });
 export type RoundListQuery = z.infer<typeof roundListQuery>;
 
+/** How the grant list sorts: by the awarded amount, the actor's name, the status or the decision date. */
+const grantSortKeys = ['awarded', '-awarded', 'actor', '-actor', 'status', '-status', 'decision', '-decision'] as const;
+export type GrantSort = (typeof grantSortKeys)[number];
+
 export const grantListQuery = z.object({
   roundId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
   year: z.coerce.number().int().min(2000).max(2100).optional(),
@@ -176,6 +194,13 @@ export const grantListQuery = z.object({
   municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Grants of the region’s municipalities'),
   overdue: queryFlag.optional().describe('Only grants whose report is overdue'),
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .describe('Words in the actor’s name, the title, the purpose or the case number'),
+  sort: z.enum(grantSortKeys).optional().describe('A leading - sorts descending. Default: newest round first'),
   ...pageQuery.shape,
 });
 export type GrantListQuery = z.infer<typeof grantListQuery>;
@@ -212,3 +237,28 @@ export const reportForm = grantPatch
   .extend({ version: formVersion, auditorEndorsed: grantPatch.shape.auditorEndorsed.unwrap() });
 
 export const transitionForm = grantTransition.pick({ to: true, version: true });
+
+/** Editing a round: the new round's form, the version read, and a date cleared is cleared (null). */
+export const roundEditForm = roundForm.extend({
+  version: formVersion,
+  applicationsOpenOn: roundInput.shape.applicationsOpenOn.unwrap().default(null),
+  applicationsCloseOn: roundInput.shape.applicationsCloseOn.unwrap().default(null),
+  decisionOn: roundInput.shape.decisionOn.unwrap().default(null),
+  reportDueOn: roundInput.shape.reportDueOn.unwrap().default(null),
+});
+
+/**
+ * Editing a grant: grantPatch's details, a text or date cleared (or not sent) is cleared (null). The page picks the
+ * fields the grant's status still allows (editableGrantFields), so only those are read.
+ */
+export const grantEditForm = z.object({
+  version: formVersion,
+  title: grantCreate.shape.title,
+  purpose: grantCreate.shape.purpose.unwrap().default(null),
+  inKindDescription: grantCreate.shape.inKindDescription.unwrap().default(null),
+  requested: kronerFor(grantCreate.shape.requestedOre),
+  periodStart: grantCreate.shape.periodStart.unwrap().default(null),
+  periodEnd: grantCreate.shape.periodEnd.unwrap().default(null),
+  externalRef: grantCreate.shape.externalRef.unwrap().default(null),
+  reportDueOn: grantPatch.shape.reportDueOn.unwrap(),
+});

@@ -10,7 +10,9 @@ import {
   actorHasOverdueReport,
   findGrant,
   findGrantWithParts,
+  findPayment,
   type GrantRow,
+  grantWithCaseNumber,
   insertGrant,
   insertPayment,
   netPaidOre,
@@ -18,6 +20,7 @@ import {
   replacePayments,
   searchGrants,
   updateGrantIfVersion,
+  updatePayment,
 } from './grants.repository.ts';
 import { awardedInRound, findRound } from './grants.rounds.repository.ts';
 import { createRoundService } from './grants.rounds.ts';
@@ -25,8 +28,11 @@ import {
   checkPaidWithinAward,
   exceedsBudget,
   grantsOf,
+  lockedChanges,
   netPaid,
   nextMark,
+  paymentsCorrectable,
+  periodProblem,
   reportDueOf,
   transitionBlocker,
 } from './grants.rules.ts';
@@ -72,13 +78,14 @@ export function createGrantService(database: Database, config: Config) {
     before: GrantRow,
     changes: Partial<GrantRow>,
     made: Record<string, unknown>,
+    action = 'update',
   ) {
     const after = await updateGrantIfVersion(tx, before.id, before.version, changes);
     if (!after) throw staleVersion('grant', await loadGrant(tx, before.id));
     await recordAudit(tx, principal, {
       entity: 'grant',
       entityId: before.id,
-      action: 'update',
+      action,
       before,
       after: { ...after, ...made },
     });
@@ -107,6 +114,31 @@ export function createGrantService(database: Database, config: Config) {
     }
   }
 
+  /** A case number is unique in its round: a second one is refused beside its field. */
+  async function checkCaseNumber(tx: Tx, roundId: number, externalRef: string | null | undefined, selfId = 0) {
+    if (externalRef && (await grantWithCaseNumber(tx, roundId, externalRef, selfId)) !== undefined) {
+      throw validationFailed({ externalRef: ['grant.externalRef.taken'] }, 'grant.externalRef.taken');
+    }
+  }
+
+  /** The details a grant's status still allows, the period in order, and the case number its own. */
+  async function checkDetails(tx: Tx, before: GrantRow, changes: Omit<GrantPatch, 'allocations' | 'payments'>) {
+    const locked = lockedChanges(before, changes);
+    if (locked.length) {
+      throw new AppError('GRANT_FIELD_LOCKED', 409, `grant.edit.locked.${before.status}`, {
+        fieldErrors: Object.fromEntries(locked.map((f) => [f, [`grant.edit.locked.${before.status}`]])),
+        details: { status: before.status, fields: locked },
+      });
+    }
+    const period = periodProblem(
+      changes.periodStart === undefined ? before.periodStart : changes.periodStart,
+      changes.periodEnd === undefined ? before.periodEnd : changes.periodEnd,
+    );
+    if (period) throw validationFailed(period);
+    if (changes.externalRef !== before.externalRef)
+      await checkCaseNumber(tx, before.roundId, changes.externalRef, before.id);
+  }
+
   const service = {
     // Grant rounds and their totals: grants.rounds.ts.
     ...createRoundService(database),
@@ -121,9 +153,16 @@ export function createGrantService(database: Database, config: Config) {
             found.rows.map((r) => [r.grant.roundId, { id: r.grant.roundId, name: r.roundName, year: r.roundYear }]),
           ).values(),
         ],
+        /** The actors of the grants listed: their names and CVR numbers, for the columns and the export. */
+        actors: [
+          ...new Map(
+            found.rows.map((r) => [r.grant.actorId, { id: r.grant.actorId, name: r.actorName, cvr: r.actorCvr }]),
+          ).values(),
+        ],
         total: found.total,
         requestedOre: found.requestedOre,
         awardedOre: found.awardedOre,
+        paidOre: found.paidOre,
       };
     },
 
@@ -142,6 +181,9 @@ export function createGrantService(database: Database, config: Config) {
         if (input.kind === 'in_kind' && !input.inKindDescription) {
           throw validationFailed({ inKindDescription: ['grant.inKind.description'] });
         }
+        const period = periodProblem(input.periodStart, input.periodEnd);
+        if (period) throw validationFailed(period);
+        await checkCaseNumber(tx, round.id, input.externalRef);
         const row = await insertGrant(tx, {
           ...input,
           reportDueOn: reportDueOf(round),
@@ -154,10 +196,15 @@ export function createGrantService(database: Database, config: Config) {
       return overdue ? { ...grant, warnings: ['ACTOR_HAS_OVERDUE_REPORT'] } : grant;
     },
 
+    /**
+     * Changes a grant's details, report, split or payments. Which details a grant may still change
+     * depends on its status (editableGrantFields); the award itself moves only through transition().
+     */
     async updateGrant(principal: Principal, id: number, patch: GrantPatch & { version: number }): Promise<Grant> {
       await db.transaction(async (tx) => {
         const before = await grantToChange(tx, principal, id, patch.version);
         const { version: _, allocations, payments, ...changes } = patch;
+        await checkDetails(tx, before, changes);
         if (allocations) {
           if (before.awardedOre === null) throw validationFailed({ allocations: ['grant.allocations.notAwarded'] });
           await checkAllocations(tx, allocations, before.awardedOre);
@@ -190,19 +237,63 @@ export function createGrantService(database: Database, config: Config) {
       return loadGrant(db, id);
     },
 
+    /**
+     * Corrects one payment (its kind, date or amount), audited with the line before and after. Only
+     * while the money is being paid out or is paid (paymentsCorrectable); what is paid stays within
+     * the award, and a grant marked as paid stays fully paid.
+     */
+    async correctPayment(
+      principal: Principal,
+      id: number,
+      paymentId: number,
+      correction: PaymentInput & { version: number },
+    ): Promise<Grant> {
+      await db.transaction(async (tx) => {
+        const before = await grantToChange(tx, principal, id, correction.version);
+        const { version: _, ...line } = correction;
+        const old = await findPayment(tx, id, paymentId);
+        if (!old) throw notFound('grant_payment', paymentId);
+        if (!paymentsCorrectable(before.status)) {
+          throw new AppError('PAYMENT_LOCKED', 409, 'grant.payments.locked', {
+            details: { status: before.status },
+          });
+        }
+        const net = (await netPaidOre(tx, id)) - netPaid([old]) + netPaid([line]);
+        checkPaidWithinAward(net, before.awardedOre);
+        if (before.status === 'paid' && net !== before.awardedOre) {
+          throw new AppError('NOT_FULLY_PAID', 409, 'grant.payments.mustStayPaid', {
+            fieldErrors: { payments: ['grant.payments.mustStayPaid'] },
+            details: { paidOre: net, awardedOre: before.awardedOre },
+          });
+        }
+        await updatePayment(tx, paymentId, line);
+        await saveChange(
+          tx,
+          principal,
+          before,
+          {},
+          { payment: { id: paymentId, before: old, after: line } },
+          'correct_payment',
+        );
+      });
+      return loadGrant(db, id);
+    },
+
     /** Every grant the filters find, for the exports: the list read a page of 500 at a time. */
     async exportList(filters: Omit<GrantListQuery, 'limit' | 'offset'>) {
       const page = (offset: number) => service.listGrants({ ...filters, limit: 500, offset });
       const first = await page(0);
       const items = [...first.items];
       const rounds = new Map(first.rounds.map((r) => [r.id, r]));
+      const actors = new Map(first.actors.map((a) => [a.id, a]));
       while (items.length < first.total) {
         const next = await page(items.length);
         if (!next.items.length) break;
         items.push(...next.items);
         for (const r of next.rounds) rounds.set(r.id, r);
+        for (const a of next.actors) actors.set(a.id, a);
       }
-      return { ...first, items, rounds: [...rounds.values()] };
+      return { ...first, items, rounds: [...rounds.values()], actors: [...actors.values()] };
     },
 
     /**

@@ -67,6 +67,7 @@ interface Fixture {
   contactId: number;
   roundId: number;
   grantId: number;
+  paymentId: number;
   userId: number;
   tokenId: number;
   agreementId: number;
@@ -79,6 +80,7 @@ type Need =
   | 'round'
   | 'grant'
   | 'approvedGrant'
+  | 'payment'
   | 'agreement'
   | 'endedAgreement'
   | 'actionItem'
@@ -144,6 +146,8 @@ const mutatingRoutesInSource = () =>
 /** Public routes with no signed-in policy to test here; security.test.ts covers them. */
 const NOT_IN_MATRIX: Record<string, string> = {
   'POST /login': 'signing in: public, CSRF and rate limit in test/modules/security.test.ts',
+  'POST /password/forgotten': 'public by design, the same answer for every address: test/modules/mail/pipeline.test.ts',
+  'POST /password/reset': 'public, authorised by the token in the link: test/modules/mail/pipeline.test.ts',
   'POST /imports': 'a multipart upload: roles, kinds and municipalities in test/modules/imports/imports.test.ts',
   'POST /api/v1/imports': 'a multipart upload: roles, kinds and municipalities in test/modules/imports/imports.test.ts',
   'POST /imports/:id/columns':
@@ -201,6 +205,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       contactId: 0,
       roundId: 0,
       grantId: 0,
+      paymentId: 0,
       userId: 0,
       tokenId: 0,
       agreementId: 0,
@@ -210,9 +215,17 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     };
     const need = (n: Need) => needs.includes(n);
     if (
-      ['actor', 'grant', 'approvedGrant', 'agreement', 'endedAgreement', 'actionItem', 'outreach', 'actorPair'].some(
-        (n) => need(n as Need),
-      )
+      [
+        'actor',
+        'grant',
+        'approvedGrant',
+        'payment',
+        'agreement',
+        'endedAgreement',
+        'actionItem',
+        'outreach',
+        'actorPair',
+      ].some((n) => need(n as Need))
     ) {
       const res = await owner.inject({
         method: 'POST',
@@ -227,7 +240,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       fx.actorId = res.json().id;
       fx.contactId = res.json().contacts[0].id;
     }
-    if (need('round') || need('grant') || need('approvedGrant')) {
+    if (need('round') || need('grant') || need('approvedGrant') || need('payment')) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/grant-rounds',
@@ -236,7 +249,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       if (res.statusCode !== 201) throw new Error(`fixture round: ${res.statusCode} ${res.body}`);
       fx.roundId = res.json().id;
     }
-    if (need('grant') || need('approvedGrant')) {
+    if (need('grant') || need('approvedGrant') || need('payment')) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/grants',
@@ -245,13 +258,22 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       if (res.statusCode !== 201) throw new Error(`fixture grant: ${res.statusCode} ${res.body}`);
       fx.grantId = res.json().id;
     }
-    if (need('approvedGrant')) {
+    if (need('approvedGrant') || need('payment')) {
       const res = await owner.inject({
         method: 'POST',
         url: `/api/v1/grants/${fx.grantId}/transitions`,
         payload: { to: 'approved', version: 1, awardedOre: 100_000, targetGroupId: stofmisbrug },
       });
       if (res.statusCode !== 200) throw new Error(`fixture approval: ${res.statusCode} ${res.body}`);
+    }
+    if (need('payment')) {
+      const res = await owner.inject({
+        method: 'PATCH',
+        url: `/api/v1/grants/${fx.grantId}`,
+        payload: { version: 2, payments: [{ kind: 'payment', paidOn: '2026-05-01', amountOre: 50_000 }] },
+      });
+      if (res.statusCode !== 200) throw new Error(`fixture payment: ${res.statusCode} ${res.body}`);
+      fx.paymentId = res.json().payments[0].id;
     }
     if (need('agreement') || need('actionItem') || need('endedAgreement')) {
       const res = await owner.inject({
@@ -488,6 +510,17 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       landsIn: (fx) => grantCode(fx, sql`g.version > 1`),
     },
     {
+      method: 'PUT',
+      route: '/api/v1/grants/:id/payments/:paymentId',
+      area: 'grants',
+      ok: 200,
+      needs: ['payment'],
+      url: (fx) => `/api/v1/grants/${fx.grantId}/payments/${fx.paymentId}`,
+      payload: () => ({ version: 3, kind: 'payment', paidOn: '2026-05-02', amountOre: 60_000 }),
+      landsIn: (fx) =>
+        grantCode(fx, sql`exists (select 1 from grant_payments p where p.grant_id = g.id and p.amount_ore = 60000)`),
+    },
+    {
       method: 'POST',
       route: '/api/v1/grants/:id/transitions',
       area: 'grants',
@@ -613,6 +646,17 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     },
     {
       method: 'POST',
+      route: '/grant-rounds/:id',
+      label: 'POST /grant-rounds/:id edit',
+      area: 'grants',
+      ok: 303,
+      needs: ['round'],
+      url: (fx) => `/grant-rounds/${fx.roundId}`,
+      payload: (_fx, tag) => ({ version: '1', name: tag, year: '2026', budget: '200.000' }),
+      landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from grant_rounds where name = ${tag}`),
+    },
+    {
+      method: 'POST',
       route: '/grants',
       area: 'grants',
       ok: 303,
@@ -629,6 +673,31 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         codeOf(
           sql`select r.municipality_code as code from grants g join grant_rounds r on r.id = g.round_id where g.title = ${tag}`,
         ),
+    },
+    {
+      method: 'POST',
+      route: '/grants/:id',
+      label: 'POST /grants/:id edit',
+      area: 'grants',
+      ok: 303,
+      needs: ['grant'],
+      url: (fx) => `/grants/${fx.grantId}`,
+      payload: (_fx, tag) => ({ version: '1', title: tag, requested: '1.000', reportDueOn: '2027-06-01' }),
+      landsIn: (_fx, tag) =>
+        codeOf(
+          sql`select r.municipality_code as code from grants g join grant_rounds r on r.id = g.round_id where g.title = ${tag}`,
+        ),
+    },
+    {
+      method: 'POST',
+      route: '/grants/:id/payments/:paymentId',
+      area: 'grants',
+      ok: 303,
+      needs: ['payment'],
+      url: (fx) => `/grants/${fx.grantId}/payments/${fx.paymentId}`,
+      payload: () => ({ version: '3', kind: 'payment', paidOn: '2026-05-02', amount: '600' }),
+      landsIn: (fx) =>
+        grantCode(fx, sql`exists (select 1 from grant_payments p where p.grant_id = g.id and p.amount_ore = 60000)`),
     },
     {
       method: 'POST',
@@ -1314,12 +1383,59 @@ t.test('the user list is for admins only, also behind a refused form', async (t)
 const formRoutesInSource = () =>
   routesInSource(/\bapp\.get\(\s*['"`]([^'"`]+\/(?:new|edit|quick|merge))['"`]/g, (m) => m[1] as string);
 
+/** A round of the municipality with an approved grant and one payment on it, for the edit forms. */
+async function paidGrantOf(owner: Client, actorId: number, code: number) {
+  const send = async (method: 'POST' | 'PATCH', url: string, payload: Record<string, unknown>) => {
+    const res = await owner.inject({ method, url, payload });
+    if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+    return res.json();
+  };
+  const groups = (await owner.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
+    id: number;
+    nameDa: string;
+  }[];
+  const stofmisbrug = groups.find((g) => g.nameDa === 'Stofmisbrug')?.id;
+  const round = await send('POST', '/api/v1/grant-rounds', {
+    year: 2026,
+    name: `Formpulje ${code}`,
+    budgetOre: 1_000_000,
+  });
+  const grant = await send('POST', '/api/v1/grants', {
+    roundId: round.id,
+    actorId,
+    title: 'Form',
+    requestedOre: 1_000,
+  });
+  await send('POST', `/api/v1/grants/${grant.id}/transitions`, {
+    to: 'approved',
+    version: 1,
+    awardedOre: 1_000,
+    targetGroupId: stofmisbrug,
+  });
+  const paid = await send('PATCH', `/api/v1/grants/${grant.id}`, {
+    version: 2,
+    payments: [{ kind: 'payment', paidOn: '2026-05-01', amountOre: 500 }],
+  });
+  return { round: round.id as number, grant: grant.id as number, payment: paid.payments[0].id as number };
+}
+
 t.test('every create and edit form (GET) × role × own and foreign municipality', async (t) => {
   const h = await buildTestApp(t);
   const { owners, clients } = await matrixClients(h);
   /** An actor, an agreement, an outreach presence and a user of each municipality, made by its admin. */
-  const records: Record<number, { actor: number; actor2: number; agreement: number; outreach: number; user: number }> =
-    {};
+  const records: Record<
+    number,
+    {
+      actor: number;
+      actor2: number;
+      agreement: number;
+      outreach: number;
+      user: number;
+      round: number;
+      grant: number;
+      payment: number;
+    }
+  > = {};
   for (const code of [OWN, FOREIGN]) {
     const owner = owners[code] as Client;
     const post = async (url: string, payload: Record<string, unknown>) => {
@@ -1345,6 +1461,7 @@ t.test('every create and edit form (GET) × role × own and foreign municipality
       }),
       outreach: await post('/api/v1/outreach', outreachBody(actor, `Formenhed ${code}`)),
       user: (await h.as('viewer', code)).user.id,
+      ...(await paidGrantOf(owner, actor, code)),
     };
   }
   type Form = { route: string; area: Exclude<Area, 'account' | 'setup'>; create?: true; url(code: number): string };
@@ -1361,6 +1478,13 @@ t.test('every create and edit form (GET) × role × own and foreign municipality
     { route: '/agreements/new', area: 'agreements', create: true, url: () => '/agreements/new' },
     { route: '/agreements/:id/edit', area: 'agreements', url: (c) => `/agreements/${records[c]?.agreement}/edit` },
     { route: '/grants/new', area: 'grants', create: true, url: () => '/grants/new' },
+    { route: '/grant-rounds/:id/edit', area: 'grants', url: (c) => `/grant-rounds/${records[c]?.round}/edit` },
+    { route: '/grants/:id/edit', area: 'grants', url: (c) => `/grants/${records[c]?.grant}/edit` },
+    {
+      route: '/grants/:id/payments/:paymentId/edit',
+      area: 'grants',
+      url: (c) => `/grants/${records[c]?.grant}/payments/${records[c]?.payment}/edit`,
+    },
     { route: '/outreach/new', area: 'agreements', create: true, url: () => '/outreach/new' },
     { route: '/outreach/:id/edit', area: 'agreements', url: (c) => `/outreach/${records[c]?.outreach}/edit` },
     { route: '/admin/users/:userId/edit', area: 'users', url: (c) => `/admin/users/${records[c]?.user}/edit` },

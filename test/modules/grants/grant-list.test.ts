@@ -1,0 +1,144 @@
+import ExcelJS from 'exceljs';
+import t from 'tap';
+import { parseCsv } from '../../../src/lib/csv.ts';
+import { actorInput, validCvr } from '../../factories.ts';
+import { buildTestApp } from '../../helper.ts';
+
+/** The grant list (issue 19, point 7): free-text search, sorting, a paid column, and the CVR in the export. */
+
+const CVR = validCvr(4242);
+
+t.test('the grant list searches, sorts, shows what is paid, and exports the CVR', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
+    id: number;
+    nameDa: string;
+  }[];
+  const stof = groups.find((g) => g.nameDa === 'Stofmisbrug')?.id ?? 0;
+  const actor = async (name: string, cvr?: string) =>
+    (
+      await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name, ...(cvr ? { cvr } : {}) }) })
+    ).json().id as number;
+  const aa = await actor('Æblehaven Aalborg', CVR);
+  const bb = await actor('Bydelsmødrene');
+  const round = (
+    await finance.inject({
+      method: 'POST',
+      url: '/api/v1/grant-rounds',
+      payload: { year: 2026, name: 'Listepuljen', budgetOre: 100_000_000 },
+    })
+  ).json();
+  const grant = async (
+    actorId: number,
+    title: string,
+    extra: Record<string, unknown>,
+    awardedOre?: number,
+    on?: string,
+  ) => {
+    let g = (
+      await finance.inject({
+        method: 'POST',
+        url: '/api/v1/grants',
+        payload: { roundId: round.id, actorId, title, requestedOre: 1_000_000, ...extra },
+      })
+    ).json();
+    if (awardedOre) {
+      g = (
+        await finance.inject({
+          method: 'POST',
+          url: `/api/v1/grants/${g.id}/transitions`,
+          payload: { to: 'approved', version: g.version, awardedOre, targetGroupId: stof, decisionOn: on },
+        })
+      ).json();
+    }
+    return g as { id: number; version: number };
+  };
+  const morning = await grant(aa, 'Morgenmad', { purpose: 'Varm grød til hjemløse' }, 800_000, '2026-03-01');
+  await grant(bb, 'Sprogcafé', { externalRef: 'SAG-2026-77' }, 300_000, '2026-02-01');
+  await grant(bb, 'Lektiehjælp', {});
+  const paid = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grants/${morning.id}`,
+    payload: { version: morning.version, payments: [{ kind: 'payment', paidOn: '2026-04-01', amountOre: 500_000 }] },
+  });
+  t.equal(paid.statusCode, 200, paid.body);
+
+  const titles = (body: string) => [...body.matchAll(/<a href="\/grants\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  const list = async (query: string) => finance.inject({ method: 'GET', url: `/grants?roundId=${round.id}&${query}` });
+
+  t.same(titles((await list('q=gr%C3%B8d')).body), ['Morgenmad'], 'the purpose is searched');
+  t.same(
+    titles((await list('q=aeblehaven')).body),
+    ['Morgenmad'],
+    'and the actor’s name, folded as names are (æ as ae)',
+  );
+  t.same(titles((await list('q=sag-2026-77')).body), ['Sprogcafé'], 'and the case number');
+  t.same(titles((await list('q=bydelsm%C3%B8drene+lektie')).body), ['Lektiehjælp'], 'every word must match');
+
+  t.same(titles((await list('sort=awarded')).body), ['Sprogcafé', 'Morgenmad', 'Lektiehjælp'], 'by amount, none last');
+  t.same(titles((await list('sort=-awarded')).body), ['Morgenmad', 'Sprogcafé', 'Lektiehjælp']);
+  t.same(
+    titles((await list('sort=actor')).body),
+    ['Morgenmad', 'Sprogcafé', 'Lektiehjælp'],
+    'by actor, folded as the actor list sorts (Æ as AE)',
+  );
+  t.same(titles((await list('sort=decision')).body), ['Sprogcafé', 'Morgenmad', 'Lektiehjælp'], 'by decision date');
+  t.same(
+    titles((await list('sort=status')).body),
+    ['Lektiehjælp', 'Morgenmad', 'Sprogcafé'],
+    'by status, in the order of the flow',
+  );
+  const api = await finance.inject({ method: 'GET', url: `/api/v1/grants?roundId=${round.id}&sort=-awarded&q=a` });
+  t.equal(api.json().items[0].title, 'Morgenmad', 'the API sorts the same way');
+  t.equal(api.json().paidOre, '500000', 'and sums what is paid');
+
+  const page = await list('sort=awarded');
+  t.match(
+    page.body,
+    /<th scope="col" class="samspil-num" aria-sort="ascending"><a href="[^"]*sort=-awarded/,
+    'aria-sort on the sorted column, whose link turns it around',
+  );
+  t.match(
+    page.body,
+    /<th scope="col"><a href="[^"]*sort=actor[^"]*"[^>]*>Aktør<span class="sr-only">, sortér/,
+    'the other columns are links to sort by',
+  );
+  t.match(page.body, /<th scope="col" class="samspil-num">Udbetalt<\/th>/, 'a paid column');
+  t.match(
+    page.body,
+    /Morgenmad[\s\S]*?8\.000,00 kr\.<\/td>\s*<td class="samspil-num">5\.000,00 kr\.<\/td>/,
+    'with what is paid',
+  );
+  t.match(page.body, /<tfoot>[\s\S]*5\.000,00 kr\./, 'and its total');
+  t.match(page.body, /href="\/grants\/export\.csv\?roundId=\d+&amp;sort=awarded"/, 'the export keeps the order');
+  const partial = await finance.inject({
+    method: 'GET',
+    url: `/grants?roundId=${round.id}&sort=-actor`,
+    headers: { 'hx-request': 'true', 'hx-target': 'grant-results' },
+  });
+  t.match(
+    partial.body,
+    /<input type="hidden" name="sort" id="filter-sort" value="-actor" hx-swap-oob="true">/,
+    'the htmx swap keeps the filter form’s order',
+  );
+  t.notMatch(partial.body, /<html/);
+
+  const csv = await finance.inject({ method: 'GET', url: `/grants/export.csv?roundId=${round.id}&sort=-awarded` });
+  const rows = parseCsv(csv.body, ';');
+  const header = rows[0] ?? [];
+  t.equal(header[header.indexOf('Aktør') + 1], 'CVR-nummer', 'the CVR follows the actor');
+  t.equal(rows[1]?.[header.indexOf('CVR-nummer')], CVR, 'the actor’s CVR, as text');
+  t.equal(rows[2]?.[header.indexOf('CVR-nummer')], '', 'none for an actor without one');
+  t.equal(rows[1]?.[header.indexOf('Udbetalt (kr.)')], '5000,00', 'Danish decimal commas still');
+  const xlsx = await finance.inject({
+    method: 'GET',
+    url: `/api/v1/exports/grants.xlsx?roundId=${round.id}&sort=-awarded`,
+  });
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+  const sheet = book.worksheets[0];
+  if (!sheet) throw new Error('the workbook has no sheet');
+  const heads = (sheet.getRow(1).values as unknown[]).slice(1);
+  t.equal((sheet.getRow(2).values as unknown[]).slice(1)[heads.indexOf('CVR-nummer')], CVR, 'the XLSX has it as text');
+});
