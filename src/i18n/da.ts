@@ -760,6 +760,21 @@ export const da = {
   'reports.flag.no_offer': 'Intet tilbud',
   'reports.flag.no_estimate': 'Intet behovsskøn',
   'reports.flag.ok': 'I orden',
+  'reports.flag.no_data': 'Ingen data',
+  'reports.flag.okOverall': 'I orden samlet',
+  'reports.flaggedBelow': '{count, plural, one {# undergruppe underforsynet} other {# undergrupper underforsynede}}',
+  'reports.findings.heading': 'Underforsynede målgrupper',
+  'reports.findings.intro':
+    '{count, plural, one {# målgruppe får} other {# målgrupper får}} for lidt i forhold til behovet (indeks under {threshold}) eller har slet intet tilbud. Her er de alle, uanset hvor langt nede i træet de står, de værst forsynede først:',
+  'reports.findings.none':
+    'Ingen målgrupper er underforsynede: alle med et behov har et indeks på mindst {threshold} og et tilbud.',
+  'reports.findings.index': 'indeks {index}',
+  'reports.findings.under': 'under {path}',
+  'reports.col.offer': 'Tilbud',
+  'reports.offer':
+    '{actors, plural, one {# aktør} other {# aktører}}, {agreements, plural, one {# aftale} other {# aftaler}}, {outreach, plural, one {# fremskudt indsats} other {# fremskudte indsatser}}',
+  'reports.inKindToo': '+ {money} i naturalier',
+  'reports.backToReport': 'Tilbage til rapporten',
   'reports.expand': 'Fold ud',
   'reports.collapse': 'Fold sammen',
   'reports.drill.grants': 'Bevillinger',

@@ -761,6 +761,21 @@ export const en: Record<keyof typeof da, string> = {
   'reports.flag.no_offer': 'No offer',
   'reports.flag.no_estimate': 'No need estimate',
   'reports.flag.ok': 'OK',
+  'reports.flag.no_data': 'No data',
+  'reports.flag.okOverall': 'OK overall',
+  'reports.flaggedBelow': '{count, plural, one {# sub-group underserved} other {# sub-groups underserved}}',
+  'reports.findings.heading': 'Underserved target groups',
+  'reports.findings.intro':
+    '{count, plural, one {# target group gets} other {# target groups get}} too little for its need (index below {threshold}) or has no offer at all. Here they all are, however far down the tree, the worst served first:',
+  'reports.findings.none':
+    'No target group is underserved: every group with a need has an index of at least {threshold} and an offer.',
+  'reports.findings.index': 'index {index}',
+  'reports.findings.under': 'under {path}',
+  'reports.col.offer': 'Offer',
+  'reports.offer':
+    '{actors, plural, one {# actor} other {# actors}}, {agreements, plural, one {# agreement} other {# agreements}}, {outreach, plural, one {# outreach time} other {# outreach times}}',
+  'reports.inKindToo': '+ {money} in kind',
+  'reports.backToReport': 'Back to the report',
   'reports.expand': 'Expand',
   'reports.collapse': 'Collapse',
   'reports.drill.grants': 'Grants',

@@ -2,7 +2,15 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
+import {
+  coerceForm,
+  fieldErrorsFrom,
+  formValues,
+  idFrom,
+  pageFilters,
+  parseForm,
+  reportBack,
+} from '../../lib/forms.ts';
 import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
@@ -27,6 +35,7 @@ const actorOptionsQuery = z.object({ actorQ: z.string().max(200).catch('') });
 /** The list's filters: the API's, but only overdue=true (a ticked box) filters. */
 const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true })).extend({
   overdue: z.enum(['true']).optional().catch(undefined),
+  report: reportBack,
 });
 const PAGE_SIZE = 50;
 
