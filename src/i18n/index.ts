@@ -20,7 +20,72 @@ export function translate(locale: Locale, key: string, params: Record<string, st
   const text = (catalogues[locale] as Record<string, string>)[base];
   if (text === undefined) return key;
   if (!text.includes('{')) return text;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in all ? String(all[name]) : m));
+  return fillIn(text, all, locale);
+}
+
+const pluralRules = { da: new Intl.PluralRules('da-DK'), en: new Intl.PluralRules('en-GB') };
+const countFormats = { da: new Intl.NumberFormat('da-DK'), en: new Intl.NumberFormat('en-GB') };
+
+/** A count given as a number, or as the number the page already formatted ("1.234" in Danish). */
+function countOf(value: string | number, locale: Locale): number {
+  if (typeof value === 'number') return value;
+  const plain = locale === 'da' ? value.replace(/\./g, '').replace(',', '.') : value.replace(/,/g, '');
+  return Number(plain.replace(/[^\d.-]/g, ''));
+}
+
+/** The index of the brace that closes the one at `open`, or -1. */
+function closing(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '{') depth++;
+    else if (text[i] === '}' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * One plural choice, as ICU writes it: `{count, plural, one {# bevilling} other {# bevillinger}}`.
+ * `=0` picks an exact count first; otherwise Intl.PluralRules picks the category, and `#` is the count.
+ */
+function plural(options: string, value: string | number, locale: Locale, all: Record<string, string | number>) {
+  const n = countOf(value, locale);
+  const forms = new Map<string, string>();
+  const option = /\s*(=?[\w-]+)\s*\{/y;
+  let i = 0;
+  while (i < options.length) {
+    option.lastIndex = i;
+    const m = option.exec(options);
+    if (!m?.[1]) break;
+    const open = option.lastIndex - 1;
+    const end = closing(options, open);
+    if (end < 0) break;
+    forms.set(m[1], options.slice(open + 1, end));
+    i = end + 1;
+  }
+  const form = forms.get(`=${n}`) ?? forms.get(pluralRules[locale].select(n)) ?? forms.get('other') ?? '';
+  const shown = typeof value === 'number' ? countFormats[locale].format(value) : value;
+  return fillIn(form.replace(/#/g, shown), all, locale);
+}
+
+/** Fills in {name} placeholders and {name, plural, …} choices. */
+function fillIn(text: string, all: Record<string, string | number>, locale: Locale): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const open = text.indexOf('{', i);
+    if (open < 0) break;
+    const end = closing(text, open);
+    if (end < 0) break;
+    out += text.slice(i, open);
+    const inner = text.slice(open + 1, end);
+    const choice = /^\s*(\w+)\s*,\s*plural\s*,([\s\S]*)$/.exec(inner);
+    const value = all[choice?.[1] ?? inner];
+    if (choice?.[2] !== undefined && value !== undefined) out += plural(choice[2], value, locale, all);
+    else if (!choice && /^\w+$/.test(inner) && value !== undefined) out += String(value);
+    else out += text.slice(open, end + 1);
+    i = end + 1;
+  }
+  return out + text.slice(i);
 }
 
 export function isLocale(v: unknown): v is Locale {

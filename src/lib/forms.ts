@@ -155,3 +155,14 @@ export function localPath(s: unknown): string {
 export function formValues(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 }
+
+/**
+ * The query of the report a list was opened from (a drill-down), so the list can link back to it
+ * as it was: only the characters a query string built by URLSearchParams has.
+ */
+export const reportBack = z
+  .string()
+  .max(2000)
+  .regex(/^[A-Za-z0-9=&%._-]+$/)
+  .optional()
+  .catch(undefined);

@@ -4516,8 +4516,11 @@ export interface operations {
                 outreachCount: number;
                 /** @description share of funding ÷ share of need */
                 index: number | null;
-                /** @enum {string} */
-                flag: "underserved" | "no_offer" | "no_estimate" | "ok";
+                /**
+                 * @description no_data: no need estimated and no money or in-kind support
+                 * @enum {string}
+                 */
+                flag: "underserved" | "no_offer" | "no_estimate" | "ok" | "no_data";
               })[];
           };
         };

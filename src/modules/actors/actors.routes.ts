@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors, notFound } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, reportBack } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
@@ -22,7 +22,7 @@ import {
 const PAGE_SIZE = 25;
 
 /** The list's filters as they stand in the URL: the API's; malformed values are dropped, not fatal. */
-const listFilters = pageFilters(actorListQuery.omit({ limit: true, offset: true }));
+const listFilters = pageFilters(actorListQuery.omit({ limit: true, offset: true })).extend({ report: reportBack });
 
 /** The name to find look-alikes of as it is typed, and the actor being edited. */
 const similarQuery = z.object({

@@ -24,8 +24,6 @@ export const agreementStatusRoutes: FastifyPluginAsync = async (app) => {
   }
 
   /** "Aftalen har 3 åbne handlepunkter." */
-  const openItemsLine = (request: FastifyRequest, prefix: string, n: number) =>
-    request.t(n === 1 ? `${prefix}.one` : `${prefix}.other`, { n });
 
   app.post('/agreements/:id/status', async (request, reply) => {
     const id = idFrom(request.params);
@@ -38,7 +36,7 @@ export const agreementStatusRoutes: FastifyPluginAsync = async (app) => {
           question: request.t('agreement.end.question', { title: agreement.title }),
           consequences: [
             request.t('agreement.end.status'),
-            ...(open ? [openItemsLine(request, 'agreement.end.items', open)] : []),
+            ...(open ? [request.t('agreement.end.items', { n: open })] : []),
             request.t('agreement.end.reopen'),
           ],
           yes: request.t('agreement.end.yes'),
@@ -62,7 +60,7 @@ export const agreementStatusRoutes: FastifyPluginAsync = async (app) => {
           question: request.t('agreement.reopen.question', { title: agreement.title }),
           consequences: [
             request.t('agreement.reopen.status'),
-            open ? openItemsLine(request, 'agreement.reopen.items', open) : request.t('agreement.reopen.noItems'),
+            open ? request.t('agreement.reopen.items', { n: open }) : request.t('agreement.reopen.noItems'),
           ],
           yes: request.t('agreement.reopen.yes'),
           back: `/agreements/${id}`,

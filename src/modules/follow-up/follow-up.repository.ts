@@ -101,7 +101,7 @@ export async function openActionItems(db: Queryable, who: { mine: boolean; userI
   );
 }
 
-/** The latest fifteen changes to the given entities in the municipality within the last days, with names. */
+/** The latest fifteen changes to the given entities in the municipality within the last days, with names (a grant's with its round and year). */
 export async function recentChanges(db: Queryable, m: number, since: { days: number; entities: string[] }) {
   return rows<{
     at: string;
@@ -111,13 +111,15 @@ export async function recentChanges(db: Queryable, m: number, since: { days: num
     label: string | null;
     agreementId: number | null;
     userName: string | null;
+    roundName: string | null;
+    year: number | null;
   }>(
     db,
     sql`
           select l.at::text as at, l.entity, l.entity_id as "entityId", l.action,
             coalesce(l.after->>'name', l.after->>'title', l.before->>'name', l.before->>'title', ag.title,
               l.after->>'unit') as label,
-            ag.id as "agreementId", u.name as "userName"
+            ag.id as "agreementId", u.name as "userName", r.name as "roundName", r.year
           from (
             -- The latest fifteen first (from the index), then their names.
             select * from audit_log
@@ -128,6 +130,10 @@ export async function recentChanges(db: Queryable, m: number, since: { days: num
           left join users u on u.id = l.user_id
           left join agreements ag on l.entity in ('meeting', 'action_item')
             and ag.id = (coalesce(l.after, l.before)->>'agreementId')::int
+          -- A grant's round and year: two years' grants to one actor often share a title.
+          left join grants gr on gr.id = case when l.entity = 'grant' and l.entity_id ~ '^[0-9]{1,9}$'
+            then l.entity_id::int end
+          left join grant_rounds r on r.id = gr.round_id
           order by l.at desc, l.id desc`,
   );
 }

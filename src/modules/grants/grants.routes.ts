@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
+import {
+  coerceForm,
+  fieldErrorsFrom,
+  formValues,
+  idFrom,
+  pageFilters,
+  parseForm,
+  reportBack,
+} from '../../lib/forms.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
@@ -28,6 +36,7 @@ const actorOptionsQuery = z.object({ actorQ: z.string().max(200).catch('') });
 /** The list's filters: the API's, but only overdue=true (a ticked box) filters. */
 const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true })).extend({
   overdue: z.enum(['true']).optional().catch(undefined),
+  report: reportBack,
 });
 const PAGE_SIZE = 50;
 

@@ -68,7 +68,9 @@ const proportionalityRowSchema = z.object({
   agreementCount: z.number().int(),
   outreachCount: z.number().int(),
   index: z.number().nullable().describe('share of funding ÷ share of need'),
-  flag: z.enum(['underserved', 'no_offer', 'no_estimate', 'ok']),
+  flag: z
+    .enum(['underserved', 'no_offer', 'no_estimate', 'ok', 'no_data'])
+    .describe('no_data: no need estimated and no money or in-kind support'),
 });
 
 export const proportionalitySchema = z.object({

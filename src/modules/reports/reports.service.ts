@@ -5,7 +5,13 @@ import { createReadCache } from '../../lib/read-cache.ts';
 import { writeTag } from '../../lib/write-tags.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import { openGrants } from './reports.open-data.repository.ts';
-import { needByGroup, proportionality, type ReportParams, type Scope } from './reports.repository.ts';
+import {
+  needByGroup,
+  type ProportionalityRow,
+  proportionality,
+  type ReportParams,
+  type Scope,
+} from './reports.repository.ts';
 import { sharedActorLinks, suspectedDuplicates } from './reports.shared-actors.repository.ts';
 
 export type { Scope } from './reports.repository.ts';
@@ -34,6 +40,17 @@ function orePerPerson(awardedOre: string, needPeople: number): string | null {
 }
 
 const kroner = (oere: number) => oere / 100;
+
+/**
+ * A group's assessment: the query's flag, except that a group with no need estimated and no money
+ * or in-kind support has no data to be "ok" on.
+ */
+function assessment(
+  r: Pick<ProportionalityRow, 'flag' | 'needPeople' | 'awardedOre' | 'inKindOre'>,
+): ProportionalityRow['flag'] | 'no_data' {
+  const nothing = r.needPeople === 0 && r.awardedOre === '0' && r.inKindOre === '0';
+  return r.flag === 'ok' && nothing ? 'no_data' : r.flag;
+}
 
 function scopeLabel(scope: Scope): string {
   return scope.kind === 'national' ? 'national' : `${scope.kind}:${scope.code}`;
@@ -160,6 +177,7 @@ export function createReportService(database: Database, municipalities: Municipa
         totalAwardedOre: first?.totalAwardedOre ?? '0',
         rows: rows.map(({ totalNeedPeople: _n, totalAwardedOre: _a, ...r }) => ({
           ...r,
+          flag: assessment(r),
           orePerPerson: orePerPerson(r.awardedOre, r.needPeople),
         })),
       };

@@ -96,8 +96,11 @@ export const regionsOf = (places: Place[]) =>
 
 const groupName = (r: Row, locale: Locale) => (locale === 'en' ? (r.nameEn ?? r.nameDa) : r.nameDa);
 
-/** Links from a group's row to the grants and actors behind it, in the report's place and year. */
-export function drillLinks(params: ReportParams) {
+/**
+ * Links from a group's row to the grants and actors behind it, in the report's place and year; with
+ * the report's own query (`back`), the lists link back to the report as it was.
+ */
+export function drillLinks(params: ReportParams, back?: string) {
   return (r: { targetGroupId: number }) => {
     const grants = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
     if (params.scope.kind === 'municipality') grants.set('municipalityCode', String(params.scope.code));
@@ -105,8 +108,72 @@ export function drillLinks(params: ReportParams) {
     if (params.yearFrom === params.yearTo) grants.set('year', String(params.yearFrom));
     const actors = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
     if (params.scope.kind === 'municipality') actors.set('municipalityCode', String(params.scope.code));
+    if (back) for (const q of [grants, actors]) q.set('report', back.replace(/^\?/, ''));
     return { grants: `/grants?${grants}`, actors: `/actors?${actors}` };
   };
+}
+
+/** What a finding is: a group that gets too little for its need, or nothing at all. */
+const FINDINGS = new Set<string>(['underserved', 'no_offer']);
+/** Flags that warn (the chart marks them); "ok" and "no data" do not. */
+const WARNINGS = new Set<string>([...FINDINGS, 'no_estimate']);
+
+const indexFormats = {
+  da: new Intl.NumberFormat('da-DK', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+  en: new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+};
+
+/** Each group's ancestors, nearest first, and how many groups below it (at any depth) are findings. */
+export function groupFamily<R extends { targetGroupId: number; parentId: number | null; flag: string }>(rows: R[]) {
+  const byId = new Map(rows.map((r) => [r.targetGroupId, r]));
+  const ancestors = (r: R) => {
+    const out: R[] = [];
+    for (let p = byId.get(r.parentId ?? -1); p && out.length < 50; p = byId.get(p.parentId ?? -1)) out.push(p);
+    return out;
+  };
+  const flaggedBelow = new Map<number, number>();
+  for (const r of rows)
+    if (FINDINGS.has(r.flag))
+      for (const a of ancestors(r)) flaggedBelow.set(a.targetGroupId, (flaggedBelow.get(a.targetGroupId) ?? 0) + 1);
+  return { ancestors, flaggedBelow: (r: R) => flaggedBelow.get(r.targetGroupId) ?? 0 };
+}
+
+/**
+ * The assessment a row shows: its flag in words, a badge for a warning, and, for a group whose
+ * sub-groups hold findings, how many ("I orden samlet – 1 undergruppe underforsynet").
+ */
+export function verdictOf(flag: string, below: number, t: Translate) {
+  return {
+    label: t(flag === 'ok' && below > 0 ? 'reports.flag.okOverall' : `reports.flag.${flag}`),
+    badge: FINDINGS.has(flag) ? 'badge-error' : flag === 'no_estimate' ? 'badge-warning' : null,
+    below: below > 0 ? t('reports.flaggedBelow', { count: below }) : null,
+  };
+}
+
+/**
+ * The report's finding, first on the page: the underserved groups and those with no offer, at any
+ * depth, worst first, each with where it sits, its index, and links to its row and to what is behind it.
+ */
+function findingsOf(report: Report, params: ReportParams, expand: Set<number>, locale: Locale, t: Translate) {
+  const { ancestors } = groupFamily(report.rows);
+  const drill = drillLinks(params, reportQuery(params, expand));
+  return report.rows
+    .filter((r) => FINDINGS.has(r.flag))
+    .map((r) => {
+      const up = ancestors(r);
+      return {
+        id: r.targetGroupId,
+        name: groupName(r, locale),
+        path: up
+          .map((a) => groupName(a, locale))
+          .reverse()
+          .join(' › '),
+        index: r.index === null ? null : indexFormats[locale].format(r.index),
+        label: t(`reports.flag.${r.flag}`),
+        row: `/reports/proportionality${reportQuery(params, new Set([...expand, ...up.map((a) => a.targetGroupId)]))}#group-${r.targetGroupId}`,
+        ...drill(r),
+      };
+    });
 }
 
 /** The proportionality page: the visible tree with its toggles, the chart, the links and the menus. */
@@ -131,7 +198,7 @@ export function proportionalityView(
       label: groupName(v.row, locale),
       needShare: v.row.needShare,
       fundingShare: v.row.fundingShare,
-      flagged: v.row.flag !== 'ok',
+      flagged: WARNINGS.has(v.row.flag),
     })),
     {
       title: t('reports.chart.title', { scope: scopeName }),
@@ -141,14 +208,19 @@ export function proportionalityView(
       percent: percent(locale),
     },
   );
+  const family = groupFamily(report.rows);
+  const back = reportQuery(params, expand);
   return {
     report,
     params,
     scopeName,
     area: areaOf(scope),
+    findings: findingsOf(report, params, expand, locale, t),
     visible: visible.map((v) => ({
       ...v,
       name: groupName(v.row, locale),
+      index: v.row.index === null ? '–' : indexFormats[locale].format(v.row.index),
+      verdict: verdictOf(v.row.flag, family.flaggedBelow(v.row), t),
       toggle: reportQuery(
         params,
         v.expanded ? [...expand].filter((e) => e !== v.row.targetGroupId) : [...expand, v.row.targetGroupId],
@@ -160,7 +232,7 @@ export function proportionalityView(
     regions: regionsOf(places),
     municipalities: places,
     percent: percent(locale),
-    drill: drillLinks(params),
+    drill: drillLinks(params, back),
   };
 }
 

@@ -54,5 +54,10 @@ t.test('reports due name their round and its year', async (t) => {
       new RegExp(`href="/grants/${ids[i]}">Tilskud til Café Klare</a> · Café Klare · § 18-puljen \\(${year}\\)`),
       `the ${year} grant names its round and year`,
     );
+    t.match(
+      page.body.slice(page.body.indexOf('id="h-changes"')),
+      new RegExp(`href="/grants/${ids[i]}">Tilskud til Café Klare</a> · § 18-puljen \\(${year}\\)\\s*· Bevilling`),
+      `and among the recent changes, the ${year} grant too`,
+    );
   }
 });

@@ -66,7 +66,7 @@ const OVER = {
   params: { round: ROUND, year: 2026, budgetOre: '5000000', totalOre: '5500000' },
 };
 const OVER_TEXT =
-  /Puljen “Puljen til sociale formål” \(2026\) har et budget på 50\.000,00 kr\., men med filens bevillinger bliver der bevilget 55\.000,00 kr\. i alt\./;
+  /Puljen »Puljen til sociale formål« \(2026\) har et budget på 50\.000,00 kr\., men med filens bevillinger bliver der bevilget 55\.000,00 kr\. i alt\./;
 
 t.test('awards that take a registered round over its budget are refused at the check', async (t) => {
   const { h, finance, round } = await setup(t);
@@ -106,7 +106,7 @@ t.test('with finance’s override the awards pass, marked and audited as the for
   const preview = await finance.inject({ method: 'GET', url: `/imports/${item.id}` });
   t.match(
     preview.body,
-    /Puljen “Puljen til sociale formål” \(2026\) overskrides med økonomis bekræftelse: 55\.000,00 kr\. bevilget i alt, af et budget på 50\.000,00 kr\./,
+    /Puljen »Puljen til sociale formål« \(2026\) overskrides med økonomis bekræftelse: 55\.000,00 kr\. bevilget i alt, af et budget på 50\.000,00 kr\./,
     'the preview says which round the override takes over its budget',
   );
   const committed = await finance.inject({

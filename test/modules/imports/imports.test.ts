@@ -72,7 +72,7 @@ t.test('the wizard: upload, columns guessed, preview, commit, result; a second r
   const preview = await finance.inject({ method: 'GET', url: `/imports/${id}` });
   t.match(preview.body, /4 oprettes/);
   t.match(preview.body, /Nye aktører: 3\./);
-  t.match(preview.body, /Puljen “§ 18-puljen 2025” oprettes/);
+  t.match(preview.body, /Puljen »§ 18-puljen 2025« oprettes/);
   t.match(
     preview.body,
     /<td>Morgenmad og samvær<\/td><td>2025<\/td><td class="text-align-right">20\.000,50 kr\.<\/td>\s*<td>Oprettes<\/td>/,

@@ -192,12 +192,12 @@ t.test('CSV import: Danish files in either encoding, all or nothing', async (t) 
   const broken = Buffer.from('Målgruppe;Antal\nHjemløshed;999\nFindes ikke;10\nStofmisbrug;12,5\n', 'utf8');
   const refused = await upload(finance, broken, { municipalityCode: 101, year: 2026 });
   t.equal(refused.statusCode, 422);
-  t.match(refused.body, /Linje 3: Målgruppen “Findes ikke” findes ikke/);
-  t.match(refused.body, /Linje 4: “12,5” er ikke et helt antal personer/);
+  t.match(refused.body, /Linje 3: Målgruppen »Findes ikke« findes ikke/);
+  t.match(refused.body, /Linje 4: »12,5« er ikke et helt antal personer/);
   t.same(await h.app.services.needEstimates.list(101, 2026), before, 'nothing was imported');
   const noColumns = await upload(finance, Buffer.from('navn;tal\nx;1\n'), { municipalityCode: 101, year: 2026 });
   t.equal(noColumns.statusCode, 422);
-  t.match(noColumns.body, /kolonnerne “målgruppe” og “antal”/);
+  t.match(noColumns.body, /kolonnerne »målgruppe« og »antal«/);
   const coordinator = await h.as('coordinator', 101);
   t.equal(
     (await upload(coordinator, Buffer.from(good), { municipalityCode: 101, year: 2026 })).statusCode,
