@@ -167,7 +167,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
     try {
       const actor = await actors.register(request.principal, parsed.data, { allowSimilar: body.allowSimilar === 'on' });
-      return reply.redirect(`/actors/${actor.id}`, 303);
+      return reply.flash('flash.actorCreated', { name: actor.name }).redirect(`/actors/${actor.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'SIMILAR_NAME') {
         return renderForm(reply, 'new', values, { candidates: err.details?.candidates as unknown[] }, 422);
@@ -210,7 +210,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       const actor = await actors.registerInformalGroup(request.principal, parsed.data, {
         allowSimilar: values.allowSimilar === 'on',
       });
-      return reply.redirect(`/actors/${actor.id}`, 303);
+      return reply.flash('flash.actorCreated', { name: actor.name }).redirect(`/actors/${actor.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'SIMILAR_NAME')
         return fail(undefined, err.details?.candidates as unknown[]);
@@ -278,8 +278,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       );
     }
     try {
-      await actors.update(request.principal, id, parsed.data);
-      return reply.redirect(`/actors/${id}`, 303);
+      const saved = await actors.update(request.principal, id, parsed.data);
+      return reply.flash('flash.actorSaved', { name: saved.name }).redirect(`/actors/${id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
         const now = err.details?.current as Actor;
@@ -323,6 +323,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       .object({ mode: z.enum(['delete', 'anonymise']).catch('delete') })
       .parse(formValues(request.body));
     await actors.eraseContact(request.principal, id, contactId, mode);
+    reply.flash(mode === 'delete' ? 'flash.contactDeleted' : 'flash.contactAnonymised');
     return reply.redirect(`/actors/${id}#h-contacts`, 303);
   });
 
@@ -331,7 +332,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const { version } = z
       .object({ version: z.coerce.number().int().positive().optional().catch(undefined) })
       .parse(formValues(request.body));
-    await actors.archive(request.principal, id, version);
-    return reply.redirect(`/actors/${id}`, 303);
+    const archived = await actors.archive(request.principal, id, version);
+    return reply.flash('flash.actorArchived', { name: archived.name }).redirect(`/actors/${id}`, 303);
   });
 };

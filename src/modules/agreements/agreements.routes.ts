@@ -24,6 +24,12 @@ const showQuery = z.object({
   proposed: day.optional().catch(undefined),
   meetingPage: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
 });
+/** What the agreement page says after its status was changed. */
+const statusFlash = {
+  draft: 'flash.agreementDraft',
+  active: 'flash.agreementActive',
+  ended: 'flash.agreementEnded',
+} as const satisfies Record<(typeof agreementStatuses)[number], string>;
 const listFilters = pageFilters(agreementListQuery.omit({ limit: true, offset: true }));
 const PAGE_SIZE = 50;
 const INTERVALS = [1, 2, 3, 4, 6, 12];
@@ -182,7 +188,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     if (searchingActors(values)) return formPage(request, reply, 'agreements/new', values);
     try {
       const created = await agreements.create(request.principal, parseForm(agreementForm, values));
-      return reply.redirect(`/agreements/${created.id}`, 303);
+      return reply.flash('flash.agreementCreated', { title: created.title }).redirect(`/agreements/${created.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.statusCode === 400)
         return formPage(
@@ -223,7 +229,8 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         meetingIntervalMonths: form.meetingIntervalMonths ?? null,
         coordinatorUserId: form.coordinatorUserId ?? null,
       };
-      await agreements.update(request.principal, agreementId, input);
+      const saved = await agreements.update(request.principal, agreementId, input);
+      reply.flash('flash.agreementSaved', { title: saved.title });
       return reply.redirect(`/agreements/${agreementId}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
@@ -306,13 +313,14 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/agreements/:id/status', async (request, reply) => {
     const agreementId = idFrom(request.params);
     const { to, version } = statusForm.parse(formValues(request.body));
-    await agreements.update(request.principal, agreementId, { status: to, version });
+    const changed = await agreements.update(request.principal, agreementId, { status: to, version });
+    reply.flash(statusFlash[to], { title: changed.title });
     return reply.redirect(`/agreements/${agreementId}`, 303);
   });
 
   app.post('/agreements/:id/renew', async (request, reply) => {
     const renewed = await agreements.renew(request.principal, idFrom(request.params));
-    return reply.redirect(`/agreements/${renewed.id}/edit`, 303);
+    return reply.flash('flash.agreementRenewed').redirect(`/agreements/${renewed.id}/edit`, 303);
   });
 
   /**
@@ -355,6 +363,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     }
     if (!isHtmx(request)) {
       const next = result.proposedNextOn ? `?proposed=${result.proposedNextOn}` : '';
+      reply.flash(planning ? 'flash.meetingPlanned' : 'flash.meetingLogged');
       return reply.redirect(`/agreements/${agreementId}${next}#meetings`, 303);
     }
     return respond(

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
+import { formatMoney } from '../../lib/money.ts';
 import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
@@ -29,6 +30,7 @@ const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true 
   overdue: z.enum(['true']).optional().catch(undefined),
 });
 const PAGE_SIZE = 50;
+const money = (request: FastifyRequest, oere: number) => formatMoney(oere, request.locale);
 
 export const grantsRoutes: FastifyPluginAsync = async (app) => {
   const { grants, actors } = app.services;
@@ -147,7 +149,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { requested, ...rest } = parsed.data;
     try {
       const grant = await grants.apply(request.principal, { ...rest, requestedOre: requested });
-      return reply.redirect(`/grants/${grant.id}`, 303);
+      return reply.flash('flash.applicationCreated', { title: grant.title }).redirect(`/grants/${grant.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.statusCode < 500 && err.statusCode !== 403) {
         return newPage(
@@ -217,7 +219,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     request: FastifyRequest,
     reply: FastifyReply,
     form: string,
-    work: (id: number) => Promise<unknown>,
+    work: (id: number) => Promise<void>,
   ) {
     const id = idFrom(request.params);
     try {
@@ -233,7 +235,8 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
             form,
             values: formValues(request.body),
             fieldErrors: translated(request, err.fieldErrors),
-            failure: request.t(err.message),
+            // Said once: in the error summary when the fields say it, else on its own.
+            failure: err.fieldErrors ? undefined : request.t(err.message),
             failureCode: err.code,
           },
           err.statusCode === 409 ? 409 : 422,
@@ -246,7 +249,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/grants/:id/award', async (request, reply) =>
     change(request, reply, 'award', async (id) => {
       const f = parseForm(awardForm, request.body);
-      return grants.transition(request.principal, id, {
+      const awarded = await grants.transition(request.principal, id, {
         to: 'approved',
         version: f.version,
         awardedOre: f.awarded,
@@ -256,29 +259,34 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           : { targetGroupId: f.wholeTo }),
         overrideBudget: f.overrideBudget,
       });
+      reply.flash('flash.grantAwarded', { title: awarded.title, amount: money(request, awarded.awardedOre ?? 0) });
     }),
   );
 
   app.post('/grants/:id/payments', async (request, reply) =>
     change(request, reply, 'payment', async (id) => {
       const { amount, ...payment } = parseForm(paymentForm, request.body);
-      return grants.recordPayment(request.principal, id, { ...payment, amountOre: amount });
+      await grants.recordPayment(request.principal, id, { ...payment, amountOre: amount });
+      const key = payment.kind === 'repayment' ? 'flash.repaymentRecorded' : 'flash.paymentRecorded';
+      reply.flash(key, { amount: money(request, amount) });
     }),
   );
 
   app.post('/grants/:id/report', async (request, reply) =>
-    change(request, reply, 'report', async (id) =>
-      grants.updateGrant(request.principal, id, parseForm(reportForm, request.body)),
-    ),
+    change(request, reply, 'report', async (id) => {
+      const saved = await grants.updateGrant(request.principal, id, parseForm(reportForm, request.body));
+      reply.flash('flash.reportSaved', { title: saved.title });
+    }),
   );
 
   app.post('/grants/:id/transition', async (request, reply) =>
-    change(request, reply, 'transition', async (id) =>
-      grants.transition(
+    change(request, reply, 'transition', async (id) => {
+      const moved = await grants.transition(
         request.principal,
         id,
         transitionForm.parse(coerceForm(transitionForm, formValues(request.body))),
-      ),
-    ),
+      );
+      reply.flash('flash.grantStatus', { title: moved.title, status: request.t(`grant.status.${moved.status}`) });
+    }),
   );
 };

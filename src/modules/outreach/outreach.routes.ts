@@ -144,6 +144,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       const today = danishDate();
       const from = saved.periodStart > today ? saved.periodStart : today;
       const next = occurrences(saved, from, addDays(from, 366))[0] ?? from;
+      reply.flash(view === 'outreach/new' ? 'flash.outreachCreated' : 'flash.outreachSaved', { unit: saved.unit });
       return reply.redirect(`/outreach?week=${isoWeek(next)}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
