@@ -155,7 +155,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return reply.page('actors/_similar', { candidates });
   });
 
-  app.post('/actors', async (request, reply) => {
+  const registerActor = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = formValues(request.body);
     const values: FormValues = { ...body, contacts: contactRows(body, body.addContact !== undefined) };
     if (body.addContact !== undefined || body.removeContacts !== undefined) {
@@ -183,7 +183,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       }
       throw err;
     }
-  });
+  };
+  app.post('/actors', registerActor);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/actors/new', registerActor);
 
   const quick = (request: FastifyRequest) => ({ title: request.t('actors.quick'), values: { contact: {} } });
   app.get('/actors/quick', async (request, reply) => {
@@ -261,7 +264,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return renderForm(reply, 'edit', { ...actor, contacts: [...actor.contacts, {}] }, { actor });
   });
 
-  app.post('/actors/:id', async (request, reply) => {
+  const updateActor = async (request: FastifyRequest, reply: FastifyReply) => {
     const id = idFrom(request.params);
     const current = await actors.get(request.principal, id);
     const body = formValues(request.body);
@@ -303,7 +306,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       }
       throw err;
     }
-  });
+  };
+  app.post('/actors/:id', updateActor);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/actors/:id/edit', updateActor);
 
   app.get('/actors/:id/history', async (request, reply) => {
     const id = idFrom(request.params);

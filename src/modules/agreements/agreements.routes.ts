@@ -183,7 +183,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     return reply.page('agreements/_actor-options', { actorOptions, chosen: chosen.map(String) });
   });
 
-  app.post('/agreements', async (request, reply) => {
+  const createAgreement = async (request: FastifyRequest, reply: FastifyReply) => {
     const values = formValues(request.body);
     if (searchingActors(values)) return formPage(request, reply, 'agreements/new', values);
     try {
@@ -201,7 +201,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         );
       throw err;
     }
-  });
+  };
+  app.post('/agreements', createAgreement);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/agreements/new', createAgreement);
 
   app.get('/agreements/:id/edit', async (request, reply) => {
     const agreement = await agreements.get(idFrom(request.params));
@@ -209,7 +212,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     return formPage(request, reply, 'agreements/edit', valuesOf(agreement), { agreement });
   });
 
-  app.post('/agreements/:id', async (request, reply) => {
+  const updateAgreement = async (request: FastifyRequest, reply: FastifyReply) => {
     const agreementId = idFrom(request.params);
     const agreement = await agreements.get(agreementId);
     const values = formValues(request.body);
@@ -255,7 +258,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         );
       throw err;
     }
-  });
+  };
+  app.post('/agreements/:id', updateAgreement);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/agreements/:id/edit', updateAgreement);
 
   // ---- the agreement page -----------------------------------------------------------------
   /** What the meetings section shows: one page of meetings (the newest first) and the forms. */

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
-import { formatMoney } from '../../lib/money.ts';
 import { assertMayCreate, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
@@ -30,7 +29,6 @@ const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true 
   overdue: z.enum(['true']).optional().catch(undefined),
 });
 const PAGE_SIZE = 50;
-const money = (request: FastifyRequest, oere: number) => formatMoney(oere, request.locale);
 
 export const grantsRoutes: FastifyPluginAsync = async (app) => {
   const { grants, actors } = app.services;
@@ -141,7 +139,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     return newPage(request, reply, { kind: 'money', roundId: q.roundId, actorId: q.actorId });
   });
 
-  app.post('/grants', async (request, reply) => {
+  const applyForGrant = async (request: FastifyRequest, reply: FastifyReply) => {
     const values = formValues(request.body);
     const parsed = applicationForm.safeParse(coerceForm(applicationForm, values));
     if (!parsed.success)
@@ -162,7 +160,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       }
       throw err;
     }
-  });
+  };
+  app.post('/grants', applyForGrant);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/grants/new', applyForGrant);
 
   /**
    * What the grant page offers: an award only while the round takes grants, and the next step only
@@ -259,7 +260,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           : { targetGroupId: f.wholeTo }),
         overrideBudget: f.overrideBudget,
       });
-      reply.flash('flash.grantAwarded', { title: awarded.title, amount: money(request, awarded.awardedOre ?? 0) });
+      reply.flash('flash.grantAwarded', { title: awarded.title, amount: awarded.awardedOre ?? 0 });
     }),
   );
 
@@ -268,7 +269,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       const { amount, ...payment } = parseForm(paymentForm, request.body);
       await grants.recordPayment(request.principal, id, { ...payment, amountOre: amount });
       const key = payment.kind === 'repayment' ? 'flash.repaymentRecorded' : 'flash.paymentRecorded';
-      reply.flash(key, { amount: money(request, amount) });
+      reply.flash(key, { amount });
     }),
   );
 
