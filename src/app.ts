@@ -75,6 +75,7 @@ import { createTargetGroupService, type TargetGroupService } from './modules/tar
 import { authPlugin } from './plugins/auth.ts';
 import { registerCompression } from './plugins/compression.ts';
 import { errorsPlugin } from './plugins/errors.ts';
+import { flashPlugin } from './plugins/flash.ts';
 import { httpContractPlugin } from './plugins/http-contract.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { swaggerPlugin } from './plugins/swagger.ts';
@@ -304,6 +305,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(errorsPlugin, { recordDenied: (denial) => app.services.audit.recordDenied(denial) });
   await app.register(httpContractPlugin);
   await app.register(authPlugin, { config });
+  await app.register(flashPlugin, { https: config.https });
   // Static files are not logged at info: one page would otherwise log a line per stylesheet and script.
   await app.register(fastifyStatic, {
     root: publicDir,

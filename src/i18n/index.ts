@@ -1,4 +1,5 @@
 import type { Locale } from '../lib/format.ts';
+import { formatMoney } from '../lib/money.ts';
 import { da } from './da.ts';
 import { en } from './en.ts';
 
@@ -6,8 +7,8 @@ export type MessageKey = keyof typeof da;
 const catalogues: Record<Locale, Record<MessageKey, string>> = { da, en };
 
 /**
- * Looks a key up in the catalogue and fills in {name} placeholders. A key may carry its
- * parameters after '?', as zod messages do: 'validation.tooLong?maximum=200'.
+ * Looks a key up in the catalogue and fills in {name} placeholders ({name:money} formats øre as
+ * kroner). A key may carry its parameters after '?', as zod messages do: 'validation.tooLong?maximum=200'.
  */
 export function translate(locale: Locale, key: string, params: Record<string, string | number> = {}): string {
   let base = key;
@@ -79,13 +80,22 @@ function fillIn(text: string, all: Record<string, string | number>, locale: Loca
     out += text.slice(i, open);
     const inner = text.slice(open + 1, end);
     const choice = /^\s*(\w+)\s*,\s*plural\s*,([\s\S]*)$/.exec(inner);
-    const value = all[choice?.[1] ?? inner];
+    const simple = /^(\w+)(:money)?$/.exec(inner);
+    const value = all[choice?.[1] ?? simple?.[1] ?? inner];
     if (choice?.[2] !== undefined && value !== undefined) out += plural(choice[2], value, locale, all);
-    else if (!choice && /^\w+$/.test(inner) && value !== undefined) out += String(value);
+    else if (simple && value !== undefined)
+      out += simple[2] ? moneyText(String(value), locale, text[end + 1] === '.') : String(value);
     else out += text.slice(open, end + 1);
     i = end + 1;
   }
   return out + text.slice(i);
+}
+
+/** `{name:money}`: øre as kroner; "kr." ends a sentence with its own full stop. */
+function moneyText(value: string, locale: Locale, sentenceEnds: boolean): string {
+  if (!/^-?\d+$/.test(value)) return value;
+  const kroner = formatMoney(value, locale);
+  return kroner.endsWith('.') && sentenceEnds ? kroner.slice(0, -1) : kroner;
 }
 
 export function isLocale(v: unknown): v is Locale {

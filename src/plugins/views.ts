@@ -10,6 +10,7 @@ import { formatDate, formatDateTime, formatNumber, type Locale } from '../lib/fo
 import { formatMoney } from '../lib/money.ts';
 import { createReadCache } from '../lib/read-cache.ts';
 import { writeTag } from '../lib/write-tags.ts';
+import { takeFlash } from './flash.ts';
 
 const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
 
@@ -240,7 +241,17 @@ export const viewsPlugin = fp(
         ...(await Promise.all(providers.map((provide) => provide(request).catch(() => ({}))))),
       );
       // No template awaits anything: the synchronous renderer spares a promise per include.
-      return eta.render('layout', { ...helpersFor(request), ...layoutData, title, body });
+      return eta.render('layout', { ...helpersFor(request), ...layoutData, title, body, flash: takeFlash(request) });
+    }
+
+    /**
+     * What an htmx partial ends with: the success messages, swapped out of band into the layout's
+     * status region. Rendered for each answer, never kept: a message is one user's.
+     */
+    function flashOutOfBand(request: FastifyRequest): string {
+      if (request.headers['hx-request'] !== 'true') return '';
+      const messages = takeFlash(request);
+      return messages.length ? eta.render('partials/flash', { messages, oob: true }) : '';
     }
 
     // A stand-in for the form token in kept content, replaced by the user's own token for each
@@ -302,7 +313,7 @@ export const viewsPlugin = fp(
         const [head = '', tail = ''] = (await layout(request, page.title, contentStandIn)).split(contentStandIn);
         body.unshift(Buffer.from(head));
         body.push(Buffer.from(tail));
-      }
+      } else body.push(Buffer.from(flashOutOfBand(request)));
       return reply.code(status).type('text/html; charset=utf-8').send(Buffer.concat(body));
     }
 
@@ -320,7 +331,8 @@ export const viewsPlugin = fp(
         if (built instanceof PageRedirect) return this.redirect(built.location, built.statusCode);
         const title = titleOf(template, built);
         const content = eta.render(template, { ...helpersFor(this.request), ...built });
-        const html = title === null ? content : await layout(this.request, title, content);
+        const html =
+          title === null ? content + flashOutOfBand(this.request) : await layout(this.request, title, content);
         return this.code(status).type('text/html; charset=utf-8').send(html);
       },
     );

@@ -50,7 +50,7 @@ t.test('a coordinator registers an actor through the form and filters the list w
   // 2. The form, sent empty: 422 with the errors beside their fields.
   await page.getByRole('link', { name: 'Opret aktør' }).click();
   await page.waitForURL(/\/actors\/new$/);
-  t.equal(await submitStatus(page, 'Opret aktør', '/actors'), 422, 'an empty form is answered 422');
+  t.equal(await submitStatus(page, 'Opret aktør', '/actors/new'), 422, 'an empty form is answered 422');
   await page.waitForSelector('#error-summary');
   t.match(await page.locator('#field-name-error').textContent(), /Feltet skal udfyldes/);
   t.equal(await page.locator('#field-name').getAttribute('aria-invalid'), 'true');
@@ -70,7 +70,7 @@ t.test('a coordinator registers an actor through the form and filters the list w
   );
   await page.getByLabel('Hjemkommune (skal udfyldes)').selectOption('101');
   await page.locator('#field-contacts-0-name').fill('Jonas Madsen');
-  t.equal(await submitStatus(page, 'Opret aktør', '/actors'), 422, 'an invalid CVR number is answered 422');
+  t.equal(await submitStatus(page, 'Opret aktør', '/actors/new'), 422, 'an invalid CVR number is answered 422');
   t.match(await page.locator('#field-cvr-error').textContent(), /CVR-nummeret er ikke gyldigt/);
   t.equal(await page.locator('#field-cvr').getAttribute('aria-invalid'), 'true');
   t.equal(await page.locator('#field-name').inputValue(), 'Kirkens Korshær Natcafé', 'what was typed is kept');
@@ -79,7 +79,7 @@ t.test('a coordinator registers an actor through the form and filters the list w
   await expectAccessible(t, page, 'the form with an invalid CVR number');
 
   await page.locator('#field-cvr').fill(validCvr(424242));
-  t.equal(await submitStatus(page, 'Opret aktør', '/actors'), 303, 'a valid form is answered 303');
+  t.equal(await submitStatus(page, 'Opret aktør', '/actors/new'), 303, 'a valid form is answered 303');
   t.match(page.url(), /\/actors\/\d+$/, 'lands on the new actor’s page');
   t.match(await page.locator('h1').textContent(), /Kirkens Korshær Natcafé/);
   t.match(await page.locator('main').textContent(), new RegExp(validCvr(424242)), 'the CVR number is shown');

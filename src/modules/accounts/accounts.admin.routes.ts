@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
@@ -26,7 +25,6 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
     extra: { values?: Record<string, unknown>; fieldErrors?: FieldErrors; resetErrors?: FieldErrors; failure?: string },
     status = 200,
   ) => {
-    const { reset } = z.object({ reset: z.string().optional().catch(undefined) }).parse(request.query ?? {});
     return reply.page(
       'admin/user-edit',
       {
@@ -36,7 +34,6 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
         fieldErrors: translateFieldErrors(request.locale, extra.fieldErrors),
         resetErrors: translateFieldErrors(request.locale, extra.resetErrors),
         failure: extra.failure,
-        resetDone: reset === 'done' && status === 200,
         userRoles,
         // The municipalities the admin may move the user to: those whose users they write.
         municipalities: (await municipalities.all()).filter((m) => mayWrite(request.principal, 'users', m.code)),
@@ -56,7 +53,8 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
     if (!parsed.success)
       return editPage(request, reply, user, { values, fieldErrors: fieldErrorsFrom(parsed.error) }, 422);
     try {
-      await accounts.editUser(request.principal, user.id, parsed.data);
+      const saved = await accounts.editUser(request.principal, user.id, parsed.data);
+      reply.flash('flash.userSaved', { name: saved.name });
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
         const current = await accounts.getUser(user.id);
@@ -80,6 +78,7 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
     const parsed = resetPasswordInput.safeParse(coerceForm(resetPasswordInput, formValues(request.body)));
     if (!parsed.success) return editPage(request, reply, user, { resetErrors: fieldErrorsFrom(parsed.error) }, 422);
     await accounts.resetPassword(request.principal, user.id, parsed.data.password);
-    return reply.redirect(`/admin/users/${user.id}/edit?reset=done`, 303);
+    reply.flash('flash.userPasswordReset', { name: user.name });
+    return reply.redirect(`/admin/users/${user.id}/edit`, 303);
   });
 };

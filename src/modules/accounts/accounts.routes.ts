@@ -115,13 +115,11 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   /** The user's own page: who they are, and their API tokens. */
   app.get('/account', async (request, reply) => {
     const user = await accounts.getUser(request.principal.userId ?? 0);
-    const { password } = z.object({ password: z.string().optional().catch(undefined) }).parse(request.query ?? {});
     return reply.page('accounts/account', {
       title: request.t('account.title'),
       user,
       tokens: await accounts.listApiTokens(user.id),
       municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
-      passwordChanged: password === 'changed',
     });
   });
 
@@ -160,7 +158,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
         return passwordPage(request, reply, { failure: request.t(err.message) }, err.statusCode);
       throw err;
     }
-    return reply.redirect('/account?password=changed', 303);
+    return reply.flash('flash.passwordChanged').redirect('/account', 303);
   });
 
   app.post('/account/tokens', async (request, reply) => {
@@ -182,6 +180,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
       );
     if (!parsed.success) return page({ fieldErrors: translated(request, fieldErrorsFrom(parsed.error)), values }, 422);
     const created = await accounts.createApiToken(request.principal, userId, parsed.data.name);
+    reply.flash('flash.apiTokenCreated', { name: parsed.data.name });
     return page({ newToken: created.token }, 201);
   });
 
@@ -202,7 +201,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
       }
     }
     await accounts.revokeApiToken(request.principal, tokenId);
-    return reply.redirect('/account', 303);
+    return reply.flash('flash.apiTokenRevoked').redirect('/account', 303);
   });
 
   /** An admin manages the users of their own municipality. */
@@ -236,7 +235,8 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
     const parsed = newUserInput.safeParse(coerceForm(newUserInput, input));
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
     try {
-      await accounts.createUser(request.principal, parsed.data);
+      const created = await accounts.createUser(request.principal, parsed.data);
+      reply.flash('flash.userCreated', { name: created.name });
     } catch (err) {
       if (err instanceof AppError && err.fieldErrors) return fail(err.fieldErrors);
       throw err;
@@ -259,16 +259,21 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
       }
     }
     await accounts.setActive(request.principal, userId, false);
+    reply.flash('flash.userDeactivated', { name: (await accounts.getUser(userId)).name });
     return reply.redirect('/admin/users', 303);
   });
 
   app.post('/admin/users/:userId/activate', async (request, reply) => {
-    await accounts.setActive(request.principal, idFrom(request.params, 'userId'), true);
+    const id = idFrom(request.params, 'userId');
+    await accounts.setActive(request.principal, id, true);
+    reply.flash('flash.userActivated', { name: (await accounts.getUser(id)).name });
     return reply.redirect('/admin/users', 303);
   });
 
   app.post('/admin/users/:userId/end-sessions', async (request, reply) => {
-    await accounts.endSessionsOf(request.principal, idFrom(request.params, 'userId'));
+    const id = idFrom(request.params, 'userId');
+    await accounts.endSessionsOf(request.principal, id);
+    reply.flash('flash.userSessionsEnded', { name: (await accounts.getUser(id)).name });
     return reply.redirect('/admin/users', 303);
   });
 };

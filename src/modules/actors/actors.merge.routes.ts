@@ -61,7 +61,7 @@ export const actorMergeRoutes: FastifyPluginAsync = async (app) => {
         choose,
         versions,
       });
-      return reply.redirect(`/actors/${merged.id}`, 303);
+      return reply.flash('flash.actorsMerged', { name: merged.name }).redirect(`/actors/${merged.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && (err.statusCode === 400 || err.statusCode === 409))
         return mergePage(

@@ -156,7 +156,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return reply.page('actors/_similar', { candidates });
   });
 
-  app.post('/actors', async (request, reply) => {
+  const registerActor = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = formValues(request.body);
     const values: FormValues = { ...body, contacts: contactRows(body, body.addContact !== undefined) };
     if (body.addContact !== undefined || body.removeContacts !== undefined) {
@@ -168,7 +168,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     }
     try {
       const actor = await actors.register(request.principal, parsed.data, { allowSimilar: body.allowSimilar === 'on' });
-      return reply.redirect(`/actors/${actor.id}`, 303);
+      return reply.flash('flash.actorCreated', { name: actor.name }).redirect(`/actors/${actor.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'SIMILAR_NAME') {
         return renderForm(reply, 'new', values, { candidates: err.details?.candidates as unknown[] }, 422);
@@ -184,7 +184,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       }
       throw err;
     }
-  });
+  };
+  app.post('/actors', registerActor);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/actors/new', registerActor);
 
   const quick = (request: FastifyRequest) => ({ title: request.t('actors.quick'), values: { contact: {} } });
   app.get('/actors/quick', async (request, reply) => {
@@ -211,7 +214,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       const actor = await actors.registerInformalGroup(request.principal, parsed.data, {
         allowSimilar: values.allowSimilar === 'on',
       });
-      return reply.redirect(`/actors/${actor.id}`, 303);
+      return reply.flash('flash.actorCreated', { name: actor.name }).redirect(`/actors/${actor.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'SIMILAR_NAME')
         return fail(undefined, err.details?.candidates as unknown[]);
@@ -262,7 +265,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     return renderForm(reply, 'edit', { ...actor, contacts: [...actor.contacts, {}] }, { actor });
   });
 
-  app.post('/actors/:id', async (request, reply) => {
+  const updateActor = async (request: FastifyRequest, reply: FastifyReply) => {
     const id = idFrom(request.params);
     const current = await actors.get(request.principal, id);
     const body = formValues(request.body);
@@ -279,8 +282,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       );
     }
     try {
-      await actors.update(request.principal, id, parsed.data);
-      return reply.redirect(`/actors/${id}`, 303);
+      const saved = await actors.update(request.principal, id, parsed.data);
+      return reply.flash('flash.actorSaved', { name: saved.name }).redirect(`/actors/${id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
         const now = err.details?.current as Actor;
@@ -304,7 +307,10 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       }
       throw err;
     }
-  });
+  };
+  app.post('/actors/:id', updateActor);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/actors/:id/edit', updateActor);
 
   app.get('/actors/:id/history', async (request, reply) => {
     const id = idFrom(request.params);
@@ -341,6 +347,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       });
     }
     await actors.eraseContact(request.principal, id, contactId, mode);
+    reply.flash(mode === 'delete' ? 'flash.contactDeleted' : 'flash.contactAnonymised');
     return reply.redirect(`/actors/${id}#h-contacts`, 303);
   });
 
@@ -362,7 +369,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         });
       }
     }
-    await actors.archive(request.principal, id, version);
-    return reply.redirect(`/actors/${id}`, 303);
+    const archived = await actors.archive(request.principal, id, version);
+    return reply.flash('flash.actorArchived', { name: archived.name }).redirect(`/actors/${id}`, 303);
   });
 };

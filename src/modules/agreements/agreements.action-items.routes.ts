@@ -30,7 +30,11 @@ export const actionItemsRoutes: FastifyPluginAsync = async (app) => {
       }
     }
     // Without JavaScript the agreement page shows the item as it now is.
-    if (!isHtmx(request)) return reply.redirect(`/agreements/${item.agreementId}#item-${itemId}`, 303);
+    if (!isHtmx(request)) {
+      const done = parsed.success && parsed.data.done;
+      if (!failure) reply.flash(done ? 'flash.actionItemDone' : 'flash.actionItemReopened');
+      return reply.redirect(`/agreements/${item.agreementId}#item-${itemId}`, 303);
+    }
     const current = await agreements.getActionItem(itemId);
     const ownerNames = Object.fromEntries(await agreements.userNames(current.ownerUserId ? [current.ownerUserId] : []));
     const agreement = await agreements.get(current.agreementId);

@@ -23,6 +23,7 @@ const showQuery = z.object({
   proposed: day.optional().catch(undefined),
   meetingPage: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
 });
+/** What the agreement page says after its status was changed. */
 const listFilters = pageFilters(agreementListQuery.omit({ limit: true, offset: true }));
 const PAGE_SIZE = 50;
 const INTERVALS = [1, 2, 3, 4, 6, 12];
@@ -176,12 +177,12 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     return reply.page('agreements/_actor-options', { actorOptions, chosen: chosen.map(String) });
   });
 
-  app.post('/agreements', async (request, reply) => {
+  const createAgreement = async (request: FastifyRequest, reply: FastifyReply) => {
     const values = formValues(request.body);
     if (searchingActors(values)) return formPage(request, reply, 'agreements/new', values);
     try {
       const created = await agreements.create(request.principal, parseForm(agreementForm, values));
-      return reply.redirect(`/agreements/${created.id}`, 303);
+      return reply.flash('flash.agreementCreated', { title: created.title }).redirect(`/agreements/${created.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.statusCode === 400)
         return formPage(
@@ -194,7 +195,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         );
       throw err;
     }
-  });
+  };
+  app.post('/agreements', createAgreement);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/agreements/new', createAgreement);
 
   app.get('/agreements/:id/edit', async (request, reply) => {
     const agreement = await agreements.get(idFrom(request.params));
@@ -202,7 +206,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     return formPage(request, reply, 'agreements/edit', valuesOf(agreement), { agreement });
   });
 
-  app.post('/agreements/:id', async (request, reply) => {
+  const updateAgreement = async (request: FastifyRequest, reply: FastifyReply) => {
     const agreementId = idFrom(request.params);
     const agreement = await agreements.get(agreementId);
     const values = formValues(request.body);
@@ -222,7 +226,8 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         meetingIntervalMonths: form.meetingIntervalMonths ?? null,
         coordinatorUserId: form.coordinatorUserId ?? null,
       };
-      await agreements.update(request.principal, agreementId, input);
+      const saved = await agreements.update(request.principal, agreementId, input);
+      reply.flash('flash.agreementSaved', { title: saved.title });
       return reply.redirect(`/agreements/${agreementId}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
@@ -247,7 +252,10 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         );
       throw err;
     }
-  });
+  };
+  app.post('/agreements/:id', updateAgreement);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/agreements/:id/edit', updateAgreement);
 
   // ---- the agreement page -----------------------------------------------------------------
   /** What the meetings section shows: one page of meetings (the newest first) and the forms. */
@@ -304,7 +312,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/agreements/:id/renew', async (request, reply) => {
     const renewed = await agreements.renew(request.principal, idFrom(request.params));
-    return reply.redirect(`/agreements/${renewed.id}/edit`, 303);
+    return reply.flash('flash.agreementRenewed').redirect(`/agreements/${renewed.id}/edit`, 303);
   });
 
   /**
@@ -347,6 +355,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     }
     if (!isHtmx(request)) {
       const next = result.proposedNextOn ? `?proposed=${result.proposedNextOn}` : '';
+      reply.flash(planning ? 'flash.meetingPlanned' : 'flash.meetingLogged');
       return reply.redirect(`/agreements/${agreementId}${next}#meetings`, 303);
     }
     return respond(

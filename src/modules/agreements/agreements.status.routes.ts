@@ -7,6 +7,11 @@ import { type Agreement, agreementStatuses } from './agreements.schemas.ts';
 
 const version = z.coerce.number().int().positive().catch(0);
 const statusForm = z.object({ to: z.enum(agreementStatuses), version });
+const statusFlash = {
+  draft: 'flash.agreementDraft',
+  active: 'flash.agreementActive',
+  ended: 'flash.agreementEnded',
+} as const satisfies Record<(typeof agreementStatuses)[number], string>;
 const reopenForm = z.object({ version, openItems: z.enum(['keep', 'close']).catch('keep') });
 
 /**
@@ -22,8 +27,6 @@ export const agreementStatusRoutes: FastifyPluginAsync = async (app) => {
     assertMayWrite(request.principal, 'agreements', agreement.municipalityCode);
     return agreement;
   }
-
-  /** "Aftalen har 3 åbne handlepunkter." */
 
   app.post('/agreements/:id/status', async (request, reply) => {
     const id = idFrom(request.params);
@@ -45,8 +48,8 @@ export const agreementStatusRoutes: FastifyPluginAsync = async (app) => {
         });
       }
     }
-    await agreements.update(request.principal, id, { status: to, version });
-    return reply.redirect(`/agreements/${id}`, 303);
+    const changed = await agreements.update(request.principal, id, { status: to, version });
+    return reply.flash(statusFlash[to], { title: changed.title }).redirect(`/agreements/${id}`, 303);
   });
 
   app.post('/agreements/:id/reopen', async (request, reply) => {
@@ -86,7 +89,7 @@ export const agreementStatusRoutes: FastifyPluginAsync = async (app) => {
         });
       }
     }
-    await agreements.reopen(request.principal, id, input);
-    return reply.redirect(`/agreements/${id}`, 303);
+    const reopened = await agreements.reopen(request.principal, id, input);
+    return reply.flash('flash.agreementReopened', { title: reopened.title }).redirect(`/agreements/${id}`, 303);
   });
 };

@@ -24,6 +24,7 @@ export const calendarRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/account/calendar', async (request, reply) => {
     const token = await calendar.createFeed(request.principal);
+    reply.flash('flash.calendarCreated');
     const feed = await calendar.feedOf(request.principal.userId ?? 0);
     const lang = request.locale === 'da' ? '' : `?lang=${request.locale}`;
     return reply.page(
@@ -43,7 +44,7 @@ export const calendarRoutes: FastifyPluginAsync = async (app) => {
       });
     }
     await calendar.revokeFeed(request.principal);
-    return reply.redirect('/account/calendar', 303);
+    return reply.flash('flash.calendarRevoked').redirect('/account/calendar', 303);
   });
 
   // Any address under /calendar/ is public (auth.ts): one that is no feed's is simply not found.

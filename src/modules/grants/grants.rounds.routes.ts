@@ -48,7 +48,7 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
     const { budget, ...rest } = parsed.data;
     try {
       const round = await grants.createRound(request.principal, { ...rest, budgetOre: budget });
-      return reply.redirect(`/grant-rounds/${round.id}`, 303);
+      return reply.flash('flash.roundCreated', { name: round.name }).redirect(`/grant-rounds/${round.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'CONFLICT') {
         return roundsPage(request, reply, { values, fieldErrors: { name: [request.t('grant.round.duplicate')] } }, 422);
@@ -165,7 +165,8 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
         });
       }
     }
-    await grants.advanceRound(request.principal, id, version);
+    const round = await grants.advanceRound(request.principal, id, version);
+    reply.flash('flash.roundAdvanced', { name: round.name, status: request.t(`round.status.${round.status}`) });
     return reply.redirect(`/grant-rounds/${id}`, 303);
   });
 };

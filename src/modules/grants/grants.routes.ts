@@ -146,7 +146,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     return newPage(request, reply, { kind: 'money', roundId: q.roundId, actorId: q.actorId });
   });
 
-  app.post('/grants', async (request, reply) => {
+  const applyForGrant = async (request: FastifyRequest, reply: FastifyReply) => {
     const values = formValues(request.body);
     const parsed = applicationForm.safeParse(coerceForm(applicationForm, values));
     if (!parsed.success)
@@ -154,7 +154,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { requested, ...rest } = parsed.data;
     try {
       const grant = await grants.apply(request.principal, { ...rest, requestedOre: requested });
-      return reply.redirect(`/grants/${grant.id}`, 303);
+      return reply.flash('flash.applicationCreated', { title: grant.title }).redirect(`/grants/${grant.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.statusCode < 500 && err.statusCode !== 403) {
         return newPage(
@@ -167,7 +167,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       }
       throw err;
     }
-  });
+  };
+  app.post('/grants', applyForGrant);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/grants/new', applyForGrant);
 
   async function showGrant(
     request: FastifyRequest,
@@ -211,7 +214,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     request: FastifyRequest,
     reply: FastifyReply,
     form: string,
-    work: (id: number) => Promise<unknown>,
+    work: (id: number) => Promise<void>,
   ) {
     const id = idFrom(request.params);
     try {
@@ -227,7 +230,8 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
             form,
             values: formValues(request.body),
             fieldErrors: translated(request, err.fieldErrors),
-            failure: request.t(err.message),
+            // Said once: in the error summary when the fields say it, else on its own.
+            failure: err.fieldErrors ? undefined : request.t(err.message),
             failureCode: err.code,
           },
           err.statusCode === 409 ? 409 : 422,
@@ -240,7 +244,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/grants/:id/award', async (request, reply) =>
     change(request, reply, 'award', async (id) => {
       const f = parseForm(awardForm, request.body);
-      return grants.transition(request.principal, id, {
+      const awarded = await grants.transition(request.principal, id, {
         to: 'approved',
         version: f.version,
         awardedOre: f.awarded,
@@ -250,20 +254,24 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           : { targetGroupId: f.wholeTo }),
         overrideBudget: f.overrideBudget,
       });
+      reply.flash('flash.grantAwarded', { title: awarded.title, amount: awarded.awardedOre ?? 0 });
     }),
   );
 
   app.post('/grants/:id/payments', async (request, reply) =>
     change(request, reply, 'payment', async (id) => {
       const { amount, ...payment } = parseForm(paymentForm, request.body);
-      return grants.recordPayment(request.principal, id, { ...payment, amountOre: amount });
+      await grants.recordPayment(request.principal, id, { ...payment, amountOre: amount });
+      const key = payment.kind === 'repayment' ? 'flash.repaymentRecorded' : 'flash.paymentRecorded';
+      reply.flash(key, { amount });
     }),
   );
 
   app.post('/grants/:id/report', async (request, reply) =>
-    change(request, reply, 'report', async (id) =>
-      grants.updateGrant(request.principal, id, parseForm(reportForm, request.body)),
-    ),
+    change(request, reply, 'report', async (id) => {
+      const saved = await grants.updateGrant(request.principal, id, parseForm(reportForm, request.body));
+      reply.flash('flash.reportSaved', { title: saved.title });
+    }),
   );
 
   /** Every step of the flow but an award is one way: each is asked first. */
@@ -291,12 +299,13 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         });
       }
     }
-    return change(request, reply, 'transition', async (id) =>
-      grants.transition(
+    return change(request, reply, 'transition', async (id) => {
+      const moved = await grants.transition(
         request.principal,
         id,
         transitionForm.parse(coerceForm(transitionForm, formValues(request.body))),
-      ),
-    );
+      );
+      reply.flash('flash.grantStatus', { title: moved.title, status: request.t(`grant.status.${moved.status}`) });
+    });
   });
 };

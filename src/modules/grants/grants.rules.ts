@@ -136,9 +136,13 @@ export const netPaid = (payments: { kind: 'payment' | 'repayment'; amountOre: nu
 /** What is paid, net of repayments, stays between nothing and the award. */
 export function checkPaidWithinAward(net: number, awardedOre: number | null) {
   if (awardedOre === null || net > awardedOre || net < 0) {
-    throw new AppError('PAYMENTS_EXCEED_AWARD', 409, 'grant.payments.exceed', {
-      fieldErrors: { payments: ['grant.payments.exceed'] },
-    });
+    const message =
+      awardedOre === null
+        ? 'grant.payments.notAwarded'
+        : net < 0
+          ? 'grant.payments.negative'
+          : `grant.payments.exceed?paid=${net}&awarded=${awardedOre}`;
+    throw new AppError('PAYMENTS_EXCEED_AWARD', 409, message, { fieldErrors: { payments: [message] } });
   }
 }
 

@@ -107,8 +107,9 @@ export function createGrantService(database: Database, config: Config) {
     }
     const sum = lines.reduce((s, l) => s + l.amountOre, 0);
     if (sum !== awarded) {
-      throw new AppError('ALLOCATION_MISMATCH', 400, 'grant.allocations.mismatch', {
-        fieldErrors: { allocations: ['grant.allocations.mismatch'] },
+      const message = `grant.allocations.mismatch?allocated=${sum}&awarded=${awarded}`;
+      throw new AppError('ALLOCATION_MISMATCH', 400, message, {
+        fieldErrors: { allocations: [message] },
         details: { allocatedOre: sum, awardedOre: awarded },
       });
     }
@@ -348,8 +349,10 @@ export function createGrantService(database: Database, config: Config) {
           const others = await awardedInRound(tx, round.id, id);
           if (exceedsBudget(round.budgetOre, others, others + BigInt(awarded))) {
             if (!t.overrideBudget) {
-              throw new AppError('GRANT_OVER_BUDGET', 409, 'grant.budget.exceeded', {
-                details: { remainingOre: (BigInt(round.budgetOre) - others).toString(), awardedOre: awarded },
+              const remainingOre = (BigInt(round.budgetOre) - others).toString();
+              const message = `grant.budget.exceeded?awarded=${awarded}&remaining=${remainingOre}`;
+              throw new AppError('GRANT_OVER_BUDGET', 409, message, {
+                details: { remainingOre, awardedOre: awarded },
               });
             }
             assertMayOverrideBudget(principal, round.municipalityCode);

@@ -56,7 +56,7 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
         fileName: request.uploadName ?? 'upload',
         path: request.uploadPath,
       });
-      return reply.redirect(`/imports/${created.id}`, 303);
+      return reply.flash('flash.importUploaded', { file: created.fileName }).redirect(`/imports/${created.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'IMPORT_UNREADABLE')
         return listPage(request, reply, request.t(err.message), err.statusCode === 413 ? 413 : 422);
@@ -109,7 +109,7 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
       },
       version: form.version,
     });
-    return reply.redirect(`/imports/${id}`, 303);
+    return reply.flash('flash.importChecked').redirect(`/imports/${id}`, 303);
   });
 
   /** Saves the choices of actors, and writes the import once every choice is made. */
@@ -137,14 +137,14 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
       );
     await imports.commit(request.principal, id, v);
     app.importRunner.kick();
-    return reply.redirect(`/imports/${id}`, 303);
+    return reply.flash('flash.importStarted').redirect(`/imports/${id}`, 303);
   });
 
   app.post('/imports/:id/retry', async (request, reply) => {
     const id = idFrom(request.params);
     await imports.retry(request.principal, id, version.parse(formValues(request.body).version));
     app.importRunner.kick();
-    return reply.redirect(`/imports/${id}`, 303);
+    return reply.flash('flash.importStarted').redirect(`/imports/${id}`, 303);
   });
 
   /** Polled by htmx while the import runs; once it has finished, the page is loaded afresh. */

@@ -130,6 +130,7 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
     }
     if (!htmx) {
       if (failure) return page(request, reply, municipalityCode, year, { failure }, status);
+      reply.flash('flash.needEstimateSaved');
       return reply.redirect(`/need-estimates?municipalityCode=${municipalityCode}&year=${year}`, 303);
     }
     const data = await gridData(request, municipalityCode, year);

@@ -144,6 +144,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       const today = danishDate();
       const from = saved.periodStart > today ? saved.periodStart : today;
       const next = occurrences(saved, from, addDays(from, 366))[0] ?? from;
+      reply.flash(view === 'outreach/new' ? 'flash.outreachCreated' : 'flash.outreachSaved', { unit: saved.unit });
       return reply.redirect(`/outreach?week=${isoWeek(next)}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
@@ -170,11 +171,13 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
     }
   }
 
-  app.post('/outreach', async (request, reply) =>
+  const createOutreach = async (request: FastifyRequest, reply: FastifyReply) =>
     submit(request, reply, 'outreach/new', outreachForm, (data) =>
       outreach.create(request.principal, data as Parameters<typeof outreach.create>[1]),
-    ),
-  );
+    );
+  app.post('/outreach', createOutreach);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/outreach/new', createOutreach);
 
   app.get('/outreach/:id/edit', async (request, reply) => {
     const item = await outreach.get(idFrom(request.params));
@@ -182,7 +185,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
     return formPage(request, reply, 'outreach/edit', valuesOf(item), { outreachItem: item });
   });
 
-  app.post('/outreach/:id', async (request, reply) => {
+  const updateOutreach = async (request: FastifyRequest, reply: FastifyReply) => {
     const id = idFrom(request.params);
     const item = await outreach.get(id);
     return submit(
@@ -193,5 +196,8 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       (data) => outreach.update(request.principal, id, data as Parameters<typeof outreach.update>[2]),
       { outreachItem: item },
     );
-  });
+  };
+  app.post('/outreach/:id', updateOutreach);
+  // The form posts to its own address: a refused form keeps the address it was opened at.
+  app.post('/outreach/:id/edit', updateOutreach);
 };

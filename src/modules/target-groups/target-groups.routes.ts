@@ -34,6 +34,7 @@ export const targetGroupsRoutes: FastifyPluginAsync = async (app) => {
     }
     try {
       const group = await targetGroups.addLocal(request.principal, parsed.data);
+      reply.flash('flash.targetGroupCreated', { name: group.nameDa });
       return reply.redirect(`/target-groups#group-${group.id}`, 303);
     } catch (err) {
       if (err instanceof AppError && err.fieldErrors) {

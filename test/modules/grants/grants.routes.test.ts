@@ -64,7 +64,7 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
     'lines[1][amount]': '10.000',
   });
   t.equal(split.statusCode, 422, 'the split must add up');
-  t.match(split.body, /Fordelingen på målgrupper skal give præcis det bevilgede beløb/);
+  t.match(split.body, /Fordelingen giver 40\.000,00 kr\., bevillingen er 50\.000,00 kr\./);
   const awarded = await finance.postForm(`${grantUrl}/award`, {
     version: '1',
     awarded: '50.000',

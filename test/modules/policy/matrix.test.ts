@@ -1204,6 +1204,28 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       landsIn: (_fx, tag) => codeOf(sql`select municipality_code as code from users where name = ${tag}`),
     },
   ];
+  // The create and edit forms post to their own address (issue 19): the same handler, checked there too.
+  const formAddresses: Record<string, string> = {
+    '/actors': '/actors/new',
+    '/actors/:id': '/actors/:id/edit',
+    '/agreements': '/agreements/new',
+    '/agreements/:id': '/agreements/:id/edit',
+    '/grants': '/grants/new',
+    '/outreach': '/outreach/new',
+    '/outreach/:id': '/outreach/:id/edit',
+  };
+  for (const row of [...rows]) {
+    const own = row.method === 'POST' ? formAddresses[row.route] : undefined;
+    if (!own) continue;
+    const suffix = own.endsWith('/new') ? '/new' : '/edit';
+    const at = (url: string) => (suffix === '/new' ? url.replace(/\/?$/, '/new') : `${url}/edit`);
+    rows.push({
+      ...row,
+      route: own,
+      label: row.label?.replace(row.route, own),
+      url: (fx) => at(row.url(fx)),
+    });
+  }
 
   // ---- the table covers the routes the code has, and only those -----------------------------------
   const inSource = mutatingRoutesInSource();
