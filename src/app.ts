@@ -48,6 +48,8 @@ import { importsApi } from './modules/imports/imports.api.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { createImportRunner, type ImportRunner } from './modules/imports/imports.runner.ts';
 import { createImportService, type ImportService } from './modules/imports/imports.service.ts';
+import { digestsRoutes } from './modules/mail/digests.routes.ts';
+import { createDigestService, type DigestService } from './modules/mail/digests.service.ts';
 import { mailRoutes } from './modules/mail/mail.routes.ts';
 import { createMailSender, type MailSender } from './modules/mail/mail.sender.ts';
 import { createMailService, type MailService } from './modules/mail/mail.service.ts';
@@ -98,6 +100,7 @@ interface Services {
   imports: ImportService;
   health: HealthService;
   mail: MailService;
+  digests: DigestService;
 }
 
 declare module 'fastify' {
@@ -225,6 +228,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const municipalities = createMunicipalityService(database);
   const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
+  const followUp = createFollowUpService(database);
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
@@ -233,7 +237,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     targetGroups,
     actors: createActorService(database.db, municipalities),
     agreements: createAgreementService(database.db),
-    followUp: createFollowUpService(database),
+    followUp,
     needEstimates: createNeedEstimateService(database.db, targetGroups),
     reports: createReportService(database, municipalities),
     outreach,
@@ -242,6 +246,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     imports: createImportService(database, municipalities),
     health: createHealthService(database.db),
     mail: createMailService(database.db, config),
+    digests: createDigestService(database.db, config, followUp),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
@@ -260,6 +265,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       app.mailSender.kick();
     });
     app.addHook('preClose', async () => sender.close());
+    // The reminder digests: each minute, those of municipalities whose time has come (unref'd).
+    const digestTimer = setInterval(() => {
+      outsideStatementScope(() =>
+        app.services.digests
+          .runDigests(new Date())
+          .then((run) => run.mails && app.mailSender.kick())
+          .catch((err) => app.log.error({ err: errorForLog(err) }, 'digest run failed')),
+      );
+    }, config.mail.digestPollMs);
+    digestTimer.unref();
+    app.addHook('preClose', async () => clearInterval(digestTimer));
   } else {
     app.decorate('mailSender', { kick: () => {}, idle: async () => {} });
   }
@@ -321,6 +337,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(accountAdminRoutes);
   await app.register(passwordResetRoutes);
   await app.register(mailRoutes);
+  await app.register(digestsRoutes);
   await app.register(actorsRoutes);
   await app.register(actorMergeRoutes);
   await app.register(targetGroupsRoutes);

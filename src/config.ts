@@ -90,6 +90,8 @@ const envSchema = z.object({
   MAIL_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
   /** The wait before the first retry of a temporary failure; it doubles each time, to at most an hour. */
   MAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
+  /** How often a sending process looks for municipalities whose reminder digest is due. */
+  MAIL_DIGEST_POLL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 });
 
 export type DatabaseConfig =
@@ -123,6 +125,7 @@ export interface Config {
     sender: boolean;
     pollMs: number;
     retryBaseMs: number;
+    digestPollMs: number;
     dir: string;
   };
 }
@@ -172,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sender: e.MAIL_SENDER === 'on',
       pollMs: e.MAIL_POLL_MS,
       retryBaseMs: e.MAIL_RETRY_BASE_MS,
+      digestPollMs: e.MAIL_DIGEST_POLL_MS,
       dir: join(resolve(e.DATA_DIR), 'mail'),
     },
   };

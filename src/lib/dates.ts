@@ -177,3 +177,10 @@ export function summerTimeStarts(year: number): IsoDate {
   const march31 = `${pad(year, 4)}-03-31`;
   return addDays(march31, -(isoWeekday(march31) % 7));
 }
+
+/** The time (HH:MM, 24-hour) a clock in Denmark shows at the given instant, summer time or not. */
+export function danishClockTime(at: Date): string {
+  const p = danishClock.formatToParts(at);
+  const part = (type: string) => p.find((x) => x.type === type)?.value ?? '00';
+  return `${part('hour')}:${part('minute')}`;
+}

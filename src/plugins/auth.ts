@@ -16,6 +16,11 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * A reminder mail's unsubscribe link (RFC 8058): a mail provider POSTs to it with no cookie and no
+ * CSRF token. It carries no session's authority, so there is nothing for a forged request to use.
+ */
+const UNSUBSCRIBE = /^\/mail\/unsubscribe$/;
 /** Pages that anyone may open, signed in or not. */
 const PUBLIC = [
   /^\/healthz$/,
@@ -30,6 +35,8 @@ const PUBLIC = [
   // Calendar feeds: the secret in the address is the authentication. Any address here is public,
   // so a mistyped or cut-off one answers 404 (the route's check), not a sign-in page.
   /^\/calendar\//,
+  // A reminder mail's unsubscribe link: the HMAC in the address is the authentication.
+  UNSUBSCRIBE,
 ];
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -135,7 +142,7 @@ export const authPlugin = fp(
     });
 
     app.addHook('preHandler', async (request) => {
-      if (!UNSAFE.has(request.method) || wantsJson(request)) return;
+      if (!UNSAFE.has(request.method) || wantsJson(request) || UNSUBSCRIBE.test(requestPath(request))) return;
       if (request.headers['sec-fetch-site'] === 'cross-site') {
         throw new AppError('CSRF_REJECTED', 403, 'error.csrf');
       }

@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, serial, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import { users } from './accounts.ts';
 import { municipalities } from './reference.ts';
 
@@ -58,3 +70,54 @@ export const passwordResets = pgTable(
   },
   (t) => [index('password_resets_user_idx').on(t.userId)],
 );
+
+/**
+ * When a municipality's reminder digest goes out, Danish time (HH:MM); no row means 07:00. Set by
+ * the municipality's admins on the mail page.
+ */
+export const digestSettings = pgTable('digest_settings', {
+  municipalityCode: smallint('municipality_code')
+    .primaryKey()
+    .references(() => municipalities.code),
+  digestTime: text('digest_time').notNull().default('07:00'),
+  version: integer('version').notNull().default(1),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** How often a user wants the reminder digest, per kind; no row means daily for both. */
+export const digestPreferences = pgTable('digest_preferences', {
+  userId: integer('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  grants: text('grants', { enum: ['daily', 'weekly', 'off'] })
+    .notNull()
+    .default('daily'),
+  agreements: text('agreements', { enum: ['daily', 'weekly', 'off'] })
+    .notNull()
+    .default('daily'),
+  version: integer('version').notNull().default(1),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * One digest run per municipality and Danish date, inserted in the transaction that queues its
+ * mails: a second process, or a restart, finds the row and sends nothing more that day.
+ */
+export const digestRuns = pgTable(
+  'digest_runs',
+  {
+    municipalityCode: smallint('municipality_code')
+      .notNull()
+      .references(() => municipalities.code),
+    runOn: date('run_on').notNull(),
+    mails: integer('mails').notNull().default(0),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.municipalityCode, t.runOn] })],
+);
+
+/** The key unsubscribe links are derived from by HMAC (one row, made at first use); no token is stored. */
+export const mailKeys = pgTable('mail_keys', {
+  id: smallint('id').primaryKey(),
+  unsubscribeKey: text('unsubscribe_key').notNull(),
+});

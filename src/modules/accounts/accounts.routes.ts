@@ -14,7 +14,7 @@ import { changePasswordInput, loginInput, newUserInput, setupInput, tokenNameInp
 const nextQuery = z.object({ next: z.string().optional().catch(undefined) });
 
 export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  const { accounts, municipalities } = app.services;
+  const { accounts, municipalities, digests } = app.services;
   const names = cookieNames(config);
 
   const translated = (request: FastifyRequest, errors: FieldErrors | undefined) =>
@@ -120,6 +120,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
       user,
       tokens: await accounts.listApiTokens(user.id),
       municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
+      digest: await digests.preferences(request.principal),
     });
   });
 
@@ -174,6 +175,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
           user,
           tokens: await accounts.listApiTokens(userId),
           municipalityName: (await municipalities.all()).find((m) => m.code === user.municipalityCode)?.name,
+          digest: await digests.preferences(request.principal),
           ...extra,
         },
         { status },

@@ -35,7 +35,7 @@ export async function countFollowUps(db: Queryable, municipalityCode: number, us
 }
 
 /** Grants whose report is due by the window's end and not received, with their round and its year. */
-export async function reportsDueSoon(db: Queryable, m: number, w: FollowUpWindows) {
+export async function reportsDueSoon(db: Queryable, m: number, w: FollowUpWindows, limit = 100) {
   return rows<{
     id: number;
     title: string;
@@ -51,35 +51,47 @@ export async function reportsDueSoon(db: Queryable, m: number, w: FollowUpWindow
             g.report_due_on::text as "dueOn"
           from grants g join grant_rounds r on r.id = g.round_id join actors ac on ac.id = g.actor_id
           where ${reportsWhere(m, w.reportsSoon)}
-          order by g.report_due_on, g.id limit 100`,
+          order by g.report_due_on, g.id limit ${limit}`,
   );
 }
 
 /** Active agreements that end or are up for review within the window. */
-export async function agreementsDueSoon(db: Queryable, m: number, w: FollowUpWindows) {
-  return rows<{ id: number; title: string; endsOn: string | null; reviewOn: string | null }>(
+export async function agreementsDueSoon(db: Queryable, m: number, w: FollowUpWindows, limit = 100) {
+  return rows<{
+    id: number;
+    title: string;
+    endsOn: string | null;
+    reviewOn: string | null;
+    coordinatorUserId: number | null;
+  }>(
     db,
     sql`
-          select a.id, a.title, a.ends_on::text as "endsOn", a.review_on::text as "reviewOn"
+          select a.id, a.title, a.ends_on::text as "endsOn", a.review_on::text as "reviewOn",
+            a.coordinator_user_id as "coordinatorUserId"
           from agreements a where ${agreementsWhere(m, w.today, w.agreementsAhead)}
           order by least(coalesce(a.ends_on, 'infinity'::date), coalesce(a.review_on, 'infinity'::date)), a.id
-          limit 100`,
+          limit ${limit}`,
   );
 }
 
 /** Active agreements whose meeting pace has passed without a meeting. */
-export async function agreementsWithMeetingsOverdue(db: Queryable, m: number, w: FollowUpWindows) {
-  return rows<{ id: number; title: string; dueOn: string; intervalMonths: number }>(
+export async function agreementsWithMeetingsOverdue(db: Queryable, m: number, w: FollowUpWindows, limit = 100) {
+  return rows<{ id: number; title: string; dueOn: string; intervalMonths: number; coordinatorUserId: number | null }>(
     db,
     sql`
-          select a.id, a.title, ${nextDue}::text as "dueOn", a.meeting_interval_months as "intervalMonths"
+          select a.id, a.title, ${nextDue}::text as "dueOn", a.meeting_interval_months as "intervalMonths",
+            a.coordinator_user_id as "coordinatorUserId"
           from agreements a where ${meetingsWhere(m, w.today)}
-          order by ${nextDue}, a.id limit 100`,
+          order by ${nextDue}, a.id limit ${limit}`,
   );
 }
 
 /** Open action items: the user's own, or all of the municipality's agreements'. */
-export async function openActionItems(db: Queryable, who: { mine: boolean; userId: number; municipalityCode: number }) {
+export async function openActionItems(
+  db: Queryable,
+  who: { mine: boolean; userId: number; municipalityCode: number },
+  limit = 100,
+) {
   return rows<{
     id: number;
     text: string;
@@ -97,7 +109,7 @@ export async function openActionItems(db: Queryable, who: { mine: boolean; userI
             i.owner_user_id as "ownerUserId", i.owner_name as "ownerName", u.name as "ownerUserName", i.version
           from action_items i join agreements a on a.id = i.agreement_id left join users u on u.id = i.owner_user_id
           where i.done_at is null and ${who.mine ? sql`i.owner_user_id = ${who.userId}` : sql`a.municipality_code = ${who.municipalityCode}`}
-          order by i.due_on asc nulls last, i.id limit 100`,
+          order by i.due_on asc nulls last, i.id limit ${limit}`,
   );
 }
 

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/client.ts';
-import { addDays, danishDate } from '../../lib/dates.ts';
+import { addDays, danishDate, daysBetween } from '../../lib/dates.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
 import { writeTag } from '../../lib/write-tags.ts';
 import {
@@ -17,6 +17,20 @@ import {
 const REPORTS_DUE_SOON_DAYS = 30;
 const AGREEMENTS_AHEAD_DAYS = 60;
 const RECENT_CHANGES_DAYS = 14;
+/** Reminders by mail: a report a week ahead, a review 30 days ahead, an action item the day before. */
+const REPORT_REMINDER_DAYS = 7;
+const REVIEW_REMINDER_DAYS = 30;
+/** A digest lists at most this many of each kind for a municipality. */
+const REMINDER_LIMIT = 2000;
+
+/**
+ * The days a report is reminded of: 7 calendar days before it is due, on the day it is due, and
+ * every 7th day after while it has not been received.
+ */
+function reportReminderOn(dueOn: string, day: string): boolean {
+  const late = daysBetween(dueOn, day);
+  return late === -REPORT_REMINDER_DAYS || (late >= 0 && late % 7 === 0);
+}
 
 export interface FollowUpCounts {
   reports: number;
@@ -71,6 +85,42 @@ export function createFollowUpService(database: Database) {
   const countsCache = createReadCache<FollowUpCounts>(database.writes, { max: 1000, ttlMs: 10_000 });
 
   return {
+    /**
+     * What a municipality's reminder mails list, from the lists of the follow-up page: reports with a
+     * reminder on one of the `days` days from `today` (1: a daily digest, 7: a weekly one), agreements
+     * ending within 60 days or up for review within 30, meetings overdue for the pace, and open action
+     * items with an owner that are due tomorrow or overdue.
+     */
+    async reminders(municipalityCode: number, today: string, days: 1 | 7) {
+      const w = { ...windows(today), reportsSoon: addDays(today, REPORT_REMINDER_DAYS + days - 1) };
+      const m = municipalityCode;
+      const [reports, agreementsDue, meetingsOverdue, actionItems] = await Promise.all([
+        reportsDueSoon(db, m, w, REMINDER_LIMIT),
+        agreementsDueSoon(db, m, w, REMINDER_LIMIT),
+        agreementsWithMeetingsOverdue(db, m, w, REMINDER_LIMIT),
+        openActionItems(db, { mine: false, userId: 0, municipalityCode: m }, REMINDER_LIMIT),
+      ]);
+      const span = Array.from({ length: days }, (_, i) => addDays(today, i));
+      const reviewBy = addDays(today, REVIEW_REMINDER_DAYS);
+      const tomorrow = addDays(today, 1);
+      return {
+        reports: reports
+          .filter((r) => span.some((day) => reportReminderOn(r.dueOn, day)))
+          .map((r) => ({ ...r, overdue: r.dueOn < today })),
+        agreementsDue: agreementsDue
+          .map((a) => ({
+            ...a,
+            ending: a.endsOn !== null && a.endsOn >= today && a.endsOn <= w.agreementsAhead,
+            review: a.reviewOn !== null && a.reviewOn <= reviewBy,
+          }))
+          .filter((a) => a.ending || a.review),
+        meetingsOverdue,
+        actionItems: actionItems
+          .filter((i) => i.ownerUserId !== null && i.dueOn !== null && i.dueOn <= tomorrow)
+          .map((i) => ({ ...i, overdue: i.dueOn !== null && i.dueOn < today })),
+      };
+    },
+
     /** The navigation's count, on every page: reused until something is written in the municipality (or for 10 s). */
     async counts(municipalityCode: number, userId: number, today = danishDate()): Promise<FollowUpCounts> {
       return countsCache.get(`${municipalityCode}:${userId}:${today}`, [writeTag.municipality(municipalityCode)], () =>

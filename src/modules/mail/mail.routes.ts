@@ -9,7 +9,7 @@ const mailPageQuery = z.object({
 
 /** The mail page: an admin sees what their municipality's mail did, and which mail failed and why. */
 export const mailRoutes: FastifyPluginAsync = async (app) => {
-  const { mail } = app.services;
+  const { mail, digests } = app.services;
 
   app.get('/admin/mail', async (request, reply) => {
     const filters = mailPageQuery.parse(request.query ?? {});
@@ -18,6 +18,12 @@ export const mailRoutes: FastifyPluginAsync = async (app) => {
       limit: PAGE_SIZE,
       offset: (filters.page - 1) * PAGE_SIZE,
     });
-    return reply.page('admin/mail', { title: request.t('mail.page.title'), filters, result, pageSize: PAGE_SIZE });
+    return reply.page('admin/mail', {
+      title: request.t('mail.page.title'),
+      filters,
+      result,
+      pageSize: PAGE_SIZE,
+      digest: await digests.digestTime(request.principal),
+    });
   });
 };

@@ -157,6 +157,8 @@ const NOT_IN_MATRIX: Record<string, string> = {
   'POST /imports/:id/retry': 'needs an uploaded file: roles and municipalities in test/modules/imports/imports.test.ts',
   'POST /api/v1/imports/:id/commit':
     'needs an uploaded file: roles and municipalities in test/modules/imports/imports.test.ts',
+  'POST /mail/unsubscribe':
+    'public: the HMAC in the link is the authentication; forged and foreign links in test/modules/mail/digests.test.ts',
   'POST /need-estimates/import':
     'a multipart upload: its roles and municipalities in test/modules/reports/need-estimates.test.ts',
 };
@@ -1075,6 +1077,20 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
               and not exists (select 1 from sessions s where s.user_id = u.id and s.ended_at is null)`,
         ),
     },
+    {
+      method: 'POST',
+      route: '/admin/mail/digest-time',
+      label: 'POST /admin/mail/digest-time (always the acting admin’s own municipality)',
+      area: 'users',
+      ok: 303,
+      scopes: ['own'],
+      url: () => '/admin/mail/digest-time',
+      payload: () => ({ digestTime: '09:15', version: '0' }),
+      landsIn: (_fx, _tag, client) =>
+        codeOf(
+          sql`select municipality_code as code from audit_log where entity = 'digest_settings' and user_id = ${client.user.id}`,
+        ),
+    },
 
     {
       method: 'POST',
@@ -1156,6 +1172,19 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         (await one(sql`select user_id from calendar_feeds where user_id = ${client.user.id}`))
           ? null
           : client.user.municipalityCode,
+    },
+    {
+      method: 'POST',
+      route: '/account/digest',
+      area: 'account',
+      ok: 303,
+      scopes: ['own'],
+      url: () => '/account/digest',
+      payload: () => ({ grants: 'weekly', agreements: 'off', version: '0' }),
+      landsIn: async (_fx, _tag, client) =>
+        (await one(sql`select user_id from digest_preferences where user_id = ${client.user.id} and grants = 'weekly'`))
+          ? client.user.municipalityCode
+          : null,
     },
     {
       method: 'POST',
