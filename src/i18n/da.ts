@@ -9,6 +9,7 @@ export const da = {
   'nav.api': 'API',
   'nav.users': 'Brugere',
   'layout.logout': 'Log ud',
+  'layout.menu': 'Menu',
   'role.admin': 'Administrator',
   'role.coordinator': 'Frivillighedskoordinator',
   'role.finance': 'Økonomi',

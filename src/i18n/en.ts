@@ -11,6 +11,7 @@ export const en: Record<keyof typeof da, string> = {
   'nav.api': 'API',
   'nav.users': 'Users',
   'layout.logout': 'Sign out',
+  'layout.menu': 'Menu',
   'role.admin': 'Administrator',
   'role.coordinator': 'Volunteer coordinator',
   'role.finance': 'Finance',
