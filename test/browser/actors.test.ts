@@ -83,7 +83,7 @@ t.test('a coordinator registers an actor through the form and filters the list w
   t.match(page.url(), /\/actors\/\d+$/, 'lands on the new actor’s page');
   t.match(await page.locator('h1').textContent(), /Kirkens Korshær Natcafé/);
   t.match(await page.locator('main').textContent(), new RegExp(validCvr(424242)), 'the CVR number is shown');
-  t.match(await page.locator('#h-contacts + table').textContent(), /Jonas Madsen/);
+  t.match(await page.locator('#h-contacts + .samspil-scroll table').textContent(), /Jonas Madsen/);
   await expectAccessible(t, page, 'the detail page');
 
   // 4. A colleague in Aarhus registers an informal group with the quick form.
