@@ -142,7 +142,10 @@ t.test('finance edits a round, a grant and a payment, and searches and sorts the
   await page.keyboard.type('70.000');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#error-summary');
-  t.match(await page.locator('#error-summary').textContent(), /må tilsammen ikke overstige det bevilgede beløb/);
+  t.match(
+    await page.locator('#error-summary').textContent(),
+    /Udbetalingerne giver i alt 70\.000,00 kr\., bevillingen er 60\.000,00 kr\./,
+  );
   await expectAccessible(t, page, 'the payment correction form refusing too much');
   await amount.focus();
   await page.keyboard.press('Control+A');
