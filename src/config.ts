@@ -90,6 +90,11 @@ const envSchema = z.object({
   MAIL_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
   /** The wait before the first retry of a temporary failure; it doubles each time, to at most an hour. */
   MAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
+  /**
+   * How long a claimed mail is its sender's: after a crash mid-send, another process (or the next
+   * start) tries it once this has passed. Longer than an SMTP try may take (see mail.transport.ts).
+   */
+  MAIL_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
 });
 
 export type DatabaseConfig =
@@ -123,6 +128,7 @@ export interface Config {
     sender: boolean;
     pollMs: number;
     retryBaseMs: number;
+    leaseSeconds: number;
     dir: string;
   };
 }
@@ -172,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sender: e.MAIL_SENDER === 'on',
       pollMs: e.MAIL_POLL_MS,
       retryBaseMs: e.MAIL_RETRY_BASE_MS,
+      leaseSeconds: e.MAIL_LEASE_SECONDS,
       dir: join(resolve(e.DATA_DIR), 'mail'),
     },
   };
