@@ -92,6 +92,11 @@ const envSchema = z.object({
   MAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
   /** How often a sending process looks for municipalities whose reminder digest is due. */
   MAIL_DIGEST_POLL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /**
+   * How long a claimed mail is its sender's: after a crash mid-send, another process (or the next
+   * start) tries it once this has passed. Longer than an SMTP try may take (see mail.transport.ts).
+   */
+  MAIL_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
 });
 
 export type DatabaseConfig =
@@ -126,6 +131,7 @@ export interface Config {
     pollMs: number;
     retryBaseMs: number;
     digestPollMs: number;
+    leaseSeconds: number;
     dir: string;
   };
 }
@@ -176,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.MAIL_POLL_MS,
       retryBaseMs: e.MAIL_RETRY_BASE_MS,
       digestPollMs: e.MAIL_DIGEST_POLL_MS,
+      leaseSeconds: e.MAIL_LEASE_SECONDS,
       dir: join(resolve(e.DATA_DIR), 'mail'),
     },
   };

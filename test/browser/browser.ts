@@ -30,9 +30,10 @@ export function launchChromium(): Promise<Browser> {
 /** The app on a fresh test database, listening on a free loopback port, and a headless Chromium. */
 export async function startBrowserSession(
   t: Test,
+  options: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ app: FastifyInstance; base: string; browser: Browser; page: Page; consoleErrors: string[] }> {
   const database = await openTestDatabase(t);
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { database, logger: false });
+  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', ...options.env }), { database, logger: false });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const browser = await launchChromium();
   t.teardown(async () => {

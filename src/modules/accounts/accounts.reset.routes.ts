@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
+import { outsideStatementScope } from '../../lib/statement-scope.ts';
 import { forgottenPasswordInput, linkPasswordInput } from './accounts.schemas.ts';
 
 const tokenQuery = z.object({ token: z.string().max(200).optional().catch(undefined) });
@@ -37,9 +38,10 @@ export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
     const { email } = parsed.data;
     const locale = request.locale;
     // The lookup and the mail happen once the answer has gone: its timing is the same for all.
+    // Outside the request's statement scope: on PostgreSQL that scope cancels the statements of a
+    // request whose connection closes, and this work starts as the answer is sent.
     reply.raw.once('finish', () => {
-      accounts
-        .requestPasswordReset(email, locale)
+      outsideStatementScope(() => accounts.requestPasswordReset(email, locale))
         .then((queued) => queued && app.mailSender.kick())
         .catch((err) => app.log.error({ err }, 'password reset request failed'));
     });

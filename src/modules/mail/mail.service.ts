@@ -14,8 +14,6 @@ import {
 } from './mail.repository.ts';
 import type { MailTransport } from './mail.transport.ts';
 
-/** A claimed mail is another sender's to try only after this long (a crash mid-send, say). */
-const LEASE_SECONDS = 120;
 /** Temporary failures are tried again for this long after the mail was queued; then it is given up. */
 const GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
 const BATCH = 20;
@@ -61,7 +59,7 @@ export function createMailService(db: Db, config: Config) {
     ): Promise<{ sent: number; retry: number; failed: number }> {
       const counts = { sent: 0, retry: 0, failed: 0 };
       for (;;) {
-        const batch = await claimDueMails(db, BATCH, LEASE_SECONDS);
+        const batch = await claimDueMails(db, BATCH, config.mail.leaseSeconds);
         if (!batch.length) return counts;
         for (const [i, mail] of batch.entries()) {
           if (stop()) {

@@ -50,9 +50,22 @@ function describe(err: unknown): string {
   return [e.code, text.replace(/\s+/g, ' ').slice(0, 300)].filter(Boolean).join(': ');
 }
 
-/** SMTP through nodemailer, from SMTP_URL (smtp:// or smtps://, user and password in the address). */
+/**
+ * SMTP through nodemailer, from SMTP_URL (smtp:// or smtps://, user and password in the address).
+ * One connection is kept open and reused for the next mail (the sender sends one at a time), instead
+ * of a connection, greeting and sign-in per mail (bench/MAIL.md); `?pool=false` in SMTP_URL turns
+ * that off. A try ends within the timeouts, well inside the sender's lease (MAIL_LEASE_SECONDS,
+ * 120 s by default), so no other process takes a mail over while it is still being sent.
+ */
 export function smtpTransport(url: string): MailTransport {
-  const transporter = nodemailer.createTransport(url, {});
+  const transporter = nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: 1,
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  });
   const host = new URL(url);
   return {
     description: `${host.protocol}//${host.hostname}:${host.port || (host.protocol === 'smtps:' ? 465 : 587)}`,

@@ -99,6 +99,8 @@ t.test('forgotten password: a link by mail, used once, every session ended, told
     ['password_reset_requested', 'password_reset'],
     'asked and used, in the audit trail',
   );
+  // Arrived at the server is not yet marked sent: that is the sender's next statement.
+  await until(async () => (await outbox(h)).every((r) => r.status !== 'queued'));
   const rows = await outbox(h);
   t.ok(
     rows.every((r) => r.status === 'sent' && r.text_body === null),
