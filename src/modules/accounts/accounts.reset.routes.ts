@@ -45,7 +45,7 @@ export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
         .then((queued) => queued && app.mailSender.kick())
         .catch((err) => app.log.error({ err }, 'password reset request failed'));
     });
-    return forgottenPage(request, reply, { sent: true });
+    return forgottenPage(request, reply.flash('flash.passwordLinkSent', { minutes: 30 }), { sent: true });
   });
 
   const resetPage = (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
@@ -77,6 +77,6 @@ export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
       throw err;
     }
     app.mailSender.kick();
-    return reply.redirect('/login?password=reset', 303);
+    return reply.flash('flash.passwordReset').redirect('/login', 303);
   });
 };

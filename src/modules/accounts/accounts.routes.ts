@@ -29,12 +29,10 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
   app.get('/login', async (request, reply) => {
     if (request.principal.userId !== null) return reply.redirect('/', 303);
     const { next } = nextQuery.parse(request.query ?? {});
-    const passwordReset = (request.query as { password?: unknown } | undefined)?.password === 'reset';
     return reply.page('accounts/login', {
       title: request.t('login.title'),
       values: {},
       next: localPath(next),
-      passwordReset,
     });
   });
 
