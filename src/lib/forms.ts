@@ -166,3 +166,22 @@ export const reportBack = z
   .regex(/^[A-Za-z0-9=&%._-]+$/)
   .optional()
   .catch(undefined);
+
+/**
+ * A refused form is shown again at the address it posted to. That address is a page too: a GET of
+ * it leads (303) to the page that holds the form, so reloading it later, a bookmark or a link sent
+ * to a colleague lands on the form, never on 404. `page` gets the address's numeric ids.
+ */
+export function formAddress(
+  app: { get(path: string, handler: (request: { params: unknown }, reply: Redirecting) => unknown): unknown },
+  postPath: string,
+  page: (ids: Record<string, number>) => string,
+): void {
+  const keys = [...postPath.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
+  app.get(postPath, async (request, reply) =>
+    reply.redirect(page(Object.fromEntries(keys.map((k) => [k, idFrom(request.params, k)]))), 303),
+  );
+}
+interface Redirecting {
+  redirect(url: string, code: number): unknown;
+}

@@ -44,5 +44,5 @@ export async function oneAwardedGrant(h: Client, finance: Client, people: number
   );
   const failed = steps.find((s) => s.statusCode >= 300);
   if (failed) throw new Error(failed.body);
-  return { group, roundId: round.json().id as number };
+  return { group, roundId: round.json().id as number, grantId: grant.json().id as number };
 }

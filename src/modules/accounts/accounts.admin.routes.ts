@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
 import type { UserRow } from './accounts.repository.ts';
@@ -45,6 +45,10 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
   app.get('/admin/users/:userId/edit', async (request, reply) =>
     editPage(request, reply, await editableUser(request), {}),
   );
+
+  // The edit page's two forms post to these addresses; a GET of either leads to the page.
+  formAddress(app, '/admin/users/:userId', ({ userId }) => `/admin/users/${userId}/edit`);
+  formAddress(app, '/admin/users/:userId/password', ({ userId }) => `/admin/users/${userId}/edit`);
 
   app.post('/admin/users/:userId', async (request, reply) => {
     const user = await editableUser(request);

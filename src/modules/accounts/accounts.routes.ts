@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom, localPath } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom, localPath } from '../../lib/forms.ts';
 import { assertMayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
 import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
@@ -159,6 +159,8 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
     }
     return reply.flash('flash.passwordChanged').redirect('/account', 303);
   });
+
+  formAddress(app, '/account/tokens', () => '/account#h-tokens');
 
   app.post('/account/tokens', async (request, reply) => {
     const userId = request.principal.userId ?? 0;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
+import { formAddress, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import {
   type Agreement,
@@ -319,6 +319,8 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
    * Logs a meeting held, or plans the next one. htmx swaps the meetings section in place; without
    * JavaScript the page is shown again with the next meeting proposed.
    */
+  formAddress(app, '/agreements/:id/meetings', ({ id }) => `/agreements/${id}#meetings`);
+
   app.post('/agreements/:id/meetings', async (request, reply) => {
     const agreementId = idFrom(request.params);
     const values = formValues(request.body);

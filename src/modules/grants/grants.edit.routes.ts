@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import { grantPageNames } from './grants.names.ts';
@@ -158,6 +158,12 @@ export const grantEditRoutes: FastifyPluginAsync = async (app) => {
       amount: p ? kronerValue(p.amountOre) : '',
     });
   });
+
+  formAddress(
+    app,
+    '/grants/:id/payments/:paymentId',
+    ({ id, paymentId }) => `/grants/${id}/payments/${paymentId}/edit`,
+  );
 
   app.post('/grants/:id/payments/:paymentId', async (request, reply) => {
     const { id, paymentId } = paymentParams(request.params);

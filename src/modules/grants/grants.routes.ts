@@ -6,6 +6,7 @@ import { AppError } from '../../lib/errors.ts';
 import {
   coerceForm,
   fieldErrorsFrom,
+  formAddress,
   formValues,
   idFrom,
   pageFilters,
@@ -240,6 +241,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       throw err;
     }
   }
+
+  // The grant page's forms: a refused one is shown at its own address, which leads back to the page.
+  for (const form of ['award', 'payments', 'report', 'transition'])
+    formAddress(app, `/grants/:id/${form}`, ({ id }) => `/grants/${id}`);
 
   app.post('/grants/:id/award', async (request, reply) =>
     change(request, reply, 'award', async (id) => {

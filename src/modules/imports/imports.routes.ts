@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
-import { formValues, idFrom } from '../../lib/forms.ts';
+import { formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
 import { fieldsOf, type Import, importKinds } from './imports.schemas.ts';
 import { problemText } from './imports.view.ts';
@@ -91,6 +91,8 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
       { status },
     );
   }
+
+  formAddress(app, '/imports/:id/columns', ({ id }) => `/imports/${id}`);
 
   app.get('/imports/:id', async (request, reply) =>
     showPage(request, reply, await imports.get(request.principal, idFrom(request.params))),

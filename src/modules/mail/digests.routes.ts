@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { validationFailed } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formAddress, formValues } from '../../lib/forms.ts';
 import { digestPreferencesInput, digestTimeInput, unsubscribeQuery } from './digests.schemas.ts';
 
 const MAIL_PAGE_SIZE = 50;
@@ -13,6 +13,9 @@ const MAIL_PAGE_SIZE = 50;
  */
 export const digestsRoutes: FastifyPluginAsync = async (app) => {
   const { digests, mail } = app.services;
+
+  formAddress(app, '/account/digest', () => '/account#digest');
+  formAddress(app, '/admin/mail/digest-time', () => '/admin/mail');
 
   app.post('/account/digest', async (request, reply) => {
     const parsed = digestPreferencesInput.safeParse(coerceForm(digestPreferencesInput, formValues(request.body)));

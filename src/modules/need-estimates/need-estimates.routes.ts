@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translate } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formAddress, formValues } from '../../lib/forms.ts';
 import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { readTableFile } from '../../lib/table-reader.ts';
 import { needEstimateCell, needEstimateInput } from './need-estimates.schemas.ts';
@@ -154,6 +154,8 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
     const copied = await needEstimates.copyFromLastYear(request.principal, municipalityCode, year);
     return reply.redirect(`/need-estimates?municipalityCode=${municipalityCode}&year=${year}&copied=${copied}`, 303);
   });
+
+  formAddress(app, '/need-estimates/import', () => '/need-estimates');
 
   app.post('/need-estimates/import', { config: { spoolUpload: true } }, async (request, reply) => {
     const body = formValues(request.body);

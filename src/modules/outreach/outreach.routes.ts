@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek, parseDanishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { checkOutreach, isoWeekParam, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
 import { occurrences } from './outreach.service.ts';
@@ -197,6 +197,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       { outreachItem: item },
     );
   };
+  formAddress(app, '/outreach/:id', ({ id }) => `/outreach/${id}/edit`);
   app.post('/outreach/:id', updateOutreach);
   // The form posts to its own address: a refused form keeps the address it was opened at.
   app.post('/outreach/:id/edit', updateOutreach);
