@@ -41,10 +41,6 @@ function routes(method: 'get' | 'post'): Set<string> {
     for (const m of text.matchAll(new RegExp(`\\bapp\\.${method}\\(\\s*'([^']+)'`, 'g'))) found.add(m[1] as string);
     if (method === 'get')
       for (const m of text.matchAll(/formAddress\(\s*app,\s*[`']([^`']+)[`']/g)) found.add(m[1] as string);
-    if (method === 'get' && /for \(const form of \[/.test(text))
-      for (const m of text.matchAll(/for \(const form of \[([^\]]+)\]\)\s*formAddress\(app, `([^`]+)`/g))
-        for (const f of (m[1] as string).matchAll(/'(\w+)'/g))
-          found.add((m[2] as string).replace('${form}', f[1] as string));
   }
   return found;
 }

@@ -37,10 +37,11 @@ export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
       );
     const { email } = parsed.data;
     const locale = request.locale;
-    // The lookup and the mail happen once the answer has gone: its timing is the same for all.
+    // The lookup and the mail happen once the answer has gone (or the client has hung up): the
+    // timing is the same for every address, and a client that leaves early still gets its link.
     // Outside the request's statement scope: on PostgreSQL that scope cancels the statements of a
     // request whose connection closes, and this work starts as the answer is sent.
-    reply.raw.once('finish', () => {
+    reply.raw.once('close', () => {
       outsideStatementScope(() => accounts.requestPasswordReset(email, locale))
         .then((queued) => queued && app.mailSender.kick())
         .catch((err) => app.log.error({ err }, 'password reset request failed'));

@@ -243,8 +243,10 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   // The grant page's forms: a refused one is shown at its own address, which leads back to the page.
-  for (const form of ['award', 'payments', 'report', 'transition'])
-    formAddress(app, `/grants/:id/${form}`, ({ id }) => `/grants/${id}`);
+  formAddress(app, '/grants/:id/award', ({ id }) => `/grants/${id}`);
+  formAddress(app, '/grants/:id/payments', ({ id }) => `/grants/${id}`);
+  formAddress(app, '/grants/:id/report', ({ id }) => `/grants/${id}`);
+  formAddress(app, '/grants/:id/transition', ({ id }) => `/grants/${id}`);
 
   app.post('/grants/:id/award', async (request, reply) =>
     change(request, reply, 'award', async (id) => {
