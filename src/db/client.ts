@@ -39,12 +39,6 @@ export async function rows<T extends Record<string, unknown> = Record<string, un
   return (Array.isArray(result) ? Array.from(result) : (result as { rows: T[] }).rows) as T[];
 }
 
-/** @deprecated Use rows(db, query). Left for the modules still calling it (imports, grants, reports). */
-export function resultRows(result: unknown): Record<string, unknown>[] {
-  if (Array.isArray(result)) return result as Record<string, unknown>[];
-  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
-}
-
 export interface Database {
   kind: DatabaseConfig['kind'];
   db: Db;

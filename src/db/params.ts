@@ -7,12 +7,3 @@ export function intArray(ids: number[]): string {
   if (!ids.every(Number.isSafeInteger)) throw new Error('not whole numbers');
   return `{${ids.join(',')}}`;
 }
-
-/**
- * A json value as either driver returns it: parsed already, or as its text.
- * @deprecated Both drivers parse json (db/driver-types.ts); left for grants.repository.ts until its
- * rework is merged.
- */
-export function jsonOf<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
-}

@@ -93,24 +93,18 @@ export async function searchActors(
   const whole = query.municipalityCode === undefined;
   let page = await pageOfActors(db, query, q ? searchCondition(q, !whole) : undefined);
   if (q && whole && page.total < LOOK_ALIKES_BELOW) page = await pageOfActors(db, query, searchCondition(q, true));
-  if (!page.ids.length) return { items: [], total: page.total };
-  const rows = await db.select(listColumns).from(actors).where(inArray(actors.id, page.ids));
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return {
-    items: page.ids.flatMap((id) => {
-      const row = byId.get(id);
-      return row ? [row] : [];
-    }),
-    total: page.total,
-  };
+  return page;
 }
 
-/** The ids of one page of the actors that match, in order, and how many match in all. */
+/**
+ * One page of the actors that match, in order, and how many match in all: one statement, the page's
+ * ids and the count found in one pass over the matches, and then only the page's rows read whole.
+ */
 async function pageOfActors(
   db: Queryable,
   query: ActorListQuery,
   text: SQL | undefined,
-): Promise<{ ids: number[]; total: number }> {
+): Promise<{ items: ActorListItem[]; total: number }> {
   const where: SQL[] = [];
   const q = query.q?.replaceAll('\u0000', ' ').trim();
   if (text) where.push(text);
@@ -133,9 +127,11 @@ async function pageOfActors(
   }
   const condition = where.length ? and(...where) : undefined;
   const sort = query.sort ?? (q ? 'relevance' : 'name');
-  const order: SQL[] =
-    sort === 'relevance' && q
-      ? [desc(searchRank(q)), asc(actors.nameNorm), asc(actors.id)]
+  const byRelevance = sort === 'relevance' && q !== undefined && q !== '';
+  // The rank is worked out once per match, in the page's statement, and the rows are put in its order.
+  const order = (rank: SQL): SQL[] =>
+    byRelevance
+      ? [sql`${rank} desc`, asc(actors.nameNorm), asc(actors.id)]
       : sort === '-name'
         ? [desc(actors.nameNorm), desc(actors.id)]
         : sort === 'updated'
@@ -144,19 +140,30 @@ async function pageOfActors(
             ? [desc(actors.updatedAt), desc(actors.id)]
             : [asc(actors.nameNorm), asc(actors.id)];
   // One pass over the matches: the page's ids in order, and the number of matches beside them.
-  const page = await db
-    .select({ id: actors.id, total: sql<number>`count(*) over ()` })
+  const page = db
+    .select({
+      id: actors.id,
+      total: sql<number>`count(*) over ()`.as('total'),
+      relevance: (byRelevance ? searchRank(q) : sql<number>`0`).as('relevance'),
+    })
     .from(actors)
     .where(condition)
-    .orderBy(...order)
+    .orderBy(...order(sql`relevance`))
     .limit(query.limit)
-    .offset(query.offset);
-  const total = page.length
-    ? (page[0]?.total ?? 0)
+    .offset(query.offset)
+    .as('page');
+  // Then only the page's rows read whole, in the same statement.
+  const found = await db
+    .select({ ...listColumns, total: page.total })
+    .from(page)
+    .innerJoin(actors, eq(actors.id, page.id))
+    .orderBy(...order(sql`${page.relevance}`));
+  const total = found.length
+    ? Number(found[0]?.total ?? 0)
     : query.offset > 0
       ? ((await db.select({ total: count() }).from(actors).where(condition))[0]?.total ?? 0)
       : 0;
-  return { ids: page.map((p) => p.id), total };
+  return { items: found.map(({ total: _, ...item }) => item), total };
 }
 
 export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) {

@@ -137,20 +137,20 @@ export async function searchAgreements(
     );
   }
   const condition = where.length ? and(...where) : undefined;
-  const [rows, count] = await Promise.all([
-    db
-      .select()
-      .from(agreements)
-      .where(condition)
-      .orderBy(
-        sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`,
-        asc(agreements.title),
-      )
-      .limit(query.limit)
-      .offset(query.offset),
-    db.select({ n: sql<number>`count(*)::int` }).from(agreements).where(condition),
-  ]);
-  return { rows, total: count[0]?.n ?? 0 };
+  // The page and the number of matches in one statement; a page beyond the last counts them apart.
+  const page = await db
+    .select({ row: agreements, total: sql<number>`count(*) over ()` })
+    .from(agreements)
+    .where(condition)
+    .orderBy(sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`, asc(agreements.title))
+    .limit(query.limit)
+    .offset(query.offset);
+  const total = page.length
+    ? Number(page[0]?.total ?? 0)
+    : query.offset > 0
+      ? ((await db.select({ n: sql<number>`count(*)::int` }).from(agreements).where(condition))[0]?.n ?? 0)
+      : 0;
+  return { rows: page.map((p) => p.row), total };
 }
 
 /** Actors that do not exist, or are archived, among the given ids. */

@@ -1,6 +1,5 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import { type Queryable, resultRows } from '../../db/client.ts';
-import { jsonOf } from '../../db/params.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 import { actors, grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
@@ -63,8 +62,8 @@ function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL {
 const ore = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const dateOf = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
 
-function withPartsOf(rows: Record<string, unknown>[]): GrantWithParts[] {
-  return rows.map((r) => ({
+function withPartsOf(found: Record<string, unknown>[]): GrantWithParts[] {
+  return found.map((r) => ({
     grant: {
       id: Number(r.id),
       roundId: Number(r.round_id),
@@ -93,11 +92,12 @@ function withPartsOf(rows: Record<string, unknown>[]): GrantWithParts[] {
     roundYear: Number(r.round_year),
     actorName: String(r.actor_name),
     actorCvr: (r.actor_cvr as string | null) ?? null,
-    allocations: jsonOf<GrantWithParts['allocations']>(r.allocations).map((a) => ({
+    // json, parsed by both drivers (db/driver-types.ts).
+    allocations: (r.allocations as GrantWithParts['allocations']).map((a) => ({
       targetGroupId: Number(a.targetGroupId),
       amountOre: Number(a.amountOre),
     })),
-    payments: jsonOf<GrantWithParts['payments']>(r.payments).map((p) => ({
+    payments: (r.payments as GrantWithParts['payments']).map((p) => ({
       id: Number(p.id),
       kind: p.kind,
       paidOn: p.paidOn,
@@ -108,7 +108,7 @@ function withPartsOf(rows: Record<string, unknown>[]): GrantWithParts[] {
 
 /** One grant with its round, allocations and payments, in one statement. */
 export async function findGrantWithParts(db: Queryable, id: number): Promise<GrantWithParts | undefined> {
-  return withPartsOf(resultRows(await db.execute(grantsWithParts(eq(grants.id, id)))))[0];
+  return withPartsOf(await rows(db, grantsWithParts(eq(grants.id, id))))[0];
 }
 
 export async function findGrant(db: Queryable, id: number, forUpdate = false): Promise<GrantRow | undefined> {
@@ -268,26 +268,30 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
     );
   }
   const condition = where.length ? and(...where) : undefined;
-  const [rows, [totals]] = await Promise.all([
-    db.execute(grantsWithParts(condition, sql`order by ${grantOrder(q.sort)} limit ${q.limit} offset ${q.offset}`)),
-    db
-      .select({
-        n: sql<number>`count(*)::int`,
-        requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`,
-        awarded: sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`,
-        paid: sql<string>`coalesce(sum((select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0) from ${grantPayments} p where p.grant_id = "grants"."id")), 0)::text`,
-      })
-      .from(grants)
-      .innerJoin(grantRounds, eq(grantRounds.id, grants.roundId))
-      .innerJoin(actors, eq(actors.id, grants.actorId))
-      .where(condition),
-  ]);
+  // One statement: the totals of the grants matching, and the page of them with their parts (the
+  // page's plan as on its own: its parts read for its rows only). A page beyond the last still
+  // answers the totals (one row, its grant null).
+  const found = await rows(
+    db,
+    sql`with totals as (
+        select count(*)::int as total_n, coalesce(sum(grants.requested_ore), 0)::text as total_requested,
+          coalesce(sum(grants.awarded_ore) filter (where grants.status in ${AWARDED}), 0)::text as total_awarded,
+          coalesce(sum((select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0)
+            from ${grantPayments} p where p.grant_id = grants.id)), 0)::text as total_paid
+        from grants join grant_rounds on grant_rounds.id = grants.round_id join actors on actors.id = grants.actor_id
+        ${condition ? sql`where ${condition}` : sql``})
+      select totals.*, page.* from totals left join lateral (${grantsWithParts(
+        condition,
+        sql`order by ${grantOrder(q.sort)} limit ${q.limit} offset ${q.offset}`,
+      )}) page on true`,
+  );
+  const totals = found[0];
   return {
-    rows: withPartsOf(resultRows(rows)),
-    total: Number(totals?.n ?? 0),
-    requestedOre: oreSum(totals?.requested).toString(),
-    awardedOre: oreSum(totals?.awarded).toString(),
-    paidOre: oreSum(totals?.paid).toString(),
+    rows: withPartsOf(found.filter((r) => r.id !== null)),
+    total: Number(totals?.total_n ?? 0),
+    requestedOre: oreSum(totals?.total_requested as string | undefined).toString(),
+    awardedOre: oreSum(totals?.total_awarded as string | undefined).toString(),
+    paidOre: oreSum(totals?.total_paid as string | undefined).toString(),
   };
 }
 
@@ -305,8 +309,9 @@ export interface GroupTotal {
  * each grant's allocation lines (rounded to the øre).
  */
 export async function roundByTargetGroup(db: Queryable, roundId: number): Promise<GroupTotal[]> {
-  const result = resultRows(
-    await db.execute(sql`
+  const result = await rows(
+    db,
+    sql`
     with recursive ancestry(group_id, ancestor_id) as (
       select id, id from target_groups
       union all
@@ -328,7 +333,7 @@ export async function roundByTargetGroup(db: Queryable, roundId: number): Promis
     join grant_allocations ga on ga.grant_id = g.id
     left join paid p on p.grant_id = g.id
     join ancestry a on a.group_id = ga.target_group_id
-    group by a.ancestor_id`),
+    group by a.ancestor_id`,
   );
   return result.map(
     (r): GroupTotal => ({

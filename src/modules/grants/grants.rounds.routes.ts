@@ -63,7 +63,8 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
       const [round, byGroup, n] = await Promise.all([
         grants.getRound(id),
         grants.roundByTargetGroup(id),
-        names(null, [id]),
+        // The page names its round from the round itself: no round names to look up.
+        names(null),
       ]);
       const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
       return {
