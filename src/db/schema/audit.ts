@@ -1,4 +1,14 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * The records whose changes the follow-up page lists as "changed recently" (not sign-ins, refusals,
+ * users or settings), as an SQL list: the partial index below holds these only, and a query uses it
+ * when it names them in the same words (literally, not as parameters).
+ */
+export const recordEntities = sql.raw(
+  `(${['actor', 'grant', 'grant_round', 'agreement', 'meeting', 'action_item', 'outreach'].map((e) => `'${e}'`).join(', ')})`,
+);
 
 /**
  * The audit trail (revisionsspor). Append-only: a trigger refuses UPDATE and DELETE.
@@ -21,5 +31,10 @@ export const auditLog = pgTable(
     index('audit_log_entity_idx').on(t.entity, t.entityId, t.at),
     // The follow-up page's "changed recently" for one municipality.
     index('audit_log_municipality_idx').on(t.municipalityCode, t.at),
+    // The same for the records' changes only, newest first read backwards (at desc, id desc): the
+    // sign-ins and refusals between them are not read.
+    index('audit_log_records_recent_idx')
+      .on(t.municipalityCode, t.at, t.id)
+      .where(sql`${t.entity} in ${recordEntities}`),
   ],
 );

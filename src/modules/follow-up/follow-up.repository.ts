@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
+import { recordEntities } from '../../db/schema/index.ts';
 
 /** The dates the follow-up page looks from and to. */
 export interface FollowUpWindows {
@@ -113,8 +114,12 @@ export async function openActionItems(
   );
 }
 
-/** The latest fifteen changes to the given entities in the municipality within the last days, with names (a grant's with its round and year). */
-export async function recentChanges(db: Queryable, m: number, since: { days: number; entities: string[] }) {
+/**
+ * The latest fifteen changes to the municipality's records within the last days, with names (a
+ * grant's with its round and year), from the partial index of the records' changes
+ * (audit_log_records_recent_idx): the sign-ins and refusals between them are not read.
+ */
+export async function recentChanges(db: Queryable, m: number, since: { days: number }) {
   return rows<{
     at: string;
     entity: string;
@@ -136,7 +141,7 @@ export async function recentChanges(db: Queryable, m: number, since: { days: num
             -- The latest fifteen first (from the index), then their names.
             select * from audit_log
             where municipality_code = ${m} and at > now() - make_interval(days => ${since.days})
-              and entity in ${since.entities}
+              and entity in ${recordEntities}
             order by at desc, id desc limit 15
           ) l
           left join users u on u.id = l.user_id

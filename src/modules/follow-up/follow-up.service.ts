@@ -48,9 +48,6 @@ export interface FollowUpOptions {
   today?: string;
 }
 
-/** Entities whose changes the follow-up page lists, and nothing about sign-ins or tokens. */
-const RECORD_ENTITIES = ['actor', 'grant', 'grant_round', 'agreement', 'meeting', 'action_item', 'outreach'];
-
 /**
  * The follow-up page: what in the user's own municipality needs doing soon. Each list is one
  * query; the counts for the navigation are one query together.
@@ -136,7 +133,7 @@ export function createFollowUpService(database: Database) {
         agreementsDueSoon(db, m, w),
         agreementsWithMeetingsOverdue(db, m, w),
         openActionItems(db, { mine: options.mine, userId: options.userId, municipalityCode: m }),
-        recentChanges(db, m, { days: RECENT_CHANGES_DAYS, entities: RECORD_ENTITIES }),
+        recentChanges(db, m, { days: RECENT_CHANGES_DAYS }),
         startingPoints(db, m, options.userId),
       ]);
       return {

@@ -1,0 +1,1 @@
+CREATE INDEX "audit_log_records_recent_idx" ON "audit_log" USING btree ("municipality_code","at","id") WHERE "audit_log"."entity" in ('actor', 'grant', 'grant_round', 'agreement', 'meeting', 'action_item', 'outreach');

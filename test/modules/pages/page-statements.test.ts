@@ -1,0 +1,98 @@
+import t from 'tap';
+import { actorInput } from '../../factories.ts';
+import { buildTestApp } from '../../helper.ts';
+
+/**
+ * What a page rendered anew sends to the database (issue 17): each statement costs the app a socket
+ * write and the database a wake-up, more than most statements cost to run. Pages are rendered anew
+ * here (PAGE_CACHE_TTL_MS=0); what is kept between requests (sessions aside: looked up on every
+ * request; municipalities, target groups, navigation counts, a round's split) is loaded by a first
+ * request, and the second one is counted. The mail sender's statements run on their own schedule and
+ * are not the page's.
+ */
+t.test('the list pages and the round overview send one statement for their list and its count', async (t) => {
+  const h = await buildTestApp(t, { env: { PAGE_CACHE_TTL_MS: '0' } });
+  const coordinator = await h.as('coordinator', 101);
+  const actor = (
+    await h.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({ name: 'Foreningen Lanternen', municipalityCodes: [101] }),
+    })
+  ).json() as { id: number };
+  const round = (
+    await h.inject({
+      method: 'POST',
+      url: '/api/v1/grant-rounds',
+      payload: { year: 2026, name: 'Lanternepuljen', budgetOre: 10_000_000 },
+    })
+  ).json() as { id: number };
+  const grant = await h.inject({
+    method: 'POST',
+    url: '/api/v1/grants',
+    payload: { roundId: round.id, actorId: actor.id, title: 'Natåbent', requestedOre: 100_000 },
+  });
+  t.equal(grant.statusCode, 201);
+  const agreement = await coordinator.inject({
+    method: 'POST',
+    url: '/api/v1/agreements',
+    payload: {
+      kind: 'formal',
+      actorIds: [actor.id],
+      status: 'active',
+      title: 'Lanterneaftalen',
+      startsOn: '2026-01-01',
+    },
+  });
+  t.equal(agreement.statusCode, 201);
+
+  // Every statement outside a transaction goes through drizzle's session.
+  const session = (
+    h.database.db as unknown as { session: { prepareQuery: (q: { sql: string }, ...a: unknown[]) => unknown } }
+  ).session;
+  const prepare = session.prepareQuery.bind(session);
+  let sent: string[] = [];
+  session.prepareQuery = (query, ...rest) => {
+    sent.push(query.sql);
+    return prepare(query, ...rest);
+  };
+  t.teardown(() => {
+    session.prepareQuery = prepare;
+  });
+  const statements = async (url: string, shows: RegExp, htmx?: string) => {
+    const headers = htmx ? { 'hx-request': 'true', 'hx-target': htmx } : {};
+    await coordinator.inject({ method: 'GET', url, headers });
+    sent = [];
+    const res = await coordinator.inject({ method: 'GET', url, headers });
+    t.equal(res.statusCode, 200, url);
+    t.match(res.body, shows, `${url} shows its rows`);
+    return sent.filter((q) => !/mail_outbox/.test(q));
+  };
+
+  // The session, and then: the grants with their totals; the municipality's rounds for the filter.
+  const grants = await statements('/grants?year=2026&municipalityCode=101', /Natåbent/);
+  t.equal(grants.length, 3, `the grant list: ${grants.length} statements\n${grants.join('\n')}`);
+  t.equal(grants.filter((q) => /count\(\*\)/.test(q)).length, 1, 'its count and totals are in its list statement');
+  t.ok(
+    grants.some((q) => /count\(\*\)/.test(q) && /json_agg/.test(q)),
+    'the totals beside the page of grants with their parts',
+  );
+
+  // The session, and the page of actors with their count.
+  for (const htmx of [undefined, 'actor-results']) {
+    const actors = await statements('/actors?q=Lanternen&municipalityCode=101', /Foreningen Lanternen/, htmx);
+    t.equal(
+      actors.length,
+      2,
+      `the actor list${htmx ? ' (htmx)' : ''}: ${actors.length} statements\n${actors.join('\n')}`,
+    );
+  }
+
+  // The session, the agreements with their count, their parts, and their actors' names.
+  const agreements = await statements('/agreements', /Lanterneaftalen/);
+  t.equal(agreements.length, 4, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
+
+  // The session, the round, and its totals by status: its own name is not looked up again.
+  const overview = await statements(`/grant-rounds/${round.id}`, /Lanternepuljen/);
+  t.equal(overview.length, 3, `the round overview: ${overview.length} statements\n${overview.join('\n')}`);
+});
