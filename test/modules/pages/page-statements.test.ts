@@ -1,6 +1,5 @@
 import t from 'tap';
-import { actorInput } from '../../factories.ts';
-import { buildTestApp } from '../../helper.ts';
+import { setup } from './lantern-fixture.ts';
 
 /**
  * What a page rendered anew sends to the database (issue 17): each statement costs the app a socket
@@ -11,40 +10,7 @@ import { buildTestApp } from '../../helper.ts';
  * are not the page's.
  */
 t.test('the list pages and the round overview send one statement for their list and its count', async (t) => {
-  const h = await buildTestApp(t, { env: { PAGE_CACHE_TTL_MS: '0' } });
-  const coordinator = await h.as('coordinator', 101);
-  const actor = (
-    await h.inject({
-      method: 'POST',
-      url: '/api/v1/actors',
-      payload: actorInput({ name: 'Foreningen Lanternen', municipalityCodes: [101] }),
-    })
-  ).json() as { id: number };
-  const round = (
-    await h.inject({
-      method: 'POST',
-      url: '/api/v1/grant-rounds',
-      payload: { year: 2026, name: 'Lanternepuljen', budgetOre: 10_000_000 },
-    })
-  ).json() as { id: number };
-  const grant = await h.inject({
-    method: 'POST',
-    url: '/api/v1/grants',
-    payload: { roundId: round.id, actorId: actor.id, title: 'Natåbent', requestedOre: 100_000 },
-  });
-  t.equal(grant.statusCode, 201);
-  const agreement = await coordinator.inject({
-    method: 'POST',
-    url: '/api/v1/agreements',
-    payload: {
-      kind: 'formal',
-      actorIds: [actor.id],
-      status: 'active',
-      title: 'Lanterneaftalen',
-      startsOn: '2026-01-01',
-    },
-  });
-  t.equal(agreement.statusCode, 201);
+  const { h, coordinator, round } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
 
   // Every statement outside a transaction goes through drizzle's session.
   const session = (
