@@ -12,7 +12,7 @@ const CASE_HANDLER_ROLES: readonly string[] = ['finance', 'coordinator'];
  */
 export async function checkCaseHandler(on: Db | Tx, municipalityCode: number, userId: number | null | undefined) {
   if (userId === null || userId === undefined) return;
-  const user = await findCaseHandler(on, userId);
+  const user = await findCaseHandler(on, userId, true);
   const reason = !user
     ? 'unknown'
     : user.municipalityCode !== municipalityCode

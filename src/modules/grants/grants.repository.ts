@@ -341,9 +341,12 @@ export async function roundByTargetGroup(db: Queryable, roundId: number): Promis
   );
 }
 
-/** A user as a grant's case handler is checked: their role, municipality and whether they are active. */
-export async function findCaseHandler(db: Queryable, userId: number) {
-  const [row] = await db
+/**
+ * A user as a grant's case handler is checked: their role, municipality and whether they are active.
+ * `lock` holds the user's row (for share) to the end of the transaction: a deactivation waits for it.
+ */
+export async function findCaseHandler(db: Queryable, userId: number, lock = false) {
+  const q = db
     .select({
       id: users.id,
       name: users.name,
@@ -353,6 +356,7 @@ export async function findCaseHandler(db: Queryable, userId: number) {
     })
     .from(users)
     .where(eq(users.id, userId));
+  const [row] = lock ? await q.for('share') : await q;
   return row;
 }
 
