@@ -8,7 +8,7 @@
  * two app processes on the one database. Figures go to bench/MAIL.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { openDatabase } from '../src/db/client.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
 import { queueMail } from '../src/modules/mail/mail.compose.ts';
 import { startSmtpServer, until } from '../test/modules/mail/smtp.ts';
+import { DIGEST_HEADING } from './digests-heading.ts';
 import { startCommand } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -134,8 +135,12 @@ try {
   const rows = rounds.map(
     (r) => `| ${r.name} | ${r.processes} | ${r.ms} | **${r.perSecond}** | ${r.arrived} | ${r.distinct} |`,
   );
+  // The digest run's figures (bench/digests.ts) follow this benchmark's in the file: kept as they are.
+  const file = join(root, 'bench', 'MAIL.md');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const digestSection = previous.includes(DIGEST_HEADING) ? previous.slice(previous.indexOf(DIGEST_HEADING)) : '';
   writeFileSync(
-    join(root, 'bench', 'MAIL.md'),
+    file,
     `# Mail benchmark
 
 \`npm run bench:mail\` on ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, PostgreSQL,
@@ -153,7 +158,7 @@ ${rows.join('\n')}
   in its own statement, one at a time per process: each arrives once, whatever the number of processes.
 - The SMTP server shares the machine's ${cpus().length} cores with PostgreSQL and the app; against a
   real relay the round trip, not the CPU, sets the pace.
-`,
+${digestSection ? `\n${digestSection}` : ''}`,
   );
 } finally {
   await admin.unsafe(`drop database if exists "${DB}" with (force)`);

@@ -608,13 +608,14 @@ export const da = {
   'grants.edit.fixed': 'Ligger fast',
   'grants.edit.rule.applied': 'Ansøgningen er ikke afgjort endnu, så alt kan rettes, også det ansøgte beløb.',
   'grants.edit.rule.approved':
-    'Bevillingen er givet. Du kan rette titel, sagsnummer, formål, periode og frist for afrapportering. Beløbene ligger fast: et beløb fastsættes kun, når der bevilges, hvor puljens budget bliver kontrolleret.',
+    'Bevillingen er givet. Du kan rette titel, sagsnummer, sagsbehandler, formål, periode og frist for afrapportering. Beløbene ligger fast: et beløb fastsættes kun, når der bevilges, hvor puljens budget bliver kontrolleret.',
   'grants.edit.rule.paid':
-    'Bevillingen er udbetalt. Du kan rette titel, sagsnummer, formål, periode og frist for afrapportering. Beløbene ligger fast; en forkert udbetaling rettes under Udbetalinger.',
+    'Bevillingen er udbetalt. Du kan rette titel, sagsnummer, sagsbehandler, formål, periode og frist for afrapportering. Beløbene ligger fast; en forkert udbetaling rettes under Udbetalinger.',
   'grants.edit.rule.accounted':
-    'Bevillingen er afrapporteret. Du kan rette titel, sagsnummer, formål og periode. Beløb og frist for afrapportering ligger fast.',
-  'grants.edit.rule.rejected': 'Ansøgningen er afvist. Du kan rette titel, sagsnummer og formål.',
-  'grants.edit.rule.withdrawn': 'Ansøgningen er trukket tilbage. Du kan rette titel, sagsnummer og formål.',
+    'Bevillingen er afrapporteret. Du kan rette titel, sagsnummer, sagsbehandler, formål og periode. Beløb og frist for afrapportering ligger fast.',
+  'grants.edit.rule.rejected': 'Ansøgningen er afvist. Du kan rette titel, sagsnummer, sagsbehandler og formål.',
+  'grants.edit.rule.withdrawn':
+    'Ansøgningen er trukket tilbage. Du kan rette titel, sagsnummer, sagsbehandler og formål.',
   'grants.edit.rule.closed': 'Bevillingen er afsluttet. Kun sagsnummeret kan rettes, så sagen stadig kan findes.',
   'grants.conflict.heading': 'En anden har ændret bevillingen imens',
   'grants.conflict.explain':
@@ -673,6 +674,16 @@ export const da = {
   'grant.payments.locked': 'Udbetalinger kan kun rettes, mens bevillingen er bevilget eller udbetalt.',
   'grant.payments.mustStayPaid':
     'Bevillingen er markeret som udbetalt, så udbetalingerne skal fortsat give præcis det bevilgede beløb.',
+  'grants.caseHandler': 'Sagsbehandler',
+  'grants.caseHandlerHint':
+    'En medarbejder fra økonomi eller en koordinator i kommunen. Sagsbehandleren får påmindelserne om afrapporteringen sammen med økonomi.',
+  'grants.caseHandlerNone': 'Ingen',
+  'grants.caseHandlerInactive': 'deaktiveret',
+  'grants.caseHandlerElsewhere': 'kan ikke længere vælges',
+  'grant.caseHandler.unknown': 'Vælg en sagsbehandler på listen.',
+  'grant.caseHandler.otherMunicipality': 'Sagsbehandleren skal være bruger i bevillingens kommune. Vælg en fra listen.',
+  'grant.caseHandler.inactive': 'Brugeren er deaktiveret og kan ikke være sagsbehandler. Vælg en aktiv bruger.',
+  'grant.caseHandler.role': 'Sagsbehandleren skal være fra økonomi eller være koordinator.',
   'grant.externalRef.taken': 'En anden bevilling i puljen har allerede det sagsnummer.',
   'grant.period.order': 'Perioden skal slutte samme dag som eller efter den dag, den begynder.',
   'grant.edit.locked.applied': 'Kan ikke ændres nu.',

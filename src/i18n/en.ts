@@ -612,13 +612,15 @@ export const en: Record<keyof typeof da, string> = {
   'grants.edit.rule.applied':
     'The application is not decided yet, so everything can be changed, the amount requested included.',
   'grants.edit.rule.approved':
-    'The grant is awarded. You can change the title, case number, purpose, period and report due date. The amounts are fixed: an amount is set only when awarding, where the round’s budget is checked.',
+    'The grant is awarded. You can change the title, case number, case handler, purpose, period and report due date. The amounts are fixed: an amount is set only when awarding, where the round’s budget is checked.',
   'grants.edit.rule.paid':
-    'The grant is paid. You can change the title, case number, purpose, period and report due date. The amounts are fixed; a wrong payment is corrected under Payments.',
+    'The grant is paid. You can change the title, case number, case handler, purpose, period and report due date. The amounts are fixed; a wrong payment is corrected under Payments.',
   'grants.edit.rule.accounted':
-    'The grant is accounted for. You can change the title, case number, purpose and period. Amounts and the report due date are fixed.',
-  'grants.edit.rule.rejected': 'The application is rejected. You can change the title, case number and purpose.',
-  'grants.edit.rule.withdrawn': 'The application is withdrawn. You can change the title, case number and purpose.',
+    'The grant is accounted for. You can change the title, case number, case handler, purpose and period. Amounts and the report due date are fixed.',
+  'grants.edit.rule.rejected':
+    'The application is rejected. You can change the title, case number, case handler and purpose.',
+  'grants.edit.rule.withdrawn':
+    'The application is withdrawn. You can change the title, case number, case handler and purpose.',
   'grants.edit.rule.closed':
     'The grant is closed. Only the case number can be changed, so the case can still be found.',
   'grants.conflict.heading': 'Someone else changed the grant meanwhile',
@@ -679,6 +681,17 @@ export const en: Record<keyof typeof da, string> = {
   'grant.payments.locked': 'Payments can only be corrected while the grant is awarded or paid.',
   'grant.payments.mustStayPaid':
     'The grant is marked as paid, so the payments must still add up to exactly the amount awarded.',
+  'grants.caseHandler': 'Case handler',
+  'grants.caseHandlerHint':
+    'A finance user or a coordinator in the municipality. The case handler gets the report reminders together with finance.',
+  'grants.caseHandlerNone': 'None',
+  'grants.caseHandlerInactive': 'deactivated',
+  'grants.caseHandlerElsewhere': 'can no longer be chosen',
+  'grant.caseHandler.unknown': 'Choose a case handler from the list.',
+  'grant.caseHandler.otherMunicipality':
+    "The case handler must be a user in the grant's municipality. Choose one from the list.",
+  'grant.caseHandler.inactive': 'The user is deactivated and cannot be the case handler. Choose an active user.',
+  'grant.caseHandler.role': 'The case handler must be a finance user or a coordinator.',
   'grant.externalRef.taken': 'Another grant in the round already has that case number.',
   'grant.period.order': 'The period must end on or after the day it begins.',
   'grant.edit.locked.applied': 'Cannot be changed now.',

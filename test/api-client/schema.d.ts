@@ -2121,6 +2121,8 @@ export interface operations {
                 purpose: string | null;
                 /** @description The case number (sagsnummer) an imported grant list gave it */
                 externalRef: string | null;
+                /** @description The case handler’s user id, or null */
+                caseHandlerId: number | null;
                 /** @enum {string} */
                 kind: "money" | "in_kind";
                 inKindDescription: string | null;
@@ -2229,6 +2231,8 @@ export interface operations {
           periodEnd?: string | null;
           /** @description The case number (sagsnummer), unique in its round; a re-import matches on it */
           externalRef?: string | null;
+          /** @description The case handler (sagsbehandler): the id of an active finance user or coordinator of the grant’s municipality, who gets the report reminders with finance. Another municipality’s user, a deactivated one or another role gets 400 CASE_HANDLER_INVALID; null clears it */
+          caseHandlerId?: number | null;
         };
       };
     };
@@ -2249,6 +2253,8 @@ export interface operations {
             purpose: string | null;
             /** @description The case number (sagsnummer) an imported grant list gave it */
             externalRef: string | null;
+            /** @description The case handler’s user id, or null */
+            caseHandlerId: number | null;
             /** @enum {string} */
             kind: "money" | "in_kind";
             inKindDescription: string | null;
@@ -2388,6 +2394,8 @@ export interface operations {
             purpose: string | null;
             /** @description The case number (sagsnummer) an imported grant list gave it */
             externalRef: string | null;
+            /** @description The case handler’s user id, or null */
+            caseHandlerId: number | null;
             /** @enum {string} */
             kind: "money" | "in_kind";
             inKindDescription: string | null;
@@ -2501,6 +2509,8 @@ export interface operations {
           periodEnd?: string | null;
           /** @description The case number (sagsnummer), unique in its round; a re-import matches on it */
           externalRef?: string | null;
+          /** @description The case handler (sagsbehandler): the id of an active finance user or coordinator of the grant’s municipality, who gets the report reminders with finance. Another municipality’s user, a deactivated one or another role gets 400 CASE_HANDLER_INVALID; null clears it */
+          caseHandlerId?: number | null;
           /** Format: date */
           reportDueOn?: string;
           /** Format: date */
@@ -2544,6 +2554,8 @@ export interface operations {
             purpose: string | null;
             /** @description The case number (sagsnummer) an imported grant list gave it */
             externalRef: string | null;
+            /** @description The case handler’s user id, or null */
+            caseHandlerId: number | null;
             /** @enum {string} */
             kind: "money" | "in_kind";
             inKindDescription: string | null;
@@ -2722,6 +2734,8 @@ export interface operations {
             purpose: string | null;
             /** @description The case number (sagsnummer) an imported grant list gave it */
             externalRef: string | null;
+            /** @description The case handler’s user id, or null */
+            caseHandlerId: number | null;
             /** @enum {string} */
             kind: "money" | "in_kind";
             inKindDescription: string | null;
@@ -2905,6 +2919,8 @@ export interface operations {
             purpose: string | null;
             /** @description The case number (sagsnummer) an imported grant list gave it */
             externalRef: string | null;
+            /** @description The case handler’s user id, or null */
+            caseHandlerId: number | null;
             /** @enum {string} */
             kind: "money" | "in_kind";
             inKindDescription: string | null;

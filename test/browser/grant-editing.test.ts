@@ -22,6 +22,11 @@ t.test('finance edits a round, a grant and a payment, and searches and sorts the
     { email: 'frida@kk.dk', name: 'Frida Økonomi', password: PASSWORD, role: 'finance', municipalityCode: 101 },
     { system: true },
   );
+  await accounts.createUser(
+    system,
+    { email: 'carl@kk.dk', name: 'Carl Koordinator', password: PASSWORD, role: 'coordinator', municipalityCode: 101 },
+    { system: true },
+  );
   const principal = { userId: admin.id, municipalityCode: 101, role: 'admin' as const };
   const trappen = await actors.register(principal, actorInput({ name: 'Værestedet Trappen', cvr: validCvr(5150) }));
   const kors = await actors.register(principal, actorInput({ name: 'Blå Kors Varmestue' }));
@@ -125,11 +130,13 @@ t.test('finance edits a round, a grant and a payment, and searches and sorts the
   t.match(await page.locator('#error-summary').textContent(), /Periode til: Perioden skal slutte/);
   await expectAccessible(t, page, 'the grant edit form with an error');
   await page.getByLabel('Periode til').fill('2027-04-30');
+  await page.getByLabel('Sagsbehandler').selectOption({ label: 'Carl Koordinator (Frivillighedskoordinator)' });
   await page.getByRole('button', { name: 'Gem bevillingen' }).click();
   await page.waitForURL(new RegExp(`/grants/${applied.id}$`));
   const facts = await page.locator('dl.samspil-dl').first().textContent();
   t.match(facts, /Sagsnummer\s*2026-0142/, 'the case number on the grant page');
   t.match(facts, /Periode\s*01\.05\.2026 til 30\.04\.2027/, 'and the period');
+  t.match(facts, /Sagsbehandler\s*Carl Koordinator/, 'and the case handler chosen');
 
   // ---- the payment: corrected from its row, by keyboard
   await page.getByRole('link', { name: /Ret udbetalingen 01\.04\.2026/ }).focus();

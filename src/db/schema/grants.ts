@@ -17,6 +17,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { MAX_OERE } from '../../lib/money.ts';
+import { users } from './accounts.ts';
 import { actors } from './actors.ts';
 import { municipalities, targetGroups } from './reference.ts';
 
@@ -93,6 +94,8 @@ export const grants = pgTable(
     budgetOverride: boolean('budget_override').notNull().default(false),
     /** The municipality's own reference (case number) from an imported list: a re-import finds it. */
     externalRef: text('external_ref'),
+    /** The grant's case handler (sagsbehandler): an active finance user or coordinator of its municipality. */
+    caseHandlerId: integer('case_handler_id').references(() => users.id),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -100,6 +103,7 @@ export const grants = pgTable(
   (t) => [
     index('grants_round_idx').on(t.roundId, t.status),
     index('grants_actor_idx').on(t.actorId),
+    index('grants_case_handler_idx').on(t.caseHandlerId).where(sql`${t.caseHandlerId} is not null`),
     uniqueIndex('grants_external_ref_uq').on(t.roundId, t.externalRef).where(sql`${t.externalRef} is not null`),
     check('grants_amounts_ck', sql`${t.requestedOre} >= 0 and (${t.awardedOre} is null or ${t.awardedOre} >= 0)`),
     check(

@@ -35,7 +35,7 @@ export async function countFollowUps(db: Queryable, municipalityCode: number, us
   return row;
 }
 
-/** Grants whose report is due by the window's end and not received, with their round and its year. */
+/** Grants whose report is due by the window's end and not received, with their round and its year, and their case handler. */
 export async function reportsDueSoon(db: Queryable, m: number, w: FollowUpWindows, limit = 100) {
   return rows<{
     id: number;
@@ -45,11 +45,12 @@ export async function reportsDueSoon(db: Queryable, m: number, w: FollowUpWindow
     roundName: string;
     year: number;
     dueOn: string;
+    caseHandlerId: number | null;
   }>(
     db,
     sql`
           select g.id, g.title, g.actor_id as "actorId", ac.name as "actorName", r.name as "roundName", r.year,
-            g.report_due_on::text as "dueOn"
+            g.report_due_on::text as "dueOn", g.case_handler_id as "caseHandlerId"
           from grants g join grant_rounds r on r.id = g.round_id join actors ac on ac.id = g.actor_id
           where ${reportsWhere(m, w.reportsSoon)}
           order by g.report_due_on, g.id limit ${limit}`,

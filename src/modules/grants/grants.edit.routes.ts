@@ -50,6 +50,10 @@ export const grantEditRoutes: FastifyPluginAsync = async (app) => {
     status = 200,
   ) {
     const [round, names] = await Promise.all([grants.getRound(grant.roundId), actorNames([grant.actorId])]);
+    const [caseHandlers, current] = await Promise.all([
+      grants.caseHandlerOptions(round.municipalityCode),
+      grants.caseHandler(grant.caseHandlerId),
+    ]);
     return reply.page(
       'grants/edit',
       {
@@ -58,6 +62,9 @@ export const grantEditRoutes: FastifyPluginAsync = async (app) => {
         round,
         actorName: names[grant.actorId] ?? String(grant.actorId),
         fields: formFieldsOf(grant),
+        caseHandlers,
+        // The grant's case handler when they can no longer be chosen (deactivated, say): kept unless changed.
+        currentCaseHandler: current && !caseHandlers.some((u) => u.id === current.id) ? current : undefined,
         values,
         ...extra,
       },
@@ -74,6 +81,7 @@ export const grantEditRoutes: FastifyPluginAsync = async (app) => {
     periodStart: g.periodStart,
     periodEnd: g.periodEnd,
     externalRef: g.externalRef,
+    caseHandlerId: g.caseHandlerId,
     reportDueOn: g.reportDueOn,
   });
 

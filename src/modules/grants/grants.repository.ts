@@ -1,6 +1,6 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
-import { actors, grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import { actors, grantAllocations, grantPayments, grantRounds, grants, users } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import { awardedStatuses } from './grants.rules.ts';
@@ -47,7 +47,7 @@ function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL {
       grants.period_start::text as period_start, grants.period_end::text as period_end, grants.status as status,
       grants.report_due_on::text as report_due_on, grants.report_received_on::text as report_received_on,
       grants.auditor_endorsed as auditor_endorsed, grants.budget_override as budget_override,
-      grants.external_ref as external_ref, grants.version as version, grants.created_at as created_at,
+      grants.external_ref as external_ref, grants.case_handler_id as case_handler_id, grants.version as version, grants.created_at as created_at,
       grants.updated_at as updated_at,
       grant_rounds.municipality_code as municipality_code, grant_rounds.name as round_name, grant_rounds.year as round_year,
       actors.name as actor_name, actors.cvr as actor_cvr,
@@ -83,6 +83,7 @@ function withPartsOf(found: Record<string, unknown>[]): GrantWithParts[] {
       auditorEndorsed: Boolean(r.auditor_endorsed),
       budgetOverride: Boolean(r.budget_override),
       externalRef: (r.external_ref as string | null) ?? null,
+      caseHandlerId: r.case_handler_id === null || r.case_handler_id === undefined ? null : Number(r.case_handler_id),
       version: Number(r.version),
       createdAt: dateOf(r.created_at),
       updatedAt: dateOf(r.updated_at),
@@ -343,4 +344,38 @@ export async function roundByTargetGroup(db: Queryable, roundId: number): Promis
       grants: Number(r.grants),
     }),
   );
+}
+
+/**
+ * A user as a grant's case handler is checked: their role, municipality and whether they are active.
+ * `lock` holds the user's row (for share) to the end of the transaction: a deactivation waits for it.
+ */
+export async function findCaseHandler(db: Queryable, userId: number, lock = false) {
+  const q = db
+    .select({
+      id: users.id,
+      name: users.name,
+      role: users.role,
+      municipalityCode: users.municipalityCode,
+      active: users.active,
+    })
+    .from(users)
+    .where(eq(users.id, userId));
+  const [row] = lock ? await q.for('share') : await q;
+  return row;
+}
+
+/** Who can be a grant's case handler in a municipality: its active finance users and coordinators, by name. */
+export async function caseHandlerCandidates(db: Queryable, municipalityCode: number) {
+  return db
+    .select({ id: users.id, name: users.name, role: users.role })
+    .from(users)
+    .where(
+      and(
+        eq(users.municipalityCode, municipalityCode),
+        eq(users.active, true),
+        inArray(users.role, ['finance', 'coordinator']),
+      ),
+    )
+    .orderBy(users.name, users.id);
 }

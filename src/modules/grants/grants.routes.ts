@@ -118,9 +118,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       if (chosen) actorOptions = [chosen, ...actorOptions];
     }
     const overdue = actorId ? (await grants.listGrants({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
+    const caseHandlers = await grants.caseHandlerOptions(request.principal.municipalityCode ?? 0);
     return reply.page(
       'grants/new',
       {
+        caseHandlers,
         title: request.t('grants.new'),
         ...n,
         values,
@@ -181,10 +183,11 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     status = 200,
   ) {
     const grant = await grants.getGrant(id);
-    const [round, n, actorNameMap] = await Promise.all([
+    const [round, n, actorNameMap, caseHandler] = await Promise.all([
       grants.getRound(grant.roundId),
       names(null, [grant.roundId]),
       actorNames([grant.actorId]),
+      grants.caseHandler(grant.caseHandlerId),
     ]);
     return reply.page(
       'grants/show',
@@ -194,6 +197,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         grant,
         round,
         actorName: actorNameMap[grant.actorId] ?? String(grant.actorId),
+        caseHandler,
         targetGroupNames: Object.fromEntries(
           n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),

@@ -61,6 +61,7 @@ const grantDetailFields = [
   'periodStart',
   'periodEnd',
   'externalRef',
+  'caseHandlerId',
   'reportDueOn',
 ] as const;
 export type GrantDetailField = (typeof grantDetailFields)[number];
@@ -72,22 +73,24 @@ const afterDecision: GrantDetailField[] = [
   'periodStart',
   'periodEnd',
   'externalRef',
+  'caseHandlerId',
   'reportDueOn',
 ];
 
 /**
  * Which details a grant may still change in each status. The application (the requested amount
  * included) is open until it is decided; after that the amount moves only through the award, with
- * its budget guard. Once the accounts are approved the report date is settled, and a closed grant
- * keeps only its case number open, so the archive can still find it.
+ * its budget guard. Once the accounts are approved the report date is settled. The case handler can
+ * change in every status until the grant is closed, and a closed grant keeps only its case number
+ * open, so the archive can still find it.
  */
 export const editableGrantFields: Record<GrantStatus, readonly GrantDetailField[]> = {
   applied: grantDetailFields,
   approved: afterDecision,
   paid: afterDecision,
   accounted: afterDecision.filter((f) => f !== 'reportDueOn'),
-  rejected: ['title', 'purpose', 'externalRef'],
-  withdrawn: ['title', 'purpose', 'externalRef'],
+  rejected: ['title', 'purpose', 'externalRef', 'caseHandlerId'],
+  withdrawn: ['title', 'purpose', 'externalRef', 'caseHandlerId'],
   closed: ['externalRef'],
 };
 
@@ -164,6 +167,7 @@ export function grantsOf(
     title: g.title,
     purpose: g.purpose,
     externalRef: g.externalRef,
+    caseHandlerId: g.caseHandlerId,
     kind: g.kind,
     inKindDescription: g.inKindDescription,
     requestedOre: g.requestedOre,

@@ -94,6 +94,17 @@ export const grantCreate = z.object({
   externalRef: text(100)
     .nullish()
     .describe('The case number (sagsnummer), unique in its round; a re-import matches on it'),
+  caseHandlerId: z
+    .number()
+    .int()
+    .positive()
+    .max(2_147_483_647)
+    .nullish()
+    .describe(
+      'The case handler (sagsbehandler): the id of an active finance user or coordinator of the grant’s municipality, ' +
+        'who gets the report reminders with finance. Another municipality’s user, a deactivated one or another role ' +
+        'gets 400 CASE_HANDLER_INVALID; null clears it',
+    ),
 });
 export type GrantCreate = z.infer<typeof grantCreate>;
 
@@ -145,6 +156,7 @@ export const grantSchema = z.object({
   title: z.string(),
   purpose: z.string().nullable(),
   externalRef: z.string().nullable().describe('The case number (sagsnummer) an imported grant list gave it'),
+  caseHandlerId: z.number().int().nullable().describe('The case handler’s user id, or null'),
   kind: z.enum(grantKinds),
   inKindDescription: z.string().nullable(),
   requestedOre: z.number().int(),
@@ -260,5 +272,6 @@ export const grantEditForm = z.object({
   periodStart: grantCreate.shape.periodStart.unwrap().default(null),
   periodEnd: grantCreate.shape.periodEnd.unwrap().default(null),
   externalRef: grantCreate.shape.externalRef.unwrap().default(null),
+  caseHandlerId: grantCreate.shape.caseHandlerId.unwrap().default(null),
   reportDueOn: grantPatch.shape.reportDueOn.unwrap(),
 });

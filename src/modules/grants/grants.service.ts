@@ -6,6 +6,7 @@ import { assertMayOverrideBudget, assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
+import { checkCaseHandler, createCaseHandlerService } from './grants.case-handlers.ts';
 import {
   actorHasOverdueReport,
   findGrant,
@@ -138,11 +139,15 @@ export function createGrantService(database: Database, config: Config) {
     if (period) throw validationFailed(period);
     if (changes.externalRef !== before.externalRef)
       await checkCaseNumber(tx, before.roundId, changes.externalRef, before.id);
+    if (changes.caseHandlerId != null && changes.caseHandlerId !== before.caseHandlerId)
+      await checkCaseHandler(tx, (await findRound(tx, before.roundId))?.municipalityCode ?? 0, changes.caseHandlerId);
   }
 
   const service = {
     // Grant rounds and their totals: grants.rounds.ts.
     ...createRoundService(database),
+    // Who can be a grant's case handler, and who it is: grants.case-handlers.ts.
+    ...createCaseHandlerService(db),
 
     async listGrants(query: GrantListQuery) {
       const found = await searchGrants(db, query);
@@ -185,6 +190,7 @@ export function createGrantService(database: Database, config: Config) {
         const period = periodProblem(input.periodStart, input.periodEnd);
         if (period) throw validationFailed(period);
         await checkCaseNumber(tx, round.id, input.externalRef);
+        await checkCaseHandler(tx, round.municipalityCode, input.caseHandlerId);
         const row = await insertGrant(tx, {
           ...input,
           reportDueOn: reportDueOf(round),

@@ -55,17 +55,17 @@ export function createDigestService(db: Db, config: Config, followUp: FollowUpSe
       ((coordinatorUserId === null || !coordinators.has(coordinatorUserId)) && user.role === 'coordinator');
     const a = lists.agreements;
     return {
-      reports:
-        user.role === 'finance'
-          ? lists.grants.reports.map((r) => ({
-              title: r.title,
-              actorName: r.actorName,
-              roundName: r.roundName,
-              dueOn: date(r.dueOn),
-              overdue: r.overdue,
-              link: `${publicUrl}/grants/${r.id}`,
-            }))
-          : [],
+      // Report reminders: all of the municipality's to finance, and a grant's to its case handler (once).
+      reports: lists.grants.reports
+        .filter((r) => user.role === 'finance' || r.caseHandlerId === user.id)
+        .map((r) => ({
+          title: r.title,
+          actorName: r.actorName,
+          roundName: r.roundName,
+          dueOn: date(r.dueOn),
+          overdue: r.overdue,
+          link: `${publicUrl}/grants/${r.id}`,
+        })),
       agreements: a.agreementsDue
         .filter((x) => mine(x.coordinatorUserId))
         .map((x) => ({

@@ -41,7 +41,14 @@ async function actorOf(client: Client, name: string, municipalityCode = 101) {
   return res.json().id as number;
 }
 
-async function awardedGrant(finance: Client, actorId: number, groupId: number, reportDueOn: string, title: string) {
+async function awardedGrant(
+  finance: Client,
+  actorId: number,
+  groupId: number,
+  reportDueOn: string,
+  title: string,
+  caseHandlerId?: number,
+) {
   const round = (
     await finance.inject({
       method: 'POST',
@@ -53,7 +60,7 @@ async function awardedGrant(finance: Client, actorId: number, groupId: number, r
     await finance.inject({
       method: 'POST',
       url: '/api/v1/grants',
-      payload: { roundId: round.id, actorId, title, requestedOre: 100_000 },
+      payload: { roundId: round.id, actorId, title, requestedOre: 100_000, caseHandlerId },
     })
   ).json();
   const approved = await finance.inject({
@@ -270,4 +277,48 @@ t.test('one-click unsubscribe: a POST without a session turns the digest off', a
   );
   t.same(audit, { user_id: finance.user.id, action: 'unsubscribe', municipality_code: 101 });
   t.equal((await digests.runDigests(winter('2026-03-24'))).mails, 0, 'the next week: nothing');
+});
+
+t.test("a grant's case handler gets its report reminders, once, by their own choice", async (t) => {
+  const { smtp, h, groupId } = await setup(t);
+  const digests = h.app.services.digests;
+  const finance = await h.as('finance', 101);
+  const handlingFinance = await h.as('finance', 101);
+  const handler = await h.as('coordinator', 101);
+  const leaving = await h.as('coordinator', 101);
+  const weekly = await h.as('coordinator', 101);
+  const bystander = await h.as('coordinator', 101);
+  t.equal(
+    (await weekly.postForm('/account/digest', { grants: 'weekly', agreements: 'daily', version: '0' })).statusCode,
+    303,
+  );
+  const actor = await actorOf(handler, 'Café Klare');
+  const due = '2026-03-31';
+  await awardedGrant(finance, actor, groupId, due, 'Rapport med koordinator', handler.user.id);
+  await awardedGrant(finance, actor, groupId, due, 'Rapport med økonomi', handlingFinance.user.id);
+  await awardedGrant(finance, actor, groupId, due, 'Rapport med en, der er stoppet', leaving.user.id);
+  await awardedGrant(finance, actor, groupId, due, 'Rapport med ugentlig', weekly.user.id);
+  await awardedGrant(finance, actor, groupId, due, 'Rapport uden sagsbehandler');
+  t.equal((await h.postForm(`/admin/users/${leaving.user.id}/deactivate`, { confirm: 'yes' })).statusCode, 303);
+
+  // Tuesday 24 March, 7 days before: finance twice, and the coordinator who handles a case.
+  const run = await digests.runDigests(winter('2026-03-24'));
+  t.equal(run.mails, 3, 'two finance users and the coordinator case handler');
+  h.app.mailSender.kick();
+  await until(() => smtp.received.length >= run.mails);
+
+  const [mail, ...more] = mailsTo(smtp, handler.user.email);
+  t.equal(more.length, 0, 'one mail to the case handler');
+  t.equal(mail?.subject, 'Påmindelser fra Samspil – København');
+  t.match(mail?.text, /Rapport med koordinator \(Café Klare\): afrapportering senest 31\.03\.2026/);
+  t.notMatch(mail?.text, /Rapport med (økonomi|en, der|ugentlig)|uden sagsbehandler/, 'only their own case');
+
+  const [financeMail, ...again] = mailsTo(smtp, handlingFinance.user.email);
+  t.equal(again.length, 0, 'one mail to a finance user who also handles a case');
+  t.equal(financeMail?.text?.match(/Rapport med økonomi/g)?.length, 1, 'their case listed once');
+  t.match(financeMail?.text, /Rapport uden sagsbehandler/, 'among all of the municipality’s reports');
+  t.same(mailsTo(smtp, leaving.user.email), [], 'nothing for a deactivated case handler');
+  t.same(mailsTo(smtp, weekly.user.email), [], 'nothing on a Tuesday for one who chose weekly');
+  t.same(mailsTo(smtp, bystander.user.email), [], 'nothing for a coordinator with no case');
+  t.match(mailsTo(smtp, finance.user.email)[0]?.text, /Rapport med en, der er stoppet/, 'finance still has it');
 });

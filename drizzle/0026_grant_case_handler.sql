@@ -1,0 +1,3 @@
+ALTER TABLE "grants" ADD COLUMN "case_handler_id" integer;--> statement-breakpoint
+ALTER TABLE "grants" ADD CONSTRAINT "grants_case_handler_id_users_id_fk" FOREIGN KEY ("case_handler_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "grants_case_handler_idx" ON "grants" USING btree ("case_handler_id") WHERE "grants"."case_handler_id" is not null;
