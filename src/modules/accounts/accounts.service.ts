@@ -8,6 +8,7 @@ import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import { auditUser, userEditMethods } from './accounts.edit.ts';
+import { emailMethods } from './accounts.email.ts';
 import { countPasswordAttempt, hashPassword, passwordMethods, recordFailedAttempt } from './accounts.passwords.ts';
 import {
   anyUserExists,
@@ -33,7 +34,8 @@ import {
   uncountLoginAttempt,
 } from './accounts.repository.ts';
 import { passwordResetMethods } from './accounts.reset.ts';
-import type { NewUserInput } from './accounts.schemas.ts';
+import type { InviteUserInput, NewUserInput } from './accounts.schemas.ts';
+import { issueWelcomeLink, unusablePasswordHash, welcomeMethods } from './accounts.welcome.ts';
 
 /** A session's or key's last use is written at most this often, to spare the database a write per request. */
 const TOUCH_AFTER_SECONDS = 60;
@@ -76,12 +78,15 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     }
   }
 
+  /** A new user: with a password of their own, or (no password) with a welcome link by mail, in one transaction. */
   async function insertNewUser(
     principal: Principal,
-    input: NewUserInput,
-    options: { onlyIfFirst?: boolean; temporaryPassword?: boolean } = {},
+    input: InviteUserInput & { password?: string },
+    options: { onlyIfFirst?: boolean } = {},
   ): Promise<UserRow> {
-    const passwordHash = await hashPassword(input.password, config.passwordHash);
+    const passwordHash = input.password
+      ? await hashPassword(input.password, config.passwordHash)
+      : await unusablePasswordHash(config);
     return db.transaction(async (tx) => {
       if (options.onlyIfFirst) {
         // Two set-up forms sent at once: the lock makes the second see the first's user.
@@ -99,9 +104,18 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
         role: input.role,
         municipalityCode: input.municipalityCode,
         passwordHash,
-        mustChangePassword: options.temporaryPassword ?? false,
+        mustChangePassword: false,
       });
       await recordAudit(tx, principal, { entity: 'user', entityId: user.id, action: 'create', after: auditUser(user) });
+      if (!input.password) {
+        const resetId = await issueWelcomeLink(tx, config, user);
+        await recordAudit(tx, principal, {
+          entity: 'user',
+          entityId: user.id,
+          action: 'welcome_link_sent',
+          after: { resetId },
+        });
+      }
       usersExist = true;
       return user;
     });
@@ -110,7 +124,9 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
   const service = {
     ...passwordMethods(db, config),
     ...passwordResetMethods(db, config),
-    ...userEditMethods(db, assertKnownMunicipality),
+    ...userEditMethods(db, config, assertKnownMunicipality),
+    ...welcomeMethods(db, config),
+    ...emailMethods(db, config),
 
     async hasUsers(): Promise<boolean> {
       if (!usersExist) usersExist = await anyUserExists(db);
@@ -132,13 +148,23 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     },
 
     /**
-     * An admin creates a user of their own municipality, with a temporary password the user must
-     * change at their first sign-in; the CLI (system principal) any user, with a password of their own.
+     * A user with a password of their own: the CLI, the demo and tests (system principal, any
+     * municipality); any other principal must be one who writes the municipality's users.
      */
     async createUser(principal: Principal, input: NewUserInput, options: { system?: boolean } = {}): Promise<UserRow> {
       await assertKnownMunicipality(input.municipalityCode);
       if (!options.system) assertMayWrite(principal, 'users', input.municipalityCode);
-      return insertNewUser(principal, input, { temporaryPassword: !options.system });
+      return insertNewUser(principal, input);
+    },
+
+    /**
+     * An admin creates a user of their own municipality without a password: the user gets a welcome
+     * mail, queued in the same transaction, with a link to choose one; until then nothing signs in.
+     */
+    async inviteUser(principal: Principal, input: InviteUserInput): Promise<UserRow> {
+      await assertKnownMunicipality(input.municipalityCode);
+      assertMayWrite(principal, 'users', input.municipalityCode);
+      return insertNewUser(principal, input);
     },
 
     async listUsers(principal: Principal) {
