@@ -7,7 +7,7 @@ import type { Principal } from '../../lib/principal.ts';
 import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
-import { auditUser, userEditMethods } from './accounts.edit.ts';
+import { assertEmailFree, auditUser, userEditMethods } from './accounts.edit.ts';
 import { emailMethods } from './accounts.email.ts';
 import { countPasswordAttempt, hashPassword, passwordMethods, recordFailedAttempt } from './accounts.passwords.ts';
 import {
@@ -41,6 +41,8 @@ import { issueWelcomeLink, unusablePasswordHash, welcomeMethods } from './accoun
 const TOUCH_AFTER_SECONDS = 60;
 /** What the audit trail names a sign-in attempt by when the e-mail typed is no account's: not the e-mail. */
 const UNKNOWN_ACCOUNT = 'unknown';
+/** No user's id: a new user's address must be free of every user. */
+const NO_USER = 0;
 
 export interface SignedIn {
   principal: Principal;
@@ -93,11 +95,7 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
         await lockFirstRunSetup(tx);
         if (await anyUserExists(tx)) throw new AppError('SETUP_DONE', 409, 'account.setup.done');
       }
-      if (await findUserByEmail(tx, input.email)) {
-        throw new AppError('DUPLICATE_EMAIL', 409, 'account.email.duplicate', {
-          fieldErrors: { email: ['account.email.duplicate'] },
-        });
-      }
+      await assertEmailFree(tx, input.email, NO_USER);
       const user = await insertUser(tx, {
         email: input.email,
         name: input.name,
