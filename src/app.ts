@@ -18,6 +18,7 @@ import { outsideStatementScope, StatementScope } from './lib/statement-scope.ts'
 import { bufferUpload, spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { accountAdminRoutes } from './modules/accounts/accounts.admin.routes.ts';
+import { accountOwnRoutes } from './modules/accounts/accounts.own.routes.ts';
 import { passwordResetRoutes } from './modules/accounts/accounts.reset.routes.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
@@ -334,6 +335,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Each module's routes, listed explicitly.
   await app.register(homeRoutes, { config });
   await app.register(accountsRoutes, { config });
+  await app.register(accountOwnRoutes, { config });
   await app.register(accountAdminRoutes);
   await app.register(passwordResetRoutes);
   await app.register(mailRoutes);

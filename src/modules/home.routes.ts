@@ -6,7 +6,7 @@ import { cookieOptions } from '../plugins/auth.ts';
 
 /** Health, and the language switch (a cookie, so it works without JavaScript). */
 export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  const { health } = app.services;
+  const { health, accounts } = app.services;
 
   /** For load balancers and the container's health check: the process answers and the database too. */
   app.get('/healthz', async (_request, reply) => {
@@ -34,6 +34,8 @@ export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
     const { to, back } = z
       .object({ to: z.enum(['da', 'en']).catch('da'), back: z.string().max(2000).catch('/') })
       .parse(request.query ?? {});
+    // A signed-in user's choice is also the language of their mails.
+    if (request.principal.userId !== null) await accounts.setOwnLocale(request.principal, to);
     reply.setCookie('lang', to, { ...cookieOptions(config), maxAge: 60 * 60 * 24 * 365 });
     return reply.redirect(localPath(back), 303);
   });

@@ -66,6 +66,8 @@ t.test('a GET of a form address leads to the page that holds the form', async (t
     ['/admin/mail/digest-time', '/admin/mail'],
     ['/admin/users/4', '/admin/users/4/edit'],
     ['/admin/users/4/password', '/admin/users/4/edit'],
+    ['/admin/users/4/welcome', '/admin/users/4/edit'],
+    ['/account/language', '/account#h-language'],
     ['/agreements/5/meetings', '/agreements/5#meetings'],
     ['/imports/2/columns', '/imports/2'],
     ['/outreach/6', '/outreach/6/edit'],

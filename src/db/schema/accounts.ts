@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  check,
   index,
   integer,
   pgEnum,
@@ -31,6 +32,10 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     /** Set by an admin's reset: the user must choose a new password before anything else. */
     mustChangePassword: boolean('must_change_password').notNull().default(false),
+    /** The language of the user's mails: set by the language switch and on the account page. */
+    locale: text('locale', { enum: ['da', 'en'] })
+      .notNull()
+      .default('da'),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -38,6 +43,7 @@ export const users = pgTable(
   (t) => [
     uniqueIndex('users_email_uq').on(sql`lower(${t.email})`),
     index('users_municipality_idx').on(t.municipalityCode),
+    check('users_locale_ck', sql`${t.locale} in ('da', 'en')`),
   ],
 );
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  check,
   date,
   index,
   integer,
@@ -55,7 +56,10 @@ export const mailOutbox = pgTable(
   ],
 );
 
-/** A forgotten-password link: single use, 30 minutes, and only a hash of its token is stored. */
+/**
+ * A link to choose a password, single use, of which only a hash of its token is stored: a forgotten
+ * password's (`reset`, 30 minutes) or a new user's welcome (`welcome`, 7 days).
+ */
 export const passwordResets = pgTable(
   'password_resets',
   {
@@ -64,11 +68,17 @@ export const passwordResets = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     tokenHash: text('token_hash').notNull().unique('password_resets_token_hash_uq'),
+    purpose: text('purpose', { enum: ['reset', 'welcome'] })
+      .notNull()
+      .default('reset'),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     usedAt: timestamp('used_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('password_resets_user_idx').on(t.userId)],
+  (t) => [
+    index('password_resets_user_idx').on(t.userId),
+    check('password_resets_purpose_ck', sql`${t.purpose} in ('reset', 'welcome')`),
+  ],
 );
 
 /**

@@ -4,10 +4,14 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
+import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import type { UserRow } from './accounts.repository.ts';
 import { editUserInput, resetPasswordInput } from './accounts.schemas.ts';
 
-/** An admin edits a user of their municipality (name, role, municipality) and sets a temporary password. */
+/**
+ * An admin edits a user of their municipality (e-mail, name, role, municipality), sets a temporary
+ * password, or sends a new welcome link.
+ */
 export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
   const { accounts, municipalities } = app.services;
 
@@ -30,7 +34,12 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
       {
         title: request.t('users.edit.title', { name: user.name }),
         target: user,
-        values: extra.values ?? { name: user.name, role: user.role, municipalityCode: user.municipalityCode },
+        values: extra.values ?? {
+          email: user.email,
+          name: user.name,
+          role: user.role,
+          municipalityCode: user.municipalityCode,
+        },
         fieldErrors: translateFieldErrors(request.locale, extra.fieldErrors),
         resetErrors: translateFieldErrors(request.locale, extra.resetErrors),
         failure: extra.failure,
@@ -49,6 +58,7 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
   // The edit page's two forms post to these addresses; a GET of either leads to the page.
   formAddress(app, '/admin/users/:userId', ({ userId }) => `/admin/users/${userId}/edit`);
   formAddress(app, '/admin/users/:userId/password', ({ userId }) => `/admin/users/${userId}/edit`);
+  formAddress(app, '/admin/users/:userId/welcome', ({ userId }) => `/admin/users/${userId}/edit`);
 
   app.post('/admin/users/:userId', async (request, reply) => {
     const user = await editableUser(request);
@@ -58,6 +68,7 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
       return editPage(request, reply, user, { values, fieldErrors: fieldErrorsFrom(parsed.error) }, 422);
     try {
       const saved = await accounts.editUser(request.principal, user.id, parsed.data);
+      if (saved.email !== user.email) app.mailSender.kick();
       reply.flash('flash.userSaved', { name: saved.name });
     } catch (err) {
       if (err instanceof AppError && err.code === 'STALE_VERSION') {
@@ -82,7 +93,25 @@ export const accountAdminRoutes: FastifyPluginAsync = async (app) => {
     const parsed = resetPasswordInput.safeParse(coerceForm(resetPasswordInput, formValues(request.body)));
     if (!parsed.success) return editPage(request, reply, user, { resetErrors: fieldErrorsFrom(parsed.error) }, 422);
     await accounts.resetPassword(request.principal, user.id, parsed.data.password);
+    app.mailSender.kick();
     reply.flash('flash.userPasswordReset', { name: user.name });
+    return reply.redirect(`/admin/users/${user.id}/edit`, 303);
+  });
+
+  /** A new welcome link by mail (the first was lost or has expired): asked first, audited. */
+  app.post('/admin/users/:userId/welcome', async (request, reply) => {
+    const user = await editableUser(request);
+    if (!confirmed(request) && user.active) {
+      return askFirst(request, reply, {
+        question: request.t('users.welcome.question', { name: user.name }),
+        consequences: [request.t('users.welcome.what', { email: user.email }), request.t('users.welcome.old')],
+        yes: request.t('users.welcome.yes'),
+        back: `/admin/users/${user.id}/edit`,
+      });
+    }
+    await accounts.sendWelcomeLink(request.principal, user.id);
+    app.mailSender.kick();
+    reply.flash('flash.welcomeLinkSent', { name: user.name });
     return reply.redirect(`/admin/users/${user.id}/edit`, 303);
   });
 };

@@ -1,13 +1,21 @@
 /**
- * An admin edits a user's name, role and municipality. Part of the account service
+ * An admin edits a user's e-mail address, name, role and municipality. Part of the account service
  * (createAccountService spreads these methods in).
  */
-import type { Db } from '../../db/client.ts';
+import type { Config } from '../../config.ts';
+import type { Db, Queryable } from '../../db/client.ts';
 import { AppError, notFound, staleVersion } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
-import { findUser, lockActiveAdmins, type UserRow, updateUserIfVersion } from './accounts.repository.ts';
+import { queueEmailChangedMails } from './accounts.mails.ts';
+import {
+  findUser,
+  findUserByEmail,
+  lockActiveAdmins,
+  type UserRow,
+  updateUserIfVersion,
+} from './accounts.repository.ts';
 import type { EditUserInput } from './accounts.schemas.ts';
 
 /** What the audit trail keeps of a user: never the password hash. */
@@ -20,12 +28,23 @@ export const auditUser = (u: UserRow) => ({
   active: u.active,
 });
 
-export function userEditMethods(db: Db, assertKnownMunicipality: (code: number) => Promise<void>) {
+/** Refuses an address another user has, in any case of letters (409, beside the field). */
+export async function assertEmailFree(db: Queryable, email: string, userId: number) {
+  const holder = await findUserByEmail(db, email);
+  if (holder && holder.id !== userId) {
+    throw new AppError('DUPLICATE_EMAIL', 409, 'account.email.duplicate', {
+      fieldErrors: { email: ['account.email.duplicate'] },
+    });
+  }
+}
+
+export function userEditMethods(db: Db, config: Config, assertKnownMunicipality: (code: number) => Promise<void>) {
   return {
     /**
      * The admin must be one who writes the users of both the user's municipality and the one they
      * move to (today: their own). The municipality's last active admin keeps the role: an admin
-     * cannot demote (or move away) themself, or another, if no other admin would be left.
+     * cannot demote (or move away) themself, or another, if no other admin would be left. A new
+     * e-mail address must be no other user's; the old address is told of it, the new one confirmed.
      */
     async editUser(principal: Principal, id: number, input: EditUserInput): Promise<UserRow> {
       const user = await findUser(db, id);
@@ -34,6 +53,8 @@ export function userEditMethods(db: Db, assertKnownMunicipality: (code: number) 
       assertMayWrite(principal, 'users', input.municipalityCode);
       await assertKnownMunicipality(input.municipalityCode);
       return db.transaction(async (tx) => {
+        const emailChanged = input.email !== user.email.toLowerCase();
+        if (emailChanged) await assertEmailFree(tx, input.email, id);
         const leavesAdmins = input.role !== 'admin' || input.municipalityCode !== user.municipalityCode;
         if (user.role === 'admin' && user.active && leavesAdmins) {
           const admins = await lockActiveAdmins(tx, user.municipalityCode);
@@ -44,6 +65,7 @@ export function userEditMethods(db: Db, assertKnownMunicipality: (code: number) 
           }
         }
         const after = await updateUserIfVersion(tx, id, input.version, {
+          email: emailChanged ? input.email : user.email,
           name: input.name,
           role: input.role,
           municipalityCode: input.municipalityCode,
@@ -59,6 +81,7 @@ export function userEditMethods(db: Db, assertKnownMunicipality: (code: number) 
           before: auditUser(user),
           after: auditUser(after),
         });
+        if (after.email !== user.email) await queueEmailChangedMails(tx, config, after, user.email);
         return after;
       });
     },

@@ -7,7 +7,6 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { leavesCachesAlone } from '../../db/driver-patches.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import type { Locale } from '../../lib/format.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { sha256 } from '../../lib/secrets.ts';
@@ -106,7 +105,6 @@ export function passwordMethods(db: Db, config: Config) {
       sessionId: number,
       input: { currentPassword: string; newPassword: string },
       ip: string,
-      locale: Locale = 'da',
     ): Promise<{ endedSessions: number }> {
       const user = principal.userId === null ? undefined : await findUser(db, principal.userId);
       if (!user) throw notFound('user', principal.userId ?? 0);
@@ -134,14 +132,15 @@ export function passwordMethods(db: Db, config: Config) {
           action: 'change_password',
           after: { endedSessions, wasTemporary: user.mustChangePassword },
         });
-        await queuePasswordChangedMail(tx, config, user, locale);
+        await queuePasswordChangedMail(tx, config, user);
         return { endedSessions };
       });
     },
 
     /**
      * An admin gives a user of their municipality a temporary password: every session of the user
-     * ends, and the user must choose a new password at their next sign-in. API keys stay valid.
+     * ends, and the user must choose a new password at their next sign-in, and is told by mail (in
+     * their language) that their password changed. API keys stay valid.
      */
     async resetPassword(
       principal: Principal,
@@ -161,6 +160,7 @@ export function passwordMethods(db: Db, config: Config) {
           action: 'reset_password',
           after: { endedSessions, mustChangePassword: true },
         });
+        await queuePasswordChangedMail(tx, config, user);
         return { endedSessions };
       });
     },

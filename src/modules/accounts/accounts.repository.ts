@@ -62,12 +62,12 @@ export async function setUserPassword(
   return row;
 }
 
-/** A user's name, role and municipality, if the row is still at the version the editor read. */
+/** A user's e-mail, name, role and municipality, if the row is still at the version the editor read. */
 export async function updateUserIfVersion(
   db: Queryable,
   id: number,
   version: number,
-  values: Pick<UserRow, 'name' | 'role' | 'municipalityCode'>,
+  values: Pick<UserRow, 'email' | 'name' | 'role' | 'municipalityCode'>,
 ): Promise<UserRow | undefined> {
   const [row] = await db
     .update(users)
@@ -75,6 +75,26 @@ export async function updateUserIfVersion(
     .where(and(eq(users.id, id), eq(users.version, version)))
     .returning();
   return row;
+}
+
+/** A user's own new e-mail address. */
+export async function setUserEmail(db: Queryable, id: number, email: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ email, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(users.id, id))
+    .returning();
+  return row;
+}
+
+/** The language of a user's mails: a preference, so the row's version (an admin's edit form) stays. */
+export async function setUserLocale(db: Queryable, id: number, locale: UserRow['locale']) {
+  const [row] = await db
+    .update(users)
+    .set({ locale })
+    .where(and(eq(users.id, id), ne(users.locale, locale)))
+    .returning({ id: users.id });
+  return row !== undefined;
 }
 
 /**

@@ -36,13 +36,13 @@ export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
         422,
       );
     const { email } = parsed.data;
-    const locale = request.locale;
     // The lookup and the mail happen once the answer has gone (or the client has hung up): the
     // timing is the same for every address, and a client that leaves early still gets its link.
     // Outside the request's statement scope: on PostgreSQL that scope cancels the statements of a
-    // request whose connection closes, and this work starts as the answer is sent.
+    // request whose connection closes, and this work starts as the answer is sent. The mail is in
+    // the user's stored language, not this browser's.
     reply.raw.once('close', () => {
-      outsideStatementScope(() => accounts.requestPasswordReset(email, locale))
+      outsideStatementScope(() => accounts.requestPasswordReset(email))
         .then((queued) => queued && app.mailSender.kick())
         .catch((err) => app.log.error({ err }, 'password reset request failed'));
     });
@@ -50,12 +50,21 @@ export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
   });
 
   const resetPage = (request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
-    reply.page('accounts/reset', { title: request.t('password.reset.title'), ...extra }, { status });
+    reply.page(
+      'accounts/reset',
+      { title: request.t(extra.welcome ? 'password.welcome.title' : 'password.reset.title'), ...extra },
+      { status },
+    );
 
+  /** A forgotten password's link and a new user's welcome link lead here. */
   app.get('/password/reset', async (request, reply) => {
     const { token } = tokenQuery.parse(request.query ?? {});
-    const live = token ? await accounts.passwordResetLinkIsLive(token) : false;
-    return resetPage(request, reply, { token: live ? token : undefined, invalid: !live });
+    const purpose = token ? await accounts.livePasswordLink(token) : undefined;
+    return resetPage(request, reply, {
+      token: purpose ? token : undefined,
+      invalid: !purpose,
+      welcome: purpose === 'welcome',
+    });
   });
 
   app.post('/password/reset', async (request, reply) => {
@@ -70,14 +79,17 @@ export const passwordResetRoutes: FastifyPluginAsync = async (app) => {
         422,
       );
     }
+    let purpose: string;
     try {
-      await accounts.resetForgottenPassword(parsed.data.token, parsed.data.newPassword, request.locale);
+      purpose = await accounts.resetForgottenPassword(parsed.data.token, parsed.data.newPassword);
     } catch (err) {
       if (err instanceof AppError && err.code === 'RESET_LINK_INVALID')
         return resetPage(request, reply, { invalid: true }, 400);
       throw err;
     }
     app.mailSender.kick();
-    return reply.flash('flash.passwordReset').redirect('/login', 303);
+    return reply
+      .flash(purpose === 'welcome' ? 'flash.welcomePasswordSet' : 'flash.passwordReset')
+      .redirect('/login', 303);
   });
 };

@@ -2,22 +2,28 @@ import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { passwordResets } from '../../db/schema/index.ts';
 
-/** A new forgotten-password link for a user: only the token's hash is stored. */
+export type PasswordLinkPurpose = 'reset' | 'welcome';
+
+/** A new link to choose a password for a user: only the token's hash is stored. */
 export async function insertPasswordReset(
   db: Queryable,
   userId: number,
-  tokenHash: string,
-  validMinutes: number,
+  link: { tokenHash: string; validMinutes: number; purpose: PasswordLinkPurpose },
 ): Promise<number> {
   const [row] = await db
     .insert(passwordResets)
-    .values({ userId, tokenHash, expiresAt: sql`now() + make_interval(mins => ${validMinutes})` })
+    .values({
+      userId,
+      tokenHash: link.tokenHash,
+      purpose: link.purpose,
+      expiresAt: sql`now() + make_interval(mins => ${link.validMinutes})`,
+    })
     .returning({ id: passwordResets.id });
   if (!row) throw new Error('insert returned no row');
   return row.id;
 }
 
-/** How many links a user was sent in the last `minutes` (the limit on asking again and again). */
+/** How many forgotten-password links a user was sent in the last `minutes` (the limit on asking again and again). */
 export async function recentPasswordResets(db: Queryable, userId: number, minutes: number): Promise<number> {
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
@@ -25,6 +31,7 @@ export async function recentPasswordResets(db: Queryable, userId: number, minute
     .where(
       and(
         eq(passwordResets.userId, userId),
+        eq(passwordResets.purpose, 'reset'),
         gt(passwordResets.createdAt, sql`now() - make_interval(mins => ${minutes})`),
       ),
     );
@@ -35,9 +42,9 @@ export async function recentPasswordResets(db: Queryable, userId: number, minute
 export async function findLivePasswordReset(
   db: Queryable,
   tokenHash: string,
-): Promise<{ id: number; userId: number } | undefined> {
+): Promise<{ id: number; userId: number; purpose: PasswordLinkPurpose } | undefined> {
   const [row] = await db
-    .select({ id: passwordResets.id, userId: passwordResets.userId })
+    .select({ id: passwordResets.id, userId: passwordResets.userId, purpose: passwordResets.purpose })
     .from(passwordResets)
     .where(
       and(
@@ -53,7 +60,10 @@ export async function findLivePasswordReset(
  * Uses the link, if it is still unused and unexpired: marked used under a row lock, so two
  * submissions of one link cannot both succeed. The user's other unused links die with it.
  */
-export async function usePasswordReset(db: Queryable, tokenHash: string): Promise<{ userId: number } | undefined> {
+export async function usePasswordReset(
+  db: Queryable,
+  tokenHash: string,
+): Promise<{ userId: number; purpose: PasswordLinkPurpose } | undefined> {
   const [row] = await db
     .update(passwordResets)
     .set({ usedAt: sql`now()` })
@@ -64,11 +74,11 @@ export async function usePasswordReset(db: Queryable, tokenHash: string): Promis
         gt(passwordResets.expiresAt, sql`now()`),
       ),
     )
-    .returning({ id: passwordResets.id, userId: passwordResets.userId });
+    .returning({ id: passwordResets.id, userId: passwordResets.userId, purpose: passwordResets.purpose });
   if (!row) return undefined;
   await db
     .update(passwordResets)
     .set({ usedAt: sql`now()` })
     .where(and(eq(passwordResets.userId, row.userId), isNull(passwordResets.usedAt), ne(passwordResets.id, row.id)));
-  return { userId: row.userId };
+  return { userId: row.userId, purpose: row.purpose };
 }

@@ -8,7 +8,7 @@ import { assertMayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { userRoles } from '../../lib/principal.ts';
 import { cookieNames, cookieOptions } from '../../plugins/auth.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
-import { changePasswordInput, loginInput, newUserInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
+import { changePasswordInput, inviteUserInput, loginInput, setupInput, tokenNameInput } from './accounts.schemas.ts';
 
 /** Where to go after signing in. */
 const nextQuery = z.object({ next: z.string().optional().catch(undefined) });
@@ -142,13 +142,7 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
     if (!parsed.success)
       return passwordPage(request, reply, { fieldErrors: translated(request, fieldErrorsFrom(parsed.error)) }, 422);
     try {
-      await accounts.changeOwnPassword(
-        request.principal,
-        request.session?.id ?? 0,
-        parsed.data,
-        request.ip,
-        request.locale,
-      );
+      await accounts.changeOwnPassword(request.principal, request.session?.id ?? 0, parsed.data, request.ip);
       app.mailSender.kick();
     } catch (err) {
       if (err instanceof AppError && err.code === 'WRONG_PASSWORD')
@@ -228,16 +222,17 @@ export const accountsRoutes: FastifyPluginAsync<{ config: Config }> = async (app
         {
           title: request.t('users.title'),
           users: await accounts.listUsers(request.principal),
-          values: { ...values, password: '' },
+          values,
           fieldErrors: translated(request, fieldErrors),
           userRoles,
         },
         { status: 422 },
       );
-    const parsed = newUserInput.safeParse(coerceForm(newUserInput, input));
+    const parsed = inviteUserInput.safeParse(coerceForm(inviteUserInput, input));
     if (!parsed.success) return fail(fieldErrorsFrom(parsed.error));
     try {
-      const created = await accounts.createUser(request.principal, parsed.data);
+      const created = await accounts.inviteUser(request.principal, parsed.data);
+      app.mailSender.kick();
       reply.flash('flash.userCreated', { name: created.name });
     } catch (err) {
       if (err instanceof AppError && err.fieldErrors) return fail(err.fieldErrors);

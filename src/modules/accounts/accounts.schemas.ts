@@ -3,18 +3,24 @@ import { userRoles } from '../../lib/principal.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 const password = z.string().min(12, 'account.password.tooShort').max(128, 'account.password.tooLong');
+const email = z
+  .email()
+  .max(320)
+  .transform((e) => e.toLowerCase());
 
+/** A user with a password of their own (the command line's `user create`). */
 export const newUserInput = z.object({
-  email: z
-    .email()
-    .max(320)
-    .transform((e) => e.toLowerCase()),
+  email,
   name: z.string().trim().min(1).max(200),
   password,
   role: z.enum(userRoles),
   municipalityCode,
 });
 export type NewUserInput = z.infer<typeof newUserInput>;
+
+/** An admin's new user: no password, the user chooses one through the welcome mail's link. */
+export const inviteUserInput = newUserInput.omit({ password: true });
+export type InviteUserInput = z.infer<typeof inviteUserInput>;
 
 /** The first admin, created on the setup page when no user exists. */
 export const setupInput = newUserInput.omit({ role: true });
@@ -56,11 +62,21 @@ export const linkPasswordInput = z
 /** An admin's temporary password for a user. */
 export const resetPasswordInput = z.object({ password });
 
-/** An admin's edit of a user: name, role and municipality, at the version read. */
+/** An admin's edit of a user: e-mail, name, role and municipality, at the version read. */
 export const editUserInput = z.object({
+  email,
   name: newUserInput.shape.name,
   role: newUserInput.shape.role,
   municipalityCode,
   version: z.number().int().positive(),
 });
 export type EditUserInput = z.infer<typeof editUserInput>;
+
+/** A user changing their own e-mail address: the new one, and their current password. */
+export const changeEmailInput = z.object({
+  newEmail: email,
+  currentPassword: z.string().min(1, 'account.password.currentRequired').max(128, 'account.password.tooLong'),
+});
+
+/** The language of a user's mails (and pages). */
+export const localeInput = z.object({ locale: z.enum(['da', 'en']) });

@@ -7,7 +7,8 @@ import type { Principal } from '../../lib/principal.ts';
 import { newSecret, sha256 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
-import { auditUser, userEditMethods } from './accounts.edit.ts';
+import { assertEmailFree, auditUser, userEditMethods } from './accounts.edit.ts';
+import { emailMethods } from './accounts.email.ts';
 import { countPasswordAttempt, hashPassword, passwordMethods, recordFailedAttempt } from './accounts.passwords.ts';
 import {
   anyUserExists,
@@ -33,12 +34,15 @@ import {
   uncountLoginAttempt,
 } from './accounts.repository.ts';
 import { passwordResetMethods } from './accounts.reset.ts';
-import type { NewUserInput } from './accounts.schemas.ts';
+import type { InviteUserInput, NewUserInput } from './accounts.schemas.ts';
+import { issueWelcomeLink, unusablePasswordHash, welcomeMethods } from './accounts.welcome.ts';
 
 /** A session's or key's last use is written at most this often, to spare the database a write per request. */
 const TOUCH_AFTER_SECONDS = 60;
 /** What the audit trail names a sign-in attempt by when the e-mail typed is no account's: not the e-mail. */
 const UNKNOWN_ACCOUNT = 'unknown';
+/** No user's id: a new user's address must be free of every user. */
+const NO_USER = 0;
 
 export interface SignedIn {
   principal: Principal;
@@ -76,32 +80,40 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     }
   }
 
+  /** A new user: with a password of their own, or (no password) with a welcome link by mail, in one transaction. */
   async function insertNewUser(
     principal: Principal,
-    input: NewUserInput,
-    options: { onlyIfFirst?: boolean; temporaryPassword?: boolean } = {},
+    input: InviteUserInput & { password?: string },
+    options: { onlyIfFirst?: boolean } = {},
   ): Promise<UserRow> {
-    const passwordHash = await hashPassword(input.password, config.passwordHash);
+    const passwordHash = input.password
+      ? await hashPassword(input.password, config.passwordHash)
+      : await unusablePasswordHash(config);
     return db.transaction(async (tx) => {
       if (options.onlyIfFirst) {
         // Two set-up forms sent at once: the lock makes the second see the first's user.
         await lockFirstRunSetup(tx);
         if (await anyUserExists(tx)) throw new AppError('SETUP_DONE', 409, 'account.setup.done');
       }
-      if (await findUserByEmail(tx, input.email)) {
-        throw new AppError('DUPLICATE_EMAIL', 409, 'account.email.duplicate', {
-          fieldErrors: { email: ['account.email.duplicate'] },
-        });
-      }
+      await assertEmailFree(tx, input.email, NO_USER);
       const user = await insertUser(tx, {
         email: input.email,
         name: input.name,
         role: input.role,
         municipalityCode: input.municipalityCode,
         passwordHash,
-        mustChangePassword: options.temporaryPassword ?? false,
+        mustChangePassword: false,
       });
       await recordAudit(tx, principal, { entity: 'user', entityId: user.id, action: 'create', after: auditUser(user) });
+      if (!input.password) {
+        const resetId = await issueWelcomeLink(tx, config, user);
+        await recordAudit(tx, principal, {
+          entity: 'user',
+          entityId: user.id,
+          action: 'welcome_link_sent',
+          after: { resetId },
+        });
+      }
       usersExist = true;
       return user;
     });
@@ -110,7 +122,9 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
   const service = {
     ...passwordMethods(db, config),
     ...passwordResetMethods(db, config),
-    ...userEditMethods(db, assertKnownMunicipality),
+    ...userEditMethods(db, config, assertKnownMunicipality),
+    ...welcomeMethods(db, config),
+    ...emailMethods(db, config),
 
     async hasUsers(): Promise<boolean> {
       if (!usersExist) usersExist = await anyUserExists(db);
@@ -132,13 +146,23 @@ export function createAccountService(db: Db, config: Config, municipalities: Mun
     },
 
     /**
-     * An admin creates a user of their own municipality, with a temporary password the user must
-     * change at their first sign-in; the CLI (system principal) any user, with a password of their own.
+     * A user with a password of their own: the CLI, the demo and tests (system principal, any
+     * municipality); any other principal must be one who writes the municipality's users.
      */
     async createUser(principal: Principal, input: NewUserInput, options: { system?: boolean } = {}): Promise<UserRow> {
       await assertKnownMunicipality(input.municipalityCode);
       if (!options.system) assertMayWrite(principal, 'users', input.municipalityCode);
-      return insertNewUser(principal, input, { temporaryPassword: !options.system });
+      return insertNewUser(principal, input);
+    },
+
+    /**
+     * An admin creates a user of their own municipality without a password: the user gets a welcome
+     * mail, queued in the same transaction, with a link to choose one; until then nothing signs in.
+     */
+    async inviteUser(principal: Principal, input: InviteUserInput): Promise<UserRow> {
+      await assertKnownMunicipality(input.municipalityCode);
+      assertMayWrite(principal, 'users', input.municipalityCode);
+      return insertNewUser(principal, input);
     },
 
     async listUsers(principal: Principal) {

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { digestPreferences, digestRuns, digestSettings, mailKeys } from '../../db/schema/index.ts';
+import type { Locale } from '../../lib/format.ts';
 
 export type DigestFrequency = 'daily' | 'weekly' | 'off';
 export const DEFAULT_DIGEST_TIME = '07:00';
@@ -27,11 +28,12 @@ export async function digestRecipients(db: Queryable, municipalityCode: number) 
     email: string;
     name: string;
     role: string;
+    locale: Locale;
     grants: DigestFrequency;
     agreements: DigestFrequency;
   }>(
     db,
-    sql`select u.id, u.email, u.name, u.role::text as role,
+    sql`select u.id, u.email, u.name, u.role::text as role, u.locale,
           coalesce(p.grants, 'daily') as grants, coalesce(p.agreements, 'daily') as agreements
         from users u left join digest_preferences p on p.user_id = u.id
         where u.municipality_code = ${municipalityCode} and u.active

@@ -49,7 +49,7 @@ export function createDigestService(db: Db, config: Config, followUp: FollowUpSe
 
   /** One user's part of the municipality's lists: empty when there is nothing for them. */
   function itemsFor(user: Recipient, lists: { grants: Reminders; agreements: Reminders }, coordinators: Set<number>) {
-    const date = (d: string | null) => formatDate(d, 'da');
+    const date = (d: string | null) => formatDate(d, user.locale);
     const mine = (coordinatorUserId: number | null) =>
       coordinatorUserId === user.id ||
       ((coordinatorUserId === null || !coordinators.has(coordinatorUserId)) && user.role === 'coordinator');
@@ -119,11 +119,11 @@ export function createDigestService(db: Db, config: Config, followUp: FollowUpSe
           to: user.email,
           userId: user.id,
           municipalityCode: m.code,
-          locale: 'da',
+          locale: user.locale,
           data: {
             name: user.name,
             municipality: m.name,
-            date: formatDate(today, 'da'),
+            date: formatDate(today, user.locale),
             count,
             ...items,
             accountLink: `${publicUrl}/account#digest`,

@@ -185,27 +185,43 @@ t.test('an admin sets a temporary password, which must be changed before anythin
   t.equal(flag?.must, false);
 });
 
-t.test('a user an admin creates has a temporary password', async (t) => {
+t.test('a user an admin creates has no password until they choose one through the welcome link', async (t) => {
   const h = await buildTestApp(t);
   const created = await h.postForm('/admin/users', {
     name: 'Dorte Ny',
-    email: 'dorte@kk.dk',
+    email: 'Dorte@KK.dk',
     password: PASSWORD,
     role: 'viewer',
   });
   t.equal(created.statusCode, 303);
-  const { cookie } = await signIn(h, 'dorte@kk.dk', PASSWORD);
-  const home = await h.app.inject({ method: 'GET', url: '/', headers: { cookie } });
-  t.equal(home.headers.location, '/account/password', 'the first sign-in leads to choosing a password');
-  const list = await h.inject({ method: 'GET', url: '/admin/users' });
-  t.ok(list.body.includes(da['users.mustChange']), 'and the user list says so');
+  const [row] = await h.database.rows<{ id: number; email: string; hash: string; must: boolean }>(
+    sql`select id, email, password_hash as hash, must_change_password as must from users where email = 'dorte@kk.dk'`,
+  );
+  t.ok(row, 'created, the address in lower case');
+  t.match(row?.hash, /^\$argon2id\$/, 'the stored hash is an argon2id hash (of a secret nobody was told)');
+  t.equal(row?.must, false);
+  t.equal(
+    (await signIn(h, 'dorte@kk.dk', PASSWORD)).res.statusCode,
+    401,
+    'a password typed by the admin signs nothing in',
+  );
+  const [mail] = await h.database.rows<{ kind: string; recipient: string }>(
+    sql`select kind, recipient from mail_outbox where user_id = ${row?.id ?? 0}`,
+  );
+  t.same(mail, { kind: 'welcome', recipient: 'dorte@kk.dk' }, 'a welcome mail is queued with the user');
+  const [link] = await h.database.rows<{ purpose: string; days: number }>(
+    sql`select purpose, round(extract(epoch from expires_at - created_at) / 86400)::int as days
+        from password_resets where user_id = ${row?.id ?? 0}`,
+  );
+  t.same(link, { purpose: 'welcome', days: 7 }, 'its link lives 7 days');
+  t.same(await auditActions(h, row?.id ?? 0), ['create', 'welcome_link_sent', 'login_failed']);
 });
 
 t.test('an admin edits a user’s name, role and municipality', async (t) => {
   const h = await buildTestApp(t);
   const eva = await h.as('viewer', 101);
   const save = (name: string, role: string, municipalityCode: string, version: string) =>
-    h.postForm(`/admin/users/${eva.user.id}`, { name, role, municipalityCode, version });
+    h.postForm(`/admin/users/${eva.user.id}`, { email: eva.user.email, name, role, municipalityCode, version });
   const form = await h.inject({ method: 'GET', url: `/admin/users/${eva.user.id}/edit` });
   t.equal(form.statusCode, 200);
   t.ok(form.body.includes('name="version" value="1"'), 'the form carries the version read');
@@ -243,6 +259,7 @@ t.test('the last admin of a municipality cannot demote themself', async (t) => {
   const h = await buildTestApp(t);
   const demote = (version: number) =>
     h.postForm(`/admin/users/${h.user.id}`, {
+      email: h.user.email,
       name: 'Test admin',
       role: 'viewer',
       municipalityCode: '101',

@@ -5,7 +5,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import t from 'tap';
 import { addDays, addMonths, danishDate } from '../../../src/lib/dates.ts';
-import type { Role } from '../../../src/lib/principal.ts';
+import { type Role, system } from '../../../src/lib/principal.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
 
@@ -332,14 +332,13 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     }
     if (need('user') || need('inactiveUser') || need('userSession')) {
       const email = `maal.${code}.${serial}@test.samspil.dk`;
-      const res = await owner.postForm('/admin/users', {
-        name: `Mål ${serial}`,
-        email,
-        password: PASSWORD,
-        role: 'viewer',
-      });
-      if (res.statusCode !== 303) throw new Error(`fixture user: ${res.statusCode}`);
-      fx.userId = (await h.app.services.accounts.findUserByEmail(email))?.id ?? 0;
+      // With a password of their own (an admin's new user has none until the welcome link is used).
+      const created = await h.app.services.accounts.createUser(
+        system,
+        { name: `Mål ${serial}`, email, password: PASSWORD, role: 'viewer', municipalityCode: code },
+        { system: true },
+      );
+      fx.userId = created.id;
       if (need('userSession')) await h.app.services.accounts.login(email, PASSWORD, '127.0.0.1');
       if (need('inactiveUser')) {
         const off = await owner.postForm(`/admin/users/${fx.userId}/deactivate`, { confirm: 'yes' });
@@ -1100,7 +1099,13 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       ok: 303,
       needs: ['user'],
       url: (fx) => `/admin/users/${fx.userId}`,
-      payload: (fx, tag) => ({ name: tag, role: 'finance', municipalityCode: String(fx.code), version: '1' }),
+      payload: (fx, tag) => ({
+        email: `ny.${fx.userId}.${tag.replace(/\W+/g, '.').toLowerCase()}@test.samspil.dk`,
+        name: tag,
+        role: 'finance',
+        municipalityCode: String(fx.code),
+        version: '1',
+      }),
       landsIn: (fx, tag) =>
         codeOf(sql`select municipality_code as code from users where id = ${fx.userId} and name = ${tag}`),
     },
@@ -1120,7 +1125,56 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         ),
     },
 
+    {
+      method: 'POST',
+      route: '/admin/users/:userId/welcome',
+      label: 'POST /admin/users/:userId/welcome (a new welcome link)',
+      area: 'users',
+      ok: 303,
+      needs: ['user'],
+      url: (fx) => `/admin/users/${fx.userId}/welcome`,
+      payload: () => ({ confirm: 'yes' }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select u.municipality_code as code from users u where u.id = ${fx.userId}
+              and exists (select 1 from audit_log a where a.action = 'welcome_link_sent' and a.entity_id = ${String(fx.userId)})`,
+        ),
+    },
+
     // ---- one's own account: every role -------------------------------------------------------
+    {
+      method: 'POST',
+      route: '/account/email',
+      area: 'account',
+      ok: 303,
+      scopes: ['own'],
+      freshClient: true,
+      url: () => '/account/email',
+      payload: (_fx, tag) => ({
+        newEmail: `egen.${tag.replace(/\W+/g, '.').toLowerCase()}@test.samspil.dk`,
+        currentPassword: PASSWORD,
+      }),
+      landsIn: async (_fx, _tag, client) =>
+        (await one(
+          sql`select id from audit_log where action = 'change_email' and entity_id = ${String(client.user.id)}`,
+        ))
+          ? client.user.municipalityCode
+          : null,
+    },
+    {
+      method: 'POST',
+      route: '/account/language',
+      area: 'account',
+      ok: 303,
+      scopes: ['own'],
+      freshClient: true,
+      url: () => '/account/language',
+      payload: () => ({ locale: 'en' }),
+      landsIn: async (_fx, _tag, client) =>
+        (await one(sql`select id from users where id = ${client.user.id} and locale = 'en'`))
+          ? client.user.municipalityCode
+          : null,
+    },
     {
       method: 'POST',
       route: '/account/tokens',
