@@ -7,3 +7,4 @@ export * from './imports.ts';
 export * from './mail.ts';
 export * from './needs.ts';
 export * from './reference.ts';
+export * from './applications.ts';
