@@ -1438,7 +1438,8 @@ export const da = {
   'applications.cvr.hint': '8 cifre, for eksempel 12345674.',
   'applications.cvr.required': 'Skriv organisationens CVR-nummer. Har I intet, så søg som uformel gruppe.',
   'applications.group.heading': 'Uformel gruppe',
-  'applications.group.hint': 'En gruppe af frivillige, der ikke er en forening. En navngiven person står som ansvarlig.',
+  'applications.group.hint':
+    'En gruppe af frivillige, der ikke er en forening. En navngiven person står som ansvarlig.',
   'applications.groupName': 'Gruppens navn',
   'applications.responsibleName': 'Ansvarlig person',
   'applications.coSignerName': 'Medunderskriver (valgfri)',
@@ -1466,7 +1467,8 @@ export const da = {
   'applications.municipalities': 'Kommuner, hvor aktiviteten foregår',
   'applications.municipalities.required': 'Vælg mindst én kommune.',
   'applications.section.budget': 'Budget',
-  'applications.budget.hint': 'Skriv hver udgift på sin egen linje. Beløb i kroner, for eksempel 12.500 eller 12500,50.',
+  'applications.budget.hint':
+    'Skriv hver udgift på sin egen linje. Beløb i kroner, for eksempel 12.500 eller 12500,50.',
   'applications.budgetLine': 'Budgetlinje {n}',
   'applications.budgetLine.text': 'Udgift',
   'applications.budgetLine.amount': 'Beløb (kr.)',

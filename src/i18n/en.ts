@@ -1531,7 +1531,8 @@ export const en: Record<keyof typeof da, string> = {
   'applications.document.type':
     'The file type cannot be used. Attach PDF, Word (DOCX), Excel (XLSX), OpenDocument text (ODT), JPEG or PNG. Nothing is saved.',
   'applications.document.scan.infected': 'The virus scan refused the file. Nothing is saved.',
-  'applications.document.scan.failed': 'The file could not be scanned for viruses just now. Nothing is saved. Try again later.',
+  'applications.document.scan.failed':
+    'The file could not be scanned for viruses just now. Nothing is saved. Try again later.',
   'flash.applicationReceived': 'Thank you. We have received your message.',
   'flash.applicationDraftSaved': 'The draft is saved. We have sent a link to {email} so you can finish it later.',
   'flash.applicationDraftUpdated': 'The draft is saved.',

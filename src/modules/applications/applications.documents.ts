@@ -6,8 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Database, Queryable } from '../../db/client.ts';
-import { detectDocumentType } from '../../lib/document-type.ts';
 import type { DocumentScanner } from '../../lib/document-scan.ts';
+import { detectDocumentType } from '../../lib/document-type.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
@@ -34,7 +34,10 @@ const megabytes = (bytes: number) => bytes / 1024 / 1024;
 /** A file name as shown and sent back: no path, no control characters, at most 200 characters. */
 function plainFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}"]/gu, '').trim().slice(0, 200);
+  const clean = base
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}"]/gu, '')
+    .trim()
+    .slice(0, 200);
   return clean || 'dokument';
 }
 
@@ -65,7 +68,11 @@ export function applicationDocumentMethods(
         const bytes = (await stat(upload.path)).size;
         if (bytes <= 0) throw new AppError('DOCUMENT_EMPTY', 400, 'applications.document.empty');
         if (bytes > DOCUMENT_MAX_BYTES)
-          throw new AppError('DOCUMENT_TOO_LARGE', 413, `applications.document.tooLarge?max=${megabytes(DOCUMENT_MAX_BYTES)}`);
+          throw new AppError(
+            'DOCUMENT_TOO_LARGE',
+            413,
+            `applications.document.tooLarge?max=${megabytes(DOCUMENT_MAX_BYTES)}`,
+          );
         const mediaType = await detectDocumentType(upload.path);
         if (!mediaType) throw new AppError('DOCUMENT_TYPE_REFUSED', 415, 'applications.document.type');
         const held = await documentBytesOf(tx, application.id);

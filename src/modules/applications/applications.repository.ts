@@ -14,10 +14,7 @@ export interface TargetGroupLine {
 
 /** The applicant known by this e-mail address (any case), made on first use. */
 export async function applicantByEmail(db: Queryable, email: string): Promise<number> {
-  await db
-    .insert(applicants)
-    .values({ email })
-    .onConflictDoNothing();
+  await db.insert(applicants).values({ email }).onConflictDoNothing();
   const [row] = await db
     .select({ id: applicants.id })
     .from(applicants)

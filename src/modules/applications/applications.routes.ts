@@ -138,8 +138,7 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
     const token = tokenFrom(request.params);
     const values = formValues(request.body);
     const found = await applications.byLink(token);
-    if (found.application.status !== 'draft')
-      throw new AppError('APPLICATION_SENT', 409, 'applications.alreadySent');
+    if (found.application.status !== 'draft') throw new AppError('APPLICATION_SENT', 409, 'applications.alreadySent');
     if (typeof values[HONEYPOT] === 'string' && values[HONEYPOT].trim() !== '')
       return reply.redirect(`/public/applications/${token}`, 303);
     const version = Number(values.version);

@@ -73,7 +73,8 @@ export type ApplicationInput = z.output<typeof applicationFields>;
 function requireForSubmission(a: ApplicationInput, ctx: z.RefinementCtx) {
   const need = (field: keyof ApplicationInput, message = 'validation.required') => {
     const v = a[field];
-    if (v === undefined || (Array.isArray(v) && v.length === 0)) ctx.addIssue({ code: 'custom', path: [field], message });
+    if (v === undefined || (Array.isArray(v) && v.length === 0))
+      ctx.addIssue({ code: 'custom', path: [field], message });
   };
   need('applicantKind', 'applications.kind.required');
   if (a.applicantKind === 'organisation') {
@@ -101,7 +102,11 @@ function checkConsistency(a: ApplicationInput, ctx: z.RefinementCtx) {
   const seen = new Set<number>();
   a.targetGroups.forEach((line, i) => {
     if (seen.has(line.targetGroupId))
-      ctx.addIssue({ code: 'custom', path: ['targetGroups', i, 'targetGroupId'], message: 'applications.targetGroups.twice' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targetGroups', i, 'targetGroupId'],
+        message: 'applications.targetGroups.twice',
+      });
     seen.add(line.targetGroupId);
   });
 }

@@ -92,9 +92,9 @@ export function createApplicationService(
     round: RoundRow,
     token: string,
     locale: Locale,
+    municipality: string,
   ) {
     const submitted = application.status === 'submitted';
-    const municipality = (await deps.municipalities.byCode()).get(round.municipalityCode)?.name ?? '';
     await queueMail(tx, mailContext, {
       kind: submitted ? 'application-receipt' : 'application-draft',
       to: application.contactEmail,
@@ -111,11 +111,21 @@ export function createApplicationService(
     });
   }
 
+  /**
+   * The municipality's name, read before a transaction begins: the reference caches read on the
+   * database, not the transaction, which on PGlite (one connection) would wait for it forever.
+   */
+  const municipalityName = async (round: RoundRow) =>
+    (await deps.municipalities.byCode()).get(round.municipalityCode)?.name ?? '';
+
   async function saved(tx: Queryable, application: ApplicationRow, round: RoundRow, input: ApplicationInput) {
     await replaceTargetGroups(
       tx,
       application.id,
-      input.targetGroups.map((l) => ({ targetGroupId: l.targetGroupId, expectedParticipants: l.expectedParticipants ?? null })),
+      input.targetGroups.map((l) => ({
+        targetGroupId: l.targetGroupId,
+        expectedParticipants: l.expectedParticipants ?? null,
+      })),
     );
     await recordAudit(tx, applicantActor(round.municipalityCode), {
       entity: 'application',
@@ -150,6 +160,7 @@ export function createApplicationService(
       assertTakesApplications(round);
       admit(origin, input.contactEmail);
       await checkReferences(input);
+      const municipality = await municipalityName(round);
       const token = newSecret();
       const application = await db.transaction(async (tx) => {
         const applicantId = await applicantByEmail(tx, input.contactEmail);
@@ -162,7 +173,7 @@ export function createApplicationService(
         });
         await insertLink(tx, row.id, linkHash(token));
         await saved(tx, row, round, input);
-        await queueApplicationMail(tx, row, round, token, origin.locale);
+        await queueApplicationMail(tx, row, round, token, origin.locale, municipality);
         return row;
       });
       return { token, application };
@@ -185,15 +196,17 @@ export function createApplicationService(
      * not changed (409), nor one changed meanwhile (409). Sending queues the receipt.
      */
     async updateByLink(token: string, intent: Intent, version: number, input: ApplicationInput, origin: Origin) {
+      const current = await applicationByLink(db, linkHash(token));
+      if (!current) throw notFound('application', 'link');
+      const sent = () =>
+        new AppError('APPLICATION_SENT', 409, 'applications.alreadySent', { details: { id: current.id } });
+      if (current.status !== 'draft') throw sent();
+      const round = await roundOf(db, current.roundId);
+      assertTakesApplications(round);
+      admit(origin, input.contactEmail);
+      await checkReferences(input);
+      const municipality = await municipalityName(round);
       return db.transaction(async (tx) => {
-        const current = await applicationByLink(tx, linkHash(token), true);
-        if (!current) throw notFound('application', 'link');
-        if (current.status !== 'draft')
-          throw new AppError('APPLICATION_SENT', 409, 'applications.alreadySent', { details: { id: current.id } });
-        const round = await roundOf(tx, current.roundId);
-        assertTakesApplications(round);
-        admit(origin, input.contactEmail);
-        await checkReferences(input);
         const row = await updateDraftIfVersion(
           tx,
           current.id,
@@ -201,9 +214,13 @@ export function createApplicationService(
           applicationValues(input, new Date()),
           intent === 'submit',
         );
-        if (!row) throw staleVersion('application', { version: current.version });
+        if (!row) {
+          const now = await applicationByLink(tx, linkHash(token));
+          if (now?.status !== 'draft') throw sent();
+          throw staleVersion('application', { version: now.version });
+        }
         await saved(tx, row, round, input);
-        if (row.status === 'submitted') await queueApplicationMail(tx, row, round, token, origin.locale);
+        if (row.status === 'submitted') await queueApplicationMail(tx, row, round, token, origin.locale, municipality);
         return row;
       });
     },
