@@ -74,7 +74,7 @@ export async function detectDocumentType(path: string): Promise<DocumentMediaTyp
     if (head.toString('latin1', 0, 5) === '%PDF-') return DOCUMENT_TYPES.pdf;
     if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return DOCUMENT_TYPES.jpeg;
     if (head.equals(PNG)) return DOCUMENT_TYPES.png;
-    if (head.subarray(0, 4).equals(ZIP)) return zipType(fh, size);
+    if (head.subarray(0, 4).equals(ZIP)) return await zipType(fh, size);
     return undefined;
   } finally {
     await fh.close();

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
@@ -56,6 +57,6 @@ export const applicationDocumentRoutes: FastifyPluginAsync = async (app) => {
       .header('Content-Disposition', contentDisposition(document.fileName))
       .header('X-Content-Type-Options', 'nosniff')
       .header('Content-Security-Policy', 'sandbox')
-      .send(content);
+      .send(Readable.from(content));
   });
 };
