@@ -132,7 +132,7 @@ declare module 'fastify' {
  * A route's config.spoolUpload: true (an import, at most UPLOAD_LIMITS.bytes), or its own limit and
  * the refusal beyond it (an applicant's document).
  */
-export type SpoolOptions = true | { maxBytes: number; tooLarge: (maxBytes: number) => AppError };
+type SpoolOptions = true | { maxBytes: number; tooLarge: (maxBytes: number) => AppError };
 
 const publicDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
 

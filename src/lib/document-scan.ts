@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-export type ScanVerdict = 'clean' | 'infected' | 'failed';
+type ScanVerdict = 'clean' | 'infected' | 'failed';
 
 export interface DocumentScanner {
   scan(content: Readable): Promise<ScanVerdict>;

@@ -9,7 +9,7 @@ export type DocumentRow = typeof applicationDocuments.$inferSelect;
  * Bytes per row of application_document_chunks: a bytea travels as hex text, and a row's cost in
  * short-lived buffers grows faster than its size (see imports.repository.ts), so pieces stay small.
  */
-export const DOCUMENT_CHUNK_BYTES = 256 * 1024;
+const DOCUMENT_CHUNK_BYTES = 256 * 1024;
 
 export async function documentsOf(db: Queryable, applicationId: number): Promise<DocumentRow[]> {
   return db

@@ -8,7 +8,7 @@ import { cvrSchema, phone } from '../actors/actors.schemas.ts';
  * anything but the e-mail address the link goes to; submitting needs it all (applicationSubmission).
  * Amounts are typed in kroner and come out as integer øre; dates as Danes type them (1.3.2027).
  */
-export const applicantKinds = ['organisation', 'informal_group'] as const;
+const applicantKinds = ['organisation', 'informal_group'] as const;
 export const documentKinds = ['statutes', 'budget', 'annual_accounts', 'other'] as const;
 /** The version of the privacy text (i18n `applications.privacy.text`) an applicant consents to. */
 export const PRIVACY_TEXT_VERSION = '2026-12';
@@ -24,17 +24,17 @@ const danishDay = z.string().transform((value, ctx) => {
   return iso;
 });
 
-export const budgetLineInput = z.object({
+const budgetLineInput = z.object({
   text: text(300),
   amount: kroner,
 });
 
-export const targetGroupLineInput = z.object({
+const targetGroupLineInput = z.object({
   targetGroupId: z.number().int().min(1).max(2_147_483_647),
   expectedParticipants: z.number().int().min(0).max(10_000_000).optional(),
 });
 
-export const applicationFields = z.object({
+const applicationFields = z.object({
   applicantKind: z.enum(applicantKinds).optional(),
   organisationName: text(300).optional(),
   cvr: cvrSchema.optional(),
