@@ -1517,6 +1517,7 @@ export const da = {
   'applications.document.kindLabel': 'Slags dokument',
   'applications.document.file': 'Fil',
   'applications.document.size': 'Størrelse',
+  'applications.document.kilobytes': '{n} KB',
   'applications.document.upload': 'Vedhæft dokument',
   'applications.document.kind.statutes': 'Vedtægter',
   'applications.document.kind.budget': 'Budget',

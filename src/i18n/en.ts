@@ -1519,6 +1519,7 @@ export const en: Record<keyof typeof da, string> = {
   'applications.document.kindLabel': 'Kind of document',
   'applications.document.file': 'File',
   'applications.document.size': 'Size',
+  'applications.document.kilobytes': '{n} KB',
   'applications.document.upload': 'Attach document',
   'applications.document.kind.statutes': 'Statutes',
   'applications.document.kind.budget': 'Budget',

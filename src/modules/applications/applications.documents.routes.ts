@@ -2,9 +2,8 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
-import { tokenFrom } from './applications.routes.ts';
 import { DOCUMENT_MAX_BYTES } from './applications.rules.ts';
-import { documentInput } from './applications.schemas.ts';
+import { documentInput, tokenFrom } from './applications.schemas.ts';
 
 /** A download's name: plain ASCII for old readers, and the name itself in UTF-8 (RFC 6266). */
 function contentDisposition(fileName: string): string {

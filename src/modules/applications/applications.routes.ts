@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
-import { AppError, type FieldErrors, notFound } from '../../lib/errors.ts';
+import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
 import { formValuesOf } from './applications.rules.ts';
@@ -9,7 +9,7 @@ import {
   applicationSubmission,
   documentKinds,
   intentInput,
-  linkToken,
+  tokenFrom,
 } from './applications.schemas.ts';
 import type { Intent } from './applications.service.ts';
 
@@ -17,14 +17,6 @@ import type { Intent } from './applications.service.ts';
 const HONEYPOT = 'website';
 /** A form of text fields: far less than the 256 KB forms may otherwise be. */
 const FORM_BODY_LIMIT = 128 * 1024;
-
-/** The token of a link's address; anything else is a page that does not exist. */
-export function tokenFrom(params: unknown): string {
-  const raw = (params as Record<string, unknown> | undefined)?.token;
-  const parsed = linkToken.safeParse(raw);
-  if (!parsed.success) throw notFound('application', 'link');
-  return parsed.data;
-}
 
 /**
  * Applying for a § 18 grant without signing in (issue 21): the form of a round while it takes

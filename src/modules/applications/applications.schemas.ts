@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDanishDate } from '../../lib/dates.ts';
+import { notFound } from '../../lib/errors.ts';
 import { kronerInput } from '../../lib/money.ts';
 import { cvrSchema, phone } from '../actors/actors.schemas.ts';
 
@@ -123,4 +124,11 @@ export const intentInput = z.object({ intent: z.enum(['draft', 'submit']).catch(
 export const documentInput = z.object({ kind: z.enum(documentKinds) });
 
 /** A link's token as it appears in its address. */
-export const linkToken = z.string().regex(/^[\w-]{20,100}$/);
+const linkToken = z.string().regex(/^[\w-]{20,100}$/);
+
+/** The token of a link's address; anything else is a page that does not exist. */
+export function tokenFrom(params: unknown): string {
+  const parsed = linkToken.safeParse((params as Record<string, unknown> | undefined)?.token);
+  if (!parsed.success) throw notFound('application', 'link');
+  return parsed.data;
+}
