@@ -12,6 +12,7 @@ import qs from 'qs';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import type { AppError } from './lib/errors.ts';
 import { errorForLog, logMethodHook } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
 import { outsideStatementScope, StatementScope } from './lib/statement-scope.ts';
@@ -32,6 +33,9 @@ import { agreementsApi } from './modules/agreements/agreements.api.ts';
 import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
+import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
+import { applicationsRoutes } from './modules/applications/applications.routes.ts';
+import { type ApplicationService, createApplicationService } from './modules/applications/applications.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
@@ -102,6 +106,7 @@ interface Services {
   health: HealthService;
   mail: MailService;
   digests: DigestService;
+  applications: ApplicationService;
 }
 
 declare module 'fastify' {
@@ -123,6 +128,12 @@ declare module 'fastify' {
     uploadPath?: string;
   }
 }
+
+/**
+ * A route's config.spoolUpload: true (an import, at most UPLOAD_LIMITS.bytes), or its own limit and
+ * the refusal beyond it (an applicant's document).
+ */
+type SpoolOptions = true | { maxBytes: number; tooLarge: (maxBytes: number) => AppError };
 
 const publicDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
 
@@ -161,7 +172,12 @@ function loggerOptions(config: Config) {
 
 /** The path without its query string (it may hold search words), and with feed secrets masked. */
 function maskUrl(url: string): string {
-  return url.split('?')[0]?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics') ?? '';
+  return (
+    url
+      .split('?')[0]
+      ?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics')
+      .replace(/^\/public\/applications\/[^/]+/, '/public/applications/[skjult]') ?? ''
+  );
 }
 
 /**
@@ -248,6 +264,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     health: createHealthService(database.db),
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
+    applications: createApplicationService(database, config, { targetGroups, municipalities }),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
@@ -300,9 +317,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // request, removed after the answer); others get it as a Buffer in the body, of at most 50 MB.
     async onFile(part) {
       this.uploadName = part.filename;
-      const spool = (this.routeOptions.config as { spoolUpload?: boolean } | undefined)?.spoolUpload;
+      const spool = (this.routeOptions.config as { spoolUpload?: SpoolOptions } | undefined)?.spoolUpload;
       if (spool) {
-        const { path, bytes } = await spoolUpload(part.file);
+        const { path, bytes } =
+          spool === true ? await spoolUpload(part.file) : await spoolUpload(part.file, spool.maxBytes, spool.tooLarge);
         // No file chosen: an empty part.
         if (bytes) this.uploadPath = path;
         else await rm(path, { force: true });
@@ -356,6 +374,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(outreachRoutes);
   await app.register(calendarRoutes);
   await app.register(importsRoutes);
+  await app.register(applicationsRoutes);
+  await app.register(applicationDocumentRoutes);
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);

@@ -97,6 +97,17 @@ const envSchema = z.object({
    * start) tries it once this has passed. Longer than an SMTP try may take (see mail.transport.ts).
    */
   MAIL_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
+  /**
+   * Applications (drafts saved and applications sent) taken per hour from one IP address and for one
+   * e-mail address. Counted in each process's memory: on several processes the limit is per process.
+   */
+  APPLICATION_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(30),
+  APPLICATION_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(100_000).default(10),
+  /**
+   * The virus scanner for applicants' documents: a shell command that reads the file on standard
+   * input and exits 0 when it is clean, 1 when it is not (`clamdscan --fdpass -`). Unset: no scan.
+   */
+  DOCUMENT_SCAN_COMMAND: z.string().default(''),
 });
 
 export type DatabaseConfig =
@@ -134,6 +145,7 @@ export interface Config {
     leaseSeconds: number;
     dir: string;
   };
+  applications: { limitPerIp: number; limitPerEmail: number; scanCommand: string };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -184,6 +196,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       digestPollMs: e.MAIL_DIGEST_POLL_MS,
       leaseSeconds: e.MAIL_LEASE_SECONDS,
       dir: join(resolve(e.DATA_DIR), 'mail'),
+    },
+    applications: {
+      limitPerIp: e.APPLICATION_LIMIT_PER_IP,
+      limitPerEmail: e.APPLICATION_LIMIT_PER_EMAIL,
+      scanCommand: e.DOCUMENT_SCAN_COMMAND,
     },
   };
 }

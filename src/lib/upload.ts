@@ -26,6 +26,7 @@ export async function uploadPath(): Promise<string> {
 export async function spoolUpload(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   maxBytes = UPLOAD_LIMITS.bytes,
+  tooLarge: (maxBytes: number) => AppError = (max) => refusal('import.file.tooLarge', { max: max / 1024 / 1024 }),
 ): Promise<{ path: string; bytes: number }> {
   const path = await uploadPath();
   let bytes = 0;
@@ -35,7 +36,7 @@ export async function spoolUpload(
       async function* (pieces: AsyncIterable<Uint8Array>) {
         for await (const piece of pieces) {
           bytes += piece.length;
-          if (bytes > maxBytes) throw refusal('import.file.tooLarge', { max: maxBytes / 1024 / 1024 });
+          if (bytes > maxBytes) throw tooLarge(maxBytes);
           yield piece;
         }
       },

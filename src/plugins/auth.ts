@@ -21,6 +21,8 @@ declare module 'fastify' {
  * CSRF token. It carries no session's authority, so there is nothing for a forged request to use.
  */
 const UNSUBSCRIBE = /^\/mail\/unsubscribe$/;
+/** The application form of a round, and the pages behind an application's secret link. */
+const APPLYING = /^\/public\/(rounds\/[^/]+\/apply|applications\/.+)$/;
 /** Pages that anyone may open, signed in or not. */
 const PUBLIC = [
   /^\/healthz$/,
@@ -37,6 +39,9 @@ const PUBLIC = [
   /^\/calendar\//,
   // A reminder mail's unsubscribe link: the HMAC in the address is the authentication.
   UNSUBSCRIBE,
+  // Applying for a grant (issue 21): the form is open to all; an application's secret link is its
+  // authentication, and a link that is no link answers 404 (the route's check).
+  APPLYING,
 ];
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -128,7 +133,7 @@ export const authPlugin = fp(
       // Signed out: a pre-session CSRF token guards the login, setup and forgotten-password forms.
       const pre = request.cookies[names.csrf];
       if (pre && /^[\w-]{20,100}$/.test(pre)) request.csrfToken = pre;
-      else if (/^\/(login|setup|password\/forgotten|password\/reset)$/.test(path)) {
+      else if (/^\/(login|setup|password\/forgotten|password\/reset)$/.test(path) || APPLYING.test(path)) {
         request.csrfToken = newSecret();
         reply.setCookie(names.csrf, request.csrfToken, cookieOptions(config));
       }

@@ -79,6 +79,11 @@ t.test('a GET of a form address leads to the page that holds the form', async (t
     t.equal(res.headers.location, to, `${from} leads to ${to}`);
   }
   t.equal((await h.inject({ method: 'GET', url: '/grants/x/award' })).statusCode, 404, 'a malformed id is 404');
+  // An application's documents are added on the application's page, behind its secret link.
+  const token = 'abcdefghijklmnopqrstuvwxyz012345';
+  const documents = await h.anonymous({ method: 'GET', url: `/public/applications/${token}/documents` });
+  t.equal(documents.statusCode, 303);
+  t.equal(documents.headers.location, `/public/applications/${token}#documents`);
 });
 
 t.test('a refused payment: shown at its own address, which leads back to the grant and its form', async (t) => {

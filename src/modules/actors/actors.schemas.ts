@@ -21,13 +21,13 @@ export type MergeField = (typeof MERGE_FIELDS)[number];
 const text = (max: number) => z.string().trim().max(max);
 const optionalText = (max: number) => text(max).nullish();
 
-const cvrSchema = z
+export const cvrSchema = z
   .string()
   .transform(normaliseCvr)
   .refine(isEightDigits, { message: 'actor.cvr.digits', abort: true })
   .refine(passesModulus11, 'actor.cvr.modulus11');
 
-const phone = z
+export const phone = z
   .string()
   .trim()
   .max(40)

@@ -161,6 +161,12 @@ const NOT_IN_MATRIX: Record<string, string> = {
     'public: the HMAC in the link is the authentication; forged and foreign links in test/modules/mail/digests.test.ts',
   'POST /need-estimates/import':
     'a multipart upload: its roles and municipalities in test/modules/reports/need-estimates.test.ts',
+  'POST /public/rounds/:id/apply':
+    'public by design (anyone applies), rate-limited: test/modules/applications/applying.test.ts and documents.test.ts',
+  'POST /public/applications/:token':
+    'public, authorised by the token in the link; foreign and forged links in test/modules/applications/applying.test.ts',
+  'POST /public/applications/:token/documents':
+    'a multipart upload behind the link; foreign links, limits and types in test/modules/applications/documents.test.ts',
 };
 
 /** The admin of each municipality (who makes the records), and a user of each role in the own one. */

@@ -1,0 +1,199 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  customType,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import { MAX_OERE } from '../../lib/money.ts';
+import { grantRounds } from './grants.ts';
+import { targetGroups } from './reference.ts';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)),
+});
+const oere = (name: string) => bigint(name, { mode: 'number' });
+const maxOre = sql.raw(String(MAX_OERE));
+
+export const applicationStatusEnum = pgEnum('application_status', ['draft', 'submitted']);
+export const applicantKindEnum = pgEnum('applicant_kind', ['organisation', 'informal_group']);
+export const applicationDocumentKindEnum = pgEnum('application_document_kind', [
+  'statutes',
+  'budget',
+  'annual_accounts',
+  'other',
+]);
+
+/**
+ * Who applies, as Samspil knows them. Today an applicant is an e-mail address, proven by the secret
+ * link mailed to it (application_links). MitID Erhverv adds columns here (the broker's subject and
+ * the CVR it vouches for) and a way to sign in that resolves to the same row: applications already
+ * belong to an applicant, not to an address (see docs/applications.md).
+ */
+export const applicants = pgTable(
+  'applicants',
+  {
+    id: serial('id').primaryKey(),
+    /** How the applicant proved who they are: a link by e-mail; 'mitid_erhverv' comes later. */
+    identity: text('identity', { enum: ['email_link'] })
+      .notNull()
+      .default('email_link'),
+    email: text('email').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('applicants_email_uq').on(t.identity, sql`lower(${t.email})`)],
+);
+
+/** One budget line of an application: what the money goes to, in øre. */
+export interface BudgetLine {
+  text: string;
+  amountOre: number;
+}
+
+/** An application for a § 18 round, sent by civil society itself (issue 21). Money is integer øre. */
+export const applications = pgTable(
+  'applications',
+  {
+    id: serial('id').primaryKey(),
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => grantRounds.id),
+    applicantId: integer('applicant_id')
+      .notNull()
+      .references(() => applicants.id),
+    status: applicationStatusEnum('status').notNull().default('draft'),
+    applicantKind: applicantKindEnum('applicant_kind').notNull().default('organisation'),
+    organisationName: text('organisation_name'),
+    cvr: text('cvr'),
+    groupName: text('group_name'),
+    responsibleName: text('responsible_name'),
+    coSignerName: text('co_signer_name'),
+    contactName: text('contact_name'),
+    contactEmail: text('contact_email').notNull(),
+    contactPhone: text('contact_phone'),
+    projectTitle: text('project_title'),
+    purpose: text('purpose'),
+    /** Where the activity takes place: municipality codes (checked against municipalities on write). */
+    municipalityCodes: smallint('municipality_codes').array().notNull().default(sql`'{}'::smallint[]`),
+    periodFrom: date('period_from'),
+    periodTo: date('period_to'),
+    budgetLines: jsonb('budget_lines').$type<BudgetLine[]>().notNull().default([]),
+    ownFinancingOre: oere('own_financing_ore'),
+    otherFundingOre: oere('other_funding_ore'),
+    appliedOre: oere('applied_ore'),
+    bankRegNo: text('bank_reg_no'),
+    bankAccountNo: text('bank_account_no'),
+    consentAt: timestamp('consent_at', { withTimezone: true }),
+    /** Which version of the privacy text the applicant consented to. */
+    privacyTextVersion: text('privacy_text_version'),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('applications_round_idx').on(t.roundId, t.status),
+    index('applications_applicant_idx').on(t.applicantId),
+    check('applications_cvr_ck', sql`${t.cvr} is null or ${t.cvr} ~ '^[0-9]{8}$'`),
+    check(
+      'applications_bank_ck',
+      sql`(${t.bankRegNo} is null or ${t.bankRegNo} ~ '^[0-9]{4}$')
+      and (${t.bankAccountNo} is null or ${t.bankAccountNo} ~ '^[0-9]{1,10}$')`,
+    ),
+    check(
+      'applications_amounts_ck',
+      sql`coalesce(${t.appliedOre}, 0) between 0 and ${maxOre}
+      and coalesce(${t.ownFinancingOre}, 0) between 0 and ${maxOre}
+      and coalesce(${t.otherFundingOre}, 0) between 0 and ${maxOre}`,
+    ),
+    check(
+      'applications_period_ck',
+      sql`${t.periodFrom} is null or ${t.periodTo} is null or ${t.periodFrom} <= ${t.periodTo}`,
+    ),
+    check(
+      'applications_submitted_ck',
+      sql`${t.status} = 'draft' or (${t.submittedAt} is not null and ${t.consentAt} is not null)`,
+    ),
+  ],
+);
+
+/** The FFB target groups an application names, with the expected number of participants in each. */
+export const applicationTargetGroups = pgTable(
+  'application_target_groups',
+  {
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => applications.id, { onDelete: 'cascade' }),
+    targetGroupId: integer('target_group_id')
+      .notNull()
+      .references(() => targetGroups.id),
+    expectedParticipants: integer('expected_participants'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.applicationId, t.targetGroupId] }),
+    check(
+      'application_target_groups_participants_ck',
+      sql`${t.expectedParticipants} is null or ${t.expectedParticipants} >= 0`,
+    ),
+  ],
+);
+
+/** The secret link to an application: only a hash of its token is stored. */
+export const applicationLinks = pgTable(
+  'application_links',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => applications.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  },
+  (t) => [index('application_links_application_idx').on(t.applicationId)],
+);
+
+/** A document attached to an application; its content is in application_document_chunks. */
+export const applicationDocuments = pgTable(
+  'application_documents',
+  {
+    id: serial('id').primaryKey(),
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => applications.id, { onDelete: 'cascade' }),
+    kind: applicationDocumentKindEnum('kind').notNull(),
+    fileName: text('file_name').notNull(),
+    /** The type read from the content (magic bytes), never the one the browser claimed. */
+    mediaType: text('media_type').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('application_documents_application_idx').on(t.applicationId),
+    check('application_documents_size_ck', sql`${t.sizeBytes} > 0`),
+  ],
+);
+
+/** A document's content in pieces of 256 KB, so neither upload nor download holds a whole file. */
+export const applicationDocumentChunks = pgTable(
+  'application_document_chunks',
+  {
+    documentId: integer('document_id')
+      .notNull()
+      .references(() => applicationDocuments.id, { onDelete: 'cascade' }),
+    n: integer('n').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.documentId, t.n] })],
+);
