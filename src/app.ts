@@ -68,6 +68,9 @@ import {
 import { outreachApi } from './modules/outreach/outreach.api.ts';
 import { outreachRoutes } from './modules/outreach/outreach.routes.ts';
 import { createOutreachService, type OutreachService } from './modules/outreach/outreach.service.ts';
+import { publicApi } from './modules/public/public.api.ts';
+import { publicRoutes } from './modules/public/public.routes.ts';
+import { createPublicService, type PublicService } from './modules/public/public.service.ts';
 import { reportsApi } from './modules/reports/reports.api.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { createReportService, type ReportService } from './modules/reports/reports.service.ts';
@@ -101,6 +104,7 @@ interface Services {
   health: HealthService;
   mail: MailService;
   digests: DigestService;
+  publicRounds: PublicService;
 }
 
 declare module 'fastify' {
@@ -247,6 +251,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     health: createHealthService(database.db),
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
+    publicRounds: createPublicService(database, municipalities, targetGroups),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
@@ -354,6 +359,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(outreachRoutes);
   await app.register(calendarRoutes);
   await app.register(importsRoutes);
+  await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);
@@ -363,6 +369,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reportsApi);
   await app.register(outreachApi);
   await app.register(importsApi);
+  await app.register(publicApi);
 
   return app;
 }

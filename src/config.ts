@@ -79,6 +79,8 @@ const envSchema = z.object({
     .default('')
     .refine((v) => v === '' || /^smtps?:\/\/[^\s]+$/.test(v), 'must be smtp://… or smtps://…'),
   MAIL_FROM: z.string().min(3).default('Samspil <samspil@localhost>'),
+  /** Where the accessibility statement asks people to report a problem; unset: the address of MAIL_FROM. */
+  ACCESSIBILITY_CONTACT: z.union([z.literal(''), z.email()]).default(''),
   /** The address mails link to (the app as its users reach it). */
   PUBLIC_URL: z
     .string()
@@ -134,6 +136,8 @@ export interface Config {
     leaseSeconds: number;
     dir: string;
   };
+  /** The accessibility statement's contact address. */
+  accessibilityContact: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -185,5 +189,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseSeconds: e.MAIL_LEASE_SECONDS,
       dir: join(resolve(e.DATA_DIR), 'mail'),
     },
+    accessibilityContact: e.ACCESSIBILITY_CONTACT || addressOf(e.MAIL_FROM),
   };
+}
+
+/** The bare address of a mailbox such as `Samspil <samspil@kommune.dk>`. */
+function addressOf(mailbox: string): string {
+  return /<([^<>\s]+)>\s*$/.exec(mailbox)?.[1] ?? mailbox.trim();
 }

@@ -37,7 +37,12 @@ const PUBLIC = [
   /^\/calendar\//,
   // A reminder mail's unsubscribe link: the HMAC in the address is the authentication.
   UNSUBSCRIBE,
+  // The public § 18 pages and the accessibility statement: for everyone, signed in or not.
+  /^\/public(\/|$)/,
+  /^\/accessibility$/,
 ];
+/** The public JSON API: the § 18 rounds' public data, with no key needed (and none looked at). */
+const PUBLIC_API = /^\/api\/v1\/public\//;
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Where a user with a temporary password is sent, and the pages they may open until they have changed it. */
@@ -89,6 +94,7 @@ export const authPlugin = fp(
       const path = requestPath(request);
 
       if (wantsJson(request)) {
+        if (PUBLIC_API.test(path)) return;
         const header = request.headers.authorization;
         const m = typeof header === 'string' ? /^Bearer\s+(\S{10,200})$/i.exec(header.trim()) : null;
         const principal = m?.[1] ? await accounts.resolveApiToken(m[1]) : undefined;
