@@ -78,7 +78,6 @@ export const roundCriterionSchema = z.object({
   title: z.string(),
   description: z.string().nullable(),
 });
-export type RoundCriterion = z.infer<typeof roundCriterionSchema>;
 
 export const roundSchema = z.object({
   id: z.number().int(),

@@ -47,7 +47,7 @@ export const publicRoundSchema = z.object({
 });
 export type PublicRound = z.infer<typeof publicRoundSchema>;
 
-export const publicGrantSchema = z.object({
+const publicGrantSchema = z.object({
   organisation: z.string().describe('The organisation’s or group’s name; never a person’s'),
   title: z.string(),
   purpose: z.string().nullable(),
@@ -55,7 +55,6 @@ export const publicGrantSchema = z.object({
   awardedOre: z.number().int(),
   targetGroups: z.array(publicTargetGroup),
 });
-export type PublicGrant = z.infer<typeof publicGrantSchema>;
 
 export const publicRoundDetailSchema = publicRoundSchema.extend({
   distribution: z
