@@ -79,8 +79,8 @@ async function main() {
   const sql = postgres(url, { max: 1 });
   const today = danishDate();
   const [round] =
-    await sql`insert into grant_rounds (municipality_code, year, name, budget_ore, applications_open_on, applications_close_on)
-    values (101, ${Number(today.slice(0, 4))}, 'Bench', 100000000, ${addDays(today, -1)}, ${addDays(today, 30)}) returning id`;
+    await sql`insert into grant_rounds (municipality_code, year, name, budget_ore, status, applications_open_on, applications_close_on)
+    values (101, ${Number(today.slice(0, 4))}, 'Bench', 100000000, 'open', ${addDays(today, -1)}, ${addDays(today, 30)}) returning id`;
   await sql.end();
 
   let app: ChildProcess | undefined;

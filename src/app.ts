@@ -73,6 +73,9 @@ import {
 import { outreachApi } from './modules/outreach/outreach.api.ts';
 import { outreachRoutes } from './modules/outreach/outreach.routes.ts';
 import { createOutreachService, type OutreachService } from './modules/outreach/outreach.service.ts';
+import { publicApi } from './modules/public/public.api.ts';
+import { publicRoutes } from './modules/public/public.routes.ts';
+import { createPublicService, type PublicService } from './modules/public/public.service.ts';
 import { reportsApi } from './modules/reports/reports.api.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { createReportService, type ReportService } from './modules/reports/reports.service.ts';
@@ -107,6 +110,7 @@ interface Services {
   mail: MailService;
   digests: DigestService;
   applications: ApplicationService;
+  publicRounds: PublicService;
 }
 
 declare module 'fastify' {
@@ -265,6 +269,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
+    publicRounds: createPublicService(database, municipalities, targetGroups),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
@@ -376,6 +381,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(importsRoutes);
   await app.register(applicationsRoutes);
   await app.register(applicationDocumentRoutes);
+  await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
   await app.register(actorsApi);
@@ -385,6 +391,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reportsApi);
   await app.register(outreachApi);
   await app.register(importsApi);
+  await app.register(publicApi);
 
   return app;
 }

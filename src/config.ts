@@ -79,6 +79,8 @@ const envSchema = z.object({
     .default('')
     .refine((v) => v === '' || /^smtps?:\/\/[^\s]+$/.test(v), 'must be smtp://… or smtps://…'),
   MAIL_FROM: z.string().min(3).default('Samspil <samspil@localhost>'),
+  /** Where the accessibility statement asks people to report a problem; unset: the address of MAIL_FROM. */
+  ACCESSIBILITY_CONTACT: z.union([z.literal(''), z.email()]).default(''),
   /** The address mails link to (the app as its users reach it). */
   PUBLIC_URL: z
     .string()
@@ -146,6 +148,8 @@ export interface Config {
     dir: string;
   };
   applications: { limitPerIp: number; limitPerEmail: number; scanCommand: string };
+  /** The accessibility statement's contact address. */
+  accessibilityContact: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -202,5 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       limitPerEmail: e.APPLICATION_LIMIT_PER_EMAIL,
       scanCommand: e.DOCUMENT_SCAN_COMMAND,
     },
+    accessibilityContact: e.ACCESSIBILITY_CONTACT || addressOf(e.MAIL_FROM),
   };
+}
+
+/** The bare address of a mailbox such as `Samspil <samspil@kommune.dk>`. */
+function addressOf(mailbox: string): string {
+  return /<([^<>\s]+)>\s*$/.exec(mailbox)?.[1] ?? mailbox.trim();
 }

@@ -42,7 +42,12 @@ const PUBLIC = [
   // Applying for a grant (issue 21): the form is open to all; an application's secret link is its
   // authentication, and a link that is no link answers 404 (the route's check).
   APPLYING,
+  // The public § 18 pages and the accessibility statement: for everyone, signed in or not.
+  /^\/public(\/|$)/,
+  /^\/accessibility$/,
 ];
+/** The public JSON API: the § 18 rounds' public data, with no key needed (and none looked at). */
+const PUBLIC_API = /^\/api\/v1\/public\//;
 const SETUP_ALLOWED = [/^\/healthz$/, /^\/readyz$/, /^\/static\//, /^\/setup$/, /^\/language$/, /^\/favicon\.ico$/];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Where a user with a temporary password is sent, and the pages they may open until they have changed it. */
@@ -94,6 +99,7 @@ export const authPlugin = fp(
       const path = requestPath(request);
 
       if (wantsJson(request)) {
+        if (PUBLIC_API.test(path)) return;
         const header = request.headers.authorization;
         const m = typeof header === 'string' ? /^Bearer\s+(\S{10,200})$/i.exec(header.trim()) : null;
         const principal = m?.[1] ? await accounts.resolveApiToken(m[1]) : undefined;

@@ -64,6 +64,11 @@ export interface PageOptions {
    * then given as a function, which runs only when the content is not at hand.
    */
   cache?: PageCache;
+  /**
+   * `public`: the layout for pages anyone may open (the public § 18 pages): no staff menu, and
+   * nothing of a signed-in user's (name, token, counts, messages), so kept content stays the same for all.
+   */
+  layout?: 'staff' | 'public';
 }
 
 declare module 'fastify' {
@@ -233,7 +238,24 @@ export const viewsPlugin = fp(
     app.decorate('layoutData', [] as LayoutDataProvider[]);
 
     /** The layout around a page's content, with the user's own name, token and counts. */
-    async function layout(request: FastifyRequest, title: string, body: string): Promise<string> {
+    async function layout(
+      request: FastifyRequest,
+      title: string,
+      body: string,
+      variant: PageOptions['layout'] = 'staff',
+    ): Promise<string> {
+      if (variant === 'public') {
+        // A public page shows nothing of whoever is signed in, and leaves their messages for their own pages.
+        return eta.render('layout', {
+          ...helpersFor(request),
+          user: null,
+          csrf: '',
+          publicLayout: true,
+          title,
+          body,
+          flash: [],
+        });
+      }
       // htmx requests swap a part of the page, so they skip the layout's data.
       const providers = request.headers['hx-request'] === 'true' ? [] : app.layoutData;
       const layoutData = Object.assign(
@@ -273,6 +295,7 @@ export const viewsPlugin = fp(
       data: PageData | Build<PageData>,
       cache: PageCache,
       status: number,
+      variant: PageOptions['layout'],
     ): Promise<FastifyReply> {
       const request = reply.request;
       const principal = request.principal;
@@ -310,7 +333,9 @@ export const viewsPlugin = fp(
         body.push(part);
       }
       if (page.title !== null) {
-        const [head = '', tail = ''] = (await layout(request, page.title, contentStandIn)).split(contentStandIn);
+        const [head = '', tail = ''] = (await layout(request, page.title, contentStandIn, variant)).split(
+          contentStandIn,
+        );
         body.unshift(Buffer.from(head));
         body.push(Buffer.from(tail));
       } else body.push(Buffer.from(flashOutOfBand(request)));
@@ -326,13 +351,17 @@ export const viewsPlugin = fp(
         options: PageOptions = {},
       ) {
         const status = options.status ?? 200;
-        if (options.cache) return keptPage(this, template, data, options.cache, status);
+        if (options.cache) return keptPage(this, template, data, options.cache, status, options.layout);
         const built = typeof data === 'function' ? await data() : data;
         if (built instanceof PageRedirect) return this.redirect(built.location, built.statusCode);
         const title = titleOf(template, built);
-        const content = eta.render(template, { ...helpersFor(this.request), ...built });
+        // A public page's content, like its layout, sees no signed-in user.
+        const own = options.layout === 'public' ? { user: null, csrf: '', formToken: '' } : {};
+        const content = eta.render(template, { ...helpersFor(this.request), ...own, ...built });
         const html =
-          title === null ? content + flashOutOfBand(this.request) : await layout(this.request, title, content);
+          title === null
+            ? content + flashOutOfBand(this.request)
+            : await layout(this.request, title, content, options.layout);
         return this.code(status).type('text/html; charset=utf-8').send(html);
       },
     );

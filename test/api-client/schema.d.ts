@@ -231,6 +231,20 @@ export interface paths {
      */
     post: operations["postImportsByIdCommit"];
   };
+  "/api/v1/public/rounds": {
+    /**
+     * Public § 18 rounds of every municipality (no API key needed)
+     * @description Rounds with an application window or further on (a planned round without one is not public), newest year first. Each has its description, prioritised target groups and criteria.
+     */
+    get: operations["getPublicRounds"];
+  };
+  "/api/v1/public/rounds/{id}": {
+    /**
+     * One public § 18 round, with its distribution list once decided (no API key needed)
+     * @description The distribution list holds the awarded grants (approved, paid, accounted or closed) by organisation name: never a person, and no application that was rejected or withdrawn.
+     */
+    get: operations["getPublicRoundsById"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -1607,6 +1621,15 @@ export interface operations {
                 reportDueOn: string;
                 /** @enum {string} */
                 status: "planned" | "open" | "closed" | "decided";
+                description: string | null;
+                targetGroupIds: number[];
+                criteria: ({
+                    id: number;
+                    /** @description 1, 2, 3 … in the round’s order */
+                    position: number;
+                    title: string;
+                    description: string | null;
+                  })[];
                 version: number;
                 /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
                 requestedOre: string;
@@ -1680,6 +1703,17 @@ export interface operations {
            * @description Default: 1 June of the following year
            */
           reportDueOn?: string | null;
+          /** @description What the round is for, as the public round page shows it */
+          description?: string | null;
+          /** @description The target groups the round gives priority to (FFB or local groups); replaces the list */
+          targetGroupIds?: number[];
+          /** @description The criteria in order; replaces the list. An item with an id keeps that criterion */
+          criteria?: ({
+              /** @description An existing criterion of this round */
+              id?: number;
+              title: string;
+              description?: string | null;
+            })[];
         };
       };
     };
@@ -1710,6 +1744,15 @@ export interface operations {
             reportDueOn: string;
             /** @enum {string} */
             status: "planned" | "open" | "closed" | "decided";
+            description: string | null;
+            targetGroupIds: number[];
+            criteria: ({
+                id: number;
+                /** @description 1, 2, 3 … in the round’s order */
+                position: number;
+                title: string;
+                description: string | null;
+              })[];
             version: number;
             /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
             requestedOre: string;
@@ -1838,6 +1881,15 @@ export interface operations {
             reportDueOn: string;
             /** @enum {string} */
             status: "planned" | "open" | "closed" | "decided";
+            description: string | null;
+            targetGroupIds: number[];
+            criteria: ({
+                id: number;
+                /** @description 1, 2, 3 … in the round’s order */
+                position: number;
+                title: string;
+                description: string | null;
+              })[];
             version: number;
             /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
             requestedOre: string;
@@ -1938,6 +1990,17 @@ export interface operations {
            * @description Default: 1 June of the following year
            */
           reportDueOn?: string | null;
+          /** @description What the round is for, as the public round page shows it */
+          description?: string | null;
+          /** @description The target groups the round gives priority to (FFB or local groups); replaces the list */
+          targetGroupIds?: number[];
+          /** @description The criteria in order; replaces the list. An item with an id keeps that criterion */
+          criteria?: ({
+              /** @description An existing criterion of this round */
+              id?: number;
+              title: string;
+              description?: string | null;
+            })[];
           /**
            * @description planned → open → closed → decided, one step at a time
            * @enum {string}
@@ -1975,6 +2038,15 @@ export interface operations {
             reportDueOn: string;
             /** @enum {string} */
             status: "planned" | "open" | "closed" | "decided";
+            description: string | null;
+            targetGroupIds: number[];
+            criteria: ({
+                id: number;
+                /** @description 1, 2, 3 … in the round’s order */
+                position: number;
+                title: string;
+                description: string | null;
+              })[];
             version: number;
             /** @description øre as a decimal string: a sum can pass 2^53, where a JSON number loses precision */
             requestedOre: string;
@@ -5764,6 +5836,190 @@ export interface operations {
       415: {
         content: {
           "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Public § 18 rounds of every municipality (no API key needed)
+   * @description Rounds with an application window or further on (a planned round without one is not public), newest year first. Each has its description, prioritised target groups and criteria.
+   */
+  getPublicRounds: {
+    parameters: {
+      query?: {
+        /** @description Only this municipality’s rounds */
+        municipalityCode?: number;
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
+      };
+    };
+    responses: {
+      /** @description OK: Public § 18 rounds of every municipality (no API key needed) */
+      200: {
+        content: {
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                id: number;
+                municipalityCode: number;
+                municipalityName: string;
+                year: number;
+                name: string;
+                description: string | null;
+                /**
+                 * @description open: takes applications today; upcoming: opens later; closed: being decided; decided
+                 * @enum {string}
+                 */
+                phase: "open" | "upcoming" | "closed" | "decided";
+                /** @description Whether applications are taken today (Danish time) */
+                openForApplications: boolean;
+                budgetOre: number;
+                /** Format: date */
+                applicationsOpenOn: string | null;
+                /** Format: date */
+                applicationsCloseOn: string | null;
+                /** Format: date */
+                decisionOn: string | null;
+                /** @description The target groups the round gives priority to */
+                targetGroups: ({
+                    id: number;
+                    /** @description The FFB concept’s id; null for a municipality’s local group */
+                    ffbCode: string | null;
+                    nameDa: string;
+                    nameEn: string | null;
+                  })[];
+                /** @description What applications are judged by, in order */
+                criteria: ({
+                    id: number;
+                    /** @description 1, 2, 3 … in the round’s order */
+                    position: number;
+                    title: string;
+                    description: string | null;
+                  })[];
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * One public § 18 round, with its distribution list once decided (no API key needed)
+   * @description The distribution list holds the awarded grants (approved, paid, accounted or closed) by organisation name: never a person, and no application that was rejected or withdrawn.
+   */
+  getPublicRoundsById: {
+    parameters: {
+      path: {
+        id: number;
+      };
+    };
+    responses: {
+      /** @description OK: One public § 18 round, with its distribution list once decided (no API key needed) */
+      200: {
+        content: {
+          "application/json": {
+            id: number;
+            municipalityCode: number;
+            municipalityName: string;
+            year: number;
+            name: string;
+            description: string | null;
+            /**
+             * @description open: takes applications today; upcoming: opens later; closed: being decided; decided
+             * @enum {string}
+             */
+            phase: "open" | "upcoming" | "closed" | "decided";
+            /** @description Whether applications are taken today (Danish time) */
+            openForApplications: boolean;
+            budgetOre: number;
+            /** Format: date */
+            applicationsOpenOn: string | null;
+            /** Format: date */
+            applicationsCloseOn: string | null;
+            /** Format: date */
+            decisionOn: string | null;
+            /** @description The target groups the round gives priority to */
+            targetGroups: ({
+                id: number;
+                /** @description The FFB concept’s id; null for a municipality’s local group */
+                ffbCode: string | null;
+                nameDa: string;
+                nameEn: string | null;
+              })[];
+            /** @description What applications are judged by, in order */
+            criteria: ({
+                id: number;
+                /** @description 1, 2, 3 … in the round’s order */
+                position: number;
+                title: string;
+                description: string | null;
+              })[];
+            /** @description A decided round’s awarded grants (the public distribution list); null before the decision */
+            distribution: (({
+                /** @description The organisation’s or group’s name; never a person’s */
+                organisation: string;
+                title: string;
+                purpose: string | null;
+                /** @enum {string} */
+                kind: "money" | "in_kind";
+                awardedOre: number;
+                targetGroups: ({
+                    id: number;
+                    /** @description The FFB concept’s id; null for a municipality’s local group */
+                    ffbCode: string | null;
+                    nameDa: string;
+                    nameEn: string | null;
+                  })[];
+              })[]) | null;
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
         };
       };
     };

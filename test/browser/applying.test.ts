@@ -59,16 +59,16 @@ t.test('applying with the keyboard, without JavaScript and with it', async (t) =
     { system: true },
   );
   const today = danishDate();
-  const round = await app.services.grants.createRound(
-    { userId: finance.id, municipalityCode: 101, role: 'finance', name: 'Finn Finans' },
-    {
-      year: Number(today.slice(0, 4)),
-      name: 'Puljen for fællesskaber',
-      budgetOre: 50_000_000,
-      applicationsOpenOn: addDays(today, -1),
-      applicationsCloseOn: addDays(today, 30),
-    },
-  );
+  const financeUser = { userId: finance.id, municipalityCode: 101, role: 'finance' as const, name: 'Finn Finans' };
+  const planned = await app.services.grants.createRound(financeUser, {
+    year: Number(today.slice(0, 4)),
+    name: 'Puljen for fællesskaber',
+    budgetOre: 50_000_000,
+    applicationsOpenOn: addDays(today, -1),
+    applicationsCloseOn: addDays(today, 30),
+  });
+  // Finance opens it: a round takes applications only when open and within its window.
+  const round = await app.services.grants.advanceRound(financeUser, planned.id, planned.version);
   const formUrl = `/public/rounds/${round.id}/apply`;
   page.setDefaultTimeout(15_000);
 

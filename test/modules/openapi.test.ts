@@ -40,6 +40,8 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     '/api/v1/need-estimates',
     '/api/v1/outreach',
     '/api/v1/outreach/{id}',
+    '/api/v1/public/rounds',
+    '/api/v1/public/rounds/{id}',
     '/api/v1/reports/proportionality',
     '/api/v1/reports/shared-actors',
     '/api/v1/target-groups',
@@ -54,6 +56,10 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
   );
   t.same(doc.security, [{ bearerAuth: [] }], 'the API is documented as bearer-authenticated');
   t.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer');
+  for (const path of ['/api/v1/public/rounds', '/api/v1/public/rounds/{id}']) {
+    t.same(doc.paths[path].get.security, [], `${path} needs no key`);
+    t.notOk(doc.paths[path].get.responses['401'], `${path} answers no 401`);
+  }
   const ui = await inject({ method: 'GET', url: '/docs' });
   t.ok([200, 302].includes(ui.statusCode), 'the UI is served');
 });

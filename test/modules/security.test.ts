@@ -57,7 +57,12 @@ const PUBLIC = [
   /^\/readyz$/,
   // Calendar feeds: the secret in the address is the authentication; any other address there is 404.
   /^\/calendar\//,
+  // Issue 21: the public § 18 pages and the accessibility statement (tested in test/modules/public).
+  /^\/public(\/|$)/,
+  /^\/accessibility$/,
 ];
+/** The public API (issue 21): the § 18 rounds' public data, with no key. */
+const PUBLIC_API = /^\/api\/v1\/public\//;
 const isPublic = (path: string) => PUBLIC.some((r) => r.test(path));
 
 /** The Set-Cookie headers of a response, as a list. */
@@ -133,6 +138,11 @@ t.test('signed out: pages redirect to the login page, the API answers 401', asyn
   let api = 0;
   for (const { method, path } of routes) {
     const url = concrete(path);
+    if (PUBLIC_API.test(url)) {
+      const res = await h.anonymous({ method: method as 'GET', url });
+      t.not(res.statusCode, 401, `${method} ${url}: public, no key needed`);
+      continue;
+    }
     if (url.startsWith('/api/')) {
       api += 1;
       const res = await h.anonymous({
@@ -210,6 +220,10 @@ t.test('signed out: pages redirect to the login page, the API answers 401', asyn
     ['/static/css/samspil.css', 200],
     ['/docs/json', 200],
     ['/language?to=en&back=/login', 303],
+    ['/public', 200],
+    ['/public/municipalities/101/rounds', 200],
+    ['/accessibility', 200],
+    ['/api/v1/public/rounds', 200],
   ] as const) {
     const res = await h.anonymous({ method: 'GET', url });
     t.equal(res.statusCode, status, `${url} is public`);

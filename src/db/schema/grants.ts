@@ -55,6 +55,8 @@ export const grantRounds = pgTable(
     /** When the grants' reports are due; unset means 1 June of the following year. */
     reportDueOn: date('report_due_on'),
     status: grantRoundStatusEnum('status').notNull().default('planned'),
+    /** What the round is for, as the public round page shows it. */
+    description: text('description'),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -63,6 +65,44 @@ export const grantRounds = pgTable(
     uniqueIndex('grant_rounds_name_uq').on(t.municipalityCode, t.year, t.name),
     check('grant_rounds_budget_ck', sql`${t.budgetOre} >= 0`),
     check('grant_rounds_budget_max_ck', sql`${t.budgetOre} <= ${maxOre}`),
+  ],
+);
+
+/** The target groups a round gives priority to (FFB groups, or local ones). */
+export const grantRoundTargetGroups = pgTable(
+  'grant_round_target_groups',
+  {
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => grantRounds.id, { onDelete: 'cascade' }),
+    targetGroupId: integer('target_group_id')
+      .notNull()
+      .references(() => targetGroups.id),
+  },
+  (t) => [
+    primaryKey({ columns: [t.roundId, t.targetGroupId] }),
+    index('grant_round_target_groups_group_idx').on(t.targetGroupId),
+  ],
+);
+
+/**
+ * A round's criteria, in order: what applications are judged by. Each keeps its id while the round
+ * is edited, so scores given per criterion stay attached to it.
+ */
+export const grantRoundCriteria = pgTable(
+  'grant_round_criteria',
+  {
+    id: serial('id').primaryKey(),
+    roundId: integer('round_id')
+      .notNull()
+      .references(() => grantRounds.id, { onDelete: 'cascade' }),
+    position: smallint('position').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+  },
+  (t) => [
+    index('grant_round_criteria_round_idx').on(t.roundId, t.position),
+    check('grant_round_criteria_position_ck', sql`${t.position} >= 1`),
   ],
 );
 

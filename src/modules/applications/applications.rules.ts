@@ -1,6 +1,6 @@
 /**
- * The rules around an application that need no database: when a round takes applications, what a
- * form's values become as columns, and the audit trail's actor for what an applicant does.
+ * The rules around an application that need no database (when a round takes applications is the
+ * grants module's `roundTakesApplications`): what a form's values become as columns, and the audit trail's actor for what an applicant does.
  */
 import { formatDate } from '../../lib/format.ts';
 import { oereAsDecimal } from '../../lib/money.ts';
@@ -15,13 +15,6 @@ export const linkHash = (token: string) => sha256(`application-link:${token}`);
 /** At most this many bytes a document, and this many an application's documents together (issue 21). */
 export const DOCUMENT_MAX_BYTES = 10 * 1024 * 1024;
 export const APPLICATION_DOCUMENTS_MAX_BYTES = 30 * 1024 * 1024;
-
-/** A round takes applications from the first to the last day of its window (Danish dates), both included. */
-export function takesApplications(round: RoundRow, today: string): boolean {
-  if (round.status === 'closed' || round.status === 'decided') return false;
-  const { applicationsOpenOn: from, applicationsCloseOn: to } = round;
-  return from !== null && to !== null && from <= today && today <= to;
-}
 
 /** The audit trail's actor for an applicant: no user, the round's municipality (whose staff see it). */
 export const applicantActor = (municipalityCode: number) => ({

@@ -14,6 +14,7 @@ import { newSecret } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
 import { findRound } from '../grants/grants.rounds.repository.ts';
+import { roundTakesApplications } from '../grants/grants.rules.ts';
 import { queueMail } from '../mail/mail.compose.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import type { TargetGroupService } from '../target-groups/target-groups.service.ts';
@@ -28,7 +29,7 @@ import {
   targetGroupsOf,
   updateDraftIfVersion,
 } from './applications.repository.ts';
-import { applicantActor, applicationValues, linkHash, takesApplications } from './applications.rules.ts';
+import { applicantActor, applicationValues, linkHash } from './applications.rules.ts';
 import type { ApplicationInput } from './applications.schemas.ts';
 
 /** Who sends a form: the address it came from (for the rate limit) and the language of the mail. */
@@ -62,7 +63,7 @@ export function createApplicationService(
   }
 
   function assertTakesApplications(round: RoundRow) {
-    if (!takesApplications(round, danishDate()))
+    if (!roundTakesApplications(round, danishDate()))
       throw new AppError('APPLICATIONS_CLOSED', 409, 'applications.closed', { details: { roundId: round.id } });
   }
 
@@ -141,7 +142,7 @@ export function createApplicationService(
     /** The round an applicant applies to, and whether it takes applications today. */
     async roundForApplying(roundId: number): Promise<{ round: RoundRow; open: boolean }> {
       const round = await roundOf(db, roundId);
-      return { round, open: takesApplications(round, danishDate()) };
+      return { round, open: roundTakesApplications(round, danishDate()) };
     },
 
     /** What the form lets an applicant choose among. */
@@ -188,7 +189,7 @@ export function createApplicationService(
         targetGroupsOf(db, application.id),
         this.documentsOf(application.id),
       ]);
-      return { application, round, open: takesApplications(round, danishDate()), targetGroups, documents };
+      return { application, round, open: roundTakesApplications(round, danishDate()), targetGroups, documents };
     },
 
     /**

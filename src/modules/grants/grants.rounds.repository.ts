@@ -1,6 +1,12 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import {
+  grantPayments,
+  grantRoundCriteria,
+  grantRounds,
+  grantRoundTargetGroups,
+  grants,
+} from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import type { PageQuery } from '../../lib/pagination.ts';
 import { AWARDED, type RoundRow } from './grants.repository.ts';
@@ -156,4 +162,67 @@ export async function awardedByRound(db: Queryable, roundIds: number[]): Promise
     .where(and(inArray(grants.roundId, roundIds), sql`${grants.status} in ${AWARDED}`))
     .groupBy(grants.roundId);
   return new Map(rows.map((r) => [r.roundId, oreSum(r.awarded)]));
+}
+
+/** A round's public details kept beside its row: the prioritised target groups and the criteria in order. */
+export interface RoundExtras {
+  targetGroupIds: number[];
+  criteria: { id: number; position: number; title: string; description: string | null }[];
+}
+
+/** The target groups and criteria of each round, in two statements. */
+export async function roundExtras(db: Queryable, roundIds: number[]): Promise<Map<number, RoundExtras>> {
+  const out = new Map<number, RoundExtras>(roundIds.map((id) => [id, { targetGroupIds: [], criteria: [] }]));
+  if (!roundIds.length) return out;
+  const [groups, criteria] = await Promise.all([
+    db
+      .select()
+      .from(grantRoundTargetGroups)
+      .where(inArray(grantRoundTargetGroups.roundId, roundIds))
+      .orderBy(asc(grantRoundTargetGroups.targetGroupId)),
+    db
+      .select()
+      .from(grantRoundCriteria)
+      .where(inArray(grantRoundCriteria.roundId, roundIds))
+      .orderBy(asc(grantRoundCriteria.position), asc(grantRoundCriteria.id)),
+  ]);
+  for (const g of groups) out.get(g.roundId)?.targetGroupIds.push(g.targetGroupId);
+  for (const { roundId, ...c } of criteria) out.get(roundId)?.criteria.push(c);
+  return out;
+}
+
+export async function replaceRoundTargetGroups(db: Queryable, roundId: number, ids: number[]): Promise<void> {
+  await db.delete(grantRoundTargetGroups).where(eq(grantRoundTargetGroups.roundId, roundId));
+  const unique = [...new Set(ids)];
+  if (unique.length)
+    await db.insert(grantRoundTargetGroups).values(unique.map((targetGroupId) => ({ roundId, targetGroupId })));
+}
+
+/**
+ * Sets a round's criteria to the list, in its order: an item with an id updates that criterion (its
+ * id stays), one without is added, and those not named are removed. The ids must be the round's own.
+ */
+export async function replaceRoundCriteria(
+  db: Queryable,
+  roundId: number,
+  criteria: { id?: number | undefined; title: string; description?: string | null | undefined }[],
+): Promise<void> {
+  const kept = criteria.flatMap((c) => (c.id === undefined ? [] : [c.id]));
+  await db
+    .delete(grantRoundCriteria)
+    .where(
+      and(
+        eq(grantRoundCriteria.roundId, roundId),
+        kept.length ? sql`${grantRoundCriteria.id} not in ${kept}` : undefined,
+      ),
+    );
+  for (const [i, c] of criteria.entries()) {
+    const values = { position: i + 1, title: c.title, description: c.description ?? null };
+    if (c.id === undefined) await db.insert(grantRoundCriteria).values({ roundId, ...values });
+    else
+      await db
+        .update(grantRoundCriteria)
+        .set(values)
+        .where(and(eq(grantRoundCriteria.id, c.id), eq(grantRoundCriteria.roundId, roundId)));
+  }
 }

@@ -8,7 +8,36 @@ import { assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { grantPageNames } from './grants.names.ts';
+import { roundPhase } from './grants.rules.ts';
 import { nextRoundStatus, type Round, roundEditForm, roundForm, roundTakesGrants } from './grants.schemas.ts';
+
+/**
+ * The criteria rows of a round's form, without the empty ones (a cleared row removes its criterion,
+ * even with its id still in a hidden field), and the errors of the rows kept, by the row on the page
+ * they came from (an id's error is shown at the row's title).
+ */
+function criteriaRows(form: Record<string, unknown>) {
+  const sent = form.criteria;
+  const rows =
+    sent && typeof sent === 'object'
+      ? Object.entries(sent as Record<string, unknown>).sort(([a], [b]) => Number(a) - Number(b))
+      : [];
+  const filled = (row: unknown) =>
+    row !== null &&
+    typeof row === 'object' &&
+    ['title', 'description'].some((k) => String((row as Record<string, unknown>)[k] ?? '').trim() !== '');
+  const kept = rows.filter(([, row]) => filled(row));
+  const rowOf = (errors: Record<string, string[]>) =>
+    Object.fromEntries(
+      Object.entries(errors).map(([key, messages]) => {
+        const m = /^criteria\.(\d+)\.(\w+)$/.exec(key);
+        if (!m) return [key, messages];
+        const page = kept[Number(m[1])]?.[0] ?? m[1];
+        return [`criteria.${page}.${m[2] === 'id' ? 'title' : m[2]}`, messages];
+      }),
+    );
+  return { values: { ...form, criteria: Object.fromEntries(kept) }, rowOf };
+}
 
 /** The grant rounds' pages: the list with the form for a new round, a round's page, editing it, moving it on. */
 export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
@@ -74,6 +103,7 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
           .filter((g) => totals.has(g.id))
           .map((g) => ({ group: g, total: totals.get(g.id) })),
         nextStatus: nextRoundStatus(round.status),
+        isPublic: roundPhase(round) !== null,
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
         canApply: mayWrite(request.principal, 'grants', round.municipalityCode) && roundTakesGrants(round.status),
         title: round.name,
@@ -95,9 +125,10 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
     extra: Record<string, unknown> = {},
     status = 200,
   ) {
+    const targetGroupTree = await app.services.targetGroups.tree(round.municipalityCode);
     return reply.page(
       'grant-rounds/edit',
-      { title: request.t('rounds.edit.title', { name: round.name }), round, values, ...extra },
+      { title: request.t('rounds.edit.title', { name: round.name }), round, values, targetGroupTree, ...extra },
       { status },
     );
   }
@@ -113,15 +144,16 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
     return editPage(request, reply, round, {
       ...round,
       budget: formatMoney(round.budgetOre, 'da').replace(/ kr\.$/, ''),
+      targetGroupIds: round.targetGroupIds.map(String),
     });
   });
 
   app.post('/grant-rounds/:id', async (request, reply) => {
     const round = await roundToEdit(request);
-    const values = formValues(request.body);
+    const { values, rowOf } = criteriaRows(formValues(request.body));
     const parsed = roundEditForm.safeParse(coerceForm(roundEditForm, values));
     if (!parsed.success) {
-      const fieldErrors = translated(request, fieldErrorsFrom(parsed.error));
+      const fieldErrors = translated(request, rowOf(fieldErrorsFrom(parsed.error)));
       return editPage(request, reply, round, values, { fieldErrors }, 422);
     }
     const { budget, ...rest } = parsed.data;
@@ -138,7 +170,7 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
         return editPage(request, reply, round, values, { fieldErrors }, 422);
       }
       if (err instanceof AppError && err.fieldErrors) {
-        const { budgetOre, ...others } = err.fieldErrors;
+        const { budgetOre, ...others } = rowOf(err.fieldErrors);
         const fieldErrors = translated(request, { ...others, ...(budgetOre ? { budget: budgetOre } : {}) });
         return editPage(request, reply, round, values, { fieldErrors }, err.statusCode === 409 ? 409 : 422);
       }

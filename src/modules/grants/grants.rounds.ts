@@ -10,6 +10,7 @@ import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
 import { writeTag } from '../../lib/write-tags.ts';
+import { unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { type GroupTotal, type RoundRow, roundByTargetGroup } from './grants.repository.ts';
 import {
@@ -18,6 +19,10 @@ import {
   insertRound,
   listRounds,
   pageRounds,
+  type RoundExtras,
+  replaceRoundCriteria,
+  replaceRoundTargetGroups,
+  roundExtras,
   roundRows,
   roundTotals,
   updateRoundIfVersion,
@@ -42,12 +47,11 @@ export function createRoundService(database: Database) {
   });
 
   async function toRounds(rows: RoundRow[], on: Db | Tx = db): Promise<Round[]> {
-    const totals = await roundTotals(
-      on,
-      rows.map((r) => r.id),
-    );
+    const ids = rows.map((r) => r.id);
+    const [totals, extras] = await Promise.all([roundTotals(on, ids), roundExtras(on, ids)]);
     return rows.map((r) => {
       const t = totals.get(r.id);
+      const x = extras.get(r.id);
       const awardedOre = t?.awardedOre ?? 0n;
       const paidOre = t?.paidOre ?? 0n;
       return {
@@ -61,6 +65,9 @@ export function createRoundService(database: Database) {
         decisionOn: r.decisionOn,
         reportDueOn: reportDueOf(r),
         status: r.status,
+        description: r.description,
+        targetGroupIds: x?.targetGroupIds ?? [],
+        criteria: x?.criteria ?? [],
         version: r.version,
         // Sums, exact, as decimal strings: over many grants they can pass 2^53.
         requestedOre: (t?.requestedOre ?? 0n).toString(),
@@ -100,6 +107,44 @@ export function createRoundService(database: Database) {
         });
       }
     }
+  }
+
+  /**
+   * The round's target groups and criteria as given: the groups must exist, and a criterion's id must
+   * be one of this round's (a new round has none), each named once.
+   */
+  async function checkRoundExtras(
+    tx: Tx,
+    roundId: number | null,
+    changes: Pick<RoundPatch, 'targetGroupIds' | 'criteria'>,
+  ) {
+    const errors: Record<string, string[]> = {};
+    if (changes.targetGroupIds && (await unknownTargetGroupIds(tx, changes.targetGroupIds)).length)
+      errors.targetGroupIds = ['round.targetGroups.unknown'];
+    if (changes.criteria) {
+      const own = new Set(
+        roundId === null ? [] : ((await roundExtras(tx, [roundId])).get(roundId)?.criteria ?? []).map((c) => c.id),
+      );
+      const seen = new Set<number>();
+      for (const [i, c] of changes.criteria.entries()) {
+        if (c.id === undefined) continue;
+        if (!own.has(c.id) || seen.has(c.id)) errors[`criteria.${i}.id`] = ['round.criteria.unknown'];
+        seen.add(c.id);
+      }
+    }
+    if (Object.keys(errors).length) throw validationFailed(errors);
+  }
+
+  /** Writes the round's target groups and criteria where the change names them. */
+  async function writeRoundExtras(tx: Tx, roundId: number, changes: Pick<RoundPatch, 'targetGroupIds' | 'criteria'>) {
+    if (changes.targetGroupIds) await replaceRoundTargetGroups(tx, roundId, changes.targetGroupIds);
+    if (changes.criteria) await replaceRoundCriteria(tx, roundId, changes.criteria);
+  }
+
+  /** The round's row with its target groups and criteria, as the audit trail records it. */
+  async function auditedRound(tx: Tx, row: RoundRow): Promise<RoundRow & RoundExtras> {
+    const extras = (await roundExtras(tx, [row.id])).get(row.id) ?? { targetGroupIds: [], criteria: [] };
+    return { ...row, ...extras };
   }
 
   const service = {
@@ -153,13 +198,16 @@ export function createRoundService(database: Database) {
       assertMayWrite(principal, 'grants', municipalityCode);
       const order = windowProblem(input.applicationsOpenOn, input.applicationsCloseOn);
       if (order) throw validationFailed(order);
+      const { targetGroupIds, criteria, ...fields } = input;
       const row = await db.transaction(async (tx) => {
-        const created = await insertRound(tx, { ...input, municipalityCode });
+        await checkRoundExtras(tx, null, { targetGroupIds, criteria });
+        const created = await insertRound(tx, { ...fields, municipalityCode });
+        await writeRoundExtras(tx, created.id, { targetGroupIds, criteria });
         await recordAudit(tx, principal, {
           entity: 'grant_round',
           entityId: created.id,
           action: 'create',
-          after: created,
+          after: await auditedRound(tx, created),
         });
         return created;
       });
@@ -172,8 +220,9 @@ export function createRoundService(database: Database) {
         if (!before) throw notFound('grant_round', id);
         assertMayWrite(principal, 'grants', before.municipalityCode);
         if (before.version !== patch.version) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
-        const { version, ...changes } = patch;
+        const { version, targetGroupIds, criteria, ...changes } = patch;
         await checkRoundChange(tx, before, changes);
+        await checkRoundExtras(tx, id, { targetGroupIds, criteria });
         if (changes.status && changes.status !== before.status) {
           if (changes.status !== nextRoundStatus(before.status)) {
             throw new AppError('INVALID_TRANSITION', 409, 'grant.round.transition', {
@@ -181,9 +230,17 @@ export function createRoundService(database: Database) {
             });
           }
         }
+        const beforeWhole = await auditedRound(tx, before);
         const after = await updateRoundIfVersion(tx, id, version, changes);
         if (!after) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
-        await recordAudit(tx, principal, { entity: 'grant_round', entityId: id, action: 'update', before, after });
+        await writeRoundExtras(tx, id, { targetGroupIds, criteria });
+        await recordAudit(tx, principal, {
+          entity: 'grant_round',
+          entityId: id,
+          action: 'update',
+          before: beforeWhole,
+          after: await auditedRound(tx, after),
+        });
       });
       return service.getRound(id);
     },

@@ -212,3 +212,34 @@ export function countedAward(grant: { status: string; awardedOre: number | null 
 export function exceedsBudget(budgetOre: bigint | number, beforeOre: bigint, afterOre: bigint): boolean {
   return afterOre > BigInt(budgetOre) && afterOre > beforeOre;
 }
+
+/** Where a round stands for the public: taking applications, still to come, being decided, or decided. */
+export type RoundPhase = 'open' | 'upcoming' | 'closed' | 'decided';
+
+interface RoundWindow {
+  status: 'planned' | 'open' | 'closed' | 'decided';
+  applicationsOpenOn: string | null;
+  applicationsCloseOn: string | null;
+}
+
+/**
+ * Does the round take applications on this Danish day? Finance has opened it, and the day is within
+ * its window (a missing date leaves that end open).
+ */
+export function roundTakesApplications(round: RoundWindow, today: string = danishDate()): boolean {
+  if (round.status !== 'open') return false;
+  if (round.applicationsOpenOn && today < round.applicationsOpenOn) return false;
+  return !(round.applicationsCloseOn && today > round.applicationsCloseOn);
+}
+
+/**
+ * The round's phase on this Danish day, or null when it is not public: a planned round is shown
+ * once it has an application window (as upcoming), every other one always.
+ */
+export function roundPhase(round: RoundWindow, today: string = danishDate()): RoundPhase | null {
+  if (round.status === 'decided') return 'decided';
+  if (round.status === 'closed') return 'closed';
+  if (round.status === 'planned') return round.applicationsOpenOn ? 'upcoming' : null;
+  if (roundTakesApplications(round, today)) return 'open';
+  return round.applicationsOpenOn && today < round.applicationsOpenOn ? 'upcoming' : 'closed';
+}

@@ -21,6 +21,15 @@ const ore = z.number().int().min(0).max(Number(MAX_OERE));
 const day = z.iso.date();
 const text = (max: number) => z.string().trim().max(max);
 
+/** The most criteria one round has. */
+const MAX_CRITERIA = 30;
+/** A criterion as given: an id keeps an existing one (scores stay on it); none adds a new one. */
+const criterionInput = z.object({
+  id: z.number().int().positive().max(2_147_483_647).optional().describe('An existing criterion of this round'),
+  title: text(200).min(1),
+  description: text(2000).nullish(),
+});
+
 export const roundInput = z.object({
   municipalityCode: municipalityCode.optional().describe('Default: your own municipality'),
   year: z.number().int().min(2000).max(2100),
@@ -30,6 +39,17 @@ export const roundInput = z.object({
   applicationsCloseOn: day.nullish(),
   decisionOn: day.nullish(),
   reportDueOn: day.nullish().describe('Default: 1 June of the following year'),
+  description: text(5000).nullish().describe('What the round is for, as the public round page shows it'),
+  targetGroupIds: z
+    .array(z.number().int().positive().max(2_147_483_647))
+    .max(100)
+    .optional()
+    .describe('The target groups the round gives priority to (FFB or local groups); replaces the list'),
+  criteria: z
+    .array(criterionInput)
+    .max(MAX_CRITERIA)
+    .optional()
+    .describe('The criteria in order; replaces the list. An item with an id keeps that criterion'),
 });
 export type RoundInput = z.infer<typeof roundInput>;
 
@@ -51,6 +71,14 @@ const roundOverviewSchema = z.object({
   grantsByStatus: z.record(z.string(), z.number().int()),
 });
 
+/** A round's criterion: its id stays while the round is edited. */
+export const roundCriterionSchema = z.object({
+  id: z.number().int(),
+  position: z.number().int().describe('1, 2, 3 … in the round’s order'),
+  title: z.string(),
+  description: z.string().nullable(),
+});
+
 export const roundSchema = z.object({
   id: z.number().int(),
   municipalityCode: z.number().int(),
@@ -62,6 +90,9 @@ export const roundSchema = z.object({
   decisionOn: dateOut.nullable(),
   reportDueOn: dateOut.describe('The round’s own date, or 1 June of the following year'),
   status: z.enum(roundStatuses),
+  description: z.string().nullable(),
+  targetGroupIds: z.array(z.number().int()),
+  criteria: z.array(roundCriterionSchema),
   version: z.number().int(),
   ...roundOverviewSchema.shape,
 });
@@ -222,7 +253,7 @@ export type GrantListQuery = z.infer<typeof grantListQuery>;
 const formVersion = grantTransition.shape.version;
 
 export const roundForm = roundInput
-  .omit({ budgetOre: true, municipalityCode: true })
+  .omit({ budgetOre: true, municipalityCode: true, description: true, targetGroupIds: true, criteria: true })
   .extend({ budget: kronerFor(roundInput.shape.budgetOre) });
 
 export const applicationForm = grantCreate
@@ -257,6 +288,9 @@ export const roundEditForm = roundForm.extend({
   applicationsCloseOn: roundInput.shape.applicationsCloseOn.unwrap().default(null),
   decisionOn: roundInput.shape.decisionOn.unwrap().default(null),
   reportDueOn: roundInput.shape.reportDueOn.unwrap().default(null),
+  description: roundInput.shape.description.unwrap().default(null),
+  targetGroupIds: roundInput.shape.targetGroupIds.unwrap().default([]),
+  criteria: roundInput.shape.criteria.unwrap().default([]),
 });
 
 /**

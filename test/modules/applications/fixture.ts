@@ -18,7 +18,15 @@ export async function roundOf(h: TestApp, name: string, open = true): Promise<nu
     },
   });
   if (res.statusCode !== 201) throw new Error(`no round: ${res.statusCode} ${res.body}`);
-  return res.json().id as number;
+  const { id, version } = res.json() as { id: number; version: number };
+  // Finance opens it: a round takes applications only when open and within its window.
+  const opened = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grant-rounds/${id}`,
+    payload: { status: 'open', version },
+  });
+  if (opened.statusCode !== 200) throw new Error(`round not opened: ${opened.statusCode} ${opened.body}`);
+  return id;
 }
 
 /** The id of an FFB target group by its Danish name. */
