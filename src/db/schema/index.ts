@@ -5,6 +5,7 @@ export * from './applications.ts';
 export * from './audit.ts';
 export * from './grants.ts';
 export * from './imports.ts';
+export * from './limits.ts';
 export * from './mail.ts';
 export * from './needs.ts';
 export * from './reference.ts';

@@ -5,7 +5,6 @@
 import { formatDate } from '../../lib/format.ts';
 import { oereAsDecimal } from '../../lib/money.ts';
 import { sha256 } from '../../lib/secrets.ts';
-import type { RoundRow } from '../grants/grants.repository.ts';
 import type { ApplicationRow, ApplicationValues } from './applications.repository.ts';
 import { type ApplicationInput, PRIVACY_TEXT_VERSION } from './applications.schemas.ts';
 

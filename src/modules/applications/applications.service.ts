@@ -5,11 +5,11 @@
  */
 import type { Config } from '../../config.ts';
 import type { Database, Queryable } from '../../db/client.ts';
+import { createRateLimiter } from '../../db/rate-limits.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { commandScanner, type DocumentScanner, noScanner } from '../../lib/document-scan.ts';
 import { AppError, type FieldErrors, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { formatDate, type Locale } from '../../lib/format.ts';
-import { createRateLimiter } from '../../lib/rate-limit.ts';
 import { newSecret } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
@@ -48,8 +48,12 @@ export function createApplicationService(
 ) {
   const db = database.db;
   const mailContext = { publicUrl: config.mail.publicUrl, from: config.mail.from };
-  const perIp = createRateLimiter({ limit: config.applications.limitPerIp, windowMs: HOUR });
-  const perEmail = createRateLimiter({ limit: config.applications.limitPerEmail, windowMs: HOUR });
+  const perIp = createRateLimiter(db, { name: 'apply-ip', limit: config.applications.limitPerIp, windowMs: HOUR });
+  const perEmail = createRateLimiter(db, {
+    name: 'apply-email',
+    limit: config.applications.limitPerEmail,
+    windowMs: HOUR,
+  });
   const scanner =
     deps.scanner ?? (config.applications.scanCommand ? commandScanner(config.applications.scanCommand) : noScanner);
 
@@ -68,9 +72,9 @@ export function createApplicationService(
   }
 
   /** One attempt counted for the address and the e-mail address; 429 beyond either limit. */
-  function admit(origin: Origin, email: string) {
-    const ipOk = perIp.take(origin.ip);
-    const emailOk = perEmail.take(email.toLowerCase());
+  async function admit(origin: Origin, email: string) {
+    const ipOk = await perIp.take(origin.ip);
+    const emailOk = await perEmail.take(email.toLowerCase());
     if (!ipOk || !emailOk) throw new AppError('APPLICATION_RATE_LIMITED', 429, 'applications.rateLimited');
   }
 
@@ -159,7 +163,7 @@ export function createApplicationService(
     async apply(roundId: number, intent: Intent, input: ApplicationInput, origin: Origin) {
       const round = await roundOf(db, roundId);
       assertTakesApplications(round);
-      admit(origin, input.contactEmail);
+      await admit(origin, input.contactEmail);
       await checkReferences(input);
       const municipality = await municipalityName(round);
       const token = newSecret();
@@ -204,7 +208,7 @@ export function createApplicationService(
       if (current.status !== 'draft') throw sent();
       const round = await roundOf(db, current.roundId);
       assertTakesApplications(round);
-      admit(origin, input.contactEmail);
+      await admit(origin, input.contactEmail);
       await checkReferences(input);
       const municipality = await municipalityName(round);
       return db.transaction(async (tx) => {
