@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import type { AppError } from './lib/errors.ts';
-import { errorForLog, logMethodHook } from './lib/log-errors.ts';
+import { errorForLog, logMethodHook, maskUrl } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
 import { outsideStatementScope, StatementScope } from './lib/statement-scope.ts';
 import { bufferUpload, spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
@@ -172,16 +172,6 @@ function loggerOptions(config: Config) {
     },
     hooks: { logMethod: logMethodHook },
   };
-}
-
-/** The path without its query string (it may hold search words), and with feed secrets masked. */
-function maskUrl(url: string): string {
-  return (
-    url
-      .split('?')[0]
-      ?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics')
-      .replace(/^\/public\/applications\/[^/]+/, '/public/applications/[skjult]') ?? ''
-  );
 }
 
 /**

@@ -101,7 +101,7 @@ const envSchema = z.object({
   MAIL_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(120),
   /**
    * Applications (drafts saved and applications sent) taken per hour from one IP address and for one
-   * e-mail address. Counted in each process's memory: on several processes the limit is per process.
+   * e-mail address. Counted in the database (rate_limit_windows), so the limit holds across processes.
    */
   APPLICATION_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(30),
   APPLICATION_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).max(100_000).default(10),

@@ -176,3 +176,17 @@ export function logMethodHook(
   }
   method.apply(this, args);
 }
+
+/**
+ * A request's path as logs and the audit trail may show it: without its query string (it may hold
+ * search words), and with the secrets that some paths carry (a calendar feed's, an application's
+ * link) masked.
+ */
+export function maskUrl(url: string): string {
+  return (
+    url
+      .split('?')[0]
+      ?.replace(/^\/calendar\/[^/]+$/, '/calendar/[skjult].ics')
+      .replace(/^\/public\/applications\/[^/]+/, '/public/applications/[skjult]') ?? ''
+  );
+}

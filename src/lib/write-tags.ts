@@ -13,6 +13,8 @@ export const writeTag = {
   actors: 'actors',
   targetGroups: 'target-groups',
   municipalities: 'municipalities',
+  /** Applications and their documents, written by applicants without an account. */
+  applications: 'applications',
 } as const;
 
 /** The shared data nearly every page shows: actors' names, target groups, municipalities. */
@@ -32,8 +34,20 @@ const sharedKinds: Record<string, string> = {
 
 export type Touched = readonly string[] | 'all';
 
+/**
+ * The audit entities that touch only their own kind, not their municipality: what anyone may write
+ * without an account (an application, its documents) must not empty a municipality's kept pages,
+ * none of which shows it; a page that does names the kind.
+ */
+const ownKinds: Record<string, string> = {
+  application: writeTag.applications,
+  application_document: writeTag.applications,
+};
+
 /** The tags one audited write touches: its municipality (null for none: everything) and entity. */
 export function tagsOfWrite(municipalityCode: number | null, entity: string): Touched {
+  const own = ownKinds[entity];
+  if (own) return [own];
   if (municipalityCode === null) return 'all';
   const tags = [writeTag.municipality(municipalityCode), writeTag.anyMunicipality];
   const shared = sharedKinds[entity];

@@ -34,8 +34,12 @@ export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
     const { to, back } = z
       .object({ to: z.enum(['da', 'en']).catch('da'), back: z.string().max(2000).catch('/') })
       .parse(request.query ?? {});
-    // A signed-in user's choice is also the language of their mails.
-    if (request.principal.userId !== null) await accounts.setOwnLocale(request.principal, to);
+    // A signed-in user's choice is also the language of their mails, when the user clicked the
+    // switch: a link or image on another site (Sec-Fetch-Site: cross-site or same-site) sets this
+    // browser's cookie but stores nothing.
+    const site = request.headers['sec-fetch-site'];
+    const fromThisSite = site === undefined || site === 'same-origin' || site === 'none';
+    if (request.principal.userId !== null && fromThisSite) await accounts.setOwnLocale(request.principal, to);
     reply.setCookie('lang', to, { ...cookieOptions(config), maxAge: 60 * 60 * 24 * 365 });
     return reply.redirect(localPath(back), 303);
   });

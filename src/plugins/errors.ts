@@ -5,6 +5,7 @@ import { ZodError } from 'zod';
 import { translate, translateFieldErrors } from '../i18n/index.ts';
 import { AppError, type FieldErrors } from '../lib/errors.ts';
 import { fieldErrorsFrom } from '../lib/forms.ts';
+import { maskUrl } from '../lib/log-errors.ts';
 import { anonymous, type Principal } from '../lib/principal.ts';
 import { methodNotAllowed, RouteMethods } from './http-contract.ts';
 import { isApiRequest } from './request-path.ts';
@@ -134,7 +135,7 @@ async function recordDenied(request: FastifyRequest, error: AppError, options: E
   try {
     await options.recordDenied({
       principal: request.principal ?? anonymous,
-      route: `${request.method} ${request.url.split('?')[0]}`,
+      route: `${request.method} ${maskUrl(request.url)}`,
       code: error.code,
       details: error.details,
     });

@@ -17,6 +17,10 @@ t.test(
     t.equal(await cache.get('k', tags, load), 1, 'reused');
     writes.touch(tagsOfWrite(751, 'grant'));
     t.equal(await cache.get('k', tags, load), 1, 'a write in another municipality leaves it');
+    writes.touch(tagsOfWrite(101, 'application'));
+    writes.touch(tagsOfWrite(101, 'application_document'));
+    t.equal(await cache.get('k', tags, load), 1, 'an applicant’s write (no account) leaves the municipality’s reads');
+    t.same(tagsOfWrite(101, 'application'), [writeTag.applications], 'it touches applications only');
     writes.touch(tagsOfWrite(101, 'grant'));
     t.equal(await cache.get('k', tags, load), 2, 'a write in its own ends its use');
     writes.touch('all');

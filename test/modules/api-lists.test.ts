@@ -64,6 +64,7 @@ t.test('every list is {items, total} with limit and offset, the same defaults ev
       '/api/v1/municipalities',
       '/api/v1/need-estimates',
       '/api/v1/outreach',
+      '/api/v1/public/rounds',
       '/api/v1/target-groups',
     ],
     'the lists',

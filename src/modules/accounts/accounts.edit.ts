@@ -16,6 +16,7 @@ import {
   type UserRow,
   updateUserIfVersion,
 } from './accounts.repository.ts';
+import { endUnusedPasswordLinks } from './accounts.resets.repository.ts';
 import type { EditUserInput } from './accounts.schemas.ts';
 
 /** What the audit trail keeps of a user: never the password hash. */
@@ -81,7 +82,11 @@ export function userEditMethods(db: Db, config: Config, assertKnownMunicipality:
           before: auditUser(user),
           after: auditUser(after),
         });
-        if (after.email !== user.email) await queueEmailChangedMails(tx, config, after, user.email);
+        if (after.email !== user.email) {
+          // A link mailed to the old address no longer sets the password (a new welcome link can be sent).
+          await endUnusedPasswordLinks(tx, id);
+          await queueEmailChangedMails(tx, config, after, user.email);
+        }
         return after;
       });
     },

@@ -13,6 +13,7 @@ import { assertEmailFree, auditUser } from './accounts.edit.ts';
 import { queueEmailChangedMails } from './accounts.mails.ts';
 import { countPasswordAttempt, recordFailedAttempt } from './accounts.passwords.ts';
 import { findUser, setUserEmail, setUserLocale, uncountLoginAttempt } from './accounts.repository.ts';
+import { endUnusedPasswordLinks } from './accounts.resets.repository.ts';
 
 export function emailMethods(db: Db, config: Config) {
   const ownUser = async (principal: Principal) => {
@@ -59,6 +60,8 @@ export function emailMethods(db: Db, config: Config) {
           before: auditUser(user),
           after: auditUser(after),
         });
+        // A link mailed to the old address no longer sets the password.
+        await endUnusedPasswordLinks(tx, user.id);
         await queueEmailChangedMails(tx, config, after, user.email);
       });
     },

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { passwordResets } from '../../db/schema/index.ts';
 
@@ -76,9 +76,17 @@ export async function usePasswordReset(
     )
     .returning({ id: passwordResets.id, userId: passwordResets.userId, purpose: passwordResets.purpose });
   if (!row) return undefined;
+  await endUnusedPasswordLinks(db, row.userId);
+  return { userId: row.userId, purpose: row.purpose };
+}
+
+/**
+ * Ends the user's unused password links (reset and welcome): when one is used, and when the user's
+ * e-mail address changes, so that a link mailed to the old address no longer sets the password.
+ */
+export async function endUnusedPasswordLinks(db: Queryable, userId: number): Promise<void> {
   await db
     .update(passwordResets)
     .set({ usedAt: sql`now()` })
-    .where(and(eq(passwordResets.userId, row.userId), isNull(passwordResets.usedAt), ne(passwordResets.id, row.id)));
-  return { userId: row.userId, purpose: row.purpose };
+    .where(and(eq(passwordResets.userId, userId), isNull(passwordResets.usedAt)));
 }

@@ -14,7 +14,7 @@ import { newSecret } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
 import { findRound } from '../grants/grants.rounds.repository.ts';
-import { roundTakesApplications } from '../grants/grants.rules.ts';
+import { roundPhase, roundTakesApplications } from '../grants/grants.rules.ts';
 import { queueMail } from '../mail/mail.compose.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import type { TargetGroupService } from '../target-groups/target-groups.service.ts';
@@ -63,6 +63,13 @@ export function createApplicationService(
   async function roundOf(db: Queryable, roundId: number): Promise<RoundRow> {
     const round = await findRound(db, roundId);
     if (!round) throw notFound('grant_round', roundId);
+    return round;
+  }
+
+  /** A round the public pages show (not one still planned without a window): 404 for any other. */
+  async function publicRoundOf(roundId: number): Promise<RoundRow> {
+    const round = await roundOf(db, roundId);
+    if (roundPhase(round) === null) throw notFound('grant_round', roundId);
     return round;
   }
 
@@ -145,7 +152,7 @@ export function createApplicationService(
 
     /** The round an applicant applies to, and whether it takes applications today. */
     async roundForApplying(roundId: number): Promise<{ round: RoundRow; open: boolean }> {
-      const round = await roundOf(db, roundId);
+      const round = await publicRoundOf(roundId);
       return { round, open: roundTakesApplications(round, danishDate()) };
     },
 
@@ -161,7 +168,7 @@ export function createApplicationService(
      * record, in one transaction. Returns the link's token, which is stored only as a hash.
      */
     async apply(roundId: number, intent: Intent, input: ApplicationInput, origin: Origin) {
-      const round = await roundOf(db, roundId);
+      const round = await publicRoundOf(roundId);
       assertTakesApplications(round);
       await admit(origin, input.contactEmail);
       await checkReferences(input);

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 import {
   grantPayments,
   grantRoundCriteria,
@@ -170,24 +170,42 @@ export interface RoundExtras {
   criteria: { id: number; position: number; title: string; description: string | null }[];
 }
 
-/** The target groups and criteria of each round, in two statements. */
+/**
+ * The target groups and criteria of each round, in one statement (a page that shows a round sends
+ * one more, not two): the groups first, by id, then the criteria in their order.
+ */
 export async function roundExtras(db: Queryable, roundIds: number[]): Promise<Map<number, RoundExtras>> {
   const out = new Map<number, RoundExtras>(roundIds.map((id) => [id, { targetGroupIds: [], criteria: [] }]));
   if (!roundIds.length) return out;
-  const [groups, criteria] = await Promise.all([
-    db
-      .select()
-      .from(grantRoundTargetGroups)
-      .where(inArray(grantRoundTargetGroups.roundId, roundIds))
-      .orderBy(asc(grantRoundTargetGroups.targetGroupId)),
-    db
-      .select()
-      .from(grantRoundCriteria)
-      .where(inArray(grantRoundCriteria.roundId, roundIds))
-      .orderBy(asc(grantRoundCriteria.position), asc(grantRoundCriteria.id)),
-  ]);
-  for (const g of groups) out.get(g.roundId)?.targetGroupIds.push(g.targetGroupId);
-  for (const { roundId, ...c } of criteria) out.get(roundId)?.criteria.push(c);
+  const found = await rows<{
+    round_id: number;
+    kind: 'group' | 'criterion';
+    id: number;
+    position: number | null;
+    title: string | null;
+    description: string | null;
+  }>(
+    db,
+    sql`select round_id, 'group' as kind, target_group_id as id, null::smallint as position, null::text as title,
+        null::text as description
+      from ${grantRoundTargetGroups} where ${inArray(grantRoundTargetGroups.roundId, roundIds)}
+      union all
+      select round_id, 'criterion', id, position, title, description
+      from ${grantRoundCriteria} where ${inArray(grantRoundCriteria.roundId, roundIds)}
+      order by kind desc, position nulls first, id`,
+  );
+  for (const r of found) {
+    const extras = out.get(Number(r.round_id));
+    if (!extras) continue;
+    if (r.kind === 'group') extras.targetGroupIds.push(Number(r.id));
+    else
+      extras.criteria.push({
+        id: Number(r.id),
+        position: Number(r.position),
+        title: String(r.title),
+        description: r.description,
+      });
+  }
   return out;
 }
 

@@ -64,6 +64,17 @@ t.test('each user’s mails in their own language: digest, forgotten password, p
   const danish = await h.as('finance', 101);
   t.equal(await localeOf(h, english.user.id), 'da', 'Danish until chosen');
 
+  // A link or image on another site reaches the switch with the user's cookie: it stores nothing.
+  for (const site of ['cross-site', 'same-site']) {
+    const forged = await english.inject({
+      method: 'GET',
+      url: '/language?to=en&back=/account',
+      headers: { 'sec-fetch-site': site },
+    });
+    t.equal(forged.statusCode, 303);
+    t.equal(await localeOf(h, english.user.id), 'da', `a switch from ${site} stores nothing`);
+  }
+
   // The language switch of a signed-in user stores their choice (the switch of nobody stores nothing).
   const switched = await english.inject({ method: 'GET', url: '/language?to=en&back=/account' });
   t.equal(switched.statusCode, 303);
