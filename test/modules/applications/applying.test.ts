@@ -90,6 +90,20 @@ t.test('a closed round takes no application; an unknown round is 404', async (t)
   const post = await v.post(`/public/rounds/${closed}/apply`, { contactEmail: 'a@b.dk', intent: 'draft' });
   t.equal(post.statusCode, 409);
   t.equal((await h.app.inject({ method: 'GET', url: '/public/rounds/999999/apply' })).statusCode, 404);
+  // A round still planned, without a window, is not public: its form is 404 like its page.
+  const finance = await h.as('finance', 101);
+  const planned = await finance.inject({
+    method: 'POST',
+    url: '/api/v1/grant-rounds',
+    payload: { year: 2026, name: 'Planlagt pulje', budgetOre: 10_000_000 },
+  });
+  t.equal(planned.statusCode, 201, planned.body);
+  const plannedId = planned.json().id as number;
+  const hidden = await h.app.inject({ method: 'GET', url: `/public/rounds/${plannedId}/apply` });
+  t.equal(hidden.statusCode, 404, 'the form of a round not yet public');
+  t.notMatch(hidden.body, /Planlagt pulje/);
+  const sent = await v.post(`/public/rounds/${plannedId}/apply`, { contactEmail: 'a@b.dk', intent: 'draft' });
+  t.equal(sent.statusCode, 404, 'nor is it taken');
   t.equal((await h.app.inject({ method: 'GET', url: '/public/rounds/abc/apply' })).statusCode, 404);
 });
 
@@ -219,6 +233,20 @@ t.test('an association applies at once; a token of another application or none i
   t.equal((await v.get('/public/applications/x')).statusCode, 404, 'a malformed token');
   const other = await v.post(`/public/applications/${forged}`, associationForm(groupId, { version: '1' }));
   t.equal(other.statusCode, 404, 'posting to a token that is no link');
+  // A refused post to a link (from another site) is in the audit trail without the link's token.
+  const refused = await v.post(`/public/applications/${a}`, associationForm(groupId, { version: '1' }), {
+    'sec-fetch-site': 'cross-site',
+  });
+  t.equal(refused.statusCode, 403);
+  const denials = await h.database.rows<{ entity_id: string }>(
+    sql`select entity_id from audit_log where action = 'denied' or entity = 'access' order by id`,
+  );
+  t.ok(denials.length > 0, 'the refusal is recorded');
+  t.notOk(
+    denials.some((d) => d.entity_id.includes(a)),
+    `no token in the audit trail: ${denials.map((d) => d.entity_id).join(', ')}`,
+  );
+  t.ok(denials.some((d) => d.entity_id === 'POST /public/applications/[skjult]'));
   const outbox = await h.database.rows<{ kind: string; recipient: string }>(
     sql`select kind, recipient from mail_outbox order by id`,
   );

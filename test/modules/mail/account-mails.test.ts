@@ -276,3 +276,32 @@ t.test('an admin’s temporary password: the user is told, in their language', a
   t.equal(to(smtp.received[0]), bo.user.email);
   t.equal(smtp.received[0]?.subject, 'Your Samspil password has changed');
 });
+
+t.test('a corrected e-mail address ends the links mailed to the old one', async (t) => {
+  const { smtp, h } = await setup(t);
+  const created = await h.postForm('/admin/users', { name: 'Mia Tastefejl', email: 'mia@kk.dkk', role: 'viewer' });
+  t.equal(created.statusCode, 303);
+  await until(() => smtp.received.length >= 1);
+  const link = resetLink(mailsTo(smtp, 'mia@kk.dkk')[0]);
+  const token = new URL(`https://x${link}`).searchParams.get('token') as string;
+  t.ok(token, 'a welcome link went to the mistyped address');
+  const mia = await h.app.services.accounts.findUserByEmail('mia@kk.dkk');
+  const corrected = await h.postForm(`/admin/users/${mia?.id}`, {
+    email: 'mia@kk.dk',
+    name: 'Mia Tastefejl',
+    role: 'viewer',
+    municipalityCode: '101',
+    version: String(mia?.version),
+  });
+  t.equal(corrected.statusCode, 303);
+  const post = await anonymous(h.app, '/password/forgotten');
+  const used = await post('/password/reset', {
+    token,
+    newPassword: 'en fremmeds lange kode',
+    repeatPassword: 'en fremmeds lange kode',
+  });
+  t.equal(used.statusCode, 400, 'the link at the old address no longer sets the password');
+  await t.rejects(h.app.services.accounts.login('mia@kk.dk', 'en fremmeds lange kode', '10.3.0.3'), {
+    code: 'LOGIN_FAILED',
+  });
+});
