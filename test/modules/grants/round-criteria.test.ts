@@ -56,7 +56,7 @@ t.test('finance edits a round’s description, target groups and criteria on its
     'criteria[2][title]': 'Frivillige bærer arbejdet',
     'criteria[2][description]': '',
   });
-  t.equal(saved.statusCode, 303, saved.body);
+  t.equal(saved.statusCode, 303, saved.body.slice(0, 300));
   let now = await read();
   t.equal(now.version, 2);
   t.equal(now.description, 'Til fællesskaber for udsatte voksne.');
@@ -91,7 +91,7 @@ t.test('finance edits a round’s description, target groups and criteria on its
     'criteria[1][description]': '',
     'criteria[2][title]': 'Samarbejde med kommunen',
   });
-  t.equal(edited.statusCode, 303, edited.body);
+  t.equal(edited.statusCode, 303, edited.body.slice(0, 300));
   now = await read();
   t.same(now.targetGroupIds, [stof]);
   t.same(
@@ -146,7 +146,7 @@ t.test('finance edits a round’s description, target groups and criteria on its
     'criteria[0][id]': String(other.criteria[0].id),
     'criteria[0][title]': 'Overtaget',
   });
-  t.equal(foreign.statusCode, 422, foreign.body);
+  t.equal(foreign.statusCode, 422, foreign.body.slice(0, 300));
   t.match(foreign.body, /Kriteriet hører ikke til puljen/);
   t.equal((await read()).version, 3, 'nothing written');
 
@@ -216,7 +216,7 @@ t.test('the API changes a round’s criteria by the version read, and checks the
       { id: one.id, title: 'Et' },
     ],
   });
-  t.equal(swapped.statusCode, 200, swapped.body);
+  t.equal(swapped.statusCode, 200, swapped.body.slice(0, 300));
   t.same(
     swapped.json().criteria.map((c: Criterion) => [c.id, c.position, c.title]),
     [
@@ -238,7 +238,7 @@ t.test('the API changes a round’s criteria by the version read, and checks the
   t.equal(twice.statusCode, 400, 'one criterion named twice');
   // Not naming criteria leaves them as they are.
   const renamed = await patch({ name: 'API-puljen 2027' }, { 'if-match': '2' });
-  t.equal(renamed.statusCode, 200, renamed.body);
+  t.equal(renamed.statusCode, 200, renamed.body.slice(0, 300));
   t.equal(renamed.json().criteria.length, 2);
   const cleared = await patch({ version: 3, criteria: [], description: null });
   t.same(cleared.json().criteria, []);
