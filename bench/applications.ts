@@ -5,7 +5,7 @@
  * local one); its RSS is sampled from /proc every 20 ms. Writes bench/applications.json; the figures
  * are copied by hand into bench/APPLICATIONS.md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +18,7 @@ import { addDays, danishDate } from '../src/lib/dates.ts';
 import { system } from '../src/lib/principal.ts';
 import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
-import { startCommand } from './start-flags.ts';
+import { startApp } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const UPLOADS = 8;
@@ -35,16 +35,6 @@ const withDb = (name: string) => {
 
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-async function ready(base: string) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the app did not get ready');
-}
 
 /** A browser without a session applies to the round; returns the link's token and the form's cookie and token. */
 async function apply(base: string, roundId: number, n: number) {
@@ -85,25 +75,9 @@ async function main() {
 
   let app: ChildProcess | undefined;
   try {
-    const start = startCommand(root);
-    // Node before 22.6 strips no types: tsx does it (the same code runs).
-    const loader = (process.versions.node.split('.').map(Number)[0] as number) >= 23 ? [] : ['--import', 'tsx'];
-    app = spawn(process.execPath, [...loader, ...start.flags, 'src/server.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...start.env,
-        DATABASE_URL: url,
-        PORT: String(PORT),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        MAIL_SENDER: 'off',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const base = `http://127.0.0.1:${PORT}`;
-    await ready(base);
+    const launched = await startApp(root, { url, port: PORT, env: { MAIL_SENDER: 'off' } });
+    app = launched.app;
+    const base = launched.base;
     const pid = app.pid as number;
     const applicants = [];
     for (let n = 0; n < UPLOADS; n++) applicants.push(await apply(base, round?.id as number, n));

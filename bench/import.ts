@@ -8,7 +8,7 @@
  * The app runs as its own process with the flags of `npm start`. Figures go to bench/import.json
  * and bench/IMPORT.md.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +22,7 @@ import { system } from '../src/lib/principal.ts';
 import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
 import { grantCsv } from './grant-csv.ts';
-import { startCommand } from './start-flags.ts';
+import { startApp } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROWS = Number(process.env.IMPORT_ROWS ?? 1_000_000);
@@ -44,16 +44,6 @@ function rssMb(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-async function ready(base: string) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the app did not get ready');
 }
 
 interface Run {
@@ -178,22 +168,11 @@ async function main() {
     if (copy.status !== 0) throw new Error(`psql \\copy failed: ${copy.stderr}`);
     console.log(`# psql \\copy: ${copyMs} ms`);
 
-    const start = startCommand(root);
-    app = spawn(process.execPath, [...start.flags, 'src/server.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...start.env,
-        DATABASE_URL: url,
-        PORT: String(PORT),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const base = `http://127.0.0.1:${PORT}`;
-    await ready(base);
+    const started = await startApp(root, { url, port: PORT });
+
+    app = started.app;
+
+    const base = started.base;
     const first = await importOnce(app, base, token, file);
     console.log(`# first import: ${JSON.stringify(first)}`);
     const second = await importOnce(app, base, token, file);
