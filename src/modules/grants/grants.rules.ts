@@ -234,7 +234,8 @@ export function roundTakesApplications(round: RoundWindow, today: string = danis
 
 /**
  * The round's phase on this Danish day, or null when it is not public: a planned round is shown
- * once it has an application window (as upcoming), every other one always.
+ * once it has an application window (as upcoming), every other one always. `isPublic` in
+ * public.repository.ts is the same test in SQL: change both together.
  */
 export function roundPhase(round: RoundWindow, today: string = danishDate()): RoundPhase | null {
   if (round.status === 'decided') return 'decided';

@@ -9,7 +9,10 @@ import { AWARDED, type RoundRow } from '../grants/grants.repository.ts';
  * Only names of organisations and the grants' own fields are read here: never a contact person.
  */
 
-/** A round is public once it is more than an idea: planned with an application window, or further on. */
+/**
+ * A round is public once it is more than an idea: planned with an application window, or further on.
+ * The SQL form (for paging in the database) of `roundPhase(round) !== null` in grants.rules.ts: change both together.
+ */
 const isPublic: SQL = sql`(${grantRounds.status} <> 'planned' or ${grantRounds.applicationsOpenOn} is not null)`;
 
 const publicOrder = [
