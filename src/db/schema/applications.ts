@@ -17,7 +17,9 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { MAX_OERE } from '../../lib/money.ts';
-import { grantRounds } from './grants.ts';
+import { users } from './accounts.ts';
+import { actors } from './actors.ts';
+import { grantRounds, grants } from './grants.ts';
 import { targetGroups } from './reference.ts';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -27,13 +29,28 @@ const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
 const oere = (name: string) => bigint(name, { mode: 'number' });
 const maxOre = sql.raw(String(MAX_OERE));
 
-export const applicationStatusEnum = pgEnum('application_status', ['draft', 'submitted']);
+/**
+ * An application's way: a draft the applicant may still change; submitted (new in the staff inbox);
+ * under review; then approved (a grant exists) or rejected. New values are added by migration: no
+ * migration may use a value in the same run that adds it (the migrator runs in one transaction).
+ */
+export const applicationStatusEnum = pgEnum('application_status', [
+  'draft',
+  'submitted',
+  'under_review',
+  'approved',
+  'rejected',
+]);
 export const applicantKindEnum = pgEnum('applicant_kind', ['organisation', 'informal_group']);
 export const applicationDocumentKindEnum = pgEnum('application_document_kind', [
   'statutes',
   'budget',
   'annual_accounts',
   'other',
+  /** The accounts sent with a report through the link. */
+  'report_accounts',
+  /** The auditor's endorsement of a report, when the grant is at or above the threshold. */
+  'auditor_endorsement',
 ]);
 
 /**
@@ -102,10 +119,23 @@ export const applications = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     submittedAt: timestamp('submitted_at', { withTimezone: true }),
+    /** The registry's actor the application is matched to: set when staff confirm a match or create it. */
+    actorId: integer('actor_id').references(() => actors.id),
+    /** The grant an approval created (the existing grant flow takes over from there). */
+    grantId: integer('grant_id').references(() => grants.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    decidedBy: integer('decided_by').references(() => users.id),
+    /** The meeting that decided, as the minutes name it (e.g. "Socialudvalget 12. marts 2027"). */
+    decisionMeeting: text('decision_meeting'),
+    /** The reasons, sent to the applicant with the decision. */
+    decisionReasons: text('decision_reasons'),
+    /** When the retention job erased the applicant's personal data from this application. */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
   },
   (t) => [
     index('applications_round_idx').on(t.roundId, t.status),
     index('applications_applicant_idx').on(t.applicantId),
+    uniqueIndex('applications_grant_uq').on(t.grantId),
     check('applications_cvr_ck', sql`${t.cvr} is null or ${t.cvr} ~ '^[0-9]{8}$'`),
     check(
       'applications_bank_ck',
@@ -121,6 +151,11 @@ export const applications = pgTable(
     check(
       'applications_period_ck',
       sql`${t.periodFrom} is null or ${t.periodTo} is null or ${t.periodFrom} <= ${t.periodTo}`,
+    ),
+    check(
+      'applications_decided_ck',
+      sql`(${t.decidedAt} is null) = (${t.decidedBy} is null)
+      and (${t.grantId} is null or ${t.decidedAt} is not null)`,
     ),
     check(
       'applications_submitted_ck',
