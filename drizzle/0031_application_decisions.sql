@@ -9,6 +9,7 @@ ALTER TABLE "applications" ADD COLUMN "decided_at" timestamp with time zone;--> 
 ALTER TABLE "applications" ADD COLUMN "decided_by" integer;--> statement-breakpoint
 ALTER TABLE "applications" ADD COLUMN "decision_meeting" text;--> statement-breakpoint
 ALTER TABLE "applications" ADD COLUMN "decision_reasons" text;--> statement-breakpoint
+ALTER TABLE "applications" ADD COLUMN "locale" text DEFAULT 'da' NOT NULL;--> statement-breakpoint
 ALTER TABLE "applications" ADD COLUMN "erased_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "applications" ADD CONSTRAINT "applications_actor_id_actors_id_fk" FOREIGN KEY ("actor_id") REFERENCES "public"."actors"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "applications" ADD CONSTRAINT "applications_grant_id_grants_id_fk" FOREIGN KEY ("grant_id") REFERENCES "public"."grants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

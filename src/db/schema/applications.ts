@@ -129,6 +129,10 @@ export const applications = pgTable(
     decisionMeeting: text('decision_meeting'),
     /** The reasons, sent to the applicant with the decision. */
     decisionReasons: text('decision_reasons'),
+    /** The language the applicant wrote in (set on every save); every later mail to them uses it. */
+    locale: text('locale', { enum: ['da', 'en'] })
+      .notNull()
+      .default('da'),
     /** When the retention job erased the applicant's personal data from this application. */
     erasedAt: timestamp('erased_at', { withTimezone: true }),
   },

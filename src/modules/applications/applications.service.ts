@@ -179,6 +179,7 @@ export function createApplicationService(
         const status = intent === 'submit' ? ('submitted' as const) : ('draft' as const);
         const row = await insertApplication(tx, {
           ...applicationValues(input, new Date()),
+          locale: origin.locale,
           roundId,
           applicantId,
           status,
@@ -223,7 +224,7 @@ export function createApplicationService(
           tx,
           current.id,
           version,
-          applicationValues(input, new Date()),
+          { ...applicationValues(input, new Date()), locale: origin.locale },
           intent === 'submit',
         );
         if (!row) {

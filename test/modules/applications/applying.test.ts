@@ -272,3 +272,30 @@ t.test('a filled honeypot is refused quietly: the same kind of answer, and nothi
   const form = await v.get(page);
   t.match(form.body, /class="samspil-hp"/, 'the honeypot is in the form, hidden by the stylesheet');
 });
+
+t.test(
+  "the application keeps the language its applicant last wrote in, for the municipality's later mails",
+  async (t) => {
+    const h = await buildTestApp(t);
+    const roundId = await roundOf(h, 'Pulje for sprog');
+    const groupId = await ffbGroup(h, 'Hjemløshed');
+    const page = `/public/rounds/${roundId}/apply`;
+    const v = await visitor(h.app, page);
+    const english = { 'accept-language': 'en-GB,en;q=0.9' };
+    const draft = await v.post(page, { contactEmail: 'neighbour@example.dk', intent: 'draft' }, english);
+    t.equal(draft.statusCode, 303);
+    const token = tokenFrom(draft.headers.location);
+    const localeNow = async () =>
+      (await h.database.rows<{ locale: string }>(sql`select locale from applications`)).map((r) => r.locale);
+    t.same(await localeNow(), ['en'], 'a draft saved from an English browser is in English');
+
+    const linkPage = await v.get(`/public/applications/${token}`);
+    const version = /name="version" value="(\d+)"/.exec(linkPage.body)?.[1] as string;
+    const sent = await v.post(
+      `/public/applications/${token}`,
+      associationForm(groupId, { contactEmail: 'neighbour@example.dk', version }),
+    );
+    t.equal(sent.statusCode, 303);
+    t.same(await localeNow(), ['da'], 'sent from a Danish browser, it is in Danish');
+  },
+);
