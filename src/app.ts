@@ -12,11 +12,11 @@ import qs from 'qs';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
-import type { AppError } from './lib/errors.ts';
+import { AppError } from './lib/errors.ts';
 import { errorForLog, logMethodHook, maskUrl } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
 import { outsideStatementScope, StatementScope } from './lib/statement-scope.ts';
-import { bufferUpload, spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
+import { spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { accountAdminRoutes } from './modules/accounts/accounts.admin.routes.ts';
 import { accountOwnRoutes } from './modules/accounts/accounts.own.routes.ts';
@@ -309,7 +309,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
     // A route with config.spoolUpload gets the file written to disk as it arrives (its path on the
-    // request, removed after the answer); others get it as a Buffer in the body, of at most 50 MB.
+    // request, removed after the answer). Others take no file: http-contract refuses their multipart
+    // bodies before they are read, and a file that reaches one anyway is refused here, unread.
     async onFile(part) {
       this.uploadName = part.filename;
       const spool = (this.routeOptions.config as { spoolUpload?: SpoolOptions } | undefined)?.spoolUpload;
@@ -322,7 +323,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         (part as unknown as { value: string }).value = bytes ? 'uploaded' : '';
         return;
       }
-      (part as unknown as { value: Buffer }).value = await bufferUpload(part.file, 50 * 1024 * 1024);
+      part.file.resume();
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'error.unsupportedMediaType');
     },
     throwFileSizeLimit: false,
     limits: { fileSize: UPLOAD_LIMITS.bytes + 1, files: 1, fields: 50, fieldSize: 64 * 1024 },

@@ -50,23 +50,6 @@ export async function spoolUpload(
   return { path, bytes };
 }
 
-/** A small upload read into memory: more than maxBytes is refused (413) as it arrives. */
-export async function bufferUpload(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const pieces: Uint8Array[] = [];
-  let bytes = 0;
-  try {
-    for await (const piece of source) {
-      bytes += piece.length;
-      if (bytes > maxBytes) throw new AppError('UPLOAD_TOO_LARGE', 413, 'error.tooLarge');
-      pieces.push(piece);
-    }
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw new AppError('UPLOAD_INCOMPLETE', 400, 'import.file.incomplete');
-  }
-  return Buffer.concat(pieces);
-}
-
 /** Reads the file given (its bytes, or pieces) as a table for fn; the file is removed afterwards. */
 export async function withTable<T>(
   source: Buffer | AsyncIterable<Uint8Array>,

@@ -55,12 +55,20 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /**
  * What the API promises beyond each route's schema: a body of a media type the operation does not
  * read is refused with 415 before it is parsed (a form or plain text is never read as if it were
- * the JSON), and every versioned resource it answers with carries its version as an ETag.
+ * the JSON), a page that takes no file refuses a multipart body unread, and every versioned
+ * resource it answers with carries its version as an ETag.
  */
 export const httpContractPlugin = fp(
   async (app) => {
     app.addHook('preParsing', async (request) => {
-      if (!isApiRequest(request) || !WITH_BODY.has(request.method) || !hasBody(request)) return;
+      if (!WITH_BODY.has(request.method) || !hasBody(request)) return;
+      // Only a route that takes a file reads a multipart body: no other page buffers one.
+      if (!isApiRequest(request)) {
+        const takesFile = (request.routeOptions.config as { spoolUpload?: unknown } | undefined)?.spoolUpload;
+        if (mediaType(request) === 'multipart/form-data' && !takesFile)
+          throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'error.unsupportedMediaType');
+        return;
+      }
       const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes;
       if (!(consumes ?? ['application/json']).includes(mediaType(request))) {
         throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'error.unsupportedMediaType');

@@ -24,7 +24,13 @@ export const applicationDocumentRoutes: FastifyPluginAsync = async (app) => {
 
   app.post(
     '/public/applications/:token/documents',
-    { config: { spoolUpload: { maxBytes: DOCUMENT_MAX_BYTES, tooLarge } } },
+    {
+      config: { spoolUpload: { maxBytes: DOCUMENT_MAX_BYTES, tooLarge } },
+      // The link is checked before the body is read: an unknown one is 404 with nothing spooled.
+      preParsing: async (request) => {
+        await applications.assertLink(tokenFrom(request.params));
+      },
+    },
     async (request, reply) => {
       const token = tokenFrom(request.params);
       const values = formValues(request.body);

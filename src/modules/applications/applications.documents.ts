@@ -53,6 +53,11 @@ export function applicationDocumentMethods(
   return {
     documentsOf: (applicationId: number) => documentsOf(db, applicationId),
 
+    /** 404 unless the token is an application's link: asked before an upload's body is read. */
+    async assertLink(token: string) {
+      if (!(await applicationByLink(db, linkHash(token)))) throw notFound('application', 'link');
+    },
+
     /**
      * Adds a document through the application's link. Refused with nothing written: an unknown link
      * (404), a closed round (409), an empty file (400), a type other than PDF, DOCX, XLSX, ODT, JPEG

@@ -66,6 +66,14 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   const isValidation = (err: unknown): err is AppError => err instanceof AppError && err.code === 'VALIDATION_FAILED';
+  const isRateLimited = (err: unknown): err is AppError =>
+    err instanceof AppError && err.code === 'APPLICATION_RATE_LIMITED';
+  /** A refusal shown on the form again, with what was typed: a field's errors, or the limit (429). */
+  function refusalOf(request: FastifyRequest, values: Record<string, unknown>, err: unknown) {
+    if (isValidation(err)) return { data: refused(request, values, err.fieldErrors), status: 422 };
+    if (isRateLimited(err)) return { data: refused(request, values, { _: [err.message] }), status: 429 };
+    throw err;
+  }
 
   async function applyPage(request: FastifyRequest, reply: FastifyReply, roundId: number, extra = {}, status = 200) {
     const { round, open } = await applications.roundForApplying(roundId);
@@ -99,8 +107,8 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
         })
         .redirect(`/public/applications/${token}`, 303);
     } catch (err) {
-      if (isValidation(err)) return applyPage(request, reply, roundId, refused(request, values, err.fieldErrors), 422);
-      throw err;
+      const { data, status } = refusalOf(request, values, err);
+      return applyPage(request, reply, roundId, data, status);
     }
   });
 
@@ -146,8 +154,8 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
         origin(request),
       );
     } catch (err) {
-      if (isValidation(err)) return linkPage(request, reply, token, refused(request, values, err.fieldErrors), 422);
-      throw err;
+      const { data, status } = refusalOf(request, values, err);
+      return linkPage(request, reply, token, data, status);
     }
     app.mailSender.kick();
     return reply

@@ -79,9 +79,15 @@ export function createApplicationService(
   }
 
   /** One attempt counted for the address and the e-mail address; 429 beyond either limit. */
-  async function admit(origin: Origin, email: string) {
+  /**
+   * The limits per address sending and per e-mail address written to. The latter counts only where
+   * a mail may go to an address not yet proven (a new application, or a link's draft given another
+   * address): a stranger who types someone's address cannot use up what that applicant's own link
+   * may save.
+   */
+  async function admit(origin: Origin, newEmail: string | undefined) {
     const ipOk = await perIp.take(origin.ip);
-    const emailOk = await perEmail.take(email.toLowerCase());
+    const emailOk = newEmail === undefined || (await perEmail.take(newEmail.toLowerCase()));
     if (!ipOk || !emailOk) throw new AppError('APPLICATION_RATE_LIMITED', 429, 'applications.rateLimited');
   }
 
@@ -216,7 +222,8 @@ export function createApplicationService(
       if (current.status !== 'draft') throw sent();
       const round = await roundOf(db, current.roundId);
       assertTakesApplications(round);
-      await admit(origin, input.contactEmail);
+      const sameAddress = current.contactEmail.toLowerCase() === input.contactEmail.toLowerCase();
+      await admit(origin, sameAddress ? undefined : input.contactEmail);
       await checkReferences(input);
       const municipality = await municipalityName(round);
       return db.transaction(async (tx) => {
