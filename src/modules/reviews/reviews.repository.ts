@@ -5,6 +5,7 @@ import {
   applicationReviewScores,
   applicationReviews,
   applications,
+  grantRoundCriteria,
   grantRounds,
   users,
 } from '../../db/schema/index.ts';
@@ -160,7 +161,9 @@ export async function reviewsOf(db: Queryable, applicationIds: number[]) {
         comment: applicationReviewScores.comment,
       })
       .from(applicationReviewScores)
-      .where(inArray(applicationReviewScores.applicationId, applicationIds)),
+      .innerJoin(grantRoundCriteria, eq(grantRoundCriteria.id, applicationReviewScores.criterionId))
+      .where(inArray(applicationReviewScores.applicationId, applicationIds))
+      .orderBy(asc(grantRoundCriteria.position)),
   ]);
   const key = (applicationId: number, reviewerId: number) => `${applicationId}:${reviewerId}`;
   const byReview = new Map<string, ScoreLine[]>();

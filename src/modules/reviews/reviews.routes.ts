@@ -3,8 +3,8 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
-import { applicationDecided, type ReviewService, reviewerConflicted } from './reviews.service.ts';
 import { conflictInput, reviewInput } from './reviews.schemas.ts';
+import { applicationDecided, type ReviewService, reviewerConflicted } from './reviews.service.ts';
 
 type ReviewPage = Awaited<ReturnType<ReviewService['reviewPage']>>;
 

@@ -20,11 +20,7 @@ export const scoreInput = z.object({
 });
 
 export const reviewInput = z.object({
-  scores: z
-    .array(scoreInput)
-    .min(1)
-    .max(30)
-    .describe('A score for each criterion of the round, each criterion once'),
+  scores: z.array(scoreInput).min(1).max(30).describe('A score for each criterion of the round, each criterion once'),
   comment: comment(4000).describe('The overall comment'),
   version: z
     .number()
@@ -38,7 +34,11 @@ export type ReviewInput = z.infer<typeof reviewInput>;
 
 /** Declaring a conflict of interest: a short reason, kept with the declaration. */
 export const conflictInput = z.object({
-  reason: z.string({ error: 'reviews.conflict.reasonRequired' }).trim().min(1, 'reviews.conflict.reasonRequired').max(500),
+  reason: z
+    .string({ error: 'reviews.conflict.reasonRequired' })
+    .trim()
+    .min(1, 'reviews.conflict.reasonRequired')
+    .max(500),
 });
 
 export const reviewSchema = z.object({
@@ -49,9 +49,7 @@ export const reviewSchema = z.object({
   comment: z.string().nullable(),
   version: z.number().int(),
   updatedAt: dateTimeOut,
-  scores: z.array(
-    z.object({ criterionId: z.number().int(), score: z.number().int(), comment: z.string().nullable() }),
-  ),
+  scores: z.array(z.object({ criterionId: z.number().int(), score: z.number().int(), comment: z.string().nullable() })),
 });
 
 export const applicationReviewsSchema = z.object({
@@ -67,7 +65,5 @@ export const applicationReviewsSchema = z.object({
   ),
   average: z.number().nullable().describe('The average of the criteria’s averages'),
   reviews: z.array(reviewSchema).describe('The reviews counted: a conflicted reviewer’s are withdrawn'),
-  conflicts: z.array(
-    z.object({ userId: z.number().int(), userName: z.string(), declaredAt: dateTimeOut }),
-  ),
+  conflicts: z.array(z.object({ userId: z.number().int(), userName: z.string(), declaredAt: dateTimeOut })),
 });

@@ -74,7 +74,9 @@ export function createReviewService(database: Database, deps: { targetGroups: Ta
     if (unknown.length)
       throw new AppError('REVIEW_CRITERION_UNKNOWN', 400, 'reviews.criterion.unknown', {
         fieldErrors: Object.fromEntries(
-          input.scores.flatMap((s, i) => (own.has(s.criterionId) ? [] : [[`scores.${i}.criterionId`, ['reviews.criterion.unknown']]])),
+          input.scores.flatMap((s, i) =>
+            own.has(s.criterionId) ? [] : [[`scores.${i}.criterionId`, ['reviews.criterion.unknown']]],
+          ),
         ),
         details: { criterionIds: unknown },
       });
@@ -132,7 +134,10 @@ export function createReviewService(database: Database, deps: { targetGroups: Ta
         findConflict(db, applicationId, userId),
       ]);
       const byId = new Map(groups.map((g) => [g.id, g]));
-      const own = review && !review.withdrawnAt ? (await reviewsOf(db, [applicationId])).find((r) => r.reviewerId === userId) : undefined;
+      const own =
+        review && !review.withdrawnAt
+          ? (await reviewsOf(db, [applicationId])).find((r) => r.reviewerId === userId)
+          : undefined;
       return {
         application,
         criteria,
@@ -255,7 +260,10 @@ export function createReviewService(database: Database, deps: { targetGroups: Ta
       const ids = apps.map((a) => a.id);
       const [reviews, conflicts] = await Promise.all([reviewsOf(db, ids), conflictsOf(db, ids)]);
       const reviewers = new Map<number, CommitteeReviewer>();
-      for (const r of [...reviews.map((r) => ({ userId: r.reviewerId, name: r.reviewerName })), ...conflicts.map((c) => ({ userId: c.userId, name: c.userName }))])
+      for (const r of [
+        ...reviews.map((r) => ({ userId: r.reviewerId, name: r.reviewerName })),
+        ...conflicts.map((c) => ({ userId: c.userId, name: c.userName })),
+      ])
         reviewers.set(r.userId, r);
       const awardedOre = Number(awarded.get(roundId) ?? 0n);
       return {
