@@ -79,6 +79,9 @@ import { createPublicService, type PublicService } from './modules/public/public
 import { reportsApi } from './modules/reports/reports.api.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { createReportService, type ReportService } from './modules/reports/reports.service.ts';
+import { reviewsApi } from './modules/reviews/reviews.api.ts';
+import { reviewsRoutes } from './modules/reviews/reviews.routes.ts';
+import { createReviewService, type ReviewService } from './modules/reviews/reviews.service.ts';
 import { targetGroupsApi } from './modules/target-groups/target-groups.api.ts';
 import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes.ts';
 import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
@@ -111,6 +114,7 @@ interface Services {
   digests: DigestService;
   applications: ApplicationService;
   publicRounds: PublicService;
+  reviews: ReviewService;
 }
 
 declare module 'fastify' {
@@ -260,6 +264,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     digests: createDigestService(database.db, config, followUp),
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
+    reviews: createReviewService(database, { targetGroups }),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
@@ -373,6 +378,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(importsRoutes);
   await app.register(applicationsRoutes);
   await app.register(applicationDocumentRoutes);
+  await app.register(reviewsRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
@@ -384,6 +390,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(outreachApi);
   await app.register(importsApi);
   await app.register(publicApi);
+  await app.register(reviewsApi);
 
   return app;
 }

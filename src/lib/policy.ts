@@ -1,5 +1,5 @@
 import { addMonths, type IsoDate } from './dates.ts';
-import { AppError } from './errors.ts';
+import { AppError, notFound } from './errors.ts';
 import type { Principal, Role } from './principal.ts';
 
 /**
@@ -13,6 +13,7 @@ export type WriteArea =
   | 'agreements' // agreements, meetings, outreach
   | 'grants' // grant rounds, grants, payments
   | 'needEstimates'
+  | 'reviews' // scoring applications, conflicts of interest, the committee view
   | 'users';
 
 const writers: Record<WriteArea, Role[]> = {
@@ -21,6 +22,7 @@ const writers: Record<WriteArea, Role[]> = {
   agreements: ['admin', 'coordinator'],
   grants: ['admin', 'finance'],
   needEstimates: ['admin', 'finance'],
+  reviews: ['admin', 'coordinator', 'finance'],
   users: ['admin'],
 };
 
@@ -71,6 +73,17 @@ function mayOverrideBudget(p: Principal, municipalityCode: number): boolean {
 
 export function assertMayOverrideBudget(p: Principal, municipalityCode: number): void {
   if (!mayOverrideBudget(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
+/**
+ * The review of a round's applications (scores, conflicts of interest, the committee view): its
+ * reviewers are the coordinators, finance and admins of the round's municipality. Applications are
+ * not shared data: to another municipality's users they do not exist (404); a viewer of the
+ * municipality gets 403. Checked before anything else, reads included.
+ */
+export function assertMayReview(p: Principal, municipalityCode: number, entity: string, id: number): void {
+  if (!isSignedIn(p) || p.municipalityCode !== municipalityCode) throw notFound(entity, id);
+  if (!mayWrite(p, 'reviews', municipalityCode)) throw new AccessDenied('reviews', municipalityCode);
 }
 
 /** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */

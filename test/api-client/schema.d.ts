@@ -245,6 +245,18 @@ export interface paths {
      */
     get: operations["getPublicRoundsById"];
   };
+  "/api/v1/applications/{id}/reviews": {
+    /**
+     * An application’s reviews: each reviewer’s scores, the averages per criterion and in all
+     * @description For the reviewers of the round’s municipality. Reviews withdrawn by a conflict of interest are not counted or shown; a caller who declared one gets 403 REVIEWER_CONFLICTED.
+     */
+    get: operations["getApplicationsByIdReviews"];
+    /**
+     * Score an application on its round’s criteria (coordinator, finance or admin, own municipality)
+     * @description Saves the caller’s own review: a score from 1 to 5 for each criterion of the round, with comments. The first review is sent without version; a change states the version read (409 STALE_VERSION when stale). The first review of a submitted application moves it to under_review. A criterion of another round is 400 REVIEW_CRITERION_UNKNOWN; a caller who declared a conflict of interest gets 403 REVIEWER_CONFLICTED; a decided application 409 APPLICATION_DECIDED. Another municipality’s application is 404.
+     */
+    post: operations["postApplicationsByIdReviews"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -6020,6 +6032,266 @@ export interface operations {
             /** @description On a stale version: the record as it is now */
             current?: unknown;
           };
+        };
+      };
+    };
+  };
+  /**
+   * An application’s reviews: each reviewer’s scores, the averages per criterion and in all
+   * @description For the reviewers of the round’s municipality. Reviews withdrawn by a conflict of interest are not counted or shown; a caller who declared one gets 403 REVIEWER_CONFLICTED.
+   */
+  getApplicationsByIdReviews: {
+    parameters: {
+      path: {
+        id: number;
+      };
+    };
+    responses: {
+      /** @description OK: An application’s reviews: each reviewer’s scores, the averages per criterion and in all */
+      200: {
+        content: {
+          "application/json": {
+            applicationId: number;
+            /** @enum {string} */
+            status: "submitted" | "under_review" | "approved" | "rejected";
+            criteria: ({
+                id: number;
+                position: number;
+                title: string;
+                /** @description The average score of the reviews counted, or null without any */
+                average: number | null;
+              })[];
+            /** @description The average of the criteria’s averages */
+            average: number | null;
+            /** @description The reviews counted: a conflicted reviewer’s are withdrawn */
+            reviews: ({
+                id: number;
+                applicationId: number;
+                reviewerId: number;
+                reviewerName: string;
+                comment: string | null;
+                version: number;
+                /** Format: date-time */
+                updatedAt: string;
+                scores: ({
+                    criterionId: number;
+                    score: number;
+                    comment: string | null;
+                  })[];
+              })[];
+            conflicts: {
+                userId: number;
+                userName: string;
+                /** Format: date-time */
+                declaredAt: string;
+              }[];
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description Your role or municipality may not do this (FORBIDDEN) */
+      403: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Score an application on its round’s criteria (coordinator, finance or admin, own municipality)
+   * @description Saves the caller’s own review: a score from 1 to 5 for each criterion of the round, with comments. The first review is sent without version; a change states the version read (409 STALE_VERSION when stale). The first review of a submitted application moves it to under_review. A criterion of another round is 400 REVIEW_CRITERION_UNKNOWN; a caller who declared a conflict of interest gets 403 REVIEWER_CONFLICTED; a decided application 409 APPLICATION_DECIDED. Another municipality’s application is 404.
+   */
+  postApplicationsByIdReviews: {
+    parameters: {
+      header?: {
+        /** @description The ETag you read (`"3"` or `W/"3"`); the same as `version` in the body, which wins when both are sent. A stale version gets 409 STALE_VERSION. */
+        "If-Match"?: string;
+      };
+      path: {
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A score for each criterion of the round, each criterion once */
+          scores: {
+              /** @description A criterion of the application’s round */
+              criterionId: number;
+              /** @description 1 (weak) to 5 (strong) */
+              score: number;
+              comment?: string;
+            }[];
+          /** @description The overall comment */
+          comment?: string;
+          /** @description The version of the reviewer’s review read, to change it; leave out for the first review */
+          version?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Created: Score an application on its round’s criteria (coordinator, finance or admin, own municipality) */
+      201: {
+        headers: {
+          /** @description The version of the resource, as `"3"`: send it back in If-Match (or as `version`) to change it */
+          ETag?: string;
+        };
+        content: {
+          "application/json": {
+            id: number;
+            applicationId: number;
+            reviewerId: number;
+            reviewerName: string;
+            comment: string | null;
+            version: number;
+            /** Format: date-time */
+            updatedAt: string;
+            scores: ({
+                criterionId: number;
+                score: number;
+                comment: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description Your role or municipality may not do this (FORBIDDEN) */
+      403: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description Conflict: a stale version (STALE_VERSION, with the current record in `current`) or a rule of the domain, named by `code` */
+      409: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description The body or file is too large (PAYLOAD_TOO_LARGE, or UPLOAD_TOO_LARGE for a file) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not of a media type this operation reads (UNSUPPORTED_MEDIA_TYPE) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };

@@ -9,3 +9,4 @@ export * from './limits.ts';
 export * from './mail.ts';
 export * from './needs.ts';
 export * from './reference.ts';
+export * from './reviews.ts';

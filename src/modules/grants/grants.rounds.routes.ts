@@ -105,6 +105,7 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
         nextStatus: nextRoundStatus(round.status),
         isPublic: roundPhase(round) !== null,
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        canReview: mayWrite(request.principal, 'reviews', round.municipalityCode),
         canApply: mayWrite(request.principal, 'grants', round.municipalityCode) && roundTakesGrants(round.status),
         title: round.name,
       };

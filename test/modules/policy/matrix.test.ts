@@ -8,6 +8,7 @@ import { addDays, addMonths, danishDate } from '../../../src/lib/dates.ts';
 import { type Role, system } from '../../../src/lib/principal.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
+import { associationForm, visitor } from '../applications/fixture.ts';
 
 /**
  * The access policy as a table: every mutating route, HTML and API, × each role × the caller's own
@@ -20,6 +21,8 @@ import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
  *   agreements, meetings, action items     admin, coordinator  own municipality only
  *   need estimates                         admin, finance      own municipality only
  *   users                                  admin               own municipality only
+ *   reviews of applications (scores,      admin, coordinator,  own municipality only; another
+ *   conflicts of interest)                 finance              municipality's application is 404
  *   one's own account (API keys, logout)   every role
  *
  * After each call the database is read back: a refused write left nothing behind, an allowed one
@@ -43,7 +46,16 @@ const FOREIGN = 751;
 const roles: Role[] = ['admin', 'coordinator', 'finance', 'viewer'];
 type Scope = 'own' | 'foreign';
 const scopes: Scope[] = ['own', 'foreign'];
-type Area = 'actors' | 'targetGroups' | 'grants' | 'agreements' | 'needEstimates' | 'users' | 'account' | 'setup';
+type Area =
+  | 'actors'
+  | 'targetGroups'
+  | 'grants'
+  | 'agreements'
+  | 'needEstimates'
+  | 'reviews'
+  | 'users'
+  | 'account'
+  | 'setup';
 
 const WRITERS: Record<Exclude<Area, 'account' | 'setup'>, Role[]> = {
   actors: ['admin', 'coordinator'],
@@ -51,6 +63,7 @@ const WRITERS: Record<Exclude<Area, 'account' | 'setup'>, Role[]> = {
   grants: ['admin', 'finance'],
   agreements: ['admin', 'coordinator'],
   needEstimates: ['admin', 'finance'],
+  reviews: ['admin', 'coordinator', 'finance'],
   users: ['admin'],
 };
 
@@ -74,6 +87,8 @@ interface Fixture {
   actionItemId: number;
   outreachId: number;
   actor2Id: number;
+  applicationId: number;
+  criterionId: number;
 }
 type Need =
   | 'actor'
@@ -89,7 +104,8 @@ type Need =
   | 'user'
   | 'inactiveUser'
   | 'userSession'
-  | 'token';
+  | 'token'
+  | 'application';
 
 interface Row {
   method: 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -220,6 +236,8 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       actionItemId: 0,
       outreachId: 0,
       actor2Id: 0,
+      applicationId: 0,
+      criterionId: 0,
     };
     const need = (n: Need) => needs.includes(n);
     if (
@@ -336,6 +354,38 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       if (res.statusCode !== 201) throw new Error(`fixture outreach: ${res.statusCode} ${res.body}`);
       fx.outreachId = res.json().id;
     }
+    if (need('application')) {
+      // An open round with one criterion, and an application sent to it through the public form.
+      const today = danishDate();
+      const round = await owner.inject({
+        method: 'POST',
+        url: '/api/v1/grant-rounds',
+        payload: {
+          year: 2026,
+          name: `Matrixansøgninger ${code} ${serial}`,
+          budgetOre: 10_000_000,
+          applicationsOpenOn: addDays(today, -1),
+          applicationsCloseOn: addDays(today, 10),
+          criteria: [{ title: 'Kriterium' }],
+        },
+      });
+      if (round.statusCode !== 201) throw new Error(`fixture application round: ${round.statusCode} ${round.body}`);
+      const opened = await owner.inject({
+        method: 'PATCH',
+        url: `/api/v1/grant-rounds/${round.json().id}`,
+        payload: { status: 'open', version: round.json().version },
+      });
+      if (opened.statusCode !== 200) throw new Error(`fixture opening: ${opened.statusCode} ${opened.body}`);
+      fx.criterionId = round.json().criteria[0].id;
+      const page = `/public/rounds/${round.json().id}/apply`;
+      const v = await visitor(h.app, page, `198.51.100.${serial % 250}`);
+      const sent = await v.post(page, associationForm(stofmisbrug, { contactEmail: `matrix.${serial}@forening.dk` }));
+      if (sent.statusCode !== 303) throw new Error(`fixture application: ${sent.statusCode}`);
+      const [app] = await h.database.rows<{ id: number }>(
+        sql`select id from applications where round_id = ${round.json().id}`,
+      );
+      fx.applicationId = app?.id as number;
+    }
     if (need('user') || need('inactiveUser') || need('userSession')) {
       const email = `maal.${code}.${serial}@test.samspil.dk`;
       // With a password of their own (an admin's new user has none until the welcome link is used).
@@ -406,7 +456,54 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     ...extra,
   });
 
+  /** Reviews: the round's municipality's reviewers; another municipality's application does not exist. */
+  const reviewers =
+    (ok: number) =>
+    (role: Role, scope: Scope): Expect =>
+      scope === 'foreign' ? { status: 404, landsIn: null } : policy('reviews', role, 'own', ok);
+  const reviewCode = (fx: Fixture, client: Client) =>
+    codeOf(
+      sql`select r.municipality_code as code from application_reviews v join applications a on a.id = v.application_id
+          join grant_rounds r on r.id = a.round_id where v.application_id = ${fx.applicationId} and v.reviewer_id = ${client.user.id}`,
+    );
   const rows: Row[] = [
+    {
+      method: 'POST',
+      route: '/applications/:id/review',
+      area: 'reviews',
+      ok: 303,
+      needs: ['application'],
+      url: (fx) => `/applications/${fx.applicationId}/review`,
+      payload: (fx) => ({ 'scores[0][criterionId]': String(fx.criterionId), 'scores[0][score]': '4' }),
+      landsIn: (fx, _tag, client) => reviewCode(fx, client),
+      expect: reviewers(303),
+    },
+    {
+      method: 'POST',
+      route: '/applications/:id/review/conflict',
+      area: 'reviews',
+      ok: 303,
+      needs: ['application'],
+      url: (fx) => `/applications/${fx.applicationId}/review/conflict`,
+      payload: (_fx, tag) => ({ reason: tag, confirm: 'yes' }),
+      landsIn: (_fx, tag) =>
+        codeOf(
+          sql`select r.municipality_code as code from application_conflicts c join applications a on a.id = c.application_id
+              join grant_rounds r on r.id = a.round_id where c.reason = ${tag}`,
+        ),
+      expect: reviewers(303),
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/applications/:id/reviews',
+      area: 'reviews',
+      ok: 201,
+      needs: ['application'],
+      url: (fx) => `/api/v1/applications/${fx.applicationId}/reviews`,
+      payload: (fx) => ({ scores: [{ criterionId: fx.criterionId, score: 3 }] }),
+      landsIn: (fx, _tag, client) => reviewCode(fx, client),
+      expect: reviewers(201),
+    },
     // ---- the JSON API ------------------------------------------------------------------------
     {
       method: 'POST',
