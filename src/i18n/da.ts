@@ -1621,6 +1621,7 @@ export const da = {
   'applications.questions.answered': 'Svar modtaget {date}',
   'applications.questions.unanswered': 'Ansøgeren har ikke svaret endnu.',
   'applications.questions.erased': 'Svaret er slettet sammen med ansøgerens personoplysninger.',
+  'applications.questions.bodyErased': 'Spørgsmålet er slettet sammen med ansøgerens personoplysninger.',
   'applications.questions.ask': 'Stil et spørgsmål',
   'applications.questions.body': 'Spørgsmål',
   'applications.questions.bodyHint':

@@ -1624,6 +1624,7 @@ export const en: Record<keyof typeof da, string> = {
   'applications.questions.answered': 'Answer received on {date}',
   'applications.questions.unanswered': 'The applicant has not answered yet.',
   'applications.questions.erased': 'The answer was erased with the applicant’s personal data.',
+  'applications.questions.bodyErased': 'The question was erased with the applicant’s personal data.',
   'applications.questions.ask': 'Ask a question',
   'applications.questions.body': 'Question',
   'applications.questions.bodyHint':

@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { buildTestApp, type TestApp } from '../../helper.ts';
+import { openDatabase } from '../../../src/db/client.ts';
+import { buildTestApp, onPostgres, TEST_ENV, type TestApp } from '../../helper.ts';
+import { copyPgliteTemplate, root } from '../../template.ts';
 import { startSmtpServer, until } from '../mail/smtp.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixture.ts';
 
@@ -128,6 +133,11 @@ t.test('each rule erases on the day after its boundary, audited, and touches not
     questions: [{ body: '', answer: null }],
   });
   t.equal(r.applicant_email, `slettet-${r.applicant_id}`);
+  const conversation = await staff.inject({ method: 'GET', url: `/applications/${rejected}/questions` });
+  t.equal(conversation.statusCode, 200, 'staff still see that a question was asked and answered');
+  t.match(conversation.body, /Spørgsmålet er slettet sammen med ansøgerens personoplysninger/);
+  t.match(conversation.body, /Svaret er slettet sammen med ansøgerens personoplysninger/);
+  t.notMatch(conversation.body, /Kirsten/);
   const chunks = await h.database.rows<{ n: number }>(sql`select count(*)::int as n from application_document_chunks`);
   t.equal(chunks[0]?.n, 0, "the documents' content is gone");
   await unchanged('after the rejected rule', [draft, rejected]);
@@ -196,4 +206,35 @@ t.test('the timer erases what is due in the process that sends mail, and only th
   await until(async () => (await erased(h)) === 1);
   t.pass('MAIL_SENDER=on: the abandoned draft was erased by the timer');
   t.equal(await erased(quiet), 0, 'MAIL_SENDER=off: no timer, nothing erased');
+});
+
+t.test('npm run cli -- applications erase', { skip: onPostgres && 'PGlite only' }, async (t) => {
+  const dataDir = await copyPgliteTemplate('samspil-erase-');
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const database = await openDatabase({ kind: 'pglite', dataDir });
+  await database.rows(sql`insert into applicants (email) values ('gammel@example.dk'), ('ny@example.dk')`);
+  await database.rows(
+    sql`insert into grant_rounds (municipality_code, year, name, budget_ore) values (101, 2026, 'Pulje', 1000000)`,
+  );
+  await database.rows(sql`
+    insert into applications (round_id, applicant_id, contact_email, contact_name, updated_at)
+    select r.id, p.id, p.email, 'Navn', case when p.email = 'gammel@example.dk' then '2020-01-01T00:00:00Z'::timestamptz else now() end
+    from grant_rounds r, applicants p`);
+  await database.close();
+  const env = { ...process.env, ...TEST_ENV, DATA_DIR: dataDir, DATABASE_URL: '' };
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli.ts', 'applications', 'erase'],
+    { cwd: root, env },
+  );
+  t.match(stdout, /Erased the personal data of 1 application\./);
+  const after = await openDatabase({ kind: 'pglite', dataDir });
+  t.teardown(() => after.close());
+  const rows = await after.rows<{ contact_email: string; contact_name: string | null; erased: boolean }>(
+    sql`select contact_email, contact_name, erased_at is not null as erased from applications order by id`,
+  );
+  t.same(rows, [
+    { contact_email: 'slettet', contact_name: null, erased: true },
+    { contact_email: 'ny@example.dk', contact_name: 'Navn', erased: false },
+  ]);
 });
