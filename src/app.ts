@@ -34,6 +34,10 @@ import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
 import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
+import { applicationQuestionsRoutes } from './modules/applications/applications.questions.routes.ts';
+import { createQuestionService, type QuestionService } from './modules/applications/applications.questions.ts';
+import { retentionTimer } from './modules/applications/applications.retention.timer.ts';
+import { createRetentionService, type RetentionService } from './modules/applications/applications.retention.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { type ApplicationService, createApplicationService } from './modules/applications/applications.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
@@ -113,6 +117,8 @@ interface Services {
   mail: MailService;
   digests: DigestService;
   applications: ApplicationService;
+  applicationQuestions: QuestionService;
+  applicationRetention: RetentionService;
   publicRounds: PublicService;
   reviews: ReviewService;
 }
@@ -263,6 +269,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
+    applicationQuestions: createQuestionService(database, config, { municipalities }),
+    applicationRetention: createRetentionService(database, config),
     publicRounds: createPublicService(database, municipalities, targetGroups),
     reviews: createReviewService(database, { targetGroups }),
   });
@@ -297,6 +305,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   } else {
     app.decorate('mailSender', { kick: () => {}, idle: async () => {} });
   }
+  // Applicants' personal data past its retention is erased where mail is sent, as digests are.
+  if (config.mail.sender) await app.register(retentionTimer, { pollMs: config.applications.retention.pollMs });
   // The auth plugin sets it on every request, anonymous until a session or token says otherwise.
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('uploadName', undefined);
@@ -379,6 +389,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(applicationsRoutes);
   await app.register(applicationDocumentRoutes);
   await app.register(reviewsRoutes);
+  await app.register(applicationQuestionsRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);

@@ -10,6 +10,7 @@ import { system } from './lib/principal.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
 import { newUserInput } from './modules/accounts/accounts.schemas.ts';
 import { createAccountService } from './modules/accounts/accounts.service.ts';
+import { createRetentionService } from './modules/applications/applications.retention.ts';
 import { createMunicipalityService } from './modules/municipalities/municipalities.service.ts';
 
 /** Opens and migrates the configured database, runs the work, and closes it again. */
@@ -130,6 +131,17 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
       if (!values.from) throw new Error('Give the backup file with --from');
       await restorePglite(config.database.dataDir, values.from, values.force === true);
       console.log(`Restored ${values.from} into ${config.database.dataDir}.`);
+    },
+  },
+  'applications erase': {
+    summary:
+      "Erase applicants' personal data past its retention now (the app also does it hourly where MAIL_SENDER=on).",
+    async run(args) {
+      options(args, []);
+      await withDatabase(async (database, config) => {
+        const erased = await createRetentionService(database, config).eraseAllDue(new Date());
+        console.log(`Erased the personal data of ${erased} application${erased === 1 ? '' : 's'}.`);
+      });
     },
   },
   migrate: {

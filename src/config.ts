@@ -110,6 +110,17 @@ const envSchema = z.object({
    * input and exits 0 when it is clean, 1 when it is not (`clamdscan --fdpass -`). Unset: no scan.
    */
   DOCUMENT_SCAN_COMMAND: z.string().default(''),
+  /**
+   * How long applicants' personal data is kept (docs/applications.md): an approved application's for
+   * this many years after the end of its round's financial year (the round's year; the bookkeeping
+   * period), a rejected one's for this many days after the decision, an abandoned draft's for this many
+   * days after it was last saved. Then the retention job erases it, looking every
+   * APPLICATION_RETENTION_POLL_MS in the process that sends mail (MAIL_SENDER=on).
+   */
+  APPLICATION_RETENTION_YEARS: z.coerce.number().int().min(0).max(100).default(5),
+  REJECTED_APPLICATION_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+  DRAFT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  APPLICATION_RETENTION_POLL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
 });
 
 export type DatabaseConfig =
@@ -147,7 +158,12 @@ export interface Config {
     leaseSeconds: number;
     dir: string;
   };
-  applications: { limitPerIp: number; limitPerEmail: number; scanCommand: string };
+  applications: {
+    limitPerIp: number;
+    limitPerEmail: number;
+    scanCommand: string;
+    retention: { approvedYears: number; rejectedDays: number; draftDays: number; pollMs: number };
+  };
   /** The accessibility statement's contact address. */
   accessibilityContact: string;
 }
@@ -205,6 +221,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       limitPerIp: e.APPLICATION_LIMIT_PER_IP,
       limitPerEmail: e.APPLICATION_LIMIT_PER_EMAIL,
       scanCommand: e.DOCUMENT_SCAN_COMMAND,
+      retention: {
+        approvedYears: e.APPLICATION_RETENTION_YEARS,
+        rejectedDays: e.REJECTED_APPLICATION_RETENTION_DAYS,
+        draftDays: e.DRAFT_RETENTION_DAYS,
+        pollMs: e.APPLICATION_RETENTION_POLL_MS,
+      },
     },
     accessibilityContact: e.ACCESSIBILITY_CONTACT || addressOf(e.MAIL_FROM),
   };

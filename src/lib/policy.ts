@@ -120,3 +120,28 @@ export function maySeeContacts(p: Principal, actorMunicipalities: number[]): boo
 export function contactRuleDates(today: IsoDate): { today: IsoDate; grantsDecidedFrom: IsoDate } {
   return { today, grantsDecidedFrom: addMonths(today, -12 * CONTACTS_AFTER_GRANT_YEARS) };
 }
+
+/** Who asks an applicant questions about an application: these roles of the round's municipality. */
+const QUESTION_ASKERS: Role[] = ['admin', 'coordinator', 'finance'];
+
+/**
+ * An application's questions and answers (issue 21): every signed-in user of the round's municipality
+ * reads them; anyone else is told the application does not exist (404), as for the application itself.
+ */
+export function assertMayReadApplicationQuestions(p: Principal, roundMunicipalityCode: number): void {
+  if (!isSignedIn(p) || p.municipalityCode !== roundMunicipalityCode)
+    throw new AppError('NOT_FOUND', 404, 'error.notFound', { details: { entity: 'application' } });
+}
+
+/** May this user ask the applicant a question (admin, coordinator, finance of the round's municipality)? */
+export function mayAskApplicant(p: Principal, roundMunicipalityCode: number): boolean {
+  return (
+    isSignedIn(p) && p.role !== null && QUESTION_ASKERS.includes(p.role) && p.municipalityCode === roundMunicipalityCode
+  );
+}
+
+/** 404 outside the round's municipality, 403 for a reader of it who may not ask. */
+export function assertMayAskApplicant(p: Principal, roundMunicipalityCode: number): void {
+  assertMayReadApplicationQuestions(p, roundMunicipalityCode);
+  if (!mayAskApplicant(p, roundMunicipalityCode)) throw new AccessDenied('grants', roundMunicipalityCode);
+}

@@ -1,6 +1,7 @@
 export * from './accounts.ts';
 export * from './actors.ts';
 export * from './agreements.ts';
+export * from './application-questions.ts';
 export * from './applications.ts';
 export * from './audit.ts';
 export * from './grants.ts';

@@ -115,12 +115,14 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
   async function linkPage(request: FastifyRequest, reply: FastifyReply, token: string, extra = {}, status = 200) {
     const found = await applications.byLink(token);
     const data = await formData(request, found.round);
+    const questions = await app.services.applicationQuestions.questionsForApplicant(found.application.id);
     return reply.page(
       'applications/show',
       {
         title: request.t('applications.show.title', { round: found.round.name }),
         ...found,
         ...data,
+        questions,
         token,
         editable: found.open && found.application.status === 'draft',
         values: formValuesOf(found.application, found.targetGroups),

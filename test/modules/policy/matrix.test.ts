@@ -181,6 +181,10 @@ const NOT_IN_MATRIX: Record<string, string> = {
     'public by design (anyone applies), rate-limited: test/modules/applications/applying.test.ts and documents.test.ts',
   'POST /public/applications/:token':
     'public, authorised by the token in the link; foreign and forged links in test/modules/applications/applying.test.ts',
+  'POST /applications/:id/questions':
+    'needs a sent application: every role × own and foreign municipality in test/modules/applications/questions.test.ts',
+  'POST /public/applications/:token/questions/:questionId':
+    "public, authorised by the token in the link; another application's and forged links in test/modules/applications/questions.test.ts",
   'POST /public/applications/:token/documents':
     'a multipart upload behind the link; foreign links, limits and types in test/modules/applications/documents.test.ts',
 };
