@@ -34,8 +34,14 @@ import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
 import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
+import {
+  type ApplicationInboxService,
+  createApplicationInboxService,
+} from './modules/applications/applications.inbox.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { type ApplicationService, createApplicationService } from './modules/applications/applications.service.ts';
+import { applicationsStaffApi } from './modules/applications/applications.staff.api.ts';
+import { applicationStaffRoutes } from './modules/applications/applications.staff.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
@@ -110,6 +116,7 @@ interface Services {
   mail: MailService;
   digests: DigestService;
   applications: ApplicationService;
+  applicationInbox: ApplicationInboxService;
   publicRounds: PublicService;
 }
 
@@ -240,13 +247,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
   const followUp = createFollowUpService(database);
+  const actors = createActorService(database.db, municipalities);
+  const grants = createGrantService(database, config);
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
-    grants: createGrantService(database, config),
+    grants,
     municipalities,
     targetGroups,
-    actors: createActorService(database.db, municipalities),
+    actors,
     agreements: createAgreementService(database.db),
     followUp,
     needEstimates: createNeedEstimateService(database.db, targetGroups),
@@ -259,6 +268,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
+    applicationInbox: createApplicationInboxService(database, { actors, grants }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
@@ -371,6 +381,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(importsRoutes);
   await app.register(applicationsRoutes);
   await app.register(applicationDocumentRoutes);
+  await app.register(applicationStaffRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
@@ -382,6 +393,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(outreachApi);
   await app.register(importsApi);
   await app.register(publicApi);
+  await app.register(applicationsStaffApi);
 
   return app;
 }

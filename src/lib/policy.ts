@@ -1,5 +1,5 @@
 import { addMonths, type IsoDate } from './dates.ts';
-import { AppError } from './errors.ts';
+import { AppError, notFound } from './errors.ts';
 import type { Principal, Role } from './principal.ts';
 
 /**
@@ -13,7 +13,8 @@ export type WriteArea =
   | 'agreements' // agreements, meetings, outreach
   | 'grants' // grant rounds, grants, payments
   | 'needEstimates'
-  | 'users';
+  | 'users'
+  | 'applications'; // handling an application: matching its actor, starting its review
 
 const writers: Record<WriteArea, Role[]> = {
   actors: ['admin', 'coordinator'],
@@ -22,6 +23,7 @@ const writers: Record<WriteArea, Role[]> = {
   grants: ['admin', 'finance'],
   needEstimates: ['admin', 'finance'],
   users: ['admin'],
+  applications: ['admin', 'coordinator', 'finance'],
 };
 
 function isSignedIn(p: Principal): boolean {
@@ -71,6 +73,20 @@ function mayOverrideBudget(p: Principal, municipalityCode: number): boolean {
 
 export function assertMayOverrideBudget(p: Principal, municipalityCode: number): void {
   if (!mayOverrideBudget(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
+/**
+ * An application sent to a round (issue 21) is read by the users of the round's municipality, any
+ * role; to everyone else, the public included, it does not exist (404, never 403). Handling it
+ * (matching or creating its actor, starting its review) is mayWrite(p, 'applications', code).
+ */
+export function mayReadApplications(p: Principal, municipalityCode: number): boolean {
+  return isSignedIn(p) && p.municipalityCode === municipalityCode;
+}
+
+/** Throws 404 (the application is not there for them) unless the principal may read it. */
+export function assertMayReadApplication(p: Principal, municipalityCode: number, id: number): void {
+  if (!mayReadApplications(p, municipalityCode)) throw notFound('application', id);
 }
 
 /** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */
