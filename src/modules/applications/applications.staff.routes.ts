@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { actorRoles, orgTypes } from '../actors/actors.schemas.ts';
 import { sendDocument } from './applications.download.ts';
 import { documentKinds } from './applications.schemas.ts';
@@ -73,11 +73,10 @@ export const applicationStaffRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/applications/:id', async (request, reply) => applicationPage(request, reply, idFrom(request.params)));
 
-  // The addresses the page's forms post to are pages too: the application's own.
-  for (const form of ['actor', 'new-actor', 'start-review'])
-    app.get(`/applications/:id/${form}`, async (request, reply) =>
-      reply.redirect(`/applications/${idFrom(request.params)}`, 303),
-    );
+  // The addresses the page's forms post to are pages too: the application's own, at the form.
+  formAddress(app, '/applications/:id/actor', ({ id }) => `/applications/${id}#actor`);
+  formAddress(app, '/applications/:id/new-actor', ({ id }) => `/applications/${id}#actor`);
+  formAddress(app, '/applications/:id/start-review', ({ id }) => `/applications/${id}#actions`);
 
   app.post('/applications/:id/actor', async (request, reply) => {
     const id = idFrom(request.params);
