@@ -6196,8 +6196,13 @@ export interface operations {
               }[];
             ownFinancingOre: number | null;
             otherFundingOre: number | null;
-            bankRegNo: string | null;
-            bankAccountNo: string | null;
+            /** @description Where a grant is paid to */
+            bankAccount: {
+              /** @description 4 digits */
+              regNo: string;
+              /** @description Up to 10 digits */
+              accountNo: string;
+            } | null;
             targetGroups: ({
                 targetGroupId: number;
                 expectedParticipants: number | null;

@@ -95,8 +95,10 @@ export const applicationDetail = applicationListItem.extend({
   budgetLines: z.array(z.object({ text: z.string(), amountOre: z.number().int() })),
   ownFinancingOre: money,
   otherFundingOre: money,
-  bankRegNo: z.string().nullable(),
-  bankAccountNo: z.string().nullable(),
+  bankAccount: z
+    .object({ regNo: z.string().describe('4 digits'), accountNo: z.string().describe('Up to 10 digits') })
+    .nullable()
+    .describe('Where a grant is paid to'),
   targetGroups: z.array(
     z.object({ targetGroupId: z.number().int(), expectedParticipants: z.number().int().nullable() }),
   ),

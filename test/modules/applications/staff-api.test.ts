@@ -151,6 +151,7 @@ t.test('the API: the municipality’s applications, paged, and one with its docu
     ],
     municipalityCodes: [101, 147],
     periodFrom: '2027-03-01',
+    bankAccount: { regNo: '1234', accountNo: '0012345678' },
     targetGroups: [{ expectedParticipants: 25 }],
     documents: [
       {
