@@ -133,6 +133,12 @@ export function createApplicationInboxService(
       };
     },
 
+    /** Permission before anything else: 404 outside the round's municipality, 403 for a reader only. */
+    async assertMayHandle(principal: Principal, id: number) {
+      const { municipalityCode } = await readable(db, principal, id);
+      assertMayWrite(principal, 'applications', municipalityCode);
+    },
+
     /** Confirms an actor of the registry as the applicant: version-checked and audited. */
     async confirmActor(principal: Principal, id: number, input: ConfirmActorInput) {
       return db.transaction(async (tx) => {

@@ -80,6 +80,7 @@ export const applicationStaffRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/applications/:id/actor', async (request, reply) => {
     const id = idFrom(request.params);
+    await inbox.assertMayHandle(request.principal, id);
     const values = formValues(request.body);
     const parsed = confirmActorForm.safeParse(coerceForm(confirmActorForm, values));
     if (!parsed.success)
@@ -102,6 +103,7 @@ export const applicationStaffRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/applications/:id/new-actor', async (request, reply) => {
     const id = idFrom(request.params);
+    await inbox.assertMayHandle(request.principal, id);
     const values = formValues(request.body);
     const parsed = createActorForm.safeParse(coerceForm(createActorForm, values));
     const refused = (extra: Record<string, unknown>) => applicationPage(request, reply, id, { values, ...extra }, 422);

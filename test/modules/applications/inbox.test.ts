@@ -280,7 +280,10 @@ t.test('start review: submitted → under review, version-checked, audited, once
   const version = await versionOf(h, association.id);
   const start = (c: Client, v: number) =>
     c.postForm(`/applications/${association.id}/start-review`, { version: String(v) });
-  t.equal((await start(await h.as('viewer', 101), version)).statusCode, 403);
+  const viewer = await h.as('viewer', 101);
+  t.equal((await start(viewer, version)).statusCode, 403);
+  const incomplete = await viewer.postForm(`/applications/${association.id}/new-actor`, { version: 'x' });
+  t.equal(incomplete.statusCode, 403, 'who may act is checked before what is sent');
   t.equal((await start(coordinator, version - 1)).statusCode, 409);
   const started = await start(coordinator, version);
   t.equal(started.statusCode, 303);
