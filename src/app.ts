@@ -34,12 +34,18 @@ import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
 import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
+import {
+  type ApplicationInboxService,
+  createApplicationInboxService,
+} from './modules/applications/applications.inbox.ts';
 import { applicationQuestionsRoutes } from './modules/applications/applications.questions.routes.ts';
 import { createQuestionService, type QuestionService } from './modules/applications/applications.questions.ts';
 import { retentionTimer } from './modules/applications/applications.retention.timer.ts';
 import { createRetentionService, type RetentionService } from './modules/applications/applications.retention.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { type ApplicationService, createApplicationService } from './modules/applications/applications.service.ts';
+import { applicationsStaffApi } from './modules/applications/applications.staff.api.ts';
+import { applicationStaffRoutes } from './modules/applications/applications.staff.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
@@ -119,6 +125,7 @@ interface Services {
   applications: ApplicationService;
   applicationQuestions: QuestionService;
   applicationRetention: RetentionService;
+  applicationInbox: ApplicationInboxService;
   publicRounds: PublicService;
   reviews: ReviewService;
 }
@@ -250,13 +257,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
   const followUp = createFollowUpService(database);
+  const actors = createActorService(database.db, municipalities);
+  const grants = createGrantService(database, config);
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
-    grants: createGrantService(database, config),
+    grants,
     municipalities,
     targetGroups,
-    actors: createActorService(database.db, municipalities),
+    actors,
     agreements: createAgreementService(database.db),
     followUp,
     needEstimates: createNeedEstimateService(database.db, targetGroups),
@@ -271,6 +280,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
     applicationQuestions: createQuestionService(database, config, { municipalities }),
     applicationRetention: createRetentionService(database, config),
+    applicationInbox: createApplicationInboxService(database, { actors, grants }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
     reviews: createReviewService(database, { targetGroups }),
   });
@@ -390,6 +400,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(applicationDocumentRoutes);
   await app.register(reviewsRoutes);
   await app.register(applicationQuestionsRoutes);
+  await app.register(applicationStaffRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
@@ -402,6 +413,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(importsApi);
   await app.register(publicApi);
   await app.register(reviewsApi);
+  await app.register(applicationsStaffApi);
 
   return app;
 }

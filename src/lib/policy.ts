@@ -14,7 +14,8 @@ export type WriteArea =
   | 'grants' // grant rounds, grants, payments
   | 'needEstimates'
   | 'reviews' // scoring applications, conflicts of interest, the committee view
-  | 'users';
+  | 'users'
+  | 'applications'; // handling an application: matching its actor, starting its review
 
 const writers: Record<WriteArea, Role[]> = {
   actors: ['admin', 'coordinator'],
@@ -24,6 +25,7 @@ const writers: Record<WriteArea, Role[]> = {
   needEstimates: ['admin', 'finance'],
   reviews: ['admin', 'coordinator', 'finance'],
   users: ['admin'],
+  applications: ['admin', 'coordinator', 'finance'],
 };
 
 function isSignedIn(p: Principal): boolean {
@@ -86,6 +88,20 @@ export function assertMayReview(p: Principal, municipalityCode: number, entity: 
   if (!mayWrite(p, 'reviews', municipalityCode)) throw new AccessDenied('reviews', municipalityCode);
 }
 
+/**
+ * An application sent to a round (issue 21) is read by the users of the round's municipality, any
+ * role; to everyone else, the public included, it does not exist (404, never 403). Handling it
+ * (matching or creating its actor, starting its review) is mayWrite(p, 'applications', code).
+ */
+export function mayReadApplications(p: Principal, municipalityCode: number): boolean {
+  return isSignedIn(p) && p.municipalityCode === municipalityCode;
+}
+
+/** Throws 404 (the application is not there for them) unless the principal may read it. */
+export function assertMayReadApplication(p: Principal, municipalityCode: number, id: number): void {
+  if (!mayReadApplications(p, municipalityCode)) throw notFound('application', id);
+}
+
 /** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */
 export function assertMayReadMail(p: Principal): asserts p is Principal & { municipalityCode: number } {
   if (!isSignedIn(p) || p.role !== 'admin' || p.municipalityCode === null)
@@ -121,27 +137,22 @@ export function contactRuleDates(today: IsoDate): { today: IsoDate; grantsDecide
   return { today, grantsDecidedFrom: addMonths(today, -12 * CONTACTS_AFTER_GRANT_YEARS) };
 }
 
-/** Who asks an applicant questions about an application: these roles of the round's municipality. */
-const QUESTION_ASKERS: Role[] = ['admin', 'coordinator', 'finance'];
-
 /**
- * An application's questions and answers (issue 21): every signed-in user of the round's municipality
- * reads them; anyone else is told the application does not exist (404), as for the application itself.
+ * An application's questions and answers (issue 21) are read as the application is (any user of the
+ * round's municipality; 404 to anyone else); asking is handling it (mayWrite 'applications').
  */
 export function assertMayReadApplicationQuestions(p: Principal, roundMunicipalityCode: number): void {
-  if (!isSignedIn(p) || p.municipalityCode !== roundMunicipalityCode)
+  if (!mayReadApplications(p, roundMunicipalityCode))
     throw new AppError('NOT_FOUND', 404, 'error.notFound', { details: { entity: 'application' } });
 }
 
 /** May this user ask the applicant a question (admin, coordinator, finance of the round's municipality)? */
 export function mayAskApplicant(p: Principal, roundMunicipalityCode: number): boolean {
-  return (
-    isSignedIn(p) && p.role !== null && QUESTION_ASKERS.includes(p.role) && p.municipalityCode === roundMunicipalityCode
-  );
+  return mayReadApplications(p, roundMunicipalityCode) && mayWrite(p, 'applications', roundMunicipalityCode);
 }
 
 /** 404 outside the round's municipality, 403 for a reader of it who may not ask. */
 export function assertMayAskApplicant(p: Principal, roundMunicipalityCode: number): void {
   assertMayReadApplicationQuestions(p, roundMunicipalityCode);
-  if (!mayAskApplicant(p, roundMunicipalityCode)) throw new AccessDenied('grants', roundMunicipalityCode);
+  if (!mayAskApplicant(p, roundMunicipalityCode)) throw new AccessDenied('applications', roundMunicipalityCode);
 }

@@ -41,7 +41,11 @@ export const swaggerPlugin = fp(
           { name: 'need estimates', description: 'Estimated citizens per target group, municipality and year' },
           { name: 'reports', description: 'Proportionality, shared actors and open data (360Giving)' },
           { name: 'imports', description: 'Grant and actor lists brought in from CSV or XLSX' },
-          { name: 'applications', description: 'Applications sent by civil society, and their review' },
+          {
+            name: 'applications',
+            description:
+              'Applications sent to a round, and their review, for the staff of its municipality (drafts are never shown)',
+          },
           { name: 'public', description: 'The § 18 rounds’ public data, for anyone: no API key needed' },
         ],
       },

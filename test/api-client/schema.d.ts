@@ -257,6 +257,24 @@ export interface paths {
      */
     post: operations["postApplicationsByIdReviews"];
   };
+  "/api/v1/applications": {
+    /**
+     * Your municipality’s applications, oldest sent first
+     * @description Sent applications to your own municipality’s rounds (never a draft). A roundId of another municipality’s round is 404.
+     */
+    get: operations["getApplications"];
+  };
+  "/api/v1/applications/{id}": {
+    /** One application: everything the applicant sent, with its documents as links */
+    get: operations["getApplicationsById"];
+  };
+  "/api/v1/applications/{id}/documents/{documentId}": {
+    /**
+     * A document of an application, as a download
+     * @description Streamed with its type read from its content, Content-Disposition: attachment, X-Content-Type-Options: nosniff and Content-Security-Policy: sandbox.
+     */
+    get: operations["getApplicationsByIdDocumentsByDocumentId"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -6292,6 +6310,304 @@ export interface operations {
       415: {
         content: {
           "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Your municipality’s applications, oldest sent first
+   * @description Sent applications to your own municipality’s rounds (never a draft). A roundId of another municipality’s round is 404.
+   */
+  getApplications: {
+    parameters: {
+      query?: {
+        /** @description Only this round’s */
+        roundId?: number;
+        /** @description Only applications in this status (drafts are never shown) */
+        status?: "submitted" | "under_review" | "approved" | "rejected";
+        /** @description How many items to answer (1–500, default 100) */
+        limit?: number;
+        /** @description How many items of the filtered list to skip (default 0) */
+        offset?: number;
+      };
+    };
+    responses: {
+      /** @description OK: Your municipality’s applications, oldest sent first */
+      200: {
+        content: {
+          "application/json": {
+            /** @description One page of the list, at most `limit` items from `offset` on */
+            items: ({
+                id: number;
+                roundId: number;
+                /** @enum {string} */
+                status: "submitted" | "under_review" | "approved" | "rejected";
+                /** @enum {string} */
+                applicantKind: "organisation" | "informal_group";
+                organisationName: string | null;
+                cvr: string | null;
+                /** @description An informal group’s name */
+                groupName: string | null;
+                projectTitle: string | null;
+                /** @description The amount applied for, in øre */
+                appliedOre: number | null;
+                /** Format: date-time */
+                submittedAt: string | null;
+                /** @description The registry’s actor staff matched the applicant to */
+                actorId: number | null;
+                grantId: number | null;
+                /** Format: date-time */
+                decidedAt: string | null;
+                version: number;
+              })[];
+            /** @description How many items the whole filtered list holds */
+            total: number;
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /** One application: everything the applicant sent, with its documents as links */
+  getApplicationsById: {
+    parameters: {
+      path: {
+        id: number;
+      };
+    };
+    responses: {
+      /** @description OK: One application: everything the applicant sent, with its documents as links */
+      200: {
+        headers: {
+          /** @description The version of the resource, as `"3"`: send it back in If-Match (or as `version`) to change it */
+          ETag?: string;
+        };
+        content: {
+          "application/json": {
+            id: number;
+            roundId: number;
+            /** @enum {string} */
+            status: "submitted" | "under_review" | "approved" | "rejected";
+            /** @enum {string} */
+            applicantKind: "organisation" | "informal_group";
+            organisationName: string | null;
+            cvr: string | null;
+            /** @description An informal group’s name */
+            groupName: string | null;
+            projectTitle: string | null;
+            /** @description The amount applied for, in øre */
+            appliedOre: number | null;
+            /** Format: date-time */
+            submittedAt: string | null;
+            /** @description The registry’s actor staff matched the applicant to */
+            actorId: number | null;
+            grantId: number | null;
+            /** Format: date-time */
+            decidedAt: string | null;
+            version: number;
+            responsibleName: string | null;
+            coSignerName: string | null;
+            contactName: string | null;
+            /** @description Null once the applicant’s personal data is erased */
+            contactEmail: string | null;
+            contactPhone: string | null;
+            purpose: string | null;
+            /** @description Where the activity takes place */
+            municipalityCodes: number[];
+            /** Format: date */
+            periodFrom: string | null;
+            /** Format: date */
+            periodTo: string | null;
+            budgetLines: {
+                text: string;
+                amountOre: number;
+              }[];
+            ownFinancingOre: number | null;
+            otherFundingOre: number | null;
+            /** @description Where a grant is paid to */
+            bankAccount: {
+              /** @description 4 digits */
+              regNo: string;
+              /** @description Up to 10 digits */
+              accountNo: string;
+            } | null;
+            targetGroups: ({
+                targetGroupId: number;
+                expectedParticipants: number | null;
+              })[];
+            decisionMeeting: string | null;
+            decisionReasons: string | null;
+            /** Format: date-time */
+            erasedAt: string | null;
+            documents: {
+                id: number;
+                kind: string;
+                fileName: string;
+                mediaType: string;
+                sizeBytes: number;
+                /** @description GET it for the file itself (as an attachment) */
+                href: string;
+              }[];
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * A document of an application, as a download
+   * @description Streamed with its type read from its content, Content-Disposition: attachment, X-Content-Type-Options: nosniff and Content-Security-Policy: sandbox.
+   */
+  getApplicationsByIdDocumentsByDocumentId: {
+    parameters: {
+      path: {
+        id: number;
+        documentId: number;
+      };
+    };
+    responses: {
+      /** @description The file (PDF, DOCX, XLSX, ODT, JPEG or PNG) */
+      200: {
+        content: {
+          "application/pdf": string;
+          "image/jpeg": string;
+          "image/png": string;
+          "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+          "application/vnd.oasis.opendocument.text": string;
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
         };
       };
     };

@@ -59,6 +59,7 @@ t.test('every list is {items, total} with limit and offset, the same defaults ev
       '/api/v1/actors',
       '/api/v1/agreements',
       '/api/v1/agreements/{id}/meetings',
+      '/api/v1/applications',
       '/api/v1/grant-rounds',
       '/api/v1/grants',
       '/api/v1/municipalities',

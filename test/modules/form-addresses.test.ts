@@ -72,6 +72,9 @@ t.test('a GET of a form address leads to the page that holds the form', async (t
     ['/imports/2/columns', '/imports/2'],
     ['/outreach/6', '/outreach/6/edit'],
     ['/need-estimates/import', '/need-estimates'],
+    ['/applications/8/actor', '/applications/8#actor'],
+    ['/applications/8/new-actor', '/applications/8#actor'],
+    ['/applications/8/start-review', '/applications/8#actions'],
   ];
   for (const [from, to] of expected) {
     const res = await h.inject({ method: 'GET', url: from });

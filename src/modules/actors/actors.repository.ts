@@ -174,6 +174,14 @@ export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) 
   return row;
 }
 
+/**
+ * The duplicate guard's test: an actor's folded name is trigram-similar to `name` (an SQL value or
+ * expression, such as another table's column). The one place the rule is written.
+ */
+export function similarNameCondition(name: SQL): SQL {
+  return sql`(${actors.nameNorm} % samspil_norm(${name}) and (similarity(${actors.nameNorm}, samspil_norm(${name})) >= 0.45 or word_similarity(samspil_norm(${name}), ${actors.nameNorm}) >= 0.8))`;
+}
+
 /** Actors whose folded names are trigram-similar to the given name. */
 export async function findSimilarNames(
   db: Queryable,
@@ -182,10 +190,7 @@ export async function findSimilarNames(
   limit = 5,
 ): Promise<SimilarActor[]> {
   const similarity = sql<number>`similarity(${actors.nameNorm}, samspil_norm(${name}))`;
-  const conditions = [
-    sql`${actors.nameNorm} % samspil_norm(${name})`,
-    sql`(${similarity} >= 0.45 or word_similarity(samspil_norm(${name}), ${actors.nameNorm}) >= 0.8)`,
-  ];
+  const conditions = [similarNameCondition(sql`${name}`)];
   if (excludeId !== undefined) conditions.push(ne(actors.id, excludeId));
   const rows = await db
     .select({

@@ -193,6 +193,34 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
     return new Set((await municipalities.all()).map((m) => m.code));
   }
 
+  async function registerIn(
+    tx: Tx,
+    principal: Principal,
+    input: ActorInput,
+    known: Set<number>,
+    options: RegisterOptions,
+  ): Promise<Actor> {
+    await checkRules(tx, known, input);
+    if (!options.allowSimilar) {
+      const candidates = await findSimilarNames(tx, input.name);
+      if (candidates.length) {
+        throw new AppError('SIMILAR_NAME', 409, 'actor.similar.found', { details: { candidates } });
+      }
+    }
+    const row = await insertActor(tx, columns(input));
+    await replaceActorMunicipalities(tx, row.id, input.municipalityCodes);
+    await replaceActorTargetGroups(tx, row.id, input.targetGroupIds);
+    await syncContacts(tx, principal, row.id, input.contacts);
+    const created = await mustLoad(tx, row.id);
+    await recordAudit(tx, principal, {
+      entity: 'actor',
+      entityId: row.id,
+      action: 'create',
+      after: auditSnapshot(created),
+    });
+    return created;
+  }
+
   const service = {
     /** One actor. Its contacts are left out unless the reader's municipality works with the actor. */
     async get(principal: Principal, id: number): Promise<Actor & { contactsVisible: boolean }> {
@@ -217,28 +245,27 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
     async register(principal: Principal, input: ActorInput, options: RegisterOptions = {}): Promise<Actor> {
       assertMayWrite(principal, 'actors', input.homeMunicipalityCode);
       const known = await knownMunicipalities();
-      return db.transaction(async (tx) => {
-        await checkRules(tx, known, input);
-        if (!options.allowSimilar) {
-          const candidates = await findSimilarNames(tx, input.name);
-          if (candidates.length) {
-            throw new AppError('SIMILAR_NAME', 409, 'actor.similar.found', { details: { candidates } });
-          }
-        }
-        const row = await insertActor(tx, columns(input));
-        await replaceActorMunicipalities(tx, row.id, input.municipalityCodes);
-        await replaceActorTargetGroups(tx, row.id, input.targetGroupIds);
-        await syncContacts(tx, principal, row.id, input.contacts);
-        const created = await mustLoad(tx, row.id);
-        await recordAudit(tx, principal, {
-          entity: 'actor',
-          entityId: row.id,
-          action: 'create',
-          after: auditSnapshot(created),
-        });
-        return created;
-      });
+      return db.transaction(async (tx) => registerIn(tx, principal, input, known, options));
     },
+
+    /**
+     * Registers an actor inside another module's transaction, with the same rules (the duplicate
+     * guard included). `known` comes from knownMunicipalities(), read before the transaction opened;
+     * `area` is the policy area that lets the principal do it (an application's handlers create its
+     * actor under 'applications').
+     */
+    async registerWithin(
+      tx: Tx,
+      principal: Principal,
+      input: ActorInput,
+      known: Set<number>,
+      options: RegisterOptions & { area: 'actors' | 'applications' },
+    ): Promise<Actor> {
+      assertMayWrite(principal, options.area, input.homeMunicipalityCode);
+      return registerIn(tx, principal, input, known, options);
+    },
+
+    knownMunicipalities,
 
     /**
      * Registers an informal group (popupfrivillighed) from a name and one contact: an arena for

@@ -1,15 +1,9 @@
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
+import { sendDocument } from './applications.download.ts';
 import { DOCUMENT_MAX_BYTES } from './applications.rules.ts';
 import { documentInput, tokenFrom } from './applications.schemas.ts';
-
-/** A download's name: plain ASCII for old readers, and the name itself in UTF-8 (RFC 6266). */
-function contentDisposition(fileName: string): string {
-  const ascii = fileName.normalize('NFKD').replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
-}
 
 /**
  * An application's documents behind its secret link: added as a multipart upload, written to a
@@ -56,12 +50,6 @@ export const applicationDocumentRoutes: FastifyPluginAsync = async (app) => {
   app.get('/public/applications/:token/documents/:documentId', async (request, reply) => {
     const token = tokenFrom(request.params);
     const { document, content } = await applications.openDocument(token, idFrom(request.params, 'documentId'));
-    return reply
-      .header('Content-Type', document.mediaType)
-      .header('Content-Length', String(document.sizeBytes))
-      .header('Content-Disposition', contentDisposition(document.fileName))
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Content-Security-Policy', 'sandbox')
-      .send(Readable.from(content));
+    return sendDocument(reply, document, content);
   });
 };

@@ -215,7 +215,7 @@ export async function netPaidOre(db: Queryable, grantId: number): Promise<number
 }
 
 /** Overdue: due before today, not received, and the money awarded. */
-const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
+export const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
 
 export async function actorHasOverdueReport(db: Queryable, actorId: number): Promise<boolean> {
   const [row] = await db

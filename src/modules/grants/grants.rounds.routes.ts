@@ -5,7 +5,7 @@ import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
+import { municipalityOrAll, sharedData, writeTag } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { grantPageNames } from './grants.names.ts';
 import { roundPhase } from './grants.rules.ts';
@@ -96,9 +96,12 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
         names(null),
       ]);
       const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
+      // Its municipality's users see the applications' inbox and how many are new.
+      const newApplications = await app.services.applicationInbox.newInRound(request.principal, round);
       return {
         ...n,
         round,
+        newApplications,
         groupRows: n.targetGroupTree
           .filter((g) => totals.has(g.id))
           .map((g) => ({ group: g, total: totals.get(g.id) })),
@@ -113,6 +116,7 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
     const tags = (data: { round?: unknown }) => [
       municipalityOrAll((data.round as Round).municipalityCode),
       ...sharedData,
+      writeTag.applications,
     ];
     return reply.page('grant-rounds/show', show, { cache: { for: 'shared', tags } });
   });

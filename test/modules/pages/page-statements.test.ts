@@ -58,8 +58,8 @@ t.test('the list pages and the round overview send one statement for their list 
   const agreements = await statements('/agreements', /Lanterneaftalen/);
   t.equal(agreements.length, 4, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
 
-  // The session, the round, its totals by status, and its target groups and criteria (one statement):
-  // its own name is not looked up again.
+  // The session, the round, its totals by status, its target groups and criteria (one statement), and
+  // for its own municipality's users the count of new applications: its own name is not looked up again.
   const overview = await statements(`/grant-rounds/${round.id}`, /Lanternepuljen/);
-  t.equal(overview.length, 4, `the round overview: ${overview.length} statements\n${overview.join('\n')}`);
+  t.equal(overview.length, 5, `the round overview: ${overview.length} statements\n${overview.join('\n')}`);
 });

@@ -24,6 +24,7 @@ import { associationForm, visitor } from '../applications/fixture.ts';
  *   reviews of applications (scores,      admin, coordinator,  own municipality only; another
  *   conflicts of interest)                 finance              municipality's application is 404
  *   one's own account (API keys, logout)   every role
+ *   an application's actor, its review     admin, coordinator, finance  own municipality; another's: 404
  *
  * After each call the database is read back: a refused write left nothing behind, an allowed one
  * landed in the caller's own municipality and never in another. Every 403 is in the audit trail
@@ -54,6 +55,7 @@ type Area =
   | 'needEstimates'
   | 'reviews'
   | 'users'
+  | 'applications'
   | 'account'
   | 'setup';
 
@@ -65,6 +67,7 @@ const WRITERS: Record<Exclude<Area, 'account' | 'setup'>, Role[]> = {
   needEstimates: ['admin', 'finance'],
   reviews: ['admin', 'coordinator', 'finance'],
   users: ['admin'],
+  applications: ['admin', 'coordinator', 'finance'],
 };
 
 /** What a call must answer, and the municipality its write must land in (null: nothing written). */
@@ -126,6 +129,14 @@ interface Row {
   /** A client of its own (logout ends the session it is sent with). */
   freshClient?: boolean;
 }
+
+/** An application's handling: its round's municipality's handlers; a viewer 403; another municipality 404. */
+const applicationPolicy = (role: Role, scope: Scope): Expect =>
+  scope === 'foreign'
+    ? { status: 404, landsIn: null }
+    : WRITERS.applications.includes(role)
+      ? { status: 303, landsIn: OWN }
+      : { status: 403, landsIn: null };
 
 /** The policy's answer for an area: the route's success status in one's own municipality, else 403. */
 function policy(area: Area, role: Role, scope: Scope, ok: number): Expect {
@@ -270,7 +281,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       fx.actorId = res.json().id;
       fx.contactId = res.json().contacts[0].id;
     }
-    if (need('round') || need('grant') || need('approvedGrant') || need('payment')) {
+    if (need('round') || need('grant') || need('approvedGrant') || need('payment') || need('application')) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/grant-rounds',
@@ -304,6 +315,16 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       });
       if (res.statusCode !== 200) throw new Error(`fixture payment: ${res.statusCode} ${res.body}`);
       fx.paymentId = res.json().payments[0].id;
+    }
+    if (need('application')) {
+      // A sent application to the round (the public form itself is tested in test/modules/applications).
+      const [row] = await h.database.rows<{ id: number }>(
+        sql`with applicant as (insert into applicants (email) values (${`matrix.${code}.${serial}@example.dk`}) returning id)
+            insert into applications (round_id, applicant_id, status, organisation_name, contact_email, submitted_at, consent_at)
+            select ${fx.roundId}, applicant.id, 'submitted', ${`Matrixansøger ${code} ${serial}`}, 'ansoeger@example.dk', now(), now()
+            from applicant returning id`,
+      );
+      fx.applicationId = row?.id as number;
     }
     if (need('agreement') || need('actionItem') || need('endedAgreement')) {
       const res = await owner.inject({
@@ -408,6 +429,11 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     return fx;
   }
 
+  const applicationCode = (fx: Fixture, where: SQL) =>
+    codeOf(
+      sql`select r.municipality_code as code from applications a join grant_rounds r on r.id = a.round_id
+          where a.id = ${fx.applicationId} and ${where}`,
+    );
   const actorChanged = async (fx: Fixture) =>
     codeOf(sql`select home_municipality_code as code from actors where id = ${fx.actorId} and version > 1`);
   const grantCode = (fx: Fixture, where: SQL) =>
@@ -1377,6 +1403,43 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: () => '/logout',
       landsIn: async (_fx, _tag, client) =>
         (await one(sql`select id from sessions where user_id = ${client.user.id} and ended_at is null`)) ? null : OWN,
+    },
+    {
+      method: 'POST',
+      route: '/applications/:id/start-review',
+      area: 'applications',
+      ok: 303,
+      needs: ['application'],
+      url: (fx) => `/applications/${fx.applicationId}/start-review`,
+      payload: () => ({ version: '1' }),
+      landsIn: (fx) => applicationCode(fx, sql`a.status = 'under_review'`),
+      expect: applicationPolicy,
+    },
+    {
+      method: 'POST',
+      route: '/applications/:id/actor',
+      area: 'applications',
+      ok: 303,
+      needs: ['application', 'actor'],
+      url: (fx) => `/applications/${fx.applicationId}/actor`,
+      payload: (fx) => ({ version: '1', actorId: String(fx.actorId) }),
+      landsIn: (fx) => applicationCode(fx, sql`a.actor_id = ${fx.actorId}`),
+      expect: applicationPolicy,
+    },
+    {
+      method: 'POST',
+      route: '/applications/:id/new-actor',
+      area: 'applications',
+      ok: 303,
+      needs: ['application'],
+      url: (fx) => `/applications/${fx.applicationId}/new-actor`,
+      payload: () => ({ version: '1', roles: 'advocate', allowSimilar: 'on' }),
+      landsIn: (fx) =>
+        applicationCode(
+          fx,
+          sql`exists (select 1 from actors x where x.id = a.actor_id and x.home_municipality_code = r.municipality_code)`,
+        ),
+      expect: applicationPolicy,
     },
     {
       method: 'POST',
