@@ -33,6 +33,9 @@ import { agreementsApi } from './modules/agreements/agreements.api.ts';
 import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
+import { applicationDecisionApi } from './modules/applications/applications.decision.api.ts';
+import { applicationDecisionRoutes } from './modules/applications/applications.decision.routes.ts';
+import { createDecisionService, type DecisionService } from './modules/applications/applications.decision.ts';
 import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { type ApplicationService, createApplicationService } from './modules/applications/applications.service.ts';
@@ -110,6 +113,7 @@ interface Services {
   mail: MailService;
   digests: DigestService;
   applications: ApplicationService;
+  applicationDecisions: DecisionService;
   publicRounds: PublicService;
 }
 
@@ -240,10 +244,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
   const followUp = createFollowUpService(database);
+  const grants = createGrantService(database, config);
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
-    grants: createGrantService(database, config),
+    grants,
     municipalities,
     targetGroups,
     actors: createActorService(database.db, municipalities),
@@ -259,6 +264,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
+    applicationDecisions: createDecisionService(database, config, { grants, municipalities }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
@@ -371,6 +377,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(importsRoutes);
   await app.register(applicationsRoutes);
   await app.register(applicationDocumentRoutes);
+  await app.register(applicationDecisionRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
@@ -382,6 +389,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(outreachApi);
   await app.register(importsApi);
   await app.register(publicApi);
+  await app.register(applicationDecisionApi);
 
   return app;
 }

@@ -1,5 +1,5 @@
 import { addMonths, type IsoDate } from './dates.ts';
-import { AppError } from './errors.ts';
+import { AppError, notFound } from './errors.ts';
 import type { Principal, Role } from './principal.ts';
 
 /**
@@ -71,6 +71,15 @@ function mayOverrideBudget(p: Principal, municipalityCode: number): boolean {
 
 export function assertMayOverrideBudget(p: Principal, municipalityCode: number): void {
   if (!mayOverrideBudget(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
+/**
+ * Deciding an online application (issue 21): finance and admin of the round's municipality. Other
+ * users of that municipality are refused (403); to anyone else the application does not exist (404).
+ */
+export function assertMayDecideApplication(p: Principal, municipalityCode: number, applicationId: number): void {
+  if (!isSignedIn(p) || p.municipalityCode !== municipalityCode) throw notFound('application', applicationId);
+  if (!mayWrite(p, 'grants', municipalityCode)) throw new AccessDenied('grants', municipalityCode);
 }
 
 /** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */

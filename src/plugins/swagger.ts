@@ -41,6 +41,7 @@ export const swaggerPlugin = fp(
           { name: 'need estimates', description: 'Estimated citizens per target group, municipality and year' },
           { name: 'reports', description: 'Proportionality, shared actors and open data (360Giving)' },
           { name: 'imports', description: 'Grant and actor lists brought in from CSV or XLSX' },
+          { name: 'applications', description: 'Online applications from civil society: the staff side' },
           { name: 'public', description: 'The § 18 rounds’ public data, for anyone: no API key needed' },
         ],
       },

@@ -107,6 +107,8 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
   async function linkPage(request: FastifyRequest, reply: FastifyReply, token: string, extra = {}, status = 200) {
     const found = await applications.byLink(token);
     const data = await formData(request, found.round);
+    // The decision, once made: the status, the amount and its split, the meeting and the reasons.
+    const decision = await app.services.applicationDecisions.decisionForApplicant(found.application);
     return reply.page(
       'applications/show',
       {
@@ -114,6 +116,7 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
         ...found,
         ...data,
         token,
+        decision,
         editable: found.open && found.application.status === 'draft',
         values: formValuesOf(found.application, found.targetGroups),
         groupNames: Object.fromEntries(data.targetGroups.map((g) => [g.id, g.name])),
