@@ -10,7 +10,7 @@ import { grantCreate, grantTransition } from '../grants/grants.schemas.ts';
  * the round's budget, all as the grant's award takes them.
  */
 export const decisions = ['approve', 'reject'] as const;
-const text = (max: number, empty: string) => z.string().trim().min(1, empty).max(max);
+const text = (max: number, empty: string) => z.string({ error: empty }).trim().min(1, empty).max(max);
 
 export const decisionInput = z.object({
   decision: z.enum(decisions, { error: 'applications.decision.choose' }),
