@@ -22,6 +22,7 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     '/api/v1/agreements/{id}',
     '/api/v1/agreements/{id}/meetings',
     '/api/v1/agreements/{id}/renewal',
+    '/api/v1/applications/{id}/decision',
     '/api/v1/exports/360giving',
     '/api/v1/exports/grants.csv',
     '/api/v1/exports/grants.xlsx',

@@ -74,6 +74,7 @@ interface Fixture {
   actionItemId: number;
   outreachId: number;
   actor2Id: number;
+  applicationId: number;
 }
 type Need =
   | 'actor'
@@ -89,7 +90,8 @@ type Need =
   | 'user'
   | 'inactiveUser'
   | 'userSession'
-  | 'token';
+  | 'token'
+  | 'application';
 
 interface Row {
   method: 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -220,6 +222,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       actionItemId: 0,
       outreachId: 0,
       actor2Id: 0,
+      applicationId: 0,
     };
     const need = (n: Need) => needs.includes(n);
     if (
@@ -233,6 +236,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         'actionItem',
         'outreach',
         'actorPair',
+        'application',
       ].some((n) => need(n as Need))
     ) {
       const res = await owner.inject({
@@ -248,7 +252,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       fx.actorId = res.json().id;
       fx.contactId = res.json().contacts[0].id;
     }
-    if (need('round') || need('grant') || need('approvedGrant') || need('payment')) {
+    if (need('round') || need('grant') || need('approvedGrant') || need('payment') || need('application')) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/grant-rounds',
@@ -336,6 +340,20 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       if (res.statusCode !== 201) throw new Error(`fixture outreach: ${res.statusCode} ${res.body}`);
       fx.outreachId = res.json().id;
     }
+    if (need('application')) {
+      // A sent application in the round, matched to the actor (as the inbox's confirm leaves it).
+      const [applicant] = await h.database.rows<{ id: number }>(
+        sql`insert into applicants (email) values (${`matrix.${code}.${serial}@example.dk`}) returning id`,
+      );
+      const [application] = await h.database.rows<{ id: number }>(
+        sql`insert into applications (round_id, applicant_id, status, contact_email, project_title, applied_ore,
+              actor_id, submitted_at, consent_at)
+            values (${fx.roundId}, ${applicant?.id}, 'submitted', ${`matrix.${code}.${serial}@example.dk`},
+              ${`Matrixansøgning ${serial}`}, 100000, ${fx.actorId}, now(), now())
+            returning id`,
+      );
+      fx.applicationId = Number(application?.id);
+    }
     if (need('user') || need('inactiveUser') || need('userSession')) {
       const email = `maal.${code}.${serial}@test.samspil.dk`;
       // With a password of their own (an admin's new user has none until the welcome link is used).
@@ -405,6 +423,12 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
     allowSimilar: 'on',
     ...extra,
   });
+
+  const applicationDecided = (fx: Fixture) =>
+    codeOf(
+      sql`select r.municipality_code as code from applications a join grant_rounds r on r.id = a.round_id
+          where a.id = ${fx.applicationId} and a.status = 'rejected'`,
+    );
 
   const rows: Row[] = [
     // ---- the JSON API ------------------------------------------------------------------------
@@ -536,6 +560,20 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: (fx) => `/api/v1/grants/${fx.grantId}/transitions`,
       payload: () => ({ to: 'rejected', version: 1 }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'rejected'`),
+    },
+
+    {
+      method: 'POST',
+      route: '/api/v1/applications/:id/decision',
+      area: 'grants',
+      ok: 200,
+      needs: ['application'],
+      url: (fx) => `/api/v1/applications/${fx.applicationId}/decision`,
+      payload: () => ({ decision: 'reject', meeting: 'Socialudvalget', reasons: 'Puljen er brugt.', version: 1 }),
+      landsIn: (fx) => applicationDecided(fx),
+      // Another municipality's application does not exist to anyone.
+      expect: (role, scope) =>
+        scope === 'foreign' ? { status: 404, landsIn: null } : policy('grants', role, scope, 200),
     },
 
     // ---- HTML forms: actors and target groups -------------------------------------------------
@@ -715,6 +753,34 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: (fx) => `/grants/${fx.grantId}/award`,
       payload: () => ({ version: '1', awarded: '1.000', wholeTo: String(stofmisbrug) }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'approved'`),
+    },
+    {
+      method: 'POST',
+      route: '/applications/:id/decision',
+      label: 'POST /applications/:id/decision (approve, confirmed)',
+      area: 'grants',
+      ok: 303,
+      needs: ['application'],
+      url: (fx) => `/applications/${fx.applicationId}/decision`,
+      payload: () => ({
+        version: '1',
+        decision: 'approve',
+        meeting: 'Socialudvalget',
+        reasons: 'God ansøgning.',
+        awarded: '1.000',
+        'lines[0][targetGroupId]': String(stofmisbrug),
+        'lines[0][amount]': '1.000',
+        confirm: 'yes',
+      }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select r.municipality_code as code from applications a
+              join grants g on g.id = a.grant_id and g.status = 'approved'
+              join grant_rounds r on r.id = g.round_id
+              where a.id = ${fx.applicationId} and a.status = 'approved'`,
+        ),
+      expect: (role, scope) =>
+        scope === 'foreign' ? { status: 404, landsIn: null } : policy('grants', role, scope, 303),
     },
     {
       method: 'POST',
