@@ -307,6 +307,8 @@ t.test('the rules: actor, amount, budget and override, decided, stale, reject', 
   });
   t.equal(stale.statusCode, 409);
   t.equal(stale.json().code, 'STALE_VERSION');
+  // Under review (the review's status) is still to be decided.
+  await h.database.rows(sql`update applications set status = 'under_review' where id = ${second.id}`);
   const rejected = await decide(second.id, {
     decision: 'reject',
     meeting: 'Socialudvalget 12. marts 2027',
@@ -332,6 +334,19 @@ t.test('the rules: actor, amount, budget and override, decided, stale, reject', 
     ),
     1,
   );
+
+  // A decided round takes no award, as the grant's award form says; a rejection is still recorded.
+  const third = await sentApplication(h, roundId, [homeless, drugs]);
+  await matchActor(h, third.id);
+  await h.database.rows(sql`update grant_rounds set status = 'decided' where id = ${roundId}`);
+  const roundDecided = await decide(third.id, approve(third.version, { overrideBudget: true }));
+  t.equal(roundDecided.statusCode, 409);
+  t.equal(roundDecided.json().code, 'ROUND_DECIDED');
+  t.equal(
+    await count(h, sql`select count(*) as n from applications where id = ${third.id} and status = 'submitted'`),
+    1,
+  );
+  await h.database.rows(sql`update grant_rounds set status = 'open' where id = ${roundId}`);
 
   const draft = await visitor(h.app, `/public/rounds/${roundId}/apply`, '198.51.100.250');
   await draft.post(`/public/rounds/${roundId}/apply`, { contactEmail: 'kladde@example.dk', intent: 'draft' });
