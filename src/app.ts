@@ -33,6 +33,9 @@ import { agreementsApi } from './modules/agreements/agreements.api.ts';
 import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
+import { applicationDecisionApi } from './modules/applications/applications.decision.api.ts';
+import { applicationDecisionRoutes } from './modules/applications/applications.decision.routes.ts';
+import { createDecisionService, type DecisionService } from './modules/applications/applications.decision.ts';
 import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
 import {
   type ApplicationInboxService,
@@ -126,6 +129,7 @@ interface Services {
   applicationQuestions: QuestionService;
   applicationRetention: RetentionService;
   applicationInbox: ApplicationInboxService;
+  applicationDecisions: DecisionService;
   publicRounds: PublicService;
   reviews: ReviewService;
 }
@@ -259,6 +263,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const followUp = createFollowUpService(database);
   const actors = createActorService(database.db, municipalities);
   const grants = createGrantService(database, config);
+  const reviews = createReviewService(database, { targetGroups });
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
@@ -281,8 +286,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     applicationQuestions: createQuestionService(database, config, { municipalities }),
     applicationRetention: createRetentionService(database, config),
     applicationInbox: createApplicationInboxService(database, { actors, grants }),
+    applicationDecisions: createDecisionService(database, config, { grants, municipalities, reviews }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
-    reviews: createReviewService(database, { targetGroups }),
+    reviews,
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
@@ -401,6 +407,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reviewsRoutes);
   await app.register(applicationQuestionsRoutes);
   await app.register(applicationStaffRoutes);
+  await app.register(applicationDecisionRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);
@@ -414,6 +421,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(publicApi);
   await app.register(reviewsApi);
   await app.register(applicationsStaffApi);
+  await app.register(applicationDecisionApi);
 
   return app;
 }

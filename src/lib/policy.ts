@@ -102,6 +102,15 @@ export function assertMayReadApplication(p: Principal, municipalityCode: number,
   if (!mayReadApplications(p, municipalityCode)) throw notFound('application', id);
 }
 
+/**
+ * Deciding an online application (issue 21): finance and admin of the round's municipality. Other
+ * users of that municipality are refused (403); to anyone else the application does not exist (404).
+ */
+export function assertMayDecideApplication(p: Principal, municipalityCode: number, applicationId: number): void {
+  if (!isSignedIn(p) || p.municipalityCode !== municipalityCode) throw notFound('application', applicationId);
+  if (!mayWrite(p, 'grants', municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
 /** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */
 export function assertMayReadMail(p: Principal): asserts p is Principal & { municipalityCode: number } {
   if (!isSignedIn(p) || p.role !== 'admin' || p.municipalityCode === null)

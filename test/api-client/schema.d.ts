@@ -275,6 +275,13 @@ export interface paths {
      */
     get: operations["getApplicationsByIdDocumentsByDocumentId"];
   };
+  "/api/v1/applications/{id}/decision": {
+    /**
+     * Decide an application: approve (it becomes an awarded grant) or reject (finance or admin)
+     * @description Finance or admin of the round’s municipality; other users of it get 403, anyone else 404. Only a submitted or under-review application is decided (else 409 APPLICATION_ALREADY_DECIDED or APPLICATION_NOT_SUBMITTED); a stale version gets 409 STALE_VERSION. Approving needs the matched actor (409 APPLICATION_ACTOR_REQUIRED) and creates the grant in the round for it, awarded as POST /api/v1/grants/{id}/transitions awards: allocations adding up to awardedOre (400 ALLOCATION_MISMATCH), at most the amount applied for (400), within the round’s remaining budget unless overrideBudget is true (409 GRANT_OVER_BUDGET). A refusal writes nothing. The applicant is mailed the decision and its reasons in their language, with a fresh link to the application.
+     */
+    post: operations["postApplicationsByIdDecision"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -6608,6 +6615,177 @@ export interface operations {
             /** @description On a stale version: the record as it is now */
             current?: unknown;
           };
+        };
+      };
+    };
+  };
+  /**
+   * Decide an application: approve (it becomes an awarded grant) or reject (finance or admin)
+   * @description Finance or admin of the round’s municipality; other users of it get 403, anyone else 404. Only a submitted or under-review application is decided (else 409 APPLICATION_ALREADY_DECIDED or APPLICATION_NOT_SUBMITTED); a stale version gets 409 STALE_VERSION. Approving needs the matched actor (409 APPLICATION_ACTOR_REQUIRED) and creates the grant in the round for it, awarded as POST /api/v1/grants/{id}/transitions awards: allocations adding up to awardedOre (400 ALLOCATION_MISMATCH), at most the amount applied for (400), within the round’s remaining budget unless overrideBudget is true (409 GRANT_OVER_BUDGET). A refusal writes nothing. The applicant is mailed the decision and its reasons in their language, with a fresh link to the application.
+   */
+  postApplicationsByIdDecision: {
+    parameters: {
+      header?: {
+        /** @description The ETag you read (`"3"` or `W/"3"`); the same as `version` in the body, which wins when both are sent. A stale version gets 409 STALE_VERSION. */
+        "If-Match"?: string;
+      };
+      path: {
+        id: number;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          decision: "approve" | "reject";
+          /** @description The meeting that decided, as its minutes name it, e.g. "Socialudvalget 12. marts 2027" */
+          meeting: string;
+          /** @description The reasons for the decision: they are sent to the applicant */
+          reasons: string;
+          /** @description To approve: the amount awarded in øre, at least 1 øre and at most the amount applied for */
+          awardedOre?: number;
+          /** @description To approve: the split over target groups, adding up to awardedOre */
+          allocations?: {
+              targetGroupId: number;
+              amountOre: number;
+            }[];
+          /**
+           * Format: date
+           * @description To approve: the grant’s period; default the application’s
+           */
+          periodStart?: string | null;
+          /**
+           * Format: date
+           * @description To approve: the grant’s period; default the application’s
+           */
+          periodEnd?: string | null;
+          /** @description To approve beyond the round’s remaining budget (finance or admin, explicitly) */
+          overrideBudget?: boolean;
+          /** @description The application’s version you read */
+          version: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Done; the resource as it is now: Decide an application: approve (it becomes an awarded grant) or reject (finance or admin) */
+      200: {
+        headers: {
+          /** @description The version of the resource, as `"3"`: send it back in If-Match (or as `version`) to change it */
+          ETag?: string;
+        };
+        content: {
+          "application/json": {
+            id: number;
+            roundId: number;
+            /** @enum {string} */
+            status: "draft" | "submitted" | "under_review" | "approved" | "rejected";
+            actorId: number | null;
+            /** @description The grant the approval created: GET /api/v1/grants/{grantId} */
+            grantId: number | null;
+            appliedOre: number | null;
+            awardedOre: number | null;
+            /** Format: date-time */
+            decidedAt: string | null;
+            /** @description The user id of who decided */
+            decidedBy: number | null;
+            /** Format: date */
+            decisionOn: string | null;
+            decisionMeeting: string | null;
+            decisionReasons: string | null;
+            /**
+             * @description The applicant’s language: the decision mail is in it
+             * @enum {string}
+             */
+            locale: "da" | "en";
+            version: number;
+          };
+        };
+      };
+      /** @description Invalid input (VALIDATION_FAILED): `fieldErrors` names each field with what is wrong */
+      400: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description No valid API key (UNAUTHENTICATED): send `Authorization: Bearer <key>` */
+      401: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description Your role or municipality may not do this (FORBIDDEN) */
+      403: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description There is no such resource, or none you may see (NOT_FOUND) */
+      404: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description Conflict: a stale version (STALE_VERSION, with the current record in `current`) or a rule of the domain, named by `code` */
+      409: {
+        content: {
+          "application/json": {
+            statusCode: number;
+            code: string;
+            message: string;
+            fieldErrors?: {
+              [key: string]: string[];
+            };
+            /** @description On a stale version: the record as it is now */
+            current?: unknown;
+          };
+        };
+      };
+      /** @description The body or file is too large (PAYLOAD_TOO_LARGE, or UPLOAD_TOO_LARGE for a file) */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not of a media type this operation reads (UNSUPPORTED_MEDIA_TYPE) */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };

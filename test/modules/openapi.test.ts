@@ -26,6 +26,7 @@ t.test('the OpenAPI document validates and covers the API', async (t) => {
     '/api/v1/applications',
     '/api/v1/applications/{id}',
     '/api/v1/applications/{id}/documents/{documentId}',
+    '/api/v1/applications/{id}/decision',
     '/api/v1/exports/360giving',
     '/api/v1/exports/grants.csv',
     '/api/v1/exports/grants.xlsx',

@@ -115,7 +115,11 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
   async function linkPage(request: FastifyRequest, reply: FastifyReply, token: string, extra = {}, status = 200) {
     const found = await applications.byLink(token);
     const data = await formData(request, found.round);
-    const questions = await app.services.applicationQuestions.questionsForApplicant(found.application.id);
+    // The municipality's questions, and the decision once made (status, amount and split, meeting, reasons).
+    const [questions, decision] = await Promise.all([
+      app.services.applicationQuestions.questionsForApplicant(found.application.id),
+      app.services.applicationDecisions.decisionForApplicant(found.application),
+    ]);
     return reply.page(
       'applications/show',
       {
@@ -124,6 +128,7 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
         ...data,
         questions,
         token,
+        decision,
         editable: found.open && found.application.status === 'draft',
         values: formValuesOf(found.application, found.targetGroups),
         groupNames: Object.fromEntries(data.targetGroups.map((g) => [g.id, g.name])),

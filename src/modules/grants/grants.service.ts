@@ -178,29 +178,32 @@ export function createGrantService(database: Database, config: Config) {
 
     /** Records an application. A round that is decided takes no more. */
     async apply(principal: Principal, input: GrantCreate): Promise<Grant> {
-      const id = await db.transaction(async (tx) => {
-        const round = await findRound(tx, input.roundId);
-        if (!round) throw validationFailed({ roundId: ['grant.round.unknown'] });
-        assertMayWrite(principal, 'grants', round.municipalityCode);
-        if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
-        if (!(await findActorRow(tx, input.actorId))) throw validationFailed({ actorId: ['grant.actor.unknown'] });
-        if (input.kind === 'in_kind' && !input.inKindDescription) {
-          throw validationFailed({ inKindDescription: ['grant.inKind.description'] });
-        }
-        const period = periodProblem(input.periodStart, input.periodEnd);
-        if (period) throw validationFailed(period);
-        await checkCaseNumber(tx, round.id, input.externalRef);
-        await checkCaseHandler(tx, round.municipalityCode, input.caseHandlerId);
-        const row = await insertGrant(tx, {
-          ...input,
-          reportDueOn: reportDueOf(round),
-        });
-        await recordAudit(tx, principal, { entity: 'grant', entityId: row.id, action: 'create', after: row });
-        return row.id;
-      });
+      const { id } = await db.transaction((tx) => service.applyIn(tx, principal, input));
       const grant = await loadGrant(db, id);
       const overdue = await actorHasOverdueReport(db, input.actorId);
       return overdue ? { ...grant, warnings: ['ACTOR_HAS_OVERDUE_REPORT'] } : grant;
+    },
+
+    /**
+     * apply() inside the caller's transaction (an approved online application becomes a grant this
+     * way, with the same rules): the new grant's id and version.
+     */
+    async applyIn(tx: Tx, principal: Principal, input: GrantCreate): Promise<{ id: number; version: number }> {
+      const round = await findRound(tx, input.roundId);
+      if (!round) throw validationFailed({ roundId: ['grant.round.unknown'] });
+      assertMayWrite(principal, 'grants', round.municipalityCode);
+      if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+      if (!(await findActorRow(tx, input.actorId))) throw validationFailed({ actorId: ['grant.actor.unknown'] });
+      if (input.kind === 'in_kind' && !input.inKindDescription) {
+        throw validationFailed({ inKindDescription: ['grant.inKind.description'] });
+      }
+      const period = periodProblem(input.periodStart, input.periodEnd);
+      if (period) throw validationFailed(period);
+      await checkCaseNumber(tx, round.id, input.externalRef);
+      await checkCaseHandler(tx, round.municipalityCode, input.caseHandlerId);
+      const row = await insertGrant(tx, { ...input, reportDueOn: reportDueOf(round) });
+      await recordAudit(tx, principal, { entity: 'grant', entityId: row.id, action: 'create', after: row });
+      return { id: row.id, version: row.version };
     },
 
     /**
@@ -325,55 +328,58 @@ export function createGrantService(database: Database, config: Config) {
      * explicitly. The round's row is locked, so concurrent awards cannot overspend it together.
      */
     async transition(principal: Principal, id: number, t: GrantTransition): Promise<Grant> {
-      await db.transaction(async (tx) => {
-        const before = await findGrant(tx, id);
-        if (!before) throw notFound('grant', id);
-        const round = await findRound(tx, before.roundId, true);
-        if (!round) throw notFound('grant_round', before.roundId);
-        assertMayWrite(principal, 'grants', round.municipalityCode);
-        const current = await findGrant(tx, id, true);
-        if (!current || current.version !== t.version) throw staleVersion('grant', await loadGrant(tx, id));
-        const blocked = transitionBlocker(
-          {
-            ...current,
-            paidOre: t.to === 'paid' ? await netPaidOre(tx, id) : 0,
-            auditorEndorsementRequired: (current.awardedOre ?? 0) >= threshold,
-          },
-          t.to,
-        );
-        if (blocked) throw blocked;
-        const changes: Partial<GrantRow> = { status: t.to };
-        let action: string = t.to;
-        if (t.to === 'approved') {
-          if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
-          const awarded = t.awardedOre ?? current.requestedOre;
-          // Nothing awarded is a rejection: an approval of 0 kr. would have no target group to split on.
-          if (awarded < 1) throw validationFailed({ awardedOre: ['grant.award.zero'] }, 'grant.award.zero');
-          const lines =
-            t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
-          await checkAllocations(tx, lines, awarded);
-          const others = await awardedInRound(tx, round.id, id);
-          if (exceedsBudget(round.budgetOre, others, others + BigInt(awarded))) {
-            if (!t.overrideBudget) {
-              const remainingOre = (BigInt(round.budgetOre) - others).toString();
-              const message = `grant.budget.exceeded?awarded=${awarded}&remaining=${remainingOre}`;
-              throw new AppError('GRANT_OVER_BUDGET', 409, message, {
-                details: { remainingOre, awardedOre: awarded },
-              });
-            }
-            assertMayOverrideBudget(principal, round.municipalityCode);
-            changes.budgetOverride = true;
-            action = 'approve_over_budget';
-          }
-          changes.awardedOre = awarded;
-          changes.decisionOn = t.decisionOn ?? danishDate();
-          await replaceAllocations(tx, id, lines);
-        }
-        const after = await updateGrantIfVersion(tx, id, t.version, changes);
-        if (!after) throw staleVersion('grant', await loadGrant(tx, id));
-        await recordAudit(tx, principal, { entity: 'grant', entityId: id, action, before: current, after });
-      });
+      await db.transaction((tx) => service.transitionIn(tx, principal, id, t));
       return loadGrant(db, id);
+    },
+
+    /** transition() inside the caller's transaction: an approved online application is awarded this way. */
+    async transitionIn(tx: Tx, principal: Principal, id: number, t: GrantTransition): Promise<void> {
+      const before = await findGrant(tx, id);
+      if (!before) throw notFound('grant', id);
+      const round = await findRound(tx, before.roundId, true);
+      if (!round) throw notFound('grant_round', before.roundId);
+      assertMayWrite(principal, 'grants', round.municipalityCode);
+      const current = await findGrant(tx, id, true);
+      if (!current || current.version !== t.version) throw staleVersion('grant', await loadGrant(tx, id));
+      const blocked = transitionBlocker(
+        {
+          ...current,
+          paidOre: t.to === 'paid' ? await netPaidOre(tx, id) : 0,
+          auditorEndorsementRequired: (current.awardedOre ?? 0) >= threshold,
+        },
+        t.to,
+      );
+      if (blocked) throw blocked;
+      const changes: Partial<GrantRow> = { status: t.to };
+      let action: string = t.to;
+      if (t.to === 'approved') {
+        if (!roundTakesGrants(round.status)) throw new AppError('ROUND_DECIDED', 409, 'grant.round.decided');
+        const awarded = t.awardedOre ?? current.requestedOre;
+        // Nothing awarded is a rejection: an approval of 0 kr. would have no target group to split on.
+        if (awarded < 1) throw validationFailed({ awardedOre: ['grant.award.zero'] }, 'grant.award.zero');
+        const lines =
+          t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
+        await checkAllocations(tx, lines, awarded);
+        const others = await awardedInRound(tx, round.id, id);
+        if (exceedsBudget(round.budgetOre, others, others + BigInt(awarded))) {
+          if (!t.overrideBudget) {
+            const remainingOre = (BigInt(round.budgetOre) - others).toString();
+            const message = `grant.budget.exceeded?awarded=${awarded}&remaining=${remainingOre}`;
+            throw new AppError('GRANT_OVER_BUDGET', 409, message, {
+              details: { remainingOre, awardedOre: awarded },
+            });
+          }
+          assertMayOverrideBudget(principal, round.municipalityCode);
+          changes.budgetOverride = true;
+          action = 'approve_over_budget';
+        }
+        changes.awardedOre = awarded;
+        changes.decisionOn = t.decisionOn ?? danishDate();
+        await replaceAllocations(tx, id, lines);
+      }
+      const after = await updateGrantIfVersion(tx, id, t.version, changes);
+      if (!after) throw staleVersion('grant', await loadGrant(tx, id));
+      await recordAudit(tx, principal, { entity: 'grant', entityId: id, action, before: current, after });
     },
   };
   return service;

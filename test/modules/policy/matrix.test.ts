@@ -266,6 +266,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         'actionItem',
         'outreach',
         'actorPair',
+        'application',
       ].some((n) => need(n as Need))
     ) {
       const res = await owner.inject({
@@ -496,6 +497,12 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       sql`select r.municipality_code as code from application_reviews v join applications a on a.id = v.application_id
           join grant_rounds r on r.id = a.round_id where v.application_id = ${fx.applicationId} and v.reviewer_id = ${client.user.id}`,
     );
+  const applicationDecided = (fx: Fixture) =>
+    codeOf(
+      sql`select r.municipality_code as code from applications a join grant_rounds r on r.id = a.round_id
+          where a.id = ${fx.applicationId} and a.status = 'rejected'`,
+    );
+
   const rows: Row[] = [
     {
       method: 'POST',
@@ -663,6 +670,20 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: (fx) => `/api/v1/grants/${fx.grantId}/transitions`,
       payload: () => ({ to: 'rejected', version: 1 }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'rejected'`),
+    },
+
+    {
+      method: 'POST',
+      route: '/api/v1/applications/:id/decision',
+      area: 'grants',
+      ok: 200,
+      needs: ['application'],
+      url: (fx) => `/api/v1/applications/${fx.applicationId}/decision`,
+      payload: () => ({ decision: 'reject', meeting: 'Socialudvalget', reasons: 'Puljen er brugt.', version: 1 }),
+      landsIn: (fx) => applicationDecided(fx),
+      // Another municipality's application does not exist to anyone.
+      expect: (role, scope) =>
+        scope === 'foreign' ? { status: 404, landsIn: null } : policy('grants', role, scope, 200),
     },
 
     // ---- HTML forms: actors and target groups -------------------------------------------------
@@ -842,6 +863,34 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: (fx) => `/grants/${fx.grantId}/award`,
       payload: () => ({ version: '1', awarded: '1.000', wholeTo: String(stofmisbrug) }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'approved'`),
+    },
+    {
+      method: 'POST',
+      route: '/applications/:id/decision',
+      label: 'POST /applications/:id/decision (approve, confirmed)',
+      area: 'grants',
+      ok: 303,
+      needs: ['application'],
+      url: (fx) => `/applications/${fx.applicationId}/decision`,
+      payload: () => ({
+        version: '1',
+        decision: 'approve',
+        meeting: 'Socialudvalget',
+        reasons: 'God ansøgning.',
+        awarded: '1.000',
+        'lines[0][targetGroupId]': String(stofmisbrug),
+        'lines[0][amount]': '1.000',
+        confirm: 'yes',
+      }),
+      landsIn: (fx) =>
+        codeOf(
+          sql`select r.municipality_code as code from applications a
+              join grants g on g.id = a.grant_id and g.status = 'approved'
+              join grant_rounds r on r.id = g.round_id
+              where a.id = ${fx.applicationId} and a.status = 'approved'`,
+        ),
+      expect: (role, scope) =>
+        scope === 'foreign' ? { status: 404, landsIn: null } : policy('grants', role, scope, 303),
     },
     {
       method: 'POST',
