@@ -1626,6 +1626,9 @@ export const en: Record<keyof typeof da, string> = {
   'applications.staff.notStarted': 'The review has not started yet.',
   'applications.staff.reviewLink': 'Review',
   'applications.staff.decisionLink': 'Decision',
+  'applications.staff.committeeLink': 'The reviews in the round',
+  'applications.staff.questionsLink': 'Questions to the applicant',
+  'applications.staff.grantLink': 'The grant',
   'applications.staff.actor': 'Actor in the registry',
   'applications.staff.actor.matched': 'The applicant is confirmed as the actor',
   'applications.staff.actor.byCvr':

@@ -130,6 +130,8 @@ export function createApplicationInboxService(
         proposals: { byCvr, similar },
         overdue,
         mayHandle: mayWrite(principal, 'applications', municipalityCode),
+        mayReview: mayWrite(principal, 'reviews', municipalityCode),
+        mayDecide: mayWrite(principal, 'grants', municipalityCode),
       };
     },
 
