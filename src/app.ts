@@ -34,6 +34,11 @@ import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
 import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
 import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
+import { applicationReportsRoutes } from './modules/applications/applications.reports.routes.ts';
+import {
+  type ApplicationReportService,
+  createApplicationReportService,
+} from './modules/applications/applications.reports.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { type ApplicationService, createApplicationService } from './modules/applications/applications.service.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
@@ -110,6 +115,7 @@ interface Services {
   mail: MailService;
   digests: DigestService;
   applications: ApplicationService;
+  applicationReports: ApplicationReportService;
   publicRounds: PublicService;
 }
 
@@ -240,10 +246,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const targetGroups = createTargetGroupService(database, municipalities);
   const outreach = createOutreachService(database.db);
   const followUp = createFollowUpService(database);
+  const grants = createGrantService(database, config);
   app.decorate('services', {
     accounts: createAccountService(database.db, config, municipalities),
     audit: createAuditService(database.db),
-    grants: createGrantService(database, config),
+    grants,
     municipalities,
     targetGroups,
     actors: createActorService(database.db, municipalities),
@@ -259,6 +266,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
+    applicationReports: createApplicationReportService(database, config, { grants, municipalities }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
   });
   // Imports are written in the background; queued ones (a crash's included) resume at start.
@@ -371,6 +379,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(importsRoutes);
   await app.register(applicationsRoutes);
   await app.register(applicationDocumentRoutes);
+  await app.register(applicationReportsRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);

@@ -73,6 +73,24 @@ export function assertMayOverrideBudget(p: Principal, municipalityCode: number):
   if (!mayOverrideBudget(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
 }
 
+/**
+ * A grant's report sent by its applicant through the link, and the report's documents: read by the
+ * staff of the round's municipality only. Anyone else is told it does not exist (404), so a report's
+ * existence is not shown to another municipality or the public.
+ */
+export function mayReadApplicationReport(p: Principal, municipalityCode: number): boolean {
+  return isSignedIn(p) && p.municipalityCode === municipalityCode;
+}
+
+/** Accepting an applicant's report or asking for more: those who write the round's grants (finance, admin). */
+export function mayDecideApplicationReport(p: Principal, municipalityCode: number): boolean {
+  return mayWrite(p, 'grants', municipalityCode);
+}
+
+export function assertMayDecideApplicationReport(p: Principal, municipalityCode: number): void {
+  if (!mayDecideApplicationReport(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
 /** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */
 export function assertMayReadMail(p: Principal): asserts p is Principal & { municipalityCode: number } {
   if (!isSignedIn(p) || p.role !== 'admin' || p.municipalityCode === null)

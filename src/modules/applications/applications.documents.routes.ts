@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
+import { isReportDocumentKind } from './applications.reports.rules.ts';
 import { DOCUMENT_MAX_BYTES } from './applications.rules.ts';
 import { documentInput, tokenFrom } from './applications.schemas.ts';
 
@@ -9,6 +10,21 @@ import { documentInput, tokenFrom } from './applications.schemas.ts';
 function contentDisposition(fileName: string): string {
   const ascii = fileName.normalize('NFKD').replace(/[^\x20-\x7e]|["\\%]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/** A document as a download that no browser renders or sniffs, streamed a piece at a time. */
+export function sendDocument(
+  reply: FastifyReply,
+  document: { mediaType: string; sizeBytes: number; fileName: string },
+  content: AsyncIterable<Buffer>,
+) {
+  return reply
+    .header('Content-Type', document.mediaType)
+    .header('Content-Length', String(document.sizeBytes))
+    .header('Content-Disposition', contentDisposition(document.fileName))
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Content-Security-Policy', 'sandbox')
+    .send(Readable.from(content));
 }
 
 /**
@@ -36,9 +52,11 @@ export const applicationDocumentRoutes: FastifyPluginAsync = async (app) => {
         fileName: request.uploadName ?? '',
         path: request.uploadPath,
       });
+      // A report's document leads back to the report's page, the application's own to the application.
+      const back = isReportDocumentKind(document.kind) ? `${token}/report#documents` : `${token}#documents`;
       return reply
         .flash('flash.applicationDocumentAdded', { name: document.fileName })
-        .redirect(`/public/applications/${token}#documents`, 303);
+        .redirect(`/public/applications/${back}`, 303);
     },
   );
 
@@ -50,12 +68,6 @@ export const applicationDocumentRoutes: FastifyPluginAsync = async (app) => {
   app.get('/public/applications/:token/documents/:documentId', async (request, reply) => {
     const token = tokenFrom(request.params);
     const { document, content } = await applications.openDocument(token, idFrom(request.params, 'documentId'));
-    return reply
-      .header('Content-Type', document.mediaType)
-      .header('Content-Length', String(document.sizeBytes))
-      .header('Content-Disposition', contentDisposition(document.fileName))
-      .header('X-Content-Type-Options', 'nosniff')
-      .header('Content-Security-Policy', 'sandbox')
-      .send(Readable.from(content));
+    return sendDocument(reply, document, content);
   });
 };

@@ -324,8 +324,8 @@ export function createGrantService(database: Database, config: Config) {
      * award, and the award must fit the round's remaining budget unless finance overrides it
      * explicitly. The round's row is locked, so concurrent awards cannot overspend it together.
      */
-    async transition(principal: Principal, id: number, t: GrantTransition): Promise<Grant> {
-      await db.transaction(async (tx) => {
+    async transition(principal: Principal, id: number, t: GrantTransition, within?: Tx): Promise<Grant> {
+      const step = async (tx: Tx) => {
         const before = await findGrant(tx, id);
         if (!before) throw notFound('grant', id);
         const round = await findRound(tx, before.roundId, true);
@@ -372,8 +372,21 @@ export function createGrantService(database: Database, config: Config) {
         const after = await updateGrantIfVersion(tx, id, t.version, changes);
         if (!after) throw staleVersion('grant', await loadGrant(tx, id));
         await recordAudit(tx, principal, { entity: 'grant', entityId: id, action, before: current, after });
-      });
-      return loadGrant(db, id);
+      };
+      if (within) await step(within);
+      else await db.transaction(step);
+      return loadGrant(within ?? db, id);
+    },
+
+    /**
+     * A report received (null: no longer received) and the auditor's endorsement, as the report form
+     * records them, in the caller's transaction: a report through the link or finance's decision on it.
+     */
+    async recordReport(tx: Tx, by: Principal, id: number, r: { receivedOn: string | null; endorsed?: boolean }) {
+      const before = await findGrant(tx, id, true);
+      if (!before) throw notFound('grant', id);
+      const changes = { reportReceivedOn: r.receivedOn, auditorEndorsed: r.endorsed ?? before.auditorEndorsed };
+      await saveChange(tx, by, before, changes, {}, r.receivedOn ? 'report_received' : 'report_reopened');
     },
   };
   return service;
