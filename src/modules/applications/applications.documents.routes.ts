@@ -1,31 +1,10 @@
-import { Readable } from 'node:stream';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
+import { sendDocument } from './applications.downloads.ts';
 import { isReportDocumentKind } from './applications.reports.rules.ts';
 import { DOCUMENT_MAX_BYTES } from './applications.rules.ts';
 import { documentInput, tokenFrom } from './applications.schemas.ts';
-
-/** A download's name: plain ASCII for old readers, and the name itself in UTF-8 (RFC 6266). */
-function contentDisposition(fileName: string): string {
-  const ascii = fileName.normalize('NFKD').replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
-}
-
-/** A document as a download that no browser renders or sniffs, streamed a piece at a time. */
-export function sendDocument(
-  reply: FastifyReply,
-  document: { mediaType: string; sizeBytes: number; fileName: string },
-  content: AsyncIterable<Buffer>,
-) {
-  return reply
-    .header('Content-Type', document.mediaType)
-    .header('Content-Length', String(document.sizeBytes))
-    .header('Content-Disposition', contentDisposition(document.fileName))
-    .header('X-Content-Type-Options', 'nosniff')
-    .header('Content-Security-Policy', 'sandbox')
-    .send(Readable.from(content));
-}
 
 /**
  * An application's documents behind its secret link: added as a multipart upload, written to a

@@ -4,7 +4,7 @@ import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom, parseForm } from '../../lib/forms.ts';
 import { assertMayDecideApplicationReport, mayDecideApplicationReport } from '../../lib/policy.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
-import { sendDocument } from './applications.documents.routes.ts';
+import { sendDocument } from './applications.downloads.ts';
 import { moreRequest, reportDecision, reportDocumentKinds, reportSubmission } from './applications.reports.rules.ts';
 import { tokenFrom } from './applications.schemas.ts';
 
