@@ -43,6 +43,11 @@ import {
 } from './modules/applications/applications.inbox.ts';
 import { applicationQuestionsRoutes } from './modules/applications/applications.questions.routes.ts';
 import { createQuestionService, type QuestionService } from './modules/applications/applications.questions.ts';
+import { applicationReportsRoutes } from './modules/applications/applications.reports.routes.ts';
+import {
+  type ApplicationReportService,
+  createApplicationReportService,
+} from './modules/applications/applications.reports.ts';
 import { retentionTimer } from './modules/applications/applications.retention.timer.ts';
 import { createRetentionService, type RetentionService } from './modules/applications/applications.retention.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
@@ -130,6 +135,7 @@ interface Services {
   applicationRetention: RetentionService;
   applicationInbox: ApplicationInboxService;
   applicationDecisions: DecisionService;
+  applicationReports: ApplicationReportService;
   publicRounds: PublicService;
   reviews: ReviewService;
 }
@@ -287,6 +293,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     applicationRetention: createRetentionService(database, config),
     applicationInbox: createApplicationInboxService(database, { actors, grants }),
     applicationDecisions: createDecisionService(database, config, { grants, municipalities, reviews }),
+    applicationReports: createApplicationReportService(database, config, { grants, municipalities }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
     reviews,
   });
@@ -408,6 +415,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(applicationQuestionsRoutes);
   await app.register(applicationStaffRoutes);
   await app.register(applicationDecisionRoutes);
+  await app.register(applicationReportsRoutes);
   await app.register(publicRoutes, { config });
   await app.register(municipalitiesApi);
   await app.register(targetGroupsApi);

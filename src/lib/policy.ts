@@ -111,6 +111,19 @@ export function assertMayDecideApplication(p: Principal, municipalityCode: numbe
   if (!mayWrite(p, 'grants', municipalityCode)) throw new AccessDenied('grants', municipalityCode);
 }
 
+/**
+ * A grant's report sent by its applicant through the link, and its documents, are read as the
+ * application is (mayReadApplications). Accepting it or asking for more: those who write the round's
+ * grants (finance, admin).
+ */
+export function mayDecideApplicationReport(p: Principal, municipalityCode: number): boolean {
+  return mayWrite(p, 'grants', municipalityCode);
+}
+
+export function assertMayDecideApplicationReport(p: Principal, municipalityCode: number): void {
+  if (!mayDecideApplicationReport(p, municipalityCode)) throw new AccessDenied('grants', municipalityCode);
+}
+
 /** The mail page (what was sent, what failed): the admins of a municipality, for its mail. */
 export function assertMayReadMail(p: Principal): asserts p is Principal & { municipalityCode: number } {
   if (!isSignedIn(p) || p.role !== 'admin' || p.municipalityCode === null)

@@ -4639,6 +4639,8 @@ export interface operations {
                 actorCount: number;
                 agreementCount: number;
                 outreachCount: number;
+                /** @description Participants reached, from accepted reports sent by applicants, rolled up the tree as the money is */
+                reachedPeople: number;
                 /** @description share of funding ÷ share of need */
                 index: number | null;
                 /**

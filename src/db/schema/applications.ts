@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   check,
   customType,
@@ -217,9 +218,15 @@ export const applicationDocuments = pgTable(
     mediaType: text('media_type').notNull(),
     sizeBytes: integer('size_bytes').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The report a report document was sent with. Null for an application's own documents, and for
+     * a report document uploaded for the report not yet sent.
+     */
+    reportId: integer('report_id').references((): AnyPgColumn => applicationReports.id, { onDelete: 'set null' }),
   },
   (t) => [
     index('application_documents_application_idx').on(t.applicationId),
+    index('application_documents_report_idx').on(t.reportId).where(sql`${t.reportId} is not null`),
     check('application_documents_size_ck', sql`${t.sizeBytes} > 0`),
   ],
 );
@@ -235,4 +242,65 @@ export const applicationDocumentChunks = pgTable(
     data: bytea('data').notNull(),
   },
   (t) => [primaryKey({ columns: [t.documentId, t.n] })],
+);
+
+/**
+ * A report's way: sent by the applicant through the link; then accepted by finance, or sent back
+ * with a note (more requested), after which the applicant sends a new one. Every one is kept; the
+ * latest of an application is the one that counts.
+ */
+export const applicationReportStatusEnum = pgEnum('application_report_status', [
+  'submitted',
+  'accepted',
+  'more_requested',
+]);
+
+/** A grant's report sent by the applicant through the application's link (issue 21, reporting). */
+export const applicationReports = pgTable(
+  'application_reports',
+  {
+    id: serial('id').primaryKey(),
+    applicationId: integer('application_id')
+      .notNull()
+      .references(() => applications.id, { onDelete: 'cascade' }),
+    grantId: integer('grant_id')
+      .notNull()
+      .references(() => grants.id),
+    /** What was done with the money, in the applicant's words. */
+    whatWasDone: text('what_was_done').notNull(),
+    status: applicationReportStatusEnum('status').notNull().default('submitted'),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Finance's note: what more they ask for (sent to the applicant), or a remark on accepting. */
+    financeNote: text('finance_note'),
+    decidedBy: integer('decided_by').references(() => users.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    index('application_reports_application_idx').on(t.applicationId, t.id),
+    index('application_reports_grant_idx').on(t.grantId, t.status),
+    check(
+      'application_reports_decided_ck',
+      sql`(${t.status} = 'submitted') = (${t.decidedAt} is null) and (${t.decidedAt} is null) = (${t.decidedBy} is null)`,
+    ),
+  ],
+);
+
+/** The participants a report says the project reached, per target group. */
+export const applicationReportReach = pgTable(
+  'application_report_reach',
+  {
+    reportId: integer('report_id')
+      .notNull()
+      .references(() => applicationReports.id, { onDelete: 'cascade' }),
+    targetGroupId: integer('target_group_id')
+      .notNull()
+      .references(() => targetGroups.id),
+    participants: integer('participants').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.reportId, t.targetGroupId] }),
+    index('application_report_reach_group_idx').on(t.targetGroupId),
+    check('application_report_reach_participants_ck', sql`${t.participants} >= 0`),
+  ],
 );

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { formValues, idFrom } from '../../lib/forms.ts';
 import { sendDocument } from './applications.download.ts';
+import { isReportDocumentKind } from './applications.reports.rules.ts';
 import { DOCUMENT_MAX_BYTES } from './applications.rules.ts';
 import { documentInput, tokenFrom } from './applications.schemas.ts';
 
@@ -36,9 +37,11 @@ export const applicationDocumentRoutes: FastifyPluginAsync = async (app) => {
         fileName: request.uploadName ?? '',
         path: request.uploadPath,
       });
+      // A report's document leads back to the report's page, the application's own to the application.
+      const back = isReportDocumentKind(document.kind) ? `${token}/report#documents` : `${token}#documents`;
       return reply
         .flash('flash.applicationDocumentAdded', { name: document.fileName })
-        .redirect(`/public/applications/${token}#documents`, 303);
+        .redirect(`/public/applications/${back}`, 303);
     },
   );
 

@@ -18,12 +18,14 @@ import {
   findDocument,
   insertDocument,
 } from './applications.documents.repository.ts';
+import { latestReport } from './applications.reports.repository.ts';
+import { isReportDocumentKind, type ReportDocumentKind, reportTakesSubmission } from './applications.reports.rules.ts';
 import { applicationByLink } from './applications.repository.ts';
 import { APPLICATION_DOCUMENTS_MAX_BYTES, applicantActor, DOCUMENT_MAX_BYTES, linkHash } from './applications.rules.ts';
 import type { documentKinds } from './applications.schemas.ts';
 
 export interface UploadedDocument {
-  kind: (typeof documentKinds)[number];
+  kind: (typeof documentKinds)[number] | ReportDocumentKind;
   fileName: string;
   /** Where the upload was written as it arrived (removed by the caller). */
   path: string;
@@ -69,7 +71,11 @@ export function applicationDocumentMethods(
         // The row is locked: two uploads at once cannot pass the application's limit together.
         const application = await applicationByLink(tx, linkHash(token), true);
         if (!application) throw notFound('application', 'link');
-        deps.assertTakesApplications(await deps.roundOf(tx, application.roundId));
+        // A report's documents while the application takes a report; the application's own while its round is open.
+        if (isReportDocumentKind(upload.kind)) {
+          if (!reportTakesSubmission(application, await latestReport(tx, application.id)))
+            throw new AppError('REPORT_NOT_OPEN', 409, 'applications.report.notOpen');
+        } else deps.assertTakesApplications(await deps.roundOf(tx, application.roundId));
         const bytes = (await stat(upload.path)).size;
         if (bytes <= 0) throw new AppError('DOCUMENT_EMPTY', 400, 'applications.document.empty');
         if (bytes > DOCUMENT_MAX_BYTES)

@@ -11,7 +11,7 @@ function contentDisposition(fileName: string): string {
 /**
  * Sends an application's document as a download that no browser renders (attachment, nosniff, a
  * sandboxing CSP), a piece at a time as the database gives it: never the whole file in memory. For
- * the applicant's link, the staff pages and the API alike.
+ * the applicant's link, the staff pages (the application's and its report's) and the API alike.
  */
 export function sendDocument(reply: FastifyReply, document: DocumentRow, content: AsyncIterable<Buffer>) {
   return reply

@@ -3,6 +3,7 @@ import { parseDanishDate } from '../../lib/dates.ts';
 import { notFound } from '../../lib/errors.ts';
 import { kronerInput } from '../../lib/money.ts';
 import { cvrSchema, phone } from '../actors/actors.schemas.ts';
+import { reportDocumentKinds } from './applications.reports.rules.ts';
 
 /**
  * The application form (issue 21), one schema for the form and the service. A draft may leave out
@@ -121,7 +122,8 @@ export const applicationSubmission = applicationFields.superRefine((a, ctx) => {
 /** A form's intent: its two buttons. */
 export const intentInput = z.object({ intent: z.enum(['draft', 'submit']).catch('draft') });
 
-export const documentInput = z.object({ kind: z.enum(documentKinds) });
+/** A document's kind: the application's own, or one sent with a report (applications.reports.rules.ts). */
+export const documentInput = z.object({ kind: z.enum([...documentKinds, ...reportDocumentKinds]) });
 
 /** A link's token as it appears in its address. */
 const linkToken = z.string().regex(/^[\w-]{20,100}$/);

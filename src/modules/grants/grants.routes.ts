@@ -202,6 +202,12 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
         ),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
+        // A grant an application's approval created has the applicant's report on a page of its own.
+        fromApplication: await app.services.applicationReports.grantHasApplication(
+          request.principal,
+          id,
+          round.municipalityCode,
+        ),
         canCorrectPayments: paymentsCorrectable(grant.status),
         ...grants.offeredSteps(grant, round),
         today: danishDate(),

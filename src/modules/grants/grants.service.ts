@@ -326,10 +326,23 @@ export function createGrantService(database: Database, config: Config) {
      * Moves a grant along its status flow. Approving awards money: the split must add up to the
      * award, and the award must fit the round's remaining budget unless finance overrides it
      * explicitly. The round's row is locked, so concurrent awards cannot overspend it together.
+     * In its own transaction, or in the caller's (`within`).
      */
-    async transition(principal: Principal, id: number, t: GrantTransition): Promise<Grant> {
-      await db.transaction((tx) => service.transitionIn(tx, principal, id, t));
-      return loadGrant(db, id);
+    async transition(principal: Principal, id: number, t: GrantTransition, within?: Tx): Promise<Grant> {
+      if (within) await service.transitionIn(within, principal, id, t);
+      else await db.transaction((tx) => service.transitionIn(tx, principal, id, t));
+      return loadGrant(within ?? db, id);
+    },
+
+    /**
+     * A report received (null: no longer received) and the auditor's endorsement, as the report form
+     * records them, in the caller's transaction: a report through the link or finance's decision on it.
+     */
+    async recordReport(tx: Tx, by: Principal, id: number, r: { receivedOn: string | null; endorsed?: boolean }) {
+      const before = await findGrant(tx, id, true);
+      if (!before) throw notFound('grant', id);
+      const changes = { reportReceivedOn: r.receivedOn, auditorEndorsed: r.endorsed ?? before.auditorEndorsed };
+      await saveChange(tx, by, before, changes, {}, r.receivedOn ? 'report_received' : 'report_reopened');
     },
 
     /** transition() inside the caller's transaction: an approved online application is awarded this way. */

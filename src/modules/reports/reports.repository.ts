@@ -42,6 +42,8 @@ export interface ProportionalityRow extends Record<string, unknown> {
   actorCount: number;
   agreementCount: number;
   outreachCount: number;
+  /** Participants reached, from accepted reports sent through the application's link. */
+  reachedPeople: number;
   index: number | null;
   flag: 'no_offer' | 'underserved' | 'no_estimate' | 'ok';
   totalNeedPeople: number;
@@ -124,6 +126,7 @@ export async function needByGroup(
  *   the total is the sum of all allocations, so each grant counts once. In-kind support is apart.
  * - Offer: active actors whose target groups and municipalities meet the scope, and actors funded
  *   for the group; active agreements and outreach times whose period meets the years.
+ * - Reach: participants in accepted applicant reports on the scope's grants, rolled up as money is.
  *
  * Exported so the benchmark can time the bare query against the report's answer.
  */
@@ -184,12 +187,29 @@ export function proportionalityQuery(p: ReportParams): SQL {
         and o.period_start <= ${to} and (o.period_end is null or o.period_end >= ${from})
       group by c.anc
     ),
+    -- Participants reached, from the accepted reports of the scope's grants (an application's
+    -- latest report is the one that counts, and nothing follows an accepted one), rolled up the tree
+    -- as the money is.
+    reach as (
+      select c.anc as g, sum(rr.participants)::bigint as people
+      from application_reports ar
+      join application_report_reach rr on rr.report_id = ar.id
+      join grants gr on gr.id = ar.grant_id
+      join grant_rounds r on r.id = gr.round_id
+      join closure c on c.des = rr.target_group_id
+      where ar.status = 'accepted'
+        and r.municipality_code in (select code from scope) and r.year between ${p.yearFrom} and ${p.yearTo}
+        and not exists (select 1 from application_reports later
+                        where later.application_id = ar.application_id and later.id > ar.id)
+      group by c.anc
+    ),
     measured as (
       select g.id, g.parent_id, g.name_da, g.name_en, g.level, g.municipality_code,
         coalesce(n.people, 0)::bigint as need_people, nt.people as total_need,
         coalesce(f.money, 0) as awarded, coalesce(f.in_kind, 0) as in_kind,
         coalesce(f.grants, 0) as grants, ft.money as total_awarded,
         coalesce(s.actors, 0) as actors, coalesce(ac.n, 0) as agreements, coalesce(oc.n, 0) as outreach,
+        coalesce(rc.people, 0)::bigint as reached,
         case when nt.people > 0 then coalesce(n.people, 0)::float8 / nt.people end as need_share,
         case when ft.money > 0 then coalesce(f.money, 0)::float8 / ft.money else 0::float8 end as funding_share
       from groups g
@@ -200,6 +220,7 @@ export function proportionalityQuery(p: ReportParams): SQL {
       left join serving s on s.g = g.id
       left join agreement_counts ac on ac.g = g.id
       left join outreach_counts oc on oc.g = g.id
+      left join reach rc on rc.g = g.id
     ),
     flagged as (
       select m.*,
@@ -215,7 +236,8 @@ export function proportionalityQuery(p: ReportParams): SQL {
     select id as "targetGroupId", parent_id as "parentId", name_da as "nameDa", name_en as "nameEn", level,
       municipality_code as "municipalityCode", need_people as "needPeople", need_share as "needShare",
       awarded::text as "awardedOre", in_kind::text as "inKindOre", funding_share as "fundingShare", grants as "grantCount",
-      actors as "actorCount", agreements as "agreementCount", outreach as "outreachCount", idx as "index", flag,
+      actors as "actorCount", agreements as "agreementCount", outreach as "outreachCount", reached as "reachedPeople",
+      idx as "index", flag,
       total_need as "totalNeedPeople", total_awarded::text as "totalAwardedOre"
     from flagged
     order by case flag when 'no_offer' then 0 when 'underserved' then 1 when 'no_estimate' then 2 else 3 end,

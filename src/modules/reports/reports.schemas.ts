@@ -67,6 +67,10 @@ const proportionalityRowSchema = z.object({
   actorCount: z.number().int(),
   agreementCount: z.number().int(),
   outreachCount: z.number().int(),
+  reachedPeople: z
+    .number()
+    .int()
+    .describe('Participants reached, from accepted reports sent by applicants, rolled up the tree as the money is'),
   index: z.number().nullable().describe('share of funding ÷ share of need'),
   flag: z
     .enum(['underserved', 'no_offer', 'no_estimate', 'ok', 'no_data'])

@@ -250,6 +250,7 @@ export function proportionalityTable(report: Report, params: ReportParams, local
     t('reports.col.actors'),
     t('reports.col.agreements'),
     t('reports.col.outreach'),
+    t('reports.col.reached'),
     t('reports.col.index'),
     t('reports.col.flag'),
   ];
@@ -266,6 +267,7 @@ export function proportionalityTable(report: Report, params: ReportParams, local
     r.actorCount,
     r.agreementCount,
     r.outreachCount,
+    r.reachedPeople,
     share(r.index),
     t(`reports.flag.${r.flag}`),
   ]);

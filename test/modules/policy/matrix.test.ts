@@ -92,8 +92,11 @@ interface Fixture {
   actor2Id: number;
   applicationId: number;
   criterionId: number;
+  /** A report sent through an application's link on the grant (applications.reports.ts). */
+  reportId: number;
 }
 type Need =
+  | 'applicationReport'
   | 'actor'
   | 'round'
   | 'grant'
@@ -196,6 +199,8 @@ const NOT_IN_MATRIX: Record<string, string> = {
     'needs a sent application: every role × own and foreign municipality in test/modules/applications/questions.test.ts',
   'POST /public/applications/:token/questions/:questionId':
     "public, authorised by the token in the link; another application's and forged links in test/modules/applications/questions.test.ts",
+  'POST /public/applications/:token/report':
+    'public, authorised by the token in the link; foreign and forged links in test/modules/applications/reports.test.ts',
   'POST /public/applications/:token/documents':
     'a multipart upload behind the link; foreign links, limits and types in test/modules/applications/documents.test.ts',
 };
@@ -253,6 +258,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       actor2Id: 0,
       applicationId: 0,
       criterionId: 0,
+      reportId: 0,
     };
     const need = (n: Need) => needs.includes(n);
     if (
@@ -260,6 +266,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
         'actor',
         'grant',
         'approvedGrant',
+        'applicationReport',
         'payment',
         'agreement',
         'endedAgreement',
@@ -282,7 +289,14 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       fx.actorId = res.json().id;
       fx.contactId = res.json().contacts[0].id;
     }
-    if (need('round') || need('grant') || need('approvedGrant') || need('payment') || need('application')) {
+    if (
+      need('round') ||
+      need('grant') ||
+      need('approvedGrant') ||
+      need('payment') ||
+      need('application') ||
+      need('applicationReport')
+    ) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/grant-rounds',
@@ -291,7 +305,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       if (res.statusCode !== 201) throw new Error(`fixture round: ${res.statusCode} ${res.body}`);
       fx.roundId = res.json().id;
     }
-    if (need('grant') || need('approvedGrant') || need('payment')) {
+    if (need('grant') || need('approvedGrant') || need('payment') || need('applicationReport')) {
       const res = await owner.inject({
         method: 'POST',
         url: '/api/v1/grants',
@@ -300,13 +314,29 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       if (res.statusCode !== 201) throw new Error(`fixture grant: ${res.statusCode} ${res.body}`);
       fx.grantId = res.json().id;
     }
-    if (need('approvedGrant') || need('payment')) {
+    if (need('approvedGrant') || need('payment') || need('applicationReport')) {
       const res = await owner.inject({
         method: 'POST',
         url: `/api/v1/grants/${fx.grantId}/transitions`,
         payload: { to: 'approved', version: 1, awardedOre: 100_000, targetGroupId: stofmisbrug },
       });
       if (res.statusCode !== 200) throw new Error(`fixture approval: ${res.statusCode} ${res.body}`);
+    }
+    if (need('applicationReport')) {
+      // The application the grant came from, approved, and the report its applicant sent through the link.
+      const [report] = await h.database.rows<{ id: number }>(sql`
+        with applicant as (
+          insert into applicants (email) values (${`matrix${serial}@example.dk`}) returning id
+        ), application as (
+          insert into applications (round_id, applicant_id, status, contact_email, submitted_at, consent_at,
+            grant_id, decided_at, decided_by)
+          select ${fx.roundId}, applicant.id, 'approved', ${`matrix${serial}@example.dk`}, now(), now(),
+            ${fx.grantId}, now(), ${owner.user.id} from applicant
+          returning id
+        )
+        insert into application_reports (application_id, grant_id, what_was_done)
+        select application.id, ${fx.grantId}, 'Aktiviteter' from application returning id`);
+      fx.reportId = report?.id ?? 0;
     }
     if (need('payment')) {
       const res = await owner.inject({
@@ -921,6 +951,40 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       url: (fx) => `/grants/${fx.grantId}/transition`,
       payload: () => ({ version: '1', to: 'withdrawn', confirm: 'yes' }),
       landsIn: (fx) => grantCode(fx, sql`g.status = 'withdrawn'`),
+    },
+    // An applicant's report: finance and admin of the grant's municipality answer it; another
+    // municipality is told it does not exist (404).
+    {
+      method: 'POST',
+      route: '/grants/:id/application-report/accept',
+      area: 'grants',
+      ok: 303,
+      needs: ['applicationReport'],
+      url: (fx) => `/grants/${fx.grantId}/application-report/accept`,
+      payload: (fx) => ({ reportId: String(fx.reportId), version: '1', confirm: 'yes' }),
+      landsIn: (fx) =>
+        grantCode(
+          fx,
+          sql`exists (select 1 from application_reports ar where ar.id = ${fx.reportId} and ar.status = 'accepted')`,
+        ),
+      expect: (role, scope) =>
+        scope === 'foreign' ? { status: 404, landsIn: null } : policy('grants', role, scope, 303),
+    },
+    {
+      method: 'POST',
+      route: '/grants/:id/application-report/more',
+      area: 'grants',
+      ok: 303,
+      needs: ['applicationReport'],
+      url: (fx) => `/grants/${fx.grantId}/application-report/more`,
+      payload: (fx, tag) => ({ reportId: String(fx.reportId), version: '1', note: tag }),
+      landsIn: (fx) =>
+        grantCode(
+          fx,
+          sql`exists (select 1 from application_reports ar where ar.id = ${fx.reportId} and ar.status = 'more_requested')`,
+        ),
+      expect: (role, scope) =>
+        scope === 'foreign' ? { status: 404, landsIn: null } : policy('grants', role, scope, 303),
     },
     // ---- need estimates ------------------------------------------------------------------------------
     {

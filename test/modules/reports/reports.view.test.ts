@@ -28,6 +28,7 @@ const row = (targetGroupId: number, parentId: number | null, extra = {}) => ({
   actorCount: 2,
   agreementCount: 0,
   outreachCount: 0,
+  reachedPeople: 7,
   index: 0.49382,
   flag: 'underserved' as const,
   ...extra,
@@ -103,7 +104,7 @@ t.test('the export table', async (t) => {
   const params = { scope: { kind: 'region' as const, code: 1084 }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 };
   const table = proportionalityTable(report, params, 'en', (k) => `[${k}]`);
   t.equal(table.name, 'proportionalitet-region-1084-2025-2026');
-  t.equal(table.header.length, 13);
+  t.equal(table.header.length, 14);
   t.same(table.rows[0], [
     'Group 1',
     1,
@@ -116,6 +117,7 @@ t.test('the export table', async (t) => {
     2,
     0,
     0,
+    7,
     0.4938,
     '[reports.flag.underserved]',
   ]);
