@@ -22,87 +22,50 @@ import { accountAdminRoutes } from './modules/accounts/accounts.admin.routes.ts'
 import { accountOwnRoutes } from './modules/accounts/accounts.own.routes.ts';
 import { passwordResetRoutes } from './modules/accounts/accounts.reset.routes.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
-import { type AccountService, createAccountService } from './modules/accounts/accounts.service.ts';
 import { actorsApi } from './modules/actors/actors.api.ts';
 import { actorMergeRoutes } from './modules/actors/actors.merge.routes.ts';
-import { type ActorMergeService, createActorMergeService } from './modules/actors/actors.merge.ts';
 import { actorsRoutes } from './modules/actors/actors.routes.ts';
-import { type ActorService, createActorService } from './modules/actors/actors.service.ts';
 import { actionItemsRoutes } from './modules/agreements/agreements.action-items.routes.ts';
 import { agreementsApi } from './modules/agreements/agreements.api.ts';
 import { agreementsRoutes } from './modules/agreements/agreements.routes.ts';
-import { type AgreementService, createAgreementService } from './modules/agreements/agreements.service.ts';
 import { agreementStatusRoutes } from './modules/agreements/agreements.status.routes.ts';
 import { applicationDecisionApi } from './modules/applications/applications.decision.api.ts';
 import { applicationDecisionRoutes } from './modules/applications/applications.decision.routes.ts';
-import { createDecisionService, type DecisionService } from './modules/applications/applications.decision.ts';
 import { applicationDocumentRoutes } from './modules/applications/applications.documents.routes.ts';
-import {
-  type ApplicationInboxService,
-  createApplicationInboxService,
-} from './modules/applications/applications.inbox.ts';
 import { applicationQuestionsRoutes } from './modules/applications/applications.questions.routes.ts';
-import { createQuestionService, type QuestionService } from './modules/applications/applications.questions.ts';
 import { applicationReportsRoutes } from './modules/applications/applications.reports.routes.ts';
-import {
-  type ApplicationReportService,
-  createApplicationReportService,
-} from './modules/applications/applications.reports.ts';
 import { retentionTimer } from './modules/applications/applications.retention.timer.ts';
-import { createRetentionService, type RetentionService } from './modules/applications/applications.retention.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
-import { type ApplicationService, createApplicationService } from './modules/applications/applications.service.ts';
 import { applicationsStaffApi } from './modules/applications/applications.staff.api.ts';
 import { applicationStaffRoutes } from './modules/applications/applications.staff.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
-import { type AuditService, createAuditService } from './modules/audit/audit.service.ts';
 import { calendarRoutes } from './modules/calendar/calendar.routes.ts';
-import { type CalendarService, createCalendarService } from './modules/calendar/calendar.service.ts';
 import { followUpRoutes } from './modules/follow-up/follow-up.routes.ts';
-import { createFollowUpService, type FollowUpService } from './modules/follow-up/follow-up.service.ts';
 import { grantsApi } from './modules/grants/grants.api.ts';
 import { grantEditRoutes } from './modules/grants/grants.edit.routes.ts';
 import { grantRoundsRoutes } from './modules/grants/grants.rounds.routes.ts';
 import { grantsRoutes } from './modules/grants/grants.routes.ts';
-import { createGrantService, type GrantService } from './modules/grants/grants.service.ts';
-import { createHealthService, type HealthService } from './modules/health/health.service.ts';
 import { homeRoutes } from './modules/home.routes.ts';
 import { importsApi } from './modules/imports/imports.api.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { createImportRunner, type ImportRunner } from './modules/imports/imports.runner.ts';
-import { createImportService, type ImportService } from './modules/imports/imports.service.ts';
 import { digestsRoutes } from './modules/mail/digests.routes.ts';
-import { createDigestService, type DigestService } from './modules/mail/digests.service.ts';
 import { mailRoutes } from './modules/mail/mail.routes.ts';
 import { createMailSender, type MailSender } from './modules/mail/mail.sender.ts';
-import { createMailService, type MailService } from './modules/mail/mail.service.ts';
 import { fileTransport, smtpTransport } from './modules/mail/mail.transport.ts';
 import { municipalitiesApi } from './modules/municipalities/municipalities.api.ts';
-import {
-  createMunicipalityService,
-  type MunicipalityService,
-} from './modules/municipalities/municipalities.service.ts';
 import { needEstimatesApi } from './modules/need-estimates/need-estimates.api.ts';
 import { needEstimatesRoutes } from './modules/need-estimates/need-estimates.routes.ts';
-import {
-  createNeedEstimateService,
-  type NeedEstimateService,
-} from './modules/need-estimates/need-estimates.service.ts';
 import { outreachApi } from './modules/outreach/outreach.api.ts';
 import { outreachRoutes } from './modules/outreach/outreach.routes.ts';
-import { createOutreachService, type OutreachService } from './modules/outreach/outreach.service.ts';
 import { publicApi } from './modules/public/public.api.ts';
 import { publicRoutes } from './modules/public/public.routes.ts';
-import { createPublicService, type PublicService } from './modules/public/public.service.ts';
 import { reportsApi } from './modules/reports/reports.api.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
-import { createReportService, type ReportService } from './modules/reports/reports.service.ts';
 import { reviewsApi } from './modules/reviews/reviews.api.ts';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.ts';
-import { createReviewService, type ReviewService } from './modules/reviews/reviews.service.ts';
 import { targetGroupsApi } from './modules/target-groups/target-groups.api.ts';
 import { targetGroupsRoutes } from './modules/target-groups/target-groups.routes.ts';
-import { createTargetGroupService, type TargetGroupService } from './modules/target-groups/target-groups.service.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { registerCompression } from './plugins/compression.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -111,34 +74,7 @@ import { httpContractPlugin } from './plugins/http-contract.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { swaggerPlugin } from './plugins/swagger.ts';
 import { viewsPlugin } from './plugins/views.ts';
-
-interface Services {
-  accounts: AccountService;
-  audit: AuditService;
-  grants: GrantService;
-  municipalities: MunicipalityService;
-  targetGroups: TargetGroupService;
-  actors: ActorService;
-  agreements: AgreementService;
-  followUp: FollowUpService;
-  needEstimates: NeedEstimateService;
-  reports: ReportService;
-  outreach: OutreachService;
-  calendar: CalendarService;
-  actorMerges: ActorMergeService;
-  imports: ImportService;
-  health: HealthService;
-  mail: MailService;
-  digests: DigestService;
-  applications: ApplicationService;
-  applicationQuestions: QuestionService;
-  applicationRetention: RetentionService;
-  applicationInbox: ApplicationInboxService;
-  applicationDecisions: DecisionService;
-  applicationReports: ApplicationReportService;
-  publicRounds: PublicService;
-  reviews: ReviewService;
-}
+import { createServices, type Services } from './services.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -263,40 +199,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  const municipalities = createMunicipalityService(database);
-  const targetGroups = createTargetGroupService(database, municipalities);
-  const outreach = createOutreachService(database.db);
-  const followUp = createFollowUpService(database);
-  const actors = createActorService(database.db, municipalities);
-  const grants = createGrantService(database, config);
-  const reviews = createReviewService(database, { targetGroups });
-  app.decorate('services', {
-    accounts: createAccountService(database.db, config, municipalities),
-    audit: createAuditService(database.db),
-    grants,
-    municipalities,
-    targetGroups,
-    actors,
-    agreements: createAgreementService(database.db),
-    followUp,
-    needEstimates: createNeedEstimateService(database.db, targetGroups),
-    reports: createReportService(database, municipalities),
-    outreach,
-    calendar: createCalendarService(database, outreach),
-    actorMerges: createActorMergeService(database),
-    imports: createImportService(database, municipalities),
-    health: createHealthService(database.db),
-    mail: createMailService(database.db, config),
-    digests: createDigestService(database.db, config, followUp),
-    applications: createApplicationService(database, config, { targetGroups, municipalities }),
-    applicationQuestions: createQuestionService(database, config, { municipalities }),
-    applicationRetention: createRetentionService(database, config),
-    applicationInbox: createApplicationInboxService(database, { actors, grants }),
-    applicationDecisions: createDecisionService(database, config, { grants, municipalities, reviews }),
-    applicationReports: createApplicationReportService(database, config, { grants, municipalities }),
-    publicRounds: createPublicService(database, municipalities, targetGroups),
-    reviews,
-  });
+  app.decorate('services', createServices(database, config));
   // Imports are written in the background; queued ones (a crash's included) resume at start.
   const runner = createImportRunner(app.services.imports, app.log);
   // A request kicks the runner, but the imports it runs are not that request's to cancel.

@@ -9,7 +9,7 @@ import { grantCreate, grantTransition } from '../grants/grants.schemas.ts';
  * its split over target groups (adding up to the amount), the grant's period, and the override of
  * the round's budget, all as the grant's award takes them.
  */
-export const decisions = ['approve', 'reject'] as const;
+const decisions = ['approve', 'reject'] as const;
 const text = (max: number, empty: string) => z.string({ error: empty }).trim().min(1, empty).max(max);
 
 export const decisionInput = z.object({

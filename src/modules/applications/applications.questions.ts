@@ -29,7 +29,7 @@ import { applicantActor, linkHash } from './applications.rules.ts';
 const TAKES_QUESTIONS = new Set(['submitted', 'under_review']);
 const HOUR = 3_600_000;
 
-export const takesQuestions = (status: string) => TAKES_QUESTIONS.has(status);
+const takesQuestions = (status: string) => TAKES_QUESTIONS.has(status);
 
 export function createQuestionService(
   database: Database,

@@ -10,7 +10,7 @@ import {
 } from '../../db/schema/index.ts';
 
 /** What stands in an erased application's NOT NULL e-mail column: no address, so no mail can go to it. */
-export const ERASED_EMAIL = 'slettet';
+const ERASED_EMAIL = 'slettet';
 
 /** Why an application's personal data is due for erasure: its status decides which rule applies. */
 export type RetentionRule = 'approved' | 'rejected' | 'draft';

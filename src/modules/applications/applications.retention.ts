@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 const BATCH = 100;
 
 /** The limits in force at `now`: what was decided, saved or financed before them is due. */
-export function retentionLimits(config: Config['applications']['retention'], now: Date): RetentionLimits {
+function retentionLimits(config: Config['applications']['retention'], now: Date): RetentionLimits {
   const year = Number(danishDate(now).slice(0, 4));
   return {
     approvedUpToYear: year - 1 - config.approvedYears,

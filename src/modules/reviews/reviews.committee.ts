@@ -19,13 +19,13 @@ interface ApplicationLine {
 }
 
 /** One reviewer's cell on one criterion: a score, none yet, or a declared conflict of interest. */
-export type ScoreCell = { reviewer: CommitteeReviewer } & (
+type ScoreCell = { reviewer: CommitteeReviewer } & (
   | { kind: 'score'; score: number }
   | { kind: 'none' }
   | { kind: 'conflicted' }
 );
 
-export interface CommitteeRow {
+interface CommitteeRow {
   application: ApplicationLine;
   applicantName: string | null;
   decided: boolean;

@@ -12,9 +12,7 @@ import {
 
 /** The statuses an application is reviewed in, and those the committee view lists. */
 export const REVIEWABLE = ['submitted', 'under_review'] as const;
-export const LISTED = ['submitted', 'under_review', 'approved', 'rejected'] as const;
-
-export type ReviewRow = typeof applicationReviews.$inferSelect;
+const LISTED = ['submitted', 'under_review', 'approved', 'rejected'] as const;
 
 /** An application with its round's municipality and budget: what the review pages need of both. */
 export async function applicationForReview(db: Queryable, id: number, forUpdate = false) {

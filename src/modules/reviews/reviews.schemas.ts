@@ -8,7 +8,7 @@ import { dateTimeOut } from '../../plugins/api-schemas.ts';
 const dbId = z.number().int().min(1).max(2_147_483_647);
 const comment = (max: number) => z.string().trim().max(max).optional();
 
-export const scoreInput = z.object({
+const scoreInput = z.object({
   criterionId: dbId.describe('A criterion of the application’s round'),
   score: z
     .number({ error: 'reviews.score.required' })
