@@ -87,3 +87,31 @@ export async function expectAccessible(t: Test, page: Page, what: string): Promi
   );
   t.same(summary, [], `axe: no WCAG 2.1 AA violations on ${what}`, { url: page.url() });
 }
+
+/** Moves the focus to a link or button by its accessible name and presses Enter, as a keyboard user does. */
+export async function activate(page: Page, role: 'link' | 'button', name: string | RegExp): Promise<void> {
+  await page.getByRole(role, { name }).first().focus();
+  await page.keyboard.press('Enter');
+}
+
+/** A new browser context signed in through the login form, typed with the keyboard. */
+export async function signInWithKeyboard(browser: Browser, base: string, email: string, password: string) {
+  const context = await browser.newContext({ baseURL: base, locale: 'da-DK' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto('/login');
+  await page.getByLabel('E-mail (skal udfyldes)').focus();
+  await page.keyboard.type(email);
+  await page.getByLabel('Adgangskode (skal udfyldes)').focus();
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL((u) => u.pathname === '/');
+  return page;
+}
+
+/** A criterion's score on the review form, chosen as a keyboard user does: Space on 1, arrows on. */
+export async function scoreWithKeyboard(page: Page, criterion: number, value: number): Promise<void> {
+  await page.locator(`#field-scores-${criterion}-score`).focus();
+  await page.keyboard.press('Space');
+  for (let i = 1; i < value; i++) await page.keyboard.press('ArrowRight');
+}

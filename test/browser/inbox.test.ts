@@ -1,21 +1,15 @@
-import type { Page } from 'playwright-core';
 import t from 'tap';
 import { addDays, danishDate } from '../../src/lib/dates.ts';
 import { system } from '../../src/lib/principal.ts';
 import type { ApplicationInput } from '../../src/modules/applications/applications.schemas.ts';
 import { actorInput } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { activate, expectAccessible, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, the staff side with the keyboard only: from the round's page to its inbox, to an
  * application, confirming the actor its CVR number proposes, starting the review, and registering
  * an informal group as an actor; axe on every page on the way.
  */
-async function activate(page: Page, role: 'link' | 'button', name: string | RegExp) {
-  await page.getByRole(role, { name }).first().focus();
-  await page.keyboard.press('Enter');
-}
-
 t.test('inbox → application → confirm the actor → start the review, keyboard only', async (t) => {
   const { app, page, consoleErrors } = await startBrowserSession(t);
   page.setDefaultTimeout(15_000);

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { addDays, danishDate } from '../../src/lib/dates.ts';
 import { system } from '../../src/lib/principal.ts';
 import { associationForm, visitor } from '../modules/applications/fixture.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { expectAccessible, scoreWithKeyboard, signInWithKeyboard, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, review: two reviewers sign in in turn and score an application with the keyboard only
@@ -12,32 +12,11 @@ import { expectAccessible, startBrowserSession } from './browser.ts';
  */
 const PASSWORD = 'en lang og hemmelig adgangskode';
 
-async function signIn(browser: Browser, base: string, email: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: base, locale: 'da-DK' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  await page.goto('/login');
-  await page.getByLabel('E-mail (skal udfyldes)').focus();
-  await page.keyboard.type(email);
-  await page.getByLabel('Adgangskode (skal udfyldes)').focus();
-  await page.keyboard.type(PASSWORD);
-  await page.keyboard.press('Enter');
-  await page.waitForURL((u) => u.pathname === '/');
-  return page;
-}
-
-/** Chooses a criterion's score as a keyboard user does: into the group, Space on 1, arrows to the score. */
-async function score(page: Page, row: number, value: number) {
-  await page.locator(`#field-scores-${row}-score`).focus();
-  await page.keyboard.press('Space');
-  for (let i = 1; i < value; i++) await page.keyboard.press('ArrowRight');
-}
-
 async function review(t: Test, page: Page, url: string, scores: number[], comment: string) {
   await page.goto(url);
   await expectAccessible(t, page, 'the review form');
   // The first criterion only: the form is refused with its errors summed up.
-  await score(page, 0, scores[0] as number);
+  await scoreWithKeyboard(page, 0, scores[0] as number);
   await page.getByRole('button', { name: 'Gem vurdering' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForSelector('#error-summary');
@@ -47,7 +26,7 @@ async function review(t: Test, page: Page, url: string, scores: number[], commen
   await page.locator('#error-summary a').first().focus();
   await page.keyboard.press('Enter');
   t.equal(await page.evaluate(() => document.activeElement?.id), 'field-scores-1-score', 'the link moves focus');
-  for (const [i, value] of scores.entries()) await score(page, i, value);
+  for (const [i, value] of scores.entries()) await scoreWithKeyboard(page, i, value);
   await page.getByLabel('Samlet kommentar (valgfri)').focus();
   await page.keyboard.type(comment);
   await page.getByRole('button', { name: 'Gem vurdering' }).focus();
@@ -98,11 +77,11 @@ t.test('two reviewers score with the keyboard; the committee sees both side by s
   const [application] = await app.database.rows<{ id: number }>(sql`select id from applications`);
   const url = `/applications/${application?.id}/review`;
 
-  const karin = await signIn(browser, base, 'karin@kk.dk');
+  const karin = await signInWithKeyboard(browser, base, 'karin@kk.dk', PASSWORD);
   await review(t, karin, url, [4, 5], 'Godt projekt');
   await karin.context().close();
 
-  const finn = await signIn(browser, base, 'finn@kk.dk');
+  const finn = await signInWithKeyboard(browser, base, 'finn@kk.dk', PASSWORD);
   await review(t, finn, url, [2, 3], 'Budgettet er stramt');
   await finn.getByRole('link', { name: 'Se alle puljens vurderinger' }).focus();
   await finn.keyboard.press('Enter');
