@@ -208,9 +208,24 @@ export async function findSimilarNames(
   return rows;
 }
 
-export async function unknownTargetGroupIds(db: Queryable, ids: number[]): Promise<number[]> {
+/**
+ * The ids that are no target group, or, given a municipality, no group that municipality may use:
+ * the FFB groups and its own local groups (another municipality's local groups are not its to use).
+ */
+export async function unknownTargetGroupIds(
+  db: Queryable,
+  ids: number[],
+  municipalityCode?: number,
+): Promise<number[]> {
   if (!ids.length) return [];
-  const found = await db.select({ id: targetGroups.id }).from(targetGroups).where(inArray(targetGroups.id, ids));
+  const usable =
+    municipalityCode === undefined
+      ? undefined
+      : sql`(${targetGroups.municipalityCode} is null or ${targetGroups.municipalityCode} = ${municipalityCode})`;
+  const found = await db
+    .select({ id: targetGroups.id })
+    .from(targetGroups)
+    .where(and(inArray(targetGroups.id, ids), usable));
   const known = new Set(found.map((r) => r.id));
   return ids.filter((id) => !known.has(id));
 }

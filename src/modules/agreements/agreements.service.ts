@@ -138,7 +138,7 @@ export function createAgreementService(db: Db) {
       if (new Set(links.actorIds).size !== links.actorIds.length) errors.actorIds = ['agreement.actors.duplicate'];
       else if ((await unusableActorIds(tx, links.actorIds)).length) errors.actorIds = ['agreement.actors.unknown'];
     }
-    if (links.targetGroupIds && (await unknownTargetGroupIds(tx, links.targetGroupIds)).length)
+    if (links.targetGroupIds && (await unknownTargetGroupIds(tx, links.targetGroupIds, municipalityCode)).length)
       errors.targetGroupIds = ['agreement.targetGroups.unknown'];
     if (links.grantIds && (await foreignGrantIds(tx, links.grantIds, municipalityCode)).length)
       errors.grantIds = ['agreement.grants.foreign'];

@@ -116,10 +116,11 @@ export function createRoundService(database: Database) {
   async function checkRoundExtras(
     tx: Tx,
     roundId: number | null,
+    municipalityCode: number,
     changes: Pick<RoundPatch, 'targetGroupIds' | 'criteria'>,
   ) {
     const errors: Record<string, string[]> = {};
-    if (changes.targetGroupIds && (await unknownTargetGroupIds(tx, changes.targetGroupIds)).length)
+    if (changes.targetGroupIds && (await unknownTargetGroupIds(tx, changes.targetGroupIds, municipalityCode)).length)
       errors.targetGroupIds = ['round.targetGroups.unknown'];
     if (changes.criteria) {
       const own = new Set(
@@ -200,7 +201,7 @@ export function createRoundService(database: Database) {
       if (order) throw validationFailed(order);
       const { targetGroupIds, criteria, ...fields } = input;
       const row = await db.transaction(async (tx) => {
-        await checkRoundExtras(tx, null, { targetGroupIds, criteria });
+        await checkRoundExtras(tx, null, municipalityCode, { targetGroupIds, criteria });
         const created = await insertRound(tx, { ...fields, municipalityCode });
         await writeRoundExtras(tx, created.id, { targetGroupIds, criteria });
         await recordAudit(tx, principal, {
@@ -222,7 +223,7 @@ export function createRoundService(database: Database) {
         if (before.version !== patch.version) throw staleVersion('grant_round', (await toRounds([before], tx))[0]);
         const { version, targetGroupIds, criteria, ...changes } = patch;
         await checkRoundChange(tx, before, changes);
-        await checkRoundExtras(tx, id, { targetGroupIds, criteria });
+        await checkRoundExtras(tx, id, before.municipalityCode, { targetGroupIds, criteria });
         if (changes.status && changes.status !== before.status) {
           if (changes.status !== nextRoundStatus(before.status)) {
             throw new AppError('INVALID_TRANSITION', 409, 'grant.round.transition', {

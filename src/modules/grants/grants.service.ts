@@ -92,18 +92,17 @@ export function createGrantService(database: Database, config: Config) {
     });
   }
 
-  async function checkAllocations(tx: Tx, lines: { targetGroupId: number; amountOre: number }[], awarded: number) {
+  async function checkAllocations(
+    tx: Tx,
+    lines: { targetGroupId: number; amountOre: number }[],
+    awarded: number,
+    municipalityCode: number,
+  ) {
     if (new Set(lines.map((l) => l.targetGroupId)).size !== lines.length) {
       throw validationFailed({ allocations: ['grant.allocations.duplicate'] });
     }
-    if (
-      (
-        await unknownTargetGroupIds(
-          tx,
-          lines.map((l) => l.targetGroupId),
-        )
-      ).length
-    ) {
+    const groupIds = lines.map((l) => l.targetGroupId);
+    if ((await unknownTargetGroupIds(tx, groupIds, municipalityCode)).length) {
       throw validationFailed({ allocations: ['grant.allocations.unknownGroup'] });
     }
     const sum = lines.reduce((s, l) => s + l.amountOre, 0);
@@ -217,7 +216,8 @@ export function createGrantService(database: Database, config: Config) {
         await checkDetails(tx, before, changes);
         if (allocations) {
           if (before.awardedOre === null) throw validationFailed({ allocations: ['grant.allocations.notAwarded'] });
-          await checkAllocations(tx, allocations, before.awardedOre);
+          const round = await findRound(tx, before.roundId);
+          await checkAllocations(tx, allocations, before.awardedOre, round?.municipalityCode ?? 0);
           await replaceAllocations(tx, id, allocations);
         }
         if (payments) {
@@ -372,7 +372,7 @@ export function createGrantService(database: Database, config: Config) {
         if (awarded < 1) throw validationFailed({ awardedOre: ['grant.award.zero'] }, 'grant.award.zero');
         const lines =
           t.allocations ?? (t.targetGroupId ? [{ targetGroupId: t.targetGroupId, amountOre: awarded }] : []);
-        await checkAllocations(tx, lines, awarded);
+        await checkAllocations(tx, lines, awarded, round.municipalityCode);
         const others = await awardedInRound(tx, round.id, id);
         if (exceedsBudget(round.budgetOre, others, others + BigInt(awarded))) {
           if (!t.overrideBudget) {
