@@ -112,6 +112,7 @@ export const da = {
   'mail.page.title': 'Mail',
   'mail.page.intro':
     'De mails, Samspil har sendt eller skal sende til brugere i din kommune. En mail, der ikke kunne leveres, står her med serverens svar.',
+  'mail.error.application_erased': 'Ikke sendt: ansøgerens personoplysninger blev slettet først.',
   'mail.page.filter': 'Vis mails',
   'mail.page.count': '{total, plural, one {# mail} other {# mails}}',
   'mail.status.all': 'Alle',
@@ -1965,6 +1966,7 @@ export const da = {
   'applications.report.status.accepted': 'Godkendt af kommunen {date}',
   'applications.report.status.more_requested': 'Kommunen har bedt om mere {date}',
   'applications.report.note': 'Kommunens besked til jer',
+  'applications.report.erased': 'Beskrivelsen er slettet sammen med ansøgerens personoplysninger.',
   'applications.report.whatWasDone': 'Hvad har I lavet?',
   'applications.report.whatWasDoneHint': 'Beskriv aktiviteterne, og hvordan pengene er brugt.',
   'applications.report.reach': 'Deltagere I har nået',

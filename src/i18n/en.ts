@@ -112,6 +112,7 @@ export const en: Record<keyof typeof da, string> = {
   'mail.page.title': 'Mail',
   'mail.page.intro':
     "The mails Samspil has sent or will send to users in your municipality. A mail that could not be delivered is listed here with the server's answer.",
+  'mail.error.application_erased': 'Not sent: the applicant’s personal data was erased first.',
   'mail.page.filter': 'Show mails',
   'mail.page.count': '{total, plural, one {# mail} other {# mails}}',
   'mail.status.all': 'All',
@@ -1968,6 +1969,7 @@ export const en: Record<keyof typeof da, string> = {
   'applications.report.status.accepted': 'Accepted by the municipality {date}',
   'applications.report.status.more_requested': 'The municipality asked for more {date}',
   'applications.report.note': 'The municipality’s message to you',
+  'applications.report.erased': 'The description was erased with the applicant’s personal data.',
   'applications.report.whatWasDone': 'What did you do?',
   'applications.report.whatWasDoneHint': 'Describe the activities and how the money was spent.',
   'applications.report.reach': 'Participants you reached',

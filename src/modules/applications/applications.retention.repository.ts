@@ -5,15 +5,22 @@ import {
   applicationDocuments,
   applicationLinks,
   applicationQuestions,
+  applicationReports,
   applications,
   grantRounds,
 } from '../../db/schema/index.ts';
 
-/** What stands in an erased application's NOT NULL e-mail column: no address, so no mail can go to it. */
-const ERASED_EMAIL = 'slettet';
+/**
+ * What stands in an erased application's NOT NULL e-mail column, and in the recipient of its mails:
+ * no address, so no mail can go to it.
+ */
+export const ERASED_EMAIL = 'slettet';
 
-/** Why an application's personal data is due for erasure: its status decides which rule applies. */
-export type RetentionRule = 'approved' | 'rejected' | 'draft';
+/**
+ * Why an application's personal data is due for erasure: its status decides which rule applies;
+ * `undecided` is a sent application left undecided in a round that is closed or decided.
+ */
+export type RetentionRule = 'approved' | 'rejected' | 'draft' | 'undecided';
 
 export interface RetentionLimits {
   /** The last financial year whose approved applications are kept: today's year − 1 − the years kept. */
@@ -21,12 +28,20 @@ export interface RetentionLimits {
   /** Rejected applications decided before this instant, and drafts last saved before the other, are due. */
   rejectedBefore: Date;
   draftsBefore: Date;
+  /**
+   * A Danish date (YYYY-MM-DD): undecided applications of a closed or decided round whose decision
+   * date (else its application close date) is before it are due.
+   */
+  undecidedRoundsBefore: string;
 }
 
 /**
  * Up to `limit` applications whose personal data is due for erasure, in one statement: approved
- * ones of a round whose year is `approvedUpToYear` or earlier, rejected ones decided before
- * `rejectedBefore` and drafts last saved before `draftsBefore`; none already erased.
+ * ones of a round whose year is `approvedUpToYear` or earlier and whose grant is no longer open
+ * (not `approved` or `paid`: the report and the accounts may still come), rejected ones decided
+ * before `rejectedBefore`, drafts last saved before `draftsBefore`, and sent ones never decided in
+ * a round that is closed or decided, whose decision date (else close date) is before
+ * `undecidedRoundsBefore`; none already erased.
  */
 export async function dueForErasure(
   db: Queryable,
@@ -36,24 +51,33 @@ export async function dueForErasure(
   // As text: the app's postgres.js serialises no Date in a raw statement's parameters.
   const found = await rows<{ id: number; rule: RetentionRule }>(
     db,
-    sql`select a.id, a.status::text as rule
+    sql`select a.id,
+        case when a.status in ('submitted', 'under_review') then 'undecided' else a.status::text end as rule
       from applications a join grant_rounds r on r.id = a.round_id
       where a.erased_at is null and (
-        (a.status = 'approved' and r.year <= ${limits.approvedUpToYear})
+        (a.status = 'approved' and r.year <= ${limits.approvedUpToYear}
+          and not exists (select 1 from grants g where g.id = a.grant_id and g.status in ('approved', 'paid')))
         or (a.status = 'rejected' and coalesce(a.decided_at, a.updated_at) < ${limits.rejectedBefore.toISOString()}::timestamptz)
-        or (a.status = 'draft' and a.updated_at < ${limits.draftsBefore.toISOString()}::timestamptz))
+        or (a.status = 'draft' and a.updated_at < ${limits.draftsBefore.toISOString()}::timestamptz)
+        or (a.status in ('submitted', 'under_review') and r.status in ('closed', 'decided')
+          and coalesce(r.decision_on, r.applications_close_on) < ${limits.undecidedRoundsBefore}::date))
       order by a.id
       limit ${limit}`,
   );
   return found.map((r) => ({ id: Number(r.id), rule: r.rule }));
 }
 
-/** The application locked for its erasure, with its round's municipality; undefined when already erased. */
+/**
+ * The application locked for its erasure, with its round's municipality and the address its mails
+ * went to; undefined when already erased.
+ */
 export async function lockForErasure(db: Queryable, id: number) {
   const [row] = await db
     .select({
       id: applications.id,
       applicantId: applications.applicantId,
+      contactEmail: applications.contactEmail,
+      hasDecisionReasons: sql<boolean>`${applications.decisionReasons} is not null`,
       municipalityCode: grantRounds.municipalityCode,
     })
     .from(applications)
@@ -64,11 +88,37 @@ export async function lockForErasure(db: Queryable, id: number) {
 }
 
 /**
- * Erases the applicant's personal data from one application: the names, e-mail, phone and bank
- * account on the row (the version goes up, so a form read before loses), its documents (their
- * content goes with them), its links and the bodies of its questions and answers. What bookkeeping
- * and statistics need stays: round, amounts, target groups, the organisation's name and CVR, an
- * informal group's name. Returns how much went, for the audit trail.
+ * Whether another application still holding personal data, in a round of the same municipality,
+ * has the same contact address (case-insensitive): its mails cannot be told from this one's.
+ */
+export async function addressHeldByAnother(
+  db: Queryable,
+  id: number,
+  email: string,
+  municipalityCode: number,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(applications)
+    .innerJoin(grantRounds, eq(grantRounds.id, applications.roundId))
+    .where(
+      and(
+        ne(applications.id, id),
+        isNull(applications.erasedAt),
+        eq(grantRounds.municipalityCode, municipalityCode),
+        sql`lower(${applications.contactEmail}) = lower(${email})`,
+      ),
+    );
+  return Number(row?.n) > 0;
+}
+
+/**
+ * Erases the applicant's personal data from one application: the names, e-mail, phone, bank
+ * account and the decision's reasons on the row (the version goes up, so a form read before
+ * loses), its documents (their content goes with them), its links, the bodies of its questions and
+ * answers, and its reports' text and finance's notes on them (their status and reach stay). What
+ * bookkeeping and statistics need stays: round, amounts, target groups, the organisation's name and
+ * CVR, an informal group's name. Returns how much went, for the audit trail.
  */
 export async function eraseApplication(db: Queryable, id: number, at: Date) {
   await db
@@ -81,6 +131,7 @@ export async function eraseApplication(db: Queryable, id: number, at: Date) {
       contactPhone: null,
       bankRegNo: null,
       bankAccountNo: null,
+      decisionReasons: null,
       erasedAt: at,
       version: sql`${applications.version} + 1`,
     })
@@ -98,7 +149,17 @@ export async function eraseApplication(db: Queryable, id: number, at: Date) {
     .set({ body: '', answer: null, version: sql`${applicationQuestions.version} + 1` })
     .where(eq(applicationQuestions.applicationId, id))
     .returning({ id: applicationQuestions.id });
-  return { documents: documents.length, links: links.length, questions: questions.length };
+  const reports = await db
+    .update(applicationReports)
+    .set({ whatWasDone: '', financeNote: null, version: sql`${applicationReports.version} + 1` })
+    .where(eq(applicationReports.applicationId, id))
+    .returning({ id: applicationReports.id });
+  return {
+    documents: documents.length,
+    links: links.length,
+    questions: questions.length,
+    reports: reports.length,
+  };
 }
 
 /**

@@ -39,7 +39,8 @@ function detail(a: ApplicationRow, targetGroups: TargetGroupLine[], documents: D
     responsibleName: a.responsibleName,
     coSignerName: a.coSignerName,
     contactName: a.contactName,
-    contactEmail: a.contactEmail,
+    // The NOT NULL column holds a placeholder once erased: no address, so none is given.
+    contactEmail: a.erasedAt ? null : a.contactEmail,
     contactPhone: a.contactPhone,
     purpose: a.purpose,
     municipalityCodes: a.municipalityCodes,

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, like, lte, ne, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { mailOutbox } from '../../db/schema/index.ts';
 
@@ -138,4 +138,38 @@ export async function releaseMails(db: Queryable, ids: number[]): Promise<void> 
     .update(mailOutbox)
     .set({ leaseUntil: null, attempts: sql`greatest(0, ${mailOutbox.attempts} - 1)` })
     .where(inArray(mailOutbox.id, ids));
+}
+
+/** The error a queued mail is given up with when its recipient's personal data was erased first. */
+export const MAIL_ERASED = 'application_erased';
+
+/**
+ * Erases an applicant's address from the mails about applications (kind `application-…`) sent to
+ * it (case-insensitive) in one municipality: the recipient becomes `placeholder`, the subject (it
+ * names the project) the mail's kind, the bodies are emptied. With `cancelQueued`, a mail still
+ * queued is given up first (`failed`, MAIL_ERASED) so it is never sent; without, queued mails are
+ * left alone, to be sent (and scrubbed with the next erasure). In the caller's transaction.
+ */
+export async function scrubApplicationMails(
+  db: Queryable,
+  to: { recipient: string; municipalityCode: number; placeholder: string; cancelQueued: boolean },
+): Promise<{ scrubbed: number; cancelled: number }> {
+  const theirs = and(
+    like(mailOutbox.kind, 'application-%'),
+    eq(mailOutbox.municipalityCode, to.municipalityCode),
+    sql`lower(${mailOutbox.recipient}) = lower(${to.recipient})`,
+  );
+  const cancelled = to.cancelQueued
+    ? await db
+        .update(mailOutbox)
+        .set({ status: 'failed', leaseUntil: null, lastError: MAIL_ERASED, textBody: null, htmlBody: null })
+        .where(and(theirs, eq(mailOutbox.status, 'queued')))
+        .returning({ id: mailOutbox.id })
+    : [];
+  const scrubbed = await db
+    .update(mailOutbox)
+    .set({ recipient: to.placeholder, subject: sql`${mailOutbox.kind}`, textBody: null, htmlBody: null })
+    .where(and(theirs, ne(mailOutbox.status, 'queued')))
+    .returning({ id: mailOutbox.id });
+  return { scrubbed: scrubbed.length, cancelled: cancelled.length };
 }

@@ -163,3 +163,28 @@ t.test('the API: the municipality’s applications, paged, and one with its docu
     ],
   });
 });
+
+t.test('the API: an erased application gives no contact address, not the placeholder', async (t) => {
+  const { h, id } = await fixture(t);
+  const finance = await h.as('finance', 101);
+  const before = (await finance.inject({ method: 'GET', url: `/api/v1/applications/${id}` })).json();
+  t.match(before, { contactEmail: /@/, erasedAt: null }, 'the address while it is kept');
+  await h.database.rows(
+    sql`update applications set status = 'rejected', decided_at = '2027-03-01T10:00:00Z', decided_by = ${finance.user.id}
+        where id = ${id}`,
+  );
+  t.equal(await h.app.services.applicationRetention.eraseDue(new Date('2028-03-01T10:00:00Z')), 1);
+  const res = await finance.inject({ method: 'GET', url: `/api/v1/applications/${id}` });
+  t.equal(res.statusCode, 200);
+  t.match(res.json(), {
+    id,
+    contactEmail: null,
+    contactName: null,
+    contactPhone: null,
+    bankAccount: null,
+    decisionReasons: null,
+    erasedAt: '2028-03-01T10:00:00.000Z',
+    organisationName: 'Foreningen Fællesskab',
+  });
+  t.notMatch(res.body, /slettet/, 'no placeholder stands for an address');
+});
