@@ -1976,7 +1976,7 @@ export const da = {
   'applications.report.whatWasDoneHint': 'Beskriv aktiviteterne, og hvordan pengene er brugt.',
   'applications.report.reach': 'Deltagere I har nået',
   'applications.report.reachHint':
-    'Antal personer i hver målgruppe. Skriv 0, hvis I ikke har nået nogen i en målgruppe.',
+    'Antal personer i hver målgruppe. Tæl hver person én gang, i den mest præcise målgruppe: derfor er en målgruppe, som en anden af jeres målgrupper hører under, ikke med her. Skriv 0, hvis I ikke har nået nogen i en målgruppe.',
   'applications.report.participantsIn': 'Deltagere: {group}',
   'applications.report.documents': 'Regnskab og revisorpåtegning',
   'applications.report.documentsIntro':

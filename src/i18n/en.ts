@@ -1979,7 +1979,7 @@ export const en: Record<keyof typeof da, string> = {
   'applications.report.whatWasDoneHint': 'Describe the activities and how the money was spent.',
   'applications.report.reach': 'Participants you reached',
   'applications.report.reachHint':
-    'The number of people in each target group. Write 0 if you reached no one in a group.',
+    'The number of people in each target group. Count each person once, in the most specific group: a group that another of your groups lies under is therefore not listed here. Write 0 if you reached no one in a group.',
   'applications.report.participantsIn': 'Participants: {group}',
   'applications.report.documents': 'Accounts and auditor’s endorsement',
   'applications.report.documentsIntro':
