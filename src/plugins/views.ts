@@ -11,6 +11,7 @@ import { formatMoney } from '../lib/money.ts';
 import { createReadCache } from '../lib/read-cache.ts';
 import { writeTag } from '../lib/write-tags.ts';
 import { takeFlash } from './flash.ts';
+import { cutAt, joinPieces, type Pieces } from './kept-pieces.ts';
 
 const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
 
@@ -52,6 +53,29 @@ export interface PageCache {
    * a function, they are worked out from the data (a round's page depends on the round's municipality).
    */
   tags: readonly string[] | ((data: PageData) => readonly string[]);
+  /**
+   * Parts of the content made for each request and never kept: what changes far more often than the
+   * page (a round's count of new applications, which any applicant's draft changes). The content
+   * writes `it.fresh.<name>` where each goes (see freshPart).
+   */
+  fresh?: Record<string, FreshPart>;
+}
+
+/** A part made for each request inside kept content: a template and its data, or null for nothing. */
+export interface FreshPart {
+  args: (data: PageData) => unknown;
+  part: (args: unknown) => Promise<{ template: string; data: PageData } | null>;
+}
+
+/**
+ * A part made for each request: `args` picks what it needs from the page's data when the content is
+ * built (kept with the content); `part` makes it from them for each request.
+ */
+export function freshPart<A>(
+  args: (data: PageData) => A,
+  part: (args: A) => Promise<{ template: string; data: PageData } | null>,
+): FreshPart {
+  return { args, part: part as FreshPart['part'] };
 }
 
 export interface PageOptions {
@@ -191,7 +215,10 @@ function keptContentData(
  * Rendered content, kept: the page's title (null for a partial, which has no layout) and its HTML in
  * UTF-8, cut where the form token goes.
  */
-type KeptPage = { tags: readonly string[] } & ({ title: string | null; parts: Buffer[] } | { redirect: PageRedirect });
+type KeptPage = { tags: readonly string[] } & (
+  | ({ title: string | null; freshArgs: Record<string, unknown> } & Pieces)
+  | { redirect: PageRedirect }
+);
 
 /** At most this many bytes of rendered content are kept. */
 const PAGE_CACHE_MAX_BYTES = 24 * 1024 * 1024;
@@ -202,21 +229,6 @@ function titleOf(template: string, data: PageData): string | null {
   if (isPartial(template)) return null;
   if (typeof data.title !== 'string') throw new Error(`The page ${template} has no title in its data`);
   return data.title;
-}
-
-/** The HTML in UTF-8 (one buffer of its own, not a slice of Node's shared pool), cut where the stand-in was. */
-function utf8Pieces(html: string, standIn: string): Buffer[] {
-  const whole = Buffer.allocUnsafeSlow(Buffer.byteLength(html));
-  whole.write(html);
-  const cut = Buffer.from(standIn);
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (let at = whole.indexOf(cut); at !== -1; at = whole.indexOf(cut, from)) {
-    pieces.push(whole.subarray(from, at));
-    from = at + cut.length;
-  }
-  pieces.push(whole.subarray(from));
-  return pieces;
 }
 
 export const viewsPlugin = fp(
@@ -280,6 +292,7 @@ export const viewsPlugin = fp(
     // request, and one for the content in the layout. They are new in each process, so no text
     // anyone stores can hold them.
     const tokenStandIn = `csrf-${randomUUID()}`;
+    const freshStandIn = `fresh-${randomUUID()}`;
     const contentStandIn = `content-${randomUUID()}`;
     const pages = createReadCache<KeptPage>(app.database.writes, {
       max: 1_000,
@@ -319,19 +332,27 @@ export const viewsPlugin = fp(
           if (built instanceof PageRedirect)
             return { redirect: built, tags: typeof tagsOf === 'function' ? [writeTag.anyMunicipality] : tagsOf };
           const tags = typeof tagsOf === 'function' ? tagsOf(built) : tagsOf;
-          const html = eta.render(template, keptContentData(request, built, tokenStandIn, cache.for));
-          // Kept as UTF-8, in pieces around the token: encoding 40 KB of Danish text for each request
-          // cost a fifth of a kept page's CPU.
-          return { tags, title: titleOf(template, built), parts: utf8Pieces(html, tokenStandIn) };
+          const standIns = new Map([[tokenStandIn, '']]);
+          const fresh: Record<string, string> = {};
+          const freshArgs: Record<string, unknown> = {};
+          for (const [name, f] of Object.entries(cache.fresh ?? {})) {
+            fresh[name] = `${freshStandIn}-${name}`;
+            standIns.set(fresh[name], name);
+            freshArgs[name] = f.args(built);
+          }
+          const html = eta.render(template, keptContentData(request, { ...built, fresh }, tokenStandIn, cache.for));
+          // Kept as UTF-8, in pieces around the token and the fresh parts: encoding 40 KB of Danish
+          // text for each request cost a fifth of a kept page's CPU.
+          return { tags, title: titleOf(template, built), freshArgs, ...cutAt(html, standIns) };
         },
       );
       if ('redirect' in page) return reply.redirect(page.redirect.location, page.redirect.statusCode);
-      const token = Buffer.from(request.csrfToken ?? '');
-      const body: Buffer[] = [];
-      for (const part of page.parts) {
-        if (body.length) body.push(token);
-        body.push(part);
+      const fill: Record<string, Buffer> = { '': Buffer.from(request.csrfToken ?? '') };
+      for (const name of new Set(page.cuts.filter(Boolean))) {
+        const made = await cache.fresh?.[name]?.part(page.freshArgs[name]);
+        fill[name] = Buffer.from(made ? eta.render(made.template, { ...helpersFor(request), ...made.data }) : '');
       }
+      const body = joinPieces(page, fill);
       if (page.title !== null) {
         const [head = '', tail = ''] = (await layout(request, page.title, contentStandIn, variant)).split(
           contentStandIn,

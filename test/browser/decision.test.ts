@@ -101,6 +101,22 @@ t.test('finance decides with the keyboard; the mail arrives and its link shows t
   await page.getByLabel('Bevilget beløb i kroner', { exact: true }).focus();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.type('20.000');
+  // The split still holds 24.000,50: refused, and the summary's link leads to the split's fieldset,
+  // which its error describes.
+  await tabTo(t, page, 'Registrér afgørelsen');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#error-summary a[href="#field-lines"]');
+  await page.locator('#error-summary a[href="#field-lines"]').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.id === 'field-lines');
+  const described = (await page.locator('#field-lines').getAttribute('aria-describedby')) ?? '';
+  t.match(
+    await page.locator(`#${described.split(' ').pop()}`).textContent(),
+    /skal give præcis det bevilgede beløb/,
+    'the fieldset is described by the error',
+  );
+  t.equal(await page.locator('#field-lines > legend').textContent(), 'Fordeling på målgrupper');
+  await expectAccessible(t, page, 'the split that does not add up');
   await page.getByLabel('Beløb til Hjemløshed (kr.)').focus();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.type('20.000');

@@ -43,6 +43,25 @@ export function missingReportDocuments(
   return missing;
 }
 
+/**
+ * The target groups a report counts reach in, from those listed (the grant's split, then the
+ * application's own groups): a group that lies above another listed group is left out, so people
+ * are counted once, in the most specific group (the proportionality report rolls them up the tree;
+ * entered at both, they would count twice at the ancestor). `parentOf` holds the parent of every
+ * listed group and of every group above them (null for a root).
+ */
+export function reachGroups(listed: readonly number[], parentOf: ReadonlyMap<number, number | null>): number[] {
+  const above = new Set<number>();
+  for (const group of listed) {
+    const seen = new Set<number>([group]);
+    for (let p = parentOf.get(group) ?? null; p !== null && !seen.has(p); p = parentOf.get(p) ?? null) {
+      above.add(p);
+      seen.add(p);
+    }
+  }
+  return [...new Set(listed)].filter((g) => !above.has(g));
+}
+
 const id = z.number().int().min(1).max(2_147_483_647);
 
 /**

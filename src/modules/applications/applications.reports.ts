@@ -19,6 +19,7 @@ import type { Grant } from '../grants/grants.schemas.ts';
 import type { GrantService } from '../grants/grants.service.ts';
 import { queueMail } from '../mail/mail.compose.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import { parentsUpFrom } from '../target-groups/target-groups.repository.ts';
 import { documentContent, findDocument } from './applications.documents.repository.ts';
 import {
   applicationOfGrant,
@@ -35,6 +36,7 @@ import {
   isReportDocumentKind,
   missingReportDocuments,
   type ReportSubmission,
+  reachGroups,
   reportTakesSubmission,
 } from './applications.reports.rules.ts';
 import { type ApplicationRow, applicationByLink, insertLink, targetGroupsOf } from './applications.repository.ts';
@@ -51,7 +53,8 @@ export function createApplicationReportService(
   /** The target groups a report counts reach in: the grant's split, then the application's own groups. */
   async function reachGroupsOf(on: Queryable, application: ApplicationRow, grant: Grant): Promise<number[]> {
     const own = (await targetGroupsOf(on, application.id)).map((l) => l.targetGroupId);
-    return [...new Set([...grant.allocations.map((a) => a.targetGroupId), ...own])];
+    const listed = [...grant.allocations.map((a) => a.targetGroupId), ...own];
+    return reachGroups(listed, await parentsUpFrom(on, listed));
   }
 
   /** Everything about an application's reports: each with its reach, and the report documents. */

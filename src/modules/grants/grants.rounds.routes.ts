@@ -5,8 +5,9 @@ import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
-import { municipalityOrAll, sharedData, writeTag } from '../../lib/write-tags.ts';
+import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
+import { freshPart } from '../../plugins/views.ts';
 import { grantPageNames } from './grants.names.ts';
 import { roundPhase } from './grants.rules.ts';
 import { nextRoundStatus, type Round, roundEditForm, roundForm, roundTakesGrants } from './grants.schemas.ts';
@@ -96,12 +97,9 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
         names(null),
       ]);
       const totals = new Map(byGroup.map((g) => [g.targetGroupId, g]));
-      // Its municipality's users see the applications' inbox and how many are new.
-      const newApplications = await app.services.applicationInbox.newInRound(request.principal, round);
       return {
         ...n,
         round,
-        newApplications,
         groupRows: n.targetGroupTree
           .filter((g) => totals.has(g.id))
           .map((g) => ({ group: g, total: totals.get(g.id) })),
@@ -116,9 +114,22 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
     const tags = (data: { round?: unknown }) => [
       municipalityOrAll((data.round as Round).municipalityCode),
       ...sharedData,
-      writeTag.applications,
     ];
-    return reply.page('grant-rounds/show', show, { cache: { for: 'shared', tags } });
+    // Its municipality's users see the applications' inbox and how many are new: counted for each
+    // request, not kept, so that an applicant's draft does not empty every kept round page.
+    const newApplications = freshPart(
+      (data) => {
+        const round = data.round as Round;
+        return { id: round.id, municipalityCode: round.municipalityCode };
+      },
+      async (round) => {
+        const count = await app.services.applicationInbox.newInRound(request.principal, round);
+        return count === null
+          ? null
+          : { template: 'grant-rounds/_new-applications', data: { roundId: round.id, count } };
+      },
+    );
+    return reply.page('grant-rounds/show', show, { cache: { for: 'shared', tags, fresh: { newApplications } } });
   });
 
   /** The edit form for a round, for someone who may change it (checked before anything else). */

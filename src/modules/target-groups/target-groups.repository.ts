@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 import { targetGroups } from '../../db/schema/index.ts';
 
 export type TargetGroupRow = typeof targetGroups.$inferSelect;
@@ -52,4 +52,24 @@ export function subtreeIds(rootId: number) {
       union all
       select tg.id from ${targetGroups} tg join sub on tg.parent_id = sub.id
     ) select id from sub)`;
+}
+
+/**
+ * The parent of each of the given groups and of every group above them, up to the FFB roots (null
+ * for a root): what a rule needs to tell whether one group lies under another.
+ */
+export async function parentsUpFrom(db: Queryable, ids: readonly number[]): Promise<Map<number, number | null>> {
+  if (ids.length === 0) return new Map();
+  const found = await rows<{ id: number; parent_id: number | null }>(
+    db,
+    sql`with recursive up(id, parent_id) as (
+      select id, parent_id from ${targetGroups} where id in ${sql`(${sql.join(
+        ids.map((id) => sql`${id}`),
+        sql`, `,
+      )})`}
+      union
+      select tg.id, tg.parent_id from ${targetGroups} tg join up on tg.id = up.parent_id
+    ) select id, parent_id from up`,
+  );
+  return new Map(found.map((r) => [Number(r.id), r.parent_id === null ? null : Number(r.parent_id)]));
 }
