@@ -6,7 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import t from 'tap';
 import { addDays, addMonths, danishDate } from '../../../src/lib/dates.ts';
 import { type Role, system } from '../../../src/lib/principal.ts';
-import { actorInput } from '../../factories.ts';
+import { actorInput, validCvr } from '../../factories.ts';
 import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
 import { associationForm, visitor } from '../applications/fixture.ts';
 
@@ -97,6 +97,7 @@ interface Fixture {
 }
 type Need =
   | 'applicationReport'
+  | 'matchedApplication'
   | 'actor'
   | 'round'
   | 'grant'
@@ -435,12 +436,22 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       fx.criterionId = round.json().criteria[0].id;
       const page = `/public/rounds/${round.json().id}/apply`;
       const v = await visitor(h.app, page, `198.51.100.${serial % 250}`);
-      const sent = await v.post(page, associationForm(stofmisbrug, { contactEmail: `matrix.${serial}@forening.dk` }));
+      const sent = await v.post(
+        page,
+        associationForm(stofmisbrug, {
+          contactEmail: `matrix.${serial}@forening.dk`,
+          // Each its own CVR number: an actor made from one application must not find the last one's.
+          cvr: validCvr(5_000_000 + serial * 7),
+        }),
+      );
       if (sent.statusCode !== 303) throw new Error(`fixture application: ${sent.statusCode}`);
       const [app] = await h.database.rows<{ id: number }>(
         sql`select id from applications where round_id = ${round.json().id}`,
       );
       fx.applicationId = app?.id as number;
+      // Matched to the fixture's actor, as the inbox's confirm leaves it: what an approval needs.
+      if (need('matchedApplication'))
+        await h.database.rows(sql`update applications set actor_id = ${fx.actorId} where id = ${fx.applicationId}`);
     }
     if (need('user') || need('inactiveUser') || need('userSession')) {
       const email = `maal.${code}.${serial}@test.samspil.dk`;
@@ -900,7 +911,7 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
       label: 'POST /applications/:id/decision (approve, confirmed)',
       area: 'grants',
       ok: 303,
-      needs: ['application'],
+      needs: ['application', 'actor', 'matchedApplication'],
       url: (fx) => `/applications/${fx.applicationId}/decision`,
       payload: () => ({
         version: '1',
