@@ -1,7 +1,8 @@
 /**
  * The services, one per module, built over one database: each knows nothing of HTTP, and the
  * routes reach them as app.services. Some take others (the inbox the actors and grants, the
- * decision the grants and the reviews).
+ * decision the grants and the reviews; the questions, inbox and report flow the reviews too, for
+ * conflicts of interest: the reviews are built first).
  */
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
@@ -98,11 +99,11 @@ export function createServices(database: Database, config: Config): Services {
     mail: createMailService(database.db, config),
     digests: createDigestService(database.db, config, followUp),
     applications: createApplicationService(database, config, { targetGroups, municipalities }),
-    applicationQuestions: createQuestionService(database, config, { municipalities }),
+    applicationQuestions: createQuestionService(database, config, { municipalities, reviews }),
     applicationRetention: createRetentionService(database, config),
-    applicationInbox: createApplicationInboxService(database, { actors, grants }),
+    applicationInbox: createApplicationInboxService(database, { actors, grants, reviews }),
     applicationDecisions: createDecisionService(database, config, { grants, municipalities, reviews }),
-    applicationReports: createApplicationReportService(database, config, { grants, municipalities }),
+    applicationReports: createApplicationReportService(database, config, { grants, municipalities, reviews }),
     publicRounds: createPublicService(database, municipalities, targetGroups),
     reviews,
   };

@@ -703,6 +703,8 @@ export const da = {
     'Bevillingen er markeret som udbetalt, så udbetalingerne skal fortsat give præcis det bevilgede beløb. Her kan du rette datoen; en rettelse, der ændrer summen, afvises. Rettelsen gemmes i revisionssporet.',
   'grants.payment.locked': 'Udbetalinger kan kun rettes, mens bevillingen er bevilget eller udbetalt.',
   'grant.round.unknown': 'Puljen findes ikke.',
+  'grant.report.notReportable':
+    'Bevillingen er ikke længere bevilget eller udbetalt, så afrapporteringen kan ikke ændres her. Se bevillingens side.',
   'grant.round.decided': 'Puljen er afgjort og tager ikke imod flere ansøgninger eller bevillinger.',
   'grant.round.transition': 'En pulje går fra planlagt til åben, lukket og afgjort – ét trin ad gangen.',
   'grant.actor.unknown': 'Aktøren findes ikke.',
@@ -1735,6 +1737,7 @@ export const da = {
   'reviews.committee.inhabil': 'inhabil',
   'reviews.committee.notScored': 'ikke vurderet',
   'reviews.committee.hidden': 'Skjult, fordi du er inhabil',
+  'reviews.committee.apart': 'Uden for rækkefølgen, fordi du er inhabil',
   'reviews.committee.none': 'Der er ingen sendte ansøgninger i puljen endnu.',
   'reviews.committee.review': 'Vurder',
   'reviews.committee.unnamed': 'Ansøgning nr. {id}',
@@ -2027,5 +2030,6 @@ export const da = {
   'mail.application-report-more.subject': '{municipality} beder om mere til jeres afrapportering',
   'mail.application-report-more.body':
     '{municipality} har set jeres afrapportering af »{title}« (ansøgning nr. {number}) igennem og beder om mere:',
-  'mail.application-report-more.link': 'Send afrapporteringen igen via linket, senest {date}:',
+  'mail.application-report-more.link': 'Send afrapporteringen igen via linket:',
+  'mail.application-report-more.linkBy': 'Send afrapporteringen igen via linket, senest {date}:',
 } as const;

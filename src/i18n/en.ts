@@ -707,6 +707,8 @@ export const en: Record<keyof typeof da, string> = {
     'The grant is marked as paid, so the payments must still add up to exactly the amount awarded. Here you can correct the date; a correction that changes the sum is refused. The correction is kept in the audit trail.',
   'grants.payment.locked': 'Payments can only be corrected while the grant is awarded or paid.',
   'grant.round.unknown': 'The grant round does not exist.',
+  'grant.report.notReportable':
+    'The grant is no longer approved or paid, so its report cannot be changed here. See the grant’s page.',
   'grant.round.decided': 'The round is decided and takes no more applications or awards.',
   'grant.round.transition': 'A round goes from planned to open, closed and decided – one step at a time.',
   'grant.actor.unknown': 'The actor does not exist.',
@@ -1738,6 +1740,7 @@ export const en: Record<keyof typeof da, string> = {
   'reviews.committee.inhabil': 'conflict of interest',
   'reviews.committee.notScored': 'not reviewed',
   'reviews.committee.hidden': 'Hidden: you have a conflict of interest',
+  'reviews.committee.apart': 'Outside the ranking, as you have a conflict of interest',
   'reviews.committee.none': 'There are no applications sent to the round yet.',
   'reviews.committee.review': 'Review',
   'reviews.committee.unnamed': 'Application no. {id}',
@@ -2030,5 +2033,6 @@ export const en: Record<keyof typeof da, string> = {
   'mail.application-report-more.subject': '{municipality} asks for more for your report',
   'mail.application-report-more.body':
     '{municipality} has looked at your report on “{title}” (application no. {number}) and asks for more:',
-  'mail.application-report-more.link': 'Send the report again through the link, by {date}:',
+  'mail.application-report-more.link': 'Send the report again through the link:',
+  'mail.application-report-more.linkBy': 'Send the report again through the link, by {date}:',
 };

@@ -12,17 +12,6 @@ export interface DecisionValues {
   decisionReasons: string;
 }
 
-/** An application by its id, locked when asked. */
-export async function findApplication(
-  db: Queryable,
-  id: number,
-  forUpdate = false,
-): Promise<ApplicationRow | undefined> {
-  const q = db.select().from(applications).where(eq(applications.id, id));
-  const [row] = forUpdate ? await q.for('update') : await q;
-  return row;
-}
-
 /**
  * Records the decision from the version read, while the application is still to be decided:
  * undefined when it is stale or decided meanwhile.

@@ -21,10 +21,11 @@ import type { GrantService } from '../grants/grants.service.ts';
 import { queueMail } from '../mail/mail.compose.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import type { ReviewService } from '../reviews/reviews.service.ts';
-import { actorNameOf, awardOf, findApplication, recordDecisionIfVersion } from './applications.decision.repository.ts';
+import { actorNameOf, awardOf, recordDecisionIfVersion } from './applications.decision.repository.ts';
 import type { DecidedApplication, DecisionInput } from './applications.decision.schemas.ts';
 import { type ApplicationRow, insertLink, targetGroupsOf } from './applications.repository.ts';
 import { linkHash } from './applications.rules.ts';
+import { sentApplication } from './applications.staff.repository.ts';
 
 /** A decision run to its end and then undone: what the confirmation page asks about would pass. */
 class Rehearsal extends Error {}
@@ -47,7 +48,8 @@ export function createDecisionService(
 
   /** The application and its round, for someone who may decide it (else 404 or 403). */
   async function toDecide(principal: Principal, id: number): Promise<{ application: ApplicationRow; round: RoundRow }> {
-    const application = await findApplication(db, id);
+    // A draft is the applicant's alone: to staff it does not exist.
+    const application = (await sentApplication(db, id))?.application;
     const round = application ? await findRound(db, application.roundId) : undefined;
     if (!application || !round) throw notFound('application', id);
     assertMayDecideApplication(principal, round.municipalityCode, id);
@@ -180,7 +182,7 @@ export function createDecisionService(
       const municipality = (await deps.municipalities.byCode()).get(round.municipalityCode)?.name ?? '';
       try {
         const decided = await db.transaction(async (tx) => {
-          const current = await findApplication(tx, id, true);
+          const current = (await sentApplication(tx, id, true))?.application;
           if (!current) throw notFound('application', id);
           decidable(current, input.version);
           const grantId = input.decision === 'approve' ? await award(tx, principal, current, input) : null;
@@ -206,7 +208,7 @@ export function createDecisionService(
         });
         return asDecided(decided);
       } catch (err) {
-        if (err instanceof Rehearsal) return asDecided((await findApplication(db, id)) as ApplicationRow);
+        if (err instanceof Rehearsal) return asDecided((await sentApplication(db, id))?.application as ApplicationRow);
         throw err;
       }
     },

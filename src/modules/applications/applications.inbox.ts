@@ -14,6 +14,7 @@ import { recordAudit } from '../audit/audit.repository.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
 import { findRound } from '../grants/grants.rounds.repository.ts';
 import type { GrantService } from '../grants/grants.service.ts';
+import type { ReviewService } from '../reviews/reviews.service.ts';
 import { documentContent, documentsOf, findDocument } from './applications.documents.repository.ts';
 import { type ApplicationRow, targetGroupsOf } from './applications.repository.ts';
 import {
@@ -42,7 +43,12 @@ const undecided = (a: ApplicationRow) => a.status === 'submitted' || a.status ==
 
 export function createApplicationInboxService(
   database: Database,
-  deps: { actors: ActorService; grants: GrantService },
+  deps: {
+    actors: ActorService;
+    grants: GrantService;
+    /** Whoever declared a conflict of interest on the application does not settle its actor. */
+    reviews: Pick<ReviewService, 'assertNotConflicted'>;
+  },
 ) {
   const db = database.db;
 
@@ -59,6 +65,16 @@ export function createApplicationInboxService(
     if (!found) throw notFound('application', id);
     assertMayReadApplication(principal, found.municipalityCode, id);
     return found;
+  }
+
+  /**
+   * Who may settle the application's actor, before its transaction: 404 outside the round's
+   * municipality, 403 for a reader, 403 (REVIEWER_CONFLICTED) for whoever declared a conflict.
+   */
+  async function assertMayMatch(principal: Principal, id: number) {
+    const { municipalityCode } = await readable(db, principal, id);
+    assertMayWrite(principal, 'applications', municipalityCode);
+    if (principal.userId !== null) await deps.reviews.assertNotConflicted(id, principal.userId);
   }
 
   /** What a stale form's 409 shows: no more than the page shows the same user. */
@@ -135,14 +151,15 @@ export function createApplicationInboxService(
       };
     },
 
-    /** Permission before anything else: 404 outside the round's municipality, 403 for a reader only. */
-    async assertMayHandle(principal: Principal, id: number) {
-      const { municipalityCode } = await readable(db, principal, id);
-      assertMayWrite(principal, 'applications', municipalityCode);
-    },
+    /**
+     * Permission to settle the actor before anything else: 404 outside the round's municipality,
+     * 403 for a reader only, 403 (REVIEWER_CONFLICTED) for whoever declared a conflict of interest.
+     */
+    assertMayHandle: assertMayMatch,
 
     /** Confirms an actor of the registry as the applicant: version-checked and audited. */
     async confirmActor(principal: Principal, id: number, input: ConfirmActorInput) {
+      await assertMayMatch(principal, id);
       return db.transaction(async (tx) => {
         const { application, municipalityCode } = await readable(tx, principal, id, true);
         assertMayWrite(principal, 'applications', municipalityCode);
@@ -167,6 +184,7 @@ export function createApplicationInboxService(
      * the application says, with its target groups.
      */
     async createActor(principal: Principal, id: number, input: CreateActorInput) {
+      await assertMayMatch(principal, id);
       const known = await deps.actors.knownMunicipalities();
       return db.transaction(async (tx) => {
         const { application: a, municipalityCode } = await readable(tx, principal, id, true);

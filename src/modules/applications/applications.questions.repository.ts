@@ -1,30 +1,8 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { applicationQuestions, applications, grantRounds } from '../../db/schema/index.ts';
+import { applicationQuestions } from '../../db/schema/index.ts';
 
 export type QuestionRow = typeof applicationQuestions.$inferSelect;
-
-/** What the questions page shows of an application, and what its rules need (its round's municipality). */
-export async function applicationForQuestions(db: Queryable, id: number, forUpdate = false) {
-  const q = db
-    .select({
-      id: applications.id,
-      status: applications.status,
-      projectTitle: applications.projectTitle,
-      contactEmail: applications.contactEmail,
-      locale: applications.locale,
-      erasedAt: applications.erasedAt,
-      roundId: grantRounds.id,
-      roundName: grantRounds.name,
-      municipalityCode: grantRounds.municipalityCode,
-    })
-    .from(applications)
-    .innerJoin(grantRounds, eq(grantRounds.id, applications.roundId))
-    .where(eq(applications.id, id));
-  const [row] = forUpdate ? await q.for('update', { of: applications }) : await q;
-  return row;
-}
-export type ApplicationForQuestions = NonNullable<Awaited<ReturnType<typeof applicationForQuestions>>>;
 
 /** An application's questions, oldest first. */
 export async function questionsOf(db: Queryable, applicationId: number): Promise<QuestionRow[]> {

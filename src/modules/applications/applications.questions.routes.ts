@@ -2,7 +2,6 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import type { FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
-import { assertMayAskApplicant } from '../../lib/policy.ts';
 import { answerInput, questionInput } from './applications.questions.schemas.ts';
 import { tokenFrom } from './applications.schemas.ts';
 
@@ -40,9 +39,9 @@ export const applicationQuestionsRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/applications/:id/questions', { bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
     const id = idFrom(request.params);
-    // Who may ask is settled before the form is read: 404 outside the municipality, 403 for a reader.
-    const { application } = await questions.conversation(request.principal, id);
-    assertMayAskApplicant(request.principal, application.municipalityCode);
+    // Who may ask is settled before the form is read: 404 outside the municipality, 403 for a reader
+    // and for whoever declared a conflict of interest on the application.
+    await questions.assertMayAsk(request.principal, id);
     const values = formValues(request.body);
     const parsed = questionInput.safeParse(coerceForm(questionInput, values));
     if (!parsed.success)

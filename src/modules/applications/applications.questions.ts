@@ -13,17 +13,12 @@ import { newSecret } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { queueMail } from '../mail/mail.compose.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
-import {
-  type ApplicationForQuestions,
-  answerIfOpen,
-  applicationForQuestions,
-  insertQuestion,
-  questionOf,
-  questionsOf,
-} from './applications.questions.repository.ts';
+import type { ReviewService } from '../reviews/reviews.service.ts';
+import { answerIfOpen, insertQuestion, questionOf, questionsOf } from './applications.questions.repository.ts';
 import type { AnswerInput, QuestionInput } from './applications.questions.schemas.ts';
 import { applicationByLink, insertLink } from './applications.repository.ts';
 import { applicantActor, linkHash } from './applications.rules.ts';
+import { sentApplication } from './applications.staff.repository.ts';
 
 /** The statuses in which the municipality may ask: sent and not yet decided. */
 const TAKES_QUESTIONS = new Set(['submitted', 'under_review']);
@@ -31,10 +26,36 @@ const HOUR = 3_600_000;
 
 const takesQuestions = (status: string) => TAKES_QUESTIONS.has(status);
 
+/**
+ * What the questions page shows of an application, and what its rules need (its round's
+ * municipality): through the staff side's one lookup, so a draft (the applicant's alone) is none.
+ */
+async function applicationForQuestions(db: Queryable, id: number, forUpdate = false) {
+  const found = await sentApplication(db, id, forUpdate);
+  if (!found) return undefined;
+  const { application: a, municipalityCode, roundName } = found;
+  return {
+    id: a.id,
+    status: a.status,
+    projectTitle: a.projectTitle,
+    contactEmail: a.contactEmail,
+    locale: a.locale,
+    erasedAt: a.erasedAt,
+    roundId: a.roundId,
+    roundName,
+    municipalityCode,
+  };
+}
+type ApplicationForQuestions = NonNullable<Awaited<ReturnType<typeof applicationForQuestions>>>;
+
 export function createQuestionService(
   database: Database,
   config: Config,
-  deps: { municipalities: MunicipalityService },
+  deps: {
+    municipalities: MunicipalityService;
+    /** Whoever declared a conflict of interest on the application does not ask its applicant. */
+    reviews: Pick<ReviewService, 'assertNotConflicted'>;
+  },
 ) {
   const db = database.db;
   const mailContext = { publicUrl: config.mail.publicUrl, from: config.mail.from };
@@ -74,14 +95,40 @@ export function createQuestionService(
     });
   }
 
+  /** Whether the principal declared a conflict of interest on the application (kept out of asking). */
+  async function conflicted(principal: Principal, applicationId: number) {
+    if (principal.userId === null) return false;
+    try {
+      await deps.reviews.assertNotConflicted(applicationId, principal.userId);
+      return false;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'REVIEWER_CONFLICTED') return true;
+      throw err;
+    }
+  }
+
   return {
+    /**
+     * Who may ask, settled before anything else: 404 outside the round's municipality (and for a
+     * draft), 403 for a reader, and 403 (REVIEWER_CONFLICTED) for whoever declared a conflict of interest.
+     */
+    async assertMayAsk(principal: Principal, applicationId: number) {
+      const application = await readable(principal, applicationId);
+      assertMayAskApplicant(principal, application.municipalityCode);
+      if (principal.userId !== null) await deps.reviews.assertNotConflicted(applicationId, principal.userId);
+      return application;
+    },
+
     /** An application's conversation as staff see it; 404 outside the round's municipality. */
     async conversation(principal: Principal, applicationId: number) {
       const application = await readable(principal, applicationId);
       return {
         application,
         questions: await questionsOf(db, applicationId),
-        mayAsk: mayAskApplicant(principal, application.municipalityCode) && takesQuestions(application.status),
+        mayAsk:
+          mayAskApplicant(principal, application.municipalityCode) &&
+          takesQuestions(application.status) &&
+          !(await conflicted(principal, applicationId)),
       };
     },
 
@@ -90,8 +137,7 @@ export function createQuestionService(
      * applicant wrote in, in one transaction. Only a sent, undecided application takes questions (409).
      */
     async ask(principal: Principal, applicationId: number, input: QuestionInput) {
-      const seen = await readable(principal, applicationId);
-      assertMayAskApplicant(principal, seen.municipalityCode);
+      const seen = await this.assertMayAsk(principal, applicationId);
       if (!takesQuestions(seen.status)) throw notTakingQuestions(seen);
       const municipality = (await deps.municipalities.byCode()).get(seen.municipalityCode)?.name ?? '';
       const token = newSecret();

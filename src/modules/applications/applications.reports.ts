@@ -19,6 +19,7 @@ import type { Grant } from '../grants/grants.schemas.ts';
 import type { GrantService } from '../grants/grants.service.ts';
 import { queueMail } from '../mail/mail.compose.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
+import type { ReviewService } from '../reviews/reviews.service.ts';
 import { parentsUpFrom } from '../target-groups/target-groups.repository.ts';
 import { documentContent, findDocument } from './applications.documents.repository.ts';
 import {
@@ -45,7 +46,12 @@ import { applicantActor, linkHash } from './applications.rules.ts';
 export function createApplicationReportService(
   database: Database,
   config: Config,
-  deps: { grants: GrantService; municipalities: MunicipalityService },
+  deps: {
+    grants: GrantService;
+    municipalities: MunicipalityService;
+    /** Whoever declared a conflict of interest on the application does not decide on its report. */
+    reviews: Pick<ReviewService, 'assertNotConflicted'>;
+  },
 ) {
   const db = database.db;
   const mailContext = { publicUrl: config.mail.publicUrl, from: config.mail.from };
@@ -85,6 +91,17 @@ export function createApplicationReportService(
     if (!application || !mayReadApplications(principal, grant.municipalityCode))
       throw notFound('application_report', grantId);
     return { grant, application };
+  }
+
+  /**
+   * The application and grant behind a grant's page, for finance or admin of the round's
+   * municipality who declared no conflict of interest on the application (404, 403 otherwise).
+   */
+  async function toDecide(principal: Principal, grantId: number) {
+    const found = await forStaff(principal, grantId);
+    assertMayDecideApplicationReport(principal, found.grant.municipalityCode);
+    if (principal.userId !== null) await deps.reviews.assertNotConflicted(found.application.id, principal.userId);
+    return found;
   }
 
   /** The report finance answers: the application's latest, still waiting, at the version read. */
@@ -187,10 +204,12 @@ export function createApplicationReportService(
      * grant flow's own step (one not yet paid is marked accounted from its page once it is).
      */
     async accept(principal: Principal, grantId: number, decision: { reportId: number; version: number }) {
-      const { grant, application } = await forStaff(principal, grantId);
-      assertMayDecideApplicationReport(principal, grant.municipalityCode);
+      const { grant, application } = await toDecide(principal, grantId);
       await db.transaction(async (tx) => {
         const report = await reportToDecide(tx, application, decision.reportId, decision.version);
+        // The grant as it is now, locked: finance may have moved it on from its page meanwhile.
+        const now = await findGrant(tx, grant.id, true);
+        if (!now) throw notFound('grant', grant.id);
         const kinds = (await reportDocumentsOf(tx, application.id)).map((d) => d.kind);
         const after = await decideReportIfVersion(tx, report.id, report.version, {
           status: 'accepted',
@@ -198,13 +217,14 @@ export function createApplicationReportService(
           decidedBy: principal.userId ?? 0,
         });
         if (!after) throw staleVersion('application_report', { version: report.version });
+        // Refused (409) unless the grant is approved or paid.
         await deps.grants.recordReport(tx, principal, grant.id, {
-          receivedOn: grant.reportReceivedOn ?? danishDate(),
-          endorsed: grant.auditorEndorsed || kinds.includes('auditor_endorsement'),
+          receivedOn: now.reportReceivedOn ?? danishDate(),
+          endorsed: now.auditorEndorsed || kinds.includes('auditor_endorsement'),
         });
         await audit(tx, principal, report, 'application_report_accepted', { status: after.status });
-        if (grant.status === 'paid') {
-          const version = (await findGrant(tx, grant.id))?.version ?? grant.version;
+        if (now.status === 'paid') {
+          const version = (await findGrant(tx, grant.id))?.version ?? now.version;
           await deps.grants.transition(principal, grant.id, { to: 'accounted', version }, tx);
         }
       });
@@ -220,8 +240,7 @@ export function createApplicationReportService(
       grantId: number,
       request: { reportId: number; version: number; note: string },
     ) {
-      const { grant, application } = await forStaff(principal, grantId);
-      assertMayDecideApplicationReport(principal, grant.municipalityCode);
+      const { grant, application } = await toDecide(principal, grantId);
       const municipality = (await deps.municipalities.byCode()).get(grant.municipalityCode)?.name ?? '';
       const token = newSecret();
       await db.transaction(async (tx) => {
@@ -232,6 +251,7 @@ export function createApplicationReportService(
           decidedBy: principal.userId ?? 0,
         });
         if (!after) throw staleVersion('application_report', { version: report.version });
+        // Refused (409) unless the grant is approved or paid: an accounted grant keeps its report.
         await deps.grants.recordReport(tx, principal, grant.id, { receivedOn: null });
         await insertLink(tx, application.id, linkHash(token));
         await queueMail(tx, mailContext, {
@@ -244,7 +264,8 @@ export function createApplicationReportService(
             title: application.projectTitle ?? grant.title,
             number: application.id,
             note: request.note,
-            date: formatDate(grant.reportDueOn, application.locale),
+            // The due date only while it is ahead: a date already past would read as a deadline missed.
+            date: grant.reportDueOn > danishDate() ? formatDate(grant.reportDueOn, application.locale) : '',
             link: `${config.mail.publicUrl}/public/applications/${token}/report`,
           },
         });

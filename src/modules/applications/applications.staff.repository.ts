@@ -83,14 +83,17 @@ export async function inboxPage(
   return rows as InboxRow[];
 }
 
-/** An application that is not a draft, with its round's municipality; undefined otherwise. */
+/**
+ * An application that is not a draft, with its round's name and municipality; undefined otherwise.
+ * The one lookup of a single application on the staff side (inbox, questions, decision).
+ */
 export async function sentApplication(
   db: Queryable,
   id: number,
   forUpdate = false,
-): Promise<{ application: ApplicationRow; municipalityCode: number } | undefined> {
+): Promise<{ application: ApplicationRow; municipalityCode: number; roundName: string } | undefined> {
   const q = db
-    .select({ application: applications, municipalityCode: grantRounds.municipalityCode })
+    .select({ application: applications, municipalityCode: grantRounds.municipalityCode, roundName: grantRounds.name })
     .from(applications)
     .innerJoin(grantRounds, eq(grantRounds.id, applications.roundId))
     .where(and(eq(applications.id, id), ne(applications.status, 'draft')));

@@ -1,5 +1,5 @@
 import { danishDate } from '../../lib/dates.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
 import type { GrantWithParts } from './grants.repository.ts';
 import type { Grant, GrantStatus } from './grants.schemas.ts';
 
@@ -243,4 +243,17 @@ export function roundPhase(round: RoundWindow, today: string = danishDate()): Ro
   if (round.status === 'planned') return round.applicationsOpenOn ? 'upcoming' : null;
   if (roundTakesApplications(round, today)) return 'open';
   return round.applicationsOpenOn && today < round.applicationsOpenOn ? 'upcoming' : 'closed';
+}
+
+/**
+ * The grant a report is recorded on (through the link, or finance's decision on it): one approved or
+ * paid. An accounted, closed, withdrawn or rejected grant is refused (409); none at all is 404.
+ */
+export function reportable<G extends { status: GrantStatus }>(grant: G | undefined, id: number): G {
+  if (!grant) throw notFound('grant', id);
+  if (grant.status !== 'approved' && grant.status !== 'paid')
+    throw new AppError('GRANT_NOT_REPORTABLE', 409, 'grant.report.notReportable', {
+      details: { id, status: grant.status },
+    });
+  return grant;
 }

@@ -34,6 +34,7 @@ import {
   nextMark,
   paymentsCorrectable,
   periodProblem,
+  reportable,
   reportDueOf,
   transitionBlocker,
 } from './grants.rules.ts';
@@ -335,12 +336,11 @@ export function createGrantService(database: Database, config: Config) {
     },
 
     /**
-     * A report received (null: no longer received) and the auditor's endorsement, as the report form
-     * records them, in the caller's transaction: a report through the link or finance's decision on it.
+     * A report received (null: no longer received) and the auditor's endorsement, in the caller's
+     * transaction, on the grant locked: only an approved or paid one takes it (409 otherwise).
      */
     async recordReport(tx: Tx, by: Principal, id: number, r: { receivedOn: string | null; endorsed?: boolean }) {
-      const before = await findGrant(tx, id, true);
-      if (!before) throw notFound('grant', id);
+      const before = reportable(await findGrant(tx, id, true), id);
       const changes = { reportReceivedOn: r.receivedOn, auditorEndorsed: r.endorsed ?? before.auditorEndorsed };
       await saveChange(tx, by, before, changes, {}, r.receivedOn ? 'report_received' : 'report_reopened');
     },

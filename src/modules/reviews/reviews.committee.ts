@@ -29,8 +29,14 @@ interface CommitteeRow {
   application: ApplicationLine;
   applicantName: string | null;
   decided: boolean;
-  /** The viewer declared a conflict of interest here: the others' scores are not shown to them. */
+  /**
+   * The viewer declared a conflict of interest here: the others' scores are not shown to them, and
+   * the row is listed apart, after the ranking, with no rank, running sum or budget mark (its place
+   * would tell the scores).
+   */
   viewerConflicted: boolean;
+  /** The place in the ranking, from 1; null for a row listed apart. */
+  rank: number | null;
   /** Per criterion, in the round's order: each reviewer's cell and the average of the scores. */
   criteria: { criterionId: number; cells: ScoreCell[]; average: number | null }[];
   average: number | null;
@@ -74,27 +80,32 @@ export function rankForCommittee(input: {
       viewerConflicted: conflicted.has(`${a.id}:${input.viewerId}`),
       criteria,
       average: mean(criteria.flatMap((c) => (c.average === null ? [] : [c.average]))),
+      rank: null,
       runningOre: null,
       withinBudget: null,
     };
   });
-  // Best first; unscored last; on a tie the smaller amount first, then the earlier application.
+  // Best first; unscored last; on a tie the smaller amount first, then the earlier application. The
+  // viewer's own conflicts come after all of them, in the order sent, outside the ranking.
   rows.sort(
     (x, y) =>
-      (y.average ?? -1) - (x.average ?? -1) ||
-      (x.application.appliedOre ?? 0) - (y.application.appliedOre ?? 0) ||
+      Number(x.viewerConflicted) - Number(y.viewerConflicted) ||
+      (x.viewerConflicted ? 0 : (y.average ?? -1) - (x.average ?? -1)) ||
+      (x.viewerConflicted ? 0 : (x.application.appliedOre ?? 0) - (y.application.appliedOre ?? 0)) ||
       x.application.id - y.application.id,
   );
   const budgetLeftOre = input.budgetOre - input.awardedOre;
   let running = 0;
   let openOre = 0;
-  for (const row of rows) {
-    if (row.decided) continue;
-    running += row.application.appliedOre ?? 0;
+  rows.forEach((row, i) => {
+    if (!row.viewerConflicted) row.rank = i + 1;
+    if (row.decided) return;
     openOre += row.application.appliedOre ?? 0;
+    if (row.viewerConflicted) return;
+    running += row.application.appliedOre ?? 0;
     row.runningOre = running;
     row.withinBudget = running <= budgetLeftOre;
-  }
+  });
   return {
     reviewers: input.reviewers,
     rows,

@@ -351,9 +351,21 @@ t.test('the rules: actor, amount, budget and override, decided, stale, reject', 
   const draft = await visitor(h.app, `/public/rounds/${roundId}/apply`, '198.51.100.250');
   await draft.post(`/public/rounds/${roundId}/apply`, { contactEmail: 'kladde@example.dk', intent: 'draft' });
   const [draftRow] = await h.database.rows<{ id: number }>(sql`select id from applications where status = 'draft'`);
+  // A draft is the applicant's alone: to staff it does not exist, neither its page nor its decision.
   const notSent = await decide(Number(draftRow?.id), { decision: 'reject', meeting: 'M', reasons: 'R', version: 1 });
-  t.equal(notSent.statusCode, 409);
-  t.equal(notSent.json().code, 'APPLICATION_NOT_SUBMITTED');
+  t.equal(notSent.statusCode, 404, 'a draft cannot be decided: no such application');
+  const draftPage = await finance.inject({ method: 'GET', url: `/applications/${draftRow?.id}/decision` });
+  t.equal(draftPage.statusCode, 404, 'nor has it a decision page');
+  t.notMatch(draftPage.body, /kladde@example\.dk/);
+  const draftForm = await finance.postForm(`/applications/${draftRow?.id}/decision`, {
+    version: '1',
+    decision: 'reject',
+    meeting: 'M',
+    reasons: 'R',
+    confirm: 'yes',
+  });
+  t.equal(draftForm.statusCode, 404, 'nor takes the form');
+  t.equal(await count(h, sql`select count(*) as n from applications where status = 'draft'`), 1, 'still a draft');
 });
 
 t.test('who decides: finance and admin of the municipality; others 403; other municipalities 404', async (t) => {

@@ -310,3 +310,56 @@ t.test('start review: submitted → under review, version-checked, audited, once
     [[association.id, 'under_review']],
   );
 });
+
+t.test('whoever declared a conflict of interest neither confirms nor creates the applicant’s actor', async (t) => {
+  const h = await buildTestApp(t);
+  const { association, group } = await inboxFixture(h);
+  const actor = await h.inject({
+    method: 'POST',
+    url: '/api/v1/actors?allowSimilar=true',
+    payload: actorInput({ name: 'Fællesskabet i Valby', cvr: '12345674' }),
+  });
+  const actorId = actor.json().id as number;
+  const coordinator = await h.as('coordinator', 101);
+  for (const id of [association.id, group.id]) {
+    const declared = await coordinator.postForm(`/applications/${id}/review/conflict`, {
+      reason: 'Jeg er medlem af foreningen.',
+      confirm: 'yes',
+    });
+    t.equal(declared.statusCode, 303, 'the conflict is declared');
+  }
+  const confirm = await coordinator.postForm(`/applications/${association.id}/actor`, {
+    actorId: String(actorId),
+    version: String(await versionOf(h, association.id)),
+  });
+  t.equal(confirm.statusCode, 403, 'confirming the actor is refused');
+  t.match(confirm.body, /<code>REVIEWER_CONFLICTED<\/code>/, 'coded');
+  const create = await coordinator.postForm(`/applications/${group.id}/new-actor`, {
+    version: String(await versionOf(h, group.id)),
+    roles: 'inclusion_arena',
+    allowSimilar: 'yes',
+  });
+  t.equal(create.statusCode, 403, 'creating it is refused');
+  t.match(create.body, /<code>REVIEWER_CONFLICTED<\/code>/);
+  const inbox = h.app.services.applicationInbox;
+  await t.rejects(
+    inbox.confirmActor({ userId: coordinator.user.id, municipalityCode: 101, role: 'coordinator' }, association.id, {
+      actorId,
+      version: await versionOf(h, association.id),
+    }),
+    { code: 'REVIEWER_CONFLICTED' },
+    'the service refuses too, whatever the route',
+  );
+  const matched = await h.database.rows<{ n: number }>(
+    sql`select count(*)::int as n from applications where actor_id is not null`,
+  );
+  t.equal(matched[0]?.n, 0, 'no application matched');
+  t.equal((await h.database.rows<{ n: number }>(sql`select count(*)::int as n from actors`))[0]?.n, 1, 'none created');
+
+  const other = await h.as('coordinator', 101);
+  const confirmed = await other.postForm(`/applications/${association.id}/actor`, {
+    actorId: String(actorId),
+    version: String(await versionOf(h, association.id)),
+  });
+  t.equal(confirmed.statusCode, 303, 'another coordinator of the municipality confirms it');
+});

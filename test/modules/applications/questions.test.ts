@@ -240,8 +240,10 @@ t.test('who may ask and read: roles, municipalities, statuses, links', async (t)
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: `_csrf=${encodeURIComponent(coordinator.csrf)}&body=Hej`,
   });
-  t.equal(refused.statusCode, 409, 'a draft takes no questions');
-  t.match(refused.body, /<code>APPLICATION_NOT_TAKING_QUESTIONS<\/code>/, 'coded');
+  t.equal(refused.statusCode, 404, 'a draft is the applicant’s alone: no questions to it');
+  const draftPage = await coordinator.inject({ method: 'GET', url: `/applications/${d?.id}/questions` });
+  t.equal(draftPage.statusCode, 404, 'nor a questions page showing it');
+  t.notMatch(draftPage.body, /kladde@example\.dk/);
   for (const status of ['approved', 'rejected'] as const) {
     await h.database.rows(
       sql`update applications set status = ${status}, decided_at = now(), decided_by = ${coordinator.user.id}
@@ -272,4 +274,28 @@ t.test('answers are rate-limited per address', async (t) => {
   t.equal((await answer(v, token, questionId, 'Svar')).statusCode, 303);
   t.equal((await answer(v, token, questionId, 'Igen', '2')).statusCode, 409);
   t.equal((await answer(v, token, questionId, 'Og igen', '2')).statusCode, 429, 'the third attempt in the hour: 429');
+});
+
+t.test('whoever declared a conflict of interest does not ask the applicant', async (t) => {
+  const h = await buildTestApp(t);
+  const roundId = await roundOf(h, 'Pulje med inhabilitet');
+  const { id } = await sentApplication(h, roundId);
+  const finance = await h.as('finance', 101);
+  const declared = await finance.postForm(`/applications/${id}/review/conflict`, {
+    reason: 'Jeg sidder i foreningens bestyrelse.',
+    confirm: 'yes',
+  });
+  t.equal(declared.statusCode, 303, 'the conflict is declared');
+  const page = await finance.inject({ method: 'GET', url: `/applications/${id}/questions` });
+  t.equal(page.statusCode, 200, 'they may still read the conversation');
+  t.notMatch(page.body, new RegExp(`action="/applications/${id}/questions"`), 'but get no form to ask with');
+  const asked = await finance.postForm(`/applications/${id}/questions`, { body: 'Må jeg spørge?' });
+  t.equal(asked.statusCode, 403, 'asking is refused');
+  t.match(asked.body, /<code>REVIEWER_CONFLICTED<\/code>/, 'coded');
+  const empty = await finance.postForm(`/applications/${id}/questions`, { body: '' });
+  t.equal(empty.statusCode, 403, 'before the form is read');
+  const count = await h.database.rows<{ n: number }>(sql`select count(*)::int as n from application_questions`);
+  t.equal(count[0]?.n, 0, 'nothing asked');
+  const other = await h.as('finance', 101);
+  t.equal((await other.postForm(`/applications/${id}/questions`, { body: 'Et spørgsmål' })).statusCode, 303);
 });

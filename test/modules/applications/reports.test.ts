@@ -306,6 +306,7 @@ t.test('finance asks for more: a mail with a fresh link, and a second report', a
   const mail = smtp.received[1];
   t.match(mail?.subject ?? '', /beder om mere/, 'in the application’s language (Danish)');
   t.match(mail?.text ?? '', /Send venligst bilag for råvarerne\./, 'with the note');
+  t.match(mail?.text ?? '', /senest 01\.06\.\d{4}:/, 'and the due date, still ahead');
   const fresh = /https:\/\/samspil\.test\/public\/applications\/([\w-]+)\/report/.exec(mail?.text ?? '')?.[1] ?? '';
   t.ok(fresh && fresh !== token, 'and a fresh link');
   const links = await h.database.rows<{ token_hash: string }>(
@@ -340,4 +341,109 @@ t.test('finance asks for more: a mail with a fresh link, and a second report', a
   );
   t.equal((await grantRow(h, s.grantId))?.received, danishDate(), 'received again');
   t.equal(await reachedIn(s, s.stof), 0, 'reach of reports not accepted is not counted');
+});
+
+t.test(
+  'finance moved the grant on meanwhile; a conflict keeps finance out; the due date only while ahead',
+  async (t) => {
+    const smtp = await startSmtpServer(t);
+    const h = await buildTestApp(t, { env: { ...mailEnv, SMTP_URL: smtp.url } });
+    const s = await approvedApplication(h, 1_500_000, 'grund@example.dk');
+    const { v, token } = s;
+    await until(() => smtp.received.length >= 1);
+    t.equal((await upload(h.app, v, token, pdf(), 'regnskab.pdf', 'report_accounts')).statusCode, 303);
+    t.equal((await v.post(`/public/applications/${token}/report`, reportForm(s, '12'))).statusCode, 303);
+    const reportId = String(
+      (await h.database.rows<{ id: number }>(sql`select max(id)::int as id from application_reports`))[0]?.id,
+    );
+    const accept = `/grants/${s.grantId}/application-report/accept`;
+    const more = `/grants/${s.grantId}/application-report/more`;
+
+    // A finance user who declared a conflict of interest on the application decides nothing on its report.
+    const conflicted = await h.as('finance', 101);
+    await h.database.rows(
+      sql`insert into application_conflicts (application_id, user_id, reason)
+        values (${s.applicationId}, ${conflicted.user.id}, 'Min bror er kasserer')`,
+    );
+    const refusedAccept = await conflicted.postForm(accept, { reportId, version: '1', confirm: 'yes' });
+    t.equal(refusedAccept.statusCode, 403, 'accepting is refused');
+    t.match(refusedAccept.body, /<code>REVIEWER_CONFLICTED<\/code>/);
+    const refusedMore = await conflicted.postForm(more, { reportId, version: '1', note: 'Mere, tak.' });
+    t.equal(refusedMore.statusCode, 403, 'asking for more is refused');
+    t.match(refusedMore.body, /<code>REVIEWER_CONFLICTED<\/code>/);
+    const untouched = await h.database.rows<{ status: string }>(sql`select status from application_reports`);
+    t.same(untouched, [{ status: 'submitted' }], 'the report still waits');
+
+    // The due date has passed: the mail asks for the report again without a date already gone.
+    await h.database.rows(sql`update grants set report_due_on = current_date - 30 where id = ${s.grantId}`);
+    const asked = await s.finance.postForm(more, { reportId, version: '1', note: 'Send bilag.' });
+    t.equal(asked.statusCode, 303, asked.body);
+    await until(() => smtp.received.length >= 2);
+    t.match(smtp.received[1]?.text ?? '', /Send afrapporteringen igen via linket:/);
+    t.notMatch(smtp.received[1]?.text ?? '', /senest/, 'no date in the past');
+    t.notMatch(smtp.received[1]?.html ?? '', /senest/);
+    const fresh =
+      /https:\/\/samspil\.test\/public\/applications\/([\w-]+)\/report/.exec(smtp.received[1]?.text ?? '')?.[1] ?? '';
+
+    // The applicant sends again; finance meanwhile records the report, pays and accounts from the grant page.
+    const again = await v.get(`/public/applications/${fresh}/report`);
+    const previousId = /name="previousId" value="(\d+)"/.exec(again.body)?.[1] ?? '';
+    const version = /name="version" value="(\d+)"/.exec(again.body)?.[1] ?? '';
+    const second = await v.post(`/public/applications/${fresh}/report`, reportForm(s, '15', { previousId, version }));
+    t.equal(second.statusCode, 303, second.body);
+    const secondId = String(
+      (await h.database.rows<{ id: number }>(sql`select max(id)::int as id from application_reports`))[0]?.id,
+    );
+    const g = (await s.finance.inject({ method: 'GET', url: `/api/v1/grants/${s.grantId}` })).json();
+    const paid = await s.finance.inject({
+      method: 'PATCH',
+      url: `/api/v1/grants/${s.grantId}`,
+      payload: { version: g.version, payments: [{ kind: 'payment', paidOn: danishDate(), amountOre: 1_500_000 }] },
+    });
+    t.equal(paid.statusCode, 200, paid.body);
+    let grantVersion = paid.json().version as number;
+    for (const to of ['paid', 'accounted'] as const) {
+      const moved = await s.finance.inject({
+        method: 'POST',
+        url: `/api/v1/grants/${s.grantId}/transitions`,
+        payload: { to, version: grantVersion },
+      });
+      t.equal(moved.statusCode, 200, `${to}: ${moved.body}`);
+      grantVersion = moved.json().version as number;
+    }
+    const mails = smtp.received.length;
+    const lateMore = await s.finance.postForm(more, { reportId: secondId, version: '1', note: 'Og mere.' });
+    t.equal(lateMore.statusCode, 409, 'asking for more on an accounted grant is refused');
+    t.match(lateMore.body, /<code>GRANT_NOT_REPORTABLE<\/code>/);
+    const lateAccept = await s.finance.postForm(accept, { reportId: secondId, version: '1', confirm: 'yes' });
+    t.equal(lateAccept.statusCode, 409, 'and accepting it too: the grant is accounted from its page');
+    t.match(lateAccept.body, /<code>GRANT_NOT_REPORTABLE<\/code>/);
+    const grant = await grantRow(h, s.grantId);
+    t.equal(grant?.status, 'accounted');
+    t.equal(grant?.received, danishDate(), 'the report stays received on the accounted grant');
+    t.equal(grant?.version, grantVersion, 'the grant is not written');
+    const reports = await h.database.rows<{ status: string }>(sql`select status from application_reports order by id`);
+    t.same(
+      reports.map((r) => r.status),
+      ['more_requested', 'submitted'],
+      'the report is not decided',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.equal(smtp.received.length, mails, 'and no mail went out');
+  },
+);
+
+t.test('a report through the link for a grant withdrawn is refused; nothing is written', async (t) => {
+  const h = await buildTestApp(t);
+  const w = await approvedApplication(h, 1_500_000, 'trukket@example.dk');
+  t.equal((await upload(h.app, w.v, w.token, pdf(), 'regnskab.pdf', 'report_accounts')).statusCode, 303);
+  await h.database.rows(sql`update grants set status = 'withdrawn' where id = ${w.grantId}`);
+  const withdrawn = await w.v.post(`/public/applications/${w.token}/report`, reportForm(w, '3'));
+  t.equal(withdrawn.statusCode, 409, 'a withdrawn grant takes no report');
+  t.match(withdrawn.body, /<code>GRANT_NOT_REPORTABLE<\/code>/);
+  t.equal((await grantRow(h, w.grantId))?.received, null, 'not received');
+  const kept = await h.database.rows<{ n: number }>(
+    sql`select count(*)::int as n from application_reports where application_id = ${w.applicationId}`,
+  );
+  t.equal(kept[0]?.n, 0, 'no report stored');
 });

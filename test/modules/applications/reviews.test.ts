@@ -294,6 +294,20 @@ t.test('a conflict of interest keeps the reviewer out and withdraws their scores
   const theirRow = theirView.body.slice(s2, theirView.body.indexOf('</tr>', s2));
   t.match(theirRow, /Skjult, fordi du er inhabil/);
   t.notMatch(theirRow, /4,5|4 · inhabil/, 'the conflicted reviewer sees no scores of it');
+  // Nor its place: its rank and budget mark would tell the others' scores. It is listed apart, last.
+  const rankOf = (r: string) => /<td class="samspil-num">([^<]*)<\/td>/.exec(r)?.[1];
+  t.equal(rankOf(row), '1', 'ranked first for the others');
+  t.equal(rankOf(theirRow), '–', 'no rank for the conflicted viewer');
+  t.notMatch(theirRow, /restbudgettet/, 'no within- or over-budget mark');
+  t.notMatch(theirRow, /400\.000,00 kr\.[\s\S]*400\.000,00 kr\./, 'no running sum');
+  t.match(theirRow, /Uden for rækkefølgen, fordi du er inhabil/);
+  t.notMatch(theirRow, /samspil-over-budget/);
+  for (const other of [apps.b, apps.c])
+    t.ok(theirView.body.indexOf(`id="committee-row-${other}"`) < s2, 'listed after the applications ranked');
+  const bStart = theirView.body.indexOf(`id="committee-row-${apps.b}"`);
+  const bRow = theirView.body.slice(bStart, theirView.body.indexOf('</tr>', bStart));
+  t.equal(rankOf(bRow), '1', 'the others are ranked without it');
+  t.notMatch(bRow, /700\.000,00/, 'and its amount is not in their running sum');
 
   const reviews = h.app.services.reviews;
   await t.rejects(reviews.assertNotConflicted(apps.a, finance.user.id), { code: 'REVIEWER_CONFLICTED' });
