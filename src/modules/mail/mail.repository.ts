@@ -141,7 +141,7 @@ export async function releaseMails(db: Queryable, ids: number[]): Promise<void> 
 }
 
 /** The error a queued mail is given up with when its recipient's personal data was erased first. */
-export const MAIL_ERASED = 'application_erased';
+const MAIL_ERASED = 'application_erased';
 
 /**
  * Erases an applicant's address from the mails about applications (kind `application-…`) sent to
