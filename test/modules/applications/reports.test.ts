@@ -165,6 +165,11 @@ t.test(
     t.equal(linked[0]?.n, 2, 'both documents belong to the report');
     t.equal((await v.post(url, reportForm(s, '41'))).statusCode, 409, 'a report sent twice is stale');
     t.equal(await reachedIn(s, s.stof), 0, 'a report not yet accepted is not counted');
+    const unaccepted = await s.finance.inject({
+      method: 'GET',
+      url: `/reports/proportionality?area=municipality:101&year=${s.year}`,
+    });
+    t.notMatch(unaccepted.body, /Nåede deltagere/, 'without accepted reach, the report page has no reach column');
 
     // Finance pays the grant in full, so accepting the report can account it.
     const g = (await s.finance.inject({ method: 'GET', url: `/api/v1/grants/${s.grantId}` })).json();
