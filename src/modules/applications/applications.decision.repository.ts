@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { actors, applications, grantAllocations, grants } from '../../db/schema/index.ts';
 import type { ApplicationRow } from './applications.repository.ts';
+import { UNDECIDED_STATUSES } from './applications.rules.ts';
 
 /** What a decision writes on the application. */
 export interface DecisionValues {
@@ -34,7 +35,7 @@ export async function recordDecisionIfVersion(
       and(
         eq(applications.id, id),
         eq(applications.version, version),
-        inArray(applications.status, ['submitted', 'under_review']),
+        inArray(applications.status, [...UNDECIDED_STATUSES]),
       ),
     )
     .returning();

@@ -24,14 +24,14 @@ import type { ReviewService } from '../reviews/reviews.service.ts';
 import { actorNameOf, awardOf, recordDecisionIfVersion } from './applications.decision.repository.ts';
 import type { DecidedApplication, DecisionInput } from './applications.decision.schemas.ts';
 import { type ApplicationRow, insertLink, targetGroupsOf } from './applications.repository.ts';
-import { linkHash } from './applications.rules.ts';
+import { linkHash, UNDECIDED_STATUSES } from './applications.rules.ts';
 import { sentApplication } from './applications.staff.repository.ts';
 
 /** A decision run to its end and then undone: what the confirmation page asks about would pass. */
 class Rehearsal extends Error {}
 
 /** Statuses in which an application waits for its decision. */
-const undecided: ReadonlySet<ApplicationRow['status']> = new Set(['submitted', 'under_review']);
+const undecided: ReadonlySet<ApplicationRow['status']> = new Set(UNDECIDED_STATUSES);
 
 export function createDecisionService(
   database: Database,

@@ -77,3 +77,6 @@ export function formValuesOf(
     consent: a.consentAt !== null,
   };
 }
+
+/** Sent and not yet decided: what may still be reviewed, asked about, matched and decided. */
+export const UNDECIDED_STATUSES = ['submitted', 'under_review'] as const;

@@ -5,6 +5,7 @@ import { actors, applications, grantRounds } from '../../db/schema/index.ts';
 import { similarNameCondition } from '../actors/actors.repository.ts';
 import { overdueCondition } from '../grants/grants.repository.ts';
 import type { ApplicationRow } from './applications.repository.ts';
+import { UNDECIDED_STATUSES } from './applications.rules.ts';
 
 /**
  * The staff side's reads and writes of applications (issue 21): a round's inbox, one application
@@ -132,7 +133,7 @@ export async function setActorIfVersion(
       and(
         eq(applications.id, id),
         eq(applications.version, version),
-        inArray(applications.status, ['submitted', 'under_review']),
+        inArray(applications.status, [...UNDECIDED_STATUSES]),
       ),
     )
     .returning();

@@ -9,9 +9,10 @@ import {
   grantRounds,
   users,
 } from '../../db/schema/index.ts';
+import { UNDECIDED_STATUSES } from '../applications/applications.rules.ts';
 
 /** The statuses an application is reviewed in, and those the committee view lists. */
-export const REVIEWABLE = ['submitted', 'under_review'] as const;
+export const REVIEWABLE = UNDECIDED_STATUSES;
 const LISTED = ['submitted', 'under_review', 'approved', 'rejected'] as const;
 
 /** An application with its round's municipality and budget: what the review pages need of both. */
