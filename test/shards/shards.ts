@@ -1,0 +1,99 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+
+/**
+ * `npm test` runs the test files in a few processes (shards) instead of one process each. Starting a
+ * process costs about 3 s of CPU before the first assertion (loading the app's modules through tsx),
+ * which with ~150 files was most of the suite. Each shard imports its files one after the other into
+ * one process; every file still gets its own app and database, and what a file registers for its
+ * end (`t.teardown` on the root test: its app and its database copy) is run when that file's tests
+ * are done, before the next file starts. A test file still runs alone as before: `npx tap <file>`.
+ *
+ * Files are dealt to shards by their cost measured in an earlier run (weights.json, refreshed by
+ * `npm run test:weights`), the largest first, each to the shard with the least so far; a file not
+ * yet weighed counts as the median.
+ */
+const testRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const shardDir = dirname(fileURLToPath(import.meta.url));
+
+/** The two sets: `npm test` runs the suite's shards (shard-NN), `npm run test:browser` the browser's. */
+export type TestSet = 'shard' | 'browser';
+
+/** The test files of a set: test/browser/**\/*.test.ts, or every other test/**\/*.test.ts but the shards. */
+export function testFiles(set: TestSet): string[] {
+  return (readdirSync(testRoot, { recursive: true }) as string[])
+    .map((f) => f.split(sep).join('/'))
+    .filter(
+      (f) => f.endsWith('.test.ts') && !f.startsWith('shards/') && f.startsWith('browser/') === (set === 'browser'),
+    )
+    .map((f) => `test/${f}`)
+    .sort();
+}
+
+/** The number of shard files of a set in test/shards (shard-01.test.ts …, browser-01.test.ts …). */
+export function shardCount(set: TestSet): number {
+  return readdirSync(shardDir).filter((f) => new RegExp(`^${set}-\\d+\\.test\\.ts$`).test(f)).length;
+}
+
+export function readWeights(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(join(shardDir, 'weights.json'), 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+/** Deals the files to `count` shards: largest first, each to the lightest shard (the lowest on a tie). */
+export function deal(files: string[], weights: Record<string, number>, count: number): string[][] {
+  const known = files
+    .map((f) => weights[f])
+    .filter((w): w is number => typeof w === 'number')
+    .sort((a, b) => a - b);
+  const median = known.length ? (known[Math.floor(known.length / 2)] as number) : 1;
+  const weighed = files.map((file) => ({ file, weight: weights[file] ?? median }));
+  weighed.sort((a, b) => b.weight - a.weight || a.file.localeCompare(b.file));
+  const shards = Array.from({ length: count }, () => ({ files: [] as string[], load: 0 }));
+  for (const { file, weight } of weighed) {
+    let lightest = shards[0] as (typeof shards)[number];
+    for (const shard of shards) if (shard.load < lightest.load) lightest = shard;
+    lightest.files.push(file);
+    lightest.load += weight;
+  }
+  return shards.map((s) => s.files.sort());
+}
+
+/**
+ * Runs the shard the calling file names (its set and its 1-based number) in this process: each file is imported,
+ * its tests run, then its teardowns, before the next file.
+ */
+export async function runShard(shardUrl: string): Promise<void> {
+  const match = /(shard|browser)-(\d+)\.test\.ts$/.exec(fileURLToPath(shardUrl));
+  if (!match) throw new Error(`not a shard file: ${shardUrl}`);
+  const set = match[1] as TestSet;
+  const files = deal(testFiles(set), readWeights(), shardCount(set))[Number(match[2]) - 1] ?? [];
+  const root = t as unknown as { teardown(fn: () => unknown): void };
+  const rootTeardown = root.teardown;
+  for (const file of files) {
+    const pending: (() => unknown)[] = [];
+    root.teardown = (fn) => {
+      pending.push(fn);
+    };
+    const started = process.hrtime.bigint();
+    let loadError: unknown;
+    try {
+      await import(pathToFileURL(join(testRoot, '..', file)).href);
+    } catch (err) {
+      loadError = err;
+    }
+    await t.test(`${file}: end`, async (tt) => {
+      if (loadError) tt.fail(`${file} did not load`, { error: loadError });
+      // The root test's teardowns run last-registered first; so do the file's.
+      while (pending.length) await (pending.pop() as () => unknown)();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      tt.pass(`${relative('.', file)} done in ${seconds.toFixed(1)} s`);
+    });
+    root.teardown = rootTeardown;
+  }
+}
