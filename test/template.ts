@@ -38,7 +38,7 @@ export function postgresUrls(url: string) {
 }
 
 /** What the test template's postgresql.conf adds to PGlite's defaults. */
-export const TEST_POSTGRESQL_CONF = 'shared_buffers = 16MB';
+const TEST_POSTGRESQL_CONF = 'shared_buffers = 16MB';
 
 export async function buildPgliteTemplate(): Promise<void> {
   // Built aside and renamed, so a concurrent run never copies half a template.

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { deal, readWeights, shardCount, testFiles } from '../shards/shards.ts';
 
@@ -31,3 +32,26 @@ t.test('files are dealt by weight: the largest first, each to the lightest shard
   t.same(deal(['x', 'y', 'z'], { x: 10 }, 3), [['x'], ['y'], ['z']], 'an unweighed file counts as the median');
   t.same(deal(['x', 'y'], {}, 3), [['x'], ['y'], []], 'more shards than files leaves some empty');
 });
+
+t.test(
+  'in a shard, a file that fails to load fails the run, its teardowns still run, and the next file runs',
+  async (t) => {
+    const run = spawnSync(process.execPath, ['--import=tsx', 'test/fixtures/shards/run.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, TAP_TIMEOUT: '0' },
+    });
+    t.not(run.status, 0, 'the shard fails');
+    t.match(run.stdout, /not ok \d+ - test\/fixtures\/shards\/broken\.ts did not load/, 'naming the file');
+    t.match(run.stdout, /broken on purpose/, 'with its error');
+    const order = [
+      '# broken: its teardown ran',
+      'ok 1 - a test after the broken file still runs',
+      '# fine: its teardown ran',
+    ];
+    const at = order.map((line) => run.stdout.indexOf(line));
+    t.ok(
+      at.every((i, n) => i >= 0 && (n === 0 || i > (at[n - 1] as number))),
+      'the broken file is closed before the next file runs, and that one is closed at its end',
+    );
+  },
+);

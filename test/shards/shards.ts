@@ -72,7 +72,11 @@ export async function runShard(shardUrl: string): Promise<void> {
   const match = /(shard|browser)-(\d+)\.test\.ts$/.exec(fileURLToPath(shardUrl));
   if (!match) throw new Error(`not a shard file: ${shardUrl}`);
   const set = match[1] as TestSet;
-  const files = deal(testFiles(set), readWeights(), shardCount(set))[Number(match[2]) - 1] ?? [];
+  await runFiles(deal(testFiles(set), readWeights(), shardCount(set))[Number(match[2]) - 1] ?? []);
+}
+
+/** Runs the test files (paths from the repository's root) one after another in this process. */
+export async function runFiles(files: string[]): Promise<void> {
   const root = t as unknown as { teardown(fn: () => unknown): void };
   const rootTeardown = root.teardown;
   for (const file of files) {
