@@ -4,7 +4,7 @@ import { addDays, danishDate } from '../../src/lib/dates.ts';
 import { system } from '../../src/lib/principal.ts';
 import { pdf } from '../modules/applications/files.ts';
 import { startSmtpServer, until } from '../modules/mail/smtp.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { expectAccessible, flashSays, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, done when: applying as an informal group (no CVR) without JavaScript, and as an
@@ -120,7 +120,7 @@ t.test('applying with the keyboard, without JavaScript and with it', async (t) =
       .setInputFiles({ name: 'vedtaegter.pdf', mimeType: 'application/pdf', buffer: pdf(50_000) });
     await page.getByRole('button', { name: 'Vedhæft dokument' }).focus();
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => /vedhæftet/.test(document.querySelector('#flash')?.textContent ?? ''));
+    await flashSays(page, /vedhæftet/);
     t.ok(await page.getByRole('link', { name: 'vedtaegter.pdf' }).isVisible(), 'the document is listed');
     await expectAccessible(t, page, 'the draft with a document');
 

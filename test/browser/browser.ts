@@ -115,3 +115,17 @@ export async function scoreWithKeyboard(page: Page, criterion: number, value: nu
   await page.keyboard.press('Space');
   for (let i = 1; i < value; i++) await page.keyboard.press('ArrowRight');
 }
+
+/**
+ * Waits until the status region (#flash) says `message` for good. feedback.js empties the region
+ * when the page's DOM is ready and puts the message back 200 ms later, so that screen readers
+ * announce it: text seen while the page is still loading may be gone a moment later.
+ */
+export async function flashSays(page: Page, message: RegExp): Promise<void> {
+  await page.waitForFunction(
+    ([source, flags]) =>
+      document.readyState !== 'loading' &&
+      new RegExp(source as string, flags).test(document.querySelector('#flash')?.textContent ?? ''),
+    [message.source, message.flags],
+  );
+}

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { startSmtpServer, until } from '../modules/mail/smtp.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { expectAccessible, flashSays, startBrowserSession } from './browser.ts';
 
 /**
  * A forgotten password in the browser (issue 20), with the keyboard only: the link on the sign-in
@@ -65,10 +65,7 @@ t.test('a forgotten password: a link by mail, a new password, the old session go
   await page.getByLabel('E-mail (skal udfyldes)', { exact: true }).fill('');
   await page.keyboard.type(EMAIL);
   await page.keyboard.press('Enter');
-  // The status region is filled again a moment after load, so that screen readers announce it.
-  await page.waitForFunction(() =>
-    /Hvis adressen hører til en bruger/.test(document.querySelector('#flash')?.textContent ?? ''),
-  );
+  await flashSays(page, /Hvis adressen hører til en bruger/);
   t.match(await page.getByRole('status').textContent(), /Hvis adressen hører til en bruger i Samspil/);
   await expectAccessible(t, page, 'the forgotten-password page after asking');
 
@@ -96,9 +93,7 @@ t.test('a forgotten password: a link by mail, a new password, the old session go
   await page.keyboard.type(NEW);
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/login$/);
-  await page.waitForFunction(() =>
-    /Din nye adgangskode er gemt/.test(document.querySelector('#flash')?.textContent ?? ''),
-  );
+  await flashSays(page, /Din nye adgangskode er gemt/);
   t.match(await page.getByRole('status').textContent(), /Din nye adgangskode er gemt/);
   await expectAccessible(t, page, 'the sign-in page after the reset');
 

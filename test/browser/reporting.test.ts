@@ -5,7 +5,7 @@ import { actorInput } from '../factories.ts';
 import { signedInClient } from '../helper.ts';
 import { pdf } from '../modules/applications/files.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from '../modules/applications/fixture.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { expectAccessible, flashSays, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, done when: a report submitted through the link, with accounts, is accepted by finance;
@@ -88,7 +88,7 @@ t.test('an applicant reports through the link, finance accepts, the report shows
     .setInputFiles({ name: 'regnskab.pdf', mimeType: 'application/pdf', buffer: pdf(20_000) });
   await page.getByRole('button', { name: 'Vedhæft dokument' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /vedhæftet/.test(document.querySelector('#flash')?.textContent ?? ''));
+  await flashSays(page, /vedhæftet/);
   t.ok(await page.getByRole('link', { name: 'regnskab.pdf' }).isVisible(), 'the accounts are listed');
 
   await page.getByLabel('Hvad har I lavet? (skal udfyldes)').focus();
@@ -97,7 +97,7 @@ t.test('an applicant reports through the link, finance accepts, the report shows
   await page.keyboard.type('40');
   await page.getByRole('button', { name: 'Send afrapportering' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /sendt til kommunen/.test(document.querySelector('#flash')?.textContent ?? ''));
+  await flashSays(page, /sendt til kommunen/);
   t.match(await page.locator('#report-status').textContent(), /Sendt/);
   await expectAccessible(t, page, 'the report sent');
 
@@ -119,7 +119,7 @@ t.test('an applicant reports through the link, finance accepts, the report shows
   await expectAccessible(t, page, 'the question before accepting');
   await page.getByRole('button', { name: 'Ja, godkend afrapporteringen' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /godkendt/.test(document.querySelector('#flash')?.textContent ?? ''));
+  await flashSays(page, /godkendt/);
   t.match(await page.locator('#report-status').textContent(), /Godkendt/);
 
   await page.goto(`/reports/proportionality?area=municipality:101&year=${danishDate().slice(0, 4)}`);

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { startSmtpServer, until } from '../modules/mail/smtp.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { expectAccessible, flashSays, startBrowserSession } from './browser.ts';
 
 /**
  * A new user's welcome in the browser (issue 20, point 5): an admin creates the user without a
@@ -43,9 +43,7 @@ t.test('an admin creates a user; the welcome link sets the password; the user si
   await page.getByLabel('Rolle', { exact: true }).selectOption('viewer');
   await page.getByRole('button', { name: 'Opret bruger' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() =>
-    /Brugeren Nanna Ny er oprettet/.test(document.querySelector('#flash')?.textContent ?? ''),
-  );
+  await flashSays(page, /Brugeren Nanna Ny er oprettet/);
   await expectAccessible(t, page, 'the user list after creating a user');
 
   await until(() => smtp.received.length >= 1);
@@ -65,9 +63,7 @@ t.test('an admin creates a user; the welcome link sets the password; the user si
   await page.waitForSelector('text=Send et nyt velkomstlink til Nanna Ny?');
   await expectAccessible(t, page, 'the confirm step of a new welcome link');
   await page.getByRole('button', { name: 'Ja, send linket' }).click();
-  await page.waitForFunction(() =>
-    /Nanna Ny har fået et nyt velkomstlink/.test(document.querySelector('#flash')?.textContent ?? ''),
-  );
+  await flashSays(page, /Nanna Ny har fået et nyt velkomstlink/);
   await until(() => smtp.received.length >= 2);
   t.equal(smtp.received[1]?.subject, 'Velkommen til Samspil', 'a second welcome mail');
 
@@ -87,7 +83,7 @@ t.test('an admin creates a user; the welcome link sets the password; the user si
   await page.keyboard.type(CHOSEN);
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/login$/);
-  await page.waitForFunction(() => /Din adgangskode er gemt/.test(document.querySelector('#flash')?.textContent ?? ''));
+  await flashSays(page, /Din adgangskode er gemt/);
   await expectAccessible(t, page, 'the sign-in page after choosing a password');
 
   await signIn(page, NEW_USER, CHOSEN);
