@@ -1,17 +1,26 @@
-// Refreshes test/shards/weights.json from the last `npm test`: each test file's seconds, as its shard
+// Refreshes test/shards/weights.json from the last `npm test` or `npm run test:browser`: each test file's seconds, as its shard
 // reported them (".tap/test-results/test/shards/*.tap"), so the next run deals the files evenly.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const results = join('.tap', 'test-results', 'test', 'shards');
-const weights: Record<string, number> = {};
+// Kept for the files the last run did not weigh (the browser tests after `npm test`, or the reverse).
+const file = join('test', 'shards', 'weights.json');
+const weights = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+let weighed = 0;
 for (const name of readdirSync(results).filter((f) => f.endsWith('.tap'))) {
   for (const m of readFileSync(join(results, name), 'utf8').matchAll(
     /ok \d+ - (test\/\S+\.test\.ts) done in ([\d.]+) s/g,
   )) {
     weights[m[1] as string] = Number(m[2]);
+    weighed += 1;
   }
 }
-const sorted = Object.fromEntries(Object.entries(weights).sort(([a], [b]) => a.localeCompare(b)));
-writeFileSync(join('test', 'shards', 'weights.json'), `${JSON.stringify(sorted, null, 2)}\n`);
-console.log(`${Object.keys(sorted).length} test files weighed`);
+// A test file since removed is dropped.
+const sorted = Object.fromEntries(
+  Object.entries(weights)
+    .filter(([f]) => existsSync(f))
+    .sort(([a], [b]) => a.localeCompare(b)),
+);
+writeFileSync(file, `${JSON.stringify(sorted, null, 2)}\n`);
+console.log(`${weighed} test files weighed; ${Object.keys(sorted).length} in weights.json`);

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 
@@ -96,7 +96,7 @@ export async function runFiles(files: string[]): Promise<void> {
       // The root test's teardowns run last-registered first; so do the file's.
       while (pending.length) await (pending.pop() as () => unknown)();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      tt.pass(`${relative('.', file)} done in ${seconds.toFixed(1)} s`);
+      tt.pass(`${file} done in ${seconds.toFixed(1)} s`);
     });
     root.teardown = rootTeardown;
   }

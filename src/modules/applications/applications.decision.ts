@@ -24,14 +24,11 @@ import type { ReviewService } from '../reviews/reviews.service.ts';
 import { actorNameOf, awardOf, recordDecisionIfVersion } from './applications.decision.repository.ts';
 import type { DecidedApplication, DecisionInput } from './applications.decision.schemas.ts';
 import { type ApplicationRow, insertLink, targetGroupsOf } from './applications.repository.ts';
-import { linkHash, UNDECIDED_STATUSES } from './applications.rules.ts';
+import { isUndecided, linkHash } from './applications.rules.ts';
 import { sentApplication } from './applications.staff.repository.ts';
 
 /** A decision run to its end and then undone: what the confirmation page asks about would pass. */
 class Rehearsal extends Error {}
-
-/** Statuses in which an application waits for its decision. */
-const undecided: ReadonlySet<ApplicationRow['status']> = new Set(UNDECIDED_STATUSES);
 
 export function createDecisionService(
   database: Database,
@@ -64,7 +61,7 @@ export function createDecisionService(
         details: { status: application.status, version: application.version },
       });
     }
-    if (!undecided.has(application.status)) {
+    if (!isUndecided(application.status)) {
       throw new AppError('APPLICATION_NOT_SUBMITTED', 409, 'applications.decision.notSubmitted', {
         details: { status: application.status },
       });

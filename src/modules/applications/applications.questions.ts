@@ -17,14 +17,13 @@ import type { ReviewService } from '../reviews/reviews.service.ts';
 import { answerIfOpen, insertQuestion, questionOf, questionsOf } from './applications.questions.repository.ts';
 import type { AnswerInput, QuestionInput } from './applications.questions.schemas.ts';
 import { applicationByLink, insertLink } from './applications.repository.ts';
-import { applicantActor, linkHash, UNDECIDED_STATUSES } from './applications.rules.ts';
+import { applicantActor, isUndecided, linkHash } from './applications.rules.ts';
 import { sentApplication } from './applications.staff.repository.ts';
 
-/** The statuses in which the municipality may ask: sent and not yet decided. */
-const TAKES_QUESTIONS: ReadonlySet<string> = new Set(UNDECIDED_STATUSES);
 const HOUR = 3_600_000;
 
-const takesQuestions = (status: string) => TAKES_QUESTIONS.has(status);
+/** The municipality may ask while an application is sent and not yet decided. */
+const takesQuestions = isUndecided;
 
 /**
  * What the questions page shows of an application, and what its rules need (its round's

@@ -80,3 +80,8 @@ export function formValuesOf(
 
 /** Sent and not yet decided: what may still be reviewed, asked about, matched and decided. */
 export const UNDECIDED_STATUSES = ['submitted', 'under_review'] as const;
+
+const undecided: ReadonlySet<string> = new Set(UNDECIDED_STATUSES);
+
+/** Whether an application in this status is sent and not yet decided. */
+export const isUndecided = (status: string): boolean => undecided.has(status);

@@ -11,9 +11,8 @@ import {
 } from '../../db/schema/index.ts';
 import { UNDECIDED_STATUSES } from '../applications/applications.rules.ts';
 
-/** The statuses an application is reviewed in, and those the committee view lists. */
-export const REVIEWABLE = UNDECIDED_STATUSES;
-const LISTED = ['submitted', 'under_review', 'approved', 'rejected'] as const;
+/** The statuses the committee view lists: undecided and decided, never a draft. */
+const LISTED = [...UNDECIDED_STATUSES, 'approved', 'rejected'] as const;
 
 /** An application with its round's municipality and budget: what the review pages need of both. */
 export async function applicationForReview(db: Queryable, id: number, forUpdate = false) {

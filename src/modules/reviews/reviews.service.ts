@@ -8,6 +8,7 @@ import { AppError, type FieldErrors, notFound, staleVersion, validationFailed } 
 import { assertMayReview } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { targetGroupsOf } from '../applications/applications.repository.ts';
+import { isUndecided } from '../applications/applications.rules.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { awardedByRound, findRound, roundExtras } from '../grants/grants.rounds.repository.ts';
 import type { TargetGroupService } from '../target-groups/target-groups.service.ts';
@@ -19,7 +20,6 @@ import {
   findReview,
   insertConflict,
   insertReview,
-  REVIEWABLE,
   type ReviewedApplication,
   replaceScores,
   reviewsOf,
@@ -38,7 +38,8 @@ export const reviewerConflicted = (applicationId: number) =>
 export const applicationDecided = (applicationId: number, status: string) =>
   new AppError('APPLICATION_DECIDED', 409, 'reviews.decided', { details: { applicationId, status } });
 
-const isReviewable = (status: string) => (REVIEWABLE as readonly string[]).includes(status);
+/** An application is reviewed while it is sent and not yet decided. */
+const isReviewable = isUndecided;
 
 export function createReviewService(database: Database, deps: { targetGroups: TargetGroupService }) {
   const db = database.db;

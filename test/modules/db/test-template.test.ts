@@ -14,7 +14,7 @@ t.test(
     const database = await openTestDatabase(t);
     const [row] = await database.rows<{ shared_buffers: string }>(sql`show shared_buffers`);
     t.equal(row?.shared_buffers, '16MB');
-    const [actors] = await database.rows<{ n: number }>(sql`select count(*)::int as n from municipalities`);
-    t.equal(Number(actors?.n), 98, 'and it is the migrated template, with the 98 municipalities');
+    const [count] = await database.rows<{ n: number }>(sql`select count(*)::int as n from municipalities`);
+    t.equal(Number(count?.n), 98, 'and it is the migrated template, with the 98 municipalities');
   },
 );
