@@ -25,15 +25,17 @@ const FIRST_LINE_CHARS = 1_000_000;
 export async function* batches(path: string, format: TableFormat, limits: UploadLimits): AsyncGenerator<TableRow[]> {
   let batch: TableRow[] = [];
   let chars = 0;
-  for await (const [cells, line] of records(path, format, limits)) {
-    if (line === 1 || blank(cells)) continue;
-    batch.push({ cells, line });
-    for (const c of cells) chars += c.length;
-    if (batch.length >= BATCH_ROWS || chars >= BATCH_CHARS) {
-      const full = batch;
-      batch = [];
-      chars = 0;
-      yield full;
+  for await (const group of records(path, format, limits)) {
+    for (const [cells, line] of group) {
+      if (line === 1 || blank(cells)) continue;
+      batch.push({ cells, line });
+      for (const c of cells) chars += c.length;
+      if (batch.length >= BATCH_ROWS || chars >= BATCH_CHARS) {
+        const full = batch;
+        batch = [];
+        chars = 0;
+        yield full;
+      }
     }
   }
   if (batch.length) yield batch;
@@ -79,15 +81,17 @@ export async function scan(
   }
   let header: string[] = [];
   let rowCount = 0;
-  for await (const [cells, line] of records(path, format, limits)) {
-    if (line === 1) {
-      header = cells.map((h) => h.trim());
-      if (!header.some((h) => h !== '')) throw new Refusal('import.file.noHeader');
-      if (header.length > 200) throw new Refusal('import.file.tooManyColumns');
-      continue;
+  for await (const group of records(path, format, limits)) {
+    for (const [cells, line] of group) {
+      if (line === 1) {
+        header = cells.map((h) => h.trim());
+        if (!header.some((h) => h !== '')) throw new Refusal('import.file.noHeader');
+        if (header.length > 200) throw new Refusal('import.file.tooManyColumns');
+        continue;
+      }
+      if (blank(cells)) continue;
+      if (++rowCount > limits.rows) throw new Refusal('import.file.tooManyRows', { max: limits.rows });
     }
-    if (blank(cells)) continue;
-    if (++rowCount > limits.rows) throw new Refusal('import.file.tooManyRows', { max: limits.rows });
   }
   if (!header.some((h) => h !== '')) throw new Refusal('import.file.noHeader');
   return { ...format, header, rowCount };
@@ -152,8 +156,12 @@ function hasControlCharacters(text: string): boolean {
   return false;
 }
 
-/** Each record of the file and its number (the header is 1), blank ones included. */
-async function* records(path: string, format: TableFormat, limits: UploadLimits): AsyncGenerator<[string[], number]> {
+/**
+ * Each record of the file and its number (the header is 1), blank ones included, in groups: those
+ * of one piece of the file read. A million rows are a thousand steps of the iteration, not a million
+ * (each step of an async iteration costs a few promises).
+ */
+async function* records(path: string, format: TableFormat, limits: UploadLimits): AsyncGenerator<[string[], number][]> {
   if (format.kind === 'xlsx') {
     yield* xlsxRecords(path, limits);
     return;
@@ -168,10 +176,11 @@ async function* records(path: string, format: TableFormat, limits: UploadLimits)
   );
   for await (const text of decoded(path, format.encoding)) {
     parser.push(text);
-    const out = ready;
+    if (!ready.length) continue;
+    const group = ready;
     ready = [];
-    yield* out;
+    yield group;
   }
   parser.end();
-  yield* ready;
+  if (ready.length) yield ready;
 }

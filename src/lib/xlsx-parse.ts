@@ -161,12 +161,15 @@ async function removeUnpacked() {
 /** Resolves when the stream has let go of its file, however it ended. */
 const released = (s: Readable) => (s.closed ? undefined : new Promise<void>((r) => s.once('close', () => r())));
 
+/** Rows of a sheet handed on at a time. */
+const RECORD_GROUP = 500;
+
 /**
  * The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). A text
  * cell is read as the CSV export writes it: with the formula guard's apostrophe where a spreadsheet
  * would run it, so that it is told from a formula's own text (=HYPERLINK(…)), which keeps none.
  */
-export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number]> {
+export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number][]> {
   // Loaded only for a workbook: a CSV is read without it.
   const { default: excel } = await import('exceljs');
   watchTmpFiles();
@@ -180,11 +183,19 @@ export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGen
   });
   let line = 0;
   let sheet: unknown;
+  // Handed on in groups of rows, as the CSV reader's (table-parse.ts).
+  let group: [string[], number][] = [];
   try {
     for await (sheet of reader) {
       for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
         // Rows left out of the sheet are blank lines, as in the file.
-        while (++line < row.number) yield [[], line];
+        while (++line < row.number) {
+          group.push([[], line]);
+          if (group.length >= RECORD_GROUP) {
+            yield group;
+            group = [];
+          }
+        }
         const cells: string[] = [];
         row.eachCell({ includeEmpty: true }, (cell, col) => {
           if (col > limits.cellsPerRow)
@@ -194,8 +205,13 @@ export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGen
             throw new Refusal('import.file.cellTooLong', { max: limits.cellLength, line: row.number });
           cells[col - 1] = text;
         });
-        yield [Array.from(cells, (c) => c ?? ''), row.number];
+        group.push([Array.from(cells, (c) => c ?? ''), row.number]);
+        if (group.length >= RECORD_GROUP) {
+          yield group;
+          group = [];
+        }
       }
+      if (group.length) yield group;
       break;
     }
   } catch (err) {
