@@ -1,12 +1,14 @@
 // Refreshes test/shards/weights.json from the last `npm test` or `npm run test:browser`: each test file's seconds, as its shard
-// reported them (".tap/test-results/test/shards/*.tap"), so the next run deals the files evenly.
+// reported them (".tap/test-results/test/shards/*.tap"), so the next run deals the files evenly. With DATABASE_URL
+// set (after a run on PostgreSQL), test/shards/weights.postgres.json.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readWeights, weightsFile } from '../test/shards/shards.ts';
 
 const results = join('.tap', 'test-results', 'test', 'shards');
 // Kept for the files the last run did not weigh (the browser tests after `npm test`, or the reverse).
-const file = join('test', 'shards', 'weights.json');
-const weights = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+const file = weightsFile();
+const weights = readWeights(file);
 let weighed = 0;
 for (const name of readdirSync(results).filter((f) => f.endsWith('.tap'))) {
   for (const m of readFileSync(join(results, name), 'utf8').matchAll(
@@ -23,4 +25,4 @@ const sorted = Object.fromEntries(
     .sort(([a], [b]) => a.localeCompare(b)),
 );
 writeFileSync(file, `${JSON.stringify(sorted, null, 2)}\n`);
-console.log(`${weighed} test files weighed; ${Object.keys(sorted).length} in weights.json`);
+console.log(`${weighed} test files weighed; ${Object.keys(sorted).length} in ${file}`);

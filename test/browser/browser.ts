@@ -42,17 +42,24 @@ export async function startBrowserSession(
   });
   const context = await browser.newContext({ baseURL: base, locale: 'da-DK' });
   const page = await context.newPage();
-  // Console errors include CSP violations: a test ends by checking there were none.
-  const consoleErrors: string[] = [];
+  return { app, base, browser, page, consoleErrors: collectErrors(page) };
+}
+
+/**
+ * The page's console errors (CSP violations among them), uncaught errors and missing files, as they
+ * happen: a test ends by checking there were none. A form answering 401 (wrong password), 409 or 422
+ * is expected; a missing file is not.
+ */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (401|409|422)/.test(m.text())) consoleErrors.push(m.text());
+    if (m.type() === 'error' && !/status of (401|409|422)/.test(m.text())) errors.push(m.text());
   });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  // A form answering 401 (wrong password), 409 or 422 is expected; a missing file is not.
+  page.on('pageerror', (e) => errors.push(e.message));
   page.on('response', (r) => {
-    if (r.status() === 404) consoleErrors.push(`404 ${new URL(r.url()).pathname}`);
+    if (r.status() === 404) errors.push(`404 ${new URL(r.url()).pathname}`);
   });
-  return { app, base, browser, page, consoleErrors };
+  return errors;
 }
 
 interface AxeViolation {

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import t from 'tap';
-import { deal, readWeights, shardCount, testFiles } from '../shards/shards.ts';
+import { deal, readWeights, shardCount, testFiles, weightsFile } from '../shards/shards.ts';
 
 t.test('every test file is run by exactly one shard of its set', async (t) => {
   for (const set of ['shard', 'browser'] as const) {
@@ -31,6 +34,17 @@ t.test('files are dealt by weight: the largest first, each to the lightest shard
   ]);
   t.same(deal(['x', 'y', 'z'], { x: 10 }, 3), [['x'], ['y'], ['z']], 'an unweighed file counts as the median');
   t.same(deal(['x', 'y'], {}, 3), [['x'], ['y'], []], 'more shards than files leaves some empty');
+});
+
+t.test('a run on PostgreSQL deals by its own weights, and by PGlite’s until it has them', async (t) => {
+  t.equal(basename(weightsFile({})), 'weights.json');
+  t.equal(basename(weightsFile({ DATABASE_URL: 'postgres://x/y' })), 'weights.postgres.json');
+  const dir = mkdtempSync(join(tmpdir(), 'samspil-weights-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const own = join(dir, 'weights.postgres.json');
+  writeFileSync(own, JSON.stringify({ 'test/a.test.ts': 7 }));
+  t.same(readWeights(own), { 'test/a.test.ts': 7 }, 'its own file');
+  t.same(readWeights(join(dir, 'missing.json')), readWeights(weightsFile({})), 'PGlite’s when it has none');
 });
 
 t.test(

@@ -37,12 +37,21 @@ export function shardCount(set: TestSet): number {
   return readdirSync(shardDir).filter((f) => new RegExp(`^${set}-\\d+\\.test\\.ts$`).test(f)).length;
 }
 
-export function readWeights(): Record<string, number> {
-  try {
-    return JSON.parse(readFileSync(join(shardDir, 'weights.json'), 'utf8')) as Record<string, number>;
-  } catch {
-    return {};
+/**
+ * The weights file of a run: the PostgreSQL run has its own (weights.postgres.json), as its costs
+ * differ (the crash test's import is twice the rows there), and falls back to PGlite's.
+ */
+export function weightsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(shardDir, env.DATABASE_URL ? 'weights.postgres.json' : 'weights.json');
+}
+
+export function readWeights(file = weightsFile()): Record<string, number> {
+  for (const f of [file, join(shardDir, 'weights.json')]) {
+    try {
+      return JSON.parse(readFileSync(f, 'utf8')) as Record<string, number>;
+    } catch {}
   }
+  return {};
 }
 
 /** Deals the files to `count` shards: largest first, each to the lightest shard (the lowest on a tie). */
