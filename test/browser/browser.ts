@@ -6,6 +6,7 @@ import type { Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openTestDatabase } from '../helper.ts';
+import { atProcessEnd } from '../shards/shards.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -27,7 +28,32 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** The app on a fresh test database, listening on a free loopback port, and a headless Chromium. */
+let shared: Promise<Browser> | undefined;
+
+/**
+ * One Chromium per test process: a browser shard runs its files one after another in one process,
+ * and a launch costs about a second of CPU. Each file's session closes the contexts it opened; the
+ * browser is closed when the shard's last file is done (or the file's, run alone).
+ */
+function sharedChromium(): Promise<Browser> {
+  if (!shared) {
+    const launched = launchChromium().then((browser) => {
+      browser.on('disconnected', () => {
+        if (shared === launched) shared = undefined;
+      });
+      return browser;
+    });
+    shared = launched;
+    // Its pipe to the browser would keep the process from ending.
+    atProcessEnd(async () => (await launched).close());
+  }
+  return shared;
+}
+
+/**
+ * The app on a fresh test database, listening on a free loopback port, and the process's headless
+ * Chromium, whose contexts (the session's own and any the test opens) are closed at the end.
+ */
 export async function startBrowserSession(
   t: Test,
   options: { env?: NodeJS.ProcessEnv } = {},
@@ -35,9 +61,10 @@ export async function startBrowserSession(
   const database = await openTestDatabase(t);
   const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', ...options.env }), { database, logger: false });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const browser = await launchChromium();
+  const browser = await sharedChromium();
+  const earlier = new Set(browser.contexts());
   t.teardown(async () => {
-    await browser.close();
+    for (const context of browser.contexts()) if (!earlier.has(context)) await context.close();
     await app.close();
   });
   const context = await browser.newContext({ baseURL: base, locale: 'da-DK' });

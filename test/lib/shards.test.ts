@@ -61,11 +61,12 @@ t.test(
       '# broken: its teardown ran',
       'ok 1 - a test after the broken file still runs',
       '# fine: its teardown ran',
+      '# shared: closed at the end of the shard',
     ];
     const at = order.map((line) => run.stdout.indexOf(line));
     t.ok(
       at.every((i, n) => i >= 0 && (n === 0 || i > (at[n - 1] as number))),
-      'the broken file is closed before the next file runs, and that one is closed at its end',
+      'the broken file is closed before the next file runs, that one at its end, and what they shared after both',
     );
   },
 );

@@ -84,10 +84,23 @@ export async function runShard(shardUrl: string): Promise<void> {
   await runFiles(deal(testFiles(set), readWeights(), shardCount(set))[Number(match[2]) - 1] ?? []);
 }
 
+let shardEnd: (() => unknown)[] | undefined;
+
+/**
+ * For what test files share within a process (one Chromium for a browser shard's files): run when
+ * the shard's last file is done, or at the end of the file when it runs alone.
+ */
+export function atProcessEnd(fn: () => unknown): void {
+  if (shardEnd) shardEnd.push(fn);
+  else t.teardown(fn);
+}
+
 /** Runs the test files (paths from the repository's root) one after another in this process. */
 export async function runFiles(files: string[]): Promise<void> {
   const root = t as unknown as { teardown(fn: () => unknown): void };
   const rootTeardown = root.teardown;
+  const ending: (() => unknown)[] = [];
+  shardEnd = ending;
   for (const file of files) {
     const pending: (() => unknown)[] = [];
     root.teardown = (fn) => {
@@ -109,4 +122,9 @@ export async function runFiles(files: string[]): Promise<void> {
     });
     root.teardown = rootTeardown;
   }
+  shardEnd = undefined;
+  if (ending.length)
+    await t.test('what the files shared: end', async () => {
+      while (ending.length) await (ending.pop() as () => unknown)();
+    });
 }
