@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import postgres from 'postgres';
 import type { Test } from 'tap';
@@ -183,6 +184,15 @@ export async function loginForm(app: FastifyInstance) {
       payload: formBody({ _csrf: csrf, email, password }),
       headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
     });
+}
+
+/**
+ * The id of the audit trail's newest record (0 when it is empty): a test that shares its app reads
+ * it before it acts, and then looks only at the records after it.
+ */
+export async function lastAuditId(database: Database): Promise<number> {
+  const [row] = await database.rows<{ id: string | number }>(sql`select coalesce(max(id), 0) as id from audit_log`);
+  return Number(row?.id ?? 0);
 }
 
 /** PostgreSQL only: a second app process on the same database as `first`, closed at the end. */

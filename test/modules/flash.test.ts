@@ -1,9 +1,11 @@
 import t from 'tap';
 import { actorInput } from '../factories.ts';
 import { flashOf, followRedirect } from '../flash.ts';
-import { buildTestApp, type Client, type TestApp } from '../helper.ts';
+import { buildTestApp, type Client } from '../helper.ts';
 
-const adminOf = (h: TestApp) => ({ userId: h.user.id, role: 'admin' as const, municipalityCode: 101 });
+// One app for the file: each test makes its own users, actors and rounds, under names of its own.
+const h = await buildTestApp(t);
+const admin = { userId: h.user.id, role: 'admin' as const, municipalityCode: 101 };
 
 /** Sends a form, follows its redirect as a browser does, and answers the message the page shows. */
 async function saved(client: Client, url: string, form: Record<string, string | string[]>) {
@@ -13,7 +15,6 @@ async function saved(client: Client, url: string, form: Record<string, string | 
 }
 
 t.test('each form’s success redirect leads to a page that says what was saved, once', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance');
   const coordinator = await h.as('coordinator');
 
@@ -110,9 +111,8 @@ t.test('each form’s success redirect leads to a page that says what was saved,
 });
 
 t.test('a message is one user’s: signed with their session, never kept in a shared page', async (t) => {
-  const h = await buildTestApp(t);
   const other = await h.as('admin');
-  await h.app.services.actors.register(adminOf(h), actorInput({ name: 'Kirkens Korshær' }));
+  await h.app.services.actors.register(admin, actorInput({ name: 'Kirkens Korshær' }));
   // The list is a shared, kept page: warm it, then save with a message that leads there.
   await other.inject({ method: 'GET', url: '/actors' });
   const res = await h.postForm('/admin/users', {
@@ -155,9 +155,8 @@ t.test('a message is one user’s: signed with their session, never kept in a sh
 });
 
 t.test('sums that do not add up name both numbers, once', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance');
-  const actor = await h.app.services.actors.register(adminOf(h), actorInput({ name: 'Varmestuen' }));
+  const actor = await h.app.services.actors.register(admin, actorInput({ name: 'Varmestuen' }));
   const round = await h.app.services.grants.createRound(
     { userId: finance.user.id, role: 'finance', municipalityCode: 101 },
     { name: 'Puljen', year: 2026, budgetOre: 10_000_000 },
@@ -224,11 +223,14 @@ t.test('sums that do not add up name both numbers, once', async (t) => {
 });
 
 t.test('a refused form keeps the address it was opened at', async (t) => {
-  const h = await buildTestApp(t);
-  const actor = await h.app.services.actors.register(adminOf(h), actorInput({ name: 'Varmestuen' }));
+  const actor = await h.app.services.actors.register(admin, actorInput({ name: 'Værestedet Lyset' }));
   const finance = await h.as('finance');
   const financeOf = { userId: finance.user.id, role: 'finance' as const, municipalityCode: 101 };
-  const round = await h.app.services.grants.createRound(financeOf, { name: 'Puljen', year: 2026, budgetOre: 100 });
+  const round = await h.app.services.grants.createRound(financeOf, {
+    name: 'Formularpuljen',
+    year: 2026,
+    budgetOre: 100,
+  });
   await h.app.services.grants.advanceRound(financeOf, round.id, 1);
   for (const [page, fragment, client] of [
     ['/actors/new', 'action="/actors/new"', h],
