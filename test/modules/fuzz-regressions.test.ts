@@ -2,9 +2,11 @@ import t from 'tap';
 import { actorInput } from '../factories.ts';
 import { buildTestApp } from '../helper.ts';
 
+/** One app for the file: each test makes its own records. */
+const h = await buildTestApp(t);
+
 /** Requests the 2,000-per-route fuzz run found answering 500, and their kin: now 400. */
 t.test('numbers beyond what the database holds are bad input, not a failure', async (t) => {
-  const h = await buildTestApp(t);
   for (const url of [
     '/api/v1/actors?targetGroupId=2147483648',
     '/api/v1/target-groups?municipalityCode=-1688801171',
@@ -41,7 +43,6 @@ t.test('numbers beyond what the database holds are bad input, not a failure', as
 
 /** What the 10,000-per-route run found: a NUL character, which PostgreSQL keeps in no text. */
 t.test('a NUL character is searched as a space, and refused as bad input where it would be stored', async (t) => {
-  const h = await buildTestApp(t);
   await h.inject({
     method: 'POST',
     url: '/api/v1/actors',
@@ -64,7 +65,6 @@ t.test('a NUL character is searched as a space, and refused as bad input where i
 
 /** Also from the 10,000-per-route run: a grid row saved with htmx for a group the grid has no row for. */
 t.test('a need-grid row for an unknown target group is refused with the page, not a failure', async (t) => {
-  const h = await buildTestApp(t);
   const admin = await h.as('admin', 101);
   const post = (body: string) =>
     h.inject({

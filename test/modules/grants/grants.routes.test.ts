@@ -4,8 +4,10 @@ import { parseCsv } from '../../../src/lib/csv.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 
+/** One app for the file: each test makes its own actor and round (a round's name is unique in its year). */
+const h = await buildTestApp(t);
+
 t.test('finance records, awards, pays and accounts a grant through the pages', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
@@ -155,7 +157,6 @@ t.test('finance records, awards, pays and accounts a grant through the pages', a
 });
 
 t.test('the grant page’s forms refuse and accept what the API does (the forms are the API’s schemas)', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
@@ -241,9 +242,8 @@ t.test('the grant page’s forms refuse and accept what the API does (the forms 
 });
 
 t.test('a round moves on one step at a time from its page; a decided round takes no applications', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
-  const created = await finance.postForm('/grant-rounds', { name: 'Puljen', year: '2026', budget: '1.000' });
+  const created = await finance.postForm('/grant-rounds', { name: 'Trinpuljen', year: '2026', budget: '1.000' });
   const url = String(created.headers.location);
   t.equal(
     (await finance.postForm(`${url}/advance`, { version: '1', confirm: 'yes' })).statusCode,

@@ -33,6 +33,12 @@ import { associationForm, visitor } from '../applications/fixture.ts';
 
 const OWN = 101;
 
+/**
+ * One app for the file: each test works with users and records it makes itself, and compares the
+ * audit trail with what it held before, or reads it by its own users' ids.
+ */
+const h: TestApp = await buildTestApp(t);
+
 /** An outreach presence at an actor: Tuesdays 10–12 in spring 2027. */
 const outreachBody = (actorId: number, unit: string) => ({
   actorId,
@@ -206,11 +212,15 @@ const NOT_IN_MATRIX: Record<string, string> = {
     'a multipart upload behind the link; foreign links, limits and types in test/modules/applications/documents.test.ts',
 };
 
-/** The admin of each municipality (who makes the records), and a user of each role in the own one. */
+/**
+ * An admin of each municipality (who makes the records), and a user of each role in the own one: all
+ * new, so what a test finds in the audit trail by its users' ids is its own.
+ */
 async function matrixClients(h: TestApp) {
-  const owners: Record<number, Client> = { [OWN]: h, [FOREIGN]: await h.as('admin', FOREIGN) };
+  const admin = await h.as('admin', OWN);
+  const owners: Record<number, Client> = { [OWN]: admin, [FOREIGN]: await h.as('admin', FOREIGN) };
   const clients: Record<Role, Client> = {
-    admin: h,
+    admin,
     coordinator: await h.as('coordinator', OWN),
     finance: await h.as('finance', OWN),
     viewer: await h.as('viewer', OWN),
@@ -220,7 +230,6 @@ async function matrixClients(h: TestApp) {
 
 t.test('every mutating route × role × own and foreign municipality', async (t) => {
   const started = Date.now();
-  const h: TestApp = await buildTestApp(t);
   const { owners, clients } = await matrixClients(h);
   const matrixUserIds = new Set(Object.values(clients).map((c) => c.user.id));
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
@@ -1756,7 +1765,6 @@ t.test('every mutating route × role × own and foreign municipality', async (t)
 });
 
 t.test('the user list is for admins only, also behind a refused form', async (t) => {
-  const h = await buildTestApp(t);
   const admin751 = await h.as('admin', FOREIGN);
   for (const role of ['coordinator', 'finance', 'viewer'] as const) {
     const client = await h.as(role, OWN);
@@ -1819,7 +1827,6 @@ async function paidGrantOf(owner: Client, actorId: number, code: number) {
 }
 
 t.test('every create and edit form (GET) × role × own and foreign municipality', async (t) => {
-  const h = await buildTestApp(t);
   const { owners, clients } = await matrixClients(h);
   /** An actor, an agreement, an outreach presence and a user of each municipality, made by its admin. */
   const records: Record<
@@ -1932,7 +1939,8 @@ t.test('every create and edit form (GET) × role × own and foreign municipality
 const AUDIT_READERS: Role[] = ['admin', 'finance'];
 
 t.test('the audit trail: each role × records of its own and of a foreign municipality', async (t) => {
-  const h = await buildTestApp(t);
+  // New admins, whose records are the only ones by them in either trail.
+  const admin101 = await h.as('admin', OWN);
   const admin751 = await h.as('admin', FOREIGN);
   const markerOf = async (client: Client, name: string) => {
     const res = await client.inject({
@@ -1945,10 +1953,10 @@ t.test('the audit trail: each role × records of its own and of a foreign munici
   };
   // One record in each municipality's trail: an actor made by its admin.
   const markers: Record<number, number> = {
-    [OWN]: await markerOf(h, 'Spor i København'),
+    [OWN]: await markerOf(admin101, 'Spor i København'),
     [FOREIGN]: await markerOf(admin751, 'Spor i Aarhus'),
   };
-  const authors: Record<number, number> = { [OWN]: h.user.id, [FOREIGN]: admin751.user.id };
+  const authors: Record<number, number> = { [OWN]: admin101.user.id, [FOREIGN]: admin751.user.id };
   const shows = (body: string, code: number) => body.includes(`href="/actors/${markers[code]}/history"`);
 
   for (const role of roles) {
@@ -1994,7 +2002,6 @@ t.test('the audit trail: each role × records of its own and of a foreign munici
  * made the agreement or grant, through the API and the page.
  */
 t.test('contact persons: who sees them (the contact rule)', async (t) => {
-  const h: TestApp = await buildTestApp(t);
   const aarhus = await h.as('admin', FOREIGN);
   const today = danishDate();
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];

@@ -7,8 +7,10 @@ import { buildTestApp } from '../../helper.ts';
  */
 const REPORT = '/reports/proportionality?area=municipality:101&year=2026';
 
+/** One app for the file: each test signs in its own users. */
+const h = await buildTestApp(t);
+
 t.test('a reused report page carries the asking user’s own name and CSRF token', async (t) => {
-  const h = await buildTestApp(t);
   const first = await h.as('coordinator', 101);
   const second = await h.as('coordinator', 101);
   const a = await first.inject({ method: 'GET', url: REPORT });
@@ -25,7 +27,6 @@ t.test('a reused report page carries the asking user’s own name and CSRF token
 });
 
 t.test('a write shows in the report at once, and each municipality and language has its own', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
@@ -72,7 +73,6 @@ t.test('a write shows in the report at once, and each municipality and language 
 });
 
 t.test('the shared-actors page is reused the same way, with the user’s own token', async (t) => {
-  const h = await buildTestApp(t);
   const first = await h.as('viewer', 101);
   const second = await h.as('viewer', 101);
   const url = '/reports/shared-actors?year=2026';
