@@ -23,12 +23,22 @@ const groupForm = (groupId: number, groupName: string, extra: Record<string, str
     ...extra,
   });
 
-/** A round of København with: an association's application (CVR 12345674), a group's, and a draft. */
-async function inboxFixture(h: TestApp) {
-  const roundId = await roundOf(h, 'Indbakkepuljen');
+/**
+ * One app for all the tests. Each has its own round, sent from its own IP address (the form has a
+ * limit per address), and its own CVR number for the association: the registry holds one actor per
+ * CVR number, and an actor with it would be proposed for another test's application.
+ */
+const h = await buildTestApp(t);
+
+/**
+ * A round of København, named `name`, with: an association's application (CVR number `cvr`), a
+ * group's, and a draft, sent from the address `ip`.
+ */
+async function inboxFixture(h: TestApp, name: string, cvr: string, ip: string) {
+  const roundId = await roundOf(h, name);
   const groupId = await ffbGroup(h, 'Hjemløshed');
   const page = `/public/rounds/${roundId}/apply`;
-  const v = await visitor(h.app, page);
+  const v = await visitor(h.app, page, ip);
   const sent = async (form: Record<string, string | string[]>) => {
     const res = await v.post(page, form);
     if (res.statusCode !== 303) throw new Error(`not applied: ${res.statusCode} ${res.body.slice(0, 300)}`);
@@ -38,10 +48,10 @@ async function inboxFixture(h: TestApp) {
     );
     return { token, id: row?.id as number };
   };
-  const association = await sent(associationForm(groupId));
+  const association = await sent(associationForm(groupId, { cvr }));
   const group = await sent(groupForm(groupId, 'Naboerne på Amager'));
   const draft = await sent(
-    associationForm(groupId, { intent: 'draft', organisationName: 'Kladdeforeningen', contactEmail: 'k@x.dk' }),
+    associationForm(groupId, { intent: 'draft', organisationName: 'Kladdeforeningen', contactEmail: 'k@x.dk', cvr }),
   );
   return { roundId, groupId, association, group, draft, v };
 }
@@ -51,8 +61,7 @@ const versionOf = async (h: TestApp, id: number) =>
     ?.version as number;
 
 t.test('the inbox: three tabs with counts, paged, drafts never shown; the round links to it', async (t) => {
-  const h = await buildTestApp(t);
-  const { roundId, association, group, draft } = await inboxFixture(h);
+  const { roundId, association, group, draft } = await inboxFixture(h, 'Indbakkepuljen', '12345607', '203.0.113.1');
   const viewer = await h.as('viewer', 101);
 
   const inbox = await viewer.inject({ method: 'GET', url: `/grant-rounds/${roundId}/applications` });
@@ -100,12 +109,12 @@ t.test('the inbox: three tabs with counts, paged, drafts never shown; the round 
 });
 
 t.test('matching: by CVR proposed and confirmed, version-checked and audited', async (t) => {
-  const h = await buildTestApp(t);
-  const { roundId, association } = await inboxFixture(h);
+  const cvr = '12345615';
+  const { roundId, association } = await inboxFixture(h, 'Puljen med forslag', cvr, '203.0.113.2');
   const actor = await h.inject({
     method: 'POST',
     url: '/api/v1/actors?allowSimilar=true',
-    payload: actorInput({ name: 'Fællesskabet i Valby', cvr: '12345674' }),
+    payload: actorInput({ name: 'Fællesskabet i Valby', cvr }),
   });
   t.equal(actor.statusCode, 201);
   const actorId = actor.json().id as number;
@@ -116,7 +125,7 @@ t.test('matching: by CVR proposed and confirmed, version-checked and audited', a
   const page = await coordinator.inject({ method: 'GET', url: `/applications/${association.id}` });
   t.equal(page.statusCode, 200);
   t.match(page.body, /En aktør i registret har samme CVR-nummer/);
-  t.match(page.body, new RegExp(`href="/actors/${actorId}">Fællesskabet i Valby</a> \\(CVR 12345674\\)`));
+  t.match(page.body, new RegExp(`href="/actors/${actorId}">Fællesskabet i Valby</a> \\(CVR ${cvr}\\)`));
   t.match(page.body, /Fællesspisning for hjemløse/, 'what the applicant sent');
   t.match(page.body, /Råvarer: 20\.000,00 kr\./);
   t.match(page.body, /25 deltagere/);
@@ -183,8 +192,10 @@ t.test('matching: by CVR proposed and confirmed, version-checked and audited', a
 });
 
 t.test('creating the actor: through the duplicate guard, by the group name, in one transaction', async (t) => {
-  const h = await buildTestApp(t);
-  const { group, association } = await inboxFixture(h);
+  const cvr = '12345623';
+  const { group, association } = await inboxFixture(h, 'Puljen med ny aktør', cvr, '203.0.113.3');
+  const actors = async () => (await h.database.rows<{ n: number }>(sql`select count(*)::int as n from actors`))[0]?.n;
+  const actorsBefore = (await actors()) as number;
   const similar = await h.inject({
     method: 'POST',
     url: '/api/v1/actors?allowSimilar=true',
@@ -208,8 +219,7 @@ t.test('creating the actor: through the duplicate guard, by the group name, in o
   });
   t.equal(guarded.statusCode, 422, 'similar names are refused until confirmed');
   t.match(guarded.body, /id="field-allowSimilar"/);
-  const actors = async () => (await h.database.rows<{ n: number }>(sql`select count(*)::int as n from actors`))[0]?.n;
-  t.equal(await actors(), 1, 'nothing was written');
+  t.equal(await actors(), actorsBefore + 1, 'nothing was written');
   t.equal(await versionOf(h, group.id), version);
 
   const created = await finance.postForm(`/applications/${group.id}/new-actor`, {
@@ -251,7 +261,7 @@ t.test('creating the actor: through the duplicate guard, by the group name, in o
   const registered = await h.inject({
     method: 'POST',
     url: '/api/v1/actors?allowSimilar=true',
-    payload: actorInput({ name: 'Helt andet navn', cvr: '12345674' }),
+    payload: actorInput({ name: 'Helt andet navn', cvr }),
   });
   t.equal(registered.statusCode, 201);
   const twice = await finance.postForm(`/applications/${association.id}/new-actor`, {
@@ -261,12 +271,11 @@ t.test('creating the actor: through the duplicate guard, by the group name, in o
   });
   t.equal(twice.statusCode, 422);
   t.match(twice.body, new RegExp(`href="/actors/${registered.json().id}">Helt andet navn`));
-  t.equal(await actors(), 3);
+  t.equal(await actors(), actorsBefore + 3);
 });
 
 t.test('start review: submitted → under review, version-checked, audited, once', async (t) => {
-  const h = await buildTestApp(t);
-  const { roundId, association } = await inboxFixture(h);
+  const { roundId, association } = await inboxFixture(h, 'Puljen under behandling', '12345631', '203.0.113.4');
   const coordinator = await h.as('coordinator', 101);
   const page = await coordinator.inject({ method: 'GET', url: `/applications/${association.id}` });
   t.match(page.body, /<button class="button button-primary" type="submit"[^>]*>Start behandling<\/button>/);
@@ -304,7 +313,10 @@ t.test('start review: submitted → under review, version-checked, audited, once
   t.match(inbox.body, /aria-current="page">Under behandling/);
   const after = await coordinator.inject({ method: 'GET', url: `/applications/${association.id}` });
   t.match(after.body, new RegExp(`href="/applications/${association.id}/review"`), 'the review is linked');
-  const listed = await coordinator.inject({ method: 'GET', url: '/api/v1/applications?status=under_review' });
+  const listed = await coordinator.inject({
+    method: 'GET',
+    url: `/api/v1/applications?roundId=${roundId}&status=under_review`,
+  });
   t.same(
     listed.json().items.map((a: { id: number; status: string }) => [a.id, a.status]),
     [[association.id, 'under_review']],
@@ -312,12 +324,14 @@ t.test('start review: submitted → under review, version-checked, audited, once
 });
 
 t.test('whoever declared a conflict of interest neither confirms nor creates the applicant’s actor', async (t) => {
-  const h = await buildTestApp(t);
-  const { association, group } = await inboxFixture(h);
+  const cvr = '12345658';
+  const { roundId, association, group } = await inboxFixture(h, 'Puljen med inhabilitet', cvr, '203.0.113.5');
+  const actors = async () => (await h.database.rows<{ n: number }>(sql`select count(*)::int as n from actors`))[0]?.n;
+  const actorsBefore = (await actors()) as number;
   const actor = await h.inject({
     method: 'POST',
     url: '/api/v1/actors?allowSimilar=true',
-    payload: actorInput({ name: 'Fællesskabet i Valby', cvr: '12345674' }),
+    payload: actorInput({ name: 'Fællesskabet i Valby', cvr }),
   });
   const actorId = actor.json().id as number;
   const coordinator = await h.as('coordinator', 101);
@@ -351,10 +365,10 @@ t.test('whoever declared a conflict of interest neither confirms nor creates the
     'the service refuses too, whatever the route',
   );
   const matched = await h.database.rows<{ n: number }>(
-    sql`select count(*)::int as n from applications where actor_id is not null`,
+    sql`select count(*)::int as n from applications where actor_id is not null and round_id = ${roundId}`,
   );
   t.equal(matched[0]?.n, 0, 'no application matched');
-  t.equal((await h.database.rows<{ n: number }>(sql`select count(*)::int as n from actors`))[0]?.n, 1, 'none created');
+  t.equal(await actors(), actorsBefore + 1, 'none created');
 
   const other = await h.as('coordinator', 101);
   const confirmed = await other.postForm(`/applications/${association.id}/actor`, {

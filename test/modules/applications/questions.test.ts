@@ -12,6 +12,13 @@ import { associationForm, ffbGroup, roundOf, tokenFrom, type Visitor, visitor } 
 const mailEnv = { MAIL_SENDER: 'on', MAIL_POLL_MS: '50', MAIL_RETRY_BASE_MS: '20', PUBLIC_URL: 'https://samspil.test' };
 const LINK = /https:\/\/samspil\.test(\/public\/applications\/[\w-]+)/;
 
+/**
+ * One app for the tests that need no mail sender and no other limit. Each has its own round and
+ * applications, and counts only its own application's questions, or those added by its own action;
+ * their few forms stay far below the limits.
+ */
+const shared = await buildTestApp(t);
+
 /** A sent application through the public form: its id, its first link's token and the visitor. */
 async function sentApplication(h: TestApp, roundId: number, extra: Record<string, string> = {}, lang = 'da') {
   const groupId = await ffbGroup(h, 'Hjemløshed');
@@ -40,6 +47,7 @@ async function answer(v: Visitor, token: string, questionId: number, text: strin
 }
 
 t.test('a question is mailed with a fresh link, answered through it once, and staff see the answer', async (t) => {
+  // Its own app, here and in the next test: this one sends mail, to the test's SMTP server.
   const smtp = await startSmtpServer(t);
   const h = await buildTestApp(t, { env: { ...mailEnv, SMTP_URL: smtp.url } });
   const roundId = await roundOf(h, 'Pulje for spørgsmål');
@@ -161,7 +169,7 @@ t.test('the mail goes in the language the applicant wrote in', async (t) => {
 });
 
 t.test('who may ask and read: roles, municipalities, statuses, links', async (t) => {
-  const h = await buildTestApp(t);
+  const h = shared;
   const roundId = await roundOf(h, 'Pulje for adgang');
   const { id, token, v } = await sentApplication(h, roundId);
   const other = await sentApplication(h, roundId, { contactEmail: 'anden@forening.dk' });
@@ -264,6 +272,7 @@ t.test('who may ask and read: roles, municipalities, statuses, links', async (t)
 });
 
 t.test('answers are rate-limited per address', async (t) => {
+  // Its own app: a limit of two per address.
   const h = await buildTestApp(t, { env: { APPLICATION_LIMIT_PER_IP: '2' } });
   const roundId = await roundOf(h, 'Pulje med grænse');
   const { id, token, v } = await sentApplication(h, roundId);
@@ -277,7 +286,7 @@ t.test('answers are rate-limited per address', async (t) => {
 });
 
 t.test('whoever declared a conflict of interest does not ask the applicant', async (t) => {
-  const h = await buildTestApp(t);
+  const h = shared;
   const roundId = await roundOf(h, 'Pulje med inhabilitet');
   const { id } = await sentApplication(h, roundId);
   const finance = await h.as('finance', 101);
@@ -294,7 +303,9 @@ t.test('whoever declared a conflict of interest does not ask the applicant', asy
   t.match(asked.body, /<code>REVIEWER_CONFLICTED<\/code>/, 'coded');
   const empty = await finance.postForm(`/applications/${id}/questions`, { body: '' });
   t.equal(empty.statusCode, 403, 'before the form is read');
-  const count = await h.database.rows<{ n: number }>(sql`select count(*)::int as n from application_questions`);
+  const count = await h.database.rows<{ n: number }>(
+    sql`select count(*)::int as n from application_questions where application_id = ${id}`,
+  );
   t.equal(count[0]?.n, 0, 'nothing asked');
   const other = await h.as('finance', 101);
   t.equal((await other.postForm(`/applications/${id}/questions`, { body: 'Et spørgsmål' })).statusCode, 303);
