@@ -152,13 +152,16 @@ export async function scoreWithKeyboard(page: Page, criterion: number, value: nu
 
 /**
  * Waits until the status region (#flash) says `message` for good. feedback.js empties the region
- * when the page's DOM is ready and puts the message back 200 ms later, so that screen readers
- * announce it: text seen while the page is still loading may be gone a moment later.
+ * at DOMContentLoaded and puts the message back 200 ms later, so that screen readers announce it:
+ * text seen while the page is still loading may be gone a moment later. The document is
+ * 'interactive' before DOMContentLoaded has fired (its deferred scripts are still to run, and on a
+ * busy machine that takes a while), so only a 'complete' document, whose DOMContentLoaded handler
+ * has run, shows text that stays.
  */
 export async function flashSays(page: Page, message: RegExp): Promise<void> {
   await page.waitForFunction(
     ([source, flags]) =>
-      document.readyState !== 'loading' &&
+      document.readyState === 'complete' &&
       new RegExp(source as string, flags).test(document.querySelector('#flash')?.textContent ?? ''),
     [message.source, message.flags],
   );
