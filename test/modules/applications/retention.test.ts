@@ -24,15 +24,6 @@ import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixtur
 
 type Row = Record<string, unknown>;
 
-/**
- * One app for the two tests with the default retention periods. The job erases whatever is due in
- * the whole database, so its counts stay exact only because neither test leaves anything that comes
- * due at the other's instants: the first erases all it made, the second leaves only an application
- * of a round still open, which is never due. Each reads back only its own applications, mails and
- * audit rows.
- */
-const shared = await buildTestApp(t);
-
 /** The highest id of a table now: the rows a test writes come after it. */
 async function lastId(h: TestApp, table: 'audit_log' | 'mail_outbox'): Promise<number> {
   const [row] = await h.database.rows<{ id: number }>(
@@ -57,8 +48,10 @@ async function snapshot(h: TestApp, id: number): Promise<Row> {
   return row as Row;
 }
 
+// Each test has its own app: the retention job erases whatever is due in the whole database, and
+// the tests count what it erased.
 t.test('each rule erases on the day after its boundary, audited, and touches nothing else', async (t) => {
-  const h = shared;
+  const h = await buildTestApp(t);
   const [auditBefore, mailsBefore] = [await lastId(h, 'audit_log'), await lastId(h, 'mail_outbox')];
   const roundId = await roundOf(h, 'Pulje for opbevaring');
   await h.database.rows(sql`update grant_rounds set year = 2026 where id = ${roundId}`);
@@ -351,7 +344,7 @@ t.test('each rule erases on the day after its boundary, audited, and touches not
 });
 
 t.test('a sent application left undecided in a closed or decided round: erased as a rejected one', async (t) => {
-  const h = shared;
+  const h = await buildTestApp(t);
   const auditBefore = await lastId(h, 'audit_log');
   const groupId = await ffbGroup(h, 'Hjemløshed');
   const applyIn = async (name: string, email: string) => {
