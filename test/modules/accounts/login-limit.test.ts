@@ -10,6 +10,11 @@ import { buildTestApp, loginForm, onPostgres } from '../../helper.ts';
 
 const PASSWORD = 'en lang og hemmelig adgangskode';
 
+// One app for the file: the limits count per account and per address, and each test signs in to
+// accounts of its own from addresses of its own (10.1.*, 192.0.2.50-51, 10.2.0.1), so no test meets
+// another's failed attempts.
+const h = await buildTestApp(t);
+
 const statuses = (codes: number[]) =>
   codes.reduce<Record<number, number>>((n, c) => {
     n[c] = (n[c] ?? 0) + 1;
@@ -20,7 +25,6 @@ t.test(
   '30 wrong passwords and then the right one, all at once, for one account: at most 5 are checked',
   { skip: !onPostgres && 'PostgreSQL only: PGlite runs one transaction at a time, so nothing runs in parallel' },
   async (t) => {
-    const h = await buildTestApp(t);
     const victim = await h.as('coordinator', 101);
     const login = await loginForm(h.app);
     const checked = async () =>
@@ -63,7 +67,6 @@ t.test(
   '30 sign-ins at once from one address, to 30 accounts: at most 20 are checked',
   { skip: !onPostgres && 'PostgreSQL only: PGlite runs one transaction at a time, so nothing runs in parallel' },
   async (t) => {
-    const h = await buildTestApp(t);
     const bystander = await h.as('viewer', 101);
     const login = await loginForm(h.app);
     const burst = await Promise.all(
@@ -86,7 +89,6 @@ t.test(
 );
 
 t.test('a successful sign-in does not use up the limit', async (t) => {
-  const h = await buildTestApp(t);
   const anne = await h.as('coordinator', 101);
   const login = await loginForm(h.app);
   for (let i = 1; i <= 7; i++) {

@@ -7,11 +7,15 @@ import { buildTestApp, onPostgres, secondProcess, signedInClient } from '../../h
  * deactivation committed by one process is refused by every other process at its very next request.
  */
 
+// One app for the file (on PostgreSQL, the first process of the two-process test): each test signs
+// in users of its own and reads only their sessions and keys.
+const h = await buildTestApp(t);
+
 t.test(
   'two processes on one PostgreSQL: a cookie signed out on A is refused by B at once',
   { skip: !onPostgres && 'PostgreSQL only: PGlite serves one process, so there is no second process to ask' },
   async (t) => {
-    const a = await buildTestApp(t);
+    const a = h;
     const b = await secondProcess(t, a);
     const onB = async (cookie: string) =>
       (await b.inject({ method: 'GET', url: '/actors', headers: { cookie } })).statusCode;
@@ -47,7 +51,6 @@ t.test(
 t.test(
   'deactivating a user revokes their API keys for good; activating them again does not bring the keys back',
   async (t) => {
-    const h = await buildTestApp(t);
     const bo = await h.as('coordinator', 101);
     const api = (token: string) =>
       h.anonymous({ method: 'GET', url: '/api/v1/actors', headers: { authorization: `Bearer ${token}` } });

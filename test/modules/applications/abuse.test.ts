@@ -11,23 +11,28 @@ import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixtur
  * limited form is shown again with what was typed; and a stranger who types an applicant's address
  * cannot use up what the applicant's own link may save.
  */
+
+// One app for the tests that can share it: each makes its own round. The limited form has an app of
+// its own (other limits).
+const h = await buildTestApp(t);
+
 t.test('only a route that takes a file reads a multipart body', async (t) => {
-  const h = await buildTestApp(t);
   const roundId = await roundOf(h, 'Pulje uden filer');
   const page = `/public/rounds/${roundId}/apply`;
   const v = await visitor(h.app, page);
+  const applications = async () =>
+    (await h.database.rows<{ n: number }>(sql`select count(*)::int as n from applications`))[0]?.n;
+  const before = await applications();
   const body = multipart({ _csrf: v.csrf, contactEmail: 'a@b.dk', intent: 'draft' }, pdf(2 * 1024 * 1024), 'x.pdf');
   for (const url of [page, '/login', '/password/forgotten']) {
     const res = await h.app.inject({ method: 'POST', url, ...body, headers: { ...body.headers, cookie: v.cookie } });
     t.equal(res.statusCode, 415, `${url}: a multipart body is refused unread`);
     t.match(res.body, /Indholdstypen understøttes ikke/);
   }
-  const rows = await h.database.rows<{ n: number }>(sql`select count(*)::int as n from applications`);
-  t.equal(rows[0]?.n, 0, 'nothing saved');
+  t.equal(await applications(), before, 'nothing saved');
 });
 
 t.test('an upload to a link that is no application is 404 before its body is read', async (t) => {
-  const h = await buildTestApp(t);
   const roundId = await roundOf(h, 'Pulje for links');
   const v = await visitor(h.app, `/public/rounds/${roundId}/apply`);
   // No CSRF token at all: had the body been read, the form's missing token would answer 403.

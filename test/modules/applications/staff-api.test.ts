@@ -11,9 +11,14 @@ import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixtur
  * the public no content); documents are downloads no browser renders, streamed as stored.
  */
 
-async function fixture(t: Parameters<typeof buildTestApp>[0]) {
-  const h = await buildTestApp(t);
-  const roundId = await roundOf(h, 'Sikkerhedspuljen');
+// One app for the file: each test applies to a round of its own and reads only that round's
+// application (well within the limits per address: APPLICATION_LIMIT_PER_IP and _PER_EMAIL).
+const h = await buildTestApp(t);
+let rounds = 0;
+
+async function fixture() {
+  rounds += 1;
+  const roundId = await roundOf(h, `Sikkerhedspuljen ${rounds}`);
   const groupId = await ffbGroup(h, 'Hjemløshed');
   const page = `/public/rounds/${roundId}/apply`;
   const v = await visitor(h.app, page);
@@ -29,13 +34,14 @@ async function fixture(t: Parameters<typeof buildTestApp>[0]) {
   });
   if (added.statusCode !== 303) throw new Error(`no document: ${added.statusCode}`);
   const [row] = await h.database.rows<{ id: number; document_id: number }>(
-    sql`select a.id, d.id as document_id from applications a join application_documents d on d.application_id = a.id`,
+    sql`select a.id, d.id as document_id from applications a join application_documents d on d.application_id = a.id
+        where a.round_id = ${roundId}`,
   );
-  return { h, roundId, content, id: row?.id as number, documentId: row?.document_id as number };
+  return { roundId, content, id: row?.id as number, documentId: row?.document_id as number };
 }
 
 t.test('documents: the three headers, the content as stored, for the round’s municipality only', async (t) => {
-  const { h, id, documentId, content } = await fixture(t);
+  const { id, documentId, content } = await fixture();
   const viewer = await h.as('viewer', 101);
   for (const url of [
     `/applications/${id}/documents/${documentId}`,
@@ -61,7 +67,7 @@ t.test('documents: the three headers, the content as stored, for the round’s m
 });
 
 t.test('another municipality and the public: nothing, on every page, document and API', async (t) => {
-  const { h, roundId, id, documentId } = await fixture(t);
+  const { roundId, id, documentId } = await fixture();
   const pages = [
     `/grant-rounds/${roundId}/applications`,
     `/grant-rounds/${roundId}/applications?tab=decided`,
@@ -109,7 +115,7 @@ t.test('another municipality and the public: nothing, on every page, document an
 });
 
 t.test('the API: the municipality’s applications, paged, and one with its documents as links', async (t) => {
-  const { h, roundId, id, documentId } = await fixture(t);
+  const { roundId, id, documentId } = await fixture();
   const finance = await h.as('finance', 101);
   const list = await finance.inject({ method: 'GET', url: `/api/v1/applications?roundId=${roundId}&status=submitted` });
   t.equal(list.statusCode, 200);
@@ -133,7 +139,7 @@ t.test('the API: the municipality’s applications, paged, and one with its docu
     { items: [], total: 0 },
   );
   t.same(
-    (await finance.inject({ method: 'GET', url: `/api/v1/applications?limit=1&offset=1` })).json(),
+    (await finance.inject({ method: 'GET', url: `/api/v1/applications?roundId=${roundId}&limit=1&offset=1` })).json(),
     { items: [], total: 1 },
     'a page beyond the last still counts',
   );
@@ -165,7 +171,7 @@ t.test('the API: the municipality’s applications, paged, and one with its docu
 });
 
 t.test('the API: an erased application gives no contact address, not the placeholder', async (t) => {
-  const { h, id } = await fixture(t);
+  const { id } = await fixture();
   const finance = await h.as('finance', 101);
   const before = (await finance.inject({ method: 'GET', url: `/api/v1/applications/${id}` })).json();
   t.match(before, { contactEmail: /@/, erasedAt: null }, 'the address while it is kept');

@@ -10,8 +10,10 @@ import { buildTestApp } from '../../helper.ts';
 
 type Criterion = { id: number; position: number; title: string; description: string | null };
 
+// One app for the file: each test makes rounds of its own names and reads only those.
+const h = await buildTestApp(t);
+
 t.test('finance edits a round’s description, target groups and criteria on its form', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as {
     id: number;
@@ -180,7 +182,6 @@ t.test('finance edits a round’s description, target groups and criteria on its
 });
 
 t.test('the API changes a round’s criteria by the version read, and checks the ids', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const created = await finance.inject({
     method: 'POST',

@@ -3,8 +3,10 @@ import { actorInput } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 import { uploadApi } from './upload.ts';
 
+// One app for the file: each test reads only its own import.
+const h = await buildTestApp(t);
+
 t.test('a refused commit changes nothing, its version neither, and the 409 carries the import', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const coordinator = await h.as('coordinator', 101);
   await coordinator.inject({
@@ -49,7 +51,6 @@ t.test('a refused commit changes nothing, its version neither, and the 409 carri
 });
 
 t.test('an invalid import: the 409 of a commit carries its problems, with their text', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
   const file = Buffer.from(['Forening;Titel;År;Bevilget;Målgruppe', 'X;Y;2025;ikke et beløb;Stofmisbrug'].join('\n'));
   const item = (await uploadApi(finance, 'grants', file)).json();

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { actorInput } from '../../factories.ts';
+import { actorInput, validCvr } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 import { CVR, FULL, firstImport, grant, settled } from './reimport-fixture.ts';
 import { uploadApi } from './upload.ts';
@@ -9,6 +9,11 @@ import { uploadApi } from './upload.ts';
  * What a second file does to what the first one wrote: only the fields it gives, never a decision
  * taken back, never another municipality's actor, and nothing when someone else got there first.
  */
+
+// One app for the last two tests, which start from no first file: each makes actors of its own, under
+// a CVR number of its own. The others each start from a first file on an app of their own
+// (firstImport): they all change the same grants, R-1 and R-2.
+const h = await buildTestApp(t);
 
 t.test('a file with fewer columns changes only the fields it gives', async (t) => {
   const { h, finance } = await firstImport(t);
@@ -148,7 +153,6 @@ t.test('someone changing a grant while the import runs stops it; nothing is save
 });
 
 t.test('an actor list changes only its own municipality’s actors', async (t) => {
-  const h = await buildTestApp(t);
   const here = await h.as('coordinator', 101);
   const there = await h.as('coordinator', 147);
   const theirs = (
@@ -189,11 +193,12 @@ t.test('an actor list changes only its own municipality’s actors', async (t) =
 });
 
 t.test('one organisation with and without its CVR in one file is one actor', async (t) => {
-  const h = await buildTestApp(t);
   const finance = await h.as('finance', 101);
+  // Not the other test's CVR, whose actor is Frederiksberg's.
+  const cvr = validCvr(5302);
   const csv = [
     'Forening;CVR;Projekt;År;Bevilget;Målgruppe',
-    `Mødestedet;${CVR};Café;2025;1.000;Stofmisbrug`,
+    `Mødestedet;${cvr};Café;2025;1.000;Stofmisbrug`,
     'Mødestedet;;Tur;2025;2.000;Stofmisbrug',
   ].join('\n');
   const item = (await uploadApi(finance, 'grants', Buffer.from(csv))).json();
@@ -206,7 +211,7 @@ t.test('one organisation with and without its CVR in one file is one actor', asy
 
   const same = [
     'Forening;CVR;Projekt;År;Bevilget;Målgruppe',
-    `Mødestedet;${CVR};Café;2025;1.000;Stofmisbrug`,
+    `Mødestedet;${cvr};Café;2025;1.000;Stofmisbrug`,
     'Mødestedet;;Café;2025;1.000;Stofmisbrug',
   ].join('\n');
   const dup = (await uploadApi(finance, 'grants', Buffer.from(same))).json();
