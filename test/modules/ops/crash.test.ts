@@ -38,10 +38,13 @@ interface Target {
   cleanup(): Promise<void>;
 }
 
+let targets = 0;
+
 async function target(): Promise<Target> {
   if (onPostgres) {
     const { admin, withDb, base, template } = postgresUrls(process.env.DATABASE_URL as string);
-    const name = `${base}_crash_${process.pid}`;
+    // Each case its own database: they run side by side.
+    const name = `${base}_crash_${process.pid}_${++targets}`;
     const sqlAdmin = postgres(admin, { max: 1, onnotice: () => {} });
     await sqlAdmin.unsafe(`drop database if exists "${name}" with (force)`);
     await sqlAdmin.unsafe(`create database "${name}" template "${template}"`);
