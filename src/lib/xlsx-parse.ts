@@ -168,8 +168,30 @@ const RECORD_GROUP = 500;
  * The first worksheet's rows, each cell as the text a person sees in it (dates as ISO dates). A text
  * cell is read as the CSV export writes it: with the formula guard's apostrophe where a spreadsheet
  * would run it, so that it is told from a formula's own text (=HYPERLINK(…)), which keeps none.
+ *
+ * ExcelJS's streamed reader now and then loses a part of the zip on a busy machine and fails on a
+ * sound workbook ("Cannot read properties of undefined (reading 'sheets')": 1 to 2 reads in 250 of a
+ * small workbook, with three other processes busy). A read that fails so before it has handed on a
+ * row is tried again, up to three times; a workbook that fails every time is refused as unreadable.
+ * A refusal (a limit passed) is not tried again.
  */
 export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGenerator<[string[], number][]> {
+  for (let attempt = 1; ; attempt++) {
+    let handedOn = false;
+    try {
+      for await (const group of xlsxRecordsOnce(path, limits)) {
+        handedOn = true;
+        yield group;
+      }
+      return;
+    } catch (err) {
+      if (err instanceof Refusal) throw err;
+      if (handedOn || attempt >= 3) throw new Refusal('import.file.badXlsx');
+    }
+  }
+}
+
+async function* xlsxRecordsOnce(path: string, limits: UploadLimits): AsyncGenerator<[string[], number][]> {
   // Loaded only for a workbook: a CSV is read without it.
   const { default: excel } = await import('exceljs');
   watchTmpFiles();
@@ -214,9 +236,6 @@ export async function* xlsxRecords(path: string, limits: UploadLimits): AsyncGen
       if (group.length) yield group;
       break;
     }
-  } catch (err) {
-    if (err instanceof Refusal) throw err;
-    throw new Refusal('import.file.badXlsx');
   } finally {
     // The sheet's own stream (of the unpacked file, when there is one) is left open by ExcelJS.
     const from = (sheet as { iterator?: unknown } | undefined)?.iterator;
