@@ -187,11 +187,16 @@ export async function loginForm(app: FastifyInstance) {
 }
 
 /**
- * The id of the audit trail's newest record (0 when it is empty): a test that shares its app reads
- * it before it acts, and then looks only at the records after it.
+ * The id of a table's newest row (0 when it is empty): a test that shares its app reads it before it
+ * acts, and then looks only at the rows after it.
  */
-export async function lastAuditId(database: Database): Promise<number> {
-  const [row] = await database.rows<{ id: string | number }>(sql`select coalesce(max(id), 0) as id from audit_log`);
+export async function lastId(
+  database: Database,
+  table: 'audit_log' | 'mail_outbox' | 'password_resets',
+): Promise<number> {
+  const [row] = await database.rows<{ id: string | number }>(
+    sql`select coalesce(max(id), 0) as id from ${sql.raw(table)}`,
+  );
   return Number(row?.id ?? 0);
 }
 

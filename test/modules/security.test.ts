@@ -10,7 +10,7 @@ import type { Database } from '../../src/db/client.ts';
 import { translate } from '../../src/i18n/index.ts';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
-import { buildTestApp, formBody, lastAuditId, openTestDatabase, testConfig } from '../helper.ts';
+import { buildTestApp, formBody, lastId, openTestDatabase, testConfig } from '../helper.ts';
 
 /**
  * Security properties of the whole app, through HTTP: who may open what signed out, the headers on
@@ -478,7 +478,7 @@ t.test('CSRF: form posts need the token and must not come from another site', as
     h.inject({ method: 'POST', url: '/actors', payload: formBody(fields), headers: { ...FORM, ...headers } });
   const actors = () => count(h.database, sql`select count(*)::int as n from actors`);
   const actorsBefore = await actors();
-  const trailBefore = await lastAuditId(h.database);
+  const trailBefore = await lastId(h.database, 'audit_log');
 
   const missing = await post(form);
   t.equal(missing.statusCode, 403, 'no _csrf: 403');
@@ -902,7 +902,7 @@ t.test('API keys: only the hash is stored, and a revoked key gets 401', async (t
 
 t.test('access refused is audited, and the audit table is append-only in SQL', async (t) => {
   const viewer = await h.as('viewer');
-  const trailBefore = await lastAuditId(h.database);
+  const trailBefore = await lastId(h.database, 'audit_log');
   const refused = await viewer.inject({
     method: 'POST',
     url: '/api/v1/target-groups',

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { actorInput, invalidCvr, validCvr } from '../../factories.ts';
-import { buildTestApp, lastAuditId, type TestApp } from '../../helper.ts';
+import { buildTestApp, lastId, type TestApp } from '../../helper.ts';
 
 async function create(h: TestApp, overrides: Record<string, unknown> = {}, query = '') {
   return h.inject({ method: 'POST', url: `/api/v1/actors${query}`, payload: { ...actorInput(), ...overrides } });
@@ -13,7 +13,7 @@ const h = await buildTestApp(t);
 
 t.test('registering an actor and reading it back', async (t) => {
   const cvr = validCvr(1);
-  const trailBefore = await lastAuditId(h.database);
+  const trailBefore = await lastId(h.database, 'audit_log');
   const res = await create(h, {
     name: 'Kirkens Korshær',
     cvr: `DK ${cvr.slice(0, 4)} ${cvr.slice(4)}`,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, type Client, lastAuditId, type TestApp } from '../../helper.ts';
+import { buildTestApp, type Client, lastId, type TestApp } from '../../helper.ts';
 
 /** Contact persons' personal data (issue 16): merges, 409 answers, the audit trail and erasure. */
 
@@ -100,7 +100,7 @@ t.test('a merge audits contacts by id only; the history shows no personal data',
     contacts: [{ name: 'Ole Olsen', email: 'ole@example.dk', phone: '+45 87 65 43 21' }],
   });
   // The trail's records from here on are this merge's.
-  const trailBefore = await lastAuditId(h.database);
+  const trailBefore = await lastId(h.database, 'audit_log');
   const res = await h.inject({
     method: 'POST',
     url: '/api/v1/actors/merge',

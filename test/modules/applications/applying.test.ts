@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { buildTestApp } from '../../helper.ts';
+import { buildTestApp, lastId } from '../../helper.ts';
 import { startSmtpServer, until } from '../mail/smtp.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixture.ts';
 
@@ -23,14 +23,6 @@ const h = await buildTestApp(t);
 async function countOf(table: 'applications' | 'mail_outbox'): Promise<number> {
   const [row] = await h.database.rows<{ n: number }>(sql`select count(*)::int as n from ${sql.raw(table)}`);
   return row?.n ?? 0;
-}
-
-/** The highest id of a table now: the rows a test writes come after it. */
-async function lastId(table: 'audit_log' | 'mail_outbox'): Promise<number> {
-  const [row] = await h.database.rows<{ id: number }>(
-    sql`select coalesce(max(id), 0)::int as id from ${sql.raw(table)}`,
-  );
-  return row?.id ?? 0;
 }
 
 t.test('the form refuses what is not valid, field by field, and saves nothing', async (t) => {
@@ -240,7 +232,7 @@ t.test('an association applies at once; a token of another application or none i
   const groupId = await ffbGroup(h, 'Hjemløshed');
   const page = `/public/rounds/${roundId}/apply`;
   const v = await visitor(h.app, page, '203.0.113.4');
-  const [auditBefore, outboxBefore] = [await lastId('audit_log'), await lastId('mail_outbox')];
+  const [auditBefore, outboxBefore] = [await lastId(h.database, 'audit_log'), await lastId(h.database, 'mail_outbox')];
   const first = await v.post(page, associationForm(groupId));
   t.equal(first.statusCode, 303);
   const second = await v.post(page, associationForm(groupId, { projectTitle: 'Den anden', contactEmail: 'b@c.dk' }));

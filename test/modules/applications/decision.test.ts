@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { actorInput } from '../../factories.ts';
 import { flashOf, followRedirect } from '../../flash.ts';
-import { buildTestApp, type TestApp } from '../../helper.ts';
+import { buildTestApp, lastId, type TestApp } from '../../helper.ts';
 import { startSmtpServer, until } from '../mail/smtp.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixture.ts';
 
@@ -75,10 +75,6 @@ async function matchActor(h: TestApp, applicationId: number, name = 'Foreningen 
 
 const count = async (h: TestApp, query: ReturnType<typeof sql>) =>
   Number((await h.database.rows<{ n: number }>(query))[0]?.n ?? 0);
-
-/** The highest id of a table now: the rows a test writes come after it. */
-const lastId = (h: TestApp, table: 'audit_log' | 'mail_outbox') =>
-  count(h, sql`select coalesce(max(id), 0) as n from ${sql.raw(table)}`);
 
 t.test('finance approves through the page: a grant the round counts, split, and the mail in English', async (t) => {
   // Its own app: this one sends mail, to the test's SMTP server.
@@ -226,7 +222,7 @@ async function applicantEmail(h: TestApp, id: number) {
 
 t.test('the rules: actor, amount, budget and override, decided, stale, reject', async (t) => {
   const h = shared;
-  const [auditBefore, mailsBefore] = [await lastId(h, 'audit_log'), await lastId(h, 'mail_outbox')];
+  const [auditBefore, mailsBefore] = [await lastId(h.database, 'audit_log'), await lastId(h.database, 'mail_outbox')];
   const roundId = await roundOf(h, 'Lille pulje');
   const homeless = await ffbGroup(h, 'Hjemløshed');
   const drugs = await ffbGroup(h, 'Stofmisbrug');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { danishDate } from '../../../src/lib/dates.ts';
 import { linkHash } from '../../../src/modules/applications/applications.rules.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
+import { buildTestApp, type Client, lastId, type TestApp } from '../../helper.ts';
 import { multipart } from '../imports/upload.ts';
 import { startSmtpServer, until } from '../mail/smtp.ts';
 import { pdf, png } from './files.ts';
@@ -124,9 +124,7 @@ t.test(
   'a report through the link with accounts and endorsement, accepted: the grant is accounted, reach counted',
   async (t) => {
     const h = shared;
-    const auditBefore = (
-      await h.database.rows<{ id: number }>(sql`select coalesce(max(id), 0)::int as id from audit_log`)
-    )[0]?.id;
+    const auditBefore = await lastId(h.database, 'audit_log');
     // 25.000 kr.: at or above the threshold, so the auditor's endorsement is needed.
     const s = await approvedApplication(h, 2_500_000);
     const { v, token } = s;

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { openDatabase } from '../../../src/db/client.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, onPostgres, TEST_ENV, type TestApp } from '../../helper.ts';
+import { buildTestApp, lastId, onPostgres, TEST_ENV, type TestApp } from '../../helper.ts';
 import { copyPgliteTemplate, root } from '../../template.ts';
 import { startSmtpServer, until } from '../mail/smtp.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixture.ts';
@@ -23,14 +23,6 @@ import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixtur
  */
 
 type Row = Record<string, unknown>;
-
-/** The highest id of a table now: the rows a test writes come after it. */
-async function lastId(h: TestApp, table: 'audit_log' | 'mail_outbox'): Promise<number> {
-  const [row] = await h.database.rows<{ id: number }>(
-    sql`select coalesce(max(id), 0)::int as id from ${sql.raw(table)}`,
-  );
-  return row?.id ?? 0;
-}
 
 async function snapshot(h: TestApp, id: number): Promise<Row> {
   const [row] = await h.database.rows<Row>(
@@ -52,7 +44,7 @@ async function snapshot(h: TestApp, id: number): Promise<Row> {
 // the tests count what it erased.
 t.test('each rule erases on the day after its boundary, audited, and touches nothing else', async (t) => {
   const h = await buildTestApp(t);
-  const [auditBefore, mailsBefore] = [await lastId(h, 'audit_log'), await lastId(h, 'mail_outbox')];
+  const [auditBefore, mailsBefore] = [await lastId(h.database, 'audit_log'), await lastId(h.database, 'mail_outbox')];
   const roundId = await roundOf(h, 'Pulje for opbevaring');
   await h.database.rows(sql`update grant_rounds set year = 2026 where id = ${roundId}`);
   const groupId = await ffbGroup(h, 'Hjemløshed');
@@ -345,7 +337,7 @@ t.test('each rule erases on the day after its boundary, audited, and touches not
 
 t.test('a sent application left undecided in a closed or decided round: erased as a rejected one', async (t) => {
   const h = await buildTestApp(t);
-  const auditBefore = await lastId(h, 'audit_log');
+  const auditBefore = await lastId(h.database, 'audit_log');
   const groupId = await ffbGroup(h, 'Hjemløshed');
   const applyIn = async (name: string, email: string) => {
     const roundId = await roundOf(h, name);

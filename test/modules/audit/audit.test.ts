@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, lastAuditId } from '../../helper.ts';
+import { buildTestApp, lastId } from '../../helper.ts';
 
 // One app for the file: the audit page's test acts as an admin of its own and reads the trail by that
 // user, and each test reads only the records from after it began.
@@ -9,7 +9,7 @@ const h = await buildTestApp(t);
 
 t.test('an actor’s history tab and the audit page', async (t) => {
   const admin = await h.as('admin');
-  const trailBefore = await lastAuditId(h.database);
+  const trailBefore = await lastId(h.database, 'audit_log');
   const actor = (
     await admin.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Café Parasollen' }) })
   ).json();
@@ -68,7 +68,7 @@ t.test('an actor’s history tab and the audit page', async (t) => {
 });
 
 t.test('GDPR: a contact person is erased by delete or anonymisation', async (t) => {
-  const trailBefore = await lastAuditId(h.database);
+  const trailBefore = await lastId(h.database, 'audit_log');
   const actor = (
     await h.inject({
       method: 'POST',

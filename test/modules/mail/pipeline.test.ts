@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import { queueMail } from '../../../src/modules/mail/mail.compose.ts';
-import { buildTestApp, formBody, type TestApp } from '../../helper.ts';
+import { buildTestApp, formBody, lastId, type TestApp } from '../../helper.ts';
 import { startSmtpServer, until } from './smtp.ts';
 
 /**
@@ -43,17 +43,11 @@ const outbox = async (h: TestApp) =>
 const smtp = await startSmtpServer(t);
 const h = await buildTestApp(t, { env: { ...fast, SMTP_URL: smtp.url } });
 
-/** The highest id in password_resets (0 when empty). */
-const lastResetId = async () =>
-  Number(
-    (await h.database.rows<{ id: number }>(sql`select coalesce(max(id), 0)::int as id from password_resets`))[0]?.id,
-  );
-
 t.test('forgotten password: a link by mail, used once, every session ended, told by mail', async (t) => {
   const user = await h.as('finance', 101);
   const post = await anonymousForm(h.app, '/password/forgotten');
   const sent = smtp.received.length;
-  const resetsBefore = await lastResetId();
+  const resetsBefore = await lastId(h.database, 'password_resets');
 
   const known = await post('/password/forgotten', { email: user.user.email.toUpperCase() });
   const unknown = await post('/password/forgotten', { email: 'ingen@nowhere.dk' });
