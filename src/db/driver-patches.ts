@@ -15,7 +15,9 @@ import type { Db, Tx } from './client.ts';
  * - preparing (postgres.js): a statement with parameters is sent as a named prepared statement,
  *   on the client, in a transaction and in a savepoint alike; one without parameters is sent
  *   unprepared (the simple protocol, which allows several commands in one text); and each one
- *   started belongs to the current statement scope, which can cancel it.
+ *   started belongs to the current statement scope. A cancelled scope refuses the statements it
+ *   starts, and cancels those that run for a second or more (cancellingOnceLong); it touches no
+ *   statement of another scope and costs the pool no connection.
  */
 
 const unchanged = new WeakSet<object>();
@@ -102,6 +104,86 @@ export function closeLeadingHoles(result: unknown): void {
   result.length = to;
 }
 
+/** Cancel a request's statement only once it has run this long: see cancellingOnceLong. */
+const CANCEL_AFTER_RUNNING_MS = 1000;
+const guards = Symbol('samspil.cancelGuard');
+
+/** A postgres.js statement as far as cancelling it goes (its `active` flag is internal to 3.4). */
+interface DriverStatement {
+  active: boolean;
+  cancel(): unknown;
+  [guards]?: { cancel(): void };
+}
+
+/**
+ * What a statement scope cancels of a postgres.js statement. postgres.js's own cancel is safe only
+ * for a statement running on its connection, and there only roughly:
+ * - a statement sent but queued behind another on its connection is skipped when its turn comes,
+ *   so that its answer is read as the next statement's (rows parsed with the wrong columns);
+ * - one not yet running when cancelled still takes a connection later, which then waits for an
+ *   answer that never comes: the pool loses it for good (the issue-17 bench lost all ten);
+ * - the cancel request reaches the backend out of band, a moment later, and cancels whatever it
+ *   runs by then: the next statement, another request's, if the cancelled one has just ended.
+ * So a statement is cancelled only once it has run for CANCEL_AFTER_RUNNING_MS, when it is in its
+ * turn on its connection and unlikely to end in the moment the request takes to arrive; one that
+ * starts later is cancelled when it has run that long. Shorter ones run their course. This bounds
+ * what a client that went away costs PostgreSQL to about a second per statement; the statements
+ * its request would still start are refused (refusedStatement).
+ */
+function cancellingOnceLong(statement: DriverStatement): { cancel(): void } {
+  let running = statement.active;
+  let runningSince = running ? performance.now() : 0;
+  let wanted = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    const since = runningSince;
+    timer = setTimeout(
+      () => {
+        if (running && runningSince === since) statement.cancel();
+      },
+      Math.max(0, since + CANCEL_AFTER_RUNNING_MS - performance.now()),
+    );
+    timer.unref();
+  };
+  // postgres.js sets the flag when the statement's turn comes on its connection, and clears it as
+  // the statement answers or fails.
+  Object.defineProperty(statement, 'active', {
+    configurable: true,
+    enumerable: true,
+    get: () => running,
+    set(value: boolean) {
+      running = value;
+      if (!value) clearTimeout(timer);
+      else {
+        runningSince = performance.now();
+        if (wanted) arm();
+      }
+    },
+  });
+  const guard = {
+    cancel() {
+      if (wanted) return;
+      wanted = true;
+      if (running) arm();
+    },
+  };
+  // Kept alive by the statement (the scope holds its statements weakly).
+  statement[guards] = guard;
+  return guard;
+}
+
+/**
+ * The answer to a statement its request's client no longer waits for: it fails as a cancelled one
+ * does (57014), without being handed to postgres.js at all (see cancellingOnceLong). drizzle calls
+ * values() on a statement and awaits it.
+ */
+function refusedStatement(): never {
+  const failure = Object.assign(new Error('canceling statement due to user request'), { code: '57014' });
+  const refused = Promise.reject(failure);
+  return Object.assign(refused, { values: () => refused, raw: () => refused, execute: () => refused }) as never;
+}
+
 /**
  * Makes postgres.js keep each parameterised statement prepared on its connection, in transactions
  * and savepoints too. drizzle asks for unnamed statements, which postgres.js sends as parse and
@@ -116,11 +198,13 @@ export function preparing<T extends postgres.Sql | postgres.TransactionSql>(clie
   // minutes): the texts must not vary with the data, so values go in as parameters (id lists as
   // one int[], see db/params.ts), never into the text.
   patched.unsafe = (query: string, args?: unknown[] | Record<string, unknown>, opts?: Record<string, unknown>) => {
+    const scope = currentStatementScope();
+    if (scope?.isCancelled) return refusedStatement();
     const pending =
       Array.isArray(args) && args.length
         ? unsafe(query, args as never, { ...opts, prepare: true })
         : unsafe(query, args as never, opts);
-    currentStatementScope()?.track(pending);
+    scope?.track(cancellingOnceLong(pending as unknown as DriverStatement));
     closingLeadingHoles(pending);
     return pending;
   };

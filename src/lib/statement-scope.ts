@@ -6,9 +6,10 @@ const PRUNE_AT = 64;
 
 /**
  * The statements one piece of work (a request) starts on PostgreSQL, so that they can be cancelled
- * when nobody waits for their answer any more: the request's client went away. A statement queued
- * but not yet sent is dropped; a running one gets PostgreSQL's cancel request, and fails with 57014
- * like a statement timeout. (PGlite runs a statement to its end: it cannot be interrupted.)
+ * when nobody waits for their answer any more: the request's client went away. What cancelling a
+ * statement means is the driver's to say (db/driver-patches.ts: a long one gets PostgreSQL's cancel
+ * request and fails with 57014, like a statement timeout); one started after the scope was cancelled
+ * is refused before it is sent. (PGlite runs a statement to its end: it cannot be interrupted.)
  */
 export class StatementScope {
   /**
@@ -26,6 +27,11 @@ export class StatementScope {
     }
     if (this.started.size >= PRUNE_AT) for (const ref of this.started) if (!ref.deref()) this.started.delete(ref);
     this.started.add(new WeakRef(query));
+  }
+
+  /** Whether the work's client went away: a statement it starts now is refused, not sent. */
+  get isCancelled(): boolean {
+    return this.cancelled;
   }
 
   /** Cancels what runs and what is started from now on. A finished statement is left alone. */

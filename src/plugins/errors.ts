@@ -151,7 +151,11 @@ async function sendError(
   options: ErrorsOptions,
 ): Promise<FastifyReply> {
   const c = classify(error);
-  if (c.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  // A request whose client went away has its statements cancelled or refused (StatementScope): that
+  // is the client's doing, not a failure of the server.
+  if (c.statusCode >= 500 && c.code === 'QUERY_TIMEOUT' && reply.raw.destroyed) {
+    request.log.info('the client went away before its answer; its statements were cancelled');
+  } else if (c.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   if (error instanceof AppError && error.statusCode === 403) await recordDenied(request, error, options);
   const t = (k: string) => translate(request.locale ?? 'da', k);
   const fieldErrors = translateFieldErrors(request.locale ?? 'da', c.fieldErrors);

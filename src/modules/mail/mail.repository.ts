@@ -72,15 +72,21 @@ export async function markMailFailed(db: Queryable, id: number, error: string): 
     .where(eq(mailOutbox.id, id));
 }
 
-/** When the next queued mail is due, in milliseconds from now (null: none queued). */
+/**
+ * When the next queued mail is due, in milliseconds from now (0: overdue; null: none queued). The
+ * minimum is null over no rows; SQL's greatest() would read that as 0, and the sender would poll an
+ * empty outbox as often as it can, so the floor at 0 is taken here.
+ */
 export async function nextMailDueInMs(db: Queryable): Promise<number | null> {
   const [row] = await db
     .select({
-      ms: sql<number>`greatest(0, extract(epoch from (min(greatest(${mailOutbox.nextAttemptAt}, coalesce(${mailOutbox.leaseUntil}, ${mailOutbox.nextAttemptAt}))) - now())) * 1000)::float8`,
+      ms: sql<
+        number | null
+      >`(extract(epoch from (min(greatest(${mailOutbox.nextAttemptAt}, coalesce(${mailOutbox.leaseUntil}, ${mailOutbox.nextAttemptAt}))) - now())) * 1000)::float8`,
     })
     .from(mailOutbox)
     .where(eq(mailOutbox.status, 'queued'));
-  return row?.ms == null ? null : Number(row.ms);
+  return row?.ms == null ? null : Math.max(0, Number(row.ms));
 }
 
 export type MailListRow = Pick<

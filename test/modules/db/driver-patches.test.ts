@@ -137,3 +137,89 @@ t.test('a statement belongs to the statement scope it starts in, which can cance
     t.pass(`${where}: the statement has stopped`);
   }
 });
+
+/**
+ * Requests at once on one pool, each a few short statements in its own scope, a third of them
+ * cancelled at moments spread over their run, as clients that go away under load (issue 17's bench
+ * saw a pool go dead this way). postgres.js's own cancel loses track of its connections when a
+ * statement is cancelled before it runs (queued behind another on its connection, or the first of
+ * a connection still opening), and its cancel request reaches whatever the backend runs by then.
+ */
+t.test('clients that go away cancel nothing of other requests, and the pool stays whole', postgresOnly(), async (t) => {
+  const base = await openTestDatabase(t);
+  const database = await openDatabase({ kind: 'postgres', url: base.url as string });
+  t.teardown(() => database.close());
+  const tally = { answered: 0, wrongAnswer: 0, othersCancelled: 0, goneRefused: 0, otherError: [] as string[] };
+  for (let round = 0; round < 12; round++) {
+    const gone: StatementScope[] = [];
+    const requests = Array.from({ length: 45 }, (_, i) => {
+      const scope = new StatementScope();
+      const leaves = i % 3 === 0;
+      if (leaves) gone.push(scope);
+      const marker = round * 1000 + i;
+      return scope
+        .run(async () => {
+          for (let step = 0; step < 3; step++) {
+            const answer = await rows<{ marker: number }>(
+              database.db,
+              sql`select ${marker}::int as marker, repeat('x', ${(i % 7) * 40}) as pad, pg_sleep(${0.0005})::text`,
+            );
+            if (answer.length !== 1 || Number(answer[0]?.marker) !== marker) tally.wrongAnswer++;
+          }
+          tally.answered++;
+        })
+        .catch((err: Error & { cause?: Error }) => {
+          const message = err.cause?.message ?? err.message;
+          if (/canceling statement/.test(message)) leaves ? tally.goneRefused++ : tally.othersCancelled++;
+          else tally.otherError.push(message);
+        });
+    });
+    setTimeout(() => {
+      for (const scope of gone) scope.cancel();
+    }, round % 6);
+    const stuck = new Promise<'stuck'>((resolve) => setTimeout(resolve, 60_000, 'stuck').unref());
+    if ((await Promise.race([Promise.all(requests), stuck])) === 'stuck') {
+      t.fail(`round ${round}: requests wait for ever (the pool has lost connections)`);
+      return;
+    }
+  }
+  t.equal(tally.wrongAnswer, 0, 'every statement answered its own rows');
+  t.equal(tally.othersCancelled, 0, 'no statement of a request still waited for was cancelled');
+  t.same(tally.otherError, [], 'no other error');
+  t.equal(tally.answered + tally.goneRefused, 12 * 45, 'every request answered or, gone, refused');
+  // Twice as many statements at once as the pool has connections: all of them still answer.
+  const after = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => rows<{ n: number }>(database.db, sql`select ${i}::int as n`)),
+  );
+  t.same(
+    after.map((r) => Number(r[0]?.n)),
+    Array.from({ length: 20 }, (_, i) => i),
+    'the pool answers afterwards',
+  );
+});
+
+t.test(
+  'a statement started after its client went away is refused and holds no connection',
+  postgresOnly(),
+  async (t) => {
+    const base = await openTestDatabase(t);
+    const database = await openDatabase({ kind: 'postgres', url: base.url as string });
+    t.teardown(() => database.close());
+    const scope = new StatementScope();
+    scope.cancel();
+    // More than the pool's ten connections: each one held by a refused statement would be lost.
+    for (let i = 0; i < 25; i++) {
+      t.match(await failure(scope.run(() => rows(database.db, sql`select ${i}::int`))), /canceling statement/);
+    }
+    t.match(
+      await failure(scope.run(() => database.db.transaction((tx) => rows(tx, sql`select ${1}::int`)))),
+      /canceling statement/,
+      'a transaction is refused before it begins',
+    );
+    const answered = Promise.all(
+      Array.from({ length: 20 }, (_, i) => rows<{ n: number }>(database.db, sql`select ${i}::int as n`)),
+    );
+    const stuck = new Promise<'stuck'>((resolve) => setTimeout(resolve, 60_000, 'stuck').unref());
+    t.not(await Promise.race([answered, stuck]), 'stuck', 'the pool still answers twenty statements at once');
+  },
+);

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import { queueMail } from '../../../src/modules/mail/mail.compose.ts';
+import { nextMailDueInMs } from '../../../src/modules/mail/mail.repository.ts';
 import { buildTestApp, formBody, lastId, type TestApp } from '../../helper.ts';
 import { startSmtpServer, until } from './smtp.ts';
 
@@ -187,6 +188,44 @@ t.test('550: recorded, shown to the admin, never tried again', async (t) => {
   const theirs = await foreign.inject({ method: 'GET', url: '/admin/mail' });
   t.equal(theirs.statusCode, 200);
   t.notMatch(theirs.body, /gone@kk\.dk/, "another municipality's admin does not see it");
+});
+
+t.test('the sender waits as long as the next mail is due, and for the poll when none is queued', async (t) => {
+  await h.app.mailSender.idle();
+  await until(async () => (await outbox(h)).every((m) => m.status !== 'queued'));
+  // Over no queued mail there is no "next": the sender then waits MAIL_POLL_MS, not the 10 ms
+  // floor it keeps for overdue mail (an empty outbox was polled a hundred times a second).
+  t.equal(await h.app.services.mail.nextDueInMs(), null, 'none queued: no time');
+  const queued = await h.database.db.transaction((tx) =>
+    queueMail(
+      tx,
+      { publicUrl: 'https://samspil.test', from: 'x' },
+      {
+        kind: 'password-changed',
+        to: 'ventende@samspil.test',
+        municipalityCode: 101,
+        locale: 'da',
+        data: { name: 'Test', link: 'https://samspil.test/password/forgotten' },
+      },
+    ),
+  );
+  t.teardown(() => h.database.rows(sql`delete from mail_outbox where id = ${queued.id}`));
+  await h.database.rows(
+    sql`update mail_outbox set next_attempt_at = now() + interval '1 hour' where id = ${queued.id}`,
+  );
+  const later = Number(await h.app.services.mail.nextDueInMs());
+  t.ok(later > 3_500_000 && later <= 3_600_000, `due in an hour: ${later} ms`);
+  // Overdue, seen inside a transaction that the sender cannot see into, so it cannot send it first.
+  let overdue: number | null | undefined;
+  await t.rejects(
+    h.database.db.transaction(async (tx) => {
+      await tx.execute(sql`update mail_outbox set next_attempt_at = now() - interval '1 hour' where id = ${queued.id}`);
+      overdue = await nextMailDueInMs(tx);
+      tx.rollback();
+    }),
+    'rolled back',
+  );
+  t.equal(overdue, 0, 'overdue: now');
 });
 
 t.test('a rolled-back change sends nothing', async (t) => {
