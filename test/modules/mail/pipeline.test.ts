@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
+import type { Queryable } from '../../../src/db/client.ts';
 import { queueMail } from '../../../src/modules/mail/mail.compose.ts';
 import { nextMailDueInMs } from '../../../src/modules/mail/mail.repository.ts';
 import { buildTestApp, formBody, lastId, type TestApp } from '../../helper.ts';
@@ -34,6 +35,21 @@ async function anonymousForm(app: FastifyInstance, page: string) {
 const outbox = async (h: TestApp) =>
   h.database.rows<{ status: string; attempts: number; last_error: string | null; text_body: string | null }>(
     sql`select status, attempts, last_error, text_body from mail_outbox order by id`,
+  );
+
+/** A password-changed mail to `to` (and the account, if given), queued in the transaction given. */
+const queuePasswordChanged = (tx: Queryable, to: string, userId?: number) =>
+  queueMail(
+    tx,
+    { publicUrl: 'https://samspil.test', from: 'x' },
+    {
+      kind: 'password-changed',
+      to,
+      ...(userId === undefined ? {} : { userId }),
+      municipalityCode: 101,
+      locale: 'da',
+      data: { name: 'Test', link: 'https://samspil.test/password/forgotten' },
+    },
   );
 
 /**
@@ -131,18 +147,7 @@ t.test('421 twice, then accepted: the mail arrives once', async (t) => {
   const h = await buildTestApp(t, { env: { ...fast, SMTP_URL: smtp.url } });
   const user = await h.as('coordinator', 101);
   await h.database.db.transaction(async (tx) => {
-    await queueMail(
-      tx,
-      { publicUrl: 'https://samspil.test', from: 'x' },
-      {
-        kind: 'password-changed',
-        to: user.user.email,
-        userId: user.user.id,
-        municipalityCode: 101,
-        locale: 'da',
-        data: { name: 'Test', link: 'https://samspil.test/password/forgotten' },
-      },
-    );
+    await queuePasswordChanged(tx, user.user.email, user.user.id);
   });
   h.app.mailSender.kick();
   await until(() => smtp.received.length >= 1);
@@ -156,17 +161,7 @@ t.test('550: recorded, shown to the admin, never tried again', async (t) => {
   const smtp = await startSmtpServer(t, { answer: () => 550 });
   const h = await buildTestApp(t, { env: { ...fast, SMTP_URL: smtp.url } });
   await h.database.db.transaction(async (tx) => {
-    await queueMail(
-      tx,
-      { publicUrl: 'https://samspil.test', from: 'x' },
-      {
-        kind: 'password-changed',
-        to: 'gone@kk.dk',
-        municipalityCode: 101,
-        locale: 'da',
-        data: { name: 'Test', link: 'https://samspil.test/password/forgotten' },
-      },
-    );
+    await queuePasswordChanged(tx, 'gone@kk.dk');
   });
   h.app.mailSender.kick();
   await until(async () => (await outbox(h))[0]?.status === 'failed');
@@ -196,19 +191,7 @@ t.test('the sender waits as long as the next mail is due, and for the poll when 
   // Over no queued mail there is no "next": the sender then waits MAIL_POLL_MS, not the 10 ms
   // floor it keeps for overdue mail (an empty outbox was polled a hundred times a second).
   t.equal(await h.app.services.mail.nextDueInMs(), null, 'none queued: no time');
-  const queued = await h.database.db.transaction((tx) =>
-    queueMail(
-      tx,
-      { publicUrl: 'https://samspil.test', from: 'x' },
-      {
-        kind: 'password-changed',
-        to: 'ventende@samspil.test',
-        municipalityCode: 101,
-        locale: 'da',
-        data: { name: 'Test', link: 'https://samspil.test/password/forgotten' },
-      },
-    ),
-  );
+  const queued = await h.database.db.transaction((tx) => queuePasswordChanged(tx, 'ventende@samspil.test'));
   t.teardown(() => h.database.rows(sql`delete from mail_outbox where id = ${queued.id}`));
   await h.database.rows(
     sql`update mail_outbox set next_attempt_at = now() + interval '1 hour' where id = ${queued.id}`,
@@ -233,11 +216,7 @@ t.test('a rolled-back change sends nothing', async (t) => {
   const triesBefore = smtp.tries();
   await t.rejects(
     h.database.db.transaction(async (tx) => {
-      await queueMail(
-        tx,
-        { publicUrl: 'https://samspil.test', from: 'x' },
-        { kind: 'password-changed', to: 'a@kk.dk', locale: 'da', data: { name: 'A', link: 'https://x' } },
-      );
+      await queuePasswordChanged(tx, 'a@kk.dk');
       throw new Error('the change fails');
     }),
   );
