@@ -44,13 +44,16 @@ export async function findActorRow(db: Queryable, id: number, forUpdate = false)
 }
 
 /** An actor with its contact persons, in one statement (the contacts as a JSON array). */
+/** An actor's contacts, in id order, as one json column. */
+const contactsColumn = sql<Actor['contacts']>`coalesce((select json_agg(json_build_object('id', c.id,
+    'name', c.name, 'role', c.role, 'email', c.email, 'phone', c.phone, 'version', c.version) order by c.id)
+  from ${actorContacts} c where c.actor_id = "actors"."id"), '[]'::json)`;
+
 export async function loadActor(db: Queryable, id: number): Promise<Actor | undefined> {
   const [row] = await db
     .select({
       ...listColumns,
-      contacts: sql<Actor['contacts']>`coalesce((select json_agg(json_build_object('id', c.id,
-          'name', c.name, 'role', c.role, 'email', c.email, 'phone', c.phone, 'version', c.version) order by c.id)
-        from ${actorContacts} c where c.actor_id = "actors"."id"), '[]'::json)`,
+      contacts: contactsColumn,
     })
     .from(actors)
     .where(eq(actors.id, id));
@@ -341,21 +344,43 @@ export async function namesByIds(db: Queryable, ids: number[]): Promise<Map<numb
  * src/lib/policy.ts): an active agreement in its period on `today`, or a grant awarded (above zero)
  * and decided on or after `grantsDecidedFrom`.
  */
-export async function cooperatingMunicipalities(
-  db: Queryable,
-  actorId: number,
-  dates: { today: string; grantsDecidedFrom: string },
-): Promise<number[]> {
-  const found = await rows<{ code: number }>(
-    db,
-    sql`
+function cooperatingCodes(actorId: SQL | number, dates: { today: string; grantsDecidedFrom: string }): SQL {
+  return sql`
       select a.municipality_code as code from agreement_actors aa join agreements a on a.id = aa.agreement_id
         where aa.actor_id = ${actorId} and a.status = 'active'
           and a.starts_on <= ${dates.today}::date and (a.ends_on is null or a.ends_on >= ${dates.today}::date)
       union
       select r.municipality_code from grants g join grant_rounds r on r.id = g.round_id
         where g.actor_id = ${actorId} and g.status in ${AWARDED}
-          and g.awarded_ore > 0 and g.decision_on >= ${dates.grantsDecidedFrom}::date`,
-  );
+          and g.awarded_ore > 0 and g.decision_on >= ${dates.grantsDecidedFrom}::date`;
+}
+
+export async function cooperatingMunicipalities(
+  db: Queryable,
+  actorId: number,
+  dates: { today: string; grantsDecidedFrom: string },
+): Promise<number[]> {
+  const found = await rows<{ code: number }>(db, cooperatingCodes(actorId, dates));
   return found.map((r) => r.code);
+}
+
+/**
+ * An actor as its page shows it, in one statement: the actor with its contacts, where it was merged
+ * into (if it was), and the municipalities that work with it (cooperatingMunicipalities).
+ */
+export async function loadActorToShow(
+  db: Queryable,
+  id: number,
+  dates: { today: string; grantsDecidedFrom: string },
+): Promise<(Actor & { mergedIntoId: number | null; cooperatingCodes: number[] }) | undefined> {
+  const [row] = await db
+    .select({
+      ...listColumns,
+      contacts: contactsColumn,
+      mergedIntoId: actors.mergedIntoId,
+      cooperatingCodes: sql<number[]>`array(${cooperatingCodes(sql`"actors"."id"`, dates)})`,
+    })
+    .from(actors)
+    .where(eq(actors.id, id));
+  return row;
 }

@@ -227,17 +227,15 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const id = idFrom(request.params);
     const show = async () => {
       // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
-      const [mergedInto, actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] =
-        await Promise.all([
-          app.services.actorMerges.mergedInto(id),
-          actors.get(request.principal, id),
-          municipalities.all(),
-          targetGroups.tree(),
-          app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
-          app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
-          app.services.outreach.list({ actorId: id }),
-        ]);
-      if (mergedInto) return pageRedirect(`/actors/${mergedInto}`, 308);
+      const [actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] = await Promise.all([
+        actors.toShow(request.principal, id),
+        municipalities.all(),
+        targetGroups.tree(),
+        app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
+        app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
+        app.services.outreach.list({ actorId: id }),
+      ]);
+      if (actor.mergedIntoId) return pageRedirect(`/actors/${actor.mergedIntoId}`, 308);
       const rounds = actorGrants.rounds;
       return {
         actor,

@@ -18,6 +18,7 @@ import {
   insertContact,
   listContacts,
   loadActor,
+  loadActorToShow,
   namesByIds,
   replaceActorMunicipalities,
   replaceActorTargetGroups,
@@ -61,7 +62,14 @@ export async function actorAsSeenBy(
   principal: Principal,
   actor: Actor,
 ): Promise<Actor & { contactsVisible: boolean }> {
-  const cooperating = await cooperatingMunicipalities(q, actor.id, contactRuleDates(danishDate()));
+  return seenBy(principal, actor, await cooperatingMunicipalities(q, actor.id, contactRuleDates(danishDate())));
+}
+
+function seenBy<A extends Actor>(
+  principal: Principal,
+  actor: A,
+  cooperating: number[],
+): A & { contactsVisible: boolean } {
   const visible = maySeeContacts(principal, [actor.homeMunicipalityCode, ...actor.municipalityCodes, ...cooperating]);
   return { ...actor, contacts: visible ? actor.contacts : [], contactsVisible: visible };
 }
@@ -225,6 +233,17 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
     /** One actor. Its contacts are left out unless the reader's municipality works with the actor. */
     async get(principal: Principal, id: number): Promise<Actor & { contactsVisible: boolean }> {
       return actorAsSeenBy(db, principal, await mustLoad(db, id));
+    },
+
+    /** An actor as this user may see it, and where it was merged into (its page), in one statement. */
+    async toShow(
+      principal: Principal,
+      id: number,
+    ): Promise<Actor & { contactsVisible: boolean; mergedIntoId: number | null }> {
+      const found = await loadActorToShow(db, id, contactRuleDates(danishDate()));
+      if (!found) throw notFound('actor', id);
+      const { cooperatingCodes, ...actor } = found;
+      return seenBy(principal, actor, cooperatingCodes);
     },
 
     async list(query: ActorListQuery) {

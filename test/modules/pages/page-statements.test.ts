@@ -9,8 +9,8 @@ import { setup } from './lantern-fixture.ts';
  * request, and the second one is counted. The mail sender's statements run on their own schedule and
  * are not the page's.
  */
-t.test('the list pages and the round overview send one statement for their list and its count', async (t) => {
-  const { h, coordinator, round } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
+t.test('the list pages, the round overview and the actor page send one statement for each part', async (t) => {
+  const { h, coordinator, round, actor } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
 
   // Every statement outside a transaction goes through drizzle's session.
   const session = (
@@ -62,4 +62,14 @@ t.test('the list pages and the round overview send one statement for their list 
   // for its own municipality's users the count of new applications: its own name is not looked up again.
   const overview = await statements(`/grant-rounds/${round.id}`, /Lanternepuljen/);
   t.equal(overview.length, 5, `the round overview: ${overview.length} statements\n${overview.join('\n')}`);
+
+  // The session; the actor with its contacts, where it was merged into and who works with it (the
+  // contact rule); its grants with their totals; its agreements with their count, and their parts;
+  // its outreach.
+  const actorPage = await statements(`/actors/${actor.id}`, /Foreningen Lanternen/);
+  t.equal(actorPage.length, 6, `the actor page: ${actorPage.length} statements\n${actorPage.join('\n')}`);
+  t.notOk(
+    actorPage.some((q) => /^select merged_into_id/.test(q.trim())),
+    'where it was merged into is read with the actor',
+  );
 });
