@@ -146,6 +146,9 @@ export const meetings = pgTable(
     index('meetings_planned_idx')
       .on(t.agreementId, t.plannedOn, t.id.desc().nullsFirst())
       .where(sql`${t.heldOn} is null`),
+    // The last meeting held per agreement, from which the next one is due (the follow-up lists, the
+    // home page): one index entry read, not every meeting the agreement has had (migration 0035).
+    index('meetings_agreement_held_idx').on(t.agreementId, t.heldOn.desc()).where(sql`${t.heldOn} is not null`),
   ],
 );
 

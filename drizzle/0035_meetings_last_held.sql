@@ -1,0 +1,1 @@
+CREATE INDEX "meetings_agreement_held_idx" ON "meetings" USING btree ("agreement_id","held_on" DESC NULLS LAST) WHERE "meetings"."held_on" is not null;
