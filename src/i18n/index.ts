@@ -45,11 +45,15 @@ function closing(text: string, open: number): number {
 }
 
 /**
- * One plural choice, as ICU writes it: `{count, plural, one {# bevilling} other {# bevillinger}}`.
- * `=0` picks an exact count first; otherwise Intl.PluralRules picks the category, and `#` is the count.
+ * The forms of each plural choice, read once: the catalogue's choices are few, and a page asks for
+ * them often (a report page hundreds of times). Bounded, in case a choice is ever built from data.
  */
-function plural(options: string, value: string | number, locale: Locale, all: Record<string, string | number>) {
-  const n = countOf(value, locale);
+const formsOfChoice = new Map<string, Map<string, string>>();
+const MAX_KEPT_CHOICES = 2000;
+
+function pluralForms(options: string): Map<string, string> {
+  const known = formsOfChoice.get(options);
+  if (known) return known;
   const forms = new Map<string, string>();
   const option = /\s*(=?[\w-]+)\s*\{/y;
   let i = 0;
@@ -63,6 +67,17 @@ function plural(options: string, value: string | number, locale: Locale, all: Re
     forms.set(m[1], options.slice(open + 1, end));
     i = end + 1;
   }
+  if (formsOfChoice.size < MAX_KEPT_CHOICES) formsOfChoice.set(options, forms);
+  return forms;
+}
+
+/**
+ * One plural choice, as ICU writes it: `{count, plural, one {# bevilling} other {# bevillinger}}`.
+ * `=0` picks an exact count first; otherwise Intl.PluralRules picks the category, and `#` is the count.
+ */
+function plural(options: string, value: string | number, locale: Locale, all: Record<string, string | number>) {
+  const n = countOf(value, locale);
+  const forms = pluralForms(options);
   const form = forms.get(`=${n}`) ?? forms.get(pluralRules[locale].select(n)) ?? forms.get('other') ?? '';
   const shown = typeof value === 'number' ? countFormats[locale].format(value) : value;
   return fillIn(form.replace(/#/g, shown), all, locale);

@@ -21,7 +21,8 @@ import {
 } from './actors.merge.repository.ts';
 import { loadActor } from './actors.repository.ts';
 import { type Actor, MERGE_FIELDS, type MergeField } from './actors.schemas.ts';
-import { actorAsSeenBy, auditSnapshot } from './actors.service.ts';
+import { actorAsSeenBy } from './actors.seen.ts';
+import { auditSnapshot } from './actors.service.ts';
 
 const id = z.number().int().positive().max(2_147_483_647);
 

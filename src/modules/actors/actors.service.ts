@@ -1,14 +1,13 @@
-import type { Db, Queryable, Tx } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { fieldErrorsFrom } from '../../lib/forms.ts';
-import { assertMayWrite, contactRuleDates, maySeeContacts } from '../../lib/policy.ts';
+import { assertMayWrite, contactRuleDates } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
 import {
   anonymiseContact,
-  cooperatingMunicipalities,
   deleteContacts,
   findActorRow,
   findByCvr,
@@ -37,6 +36,7 @@ import {
   type QuickInformalGroup,
   type SimilarActor,
 } from './actors.schemas.ts';
+import { actorAsSeenBy, seenBy } from './actors.seen.ts';
 
 /** What an anonymised contact is called; it carries no personal data. */
 const ANONYMISED = 'Anonymiseret kontaktperson';
@@ -50,28 +50,6 @@ export interface RegisterOptions {
 export function auditSnapshot(actor: Actor) {
   const { contacts, ...rest } = actor;
   return { ...rest, contactIds: contacts.map((c) => c.id) };
-}
-
-/**
- * An actor as this user may see it: its contacts only when the contact rule (src/lib/policy.ts)
- * lets the user's municipality see them. Every answer that shows an actor, a GET or the current
- * values in a 409, goes through this.
- */
-export async function actorAsSeenBy(
-  q: Queryable,
-  principal: Principal,
-  actor: Actor,
-): Promise<Actor & { contactsVisible: boolean }> {
-  return seenBy(principal, actor, await cooperatingMunicipalities(q, actor.id, contactRuleDates(danishDate())));
-}
-
-function seenBy<A extends Actor>(
-  principal: Principal,
-  actor: A,
-  cooperating: number[],
-): A & { contactsVisible: boolean } {
-  const visible = maySeeContacts(principal, [actor.homeMunicipalityCode, ...actor.municipalityCodes, ...cooperating]);
-  return { ...actor, contacts: visible ? actor.contacts : [], contactsVisible: visible };
 }
 
 /** An anonymised contact: the placeholder name and nothing else. */

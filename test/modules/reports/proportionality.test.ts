@@ -641,6 +641,12 @@ t.test('a report is read once and reused, until a grant is written: then it show
   t.equal(await total(), '0');
   t.equal(statements.length, 0, 'the second read of the same report runs no query');
   h.database.rows = spy;
+  // What the report works out of its figures (assessments, amounts per person) is kept with them, and
+  // shared between requests: so it cannot be changed by one of them.
+  const params = { scope: { kind: 'municipality', code: 101 }, yearFrom: 2026, yearTo: 2026, threshold: 0.5 } as const;
+  const kept = await h.app.services.reports.proportionality(params);
+  t.equal(await h.app.services.reports.proportionality(params), kept, 'the same worked-out report, not made again');
+  t.ok(Object.isFrozen(kept) && Object.isFrozen(kept.rows) && kept.rows.every((r) => Object.isFrozen(r)), 'frozen');
   await award(finance, round.id, actor.id, [{ targetGroupId: group('Stofmisbrug'), amountOre: 5_000_000 }]);
   t.equal(await total(), '5000000', 'the award shows at once');
 });
