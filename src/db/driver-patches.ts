@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type postgres from 'postgres';
-import { currentStatementScope } from '../lib/statement-scope.ts';
+import { currentStatementScope, REFUSED } from '../lib/statement-scope.ts';
 import { tagsOfWrite, type WriteClock } from '../lib/write-tags.ts';
 import type { Db, Tx } from './client.ts';
 
@@ -16,8 +16,9 @@ import type { Db, Tx } from './client.ts';
  *   on the client, in a transaction and in a savepoint alike; one without parameters is sent
  *   unprepared (the simple protocol, which allows several commands in one text); and each one
  *   started belongs to the current statement scope. A cancelled scope refuses the statements it
- *   starts, and cancels those that run for a second or more (cancellingOnceLong); it touches no
- *   statement of another scope and costs the pool no connection.
+ *   starts, and cancels those that run for a second or more (cancellingOnceLong): it costs the
+ *   pool no connection, and reaches another scope's statement only if its own ends in the moment
+ *   the cancel request is on its way (PostgreSQL's cancel is per backend, not per statement).
  */
 
 const unchanged = new WeakSet<object>();
@@ -139,9 +140,12 @@ function cancellingOnceLong(statement: DriverStatement): { cancel(): void } {
     clearTimeout(timer);
     const since = runningSince;
     timer = setTimeout(
-      () => {
-        if (running && runningSince === since) statement.cancel();
-      },
+      // Once more after the sockets' pending input is read: after a blocked event loop the answer
+      // may be waiting unread, and the statement no longer running on the server.
+      () =>
+        setImmediate(() => {
+          if (running && runningSince === since) statement.cancel();
+        }),
       Math.max(0, since + CANCEL_AFTER_RUNNING_MS - performance.now()),
     );
     timer.unref();
@@ -179,9 +183,18 @@ function cancellingOnceLong(statement: DriverStatement): { cancel(): void } {
  * values() on a statement and awaits it.
  */
 function refusedStatement(): never {
-  const failure = Object.assign(new Error('canceling statement due to user request'), { code: '57014' });
+  const failure = Object.assign(new Error(REFUSED), { code: '57014' });
   const refused = Promise.reject(failure);
-  return Object.assign(refused, { values: () => refused, raw: () => refused, execute: () => refused }) as never;
+  const same = () => refused;
+  // The modifiers of a postgres.js statement that return it; drizzle uses values() and execute().
+  return Object.assign(refused, {
+    values: same,
+    raw: same,
+    execute: same,
+    simple: same,
+    describe: same,
+    cancel: () => undefined,
+  }) as never;
 }
 
 /**

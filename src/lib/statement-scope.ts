@@ -49,6 +49,20 @@ export class StatementScope {
 
 const statementScopes = new AsyncLocalStorage<StatementScope>();
 
+/**
+ * What a statement cancelled or refused because its request's client went away fails with (with
+ * code 57014, which a statement timeout shares; its message says "due to statement timeout").
+ */
+export const REFUSED = 'canceling statement due to user request';
+
+/** Whether an error (or what it wraps) is a statement cancelled or refused for a client gone away. */
+export function isRefusedStatement(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message === REFUSED) return true;
+  }
+  return false;
+}
+
 /** The scope the current work runs in, if any. */
 export function currentStatementScope(): StatementScope | undefined {
   return statementScopes.getStore();

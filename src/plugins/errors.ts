@@ -7,6 +7,7 @@ import { AppError, type FieldErrors } from '../lib/errors.ts';
 import { fieldErrorsFrom } from '../lib/forms.ts';
 import { maskUrl } from '../lib/log-errors.ts';
 import { anonymous, type Principal } from '../lib/principal.ts';
+import { isRefusedStatement, outsideStatementScope } from '../lib/statement-scope.ts';
 import { methodNotAllowed, RouteMethods } from './http-contract.ts';
 import { isApiRequest } from './request-path.ts';
 
@@ -133,12 +134,15 @@ export interface ErrorsOptions {
 /** Denied access is part of the audit trail. A failure to record it is logged, not answered. */
 async function recordDenied(request: FastifyRequest, error: AppError, options: ErrorsOptions): Promise<void> {
   try {
-    await options.recordDenied({
-      principal: request.principal ?? anonymous,
-      route: `${request.method} ${maskUrl(request.url)}`,
-      code: error.code,
-      details: error.details,
-    });
+    // Recorded even if the client has gone: the refusal happened.
+    await outsideStatementScope(() =>
+      options.recordDenied({
+        principal: request.principal ?? anonymous,
+        route: `${request.method} ${maskUrl(request.url)}`,
+        code: error.code,
+        details: error.details,
+      }),
+    );
   } catch (err) {
     request.log.error({ err }, 'could not record denied access');
   }
@@ -153,7 +157,7 @@ async function sendError(
   const c = classify(error);
   // A request whose client went away has its statements cancelled or refused (StatementScope): that
   // is the client's doing, not a failure of the server.
-  if (c.statusCode >= 500 && c.code === 'QUERY_TIMEOUT' && reply.raw.destroyed) {
+  if (c.code === 'QUERY_TIMEOUT' && reply.raw.destroyed && isRefusedStatement(error)) {
     request.log.info('the client went away before its answer; its statements were cancelled');
   } else if (c.statusCode >= 500) request.log.error({ err: error }, 'request failed');
   if (error instanceof AppError && error.statusCode === 403) await recordDenied(request, error, options);

@@ -43,11 +43,12 @@ export async function findActorRow(db: Queryable, id: number, forUpdate = false)
   return row;
 }
 
-/** An actor with its contact persons, in one statement (the contacts as a JSON array). */
 /** An actor's contacts, in id order, as one json column. */
 const contactsColumn = sql<Actor['contacts']>`coalesce((select json_agg(json_build_object('id', c.id,
     'name', c.name, 'role', c.role, 'email', c.email, 'phone', c.phone, 'version', c.version) order by c.id)
   from ${actorContacts} c where c.actor_id = "actors"."id"), '[]'::json)`;
+
+/** An actor with its contact persons, in one statement (the contacts as a JSON array). */
 
 export async function loadActor(db: Queryable, id: number): Promise<Actor | undefined> {
   const [row] = await db

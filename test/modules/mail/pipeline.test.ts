@@ -191,11 +191,13 @@ t.test('the sender waits as long as the next mail is due, and for the poll when 
   // Over no queued mail there is no "next": the sender then waits MAIL_POLL_MS, not the 10 ms
   // floor it keeps for overdue mail (an empty outbox was polled a hundred times a second).
   t.equal(await h.app.services.mail.nextDueInMs(), null, 'none queued: no time');
-  const queued = await h.database.db.transaction((tx) => queuePasswordChanged(tx, 'ventende@samspil.test'));
+  // Queued due in an hour, in one transaction: the sender (polling every 50 ms) never sees it due.
+  const queued = await h.database.db.transaction(async (tx) => {
+    const mail = await queuePasswordChanged(tx, 'ventende@samspil.test');
+    await tx.execute(sql`update mail_outbox set next_attempt_at = now() + interval '1 hour' where id = ${mail.id}`);
+    return mail;
+  });
   t.teardown(() => h.database.rows(sql`delete from mail_outbox where id = ${queued.id}`));
-  await h.database.rows(
-    sql`update mail_outbox set next_attempt_at = now() + interval '1 hour' where id = ${queued.id}`,
-  );
   const later = Number(await h.app.services.mail.nextDueInMs());
   t.ok(later > 3_500_000 && later <= 3_600_000, `due in an hour: ${later} ms`);
   // Overdue, seen inside a transaction that the sender cannot see into, so it cannot send it first.
