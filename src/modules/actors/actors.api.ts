@@ -85,9 +85,8 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const to = await app.services.actorMerges.mergedInto(request.params.id);
-      if (to) return reply.redirect(`/api/v1/actors/${to}`, 308);
-      const actor = await service.get(request.principal, request.params.id);
+      const { mergedIntoId, ...actor } = await service.toShow(request.principal, request.params.id);
+      if (mergedIntoId) return reply.redirect(`/api/v1/actors/${mergedIntoId}`, 308);
       return reply.header('etag', `"${actor.version}"`).send(actor);
     },
   );

@@ -126,12 +126,3 @@ export async function archiveMergedActors(tx: Queryable, survivorId: number, mer
   // Actors merged earlier into one of these now lead to the survivor too.
   await tx.execute(sql`update actors set merged_into_id = ${survivorId} where merged_into_id in ${mergedIds}`);
 }
-
-/** Where a merged actor's id leads, or undefined. */
-export async function mergedIntoOf(db: Queryable, actorId: number): Promise<number | undefined> {
-  const [row] = await rows<{ to: number | null }>(
-    db,
-    sql`select merged_into_id as to from actors where id = ${actorId}`,
-  );
-  return row?.to ?? undefined;
-}

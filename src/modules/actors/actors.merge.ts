@@ -8,7 +8,6 @@ import {
   archiveMergedActors,
   freeMergedCvrs,
   lockActorsForMerge,
-  mergedIntoOf,
   mergeReach,
   mergeReachPerActor,
   moveAgreementsToSurvivor,
@@ -148,11 +147,6 @@ export function createActorMergeService(database: Database) {
       const result = await loadActor(db, input.survivorId);
       if (!result) throw notFound('actor', input.survivorId);
       return result;
-    },
-
-    /** Where a merged actor's id leads, or undefined. */
-    async mergedInto(actorId: number): Promise<number | undefined> {
-      return mergedIntoOf(db, actorId);
     },
   };
   return service;
