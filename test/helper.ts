@@ -8,6 +8,7 @@ import { buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type Database, openDatabase } from '../src/db/client.ts';
 import { type Role, system } from '../src/lib/principal.ts';
+import { borrowPglite } from './shared-pglite.ts';
 import { copyPgliteTemplate, postgresUrls, testDatabaseName } from './template.ts';
 
 export const onPostgres = Boolean(process.env.DATABASE_URL);
@@ -31,8 +32,10 @@ export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
 }
 
 /**
- * A database for one test file, copied from the run's migrated template: PGlite on a copy of the
- * template directory, or a fresh PostgreSQL database created from the template; removed at the end.
+ * A database for one test file, as the run's migrated template left it: on PGlite, the process's
+ * instance put back as the template left it (test/shared-pglite.ts), or a copy of the template
+ * directory of its own while that is lent; on PostgreSQL, a fresh database created from the
+ * template. Given back, or removed, at the end.
  */
 export async function openTestDatabase(t: Test): Promise<Database> {
   const url = process.env.DATABASE_URL;
@@ -50,6 +53,24 @@ export async function openTestDatabase(t: Test): Promise<Database> {
     });
     return database;
   }
+  const lent = await borrowPglite();
+  if (lent) {
+    try {
+      const database = await openDatabase({ kind: 'pglite', dataDir: '' }, { pglite: lent.pglite });
+      t.teardown(async () => {
+        try {
+          await database.close();
+        } finally {
+          lent.giveBack();
+        }
+      });
+      return database;
+    } catch (err) {
+      lent.giveBack();
+      throw err;
+    }
+  }
+  // Lent already (a second test database at once): a copy of its own.
   const dataDir = await copyPgliteTemplate();
   const remove = () => rmSync(dataDir, { recursive: true, force: true });
   // Also on a test process's abrupt end (a timeout, an uncaught error), so no copy is left behind.

@@ -65,6 +65,17 @@ export interface OpenOptions {
   loadDataDir?: Blob | File;
   /** PGlite only: keep the database in memory (tests). */
   inMemory?: boolean;
+  /**
+   * PGlite only: an instance the caller opened (openPglite) and keeps: its data directory is not
+   * locked again, and close() stops listening to it but leaves it open (the tests lend one instance
+   * to one test database after another, test/shared-pglite.ts).
+   */
+  pglite?: PGlite;
+}
+
+/** A PGlite instance as Samspil opens one: with pg_trgm, and the value parsers both drivers share. */
+export function openPglite(dataDir?: string, loadDataDir?: Blob | File): Promise<PGlite> {
+  return PGlite.create({ dataDir, loadDataDir, extensions: { pg_trgm }, parsers: pgliteParsers });
 }
 
 export class DataDirLockedError extends Error {
@@ -240,20 +251,16 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     };
   }
 
-  const unlock = options.inMemory ? async () => {} : await lockDataDir(config.dataDir);
+  const kept = options.pglite;
+  const unlock = kept || options.inMemory ? async () => {} : await lockDataDir(config.dataDir);
   try {
-    const pglite = await PGlite.create({
-      dataDir: options.inMemory ? undefined : config.dataDir,
-      loadDataDir: options.loadDataDir,
-      extensions: { pg_trgm },
-      parsers: pgliteParsers,
-    });
+    const pglite = kept ?? (await openPglite(options.inMemory ? undefined : config.dataDir, options.loadDataDir));
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
     const writes = new WriteClock();
     countTransactions(db, writes);
     // One process only, so its transactions are all there is; the notifications cover writes made
     // outside db.transaction.
-    await pglite.listen(WRITES_CHANNEL, (payload) => writes.touch(tagsOfNotification(payload)));
+    const unlisten = await pglite.listen(WRITES_CHANNEL, (payload) => writes.touch(tagsOfNotification(payload)));
     let closed = false;
     return {
       kind: 'pglite',
@@ -266,7 +273,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
         if (closed) return;
         closed = true;
         try {
-          await pglite.close();
+          if (!kept) await pglite.close();
+          else if (!pglite.closed) await unlisten();
         } finally {
           await unlock();
         }
