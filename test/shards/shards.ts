@@ -107,6 +107,7 @@ export async function runFiles(files: string[]): Promise<void> {
       pending.push(fn);
     };
     const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     let loadError: unknown;
     try {
       await import(pathToFileURL(join(testRoot, '..', file)).href);
@@ -118,7 +119,10 @@ export async function runFiles(files: string[]): Promise<void> {
       // The root test's teardowns run last-registered first; so do the file's.
       while (pending.length) await (pending.pop() as () => unknown)();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      tt.pass(`${file} done in ${seconds.toFixed(1)} s`);
+      const used = process.cpuUsage(cpu);
+      tt.pass(
+        `${file} done in ${seconds.toFixed(1)} s (${((used.user + used.system) / 1e6).toFixed(1)} s of CPU in this process)`,
+      );
     });
     root.teardown = rootTeardown;
   }
