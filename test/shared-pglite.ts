@@ -1,26 +1,28 @@
 import { rmSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { openPglite } from '../src/db/client.ts';
-import { atProcessEnd } from './shards/shards.ts';
+import { atFileEnd, atProcessEnd } from './shards/shards.ts';
 import { copyPgliteTemplate } from './template.ts';
 
 /**
  * One PGlite per test process, lent to one test database at a time and put back as the template
- * left it before it is lent again. Copying the template and starting PGlite costs about 0.65 s of
- * CPU for each test database (here: 0.4 s of it starting PGlite, much of that in page faults of its
- * new memory); putting a used database back costs a few tens of milliseconds.
+ * left it before it is lent again. Copying the template, starting PGlite on it and closing it cost
+ * 0.65–0.87 s of CPU for each test database here (a third of it in the kernel, mostly page faults
+ * of PGlite's new memory); putting a used database back costs a few tens of milliseconds.
  *
- * Putting back: every table that differs from the template is emptied (TRUNCATE, with what
- * references it), the template's rows are copied back into the few tables that had any, and every
- * sequence is set to where the template left it; the session's settings, temporary tables and locks
- * go with DISCARD ALL. A test that changed the schema, a setting of the database or a role (or
- * closed the instance, or failed inside a transaction) gets a fresh copy next time instead: the
+ * Putting back, when the instance is next borrowed: every table that differs from the template
+ * (its rows, where they lie, or its size) is emptied (TRUNCATE, with what references it), the
+ * template's rows are copied back into the few tables that had any, and every sequence is set to
+ * where the template left it; the session's settings, temporary tables and locks go with DISCARD ALL.
+ * A test that changed the schema (tables, columns, types and enum values, functions, triggers,
+ * views, sequences' parameters), a setting stored for the database or a role, or added a role, or
+ * that closed the instance or left a transaction open, gets a fresh copy next time instead: the
  * catalogue's fingerprint tells.
  *
  * A test database asked for while the instance is lent (two at once in one file) is a copy of its
- * own, as before. A lent instance is reached through a proxy that refuses every use once given
- * back, so work a test leaves running fails as it did on a closed database, and never touches the
- * next test's data.
+ * own, as before. A lent instance is reached through a proxy that refuses to be used once given
+ * back, so work a test leaves running fails as it did on a closed database. (A transaction object it
+ * still holds is not refused; its transaction kept open makes the next borrower a fresh copy.)
  */
 interface Shared {
   pglite: PGlite;
@@ -58,11 +60,25 @@ const FINGERPRINT_SQL = `select md5(string_agg(d, '|' order by d)) as d from (
   union all select format('r %s', rolname) from pg_roles
   union all select format('s %s', setconfig) from pg_db_role_setting
   union all select format('x %s %s', extname, extversion) from pg_extension
+  union all select format('e %s %s %s', enumtypid, enumlabel, enumsortorder) from pg_enum
+  union all select format('y %s %s %s', t.oid, t.typname, t.typtypmod) from pg_type t join pg_namespace n on n.oid = t.typnamespace
+    where n.${OWN_SCHEMAS}
+  union all select format('w %s %s', ev_class, md5(ev_action::text)) from pg_rewrite
+  union all select format('q %s %s %s %s', seqrelid, seqstart, seqincrement, seqcycle) from pg_sequence
+  union all select format('o %s %s %s', c.oid, c.reloptions, a.atttypmod) from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0
+    where n.${OWN_SCHEMAS}
+  union all select format('f %s %s', p.oid, p.proconfig) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.${OWN_SCHEMAS}
+  union all select format('m %s %s %s %s', mapcfg, maptokentype, mapseqno, mapdict) from pg_ts_config_map
 ) s`;
 
 let shared: Shared | undefined;
 let lent = false;
 let closedAtEnd = false;
+/** Ends the current loan: at a file's end in a shard, even when a teardown before it failed. */
+let endLoan: (() => void) | undefined;
+atFileEnd(() => endLoan?.());
 
 async function one<T>(pglite: PGlite, query: string): Promise<T> {
   return (await pglite.query<T>(query)).rows[0] as T;
@@ -72,26 +88,30 @@ async function open(): Promise<Shared> {
   const dataDir = await copyPgliteTemplate();
   const remove = () => rmSync(dataDir, { recursive: true, force: true });
   process.once('exit', remove);
-  const pglite = await openPglite(dataDir);
+  let pglite: PGlite | undefined;
   try {
+    pglite = await openPglite(dataDir);
     const tables = (
-      await pglite.query<{ q: string }>(
-        `select format('%I.%I', schemaname, tablename) as q from pg_tables where schemaname not in ${SYSTEM_SCHEMAS} order by 1`,
+      await pglite.query<{ q: string; l: string }>(
+        `select format('%I.%I', schemaname, tablename) as q, format('%L', format('%I.%I', schemaname, tablename)) as l
+           from pg_tables where schemaname not in ${SYSTEM_SCHEMAS} order by 1`,
       )
-    ).rows.map((r) => r.q);
+    ).rows;
     const rows: Shared['rows'] = [];
-    for (const table of tables) {
-      if (!(await one<{ any: boolean }>(pglite, `select exists (select from ${table}) as any`)).any) continue;
-      const copied = await pglite.query(`copy ${table} to '/dev/blob'`);
-      if (!copied.blob) throw new Error(`COPY ${table} gave no rows`);
-      rows.push({ table, copy: copied.blob });
+    for (const { q } of tables) {
+      if (!(await one<{ any: boolean }>(pglite, `select exists (select from ${q}) as any`)).any) continue;
+      const copied = await pglite.query(`copy ${q} to '/dev/blob'`);
+      if (!copied.blob) throw new Error(`COPY ${q} gave no rows`);
+      rows.push({ table: q, copy: copied.blob });
     }
     const withRows = new Set(rows.map((r) => r.table));
+    // A table's size tells rows written and deleted again; the rows' places (ctid), rows changed and
+    // changed back: either could change the order of an unordered query.
     const stateSql = `select ${tables
-      .map((table, i) =>
-        withRows.has(table)
-          ? `(select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) from ${table} x) as t${i}`
-          : `exists (select from ${table}) as t${i}`,
+      .map(({ q, l }, i) =>
+        withRows.has(q)
+          ? `(select md5(coalesce(string_agg(x.ctid::text || ' ' || x::text, ',' order by x.ctid), '')) from ${q} x) || ' ' || pg_relation_size(${l}) as t${i}`
+          : `pg_relation_size(${l})::text as t${i}`,
       )
       .join(', ')}`;
     const sequences = (
@@ -102,11 +122,16 @@ async function open(): Promise<Shared> {
     const sequencesSql = sequences
       .map(({ q, v }) => (v === null ? `alter sequence ${q} restart;` : `select setval('${q}', ${v});`))
       .join('\n');
+    // The template's rows as putting back leaves them (compact, in COPY's order), once, so that the
+    // state compared after putting back is the one putting back makes.
+    await pglite.exec(`set session_replication_role = replica; truncate ${tables.map((t) => t.q).join(', ')} cascade`);
+    for (const { table, copy } of rows) await pglite.query(`copy ${table} from '/dev/blob'`, [], { blob: copy });
+    await pglite.exec(`${sequencesSql}\nreset session_replication_role;`);
     return {
       pglite,
       dataDir,
       remove,
-      tables,
+      tables: tables.map((t) => t.q),
       rows,
       stateSql,
       template: await one(pglite, stateSql),
@@ -114,7 +139,7 @@ async function open(): Promise<Shared> {
       fingerprint: (await one<{ d: string }>(pglite, FINGERPRINT_SQL)).d,
     };
   } catch (err) {
-    await pglite.close().catch(() => {});
+    await pglite?.close().catch(() => {});
     remove();
     process.off('exit', remove);
     throw err;
@@ -164,7 +189,8 @@ export async function borrowPglite(): Promise<{ pglite: PGlite; giveBack: () => 
     if (shared && !(await putBack(shared).catch(() => false))) {
       const old = shared;
       shared = undefined;
-      await close(old);
+      // Its copy is removed all the same; a failure to close it is not the next test's.
+      await close(old).catch(() => {});
     }
     if (!shared) {
       shared = await open();
@@ -184,14 +210,14 @@ export async function borrowPglite(): Promise<{ pglite: PGlite; giveBack: () => 
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return {
-    pglite,
-    giveBack: () => {
-      if (back) return;
-      back = true;
-      lent = false;
-    },
+  const giveBack = () => {
+    if (back) return;
+    back = true;
+    lent = false;
+    endLoan = undefined;
   };
+  endLoan = giveBack;
+  return { pglite, giveBack };
 }
 
 /** Closes the process's PGlite and removes its copy of the template (at the end of a test process). */

@@ -53,7 +53,7 @@ export interface Database {
   writes: WriteClock;
   /** The count of writes seen (writes.now()). */
   generation(): number;
-  /** PGlite only: the underlying instance (used to copy the test template). */
+  /** PGlite only: the underlying instance, or the proxy a test was lent (test/shared-pglite.ts). */
   pglite?: PGlite;
   /** PostgreSQL only: the postgres.js client and its URL. */
   sql?: postgres.Sql;
@@ -274,7 +274,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
         closed = true;
         try {
           if (!kept) await pglite.close();
-          else if (!pglite.closed) await unlisten();
+          // UNLISTEN fails in an aborted transaction; such an instance is not lent again (its owner's rule).
+          else if (!pglite.closed && !pglite.isInTransaction()) await unlisten();
         } finally {
           await unlock();
         }

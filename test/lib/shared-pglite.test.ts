@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { openPglite } from '../../src/db/client.ts';
+import { type Database, openPglite } from '../../src/db/client.ts';
 import { actorInput } from '../factories.ts';
 import { buildTestApp, onPostgres, openTestDatabase } from '../helper.ts';
 import { copyPgliteTemplate } from '../template.ts';
@@ -14,8 +15,20 @@ import { copyPgliteTemplate } from '../template.ts';
  */
 const skip = onPostgres ? 'PGlite only' : false;
 
-/** Every user table's row count and digest, and every sequence's next value, in one text. */
+/** Every user table's row count and digest, and every sequence's last value. */
 async function state(pglite: PGlite): Promise<Record<string, string>> {
+  return (await read(pglite)).content;
+}
+
+/**
+ * Where each table's rows lie (their ctid) and its size: putting back leaves them as they were after
+ * the last putting back, so that an unordered query reads the rows in the same order.
+ */
+async function places(pglite: PGlite): Promise<Record<string, string>> {
+  return (await read(pglite)).places;
+}
+
+async function read(pglite: PGlite) {
   const tables = (
     await pglite.query<{ q: string }>(
       `select quote_ident(schemaname) || '.' || quote_ident(tablename) as q from pg_tables
@@ -23,13 +36,18 @@ async function state(pglite: PGlite): Promise<Record<string, string>> {
     )
   ).rows.map((r) => r.q);
   const out: Record<string, string> = {};
+  const at: Record<string, string> = {};
   for (const q of tables) {
     const [row] = (
-      await pglite.query<{ n: number; d: string }>(
-        `select count(*)::int as n, md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as d from ${q} x`,
+      await pglite.query<{ n: number; d: string; at: string; size: string }>(
+        `select count(*)::int as n, md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as d,
+                md5(coalesce(string_agg(x.ctid::text, ',' order by x.ctid), '')) as at,
+                pg_relation_size(${`'${q}'`}) as size
+           from ${q} x`,
       )
     ).rows;
     out[q] = `${row?.n} rows ${row?.d}`;
+    at[q] = `${row?.at} ${row?.size}`;
   }
   const sequences = (
     await pglite.query<{ q: string; v: string | null }>(
@@ -37,7 +55,7 @@ async function state(pglite: PGlite): Promise<Record<string, string>> {
     )
   ).rows;
   for (const s of sequences) out[`sequence ${s.q}`] = String(s.v);
-  return out;
+  return { content: out, places: at };
 }
 
 /** When the instance started: the same for a database put back, another for a fresh copy. */
@@ -46,6 +64,8 @@ async function started(pglite: PGlite): Promise<string> {
 }
 
 let template: Record<string, string> = {};
+/** The places of a database put back, once. */
+let putBack: Record<string, string> = {};
 let firstStarted = '';
 let timeout = '';
 let before: PGlite | undefined;
@@ -91,6 +111,7 @@ t.test('the next test database is the template again', { skip }, async (t) => {
   const pglite = database.pglite as PGlite;
   t.equal(await started(pglite), firstStarted, 'the same instance, put back');
   t.same(await state(pglite), template, 'every table and sequence as in a fresh copy of the template');
+  putBack = await places(pglite);
   t.equal(
     (await pglite.query<{ s: string }>(`select current_setting('statement_timeout') as s`)).rows[0]?.s,
     timeout,
@@ -115,6 +136,43 @@ t.test('the next test database is the template again', { skip }, async (t) => {
   );
   const [group] = (await pglite.query<{ id: number }>(`select nextval('target_groups_id_seq')::int as id`)).rows;
   t.equal(group?.id, 58, 'a sequence goes on from where the template left it');
+});
+
+t.test('rows changed and changed back, and rows written and deleted, are put back in place', { skip }, async (t) => {
+  let last = '';
+  let drizzleDb: Database['db'] | undefined;
+  await t.test('a test changes a template row and changes it back, and fills and empties a table', async (t) => {
+    const database = await openTestDatabase(t);
+    const pglite = database.pglite as PGlite;
+    last = await started(pglite);
+    drizzleDb = database.db;
+    await pglite.exec(`
+      update municipalities set name = name || '!' where code = 101;
+      update municipalities set name = rtrim(name, '!') where code = 101;
+      insert into applicants (email) values ('a@forening.dk');
+      delete from applicants;
+      select setval('applicants_id_seq', 1, false);
+    `);
+    t.same(await state(pglite), template, 'the same rows as the template');
+    const moved = await places(pglite);
+    t.not(moved['public.municipalities'], putBack['public.municipalities'], 'but a row has moved');
+    t.not(moved['public.applicants'], putBack['public.applicants'], 'and a table has grown');
+  });
+  await t.test('the next finds them where the template has them', async (t) => {
+    const pglite = (await openTestDatabase(t)).pglite as PGlite;
+    t.equal(await started(pglite), last, 'put back, not copied anew');
+    t.same(await state(pglite), template);
+    t.same(await places(pglite), putBack, 'every row where the last putting back left it');
+    const refused = await (drizzleDb as Database['db']).execute(sql`select 1`).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    t.match(
+      String((refused?.cause as Error | undefined)?.message),
+      /given back/,
+      'the last test’s drizzle handle refuses',
+    );
+  });
 });
 
 t.test('a second test database at once is a copy of its own', { skip }, async (t) => {
@@ -149,7 +207,8 @@ t.test('a schema change, or a transaction left open, is not lent on', { skip }, 
     const pglite = (await openTestDatabase(t)).pglite as PGlite;
     t.equal(await started(pglite), last, 'put back after a test that changed only rows');
     await pglite.exec(`begin; update municipalities set name = 'Midt i' where code = 101`);
-    t.ok(pglite.isInTransaction());
+    await t.rejects(pglite.query('select 1 / 0'), /division by zero/, 'and fails in it');
+    t.ok(pglite.isInTransaction(), 'the transaction is left open, aborted');
   });
   await t.test('the next is in none, with the template’s rows', async (t) => {
     const pglite = (await openTestDatabase(t)).pglite as PGlite;
@@ -160,9 +219,11 @@ t.test('a schema change, or a transaction left open, is not lent on', { skip }, 
   await t.test('a test closes its database', async (t) => {
     const database = await openTestDatabase(t);
     await (database.pglite as PGlite).close();
+    t.ok((database.pglite as PGlite).closed);
   });
   await t.test('the next is open, with the template’s rows', async (t) => {
     const pglite = (await openTestDatabase(t)).pglite as PGlite;
+    t.notOk(pglite.closed);
     t.same(await state(pglite), template);
   });
 });

@@ -85,6 +85,15 @@ export async function runShard(shardUrl: string): Promise<void> {
 }
 
 let shardEnd: (() => unknown)[] | undefined;
+const afterEachFile: (() => void)[] = [];
+
+/**
+ * For what must end with each file even when one of its teardowns failed (and so the rest did not
+ * run): the loan of the process's PGlite (test/shared-pglite.ts).
+ */
+export function atFileEnd(fn: () => void): void {
+  afterEachFile.push(fn);
+}
 
 /**
  * For what test files share within a process (one Chromium for a browser shard's files): run when
@@ -116,8 +125,12 @@ export async function runFiles(files: string[]): Promise<void> {
     }
     await t.test(`${file}: end`, async (tt) => {
       if (loadError) tt.fail(`${file} did not load`, { error: loadError });
-      // The root test's teardowns run last-registered first; so do the file's.
-      while (pending.length) await (pending.pop() as () => unknown)();
+      try {
+        // The root test's teardowns run last-registered first; so do the file's.
+        while (pending.length) await (pending.pop() as () => unknown)();
+      } finally {
+        for (const fn of afterEachFile) fn();
+      }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const used = process.cpuUsage(cpu);
       tt.pass(
