@@ -1,8 +1,6 @@
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { lockDataDir } from './client.ts';
+import { lockDataDir, openPglite } from './client.ts';
 
 /**
  * Backup and restore of the embedded PGlite database: a gzipped tarball of its data directory.
@@ -12,7 +10,7 @@ import { lockDataDir } from './client.ts';
 export async function backupPglite(dataDir: string, file: string): Promise<number> {
   const unlock = await lockDataDir(dataDir);
   try {
-    const pglite = await PGlite.create({ dataDir, extensions: { pg_trgm } });
+    const pglite = await openPglite(dataDir);
     try {
       await pglite.query('checkpoint');
       const dump = await pglite.dumpDataDir('gzip');
@@ -48,11 +46,7 @@ export async function restorePglite(dataDir: string, file: string, force: boolea
       );
     for (const f of readdirSync(dataDir))
       if (f !== 'samspil.lock') rmSync(join(dataDir, f), { recursive: true, force: true });
-    const pglite = await PGlite.create({
-      dataDir,
-      loadDataDir: new Blob([readFileSync(file)]),
-      extensions: { pg_trgm },
-    });
+    const pglite = await openPglite(dataDir, new Blob([readFileSync(file)]));
     try {
       await pglite.query('select 1');
     } finally {

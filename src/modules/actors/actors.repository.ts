@@ -49,7 +49,6 @@ const contactsColumn = sql<Actor['contacts']>`coalesce((select json_agg(json_bui
   from ${actorContacts} c where c.actor_id = "actors"."id"), '[]'::json)`;
 
 /** An actor with its contact persons, in one statement (the contacts as a JSON array). */
-
 export async function loadActor(db: Queryable, id: number): Promise<Actor | undefined> {
   const [row] = await db
     .select({
