@@ -221,6 +221,33 @@ export async function lastId(
   return Number(row?.id ?? 0);
 }
 
+/**
+ * Waits until the process has heard the notification of every write committed so far. On PostgreSQL
+ * a write's notification comes back on the listening connection some time after its commit, and
+ * counts on the write clock again when it does (src/db/client.ts): a page kept before it arrives is
+ * dropped. A test that wants a page kept across its next steps first waits here, after its set-up's
+ * writes. A token is notified on a channel of its own, heard on the same connection: notifications
+ * arrive in the order of their commits, so when it is heard, every earlier one has been.
+ */
+export async function writesHeard(database: Database): Promise<void> {
+  const client = database.sql;
+  if (!client) return; // PGlite: a write’s notification is delivered as its commit returns.
+  const token = randomBytes(8).toString('hex');
+  let heard = () => {};
+  const arrived = new Promise<void>((resolve) => {
+    heard = resolve;
+  });
+  const { unlisten } = await client.listen('samspil_test_heard', (payload) => {
+    if (payload === token) heard();
+  });
+  try {
+    await client`select pg_notify('samspil_test_heard', ${token})`;
+    await arrived;
+  } finally {
+    await unlisten();
+  }
+}
+
 /** PostgreSQL only: a second app process on the same database as `first`, closed at the end. */
 export async function secondProcess(t: Test, first: TestApp): Promise<FastifyInstance> {
   const database = await openDatabase({ kind: 'postgres', url: first.database.url as string });

@@ -3,7 +3,7 @@ import t from 'tap';
 import { system } from '../../../src/lib/principal.ts';
 import { recordAudit } from '../../../src/modules/audit/audit.repository.ts';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, onPostgres, secondProcess, signedInClient } from '../../helper.ts';
+import { buildTestApp, onPostgres, secondProcess, signedInClient, writesHeard } from '../../helper.ts';
 
 /**
  * What a process remembers (target groups, reports, rendered pages) it keeps only until a write is
@@ -31,11 +31,8 @@ t.test('an audit record, even outside a transaction, makes the process read what
       }[]
     ).map((g) => g.nameDa);
   // The sign-in's own notification may still be on its way: read the list once it has come.
-  let before = -1;
-  while (before !== h.database.generation()) {
-    before = h.database.generation();
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await writesHeard(h.database);
+  const before = h.database.generation();
   t.notOk((await groups()).includes('Gruppe skrevet uden om appen'));
 
   // An edit straight in the database announces nothing: the list read a moment ago is still used.
@@ -52,7 +49,7 @@ t.test('an audit record, even outside a transaction, makes the process read what
 
   // A refusal and a failed sign-in are audited, but change no data: anyone could cause them at will.
   const viewer = await h.as('viewer', 101);
-  await new Promise((r) => setTimeout(r, 100));
+  await writesHeard(h.database);
   const quiet = h.database.generation();
   t.equal((await viewer.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput() })).statusCode, 403);
   const pre = await h.anonymous({ method: 'GET', url: '/login' });
@@ -69,7 +66,8 @@ t.test('an audit record, even outside a transaction, makes the process read what
     }).toString(),
   });
   t.equal(failed.statusCode, 401);
-  await new Promise((r) => setTimeout(r, 200));
+  // Had either notified a write, its notification would be heard by now.
+  await writesHeard(h.database);
   t.equal(h.database.generation(), quiet, 'a refusal and a failed sign-in leave what is kept alone');
   const [trail] = await h.database.rows<{ n: number }>(
     sql`select count(*)::int as n from audit_log where (entity = 'access' and action = 'denied') or action = 'login_failed'`,
@@ -148,5 +146,23 @@ t.test(
       await until(async () => /Foreningen Lygten/.test(await actorPage())),
       'B renders the page again with the new name',
     );
+  },
+);
+
+t.test(
+  'on PostgreSQL a write counts at its commit and again when its notification comes back, which a test can wait for',
+  { skip: !onPostgres && 'PostgreSQL only: PGlite delivers a notification as the commit returns' },
+  async (t) => {
+    const h = await buildTestApp(t);
+    await writesHeard(h.database);
+    const before = h.database.generation();
+    const created = await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput() });
+    t.equal(created.statusCode, 201, created.body);
+    t.ok(h.database.generation() > before, 'counted as the transaction ends');
+    await writesHeard(h.database);
+    const heard = h.database.generation();
+    t.ok(heard >= before + 2, `and again as its notification is heard (${heard - before} counts)`);
+    await writesHeard(h.database);
+    t.equal(h.database.generation(), heard, 'nothing more was on its way');
   },
 );

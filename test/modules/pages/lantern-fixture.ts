@@ -1,12 +1,7 @@
 import type { Test } from 'tap';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, type Client } from '../../helper.ts';
+import { buildTestApp, type Client, writesHeard } from '../../helper.ts';
 
-/**
- * The pages' fixture: in municipality 101 an actor, "Foreningen Lanternen", a round
- * "Lanternepuljen" with its approved grant "Natåbent", and an active agreement "Lanterneaftalen"
- * with a meeting and an overdue action item for the coordinator. The app's settings as given.
- */
 /** An active agreement with the actor, and a meeting with one action item for the client's user, due in the past. */
 export async function agreementWithItem(client: Client, actorId: number, title: string, item: string) {
   const agreement = await client.inject({
@@ -26,6 +21,12 @@ export async function agreementWithItem(client: Client, actorId: number, title: 
   if (meeting.statusCode !== 201) throw new Error(meeting.body);
 }
 
+/**
+ * The pages' fixture: in municipality 101 an actor, "Foreningen Lanternen", a round
+ * "Lanternepuljen" with its approved grant "Natåbent", and an active agreement "Lanterneaftalen"
+ * with a meeting and an overdue action item for the coordinator. The app's settings as given. Every
+ * write of the set-up has been heard when it returns, so what a test keeps next stays kept.
+ */
 export async function setup(t: Test, env: NodeJS.ProcessEnv = {}) {
   const h = await buildTestApp(t, { env });
   const coordinator = await h.as('coordinator', 101);
@@ -58,5 +59,6 @@ export async function setup(t: Test, env: NodeJS.ProcessEnv = {}) {
   });
   if (approved.statusCode !== 200) throw new Error(approved.body);
   await agreementWithItem(coordinator, actor.id, 'Lanterneaftalen', 'Ring til lanternen');
+  await writesHeard(h.database);
   return { h, coordinator, actor, round, grant };
 }

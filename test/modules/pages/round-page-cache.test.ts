@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { buildTestApp } from '../../helper.ts';
+import { buildTestApp, writesHeard } from '../../helper.ts';
 import { associationForm, ffbGroup, roundOf, visitor } from '../applications/fixture.ts';
 
 /**
@@ -16,6 +16,7 @@ t.test('an applicant’s save leaves the kept round page, and its count of new a
   const aarhus = await h.as('coordinator', 751);
   const url = `/grant-rounds/${roundId}`;
   const inboxLink = /<a href="\/grant-rounds\/\d+\/applications">([^<]*)<\/a>/;
+  await writesHeard(h.database);
 
   const first = await coordinator.inject({ method: 'GET', url });
   t.equal(first.statusCode, 200);

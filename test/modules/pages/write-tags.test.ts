@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { buildApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
-import { type Client, openTestDatabase, signedInClient } from '../../helper.ts';
+import { type Client, openTestDatabase, signedInClient, writesHeard } from '../../helper.ts';
 
 /**
  * A write drops only the kept pages it touches: those of its municipality, and the reports that cover
@@ -61,6 +61,7 @@ t.test('a write in one municipality drops its pages and the national report, not
     ownRound: (await copenhagen.inject({ method: 'GET', url: `/grant-rounds/${ownRound}` })).body,
     otherRound: (await aarhus.inject({ method: 'GET', url: `/grant-rounds/${otherRound}` })).body,
   });
+  await writesHeard(database);
   const first = await pages();
   t.equal(first.national, '3.333', 'the national report sums both');
   t.equal(first.aarhus, '2.222');
