@@ -16,7 +16,7 @@ import {
 } from '../config.ts';
 import { tagsOfNotification, WriteClock } from '../lib/write-tags.ts';
 import { countTransactions, preparing } from './driver-patches.ts';
-import { pgliteParsers, postgresTypes } from './driver-types.ts';
+import { pgliteParsers, pgliteSerializers, postgresTypes } from './driver-types.ts';
 import * as schema from './schema/index.ts';
 
 type Schema = typeof schema;
@@ -73,9 +73,15 @@ export interface OpenOptions {
   pglite?: PGlite;
 }
 
-/** A PGlite instance as Samspil opens one: with pg_trgm, and the value parsers both drivers share. */
+/** A PGlite instance as Samspil opens one: with pg_trgm, and the value parsers and serializers both drivers share. */
 export function openPglite(dataDir?: string, loadDataDir?: Blob | File): Promise<PGlite> {
-  return PGlite.create({ dataDir, loadDataDir, extensions: { pg_trgm }, parsers: pgliteParsers });
+  return PGlite.create({
+    dataDir,
+    loadDataDir,
+    extensions: { pg_trgm },
+    parsers: pgliteParsers,
+    serializers: pgliteSerializers,
+  });
 }
 
 export class DataDirLockedError extends Error {

@@ -62,3 +62,27 @@ t.test("drizzle's own queries read int8 the same way: a count is a number", asyn
   const [counted] = await database.db.select({ n: sql<number>`count(*) over ()` }).from(sql`(values (1)) v(x)`);
   t.equal(counted?.n, 1);
 });
+
+t.test('a bytea parameter is written byte for byte on either driver, whatever view of memory holds it', async (t) => {
+  const database = await openTestDatabase(t);
+  const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  // A view into a larger buffer (as Node's pooled small Buffers and a read stream's pieces are):
+  // only its own bytes are written.
+  const pool = Buffer.concat([Buffer.from('før'), every, Buffer.from('efter')]);
+  const view = pool.subarray(4, 4 + 256);
+  const cases: [string, Uint8Array][] = [
+    ['a Buffer of every byte value', every],
+    ['a view into a larger Buffer', view],
+    ['a Uint8Array', new Uint8Array(every)],
+    ['an empty Buffer', Buffer.alloc(0)],
+  ];
+  for (const [what, value] of cases) {
+    const [row] = await rows<{ back: Buffer; length: number; hex: string }>(
+      database.db,
+      sql`select ${value}::bytea as back, length(${value}::bytea)::int as length, encode(${value}::bytea, 'hex') as hex`,
+    );
+    t.equal(row?.length, value.byteLength, `${what}: its length`);
+    t.equal(row?.hex, Buffer.from(value).toString('hex'), `${what}: its bytes`);
+    t.ok(Buffer.isBuffer(row?.back) && row.back.equals(Buffer.from(value)), `${what}: read back as a Buffer`);
+  }
+});
