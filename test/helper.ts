@@ -240,10 +240,16 @@ export async function writesHeard(database: Database): Promise<void> {
   const { unlisten } = await client.listen('samspil_test_heard', (payload) => {
     if (payload === token) heard();
   });
+  // Only a lost listening connection (which loses the token) makes this wait long: say so, not hang.
+  let timer: NodeJS.Timeout | undefined;
+  const lost = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('writesHeard: the token notified was not heard in 120 s')), 120_000);
+  });
   try {
     await client`select pg_notify('samspil_test_heard', ${token})`;
-    await arrived;
+    await Promise.race([arrived, lost]);
   } finally {
+    clearTimeout(timer);
     await unlisten();
   }
 }

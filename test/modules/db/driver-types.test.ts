@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { rows } from '../../../src/db/client.ts';
+import { pgliteSerializers } from '../../../src/db/driver-types.ts';
 import { openTestDatabase } from '../../helper.ts';
 
 /**
@@ -84,5 +85,10 @@ t.test('a bytea parameter is written byte for byte on either driver, whatever vi
     t.equal(row?.length, value.byteLength, `${what}: its length`);
     t.equal(row?.hex, Buffer.from(value).toString('hex'), `${what}: its bytes`);
     t.ok(Buffer.isBuffer(row?.back) && row.back.equals(Buffer.from(value)), `${what}: read back as a Buffer`);
+  }
+  // PGlite's own serializer writes the same bytes, only slower (bench/pglite-bytea.ts): it is not the one in use.
+  if (database.pglite) {
+    const inUse = (database.pglite as unknown as { serializers: Record<number, unknown> }).serializers[17];
+    t.equal(inUse, pgliteSerializers[17], 'PGlite writes bytea with Samspil’s serializer');
   }
 });

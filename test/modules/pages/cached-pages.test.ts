@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { buildApp } from '../../../src/app.ts';
 import { actorInput } from '../../factories.ts';
-import { openTestDatabase, signedInClient, type TestApp, testConfig } from '../../helper.ts';
+import { openTestDatabase, signedInClient, type TestApp, testConfig, writesHeard } from '../../helper.ts';
 import { agreementWithItem, setup } from './lantern-fixture.ts';
 
 /**
@@ -73,6 +73,7 @@ t.test('a kept page carries each user’s own token, name and counts, and nobody
   const { h, actor, round } = await setup(t);
   const first = await h.as('admin', 101);
   const second = await h.as('admin', 101);
+  await writesHeard(h.database);
   for (const url of [`/actors/${actor.id}`, `/grant-rounds/${round.id}`]) {
     const a = await first.inject({ method: 'GET', url });
     const b = await second.inject({ method: 'GET', url });
@@ -88,6 +89,7 @@ t.test('a kept page carries each user’s own token, name and counts, and nobody
   const owner = await h.as('coordinator', 101);
   const colleague = await h.as('coordinator', 101);
   await agreementWithItem(owner, actor.id, 'Fyrtårnsaftalen', 'Tænd fyret');
+  await writesHeard(h.database);
   const mine = await owner.inject({ method: 'GET', url: '/' });
   const theirs = await colleague.inject({ method: 'GET', url: '/' });
   t.match(mine.body, /Tænd fyret/);
@@ -103,6 +105,7 @@ t.test('a kept page is not shared across roles, municipalities or languages', as
   const coordinator = await h.as('coordinator', 101);
   const viewer = await h.as('viewer', 101);
   const aarhus = await h.as('coordinator', 751);
+  await writesHeard(h.database);
 
   const own = await coordinator.inject({ method: 'GET', url });
   t.match(own.body, /Mette Hansen/, 'the home municipality sees the contact person');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildTestApp } from '../../helper.ts';
+import { buildTestApp, writesHeard } from '../../helper.ts';
 
 /**
  * The report pages reuse their rendered content (reply.renderShared): for everyone of one role,
@@ -13,6 +13,7 @@ const h = await buildTestApp(t);
 t.test('a reused report page carries the asking user’s own name and CSRF token', async (t) => {
   const first = await h.as('coordinator', 101);
   const second = await h.as('coordinator', 101);
+  await writesHeard(h.database);
   const a = await first.inject({ method: 'GET', url: REPORT });
   const b = await second.inject({ method: 'GET', url: REPORT });
   t.equal(a.statusCode, 200);
@@ -75,6 +76,7 @@ t.test('a write shows in the report at once, and each municipality and language 
 t.test('the shared-actors page is reused the same way, with the user’s own token', async (t) => {
   const first = await h.as('viewer', 101);
   const second = await h.as('viewer', 101);
+  await writesHeard(h.database);
   const url = '/reports/shared-actors?year=2026';
   const a = await first.inject({ method: 'GET', url });
   const b = await second.inject({ method: 'GET', url });
