@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { validCvr } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 const PASSWORD = 'en lang adgangskode';
 
@@ -51,7 +51,7 @@ t.test('a coordinator registers an actor through the form and filters the list w
   await page.getByRole('link', { name: 'Opret aktør' }).click();
   await page.waitForURL(/\/actors\/new$/);
   t.equal(await submitStatus(page, 'Opret aktør', '/actors/new'), 422, 'an empty form is answered 422');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.match(await page.locator('#field-name-error').textContent(), /Feltet skal udfyldes/);
   t.equal(await page.locator('#field-name').getAttribute('aria-invalid'), 'true');
   t.match(await page.locator('#field-roles-error').textContent(), /Vælg mindst én rolle/);

@@ -3,7 +3,7 @@ import { addMonths, danishDate } from '../../src/lib/dates.ts';
 import { formatDate } from '../../src/lib/format.ts';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 t.test(
   'a coordinator makes an informal agreement with two actors, logs a meeting, ticks an item off and finds the rest at home',
@@ -63,7 +63,7 @@ t.test(
     await page.getByLabel('Startdato (skal udfyldes)').fill('2026-12-31');
     await page.getByLabel('Slutdato').fill('2026-01-01');
     await page.getByRole('button', { name: 'Opret aftalen' }).click();
-    await page.waitForSelector('#error-summary');
+    await errorSummaryFocused(page);
     t.match(await page.locator('#error-summary').textContent(), /Slutdatoen skal ligge efter startdatoen/);
     await expectAccessible(t, page, 'the agreement form with an error');
     await page.getByLabel('Startdato (skal udfyldes)').fill('2026-01-01');

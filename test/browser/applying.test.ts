@@ -4,7 +4,7 @@ import { addDays, danishDate } from '../../src/lib/dates.ts';
 import { system } from '../../src/lib/principal.ts';
 import { pdf } from '../modules/applications/files.ts';
 import { startSmtpServer, until } from '../modules/mail/smtp.ts';
-import { expectAccessible, flashSays, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, flashSays, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, done when: applying as an informal group (no CVR) without JavaScript, and as an
@@ -85,7 +85,7 @@ t.test('applying with the keyboard, without JavaScript and with it', async (t) =
     // Sent without the responsible person or the consent: the errors, summed up and beside their fields.
     await noJs.getByRole('button', { name: 'Send ansøgning' }).focus();
     await noJs.keyboard.press('Enter');
-    await noJs.waitForSelector('#error-summary');
+    await errorSummaryFocused(noJs);
     t.ok(await noJs.locator('#field-responsibleName-error').isVisible(), 'the responsible person is asked for');
 
     await typeInto(noJs, 'Ansvarlig person', 'Rasmus Ansvarlig');
@@ -127,7 +127,7 @@ t.test('applying with the keyboard, without JavaScript and with it', async (t) =
     // Sent without consent: refused, the errors summed up and beside the field.
     await page.getByRole('button', { name: 'Send ansøgning' }).focus();
     await page.keyboard.press('Enter');
-    await page.waitForSelector('#error-summary');
+    await errorSummaryFocused(page);
     t.ok(await page.locator('#field-consent-error').isVisible(), 'consent is asked for');
     await expectAccessible(t, page, 'the application with errors');
     await press(page, 'Jeg har læst teksten og giver samtykke til, at oplysningerne behandles som beskrevet.', 'Space');

@@ -122,6 +122,16 @@ export async function expectAccessible(t: Test, page: Page, what: string): Promi
   t.same(summary, [], `axe: no WCAG 2.1 AA violations on ${what}`, { url: page.url() });
 }
 
+/**
+ * Waits for a form's error summary and for the focus to be on it, where its autofocus puts it: at the
+ * page's load without JavaScript, and after an htmx swap once htmx settles (20 ms after the swap).
+ * Keys pressed before then could land in a field the test focused and then in the summary.
+ */
+export async function errorSummaryFocused(page: Page): Promise<void> {
+  await page.waitForSelector('#error-summary');
+  await page.waitForFunction(() => document.activeElement?.id === 'error-summary');
+}
+
 /** Moves the focus to a link or button by its accessible name and presses Enter, as a keyboard user does. */
 export async function activate(page: Page, role: 'link' | 'button', name: string | RegExp): Promise<void> {
   await page.getByRole(role, { name }).first().focus();

@@ -6,7 +6,7 @@ import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
 import { associationForm, tokenFrom, visitor } from '../modules/applications/fixture.ts';
 import { startSmtpServer, until } from '../modules/mail/smtp.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, deciding: finance decides an online application with the keyboard only (a refused form
@@ -88,7 +88,7 @@ t.test('finance decides with the keyboard; the mail arrives and its link shows t
   await page.getByLabel('Bevil ansøgningen').focus();
   await tabTo(t, page, 'Registrér afgørelsen');
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.match(await page.locator('#error-summary').textContent(), /Vælg, om ansøgningen bevilges eller afslås/);
   await expectAccessible(t, page, 'the decision form with its errors');
 

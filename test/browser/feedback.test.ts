@@ -4,7 +4,7 @@ import { addMonths, danishDate } from '../../src/lib/dates.ts';
 import { formatDate } from '../../src/lib/format.ts';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 const PASSWORD = 'en lang adgangskode';
 
@@ -30,7 +30,7 @@ t.test('a saved form says so in a status region; a refused one puts the focus on
   // Refused: the URL stays the form's, and the focus is on the error summary.
   await page.goto('/actors/new');
   await page.getByRole('button', { name: 'Opret aktør', exact: true }).click();
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.equal(new URL(page.url()).pathname, '/actors/new', 'the address is still the form’s');
   await page.waitForFunction(() => document.activeElement?.id === 'error-summary');
   t.equal(await focusedId(page), 'error-summary', 'the focus is on the error summary');
@@ -64,7 +64,7 @@ t.test('a saved form says so in a status region; a refused one puts the focus on
   await signIn(noJs, 'karin@kk.dk');
   await noJs.goto('/actors/new');
   await noJs.getByRole('button', { name: 'Opret aktør', exact: true }).click();
-  await noJs.waitForSelector('#error-summary');
+  await errorSummaryFocused(noJs);
   t.equal(new URL(noJs.url()).pathname, '/actors/new', 'without JavaScript too, the address is the form’s');
   t.equal(await focusedId(noJs), 'error-summary', 'without JavaScript, the focus is on the error summary');
   await noJs.getByLabel('Navn (skal udfyldes)').fill('Natcaféen');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput, validCvr } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 /**
  * Finance fixes its own records (issue 19, point 5) and finds grants in the list (point 7): a round,
@@ -86,7 +86,7 @@ t.test('finance edits a round, a grant and a payment, and searches and sorts the
   await page.keyboard.press('Control+A');
   await page.keyboard.type('40.000');
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.match(
     await page.locator('#field-budget-error').textContent(),
     /ikke være mindre end det, der allerede er bevilget/,
@@ -126,7 +126,7 @@ t.test('finance edits a round, a grant and a payment, and searches and sorts the
   await page.getByLabel('Periode til').fill('2026-04-01');
   await page.getByLabel('Sagsnummer').focus();
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.match(await page.locator('#error-summary').textContent(), /Periode til: Perioden skal slutte/);
   await expectAccessible(t, page, 'the grant edit form with an error');
   await page.getByLabel('Periode til').fill('2027-04-30');
@@ -148,7 +148,7 @@ t.test('finance edits a round, a grant and a payment, and searches and sorts the
   await page.keyboard.press('Control+A');
   await page.keyboard.type('70.000');
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.match(
     await page.locator('#error-summary').textContent(),
     /Udbetalingerne giver i alt 70\.000,00 kr\., bevillingen er 60\.000,00 kr\./,

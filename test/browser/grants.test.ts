@@ -1,7 +1,7 @@
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 t.test(
   'finance records an application, awards it split over two groups, pays it and receives the report',
@@ -58,7 +58,7 @@ t.test(
     await page.getByLabel('Målgruppe 2').selectOption({ label: '\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0Stofmisbrug' });
     await page.getByLabel('Beløb 2 i kroner').fill('10.000');
     await page.getByRole('button', { name: 'Bevil', exact: true }).click();
-    await page.waitForSelector('#error-summary');
+    await errorSummaryFocused(page);
     t.match(
       await page.locator('#error-summary').textContent(),
       /Fordelingen giver 50\.000,00 kr\., bevillingen er 60\.000,00 kr\./,

@@ -2,7 +2,7 @@ import t from 'tap';
 import { addDays, danishDate, isoWeek, isoWeekday } from '../../src/lib/dates.ts';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 t.test('a coordinator records outreach at a drop-in centre and finds it in the week', async (t) => {
   const { app, page, consoleErrors } = await startBrowserSession(t);
@@ -43,7 +43,7 @@ t.test('a coordinator records outreach at a drop-in centre and finds it in the w
   await page.getByLabel('Fra kl. (skal udfyldes)').fill('12:00');
   await page.getByLabel('Til kl. (skal udfyldes)').fill('10:00');
   await page.getByRole('button', { name: 'Gem indsatsen' }).click();
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   await expectAccessible(t, page, 'the outreach form with an error');
   await page.getByLabel('Fra kl. (skal udfyldes)').fill('10:00');
   await page.getByLabel('Til kl. (skal udfyldes)').fill('12:00');

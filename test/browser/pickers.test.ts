@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { actorInput } from '../factories.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 // Issue 19, point 10: municipalities, target groups and an agreement's actors are chosen with
 // checkboxes (a plain click never loses an earlier pick), with a filter box when JavaScript runs.
@@ -115,7 +115,7 @@ t.test(
 
     // Sent without a name: 422, and every pick is still ticked.
     await page.getByRole('button', { name: 'Opret aktør' }).click();
-    await page.waitForSelector('#error-summary');
+    await errorSummaryFocused(page);
     const picked = () =>
       page.locator('.samspil-picker input:checked').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).id));
     t.equal((await picked()).length, 4, 'the picks survive a failed submit');

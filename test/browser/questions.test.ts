@@ -4,7 +4,7 @@ import { addDays, danishDate } from '../../src/lib/dates.ts';
 import { system } from '../../src/lib/principal.ts';
 import { associationForm, tokenFrom, visitor } from '../modules/applications/fixture.ts';
 import { startSmtpServer, until } from '../modules/mail/smtp.ts';
-import { expectAccessible, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, questions: a coordinator asks with the keyboard; the applicant answers through the link
@@ -69,7 +69,7 @@ t.test('a question asked and answered with the keyboard', async (t) => {
   await expectAccessible(t, page, 'the questions page, with no questions');
   await page.getByRole('button', { name: 'Send spørgsmålet' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   await expectAccessible(t, page, 'the questions page with an empty question refused');
   await page.getByLabel('Spørgsmål (skal udfyldes)').focus();
   await page.keyboard.type('Hvor mange frivillige er med?');

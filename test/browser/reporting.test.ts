@@ -5,7 +5,7 @@ import { actorInput } from '../factories.ts';
 import { signedInClient } from '../helper.ts';
 import { pdf } from '../modules/applications/files.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from '../modules/applications/fixture.ts';
-import { expectAccessible, flashSays, startBrowserSession } from './browser.ts';
+import { errorSummaryFocused, expectAccessible, flashSays, startBrowserSession } from './browser.ts';
 
 /**
  * Issue 21, done when: a report submitted through the link, with accounts, is accepted by finance;
@@ -77,7 +77,7 @@ t.test('an applicant reports through the link, finance accepts, the report shows
   await page.keyboard.type('40');
   await page.getByRole('button', { name: 'Send afrapportering' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.match(await page.locator('#error-summary').textContent(), /Vedhæft regnskabet/, 'the accounts are needed');
   await expectAccessible(t, page, 'the report refused without the accounts');
 

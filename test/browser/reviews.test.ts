@@ -4,7 +4,13 @@ import t, { type Test } from 'tap';
 import { addDays, danishDate } from '../../src/lib/dates.ts';
 import { system } from '../../src/lib/principal.ts';
 import { associationForm, visitor } from '../modules/applications/fixture.ts';
-import { expectAccessible, scoreWithKeyboard, signInWithKeyboard, startBrowserSession } from './browser.ts';
+import {
+  errorSummaryFocused,
+  expectAccessible,
+  scoreWithKeyboard,
+  signInWithKeyboard,
+  startBrowserSession,
+} from './browser.ts';
 
 /**
  * Issue 21, review: two reviewers sign in in turn and score an application with the keyboard only
@@ -19,7 +25,7 @@ async function review(t: Test, page: Page, url: string, scores: number[], commen
   await scoreWithKeyboard(page, 0, scores[0] as number);
   await page.getByRole('button', { name: 'Gem vurdering' }).focus();
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#error-summary');
+  await errorSummaryFocused(page);
   t.match(await page.locator('#error-summary').textContent(), /Kriterium 2: Vælg et point fra 1 til 5/);
   await expectAccessible(t, page, 'the review form with its errors');
   // The summary's link leads to the criterion's first score.
