@@ -16,8 +16,6 @@ async function signIn(page: Page, email: string): Promise<void> {
   await page.waitForURL((u) => u.pathname === '/');
 }
 
-const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
-
 t.test('a saved form says so in a status region; a refused one puts the focus on its errors', async (t) => {
   const { app, browser, base, page, consoleErrors } = await startBrowserSession(t);
   const karin = await app.services.accounts.createUser(
@@ -31,9 +29,8 @@ t.test('a saved form says so in a status region; a refused one puts the focus on
   await page.goto('/actors/new');
   await page.getByRole('button', { name: 'Opret aktør', exact: true }).click();
   await errorSummaryFocused(page);
+  t.pass('the focus is on the error summary');
   t.equal(new URL(page.url()).pathname, '/actors/new', 'the address is still the form’s');
-  await page.waitForFunction(() => document.activeElement?.id === 'error-summary');
-  t.equal(await focusedId(page), 'error-summary', 'the focus is on the error summary');
   await page.keyboard.press('Tab');
   t.equal(
     await page.evaluate(() => document.activeElement?.getAttribute('href')),
@@ -65,8 +62,8 @@ t.test('a saved form says so in a status region; a refused one puts the focus on
   await noJs.goto('/actors/new');
   await noJs.getByRole('button', { name: 'Opret aktør', exact: true }).click();
   await errorSummaryFocused(noJs);
+  t.pass('without JavaScript, the focus is on the error summary');
   t.equal(new URL(noJs.url()).pathname, '/actors/new', 'without JavaScript too, the address is the form’s');
-  t.equal(await focusedId(noJs), 'error-summary', 'without JavaScript, the focus is on the error summary');
   await noJs.getByLabel('Navn (skal udfyldes)').fill('Natcaféen');
   await noJs.getByLabel('Fortaler', { exact: true }).check();
   await noJs.getByLabel('Organisationsform (skal udfyldes)').selectOption('association');
