@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { openDatabase } from '../src/db/client.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
@@ -24,6 +24,9 @@ import { migrateDatabase } from '../src/db/migrate.ts';
  * measured), and it is what a spawned process needs anyway.
  */
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The flags a spawned Node process of the tests loads its TypeScript with (test/loader.mjs). */
+export const TS_LOADER = ['--import', pathToFileURL(join(root, 'test', 'loader.mjs')).href];
 const pgliteTemplateDir = join(root, '.tap', 'pglite-template');
 
 export function postgresUrls(url: string) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import t from 'tap';
 import { deal, readWeights, shardCount, testFiles, weightsFile } from '../shards/shards.ts';
+import { TS_LOADER } from '../template.ts';
 
 t.test('every test file is run by exactly one shard of its set', async (t) => {
   for (const set of ['shard', 'browser'] as const) {
@@ -50,7 +51,7 @@ t.test('a run on PostgreSQL deals by its own weights, and by PGlite’s until it
 t.test(
   'in a shard, a file that fails to load fails the run, its teardowns still run, and the next file runs',
   async (t) => {
-    const run = spawnSync(process.execPath, ['--import=tsx', 'test/fixtures/shards/run.ts'], {
+    const run = spawnSync(process.execPath, [...TS_LOADER, 'test/fixtures/shards/run.ts'], {
       encoding: 'utf8',
       env: { ...process.env, TAP_TIMEOUT: '0' },
     });

@@ -5,7 +5,7 @@ import t from 'tap';
 import { buildApp } from '../../../src/app.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { buildTestApp, formBody, onPostgres, TEST_ENV, testConfig } from '../../helper.ts';
-import { copyPgliteTemplate, root } from '../../template.ts';
+import { copyPgliteTemplate, root, TS_LOADER } from '../../template.ts';
 
 const run = promisify(execFile);
 
@@ -102,8 +102,7 @@ t.test('npm run cli -- user create / token create', { skip: onPostgres && 'PGlit
   const dataDir = await copyPgliteTemplate('samspil-cli-');
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = { ...process.env, ...TEST_ENV, DATA_DIR: dataDir, DATABASE_URL: '' };
-  const cli = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root, env });
+  const cli = (...args: string[]) => run(process.execPath, [...TS_LOADER, 'src/cli.ts', ...args], { cwd: root, env });
 
   await t.rejects(
     cli(

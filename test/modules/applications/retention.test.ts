@@ -6,7 +6,7 @@ import t from 'tap';
 import { openDatabase } from '../../../src/db/client.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp, lastId, onPostgres, TEST_ENV, type TestApp } from '../../helper.ts';
-import { copyPgliteTemplate, root } from '../../template.ts';
+import { copyPgliteTemplate, root, TS_LOADER } from '../../template.ts';
 import { startSmtpServer, until } from '../mail/smtp.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixture.ts';
 
@@ -441,7 +441,7 @@ t.test('npm run cli -- applications erase', { skip: onPostgres && 'PGlite only' 
   const env = { ...process.env, ...TEST_ENV, DATA_DIR: dataDir, DATABASE_URL: '' };
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', 'src/cli.ts', 'applications', 'erase'],
+    [...TS_LOADER, 'src/cli.ts', 'applications', 'erase'],
     { cwd: root, env },
   );
   t.match(stdout, /Erased the personal data of 1 application\./);

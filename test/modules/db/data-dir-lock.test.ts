@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DataDirLockedError, lockDataDir } from '../../../src/db/client.ts';
 import { onPostgres } from '../../helper.ts';
-import { root } from '../../template.ts';
+import { root, TS_LOADER } from '../../template.ts';
 
 /**
  * The embedded database's data directory is locked for as long as its process lives, across PID
@@ -27,7 +27,7 @@ interface Holder {
 }
 
 function holder(t: Test, dataDir: string, options: { namespace?: boolean; env?: NodeJS.ProcessEnv } = {}): Holder {
-  const args = ['--import', 'tsx', 'test/fixtures/hold-data-dir-lock.ts', dataDir];
+  const args = [...TS_LOADER, 'test/fixtures/hold-data-dir-lock.ts', dataDir];
   const [command, argv] = options.namespace
     ? ['unshare', [...unshare, process.execPath, ...args]]
     : [process.execPath, args];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { openDatabase } from '../../../src/db/client.ts';
 import { onPostgres } from '../../helper.ts';
-import { copyPgliteTemplate, root } from '../../template.ts';
+import { copyPgliteTemplate, root, TS_LOADER } from '../../template.ts';
 
 /** Starts `src/server.ts` as `npm start` does, and resolves with its URL once it listens. */
 function startServer(env: Record<string, string>): {
@@ -13,7 +13,7 @@ function startServer(env: Record<string, string>): {
   ready: Promise<string>;
   exit: Promise<{ code: number | null; output: string }>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...TS_LOADER, 'src/server.ts'], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,7 @@ import { system } from '../../../src/lib/principal.ts';
 import { createAccountService } from '../../../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../../../src/modules/municipalities/municipalities.service.ts';
 import { onPostgres, TEST_ENV, testConfig } from '../../helper.ts';
-import { postgresUrls, root } from '../../template.ts';
+import { postgresUrls, root, TS_LOADER } from '../../template.ts';
 import { startSmtpServer, until } from './smtp.ts';
 
 /**
@@ -59,7 +59,7 @@ async function ownDatabase(t: Test): Promise<{ url: string; open: () => Promise<
 async function startServer(env: Record<string, string>) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...TS_LOADER, 'src/server.ts'], {
     cwd: root,
     env: {
       ...process.env,

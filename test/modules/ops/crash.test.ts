@@ -12,7 +12,7 @@ import { createAccountService } from '../../../src/modules/accounts/accounts.ser
 import { createMunicipalityService } from '../../../src/modules/municipalities/municipalities.service.ts';
 import { actorInput } from '../../factories.ts';
 import { onPostgres, TEST_ENV, testConfig } from '../../helper.ts';
-import { copyPgliteTemplate, postgresUrls, root } from '../../template.ts';
+import { copyPgliteTemplate, postgresUrls, root, TS_LOADER } from '../../template.ts';
 
 /**
  * The real server, killed with SIGKILL in the middle of writes, ten times over: every write it
@@ -68,7 +68,7 @@ async function target(): Promise<Target> {
 }
 
 function startServer(env: Record<string, string>, port: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  return spawn(process.execPath, [...TS_LOADER, 'src/server.ts'], {
     cwd: root,
     env: { ...process.env, ...TEST_ENV, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: 'ignore',

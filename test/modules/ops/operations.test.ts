@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp, formBody, onPostgres, openTestDatabase, signedInClient, TEST_ENV } from '../../helper.ts';
-import { copyPgliteTemplate, root } from '../../template.ts';
+import { copyPgliteTemplate, root, TS_LOADER } from '../../template.ts';
 
 const run = promisify(execFile);
 
@@ -158,8 +158,7 @@ t.test('backup and restore of the embedded database', { skip: onPostgres && 'PGl
   });
   const file = join(dir, 'samspil.tar.gz');
   const env = { ...process.env, ...TEST_ENV, DATA_DIR: dataDir, DATABASE_URL: '' };
-  const cli = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root, env });
+  const cli = (...args: string[]) => run(process.execPath, [...TS_LOADER, 'src/cli.ts', ...args], { cwd: root, env });
   const userCount = async () => {
     const db = await openDatabase({ kind: 'pglite', dataDir });
     try {
