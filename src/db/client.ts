@@ -15,8 +15,8 @@ import {
   DEFAULT_STATEMENT_TIMEOUT_MS,
 } from '../config.ts';
 import { tagsOfNotification, WriteClock } from '../lib/write-tags.ts';
-import { countTransactions, preparing } from './driver-patches.ts';
-import { pgliteParsers, pgliteSerializers, postgresTypes } from './driver-types.ts';
+import { countTransactions, parsersOnce, preparing } from './driver-patches.ts';
+import { pgliteParsers, pgliteSerializers, postgresTypes, textAsWritten } from './driver-types.ts';
 import * as schema from './schema/index.ts';
 
 type Schema = typeof schema;
@@ -74,14 +74,16 @@ export interface OpenOptions {
 }
 
 /** A PGlite instance as Samspil opens one: with pg_trgm, and the value parsers and serializers both drivers share. */
-export function openPglite(dataDir?: string, loadDataDir?: Blob | File): Promise<PGlite> {
-  return PGlite.create({
+export async function openPglite(dataDir?: string, loadDataDir?: Blob | File): Promise<PGlite> {
+  const pglite = await PGlite.create({
     dataDir,
     loadDataDir,
     extensions: { pg_trgm },
     parsers: pgliteParsers,
     serializers: pgliteSerializers,
   });
+  textAsWritten(pglite);
+  return pglite;
 }
 
 export class DataDirLockedError extends Error {
@@ -261,7 +263,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   const unlock = kept || options.inMemory ? async () => {} : await lockDataDir(config.dataDir);
   try {
     const pglite = kept ?? (await openPglite(options.inMemory ? undefined : config.dataDir, options.loadDataDir));
-    const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+    const db = drizzlePglite(parsersOnce(pglite), { schema }) as unknown as Db;
     const writes = new WriteClock();
     countTransactions(db, writes);
     // One process only, so its transactions are all there is; the notifications cover writes made

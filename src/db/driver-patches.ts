@@ -1,11 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import type postgres from 'postgres';
 import { currentStatementScope, REFUSED } from '../lib/statement-scope.ts';
 import { tagsOfWrite, type WriteClock } from '../lib/write-tags.ts';
 import type { Db, Tx } from './client.ts';
+import { TEXT_AS_WRITTEN } from './driver-types.ts';
 
 /**
- * The two places where Samspil changes how a driver behaves, each with what it promises (pinned by
+ * The places where Samspil changes how a driver behaves, each with what it promises (pinned by
  * test/modules/db/driver-patches.test.ts, on both databases):
  *
  * - countTransactions (both drivers): db.transaction counts each transaction once as it ends,
@@ -19,6 +21,8 @@ import type { Db, Tx } from './client.ts';
  *   starts, and cancels those that run for a second or more (cancellingOnceLong): it costs the
  *   pool no connection, and reaches another scope's statement only if its own ends in the moment
  *   the cancel request is on its way (PostgreSQL's cancel is per backend, not per statement).
+ * - parsersOnce (PGlite): drizzle's statements are run with the parsers the instance has, in a
+ *   transaction too, and give the same rows as with drizzle's own.
  */
 
 const unchanged = new WeakSet<object>();
@@ -230,4 +234,51 @@ export function preparing<T extends postgres.Sql | postgres.TransactionSql>(clie
     };
   }
   return client;
+}
+
+/** drizzle's query options without its parsers, by row mode: the only two it sends. */
+const rowModeOnly = { array: { rowMode: 'array' }, object: { rowMode: 'object' } } as const;
+
+/**
+ * The options of a statement drizzle runs, less its parsers when the instance has the same ones
+ * (driver-types.ts, TEXT_AS_WRITTEN); any other options as they are.
+ */
+function withoutOwnParsers(options: QueryOptions | undefined): QueryOptions | undefined {
+  if (!options?.parsers || Object.keys(options).length !== 2 || !options.rowMode) return options;
+  for (const type of Object.keys(options.parsers)) if (!TEXT_AS_WRITTEN.has(Number(type))) return options;
+  return rowModeOnly[options.rowMode];
+}
+
+/**
+ * The client drizzle is given on PGlite. drizzle sends the same parsers with every statement (the
+ * date and time types as text), and PGlite merges them into its table of about 320 types for each
+ * one: about 80 µs of CPU per statement, more than a simple statement costs to run (`select 1`,
+ * about 70 µs). The instance has those parsers already (textAsWritten), so they are not sent.
+ */
+export function parsersOnce(pglite: PGlite): PGlite {
+  // drizzle's types ask for a PGlite; it calls query and transaction on it, and nothing else.
+  return new PgliteForDrizzle(pglite) as unknown as PGlite;
+}
+
+/**
+ * A class, not a plain object: drizzle takes a plain object for its own configuration. Each call
+ * looks the instance's method up anew, as drizzle would (a test database lent and given back
+ * refuses that look-up, test/shared-pglite.ts).
+ */
+class PgliteForDrizzle {
+  readonly #pglite: PGlite;
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite;
+  }
+  query<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    return this.#pglite.query<T>(text, params, withoutOwnParsers(options));
+  }
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.#pglite.transaction((tx) => {
+      const query = tx.query.bind(tx);
+      tx.query = <R>(text: string, params?: unknown[], options?: QueryOptions) =>
+        query<R>(text, params, withoutOwnParsers(options));
+      return fn(tx);
+    });
+  }
 }

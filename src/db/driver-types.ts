@@ -8,8 +8,9 @@
  * | int8 (count(*), sum of int4, a bigserial id, one amount in øre) | number; a bigint beyond 2^53, exact and loud in JSON |
  * | numeric (a sum of int8: the øre totals) | string, exact: `oreSum` reads it (lib/money.ts) |
  * | json, jsonb | parsed |
- * | arrays | arrays of the element's type |
+ * | other arrays | arrays of the element's type |
  * | timestamp, timestamptz, date, interval | text as PostgreSQL writes it (drizzle's columns read it from that) |
+ * | arrays of those, and numeric[] | text as PostgreSQL writes it, as drizzle asks for them |
  * | bytea | Buffer |
  *
  * Each driver's own defaults already agree on all but two: postgres.js gives int8 as a string
@@ -32,6 +33,22 @@ function bytea(text: string): Buffer {
 
 /** PGlite's `parsers` option. Its int8[] elements already read as `int8` does. */
 export const pgliteParsers = { [INT8]: int8, [BYTEA]: bytea };
+
+/**
+ * The types drizzle reads from the text PostgreSQL writes, and asks PGlite for as text with every
+ * statement: timestamp, timestamptz, interval, date, and the arrays numeric[], timestamp[],
+ * timestamptz[], interval[] and date[]. An opened PGlite parses them so itself (textAsWritten), and
+ * drizzle's copy of the same parsers is not passed on (driver-patches.ts, parsersOnce).
+ */
+export const TEXT_AS_WRITTEN: ReadonlySet<number> = new Set([1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182]);
+
+/**
+ * Sets an opened PGlite to give the TEXT_AS_WRITTEN types as text. After it opens: PGlite builds
+ * each array type's parser when it starts, over what the constructor's `parsers` option set.
+ */
+export function textAsWritten(pglite: { parsers: Record<number, (text: string, typeId: number) => unknown> }): void {
+  for (const type of TEXT_AS_WRITTEN) pglite.parsers[type] = (text: string) => text;
+}
 
 /**
  * PGlite's `serializers` option: bytea as hex text, encoded by Buffer. PGlite's own turns each byte

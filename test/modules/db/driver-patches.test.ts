@@ -1,7 +1,8 @@
+import type { QueryOptions, Transaction } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { openDatabase, type Queryable, rows } from '../../../src/db/client.ts';
-import { leavesCachesAlone } from '../../../src/db/driver-patches.ts';
+import { openDatabase, openPglite, type Queryable, rows } from '../../../src/db/client.ts';
+import { leavesCachesAlone, parsersOnce } from '../../../src/db/driver-patches.ts';
 import { StatementScope } from '../../../src/lib/statement-scope.ts';
 import { onPostgres, openTestDatabase } from '../../helper.ts';
 
@@ -221,5 +222,92 @@ t.test(
     );
     const stuck = new Promise<'stuck'>((resolve) => setTimeout(resolve, 60_000, 'stuck').unref());
     t.not(await Promise.race([answered, stuck]), 'stuck', 'the pool still answers twenty statements at once');
+  },
+);
+
+/**
+ * The date and time types and their arrays, and a value each. (interval[] is left out: postgres.js
+ * reads it as an array of text, PGlite under drizzle as text; Samspil stores none.)
+ */
+const textTypes = sql`select '2026-12-06 10:30:00'::timestamp as ts, '2026-12-06 10:30:00+01'::timestamptz as tz,
+  '2026-12-06'::date as d, '1 day 02:00:00'::interval as i, array[1.50, 2]::numeric[] as ns,
+  array['2026-12-06 10:30:00'::timestamp] as tss, array['2026-12-06 10:30:00+01'::timestamptz] as tzs,
+  array['2026-12-06'::date] as ds, 7::int8 as n, array[1, 2]::int8[] as n8s`;
+
+t.test("the date and time types read as the text PostgreSQL writes, as drizzle's columns expect", async (t) => {
+  const database = await openTestDatabase(t);
+  await database.rows(sql`set time zone 'UTC'`);
+  const expected = {
+    ts: '2026-12-06 10:30:00',
+    tz: '2026-12-06 09:30:00+00',
+    d: '2026-12-06',
+    i: '1 day 02:00:00',
+    ns: '{1.50,2}',
+    tss: '{"2026-12-06 10:30:00"}',
+    tzs: '{"2026-12-06 09:30:00+00"}',
+    ds: '{2026-12-06}',
+    n: 7,
+    n8s: [1, 2],
+  };
+  t.same(await database.rows(textTypes), [expected], 'a statement');
+  t.same(await database.db.transaction((tx) => rows(tx, textTypes)), [expected], 'in a transaction');
+  t.same(
+    await database.db.transaction((tx) => tx.transaction((nested) => rows(nested, textTypes))),
+    [expected],
+    'in a savepoint',
+  );
+  const [meeting] = await database.db
+    .select({ on: sql<string>`${'2026-12-06'}::date`.mapWith(String), at: sql<string>`now()::timestamptz` })
+    .from(sql`(select 1) as one`);
+  t.equal(meeting?.on, '2026-12-06', 'a selected column');
+  t.match(meeting?.at, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\+00$/);
+});
+
+t.test(
+  "PGlite is not sent drizzle's parsers with each statement: it has them",
+  { skip: onPostgres && 'PGlite only' },
+  async (t) => {
+    const pglite = await openPglite();
+    t.teardown(() => pglite.close());
+    const sent: (QueryOptions | undefined)[] = [];
+    const query = pglite.query.bind(pglite);
+    pglite.query = ((text: string, params?: unknown[], options?: QueryOptions) => {
+      sent.push(options);
+      return query(text, params, options);
+    }) as typeof pglite.query;
+    const transaction = pglite.transaction.bind(pglite);
+    pglite.transaction = ((fn: (tx: Transaction) => Promise<unknown>) =>
+      transaction((tx) => {
+        const inner = tx.query.bind(tx);
+        tx.query = ((text: string, params?: unknown[], options?: QueryOptions) => {
+          sent.push(options);
+          return inner(text, params, options);
+        }) as typeof tx.query;
+        return fn(tx);
+      })) as typeof pglite.transaction;
+    const database = await openDatabase({ kind: 'pglite', dataDir: '' }, { pglite, inMemory: true });
+    t.teardown(() => database.close());
+    const before = sent.length;
+    await database.rows(textTypes);
+    await database.db.transaction(async (tx) => {
+      await rows(tx, textTypes);
+      await tx.execute(sql`select 1`);
+    });
+    const statements = sent.slice(before);
+    t.equal(statements.length, 3, 'three statements, one outside the transaction');
+    t.same(
+      statements.filter((options) => options?.parsers),
+      [],
+      'none carries parsers',
+    );
+    t.ok(
+      statements.every((options) => options?.rowMode === 'object' || options?.rowMode === 'array'),
+      'each still says its row mode',
+    );
+    const own = await parsersOnce(pglite).query<{ n: string }>('select 5::int4 as n', [], {
+      rowMode: 'object',
+      parsers: { 23: (text: string) => `int ${text}` },
+    });
+    t.same(own.rows, [{ n: 'int 5' }], 'other parsers are passed on');
   },
 );
