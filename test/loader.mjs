@@ -17,6 +17,9 @@ import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 
 if (!process.features.typescript) await import('tsx');
+// Types stripped in place need no source maps; tap's process-info turns them on, and then parsed the
+// maps of every package module that has one (7 s of CPU in a suite's profile). tsx keeps its own.
+else process.setSourceMapsEnabled(false);
 
 /** The `type` of the nearest package.json above a directory URL ('module' or 'commonjs'), cached. */
 const types = new Map();
