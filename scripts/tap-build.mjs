@@ -11,5 +11,6 @@ import { signature } from '@tapjs/test';
 const config = await TapConfig.load();
 if (signature !== config.pluginSignature) {
   const build = spawnSync('npx', ['tap', 'build'], { stdio: 'inherit' });
+  if (build.error) console.error(build.error);
   process.exitCode = build.status ?? 1;
 }

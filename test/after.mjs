@@ -10,5 +10,6 @@ const child = spawnSync(process.execPath, ['--import=./test/loader.mjs', 'test/t
   stdio: 'inherit',
   env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' },
 });
+if (child.error) console.error(child.error);
 process.exitCode = child.status ?? 1;
 /* c8 ignore stop */

@@ -13,7 +13,7 @@
  * with this. Only a relative specifier with its extension, from a file of such a package, is
  * answered here; everything else goes to Node's resolver.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 
 if (!process.features.typescript) await import('tsx');
@@ -30,10 +30,13 @@ function packageType(directory) {
     const json = JSON.parse(readFileSync(new URL('package.json', directory), 'utf8'));
     type = json.type === 'module' ? 'module' : 'commonjs';
   } catch (error) {
-    if (error?.code !== 'ENOENT') throw error;
-    const parent = new URL('..', directory).href;
-    // A package's own root always has a package.json; past node_modules there is nothing to cache.
-    type = parent.endsWith('/node_modules/') || parent === directory ? null : packageType(parent);
+    // One that cannot be read or parsed is left to Node's resolver, which says what is wrong.
+    if (error?.code !== 'ENOENT') type = null;
+    else {
+      const parent = new URL('..', directory).href;
+      // A package's own root always has a package.json; past node_modules there is nothing to cache.
+      type = parent.endsWith('/node_modules/') || parent === directory ? null : packageType(parent);
+    }
   }
   types.set(directory, type);
   return type;
@@ -56,7 +59,12 @@ nodeModule.registerHooks?.({
       !context.conditions?.includes('require')
     ) {
       const url = new URL(specifier, parent);
-      if (inPackage.test(url.pathname) && packageType(new URL('.', url).href) === 'module') {
+      // Only a plain file: a link, a directory or a missing file is Node's to resolve (and to refuse).
+      if (
+        inPackage.test(url.pathname) &&
+        packageType(new URL('.', url).href) === 'module' &&
+        lstatSync(url, { throwIfNoEntry: false })?.isFile()
+      ) {
         globalThis[answered]++;
         return { url: url.href, format: 'module', shortCircuit: true };
       }

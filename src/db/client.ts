@@ -73,7 +73,10 @@ export interface OpenOptions {
   pglite?: PGlite;
 }
 
-/** A PGlite instance as Samspil opens one: with pg_trgm, and the value parsers and serializers both drivers share. */
+/**
+ * A PGlite instance as Samspil opens one: with pg_trgm, and the value parsers and serializers both
+ * drivers share (the date and time types as text, to raw queries too: driver-types.ts).
+ */
 export async function openPglite(dataDir?: string, loadDataDir?: Blob | File): Promise<PGlite> {
   const pglite = await PGlite.create({
     dataDir,
@@ -263,6 +266,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   const unlock = kept || options.inMemory ? async () => {} : await lockDataDir(config.dataDir);
   try {
     const pglite = kept ?? (await openPglite(options.inMemory ? undefined : config.dataDir, options.loadDataDir));
+    // drizzle's own parsers are not sent (parsersOnce), so the instance must have them, also one kept.
+    textAsWritten(pglite);
     const db = drizzlePglite(parsersOnce(pglite), { schema }) as unknown as Db;
     const writes = new WriteClock();
     countTransactions(db, writes);

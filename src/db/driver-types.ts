@@ -10,7 +10,7 @@
  * | json, jsonb | parsed |
  * | other arrays | arrays of the element's type |
  * | timestamp, timestamptz, date, interval | text as PostgreSQL writes it (drizzle's columns read it from that) |
- * | arrays of those, and numeric[] | text as PostgreSQL writes it, as drizzle asks for them |
+ * | arrays of those, and numeric[] | text as PostgreSQL writes it, as drizzle asks for them (interval[] on postgres.js: an array of text) |
  * | bytea | Buffer |
  *
  * Each driver's own defaults already agree on all but two: postgres.js gives int8 as a string
@@ -43,8 +43,9 @@ export const pgliteParsers = { [INT8]: int8, [BYTEA]: bytea };
 export const TEXT_AS_WRITTEN: ReadonlySet<number> = new Set([1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182]);
 
 /**
- * Sets an opened PGlite to give the TEXT_AS_WRITTEN types as text. After it opens: PGlite builds
- * each array type's parser when it starts, over what the constructor's `parsers` option set.
+ * Sets an opened PGlite to give the TEXT_AS_WRITTEN types as text, to every caller (a raw
+ * `pglite.query` included). After it opens: PGlite builds each array type's parser when it starts
+ * (and again in refreshArrayTypes, which Samspil never calls), over what the constructor set.
  */
 export function textAsWritten(pglite: { parsers: Record<number, (text: string, typeId: number) => unknown> }): void {
   for (const type of TEXT_AS_WRITTEN) pglite.parsers[type] = (text: string) => text;
