@@ -1,15 +1,4 @@
-/**
- * tap's "before" step: runs test/setup.ts in a process of its own, with the test processes' loader.
- * tap collects code coverage in its before and after steps even when coverage is disabled, and fails
- * the run when that coverage is incomplete; the child is told not to collect it.
- */
-/* c8 ignore start */
-import { spawnSync } from 'node:child_process';
+// tap's "before" step: migrates the run's template database (test/step.mjs).
+import { runStep } from './step.mjs';
 
-const child = spawnSync(process.execPath, ['--import=./test/loader.mjs', 'test/setup.ts'], {
-  stdio: 'inherit',
-  env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' },
-});
-if (child.error) console.error(child.error);
-process.exitCode = child.status ?? 1;
-/* c8 ignore stop */
+runStep('test/setup.ts');
