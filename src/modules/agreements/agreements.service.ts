@@ -5,12 +5,11 @@ import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
+import { closeOpenActionItems, countOpenActionItems } from './agreements.meetings.repository.ts';
 import { createMeetingService } from './agreements.meetings.ts';
 import {
   type AgreementRow,
   agreementParts,
-  closeOpenActionItems,
-  countOpenActionItems,
   findAgreement,
   foreignGrantIds,
   grantsOfActors,
