@@ -281,6 +281,16 @@ async function explainMode(list: Page[]) {
       return fn(tx);
     });
   };
+  // What drizzle builds for each request: statements not built once for the process (src/db/prepared.ts).
+  const dialect = (app.database.db as unknown as { dialect: { sqlToQuery: (...a: unknown[]) => { sql: string } } })
+    .dialect;
+  const toQuery = dialect.sqlToQuery.bind(dialect);
+  let built: string[] = [];
+  dialect.sqlToQuery = (...a: unknown[]) => {
+    const query = toQuery(...a);
+    built.push(query.sql);
+    return query;
+  };
   const home = await app.inject({ method: 'GET', url: '/', headers: { cookie } });
   const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)?.[1] ?? '';
   const explainer = postgres(url as string, { max: 1, connection: { jit: 'off' } });
@@ -304,6 +314,7 @@ async function explainMode(list: Page[]) {
       });
     await inject();
     captured = [];
+    built = [];
     const res = await inject();
     const queries = captured.filter(([q]) => /^\s*(select|with)/i.test(q));
     const plans = [];
@@ -336,11 +347,13 @@ async function explainMode(list: Page[]) {
       statements: captured.length,
       writes,
       totalMs: total,
+      built: built.length,
       plans,
     };
     console.log(
-      `\n## ${page.name} ${page.path}: ${res.statusCode}, ${res.body.length} bytes, ${captured.length} statements (${writes} not select), selects ${total.toFixed(2)} ms in all`,
+      `\n## ${page.name} ${page.path}: ${res.statusCode}, ${res.body.length} bytes, ${captured.length} statements (${writes} not select, ${built.length} built for this request), selects ${total.toFixed(2)} ms in all`,
     );
+    for (const q of built) console.log(`  built: ${q.replace(/\s+/g, ' ').slice(0, 160)}`);
     for (const p of plans.slice(0, Number(process.env.COSTS_TOP ?? 5)))
       console.log(`  ${p.ms.toFixed(3)} ms  ${p.sharedHit} hit  ${p.sql.slice(0, 160)}`);
     for (const [q] of captured.filter(([q]) => !/^\s*(select|with)/i.test(q)))

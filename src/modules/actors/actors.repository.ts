@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, ne, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
+import { builtOnce } from '../../db/prepared.ts';
 import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
@@ -344,7 +345,10 @@ export async function namesByIds(db: Queryable, ids: number[]): Promise<Map<numb
  * src/lib/policy.ts): an active agreement in its period on `today`, or a grant awarded (above zero)
  * and decided on or after `grantsDecidedFrom`.
  */
-function cooperatingCodes(actorId: SQL | number, dates: { today: string; grantsDecidedFrom: string }): SQL {
+function cooperatingCodes(
+  actorId: SQL | number,
+  dates: { today: string | Placeholder; grantsDecidedFrom: string | Placeholder },
+): SQL {
   return sql`
       select a.municipality_code as code from agreement_actors aa join agreements a on a.id = aa.agreement_id
         where aa.actor_id = ${actorId} and a.status = 'active'
@@ -368,19 +372,29 @@ export async function cooperatingMunicipalities(
  * An actor as its page shows it, in one statement: the actor with its contacts, where it was merged
  * into (if it was), and the municipalities that work with it (cooperatingMunicipalities).
  */
+const actorToShow = builtOnce<
+  { id: number; today: string; grantsDecidedFrom: string },
+  (Actor & { mergedIntoId: number | null; cooperatingCodes: number[] })[]
+>('actor_to_show', (db) =>
+  db
+    .select({
+      ...listColumns,
+      contacts: contactsColumn,
+      mergedIntoId: actors.mergedIntoId,
+      cooperatingCodes: sql<number[]>`array(${cooperatingCodes(sql`"actors"."id"`, {
+        today: sql.placeholder('today'),
+        grantsDecidedFrom: sql.placeholder('grantsDecidedFrom'),
+      })})`,
+    })
+    .from(actors)
+    .where(eq(actors.id, sql.placeholder('id'))),
+);
+
 export async function loadActorToShow(
   db: Queryable,
   id: number,
   dates: { today: string; grantsDecidedFrom: string },
 ): Promise<(Actor & { mergedIntoId: number | null; cooperatingCodes: number[] }) | undefined> {
-  const [row] = await db
-    .select({
-      ...listColumns,
-      contacts: contactsColumn,
-      mergedIntoId: actors.mergedIntoId,
-      cooperatingCodes: sql<number[]>`array(${cooperatingCodes(sql`"actors"."id"`, dates)})`,
-    })
-    .from(actors)
-    .where(eq(actors.id, id));
+  const [row] = await actorToShow(db, { id, ...dates });
   return row;
 }
