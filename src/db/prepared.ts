@@ -80,3 +80,23 @@ export function builtOnce<V extends Record<string, unknown>, R>(
     return statement.execute(values);
   };
 }
+
+/**
+ * A statement of several shapes, each built once (builtOnce): a list whose conditions depend on the
+ * filters given. `shape` names the filters that apply (a few, so a few shapes), and `build` writes the
+ * statement of that shape with placeholders for their values.
+ */
+export function builtOnceEach<S extends string, V extends Record<string, unknown>, R>(
+  name: string,
+  build: (db: Queryable, shape: S) => { prepare(name: string): Prepared<R> },
+): (db: Queryable, shape: S, values: V) => Promise<R> {
+  const shapes = new Map<S, (db: Queryable, values: V) => Promise<R>>();
+  return (db, shape, values) => {
+    let statement = shapes.get(shape);
+    if (!statement) {
+      statement = builtOnce<V, R>(`${name}:${shape}`, (on) => build(on, shape));
+      shapes.set(shape, statement);
+    }
+    return statement(db, values);
+  };
+}

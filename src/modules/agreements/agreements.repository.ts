@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
-import { builtOnce } from '../../db/prepared.ts';
+import { builtOnce, builtOnceEach } from '../../db/prepared.ts';
 import {
   type actionItems,
   actors,
@@ -135,36 +135,71 @@ export async function replaceAgreementParts(
   }
 }
 
-export async function searchAgreements(
-  db: Queryable,
-  query: AgreementListQuery,
-): Promise<{ rows: AgreementRow[]; total: number }> {
-  const where: SQL[] = [];
-  if (query.municipalityCode !== undefined) where.push(eq(agreements.municipalityCode, query.municipalityCode));
-  if (query.status) where.push(eq(agreements.status, query.status));
-  if (query.actorId !== undefined)
-    where.push(
-      sql`exists (select 1 from ${agreementActors} aa where aa.agreement_id = "agreements"."id" and aa.actor_id = ${query.actorId})`,
-    );
-  if (query.q) {
-    const like = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    where.push(
-      sql`(${agreements.title} ilike ${like} or exists (select 1 from ${agreementActors} aa join ${actors} a on a.id = aa.actor_id where aa.agreement_id = "agreements"."id" and a.name ilike ${like}))`,
-    );
-  }
-  const condition = where.length ? and(...where) : undefined;
-  // The page and the number of matches in one statement; a page beyond the last counts them apart.
-  const page = await db
+/**
+ * The filters of the agreement list, by what is given: the actor page asks for one actor's, the list
+ * for a municipality's with a status or words. Each shape is built once (db/prepared.ts).
+ */
+const agreementPages = builtOnceEach<
+  string,
+  { municipalityCode?: number; status?: string; actorId?: number; like?: string; limit: number; offset: number },
+  { row: AgreementRow; total: number }[]
+>('agreement_page', (db, shape) => {
+  const condition = agreementCondition(shape);
+  return db
     .select({ row: agreements, total: sql<number>`count(*) over ()` })
     .from(agreements)
     .where(condition)
     .orderBy(sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`, asc(agreements.title))
-    .limit(query.limit)
-    .offset(query.offset);
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'));
+});
+
+/** The list's conditions for the filters a shape names (m: municipality, s: status, a: actor, q: words). */
+function agreementCondition(shape: string): SQL | undefined {
+  const where: SQL[] = [];
+  if (shape.includes('m')) where.push(eq(agreements.municipalityCode, sql.placeholder('municipalityCode')));
+  if (shape.includes('s')) where.push(sql`${agreements.status} = ${sql.placeholder('status')}`);
+  if (shape.includes('a'))
+    where.push(
+      sql`exists (select 1 from ${agreementActors} aa where aa.agreement_id = "agreements"."id" and aa.actor_id = ${sql.placeholder('actorId')})`,
+    );
+  if (shape.includes('q'))
+    where.push(
+      sql`(${agreements.title} ilike ${sql.placeholder('like')} or exists (select 1 from ${agreementActors} aa join ${actors} a on a.id = aa.actor_id where aa.agreement_id = "agreements"."id" and a.name ilike ${sql.placeholder('like')}))`,
+    );
+  return where.length ? and(...where) : undefined;
+}
+
+export async function searchAgreements(
+  db: Queryable,
+  query: AgreementListQuery,
+): Promise<{ rows: AgreementRow[]; total: number }> {
+  const values = {
+    municipalityCode: query.municipalityCode,
+    status: query.status || undefined,
+    actorId: query.actorId,
+    like: query.q ? `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+    limit: query.limit,
+    offset: query.offset,
+  };
+  const shape = [
+    values.municipalityCode !== undefined ? 'm' : '',
+    values.status ? 's' : '',
+    values.actorId !== undefined ? 'a' : '',
+    values.like ? 'q' : '',
+  ].join('');
+  // The page and the number of matches in one statement; a page beyond the last counts them apart.
+  const page = await agreementPages(db, shape, values);
   const total = page.length
     ? Number(page[0]?.total ?? 0)
     : query.offset > 0
-      ? ((await db.select({ n: sql<number>`count(*)::int` }).from(agreements).where(condition))[0]?.n ?? 0)
+      ? ((
+          await db
+            .select({ n: sql<number>`count(*)::int` })
+            .from(agreements)
+            .where(agreementCondition(shape))
+            .execute(values)
+        )[0]?.n ?? 0)
       : 0;
   return { rows: page.map((p) => p.row), total };
 }

@@ -1,7 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import t from 'tap';
 import type { Queryable } from '../../../src/db/client.ts';
-import { builtOnce } from '../../../src/db/prepared.ts';
+import { builtOnce, builtOnceEach } from '../../../src/db/prepared.ts';
 import { municipalities, users } from '../../../src/db/schema/index.ts';
 import { openTestDatabase } from '../../helper.ts';
 
@@ -73,4 +73,25 @@ t.test('a missing value is refused, not sent as null', async (t) => {
   );
   await t.rejects(byCode(database.db, {} as { code: number }), /No value for placeholder "code"/);
   t.strictSame(await byCode(database.db, { code: 101 }), [{ name: 'København' }]);
+});
+
+t.test('a statement of several shapes builds each shape once', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const built: string[] = [];
+  const firstCodes = (on: Queryable, region?: number | ReturnType<typeof sql.placeholder>) =>
+    on
+      .select({ code: municipalities.code })
+      .from(municipalities)
+      .where(region === undefined ? undefined : eq(municipalities.regionCode, region))
+      .orderBy(asc(municipalities.code))
+      .limit(3);
+  const codes = builtOnceEach<'' | 'r', { region?: number }, { code: number }[]>('test_codes', (on, shape) => {
+    built.push(shape);
+    return firstCodes(on, shape === 'r' ? sql.placeholder('region') : undefined);
+  });
+  t.strictSame(await codes(db, '', {}), await firstCodes(db), 'no filter');
+  t.strictSame(await codes(db, 'r', { region: 1081 }), await firstCodes(db, 1081), 'one region');
+  t.strictSame(await codes(db, 'r', { region: 1084 }), await firstCodes(db, 1084), 'another region');
+  t.strictSame(await codes(db, '', {}), await firstCodes(db), 'no filter again');
+  t.strictSame(built, ['', 'r'], 'each shape built once');
 });
