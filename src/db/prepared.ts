@@ -14,6 +14,8 @@ interface Prepared<R> {
  * file runs a statement built on the database in a transaction on both and compares the rows.
  */
 interface Built {
+  queryMetadata?: unknown;
+  cacheConfig?: unknown;
   fields?: unknown;
   _isResponseInArrayMode?: boolean;
   customResultMapper?: unknown;
@@ -27,6 +29,8 @@ interface Session {
     name: string | undefined,
     isResponseInArrayMode: boolean | undefined,
     customResultMapper?: unknown,
+    queryMetadata?: unknown,
+    cacheConfig?: unknown,
   ): Prepared<unknown> & Built;
 }
 
@@ -39,7 +43,8 @@ interface Session {
  * is sent as given, with no mapping by the column: give the driver's value (a number, a string, JSON
  * as text), not a Date. One given as an insert's column value is mapped by its column, as drizzle
  * maps it, null too (a json column's null becomes JSON null): write `sql\`${sql.placeholder('x')}\``
- * for SQL NULL there.
+ * for SQL NULL there. Every placeholder needs a value: undefined is sent as it is, where the builder
+ * would have left the column to its default.
  *
  * The first call builds it; each handle (the database, a transaction) then gets its own prepared
  * statement of that text, kept weakly for as long as the handle lives, since a statement runs on
@@ -61,6 +66,8 @@ export function builtOnce<V extends Record<string, unknown>, R>(
           name,
           built._isResponseInArrayMode,
           built.customResultMapper,
+          built.queryMetadata,
+          built.cacheConfig,
         );
         made.joinsNotNullableMap = built.joinsNotNullableMap;
         statement = made as unknown as Prepared<R>;
@@ -73,6 +80,8 @@ export function builtOnce<V extends Record<string, unknown>, R>(
           _isResponseInArrayMode: first._isResponseInArrayMode,
           customResultMapper: first.customResultMapper,
           joinsNotNullableMap: first.joinsNotNullableMap,
+          queryMetadata: first.queryMetadata,
+          cacheConfig: first.cacheConfig,
         };
       }
       kept.set(db, statement);

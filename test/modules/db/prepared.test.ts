@@ -31,6 +31,11 @@ t.test('a statement is built once, and runs on each handle with its values, rows
     return shape(on, sql.placeholder('code'));
   });
 
+  t.strictSame(
+    await db.select({ id: users.id }).from(users).where(eq(users.municipalityCode, 751)),
+    [],
+    'Aarhus has no users here (its left join gives null)',
+  );
   const copenhagen = await ofMunicipality(db, { code: 101 });
   t.strictSame(copenhagen, await shape(db, 101), 'on the database: as the builder reads it');
   t.match(copenhagen, [{ code: 101, name: 'København', user: null }], 'no user: the joined object is null');
@@ -94,4 +99,43 @@ t.test('a statement of several shapes builds each shape once', async (t) => {
   t.strictSame(await codes(db, 'r', { region: 1084 }), await firstCodes(db, 1084), 'another region');
   t.strictSame(await codes(db, '', {}), await firstCodes(db), 'no filter again');
   t.strictSame(built, ['', 'r'], 'each shape built once');
+});
+
+t.test('an insert built once writes and returns its row on each handle', async (t) => {
+  const { db } = await openTestDatabase(t);
+  let builds = 0;
+  const addUser = builtOnce<{ email: string; name: string }, { id: number; email: string; role: string }[]>(
+    'test_add_user',
+    (on) => {
+      builds++;
+      return on
+        .insert(users)
+        .values({
+          email: sql.placeholder('email'),
+          name: sql.placeholder('name'),
+          role: 'viewer',
+          municipalityCode: 101,
+          passwordHash: 'x',
+        })
+        .returning({ id: users.id, email: users.email, role: users.role });
+    },
+  );
+  const rolledBack = new Error('rolled back');
+  for (const email of ['first@example.dk', 'second@example.dk']) {
+    // Each in a transaction of its own: the second runs the first's statement on another handle.
+    await t.rejects(
+      db.transaction(async (tx) => {
+        const [row] = await addUser(tx, { email, name: 'Indsat Én Gang' });
+        t.match(row, { id: Number, email, role: 'viewer' }, `${email}: its row returned`);
+        const [found] = await tx
+          .select({ email: users.email })
+          .from(users)
+          .where(eq(users.id, row?.id ?? 0));
+        t.equal(found?.email, email, `${email}: written in the transaction`);
+        throw rolledBack;
+      }),
+      rolledBack,
+    );
+  }
+  t.equal(builds, 1, 'built once');
 });

@@ -70,6 +70,7 @@ t.test('the list pages, the round overview and the actor page send one statement
       2,
       `the actor list${htmx ? ' (htmx)' : ''}: ${actors.length} statements\n${actors.join('\n')}`,
     );
+    t.equal(built, 0, `the actor list${htmx ? ' (htmx)' : ''}: its search built once, not for this request`);
   }
 
   // The session, the agreements with their count, their parts, and their actors' names.
