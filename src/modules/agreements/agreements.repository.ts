@@ -70,6 +70,49 @@ export async function updateAgreementIfVersion(
   return row;
 }
 
+/**
+ * The agreement of the row being read, in a subquery: written out, as drizzle writes a lone table's
+ * columns without their table (`"id"` there would be the subquery's own).
+ */
+const thisAgreement = sql.raw('"agreements"."id"');
+
+/** An agreement and its parts (agreementParts), in one statement built once: every agreement page reads it. */
+const agreementWithParts = builtOnce<{ id: number }, (AgreementParts & { row: AgreementRow })[]>(
+  'agreement_with_parts',
+  (db) =>
+    db
+      .select({
+        row: agreements,
+        actorIds: sql<
+          number[]
+        >`array(select aa.actor_id from ${agreementActors} aa where aa.agreement_id = ${thisAgreement} order by 1)`,
+        targetGroupIds: sql<
+          number[]
+        >`array(select t.target_group_id from ${agreementTargetGroups} t where t.agreement_id = ${thisAgreement} order by 1)`,
+        responsibilities: sql<AgreementParts['responsibilities']>`coalesce((select json_agg(json_build_object('party',
+          r.party, 'responsibility', r.responsibility) order by r.position)
+          from ${agreementResponsibilities} r where r.agreement_id = ${thisAgreement}), '[]'::json)`,
+        grantIds: sql<
+          number[]
+        >`array(select g.grant_id from ${agreementGrants} g where g.agreement_id = ${thisAgreement} order by 1)`,
+        lastMeetingHeldOn: sql<
+          string | null
+        >`(select max(m.held_on)::text from ${meetings} m where m.agreement_id = ${thisAgreement})`,
+      })
+      .from(agreements)
+      .where(eq(agreements.id, sql.placeholder('id'))),
+);
+
+export async function findAgreementWithParts(
+  db: Queryable,
+  id: number,
+): Promise<{ row: AgreementRow; parts: AgreementParts } | undefined> {
+  const [found] = await agreementWithParts(db, { id });
+  if (!found) return undefined;
+  const { row, ...parts } = found;
+  return { row, parts };
+}
+
 /** The actors, target groups, responsibilities, grants and last meeting of several agreements, in one statement. */
 export async function agreementParts(db: Queryable, ids: number[]): Promise<Map<number, AgreementParts>> {
   const out = new Map<number, AgreementParts>();

@@ -77,6 +77,21 @@ t.test('the list pages, the round overview and the actor page send one statement
   const agreements = await statements('/agreements', /Lanterneaftalen/);
   t.equal(agreements.length, 4, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
 
+  // The session; the agreement with its parts (one statement); its page of meetings, the one planned
+  // next, their action items and owners' names; the municipality's users; its actors' grants.
+  const listed = await coordinator.inject({ method: 'GET', url: '/api/v1/agreements?q=Lanterneaftalen' });
+  const agreementId = (listed.json() as { items: { id: number }[] }).items[0]?.id;
+  const agreementPage = await statements(`/agreements/${agreementId}`, /Lanterneaftalen/);
+  t.equal(
+    agreementPage.filter((q) => /from "agreement_actors"/.test(q)).length,
+    1,
+    `the agreement and its parts in one statement:\n${agreementPage.join('\n')}`,
+  );
+  t.ok(
+    agreementPage.some((q) => /from "agreements"/.test(q) && /from "agreement_actors"/.test(q)),
+    'the agreement read with its parts',
+  );
+
   // The session, the round, its totals by status, its target groups and criteria (one statement), and
   // for its own municipality's users the count of new applications: its own name is not looked up again.
   const overview = await statements(`/grant-rounds/${round.id}`, /Lanternepuljen/);
