@@ -133,7 +133,7 @@ export function createAgreementService(db: Db) {
   async function loadAgreement(on: Db | Tx, id: number): Promise<Agreement> {
     const found = await findAgreementWithParts(on, id);
     if (!found) throw notFound('agreement', id);
-    const [agreement] = await toAgreements([found.row], on, new Map([[id, found.parts]]));
+    const [agreement] = await toAgreements([found.row], on, new Map([[found.row.id, found.parts]]));
     if (!agreement) throw notFound('agreement', id);
     return agreement;
   }
