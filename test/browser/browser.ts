@@ -63,13 +63,28 @@ export async function startBrowserSession(
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const browser = await sharedChromium();
   const earlier = new Set(browser.contexts());
+  let page: Page | undefined;
   t.teardown(async () => {
+    // A failed test says where its page was and what it showed (a page that never came shows the one
+    // before it): the rest of the story is the app's, whose log is silent here.
+    if (page && !t.passing()) await describePage(t.name, page);
     for (const context of browser.contexts()) if (!earlier.has(context)) await context.close();
     await app.close();
   });
   const context = await browser.newContext({ baseURL: base, locale: 'da-DK' });
-  const page = await context.newPage();
+  page = await context.newPage();
   return { app, base, browser, page, consoleErrors: collectErrors(page) };
+}
+
+/** For a failed test: the page's address, title and the start of its text, on stderr (a few lines). */
+async function describePage(test: string, page: Page): Promise<void> {
+  const text = await page
+    .locator('body')
+    .innerText({ timeout: 2000 })
+    .catch((err: Error) => `(its text could not be read: ${err.message.split('\n')[0]})`);
+  process.stderr.write(
+    `browser test "${test}" failed on ${page.url()} ("${await page.title().catch(() => '')}"):\n${text.replace(/\s+/g, ' ').slice(0, 600)}\n`,
+  );
 }
 
 /**
