@@ -21,6 +21,7 @@ import {
   namesByIds,
   replaceActorMunicipalities,
   replaceActorTargetGroups,
+  searchActors,
   unknownTargetGroupIds,
   updateActorIfVersion,
   updateContact,
@@ -35,7 +36,6 @@ import {
   type QuickInformalGroup,
   type SimilarActor,
 } from './actors.schemas.ts';
-import { searchActors } from './actors.search.repository.ts';
 import { actorAsSeenBy, seenBy } from './actors.seen.ts';
 
 /** What an anonymised contact is called; it carries no personal data. */
