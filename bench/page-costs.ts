@@ -281,7 +281,7 @@ async function explainMode(list: Page[]) {
       return fn(tx);
     });
   };
-  // What drizzle builds for each request: statements not built once for the process (src/db/prepared.ts).
+  // What drizzle builds for each request: the SQL text of each statement a page sends, built anew.
   const dialect = (app.database.db as unknown as { dialect: { sqlToQuery: (...a: unknown[]) => { sql: string } } })
     .dialect;
   const toQuery = dialect.sqlToQuery.bind(dialect);
