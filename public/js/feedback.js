@@ -1,10 +1,15 @@
 // Feedback after a form is sent (works under the CSP: no inline script, no eval).
-// A success message already on a page when it loads sits in a live region that screen readers
-// announce only when its content changes: it is put back a moment after the page has loaded.
+// A success message already on a page when it loads sits in a live region, which screen readers
+// announce only when its content changes. Its text is put into a second, hidden live region a moment
+// after the page has loaded, and so announced. The message itself stays where it is: emptying it and
+// putting it back moved everything below it twice as the page loaded, and a click in that moment
+// landed beside the button aimed at.
 document.addEventListener('DOMContentLoaded', () => {
   const region = document.getElementById('flash');
-  if (!region?.children.length) return;
-  const messages = Array.from(region.children);
-  region.replaceChildren();
-  setTimeout(() => region.replaceChildren(...messages), 200);
+  const announcer = document.getElementById('flash-announce');
+  if (!region?.children.length || !announcer) return;
+  const text = Array.from(region.children, (message) => message.textContent.trim()).join(' ');
+  setTimeout(() => {
+    announcer.textContent = text;
+  }, 200);
 });

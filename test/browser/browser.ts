@@ -176,12 +176,10 @@ export async function scoreWithKeyboard(page: Page, criterion: number, value: nu
 }
 
 /**
- * Waits until the status region (#flash) says `message` for good. feedback.js empties the region
- * at DOMContentLoaded and puts the message back 200 ms later, so that screen readers announce it:
- * text seen while the page is still loading may be gone a moment later. The document is
- * 'interactive' before DOMContentLoaded has fired (its deferred scripts are still to run, and on a
- * busy machine that takes a while), so only a 'complete' document, whose DOMContentLoaded handler
- * has run, shows text that stays.
+ * Waits until the status region (#flash) says `message`, on a page loaded completely: the message of
+ * a page as it loads stays where it is (feedback.js only copies it into a hidden live region), and a
+ * message swapped in by htmx stays until the next one. The 'complete' document also says that the
+ * page's deferred scripts have run (it is 'interactive' before, and on a busy machine for a while).
  */
 export async function flashSays(page: Page, message: RegExp): Promise<void> {
   await page.waitForFunction(
