@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
+import { builtOnce } from '../../db/prepared.ts';
 import { apiTokens, loginFailures, sessions, users } from '../../db/schema/index.ts';
 
 export type UserRow = typeof users.$inferSelect;
@@ -127,28 +128,52 @@ const principalColumns = {
 /**
  * A live session and its user, in one statement: not ended, not past its absolute limit, and the
  * user active. `idle` says it has not been used for idleMinutes (the caller ends it), `stale` that
- * its last use is older than touchSeconds (the caller records this one).
+ * its last use is older than touchSeconds (the caller records this one). Every request makes it, so
+ * it is built once (db/prepared.ts).
  */
-export async function findLiveSession(db: Queryable, tokenHash: string, idleMinutes: number, touchSeconds: number) {
-  const [row] = await db
-    .select({
-      id: sessions.id,
-      csrfToken: sessions.csrfToken,
-      mustChangePassword: users.mustChangePassword,
-      idle: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(mins => ${idleMinutes})`,
-      stale: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(secs => ${touchSeconds})`,
-      ...principalColumns,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        eq(sessions.tokenHash, tokenHash),
-        isNull(sessions.endedAt),
-        gt(sessions.expiresAt, sql`now()`),
-        eq(users.active, true),
+const liveSession = builtOnce<{ tokenHash: string; idleMinutes: number; touchSeconds: number }, LiveSessionRow[]>(
+  'live_session',
+  (db) =>
+    db
+      .select({
+        id: sessions.id,
+        csrfToken: sessions.csrfToken,
+        mustChangePassword: users.mustChangePassword,
+        idle: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(mins => ${sql.placeholder('idleMinutes')})`,
+        stale: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(secs => ${sql.placeholder('touchSeconds')})`,
+        ...principalColumns,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(
+        and(
+          eq(sessions.tokenHash, sql.placeholder('tokenHash')),
+          isNull(sessions.endedAt),
+          gt(sessions.expiresAt, sql`now()`),
+          eq(users.active, true),
+        ),
       ),
-    );
+);
+
+interface LiveSessionRow {
+  id: number;
+  csrfToken: string;
+  mustChangePassword: boolean;
+  idle: boolean;
+  stale: boolean;
+  userId: number;
+  municipalityCode: number | null;
+  role: UserRow['role'];
+  name: string;
+}
+
+export async function findLiveSession(
+  db: Queryable,
+  tokenHash: string,
+  idleMinutes: number,
+  touchSeconds: number,
+): Promise<LiveSessionRow | undefined> {
+  const [row] = await liveSession(db, { tokenHash, idleMinutes, touchSeconds });
   return row;
 }
 

@@ -1,9 +1,9 @@
-import { and, asc, count, desc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
+import { builtOnce } from '../../db/prepared.ts';
 import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
-import { subtreeIds } from '../target-groups/target-groups.repository.ts';
-import type { Actor, ActorListItem, ActorListQuery, ContactInput, SimilarActor } from './actors.schemas.ts';
+import type { Actor, ContactInput, SimilarActor } from './actors.schemas.ts';
 
 export type ActorRow = typeof actors.$inferSelect;
 type ActorValues = Omit<
@@ -12,7 +12,7 @@ type ActorValues = Omit<
 >;
 
 /** The columns of an actor, with its municipalities and target groups folded into arrays. */
-const listColumns = {
+export const listColumns = {
   id: actors.id,
   name: actors.name,
   cvr: actors.cvr,
@@ -65,110 +65,6 @@ export async function loadActor(db: Queryable, id: number): Promise<Actor | unde
  * with fuzzy, also names that look alike word by word (trigrams), so a typo such as "korshar" finds
  * it too. The trigram comparison costs some 30 ms over 5,000 actors, against 5 ms for the rest.
  */
-function searchCondition(q: string, fuzzy: boolean): SQL {
-  return sql`(${actors.searchVector} @@ websearch_to_tsquery('danish', ${q})
-    or ${actors.searchVector} @@ websearch_to_tsquery('simple', samspil_norm(${q}))
-    or ${actors.nameNorm} like '%' || samspil_norm(${q}) || '%'
-    ${fuzzy ? sql`or samspil_norm(${q}) <% ${actors.nameNorm}` : sql``})`;
-}
-
-function searchRank(q: string): SQL<number> {
-  return sql<number>`(ts_rank(${actors.searchVector}, websearch_to_tsquery('danish', ${q}))
-    + ts_rank(${actors.searchVector}, websearch_to_tsquery('simple', samspil_norm(${q})))
-    + word_similarity(samspil_norm(${q}), ${actors.nameNorm}))`;
-}
-
-/** A text search through the whole registry that finds fewer than this also looks for look-alikes. */
-const LOOK_ALIKES_BELOW = 25;
-
-/**
- * A page of actors. A text search through the whole registry looks for the words and the name first;
- * only when that finds fewer than LOOK_ALIKES_BELOW does it look for names that look alike too (a
- * typo), as a search engine suggests: the same query finds the same actors whatever the page size.
- * Within one municipality's actors, few enough to compare every name, it looks for all at once.
- */
-export async function searchActors(
-  db: Queryable,
-  query: ActorListQuery,
-): Promise<{ items: ActorListItem[]; total: number }> {
-  // A NUL character cannot be searched for (PostgreSQL keeps none in text): it separates words.
-  const q = query.q?.replaceAll('\u0000', ' ').trim();
-  const whole = query.municipalityCode === undefined;
-  let page = await pageOfActors(db, query, q ? searchCondition(q, !whole) : undefined);
-  if (q && whole && page.total < LOOK_ALIKES_BELOW) page = await pageOfActors(db, query, searchCondition(q, true));
-  return page;
-}
-
-/**
- * One page of the actors that match, in order, and how many match in all: one statement, the page's
- * ids and the count found in one pass over the matches, and then only the page's rows read whole.
- */
-async function pageOfActors(
-  db: Queryable,
-  query: ActorListQuery,
-  text: SQL | undefined,
-): Promise<{ items: ActorListItem[]; total: number }> {
-  const where: SQL[] = [];
-  const q = query.q?.replaceAll('\u0000', ' ').trim();
-  if (text) where.push(text);
-  if (query.role) where.push(sql`${actors.roles} @> array[${query.role}]::actor_role[]`);
-  if (query.status === undefined) where.push(ne(actors.status, 'archived'));
-  else if (query.status !== 'all') where.push(eq(actors.status, query.status));
-  if (query.municipalityCode !== undefined) {
-    // A municipality's actors are few: their ids first (an array, so PostgreSQL reads them before
-    // anything else), and the text matched on those rows only, not through the whole registry
-    // (22 → 1.7 ms for "Foreningen" in København among 5,000 actors).
-    where.push(
-      sql`${actors.id} = any(array(select a.id from ${actors} a where a.home_municipality_code = ${query.municipalityCode}
-            union all select am.actor_id from ${actorMunicipalities} am where am.municipality_code = ${query.municipalityCode}))`,
-    );
-  }
-  if (query.targetGroupId !== undefined) {
-    where.push(
-      sql`exists (select 1 from ${actorTargetGroups} atg where atg.actor_id = ${actors.id} and atg.target_group_id in ${subtreeIds(query.targetGroupId)})`,
-    );
-  }
-  const condition = where.length ? and(...where) : undefined;
-  const sort = query.sort ?? (q ? 'relevance' : 'name');
-  const byRelevance = sort === 'relevance' && q !== undefined && q !== '';
-  // The rank is worked out once per match, in the page's statement, and the rows are put in its order.
-  const order = (rank: SQL): SQL[] =>
-    byRelevance
-      ? [sql`${rank} desc`, asc(actors.nameNorm), asc(actors.id)]
-      : sort === '-name'
-        ? [desc(actors.nameNorm), desc(actors.id)]
-        : sort === 'updated'
-          ? [asc(actors.updatedAt), asc(actors.id)]
-          : sort === '-updated'
-            ? [desc(actors.updatedAt), desc(actors.id)]
-            : [asc(actors.nameNorm), asc(actors.id)];
-  // One pass over the matches: the page's ids in order, and the number of matches beside them.
-  const page = db
-    .select({
-      id: actors.id,
-      total: sql<number>`count(*) over ()`.as('total'),
-      relevance: (byRelevance ? searchRank(q) : sql<number>`0`).as('relevance'),
-    })
-    .from(actors)
-    .where(condition)
-    .orderBy(...order(sql`relevance`))
-    .limit(query.limit)
-    .offset(query.offset)
-    .as('page');
-  // Then only the page's rows read whole, in the same statement.
-  const found = await db
-    .select({ ...listColumns, total: page.total })
-    .from(page)
-    .innerJoin(actors, eq(actors.id, page.id))
-    .orderBy(...order(sql`${page.relevance}`));
-  const total = found.length
-    ? Number(found[0]?.total ?? 0)
-    : query.offset > 0
-      ? ((await db.select({ total: count() }).from(actors).where(condition))[0]?.total ?? 0)
-      : 0;
-  return { items: found.map(({ total: _, ...item }) => item), total };
-}
-
 export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) {
   const [row] = await db
     .select({ id: actors.id, name: actors.name })
@@ -344,7 +240,10 @@ export async function namesByIds(db: Queryable, ids: number[]): Promise<Map<numb
  * src/lib/policy.ts): an active agreement in its period on `today`, or a grant awarded (above zero)
  * and decided on or after `grantsDecidedFrom`.
  */
-function cooperatingCodes(actorId: SQL | number, dates: { today: string; grantsDecidedFrom: string }): SQL {
+function cooperatingCodes(
+  actorId: SQL | number,
+  dates: { today: string | Placeholder; grantsDecidedFrom: string | Placeholder },
+): SQL {
   return sql`
       select a.municipality_code as code from agreement_actors aa join agreements a on a.id = aa.agreement_id
         where aa.actor_id = ${actorId} and a.status = 'active'
@@ -368,19 +267,29 @@ export async function cooperatingMunicipalities(
  * An actor as its page shows it, in one statement: the actor with its contacts, where it was merged
  * into (if it was), and the municipalities that work with it (cooperatingMunicipalities).
  */
+const actorToShow = builtOnce<
+  { id: number; today: string; grantsDecidedFrom: string },
+  (Actor & { mergedIntoId: number | null; cooperatingCodes: number[] })[]
+>('actor_to_show', (db) =>
+  db
+    .select({
+      ...listColumns,
+      contacts: contactsColumn,
+      mergedIntoId: actors.mergedIntoId,
+      cooperatingCodes: sql<number[]>`array(${cooperatingCodes(sql`"actors"."id"`, {
+        today: sql.placeholder('today'),
+        grantsDecidedFrom: sql.placeholder('grantsDecidedFrom'),
+      })})`,
+    })
+    .from(actors)
+    .where(eq(actors.id, sql.placeholder('id'))),
+);
+
 export async function loadActorToShow(
   db: Queryable,
   id: number,
   dates: { today: string; grantsDecidedFrom: string },
 ): Promise<(Actor & { mergedIntoId: number | null; cooperatingCodes: number[] }) | undefined> {
-  const [row] = await db
-    .select({
-      ...listColumns,
-      contacts: contactsColumn,
-      mergedIntoId: actors.mergedIntoId,
-      cooperatingCodes: sql<number[]>`array(${cooperatingCodes(sql`"actors"."id"`, dates)})`,
-    })
-    .from(actors)
-    .where(eq(actors.id, id));
+  const [row] = await actorToShow(db, { id, ...dates });
   return row;
 }

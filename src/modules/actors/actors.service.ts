@@ -21,7 +21,6 @@ import {
   namesByIds,
   replaceActorMunicipalities,
   replaceActorTargetGroups,
-  searchActors,
   unknownTargetGroupIds,
   updateActorIfVersion,
   updateContact,
@@ -36,6 +35,7 @@ import {
   type QuickInformalGroup,
   type SimilarActor,
 } from './actors.schemas.ts';
+import { searchActors } from './actors.search.repository.ts';
 import { actorAsSeenBy, seenBy } from './actors.seen.ts';
 
 /** What an anonymised contact is called; it carries no personal data. */

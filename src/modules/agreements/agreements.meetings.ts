@@ -10,21 +10,23 @@ import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import {
-  type ActionItemRow,
   actionItemsOfMeetings,
   findActionItem,
-  findAgreement,
   findMeeting,
-  inactiveOrForeignUserIds,
   insertActionItems,
   insertMeeting,
-  type MeetingRow,
   meetingsOf,
   meetingsPageOf,
   nextPlannedMeetingOf,
   searchActionItems,
   updateActionItemIfVersion,
   updateMeetingIfVersion,
+} from './agreements.meetings.repository.ts';
+import {
+  type ActionItemRow,
+  findAgreement,
+  inactiveOrForeignUserIds,
+  type MeetingRow,
 } from './agreements.repository.ts';
 import type { ActionItem, ActionItemListQuery, ActionItemPatch, Meeting, MeetingInput } from './agreements.schemas.ts';
 

@@ -1,8 +1,9 @@
-import { and, asc, count, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
+import { builtOnce, builtOnceEach } from '../../db/prepared.ts';
 import {
-  actionItems,
+  type actionItems,
   actors,
   agreementActors,
   agreementGrants,
@@ -14,7 +15,7 @@ import {
   meetings,
   users,
 } from '../../db/schema/index.ts';
-import type { ActionItemListQuery, AgreementListQuery } from './agreements.schemas.ts';
+import type { AgreementListQuery } from './agreements.schemas.ts';
 
 export type AgreementRow = typeof agreements.$inferSelect;
 export type MeetingRow = typeof meetings.$inferSelect;
@@ -28,9 +29,24 @@ export interface AgreementParts {
   lastMeetingHeldOn: string | null;
 }
 
+// The reads every agreement page and meeting logged make are built once (db/prepared.ts).
+const agreementById = builtOnce<{ id: number }, AgreementRow[]>('agreement_by_id', (db) =>
+  db
+    .select()
+    .from(agreements)
+    .where(eq(agreements.id, sql.placeholder('id'))),
+);
+
+const agreementToUpdate = builtOnce<{ id: number }, AgreementRow[]>('agreement_to_update', (db) =>
+  db
+    .select()
+    .from(agreements)
+    .where(eq(agreements.id, sql.placeholder('id')))
+    .for('update'),
+);
+
 export async function findAgreement(db: Queryable, id: number, forUpdate = false): Promise<AgreementRow | undefined> {
-  const q = db.select().from(agreements).where(eq(agreements.id, id));
-  const [row] = forUpdate ? await q.for('update') : await q;
+  const [row] = await (forUpdate ? agreementToUpdate : agreementById)(db, { id });
   return row;
 }
 
@@ -52,6 +68,49 @@ export async function updateAgreementIfVersion(
     .where(and(eq(agreements.id, id), eq(agreements.version, version)))
     .returning();
   return row;
+}
+
+/**
+ * The agreement of the row being read, in a subquery: written out, as drizzle writes a lone table's
+ * columns without their table (`"id"` there would be the subquery's own).
+ */
+const thisAgreement = sql.raw('"agreements"."id"');
+
+/** An agreement and its parts (agreementParts), in one statement built once: every agreement page reads it. */
+const agreementWithParts = builtOnce<{ id: number }, (AgreementParts & { row: AgreementRow })[]>(
+  'agreement_with_parts',
+  (db) =>
+    db
+      .select({
+        row: agreements,
+        actorIds: sql<
+          number[]
+        >`array(select aa.actor_id from ${agreementActors} aa where aa.agreement_id = ${thisAgreement} order by 1)`,
+        targetGroupIds: sql<
+          number[]
+        >`array(select t.target_group_id from ${agreementTargetGroups} t where t.agreement_id = ${thisAgreement} order by 1)`,
+        responsibilities: sql<AgreementParts['responsibilities']>`coalesce((select json_agg(json_build_object('party',
+          r.party, 'responsibility', r.responsibility) order by r.position)
+          from ${agreementResponsibilities} r where r.agreement_id = ${thisAgreement}), '[]'::json)`,
+        grantIds: sql<
+          number[]
+        >`array(select g.grant_id from ${agreementGrants} g where g.agreement_id = ${thisAgreement} order by 1)`,
+        lastMeetingHeldOn: sql<
+          string | null
+        >`(select max(m.held_on)::text from ${meetings} m where m.agreement_id = ${thisAgreement})`,
+      })
+      .from(agreements)
+      .where(eq(agreements.id, sql.placeholder('id'))),
+);
+
+export async function findAgreementWithParts(
+  db: Queryable,
+  id: number,
+): Promise<{ row: AgreementRow; parts: AgreementParts } | undefined> {
+  const [found] = await agreementWithParts(db, { id });
+  if (!found) return undefined;
+  const { row, ...parts } = found;
+  return { row, parts };
 }
 
 /** The actors, target groups, responsibilities, grants and last meeting of several agreements, in one statement. */
@@ -119,36 +178,71 @@ export async function replaceAgreementParts(
   }
 }
 
-export async function searchAgreements(
-  db: Queryable,
-  query: AgreementListQuery,
-): Promise<{ rows: AgreementRow[]; total: number }> {
-  const where: SQL[] = [];
-  if (query.municipalityCode !== undefined) where.push(eq(agreements.municipalityCode, query.municipalityCode));
-  if (query.status) where.push(eq(agreements.status, query.status));
-  if (query.actorId !== undefined)
-    where.push(
-      sql`exists (select 1 from ${agreementActors} aa where aa.agreement_id = "agreements"."id" and aa.actor_id = ${query.actorId})`,
-    );
-  if (query.q) {
-    const like = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    where.push(
-      sql`(${agreements.title} ilike ${like} or exists (select 1 from ${agreementActors} aa join ${actors} a on a.id = aa.actor_id where aa.agreement_id = "agreements"."id" and a.name ilike ${like}))`,
-    );
-  }
-  const condition = where.length ? and(...where) : undefined;
-  // The page and the number of matches in one statement; a page beyond the last counts them apart.
-  const page = await db
+/**
+ * The filters of the agreement list, by what is given: the actor page asks for one actor's, the list
+ * for a municipality's with a status or words. Each shape is built once (db/prepared.ts).
+ */
+const agreementPages = builtOnceEach<
+  string,
+  { municipalityCode?: number; status?: string; actorId?: number; like?: string; limit: number; offset: number },
+  { row: AgreementRow; total: number }[]
+>('agreement_page', (db, shape) => {
+  const condition = agreementCondition(shape);
+  return db
     .select({ row: agreements, total: sql<number>`count(*) over ()` })
     .from(agreements)
     .where(condition)
     .orderBy(sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`, asc(agreements.title))
-    .limit(query.limit)
-    .offset(query.offset);
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'));
+});
+
+/** The list's conditions for the filters a shape names (m: municipality, s: status, a: actor, q: words). */
+function agreementCondition(shape: string): SQL | undefined {
+  const where: SQL[] = [];
+  if (shape.includes('m')) where.push(eq(agreements.municipalityCode, sql.placeholder('municipalityCode')));
+  if (shape.includes('s')) where.push(sql`${agreements.status} = ${sql.placeholder('status')}`);
+  if (shape.includes('a'))
+    where.push(
+      sql`exists (select 1 from ${agreementActors} aa where aa.agreement_id = "agreements"."id" and aa.actor_id = ${sql.placeholder('actorId')})`,
+    );
+  if (shape.includes('q'))
+    where.push(
+      sql`(${agreements.title} ilike ${sql.placeholder('like')} or exists (select 1 from ${agreementActors} aa join ${actors} a on a.id = aa.actor_id where aa.agreement_id = "agreements"."id" and a.name ilike ${sql.placeholder('like')}))`,
+    );
+  return where.length ? and(...where) : undefined;
+}
+
+export async function searchAgreements(
+  db: Queryable,
+  query: AgreementListQuery,
+): Promise<{ rows: AgreementRow[]; total: number }> {
+  const values = {
+    municipalityCode: query.municipalityCode,
+    status: query.status || undefined,
+    actorId: query.actorId,
+    like: query.q ? `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+    limit: query.limit,
+    offset: query.offset,
+  };
+  const shape = [
+    values.municipalityCode !== undefined ? 'm' : '',
+    values.status ? 's' : '',
+    values.actorId !== undefined ? 'a' : '',
+    values.like ? 'q' : '',
+  ].join('');
+  // The page and the number of matches in one statement; a page beyond the last counts them apart.
+  const page = await agreementPages(db, shape, values);
   const total = page.length
     ? Number(page[0]?.total ?? 0)
     : query.offset > 0
-      ? ((await db.select({ n: sql<number>`count(*)::int` }).from(agreements).where(condition))[0]?.n ?? 0)
+      ? ((
+          await db
+            .select({ n: sql<number>`count(*)::int` })
+            .from(agreements)
+            .where(agreementCondition(shape))
+            .execute(values)
+        )[0]?.n ?? 0)
       : 0;
   return { rows: page.map((p) => p.row), total };
 }
@@ -189,12 +283,16 @@ export async function grantsOfActors(db: Queryable, actorIds: number[], municipa
 }
 
 /** Active users of a municipality: who may coordinate an agreement or own an action item. */
-export async function usersOf(db: Queryable, municipalityCode: number) {
-  return db
+const activeUsersOf = builtOnce<{ municipalityCode: number }, { id: number; name: string }[]>('active_users_of', (db) =>
+  db
     .select({ id: users.id, name: users.name })
     .from(users)
-    .where(and(eq(users.municipalityCode, municipalityCode), eq(users.active, true)))
-    .orderBy(asc(users.name));
+    .where(and(eq(users.municipalityCode, sql.placeholder('municipalityCode')), eq(users.active, true)))
+    .orderBy(asc(users.name)),
+);
+
+export async function usersOf(db: Queryable, municipalityCode: number): Promise<{ id: number; name: string }[]> {
+  return activeUsersOf(db, { municipalityCode });
 }
 
 export async function inactiveOrForeignUserIds(
@@ -211,175 +309,15 @@ export async function inactiveOrForeignUserIds(
   return ids.filter((id) => !ok.has(id));
 }
 
+const namesOfUsers = builtOnce<{ ids: string }, { id: number; name: string }[]>('names_of_users', (db) =>
+  db
+    .select({ id: users.id, name: users.name })
+    .from(users)
+    .where(sql`${users.id} = any(${sql.placeholder('ids')}::int[])`),
+);
+
 export async function userNames(db: Queryable, ids: number[]): Promise<Map<number, string>> {
   if (!ids.length) return new Map();
-  const rows = await db.select({ id: users.id, name: users.name }).from(users).where(inArray(users.id, ids));
+  const rows = await namesOfUsers(db, { ids: intArray(ids) });
   return new Map(rows.map((r) => [r.id, r.name]));
-}
-
-// ---- meetings and action items ----------------------------------------------------------------
-
-export async function meetingsOf(db: Queryable, agreementId: number): Promise<MeetingRow[]> {
-  return db
-    .select()
-    .from(meetings)
-    .where(eq(meetings.agreementId, agreementId))
-    .orderBy(...newestFirst);
-}
-
-/** The order meetings are shown in: newest first, by the day held, or planned if not yet held. */
-const newestFirst = [desc(sql`coalesce(${meetings.heldOn}, ${meetings.plannedOn})`), desc(meetings.id)];
-
-/**
- * One page of an agreement's meetings, newest first, and how many it has in all: a page, not the
- * agreement's whole history, which grows by every meeting logged (migration 0018 orders them).
- */
-export async function meetingsPageOf(
-  db: Queryable,
-  agreementId: number,
-  page: { limit: number; offset: number },
-): Promise<{ rows: MeetingRow[]; total: number }> {
-  // The page and the number of meetings beside it, in one statement; a page past the end counts apart.
-  const found = await db
-    .select({ meeting: meetings, total: sql<number>`(count(*) over ())::int` })
-    .from(meetings)
-    .where(eq(meetings.agreementId, agreementId))
-    .orderBy(...newestFirst)
-    .limit(page.limit)
-    .offset(page.offset);
-  if (found.length || !page.offset) return { rows: found.map((r) => r.meeting), total: Number(found[0]?.total ?? 0) };
-  const [counted] = await db.select({ n: count() }).from(meetings).where(eq(meetings.agreementId, agreementId));
-  return { rows: [], total: Number(counted?.n ?? 0) };
-}
-
-/** The meeting planned and not yet held that comes first (of two on one day, the later made). */
-export async function nextPlannedMeetingOf(db: Queryable, agreementId: number): Promise<MeetingRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(meetings)
-    .where(and(eq(meetings.agreementId, agreementId), isNull(meetings.heldOn)))
-    .orderBy(asc(meetings.plannedOn), desc(meetings.id))
-    .limit(1);
-  return row;
-}
-
-export async function findMeeting(db: Queryable, id: number, forUpdate = false): Promise<MeetingRow | undefined> {
-  const q = db.select().from(meetings).where(eq(meetings.id, id));
-  const [row] = forUpdate ? await q.for('update') : await q;
-  return row;
-}
-
-export async function insertMeeting(db: Queryable, values: typeof meetings.$inferInsert): Promise<MeetingRow> {
-  const [row] = await db.insert(meetings).values(values).returning();
-  if (!row) throw new Error('insert returned no row');
-  return row;
-}
-
-export async function updateMeetingIfVersion(
-  db: Queryable,
-  id: number,
-  version: number,
-  values: Partial<typeof meetings.$inferInsert>,
-): Promise<MeetingRow | undefined> {
-  const [row] = await db
-    .update(meetings)
-    .set({ ...values, version: sql`${meetings.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(meetings.id, id), eq(meetings.version, version)))
-    .returning();
-  return row;
-}
-
-export async function insertActionItems(
-  db: Queryable,
-  values: (typeof actionItems.$inferInsert)[],
-): Promise<ActionItemRow[]> {
-  if (!values.length) return [];
-  return db.insert(actionItems).values(values).returning();
-}
-
-export async function actionItemsOfMeetings(db: Queryable, meetingIds: number[]): Promise<ActionItemRow[]> {
-  if (!meetingIds.length) return [];
-  return db.select().from(actionItems).where(inArray(actionItems.meetingId, meetingIds)).orderBy(asc(actionItems.id));
-}
-
-export async function findActionItem(db: Queryable, id: number, forUpdate = false): Promise<ActionItemRow | undefined> {
-  const q = db.select().from(actionItems).where(eq(actionItems.id, id));
-  const [row] = forUpdate ? await q.for('update') : await q;
-  return row;
-}
-
-/** How many of an agreement's action items are still open. */
-export async function countOpenActionItems(db: Queryable, agreementId: number): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(actionItems)
-    .where(and(eq(actionItems.agreementId, agreementId), isNull(actionItems.doneAt)));
-  return row?.n ?? 0;
-}
-
-/** Ticks off all of an agreement's open action items at once; returns them as they were. */
-export async function closeOpenActionItems(
-  db: Queryable,
-  agreementId: number,
-  userId: number | null,
-): Promise<ActionItemRow[]> {
-  const open = and(eq(actionItems.agreementId, agreementId), isNull(actionItems.doneAt));
-  const before = await db.select().from(actionItems).where(open).orderBy(asc(actionItems.id)).for('update');
-  if (!before.length) return [];
-  await db
-    .update(actionItems)
-    .set({ doneAt: sql`now()`, doneByUserId: userId, version: sql`${actionItems.version} + 1`, updatedAt: sql`now()` })
-    .where(
-      inArray(
-        actionItems.id,
-        before.map((i) => i.id),
-      ),
-    );
-  return before;
-}
-
-export async function updateActionItemIfVersion(
-  db: Queryable,
-  id: number,
-  version: number,
-  values: Partial<typeof actionItems.$inferInsert>,
-): Promise<ActionItemRow | undefined> {
-  const [row] = await db
-    .update(actionItems)
-    .set({ ...values, version: sql`${actionItems.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(actionItems.id, id), eq(actionItems.version, version)))
-    .returning();
-  return row;
-}
-
-export async function searchActionItems(
-  db: Queryable,
-  query: ActionItemListQuery,
-): Promise<{ rows: (ActionItemRow & { agreementTitle: string; municipalityCode: number })[]; total: number }> {
-  const where: SQL[] = [];
-  if (query.municipalityCode !== undefined) where.push(eq(agreements.municipalityCode, query.municipalityCode));
-  if (query.agreementId !== undefined) where.push(eq(actionItems.agreementId, query.agreementId));
-  if (query.ownerUserId !== undefined) where.push(eq(actionItems.ownerUserId, query.ownerUserId));
-  if (query.open === true) where.push(isNull(actionItems.doneAt));
-  if (query.open === false) where.push(sql`${actionItems.doneAt} is not null`);
-  const condition = where.length ? and(...where) : undefined;
-  const [rows, count] = await Promise.all([
-    db
-      .select({ item: actionItems, agreementTitle: agreements.title, municipalityCode: agreements.municipalityCode })
-      .from(actionItems)
-      .innerJoin(agreements, eq(agreements.id, actionItems.agreementId))
-      .where(condition)
-      .orderBy(sql`${actionItems.dueOn} asc nulls last`, asc(actionItems.id))
-      .limit(query.limit)
-      .offset(query.offset),
-    db
-      .select({ n: sql<number>`count(*)::int` })
-      .from(actionItems)
-      .innerJoin(agreements, eq(agreements.id, actionItems.agreementId))
-      .where(condition),
-  ]);
-  return {
-    rows: rows.map((r) => ({ ...r.item, agreementTitle: r.agreementTitle, municipalityCode: r.municipalityCode })),
-    total: count[0]?.n ?? 0,
-  };
 }

@@ -5,13 +5,14 @@ import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
+import { closeOpenActionItems, countOpenActionItems } from './agreements.meetings.repository.ts';
 import { createMeetingService } from './agreements.meetings.ts';
 import {
+  type AgreementParts,
   type AgreementRow,
   agreementParts,
-  closeOpenActionItems,
-  countOpenActionItems,
   findAgreement,
+  findAgreementWithParts,
   foreignGrantIds,
   grantsOfActors,
   inactiveOrForeignUserIds,
@@ -84,11 +85,17 @@ export function renewalPeriod(
 }
 
 export function createAgreementService(db: Db) {
-  async function toAgreements(rows: AgreementRow[], on: Db | Tx = db): Promise<Agreement[]> {
-    const parts = await agreementParts(
-      on,
-      rows.map((r) => r.id),
-    );
+  async function toAgreements(
+    rows: AgreementRow[],
+    on: Db | Tx = db,
+    known?: Map<number, AgreementParts>,
+  ): Promise<Agreement[]> {
+    const parts =
+      known ??
+      (await agreementParts(
+        on,
+        rows.map((r) => r.id),
+      ));
     const today = danishDate();
     return rows.map((r) => {
       const p = parts.get(r.id);
@@ -124,9 +131,9 @@ export function createAgreementService(db: Db) {
   }
 
   async function loadAgreement(on: Db | Tx, id: number): Promise<Agreement> {
-    const row = await findAgreement(on, id);
-    if (!row) throw notFound('agreement', id);
-    const [agreement] = await toAgreements([row], on);
+    const found = await findAgreementWithParts(on, id);
+    if (!found) throw notFound('agreement', id);
+    const [agreement] = await toAgreements([found.row], on, new Map([[found.row.id, found.parts]]));
     if (!agreement) throw notFound('agreement', id);
     return agreement;
   }

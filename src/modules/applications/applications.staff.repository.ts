@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../../db/client.ts';
+import { builtOnce } from '../../db/prepared.ts';
 import { actors, applications, grantRounds } from '../../db/schema/index.ts';
 import { similarNameCondition } from '../actors/actors.repository.ts';
 import { overdueCondition } from '../grants/grants.repository.ts';
@@ -156,12 +157,17 @@ export async function startReviewIfVersion(
 
 /** How many applications of the round are new (sent, not yet in review). */
 export async function newCount(db: Queryable, roundId: number): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(applications)
-    .where(and(eq(applications.roundId, roundId), eq(applications.status, 'submitted')));
+  const [row] = await newInRound(db, { roundId });
   return Number(row?.n ?? 0);
 }
+
+/** Counted on each request of a round's page by its municipality's users: built once (db/prepared.ts). */
+const newInRound = builtOnce<{ roundId: number }, { n: number }[]>('new_applications_in_round', (db) =>
+  db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(applications)
+    .where(and(eq(applications.roundId, sql.placeholder('roundId')), eq(applications.status, 'submitted'))),
+);
 
 /**
  * A page of a municipality's sent applications for the API, with the total, in one statement:

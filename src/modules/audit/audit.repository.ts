@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { noteWrite } from '../../db/driver-patches.ts';
+import { builtOnce } from '../../db/prepared.ts';
 import { auditLog, users } from '../../db/schema/index.ts';
 import type { Principal } from '../../lib/principal.ts';
 
@@ -12,18 +13,50 @@ export interface AuditEntry {
   after?: unknown;
 }
 
+/**
+ * The audit record's insert, built once (db/prepared.ts): every write makes one. Its JSON is given
+ * as text, and null as SQL NULL (a placeholder inside `sql` is sent as given).
+ */
+const insertAuditRecord = builtOnce<
+  {
+    userId: number | null;
+    municipalityCode: number | null;
+    entity: string;
+    entityId: string;
+    action: string;
+    before: string | null;
+    after: string | null;
+  },
+  unknown
+>('insert_audit_record', (db) =>
+  db.insert(auditLog).values({
+    userId: sql.placeholder('userId'),
+    municipalityCode: sql.placeholder('municipalityCode'),
+    entity: sql.placeholder('entity'),
+    entityId: sql.placeholder('entityId'),
+    action: sql.placeholder('action'),
+    before: sql`${sql.placeholder('before')}::jsonb`,
+    after: sql`${sql.placeholder('after')}::jsonb`,
+  }),
+);
+
 /** Appends to the audit trail. Call it with the transaction that makes the change. */
 export async function recordAudit(tx: Queryable, principal: Principal, entry: AuditEntry): Promise<void> {
   noteWrite(principal.municipalityCode, entry.entity, entry.action);
-  await tx.insert(auditLog).values({
+  await insertAuditRecord(tx, {
     userId: principal.userId,
     municipalityCode: principal.municipalityCode,
     entity: entry.entity,
     entityId: String(entry.entityId),
     action: entry.action,
-    before: entry.before ?? null,
-    after: entry.after ?? null,
+    before: asJson(entry.before),
+    after: asJson(entry.after),
   });
+}
+
+/** A value as JSON text, as drizzle writes a json column; nothing (undefined or null) as SQL NULL. */
+function asJson(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
 }
 
 /** What the trail's reader filters by. */

@@ -1,5 +1,7 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
+import { intArray } from '../../db/params.ts';
+import { builtOnce } from '../../db/prepared.ts';
 import {
   grantPayments,
   grantRoundCriteria,
@@ -13,9 +15,18 @@ import { AWARDED, type RoundRow } from './grants.repository.ts';
 
 /* The § 18 rounds: their rows, their totals, and the budget's lock. */
 
+// What a round's page reads on each request is built once (db/prepared.ts).
+const roundById = builtOnce<{ id: number }, RoundRow[]>('round_by_id', (db) =>
+  db
+    .select()
+    .from(grantRounds)
+    .where(eq(grantRounds.id, sql.placeholder('id'))),
+);
+
 export async function findRound(db: Queryable, id: number, forUpdate = false): Promise<RoundRow | undefined> {
-  const q = db.select().from(grantRounds).where(eq(grantRounds.id, id));
-  const [row] = forUpdate ? await q.for('update') : await q;
+  const [row] = forUpdate
+    ? await db.select().from(grantRounds).where(eq(grantRounds.id, id)).for('update')
+    : await roundById(db, { id });
   return row;
 }
 
@@ -82,7 +93,12 @@ export async function pageRounds(
 }
 
 /** Rounds without their totals (names for lists and menus): by municipality, or by id. */
-export async function roundRows(db: Queryable, filter: { municipalityCode?: number; ids?: number[] }) {
+export async function roundRows(
+  db: Queryable,
+  filter: { municipalityCode?: number; ids?: number[] },
+): Promise<RoundRow[]> {
+  if (filter.municipalityCode !== undefined && !filter.ids)
+    return roundsOfMunicipality(db, { municipalityCode: filter.municipalityCode });
   const where: SQL[] = [];
   if (filter.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, filter.municipalityCode));
   if (filter.ids) where.push(filter.ids.length ? inArray(grantRounds.id, filter.ids) : sql`false`);
@@ -93,6 +109,15 @@ export async function roundRows(db: Queryable, filter: { municipalityCode?: numb
     .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
 }
 
+/** A municipality's rounds, for the grant list's filter on each request: built once. */
+const roundsOfMunicipality = builtOnce<{ municipalityCode: number }, RoundRow[]>('rounds_of_municipality', (db) =>
+  db
+    .select()
+    .from(grantRounds)
+    .where(eq(grantRounds.municipalityCode, sql.placeholder('municipalityCode')))
+    .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name)),
+);
+
 /** Sums are exact bigints: over many grants they can pass 2^53. */
 export interface RoundTotals {
   roundId: number;
@@ -102,11 +127,11 @@ export interface RoundTotals {
   grantsByStatus: Record<string, number>;
 }
 
-/** Requested, awarded and (net) paid per round, and the number of grants in each status, in one query. */
-export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Map<number, RoundTotals>> {
-  const out = new Map<number, RoundTotals>();
-  if (!roundIds.length) return out;
-  const rows = await db
+const totalsByStatus = builtOnce<
+  { roundIds: string },
+  { roundId: number; status: string; n: number; requested: string; awarded: string; paid: string }[]
+>('round_totals_by_status', (db) =>
+  db
     .select({
       roundId: grants.roundId,
       status: grants.status,
@@ -116,8 +141,15 @@ export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Ma
       paid: sql<string>`coalesce(sum((select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0) from ${grantPayments} p where p.grant_id = "grants"."id")), 0)::text`,
     })
     .from(grants)
-    .where(sql`${grants.roundId} in ${roundIds}`)
-    .groupBy(grants.roundId, grants.status);
+    .where(sql`${grants.roundId} = any(${sql.placeholder('roundIds')}::int[])`)
+    .groupBy(grants.roundId, grants.status),
+);
+
+/** Requested, awarded and (net) paid per round, and the number of grants in each status, in one query. */
+export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Map<number, RoundTotals>> {
+  const out = new Map<number, RoundTotals>();
+  if (!roundIds.length) return out;
+  const rows = await totalsByStatus(db, { roundIds: intArray(roundIds) });
   for (const id of roundIds)
     out.set(id, { roundId: id, requestedOre: 0n, awardedOre: 0n, paidOre: 0n, grantsByStatus: {} });
   for (const r of rows) {

@@ -1,5 +1,6 @@
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { builtOnceEach } from '../../db/prepared.ts';
 import { outreach } from '../../db/schema/index.ts';
 
 export type OutreachRow = typeof outreach.$inferSelect;
@@ -30,20 +31,45 @@ export async function updateOutreachIfVersion(
   return row;
 }
 
-/** Outreach by municipality or actor, and those whose period meets the days from..to. */
-export async function searchOutreach(
-  db: Queryable,
-  q: { municipalityCode?: number; actorId?: number; from?: string; to?: string },
-): Promise<OutreachRow[]> {
+/**
+ * Outreach by what is given (m: municipality, a: actor, f: from, t: to): each shape built once
+ * (db/prepared.ts), since the actor page and the calendar week ask on every request.
+ */
+const outreachOf = builtOnceEach<
+  string,
+  { municipalityCode?: number; actorId?: number; from?: string; to?: string },
+  OutreachRow[]
+>('outreach_of', (db, shape) => {
   const where: SQL[] = [];
-  if (q.municipalityCode !== undefined) where.push(eq(outreach.municipalityCode, q.municipalityCode));
-  if (q.actorId !== undefined) where.push(eq(outreach.actorId, q.actorId));
-  if (q.to) where.push(sql`${outreach.periodStart} <= ${q.to}::date`);
-  if (q.from) where.push(sql`(${outreach.periodEnd} is null or ${outreach.periodEnd} >= ${q.from}::date)`);
+  if (shape.includes('m')) where.push(eq(outreach.municipalityCode, sql.placeholder('municipalityCode')));
+  if (shape.includes('a')) where.push(eq(outreach.actorId, sql.placeholder('actorId')));
+  if (shape.includes('t')) where.push(sql`${outreach.periodStart} <= ${sql.placeholder('to')}::date`);
+  if (shape.includes('f'))
+    where.push(sql`(${outreach.periodEnd} is null or ${outreach.periodEnd} >= ${sql.placeholder('from')}::date)`);
   return db
     .select()
     .from(outreach)
     .where(where.length ? and(...where) : undefined)
     .orderBy(asc(outreach.startsAt), asc(outreach.id))
     .limit(2000);
+});
+
+/** Outreach by municipality or actor, and those whose period meets the days from..to. */
+export async function searchOutreach(
+  db: Queryable,
+  q: { municipalityCode?: number; actorId?: number; from?: string; to?: string },
+): Promise<OutreachRow[]> {
+  const values = {
+    municipalityCode: q.municipalityCode,
+    actorId: q.actorId,
+    from: q.from || undefined,
+    to: q.to || undefined,
+  };
+  const shape = [
+    values.municipalityCode !== undefined ? 'm' : '',
+    values.actorId !== undefined ? 'a' : '',
+    values.from ? 'f' : '',
+    values.to ? 't' : '',
+  ].join('');
+  return outreachOf(db, shape, values);
 }

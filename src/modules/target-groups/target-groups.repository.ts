@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, or, type Placeholder, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { targetGroups } from '../../db/schema/index.ts';
 
@@ -46,7 +46,7 @@ export async function insertTargetGroup(
 }
 
 /** SQL for the ids of a target group and all its descendants (FFB and local). */
-export function subtreeIds(rootId: number) {
+export function subtreeIds(rootId: number | Placeholder) {
   return sql`(with recursive sub(id) as (
       select ${rootId}::int
       union all

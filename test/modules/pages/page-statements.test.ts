@@ -12,28 +12,46 @@ import { setup } from './lantern-fixture.ts';
 t.test('the list pages, the round overview and the actor page send one statement for each part', async (t) => {
   const { h, coordinator, round, actor } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
 
-  // Every statement outside a transaction goes through drizzle's session.
-  const session = (
-    h.database.db as unknown as { session: { prepareQuery: (q: { sql: string }, ...a: unknown[]) => unknown } }
-  ).session;
-  const prepare = session.prepareQuery.bind(session);
+  // Every statement outside a transaction goes to the driver's client of drizzle's session: its
+  // `query` (PGlite) or its `unsafe` (postgres.js), built anew or built once (db/prepared.ts).
+  const client = (h.database.db as unknown as { session: { client: Record<string, unknown> } }).session.client;
+  const method = typeof client.unsafe === 'function' ? 'unsafe' : 'query';
+  const send = client[method] as (query: string, ...rest: unknown[]) => unknown;
   let sent: string[] = [];
-  session.prepareQuery = (query, ...rest) => {
-    sent.push(query.sql);
-    return prepare(query, ...rest);
+  client[method] = function (this: unknown, query: string, ...rest: unknown[]) {
+    sent.push(query);
+    return send.call(this, query, ...rest);
   };
   t.teardown(() => {
-    session.prepareQuery = prepare;
+    client[method] = send;
+  });
+  // What drizzle builds: the SQL of the statements not built once for the process (db/prepared.ts).
+  const dialect = (h.database.db as unknown as { dialect: { sqlToQuery: (...a: unknown[]) => unknown } }).dialect;
+  const toQuery = dialect.sqlToQuery;
+  let built = 0;
+  dialect.sqlToQuery = function (this: unknown, ...a: unknown[]) {
+    built++;
+    return toQuery.apply(this, a);
+  };
+  t.teardown(() => {
+    dialect.sqlToQuery = toQuery;
   });
   const statements = async (url: string, shows: RegExp, htmx?: string) => {
     const headers = htmx ? { 'hx-request': 'true', 'hx-target': htmx } : {};
     await coordinator.inject({ method: 'GET', url, headers });
     sent = [];
+    built = 0;
     const res = await coordinator.inject({ method: 'GET', url, headers });
     t.equal(res.statusCode, 200, url);
     t.match(res.body, shows, `${url} shows its rows`);
     return sent.filter((q) => !/mail_outbox/.test(q));
   };
+
+  // A page whose data is kept sends the session lookup alone, and builds no SQL for it.
+  const floor = await statements('/target-groups', /Målgrupper/);
+  t.equal(floor.length, 1, `the target groups: ${floor.length} statements\n${floor.join('\n')}`);
+  t.match(floor[0], /from "sessions"/, 'the session lookup');
+  t.equal(built, 0, 'no SQL built on the second request');
 
   // The session, and then: the grants with their totals; the municipality's rounds for the filter.
   const grants = await statements('/grants?year=2026&municipalityCode=101', /Natåbent/);
@@ -52,11 +70,27 @@ t.test('the list pages, the round overview and the actor page send one statement
       2,
       `the actor list${htmx ? ' (htmx)' : ''}: ${actors.length} statements\n${actors.join('\n')}`,
     );
+    t.equal(built, 0, `the actor list${htmx ? ' (htmx)' : ''}: its search built once, not for this request`);
   }
 
   // The session, the agreements with their count, their parts, and their actors' names.
   const agreements = await statements('/agreements', /Lanterneaftalen/);
   t.equal(agreements.length, 4, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
+
+  // The session; the agreement with its parts (one statement); its page of meetings, the one planned
+  // next, their action items and owners' names; the municipality's users; its actors' grants.
+  const listed = await coordinator.inject({ method: 'GET', url: '/api/v1/agreements?q=Lanterneaftalen' });
+  const agreementId = (listed.json() as { items: { id: number }[] }).items[0]?.id;
+  const agreementPage = await statements(`/agreements/${agreementId}`, /Lanterneaftalen/);
+  t.equal(
+    agreementPage.filter((q) => /from "agreement_actors"/.test(q)).length,
+    1,
+    `the agreement and its parts in one statement:\n${agreementPage.join('\n')}`,
+  );
+  t.ok(
+    agreementPage.some((q) => /from "agreements"/.test(q) && /from "agreement_actors"/.test(q)),
+    'the agreement read with its parts',
+  );
 
   // The session, the round, its totals by status, its target groups and criteria (one statement), and
   // for its own municipality's users the count of new applications: its own name is not looked up again.

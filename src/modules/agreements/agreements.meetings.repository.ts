@@ -1,0 +1,209 @@
+// The status meetings of agreements and their action items (agreements.meetings.ts).
+import { and, asc, count, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import { intArray } from '../../db/params.ts';
+import { builtOnce } from '../../db/prepared.ts';
+import { actionItems, agreements, meetings } from '../../db/schema/index.ts';
+import type { ActionItemRow, MeetingRow } from './agreements.repository.ts';
+import type { ActionItemListQuery } from './agreements.schemas.ts';
+
+export async function meetingsOf(db: Queryable, agreementId: number): Promise<MeetingRow[]> {
+  return db
+    .select()
+    .from(meetings)
+    .where(eq(meetings.agreementId, agreementId))
+    .orderBy(...newestFirst);
+}
+
+/** The order meetings are shown in: newest first, by the day held, or planned if not yet held. */
+const newestFirst = [desc(sql`coalesce(${meetings.heldOn}, ${meetings.plannedOn})`), desc(meetings.id)];
+
+/**
+ * One page of an agreement's meetings, newest first, and how many it has in all: a page, not the
+ * agreement's whole history, which grows by every meeting logged (migration 0018 orders them).
+ */
+const meetingsPage = builtOnce<
+  { agreementId: number; limit: number; offset: number },
+  { meeting: MeetingRow; total: number }[]
+>('meetings_page', (db) =>
+  db
+    .select({ meeting: meetings, total: sql<number>`(count(*) over ())::int` })
+    .from(meetings)
+    .where(eq(meetings.agreementId, sql.placeholder('agreementId')))
+    .orderBy(...newestFirst)
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset')),
+);
+
+export async function meetingsPageOf(
+  db: Queryable,
+  agreementId: number,
+  page: { limit: number; offset: number },
+): Promise<{ rows: MeetingRow[]; total: number }> {
+  // The page and the number of meetings beside it, in one statement; a page past the end counts apart.
+  const found = await meetingsPage(db, { agreementId, limit: page.limit, offset: page.offset });
+  if (found.length || !page.offset) return { rows: found.map((r) => r.meeting), total: Number(found[0]?.total ?? 0) };
+  const [counted] = await db.select({ n: count() }).from(meetings).where(eq(meetings.agreementId, agreementId));
+  return { rows: [], total: Number(counted?.n ?? 0) };
+}
+
+/** The meeting planned and not yet held that comes first (of two on one day, the later made). */
+const nextPlannedMeeting = builtOnce<{ agreementId: number }, MeetingRow[]>('next_planned_meeting', (db) =>
+  db
+    .select()
+    .from(meetings)
+    .where(and(eq(meetings.agreementId, sql.placeholder('agreementId')), isNull(meetings.heldOn)))
+    .orderBy(asc(meetings.plannedOn), desc(meetings.id))
+    .limit(1),
+);
+
+export async function nextPlannedMeetingOf(db: Queryable, agreementId: number): Promise<MeetingRow | undefined> {
+  const [row] = await nextPlannedMeeting(db, { agreementId });
+  return row;
+}
+
+export async function findMeeting(db: Queryable, id: number, forUpdate = false): Promise<MeetingRow | undefined> {
+  const q = db.select().from(meetings).where(eq(meetings.id, id));
+  const [row] = forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+/** A meeting's fields as written: a new one gets its id, version and times from the table. */
+type NewMeeting = Pick<MeetingRow, 'agreementId' | 'plannedOn' | 'heldOn' | 'participants' | 'notes' | 'decisions'>;
+
+const insertMeetingRow = builtOnce<NewMeeting, MeetingRow[]>('insert_meeting', (db) =>
+  db
+    .insert(meetings)
+    .values({
+      agreementId: sql.placeholder('agreementId'),
+      plannedOn: sql.placeholder('plannedOn'),
+      heldOn: sql.placeholder('heldOn'),
+      participants: sql.placeholder('participants'),
+      notes: sql.placeholder('notes'),
+      decisions: sql.placeholder('decisions'),
+    })
+    .returning(),
+);
+
+export async function insertMeeting(db: Queryable, values: NewMeeting): Promise<MeetingRow> {
+  const [row] = await insertMeetingRow(db, values);
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function updateMeetingIfVersion(
+  db: Queryable,
+  id: number,
+  version: number,
+  values: Partial<typeof meetings.$inferInsert>,
+): Promise<MeetingRow | undefined> {
+  const [row] = await db
+    .update(meetings)
+    .set({ ...values, version: sql`${meetings.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(meetings.id, id), eq(meetings.version, version)))
+    .returning();
+  return row;
+}
+
+export async function insertActionItems(
+  db: Queryable,
+  values: (typeof actionItems.$inferInsert)[],
+): Promise<ActionItemRow[]> {
+  if (!values.length) return [];
+  return db.insert(actionItems).values(values).returning();
+}
+
+const actionItemsOf = builtOnce<{ meetingIds: string }, ActionItemRow[]>('action_items_of_meetings', (db) =>
+  db
+    .select()
+    .from(actionItems)
+    .where(sql`${actionItems.meetingId} = any(${sql.placeholder('meetingIds')}::int[])`)
+    .orderBy(asc(actionItems.id)),
+);
+
+export async function actionItemsOfMeetings(db: Queryable, meetingIds: number[]): Promise<ActionItemRow[]> {
+  if (!meetingIds.length) return [];
+  return actionItemsOf(db, { meetingIds: intArray(meetingIds) });
+}
+
+export async function findActionItem(db: Queryable, id: number, forUpdate = false): Promise<ActionItemRow | undefined> {
+  const q = db.select().from(actionItems).where(eq(actionItems.id, id));
+  const [row] = forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+/** How many of an agreement's action items are still open. */
+export async function countOpenActionItems(db: Queryable, agreementId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(actionItems)
+    .where(and(eq(actionItems.agreementId, agreementId), isNull(actionItems.doneAt)));
+  return row?.n ?? 0;
+}
+
+/** Ticks off all of an agreement's open action items at once; returns them as they were. */
+export async function closeOpenActionItems(
+  db: Queryable,
+  agreementId: number,
+  userId: number | null,
+): Promise<ActionItemRow[]> {
+  const open = and(eq(actionItems.agreementId, agreementId), isNull(actionItems.doneAt));
+  const before = await db.select().from(actionItems).where(open).orderBy(asc(actionItems.id)).for('update');
+  if (!before.length) return [];
+  await db
+    .update(actionItems)
+    .set({ doneAt: sql`now()`, doneByUserId: userId, version: sql`${actionItems.version} + 1`, updatedAt: sql`now()` })
+    .where(
+      inArray(
+        actionItems.id,
+        before.map((i) => i.id),
+      ),
+    );
+  return before;
+}
+
+export async function updateActionItemIfVersion(
+  db: Queryable,
+  id: number,
+  version: number,
+  values: Partial<typeof actionItems.$inferInsert>,
+): Promise<ActionItemRow | undefined> {
+  const [row] = await db
+    .update(actionItems)
+    .set({ ...values, version: sql`${actionItems.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(actionItems.id, id), eq(actionItems.version, version)))
+    .returning();
+  return row;
+}
+
+export async function searchActionItems(
+  db: Queryable,
+  query: ActionItemListQuery,
+): Promise<{ rows: (ActionItemRow & { agreementTitle: string; municipalityCode: number })[]; total: number }> {
+  const where: SQL[] = [];
+  if (query.municipalityCode !== undefined) where.push(eq(agreements.municipalityCode, query.municipalityCode));
+  if (query.agreementId !== undefined) where.push(eq(actionItems.agreementId, query.agreementId));
+  if (query.ownerUserId !== undefined) where.push(eq(actionItems.ownerUserId, query.ownerUserId));
+  if (query.open === true) where.push(isNull(actionItems.doneAt));
+  if (query.open === false) where.push(sql`${actionItems.doneAt} is not null`);
+  const condition = where.length ? and(...where) : undefined;
+  const [rows, count] = await Promise.all([
+    db
+      .select({ item: actionItems, agreementTitle: agreements.title, municipalityCode: agreements.municipalityCode })
+      .from(actionItems)
+      .innerJoin(agreements, eq(agreements.id, actionItems.agreementId))
+      .where(condition)
+      .orderBy(sql`${actionItems.dueOn} asc nulls last`, asc(actionItems.id))
+      .limit(query.limit)
+      .offset(query.offset),
+    db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(actionItems)
+      .innerJoin(agreements, eq(agreements.id, actionItems.agreementId))
+      .where(condition),
+  ]);
+  return {
+    rows: rows.map((r) => ({ ...r.item, agreementTitle: r.agreementTitle, municipalityCode: r.municipalityCode })),
+    total: count[0]?.n ?? 0,
+  };
+}

@@ -1,0 +1,141 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import t from 'tap';
+import type { Queryable } from '../../../src/db/client.ts';
+import { builtOnce, builtOnceEach } from '../../../src/db/prepared.ts';
+import { municipalities, users } from '../../../src/db/schema/index.ts';
+import { openTestDatabase } from '../../helper.ts';
+
+/** What src/db/prepared.ts promises, on the driver in use. */
+
+/** A municipality and its users: a left join (no user gives `user: null`), a nested object and a date. */
+const shape = (db: Queryable, code: number | ReturnType<typeof sql.placeholder>) =>
+  db
+    .select({
+      code: municipalities.code,
+      name: municipalities.name,
+      user: { id: users.id, email: users.email, createdAt: users.createdAt },
+    })
+    .from(municipalities)
+    .leftJoin(users, eq(users.municipalityCode, municipalities.code))
+    .where(eq(municipalities.code, code))
+    .orderBy(asc(users.id));
+
+type Row = Awaited<ReturnType<typeof shape>>[number];
+
+t.test('a statement is built once, and runs on each handle with its values, rows as the builder gives', async (t) => {
+  const database = await openTestDatabase(t);
+  const { db } = database;
+  let builds = 0;
+  const ofMunicipality = builtOnce<{ code: number }, Row[]>('test_of_municipality', (on) => {
+    builds++;
+    return shape(on, sql.placeholder('code'));
+  });
+
+  t.strictSame(
+    await db.select({ id: users.id }).from(users).where(eq(users.municipalityCode, 751)),
+    [],
+    'Aarhus has no users here (its left join gives null)',
+  );
+  const copenhagen = await ofMunicipality(db, { code: 101 });
+  t.strictSame(copenhagen, await shape(db, 101), 'on the database: as the builder reads it');
+  t.match(copenhagen, [{ code: 101, name: 'København', user: null }], 'no user: the joined object is null');
+  t.strictSame(await ofMunicipality(db, { code: 751 }), await shape(db, 751), 'other values, the same statement');
+
+  // In a transaction, it runs on the transaction's connection: it sees what the transaction wrote.
+  const rolledBack = new Error('rolled back');
+  await t.rejects(
+    db.transaction(async (tx) => {
+      await tx.insert(users).values({
+        email: 'built-once@example.dk',
+        name: 'Bygget Én Gang',
+        role: 'viewer',
+        municipalityCode: 101,
+        passwordHash: 'x',
+      });
+      const seen = await ofMunicipality(tx, { code: 101 });
+      t.strictSame(seen, await shape(tx, 101), 'in the transaction: as the builder reads it there');
+      t.match(seen, [{ code: 101, user: { email: 'built-once@example.dk', createdAt: Date } }], 'the user written');
+      t.strictSame(
+        await ofMunicipality(tx, { code: 751 }),
+        await shape(tx, 751),
+        'no user there: null, as on the database',
+      );
+      throw rolledBack;
+    }),
+    rolledBack,
+  );
+  t.strictSame(await ofMunicipality(db, { code: 101 }), copenhagen, 'after the rollback, on the database again');
+  t.equal(builds, 1, 'its SQL was built once, for the database and the transaction alike');
+});
+
+t.test('a missing value is refused, not sent as null', async (t) => {
+  const database = await openTestDatabase(t);
+  const byCode = builtOnce<{ code: number }, { name: string }[]>('test_by_code', (on) =>
+    on
+      .select({ name: municipalities.name })
+      .from(municipalities)
+      .where(eq(municipalities.code, sql.placeholder('code'))),
+  );
+  await t.rejects(byCode(database.db, {} as { code: number }), /No value for placeholder "code"/);
+  t.strictSame(await byCode(database.db, { code: 101 }), [{ name: 'København' }]);
+});
+
+t.test('a statement of several shapes builds each shape once', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const built: string[] = [];
+  const firstCodes = (on: Queryable, region?: number | ReturnType<typeof sql.placeholder>) =>
+    on
+      .select({ code: municipalities.code })
+      .from(municipalities)
+      .where(region === undefined ? undefined : eq(municipalities.regionCode, region))
+      .orderBy(asc(municipalities.code))
+      .limit(3);
+  const codes = builtOnceEach<'' | 'r', { region?: number }, { code: number }[]>('test_codes', (on, shape) => {
+    built.push(shape);
+    return firstCodes(on, shape === 'r' ? sql.placeholder('region') : undefined);
+  });
+  t.strictSame(await codes(db, '', {}), await firstCodes(db), 'no filter');
+  t.strictSame(await codes(db, 'r', { region: 1081 }), await firstCodes(db, 1081), 'one region');
+  t.strictSame(await codes(db, 'r', { region: 1084 }), await firstCodes(db, 1084), 'another region');
+  t.strictSame(await codes(db, '', {}), await firstCodes(db), 'no filter again');
+  t.strictSame(built, ['', 'r'], 'each shape built once');
+});
+
+t.test('an insert built once writes and returns its row on each handle', async (t) => {
+  const { db } = await openTestDatabase(t);
+  let builds = 0;
+  const addUser = builtOnce<{ email: string; name: string }, { id: number; email: string; role: string }[]>(
+    'test_add_user',
+    (on) => {
+      builds++;
+      return on
+        .insert(users)
+        .values({
+          email: sql.placeholder('email'),
+          name: sql.placeholder('name'),
+          role: 'viewer',
+          municipalityCode: 101,
+          passwordHash: 'x',
+        })
+        .returning({ id: users.id, email: users.email, role: users.role });
+    },
+  );
+  const rolledBack = new Error('rolled back');
+  for (const email of ['first@example.dk', 'second@example.dk']) {
+    // Each in a transaction of its own: the second runs the first's statement on another handle.
+    await t.rejects(
+      db.transaction(async (tx) => {
+        const [row] = await addUser(tx, { email, name: 'Indsat Én Gang' });
+        t.match(row, { id: Number, email, role: 'viewer' }, `${email}: its row returned`);
+        const [found] = await tx
+          .select({ email: users.email })
+          .from(users)
+          .where(eq(users.id, row?.id ?? 0));
+        t.equal(found?.email, email, `${email}: written in the transaction`);
+        throw rolledBack;
+      }),
+      rolledBack,
+    );
+  }
+  t.equal(builds, 1, 'built once');
+});
