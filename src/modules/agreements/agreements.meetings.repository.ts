@@ -18,16 +18,39 @@ export async function meetingsOf(db: Queryable, agreementId: number): Promise<Me
 /** The order meetings are shown in: newest first, by the day held, or planned if not yet held. */
 const newestFirst = [desc(sql`coalesce(${meetings.heldOn}, ${meetings.plannedOn})`), desc(meetings.id)];
 
+/** An action item as the page of meetings reads it (JSON, with its row's fields). */
+const ITEM_JSON = `json_build_object('id', a.id, 'meetingId', a.meeting_id, 'agreementId', a.agreement_id,
+  'text', a.text, 'ownerUserId', a.owner_user_id, 'ownerName', a.owner_name, 'dueOn', a.due_on,
+  'doneAt', a.done_at, 'doneByUserId', a.done_by_user_id, 'version', a.version,
+  'createdAt', a.created_at, 'updatedAt', a.updated_at)`;
+/** The meeting planned next, as JSON with its row's fields. */
+const MEETING_JSON = `json_build_object('id', p.id, 'agreementId', p.agreement_id, 'plannedOn', p.planned_on,
+  'heldOn', p.held_on, 'participants', p.participants, 'notes', p.notes, 'decisions', p.decisions,
+  'version', p.version, 'createdAt', p.created_at, 'updatedAt', p.updated_at)`;
+
+/** A row as JSON gives it: its times as text. */
+type AsJson<R> = { [K in keyof R]: R[K] extends Date ? string : R[K] extends Date | null ? string | null : R[K] };
+
 /**
- * One page of an agreement's meetings, newest first, and how many it has in all: a page, not the
- * agreement's whole history, which grows by every meeting logged (migration 0018 orders them).
+ * One page of an agreement's meetings, newest first, with each one's action items, how many meetings
+ * it has in all, and the meeting planned next (the same on every row): one statement, not four, on
+ * the agreement page and in the answer to every meeting logged (issue 17). The subqueries name the
+ * meeting's table, as drizzle writes a lone table's columns without it.
  */
 const meetingsPage = builtOnce<
   { agreementId: number; limit: number; offset: number },
-  { meeting: MeetingRow; total: number }[]
+  { meeting: MeetingRow; total: number; items: AsJson<ActionItemRow>[]; planned: AsJson<MeetingRow> | null }[]
 >('meetings_page', (db) =>
   db
-    .select({ meeting: meetings, total: sql<number>`(count(*) over ())::int` })
+    .select({
+      meeting: meetings,
+      total: sql<number>`(count(*) over ())::int`,
+      items: sql<AsJson<ActionItemRow>[]>`coalesce((select json_agg(${sql.raw(ITEM_JSON)} order by a.id)
+        from action_items a where a.meeting_id = "meetings"."id"), '[]'::json)`,
+      planned: sql<AsJson<MeetingRow> | null>`(select ${sql.raw(MEETING_JSON)} from meetings p
+        where p.agreement_id = ${sql.placeholder('agreementId')} and p.held_on is null
+        order by p.planned_on asc, p.id desc limit 1)`,
+    })
     .from(meetings)
     .where(eq(meetings.agreementId, sql.placeholder('agreementId')))
     .orderBy(...newestFirst)
@@ -35,30 +58,55 @@ const meetingsPage = builtOnce<
     .offset(sql.placeholder('offset')),
 );
 
+function itemFromJson(item: AsJson<ActionItemRow>): ActionItemRow {
+  return {
+    ...item,
+    doneAt: item.doneAt === null ? null : new Date(item.doneAt),
+    createdAt: new Date(item.createdAt),
+    updatedAt: new Date(item.updatedAt),
+  };
+}
+
+function meetingFromJson(meeting: AsJson<MeetingRow>): MeetingRow {
+  return { ...meeting, createdAt: new Date(meeting.createdAt), updatedAt: new Date(meeting.updatedAt) };
+}
+
+/** A page of meetings, each with its action items (the oldest first), and what the page says beside them. */
+export interface MeetingsPageRows {
+  rows: { meeting: MeetingRow; items: ActionItemRow[] }[];
+  total: number;
+  planned: MeetingRow | undefined;
+}
+
 export async function meetingsPageOf(
   db: Queryable,
   agreementId: number,
   page: { limit: number; offset: number },
-): Promise<{ rows: MeetingRow[]; total: number }> {
-  // The page and the number of meetings beside it, in one statement; a page past the end counts apart.
+): Promise<MeetingsPageRows> {
   const found = await meetingsPage(db, { agreementId, limit: page.limit, offset: page.offset });
-  if (found.length || !page.offset) return { rows: found.map((r) => r.meeting), total: Number(found[0]?.total ?? 0) };
-  const [counted] = await db.select({ n: count() }).from(meetings).where(eq(meetings.agreementId, agreementId));
-  return { rows: [], total: Number(counted?.n ?? 0) };
+  const [first] = found;
+  if (first || !page.offset)
+    return {
+      rows: found.map((r) => ({ meeting: r.meeting, items: r.items.map(itemFromJson) })),
+      total: Number(first?.total ?? 0),
+      planned: first?.planned ? meetingFromJson(first.planned) : undefined,
+    };
+  // A page past the end: the count and the meeting planned next, apart.
+  const [[counted], planned] = await Promise.all([
+    db.select({ n: count() }).from(meetings).where(eq(meetings.agreementId, agreementId)),
+    nextPlannedMeetingOf(db, agreementId),
+  ]);
+  return { rows: [], total: Number(counted?.n ?? 0), planned };
 }
 
 /** The meeting planned and not yet held that comes first (of two on one day, the later made). */
-const nextPlannedMeeting = builtOnce<{ agreementId: number }, MeetingRow[]>('next_planned_meeting', (db) =>
-  db
+async function nextPlannedMeetingOf(db: Queryable, agreementId: number): Promise<MeetingRow | undefined> {
+  const [row] = await db
     .select()
     .from(meetings)
-    .where(and(eq(meetings.agreementId, sql.placeholder('agreementId')), isNull(meetings.heldOn)))
+    .where(and(eq(meetings.agreementId, agreementId), isNull(meetings.heldOn)))
     .orderBy(asc(meetings.plannedOn), desc(meetings.id))
-    .limit(1),
-);
-
-export async function nextPlannedMeetingOf(db: Queryable, agreementId: number): Promise<MeetingRow | undefined> {
-  const [row] = await nextPlannedMeeting(db, { agreementId });
+    .limit(1);
   return row;
 }
 

@@ -17,7 +17,6 @@ import {
   insertMeeting,
   meetingsOf,
   meetingsPageOf,
-  nextPlannedMeetingOf,
   searchActionItems,
   updateActionItemIfVersion,
   updateMeetingIfVersion,
@@ -49,6 +48,21 @@ function toActionItem(row: ActionItemRow, today: string): ActionItem {
   };
 }
 
+/** A meeting and its action items (the oldest first), as the service gives it. */
+function asMeeting(m: MeetingRow, items: ActionItemRow[], today: string): Meeting {
+  return {
+    id: m.id,
+    agreementId: m.agreementId,
+    plannedOn: m.plannedOn,
+    heldOn: m.heldOn,
+    participants: m.participants,
+    notes: m.notes,
+    decisions: m.decisions,
+    actionItems: items.map((i) => toActionItem(i, today)),
+    version: m.version,
+  };
+}
+
 /** Status meetings and action items: the agreement service's methods for them. */
 export function createMeetingService(db: Db) {
   async function toMeetings(rows: MeetingRow[], on: Db | Tx = db): Promise<Meeting[]> {
@@ -57,17 +71,13 @@ export function createMeetingService(db: Db) {
       rows.map((m) => m.id),
     );
     const today = danishDate();
-    return rows.map((m) => ({
-      id: m.id,
-      agreementId: m.agreementId,
-      plannedOn: m.plannedOn,
-      heldOn: m.heldOn,
-      participants: m.participants,
-      notes: m.notes,
-      decisions: m.decisions,
-      actionItems: items.filter((i) => i.meetingId === m.id).map((i) => toActionItem(i, today)),
-      version: m.version,
-    }));
+    return rows.map((m) =>
+      asMeeting(
+        m,
+        items.filter((i) => i.meetingId === m.id),
+        today,
+      ),
+    );
   }
 
   const service = {
@@ -83,12 +93,13 @@ export function createMeetingService(db: Db) {
       agreementId: number,
       page: number,
     ): Promise<{ meetings: Meeting[]; total: number; page: number; pages: number; planned: MeetingRow | undefined }> {
-      const [{ rows, total }, planned] = await Promise.all([
-        meetingsPageOf(db, agreementId, { limit: MEETINGS_PER_PAGE, offset: (page - 1) * MEETINGS_PER_PAGE }),
-        nextPlannedMeetingOf(db, agreementId),
-      ]);
+      const { rows, total, planned } = await meetingsPageOf(db, agreementId, {
+        limit: MEETINGS_PER_PAGE,
+        offset: (page - 1) * MEETINGS_PER_PAGE,
+      });
+      const today = danishDate();
       return {
-        meetings: await toMeetings(rows),
+        meetings: rows.map((r) => asMeeting(r.meeting, r.items, today)),
         total,
         page,
         pages: Math.max(1, Math.ceil(total / MEETINGS_PER_PAGE)),
@@ -143,7 +154,7 @@ export function createMeetingService(db: Db) {
           meeting = await insertMeeting(tx, { agreementId, plannedOn: plannedOn as string, ...fields });
           action = input.heldOn ? 'log' : 'plan';
         }
-        await insertActionItems(
+        const added = await insertActionItems(
           tx,
           input.actionItems.map((i) => ({
             meetingId: meeting.id,
@@ -154,7 +165,8 @@ export function createMeetingService(db: Db) {
             dueOn: i.dueOn ?? null,
           })),
         );
-        const [after] = await toMeetings([meeting], tx);
+        // A new meeting's action items are those just written; one planned before may have some already.
+        const [after] = input.meetingId ? await toMeetings([meeting], tx) : [asMeeting(meeting, added, today)];
         await recordAudit(tx, principal, { entity: 'meeting', entityId: meeting.id, action, before, after });
         if (!after) throw notFound('meeting', meeting.id);
         return { meeting: after, intervalMonths: agreement.meetingIntervalMonths };

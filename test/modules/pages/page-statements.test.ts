@@ -77,8 +77,9 @@ t.test('the list pages, the round overview and the actor page send one statement
   const agreements = await statements('/agreements', /Lanterneaftalen/);
   t.equal(agreements.length, 4, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
 
-  // The session; the agreement with its parts (one statement); its page of meetings, the one planned
-  // next, their action items and owners' names; the municipality's users; its actors' grants.
+  // The session; the agreement with its parts (one statement); its page of meetings with their action
+  // items and the one planned next (one statement); the owners' names; the municipality's users; its
+  // actors' grants.
   const listed = await coordinator.inject({ method: 'GET', url: '/api/v1/agreements?q=Lanterneaftalen' });
   const agreementId = (listed.json() as { items: { id: number }[] }).items[0]?.id;
   const agreementPage = await statements(`/agreements/${agreementId}`, /Lanterneaftalen/);
@@ -91,6 +92,12 @@ t.test('the list pages, the round overview and the actor page send one statement
     agreementPage.some((q) => /from "agreements"/.test(q) && /from "agreement_actors"/.test(q)),
     'the agreement read with its parts',
   );
+  const meetingReads = agreementPage.filter((q) => /from "meetings" where|from "?action_items"?/.test(q));
+  t.equal(meetingReads.length, 1, `its meetings in one statement:\n${meetingReads.join('\n')}`);
+  t.match(meetingReads[0], /from action_items/, 'with their action items');
+  t.match(meetingReads[0], /held_on is null/, 'and the meeting planned next');
+  const shown = (await coordinator.inject({ method: 'GET', url: `/agreements/${agreementId}` })).body;
+  t.match(shown, /Ring til lanternen/, 'the meeting shows its action item');
 
   // The session, the round, its totals by status, its target groups and criteria (one statement), and
   // for its own municipality's users the count of new applications: its own name is not looked up again.

@@ -1,0 +1,116 @@
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import t from 'tap';
+import { actionItems, meetings } from '../../../src/db/schema/index.ts';
+import { meetingsPageOf } from '../../../src/modules/agreements/agreements.meetings.repository.ts';
+import { actorInput } from '../../factories.ts';
+import { buildTestApp } from '../../helper.ts';
+
+// The page of meetings reads its meetings' action items and the meeting planned next in the same
+// statement, as JSON (issue 17). What it gives must be what the tables hold, as drizzle's own reads
+// give it: times as Dates, dates as text, nulls as null, on both databases.
+t.test('a page of meetings gives its action items and the meeting planned next as the tables hold them', async (t) => {
+  const h = await buildTestApp(t);
+  const coordinator = await h.as('coordinator', 101);
+  const db = h.database.db;
+  const actor = (
+    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ contacts: [] }) })
+  ).json();
+  const agreement = (
+    await coordinator.inject({
+      method: 'POST',
+      url: '/api/v1/agreements',
+      payload: {
+        title: 'Aftale om natcaféen',
+        kind: 'informal',
+        actorIds: [actor.id],
+        status: 'active',
+        startsOn: '2025-01-01',
+      },
+    })
+  ).json() as { id: number };
+  const log = async (payload: Record<string, unknown>) => {
+    const res = await coordinator.inject({
+      method: 'POST',
+      url: `/api/v1/agreements/${agreement.id}/meetings`,
+      payload: { actionItems: [], ...payload },
+    });
+    t.equal(res.statusCode, 201, res.body);
+    return res.json() as { id: number; actionItems: { id: number; version: number; text: string }[] };
+  };
+  await log({ plannedOn: '2026-03-01' });
+  await log({ plannedOn: '2026-02-01' });
+  const held = await log({
+    heldOn: '2025-06-01',
+    notes: 'Mødet om vinteren',
+    actionItems: [
+      { text: 'Ring til caféen', ownerUserId: coordinator.user.id, dueOn: '2025-07-01' },
+      { text: 'Send referatet', ownerName: 'Bo fra caféen' },
+    ],
+  });
+  t.same(
+    held.actionItems.map((i) => i.text),
+    ['Ring til caféen', 'Send referatet'],
+    'a meeting logged answers with the items just written, in order',
+  );
+  const done = held.actionItems[0];
+  const ticked = await coordinator.inject({
+    method: 'PATCH',
+    url: `/api/v1/action-items/${done?.id}`,
+    payload: { done: true, version: done?.version },
+  });
+  t.equal(ticked.statusCode, 200, ticked.body);
+
+  const page = await meetingsPageOf(db, agreement.id, { limit: 10, offset: 0 });
+  const tableMeetings = await db.select().from(meetings).where(eq(meetings.agreementId, agreement.id));
+  const tableItems = await db
+    .select()
+    .from(actionItems)
+    .where(
+      inArray(
+        actionItems.meetingId,
+        tableMeetings.map((m) => m.id),
+      ),
+    )
+    .orderBy(asc(actionItems.id));
+  t.equal(page.total, 3);
+  t.same(
+    page.rows.map((r) => r.meeting.plannedOn),
+    ['2026-03-01', '2026-02-01', '2025-06-01'],
+    'newest first',
+  );
+  for (const { meeting, items } of page.rows) {
+    t.strictSame(
+      meeting,
+      tableMeetings.find((m) => m.id === meeting.id),
+      `meeting ${meeting.plannedOn} as stored`,
+    );
+    t.strictSame(
+      items,
+      tableItems.filter((i) => i.meetingId === meeting.id),
+      `meeting ${meeting.plannedOn}: its items as stored`,
+    );
+  }
+  const [heldItems] = page.rows.filter((r) => r.meeting.id === held.id).map((r) => r.items);
+  t.ok(heldItems?.[0]?.doneAt instanceof Date, 'a ticked item’s time is a Date');
+  t.equal(heldItems?.[1]?.doneAt, null, 'an open item’s is null');
+  t.ok(heldItems?.[0]?.createdAt instanceof Date);
+  const [nextPlanned] = await db
+    .select()
+    .from(meetings)
+    .where(and(eq(meetings.agreementId, agreement.id), isNull(meetings.heldOn)))
+    .orderBy(asc(meetings.plannedOn));
+  t.equal(page.planned?.plannedOn, '2026-02-01', 'the meeting planned next is the earliest not held');
+  t.strictSame(page.planned, nextPlanned, 'as stored, with its times as Dates');
+
+  const second = await meetingsPageOf(db, agreement.id, { limit: 2, offset: 2 });
+  t.same(
+    second.rows.map((r) => r.meeting.id),
+    [held.id],
+    'the second page of two',
+  );
+  t.strictSame(second.planned, nextPlanned, 'the second page knows the meeting planned next too');
+  const past = await meetingsPageOf(db, agreement.id, { limit: 10, offset: 10 });
+  t.same(past.rows, [], 'a page past the end is empty');
+  t.equal(past.total, 3, 'and still counts the meetings');
+  t.strictSame(past.planned, nextPlanned, 'and knows the meeting planned next');
+});
