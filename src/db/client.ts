@@ -17,11 +17,14 @@ import {
 import { tagsOfNotification, WriteClock } from '../lib/write-tags.ts';
 import { countTransactions, parsersOnce, preparing } from './driver-patches.ts';
 import { pgliteParsers, pgliteSerializers, postgresTypes, textAsWritten } from './driver-types.ts';
-import * as schema from './schema/index.ts';
 
-type Schema = typeof schema;
-export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/**
+ * drizzle is given no schema: Samspil does not use its relational queries (`db.query.*`), and with a
+ * schema every transaction object builds a query builder for each of the 48 tables as it is made.
+ */
+type NoSchema = Record<string, never>;
+export type Db = PgDatabase<PgQueryResultHKT, NoSchema, ExtractTablesWithRelations<NoSchema>>;
+export type Tx = PgTransaction<PgQueryResultHKT, NoSchema, ExtractTablesWithRelations<NoSchema>>;
 /** A repository takes either the database or a transaction. */
 export type Queryable = Db | Tx;
 
@@ -238,7 +241,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
         },
       }),
     );
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(client) as unknown as Db;
     const writes = new WriteClock();
     countTransactions(db, writes);
     // On its own connection, which postgres.js opens again when it is lost; a new connection may
@@ -268,7 +271,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     const pglite = kept ?? (await openPglite(options.inMemory ? undefined : config.dataDir, options.loadDataDir));
     // drizzle's own parsers are not sent (parsersOnce), so the instance must have them, also one kept.
     textAsWritten(pglite);
-    const db = drizzlePglite(parsersOnce(pglite), { schema }) as unknown as Db;
+    const db = drizzlePglite(parsersOnce(pglite)) as unknown as Db;
     const writes = new WriteClock();
     countTransactions(db, writes);
     // One process only, so its transactions are all there is; the notifications cover writes made
