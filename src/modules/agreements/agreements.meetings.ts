@@ -26,6 +26,7 @@ import {
   findAgreement,
   inactiveOrForeignUserIds,
   type MeetingRow,
+  userNames,
 } from './agreements.repository.ts';
 import type { ActionItem, ActionItemListQuery, ActionItemPatch, Meeting, MeetingInput } from './agreements.schemas.ts';
 
@@ -63,6 +64,16 @@ function asMeeting(m: MeetingRow, items: ActionItemRow[], today: string): Meetin
   };
 }
 
+/** A page of an agreement's meetings and what the page says beside them. */
+interface MeetingsPage {
+  meetings: Meeting[];
+  total: number;
+  page: number;
+  pages: number;
+  /** The meeting planned next, which a meeting logged fills in, wherever it is listed. */
+  planned: MeetingRow | undefined;
+}
+
 /** Status meetings and action items: the agreement service's methods for them. */
 export function createMeetingService(db: Db) {
   async function toMeetings(rows: MeetingRow[], on: Db | Tx = db): Promise<Meeting[]> {
@@ -86,13 +97,25 @@ export function createMeetingService(db: Db) {
     },
 
     /**
-     * A page of an agreement's meetings, newest first (page 1 holds the newest), how many there are
-     * in all, and the meeting planned next, which a meeting logged fills in, wherever it is listed.
+     * The names of the meetings' action items' owners: those among the users given by it, the rest
+     * (a user since made inactive) looked up, so a page that has the municipality's users reads no more.
      */
-    async meetingsPage(
-      agreementId: number,
-      page: number,
-    ): Promise<{ meetings: Meeting[]; total: number; page: number; pages: number; planned: MeetingRow | undefined }> {
+    async ownerNames(shown: Meeting[], users: { id: number; name: string }[]): Promise<Record<number, string>> {
+      const named = new Map(users.map((u) => [u.id, u.name]));
+      const names: Record<number, string> = {};
+      const others: number[] = [];
+      for (const id of new Set(shown.flatMap((m) => m.actionItems.map((i) => i.ownerUserId)))) {
+        if (id === null) continue;
+        const name = named.get(id);
+        if (name === undefined) others.push(id);
+        else names[id] = name;
+      }
+      if (others.length) for (const [id, name] of await userNames(db, others)) names[id] = name;
+      return names;
+    },
+
+    /** A page of an agreement's meetings, newest first (page 1 holds the newest). */
+    async meetingsPage(agreementId: number, page: number): Promise<MeetingsPage> {
       const { rows, total, planned } = await meetingsPageOf(db, agreementId, {
         limit: MEETINGS_PER_PAGE,
         offset: (page - 1) * MEETINGS_PER_PAGE,

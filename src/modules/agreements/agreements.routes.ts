@@ -264,7 +264,6 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       agreements.meetingsPage(agreement.id, meetingPage),
       agreements.users(agreement.municipalityCode),
     ]);
-    const owners = page.meetings.flatMap((m) => m.actionItems.flatMap((i) => (i.ownerUserId ? [i.ownerUserId] : [])));
     return {
       agreement,
       meetings: page.meetings,
@@ -273,7 +272,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       meetingTotal: page.total,
       planned: page.planned,
       users,
-      ownerNames: Object.fromEntries(await agreements.userNames(owners)),
+      ownerNames: await agreements.ownerNames(page.meetings, users),
       canWrite: mayWrite(request.principal, 'agreements', agreement.municipalityCode),
       today: danishDate(),
     };

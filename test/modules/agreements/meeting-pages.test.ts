@@ -136,3 +136,53 @@ t.test('the answer to logging a meeting lists the newest ten, with a way to the 
   t.equal(stale.statusCode, 409, 'a stale version is refused');
   t.equal(listed(stale.body).length, 10, 'with the newest ten meetings');
 });
+
+// The agreement page names an action item's owner from the municipality's active users it already
+// read; an owner no longer among them (made inactive since) is looked up, and still named.
+t.test('an action item keeps its owner’s name when the owner is no longer an active user', async (t) => {
+  const h = await buildTestApp(t);
+  const coordinator = await h.as('coordinator', 101);
+  const colleague = await h.as('coordinator', 101);
+  const actor = (
+    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ contacts: [] }) })
+  ).json() as { id: number };
+  const agreement = (
+    await coordinator.inject({
+      method: 'POST',
+      url: '/api/v1/agreements',
+      payload: {
+        title: 'Aftale om natcaféen',
+        kind: 'informal',
+        actorIds: [actor.id],
+        status: 'active',
+        startsOn: '2026-01-01',
+      },
+    })
+  ).json() as { id: number };
+  await h.database.db.execute(sql`update users set name = 'Birthe Bruun' where id = ${colleague.user.id}`);
+  await h.database.db.execute(sql`update users set name = 'Anders And' where id = ${coordinator.user.id}`);
+  const logged = await coordinator.inject({
+    method: 'POST',
+    url: `/api/v1/agreements/${agreement.id}/meetings`,
+    payload: {
+      heldOn: '2026-02-01',
+      actionItems: [
+        { text: 'Ring til caféen', ownerUserId: colleague.user.id },
+        { text: 'Skriv referatet', ownerUserId: coordinator.user.id },
+      ],
+    },
+  });
+  t.equal(logged.statusCode, 201, logged.body);
+  const item = (html: string, text: string) =>
+    new RegExp(`${text}[\\s\\S]{0,400}?(Birthe Bruun|Anders And)`).exec(html)?.[1];
+  let page = (await coordinator.inject({ method: 'GET', url: `/agreements/${agreement.id}` })).body;
+  t.equal(item(page, 'Ring til caféen'), 'Birthe Bruun', 'an active owner is named');
+  t.equal(item(page, 'Skriv referatet'), 'Anders And');
+  await h.database.db.execute(sql`update users set active = false where id = ${colleague.user.id}`);
+  page = (await coordinator.inject({ method: 'GET', url: `/agreements/${agreement.id}` })).body;
+  t.equal(item(page, 'Ring til caféen'), 'Birthe Bruun', 'an owner made inactive since is still named');
+  t.equal(item(page, 'Skriv referatet'), 'Anders And', 'beside an active one');
+  const ownerChoice = page.match(/<select[^>]*ownerUserId[\s\S]*?<\/select>/)?.[0] ?? '';
+  t.match(ownerChoice, /Anders And/, 'the owners offered are the active users');
+  t.notMatch(ownerChoice, /Birthe Bruun/, 'not the one made inactive');
+});

@@ -98,6 +98,10 @@ t.test('the list pages, the round overview and the actor page send one statement
   t.match(meetingReads[0], /held_on is null/, 'and the meeting planned next');
   const shown = (await coordinator.inject({ method: 'GET', url: `/agreements/${agreementId}` })).body;
   t.match(shown, /Ring til lanternen/, 'the meeting shows its action item');
+  t.notOk(
+    agreementPage.some((q) => /from "users" where "users"."id" = any/.test(q)),
+    'its owner, one of the municipality’s users, is named from their list, not looked up',
+  );
 
   // The session, the round, its totals by status, its target groups and criteria (one statement), and
   // for its own municipality's users the count of new applications: its own name is not looked up again.
