@@ -1,3 +1,4 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { ActorInput } from '../src/modules/actors/actors.schemas.ts';
 
 const WEIGHTS = [2, 7, 6, 5, 4, 3, 2];
@@ -45,4 +46,25 @@ export function outreachInput(actorId: number, overrides: Record<string, unknown
     periodEnd: '2027-04-30',
     ...overrides,
   };
+}
+
+/**
+ * An active informal agreement in the client's municipality with a new actor, made through the API
+ * (the actor as the test app's admin, the agreement as the client).
+ */
+export async function activeAgreement(
+  h: { inject(opts: InjectOptions): Promise<LightMyRequestResponse> },
+  client: { inject(opts: InjectOptions): Promise<LightMyRequestResponse> },
+  startsOn: string,
+): Promise<{ id: number; actorId: number }> {
+  const actor = await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ contacts: [] }) });
+  if (actor.statusCode !== 201) throw new Error(actor.body);
+  const actorId = (actor.json() as { id: number }).id;
+  const agreement = await client.inject({
+    method: 'POST',
+    url: '/api/v1/agreements',
+    payload: { title: 'Aftale om natcaféen', kind: 'informal', actorIds: [actorId], status: 'active', startsOn },
+  });
+  if (agreement.statusCode !== 201) throw new Error(agreement.body);
+  return { id: (agreement.json() as { id: number }).id, actorId };
 }

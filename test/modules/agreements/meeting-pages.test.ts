@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { actorInput, validCvr } from '../../factories.ts';
+import { activeAgreement, actorInput, validCvr } from '../../factories.ts';
 import { buildTestApp, type Client } from '../../helper.ts';
 
 /** The meetings the section lists, in order, by the date in their heading. */
@@ -143,22 +143,7 @@ t.test('an action item keeps its owner’s name when the owner is no longer an a
   const h = await buildTestApp(t);
   const coordinator = await h.as('coordinator', 101);
   const colleague = await h.as('coordinator', 101);
-  const actor = (
-    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ contacts: [] }) })
-  ).json() as { id: number };
-  const agreement = (
-    await coordinator.inject({
-      method: 'POST',
-      url: '/api/v1/agreements',
-      payload: {
-        title: 'Aftale om natcaféen',
-        kind: 'informal',
-        actorIds: [actor.id],
-        status: 'active',
-        startsOn: '2026-01-01',
-      },
-    })
-  ).json() as { id: number };
+  const agreement = await activeAgreement(h, coordinator, '2026-01-01');
   await h.database.db.execute(sql`update users set name = 'Birthe Bruun' where id = ${colleague.user.id}`);
   await h.database.db.execute(sql`update users set name = 'Anders And' where id = ${coordinator.user.id}`);
   const logged = await coordinator.inject({

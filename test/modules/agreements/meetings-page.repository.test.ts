@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import t from 'tap';
 import { actionItems, meetings } from '../../../src/db/schema/index.ts';
 import { meetingsPageOf } from '../../../src/modules/agreements/agreements.meetings.repository.ts';
-import { actorInput } from '../../factories.ts';
+import { activeAgreement } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 
 // The page of meetings reads its meetings' action items and the meeting planned next in the same
@@ -12,22 +12,7 @@ t.test('a page of meetings gives its action items and the meeting planned next a
   const h = await buildTestApp(t);
   const coordinator = await h.as('coordinator', 101);
   const db = h.database.db;
-  const actor = (
-    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ contacts: [] }) })
-  ).json();
-  const agreement = (
-    await coordinator.inject({
-      method: 'POST',
-      url: '/api/v1/agreements',
-      payload: {
-        title: 'Aftale om natcaféen',
-        kind: 'informal',
-        actorIds: [actor.id],
-        status: 'active',
-        startsOn: '2025-01-01',
-      },
-    })
-  ).json() as { id: number };
+  const agreement = await activeAgreement(h, coordinator, '2025-01-01');
   const log = async (payload: Record<string, unknown>) => {
     const res = await coordinator.inject({
       method: 'POST',
