@@ -20,6 +20,28 @@ t.test('formatting is exact and Danish', async (t) => {
   t.equal(formatMoney(123456750, 'en'), 'DKK 1,234,567.50');
 });
 
+t.test('kroner are grouped as Intl.NumberFormat groups them for da-DK and en-GB', async (t) => {
+  const da = new Intl.NumberFormat('da-DK');
+  const en = new Intl.NumberFormat('en-GB');
+  const asIntl = (value: bigint, locale: 'da' | 'en') => {
+    const abs = value < 0n ? -value : value;
+    const kroner = (locale === 'da' ? da : en).format(abs / 100n);
+    const n = `${value < 0n ? '-' : ''}${kroner}${locale === 'da' ? ',' : '.'}${String(abs % 100n).padStart(2, '0')}`;
+    return locale === 'da' ? `${n} kr.` : `DKK ${n}`;
+  };
+  for (const value of [0n, 99n, 100n, 99_999n, 100_000n, 123_456_789n, 100_000_000_000n, -100_000n, 10n ** 20n])
+    for (const locale of ['da', 'en'] as const)
+      t.equal(formatMoney(value, locale), asIntl(value, locale), `${value} (${locale})`);
+  fc.assert(
+    fc.property(
+      fc.bigInt({ min: -(10n ** 21n), max: 10n ** 21n }),
+      fc.constantFrom('da' as const, 'en' as const),
+      (value, locale) => formatMoney(value, locale) === asIntl(value, locale),
+    ),
+    { numRuns: 2000 },
+  );
+});
+
 t.test('accepted input', async (t) => {
   t.equal(oere('1.234,50'), 123450n);
   t.equal(oere('1234,5'), 123450n);
