@@ -78,7 +78,12 @@ export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) 
  * expression, such as another table's column). The one place the rule is written.
  */
 export function similarNameCondition(name: SQL): SQL {
-  return sql`(${actors.nameNorm} % samspil_norm(${name}) and (similarity(${actors.nameNorm}, samspil_norm(${name})) >= 0.45 or word_similarity(samspil_norm(${name}), ${actors.nameNorm}) >= 0.8))`;
+  return similarFoldedCondition(sql`samspil_norm(${name})`);
+}
+
+/** The same rule, given the name folded already (samspil_norm's output). */
+function similarFoldedCondition(folded: SQL): SQL {
+  return sql`(${actors.nameNorm} % ${folded} and (similarity(${actors.nameNorm}, ${folded}) >= 0.45 or word_similarity(${folded}, ${actors.nameNorm}) >= 0.8))`;
 }
 
 /** Actors whose folded names are trigram-similar to the given name. */
@@ -88,8 +93,11 @@ export async function findSimilarNames(
   excludeId?: number,
   limit = 5,
 ): Promise<SimilarActor[]> {
-  const similarity = sql<number>`similarity(${actors.nameNorm}, samspil_norm(${name}))`;
-  const conditions = [similarNameCondition(sql`${name}`)];
+  // Folded once for the statement (an InitPlan), not for each actor compared in a generic plan, as the
+  // registry's search does (actors.search.repository.ts): this runs as a new actor's name is typed.
+  const folded = sql`(select samspil_norm(${name}))`;
+  const similarity = sql<number>`similarity(${actors.nameNorm}, ${folded})`;
+  const conditions = [similarFoldedCondition(folded)];
   if (excludeId !== undefined) conditions.push(ne(actors.id, excludeId));
   const rows = await db
     .select({

@@ -23,15 +23,20 @@ t.test('the search works out the words once, not for each actor, in its generic 
     client[method] = send;
   });
 
-  for (const query of [
-    { q: 'Havnen', limit: 25, offset: 0 },
-    { q: 'Havnen', municipalityCode: 101, limit: 25, offset: 0 },
-  ]) {
+  const searches: [string, () => Promise<unknown>][] = [
+    ['through the whole registry', () => h.app.services.actors.list({ q: 'Havnen', limit: 25, offset: 0 } as never)],
+    [
+      'within a municipality',
+      () => h.app.services.actors.list({ q: 'Havnen', municipalityCode: 101, limit: 25, offset: 0 } as never),
+    ],
+    ['for look-alikes of a name typed', () => h.app.services.actors.similarNames('Foreningen Havnen')],
+  ];
+  for (const [where, search] of searches) {
     sent.length = 0;
-    await h.app.services.actors.list(query as never);
-    const search = sent.find(([text]) => /from "actors"/.test(text) && /samspil_norm/.test(text));
-    if (!search) throw new Error(`no search statement among:\n${sent.map(([s]) => s).join('\n')}`);
-    const [text, params] = search;
+    await search();
+    const statement = sent.find(([text]) => /from "actors"/.test(text) && /samspil_norm/.test(text));
+    if (!statement) throw new Error(`no search statement among:\n${sent.map(([s]) => s).join('\n')}`);
+    const [text, params] = statement;
     const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
     const plan = await h.database.db.transaction(async (tx) => {
       await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
@@ -58,7 +63,6 @@ t.test('the search works out the words once, not for each actor, in its generic 
       }
     };
     if (root) walk(root);
-    const where = query.municipalityCode ? 'within a municipality' : 'through the whole registry';
     t.ok(outside.length > 10, `${where}: the plan was read`);
     t.same(
       outside.filter((e) => /websearch_to_tsquery|samspil_norm|lower\(\$/.test(e)),
