@@ -75,7 +75,8 @@ export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) 
 
 /**
  * The duplicate guard's test: an actor's folded name is trigram-similar to `name` (an SQL value or
- * expression, such as another table's column). The one place the rule is written.
+ * expression, such as another table's column). The rule is written in similarFoldedCondition; the
+ * import's matching of a batch of names (imports.matching.repository.ts) spells it out again.
  */
 export function similarNameCondition(name: SQL): SQL {
   return similarFoldedCondition(sql`samspil_norm(${name})`);

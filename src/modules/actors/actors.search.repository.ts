@@ -13,8 +13,9 @@ const q = sql.placeholder('q');
 // What is searched for, worked out once for each statement: each in its own subquery (an InitPlan).
 // Written with the parameter inline, PostgreSQL's generic plan (which it keeps for a prepared
 // statement run often) normalised the text and parsed the query again for every row it compared
-// (samspil_norm is several replaces and a regexp): 4.9-9.6 ms for "Havnen" over 5,000 actors, and
-// 2.3-2.6 ms so, custom or generic plan alike (bench/PAGE-COSTS.md).
+// (samspil_norm is several replaces and a regexp): 9.0 ms for "Havnen" over 5,000 actors, and 2.4 ms
+// so (EXPLAIN ANALYZE of the generic plan, bench/PAGE-COSTS.md). The words are hidden from the planner
+// in a custom plan too; measured there, so was faster (4.9 against 2.5 ms).
 const danishWords = sql`(select websearch_to_tsquery('danish', ${q}))`;
 const simpleWords = sql`(select websearch_to_tsquery('simple', samspil_norm(${q})))`;
 const normalised = sql`(select samspil_norm(${q}))`;

@@ -33,7 +33,7 @@ type AsJson<R> = { [K in keyof R]: R[K] extends Date ? string : R[K] extends Dat
 
 /**
  * One page of an agreement's meetings, newest first, with each one's action items, how many meetings
- * it has in all, and the meeting planned next (the same on every row): one statement, not four, on
+ * it has in all, and the meeting planned next (the same on every row): one statement, not three, on
  * the agreement page and in the answer to every meeting logged (issue 17). The subqueries name the
  * meeting's table, as drizzle writes a lone table's columns without it.
  */

@@ -78,8 +78,8 @@ t.test('the list pages, the round overview and the actor page send one statement
   t.equal(agreements.length, 4, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
 
   // The session; the agreement with its parts (one statement); its page of meetings with their action
-  // items and the one planned next (one statement); the owners' names; the municipality's users; its
-  // actors' grants.
+  // items and the one planned next (one statement); the municipality's users, who name the owners;
+  // its actors' grants.
   const listed = await coordinator.inject({ method: 'GET', url: '/api/v1/agreements?q=Lanterneaftalen' });
   const agreementId = (listed.json() as { items: { id: number }[] }).items[0]?.id;
   const agreementPage = await statements(`/agreements/${agreementId}`, /Lanterneaftalen/);
