@@ -233,7 +233,9 @@ export async function actorHasOverdueReport(db: Queryable, actorId: number): Pro
 function textSearch(words: string): SQL {
   const haystack = sql`(${actors.nameNorm} || ' ' || samspil_norm(${grants.title} || ' ' || coalesce(${grants.purpose}, '') || ' ' || coalesce(${grants.externalRef}, '')))`;
   const terms = words.split(/\s+/).filter(Boolean).slice(0, 10);
-  return and(...terms.map((w) => sql`${haystack} like '%' || samspil_norm(${w}) || '%'`)) ?? sql`true`;
+  // Each word folded once for the statement (an InitPlan), not for each grant compared in a generic
+  // plan, as the registry's search does (actors.search.repository.ts).
+  return and(...terms.map((w) => sql`${haystack} like '%' || (select samspil_norm(${w})) || '%'`)) ?? sql`true`;
 }
 
 /** The list's order: a column the user chose (ties broken by id), else newest round first. */

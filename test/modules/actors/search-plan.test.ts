@@ -30,11 +30,15 @@ t.test('the search works out the words once, not for each actor, in its generic 
       () => h.app.services.actors.list({ q: 'Havnen', municipalityCode: 101, limit: 25, offset: 0 } as never),
     ],
     ['for look-alikes of a name typed', () => h.app.services.actors.similarNames('Foreningen Havnen')],
+    [
+      'in the grant list, by words',
+      () => h.app.services.grants.listGrants({ q: 'natcafé lanterne', limit: 50, offset: 0 } as never),
+    ],
   ];
   for (const [where, search] of searches) {
     sent.length = 0;
     await search();
-    const statement = sent.find(([text]) => /from "actors"/.test(text) && /samspil_norm/.test(text));
+    const statement = sent.find(([text]) => /from "?(actors|grants)\b/.test(text) && /samspil_norm/.test(text));
     if (!statement) throw new Error(`no search statement among:\n${sent.map(([s]) => s).join('\n')}`);
     const [text, params] = statement;
     const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
@@ -64,6 +68,7 @@ t.test('the search works out the words once, not for each actor, in its generic 
     };
     if (root) walk(root);
     t.ok(outside.length > 10, `${where}: the plan was read`);
+    // (The grant list folds its own columns for each grant: only what is given is folded once.)
     t.same(
       outside.filter((e) => /websearch_to_tsquery|samspil_norm|lower\(\$/.test(e)),
       [],
