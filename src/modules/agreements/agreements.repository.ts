@@ -71,34 +71,39 @@ export async function updateAgreementIfVersion(
 }
 
 /**
- * The agreement of the row being read, in a subquery: written out, as drizzle writes a lone table's
- * columns without their table (`"id"` there would be the subquery's own).
+ * An agreement's parts, each a subquery of the agreement given (an SQL reference to its id): the one
+ * place they are written, for one agreement (agreementWithParts) and for several (agreementParts).
  */
-const thisAgreement = sql.raw('"agreements"."id"');
+function partsOf(agreement: SQL) {
+  return {
+    actorIds: sql<
+      number[]
+    >`array(select aa.actor_id from ${agreementActors} aa where aa.agreement_id = ${agreement} order by 1)`,
+    targetGroupIds: sql<
+      number[]
+    >`array(select t.target_group_id from ${agreementTargetGroups} t where t.agreement_id = ${agreement} order by 1)`,
+    responsibilities: sql<AgreementParts['responsibilities']>`coalesce((select json_agg(json_build_object('party',
+      r.party, 'responsibility', r.responsibility) order by r.position)
+      from ${agreementResponsibilities} r where r.agreement_id = ${agreement}), '[]'::json)`,
+    grantIds: sql<
+      number[]
+    >`array(select g.grant_id from ${agreementGrants} g where g.agreement_id = ${agreement} order by 1)`,
+    lastMeetingHeldOn: sql<
+      string | null
+    >`(select max(m.held_on)::text from ${meetings} m where m.agreement_id = ${agreement})`,
+  };
+}
 
-/** An agreement and its parts (agreementParts), in one statement built once: every agreement page reads it. */
+/**
+ * An agreement and its parts, in one statement built once: every agreement page reads it. The row's
+ * id is written out with its table, as drizzle writes a lone table's columns without it (`"id"` in a
+ * subquery would be the subquery's own).
+ */
 const agreementWithParts = builtOnce<{ id: number }, (AgreementParts & { row: AgreementRow })[]>(
   'agreement_with_parts',
   (db) =>
     db
-      .select({
-        row: agreements,
-        actorIds: sql<
-          number[]
-        >`array(select aa.actor_id from ${agreementActors} aa where aa.agreement_id = ${thisAgreement} order by 1)`,
-        targetGroupIds: sql<
-          number[]
-        >`array(select t.target_group_id from ${agreementTargetGroups} t where t.agreement_id = ${thisAgreement} order by 1)`,
-        responsibilities: sql<AgreementParts['responsibilities']>`coalesce((select json_agg(json_build_object('party',
-          r.party, 'responsibility', r.responsibility) order by r.position)
-          from ${agreementResponsibilities} r where r.agreement_id = ${thisAgreement}), '[]'::json)`,
-        grantIds: sql<
-          number[]
-        >`array(select g.grant_id from ${agreementGrants} g where g.agreement_id = ${thisAgreement} order by 1)`,
-        lastMeetingHeldOn: sql<
-          string | null
-        >`(select max(m.held_on)::text from ${meetings} m where m.agreement_id = ${thisAgreement})`,
-      })
+      .select({ row: agreements, ...partsOf(sql.raw('"agreements"."id"')) })
       .from(agreements)
       .where(eq(agreements.id, sql.placeholder('id'))),
 );
@@ -117,33 +122,15 @@ export async function findAgreementWithParts(
 export async function agreementParts(db: Queryable, ids: number[]): Promise<Map<number, AgreementParts>> {
   const out = new Map<number, AgreementParts>();
   if (!ids.length) return out;
-  const parts = await rows<{
-    id: number;
-    actor_ids: number[];
-    group_ids: number[];
-    responsibilities: AgreementParts['responsibilities'];
-    grant_ids: number[];
-    last_held: string | null;
-  }>(
+  const p = partsOf(sql.raw('x.id'));
+  const parts = await rows<Record<string, unknown> & { id: number } & AgreementParts>(
     db,
-    sql`
-      select x.id,
-        array(select aa.actor_id from ${agreementActors} aa where aa.agreement_id = x.id order by 1) as actor_ids,
-        array(select t.target_group_id from ${agreementTargetGroups} t where t.agreement_id = x.id order by 1) as group_ids,
-        coalesce((select json_agg(json_build_object('party', r.party, 'responsibility', r.responsibility) order by r.position)
-          from ${agreementResponsibilities} r where r.agreement_id = x.id), '[]'::json) as responsibilities,
-        array(select g.grant_id from ${agreementGrants} g where g.agreement_id = x.id order by 1) as grant_ids,
-        (select max(m.held_on)::text from ${meetings} m where m.agreement_id = x.id) as last_held
+    sql`select x.id, ${p.actorIds} as "actorIds", ${p.targetGroupIds} as "targetGroupIds",
+        ${p.responsibilities} as responsibilities, ${p.grantIds} as "grantIds",
+        ${p.lastMeetingHeldOn} as "lastMeetingHeldOn"
       from unnest(${intArray(ids)}::int[]) as x(id)`,
   );
-  for (const r of parts)
-    out.set(r.id, {
-      actorIds: r.actor_ids,
-      targetGroupIds: r.group_ids,
-      responsibilities: r.responsibilities,
-      grantIds: r.grant_ids,
-      lastMeetingHeldOn: r.last_held,
-    });
+  for (const { id, ...partsOfOne } of parts) out.set(id, partsOfOne);
   return out;
 }
 
