@@ -75,15 +75,14 @@ export async function findByCvr(db: Queryable, cvr: string, excludeId?: number) 
 
 /**
  * The duplicate guard's test: an actor's folded name is trigram-similar to `name` (an SQL value or
- * expression, such as another table's column). The rule is written in similarFoldedCondition; the
- * import's matching of a batch of names (imports.matching.repository.ts) spells it out again.
+ * expression, such as another table's column). The rule is written once, in similarFoldedCondition.
  */
 export function similarNameCondition(name: SQL): SQL {
   return similarFoldedCondition(sql`samspil_norm(${name})`);
 }
 
-/** The same rule, given the name folded already (samspil_norm's output). */
-function similarFoldedCondition(folded: SQL): SQL {
+/** The same rule, given the name folded already (samspil_norm's output): folded once, not per actor. */
+export function similarFoldedCondition(folded: SQL): SQL {
   return sql`(${actors.nameNorm} % ${folded} and (similarity(${actors.nameNorm}, ${folded}) >= 0.45 or word_similarity(${folded}, ${actors.nameNorm}) >= 0.8))`;
 }
 

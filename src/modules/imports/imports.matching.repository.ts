@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
+import { actors } from '../../db/schema/index.ts';
+import { similarFoldedCondition } from '../actors/actors.repository.ts';
 
 /*
  * Look-ups for matching the rows of a file against what is registered. Both drivers give the same
@@ -93,15 +95,15 @@ async function similarBatch(on: Queryable, names: string[]): Promise<Map<string,
   return byGiven(
     await rows(
       on,
+      // Each name folded once, and matched by the duplicate guard's own rule (similarFoldedCondition).
       sql`select x.given, s.id, s.name, s.cvr
           from jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as x(given)
+          cross join lateral (select samspil_norm(x.given) as folded) f
           cross join lateral (
-            select a.id, a.name, a.cvr from actors a
-            where a.merged_into_id is null and a.status <> 'archived'
-              and a.name_norm % samspil_norm(x.given)
-              and (similarity(a.name_norm, samspil_norm(x.given)) >= 0.45
-                   or word_similarity(samspil_norm(x.given), a.name_norm) >= 0.8)
-            order by similarity(a.name_norm, samspil_norm(x.given)) desc, a.id
+            select ${actors.id} as id, ${actors.name} as name, ${actors.cvr} as cvr from ${actors}
+            where ${actors.mergedIntoId} is null and ${actors.status} <> 'archived'
+              and ${similarFoldedCondition(sql`f.folded`)}
+            order by similarity(${actors.nameNorm}, f.folded) desc, ${actors.id}
             limit 3
           ) s`,
     ),
