@@ -1,6 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
 import t from 'tap';
 import { system } from '../../src/lib/principal.ts';
 import { flashSays, startBrowserSession } from './browser.ts';
+
+/** A user who can ask for a new password: the answer is a page with a status message. */
+const aViewer = (app: FastifyInstance, email: string) =>
+  app.services.accounts.createUser(
+    system,
+    { email, name: 'Vera Viewer', password: 'en lang adgangskode', role: 'viewer', municipalityCode: 101 },
+    { system: true },
+  );
+
+async function askForNewPassword(page: Page, email: string): Promise<void> {
+  await page.goto('/password/forgotten');
+  await page.getByLabel('E-mail (skal udfyldes)', { exact: true }).fill(email);
+  await page.keyboard.press('Enter');
+}
 
 // The browser tests wait for a status message through flashSays. feedback.js once emptied the status
 // region at DOMContentLoaded and put the message back 200 ms later; a test that read the region in
@@ -8,18 +24,12 @@ import { flashSays, startBrowserSession } from './browser.ts';
 // below), and here feedback.js arrives late, as on such a machine: the message must stay all along.
 t.test('flashSays returns once the status message stays, not while the page may still empty it', async (t) => {
   const { app, page, consoleErrors } = await startBrowserSession(t);
-  await app.services.accounts.createUser(
-    system,
-    { email: 'flash@example.dk', name: 'F', password: 'en lang adgangskode', role: 'viewer', municipalityCode: 101 },
-    { system: true },
-  );
+  await aViewer(app, 'flash@example.dk');
   await page.route(/\/static\/js\/feedback\.js/, async (route) => {
     await new Promise((r) => setTimeout(r, 1000));
     await route.continue();
   });
-  await page.goto('/password/forgotten');
-  await page.getByLabel('E-mail (skal udfyldes)', { exact: true }).fill('flash@example.dk');
-  await page.keyboard.press('Enter');
+  await askForNewPassword(page, 'flash@example.dk');
   await flashSays(page, /Hvis adressen hører til en bruger/);
   // Every 10 ms for 1.5 s: the region never reads empty.
   const seen = await page.evaluate(async () => {
@@ -41,11 +51,7 @@ t.test('flashSays returns once the status message stays, not while the page may 
 // hidden live region, filled a moment after the load and emptied when an htmx request starts.
 t.test('a message on a page as it loads is never taken away, and is announced from a hidden live region', async (t) => {
   const { app, page, consoleErrors } = await startBrowserSession(t);
-  await app.services.accounts.createUser(
-    system,
-    { email: 'still@example.dk', name: 'S', password: 'en lang adgangskode', role: 'viewer', municipalityCode: 101 },
-    { system: true },
-  );
+  await aViewer(app, 'still@example.dk');
   // Every node taken out of the status region, from the first moment of each page on.
   await page.addInitScript(() => {
     const taken: string[] = [];
@@ -58,9 +64,7 @@ t.test('a message on a page as it loads is never taken away, and is announced fr
       }
     }).observe(document, { childList: true, subtree: true });
   });
-  await page.goto('/password/forgotten');
-  await page.getByLabel('E-mail (skal udfyldes)', { exact: true }).fill('still@example.dk');
-  await page.keyboard.press('Enter');
+  await askForNewPassword(page, 'still@example.dk');
   await flashSays(page, /Hvis adressen hører til en bruger/);
   t.same(
     await page.evaluate(() => (window as unknown as { takenFromFlash: string[] }).takenFromFlash),
