@@ -1,5 +1,5 @@
 // The status meetings of agreements and their action items (agreements.meetings.ts).
-import { and, asc, count, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, max, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce } from '../../db/prepared.ts';
@@ -33,13 +33,19 @@ type AsJson<R> = { [K in keyof R]: R[K] extends Date ? string : R[K] extends Dat
 
 /**
  * One page of an agreement's meetings, newest first, with each one's action items, how many meetings
- * it has in all, and the meeting planned next (the same on every row): one statement, not three, on
- * the agreement page and in the answer to every meeting logged (issue 17). The subqueries name the
- * meeting's table, as drizzle writes a lone table's columns without it.
+ * it has in all, the meeting planned next and the day of the last one held (the same on every row):
+ * one statement, not four, on the agreement page and in the answer to every meeting logged (issue 17).
+ * The subqueries name the meeting's table, as drizzle writes a lone table's columns without it.
  */
 const meetingsPage = builtOnce<
   { agreementId: number; limit: number; offset: number },
-  { meeting: MeetingRow; total: number; items: AsJson<ActionItemRow>[]; planned: AsJson<MeetingRow> | null }[]
+  {
+    meeting: MeetingRow;
+    total: number;
+    items: AsJson<ActionItemRow>[];
+    planned: AsJson<MeetingRow> | null;
+    lastHeldOn: string | null;
+  }[]
 >('meetings_page', (db) =>
   db
     .select({
@@ -50,6 +56,8 @@ const meetingsPage = builtOnce<
       planned: sql<AsJson<MeetingRow> | null>`(select ${sql.raw(MEETING_JSON)} from meetings p
         where p.agreement_id = ${sql.placeholder('agreementId')} and p.held_on is null
         order by p.planned_on asc, p.id desc limit 1)`,
+      lastHeldOn: sql<string | null>`(select max(h.held_on) from meetings h
+        where h.agreement_id = ${sql.placeholder('agreementId')})`,
     })
     .from(meetings)
     .where(eq(meetings.agreementId, sql.placeholder('agreementId')))
@@ -76,6 +84,8 @@ export interface MeetingsPageRows {
   rows: { meeting: MeetingRow; items: ActionItemRow[] }[];
   total: number;
   planned: MeetingRow | undefined;
+  /** The day the last meeting held was held, on whatever page it is listed. */
+  lastHeldOn: string | null;
 }
 
 export async function meetingsPageOf(
@@ -90,13 +100,17 @@ export async function meetingsPageOf(
       rows: found.map((r) => ({ meeting: r.meeting, items: r.items.map(itemFromJson) })),
       total: Number(first?.total ?? 0),
       planned: first?.planned ? meetingFromJson(first.planned) : undefined,
+      lastHeldOn: first?.lastHeldOn ?? null,
     };
-  // A page past the end: the count and the meeting planned next, apart.
+  // A page past the end: the count, the last one held and the meeting planned next, apart.
   const [[counted], planned] = await Promise.all([
-    db.select({ n: count() }).from(meetings).where(eq(meetings.agreementId, agreementId)),
+    db
+      .select({ n: count(), lastHeldOn: max(meetings.heldOn) })
+      .from(meetings)
+      .where(eq(meetings.agreementId, agreementId)),
     nextPlannedMeetingOf(db, agreementId),
   ]);
-  return { rows: [], total: Number(counted?.n ?? 0), planned };
+  return { rows: [], total: Number(counted?.n ?? 0), planned, lastHeldOn: counted?.lastHeldOn ?? null };
 }
 
 /** The meeting planned and not yet held that comes first (of two on one day, the later made). */

@@ -4,7 +4,7 @@
  * (createAgreementService spreads these methods in).
  */
 import type { Db, Tx } from '../../db/client.ts';
-import { addMonths, danishDate, isOverdue } from '../../lib/dates.ts';
+import { addMonths, danishDate, isOverdue, nextMeetingDue } from '../../lib/dates.ts';
 import { notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
@@ -23,6 +23,7 @@ import {
 } from './agreements.meetings.repository.ts';
 import {
   type ActionItemRow,
+  type AgreementRow,
   findAgreement,
   inactiveOrForeignUserIds,
   type MeetingRow,
@@ -64,8 +65,36 @@ function asMeeting(m: MeetingRow, items: ActionItemRow[], today: string): Meetin
   };
 }
 
+/** What the pace of an agreement's meetings is counted from. */
+export type PaceFields = Pick<
+  AgreementRow,
+  'id' | 'municipalityCode' | 'status' | 'startsOn' | 'meetingIntervalMonths'
+>;
+
+/** The pace of an agreement's meetings: when the next one is due (none once ended), and whether it is overdue. */
+export function meetingPace(
+  agreement: Pick<PaceFields, 'status' | 'startsOn' | 'meetingIntervalMonths'>,
+  lastHeldOn: string | null,
+  today: string,
+): { nextMeetingDueOn: string | null; meetingOverdue: boolean } {
+  const next =
+    agreement.meetingIntervalMonths && agreement.status !== 'ended'
+      ? nextMeetingDue(lastHeldOn, agreement.startsOn, agreement.meetingIntervalMonths)
+      : null;
+  return {
+    nextMeetingDueOn: next,
+    meetingOverdue: agreement.status === 'active' && next !== null && isOverdue(next, today),
+  };
+}
+
+/** What the meetings section says of its agreement. */
+export type MeetingsAgreement = Pick<PaceFields, 'id' | 'municipalityCode' | 'meetingIntervalMonths'> &
+  ReturnType<typeof meetingPace>;
+
 /** A page of an agreement's meetings and what the page says beside them. */
 interface MeetingsPage {
+  /** The agreement, its pace counted from the meetings as this page read them. */
+  agreement: MeetingsAgreement;
   meetings: Meeting[];
   total: number;
   page: number;
@@ -115,13 +144,19 @@ export function createMeetingService(db: Db) {
     },
 
     /** A page of an agreement's meetings, newest first (page 1 holds the newest). */
-    async meetingsPage(agreementId: number, page: number): Promise<MeetingsPage> {
-      const { rows, total, planned } = await meetingsPageOf(db, agreementId, {
+    async meetingsPage(agreement: PaceFields, page: number): Promise<MeetingsPage> {
+      const { rows, total, planned, lastHeldOn } = await meetingsPageOf(db, agreement.id, {
         limit: MEETINGS_PER_PAGE,
         offset: (page - 1) * MEETINGS_PER_PAGE,
       });
       const today = danishDate();
       return {
+        agreement: {
+          id: agreement.id,
+          municipalityCode: agreement.municipalityCode,
+          meetingIntervalMonths: agreement.meetingIntervalMonths,
+          ...meetingPace(agreement, lastHeldOn, today),
+        },
         meetings: rows.map((r) => asMeeting(r.meeting, r.items, today)),
         total,
         page,
@@ -132,20 +167,22 @@ export function createMeetingService(db: Db) {
 
     /**
      * Records a status meeting: a planned one now held (meetingId), a new one held, or with no
-     * date held, a meeting planned. Returns it with the next meeting proposed from the pace.
+     * date held, a meeting planned. Returns it with the next meeting proposed from the pace, and the
+     * agreement as the transaction read it (a meeting changes none of its fields), so that an answer
+     * listing the meetings need not read it again.
      */
     async logMeeting(
       principal: Principal,
       agreementId: number,
       input: MeetingInput,
-    ): Promise<{ meeting: Meeting; proposedNextOn: string | null }> {
+    ): Promise<{ meeting: Meeting; proposedNextOn: string | null; agreement: PaceFields }> {
       const today = danishDate();
       if (input.heldOn && input.heldOn > today) throw validationFailed({ heldOn: ['meeting.heldInFuture'] });
       const plannedOn = input.plannedOn ?? input.heldOn ?? undefined;
       if (!input.meetingId && !plannedOn) throw validationFailed({ plannedOn: ['meeting.dateRequired'] });
       // The meeting as committed and the agreement's pace come out of the transaction that wrote them:
       // read again after it, they cost three more statements on every meeting logged (issue 17).
-      const { meeting, intervalMonths } = await db.transaction(async (tx) => {
+      const { meeting, agreement } = await db.transaction(async (tx) => {
         const agreement = await findAgreement(tx, agreementId, true);
         if (!agreement) throw notFound('agreement', agreementId);
         assertMayWrite(principal, 'agreements', agreement.municipalityCode);
@@ -192,10 +229,11 @@ export function createMeetingService(db: Db) {
         const [after] = input.meetingId ? await toMeetings([meeting], tx) : [asMeeting(meeting, added, today)];
         await recordAudit(tx, principal, { entity: 'meeting', entityId: meeting.id, action, before, after });
         if (!after) throw notFound('meeting', meeting.id);
-        return { meeting: after, intervalMonths: agreement.meetingIntervalMonths };
+        return { meeting: after, agreement };
       });
+      const intervalMonths = agreement.meetingIntervalMonths;
       const proposedNextOn = meeting.heldOn && intervalMonths ? addMonths(meeting.heldOn, intervalMonths) : null;
-      return { meeting, proposedNextOn };
+      return { meeting, proposedNextOn, agreement };
     },
 
     async getMeeting(id: number): Promise<Meeting> {

@@ -5,6 +5,7 @@ import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { formAddress, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
+import type { PaceFields } from './agreements.meetings.ts';
 import {
   type Agreement,
   agreementEditForm,
@@ -259,13 +260,13 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
 
   // ---- the agreement page -----------------------------------------------------------------
   /** What the meetings section shows: one page of meetings (the newest first) and the forms. */
-  async function meetingsData(request: FastifyRequest, agreement: Agreement, meetingPage: number) {
+  async function meetingsData(request: FastifyRequest, agreement: PaceFields, meetingPage: number) {
     const [page, users] = await Promise.all([
-      agreements.meetingsPage(agreement.id, meetingPage),
+      agreements.meetingsPage(agreement, meetingPage),
       agreements.users(agreement.municipalityCode),
     ]);
     return {
-      agreement,
+      agreement: page.agreement,
       meetings: page.meetings,
       meetingPage: page.page,
       meetingPages: page.pages,
@@ -289,6 +290,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     ]);
     return {
       ...section,
+      agreement,
       actorNames: Object.fromEntries(actorNameMap),
       targetGroupNames: groups.targetGroupNames,
       grantTitles: Object.fromEntries(options.grants.map((g) => [g.id, `${g.title} (${g.year})`])),
@@ -324,16 +326,17 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     const agreementId = idFrom(request.params);
     const values = formValues(request.body);
     const planning = values.intent === 'plan';
+    let result: Awaited<ReturnType<typeof agreements.logMeeting>> | undefined;
     // htmx swaps the meetings section alone: the answer reads only what it shows (issue 17).
     const respond = async (extra: Record<string, unknown>, status: number) => {
       if (!isHtmx(request)) {
         const shown = await showData(request, agreementId);
         return reply.page('agreements/show', { ...shown, title: shown.agreement.title, ...extra }, { status });
       }
-      const section = await meetingsData(request, await agreements.get(agreementId), 1);
+      // After a meeting logged, the agreement as its transaction read it; after a refusal, read here.
+      const section = await meetingsData(request, result?.agreement ?? (await agreements.get(agreementId)), 1);
       return reply.page('agreements/_meetings', { ...section, ...extra }, { status });
     };
-    let result: Awaited<ReturnType<typeof agreements.logMeeting>>;
     try {
       if (planning) {
         const planned = parseForm(meetingPlanForm, values);

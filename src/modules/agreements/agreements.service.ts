@@ -1,12 +1,12 @@
 import type { Db, Tx } from '../../db/client.ts';
-import { addDays, addMonths, danishDate, daysBetween, isOverdue, nextMeetingDue } from '../../lib/dates.ts';
+import { addDays, addMonths, danishDate, daysBetween } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { closeOpenActionItems, countOpenActionItems } from './agreements.meetings.repository.ts';
-import { createMeetingService } from './agreements.meetings.ts';
+import { createMeetingService, meetingPace } from './agreements.meetings.ts';
 import {
   type AgreementParts,
   type AgreementRow,
@@ -100,10 +100,7 @@ export function createAgreementService(db: Db) {
     return rows.map((r) => {
       const p = parts.get(r.id);
       const last = p?.lastMeetingHeldOn ?? null;
-      const next =
-        r.meetingIntervalMonths && r.status !== 'ended'
-          ? nextMeetingDue(last, r.startsOn, r.meetingIntervalMonths)
-          : null;
+      const pace = meetingPace(r, last, today);
       return {
         id: r.id,
         municipalityCode: r.municipalityCode,
@@ -123,8 +120,7 @@ export function createAgreementService(db: Db) {
         status: r.status,
         renewedFromId: r.renewedFromId,
         lastMeetingHeldOn: last,
-        nextMeetingDueOn: next,
-        meetingOverdue: r.status === 'active' && next !== null && isOverdue(next, today),
+        ...pace,
         version: r.version,
       };
     });

@@ -94,8 +94,20 @@ t.test('a page of meetings gives its action items and the meeting planned next a
     'the second page of two',
   );
   t.strictSame(second.planned, nextPlanned, 'the second page knows the meeting planned next too');
+  t.equal(page.lastHeldOn, '2025-06-01', 'the day of the last meeting held, as text');
+  const first = await meetingsPageOf(db, agreement.id, { limit: 1, offset: 0 });
+  t.equal(first.lastHeldOn, '2025-06-01', 'on a page that does not list it too');
   const past = await meetingsPageOf(db, agreement.id, { limit: 10, offset: 10 });
   t.same(past.rows, [], 'a page past the end is empty');
   t.equal(past.total, 3, 'and still counts the meetings');
   t.strictSame(past.planned, nextPlanned, 'and knows the meeting planned next');
+  t.equal(past.lastHeldOn, '2025-06-01', 'and the last one held');
+  const other = await coordinator.inject({
+    method: 'POST',
+    url: '/api/v1/agreements',
+    payload: { title: 'Aftale uden møder', kind: 'informal', actorIds: [agreement.actorId], startsOn: '2026-01-01' },
+  });
+  t.equal(other.statusCode, 201, other.body);
+  const none = await meetingsPageOf(db, other.json().id, { limit: 10, offset: 0 });
+  t.equal(none.lastHeldOn, null, 'none held: null');
 });

@@ -1,4 +1,5 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import type { TestApp } from '../../helper.ts';
 import { setup } from './lantern-fixture.ts';
 
 /**
@@ -12,46 +13,22 @@ import { setup } from './lantern-fixture.ts';
 t.test('the list pages, the round overview and the actor page send one statement for each part', async (t) => {
   const { h, coordinator, round, actor } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
 
-  // Every statement outside a transaction goes to the driver's client of drizzle's session: its
-  // `query` (PGlite) or its `unsafe` (postgres.js), built anew or built once (db/prepared.ts).
-  const client = (h.database.db as unknown as { session: { client: Record<string, unknown> } }).session.client;
-  const method = typeof client.unsafe === 'function' ? 'unsafe' : 'query';
-  const send = client[method] as (query: string, ...rest: unknown[]) => unknown;
-  let sent: string[] = [];
-  client[method] = function (this: unknown, query: string, ...rest: unknown[]) {
-    sent.push(query);
-    return send.call(this, query, ...rest);
-  };
-  t.teardown(() => {
-    client[method] = send;
-  });
-  // What drizzle builds: the SQL of the statements not built once for the process (db/prepared.ts).
-  const dialect = (h.database.db as unknown as { dialect: { sqlToQuery: (...a: unknown[]) => unknown } }).dialect;
-  const toQuery = dialect.sqlToQuery;
-  let built = 0;
-  dialect.sqlToQuery = function (this: unknown, ...a: unknown[]) {
-    built++;
-    return toQuery.apply(this, a);
-  };
-  t.teardown(() => {
-    dialect.sqlToQuery = toQuery;
-  });
+  const sent = watchStatements(t, h);
   const statements = async (url: string, shows: RegExp, htmx?: string) => {
     const headers = htmx ? { 'hx-request': 'true', 'hx-target': htmx } : {};
     await coordinator.inject({ method: 'GET', url, headers });
-    sent = [];
-    built = 0;
+    sent.start();
     const res = await coordinator.inject({ method: 'GET', url, headers });
     t.equal(res.statusCode, 200, url);
     t.match(res.body, shows, `${url} shows its rows`);
-    return sent.filter((q) => !/mail_outbox/.test(q));
+    return sent.statements();
   };
 
   // A page whose data is kept sends the session lookup alone, and builds no SQL for it.
   const floor = await statements('/target-groups', /Målgrupper/);
   t.equal(floor.length, 1, `the target groups: ${floor.length} statements\n${floor.join('\n')}`);
   t.match(floor[0], /from "sessions"/, 'the session lookup');
-  t.equal(built, 0, 'no SQL built on the second request');
+  t.equal(sent.built(), 0, 'no SQL built on the second request');
 
   // The session, and then: the grants with their totals; the municipality's rounds for the filter.
   const grants = await statements('/grants?year=2026&municipalityCode=101', /Natåbent/);
@@ -70,7 +47,7 @@ t.test('the list pages, the round overview and the actor page send one statement
       2,
       `the actor list${htmx ? ' (htmx)' : ''}: ${actors.length} statements\n${actors.join('\n')}`,
     );
-    t.equal(built, 0, `the actor list${htmx ? ' (htmx)' : ''}: its search built once, not for this request`);
+    t.equal(sent.built(), 0, `the actor list${htmx ? ' (htmx)' : ''}: its search built once, not for this request`);
   }
 
   // The session, the agreements with their count, their parts, and their actors' names.
@@ -117,4 +94,86 @@ t.test('the list pages, the round overview and the actor page send one statement
     actorPage.some((q) => /^select merged_into_id/.test(q.trim())),
     'where it was merged into is read with the actor',
   );
+});
+
+/**
+ * Watches what the app sends to the database outside a transaction (a transaction's statements go to
+ * its own connection) and what drizzle builds for it, from start() on.
+ */
+function watchStatements(t: Test, h: TestApp) {
+  // Every statement outside a transaction goes to the driver's client of drizzle's session: its
+  // `query` (PGlite) or its `unsafe` (postgres.js), built anew or built once (db/prepared.ts).
+  const client = (h.database.db as unknown as { session: { client: Record<string, unknown> } }).session.client;
+  const method = typeof client.unsafe === 'function' ? 'unsafe' : 'query';
+  const send = client[method] as (query: string, ...rest: unknown[]) => unknown;
+  let sent: string[] = [];
+  client[method] = function (this: unknown, query: string, ...rest: unknown[]) {
+    sent.push(query);
+    return send.call(this, query, ...rest);
+  };
+  t.teardown(() => {
+    client[method] = send;
+  });
+  // What drizzle builds: the SQL of the statements not built once for the process (db/prepared.ts).
+  const dialect = (h.database.db as unknown as { dialect: { sqlToQuery: (...a: unknown[]) => unknown } }).dialect;
+  const toQuery = dialect.sqlToQuery;
+  let built = 0;
+  dialect.sqlToQuery = function (this: unknown, ...a: unknown[]) {
+    built++;
+    return toQuery.apply(this, a);
+  };
+  t.teardown(() => {
+    dialect.sqlToQuery = toQuery;
+  });
+  return {
+    start() {
+      sent = [];
+      built = 0;
+    },
+    /** The statements sent since start(), the mail sender's aside (they run on their own schedule). */
+    statements: () => sent.filter((q) => !/mail_outbox/.test(q)),
+    built: () => built,
+  };
+}
+
+t.test('a meeting logged with htmx: the answer does not read the agreement again', async (t) => {
+  const { h, coordinator } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
+  const sent = watchStatements(t, h);
+  const listed = await coordinator.inject({ method: 'GET', url: '/api/v1/agreements?q=Lanterneaftalen' });
+  const agreement = (listed.json() as { items: { id: number; version: number }[] }).items[0];
+  const paced = await coordinator.inject({
+    method: 'PATCH',
+    url: `/api/v1/agreements/${agreement?.id}`,
+    payload: { version: agreement?.version, meetingIntervalMonths: 3 },
+  });
+  t.equal(paced.statusCode, 200, paced.body);
+  const log = (heldOn: string) =>
+    coordinator.inject({
+      method: 'POST',
+      url: `/agreements/${agreement?.id}/meetings`,
+      headers: { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _csrf: coordinator.csrf, heldOn }).toString(),
+    });
+  t.equal((await log('2026-03-02')).statusCode, 200, 'a first meeting logged');
+
+  sent.start();
+  const logged = await log('2026-04-10');
+  t.equal(logged.statusCode, 200, logged.body);
+  // Outside its transaction: the session; the page of meetings; the municipality's users. (postgres.js
+  // starts a transaction with the client's own `unsafe`.)
+  const outside = sent.statements().filter((q) => !/^\s*begin\b/i.test(q));
+  t.equal(outside.length, 3, `${outside.length} statements outside the transaction:\n${outside.join('\n')}`);
+  t.notOk(
+    outside.some((q) => /from "agreement_actors"/.test(q)),
+    'the agreement is not read again with its parts',
+  );
+  // Its pace is counted from the meeting just logged: three months after 10 April.
+  t.match(logged.body, /<span id="next-meeting" hx-swap-oob="true">10\.07\.2026/, 'the next meeting due, from it');
+  t.match(logged.body, /name="plannedOn"[^>]*value="2026-07-10"/, 'and proposed in the plan form');
+
+  // A meeting logged before the last one held leaves the pace where it was.
+  const earlier = await log('2026-03-20');
+  t.match(earlier.body, /<span id="next-meeting" hx-swap-oob="true">10\.07\.2026/, 'still from 10 April');
+  const page = await coordinator.inject({ method: 'GET', url: `/agreements/${agreement?.id}` });
+  t.match(page.body, /<span id="next-meeting">10\.07\.2026/, 'as the agreement page says');
 });
