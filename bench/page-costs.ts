@@ -66,6 +66,9 @@ async function pages(): Promise<Page[]> {
     { name: 'prop-all', path: '/reports/proportionality?area=national&year=2026' },
     { name: 'shared', path: '/reports/shared-actors?regionCode=1084&year=2026' },
     { name: 'search', path: '/actors?q=Havnen', htmx: 'actor-results' },
+    // Free text over every grant in the country: a case's words, and a word that many actors' names hold.
+    { name: 'grant-search', path: `/grants?q=${encodeURIComponent('lektiehjælp 46552')}` },
+    { name: 'grant-search-broad', path: '/grants?q=havnen' },
     { name: 'meeting', path: `/agreements/${ids?.agreement}/meetings`, write: true },
   ];
 }

@@ -136,6 +136,13 @@ export const grants = pgTable(
     externalRef: text('external_ref'),
     /** The grant's case handler (sagsbehandler): an active finance user or coordinator of its municipality. */
     caseHandlerId: integer('case_handler_id').references(() => users.id),
+    /**
+     * The title, purpose and case number folded as names are (samspil_norm), for the list's free text:
+     * folded once as written, not for every grant each time someone searches.
+     */
+    textNorm: text('text_norm')
+      .notNull()
+      .generatedAlwaysAs(sql`samspil_norm(title || ' ' || coalesce(purpose, '') || ' ' || coalesce(external_ref, ''))`),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -143,6 +150,7 @@ export const grants = pgTable(
   (t) => [
     index('grants_round_idx').on(t.roundId, t.status),
     index('grants_actor_idx').on(t.actorId),
+    index('grants_text_norm_trgm_idx').using('gin', t.textNorm.op('gin_trgm_ops')),
     index('grants_case_handler_idx').on(t.caseHandlerId).where(sql`${t.caseHandlerId} is not null`),
     uniqueIndex('grants_external_ref_uq').on(t.roundId, t.externalRef).where(sql`${t.externalRef} is not null`),
     check('grants_amounts_ck', sql`${t.requestedOre} >= 0 and (${t.awardedOre} is null or ${t.awardedOre} >= 0)`),

@@ -88,7 +88,7 @@ export function meetingPace(
 }
 
 /** What the meetings section says of its agreement. */
-export type MeetingsAgreement = Pick<PaceFields, 'id' | 'municipalityCode' | 'meetingIntervalMonths'> &
+type MeetingsAgreement = Pick<PaceFields, 'id' | 'municipalityCode' | 'meetingIntervalMonths'> &
   ReturnType<typeof meetingPace>;
 
 /** A page of an agreement's meetings and what the page says beside them. */

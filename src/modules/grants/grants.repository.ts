@@ -1,13 +1,16 @@
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
-import { actors, grantAllocations, grantPayments, grantRounds, grants, users } from '../../db/schema/index.ts';
+import { grantAllocations, grantPayments, grantRounds, grants, users } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import { awardedStatuses } from './grants.rules.ts';
 import type { GrantListQuery, GrantSort } from './grants.schemas.ts';
 
 export type RoundRow = typeof grantRounds.$inferSelect;
-export type GrantRow = typeof grants.$inferSelect;
+/** A grant as stored, without its folded text (a search aid, not part of the grant). */
+export type GrantRow = Omit<typeof grants.$inferSelect, 'textNorm'>;
+/** A grant's columns as read and returned: all but its folded text, which the audit trail does not repeat. */
+const { textNorm: _folded, ...grantColumns } = getTableColumns(grants);
 
 /**
  * Statuses in which a grant's award counts: against the round's budget, in the reports, and in the
@@ -113,13 +116,13 @@ export async function findGrantWithParts(db: Queryable, id: number): Promise<Gra
 }
 
 export async function findGrant(db: Queryable, id: number, forUpdate = false): Promise<GrantRow | undefined> {
-  const q = db.select().from(grants).where(eq(grants.id, id));
+  const q = db.select(grantColumns).from(grants).where(eq(grants.id, id));
   const [row] = forUpdate ? await q.for('update') : await q;
   return row;
 }
 
 export async function insertGrant(db: Queryable, values: typeof grants.$inferInsert): Promise<GrantRow> {
-  const [row] = await db.insert(grants).values(values).returning();
+  const [row] = await db.insert(grants).values(values).returning(grantColumns);
   if (!row) throw new Error('insert returned no row');
   return row;
 }
@@ -134,7 +137,7 @@ export async function updateGrantIfVersion(
     .update(grants)
     .set({ ...values, version: sql`${grants.version} + 1`, updatedAt: sql`now()` })
     .where(and(eq(grants.id, id), eq(grants.version, version)))
-    .returning();
+    .returning(grantColumns);
   return row;
 }
 
@@ -228,14 +231,23 @@ export async function actorHasOverdueReport(db: Queryable, actorId: number): Pro
 
 /**
  * Free text over the actor's name, the title, the purpose and the case number, folded as names are
- * (case, Danish letters and punctuation do not matter): every word must occur in one of them.
+ * (case, Danish letters and punctuation do not matter): every word must occur in one of them. Both
+ * sides are folded as written (grants.text_norm, actors.name_norm) and have a trigram index, so a
+ * word of three letters or more is looked up, not compared with every grant (issue 17).
  */
 function textSearch(words: string): SQL {
-  const haystack = sql`(${actors.nameNorm} || ' ' || samspil_norm(${grants.title} || ' ' || coalesce(${grants.purpose}, '') || ' ' || coalesce(${grants.externalRef}, '')))`;
   const terms = words.split(/\s+/).filter(Boolean).slice(0, 10);
-  // Each word folded once for the statement (an InitPlan), not for each grant compared in a generic
-  // plan, as the registry's search does (actors.search.repository.ts).
-  return and(...terms.map((w) => sql`${haystack} like '%' || (select samspil_norm(${w})) || '%'`)) ?? sql`true`;
+  return (
+    and(
+      ...terms.map((w) => {
+        // Folded once for the statement (an InitPlan), not for each grant compared in a generic plan,
+        // as the registry's search does (actors.search.repository.ts).
+        const folded = sql`(select samspil_norm(${w}))`;
+        return sql`(${grants.textNorm} like '%' || ${folded} || '%'
+          or ${grants.actorId} = any(array(select n.id from actors n where n.name_norm like '%' || ${folded} || '%')))`;
+      }),
+    ) ?? sql`true`
+  );
 }
 
 /** The list's order: a column the user chose (ties broken by id), else newest round first. */

@@ -1,0 +1,2 @@
+ALTER TABLE "grants" ADD COLUMN "text_norm" text GENERATED ALWAYS AS (samspil_norm(title || ' ' || coalesce(purpose, '') || ' ' || coalesce(external_ref, ''))) STORED NOT NULL;--> statement-breakpoint
+CREATE INDEX "grants_text_norm_trgm_idx" ON "grants" USING gin ("text_norm" gin_trgm_ops);
