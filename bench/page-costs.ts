@@ -61,6 +61,8 @@ async function pages(): Promise<Page[]> {
     { name: 'actors', path: '/actors?q=Foreningen&municipalityCode=101' },
     { name: 'actor', path: `/actors/${ids?.actor}` },
     { name: 'grants', path: '/grants?year=2026&municipalityCode=101&status=approved' },
+    // The grant list as the menu opens it: every municipality's grants, every year.
+    { name: 'grants-all', path: '/grants' },
     { name: 'round', path: `/grant-rounds/${ids?.round}` },
     { name: 'prop-one', path: '/reports/proportionality?area=municipality:101&year=2026' },
     { name: 'prop-all', path: '/reports/proportionality?area=national&year=2026' },

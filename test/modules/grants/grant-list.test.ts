@@ -55,7 +55,7 @@ t.test('the grant list searches, sorts, shows what is paid, and exports the CVR'
     return g as { id: number; version: number };
   };
   const morning = await grant(aa, 'Morgenmad', { purpose: 'Varm grød til hjemløse' }, 800_000, '2026-03-01');
-  await grant(bb, 'Sprogcafé', { externalRef: 'SAG-2026-77' }, 300_000, '2026-02-01');
+  const language = await grant(bb, 'Sprogcafé', { externalRef: 'SAG-2026-77' }, 300_000, '2026-02-01');
   await grant(bb, 'Lektiehjælp', {});
   const paid = await finance.inject({
     method: 'PATCH',
@@ -93,6 +93,25 @@ t.test('the grant list searches, sorts, shows what is paid, and exports the CVR'
   t.equal(api.json().items[0].title, 'Morgenmad', 'the API sorts the same way');
   t.equal(api.json().paidOre, '500000', 'and sums what is paid');
 
+  // What is paid in all: payments less repayments, of the grants listed only.
+  const repaid = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grants/${language.id}`,
+    payload: {
+      version: language.version,
+      payments: [
+        { kind: 'payment', paidOn: '2026-03-01', amountOre: 300_000 },
+        { kind: 'repayment', paidOn: '2026-06-01', amountOre: 50_000 },
+      ],
+    },
+  });
+  t.equal(repaid.statusCode, 200, repaid.body);
+  const paidIn = async (query: string) =>
+    (await finance.inject({ method: 'GET', url: `/api/v1/grants?roundId=${round.id}&${query}` })).json().paidOre;
+  t.equal(await paidIn('limit=1'), '750000', 'the round: 500,000 + 300,000 - 50,000, beyond the page shown');
+  t.equal(await paidIn('q=sprog'), '250000', 'one grant found: its own payments less its repayment');
+  t.equal(await paidIn('status=applied'), '0', 'grants with no payments: nothing');
+
   const page = await list('sort=awarded');
   t.match(
     page.body,
@@ -110,7 +129,7 @@ t.test('the grant list searches, sorts, shows what is paid, and exports the CVR'
     /Morgenmad[\s\S]*?8\.000,00 kr\.<\/td>\s*<td class="samspil-num">5\.000,00 kr\.<\/td>/,
     'with what is paid',
   );
-  t.match(page.body, /<tfoot>[\s\S]*5\.000,00 kr\./, 'and its total');
+  t.match(page.body, /<tfoot>[\s\S]*7\.500,00 kr\./, 'and its total, repayments less');
   t.match(page.body, /href="\/grants\/export\.csv\?roundId=\d+&amp;sort=awarded"/, 'the export keeps the order');
   const partial = await finance.inject({
     method: 'GET',
