@@ -283,6 +283,12 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
     );
   }
   const condition = where.length ? and(...where) : undefined;
+  // The page's grants are picked from the grants and their rounds (and actors when sorted by them),
+  // then read with their actor and parts: the actor of every grant matching was joined before.
+  const order = grantOrder(q.sort);
+  const pageIds = sql`select grants.id from grants join grant_rounds on grant_rounds.id = grants.round_id
+    ${q.sort?.replace('-', '') === 'actor' ? sql`join actors on actors.id = grants.actor_id` : sql``}
+    ${condition ? sql`where ${condition}` : sql``} order by ${order} limit ${q.limit} offset ${q.offset}`;
   // One statement: the totals of the grants matching, and the page of them with their parts (the
   // page's plan as on its own: its parts read for its rows only). A page beyond the last still
   // answers the totals (one row, its grant null). The sum paid is read from the payments joined to
@@ -299,8 +305,8 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
         from grants join grant_rounds on grant_rounds.id = grants.round_id
         ${condition ? sql`where ${condition}` : sql``})
       select totals.*, page.* from totals left join lateral (${grantsWithParts(
-        condition,
-        sql`order by ${grantOrder(q.sort)} limit ${q.limit} offset ${q.offset}`,
+        sql`grants.id in (${pageIds})`,
+        sql`order by ${order}`,
       )}) page on true`,
   );
   const totals = found[0];
