@@ -1,10 +1,8 @@
 import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
-import { grantAllocations, grantPayments, grantRounds, grants, users } from '../../db/schema/index.ts';
+import { grantAllocations, grantPayments, type grantRounds, grants, users } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
-import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import { awardedStatuses } from './grants.rules.ts';
-import type { GrantListQuery, GrantSort } from './grants.schemas.ts';
 
 export type RoundRow = typeof grantRounds.$inferSelect;
 /** A grant as stored, without its folded text (a search aid, not part of the grant). */
@@ -43,7 +41,7 @@ export interface PaymentLine {
  * of grants is one statement instead of three. Written out by hand and mapped plainly, as pages list
  * fifty at a time (drizzle's mapping cost 2 ms of the grant list's 11 here).
  */
-function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL {
+export function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL {
   return sql`select grants.id as id, grants.round_id as round_id, grants.actor_id as actor_id, grants.title as title,
       grants.purpose as purpose, grants.kind as kind, grants.in_kind_description as in_kind_description,
       grants.requested_ore as requested_ore, grants.awarded_ore as awarded_ore, grants.decision_on::text as decision_on,
@@ -65,7 +63,7 @@ function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL {
 const ore = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const dateOf = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
 
-function withPartsOf(found: Record<string, unknown>[]): GrantWithParts[] {
+export function withPartsOf(found: Record<string, unknown>[]): GrantWithParts[] {
   return found.map((r) => ({
     grant: {
       id: Number(r.id),
@@ -227,96 +225,6 @@ export async function actorHasOverdueReport(db: Queryable, actorId: number): Pro
     .where(and(eq(grants.actorId, actorId), overdueCondition))
     .limit(1);
   return row !== undefined;
-}
-
-/**
- * Free text over the actor's name, the title, the purpose and the case number, folded as names are
- * (case, Danish letters and punctuation do not matter): every word must occur in one of them. Both
- * sides are folded as written (grants.text_norm, actors.name_norm) and have a trigram index, so a
- * word of three letters or more is looked up, not compared with every grant (issue 17).
- */
-function textSearch(words: string): SQL {
-  const terms = words.split(/\s+/).filter(Boolean).slice(0, 10);
-  return (
-    and(
-      ...terms.map((w) => {
-        // Folded once for the statement (an InitPlan), not for each grant compared in a generic plan,
-        // as the registry's search does (actors.search.repository.ts).
-        const folded = sql`(select samspil_norm(${w}))`;
-        return sql`(${grants.textNorm} like '%' || ${folded} || '%'
-          or ${grants.actorId} = any(array(select n.id from actors n where n.name_norm like '%' || ${folded} || '%')))`;
-      }),
-    ) ?? sql`true`
-  );
-}
-
-/** The list's order: a column the user chose (ties broken by id), else newest round first. */
-function grantOrder(sort: GrantSort | undefined): SQL {
-  if (!sort) return sql`grant_rounds.year desc, grants.id asc`;
-  const dir = sort.startsWith('-') ? sql.raw('desc') : sql.raw('asc');
-  const column = {
-    awarded: sql`grants.awarded_ore`,
-    actor: sql`actors.name_norm`,
-    status: sql`grants.status`,
-    decision: sql`grants.decision_on`,
-  }[sort.replace('-', '') as 'awarded' | 'actor' | 'status' | 'decision'];
-  return sql`${column} ${dir} nulls last, grants.id asc`;
-}
-
-export async function searchGrants(db: Queryable, q: GrantListQuery) {
-  const where: SQL[] = [];
-  if (q.roundId !== undefined) where.push(eq(grants.roundId, q.roundId));
-  if (q.status) where.push(eq(grants.status, q.status));
-  if (q.actorId !== undefined) where.push(eq(grants.actorId, q.actorId));
-  if (q.year !== undefined) where.push(eq(grantRounds.year, q.year));
-  if (q.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, q.municipalityCode));
-  if (q.regionCode !== undefined)
-    where.push(
-      sql`${grantRounds.municipalityCode} in (select code from municipalities where region_code = ${q.regionCode})`,
-    );
-  if (q.overdue === true) where.push(overdueCondition);
-  const words = q.q?.replaceAll('\u0000', ' ').trim();
-  if (words) where.push(textSearch(words));
-  if (q.targetGroupId !== undefined) {
-    where.push(
-      sql`exists (select 1 from ${grantAllocations} ga where ga.grant_id = ${grants.id} and ga.target_group_id in ${subtreeIds(q.targetGroupId)})`,
-    );
-  }
-  const condition = where.length ? and(...where) : undefined;
-  // The page's grants are picked from the grants and their rounds (and actors when sorted by them),
-  // then read with their actor and parts: the actor of every grant matching was joined before.
-  const order = grantOrder(q.sort);
-  const pageIds = sql`select grants.id from grants join grant_rounds on grant_rounds.id = grants.round_id
-    ${q.sort?.replace('-', '') === 'actor' ? sql`join actors on actors.id = grants.actor_id` : sql``}
-    ${condition ? sql`where ${condition}` : sql``} order by ${order} limit ${q.limit} offset ${q.offset}`;
-  // One statement: the totals of the grants matching, and the page of them with their parts (the
-  // page's plan as on its own: its parts read for its rows only). A page beyond the last still
-  // answers the totals (one row, its grant null). The sum paid is read from the payments joined to
-  // the grants matching, not looked up grant by grant: over every grant in the country that was
-  // 200,000 index lookups (issue 17). The filters name grants and rounds only, never the actor.
-  const found = await rows(
-    db,
-    sql`with totals as (
-        select count(*)::int as total_n, coalesce(sum(grants.requested_ore), 0)::text as total_requested,
-          coalesce(sum(grants.awarded_ore) filter (where grants.status in ${AWARDED}), 0)::text as total_awarded,
-          (select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0)
-            from ${grantPayments} p join grants on grants.id = p.grant_id join grant_rounds on grant_rounds.id = grants.round_id
-            ${condition ? sql`where ${condition}` : sql``})::text as total_paid
-        from grants join grant_rounds on grant_rounds.id = grants.round_id
-        ${condition ? sql`where ${condition}` : sql``})
-      select totals.*, page.* from totals left join lateral (${grantsWithParts(
-        sql`grants.id in (${pageIds})`,
-        sql`order by ${order}`,
-      )}) page on true`,
-  );
-  const totals = found[0];
-  return {
-    rows: withPartsOf(found.filter((r) => r.id !== null)),
-    total: Number(totals?.total_n ?? 0),
-    requestedOre: oreSum(totals?.total_requested as string | undefined).toString(),
-    awardedOre: oreSum(totals?.total_awarded as string | undefined).toString(),
-    paidOre: oreSum(totals?.total_paid as string | undefined).toString(),
-  };
 }
 
 export interface GroupTotal {

@@ -7,6 +7,7 @@ import type { Principal } from '../../lib/principal.ts';
 import { findActorRow, unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { checkCaseHandler, createCaseHandlerService } from './grants.case-handlers.ts';
+import { createGrantListService } from './grants.list.ts';
 import {
   actorHasOverdueReport,
   findGrant,
@@ -19,7 +20,6 @@ import {
   netPaidOre,
   replaceAllocations,
   replacePayments,
-  searchGrants,
   updateGrantIfVersion,
   updatePayment,
 } from './grants.repository.ts';
@@ -55,7 +55,6 @@ export function createGrantService(database: Database, config: Config) {
 
   /** Grants for the API and the pages, from rows that carry their allocations and payments. */
   const toGrants = (rows: Parameters<typeof grantsOf>[0]) => grantsOf(rows, threshold);
-
   async function loadGrant(on: Db | Tx, id: number): Promise<Grant> {
     const found = await findGrantWithParts(on, id);
     const [grant] = found ? toGrants([found]) : [];
@@ -148,29 +147,8 @@ export function createGrantService(database: Database, config: Config) {
     ...createRoundService(database),
     // Who can be a grant's case handler, and who it is: grants.case-handlers.ts.
     ...createCaseHandlerService(db),
-
-    async listGrants(query: GrantListQuery) {
-      const found = await searchGrants(db, query);
-      return {
-        items: toGrants(found.rows),
-        /** The rounds of the grants listed, for their names. */
-        rounds: [
-          ...new Map(
-            found.rows.map((r) => [r.grant.roundId, { id: r.grant.roundId, name: r.roundName, year: r.roundYear }]),
-          ).values(),
-        ],
-        /** The actors of the grants listed: their names and CVR numbers, for the columns and the export. */
-        actors: [
-          ...new Map(
-            found.rows.map((r) => [r.grant.actorId, { id: r.grant.actorId, name: r.actorName, cvr: r.actorCvr }]),
-          ).values(),
-        ],
-        total: found.total,
-        requestedOre: found.requestedOre,
-        awardedOre: found.awardedOre,
-        paidOre: found.paidOre,
-      };
-    },
+    // The grant list and its export: grants.list.ts.
+    ...createGrantListService(db, toGrants),
 
     async getGrant(id: number): Promise<Grant> {
       return loadGrant(db, id);
@@ -291,22 +269,6 @@ export function createGrantService(database: Database, config: Config) {
     },
 
     /** Every grant the filters find, for the exports: the list read a page of 500 at a time. */
-    async exportList(filters: Omit<GrantListQuery, 'limit' | 'offset'>) {
-      const page = (offset: number) => service.listGrants({ ...filters, limit: 500, offset });
-      const first = await page(0);
-      const items = [...first.items];
-      const rounds = new Map(first.rounds.map((r) => [r.id, r]));
-      const actors = new Map(first.actors.map((a) => [a.id, a]));
-      while (items.length < first.total) {
-        const next = await page(items.length);
-        if (!next.items.length) break;
-        items.push(...next.items);
-        for (const r of next.rounds) rounds.set(r.id, r);
-        for (const a of next.actors) actors.set(a.id, a);
-      }
-      return { ...first, items, rounds: [...rounds.values()], actors: [...actors.values()] };
-    },
-
     /**
      * The steps a grant can take now, by the same rules transition() applies (issue 19, point 6):
      * an award only while its round takes grants; the next mark (paid, accounted, closed) only

@@ -94,7 +94,7 @@ t.test('the grant service: advancing a round, recording a payment, the export li
     t.match(audit[0], { action: 'update', payment: { kind: 'repayment', amountOre: 50_000 } }, 'audited');
   });
 
-  t.test('exportList reads the whole filtered list, page by page', async (t) => {
+  t.test("exportList reads the whole filtered list, in the list's order", async (t) => {
     const round = await grants.createRound(finance, { year: 2027, name: 'Eksport', budgetOre: 0 });
     await h.database.rows(sql`
       insert into grants (round_id, actor_id, title, requested_ore, report_due_on)
@@ -108,5 +108,23 @@ t.test('the grant service: advancing a round, recording a payment, the export li
       [round.id],
     );
     t.equal((await grants.exportList({ roundId: round.id, status: 'approved' })).items.length, 0);
+    // In the list's order, whichever it is sorted by.
+    for (const sort of [undefined, '-awarded', 'actor'] as const) {
+      const listed = await grants.listGrants({ roundId: round.id, sort, limit: 100, offset: 1150 });
+      const exported = await grants.exportList({ roundId: round.id, sort });
+      t.same(
+        exported.items.slice(1150).map((g) => g.id),
+        listed.items.map((g) => g.id),
+        `sorted by ${sort ?? 'default'}: the export's last grants are the list's last page`,
+      );
+    }
+    const byAmount = await grants.exportList({ roundId: round.id, sort: '-awarded', q: 'Ansøgning 12' });
+    t.same(
+      byAmount.items.map((g) => g.title),
+      Array.from({ length: 1203 }, (_, i) => i + 1)
+        .filter((i) => String(i).includes('12'))
+        .map((i) => `Ansøgning ${i}`),
+      'filtered by text, in the order of the list (none awarded: by id)',
+    );
   });
 });

@@ -1,0 +1,121 @@
+/**
+ * The grant list's statements: the filters as one condition, the free text, the order, a page of
+ * grants with the totals of all matching, and every grant matching for the export (issue 17).
+ */
+import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { type Queryable, rows } from '../../db/client.ts';
+import { intArray } from '../../db/params.ts';
+import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import { oreSum } from '../../lib/money.ts';
+import { subtreeIds } from '../target-groups/target-groups.repository.ts';
+import { AWARDED, type GrantWithParts, grantsWithParts, overdueCondition, withPartsOf } from './grants.repository.ts';
+import type { GrantListQuery, GrantSort } from './grants.schemas.ts';
+
+/**
+ * Free text over the actor's name, the title, the purpose and the case number, folded as names are
+ * (case, Danish letters and punctuation do not matter): every word must occur in one of them. Both
+ * sides are folded as written (grants.text_norm, actors.name_norm) and have a trigram index, so a
+ * word of three letters or more is looked up, not compared with every grant (issue 17).
+ */
+function textSearch(words: string): SQL {
+  const terms = words.split(/\s+/).filter(Boolean).slice(0, 10);
+  return (
+    and(
+      ...terms.map((w) => {
+        // Folded once for the statement (an InitPlan), not for each grant compared in a generic plan,
+        // as the registry's search does (actors.search.repository.ts).
+        const folded = sql`(select samspil_norm(${w}))`;
+        return sql`(${grants.textNorm} like '%' || ${folded} || '%'
+          or ${grants.actorId} = any(array(select n.id from actors n where n.name_norm like '%' || ${folded} || '%')))`;
+      }),
+    ) ?? sql`true`
+  );
+}
+
+/** The list's order: a column the user chose (ties broken by id), else newest round first. */
+function grantOrder(sort: GrantSort | undefined): SQL {
+  if (!sort) return sql`grant_rounds.year desc, grants.id asc`;
+  const dir = sort.startsWith('-') ? sql.raw('desc') : sql.raw('asc');
+  const column = {
+    awarded: sql`grants.awarded_ore`,
+    actor: sql`actors.name_norm`,
+    status: sql`grants.status`,
+    decision: sql`grants.decision_on`,
+  }[sort.replace('-', '') as 'awarded' | 'actor' | 'status' | 'decision'];
+  return sql`${column} ${dir} nulls last, grants.id asc`;
+}
+
+/** The list's filters as one condition, over grants and their rounds (none names the actor). */
+function listCondition(q: Omit<GrantListQuery, 'limit' | 'offset'>): SQL | undefined {
+  const where: SQL[] = [];
+  if (q.roundId !== undefined) where.push(eq(grants.roundId, q.roundId));
+  if (q.status) where.push(eq(grants.status, q.status));
+  if (q.actorId !== undefined) where.push(eq(grants.actorId, q.actorId));
+  if (q.year !== undefined) where.push(eq(grantRounds.year, q.year));
+  if (q.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, q.municipalityCode));
+  if (q.regionCode !== undefined)
+    where.push(
+      sql`${grantRounds.municipalityCode} in (select code from municipalities where region_code = ${q.regionCode})`,
+    );
+  if (q.overdue === true) where.push(overdueCondition);
+  const words = q.q?.replaceAll('\u0000', ' ').trim();
+  if (words) where.push(textSearch(words));
+  if (q.targetGroupId !== undefined) {
+    where.push(
+      sql`exists (select 1 from ${grantAllocations} ga where ga.grant_id = ${grants.id} and ga.target_group_id in ${subtreeIds(q.targetGroupId)})`,
+    );
+  }
+  return where.length ? and(...where) : undefined;
+}
+
+/** The ids of the grants matching, in the list's order: from the grants and their rounds (and actors when sorted by them). */
+function orderedIds(q: Omit<GrantListQuery, 'limit' | 'offset'>, condition: SQL | undefined, tail: SQL = sql``): SQL {
+  return sql`select grants.id from grants join grant_rounds on grant_rounds.id = grants.round_id
+    ${q.sort?.replace('-', '') === 'actor' ? sql`join actors on actors.id = grants.actor_id` : sql``}
+    ${condition ? sql`where ${condition}` : sql``} order by ${grantOrder(q.sort)} ${tail}`;
+}
+
+/** Every grant matching the list's filters, by id, in the list's order (the export reads them a part at a time). */
+export async function matchingGrantIds(db: Queryable, q: Omit<GrantListQuery, 'limit' | 'offset'>): Promise<number[]> {
+  return (await rows<{ id: number }>(db, orderedIds(q, listCondition(q)))).map((r) => Number(r.id));
+}
+
+/** Grants with their round, actor and parts, by id (in no particular order). */
+export async function grantsWithPartsByIds(db: Queryable, ids: number[]): Promise<GrantWithParts[]> {
+  return withPartsOf(await rows(db, grantsWithParts(sql`grants.id = any(${intArray(ids)}::int[])`)));
+}
+
+export async function searchGrants(db: Queryable, q: GrantListQuery) {
+  const condition = listCondition(q);
+  // The page's grants are picked from the grants and their rounds (and actors when sorted by them),
+  // then read with their actor and parts: the actor of every grant matching was joined before.
+  const pageIds = orderedIds(q, condition, sql`limit ${q.limit} offset ${q.offset}`);
+  // One statement: the totals of the grants matching, and the page of them with their parts (the
+  // page's plan as on its own: its parts read for its rows only). A page beyond the last still
+  // answers the totals (one row, its grant null). The sum paid is read from the payments joined to
+  // the grants matching, not looked up grant by grant: over every grant in the country that was
+  // 200,000 index lookups (issue 17). The filters name grants and rounds only, never the actor.
+  const found = await rows(
+    db,
+    sql`with totals as (
+        select count(*)::int as total_n, coalesce(sum(grants.requested_ore), 0)::text as total_requested,
+          coalesce(sum(grants.awarded_ore) filter (where grants.status in ${AWARDED}), 0)::text as total_awarded,
+          (select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0)
+            from ${grantPayments} p join grants on grants.id = p.grant_id join grant_rounds on grant_rounds.id = grants.round_id
+            ${condition ? sql`where ${condition}` : sql``})::text as total_paid
+        from grants join grant_rounds on grant_rounds.id = grants.round_id
+        ${condition ? sql`where ${condition}` : sql``})
+      select totals.*, page.* from totals left join lateral (${grantsWithParts(
+        sql`grants.id in (${pageIds})`,
+        sql`order by ${grantOrder(q.sort)}`,
+      )}) page on true`,
+  );
+  const totals = found[0];
+  return {
+    rows: withPartsOf(found.filter((r) => r.id !== null)),
+    total: Number(totals?.total_n ?? 0),
+    requestedOre: oreSum(totals?.total_requested as string | undefined).toString(),
+    awardedOre: oreSum(totals?.total_awarded as string | undefined).toString(),
+    paidOre: oreSum(totals?.total_paid as string | undefined).toString(),
+  };
+}
