@@ -41,7 +41,6 @@ import {
 import {
   type Grant,
   type GrantCreate,
-  type GrantListQuery,
   type GrantPatch,
   type GrantTransition,
   type PaymentInput,
