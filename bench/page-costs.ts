@@ -71,6 +71,8 @@ async function pages(): Promise<Page[]> {
     // Free text over every grant in the country: a case's words, and a word that many actors' names hold.
     { name: 'grant-search', path: `/grants?q=${encodeURIComponent('lektiehjælp 46552')}` },
     { name: 'grant-search-broad', path: '/grants?q=havnen' },
+    { name: 'audit', path: '/audit' },
+    { name: 'grants-group', path: '/grants?targetGroupId=1' },
     { name: 'meeting', path: `/agreements/${ids?.agreement}/meetings`, write: true },
   ];
 }

@@ -29,8 +29,12 @@ export const auditLog = pgTable(
   },
   (t) => [
     index('audit_log_entity_idx').on(t.entity, t.entityId, t.at),
-    // The follow-up page's "changed recently" for one municipality.
-    index('audit_log_municipality_idx').on(t.municipalityCode, t.at),
+    // A municipality's trail newest first (at desc, id desc: a page of it is read off the index, not
+    // sorted from all of it), and the follow-up page's "changed recently".
+    index('audit_log_municipality_at_id_idx').on(t.municipalityCode, t.at, t.id),
+    // Which entities and actions a municipality's trail holds (the filters' choices), one index
+    // descent per pair rather than a read of the whole trail.
+    index('audit_log_municipality_entity_action_idx').on(t.municipalityCode, t.entity, t.action),
     // The same for the records' changes only, newest first read backwards (at desc, id desc): the
     // sign-ins and refusals between them are not read.
     index('audit_log_records_recent_idx')

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import { type Queryable, rows } from '../../db/client.ts';
 import { noteWrite } from '../../db/driver-patches.ts';
 import { builtOnce } from '../../db/prepared.ts';
 import { auditLog, users } from '../../db/schema/index.ts';
@@ -122,12 +122,24 @@ export async function searchAuditTrail(db: Queryable, municipalityCode: number, 
   return { rows, total: total?.n ?? 0 };
 }
 
-/** The entities and actions a municipality's entries hold. */
+/**
+ * The entities and actions a municipality's entries hold: each pair of them found by one descent of
+ * audit_log_municipality_entity_action_idx from the one before (a loose index scan), where reading
+ * them distinct from the whole trail cost 80 ms for a trail of 50,000 entries (issue 17).
+ */
 export async function auditFacets(db: Queryable, municipalityCode: number) {
-  const mine = eq(auditLog.municipalityCode, municipalityCode);
-  const [entities, actions] = await Promise.all([
-    db.selectDistinct({ v: auditLog.entity }).from(auditLog).where(mine).orderBy(auditLog.entity),
-    db.selectDistinct({ v: auditLog.action }).from(auditLog).where(mine).orderBy(auditLog.action),
-  ]);
-  return { entities: entities.map((r) => r.v), actions: actions.map((r) => r.v) };
+  const [found] = await rows<{ entities: string[]; actions: string[] }>(
+    db,
+    sql`with recursive pairs as (
+      (select entity, action from audit_log where municipality_code = ${municipalityCode}
+        order by entity, action limit 1)
+      union all
+      select next.entity, next.action from pairs cross join lateral (
+        select entity, action from audit_log
+        where municipality_code = ${municipalityCode} and (entity, action) > (pairs.entity, pairs.action)
+        order by entity, action limit 1) next)
+    select array(select distinct entity from pairs order by entity) as entities,
+      array(select distinct action from pairs order by action) as actions`,
+  );
+  return { entities: found?.entities ?? [], actions: found?.actions ?? [] };
 }
