@@ -73,6 +73,7 @@ async function pages(): Promise<Page[]> {
     { name: 'grant-search-broad', path: '/grants?q=havnen' },
     { name: 'audit', path: '/audit' },
     { name: 'grants-group', path: '/grants?targetGroupId=1' },
+    { name: 'grants-year', path: '/grants?year=2026' },
     { name: 'meeting', path: `/agreements/${ids?.agreement}/meetings`, write: true },
   ];
 }
