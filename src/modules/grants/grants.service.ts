@@ -267,7 +267,6 @@ export function createGrantService(database: Database, config: Config) {
       return loadGrant(db, id);
     },
 
-    /** Every grant the filters find, for the exports: the list read a page of 500 at a time. */
     /**
      * The steps a grant can take now, by the same rules transition() applies (issue 19, point 6):
      * an award only while its round takes grants; the next mark (paid, accounted, closed) only

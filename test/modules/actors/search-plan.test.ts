@@ -35,6 +35,16 @@ t.test('the search works out the words once, not for each actor, in its generic 
       'in the grant list, by words',
       () => h.app.services.grants.listGrants({ q: 'natcafé lanterne', limit: 50, offset: 0 } as never),
     ],
+    [
+      'in one municipality’s grant list, by words',
+      () =>
+        h.app.services.grants.listGrants({
+          q: 'natcafé lanterne',
+          municipalityCode: 101,
+          limit: 50,
+          offset: 0,
+        } as never),
+    ],
   ];
   for (const [where, search] of searches) {
     sent.length = 0;

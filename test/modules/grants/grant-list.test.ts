@@ -75,6 +75,12 @@ t.test('the grant list searches, sorts, shows what is paid, and exports the CVR'
   );
   t.same(titles((await list('q=sag-2026-77')).body), ['Sprogcafé'], 'and the case number');
   t.same(titles((await list('q=bydelsm%C3%B8drene+lektie')).body), ['Lektiehjælp'], 'every word must match');
+  // Across every municipality the words are looked up otherwise (textSearch): the same grants.
+  const everywhere = async (query: string) =>
+    titles((await finance.inject({ method: 'GET', url: `/grants?${query}` })).body);
+  t.same(await everywhere('q=bydelsm%C3%B8drene+lektie'), ['Lektiehjælp'], 'not narrowed: every word must match');
+  t.same(await everywhere('q=aeblehaven'), ['Morgenmad'], 'not narrowed: the actor’s name');
+  t.same(await everywhere('q=gr%C3%B8d+aalborg'), ['Morgenmad'], 'not narrowed: the purpose and the actor’s name');
 
   t.same(titles((await list('sort=awarded')).body), ['Sprogcafé', 'Morgenmad', 'Lektiehjælp'], 'by amount, none last');
   t.same(titles((await list('sort=-awarded')).body), ['Morgenmad', 'Sprogcafé', 'Lektiehjælp']);
