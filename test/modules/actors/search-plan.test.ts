@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { buildTestApp } from '../../helper.ts';
+import { explainSent, recordStatements } from '../../plans.ts';
 
 /**
  * The registry's search is a prepared statement run on every keystroke, so PostgreSQL soon plans it
@@ -12,17 +13,8 @@ import { buildTestApp } from '../../helper.ts';
  */
 t.test('the search works out the words once, not for each actor, in its generic plan', async (t) => {
   const h = await buildTestApp(t);
-  const client = (h.database.db as unknown as { session: { client: Record<string, unknown> } }).session.client;
-  const method = typeof client.unsafe === 'function' ? 'unsafe' : 'query';
-  const send = client[method] as (query: string, params?: unknown[], ...rest: unknown[]) => unknown;
-  const sent: [string, unknown[]][] = [];
-  client[method] = function (this: unknown, query: string, params?: unknown[], ...rest: unknown[]) {
-    sent.push([query, params ?? []]);
-    return send.call(this, query, params, ...rest);
-  };
-  t.teardown(() => {
-    client[method] = send;
-  });
+  const { sent, stop } = recordStatements(h.database);
+  t.teardown(stop);
 
   const searches: [string, () => Promise<unknown>][] = [
     ['through the whole registry', () => h.app.services.actors.list({ q: 'Havnen', limit: 25, offset: 0 } as never)],
@@ -51,24 +43,17 @@ t.test('the search works out the words once, not for each actor, in its generic 
     await search();
     const statement = sent.find(([text]) => /from "?(actors|grants)\b/.test(text) && /samspil_norm/.test(text));
     if (!statement) throw new Error(`no search statement among:\n${sent.map(([s]) => s).join('\n')}`);
-    const [text, params] = statement;
-    const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
     const grantList = where === 'in the grant list, by words';
-    const plan = await h.database.db.transaction(async (tx) => {
-      await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
-      // A few grants are read fastest in a row; can their words be looked up in an index?
-      if (grantList) await tx.execute(sql`set local enable_seqscan = off`);
-      await tx.execute(sql.raw(`prepare search_plan as ${text}`));
-      try {
-        const explained = await h.database.rows<{ 'QUERY PLAN': unknown }>(
-          sql.raw(`explain (format json, verbose, costs off) execute search_plan(${params.map(literal).join(', ')})`),
-          tx,
-        );
-        return explained[0]?.['QUERY PLAN'];
-      } finally {
-        await tx.execute(sql`deallocate search_plan`);
-      }
-    });
+    const [plan] = await explainSent(
+      h.database,
+      statement,
+      [
+        sql`set local plan_cache_mode = force_generic_plan`,
+        // A few grants are read fastest in a row; can their words be looked up in an index?
+        ...(grantList ? [sql`set local enable_seqscan = off`] : []),
+      ],
+      'format json, verbose, costs off',
+    );
     const root = ((typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[])[0]?.Plan;
     // Every expression of the plan outside its InitPlans.
     const outside: string[] = [];

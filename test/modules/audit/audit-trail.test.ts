@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { auditFacets, searchAuditTrail } from '../../../src/modules/audit/audit.repository.ts';
 import { buildTestApp } from '../../helper.ts';
+import { explainSent, recordStatements } from '../../plans.ts';
 
 /**
  * A municipality's audit trail grows with every write it makes, for as long as it uses Samspil
@@ -51,33 +52,12 @@ t.test('the audit trail: a page in its order, and the entities and actions it ho
 
   // The page's order comes from an index: the statement searchAuditTrail sends, explained with
   // sorting ruled out, has no sort.
-  const client = (db as unknown as { session: { client: Record<string, unknown> } }).session.client;
-  const method = typeof client.unsafe === 'function' ? 'unsafe' : 'query';
-  const send = client[method] as (query: string, params?: unknown[], ...rest: unknown[]) => unknown;
-  const sent: [string, unknown[]][] = [];
-  client[method] = function (this: unknown, query: string, params?: unknown[], ...rest: unknown[]) {
-    sent.push([query, params ?? []]);
-    return send.call(this, query, params, ...rest);
-  };
+  const { sent, stop } = recordStatements(h.database);
   await searchAuditTrail(db, 101, { limit: 50, offset: 0 });
-  client[method] = send;
+  stop();
   const statement = sent.find(([text]) => /order by "audit_log"."at" desc/.test(text));
   if (!statement) throw new Error(`no page statement among:\n${sent.map(([q]) => q).join('\n')}`);
-  const [text, params] = statement;
-  const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
-  const plan = await db.transaction(async (tx) => {
-    await tx.execute(sql`set local enable_sort = off`);
-    await tx.execute(sql.raw(`prepare trail_page as ${text}`));
-    try {
-      const explained = await h.database.rows<{ 'QUERY PLAN': string }>(
-        sql.raw(`explain (costs off) execute trail_page(${params.map(literal).join(', ')})`),
-        tx,
-      );
-      return explained.map((r) => r['QUERY PLAN']).join('\n');
-    } finally {
-      await tx.execute(sql`deallocate trail_page`);
-    }
-  });
+  const plan = (await explainSent(h.database, statement, [sql`set local enable_sort = off`], 'costs off')).join('\n');
   t.notMatch(plan, /Sort/, `read in its order off an index:\n${plan}`);
   t.match(plan, /audit_log_municipality_at_id_idx/);
 });

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import type { TestApp } from '../../helper.ts';
+import { recordStatements } from '../../plans.ts';
 import { setup } from './lantern-fixture.ts';
 
 /**
@@ -101,19 +102,8 @@ t.test('the list pages, the round overview and the actor page send one statement
  * its own connection) and what drizzle builds for it, from start() on.
  */
 function watchStatements(t: Test, h: TestApp) {
-  // Every statement outside a transaction goes to the driver's client of drizzle's session: its
-  // `query` (PGlite) or its `unsafe` (postgres.js), built anew or built once (db/prepared.ts).
-  const client = (h.database.db as unknown as { session: { client: Record<string, unknown> } }).session.client;
-  const method = typeof client.unsafe === 'function' ? 'unsafe' : 'query';
-  const send = client[method] as (query: string, ...rest: unknown[]) => unknown;
-  let sent: string[] = [];
-  client[method] = function (this: unknown, query: string, ...rest: unknown[]) {
-    sent.push(query);
-    return send.call(this, query, ...rest);
-  };
-  t.teardown(() => {
-    client[method] = send;
-  });
+  const recorder = recordStatements(h.database);
+  t.teardown(recorder.stop);
   // What drizzle builds: the SQL of the statements not built once for the process (db/prepared.ts).
   const dialect = (h.database.db as unknown as { dialect: { sqlToQuery: (...a: unknown[]) => unknown } }).dialect;
   const toQuery = dialect.sqlToQuery;
@@ -127,11 +117,11 @@ function watchStatements(t: Test, h: TestApp) {
   });
   return {
     start() {
-      sent = [];
+      recorder.sent.length = 0;
       built = 0;
     },
     /** The statements sent since start(), the mail sender's aside (they run on their own schedule). */
-    statements: () => sent.filter((q) => !/mail_outbox/.test(q)),
+    statements: () => recorder.sent.map(([q]) => q).filter((q) => !/mail_outbox/.test(q)),
     built: () => built,
   };
 }
