@@ -7,6 +7,8 @@
  *       (not the machine's other databases); the profile's top functions by self time, and by package.
  *   node bench/page-costs.ts explain [name ...]  the app in this process: each query the page sends,
  *       with EXPLAIN (ANALYZE, BUFFERS) of the slowest.
+ * Without names, the eleven pages of the issue's targets; the pages across every municipality (the
+ * national grant lists, the audit trail) are measured when named.
  * Figures go to bench/.costs/<mode>.json (not kept in git) and are summarised on stdout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -40,6 +42,8 @@ interface Page {
   path: string;
   htmx?: string;
   write?: boolean;
+  /** Across every municipality: a tenth of a second or more each; measured only when named. */
+  national?: boolean;
 }
 
 let agreementIds: number[] = [];
@@ -61,20 +65,22 @@ async function pages(): Promise<Page[]> {
     { name: 'actors', path: '/actors?q=Foreningen&municipalityCode=101' },
     { name: 'actor', path: `/actors/${ids?.actor}` },
     { name: 'grants', path: '/grants?year=2026&municipalityCode=101&status=approved' },
-    // The grant list as the menu opens it: every municipality's grants, every year.
-    { name: 'grants-all', path: '/grants' },
     { name: 'round', path: `/grant-rounds/${ids?.round}` },
     { name: 'prop-one', path: '/reports/proportionality?area=municipality:101&year=2026' },
     { name: 'prop-all', path: '/reports/proportionality?area=national&year=2026' },
     { name: 'shared', path: '/reports/shared-actors?regionCode=1084&year=2026' },
     { name: 'search', path: '/actors?q=Havnen', htmx: 'actor-results' },
-    // Free text over every grant in the country: a case's words, and a word that many actors' names hold.
-    { name: 'grant-search', path: `/grants?q=${encodeURIComponent('lektiehjælp 46552')}` },
-    { name: 'grant-search-broad', path: '/grants?q=havnen' },
-    { name: 'audit', path: '/audit' },
-    { name: 'grants-group', path: '/grants?targetGroupId=1' },
-    { name: 'grants-year', path: '/grants?year=2026' },
     { name: 'meeting', path: `/agreements/${ids?.agreement}/meetings`, write: true },
+    // The audit trail of the bench user's municipality, which grows with every meeting the bench logs.
+    { name: 'audit', path: '/audit', national: true },
+    // The grant list as the menu opens it (every municipality's grants, every year), by year and by
+    // target group, and free text over every grant in the country: a case's words, and a word that
+    // many actors' names hold.
+    { name: 'grants-all', path: '/grants', national: true },
+    { name: 'grants-year', path: '/grants?year=2026', national: true },
+    { name: 'grants-group', path: '/grants?targetGroupId=1', national: true },
+    { name: 'grant-search', path: `/grants?q=${encodeURIComponent('lektiehjælp 46552')}`, national: true },
+    { name: 'grant-search-broad', path: '/grants?q=havnen', national: true },
   ];
 }
 
@@ -375,6 +381,6 @@ async function explainMode(list: Page[]) {
 const [mode = 'load', ...names] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
 const all = await pages();
-const list = names.length ? all.filter((p) => names.includes(p.name)) : all;
+const list = names.length ? all.filter((p) => names.includes(p.name)) : all.filter((p) => !p.national);
 if (mode === 'explain') await explainMode(list);
 else await loadMode(list);
