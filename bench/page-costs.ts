@@ -20,6 +20,7 @@ import postgres from 'postgres';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { system } from '../src/lib/principal.ts';
+import { BENCH_USER, benchIds } from './national.ts';
 import { cpuMs } from './proc.ts';
 import { startCommand } from './start-flags.ts';
 
@@ -34,8 +35,7 @@ const WARM_UP = Number(process.env.COSTS_WARM_UP ?? 150);
 const REQUESTS = Number(process.env.COSTS_REQUESTS ?? 400);
 /** 32 as in the bench; fewer on a machine so busy that requests time out (CPU per request is what counts). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const EMAIL = 'bench@samspil.dk';
-const PASSWORD = 'en lang benchmark-adgangskode';
+const { email: EMAIL, password: PASSWORD } = BENCH_USER;
 
 interface Page {
   name: string;
@@ -50,10 +50,7 @@ let agreementIds: number[] = [];
 
 async function pages(): Promise<Page[]> {
   const client = postgres(url as string, { max: 1 });
-  const [ids] = await client`select
-    (select min(id) from actors where home_municipality_code = 101) as actor,
-    (select id from grant_rounds where municipality_code = 101 and year = 2026) as round,
-    (select min(id) from agreements where municipality_code = 101 and status = 'active') as agreement`;
+  const ids = await benchIds((text) => client.unsafe(text));
   // As the bench does: meetings logged across the municipality's first 300 active agreements.
   agreementIds = (
     await client`select id from agreements where municipality_code = 101 and status = 'active' order by id limit 300`
@@ -63,14 +60,14 @@ async function pages(): Promise<Page[]> {
     { name: 'floor', path: '/target-groups' },
     { name: 'home', path: '/' },
     { name: 'actors', path: '/actors?q=Foreningen&municipalityCode=101' },
-    { name: 'actor', path: `/actors/${ids?.actor}` },
+    { name: 'actor', path: `/actors/${ids.actor}` },
     { name: 'grants', path: '/grants?year=2026&municipalityCode=101&status=approved' },
-    { name: 'round', path: `/grant-rounds/${ids?.round}` },
+    { name: 'round', path: `/grant-rounds/${ids.round}` },
     { name: 'prop-one', path: '/reports/proportionality?area=municipality:101&year=2026' },
     { name: 'prop-all', path: '/reports/proportionality?area=national&year=2026' },
     { name: 'shared', path: '/reports/shared-actors?regionCode=1084&year=2026' },
     { name: 'search', path: '/actors?q=Havnen', htmx: 'actor-results' },
-    { name: 'meeting', path: `/agreements/${ids?.agreement}/meetings`, write: true },
+    { name: 'meeting', path: `/agreements/${ids.agreement}/meetings`, write: true },
     // The audit trail of the bench user's municipality, which grows with every meeting the bench logs.
     { name: 'audit', path: '/audit', national: true },
     // The grant list as the menu opens it (every municipality's grants, every year), by year and by

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { BENCH_USER, benchIds } from './national.ts';
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('Set DATABASE_URL to the national data set on PostgreSQL');
@@ -22,17 +23,11 @@ const out = join(dirname(fileURLToPath(import.meta.url)), '.costs');
 const app = await buildApp(
   loadConfig({ ...process.env, LOG_LEVEL: 'silent', PAGE_CACHE_TTL_MS: '0', MAIL_SENDER: 'off' }),
 );
-const { token } = await app.services.accounts.login('bench@samspil.dk', 'en lang benchmark-adgangskode', '127.0.0.1');
+const { token } = await app.services.accounts.login(BENCH_USER.email, BENCH_USER.password, '127.0.0.1');
 const cookie = `samspil_session=${token}`;
 const client = postgres(url, { max: 1 });
-const [ids] = await client`select
-  (select min(id) from actors where home_municipality_code = 101) as actor,
-  (select id from grant_rounds where municipality_code = 101 and year = 2026) as round,
-  (select min(id) from agreements where municipality_code = 101 and status = 'active') as agreement,
-  (select min(g.id) from grants g join grant_rounds r on r.id = g.round_id
-    where r.municipality_code = 101 and r.year = 2026) as grant`;
+const { actor, round, agreement, grant } = await benchIds((text) => client.unsafe(text));
 await client.end();
-const { actor, round, agreement, grant } = ids as Record<string, number>;
 
 const pages =
   process.argv.length > 2

@@ -5,24 +5,21 @@
 import { sql } from 'drizzle-orm';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { BENCH_USER, benchIds } from './national.ts';
 
 const app = await buildApp(loadConfig({ ...process.env, LOG_LEVEL: 'silent' }));
 const accounts = app.services.accounts;
-const email = 'bench@samspil.dk';
-const user = await accounts.findUserByEmail(email);
+const user = await accounts.findUserByEmail(BENCH_USER.email);
 if (!user) throw new Error('run npm run bench once first');
-const { token } = await accounts.login(email, 'en lang benchmark-adgangskode', '127.0.0.1');
+const { token } = await accounts.login(BENCH_USER.email, BENCH_USER.password, '127.0.0.1');
 const cookie = `samspil_session=${token}`;
-const [ids] = await app.database.rows<{ agreement: number; actor: number; round: number }>(sql`select
-  (select min(id) from agreements where municipality_code = 101 and status = 'active') as agreement,
-  (select min(id) from actors where home_municipality_code = 101) as actor,
-  (select id from grant_rounds where municipality_code = 101 and year = 2026) as round`);
+const ids = await benchIds((text) => app.database.rows(sql.raw(text)));
 const pages = [
   '/',
   '/actors?q=Foreningen&municipalityCode=101',
-  `/actors/${ids?.actor}`,
+  `/actors/${ids.actor}`,
   '/grants?year=2026&municipalityCode=101&status=approved',
-  `/grant-rounds/${ids?.round}`,
+  `/grant-rounds/${ids.round}`,
   '/reports/proportionality?area=municipality:101&year=2026',
   '/reports/proportionality?area=national&year=2026',
   '/reports/shared-actors?regionCode=1084&year=2026',

@@ -27,6 +27,7 @@ import { system } from '../src/lib/principal.ts';
 import { createAccountService } from '../src/modules/accounts/accounts.service.ts';
 import { createMunicipalityService } from '../src/modules/municipalities/municipalities.service.ts';
 import { proportionalityQuery, type ReportParams } from '../src/modules/reports/reports.repository.ts';
+import { BENCH_USER } from './national.ts';
 import { cpuMs } from './proc.ts';
 import { startCommand } from './start-flags.ts';
 
@@ -38,8 +39,7 @@ const FRESH_PORT = 3913;
 const CONNECTIONS = 32;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const YEAR = 2026;
-const EMAIL = 'bench@samspil.dk';
-const PASSWORD = 'en lang benchmark-adgangskode';
+const { email: EMAIL, password: PASSWORD } = BENCH_USER;
 
 const env = {
   ...process.env,
