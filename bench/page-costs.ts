@@ -338,12 +338,14 @@ async function explainMode(list: Page[]) {
       for (let i = 0; i < 7; i++) await explainer.unsafe(run);
       const rows = await explainer.unsafe(`explain (analyze, buffers, format json) ${run}`);
       const plans0 = rows[0]?.['QUERY PLAN'] as
-        | { Plan: Record<string, unknown>; 'Execution Time': number }[]
+        | { Plan: Record<string, unknown>; 'Execution Time': number; 'Planning Time'?: number }[]
         | undefined;
       const plan = plans0?.[0];
       const text = await explainer.unsafe(`explain (analyze, buffers, costs off) ${run}`);
       plans.push({
         ms: plan?.['Execution Time'] ?? 0,
+        // Planned again at each run: PostgreSQL kept a custom plan, the generic one costing more.
+        planningMs: plan?.['Planning Time'] ?? 0,
         sharedHit: Number(plan?.Plan['Shared Hit Blocks'] ?? 0),
         sql: q.replace(/\s+/g, ' ').slice(0, 240),
         plan: text.map((r) => r['QUERY PLAN']).join('\n'),
@@ -366,7 +368,9 @@ async function explainMode(list: Page[]) {
     );
     for (const q of built) console.log(`  built: ${q.replace(/\s+/g, ' ').slice(0, 160)}`);
     for (const p of plans.slice(0, Number(process.env.COSTS_TOP ?? 5)))
-      console.log(`  ${p.ms.toFixed(3)} ms  ${p.sharedHit} hit  ${p.sql.slice(0, 160)}`);
+      console.log(
+        `  ${p.ms.toFixed(3)} ms (planned ${p.planningMs.toFixed(3)})  ${p.sharedHit} hit  ${p.sql.slice(0, 160)}`,
+      );
     for (const [q] of captured.filter(([q]) => !/^\s*(select|with)/i.test(q)))
       console.log(`  not select: ${q.replace(/\s+/g, ' ').slice(0, 160)}`);
   }

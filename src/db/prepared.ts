@@ -1,3 +1,5 @@
+import type { SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Queryable } from './client.ts';
 
 /** What drizzle's `.prepare(name)` gives: the statement, run again with new values for its placeholders. */
@@ -104,6 +106,44 @@ export function builtOnceEach<S extends string, V extends Record<string, unknown
     let statement = shapes.get(shape);
     if (!statement) {
       statement = builtOnce<V, R>(`${name}:${shape}`, (on) => build(on, shape));
+      shapes.set(shape, statement);
+    }
+    return statement(db, values);
+  };
+}
+
+/** Writes a raw statement's text; Samspil's drizzle has no casing rule, so any dialect writes the same. */
+const dialect = new PgDialect();
+
+/**
+ * A raw statement (sql`…`, its values `sql.placeholder(name)`) built once as builtOnce builds a
+ * select, its rows as rows() gives them: the same values from both drivers.
+ */
+export function sqlOnce<V extends Record<string, unknown>, R extends Record<string, unknown>>(
+  name: string,
+  build: () => SQL,
+): (db: Queryable, values: V) => Promise<R[]> {
+  const statement = builtOnce<V, unknown>(name, (db) => ({
+    prepare: (as) =>
+      (db._.session as unknown as Session).prepareQuery(dialect.sqlToQuery(build()), undefined, as, false),
+  }));
+  return async (db, values) => {
+    const result = await statement(db, values);
+    // postgres.js answers an Array subclass with fields of its own, PGlite { rows }.
+    return (Array.isArray(result) ? Array.from(result) : (result as { rows: R[] }).rows) as R[];
+  };
+}
+
+/** A raw statement of several shapes, each built once (sqlOnce), as builtOnceEach does for selects. */
+export function sqlOnceEach<S extends string, V extends Record<string, unknown>, R extends Record<string, unknown>>(
+  name: string,
+  build: (shape: S) => SQL,
+): (db: Queryable, shape: S, values: V) => Promise<R[]> {
+  const shapes = new Map<S, (db: Queryable, values: V) => Promise<R[]>>();
+  return (db, shape, values) => {
+    let statement = shapes.get(shape);
+    if (!statement) {
+      statement = sqlOnce<V, R>(`${name}:${shape}`, () => build(shape));
       shapes.set(shape, statement);
     }
     return statement(db, values);

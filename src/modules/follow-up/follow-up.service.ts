@@ -7,10 +7,9 @@ import {
   agreementsWithMeetingsOverdue,
   countFollowUps,
   type FollowUpWindows,
+  followUpOverview,
   openActionItems,
-  recentChanges,
   reportsDueSoon,
-  startingPoints,
 } from './follow-up.repository.ts';
 
 /** How far ahead the follow-up page looks. */
@@ -48,10 +47,6 @@ export interface FollowUpOptions {
   today?: string;
 }
 
-/**
- * The follow-up page: what in the user's own municipality needs doing soon. Each list is one
- * query; the counts for the navigation are one query together.
- */
 /** A new municipality's first steps, each done once the municipality has what it leads to. */
 const FIRST_STEPS = [
   { key: 'invite', done: 'colleagues' },
@@ -60,6 +55,10 @@ const FIRST_STEPS = [
 ] as const;
 export type FirstStep = (typeof FIRST_STEPS)[number]['key'];
 
+/**
+ * The follow-up page: what in the user's own municipality needs doing soon. Its lists are one
+ * statement together, as are the counts for the navigation; a reminder mail reads each list on its own.
+ */
 export function createFollowUpService(database: Database) {
   const db = database.db;
   const windows = (today: string): FollowUpWindows => ({
@@ -128,14 +127,12 @@ export function createFollowUpService(database: Database) {
     async overview(options: FollowUpOptions) {
       const w = windows(options.today ?? danishDate());
       const m = options.municipalityCode;
-      const [reports, agreementsDue, meetingsOverdue, actionItems, changes, begun] = await Promise.all([
-        reportsDueSoon(db, m, w),
-        agreementsDueSoon(db, m, w),
-        agreementsWithMeetingsOverdue(db, m, w),
-        openActionItems(db, { mine: options.mine, userId: options.userId, municipalityCode: m }),
-        recentChanges(db, m, { days: RECENT_CHANGES_DAYS }),
-        startingPoints(db, m, options.userId),
-      ]);
+      const { reports, agreementsDue, meetingsOverdue, actionItems, changes, ...begun } = await followUpOverview(
+        db,
+        { mine: options.mine, userId: options.userId, municipalityCode: m },
+        w,
+        RECENT_CHANGES_DAYS,
+      );
       return {
         today: w.today,
         reports: reports.map((r) => ({ ...r, overdue: r.dueOn < w.today })),

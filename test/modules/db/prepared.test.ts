@@ -1,7 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import t from 'tap';
-import type { Queryable } from '../../../src/db/client.ts';
-import { builtOnce, builtOnceEach } from '../../../src/db/prepared.ts';
+import { type Queryable, rows } from '../../../src/db/client.ts';
+import { builtOnce, builtOnceEach, sqlOnce, sqlOnceEach } from '../../../src/db/prepared.ts';
 import { municipalities, users } from '../../../src/db/schema/index.ts';
 import { openTestDatabase } from '../../helper.ts';
 
@@ -138,4 +138,49 @@ t.test('an insert built once writes and returns its row on each handle', async (
     );
   }
   t.equal(builds, 1, 'built once');
+});
+
+t.test('a raw statement built once gives the rows rows() gives, on each handle, each shape built once', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const built: string[] = [];
+  // A date as text, an int, a boolean, JSON, and a null: the types the two drivers must give alike.
+  const text = (region: unknown, limit: unknown, named: boolean) => sql`
+    select m.code, m.name, m.region_code = ${region} as "inRegion", now()::date::text as today,
+      (select json_agg(x) from (select m.code as code, ${named ? sql`m.name` : sql`null::text`} as name) x) as parts
+    from municipalities m where m.region_code = ${region} order by m.code limit ${limit}`;
+  const raw = sqlOnceEach<'named' | 'bare', { region: number; limit: number }, Record<string, unknown>>(
+    'test_raw',
+    (shape) => {
+      built.push(shape);
+      return text(sql.placeholder('region'), sql.placeholder('limit'), shape === 'named');
+    },
+  );
+  const first = await raw(db, 'named', { region: 1084, limit: 3 });
+  t.strictSame(first, await rows(db, text(1084, 3, true)), 'as rows() reads the statement built for the call');
+  t.match(first, [
+    { code: 101, name: 'København', inRegion: true, today: /^\d{4}-\d\d-\d\d$/, parts: [{ code: 101 }] },
+  ]);
+  t.equal(first.length, 3);
+  t.strictSame(
+    await raw(db, 'bare', { region: 1081, limit: 2 }),
+    await rows(db, text(1081, 2, false)),
+    'another shape',
+  );
+  const rolledBack = new Error('rolled back');
+  await t.rejects(
+    db.transaction(async (tx) => {
+      await tx.execute(sql`update municipalities set name = 'Kbh.' where code = 101`);
+      const seen = await raw(tx, 'named', { region: 1084, limit: 1 });
+      t.match(seen, [{ name: 'Kbh.', parts: [{ name: 'Kbh.' }] }], 'in a transaction, on its connection');
+      throw rolledBack;
+    }),
+    rolledBack,
+  );
+  t.strictSame(built, ['named', 'bare'], 'each shape built once, for the database and the transaction alike');
+  const single = sqlOnce<{ code: number }, { name: string }>(
+    'test_raw_one',
+    () => sql`select name from municipalities where code = ${sql.placeholder('code')}`,
+  );
+  t.strictSame(await single(db, { code: 751 }), [{ name: 'Aarhus' }]);
+  await t.rejects(single(db, {} as { code: number }), /No value for placeholder "code"/, 'a missing value refused');
 });

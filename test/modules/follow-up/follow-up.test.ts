@@ -1,7 +1,13 @@
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
-import { addMonths } from '../../../src/lib/dates.ts';
+import { addDays, addMonths } from '../../../src/lib/dates.ts';
+import {
+  agreementsDueSoon,
+  agreementsWithMeetingsOverdue,
+  openActionItems,
+  reportsDueSoon,
+} from '../../../src/modules/follow-up/follow-up.repository.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp, type Client } from '../../helper.ts';
 
@@ -176,6 +182,94 @@ t.test('the home page lists what is waiting, links to it, and the navigation cou
     headers: { 'hx-request': 'true', 'hx-target': 'agreement-results' },
   });
   t.notMatch(partial.body, /samspil-nav-count/, 'htmx partials skip the layout and its counts');
+});
+
+t.test("the home page's lists in one statement are the lists the reminders read one by one", async (t) => {
+  const { h, coordinator, finance, actor, groupId } = await setup(t);
+  const other = await h.as('coordinator', 101);
+  for (const [due, title] of [
+    ['2026-03-10', 'Rapport B'],
+    ['2026-03-02', 'Rapport A'],
+    ['2026-03-10', 'Rapport C'],
+  ] as const)
+    await awardedGrant(finance, actor.id, groupId, due, title);
+  await agreement(coordinator, actor.id, { title: 'Udløber sidst', startsOn: '2026-01-01', endsOn: '2026-04-20' });
+  await agreement(coordinator, actor.id, { title: 'Revurderes først', startsOn: '2026-01-01', reviewOn: '2026-03-15' });
+  const paced = await agreement(coordinator, actor.id, {
+    title: 'Månedlige møder',
+    startsOn: '2026-01-10',
+    meetingIntervalMonths: 1,
+  });
+  await agreement(coordinator, actor.id, { title: 'Kvartalsmøder', startsOn: '2025-10-01', meetingIntervalMonths: 3 });
+  const logged = await coordinator.inject({
+    method: 'POST',
+    url: `/api/v1/agreements/${paced.id}/meetings`,
+    payload: {
+      heldOn: '2026-01-20',
+      actionItems: [
+        { text: 'Uden frist', ownerUserId: coordinator.user.id },
+        { text: 'Frist i marts', ownerUserId: coordinator.user.id, dueOn: '2026-03-05' },
+        { text: 'Kollegaens', ownerUserId: other.user.id, dueOn: '2026-03-01' },
+        { text: 'Hos caféen', ownerName: 'Café Klare', dueOn: '2026-02-20' },
+      ],
+    },
+  });
+  t.equal(logged.statusCode, 201, logged.body);
+
+  const db = h.database.db;
+  const today = '2026-03-01';
+  const w = { today, reportsSoon: addDays(today, 30), agreementsAhead: addDays(today, 60) };
+  for (const mine of [true, false]) {
+    const v = await h.app.services.followUp.overview({
+      municipalityCode: 101,
+      userId: coordinator.user.id,
+      mine,
+      today,
+    });
+    const who = { mine, userId: coordinator.user.id, municipalityCode: 101 };
+    const items = await openActionItems(db, who);
+    t.strictSame(
+      v.reports.map(({ overdue: _, ...r }) => r),
+      await reportsDueSoon(db, 101, w),
+      'the reports, in their order, with the same types',
+    );
+    t.strictSame(v.agreementsDue, await agreementsDueSoon(db, 101, w), 'the agreements due');
+    t.strictSame(v.meetingsOverdue, await agreementsWithMeetingsOverdue(db, 101, w), 'the meetings overdue');
+    t.strictSame(
+      v.actionItems.map(({ overdue: _, ...i }) => i),
+      items,
+      mine ? "the user's own action items" : "the municipality's action items",
+    );
+    t.same(
+      v.reports.map((r) => r.title),
+      ['Rapport A', 'Rapport B', 'Rapport C'],
+      'due first, then by id',
+    );
+    t.same(
+      v.actionItems.map((i) => i.text),
+      mine ? ['Frist i marts', 'Uden frist'] : ['Hos caféen', 'Kollegaens', 'Frist i marts', 'Uden frist'],
+      'by due date, none last',
+    );
+  }
+  const mine = await h.app.services.followUp.overview({
+    municipalityCode: 101,
+    userId: coordinator.user.id,
+    mine: true,
+    today,
+  });
+  t.same(
+    mine.agreementsDue.map((a) => a.title),
+    ['Revurderes først', 'Udløber sidst'],
+    'the agreements by the first of their end and review',
+  );
+  t.same(
+    mine.meetingsOverdue.map((a) => [a.title, a.dueOn]),
+    [
+      ['Kvartalsmøder', '2026-01-01'],
+      ['Månedlige møder', '2026-02-20'],
+    ],
+    'the meetings overdue, the longest overdue first',
+  );
 });
 
 t.test('the database and the code agree on the pace at every month end', async (t) => {
