@@ -87,7 +87,7 @@ export function createServices(database: Database, config: Config): Services {
     municipalities,
     targetGroups,
     actors,
-    agreements: createAgreementService(database.db),
+    agreements: createAgreementService(database),
     followUp,
     needEstimates: createNeedEstimateService(database.db, targetGroups),
     reports: createReportService(database, municipalities),

@@ -119,7 +119,7 @@ const dialect = new PgDialect();
  * A raw statement (sql`…`, its values `sql.placeholder(name)`) built once as builtOnce builds a
  * select, its rows as rows() gives them: the same values from both drivers.
  */
-export function sqlOnce<V extends Record<string, unknown>, R extends Record<string, unknown>>(
+export function sqlOnce<V extends Record<string, unknown>, R extends object>(
   name: string,
   build: () => SQL,
 ): (db: Queryable, values: V) => Promise<R[]> {
@@ -135,7 +135,7 @@ export function sqlOnce<V extends Record<string, unknown>, R extends Record<stri
 }
 
 /** A raw statement of several shapes, each built once (sqlOnce), as builtOnceEach does for selects. */
-export function sqlOnceEach<S extends string, V extends Record<string, unknown>, R extends Record<string, unknown>>(
+export function sqlOnceEach<S extends string, V extends Record<string, unknown>, R extends object>(
   name: string,
   build: (shape: S) => SQL,
 ): (db: Queryable, shape: S, values: V) => Promise<R[]> {

@@ -13,6 +13,8 @@ export const writeTag = {
   actors: 'actors',
   targetGroups: 'target-groups',
   municipalities: 'municipalities',
+  /** The users: who may own an action item, coordinate an agreement. */
+  users: 'users',
   /** Applications and their documents, written by applicants without an account. */
   applications: 'applications',
 } as const;
@@ -30,6 +32,7 @@ const sharedKinds: Record<string, string> = {
   actor_contact: writeTag.actors,
   target_group: writeTag.targetGroups,
   municipality: writeTag.municipalities,
+  user: writeTag.users,
 };
 
 export type Touched = readonly string[] | 'all';

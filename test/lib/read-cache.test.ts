@@ -68,6 +68,9 @@ t.test('a write during a load ends the use of what it loaded; tags may come from
 t.test('what a write touches', async (t) => {
   t.same(tagsOfWrite(101, 'grant'), ['m:101', 'm:*']);
   t.same(tagsOfWrite(101, 'actor'), ['m:101', 'm:*', 'actors'], 'actors are everyone’s');
+  t.same(tagsOfWrite(101, 'user'), ['m:101', 'm:*', 'users'], 'a user touches the lists of users');
+  t.same(tagsOfNotification('147:user'), ['m:147', 'm:*', 'users'], 'as another process’s write of a user does');
+  t.notOk(tagsOfWrite(101, 'meeting').includes('users'), 'a meeting does not');
   t.equal(tagsOfWrite(null, 'grant'), 'all', 'no municipality: everything');
   t.same(tagsOfNotification('101:grant,751:target_group'), ['m:101', 'm:*', 'm:751', 'target-groups']);
   t.equal(tagsOfNotification(''), 'all', 'an empty notification (too long, or an old trigger) is everything');

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { type Queryable, rows } from '../../db/client.ts';
+import type { Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
-import { builtOnce, builtOnceEach } from '../../db/prepared.ts';
+import { builtOnce, builtOnceEach, sqlOnce } from '../../db/prepared.ts';
 import {
   type actionItems,
   actors,
@@ -118,19 +118,20 @@ export async function findAgreementWithParts(
   return { row, parts };
 }
 
-/** The actors, target groups, responsibilities, grants and last meeting of several agreements, in one statement. */
+/** The actors, target groups, responsibilities, grants and last meeting of several agreements, built once. */
+const partsOfAgreements = sqlOnce<{ ids: string }, { id: number } & AgreementParts>('agreement_parts', () => {
+  const p = partsOf(sql.raw('x.id'));
+  return sql`select x.id, ${p.actorIds} as "actorIds", ${p.targetGroupIds} as "targetGroupIds",
+        ${p.responsibilities} as responsibilities, ${p.grantIds} as "grantIds",
+        ${p.lastMeetingHeldOn} as "lastMeetingHeldOn"
+      from unnest(${sql.placeholder('ids')}::int[]) as x(id)`;
+});
+
+/** The parts of several agreements, in one statement. */
 export async function agreementParts(db: Queryable, ids: number[]): Promise<Map<number, AgreementParts>> {
   const out = new Map<number, AgreementParts>();
   if (!ids.length) return out;
-  const p = partsOf(sql.raw('x.id'));
-  const parts = await rows<Record<string, unknown> & { id: number } & AgreementParts>(
-    db,
-    sql`select x.id, ${p.actorIds} as "actorIds", ${p.targetGroupIds} as "targetGroupIds",
-        ${p.responsibilities} as responsibilities, ${p.grantIds} as "grantIds",
-        ${p.lastMeetingHeldOn} as "lastMeetingHeldOn"
-      from unnest(${intArray(ids)}::int[]) as x(id)`,
-  );
-  for (const { id, ...partsOfOne } of parts) out.set(id, partsOfOne);
+  for (const { id, ...partsOfOne } of await partsOfAgreements(db, { ids: intArray(ids) })) out.set(id, partsOfOne);
   return out;
 }
 
@@ -167,16 +168,19 @@ export async function replaceAgreementParts(
 
 /**
  * The filters of the agreement list, by what is given: the actor page asks for one actor's, the list
- * for a municipality's with a status or words. Each shape is built once (db/prepared.ts).
+ * for a municipality's with a status or words. Each shape is built once (db/prepared.ts). The page
+ * comes with its parts: one statement, not two.
  */
 const agreementPages = builtOnceEach<
   string,
   { municipalityCode?: number; status?: string; actorId?: number; like?: string; limit: number; offset: number },
-  { row: AgreementRow; total: number }[]
+  ({ row: AgreementRow; total: number } & AgreementParts)[]
 >('agreement_page', (db, shape) => {
   const condition = agreementCondition(shape);
+  // Each agreement's parts read for the page's rows only: PostgreSQL puts expensive expressions of the
+  // select list above the sort and limit.
   return db
-    .select({ row: agreements, total: sql<number>`count(*) over ()` })
+    .select({ row: agreements, total: sql<number>`count(*) over ()`, ...partsOf(sql.raw('"agreements"."id"')) })
     .from(agreements)
     .where(condition)
     .orderBy(sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`, asc(agreements.title))
@@ -203,7 +207,7 @@ function agreementCondition(shape: string): SQL | undefined {
 export async function searchAgreements(
   db: Queryable,
   query: AgreementListQuery,
-): Promise<{ rows: AgreementRow[]; total: number }> {
+): Promise<{ rows: AgreementRow[]; total: number; parts: Map<number, AgreementParts> }> {
   const values = {
     municipalityCode: query.municipalityCode,
     status: query.status || undefined,
@@ -231,7 +235,11 @@ export async function searchAgreements(
             .execute(values)
         )[0]?.n ?? 0)
       : 0;
-  return { rows: page.map((p) => p.row), total };
+  return {
+    rows: page.map((p) => p.row),
+    total,
+    parts: new Map(page.map(({ row, total: _, ...parts }) => [row.id, parts])),
+  };
 }
 
 /** Actors that do not exist, or are archived, among the given ids. */

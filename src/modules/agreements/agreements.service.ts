@@ -1,8 +1,10 @@
-import type { Db, Tx } from '../../db/client.ts';
+import type { Database, Db, Tx } from '../../db/client.ts';
 import { addDays, addMonths, danishDate, daysBetween } from '../../lib/dates.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
+import { createReadCache } from '../../lib/read-cache.ts';
+import { writeTag } from '../../lib/write-tags.ts';
 import { unknownTargetGroupIds } from '../actors/actors.repository.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import { closeOpenActionItems, countOpenActionItems } from './agreements.meetings.repository.ts';
@@ -84,7 +86,14 @@ export function renewalPeriod(
   };
 }
 
-export function createAgreementService(db: Db) {
+export function createAgreementService(database: Database) {
+  const { db } = database;
+  // The municipality's active users, who may own an action item or coordinate: every agreement page
+  // and every meeting logged lists them. Kept until a user is written anywhere (or for a minute).
+  const usersKept = createReadCache<{ id: number; name: string }[]>(database.writes, { max: 200, ttlMs: 60_000 });
+  const activeUsers = (municipalityCode: number) =>
+    usersKept.get(String(municipalityCode), [writeTag.users], () => usersOf(db, municipalityCode));
+
   async function toAgreements(
     rows: AgreementRow[],
     on: Db | Tx = db,
@@ -167,8 +176,8 @@ export function createAgreementService(db: Db) {
     ...createMeetingService(db),
 
     async list(query: AgreementListQuery): Promise<{ items: Agreement[]; total: number }> {
-      const { rows, total } = await searchAgreements(db, query);
-      return { items: await toAgreements(rows), total };
+      const { rows, total, parts } = await searchAgreements(db, query);
+      return { items: await toAgreements(rows, db, parts), total };
     },
 
     async get(id: number): Promise<Agreement> {
@@ -311,7 +320,7 @@ export function createAgreementService(db: Db) {
     /** What the forms offer: the municipality's users, and the grants of the chosen actors. */
     async formOptions(municipalityCode: number, actorIds: number[]) {
       const [people, grantOptions] = await Promise.all([
-        usersOf(db, municipalityCode),
+        activeUsers(municipalityCode),
         grantsOfActors(db, actorIds, municipalityCode),
       ]);
       return { users: people, grants: grantOptions };
@@ -319,7 +328,7 @@ export function createAgreementService(db: Db) {
 
     /** The municipality's active users, who may own an action item. */
     async users(municipalityCode: number) {
-      return usersOf(db, municipalityCode);
+      return activeUsers(municipalityCode);
     },
 
     async userNames(ids: number[]): Promise<Map<number, string>> {

@@ -74,7 +74,7 @@ export interface OpenActionItem {
   ownerUserName: string | null;
   version: number;
 }
-export interface RecentChange {
+interface RecentChange {
   at: string;
   entity: string;
   entityId: string;
@@ -85,7 +85,7 @@ export interface RecentChange {
   roundName: string | null;
   year: number | null;
 }
-export interface StartingPoints {
+interface StartingPoints {
   colleagues: boolean;
   actors: boolean;
   rounds: boolean;

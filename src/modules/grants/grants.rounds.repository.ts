@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { type Queryable, rows } from '../../db/client.ts';
+import type { Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
-import { builtOnce } from '../../db/prepared.ts';
+import { builtOnce, sqlOnce } from '../../db/prepared.ts';
 import {
   grantPayments,
   grantRoundCriteria,
@@ -127,10 +127,10 @@ export interface RoundTotals {
   grantsByStatus: Record<string, number>;
 }
 
-const totalsByStatus = builtOnce<
-  { roundIds: string },
-  { roundId: number; status: string; n: number; requested: string; awarded: string; paid: string }[]
->('round_totals_by_status', (db) =>
+type TotalsRow = { roundId: number; status: string; n: number; requested: string; awarded: string; paid: string };
+
+/** The totals of the rounds `which` names, by status. */
+const totalsOf = (db: Queryable, which: SQL) =>
   db
     .select({
       roundId: grants.roundId,
@@ -141,15 +141,28 @@ const totalsByStatus = builtOnce<
       paid: sql<string>`coalesce(sum((select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0) from ${grantPayments} p where p.grant_id = "grants"."id")), 0)::text`,
     })
     .from(grants)
-    .where(sql`${grants.roundId} = any(${sql.placeholder('roundIds')}::int[])`)
-    .groupBy(grants.roundId, grants.status),
+    .where(which)
+    .groupBy(grants.roundId, grants.status);
+
+const totalsByStatus = builtOnce<{ roundIds: string }, TotalsRow[]>('round_totals_by_status', (db) =>
+  totalsOf(db, sql`${grants.roundId} = any(${sql.placeholder('roundIds')}::int[])`),
+);
+/**
+ * One round's, as its page reads them: by `=`, PostgreSQL keeps one generic plan for the statement.
+ * With `= any(array)` it cannot know how many rounds the array holds, and plans it again at every run.
+ */
+const totalsOfRound = builtOnce<{ roundId: number }, TotalsRow[]>('round_totals_of_round', (db) =>
+  totalsOf(db, eq(grants.roundId, sql.placeholder('roundId'))),
 );
 
 /** Requested, awarded and (net) paid per round, and the number of grants in each status, in one query. */
 export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Map<number, RoundTotals>> {
   const out = new Map<number, RoundTotals>();
   if (!roundIds.length) return out;
-  const rows = await totalsByStatus(db, { roundIds: intArray(roundIds) });
+  const rows =
+    roundIds.length === 1
+      ? await totalsOfRound(db, { roundId: roundIds[0] as number })
+      : await totalsByStatus(db, { roundIds: intArray(roundIds) });
   for (const id of roundIds)
     out.set(id, { roundId: id, requestedOre: 0n, awardedOre: 0n, paidOre: 0n, grantsByStatus: {} });
   for (const r of rows) {
@@ -202,31 +215,34 @@ export interface RoundExtras {
   criteria: { id: number; position: number; title: string; description: string | null }[];
 }
 
+type ExtrasRow = {
+  round_id: number;
+  kind: 'group' | 'criterion';
+  id: number;
+  position: number | null;
+  title: string | null;
+  description: string | null;
+};
+
 /**
- * The target groups and criteria of each round, in one statement (a page that shows a round sends
- * one more, not two): the groups first, by id, then the criteria in their order.
+ * The target groups and criteria of rounds, in one statement built once (a page that shows a round
+ * sends one more, not two): the groups first, by id, then the criteria in their order.
  */
+const extrasOfRounds = sqlOnce<{ roundIds: string }, ExtrasRow>(
+  'round_extras',
+  () => sql`select round_id, 'group' as kind, target_group_id as id, null::smallint as position, null::text as title,
+        null::text as description
+      from ${grantRoundTargetGroups} where round_id = any(${sql.placeholder('roundIds')}::int[])
+      union all
+      select round_id, 'criterion', id, position, title, description
+      from ${grantRoundCriteria} where round_id = any(${sql.placeholder('roundIds')}::int[])
+      order by kind desc, position nulls first, id`,
+);
+
 export async function roundExtras(db: Queryable, roundIds: number[]): Promise<Map<number, RoundExtras>> {
   const out = new Map<number, RoundExtras>(roundIds.map((id) => [id, { targetGroupIds: [], criteria: [] }]));
   if (!roundIds.length) return out;
-  const found = await rows<{
-    round_id: number;
-    kind: 'group' | 'criterion';
-    id: number;
-    position: number | null;
-    title: string | null;
-    description: string | null;
-  }>(
-    db,
-    sql`select round_id, 'group' as kind, target_group_id as id, null::smallint as position, null::text as title,
-        null::text as description
-      from ${grantRoundTargetGroups} where ${inArray(grantRoundTargetGroups.roundId, roundIds)}
-      union all
-      select round_id, 'criterion', id, position, title, description
-      from ${grantRoundCriteria} where ${inArray(grantRoundCriteria.roundId, roundIds)}
-      order by kind desc, position nulls first, id`,
-  );
-  for (const r of found) {
+  for (const r of await extrasOfRounds(db, { roundIds: intArray(roundIds) })) {
     const extras = out.get(Number(r.round_id));
     if (!extras) continue;
     if (r.kind === 'group') extras.targetGroupIds.push(Number(r.id));

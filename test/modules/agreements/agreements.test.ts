@@ -133,6 +133,57 @@ t.test('bad agreements are refused with the field at fault', async (t) => {
   t.equal((await create(finance, base([a.id]))).statusCode, 403, 'nor finance');
 });
 
+t.test('the agreement list gives each agreement with its parts, as the agreement alone does', async (t) => {
+  const { h, coordinator, a, b, groupId } = await setup(t);
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];
+  const first = (
+    await create(
+      coordinator,
+      base([b.id, a.id], { title: 'A: to aktører', targetGroupIds: [groupId], status: 'active' }),
+    )
+  ).json();
+  await create(coordinator, base([a.id], { title: 'B: én aktør', responsibilities: [], meetingIntervalMonths: null }));
+  await create(
+    coordinator,
+    base([b.id], { title: 'C: to målgrupper', targetGroupIds: groups.slice(1, 3).map((g) => g.id) }),
+  );
+  const met = await coordinator.inject({
+    method: 'POST',
+    url: `/api/v1/agreements/${first.id}/meetings`,
+    payload: { heldOn: '2026-02-03', actionItems: [] },
+  });
+  t.equal(met.statusCode, 201, met.body);
+
+  const one = async (id: number) =>
+    (await coordinator.inject({ method: 'GET', url: `/api/v1/agreements/${id}` })).json() as { id: number };
+  const listed: { id: number }[] = [];
+  for (const offset of [0, 1, 2]) {
+    const page = await coordinator.inject({ method: 'GET', url: `/api/v1/agreements?limit=1&offset=${offset}` });
+    t.equal(page.json().total, 3, `page ${offset + 1}: the count of all`);
+    listed.push(...page.json().items);
+  }
+  t.equal(listed.length, 3);
+  for (const item of listed) t.strictSame(item, await one(item.id), `agreement ${item.id}: as read alone`);
+  t.match(listed, [
+    { title: 'A: to aktører', actorIds: [a.id, b.id].sort((x, y) => x - y), lastMeetingHeldOn: '2026-02-03' },
+    { title: 'B: én aktør', actorIds: [a.id], responsibilities: [], lastMeetingHeldOn: null },
+    {
+      title: 'C: to målgrupper',
+      actorIds: [b.id],
+      targetGroupIds: groups
+        .slice(1, 3)
+        .map((g) => g.id)
+        .sort((x, y) => x - y),
+    },
+  ]);
+  const ofActor = (await coordinator.inject({ method: 'GET', url: `/api/v1/agreements?actorId=${b.id}` })).json();
+  t.strictSame(
+    ofActor.items,
+    [await one(first.id), await one(listed[2]?.id ?? 0)],
+    "one actor's agreements, as the actor page lists them",
+  );
+});
+
 t.test('a status meeting is logged with action items; the next is proposed from the pace', async (t) => {
   const { h, coordinator, a, b } = await setup(t);
   const agreement = (await create(coordinator, base([a.id, b.id], { status: 'active' }))).json();

@@ -59,9 +59,13 @@ t.test('the list pages, the round overview and the actor page send one statement
     t.equal(sent.built(), 0, `the actor list${htmx ? ' (htmx)' : ''}: its search built once, not for this request`);
   }
 
-  // The session, the agreements with their count, their parts, and their actors' names.
+  // The session, the agreements with their count and their parts, and their actors' names.
   const agreements = await statements('/agreements', /Lanterneaftalen/);
-  t.equal(agreements.length, 4, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
+  t.equal(agreements.length, 3, `the agreement list: ${agreements.length} statements\n${agreements.join('\n')}`);
+  t.ok(
+    agreements.some((q) => /count\(\*\) over/.test(q) && /from "agreement_actors"/.test(q)),
+    'the page of agreements read with their parts',
+  );
 
   // The session; the agreement with its parts (one statement); its page of meetings with their action
   // items and the one planned next (one statement); the municipality's users, who name the owners;
@@ -93,12 +97,18 @@ t.test('the list pages, the round overview and the actor page send one statement
   // for its own municipality's users the count of new applications: its own name is not looked up again.
   const overview = await statements(`/grant-rounds/${round.id}`, /Lanternepuljen/);
   t.equal(overview.length, 5, `the round overview: ${overview.length} statements\n${overview.join('\n')}`);
+  t.equal(sent.built(), 0, 'the round overview: its statements built once, not for this request');
+  t.ok(
+    overview.some((q) => /from "grants" where "grants"."round_id" = \$1/.test(q)),
+    `one round's totals by "=", which PostgreSQL plans once:\n${overview.join('\n')}`,
+  );
 
   // The session; the actor with its contacts, where it was merged into and who works with it (the
-  // contact rule); its grants with their totals; its agreements with their count, and their parts;
+  // contact rule); its grants with their totals; its agreements with their count and their parts;
   // its outreach.
   const actorPage = await statements(`/actors/${actor.id}`, /Foreningen Lanternen/);
-  t.equal(actorPage.length, 6, `the actor page: ${actorPage.length} statements\n${actorPage.join('\n')}`);
+  t.equal(actorPage.length, 5, `the actor page: ${actorPage.length} statements\n${actorPage.join('\n')}`);
+  t.equal(sent.built(), 1, 'the actor page: its grants, with their filters, built for the request; the rest once');
   t.notOk(
     actorPage.some((q) => /^select merged_into_id/.test(q.trim())),
     'where it was merged into is read with the actor',
@@ -157,10 +167,15 @@ t.test('a meeting logged with htmx: the answer does not read the agreement again
   sent.start();
   const logged = await log('2026-04-10');
   t.equal(logged.statusCode, 200, logged.body);
-  // Outside its transaction: the session; the page of meetings; the municipality's users. (postgres.js
-  // starts a transaction with the client's own `unsafe`.)
+  // Outside its transaction: the session; the page of meetings. The municipality's users, who may own
+  // an action item, are kept until a user is written. (postgres.js starts a transaction with the
+  // client's own `unsafe`.)
   const outside = sent.statements().filter((q) => !/^\s*begin\b/i.test(q));
-  t.equal(outside.length, 3, `${outside.length} statements outside the transaction:\n${outside.join('\n')}`);
+  t.equal(outside.length, 2, `${outside.length} statements outside the transaction:\n${outside.join('\n')}`);
+  t.notOk(
+    outside.some((q) => /from "users" where/.test(q)),
+    'the users are not read again after a meeting logged',
+  );
   t.notOk(
     outside.some((q) => /from "agreement_actors"/.test(q)),
     'the agreement is not read again with its parts',
@@ -174,4 +189,32 @@ t.test('a meeting logged with htmx: the answer does not read the agreement again
   t.match(earlier.body, /<span id="next-meeting" hx-swap-oob="true">10\.07\.2026/, 'still from 10 April');
   const page = await coordinator.inject({ method: 'GET', url: `/agreements/${agreement?.id}` });
   t.match(page.body, /<span id="next-meeting">10\.07\.2026/, 'as the agreement page says');
+});
+
+t.test('the users an action item may be given to: kept, and read again once a user is written', async (t) => {
+  const { h, coordinator } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
+  const listed = await coordinator.inject({ method: 'GET', url: '/api/v1/agreements?q=Lanterneaftalen' });
+  const agreementId = (listed.json() as { items: { id: number }[] }).items[0]?.id;
+  const owners = async () => {
+    const page = await coordinator.inject({ method: 'GET', url: `/agreements/${agreementId}` });
+    t.equal(page.statusCode, 200);
+    const select = /<select[^>]*id="field-items-0-ownerUserId"[^>]*>([\s\S]*?)<\/select>/.exec(page.body)?.[1] ?? '';
+    return [...select.matchAll(/<option value="(\d+)">([^<]*)<\/option>/g)].map((m) => m[2]);
+  };
+  const before = await owners();
+  t.ok(before.includes('Test coordinator 101'), `the coordinator among them: ${before.join(', ')}`);
+
+  // A colleague added: in the list at once (the account service's audit record names the user).
+  const colleague = await h.as('finance', 101);
+  t.same(await owners(), [...before, 'Test finance 101'].sort(), 'a new colleague listed');
+
+  // The colleague deactivated: gone from the list.
+  const admin = await h.as('admin', 101);
+  const off = await admin.postForm(`/admin/users/${colleague.user.id}/deactivate`, { confirm: 'yes' });
+  t.equal(off.statusCode, 303, off.body);
+  t.notOk((await owners()).includes('Test finance 101'), 'a deactivated user is not offered');
+
+  // Another municipality's new user is not listed, and does not matter to the list.
+  await h.as('coordinator', 147);
+  t.notOk((await owners()).includes('Test coordinator 147'));
 });
