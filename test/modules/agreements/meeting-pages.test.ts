@@ -163,7 +163,10 @@ t.test('an action item keeps its owner’s name when the owner is no longer an a
   let page = (await coordinator.inject({ method: 'GET', url: `/agreements/${agreement.id}` })).body;
   t.equal(item(page, 'Ring til caféen'), 'Birthe Bruun', 'an active owner is named');
   t.equal(item(page, 'Skriv referatet'), 'Anders And');
-  await h.database.db.execute(sql`update users set active = false where id = ${colleague.user.id}`);
+  // Deactivated as an admin does it: the users kept for the owner choice are read again.
+  const admin = await h.as('admin', 101);
+  const off = await admin.postForm(`/admin/users/${colleague.user.id}/deactivate`, { confirm: 'yes' });
+  t.equal(off.statusCode, 303, off.body);
   page = (await coordinator.inject({ method: 'GET', url: `/agreements/${agreement.id}` })).body;
   t.equal(item(page, 'Ring til caféen'), 'Birthe Bruun', 'an owner made inactive since is still named');
   t.equal(item(page, 'Skriv referatet'), 'Anders And', 'beside an active one');
