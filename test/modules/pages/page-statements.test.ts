@@ -31,11 +31,12 @@ t.test('the list pages, the round overview and the actor page send one statement
   t.match(floor[0], /from "sessions"/, 'the session lookup');
   t.equal(sent.built(), 0, 'no SQL built on the second request');
 
-  // The session, and the home page's lists, recent changes and first steps in one statement, built
-  // once for the process (six, each built for the request, before).
+  // The session, the reports due (the longest list, as rows), and the home page's other lists, recent
+  // changes and first steps in one statement, each built once for the process (six, each built for
+  // the request, before).
   for (const items of ['', '?items=mine']) {
     const home = await statements(`/${items}`, /Senest ændret/);
-    t.equal(home.length, 2, `the home page${items}: ${home.length} statements\n${home.join('\n')}`);
+    t.equal(home.length, 3, `the home page${items}: ${home.length} statements\n${home.join('\n')}`);
     t.equal(sent.built(), 0, `the home page${items}: its statement built once, not for this request`);
   }
 
