@@ -64,6 +64,11 @@ function contactsAfterConflict(rows: FormValues[], current: Actor['contacts']): 
 
 /** The register is everyone's: the list depends on no municipality's own data. */
 const listCache: PageCache = { for: 'shared', tags: sharedData };
+/**
+ * The grants an actor's page shows: the newest, with the grant list a link away (filtered to the
+ * actor, with export). An actor with years of grants made the page read and render them all.
+ */
+const ACTOR_PAGE_GRANTS = 20;
 /** An actor's page shows its grants, agreements and outreach in any municipality. */
 const actorCache: PageCache = { for: 'shared', tags: [municipalityOrAll(null), ...sharedData] };
 
@@ -231,7 +236,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         actors.toShow(request.principal, id),
         municipalities.all(),
         targetGroups.tree(),
-        app.services.grants.listGrants({ actorId: id, limit: 200, offset: 0 }),
+        app.services.grants.listGrants({ actorId: id, limit: ACTOR_PAGE_GRANTS, offset: 0 }),
         app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
         app.services.outreach.list({ actorId: id }),
       ]);

@@ -240,3 +240,56 @@ t.test('error pages sit inside the layout; language switch', async (t) => {
   const offsite = await h.inject({ method: 'GET', url: '/language?to=da&back=//evil.example' });
   t.equal(offsite.headers.location, '/', 'never redirects off the site');
 });
+
+t.test("an actor's page shows its newest grants, and says how many there are in all", async (t) => {
+  const finance = await h.as('finance', 101);
+  const actor = (
+    await h.inject({
+      method: 'POST',
+      url: '/api/v1/actors',
+      payload: actorInput({ name: 'Foreningen Mange Bevillinger' }),
+    })
+  ).json() as { id: number };
+  const round = async (year: number) =>
+    (
+      await finance.inject({
+        method: 'POST',
+        url: '/api/v1/grant-rounds',
+        payload: { year, name: `Mange bevillinger ${year}`, budgetOre: 100_000_000 },
+      })
+    ).json() as { id: number };
+  const grant = async (roundId: number, title: string) => {
+    const res = await finance.inject({
+      method: 'POST',
+      url: '/api/v1/grants',
+      payload: { roundId, actorId: actor.id, title, requestedOre: 10_000 },
+    });
+    t.equal(res.statusCode, 201, res.body);
+  };
+  const older = await round(2025);
+  const newer = await round(2026);
+  await grant(older.id, 'Ældre bevilling A');
+  await grant(older.id, 'Ældre bevilling B');
+  for (let i = 1; i <= 18; i++) await grant(newer.id, `Ny bevilling ${String(i).padStart(2, '0')}`);
+
+  // 20 grants: all shown, the newest round's first.
+  let page = (await h.inject({ method: 'GET', url: `/actors/${actor.id}` })).body;
+  let rows = [...page.matchAll(/<a href="\/grants\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  t.equal(rows.length, 20);
+  t.equal(rows.at(-1), 'Ældre bevilling B');
+  t.equal(rows[0], 'Ny bevilling 01');
+  t.notMatch(page, /nyeste af aktørens/, 'no word of more when all are shown');
+
+  for (const n of [19, 20, 21]) await grant(newer.id, `Ny bevilling ${n}`);
+  page = (await h.inject({ method: 'GET', url: `/actors/${actor.id}` })).body;
+  rows = [...page.matchAll(/<a href="\/grants\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  t.equal(rows.length, 20, 'the newest twenty');
+  t.notOk(
+    rows.some((r) => r?.startsWith('Ældre')),
+    'the older round’s grants are left to the grant list',
+  );
+  t.match(page, /Her vises de 20 nyeste af aktørens 23 bevillinger\./);
+  t.match(page, new RegExp(`<a href="/grants\\?actorId=${actor.id}">Se dem i bevillingslisten`), 'with the way to all');
+  const all = await h.inject({ method: 'GET', url: `/grants?actorId=${actor.id}` });
+  t.match(all.body, /Ældre bevilling A/, 'where every one of them is');
+});
