@@ -33,6 +33,16 @@ export function actorInput(overrides: Partial<ActorInput> = {}): ActorInput {
   };
 }
 
+/** An actor registered through the API by the client; its id. */
+export async function registeredActor(
+  client: { inject(opts: InjectOptions): Promise<LightMyRequestResponse> },
+  overrides: Partial<ActorInput> = {},
+): Promise<{ id: number }> {
+  const res = await client.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput(overrides) });
+  if (res.statusCode !== 201) throw new Error(res.body);
+  return res.json() as { id: number };
+}
+
 /** Outreach presence by the API: Tuesdays 10–12 in March and April 2027. */
 export function outreachInput(actorId: number, overrides: Record<string, unknown> = {}) {
   return {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { actorInput, invalidCvr, validCvr } from '../../factories.ts';
+import { actorInput, invalidCvr, registeredActor, validCvr } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 
 const baseForm = {
@@ -243,13 +243,7 @@ t.test('error pages sit inside the layout; language switch', async (t) => {
 
 t.test("an actor's page shows its newest grants, and says how many there are in all", async (t) => {
   const finance = await h.as('finance', 101);
-  const actor = (
-    await h.inject({
-      method: 'POST',
-      url: '/api/v1/actors',
-      payload: actorInput({ name: 'Foreningen Mange Bevillinger' }),
-    })
-  ).json() as { id: number };
+  const actor = await registeredActor(h, { name: 'Foreningen Mange Bevillinger' });
   const round = async (year: number) =>
     (
       await finance.inject({
