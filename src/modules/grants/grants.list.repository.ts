@@ -8,8 +8,62 @@ import { intArray } from '../../db/params.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
-import { AWARDED, type GrantWithParts, grantsWithParts, overdueCondition, withPartsOf } from './grants.repository.ts';
+import {
+  AWARDED,
+  type GrantRow,
+  type GrantWithParts,
+  grantsWithParts,
+  netPaidSql,
+  overdueCondition,
+  roundAndActorOf,
+  shownColumnsOf,
+  withPartsOf,
+} from './grants.repository.ts';
 import type { GrantListQuery, GrantSort } from './grants.schemas.ts';
+
+/**
+ * Grants as the list pages show them: the columns of the table, the round, the actor and the sum
+ * paid. Without the text, dates and parts that only the grant's own page, the API and the export
+ * read: a page of fifty cost PostgreSQL 0.40 ms against 0.66 with them all (issue 17).
+ */
+export function grantsListed(where: SQL | undefined, tail: SQL = sql``): SQL {
+  return sql`select grants.id as id, grants.round_id as round_id, grants.actor_id as actor_id, grants.title as title,
+      grants.kind as kind, grants.requested_ore as requested_ore, grants.awarded_ore as awarded_ore,
+      grants.decision_on::text as decision_on, grants.status as status, grants.report_due_on::text as report_due_on,
+      grants.report_received_on::text as report_received_on,
+      grant_rounds.municipality_code as municipality_code, grant_rounds.name as round_name, grant_rounds.year as round_year,
+      actors.name as actor_name, actors.cvr as actor_cvr, ${netPaidSql(sql`grants.id`)}::text as paid_ore
+    from grants join grant_rounds on grant_rounds.id = grants.round_id join actors on actors.id = grants.actor_id
+    ${where ? sql`where ${where}` : sql``} ${tail}`;
+}
+
+/** A grant as the list pages show it, with its round's and actor's names. */
+export interface ListedRow {
+  grant: Pick<
+    GrantRow,
+    | 'id'
+    | 'roundId'
+    | 'actorId'
+    | 'title'
+    | 'kind'
+    | 'requestedOre'
+    | 'awardedOre'
+    | 'decisionOn'
+    | 'status'
+    | 'reportDueOn'
+    | 'reportReceivedOn'
+  >;
+  municipalityCode: number;
+  roundName: string;
+  roundYear: number;
+  actorName: string;
+  actorCvr: string | null;
+  paidOre: number;
+}
+
+export function listedOf(found: Record<string, unknown>[]): ListedRow[] {
+  return found.map((r) => ({ grant: shownColumnsOf(r), ...roundAndActorOf(r), paidOre: Number(r.paid_ore) }));
+}
 
 /**
  * Free text over the actor's name, the title, the purpose and the case number, folded as names are
@@ -91,7 +145,15 @@ export async function grantsWithPartsByIds(db: Queryable, ids: number[]): Promis
   return withPartsOf(await rows(db, grantsWithParts(sql`grants.id = any(${intArray(ids)}::int[])`)));
 }
 
-export async function searchGrants(db: Queryable, q: GrantListQuery) {
+/**
+ * A page of the grants matching, with the totals of all: their rows as `columns` reads them, the
+ * grants with their parts (the API) or as the list pages show them (grantsListed).
+ */
+export async function searchGrants(
+  db: Queryable,
+  q: GrantListQuery,
+  columns: (where: SQL, tail: SQL) => SQL = grantsWithParts,
+) {
   const condition = listCondition(q);
   // The page's grants are picked from the grants and their rounds (and actors when sorted by them),
   // then read with their actor and parts: the actor of every grant matching was joined before.
@@ -111,14 +173,14 @@ export async function searchGrants(db: Queryable, q: GrantListQuery) {
             ${condition ? sql`where ${condition}` : sql``})::text as total_paid
         from grants join grant_rounds on grant_rounds.id = grants.round_id
         ${condition ? sql`where ${condition}` : sql``})
-      select totals.*, page.* from totals left join lateral (${grantsWithParts(
+      select totals.*, page.* from totals left join lateral (${columns(
         sql`grants.id in (${pageIds})`,
         sql`order by ${grantOrder(q.sort)}`,
       )}) page on true`,
   );
   const totals = found[0];
   return {
-    rows: withPartsOf(found.filter((r) => r.id !== null)),
+    rows: found.filter((r) => r.id !== null),
     total: Number(totals?.total_n ?? 0),
     requestedOre: oreSum(totals?.total_requested as string | undefined).toString(),
     awardedOre: oreSum(totals?.total_awarded as string | undefined).toString(),

@@ -4,17 +4,28 @@
  * methods in).
  */
 import type { Db } from '../../db/client.ts';
-import { grantsWithPartsByIds, matchingGrantIds, searchGrants } from './grants.list.repository.ts';
-import type { GrantWithParts } from './grants.repository.ts';
+import {
+  grantsListed,
+  grantsWithPartsByIds,
+  type ListedRow,
+  listedOf,
+  matchingGrantIds,
+  searchGrants,
+} from './grants.list.repository.ts';
+import { type GrantWithParts, withPartsOf } from './grants.repository.ts';
+import { listedGrantsOf } from './grants.rules.ts';
 import type { Grant, GrantListQuery } from './grants.schemas.ts';
 
 /** How many grants the export reads in one statement. */
 const EXPORT_PART = 2000;
 
-export function createGrantListService(db: Db, toGrants: (rows: GrantWithParts[]) => Grant[]) {
-  /** Grants as listed, with the names of their rounds, and their actors' names and CVR numbers (for the columns and the export). */
-  const listed = (rows: GrantWithParts[]) => ({
-    items: toGrants(rows),
+/** The names of the rounds and actors of grants listed (for the columns and the export), each once. */
+function namesOf(
+  rows: (Pick<GrantWithParts, 'roundName' | 'roundYear' | 'actorName' | 'actorCvr'> & {
+    grant: { roundId: number; actorId: number };
+  })[],
+) {
+  return {
     rounds: [
       ...new Map(
         rows.map((r) => [r.grant.roundId, { id: r.grant.roundId, name: r.roundName, year: r.roundYear }]),
@@ -25,18 +36,24 @@ export function createGrantListService(db: Db, toGrants: (rows: GrantWithParts[]
         rows.map((r) => [r.grant.actorId, { id: r.grant.actorId, name: r.actorName, cvr: r.actorCvr }]),
       ).values(),
     ],
-  });
+  };
+}
+
+export function createGrantListService(db: Db, toGrants: (rows: GrantWithParts[]) => Grant[]) {
+  const listed = (rows: GrantWithParts[]) => ({ items: toGrants(rows), ...namesOf(rows) });
 
   return {
+    /** A page of grants with their parts, as the API gives them, and the totals of all matching. */
     async listGrants(query: GrantListQuery) {
-      const found = await searchGrants(db, query);
-      return {
-        ...listed(found.rows),
-        total: found.total,
-        requestedOre: found.requestedOre,
-        awardedOre: found.awardedOre,
-        paidOre: found.paidOre,
-      };
+      const { rows, ...totals } = await searchGrants(db, query);
+      return { ...listed(withPartsOf(rows)), ...totals };
+    },
+
+    /** A page of grants as the list pages show them (grantsListed), and the totals of all matching. */
+    async listPage(query: GrantListQuery) {
+      const { rows, ...totals } = await searchGrants(db, query, grantsListed);
+      const shown: ListedRow[] = listedOf(rows);
+      return { items: listedGrantsOf(shown), ...namesOf(shown), ...totals };
     },
 
     /**

@@ -60,27 +60,50 @@ export function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL 
     ${where ? sql`where ${where}` : sql``} ${tail}`;
 }
 
+/** A grant's payments less its repayments, in øre, for the grant `grantId` names (SQL). */
+export const netPaidSql = (grantId: SQL) =>
+  sql`(select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0)
+    from ${grantPayments} p where p.grant_id = ${grantId})`;
+
 const ore = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const dateOf = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+
+/** The columns of a grant that the list pages show too, from a row of grantsWithParts or grantsListed. */
+export function shownColumnsOf(r: Record<string, unknown>) {
+  return {
+    id: Number(r.id),
+    roundId: Number(r.round_id),
+    actorId: Number(r.actor_id),
+    title: String(r.title),
+    kind: r.kind as GrantRow['kind'],
+    requestedOre: Number(r.requested_ore),
+    awardedOre: ore(r.awarded_ore),
+    decisionOn: (r.decision_on as string | null) ?? null,
+    status: r.status as GrantRow['status'],
+    reportDueOn: String(r.report_due_on),
+    reportReceivedOn: (r.report_received_on as string | null) ?? null,
+  };
+}
+
+/** A row's round and actor, as both statements read them. */
+export function roundAndActorOf(r: Record<string, unknown>) {
+  return {
+    municipalityCode: Number(r.municipality_code),
+    roundName: String(r.round_name),
+    roundYear: Number(r.round_year),
+    actorName: String(r.actor_name),
+    actorCvr: (r.actor_cvr as string | null) ?? null,
+  };
+}
 
 export function withPartsOf(found: Record<string, unknown>[]): GrantWithParts[] {
   return found.map((r) => ({
     grant: {
-      id: Number(r.id),
-      roundId: Number(r.round_id),
-      actorId: Number(r.actor_id),
-      title: String(r.title),
+      ...shownColumnsOf(r),
       purpose: (r.purpose as string | null) ?? null,
-      kind: r.kind as GrantRow['kind'],
       inKindDescription: (r.in_kind_description as string | null) ?? null,
-      requestedOre: Number(r.requested_ore),
-      awardedOre: ore(r.awarded_ore),
-      decisionOn: (r.decision_on as string | null) ?? null,
       periodStart: (r.period_start as string | null) ?? null,
       periodEnd: (r.period_end as string | null) ?? null,
-      status: r.status as GrantRow['status'],
-      reportDueOn: String(r.report_due_on),
-      reportReceivedOn: (r.report_received_on as string | null) ?? null,
       auditorEndorsed: Boolean(r.auditor_endorsed),
       budgetOverride: Boolean(r.budget_override),
       externalRef: (r.external_ref as string | null) ?? null,
@@ -89,11 +112,7 @@ export function withPartsOf(found: Record<string, unknown>[]): GrantWithParts[] 
       createdAt: dateOf(r.created_at),
       updatedAt: dateOf(r.updated_at),
     },
-    municipalityCode: Number(r.municipality_code),
-    roundName: String(r.round_name),
-    roundYear: Number(r.round_year),
-    actorName: String(r.actor_name),
-    actorCvr: (r.actor_cvr as string | null) ?? null,
+    ...roundAndActorOf(r),
     // json, parsed by both drivers (db/driver-types.ts).
     allocations: (r.allocations as GrantWithParts['allocations']).map((a) => ({
       targetGroupId: Number(a.targetGroupId),

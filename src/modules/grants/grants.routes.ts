@@ -57,7 +57,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
     const { filters, query } = filtersOf(request);
     const list = async () => {
-      const result = await grants.listGrants({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
+      const result = await grants.listPage({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
       const n = await names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds);
       return {
         ...n,
@@ -97,7 +97,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const { actorId } = z
       .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
       .parse(request.query ?? {});
-    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
+    const overdue = actorId ? (await grants.listPage({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
     return reply.page('grants/_overdue', { overdue });
   });
 
@@ -117,7 +117,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       const chosen = await actors.get(request.principal, actorId).catch(() => undefined);
       if (chosen) actorOptions = [chosen, ...actorOptions];
     }
-    const overdue = actorId ? (await grants.listGrants({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
+    const overdue = actorId ? (await grants.listPage({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
     const caseHandlers = await grants.caseHandlerOptions(request.principal.municipalityCode ?? 0);
     return reply.page(
       'grants/new',

@@ -1,6 +1,7 @@
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import type { GrantWithParts } from './grants.repository.ts';
+import type { ListedRow } from './grants.list.repository.ts';
+import type { GrantRow, GrantWithParts } from './grants.repository.ts';
 import type { Grant, GrantStatus } from './grants.schemas.ts';
 
 /**
@@ -178,8 +179,7 @@ export function grantsOf(
     status: g.status,
     reportDueOn: g.reportDueOn,
     reportReceivedOn: g.reportReceivedOn,
-    reportOverdue:
-      g.reportReceivedOn === null && g.reportDueOn < today && (g.status === 'approved' || g.status === 'paid'),
+    reportOverdue: reportOverdue(g, today),
     auditorEndorsementRequired: (g.awardedOre ?? 0) >= auditorThresholdOre,
     auditorEndorsed: g.auditorEndorsed,
     budgetOverride: g.budgetOverride,
@@ -187,6 +187,27 @@ export function grantsOf(
     payments: own.map((p) => ({ id: p.id, kind: p.kind, paidOn: p.paidOn, amountOre: p.amountOre })),
     paidOre: netPaid(own),
     version: g.version,
+  }));
+}
+
+/** A report is overdue from midnight Danish time after its due date, while the money is out and no report has come. */
+function reportOverdue(g: Pick<GrantRow, 'reportReceivedOn' | 'reportDueOn' | 'status'>, today: string): boolean {
+  return g.reportReceivedOn === null && g.reportDueOn < today && (g.status === 'approved' || g.status === 'paid');
+}
+
+/** A grant as the list pages show it (grants.repository.ts, grantsListed). */
+export type ListedGrant = ListedRow['grant'] & {
+  municipalityCode: number;
+  reportOverdue: boolean;
+  paidOre: number;
+};
+
+export function listedGrantsOf(rows: ListedRow[], today = danishDate()): ListedGrant[] {
+  return rows.map(({ grant, municipalityCode, paidOre }) => ({
+    ...grant,
+    municipalityCode,
+    reportOverdue: reportOverdue(grant, today),
+    paidOre,
   }));
 }
 

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
 import type { Principal } from '../../../src/lib/principal.ts';
+import type { ListedGrant } from '../../../src/modules/grants/grants.rules.ts';
+import type { Grant } from '../../../src/modules/grants/grants.schemas.ts';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 
@@ -92,6 +94,52 @@ t.test('the grant service: advancing a round, recording a payment, the export li
           where entity = 'grant' and entity_id = ${String(awarded.id)} order by id desc limit 1`,
     );
     t.match(audit[0], { action: 'update', payment: { kind: 'repayment', amountOre: 50_000 } }, 'audited');
+  });
+
+  t.test('listPage gives the list pages what listGrants gives the API, without the parts', async (t) => {
+    // The fields the list pages show (views/grants/_results.eta, views/actors/show.eta).
+    const fields = (
+      'id roundId municipalityCode actorId title kind requestedOre awardedOre decisionOn status ' +
+      'reportDueOn reportReceivedOn reportOverdue paidOre'
+    ).split(' ') as (keyof ListedGrant)[];
+    const pick = (g: ListedGrant | Grant) => Object.fromEntries(fields.map((f) => [f, g[f]]));
+    // Beside the grant paid in part above: some overdue, one received, one not yet awarded.
+    const round = await grants.createRound(finance, { year: 2025, name: 'Listen', budgetOre: 0 });
+    await h.database.rows(sql`
+      with listed as (
+        insert into grants (round_id, actor_id, title, requested_ore, awarded_ore, report_due_on, report_received_on, status, decision_on)
+        select ${round.id}, ${actor.id}::int, 'Listet ' || i, 1000 * i, case when i > 1 then 900 * i end,
+          (array['2025-06-01', '2030-06-01'])[1 + i % 2]::date, case when i = 4 then '2025-05-01'::date end,
+          (array['applied', 'approved', 'paid', 'paid', 'accounted', 'approved'])[i]::grant_status,
+          case when i > 1 then '2025-03-01'::date end
+        from generate_series(1, 6) i
+        returning id, awarded_ore)
+      insert into grant_allocations (grant_id, target_group_id, amount_ore)
+      select id, ${groupId}::int, awarded_ore from listed where awarded_ore is not null`);
+    let compared = 0;
+    for (const query of [{}, { sort: '-awarded' as const }, { status: 'paid' as const }, { actorId: actor.id }]) {
+      const full = await grants.listGrants({ ...query, limit: 50, offset: 0 });
+      const page = await grants.listPage({ ...query, limit: 50, offset: 0 });
+      t.strictSame(page.items.map(pick), full.items.map(pick), `${JSON.stringify(query)}: the same grants and fields`);
+      t.strictSame(
+        [page.total, page.requestedOre, page.awardedOre, page.paidOre, page.rounds, page.actors],
+        [full.total, full.requestedOre, full.awardedOre, full.paidOre, full.rounds, full.actors],
+        'the same totals and names',
+      );
+      t.notOk('payments' in (page.items[0] ?? {}), 'no parts read');
+      compared += page.items.length;
+    }
+    t.ok(compared > 12, `${compared} grants compared`);
+    const shown = (await grants.listPage({ limit: 50, offset: 0 })).items;
+    t.ok(
+      shown.some((g) => g.paidOre === 250_000),
+      'a grant with a payment and a repayment: the net paid, as its own page says',
+    );
+    t.same(
+      shown.filter((g) => g.title.startsWith('Listet') && g.reportOverdue).map((g) => g.title),
+      ['Listet 2', 'Listet 6'],
+      'overdue: awarded, not received, due before today',
+    );
   });
 
   t.test("exportList reads the whole filtered list, in the list's order", async (t) => {
