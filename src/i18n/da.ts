@@ -401,7 +401,8 @@ export const da = {
   'actor.show.facts': 'Fakta',
   'actor.grants.heading': '§ 18-bevillinger fra alle kommuner',
   'actor.grants.list': 'Se dem i bevillingslisten (med eksport)',
-  'actor.grants.newest': 'Her vises de {shown} nyeste af aktørens {total} bevillinger.',
+  'actor.grants.newest':
+    'Her vises de {shown} nyeste af aktørens {total, plural, one {# § 18-bevilling} other {# § 18-bevillinger}}.',
   'actor.grants.apply': 'Registrér en § 18-ansøgning fra aktøren',
   'grants.actorSearch': 'Søg efter aktør',
   'actor.grants.none': 'Aktøren har ingen § 18-bevillinger.',

@@ -401,7 +401,8 @@ export const en: Record<keyof typeof da, string> = {
   'actor.show.facts': 'Facts',
   'actor.grants.heading': '§ 18 grants from all municipalities',
   'actor.grants.list': 'See them in the grant list (with export)',
-  'actor.grants.newest': 'The newest {shown} of the actor’s {total} grants are shown here.',
+  'actor.grants.newest':
+    'The newest {shown} of the actor’s {total, plural, one {# § 18 grant} other {# § 18 grants}} are shown here.',
   'actor.grants.apply': 'Record a § 18 application from the actor',
   'grants.actorSearch': 'Search for an actor',
   'actor.grants.none': 'The actor has no § 18 grants.',

@@ -236,7 +236,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         actors.toShow(request.principal, id),
         municipalities.all(),
         targetGroups.tree(),
-        app.services.grants.listPage({ actorId: id, limit: ACTOR_PAGE_GRANTS, offset: 0 }),
+        app.services.grants.listPage({ actorId: id, sort: 'newest', limit: ACTOR_PAGE_GRANTS, offset: 0 }),
         app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
         app.services.outreach.list({ actorId: id }),
       ]);

@@ -183,7 +183,12 @@ export async function openActionItems(
   return rows<OpenActionItem & Record<string, unknown>>(db, itemsList(whose, limit));
 }
 
-/** A list of the overview as one JSON array, in the list's order. */
+/**
+ * A list of the overview as one JSON array, in the list's order: each list ends in ORDER BY and
+ * LIMIT, so PostgreSQL keeps it a subquery of its own and aggregates its rows as they come out of
+ * the sort (its documentation promises this only "usually"; follow-up.test.ts checks the order of
+ * every list against the statement the reminders run on its own).
+ */
 const asJson = (list: SQL) => sql`(select coalesce(json_agg(x), '[]'::json) from (${list}) x)`;
 
 const p = {

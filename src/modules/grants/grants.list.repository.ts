@@ -91,9 +91,18 @@ function textSearch(words: string, narrowed: boolean): SQL {
   );
 }
 
+/**
+ * The list's orders: those a user may choose, and `newest` (the newest round first, and in it the
+ * grants recorded last), which a page listing an actor's latest grants asks for.
+ */
+export type GrantOrder = GrantSort | 'newest';
+/** The list as a page asks for it: the API's query, in any of the list's orders. */
+export type GrantPageQuery = Omit<GrantListQuery, 'sort'> & { sort?: GrantOrder };
+
 /** The list's order: a column the user chose (ties broken by id), else newest round first. */
-function grantOrder(sort: GrantSort | undefined): SQL {
+function grantOrder(sort: GrantOrder | undefined): SQL {
   if (!sort) return sql`grant_rounds.year desc, grants.id asc`;
+  if (sort === 'newest') return sql`grant_rounds.year desc, grants.id desc`;
   const dir = sort.startsWith('-') ? sql.raw('desc') : sql.raw('asc');
   const column = {
     awarded: sql`grants.awarded_ore`,
@@ -105,7 +114,7 @@ function grantOrder(sort: GrantSort | undefined): SQL {
 }
 
 /** The list's filters as one condition, over grants and their rounds (none names the actor). */
-function listCondition(q: Omit<GrantListQuery, 'limit' | 'offset'>): SQL | undefined {
+function listCondition(q: Omit<GrantPageQuery, 'limit' | 'offset'>): SQL | undefined {
   const where: SQL[] = [];
   if (q.roundId !== undefined) where.push(eq(grants.roundId, q.roundId));
   if (q.status) where.push(eq(grants.status, q.status));
@@ -129,7 +138,7 @@ function listCondition(q: Omit<GrantListQuery, 'limit' | 'offset'>): SQL | undef
 }
 
 /** The ids of the grants matching, in the list's order: from the grants and their rounds (and actors when sorted by them). */
-function orderedIds(q: Omit<GrantListQuery, 'limit' | 'offset'>, condition: SQL | undefined, tail: SQL = sql``): SQL {
+function orderedIds(q: Omit<GrantPageQuery, 'limit' | 'offset'>, condition: SQL | undefined, tail: SQL = sql``): SQL {
   return sql`select grants.id from grants join grant_rounds on grant_rounds.id = grants.round_id
     ${q.sort?.replace('-', '') === 'actor' ? sql`join actors on actors.id = grants.actor_id` : sql``}
     ${condition ? sql`where ${condition}` : sql``} order by ${grantOrder(q.sort)} ${tail}`;
@@ -151,7 +160,7 @@ export async function grantsWithPartsByIds(db: Queryable, ids: number[]): Promis
  */
 export async function searchGrants(
   db: Queryable,
-  q: GrantListQuery,
+  q: GrantPageQuery,
   columns: (where: SQL, tail: SQL) => SQL = grantsWithParts,
 ) {
   const condition = listCondition(q);

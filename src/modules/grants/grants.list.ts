@@ -5,6 +5,7 @@
  */
 import type { Db } from '../../db/client.ts';
 import {
+  type GrantPageQuery,
   grantsListed,
   grantsWithPartsByIds,
   type ListedRow,
@@ -50,7 +51,7 @@ export function createGrantListService(db: Db, toGrants: (rows: GrantWithParts[]
     },
 
     /** A page of grants as the list pages show them (grantsListed), and the totals of all matching. */
-    async listPage(query: GrantListQuery) {
+    async listPage(query: GrantPageQuery) {
       const { rows, ...totals } = await searchGrants(db, query, grantsListed);
       const shown: ListedRow[] = listedOf(rows);
       return { items: listedGrantsOf(shown), ...namesOf(shown), ...totals };

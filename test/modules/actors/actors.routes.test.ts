@@ -266,23 +266,24 @@ t.test("an actor's page shows its newest grants, and says how many there are in 
   await grant(older.id, 'Ældre bevilling B');
   for (let i = 1; i <= 18; i++) await grant(newer.id, `Ny bevilling ${String(i).padStart(2, '0')}`);
 
-  // 20 grants: all shown, the newest round's first.
+  // 20 grants: all shown, the newest round's first, the last recorded first.
   let page = (await h.inject({ method: 'GET', url: `/actors/${actor.id}` })).body;
   let rows = [...page.matchAll(/<a href="\/grants\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
   t.equal(rows.length, 20);
-  t.equal(rows.at(-1), 'Ældre bevilling B');
-  t.equal(rows[0], 'Ny bevilling 01');
+  t.equal(rows[0], 'Ny bevilling 18');
+  t.equal(rows.at(-1), 'Ældre bevilling A');
   t.notMatch(page, /nyeste af aktørens/, 'no word of more when all are shown');
 
   for (const n of [19, 20, 21]) await grant(newer.id, `Ny bevilling ${n}`);
   page = (await h.inject({ method: 'GET', url: `/actors/${actor.id}` })).body;
   rows = [...page.matchAll(/<a href="\/grants\/\d+">([^<]+)<\/a>/g)].map((m) => m[1]);
   t.equal(rows.length, 20, 'the newest twenty');
+  t.equal(rows[0], 'Ny bevilling 21', 'the one recorded last first');
   t.notOk(
-    rows.some((r) => r?.startsWith('Ældre')),
-    'the older round’s grants are left to the grant list',
+    rows.some((r) => r?.startsWith('Ældre') || r === 'Ny bevilling 01'),
+    'the oldest are left to the grant list',
   );
-  t.match(page, /Her vises de 20 nyeste af aktørens 23 bevillinger\./);
+  t.match(page, /Her vises de 20 nyeste af aktørens 23 § 18-bevillinger\./);
   t.match(page, new RegExp(`<a href="/grants\\?actorId=${actor.id}">Se dem i bevillingslisten`), 'with the way to all');
   const all = await h.inject({ method: 'GET', url: `/grants?actorId=${actor.id}` });
   t.match(all.body, /Ældre bevilling A/, 'where every one of them is');

@@ -215,7 +215,20 @@ t.test('the users an action item may be given to: kept, and read again once a us
   t.equal(off.statusCode, 303, off.body);
   t.notOk((await owners()).includes('Test finance 101'), 'a deactivated user is not offered');
 
-  // Another municipality's new user is not listed, and does not matter to the list.
-  await h.as('coordinator', 147);
-  t.notOk((await owners()).includes('Test coordinator 147'));
+  // Each municipality's own list: one changed leaves the other's as it was, read again or not.
+  const agreementsService = h.app.services.agreements;
+  const names = async (code: number) => (await agreementsService.users(code)).map((u) => u.name).sort();
+  const elsewhere = await h.as('coordinator', 147);
+  const copenhagen = await names(101);
+  t.same(await names(147), ['Test coordinator 147']);
+  const adminThere = await h.as('admin', 147);
+  t.same(await names(147), ['Test admin 147', 'Test coordinator 147'], 'a user added there: listed there');
+  const offThere = await adminThere.postForm(`/admin/users/${elsewhere.user.id}/deactivate`, { confirm: 'yes' });
+  t.equal(offThere.statusCode, 303, offThere.body);
+  t.same(await names(147), ['Test admin 147'], 'deactivated there: gone there');
+  t.same(await names(101), copenhagen, 'and København’s list is København’s');
+  t.notOk(
+    (await owners()).some((n) => n?.endsWith('147')),
+    'none of theirs offered here',
+  );
 });
