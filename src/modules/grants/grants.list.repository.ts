@@ -95,7 +95,7 @@ function textSearch(words: string, narrowed: boolean): SQL {
  * The list's orders: those a user may choose, and `newest` (the newest round first, and in it the
  * grants recorded last), which a page listing an actor's latest grants asks for.
  */
-export type GrantOrder = GrantSort | 'newest';
+type GrantOrder = GrantSort | 'newest';
 /** The list as a page asks for it: the API's query, in any of the list's orders. */
 export type GrantPageQuery = Omit<GrantListQuery, 'sort'> & { sort?: GrantOrder };
 
