@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import t from 'tap';
 import { actionItems, meetings } from '../../../src/db/schema/index.ts';
 import { meetingsPageOf } from '../../../src/modules/agreements/agreements.meetings.repository.ts';
 import { activeAgreement } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
+import { explainSent, recordStatements } from '../../plans.ts';
 
 // The page of meetings reads its meetings' action items and the meeting planned next in the same
 // statement, as JSON (issue 17). What it gives must be what the tables hold, as drizzle's own reads
@@ -110,4 +111,51 @@ t.test('a page of meetings gives its action items and the meeting planned next a
   t.equal(other.statusCode, 201, other.body);
   const none = await meetingsPageOf(db, other.json().id, { limit: 10, offset: 0 });
   t.equal(none.lastHeldOn, null, 'none held: null');
+});
+
+// An agreement gathers meetings for as long as it runs; a page of ten must not read them all.
+t.test('a page of meetings is read off its index, and counted apart: not every meeting read', async (t) => {
+  const h = await buildTestApp(t);
+  const coordinator = await h.as('coordinator', 101);
+  const agreement = await activeAgreement(h, coordinator, '2020-01-01');
+  await h.database.db.insert(meetings).values(
+    Array.from({ length: 60 }, (_, i) => ({
+      agreementId: agreement.id,
+      plannedOn: `20${String(20 + Math.floor(i / 12)).padStart(2, '0')}-${String((i % 12) + 1).padStart(2, '0')}-15`,
+      heldOn: `20${String(20 + Math.floor(i / 12)).padStart(2, '0')}-${String((i % 12) + 1).padStart(2, '0')}-15`,
+    })),
+  );
+  await h.database.db.execute(sql`analyze meetings`);
+  const { sent, stop } = recordStatements(h.database);
+  const page = await meetingsPageOf(h.database.db, agreement.id, { limit: 10, offset: 0 });
+  stop();
+  t.equal(page.total, 60);
+  t.same(
+    page.rows.map((r) => r.meeting.heldOn),
+    [
+      '2024-12-15',
+      '2024-11-15',
+      '2024-10-15',
+      '2024-09-15',
+      '2024-08-15',
+      '2024-07-15',
+      '2024-06-15',
+      '2024-05-15',
+      '2024-04-15',
+      '2024-03-15',
+    ],
+    'the newest ten',
+  );
+  const statement = sent.find(([text]) => /from "meetings"/.test(text));
+  if (!statement) throw new Error(`no page statement among:\n${sent.map(([q]) => q).join('\n')}`);
+  const plan = (
+    await explainSent(
+      h.database,
+      statement,
+      [sql`set local enable_seqscan = off`, sql`set local enable_sort = off`],
+      'analyze, costs off, timing off, summary off',
+    )
+  ).join('\n');
+  t.notMatch(plan, /WindowAgg/, `no count over every row:\n${plan}`);
+  t.match(plan, /Limit \(actual rows=10/, 'ten read for the page');
 });
