@@ -234,8 +234,12 @@ export async function netPaidOre(db: Queryable, grantId: number): Promise<number
   return Number(row?.net ?? 0);
 }
 
-/** Overdue: due before today, not received, and the money awarded. */
-export const overdueCondition = sql`(${grants.reportDueOn} < current_date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
+/**
+ * Overdue: due before today, not received, and the money awarded; today in Danish time, as the
+ * badge's rule counts it (grants.rules.ts). `current_date` is the session's time zone's day: on a
+ * server in UTC, the day before for an hour or two after Danish midnight.
+ */
+export const overdueCondition = sql`(${grants.reportDueOn} < (now() at time zone 'Europe/Copenhagen')::date and ${grants.reportReceivedOn} is null and ${grants.status} in ('approved', 'paid'))`;
 
 export async function actorHasOverdueReport(db: Queryable, actorId: number): Promise<boolean> {
   const [row] = await db

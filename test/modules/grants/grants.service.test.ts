@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
+import { addDays, danishDate } from '../../../src/lib/dates.ts';
 import type { Principal } from '../../../src/lib/principal.ts';
+import { grantsListed, searchGrants } from '../../../src/modules/grants/grants.list.repository.ts';
 import type { ListedGrant } from '../../../src/modules/grants/grants.rules.ts';
 import type { Grant } from '../../../src/modules/grants/grants.schemas.ts';
-import { actorInput } from '../../factories.ts';
+import { actorInput, registeredActor } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 
 /** The grant service's own rules, called as the routes call them: no request, a principal. */
@@ -188,4 +190,47 @@ t.test('the grant service: advancing a round, recording a payment, the export li
       'filtered by text, in the order of the list (none awarded: by id)',
     );
   });
+});
+
+// A report is overdue from Danish midnight, whatever time zone the database's sessions are in: at
+// any moment one of these two zones is on another day than Denmark (UTC+14 and UTC-11).
+t.test('the overdue filter counts the day in Danish time, as the badge does', async (t) => {
+  const h = await buildTestApp(t);
+  const finance = await h.as('finance', 101);
+  const principal: Principal = { userId: finance.user.id, municipalityCode: 101, role: 'finance' };
+  const grants = h.app.services.grants;
+  const groupId = (
+    (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[]
+  )[0]?.id as number;
+  const actor = await registeredActor(h, { name: 'Foreningen Tidszonen' });
+  const round = await grants.createRound(principal, { year: 2026, name: 'Tidszonerne', budgetOre: 0 });
+  const today = danishDate();
+  const yesterday = addDays(today, -1);
+  await h.database.rows(sql`
+    with made as (
+      insert into grants (round_id, actor_id, title, requested_ore, awarded_ore, report_due_on, status, decision_on)
+      values (${round.id}, ${actor.id}, 'Frist i dag', 100, 100, ${today}::date, 'approved', ${yesterday}::date),
+             (${round.id}, ${actor.id}, 'Frist i går', 100, 100, ${yesterday}::date, 'approved', ${yesterday}::date)
+      returning id, awarded_ore)
+    insert into grant_allocations (grant_id, target_group_id, amount_ore) select id, ${groupId}::int, awarded_ore from made`);
+  const badges = (await grants.listPage({ roundId: round.id, limit: 10, offset: 0 })).items;
+  t.same(
+    badges.map((g) => [g.title, g.reportOverdue]),
+    [
+      ['Frist i dag', false],
+      ['Frist i går', true],
+    ],
+    'the badge: due yesterday is overdue, due today is not',
+  );
+  for (const zone of ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'UTC']) {
+    const found = await h.database.db.transaction(async (tx) => {
+      await tx.execute(sql.raw(`set local timezone = '${zone}'`));
+      return (await searchGrants(tx, { roundId: round.id, overdue: true, limit: 10, offset: 0 }, grantsListed)).rows;
+    });
+    t.same(
+      found.map((r) => r.title),
+      ['Frist i går'],
+      `the filter, with the database's sessions in ${zone}: as the badge`,
+    );
+  }
 });
