@@ -202,8 +202,8 @@ const p = {
 };
 
 /**
- * The reports due, as plain rows: the longest list of the home page (up to a hundred), whose rows cost
- * PostgreSQL four times as much CPU as JSON (0.6 against 0.2 ms for a hundred) as they do sent as rows.
+ * The reports due, as plain rows: the longest list of the home page (up to a hundred). Built as JSON,
+ * a hundred cost PostgreSQL 0.6 ms; sent as rows, 0.2 ms.
  */
 const reportsStatement = sqlOnce<{ m: number; reportsSoon: string; limit: number }, ReportDue>(
   'follow_up_reports',

@@ -56,8 +56,9 @@ const FIRST_STEPS = [
 export type FirstStep = (typeof FIRST_STEPS)[number]['key'];
 
 /**
- * The follow-up page: what in the user's own municipality needs doing soon. Its lists are one
- * statement together, as are the counts for the navigation; a reminder mail reads each list on its own.
+ * The follow-up page: what in the user's own municipality needs doing soon. Its lists are two
+ * statements (the reports due, and the rest together), the counts for the navigation one; a reminder
+ * mail reads each list on its own.
  */
 export function createFollowUpService(database: Database) {
   const db = database.db;

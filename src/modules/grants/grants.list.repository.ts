@@ -16,6 +16,7 @@ import {
   netPaidSql,
   overdueCondition,
   roundAndActorOf,
+  SIGNED_PAYMENT,
   shownColumnsOf,
   withPartsOf,
 } from './grants.repository.ts';
@@ -177,7 +178,7 @@ export async function searchGrants(
     sql`with totals as (
         select count(*)::int as total_n, coalesce(sum(grants.requested_ore), 0)::text as total_requested,
           coalesce(sum(grants.awarded_ore) filter (where grants.status in ${AWARDED}), 0)::text as total_awarded,
-          (select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0)
+          (select coalesce(sum(${SIGNED_PAYMENT}), 0)
             from ${grantPayments} p join grants on grants.id = p.grant_id join grant_rounds on grant_rounds.id = grants.round_id
             ${condition ? sql`where ${condition}` : sql``})::text as total_paid
         from grants join grant_rounds on grant_rounds.id = grants.round_id

@@ -60,10 +60,12 @@ export function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL 
     ${where ? sql`where ${where}` : sql``} ${tail}`;
 }
 
+/** A payment line `p` as it counts towards the sum paid: a payment adds, a repayment takes away (SQL). */
+export const SIGNED_PAYMENT = sql.raw(`case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end`);
+
 /** A grant's payments less its repayments, in øre, for the grant `grantId` names (SQL). */
 export const netPaidSql = (grantId: SQL) =>
-  sql`(select coalesce(sum(case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end), 0)
-    from ${grantPayments} p where p.grant_id = ${grantId})`;
+  sql`(select coalesce(sum(${SIGNED_PAYMENT}), 0) from ${grantPayments} p where p.grant_id = ${grantId})`;
 
 const ore = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const dateOf = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
@@ -225,12 +227,7 @@ export async function grantWithCaseNumber(
 
 /** A grant's payments less its repayments, in øre. */
 export async function netPaidOre(db: Queryable, grantId: number): Promise<number> {
-  const [row] = await db
-    .select({
-      net: sql<string>`coalesce(sum(case when ${grantPayments.kind} = 'payment' then ${grantPayments.amountOre} else -${grantPayments.amountOre} end), 0)::text`,
-    })
-    .from(grantPayments)
-    .where(eq(grantPayments.grantId, grantId));
+  const [row] = await rows<{ net: string }>(db, sql`select ${netPaidSql(sql`${grantId}::int`)}::text as net`);
   return Number(row?.net ?? 0);
 }
 

@@ -580,8 +580,21 @@ t.test('360Giving: never an empty package, a dataSource that reproduces it, publ
     await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Foreningen Åbne Data' }) })
   ).json().id;
   const round = await openRound2026(finance);
-  await award(finance, round.id, actor, [{ targetGroupId: group('Hjemløshed'), amountOre: 250_000 }]);
+  const paid = await award(finance, round.id, actor, [{ targetGroupId: group('Hjemløshed'), amountOre: 250_000 }]);
   await award(finance, round.id, actor, [{ targetGroupId: group('Social isolation'), amountOre: 800_000 }], 'in_kind');
+  const version = (await finance.inject({ method: 'GET', url: `/api/v1/grants/${paid}` })).json().version;
+  const payments = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grants/${paid}`,
+    payload: {
+      version,
+      payments: [
+        { kind: 'payment', paidOn: '2026-03-01', amountOre: 200_000 },
+        { kind: 'repayment', paidOn: '2026-09-01', amountOre: 50_000 },
+      ],
+    },
+  });
+  t.equal(payments.statusCode, 200, payments.body);
   t.equal((await exportOf('municipalityCode=101&year=2025')).statusCode, 404, 'another year is still empty');
 
   for (const query of ['municipalityCode=101&year=2026', 'regionCode=1084&year=2026']) {
@@ -607,6 +620,7 @@ t.test('360Giving: never an empty package, a dataSource that reproduces it, publ
 
   const [money, inKind] = municipal.grants;
   t.equal(money.amountAwarded, 2_500, 'money in kroner');
+  t.equal(money.amountDisbursed, 1_500, 'paid less repaid');
   t.equal(inKind.amountAwarded, 0, 'in-kind support is no money in amountAwarded');
   t.notOk('amountAppliedFor' in inKind || 'amountDisbursed' in inKind, 'nor in the other amounts');
   t.match(inKind.fundingType, [{ code: 'in_kind', description: /8\.000,00 kr\./ }], 'its value is in fundingType');
