@@ -27,9 +27,16 @@ function searchCondition(fuzzy: boolean): SQL {
     ${fuzzy ? sql`or ${normalised} <% ${actors.nameNorm}` : sql``})`;
 }
 
+// How well the name matches: in full when it holds what was typed, otherwise as far as its trigrams
+// match (a typo). word_similarity is most of a search's cost (3.5 µs an actor: 1.5 of 2.2 ms for the
+// 445 actors "Havnen" finds in the national data set), and a name that holds the text would score
+// at or near its top anyway.
+const nameMatch = sql`(case when ${actors.nameNorm} like '%' || ${normalised} || '%' then 1
+    else word_similarity(${normalised}, ${actors.nameNorm}) end)`;
+
 const searchRank = sql<number>`(ts_rank(${actors.searchVector}, ${danishWords})
     + ts_rank(${actors.searchVector}, ${simpleWords})
-    + word_similarity(${normalised}, ${actors.nameNorm}))`;
+    + ${nameMatch})`;
 
 /** A text search through the whole registry that finds fewer than this also looks for look-alikes. */
 const LOOK_ALIKES_BELOW = 25;
