@@ -246,7 +246,8 @@ export async function namesByIds(db: Queryable, ids: number[]): Promise<Map<numb
 /**
  * Municipalities that work with an actor beyond where it says it works (the contact rule in
  * src/lib/policy.ts): an active agreement in its period on `today`, or a grant awarded (above zero)
- * and decided on or after `grantsDecidedFrom`.
+ * and decided on or after `grantsDecidedFrom`. Each grant's round is looked up by its key: joined,
+ * PostgreSQL's generic plan hashed all the rounds for an actor's few grants (0.15 ms of 0.25).
  */
 function cooperatingCodes(
   actorId: SQL | number,
@@ -257,7 +258,7 @@ function cooperatingCodes(
         where aa.actor_id = ${actorId} and a.status = 'active'
           and a.starts_on <= ${dates.today}::date and (a.ends_on is null or a.ends_on >= ${dates.today}::date)
       union
-      select r.municipality_code from grants g join grant_rounds r on r.id = g.round_id
+      select (select r.municipality_code from grant_rounds r where r.id = g.round_id) from grants g
         where g.actor_id = ${actorId} and g.status in ${AWARDED}
           and g.awarded_ore > 0 and g.decision_on >= ${dates.grantsDecidedFrom}::date`;
 }

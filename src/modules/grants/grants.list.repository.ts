@@ -100,10 +100,13 @@ type GrantOrder = GrantSort | 'newest';
 /** The list as a page asks for it: the API's query, in any of the list's orders. */
 export type GrantPageQuery = Omit<GrantListQuery, 'sort'> & { sort?: GrantOrder };
 
-/** The list's order: a column the user chose (ties broken by id), else newest round first. */
-function grantOrder(sort: GrantOrder | undefined): SQL {
-  if (!sort) return sql`grant_rounds.year desc, grants.id asc`;
-  if (sort === 'newest') return sql`grant_rounds.year desc, grants.id desc`;
+/**
+ * The list's order: a column the user chose (ties broken by id), else newest round first. `year` is
+ * the round's year as the statement has it (joined, or looked up grant by grant).
+ */
+function grantOrder(sort: GrantOrder | undefined, year: SQL = sql`grant_rounds.year`): SQL {
+  if (!sort) return sql`${year} desc, grants.id asc`;
+  if (sort === 'newest') return sql`${year} desc, grants.id desc`;
   const dir = sort.startsWith('-') ? sql.raw('desc') : sql.raw('asc');
   const column = {
     awarded: sql`grants.awarded_ore`,
@@ -138,11 +141,24 @@ function listCondition(q: Omit<GrantPageQuery, 'limit' | 'offset'>): SQL | undef
   return where.length ? and(...where) : undefined;
 }
 
-/** The ids of the grants matching, in the list's order: from the grants and their rounds (and actors when sorted by them). */
+/** Whether the list's filters name the grants' rounds (their year or municipality), not only the grants. */
+function namesRound(q: Omit<GrantPageQuery, 'limit' | 'offset'>): boolean {
+  return q.year !== undefined || q.municipalityCode !== undefined || q.regionCode !== undefined;
+}
+
+/**
+ * The ids of the grants matching, in the list's order: from the grants and their rounds (and actors
+ * when sorted by them). One actor's grants are few: each one's round is looked up by its key, where
+ * joining the rounds hashed all of them in PostgreSQL's generic plan (980 rounds for an actor's 43
+ * grants, 0.13 of the actor page's 0.54 ms).
+ */
 function orderedIds(q: Omit<GrantPageQuery, 'limit' | 'offset'>, condition: SQL | undefined, tail: SQL = sql``): SQL {
-  return sql`select grants.id from grants join grant_rounds on grant_rounds.id = grants.round_id
+  const oneActor = q.actorId !== undefined && !namesRound(q);
+  return sql`select grants.id from grants
+    ${oneActor ? sql`` : sql`join grant_rounds on grant_rounds.id = grants.round_id`}
     ${q.sort?.replace('-', '') === 'actor' ? sql`join actors on actors.id = grants.actor_id` : sql``}
-    ${condition ? sql`where ${condition}` : sql``} order by ${grantOrder(q.sort)} ${tail}`;
+    ${condition ? sql`where ${condition}` : sql``}
+    order by ${oneActor ? grantOrder(q.sort, sql`(select r.year from grant_rounds r where r.id = grants.round_id)`) : grantOrder(q.sort)} ${tail}`;
 }
 
 /** Every grant matching the list's filters, by id, in the list's order (the export reads them a part at a time). */
@@ -173,15 +189,17 @@ export async function searchGrants(
   // answers the totals (one row, its grant null). The sum paid is read from the payments joined to
   // the grants matching, not looked up grant by grant: over every grant in the country that was
   // 200,000 index lookups (issue 17). The filters name grants and rounds only, never the actor.
+  // The totals join the rounds only where the filters name them (every grant has one).
+  const rounds = namesRound(q) ? sql`join grant_rounds on grant_rounds.id = grants.round_id` : sql``;
   const found = await rows(
     db,
     sql`with totals as (
         select count(*)::int as total_n, coalesce(sum(grants.requested_ore), 0)::text as total_requested,
           coalesce(sum(grants.awarded_ore) filter (where grants.status in ${AWARDED}), 0)::text as total_awarded,
           (select coalesce(sum(${SIGNED_PAYMENT}), 0)
-            from ${grantPayments} p join grants on grants.id = p.grant_id join grant_rounds on grant_rounds.id = grants.round_id
+            from ${grantPayments} p join grants on grants.id = p.grant_id ${rounds}
             ${condition ? sql`where ${condition}` : sql``})::text as total_paid
-        from grants join grant_rounds on grant_rounds.id = grants.round_id
+        from grants ${rounds}
         ${condition ? sql`where ${condition}` : sql``})
       select totals.*, page.* from totals left join lateral (${columns(
         sql`grants.id in (${pageIds})`,

@@ -114,6 +114,13 @@ t.test('the list pages, the round overview and the actor page send one statement
     actorPage.some((q) => /^select merged_into_id/.test(q.trim())),
     'where it was merged into is read with the actor',
   );
+  // An actor's grants are few: their rounds are looked up grant by grant, by key. Joined, the generic
+  // plan hashed every round in the country, for the order, the totals and who works with the actor.
+  t.equal(
+    actorPage.join('\n').match(/join "?grant_rounds"?/g)?.length,
+    1,
+    `the actor page joins the rounds to the page's grants only:\n${actorPage.join('\n')}`,
+  );
 });
 
 /**
