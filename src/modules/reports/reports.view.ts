@@ -101,16 +101,20 @@ const groupName = (r: Row, locale: Locale) => (locale === 'en' ? (r.nameEn ?? r.
  * the report's own query (`back`), the lists link back to the report as it was.
  */
 export function drillLinks(params: ReportParams, back?: string) {
-  return (r: { targetGroupId: number }) => {
-    const grants = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
-    if (params.scope.kind === 'municipality') grants.set('municipalityCode', String(params.scope.code));
-    if (params.scope.kind === 'region') grants.set('regionCode', String(params.scope.code));
-    if (params.yearFrom === params.yearTo) grants.set('year', String(params.yearFrom));
-    const actors = new URLSearchParams({ targetGroupId: String(r.targetGroupId) });
-    if (params.scope.kind === 'municipality') actors.set('municipalityCode', String(params.scope.code));
-    if (back) for (const q of [grants, actors]) q.set('report', back.replace(/^\?/, ''));
-    return { grants: `/grants?${grants}`, actors: `/actors?${actors}` };
-  };
+  // What follows the group in each link is the same for every row: written once for the report.
+  const grants = new URLSearchParams();
+  if (params.scope.kind === 'municipality') grants.set('municipalityCode', String(params.scope.code));
+  if (params.scope.kind === 'region') grants.set('regionCode', String(params.scope.code));
+  if (params.yearFrom === params.yearTo) grants.set('year', String(params.yearFrom));
+  const actors = new URLSearchParams();
+  if (params.scope.kind === 'municipality') actors.set('municipalityCode', String(params.scope.code));
+  if (back) for (const q of [grants, actors]) q.set('report', back.replace(/^\?/, ''));
+  const after = (q: URLSearchParams) => (q.size ? `&${q}` : '');
+  const [grantsAfter, actorsAfter] = [after(grants), after(actors)];
+  return (r: { targetGroupId: number }) => ({
+    grants: `/grants?targetGroupId=${r.targetGroupId}${grantsAfter}`,
+    actors: `/actors?targetGroupId=${r.targetGroupId}${actorsAfter}`,
+  });
 }
 
 /** What a finding is: a group that gets too little for its need, or nothing at all. */

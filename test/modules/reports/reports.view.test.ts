@@ -87,6 +87,31 @@ t.test('links to the grants and actors behind a row', async (t) => {
       actors: '/actors?targetGroupId=9',
     },
   );
+  t.same(
+    drillLinks({ scope: { kind: 'national' }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 })({ targetGroupId: 9 }),
+    { grants: '/grants?targetGroupId=9', actors: '/actors?targetGroupId=9' },
+    'nothing after the group where the report names no place or single year',
+  );
+  const back = drillLinks(
+    { scope: { kind: 'municipality', code: 101 }, yearFrom: 2026, yearTo: 2026, threshold: 0.5 },
+    '?area=municipality%3A101&year=2026',
+  );
+  t.same(
+    [back({ targetGroupId: 9 }), back({ targetGroupId: 12 })],
+    [
+      {
+        grants:
+          '/grants?targetGroupId=9&municipalityCode=101&year=2026&report=area%3Dmunicipality%253A101%26year%3D2026',
+        actors: '/actors?targetGroupId=9&municipalityCode=101&report=area%3Dmunicipality%253A101%26year%3D2026',
+      },
+      {
+        grants:
+          '/grants?targetGroupId=12&municipalityCode=101&year=2026&report=area%3Dmunicipality%253A101%26year%3D2026',
+        actors: '/actors?targetGroupId=12&municipalityCode=101&report=area%3Dmunicipality%253A101%26year%3D2026',
+      },
+    ],
+    "each row's links carry the report's own query back, encoded",
+  );
   t.equal(percent('da')(0.125), '12,5 %');
 });
 
