@@ -1,10 +1,11 @@
 /**
  * Where a page rendered anew spends its time (issue 17), one page at a time, on DATABASE_URL (the
  * national data set, `npm run bench` run once for its user):
- *   node bench/page-costs.ts load [name ...]     the app as its own process with PAGE_CACHE_TTL_MS=0 and
- *       --cpu-prof, autocannon at 32 connections for COSTS_REQUESTS requests (400) after COSTS_WARM_UP (150); the
- *       app's CPU per request (/proc) and that of the PostgreSQL backends serving this database only
- *       (not the machine's other databases); the profile's top functions by self time, and by package.
+ *   node bench/page-costs.ts load [name ...]     each page from a freshly vacuumed database: the app as its
+ *       own process with PAGE_CACHE_TTL_MS=0 and --cpu-prof, autocannon at 32 connections for
+ *       COSTS_REQUESTS requests (400) after COSTS_WARM_UP (150); the app's CPU per request (/proc) and
+ *       that of the PostgreSQL backends serving this database only (not the machine's other
+ *       databases); the profile's top functions by self time, and by package.
  *   node bench/page-costs.ts explain [name ...]  the app in this process: each query the page sends,
  *       with EXPLAIN (ANALYZE, BUFFERS) of the slowest.
  * Without names, the eleven pages of the issue's targets; the pages across every municipality (the
@@ -188,6 +189,11 @@ async function loadMode(list: Page[]) {
   for (const page of list) {
     const profDir = join(out, `prof-${page.name}`);
     rmSync(profDir, { recursive: true, force: true });
+    // Each page from a vacuumed database, as autovacuum keeps one: the meetings that earlier runs
+    // logged are otherwise on pages not yet marked all-visible, and every count of an agreement's
+    // meetings reads them from the heap (heap_hot_search_buffer was 13 % of PostgreSQL's samples
+    // in a meeting write after a day of runs), so that each run measured a slower write than the last.
+    await client.unsafe('vacuum (analyze)');
     const start = startCommand(appRoot);
     const app: ChildProcess = spawn(
       process.execPath,
