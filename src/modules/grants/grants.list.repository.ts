@@ -2,9 +2,10 @@
  * The grant list's statements: the filters as one condition, the free text, the order, a page of
  * grants with the totals of all matching, and every grant matching for the export (issue 17).
  */
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
+import { sqlOnceEach } from '../../db/prepared.ts';
 import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
@@ -27,7 +28,7 @@ import type { GrantListQuery, GrantSort } from './grants.schemas.ts';
  * paid. Without the text, dates and parts that only the grant's own page, the API and the export
  * read: a page of fifty cost PostgreSQL 0.40 ms against 0.66 with them all (issue 17).
  */
-export function grantsListed(where: SQL | undefined, tail: SQL = sql``): SQL {
+function grantsListed(where: SQL | undefined, tail: SQL = sql``): SQL {
   return sql`select grants.id as id, grants.round_id as round_id, grants.actor_id as actor_id, grants.title as title,
       grants.kind as kind, grants.requested_ore as requested_ore, grants.awarded_ore as awarded_ore,
       grants.decision_on::text as decision_on, grants.status as status, grants.report_due_on::text as report_due_on,
@@ -76,14 +77,13 @@ export function listedOf(found: Record<string, unknown>[]): ListedRow[] {
  * against the actors found as a hashed set: an array is searched element by element, and a common
  * word ("forening") finds 600 actors.
  */
-function textSearch(words: string, narrowed: boolean): SQL {
-  const terms = words.split(/\s+/).filter(Boolean).slice(0, 10);
+function textSearch(terms: number, narrowed: boolean): SQL {
   return (
     and(
-      ...terms.map((w) => {
+      ...Array.from({ length: terms }, (_, i) => {
         // Folded once for the statement (an InitPlan), not for each grant compared in a generic plan,
         // as the registry's search does (actors.search.repository.ts).
-        const folded = sql`(select samspil_norm(${w}))`;
+        const folded = sql`(select samspil_norm(${sql.placeholder(`w${i}`)}))`;
         const named = sql`select n.id from actors n where n.name_norm like '%' || ${folded} || '%'`;
         return sql`(${grants.textNorm} like '%' || ${folded} || '%'
           or ${grants.actorId} ${narrowed ? sql`in (${named})` : sql`= any(array(${named}))`})`;
@@ -117,33 +117,91 @@ function grantOrder(sort: GrantOrder | undefined, year: SQL = sql`grant_rounds.y
   return sql`${column} ${dir} nulls last, grants.id asc`;
 }
 
+/**
+ * What a list asks for without its values: which filters apply, how many words, the order. Each shape
+ * is one statement, built once (sqlOnceEach) with placeholders for the values (valuesOf): building
+ * the list's statement cost about 90 µs of CPU per request (issue 17).
+ */
+interface ListShape {
+  roundId: boolean;
+  status: boolean;
+  actorId: boolean;
+  year: boolean;
+  municipality: boolean;
+  region: boolean;
+  overdue: boolean;
+  /** How many words of free text (at most ten count). */
+  terms: number;
+  targetGroup: boolean;
+  sort: GrantOrder | null;
+}
+
+type ListFilters = Omit<GrantPageQuery, 'limit' | 'offset'>;
+
+/** The words of the free text that count (PostgreSQL keeps no NUL in text: it separates words). */
+function wordsOf(q: ListFilters): string[] {
+  return (q.q ?? '').replaceAll('\u0000', ' ').split(/\s+/).filter(Boolean).slice(0, 10);
+}
+
+function shapeOf(q: ListFilters): ListShape {
+  return {
+    roundId: q.roundId !== undefined,
+    status: Boolean(q.status),
+    actorId: q.actorId !== undefined,
+    year: q.year !== undefined,
+    municipality: q.municipalityCode !== undefined,
+    region: q.regionCode !== undefined,
+    overdue: q.overdue === true,
+    terms: wordsOf(q).length,
+    targetGroup: q.targetGroupId !== undefined,
+    sort: q.sort ?? null,
+  };
+}
+
+/** The values of a list's placeholders. */
+function valuesOf(q: ListFilters): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    roundId: q.roundId,
+    status: q.status,
+    actorId: q.actorId,
+    year: q.year,
+    municipalityCode: q.municipalityCode,
+    regionCode: q.regionCode,
+    targetGroupId: q.targetGroupId,
+  };
+  wordsOf(q).forEach((w, i) => {
+    values[`w${i}`] = w;
+  });
+  return values;
+}
+
 /** The list's filters as one condition, over grants and their rounds (none names the actor). */
-function listCondition(q: Omit<GrantPageQuery, 'limit' | 'offset'>): SQL | undefined {
+function listCondition(shape: ListShape): SQL | undefined {
   const where: SQL[] = [];
-  if (q.roundId !== undefined) where.push(eq(grants.roundId, q.roundId));
-  if (q.status) where.push(eq(grants.status, q.status));
-  if (q.actorId !== undefined) where.push(eq(grants.actorId, q.actorId));
-  if (q.year !== undefined) where.push(eq(grantRounds.year, q.year));
-  if (q.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, q.municipalityCode));
-  if (q.regionCode !== undefined)
+  const value = (name: string) => sql.placeholder(name);
+  if (shape.roundId) where.push(sql`${grants.roundId} = ${value('roundId')}`);
+  if (shape.status) where.push(sql`${grants.status} = ${value('status')}`);
+  if (shape.actorId) where.push(sql`${grants.actorId} = ${value('actorId')}`);
+  if (shape.year) where.push(sql`${grantRounds.year} = ${value('year')}`);
+  if (shape.municipality) where.push(sql`${grantRounds.municipalityCode} = ${value('municipalityCode')}`);
+  if (shape.region)
     where.push(
-      sql`${grantRounds.municipalityCode} in (select code from municipalities where region_code = ${q.regionCode})`,
+      sql`${grantRounds.municipalityCode} in (select code from municipalities where region_code = ${value('regionCode')})`,
     );
-  if (q.overdue === true) where.push(overdueCondition);
-  const words = q.q?.replaceAll('\u0000', ' ').trim();
-  const narrowed = q.municipalityCode !== undefined || q.roundId !== undefined || q.actorId !== undefined;
-  if (words) where.push(textSearch(words, narrowed));
-  if (q.targetGroupId !== undefined) {
+  if (shape.overdue) where.push(overdueCondition);
+  const narrowed = shape.municipality || shape.roundId || shape.actorId;
+  if (shape.terms) where.push(textSearch(shape.terms, narrowed));
+  if (shape.targetGroup) {
     where.push(
-      sql`exists (select 1 from ${grantAllocations} ga where ga.grant_id = ${grants.id} and ga.target_group_id in ${subtreeIds(q.targetGroupId)})`,
+      sql`exists (select 1 from ${grantAllocations} ga where ga.grant_id = ${grants.id} and ga.target_group_id in ${subtreeIds(value('targetGroupId'))})`,
     );
   }
   return where.length ? and(...where) : undefined;
 }
 
 /** Whether the list's filters name the grants' rounds (their year or municipality), not only the grants. */
-function namesRound(q: Omit<GrantPageQuery, 'limit' | 'offset'>): boolean {
-  return q.year !== undefined || q.municipalityCode !== undefined || q.regionCode !== undefined;
+function namesRound(shape: ListShape): boolean {
+  return shape.year || shape.municipality || shape.region;
 }
 
 /**
@@ -152,18 +210,25 @@ function namesRound(q: Omit<GrantPageQuery, 'limit' | 'offset'>): boolean {
  * joining the rounds hashed all of them in PostgreSQL's generic plan (980 rounds for an actor's 43
  * grants, 0.13 of the actor page's 0.54 ms).
  */
-function orderedIds(q: Omit<GrantPageQuery, 'limit' | 'offset'>, condition: SQL | undefined, tail: SQL = sql``): SQL {
-  const oneActor = q.actorId !== undefined && !namesRound(q);
+function orderedIds(shape: ListShape, condition: SQL | undefined, tail: SQL = sql``): SQL {
+  const oneActor = shape.actorId && !namesRound(shape);
+  const sort = shape.sort ?? undefined;
   return sql`select grants.id from grants
     ${oneActor ? sql`` : sql`join grant_rounds on grant_rounds.id = grants.round_id`}
-    ${q.sort?.replace('-', '') === 'actor' ? sql`join actors on actors.id = grants.actor_id` : sql``}
+    ${sort?.replace('-', '') === 'actor' ? sql`join actors on actors.id = grants.actor_id` : sql``}
     ${condition ? sql`where ${condition}` : sql``}
-    order by ${oneActor ? grantOrder(q.sort, sql`(select r.year from grant_rounds r where r.id = grants.round_id)`) : grantOrder(q.sort)} ${tail}`;
+    order by ${oneActor ? grantOrder(sort, sql`(select r.year from grant_rounds r where r.id = grants.round_id)`) : grantOrder(sort)} ${tail}`;
 }
+
+/** Every grant's id matching a shape of filters, in the list's order. */
+const matchingIds = sqlOnceEach<string, Record<string, unknown>, { id: number }>('grant_ids', (key) => {
+  const shape = JSON.parse(key) as ListShape;
+  return orderedIds(shape, listCondition(shape));
+});
 
 /** Every grant matching the list's filters, by id, in the list's order (the export reads them a part at a time). */
 export async function matchingGrantIds(db: Queryable, q: Omit<GrantListQuery, 'limit' | 'offset'>): Promise<number[]> {
-  return (await rows<{ id: number }>(db, orderedIds(q, listCondition(q)))).map((r) => Number(r.id));
+  return (await matchingIds(db, JSON.stringify(shapeOf(q)), valuesOf(q))).map((r) => Number(r.id));
 }
 
 /** Grants with their round, actor and parts, by id (in no particular order). */
@@ -171,41 +236,48 @@ export async function grantsWithPartsByIds(db: Queryable, ids: number[]): Promis
   return withPartsOf(await rows(db, grantsWithParts(sql`grants.id = any(${intArray(ids)}::int[])`)));
 }
 
+/** How a page of grants is read: with their parts (the API), or as the list pages show them (grantsListed). */
+const views = { parts: grantsWithParts, listed: grantsListed } as const;
+
 /**
- * A page of the grants matching, with the totals of all: their rows as `columns` reads them, the
- * grants with their parts (the API) or as the list pages show them (grantsListed).
+ * One statement: the totals of the grants matching, and the page of them with their parts (the
+ * page's plan as on its own: its parts read for its rows only). A page beyond the last still answers
+ * the totals (one row, its grant null). The sum paid is read from the payments joined to the grants
+ * matching, not looked up grant by grant: over every grant in the country that was 200,000 index
+ * lookups (issue 17). The filters name grants and rounds only, never the actor.
  */
-export async function searchGrants(
-  db: Queryable,
-  q: GrantPageQuery,
-  columns: (where: SQL, tail: SQL) => SQL = grantsWithParts,
-) {
-  const condition = listCondition(q);
+const grantPages = sqlOnceEach<string, Record<string, unknown>, Record<string, unknown>>('grant_page', (key) => {
+  const { view, ...shape } = JSON.parse(key) as ListShape & { view: keyof typeof views };
+  const condition = listCondition(shape);
   // The page's grants are picked from the grants and their rounds (and actors when sorted by them),
   // then read with their actor and parts: the actor of every grant matching was joined before.
-  const pageIds = orderedIds(q, condition, sql`limit ${q.limit} offset ${q.offset}`);
-  // One statement: the totals of the grants matching, and the page of them with their parts (the
-  // page's plan as on its own: its parts read for its rows only). A page beyond the last still
-  // answers the totals (one row, its grant null). The sum paid is read from the payments joined to
-  // the grants matching, not looked up grant by grant: over every grant in the country that was
-  // 200,000 index lookups (issue 17). The filters name grants and rounds only, never the actor.
+  const pageIds = orderedIds(
+    shape,
+    condition,
+    sql`limit ${sql.placeholder('limit')} offset ${sql.placeholder('offset')}`,
+  );
   // The totals join the rounds only where the filters name them (every grant has one).
-  const rounds = namesRound(q) ? sql`join grant_rounds on grant_rounds.id = grants.round_id` : sql``;
-  const found = await rows(
-    db,
-    sql`with totals as (
+  const rounds = namesRound(shape) ? sql`join grant_rounds on grant_rounds.id = grants.round_id` : sql``;
+  const where = condition ? sql`where ${condition}` : sql``;
+  return sql`with totals as (
         select count(*)::int as total_n, coalesce(sum(grants.requested_ore), 0)::text as total_requested,
           coalesce(sum(grants.awarded_ore) filter (where grants.status in ${AWARDED}), 0)::text as total_awarded,
           (select coalesce(sum(${SIGNED_PAYMENT}), 0)
-            from ${grantPayments} p join grants on grants.id = p.grant_id ${rounds}
-            ${condition ? sql`where ${condition}` : sql``})::text as total_paid
-        from grants ${rounds}
-        ${condition ? sql`where ${condition}` : sql``})
-      select totals.*, page.* from totals left join lateral (${columns(
+            from ${grantPayments} p join grants on grants.id = p.grant_id ${rounds} ${where})::text as total_paid
+        from grants ${rounds} ${where})
+      select totals.*, page.* from totals left join lateral (${views[view](
         sql`grants.id in (${pageIds})`,
-        sql`order by ${grantOrder(q.sort)}`,
-      )}) page on true`,
-  );
+        sql`order by ${grantOrder(shape.sort ?? undefined)}`,
+      )}) page on true`;
+});
+
+/** A page of the grants matching, with the totals of all, its rows as `view` reads them. */
+export async function searchGrants(db: Queryable, q: GrantPageQuery, view: keyof typeof views = 'parts') {
+  const found = await grantPages(db, JSON.stringify({ ...shapeOf(q), view }), {
+    ...valuesOf(q),
+    limit: q.limit,
+    offset: q.offset,
+  });
   const totals = found[0];
   return {
     rows: found.filter((r) => r.id !== null),

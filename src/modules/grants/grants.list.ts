@@ -6,7 +6,6 @@
 import type { Db } from '../../db/client.ts';
 import {
   type GrantPageQuery,
-  grantsListed,
   grantsWithPartsByIds,
   type ListedRow,
   listedOf,
@@ -52,7 +51,7 @@ export function createGrantListService(db: Db, toGrants: (rows: GrantWithParts[]
 
     /** A page of grants as the list pages show them (grantsListed), and the totals of all matching. */
     async listPage(query: GrantPageQuery) {
-      const { rows, ...totals } = await searchGrants(db, query, grantsListed);
+      const { rows, ...totals } = await searchGrants(db, query, 'listed');
       const shown: ListedRow[] = listedOf(rows);
       return { items: listedGrantsOf(shown), ...namesOf(shown), ...totals };
     },

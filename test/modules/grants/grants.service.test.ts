@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { addDays, danishDate } from '../../../src/lib/dates.ts';
 import type { Principal } from '../../../src/lib/principal.ts';
-import { grantsListed, searchGrants } from '../../../src/modules/grants/grants.list.repository.ts';
+import { searchGrants } from '../../../src/modules/grants/grants.list.repository.ts';
 import type { ListedGrant } from '../../../src/modules/grants/grants.rules.ts';
 import type { Grant } from '../../../src/modules/grants/grants.schemas.ts';
 import { actorInput, registeredActor } from '../../factories.ts';
@@ -225,7 +225,7 @@ t.test('the overdue filter counts the day in Danish time, as the badge does', as
   for (const zone of ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'UTC']) {
     const found = await h.database.db.transaction(async (tx) => {
       await tx.execute(sql.raw(`set local timezone = '${zone}'`));
-      return (await searchGrants(tx, { roundId: round.id, overdue: true, limit: 10, offset: 0 }, grantsListed)).rows;
+      return (await searchGrants(tx, { roundId: round.id, overdue: true, limit: 10, offset: 0 }, 'listed')).rows;
     });
     t.same(
       found.map((r) => r.title),
