@@ -195,7 +195,7 @@ function reportOverdue(g: Pick<GrantRow, 'reportReceivedOn' | 'reportDueOn' | 's
   return g.reportReceivedOn === null && g.reportDueOn < today && (g.status === 'approved' || g.status === 'paid');
 }
 
-/** A grant as the list pages show it (grants.repository.ts, grantsListed). */
+/** A grant as the list pages show it (grantsListed in grants.list.repository.ts). */
 export type ListedGrant = ListedRow['grant'] & {
   municipalityCode: number;
   reportOverdue: boolean;
