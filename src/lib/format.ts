@@ -15,13 +15,15 @@ export function formatNumber(n: number, locale: Locale = 'da'): string {
   return numberFormats[locale].format(n);
 }
 
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
 /** Formats a date as 22.11.2026 in Danish and 22/11/2026 in English, in Danish time. */
 export function formatDate(d: Date | string | null | undefined, locale: Locale = 'da'): string {
   if (d === null || d === undefined || d === '') return '';
   // A calendar date is the same in every zone: no need to ask Intl.
-  if (typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d)) {
-    const [y, m, dd] = d.split('-');
-    return locale === 'da' ? `${dd}.${m}.${y}` : `${dd}/${m}/${y}`;
+  if (typeof d === 'string' && CALENDAR_DATE.test(d)) {
+    const mark = locale === 'da' ? '.' : '/';
+    return `${d.slice(8)}${mark}${d.slice(5, 7)}${mark}${d.slice(0, 4)}`;
   }
   return dayFormats[locale].format(typeof d === 'string' ? new Date(d) : d);
 }

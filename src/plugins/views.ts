@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import { isLocale, type MessageKey, translate } from '../i18n/index.ts';
 import { danishDate } from '../lib/dates.ts';
 import { formatDate, formatDateTime, formatNumber, type Locale } from '../lib/format.ts';
+import { escapeHtml } from '../lib/html.ts';
 import { formatMoney } from '../lib/money.ts';
 import { createReadCache } from '../lib/read-cache.ts';
 import { writeTag } from '../lib/write-tags.ts';
@@ -238,6 +239,7 @@ export const viewsPlugin = fp(
       views: opts.views ?? viewsDir,
       cache: opts.cache,
       autoEscape: true,
+      escapeFunction: escapeHtml,
       autoTrim: [false, 'nl'],
     });
     app.decorateRequest('locale', 'da');

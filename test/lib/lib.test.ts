@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import t from 'tap';
 import { z } from 'zod';
 import { parseCsv, parseCsvRecords } from '../../src/lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../src/lib/cvr.ts';
 import { formatDate, formatDateTime } from '../../src/lib/format.ts';
 import { coerceForm, idFrom } from '../../src/lib/forms.ts';
+import { escapeHtml } from '../../src/lib/html.ts';
 import { validCvr } from '../factories.ts';
 
 t.test('CVR modulus-11', async (t) => {
@@ -75,4 +77,24 @@ t.test('idFrom refuses anything but a positive 32-bit integer', async (t) => {
   for (const bad of ['0', '-1', '1e3', 'abc', '99999999999', '', undefined]) {
     t.throws(() => idFrom({ id: bad }), { code: 'NOT_FOUND' }, String(bad));
   }
+});
+
+t.test('escapeHtml: the five characters that end a text or an attribute, and nothing else', async (t) => {
+  const entities = (s: string) =>
+    s
+      .replaceAll('&', '&amp;')
+      .replaceAll('<', '&lt;')
+      .replaceAll('>', '&gt;')
+      .replaceAll('"', '&quot;')
+      .replaceAll("'", '&#39;');
+  t.equal(escapeHtml(`<a href="x">Børn & unge's</a>`), '&lt;a href=&quot;x&quot;&gt;Børn &amp; unge&#39;s&lt;/a&gt;');
+  t.equal(escapeHtml(42), '42');
+  t.equal(escapeHtml(null), 'null', 'as eta wrote a value that is not text');
+  t.equal(escapeHtml(undefined), 'undefined');
+  t.equal(escapeHtml('&&'), '&amp;&amp;', 'every one, not the first');
+  t.equal(escapeHtml('<'), '&lt;', 'and again after a call that found some (no pattern left part-way)');
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (s) => escapeHtml(s) === entities(s)),
+    { numRuns: 2000 },
+  );
 });

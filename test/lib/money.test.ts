@@ -42,6 +42,24 @@ t.test('kroner are grouped as Intl.NumberFormat groups them for da-DK and en-GB'
   );
 });
 
+t.test('an amount as a number, as digits and as a BigInt is written the same', async (t) => {
+  // Amounts a double holds exactly are divided as numbers, the rest as BigInts: the two must agree,
+  // on both sides of 2^53 and of the fifteen digits that take the quick way.
+  const edges = [0n, 5n, 99n, 100n, -1n, -100n, 10n ** 15n - 1n, 10n ** 15n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n)];
+  const same = (value: bigint, locale: 'da' | 'en') => {
+    const expected = formatMoney(value, locale);
+    if (formatMoney(String(value), locale) !== expected) return false;
+    return !Number.isSafeInteger(Number(value)) || formatMoney(Number(value), locale) === expected;
+  };
+  for (const value of edges)
+    for (const locale of ['da', 'en'] as const) t.ok(same(value, locale), `${value} (${locale})`);
+  fc.assert(
+    fc.property(fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }), fc.constantFrom('da' as const, 'en' as const), same),
+    { numRuns: 2000 },
+  );
+  t.throws(() => formatMoney(1.5), 'a fraction of an øre is refused, as before');
+});
+
 t.test('accepted input', async (t) => {
   t.equal(oere('1.234,50'), 123450n);
   t.equal(oere('1234,5'), 123450n);

@@ -17,14 +17,14 @@ export const actorMergeRoutes: FastifyPluginAsync = async (app) => {
 
   async function mergePage(_request: FastifyRequest, reply: FastifyReply, ids: number[], extra = {}, status = 200) {
     const preview = await app.services.actorMerges.preview(ids);
-    const allMunicipalities = await municipalities.all();
+    const municipalityNames = await municipalities.names();
     return reply.page(
       'actors/merge',
       {
         title: reply.request.t('merge.title'),
         ...preview,
         fields: MERGE_FIELDS,
-        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+        municipalityNames,
         values: {},
         ...extra,
       },

@@ -131,7 +131,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         result,
         pageSize: PAGE_SIZE,
         municipalities: allMunicipalities,
-        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+        municipalityNames: await municipalities.names(),
         targetGroupTree: tree,
         actorRoles,
         actorStatuses,
@@ -232,14 +232,15 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const id = idFrom(request.params);
     const show = async () => {
       // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
-      const [actor, allMunicipalities, tree, actorGrants, actorAgreements, actorOutreach] = await Promise.all([
-        actors.toShow(request.principal, id),
-        municipalities.all(),
-        targetGroups.tree(),
-        app.services.grants.listPage({ actorId: id, sort: 'newest', limit: ACTOR_PAGE_GRANTS, offset: 0 }),
-        app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
-        app.services.outreach.list({ actorId: id }),
-      ]);
+      const [actor, municipalityNames, targetGroupNames, actorGrants, actorAgreements, actorOutreach] =
+        await Promise.all([
+          actors.toShow(request.principal, id),
+          municipalities.names(),
+          targetGroups.names(request.locale),
+          app.services.grants.listPage({ actorId: id, sort: 'newest', limit: ACTOR_PAGE_GRANTS, offset: 0 }),
+          app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
+          app.services.outreach.list({ actorId: id }),
+        ]);
       if (actor.mergedIntoId) return pageRedirect(`/actors/${actor.mergedIntoId}`, 308);
       const rounds = actorGrants.rounds;
       return {
@@ -251,10 +252,8 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
         canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
         canApply: mayWriteArea(request.principal, 'grants'),
-        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-        targetGroupNames: Object.fromEntries(
-          tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
-        ),
+        municipalityNames,
+        targetGroupNames,
         title: actor.name,
       };
     };

@@ -62,13 +62,8 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     translateFieldErrors(request.locale, errors);
 
   async function groupNames(request: FastifyRequest) {
-    const tree = await targetGroups.tree();
-    return {
-      targetGroupTree: tree,
-      targetGroupNames: Object.fromEntries(
-        tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
-      ),
-    };
+    const [tree, names] = await Promise.all([targetGroups.tree(), targetGroups.names(request.locale)]);
+    return { targetGroupTree: tree, targetGroupNames: names };
   }
 
   /** The actors to choose from: the chosen ones first, then the first hundred matching the search. */
@@ -108,7 +103,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       result,
       pageSize: PAGE_SIZE,
       municipalities: allMunicipalities,
-      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+      municipalityNames: await municipalities.names(),
       actorNames: Object.fromEntries(actorNameMap),
       agreementStatuses,
       canCreate: mayWriteArea(request.principal, 'agreements'),

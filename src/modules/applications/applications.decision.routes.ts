@@ -52,10 +52,7 @@ export const applicationDecisionRoutes: FastifyPluginAsync = async (app) => {
   ) {
     const found = await decisions.forDecision(request.principal, id);
     const a = found.application;
-    const tree = await targetGroups.tree();
-    const groupNames = Object.fromEntries(
-      tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
-    );
+    const groupNames = await targetGroups.names(request.locale);
     const applied = a.appliedOre ?? 0;
     const shares = evenSplit(applied, found.targetGroups.length);
     const prefilled = {

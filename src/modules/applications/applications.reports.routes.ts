@@ -21,8 +21,7 @@ export const applicationReportsRoutes: FastifyPluginAsync = async (app) => {
 
   /** Target-group names in the page's language. */
   async function groupNames(request: FastifyRequest): Promise<Record<number, string>> {
-    const tree = await targetGroups.tree();
-    return Object.fromEntries(tree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]));
+    return targetGroups.names(request.locale);
   }
 
   async function applicantPage(request: FastifyRequest, reply: FastifyReply, token: string, extra = {}, status = 200) {

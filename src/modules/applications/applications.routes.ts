@@ -3,6 +3,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
+import { groupName } from '../target-groups/target-groups.service.ts';
 import { formValuesOf } from './applications.rules.ts';
 import {
   applicationDraft,
@@ -45,7 +46,7 @@ export const applicationsRoutes: FastifyPluginAsync = async (app) => {
       targetGroups: choices.targetGroups.map((g) => ({
         id: g.id,
         depth: g.depth,
-        name: request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa,
+        name: groupName(g, request.locale),
       })),
       regions: [...regions.values()],
       documentKinds,

@@ -42,10 +42,11 @@ export const applicationStaffRoutes: FastifyPluginAsync = async (app) => {
     extra: Record<string, unknown> = {},
     status = 200,
   ) {
-    const [found, groups, all] = await Promise.all([
+    const [found, groupNames, all, municipalityNames] = await Promise.all([
       inbox.get(request.principal, id),
-      targetGroups.tree(),
+      targetGroups.names(request.locale),
       municipalities.all(),
+      municipalities.names(),
     ]);
     const name = found.application.organisationName ?? found.application.groupName ?? '';
     return reply.page(
@@ -53,10 +54,8 @@ export const applicationStaffRoutes: FastifyPluginAsync = async (app) => {
       {
         title: request.t('applications.staff.title', { name: name || `#${id}` }),
         ...found,
-        groupNames: Object.fromEntries(
-          groups.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
-        ),
-        municipalityNames: Object.fromEntries(all.map((m) => [m.code, m.name])),
+        groupNames,
+        municipalityNames,
         municipality: all.find((m) => m.code === found.round.municipalityCode)?.name ?? '',
         documentKinds,
         actorRoles,

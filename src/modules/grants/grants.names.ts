@@ -12,15 +12,16 @@ export function grantPageNames({ grants, actors, municipalities, targetGroups }:
     known: { id: number; name: string; year: number }[] = [],
   ) {
     const missing = [...new Set(roundIds)].filter((id) => !known.some((r) => r.id === id));
-    const [allMunicipalities, tree, rounds, shown] = await Promise.all([
+    const [allMunicipalities, municipalityNames, tree, rounds, shown] = await Promise.all([
       municipalities.all(),
+      municipalities.names(),
       targetGroups.tree(),
       municipalityCode == null ? Promise.resolve([]) : grants.roundList({ municipalityCode }),
       missing.length ? grants.roundList({ ids: missing }) : Promise.resolve([]),
     ]);
     return {
       municipalities: allMunicipalities,
-      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+      municipalityNames,
       targetGroupTree: tree,
       rounds,
       roundNames: Object.fromEntries([...rounds, ...known, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),

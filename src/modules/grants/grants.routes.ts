@@ -198,9 +198,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         round,
         actorName: actorNameMap[grant.actorId] ?? String(grant.actorId),
         caseHandler,
-        targetGroupNames: Object.fromEntries(
-          n.targetGroupTree.map((g) => [g.id, request.locale === 'en' ? (g.nameEn ?? g.nameDa) : g.nameDa]),
-        ),
+        targetGroupNames: await app.services.targetGroups.names(request.locale),
         canWrite: mayWrite(request.principal, 'grants', round.municipalityCode),
         // A grant an application's approval created has the applicant's report on a page of its own.
         fromApplication: await app.services.applicationReports.grantHasApplication(

@@ -5,11 +5,18 @@ import { Eta } from 'eta';
 import type { Queryable } from '../../db/client.ts';
 import { translate } from '../../i18n/index.ts';
 import type { Locale } from '../../lib/format.ts';
+import { escapeHtml } from '../../lib/html.ts';
 import { insertMail, type MailRow } from './mail.repository.ts';
 
 const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'views');
 /** HTML bodies are escaped as pages are; plain-text bodies are not escaped at all. */
-const html = new Eta({ views: viewsDir, autoEscape: true, autoTrim: [false, 'nl'], cache: true });
+const html = new Eta({
+  views: viewsDir,
+  autoEscape: true,
+  escapeFunction: escapeHtml,
+  autoTrim: [false, 'nl'],
+  cache: true,
+});
 const text = new Eta({ views: viewsDir, autoEscape: false, autoTrim: [false, 'nl'], cache: true });
 
 /** What a mail template gets besides its own data. */

@@ -4,6 +4,8 @@
  * carries its percentage as text, and a legend names them, so it reads without colour. The table
  * on the same page is its text alternative.
  */
+import { escapeHtml } from '../../lib/html.ts';
+
 export interface ChartRow {
   label: string;
   needShare: number | null;
@@ -18,9 +20,6 @@ export interface ChartText {
   funding: string;
   percent: (share: number) => string;
 }
-
-const esc = (s: string) =>
-  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 export function proportionalityChart(rows: ChartRow[], text: ChartText): string {
   const labelWidth = 260;
@@ -38,23 +37,23 @@ export function proportionalityChart(rows: ChartRow[], text: ChartText): string 
       const funding = r.fundingShare ?? 0;
       const label = r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label;
       return `<g>
-  <text x="${labelWidth - 8}" y="${y + 20}" text-anchor="end" class="chart-label">${r.flagged ? '⚠ ' : ''}${esc(label)}</text>
+  <text x="${labelWidth - 8}" y="${y + 20}" text-anchor="end" class="chart-label">${r.flagged ? '⚠ ' : ''}${escapeHtml(label)}</text>
   <rect x="${labelWidth}" y="${y + 4}" width="${scale(need).toFixed(1)}" height="16" class="chart-need"/>
-  <text x="${labelWidth + scale(need) + 6}" y="${y + 17}" class="chart-value">${esc(text.percent(need))}</text>
+  <text x="${labelWidth + scale(need) + 6}" y="${y + 17}" class="chart-value">${escapeHtml(text.percent(need))}</text>
   <rect x="${labelWidth}" y="${y + 22}" width="${scale(funding).toFixed(1)}" height="16" fill="url(#chart-hatch)" class="chart-funding"/>
-  <text x="${labelWidth + scale(funding) + 6}" y="${y + 35}" class="chart-value">${esc(text.percent(funding))}</text>
+  <text x="${labelWidth + scale(funding) + 6}" y="${y + 35}" class="chart-value">${escapeHtml(text.percent(funding))}</text>
 </g>`;
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="chart-title chart-desc" viewBox="0 0 ${width} ${height}" width="100%" class="samspil-chart">
-<title id="chart-title">${esc(text.title)}</title>
-<desc id="chart-desc">${esc(text.description)}</desc>
+<title id="chart-title">${escapeHtml(text.title)}</title>
+<desc id="chart-desc">${escapeHtml(text.description)}</desc>
 <defs><pattern id="chart-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1a1a1a" stroke-width="3"/></pattern></defs>
 <g aria-hidden="true">
   <rect x="${labelWidth}" y="8" width="16" height="16" class="chart-need"/>
-  <text x="${labelWidth + 22}" y="21" class="chart-legend">${esc(text.need)}</text>
+  <text x="${labelWidth + 22}" y="21" class="chart-legend">${escapeHtml(text.need)}</text>
   <rect x="${labelWidth + 190}" y="8" width="16" height="16" fill="url(#chart-hatch)" class="chart-funding"/>
-  <text x="${labelWidth + 212}" y="21" class="chart-legend">${esc(text.funding)}</text>
+  <text x="${labelWidth + 212}" y="21" class="chart-legend">${escapeHtml(text.funding)}</text>
 </g>
 <g aria-hidden="true">
 ${bars}

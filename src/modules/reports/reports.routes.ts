@@ -101,7 +101,7 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
         regionCode,
         year: reportYear,
         regions: regionsOf(allMunicipalities),
-        municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
+        municipalityNames: await municipalities.names(),
         formatShare: (n: number) => formatNumber(n, request.locale),
       };
     };
@@ -112,18 +112,13 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     const { regionCode } = z
       .object({ regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined) })
       .parse(request.query ?? {});
-    const [duplicates, allMunicipalities] = await Promise.all([
+    const [duplicates, municipalityNames] = await Promise.all([
       reports.suspectedDuplicates(
         regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode },
       ),
-      municipalities.all(),
+      municipalities.names(),
     ]);
-    const data = {
-      title: request.t('reports.duplicates'),
-      duplicates,
-      regionCode,
-      municipalityNames: Object.fromEntries(allMunicipalities.map((m) => [m.code, m.name])),
-    };
+    const data = { title: request.t('reports.duplicates'), duplicates, regionCode, municipalityNames };
     const partial = request.headers['hx-request'] === 'true';
     return reply.page(partial ? 'reports/_duplicates' : 'reports/duplicates', data);
   });

@@ -1,5 +1,6 @@
 import type { CsvCell } from '../../lib/csv.ts';
 import type { Locale } from '../../lib/format.ts';
+import { groupName } from '../target-groups/target-groups.service.ts';
 import { proportionalityChart } from './reports.chart.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 import type { ReportService } from './reports.service.ts';
@@ -10,7 +11,6 @@ import type { ReportService } from './reports.service.ts';
  */
 
 type Report = Awaited<ReturnType<ReportService['proportionality']>>;
-type Row = Report['rows'][number];
 type SharedActors = Awaited<ReturnType<ReportService['sharedActors']>>;
 type Place = { code: number; name: string; regionCode: number; regionName: string };
 type Translate = (key: string, params?: Record<string, string | number>) => string;
@@ -93,8 +93,6 @@ export const percent = (locale: Locale) => (share: number) => `${percentFormats[
 /** The regions, by code, from the municipalities. */
 export const regionsOf = (places: Place[]) =>
   [...new Map(places.map((m) => [m.regionCode, m.regionName])).entries()].sort((a, b) => a[0] - b[0]);
-
-const groupName = (r: Row, locale: Locale) => (locale === 'en' ? (r.nameEn ?? r.nameDa) : r.nameDa);
 
 /**
  * Links from a group's row to the grants and actors behind it, in the report's place and year; with

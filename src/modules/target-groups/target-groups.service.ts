@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
+import type { Locale } from '../../lib/format.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
@@ -18,6 +19,11 @@ import type { LocalTargetGroupInput } from './target-groups.schemas.ts';
 export interface TargetGroupNode extends TargetGroupRow {
   depth: number;
   children: TargetGroupNode[];
+}
+
+/** A group's name in the locale: the English where it has one, else the Danish. */
+export function groupName(group: Pick<TargetGroupRow, 'nameDa' | 'nameEn'>, locale: Locale): string {
+  return locale === 'en' ? (group.nameEn ?? group.nameDa) : group.nameDa;
 }
 
 /** Danish alphabetical order (æ, ø, å last), made once: a collator is costly to make. */
@@ -51,6 +57,7 @@ export function createTargetGroupService(database: Database, municipalities: Mun
   // until a target group is written. The lists are shared, so callers must not change them.
   const lists = createReadCache<TargetGroupRow[]>(database.writes, { max: 200, ttlMs: 60_000 });
   const trees = createReadCache<TargetGroupNode[]>(database.writes, { max: 200, ttlMs: 60_000 });
+  const names = createReadCache<Readonly<Record<number, string>>>(database.writes, { max: 2, ttlMs: 60_000 });
   const tags = [writeTag.targetGroups];
   const list = (municipalityCode?: number) =>
     lists.get(String(municipalityCode ?? 'all'), tags, () => listTargetGroups(db, municipalityCode));
@@ -60,6 +67,16 @@ export function createTargetGroupService(database: Database, municipalities: Mun
 
     async tree(municipalityCode?: number): Promise<TargetGroupNode[]> {
       return trees.get(String(municipalityCode ?? 'all'), tags, async () => asTree(await list(municipalityCode)));
+    },
+
+    /**
+     * Every group's name in the locale, by id: made once until a group is written, not for each page
+     * that names groups (issue 17). Shared: callers must not change it.
+     */
+    async names(locale: Locale): Promise<Readonly<Record<number, string>>> {
+      return names.get(locale, tags, async () =>
+        Object.fromEntries((await list()).map((g) => [g.id, groupName(g, locale)])),
+      );
     },
 
     /** Adds a municipality's own sub-group, e.g. "Meget belastede stofmisbrugere" under "Stofmisbrug". */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildTestApp } from '../../helper.ts';
+import { buildTestApp, writesHeard } from '../../helper.ts';
 
 t.test('municipalities and the FFB target-group tree', async (t) => {
   const { inject } = await buildTestApp(t);
@@ -124,4 +124,29 @@ t.test('a municipality adds a local target group under an FFB group', async (t) 
   t.match(empty.body, /Feltet skal udfyldes/);
   const page = await inject({ method: 'GET', url: '/target-groups' });
   t.match(page.body, /Gadesovere/);
+});
+
+t.test('names by id: made once for every page that shows them, and anew after a write', async (t) => {
+  const { app, inject, database } = await buildTestApp(t);
+  const { targetGroups, municipalities } = app.services;
+  const da = await targetGroups.names('da');
+  t.equal(await targetGroups.names('da'), da, 'one object for every page until a group is written');
+  const stofmisbrug = Number(Object.entries(da).find(([, name]) => name === 'Stofmisbrug')?.[0]);
+  t.equal((await targetGroups.names('en'))[stofmisbrug], 'Drug misuse', 'in English where the group has a name in it');
+  const names = await municipalities.names();
+  t.equal(names[101], 'København');
+  t.equal(Object.keys(names).length, 98);
+  t.equal(await municipalities.names(), names, 'the municipalities’ names are made once too');
+  t.equal((await municipalities.byCode()).get(751)?.name, 'Aarhus');
+
+  const created = await inject({
+    method: 'POST',
+    url: '/api/v1/target-groups',
+    payload: { nameDa: 'Gadesovere', parentId: stofmisbrug, municipalityCode: 101 },
+  });
+  t.equal(created.statusCode, 201);
+  await writesHeard(database);
+  const after = await targetGroups.names('en');
+  t.equal(after[created.json().id], 'Gadesovere', 'a group added is named at once, in Danish where it has no English');
+  t.not(await targetGroups.names('da'), da);
 });
