@@ -6,6 +6,15 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 /** How long a transaction may sit idle between statements before PostgreSQL ends its session. */
 export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/**
+ * The app's PostgreSQL connections. Few: a request sends its statements one after another, and when
+ * every connection is busy the next statements are pipelined on one of them, the app writing several
+ * in one system call and the backend answering them without sleeping in between. On two cores shared
+ * with PostgreSQL, 4 took 10–20 % off the app's and PostgreSQL's CPU per page against 10 (issue 17,
+ * bench/PAGE-COSTS.md); a larger database server may want more.
+ */
+export const DEFAULT_POOL_MAX = 4;
+
 /** argon2id's default cost for password hashes (see PASSWORD_HASH_MEMORY_KIB). */
 export const DEFAULT_PASSWORD_HASH = { memoryKib: 19_456, passes: 2 } as const;
 
@@ -21,6 +30,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** PostgreSQL's statement_timeout and idle_in_transaction_session_timeout for the app's connections; 0 is no limit. */
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_STATEMENT_TIMEOUT_MS),
+  /** PostgreSQL connections the app's pool opens at most (see DEFAULT_POOL_MAX). */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(DEFAULT_POOL_MAX),
   IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -130,6 +141,8 @@ export type DatabaseConfig =
       url: string;
       /** Defaults: DEFAULT_STATEMENT_TIMEOUT_MS and DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS; 0 is no limit. */
       statementTimeoutMs?: number;
+      /** Default DEFAULT_POOL_MAX. */
+      poolMax?: number;
       idleInTransactionTimeoutMs?: number;
     };
 
@@ -183,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           kind: 'postgres',
           url: e.DATABASE_URL,
           statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+          poolMax: e.DATABASE_POOL_MAX,
           idleInTransactionTimeoutMs: e.IDLE_IN_TRANSACTION_TIMEOUT_MS,
         }
       : { kind: 'pglite', dataDir: resolve(e.DATA_DIR) },

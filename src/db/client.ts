@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import {
   type DatabaseConfig,
   DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  DEFAULT_POOL_MAX,
   DEFAULT_STATEMENT_TIMEOUT_MS,
 } from '../config.ts';
 import { tagsOfNotification, WriteClock } from '../lib/write-tags.ts';
@@ -229,7 +230,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     // connection). An import raises the statement limit for its own transaction (set local).
     const client = preparing(
       postgres(config.url, {
-        max: 10,
+        max: config.poolMax ?? DEFAULT_POOL_MAX,
         types: postgresTypes,
         onnotice: () => {},
         connection: {

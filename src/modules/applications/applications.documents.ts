@@ -1,6 +1,6 @@
 /**
- * An application's documents: added through its link, stored in the database in pieces with the
- * document's row in one transaction, after the virus-scanner hook has seen the content, and served
+ * An application's documents: added through its link, checked and seen by the virus-scanner hook,
+ * then stored in the database in pieces with the document's row in one transaction, and served
  * back a piece at a time. Part of the application service (createApplicationService spreads these in).
  */
 import { createReadStream } from 'node:fs';
@@ -52,6 +52,46 @@ export function applicationDocumentMethods(
   },
 ) {
   const db = database.db;
+
+  /**
+   * The application the link leads to, if it takes this kind of document now: a report's documents
+   * while it takes a report, its own while its round is open. 404 for an unknown link, 409 otherwise.
+   */
+  async function openApplication(on: Queryable, token: string, kind: UploadedDocument['kind'], lock = false) {
+    const application = await applicationByLink(on, linkHash(token), lock);
+    if (!application) throw notFound('application', 'link');
+    if (isReportDocumentKind(kind)) {
+      if (!reportTakesSubmission(application, await latestReport(on, application.id)))
+        throw new AppError('REPORT_NOT_OPEN', 409, 'applications.report.notOpen');
+    } else deps.assertTakesApplications(await deps.roundOf(on, application.roundId));
+    return application;
+  }
+
+  /** The file's size and type by its content: 400 when empty, 413 beyond 10 MB, 415 for another type. */
+  async function fileChecks(path: string) {
+    const bytes = (await stat(path)).size;
+    if (bytes <= 0) throw new AppError('DOCUMENT_EMPTY', 400, 'applications.document.empty');
+    if (bytes > DOCUMENT_MAX_BYTES)
+      throw new AppError(
+        'DOCUMENT_TOO_LARGE',
+        413,
+        `applications.document.tooLarge?max=${megabytes(DOCUMENT_MAX_BYTES)}`,
+      );
+    const mediaType = await detectDocumentType(path);
+    if (!mediaType) throw new AppError('DOCUMENT_TYPE_REFUSED', 415, 'applications.document.type');
+    return { bytes, mediaType };
+  }
+
+  /** 413 when the application's documents would pass 30 MB with these bytes. */
+  async function assertRoomFor(on: Queryable, applicationId: number, bytes: number) {
+    const held = await documentBytesOf(on, applicationId);
+    if (held + bytes > APPLICATION_DOCUMENTS_MAX_BYTES)
+      throw new AppError(
+        'DOCUMENTS_TOO_LARGE',
+        413,
+        `applications.document.applicationFull?max=${megabytes(APPLICATION_DOCUMENTS_MAX_BYTES)}`,
+      );
+  }
   return {
     documentsOf: (applicationId: number) => documentsOf(db, applicationId),
 
@@ -67,32 +107,22 @@ export function applicationDocumentMethods(
      * other than clean (422). The size of one file (10 MB) is held as it arrives (lib/upload.ts).
      */
     async addDocument(token: string, upload: UploadedDocument) {
+      // Everything is checked, and the file scanned, before a connection is held for the writing: a
+      // scan of 10 MB may take seconds, and the pool has few connections (DATABASE_POOL_MAX).
+      const open = await openApplication(db, token, upload.kind);
+      const { bytes, mediaType } = await fileChecks(upload.path);
+      await assertRoomFor(db, open.id, bytes);
+      // The scanner sees the content before anything is written; anything but clean writes nothing.
+      const verdict = await deps.scanner.scan(createReadStream(upload.path));
+      if (verdict !== 'clean')
+        throw new AppError('DOCUMENT_REFUSED', 422, `applications.document.scan.${verdict}`, {
+          details: { applicationId: open.id },
+        });
       return db.transaction(async (tx) => {
-        // The row is locked: two uploads at once cannot pass the application's limit together.
-        const application = await applicationByLink(tx, linkHash(token), true);
-        if (!application) throw notFound('application', 'link');
-        // A report's documents while the application takes a report; the application's own while its round is open.
-        if (isReportDocumentKind(upload.kind)) {
-          if (!reportTakesSubmission(application, await latestReport(tx, application.id)))
-            throw new AppError('REPORT_NOT_OPEN', 409, 'applications.report.notOpen');
-        } else deps.assertTakesApplications(await deps.roundOf(tx, application.roundId));
-        const bytes = (await stat(upload.path)).size;
-        if (bytes <= 0) throw new AppError('DOCUMENT_EMPTY', 400, 'applications.document.empty');
-        if (bytes > DOCUMENT_MAX_BYTES)
-          throw new AppError(
-            'DOCUMENT_TOO_LARGE',
-            413,
-            `applications.document.tooLarge?max=${megabytes(DOCUMENT_MAX_BYTES)}`,
-          );
-        const mediaType = await detectDocumentType(upload.path);
-        if (!mediaType) throw new AppError('DOCUMENT_TYPE_REFUSED', 415, 'applications.document.type');
-        const held = await documentBytesOf(tx, application.id);
-        if (held + bytes > APPLICATION_DOCUMENTS_MAX_BYTES)
-          throw new AppError(
-            'DOCUMENTS_TOO_LARGE',
-            413,
-            `applications.document.applicationFull?max=${megabytes(APPLICATION_DOCUMENTS_MAX_BYTES)}`,
-          );
+        // Asked again with the row locked: the round may have closed meanwhile, and two uploads at
+        // once cannot pass the application's limit together.
+        const application = await openApplication(tx, token, upload.kind, true);
+        await assertRoomFor(tx, application.id, bytes);
         const document = await insertDocument(
           tx,
           {
@@ -104,12 +134,6 @@ export function applicationDocumentMethods(
           },
           upload.path,
         );
-        // The scanner sees the content before the commit; anything but clean rolls it all back.
-        const verdict = await deps.scanner.scan(createReadStream(upload.path));
-        if (verdict !== 'clean')
-          throw new AppError('DOCUMENT_REFUSED', 422, `applications.document.scan.${verdict}`, {
-            details: { applicationId: application.id },
-          });
         const round = await deps.roundOf(tx, application.roundId);
         await recordAudit(tx, applicantActor(round.municipalityCode), {
           entity: 'application_document',

@@ -151,13 +151,16 @@ async function readActors(
   return { rows, actors, problems: r.problems };
 }
 
+/** A municipality's code from what a file calls it (its code or name, with or without "Kommune"). */
+export type MunicipalityFinder = (s: string) => number | undefined;
+
 export async function planActors(
   on: Queryable,
   row: ImportMeta,
   table: Table,
   mapping: ImportMapping,
   choices: ActorChoices,
-  findMunicipality: (s: string) => number | undefined,
+  findMunicipality: MunicipalityFinder,
 ): Promise<Plan> {
   const read = await readActors(table, mapping, findMunicipality, row.municipalityCode);
   if (read.problems.length) return invalidPlan(read.problems);

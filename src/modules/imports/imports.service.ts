@@ -8,7 +8,7 @@ import { readTableFile } from '../../lib/table-reader.ts';
 import { fold, sampleRows, type Table, UPLOAD_LIMITS, uploadPath } from '../../lib/upload.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
-import { planActors } from './imports.actor-list.ts';
+import { type MunicipalityFinder, planActors } from './imports.actor-list.ts';
 import { planGrants } from './imports.grant-plan.ts';
 import { invalidPlan } from './imports.plan.ts';
 import {
@@ -111,7 +111,7 @@ export function createImportService(database: Database, municipalities: Municipa
     }
   }
 
-  async function municipalityFinder() {
+  async function municipalityFinder(): Promise<MunicipalityFinder> {
     const all = await municipalities.all();
     const by = new Map<string, number>();
     for (const m of all) {
@@ -129,6 +129,7 @@ export function createImportService(database: Database, municipalities: Municipa
     table: Table,
     mapping: ImportMapping,
     choices: ActorChoices,
+    findMunicipality: MunicipalityFinder,
     writing = false,
   ) {
     const problems = mappingProblems(row.kind, table, mapping);
@@ -136,7 +137,7 @@ export function createImportService(database: Database, municipalities: Municipa
     if (!table.rowCount) return invalidPlan([{ line: 0, message: 'import.file.noRows' }]);
     return row.kind === 'grants'
       ? planGrants(on, row, table, mapping, choices, writing)
-      : planActors(on, row, table, mapping, choices, await municipalityFinder());
+      : planActors(on, row, table, mapping, choices, findMunicipality);
   }
 
   /** Writes a plan's result to the import: invalid with its problems, or ready with its summary. */
@@ -150,8 +151,9 @@ export function createImportService(database: Database, municipalities: Municipa
     queue = false,
   ) {
     const row = await loadFor(principal, id);
+    const findMunicipality = await municipalityFinder();
     const { result, rowCount } = await withStoredTable(db, id, async (table) => ({
-      result: await plan(db, row, table, mapping, choices),
+      result: await plan(db, row, table, mapping, choices, findMunicipality),
       rowCount: table.rowCount,
     }));
     if (queue && result.problems.length) throw notCommitted('IMPORT_NOT_READY', 'import.notReady', row);
@@ -310,8 +312,8 @@ export function createImportService(database: Database, municipalities: Municipa
      * process runs it too. A crash rolls it all back and leaves it queued, to be run again.
      */
     async run(id: number): Promise<'done' | 'invalid' | 'skipped'> {
-      // Reference data is read (and cached) first: PGlite runs one transaction at a time.
-      await municipalities.all();
+      // Reference data is read first: inside the transaction it would need a second connection.
+      const findMunicipality = await municipalityFinder();
       return db
         .transaction(async (tx) => {
           const found = await findImport(tx, id, 'skip locked');
@@ -336,6 +338,7 @@ export function createImportService(database: Database, municipalities: Municipa
               table,
               importMapping.parse(row.mapping),
               (row.actorChoices as ActorChoices | null) ?? {},
+              findMunicipality,
               true,
             );
             if (result.problems.length || result.unresolved) {

@@ -1,3 +1,6 @@
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
@@ -160,6 +163,32 @@ t.test('the virus-scanner hook sees the content before the commit', async (t) =>
   t.equal(refused.statusCode, 422);
   t.match(refused.body, /afvist af virusscanningen/);
   t.same(await stored(h), { docs: 1, chunks: 1, bytes: 2_000 }, 'the refused document left nothing');
+});
+
+t.test('the scan holds no connection: it runs before the transaction that writes the document', async (t) => {
+  // The scanner and the transactions write what happens to one file, in the order it happens.
+  const events = join(await mkdtemp(join(tmpdir(), 'samspil-scan-')), 'events');
+  t.teardown(() => rm(dirname(events), { recursive: true, force: true }));
+  const h = await buildTestApp(t, {
+    env: { DOCUMENT_SCAN_COMMAND: `cat > /dev/null; echo scan >> '${events}'` },
+  });
+  const { v, token } = await applied(h);
+  const db = h.database.db as unknown as { transaction: (...a: unknown[]) => Promise<unknown> };
+  const transaction = db.transaction;
+  db.transaction = async (...a: unknown[]) => {
+    await appendFile(events, 'begin\n');
+    try {
+      return await transaction.apply(db, a);
+    } finally {
+      await appendFile(events, 'end\n');
+    }
+  };
+  t.teardown(() => {
+    db.transaction = transaction;
+  });
+  t.equal((await upload(h.app, v, token, pdf(), 'ren.pdf')).statusCode, 303);
+  t.same((await readFile(events, 'utf8')).split('\n').filter(Boolean), ['scan', 'begin', 'end']);
+  t.same(await stored(h), { docs: 1, chunks: 1, bytes: 2_000 });
 });
 
 t.test('the rate limit holds under 30 parallel submissions, per IP and per e-mail address', async (t) => {

@@ -64,7 +64,31 @@ t.test('config: the timeouts come from the environment, with defaults', async (t
   t.equal(set.idleInTransactionTimeoutMs, 0, '0 is no limit');
   t.throws(() => loadConfig({ STATEMENT_TIMEOUT_MS: '-1' }), /STATEMENT_TIMEOUT_MS/);
   t.throws(() => loadConfig({ IDLE_IN_TRANSACTION_TIMEOUT_MS: 'soon' }), /IDLE_IN_TRANSACTION_TIMEOUT_MS/);
+  t.equal(defaults.poolMax, 4, 'four connections unless DATABASE_POOL_MAX says otherwise');
+  const pool = (v: string) =>
+    (loadConfig({ DATABASE_URL: url, DATABASE_POOL_MAX: v }).database as Extract<DatabaseConfig, { kind: 'postgres' }>)
+      .poolMax;
+  t.equal(pool('12'), 12);
+  t.throws(() => pool('1'), /DATABASE_POOL_MAX/, 'one connection could not serve a request while a transaction waits');
+  t.throws(() => pool('many'), /DATABASE_POOL_MAX/);
 });
+
+t.test(
+  'the pool opens at most DATABASE_POOL_MAX connections, and the rest wait their turn',
+  postgresOnly(),
+  async (t) => {
+    const base = await openTestDatabase(t);
+    const pool = await openDatabase({ kind: 'postgres', url: base.url as string, poolMax: 2 });
+    t.teardown(() => pool.close());
+    const backends = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        pool.rows<{ pid: number }>(sql`select pg_backend_pid() as pid from pg_sleep(0.02)`).then((r) => r[0]?.pid),
+      ),
+    );
+    t.equal(backends.length, 8, 'all eight answered');
+    t.equal(new Set(backends).size, 2, 'by two backends');
+  },
+);
 
 t.test('a statement longer than STATEMENT_TIMEOUT_MS is cancelled', postgresOnly(), async (t) => {
   const { base, bounded } = await openBounded(t, { statementTimeoutMs: 200, idleInTransactionTimeoutMs: 400 });

@@ -465,3 +465,36 @@ t.test('a new round whose awards add up to more than a budget may hold is refuse
     'the page names the year and limit',
   );
 });
+
+t.test('an actor list is checked and written without asking the pool for a second connection', async (t) => {
+  // A transaction holds one of the pool's few connections: reading the municipalities inside it (their
+  // cache may have been emptied by any write meanwhile) would wait for another, and with every
+  // connection so held, for ever.
+  const { municipalities } = h.app.services;
+  const db = h.database.db as unknown as { transaction: (...a: unknown[]) => Promise<unknown> };
+  const [all, transaction] = [municipalities.all, db.transaction];
+  let open = 0;
+  let readInside = 0;
+  municipalities.all = () => {
+    if (open) readInside++;
+    return all();
+  };
+  db.transaction = async (...a: unknown[]) => {
+    open++;
+    try {
+      return await transaction.apply(db, a);
+    } finally {
+      open--;
+    }
+  };
+  t.teardown(() => {
+    municipalities.all = all;
+    db.transaction = transaction;
+  });
+  const coordinator = await h.as('coordinator', 101);
+  const csv = 'Navn;Rolle;Kommune\nNabohjælpen Valby;Fortaler;København\nGadeteamet;Inklusionsarena;101\n';
+  const item = (await uploadApi(coordinator, 'actors', Buffer.from(csv))).json();
+  t.equal(item.status, 'queued', JSON.stringify(item.problems));
+  t.match(await settled(h, coordinator, item.id), { status: 'done', createdCount: 2 });
+  t.equal(readInside, 0, 'the municipalities were read before the transactions, not inside them');
+});
