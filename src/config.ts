@@ -7,13 +7,14 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 /**
- * The app's PostgreSQL connections. Few: a request sends its statements one after another, and when
- * every connection is busy the next statements are pipelined on one of them, the app writing several
- * in one system call and the backend answering them without sleeping in between. On two cores shared
- * with PostgreSQL, 4 took 10–20 % off the app's and PostgreSQL's CPU per page against 10 (issue 17,
- * bench/PAGE-COSTS.md); a larger database server may want more.
+ * The app's PostgreSQL connections. Few: when every connection is busy, the next statements are
+ * pipelined on one of them, the app writing several in one system call and the backend answering
+ * them without sleeping in between. On two cores shared with PostgreSQL, 4 or 6 took 10–20 % off the
+ * app's and PostgreSQL's CPU per page against 10; but a quick statement pipelined behind a slow one
+ * waits for it, and with 4 the actor page served a quarter fewer requests beside two users reading
+ * the national grant list (issue 17, bench/PAGE-COSTS.md). A larger database server may want more.
  */
-export const DEFAULT_POOL_MAX = 4;
+export const DEFAULT_POOL_MAX = 6;
 
 /** argon2id's default cost for password hashes (see PASSWORD_HASH_MEMORY_KIB). */
 export const DEFAULT_PASSWORD_HASH = { memoryKib: 19_456, passes: 2 } as const;

@@ -64,7 +64,7 @@ t.test('config: the timeouts come from the environment, with defaults', async (t
   t.equal(set.idleInTransactionTimeoutMs, 0, '0 is no limit');
   t.throws(() => loadConfig({ STATEMENT_TIMEOUT_MS: '-1' }), /STATEMENT_TIMEOUT_MS/);
   t.throws(() => loadConfig({ IDLE_IN_TRANSACTION_TIMEOUT_MS: 'soon' }), /IDLE_IN_TRANSACTION_TIMEOUT_MS/);
-  t.equal(defaults.poolMax, 4, 'four connections unless DATABASE_POOL_MAX says otherwise');
+  t.equal(defaults.poolMax, 6, 'six connections unless DATABASE_POOL_MAX says otherwise');
   const pool = (v: string) =>
     (loadConfig({ DATABASE_URL: url, DATABASE_POOL_MAX: v }).database as Extract<DatabaseConfig, { kind: 'postgres' }>)
       .poolMax;
