@@ -5,6 +5,23 @@
 
 export const BENCH_USER = { email: 'bench@samspil.dk', password: 'en lang benchmark-adgangskode' } as const;
 
+/** Signs the bench's user in through the login form of the app at `base`: its cookie and form token. */
+export async function signInBenchUser(base: string): Promise<{ cookie: string; csrf: string }> {
+  const pre = await fetch(`${base}/login`);
+  const preCookie = (pre.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const preCsrf = /name="_csrf" value="([^"]+)"/.exec(await pre.text())?.[1] ?? '';
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: preCookie },
+    body: new URLSearchParams({ ...BENCH_USER, _csrf: preCsrf }).toString(),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  if (login.status !== 303) throw new Error(`sign-in failed: ${login.status}`);
+  const home = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(home)?.[1] ?? '' };
+}
+
 /** In København (101): its first actor, its round of 2026, its first active agreement, its first grant of 2026. */
 export interface BenchIds {
   actor: number;

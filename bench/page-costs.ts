@@ -21,7 +21,7 @@ import postgres from 'postgres';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { system } from '../src/lib/principal.ts';
-import { BENCH_USER, benchIds } from './national.ts';
+import { BENCH_USER, benchIds, signInBenchUser } from './national.ts';
 import { cpuMs } from './proc.ts';
 import { startCommand } from './start-flags.ts';
 
@@ -87,22 +87,6 @@ async function backendPids(client: postgres.Sql): Promise<number[]> {
   const rows =
     await client`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
   return rows.map((r) => Number(r.pid));
-}
-
-async function signIn(base: string): Promise<{ cookie: string; csrf: string }> {
-  const pre = await fetch(`${base}/login`);
-  const preCookie = (pre.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const preCsrf = /name="_csrf" value="([^"]+)"/.exec(await pre.text())?.[1] ?? '';
-  const login = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: preCookie },
-    body: new URLSearchParams({ email: EMAIL, password: PASSWORD, _csrf: preCsrf }).toString(),
-  });
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  if (login.status !== 303) throw new Error(`sign-in failed: ${login.status}`);
-  const home = await (await fetch(`${base}/`, { headers: { cookie } })).text();
-  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(home)?.[1] ?? '' };
 }
 
 function options(page: Page, base: string, s: { cookie: string; csrf: string }): autocannon.Options {
@@ -219,7 +203,7 @@ async function loadMode(list: Page[]) {
       } catch {}
       await new Promise((r) => setTimeout(r, 100));
     }
-    const session = await signIn(base);
+    const session = await signInBenchUser(base);
     // Warmed by a number of requests, not seconds: on a busy machine a second may hold only a few.
     await autocannon({ ...options(page, base, session), amount: WARM_UP });
     const pids = await backendPids(client);
