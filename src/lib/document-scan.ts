@@ -1,6 +1,7 @@
 /**
  * The virus-scanner hook for uploaded documents: the upload's content is given to the scanner as a
- * stream before the transaction that stores it commits; a verdict other than clean rolls it back.
+ * stream before the transaction that would store it begins; a verdict other than clean refuses the
+ * upload with nothing written.
  * Off by default (DOCUMENT_SCAN_COMMAND unset). The command gets the file on its standard input,
  * as `clamdscan --fdpass -` or `clamscan -` take it: exit 0 is clean, 1 is infected, anything else
  * (or no answer within the timeout) a failed scan, and the upload is refused either way.

@@ -42,10 +42,9 @@ export const applicationStaffRoutes: FastifyPluginAsync = async (app) => {
     extra: Record<string, unknown> = {},
     status = 200,
   ) {
-    const [found, groupNames, all, municipalityNames] = await Promise.all([
+    const [found, groupNames, municipalityNames] = await Promise.all([
       inbox.get(request.principal, id),
       targetGroups.names(request.locale),
-      municipalities.all(),
       municipalities.names(),
     ]);
     const name = found.application.organisationName ?? found.application.groupName ?? '';
@@ -56,7 +55,7 @@ export const applicationStaffRoutes: FastifyPluginAsync = async (app) => {
         ...found,
         groupNames,
         municipalityNames,
-        municipality: all.find((m) => m.code === found.round.municipalityCode)?.name ?? '',
+        municipality: municipalityNames[found.round.municipalityCode] ?? '',
         documentKinds,
         actorRoles,
         orgTypes: orgTypes.filter((t) => t !== 'informal_group'),

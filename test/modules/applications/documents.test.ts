@@ -1,4 +1,5 @@
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -189,6 +190,32 @@ t.test('the scan holds no connection: it runs before the transaction that writes
   t.equal((await upload(h.app, v, token, pdf(), 'ren.pdf')).statusCode, 303);
   t.same((await readFile(events, 'utf8')).split('\n').filter(Boolean), ['scan', 'begin', 'end']);
   t.same(await stored(h), { docs: 1, chunks: 1, bytes: 2_000 });
+});
+
+t.test('a round closed while its document is scanned takes the document no more', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'samspil-scan-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // The scanner says it has begun, then waits for the test to let it answer (30 s at most).
+  const h = await buildTestApp(t, {
+    env: {
+      DOCUMENT_SCAN_COMMAND: `cat > /dev/null; touch '${dir}/scanning'; for i in $(seq 600); do [ -e '${dir}/go' ] && exit 0; sleep 0.05; done`,
+    },
+  });
+  const email = 'lukket-under-scanning@forening.dk';
+  const { v, token } = await applied(h, email);
+  const before = await stored(h);
+  let answered = false;
+  const answer = upload(h.app, v, token, pdf(), 'sent.pdf').finally(() => {
+    answered = true;
+  });
+  while (!answered && !existsSync(join(dir, 'scanning'))) await new Promise((r) => setTimeout(r, 20));
+  // Finance decides the round meanwhile: with the scan inside the transaction this waited for it.
+  await h.database.rows(sql`update grant_rounds set status = 'decided' where name = ${`Pulje ${email}`}`);
+  await writeFile(join(dir, 'go'), '');
+  const res = await answer;
+  t.equal(res.statusCode, 409, 'the round is asked again in the transaction that would store it');
+  t.match(res.body, /Puljen tager ikke imod ansøgninger nu/);
+  t.same(await stored(h), before, 'nothing written');
 });
 
 t.test('the rate limit holds under 30 parallel submissions, per IP and per e-mail address', async (t) => {
