@@ -1,5 +1,10 @@
 export type Locale = 'da' | 'en';
 
+/** A target group's name in the locale: the English where it has one, else the Danish. */
+export function groupName(group: { nameDa: string; nameEn: string | null }, locale: Locale): string {
+  return locale === 'en' ? (group.nameEn ?? group.nameDa) : group.nameDa;
+}
+
 // Intl formatters are costly to make: one of each, made once.
 const numberFormats = { da: new Intl.NumberFormat('da-DK'), en: new Intl.NumberFormat('en-GB') };
 const day = { timeZone: 'Europe/Copenhagen', day: '2-digit', month: '2-digit', year: 'numeric' } as const;

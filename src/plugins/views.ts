@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isLocale, type MessageKey, translate } from '../i18n/index.ts';
 import { danishDate } from '../lib/dates.ts';
-import { formatDate, formatDateTime, formatNumber, type Locale } from '../lib/format.ts';
+import { formatDate, formatDateTime, formatNumber, groupName, type Locale } from '../lib/format.ts';
 import { escapeHtml } from '../lib/html.ts';
 import { formatMoney } from '../lib/money.ts';
 import { createReadCache } from '../lib/read-cache.ts';
@@ -23,6 +23,8 @@ export interface ViewHelpers {
   date: (d: Date | string | null | undefined) => string;
   dateTime: (d: Date | string | null | undefined) => string;
   number: (n: number) => string;
+  /** A target group's name in the request's language. */
+  groupName: (group: { nameDa: string; nameEn: string | null }) => string;
   /** The path and query of this request, for the language switch to return to. */
   currentUrl: string;
   isHtmx: boolean;
@@ -165,6 +167,7 @@ function helpersFor(request: FastifyRequest): ViewHelpers {
     date: (d) => formatDate(d, locale),
     dateTime: (d) => formatDateTime(d, locale),
     number: (n) => formatNumber(n, locale),
+    groupName: (g) => groupName(g, locale),
     currentUrl: request.url,
     isHtmx: request.headers['hx-request'] === 'true',
     query: buildQuery,

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
+import { groupName } from '../../lib/format.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
 import type { RoundRow } from '../grants/grants.repository.ts';
-import { groupName } from '../target-groups/target-groups.service.ts';
 import { formValuesOf } from './applications.rules.ts';
 import {
   applicationDraft,

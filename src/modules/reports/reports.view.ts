@@ -1,6 +1,5 @@
 import type { CsvCell } from '../../lib/csv.ts';
-import type { Locale } from '../../lib/format.ts';
-import { groupName } from '../target-groups/target-groups.service.ts';
+import { groupName, type Locale } from '../../lib/format.ts';
 import { proportionalityChart } from './reports.chart.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 import type { ReportService } from './reports.service.ts';

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import type { Locale } from '../../lib/format.ts';
+import { groupName, type Locale } from '../../lib/format.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { createReadCache } from '../../lib/read-cache.ts';
@@ -19,11 +19,6 @@ import type { LocalTargetGroupInput } from './target-groups.schemas.ts';
 export interface TargetGroupNode extends TargetGroupRow {
   depth: number;
   children: TargetGroupNode[];
-}
-
-/** A group's name in the locale: the English where it has one, else the Danish. */
-export function groupName(group: Pick<TargetGroupRow, 'nameDa' | 'nameEn'>, locale: Locale): string {
-  return locale === 'en' ? (group.nameEn ?? group.nameDa) : group.nameDa;
 }
 
 /** Danish alphabetical order (æ, ø, å last), made once: a collator is costly to make. */

@@ -234,6 +234,8 @@ t.test('error pages sit inside the layout; language switch', async (t) => {
   const english = await h.inject({ method: 'GET', url: '/actors', headers: { cookie: `${h.cookie}; lang=en` } });
   t.match(english.body, /<html lang="en">/);
   t.match(english.body, /<h1>Actors<\/h1>/);
+  t.match(english.body, />(\u00a0)*Drug misuse<\/option>/, 'the target groups in English, through the view helper');
+  t.match((await h.inject({ method: 'GET', url: '/actors' })).body, />(\u00a0)*Stofmisbrug<\/option>/, 'and in Danish');
   const englishError = await h.inject({ method: 'GET', url: '/nope', headers: { cookie: `${h.cookie}; lang=en` } });
   t.match(englishError.body, /<h1>Page not found<\/h1>/);
 
