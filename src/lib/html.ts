@@ -1,9 +1,20 @@
 /**
  * HTML escaping, for every template (pages and mail) and for the SVG the reports draw: the five
  * characters that can end a text or an attribute value.
+ *
+ * The HTML we write also holds no character beyond Latin-1 (U+00FF): each such character (a dash,
+ * an arrow, a name in another script) is written as a numeric character reference, which a browser
+ * reads as the same character, in text and in attribute values alike. V8 keeps a string whose
+ * characters all fit in Latin-1 at one byte a character; one character beyond makes the whole page
+ * two bytes a character, and joining a template's thousands of pieces into such a page cost eight
+ * times as much (506 µs against 63 µs for 74,000 characters, on this machine; issue 17). Danish
+ * letters (æ, ø, å) are Latin-1 and are written as they are.
  */
-const SPECIAL = /[&<>"']/;
-const SPECIALS = /[&<>"']/g;
+const SPECIAL = /[&<>"'\u0100-\uffff]/;
+/** With `u`, a character beyond U+FFFF (its two UTF-16 halves) is matched as one and given one reference. */
+const SPECIALS = /[&<>"']|[\u0100-\u{10ffff}]/gu;
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+const BEYOND_LATIN1_ALL = /[\u0100-\u{10ffff}]/gu;
 const ENTITY: Readonly<Record<string, string>> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -11,7 +22,8 @@ const ENTITY: Readonly<Record<string, string>> = {
   '"': '&quot;',
   "'": '&#39;',
 };
-const entityOf = (c: string) => ENTITY[c] as string;
+const referenceOf = (c: string) => `&#${c.codePointAt(0)};`;
+const entityOf = (c: string) => ENTITY[c] ?? referenceOf(c);
 
 /**
  * The value as text, escaped. Most values hold nothing to escape and are returned as they are, with
@@ -23,3 +35,18 @@ export function escapeHtml(value: unknown): string {
   const text = typeof value === 'string' ? value : String(value);
   return SPECIAL.test(text) ? text.replace(SPECIALS, entityOf) : text;
 }
+
+/** HTML as it is, but with each character beyond Latin-1 written as a numeric character reference. */
+export function withinLatin1(html: string): string {
+  return BEYOND_LATIN1.test(html) ? html.replace(BEYOND_LATIN1_ALL, referenceOf) : html;
+}
+
+/**
+ * An eta plugin that gives a template's own text (what is written outside its tags) the same
+ * treatment, once, when the template is compiled: what is written inside tags goes through
+ * `escapeHtml`, or is raw HTML built from it.
+ */
+export const latin1Templates = {
+  processAST: <Node>(nodes: Node[]): Node[] =>
+    nodes.map((node) => (typeof node === 'string' ? (withinLatin1(node) as Node) : node)),
+};

@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import { isLocale, type MessageKey, translate } from '../i18n/index.ts';
 import { danishDate } from '../lib/dates.ts';
 import { formatDate, formatDateTime, formatNumber, groupName, type Locale } from '../lib/format.ts';
-import { escapeHtml } from '../lib/html.ts';
+import { escapeHtml, latin1Templates } from '../lib/html.ts';
 import { formatMoney } from '../lib/money.ts';
 import { createReadCache } from '../lib/read-cache.ts';
 import { writeTag } from '../lib/write-tags.ts';
@@ -244,6 +244,7 @@ export const viewsPlugin = fp(
       autoEscape: true,
       escapeFunction: escapeHtml,
       autoTrim: [false, 'nl'],
+      plugins: [latin1Templates],
     });
     app.decorateRequest('locale', 'da');
     app.decorateRequest('t', function t(this: FastifyRequest, key: string, params?: Record<string, string | number>) {

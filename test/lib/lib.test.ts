@@ -1,3 +1,5 @@
+import { decodeHTML } from 'entities';
+import { Eta } from 'eta';
 import fc from 'fast-check';
 import t from 'tap';
 import { z } from 'zod';
@@ -5,7 +7,7 @@ import { parseCsv, parseCsvRecords } from '../../src/lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../src/lib/cvr.ts';
 import { formatDate, formatDateTime } from '../../src/lib/format.ts';
 import { coerceForm, idFrom } from '../../src/lib/forms.ts';
-import { escapeHtml } from '../../src/lib/html.ts';
+import { escapeHtml, latin1Templates, withinLatin1 } from '../../src/lib/html.ts';
 import { validCvr } from '../factories.ts';
 
 t.test('CVR modulus-11', async (t) => {
@@ -79,22 +81,57 @@ t.test('idFrom refuses anything but a positive 32-bit integer', async (t) => {
   }
 });
 
-t.test('escapeHtml: the five characters that end a text or an attribute, and nothing else', async (t) => {
-  const entities = (s: string) =>
-    s
-      .replaceAll('&', '&amp;')
-      .replaceAll('<', '&lt;')
-      .replaceAll('>', '&gt;')
-      .replaceAll('"', '&quot;')
-      .replaceAll("'", '&#39;');
-  t.equal(escapeHtml(`<a href="x">Børn & unge's</a>`), '&lt;a href=&quot;x&quot;&gt;Børn &amp; unge&#39;s&lt;/a&gt;');
-  t.equal(escapeHtml(42), '42');
-  t.equal(escapeHtml(null), 'null', 'as eta wrote a value that is not text');
-  t.equal(escapeHtml(undefined), 'undefined');
-  t.equal(escapeHtml('&&'), '&amp;&amp;', 'every one, not the first');
-  t.equal(escapeHtml('<'), '&lt;', 'and again after a call that found some (no pattern left part-way)');
+t.test(
+  'escapeHtml: the five characters that end a text or an attribute, and each character beyond Latin-1',
+  async (t) => {
+    t.equal(escapeHtml(`<a href="x">Børn & unge's</a>`), '&lt;a href=&quot;x&quot;&gt;Børn &amp; unge&#39;s&lt;/a&gt;');
+    t.equal(escapeHtml(42), '42');
+    t.equal(escapeHtml(null), 'null', 'as eta wrote a value that is not text');
+    t.equal(escapeHtml(undefined), 'undefined');
+    t.equal(escapeHtml('&&'), '&amp;&amp;', 'every one, not the first');
+    t.equal(escapeHtml('<'), '&lt;', 'and again after a call that found some (no pattern left part-way)');
+    const latin1 = 'Æble, øl og å · § 18 · ½ · é · ü';
+    t.equal(escapeHtml(latin1), latin1, 'Danish letters and Latin-1 signs as they are');
+    t.equal(escapeHtml('10–12 ☕ Łódź'), '10&#8211;12 &#9749; &#321;ód&#378;', 'beyond Latin-1: a reference each');
+    t.equal(
+      escapeHtml('😀 & 😀'),
+      '&#128512; &amp; &#128512;',
+      'a character beyond U+FFFF is one reference, not two halves',
+    );
+    // An independent decoder (entities) reads back what was escaped, and nothing is left that could
+    // end a text or an attribute, or that is beyond Latin-1.
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        const escaped = escapeHtml(s);
+        return decodeHTML(escaped) === s && !/[<>"'\u0100-\uffff]/.test(escaped);
+      }),
+      { numRuns: 2000 },
+    );
+  },
+);
+
+t.test('withinLatin1 and the templates’ own text: references beyond Latin-1, markup untouched', async (t) => {
+  t.equal(withinLatin1('<p title="a–b">10–12 😀 æ</p>'), '<p title="a&#8211;b">10&#8211;12 &#128512; æ</p>');
+  const plain = '<p class="x">Børn &amp; unge</p>';
+  t.equal(withinLatin1(plain), plain);
+  const eta = new Eta({ autoEscape: true, escapeFunction: escapeHtml, plugins: [latin1Templates] });
+  t.equal(
+    eta.renderString('<p>Side <%= it.n %> – <%= it.name %> › <% const dash = "–" %><%~ dash %></p>', {
+      n: 2,
+      name: 'Łódź',
+    }),
+    '<p>Side 2 &#8211; &#321;ód&#378; &#8250; –</p>',
+    'the text outside tags, and what is escaped; raw output is the caller’s',
+  );
   fc.assert(
-    fc.property(fc.string({ unit: 'binary' }), (s) => escapeHtml(s) === entities(s)),
-    { numRuns: 2000 },
+    // Text without an ampersand, so that what the decoder reads back is only the references made.
+    fc.property(
+      fc.string({ unit: 'binary' }).filter((s) => !s.includes('&')),
+      (s) => {
+        const out = withinLatin1(s);
+        return decodeHTML(out) === s && !/[\u0100-\uffff]/.test(out);
+      },
+    ),
+    { numRuns: 1000 },
   );
 });

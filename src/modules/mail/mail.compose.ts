@@ -5,7 +5,7 @@ import { Eta } from 'eta';
 import type { Queryable } from '../../db/client.ts';
 import { translate } from '../../i18n/index.ts';
 import type { Locale } from '../../lib/format.ts';
-import { escapeHtml } from '../../lib/html.ts';
+import { escapeHtml, latin1Templates } from '../../lib/html.ts';
 import { insertMail, type MailRow } from './mail.repository.ts';
 
 const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'views');
@@ -15,6 +15,7 @@ const html = new Eta({
   autoEscape: true,
   escapeFunction: escapeHtml,
   autoTrim: [false, 'nl'],
+  plugins: [latin1Templates],
   cache: true,
 });
 const text = new Eta({ views: viewsDir, autoEscape: false, autoTrim: [false, 'nl'], cache: true });

@@ -37,7 +37,7 @@ export function proportionalityChart(rows: ChartRow[], text: ChartText): string 
       const funding = r.fundingShare ?? 0;
       const label = r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label;
       return `<g>
-  <text x="${labelWidth - 8}" y="${y + 20}" text-anchor="end" class="chart-label">${r.flagged ? '⚠ ' : ''}${escapeHtml(label)}</text>
+  <text x="${labelWidth - 8}" y="${y + 20}" text-anchor="end" class="chart-label">${escapeHtml(r.flagged ? `⚠ ${label}` : label)}</text>
   <rect x="${labelWidth}" y="${y + 4}" width="${scale(need).toFixed(1)}" height="16" class="chart-need"/>
   <text x="${labelWidth + scale(need) + 6}" y="${y + 17}" class="chart-value">${escapeHtml(text.percent(need))}</text>
   <rect x="${labelWidth}" y="${y + 22}" width="${scale(funding).toFixed(1)}" height="16" fill="url(#chart-hatch)" class="chart-funding"/>

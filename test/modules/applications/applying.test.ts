@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { decodeHTML } from 'entities';
 import t from 'tap';
 import { buildTestApp, lastId } from '../../helper.ts';
 import { startSmtpServer, until } from '../mail/smtp.ts';
@@ -148,7 +149,7 @@ t.test('a draft, finished through the link: the receipt arrives with a link that
 
   const linkPage = await v.get(`/public/applications/${token}`);
   t.equal(linkPage.statusCode, 200);
-  t.match(linkPage.body, /Kladde – ikke sendt/, 'the link page shows the status');
+  t.match(decodeHTML(linkPage.body), /Kladde – ikke sendt/, 'the link page shows the status');
   t.match(linkPage.body, /value="Naboerne i Nørrebro"/, 'and the draft to finish');
   const version = /name="version" value="(\d+)"/.exec(linkPage.body)?.[1] as string;
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { decodeHTML } from 'entities';
 import t from 'tap';
 import { actorInput } from '../../factories.ts';
 import { flashOf, followRedirect } from '../../flash.ts';
@@ -206,7 +207,7 @@ t.test('finance approves through the page: a grant the round counts, split, and 
   t.equal(await count(h, sql`select count(*) as n from application_links where application_id = ${app.id}`), 2);
   const linkPage = await h.app.inject({ method: 'GET', url: link, headers: { 'accept-language': 'en' } });
   t.equal(linkPage.statusCode, 200);
-  t.match(linkPage.body, /The municipality’s decision/);
+  t.match(decodeHTML(linkPage.body), /The municipality’s decision/);
   t.match(linkPage.body, /The application has been approved with DKK 20,000\.00|approved with 20,000\.00/);
   t.match(linkPage.body, /Socialudvalget 12\. marts 2027/);
   t.match(linkPage.body, /Budgettet er realistisk\./);
