@@ -114,6 +114,15 @@ export interface TestApp extends Client {
   anonymous(opts: InjectOptions): Promise<LightMyRequestResponse>;
 }
 
+/**
+ * A page's text with its numeric character references read back (the HTML holds nothing beyond
+ * Latin-1: src/lib/html.ts), and its markup and named entities left as they are, for a test that
+ * matches a page's words together with its markup.
+ */
+export function readReferences(html: string): string {
+  return html.replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)));
+}
+
 export function formBody(form: string | Record<string, string | string[]>): string {
   return typeof form === 'string'
     ? form

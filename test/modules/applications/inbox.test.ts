@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { decodeHTML } from 'entities';
 import t from 'tap';
 import { actorInput } from '../../factories.ts';
-import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
+import { buildTestApp, type Client, readReferences, type TestApp } from '../../helper.ts';
 import { associationForm, ffbGroup, roundOf, tokenFrom, visitor } from './fixture.ts';
 
 /**
@@ -122,7 +121,7 @@ t.test('matching: by CVR proposed and confirmed, version-checked and audited', a
   const coordinator = await h.as('coordinator', 101);
 
   const inbox = await coordinator.inject({ method: 'GET', url: `/grant-rounds/${roundId}/applications` });
-  t.match(decodeHTML(inbox.body), /Forslag – skal bekræftes/, 'the CVR number proposes the actor');
+  t.match(readReferences(inbox.body), /Forslag – skal bekræftes/, 'the CVR number proposes the actor');
   const page = await coordinator.inject({ method: 'GET', url: `/applications/${association.id}` });
   t.equal(page.statusCode, 200);
   t.match(page.body, /En aktør i registret har samme CVR-nummer/);
@@ -189,7 +188,7 @@ t.test('matching: by CVR proposed and confirmed, version-checked and audited', a
   const marked = await coordinator.inject({ method: 'GET', url: `/grant-rounds/${roundId}/applications` });
   t.match(marked.body, /Mangler afrapportering/);
   const shown = await coordinator.inject({ method: 'GET', url: `/applications/${association.id}` });
-  t.match(decodeHTML(shown.body), /Sidste års spisning<\/a> – Afrapportering senest 01\.06\.2025/);
+  t.match(readReferences(shown.body), /Sidste års spisning<\/a> – Afrapportering senest 01\.06\.2025/);
 });
 
 t.test('creating the actor: through the duplicate guard, by the group name, in one transaction', async (t) => {

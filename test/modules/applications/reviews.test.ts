@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { decodeHTML } from 'entities';
 import t, { type Test } from 'tap';
 import { actorInput, validCvr } from '../../factories.ts';
-import { buildTestApp, type Client, type TestApp } from '../../helper.ts';
+import { buildTestApp, type Client, readReferences, type TestApp } from '../../helper.ts';
 import { associationForm, ffbGroup, roundOf, visitor } from './fixture.ts';
 
 /**
@@ -101,7 +100,7 @@ t.test('two reviewers score; the committee sees them side by side, ranked, with 
   t.match(form.body, /Hjemløshed: forventet 25 deltagere/, 'the target groups');
   t.match(form.body, /<legend class="form-label">1\. Rækker ud til målgruppen<\/legend>/, 'a fieldset per criterion');
   t.match(form.body, /type="radio" id="field-scores-1-score-5" name="scores\[1\]\[score\]" value="5"/);
-  t.match(decodeHTML(form.body), /<label for="field-scores-0-score">1 – svagt<\/label>/, 'each radio labelled');
+  t.match(readReferences(form.body), /<label for="field-scores-0-score">1 – svagt<\/label>/, 'each radio labelled');
   t.match(form.body, /href="\/applications\/\d+"/, 'a link back to the application');
 
   t.equal(await statusOf(h, apps.a), 'submitted');
@@ -298,7 +297,7 @@ t.test('a conflict of interest keeps the reviewer out and withdraws their scores
   // Nor its place: its rank and budget mark would tell the others' scores. It is listed apart, last.
   const rankOf = (r: string) => /<td class="samspil-num">([^<]*)<\/td>/.exec(r)?.[1];
   t.equal(rankOf(row), '1', 'ranked first for the others');
-  t.equal(decodeHTML(rankOf(theirRow) ?? ''), '–', 'no rank for the conflicted viewer');
+  t.equal(readReferences(rankOf(theirRow) ?? ''), '–', 'no rank for the conflicted viewer');
   t.notMatch(theirRow, /restbudgettet/, 'no within- or over-budget mark');
   t.notMatch(theirRow, /400\.000,00 kr\.[\s\S]*400\.000,00 kr\./, 'no running sum');
   t.match(theirRow, /Uden for rækkefølgen, fordi du er inhabil/);
