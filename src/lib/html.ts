@@ -24,6 +24,12 @@ const ENTITY: Readonly<Record<string, string>> = {
 };
 const referenceOf = (c: string) => `&#${c.codePointAt(0)};`;
 const entityOf = (c: string) => ENTITY[c] ?? referenceOf(c);
+/**
+ * Text whose characters are all Latin-1, as a string V8 keeps at one byte a character: `replace` on
+ * a string held at two bytes (one that had a character beyond Latin-1) gives a string held at two
+ * bytes too, even when every character left is Latin-1, and one such piece makes the page two-byte.
+ */
+const oneByte = (latin1: string) => Buffer.from(latin1, 'latin1').toString('latin1');
 
 /**
  * The value as text, escaped. Most values hold nothing to escape and are returned as they are, with
@@ -33,12 +39,14 @@ const entityOf = (c: string) => ENTITY[c] ?? referenceOf(c);
 export function escapeHtml(value: unknown): string {
   if (typeof value === 'number') return String(value);
   const text = typeof value === 'string' ? value : String(value);
-  return SPECIAL.test(text) ? text.replace(SPECIALS, entityOf) : text;
+  if (!SPECIAL.test(text)) return text;
+  const escaped = text.replace(SPECIALS, entityOf);
+  return BEYOND_LATIN1.test(text) ? oneByte(escaped) : escaped;
 }
 
 /** HTML as it is, but with each character beyond Latin-1 written as a numeric character reference. */
 export function withinLatin1(html: string): string {
-  return BEYOND_LATIN1.test(html) ? html.replace(BEYOND_LATIN1_ALL, referenceOf) : html;
+  return BEYOND_LATIN1.test(html) ? oneByte(html.replace(BEYOND_LATIN1_ALL, referenceOf)) : html;
 }
 
 /**

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { decodeHTML } from 'entities';
 import { Eta } from 'eta';
 import fc from 'fast-check';
@@ -140,6 +141,30 @@ t.test('withinLatin1 and the templates’ own text: references beyond Latin-1, m
         return decodeHTML(out) === s && !/[\u0100-\uffff]/.test(out);
       },
     ),
+    { numRuns: 1000 },
+  );
+});
+
+/**
+ * Whether V8 holds a string at one byte a character. Its serializer writes a string by how it is
+ * held: tag '"' (0x22) for one byte a character, 'c' (0x63) for two; the tag follows the header,
+ * whose length the empty string gives (header, tag, length 0).
+ */
+const headerLength = v8.serialize('').length - 2;
+const heldAtOneByte = (s: string) => v8.serialize(s)[headerLength] === 0x22;
+
+t.test('what the escape and the templates give is held at one byte a character, a page of it too', async (t) => {
+  t.ok(heldAtOneByte('Børn og unge') && !heldAtOneByte('Børn – unge'), 'the check itself tells the two apart');
+  t.ok(heldAtOneByte(escapeHtml('Fyldt søjle ⚠ markerer en advarsel – også her')), 'an escaped text that had a dash');
+  t.ok(heldAtOneByte(withinLatin1('<p>10–12 😀</p>')), 'HTML given references');
+  const eta = new Eta({ autoEscape: true, escapeFunction: escapeHtml, plugins: [latin1Templates] });
+  const page = eta.renderString(
+    '<ul><% for (const r of it.rows) { %><li><%= r %> – <%= it.sign %></li><% } %></ul> › slut',
+    { rows: ['Łódź’s forening', 'Café ☕', 'Aarhus'], sign: '⚠' },
+  );
+  t.ok(heldAtOneByte(page), 'a rendered page whose text and values had characters beyond Latin-1');
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (s) => heldAtOneByte(escapeHtml(s)) && heldAtOneByte(withinLatin1(s))),
     { numRuns: 1000 },
   );
 });
