@@ -80,30 +80,65 @@ function plural(options: string, value: string | number, locale: Locale, all: Re
   const forms = pluralForms(options);
   const form = forms.get(`=${n}`) ?? forms.get(pluralRules[locale].select(n)) ?? forms.get('other') ?? '';
   const shown = typeof value === 'number' ? countFormats[locale].format(value) : value;
-  return fillIn(form.replace(/#/g, shown), all, locale);
+  const filled = form.includes('#') ? form.replace(/#/g, shown) : form;
+  return filled.includes('{') ? fillIn(filled, all, locale) : filled;
 }
 
-/** Fills in {name} placeholders and {name, plural, …} choices. */
-function fillIn(text: string, all: Record<string, string | number>, locale: Locale): string {
-  let out = '';
+/**
+ * A message read once: its text between braces as it is, and each brace as what fills it in. A
+ * brace that names no parameter given, or that is neither a name nor a plural choice, is shown as it
+ * is written.
+ */
+type Part =
+  | string
+  | { name: string; raw: string; money: boolean; sentenceEnds: boolean }
+  | { name: string; raw: string; choice: string }
+  | { raw: string };
+
+const partsOfMessage = new Map<string, Part[]>();
+/** Bounded, as the plural forms are: a message with a count filled in before its braces is text of its own. */
+const MAX_KEPT_MESSAGES = 5000;
+
+function partsOf(text: string): Part[] {
+  const known = partsOfMessage.get(text);
+  if (known) return known;
+  const parts: Part[] = [];
   let i = 0;
   while (i < text.length) {
     const open = text.indexOf('{', i);
     if (open < 0) break;
     const end = closing(text, open);
     if (end < 0) break;
-    out += text.slice(i, open);
+    if (open > i) parts.push(text.slice(i, open));
     const inner = text.slice(open + 1, end);
+    const raw = text.slice(open, end + 1);
     const choice = /^\s*(\w+)\s*,\s*plural\s*,([\s\S]*)$/.exec(inner);
     const simple = /^(\w+)(:money)?$/.exec(inner);
-    const value = all[choice?.[1] ?? simple?.[1] ?? inner];
-    if (choice?.[2] !== undefined && value !== undefined) out += plural(choice[2], value, locale, all);
-    else if (simple && value !== undefined)
-      out += simple[2] ? moneyText(String(value), locale, text[end + 1] === '.') : String(value);
-    else out += text.slice(open, end + 1);
+    if (choice?.[1] !== undefined && choice[2] !== undefined) parts.push({ name: choice[1], raw, choice: choice[2] });
+    else if (simple?.[1] !== undefined)
+      parts.push({ name: simple[1], raw, money: simple[2] !== undefined, sentenceEnds: text[end + 1] === '.' });
+    else parts.push({ raw });
     i = end + 1;
   }
-  return out + text.slice(i);
+  if (i < text.length) parts.push(text.slice(i));
+  if (partsOfMessage.size < MAX_KEPT_MESSAGES) partsOfMessage.set(text, parts);
+  return parts;
+}
+
+/** Fills in {name} placeholders and {name, plural, …} choices. */
+function fillIn(text: string, all: Record<string, string | number>, locale: Locale): string {
+  let out = '';
+  for (const part of partsOf(text)) {
+    if (typeof part === 'string') out += part;
+    else if (!('name' in part)) out += part.raw;
+    else {
+      const value = all[part.name];
+      if (value === undefined) out += part.raw;
+      else if ('choice' in part) out += plural(part.choice, value, locale, all);
+      else out += part.money ? moneyText(String(value), locale, part.sentenceEnds) : String(value);
+    }
+  }
+  return out;
 }
 
 /** `{name:money}`: øre as kroner; "kr." ends a sentence with its own full stop. */

@@ -76,4 +76,21 @@ t.test('translate fills in parameters and keeps unknown keys visible', async (t)
   t.equal(translate('da', 'pagination.page', { page: 2, pages: 5 }), 'Side 2 af 5');
   t.equal(translate('en', 'validation.tooLong?maximum=200'), 'Write at most 200 characters.');
   t.equal(translate('da', 'no.such.key'), 'no.such.key');
+  // A message is read once and filled in at every call: the same message, other values, other answers.
+  for (const [from, to, total, text] of [
+    [1, 1, 1, 'Viser 1–1 af 1 aktør'],
+    [1, 50, 1234, 'Viser 1–50 af 1.234 aktører'],
+    [1, 1, 1, 'Viser 1–1 af 1 aktør'],
+  ] as const) {
+    t.equal(translate('da', 'actors.results.count', { from, to, total }), text);
+  }
+  t.equal(
+    translate('da', 'actors.results.count', { from: 1 }),
+    'Viser 1–{to} af {total, plural, one {# aktør} other {# aktører}}',
+    'a brace without its value is shown as written',
+  );
+  t.equal(
+    translate('da', 'flash.grantAwarded', { title: 'Café', amount: '1234567' }),
+    'Ansøgningen »Café« er bevilget med 12.345,67 kr.',
+  );
 });
