@@ -11,23 +11,15 @@
  * letters (æ, ø, å) are Latin-1 and are written as they are.
  */
 const SPECIAL = /[&<>"'\u0100-\uffff]/;
-/** With `u`, a character beyond U+FFFF (its two UTF-16 halves) is matched as one and given one reference. */
-const SPECIALS = /[&<>"']|[\u0100-\u{10ffff}]/gu;
 const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+/** With `u`, a character beyond U+FFFF (its two UTF-16 halves) is matched as one and given one reference. */
 const BEYOND_LATIN1_ALL = /[\u0100-\u{10ffff}]/gu;
-const ENTITY: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
 const referenceOf = (c: string) => `&#${c.codePointAt(0)};`;
-const entityOf = (c: string) => ENTITY[c] ?? referenceOf(c);
 /**
- * Text whose characters are all Latin-1, as a string V8 keeps at one byte a character: `replace` on
- * a string held at two bytes (one that had a character beyond Latin-1) gives a string held at two
- * bytes too, even when every character left is Latin-1, and one such piece makes the page two-byte.
+ * Text whose characters are all Latin-1, as a string V8 keeps at one byte a character. What is made
+ * from a string held at two bytes (one that had a character beyond Latin-1), by `replace` or from its
+ * slices, is held at two bytes too, even when every character left is Latin-1, and one such piece
+ * makes the page two-byte.
  */
 const oneByte = (latin1: string) => Buffer.from(latin1, 'latin1').toString('latin1');
 
@@ -35,13 +27,39 @@ const oneByte = (latin1: string) => Buffer.from(latin1, 'latin1').toString('lati
  * The value as text, escaped. Most values hold nothing to escape and are returned as they are, with
  * nothing allocated: eta's own escape wrote its pattern as a literal in the function, so each of a
  * page's thousand or more calls made a new RegExp (56 kB a grant list, issue 17); numbers need no test.
+ * The rest is escaped in one pass over its characters, which took half the time of `replace` with a
+ * function for each match (a report page escapes some thousand links with `&` in them).
  */
 export function escapeHtml(value: unknown): string {
   if (typeof value === 'number') return String(value);
   const text = typeof value === 'string' ? value : String(value);
   if (!SPECIAL.test(text)) return text;
-  const escaped = text.replace(SPECIALS, entityOf);
-  return BEYOND_LATIN1.test(text) ? oneByte(escaped) : escaped;
+  let out = '';
+  let from = 0;
+  let beyond = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let entity: string;
+    if (code === 38) entity = '&amp;';
+    else if (code === 60) entity = '&lt;';
+    else if (code === 62) entity = '&gt;';
+    else if (code === 34) entity = '&quot;';
+    else if (code === 39) entity = '&#39;';
+    else if (code > 0xff) {
+      beyond = true;
+      // A character beyond U+FFFF is one reference for its two halves; a lone half is one of its own.
+      const point = text.codePointAt(i) as number;
+      entity = `&#${point};`;
+      out += text.slice(from, i) + entity;
+      if (point > 0xffff) i++;
+      from = i + 1;
+      continue;
+    } else continue;
+    out += text.slice(from, i) + entity;
+    from = i + 1;
+  }
+  out += text.slice(from);
+  return beyond ? oneByte(out) : out;
 }
 
 /** HTML as it is, but with each character beyond Latin-1 written as a numeric character reference. */
