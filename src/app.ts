@@ -8,13 +8,13 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import qs from 'qs';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { AppError } from './lib/errors.ts';
 import { errorForLog, logMethodHook, maskUrl } from './lib/log-errors.ts';
 import type { Principal } from './lib/principal.ts';
+import { parseForm, parseQuery } from './lib/querystring.ts';
 import { outsideStatementScope, StatementScope } from './lib/statement-scope.ts';
 import { spoolUpload, UPLOAD_LIMITS } from './lib/upload.ts';
 import { installZodMessages } from './lib/zod-messages.ts';
@@ -174,7 +174,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Duplicated or nested query parameters are read with the same parser as forms.
     routerOptions: {
       maxParamLength: 200,
-      querystringParser: (s: string) => qs.parse(s, { depth: 2, arrayLimit: 100, parameterLimit: 500 }),
+      querystringParser: parseQuery,
     },
   }).withTypeProvider<ZodTypeProvider>();
   const database = options.database ?? (await openOwnDatabase(app.log, config));
@@ -244,7 +244,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(cookie);
   await app.register(formbody, {
     bodyLimit: 256 * 1024,
-    parser: (s) => qs.parse(s, { depth: 3, arrayLimit: 100, parameterLimit: 2000 }),
+    parser: parseForm,
   });
   // Uploads (CSV imports): fields and the file land in request.body, so CSRF is checked as for any form.
   await app.register(multipart, {

@@ -22,6 +22,15 @@ const referenceOf = (c: string) => `&#${c.codePointAt(0)};`;
  * makes the page two-byte.
  */
 const oneByte = (latin1: string) => Buffer.from(latin1, 'latin1').toString('latin1');
+const NOT_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The text as it is, held at one byte a character when it has letters beyond ASCII that are all
+ * Latin-1 (æ, ø, å): for text from a decoder that answers two bytes a character (src/lib/querystring.ts).
+ */
+export function atOneByte(text: string): string {
+  return NOT_ASCII.test(text) && !BEYOND_LATIN1.test(text) ? oneByte(text) : text;
+}
 
 /**
  * The value as text, escaped. Most values hold nothing to escape and are returned as they are, with

@@ -8,7 +8,8 @@ import { parseCsv, parseCsvRecords } from '../../src/lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../src/lib/cvr.ts';
 import { formatDate, formatDateTime } from '../../src/lib/format.ts';
 import { coerceForm, idFrom } from '../../src/lib/forms.ts';
-import { escapeHtml, latin1Templates, withinLatin1 } from '../../src/lib/html.ts';
+import { atOneByte, escapeHtml, latin1Templates, withinLatin1 } from '../../src/lib/html.ts';
+import { parseForm, parseQuery } from '../../src/lib/querystring.ts';
 import { validCvr } from '../factories.ts';
 
 t.test('CVR modulus-11', async (t) => {
@@ -167,4 +168,26 @@ t.test('what the escape and the templates give is held at one byte a character, 
     fc.property(fc.string({ unit: 'binary' }), (s) => heldAtOneByte(escapeHtml(s)) && heldAtOneByte(withinLatin1(s))),
     { numRuns: 1000 },
   );
+});
+
+t.test('query strings and forms: read as qs reads them, each value held at one byte where it can be', async (t) => {
+  const query = parseQuery(
+    'q=lektiehj%C3%A6lp&roundId=3&tags[]=%C3%A6&tags[]=b&name=Caf%C3%A9+%E2%80%93+%C5%81%C3%B3d%C5%BA',
+  );
+  t.same(
+    query,
+    { q: 'lektiehjælp', roundId: '3', tags: ['æ', 'b'], name: 'Café – Łódź' },
+    'the values as qs gives them',
+  );
+  t.ok(heldAtOneByte(query.q as string), 'a Danish word from the address, at one byte');
+  t.ok(heldAtOneByte((query.tags as string[])[0] as string), 'a list item too');
+  t.ok(
+    !heldAtOneByte(query.name as string),
+    'a name beyond Latin-1 stays as it is (the escape makes references of it)',
+  );
+  const form = parseForm('contacts[0][name]=S%C3%B8ren+%C3%85gesen&_csrf=x');
+  t.same(form, { contacts: [{ name: 'Søren Ågesen' }], _csrf: 'x' });
+  t.ok(heldAtOneByte((form.contacts as { name: string }[])[0]?.name as string), 'a form value, at one byte');
+  t.equal(atOneByte('abc'), 'abc');
+  t.ok(heldAtOneByte(atOneByte(decodeURIComponent('%C3%A6bler'))), 'what decodeURIComponent held at two bytes');
 });
