@@ -36,8 +36,9 @@ export function atOneByte(text: string): string {
  * The value as text, escaped. Most values hold nothing to escape and are returned as they are, with
  * nothing allocated: eta's own escape wrote its pattern as a literal in the function, so each of a
  * page's thousand or more calls made a new RegExp (56 kB a grant list, issue 17); numbers need no test.
- * The rest is escaped in one pass over its characters, which took half the time of `replace` with a
- * function for each match (a report page escapes some thousand links with `&` in them).
+ * The rest is escaped in one pass over its characters: on text that needs it, about half the time of
+ * `replace` with a function for each match. All 3,290 values of a national report page, most needing
+ * nothing, took 0.326 ms instead of 0.365 ms.
  */
 export function escapeHtml(value: unknown): string {
   if (typeof value === 'number') return String(value);
