@@ -143,6 +143,12 @@ export const grants = pgTable(
     textNorm: text('text_norm')
       .notNull()
       .generatedAlwaysAs(sql`samspil_norm(title || ' ' || coalesce(purpose, '') || ' ' || coalesce(external_ref, ''))`),
+    /**
+     * Its payments less its repayments, in øre: kept by a trigger on grant_payments (migration 0038)
+     * and checked against them at commit, so that a list's paid column and totals read the grants
+     * alone instead of looking up each one's payments (issue 17).
+     */
+    paidOre: oere('paid_ore').notNull().default(0),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

@@ -6,7 +6,7 @@ import { and, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import { sqlOnceEach } from '../../db/prepared.ts';
-import { grantAllocations, grantPayments, grantRounds, grants } from '../../db/schema/index.ts';
+import { grantAllocations, grantRounds, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
 import {
@@ -14,10 +14,8 @@ import {
   type GrantRow,
   type GrantWithParts,
   grantsWithParts,
-  netPaidSql,
   overdueCondition,
   roundAndActorOf,
-  SIGNED_PAYMENT,
   shownColumnsOf,
   withPartsOf,
 } from './grants.repository.ts';
@@ -34,7 +32,7 @@ function grantsListed(where: SQL | undefined, tail: SQL = sql``): SQL {
       grants.decision_on::text as decision_on, grants.status as status, grants.report_due_on::text as report_due_on,
       grants.report_received_on::text as report_received_on,
       grant_rounds.municipality_code as municipality_code, grant_rounds.name as round_name, grant_rounds.year as round_year,
-      actors.name as actor_name, actors.cvr as actor_cvr, ${netPaidSql(sql`grants.id`)}::text as paid_ore
+      actors.name as actor_name, actors.cvr as actor_cvr, grants.paid_ore::text as paid_ore
     from grants join grant_rounds on grant_rounds.id = grants.round_id join actors on actors.id = grants.actor_id
     ${where ? sql`where ${where}` : sql``} ${tail}`;
 }
@@ -262,8 +260,7 @@ const grantPages = sqlOnceEach<string, Record<string, unknown>, Record<string, u
   return sql`with totals as (
         select count(*)::int as total_n, coalesce(sum(grants.requested_ore), 0)::text as total_requested,
           coalesce(sum(grants.awarded_ore) filter (where grants.status in ${AWARDED}), 0)::text as total_awarded,
-          (select coalesce(sum(${SIGNED_PAYMENT}), 0)
-            from ${grantPayments} p join grants on grants.id = p.grant_id ${rounds} ${where})::text as total_paid
+          coalesce(sum(grants.paid_ore), 0)::text as total_paid
         from grants ${rounds} ${where})
       select totals.*, page.* from totals left join lateral (${views[view](
         sql`grants.id in (${pageIds})`,

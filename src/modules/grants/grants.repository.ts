@@ -5,10 +5,13 @@ import { oreSum } from '../../lib/money.ts';
 import { awardedStatuses } from './grants.rules.ts';
 
 export type RoundRow = typeof grantRounds.$inferSelect;
-/** A grant as stored, without its folded text (a search aid, not part of the grant). */
-export type GrantRow = Omit<typeof grants.$inferSelect, 'textNorm'>;
-/** A grant's columns as read and returned: all but its folded text, which the audit trail does not repeat. */
-const { textNorm: _folded, ...grantColumns } = getTableColumns(grants);
+/**
+ * A grant as stored, without its folded text (a search aid, not part of the grant) and without the
+ * sum paid kept from its payments (the payments are the grant's; the sum is read where lists add up).
+ */
+export type GrantRow = Omit<typeof grants.$inferSelect, 'textNorm' | 'paidOre'>;
+/** A grant's columns as read and returned: all but those two, which the audit trail does not repeat. */
+const { textNorm: _folded, paidOre: _kept, ...grantColumns } = getTableColumns(grants);
 
 /**
  * Statuses in which a grant's award counts: against the round's budget, in the reports, and in the
@@ -59,13 +62,6 @@ export function grantsWithParts(where: SQL | undefined, tail: SQL = sql``): SQL 
     from grants join grant_rounds on grant_rounds.id = grants.round_id join actors on actors.id = grants.actor_id
     ${where ? sql`where ${where}` : sql``} ${tail}`;
 }
-
-/** A payment line `p` as it counts towards the sum paid: a payment adds, a repayment takes away (SQL). */
-export const SIGNED_PAYMENT = sql.raw(`case when p.kind = 'payment' then p.amount_ore else -p.amount_ore end`);
-
-/** A grant's payments less its repayments, in øre, for the grant `grantId` names (SQL). */
-export const netPaidSql = (grantId: SQL) =>
-  sql`(select coalesce(sum(${SIGNED_PAYMENT}), 0) from ${grantPayments} p where p.grant_id = ${grantId})`;
 
 const ore = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const dateOf = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
@@ -225,10 +221,13 @@ export async function grantWithCaseNumber(
   return row?.id;
 }
 
-/** A grant's payments less its repayments, in øre. */
+/**
+ * A grant's payments less its repayments, in øre: the sum kept on the grant, which the payments'
+ * trigger moves with each write and the commit checks against them (migration 0038).
+ */
 export async function netPaidOre(db: Queryable, grantId: number): Promise<number> {
-  const [row] = await rows<{ net: string }>(db, sql`select ${netPaidSql(sql`${grantId}::int`)}::text as net`);
-  return Number(row?.net ?? 0);
+  const [row] = await db.select({ paid: grants.paidOre }).from(grants).where(eq(grants.id, grantId));
+  return Number(row?.paid ?? 0);
 }
 
 /**
@@ -271,19 +270,14 @@ export async function roundByTargetGroup(db: Queryable, roundId: number): Promis
       where tg.parent_id is not null
     ),
     round_grants as (
-      select id, awarded_ore from grants where round_id = ${roundId} and status in ${AWARDED}
-    ),
-    paid as (
-      select grant_id, sum(case when kind = 'payment' then amount_ore else -amount_ore end) as paid_ore
-      from grant_payments where grant_id in (select id from round_grants) group by grant_id
+      select id, awarded_ore, paid_ore from grants where round_id = ${roundId} and status in ${AWARDED}
     )
     select a.ancestor_id as target_group_id,
            sum(ga.amount_ore)::text as awarded_ore,
-           round(sum(coalesce(p.paid_ore, 0)::numeric * ga.amount_ore / nullif(g.awarded_ore, 0)))::text as paid_ore,
+           round(sum(g.paid_ore::numeric * ga.amount_ore / nullif(g.awarded_ore, 0)))::text as paid_ore,
            count(distinct g.id)::int as grants
     from round_grants g
     join grant_allocations ga on ga.grant_id = g.id
-    left join paid p on p.grant_id = g.id
     join ancestry a on a.group_id = ga.target_group_id
     group by a.ancestor_id`,
   );

@@ -5,7 +5,7 @@ import { builtOnce, sqlOnce } from '../../db/prepared.ts';
 import { grantRoundCriteria, grantRounds, grantRoundTargetGroups, grants } from '../../db/schema/index.ts';
 import { oreSum } from '../../lib/money.ts';
 import type { PageQuery } from '../../lib/pagination.ts';
-import { AWARDED, netPaidSql, type RoundRow } from './grants.repository.ts';
+import { AWARDED, type RoundRow } from './grants.repository.ts';
 
 /* The § 18 rounds: their rows, their totals, and the budget's lock. */
 
@@ -132,7 +132,7 @@ const totalsOf = (db: Queryable, which: SQL) =>
       n: sql<number>`count(*)::int`,
       requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`,
       awarded: sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`,
-      paid: sql<string>`coalesce(sum(${netPaidSql(sql.raw('"grants"."id"'))}), 0)::text`,
+      paid: sql<string>`coalesce(sum(${grants.paidOre}), 0)::text`,
     })
     .from(grants)
     .where(which)

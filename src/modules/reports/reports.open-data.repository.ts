@@ -1,7 +1,7 @@
 /** The query of the report "Åbne data": a scope's awarded grants, for the 360Giving export. */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { AWARDED, netPaidSql } from '../grants/grants.repository.ts';
+import { AWARDED } from '../grants/grants.repository.ts';
 import { type Scope, scopeCodes } from './reports.repository.ts';
 
 export interface OpenGrant extends Record<string, unknown> {
@@ -33,7 +33,7 @@ export async function openGrants(database: Database, scope: Scope, year: number)
   return database.rows<OpenGrant>(sql`
     with scope as (${scopeCodes(scope)})
     select g.id, g.title, g.purpose, g.kind, g.requested_ore as "requestedOre", g.awarded_ore as "awardedOre",
-      ${netPaidSql(sql`g.id`)}::bigint as "paidOre",
+      g.paid_ore as "paidOre",
       g.decision_on::text as "decisionOn", g.period_start::text as "periodStart", g.period_end::text as "periodEnd",
       to_char(g.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "updatedAt",
       r.name as "roundName", r.decision_on::text as "roundDecisionOn", r.year, r.municipality_code as "municipalityCode",

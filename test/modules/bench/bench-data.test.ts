@@ -26,6 +26,14 @@ t.test('bench-data writes a consistent data set, once', async (t) => {
   );
   t.equal(
     await one(sql`select count(*)::int as n from grants g
+      where g.paid_ore <> (select coalesce(sum(case when kind = 'payment' then amount_ore else -amount_ore end), 0)
+                           from grant_payments p where p.grant_id = g.id)`),
+    0,
+    'each grant keeps the sum of its payments',
+  );
+  t.ok(await one(sql`select count(*)::int as n from grants where paid_ore > 0`), 'some grants are paid');
+  t.equal(
+    await one(sql`select count(*)::int as n from grants g
       where not exists (select 1 from actors a where a.id = g.actor_id)
          or not exists (select 1 from grant_rounds r where r.id = g.round_id)`),
     0,

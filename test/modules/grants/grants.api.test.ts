@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import t, { type Test } from 'tap';
 import { actorInput } from '../../factories.ts';
 import { buildTestApp, type Client, onPostgres } from '../../helper.ts';
+import { recordStatements } from '../../plans.ts';
 
 async function setup(t: Test, budgetOre = 10_000_000) {
   const h = await buildTestApp(t);
@@ -401,3 +402,89 @@ t.test(
     t.comment(`${ok} edits succeeded, ${conflicts} got 409`);
   },
 );
+
+t.test('the sum paid kept on each grant follows its payments, whoever writes them', async (t) => {
+  const { h, finance, group, actor, round } = await setup(t);
+  const approve = async () => {
+    const g = (await apply(finance, round.id, actor.id, 100_000)).json();
+    const res = await transition(finance, g.id, {
+      to: 'approved',
+      version: 1,
+      awardedOre: 100_000,
+      targetGroupId: group('Hjemløshed'),
+    });
+    t.equal(res.statusCode, 200, res.body);
+    return g.id as number;
+  };
+  const a = await approve();
+  const b = await approve();
+  const kept = async () =>
+    Object.fromEntries(
+      (
+        await h.database.rows<{ id: number; paid: string }>(
+          sql`select id, paid_ore::text as paid from grants where id in (${a}, ${b})`,
+        )
+      ).map((r) => [Number(r.id) === a ? 'a' : 'b', Number(r.paid)]),
+    );
+  const totalPaid = async () =>
+    (await finance.inject({ method: 'GET', url: `/api/v1/grants?roundId=${round.id}` })).json().paidOre;
+  t.same(await kept(), { a: 0, b: 0 }, 'nothing paid yet');
+
+  // Through the API: the whole list of payments, then one corrected.
+  const listed = await finance.inject({
+    method: 'PATCH',
+    url: `/api/v1/grants/${a}`,
+    payload: {
+      version: 2,
+      payments: [
+        { paidOn: '2026-04-01', amountOre: 30_000 },
+        { paidOn: '2026-06-01', amountOre: 20_000 },
+      ],
+    },
+  });
+  t.equal(listed.statusCode, 200, listed.body);
+  t.same(await kept(), { a: 50_000, b: 0 }, 'a list of payments');
+  const second = (listed.json().payments as { id: number; amountOre: number }[]).find((p) => p.amountOre === 20_000);
+  const corrected = await finance.inject({
+    method: 'PUT',
+    url: `/api/v1/grants/${a}/payments/${second?.id}`,
+    payload: { version: 3, kind: 'payment', paidOn: '2026-06-01', amountOre: 25_000 },
+  });
+  t.equal(corrected.statusCode, 200, corrected.body);
+  t.same(await kept(), { a: 55_000, b: 0 }, 'a payment corrected');
+  t.equal(await totalPaid(), '55000', 'the list’s total');
+
+  // Written by hand, several grants in one statement: a repayment and a payment.
+  const write = async (statement: ReturnType<typeof sql>) =>
+    h.database.db.transaction(async (tx) => {
+      await tx.execute(statement);
+    });
+  await write(sql`insert into grant_payments (grant_id, kind, paid_on, amount_ore)
+    values (${a}, 'repayment', '2026-09-01', 5000), (${b}, 'payment', '2026-09-01', 10000), (${b}, 'payment', '2026-10-01', 1)`);
+  t.same(await kept(), { a: 50_000, b: 10_001 }, 'one statement, two grants');
+  await write(sql`update grant_payments set grant_id = ${a} where grant_id = ${b} and amount_ore = 10000`);
+  t.same(await kept(), { a: 60_000, b: 1 }, 'a payment moved to another grant');
+  await write(sql`update grant_payments set kind = 'repayment' where grant_id = ${a} and amount_ore = 5000`);
+  t.same(await kept(), { a: 60_000, b: 1 }, 'a repayment that stays one changes nothing');
+  await write(sql`delete from grant_payments where grant_id = ${b}`);
+  t.same(await kept(), { a: 60_000, b: 0 }, 'deleted');
+  t.equal(await totalPaid(), '60000');
+
+  // The sum cannot be written apart from the payments.
+  await t.rejects(write(sql`update grants set paid_ore = paid_ore + 1 where id = ${a}`), 'refused at commit');
+  t.same(await kept(), { a: 60_000, b: 0 });
+
+  // The list pages read the sum off the grants: none of their statements reads the payments.
+  const recorder = recordStatements(h.database);
+  t.teardown(recorder.stop);
+  const page = await finance.inject({ method: 'GET', url: `/grants?roundId=${round.id}` });
+  recorder.stop();
+  t.equal(page.statusCode, 200);
+  t.match(page.body, /600,00 kr\./, 'the paid column shows the sum kept');
+  const reads = recorder.sent.filter(([text]) => /\bgrants\b/.test(text));
+  t.ok(reads.length > 0, 'the page read the grants');
+  t.notOk(
+    reads.some(([text]) => /grant_payments/.test(text)),
+    'and not their payments',
+  );
+});

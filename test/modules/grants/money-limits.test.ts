@@ -100,7 +100,8 @@ t.test('sums past 2^53 øre: the round, the grant list and the reports answer 20
   // Paid grants at the maximum, each all on one target group and paid in full, written in bulk. Whole
   // as they are, they are written with the triggers off: the commit-time integrity check of each
   // grant, its split and its payment (270,000 checks, 17 of this test's 19 s) is tested in
-  // grants.api.test.ts, not here.
+  // grants.api.test.ts, not here. So each grant is written with the sum paid that the payments'
+  // trigger would have kept (migration 0038).
   await h.database.db.transaction(async (tx) => {
     await tx.execute(sql`set local session_replication_role = replica`);
     for (const [roundId, n] of [
@@ -109,8 +110,8 @@ t.test('sums past 2^53 øre: the round, the grant list and the reports answer 20
     ] as const) {
       await tx.execute(sql`
       with made as (
-        insert into grants (round_id, actor_id, title, requested_ore, awarded_ore, status, decision_on, report_due_on)
-        select ${roundId}, ${actor.id}, 'Stor bevilling ' || i, ${MAX}, ${MAX}, 'paid', '2026-03-01', '2027-06-01'
+        insert into grants (round_id, actor_id, title, requested_ore, awarded_ore, status, decision_on, report_due_on, paid_ore)
+        select ${roundId}, ${actor.id}, 'Stor bevilling ' || i, ${MAX}, ${MAX}, 'paid', '2026-03-01', '2027-06-01', ${MAX}
         from generate_series(1, ${n}) i
         returning id
       ),
