@@ -2,7 +2,7 @@
  * Where a page rendered anew spends its time (issue 17), one page at a time, on DATABASE_URL (the
  * national data set, `npm run bench` run once for its user):
  *   node bench/page-costs.ts load [name ...]     each page from a freshly vacuumed database: the app as its
- *       own process with PAGE_CACHE_TTL_MS=0 and --cpu-prof, autocannon at 32 connections for
+ *       own process with PAGE_CACHE_TTL_MS=0 and --cpu-prof (not with COSTS_PROFILE=0), autocannon at 32 connections for
  *       COSTS_REQUESTS requests (400) after COSTS_WARM_UP (150); the app's CPU per request (/proc) and
  *       that of the PostgreSQL backends serving this database only (not the machine's other
  *       databases); the profile's top functions by self time, and by package.
@@ -36,6 +36,11 @@ const WARM_UP = Number(process.env.COSTS_WARM_UP ?? 150);
 const REQUESTS = Number(process.env.COSTS_REQUESTS ?? 400);
 /** 32 as in the bench; fewer on a machine so busy that requests time out (CPU per request is what counts). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/**
+ * COSTS_PROFILE=0 runs the app without --cpu-prof: the profiler's sampling adds to the CPU measured
+ * and swings more, so a comparison of two trees reads better without it (no top functions then).
+ */
+const PROFILE = process.env.COSTS_PROFILE !== '0';
 const { email: EMAIL, password: PASSWORD } = BENCH_USER;
 
 interface Page {
@@ -181,7 +186,7 @@ async function loadMode(list: Page[]) {
     const start = startCommand(appRoot);
     const app: ChildProcess = spawn(
       process.execPath,
-      [...start.flags, '--cpu-prof', `--cpu-prof-dir=${profDir}`, 'src/server.ts'],
+      [...start.flags, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'src/server.ts'],
       {
         cwd: appRoot,
         env: {
@@ -218,7 +223,7 @@ async function loadMode(list: Page[]) {
     app.kill('SIGTERM');
     await exited;
     const n = Math.max(1, r.requests.total);
-    const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    const prof = PROFILE ? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
     const result = {
       path: page.path,
       requests: r.requests.total,
