@@ -1,4 +1,7 @@
 ALTER TABLE "grants" ADD COLUMN "paid_ore" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
+-- No payment is written between the backfill and the triggers by another process (the migration
+-- runs in one transaction, and this lock is held to its end).
+LOCK TABLE grant_payments IN SHARE ROW EXCLUSIVE MODE;--> statement-breakpoint
 -- A grant's payments less its repayments, kept on the grant so that the list's paid column and its
 -- totals read the grants alone (issue 17): a page of a municipality's approved grants looked up the
 -- payments of each of the 146 grants matching, 438 of the statement's 1,121 buffers.
@@ -45,7 +48,9 @@ CREATE TRIGGER grant_payments_paid_update AFTER UPDATE ON grant_payments
 CREATE TRIGGER grant_payments_paid_delete AFTER DELETE ON grant_payments
   REFERENCING OLD TABLE AS paid_removed FOR EACH STATEMENT EXECUTE FUNCTION grant_payments_paid();
 --> statement-breakpoint
--- As 0005, and the sum kept on the grant must be its payments' at commit.
+-- As 0005, and the sum kept on the grant must be its payments' at commit. The constraint triggers
+-- that run this must stay deferred (no SET CONSTRAINTS ... IMMEDIATE): a row trigger runs before
+-- the statement triggers above have moved the sum.
 CREATE OR REPLACE FUNCTION grant_check_integrity(p_grant_id integer) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE

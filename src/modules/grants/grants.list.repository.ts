@@ -242,6 +242,10 @@ const views = { parts: grantsWithParts, listed: grantsListed } as const;
  * page's plan as on its own: its parts read for its rows only). The sums paid are those kept on the
  * grants (migration 0038). The filters name grants and rounds only, never the actor.
  *
+ * The page's rows are aggregated as they come out of its ordered subquery, nothing joined beside it,
+ * which keeps their order (PostgreSQL's documentation says "usually"; the follow-up lists rely on
+ * the same, and grant-list.test.ts checks the orders).
+ *
  * The page comes as one JSON text, parsed when its request goes on (searchGrants): one string for
  * the driver to read instead of a string and an object member for each of some 1,000 values. Under
  * load the driver reads the answers of several requests in one go, and each page waits there while

@@ -56,7 +56,8 @@ const AUDITED = {
   // An award beyond the budget is audited as the grant form audits its override.
   grants: {
     entity: 'grant',
-    after: sql`to_jsonb(t) - 'created_at' - 'updated_at'`,
+    // As the grant form's records: without the folded text and the sum paid kept from the payments.
+    after: sql`to_jsonb(t) - 'created_at' - 'updated_at' - 'text_norm' - 'paid_ore'`,
     action: sql`case when t.budget_override then 'approve_over_budget' else 'import' end`,
   },
 } as const;

@@ -128,6 +128,14 @@ t.test('the wizard: upload, columns guessed, preview, commit, result; a second r
   t.match(grants[3], { external_ref: 'S-4', awarded: null, status: 'applied', requested: 550_000 });
   t.equal(await count(h, 'actors'), before.actors + 3, 'the two rows of one CVR are one actor');
   t.equal(await importAudits(h), audited + 4, 'each grant written is audited');
+  const [record] = await h.database.rows<{ after: Record<string, unknown> }>(
+    sql`select after from audit_log where entity = 'grant' and action = 'import' order by id desc limit 1`,
+  );
+  t.match(record?.after, { title: String, requested_ore: Number }, 'the grant as written');
+  t.notOk(
+    record && ('text_norm' in record.after || 'paid_ore' in record.after),
+    'without its folded text and the sum paid kept from its payments, as the grant form records it',
+  );
 
   // The same file again: everything is found by its reference and nothing changes.
   const rerun = (await uploadApi(finance, 'grants', windows1252(grantList(ROWS)))).json();
