@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Locale } from './format.ts';
+import { grouped, type Locale } from './format.ts';
 
 /**
  * The largest single amount anyone may enter, in øre: 1.000.000.000 kr. (one billion) for a grant
@@ -10,14 +10,6 @@ import type { Locale } from './format.ts';
  * pass 2^53), so totals travel as decimal strings (see oreTotal).
  */
 export const MAX_OERE = 100_000_000_000n;
-
-/** Digits in groups of three from the right, as both locales group whole kroner (a dot, a comma). */
-function grouped(digits: string, separator: string): string {
-  const first = digits.length % 3 || 3;
-  let out = digits.slice(0, first);
-  for (let i = first; i < digits.length; i += 3) out += separator + digits.slice(i, i + 3);
-  return out;
-}
 
 /**
  * Formats integer øre as kroner, exactly (integer arithmetic, no floating point):

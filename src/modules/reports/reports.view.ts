@@ -1,5 +1,5 @@
 import type { CsvCell } from '../../lib/csv.ts';
-import { groupName, type Locale } from '../../lib/format.ts';
+import { decimals, groupName, type Locale } from '../../lib/format.ts';
 import { proportionalityChart } from './reports.chart.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 import type { ReportService } from './reports.service.ts';
@@ -82,12 +82,9 @@ export function visibleTree<R extends { targetGroupId: number; parentId: number 
   return out;
 }
 
-const percentFormats = {
-  da: new Intl.NumberFormat('da-DK', { maximumFractionDigits: 1 }),
-  en: new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 }),
-};
+const percentFormats = { da: decimals('da', 0, 1), en: decimals('en', 0, 1) };
 /** A share (0–1) as a percentage with one decimal: 0.125 → "12,5 %". */
-export const percent = (locale: Locale) => (share: number) => `${percentFormats[locale].format(share * 100)} %`;
+export const percent = (locale: Locale) => (share: number) => `${percentFormats[locale](share * 100)} %`;
 
 /** The regions, by code, from the municipalities. */
 export const regionsOf = (places: Place[]) =>
@@ -119,10 +116,7 @@ const FINDINGS = new Set<string>(['underserved', 'no_offer']);
 /** Flags that warn (the chart marks them); "ok" and "no data" do not. */
 const WARNINGS = new Set<string>([...FINDINGS, 'no_estimate']);
 
-const indexFormats = {
-  da: new Intl.NumberFormat('da-DK', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
-  en: new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
-};
+const indexFormats = { da: decimals('da', 2, 2), en: decimals('en', 2, 2) };
 
 /** Each group's ancestors, nearest first, and how many groups below it (at any depth) are findings. */
 export function groupFamily<R extends { targetGroupId: number; parentId: number | null; flag: string }>(rows: R[]) {
@@ -169,7 +163,7 @@ function findingsOf(report: Report, params: ReportParams, expand: Set<number>, l
           .map((a) => groupName(a, locale))
           .reverse()
           .join(' › '),
-        index: r.index === null ? null : indexFormats[locale].format(r.index),
+        index: r.index === null ? null : indexFormats[locale](r.index),
         label: t(`reports.flag.${r.flag}`),
         row: `/reports/proportionality${reportQuery(params, new Set([...expand, ...up.map((a) => a.targetGroupId)]))}#group-${r.targetGroupId}`,
         ...drill(r),
@@ -220,7 +214,7 @@ export function proportionalityView(
     visible: visible.map((v) => ({
       ...v,
       name: groupName(v.row, locale),
-      index: v.row.index === null ? '–' : indexFormats[locale].format(v.row.index),
+      index: v.row.index === null ? '–' : indexFormats[locale](v.row.index),
       verdict: verdictOf(v.row.flag, family.flaggedBelow(v.row), t),
       toggle: reportQuery(
         params,
