@@ -84,20 +84,70 @@ export function formatNumber(n: number, locale: Locale = 'da'): string {
 
 const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Copenhagen's offset from UTC in milliseconds at an instant, as Intl reads it from the time zone data. */
+const copenhagenParts = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Copenhagen',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+  hourCycle: 'h23',
+});
+function offsetAt(ms: number): number {
+  const part: Record<string, number> = {};
+  for (const p of copenhagenParts.formatToParts(ms)) if (p.type !== 'literal') part[p.type] = Number(p.value);
+  const local = Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day, part.hour, part.minute, part.second);
+  return local - (ms - (((ms % 1000) + 1000) % 1000));
+}
+
+/**
+ * Copenhagen's offset for each UTC hour asked about, read from Intl once and kept when it is the same
+ * at the hour's first and last millisecond (so an hour in which the offset changes is asked of Intl
+ * every time). Intl took 1–2 µs for each timestamp a page shows, and a list shows one a row (issue 17).
+ */
+const offsetOfHour = new Map<number, number>();
+const MAX_KEPT_HOURS = 20_000;
+const HOUR = 3_600_000;
+
+/** The instant as Copenhagen's wall clock reads it (in a Date's UTC fields), or null when left to Intl. */
+function copenhagenClock(date: Date): Date | null {
+  const ms = date.getTime();
+  // Four-digit years only: Intl writes other years in ways not copied here.
+  if (!(ms >= -2_208_988_800_000 && ms < 32_503_680_000_000)) return null;
+  const hour = Math.floor(ms / HOUR);
+  let offset = offsetOfHour.get(hour);
+  if (offset === undefined) {
+    offset = offsetAt(hour * HOUR);
+    if (offset !== offsetAt(hour * HOUR + HOUR - 1)) return null;
+    if (offsetOfHour.size >= MAX_KEPT_HOURS) offsetOfHour.clear();
+    offsetOfHour.set(hour, offset);
+  }
+  return new Date(ms + offset);
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
 /** Formats a date as 22.11.2026 in Danish and 22/11/2026 in English, in Danish time. */
 export function formatDate(d: Date | string | null | undefined, locale: Locale = 'da'): string {
   if (d === null || d === undefined || d === '') return '';
+  const mark = locale === 'da' ? '.' : '/';
   // A calendar date is the same in every zone: no need to ask Intl.
-  if (typeof d === 'string' && CALENDAR_DATE.test(d)) {
-    const mark = locale === 'da' ? '.' : '/';
+  if (typeof d === 'string' && CALENDAR_DATE.test(d))
     return `${d.slice(8)}${mark}${d.slice(5, 7)}${mark}${d.slice(0, 4)}`;
-  }
-  return dayFormats[locale].format(typeof d === 'string' ? new Date(d) : d);
+  const date = typeof d === 'string' ? new Date(d) : d;
+  const clock = copenhagenClock(date);
+  if (!clock) return dayFormats[locale].format(date);
+  return `${two(clock.getUTCDate())}${mark}${two(clock.getUTCMonth() + 1)}${mark}${clock.getUTCFullYear()}`;
 }
 
 export function formatDateTime(d: Date | string | null | undefined, locale: Locale = 'da'): string {
   if (d === null || d === undefined || d === '') return '';
   const date = typeof d === 'string' ? new Date(d) : d;
-  const time = timeFormat.format(date);
-  return `${formatDate(date, locale)} ${locale === 'da' ? 'kl. ' : ''}${time.replace('.', ':')}`;
+  const clock = copenhagenClock(date);
+  const time = clock
+    ? `${two(clock.getUTCHours())}:${two(clock.getUTCMinutes())}`
+    : timeFormat.format(date).replace('.', ':');
+  return `${formatDate(date, locale)} ${locale === 'da' ? 'kl. ' : ''}${time}`;
 }

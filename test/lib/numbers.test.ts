@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { pluralCategory } from '../../src/i18n/index.ts';
-import { decimals, formatNumber } from '../../src/lib/format.ts';
+import { decimals, formatDate, formatDateTime, formatNumber } from '../../src/lib/format.ts';
 
 /**
  * Numbers and plural categories are worked out by hand where Intl took about a microsecond each
@@ -116,4 +116,117 @@ t.test('a count is "one" or "other" as Intl.PluralRules says', async (t) => {
   // Danish says "1,5 time" (one) where English says "1.5 hours" (other): not a whole number, Intl's to say.
   t.equal(pluralCategory(1.5, 'da'), 'one');
   t.equal(pluralCategory(1.5, 'en'), 'other');
+});
+
+/** Counts the calls of Intl's formatters while `run` runs (their `format` getters and `select`). */
+function intlCalls(run: () => void): number {
+  let calls = 0;
+  const restore: (() => void)[] = [];
+  for (const proto of [Intl.NumberFormat.prototype, Intl.DateTimeFormat.prototype]) {
+    const format = Object.getOwnPropertyDescriptor(proto, 'format') as PropertyDescriptor;
+    Object.defineProperty(proto, 'format', {
+      configurable: true,
+      get() {
+        const bound = (format.get as () => (x: unknown) => string).call(this);
+        return (x: unknown) => {
+          calls++;
+          return bound(x);
+        };
+      },
+    });
+    restore.push(() => Object.defineProperty(proto, 'format', format));
+    const toParts = Object.getOwnPropertyDescriptor(proto, 'formatToParts') as PropertyDescriptor;
+    const original = toParts.value as (...a: unknown[]) => unknown;
+    Object.defineProperty(proto, 'formatToParts', {
+      ...toParts,
+      value(this: unknown, ...a: unknown[]) {
+        calls++;
+        return original.apply(this, a);
+      },
+    });
+    restore.push(() => Object.defineProperty(proto, 'formatToParts', toParts));
+  }
+  const select = Intl.PluralRules.prototype.select;
+  Intl.PluralRules.prototype.select = function (this: Intl.PluralRules, n: number) {
+    calls++;
+    return select.call(this, n);
+  };
+  restore.push(() => {
+    Intl.PluralRules.prototype.select = select;
+  });
+  try {
+    run();
+  } finally {
+    for (const r of restore) r();
+  }
+  return calls;
+}
+
+t.test('what a page formats most is not asked of Intl', async (t) => {
+  t.equal(
+    intlCalls(() => {
+      for (let i = 0; i < 100; i++) {
+        formatNumber(i * 1234, 'da');
+        decimals('da', 0, 1)(i / 7);
+        pluralCategory(i, 'en');
+      }
+    }),
+    0,
+    'numbers, shares and counts',
+  );
+  // A list's timestamps: a hundred in one afternoon ask Intl about the hours they fall in, not each.
+  const from = Date.UTC(2026, 10, 22, 13, 0, 0);
+  const calls = intlCalls(() => {
+    for (let i = 0; i < 100; i++) formatDateTime(new Date(from + i * 60_000), 'da');
+  });
+  t.ok(calls <= 8, `timestamps: ${calls} calls of Intl for 100`);
+  t.ok(
+    intlCalls(() => formatNumber(1e21, 'da')) > 0,
+    'the count sees Intl when it is asked (so the checks above can fail)',
+  );
+});
+
+t.test('dates and times read as Intl writes them in Danish time', async (t) => {
+  const zone = 'Europe/Copenhagen';
+  const day = { da: 'da-DK', en: 'en-GB' } as const;
+  const dayIntl = (locale: 'da' | 'en') =>
+    new Intl.DateTimeFormat(day[locale], { timeZone: zone, day: '2-digit', month: '2-digit', year: 'numeric' });
+  const timeIntl = new Intl.DateTimeFormat('da-DK', { timeZone: zone, hour: '2-digit', minute: '2-digit' });
+  const intl = { da: dayIntl('da'), en: dayIntl('en') };
+  const expected = (ms: number, locale: 'da' | 'en') => ({
+    date: intl[locale].format(ms),
+    dateTime: `${intl[locale].format(ms)} ${locale === 'da' ? 'kl. ' : ''}${timeIntl.format(ms).replace('.', ':')}`,
+  });
+  const check = (ms: number, locale: 'da' | 'en') => {
+    const want = expected(ms, locale);
+    return formatDate(new Date(ms), locale) === want.date && formatDateTime(new Date(ms), locale) === want.dateTime;
+  };
+  // Either side of the clocks going forward and back (2026), of midnight in winter and summer, of the
+  // years the rule of summer time changed, and of 1900 and 3000, where the written way stops.
+  const edges = [
+    Date.UTC(2026, 2, 29, 1, 0, 0),
+    Date.UTC(2026, 9, 25, 1, 0, 0),
+    Date.UTC(2026, 0, 14, 23, 0, 0),
+    Date.UTC(2026, 6, 14, 22, 0, 0),
+    Date.UTC(1980, 3, 6, 1, 0, 0),
+    Date.UTC(1996, 9, 27, 1, 0, 0),
+    Date.UTC(1940, 3, 2, 1, 0, 0),
+    Date.UTC(1900, 0, 1),
+    Date.UTC(1893, 11, 31, 23, 0, 0),
+    Date.UTC(3000, 0, 1),
+  ].flatMap((ms) => [ms - 3_600_000, ms - 1, ms, ms + 1, ms + 3_600_000]);
+  for (const locale of locales)
+    for (const ms of edges) t.ok(check(ms, locale), `${new Date(ms).toISOString()} (${locale})`);
+  fc.assert(
+    fc.property(
+      fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(3100, 0, 1) }),
+      fc.constantFrom(...locales),
+      check,
+    ),
+    { numRuns: 3000 },
+  );
+  t.equal(formatDateTime('2026-11-22T13:05:00Z', 'da'), '22.11.2026 kl. 14:05');
+  t.equal(formatDateTime('2026-07-01T22:30:00Z', 'en'), '02/07/2026 00:30');
+  t.equal(formatDate('2026-11-22', 'en'), '22/11/2026', 'a calendar date as it is');
+  t.throws(() => formatDate(new Date(Number.NaN)), RangeError, 'no date is an error, as before');
 });
