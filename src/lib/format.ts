@@ -136,7 +136,8 @@ export function formatDate(d: Date | string | null | undefined, locale: Locale =
   // A calendar date is the same in every zone: no need to ask Intl.
   if (typeof d === 'string' && CALENDAR_DATE.test(d))
     return `${d.slice(8)}${mark}${d.slice(5, 7)}${mark}${d.slice(0, 4)}`;
-  const date = typeof d === 'string' ? new Date(d) : d;
+  // A template may hand over a timestamp as a number, which Intl took too.
+  const date = d instanceof Date ? d : new Date(d);
   const clock = copenhagenClock(date);
   if (!clock) return dayFormats[locale].format(date);
   return `${two(clock.getUTCDate())}${mark}${two(clock.getUTCMonth() + 1)}${mark}${clock.getUTCFullYear()}`;
@@ -144,7 +145,7 @@ export function formatDate(d: Date | string | null | undefined, locale: Locale =
 
 export function formatDateTime(d: Date | string | null | undefined, locale: Locale = 'da'): string {
   if (d === null || d === undefined || d === '') return '';
-  const date = typeof d === 'string' ? new Date(d) : d;
+  const date = d instanceof Date ? d : new Date(d);
   const clock = copenhagenClock(date);
   const time = clock
     ? `${two(clock.getUTCHours())}:${two(clock.getUTCMinutes())}`

@@ -233,4 +233,8 @@ t.test('dates and times read as Intl writes them in Danish time', async (t) => {
   t.equal(formatDateTime('2026-07-01T22:30:00Z', 'en'), '02/07/2026 00:30');
   t.equal(formatDate('2026-11-22', 'en'), '22/11/2026', 'a calendar date as it is');
   t.throws(() => formatDate(new Date(Number.NaN)), RangeError, 'no date is an error, as before');
+  // Templates are not type-checked: a timestamp as a number is read as Intl read it.
+  const noon = Date.UTC(2026, 10, 22, 11, 0, 0);
+  t.equal(formatDateTime(noon as unknown as Date, 'da'), '22.11.2026 kl. 12:00');
+  t.equal(formatDate(noon as unknown as Date, 'en'), '22/11/2026');
 });
