@@ -103,28 +103,38 @@ function offsetAt(ms: number): number {
 }
 
 /**
- * Copenhagen's offset for each UTC hour asked about, read from Intl once and kept when it is the same
- * at the hour's first and last millisecond (so an hour in which the offset changes is asked of Intl
- * every time). Intl took 1–2 µs for each timestamp a page shows, and a list shows one a row (issue 17).
+ * Copenhagen's offset for each UTC day asked about, and on a day the clocks change for each hour of
+ * it: read from Intl once and kept, with NaN for a span whose first and last millisecond differ (so
+ * the hour in which the clocks change is asked of Intl every time). Intl took 1–2 µs for each
+ * timestamp a page shows, and a list shows one a row (issue 17).
  */
+const offsetOfDay = new Map<number, number>();
 const offsetOfHour = new Map<number, number>();
-const MAX_KEPT_HOURS = 20_000;
+const MAX_KEPT_SPANS = 20_000;
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** The offset over the span of `length` that holds `ms`, or NaN when it changes within it. */
+function steadyOffset(kept: Map<number, number>, length: number, ms: number): number {
+  const span = Math.floor(ms / length);
+  let offset = kept.get(span);
+  if (offset === undefined) {
+    const first = offsetAt(span * length);
+    offset = first === offsetAt(span * length + length - 1) ? first : Number.NaN;
+    if (kept.size >= MAX_KEPT_SPANS) kept.clear();
+    kept.set(span, offset);
+  }
+  return offset;
+}
 
 /** The instant as Copenhagen's wall clock reads it (in a Date's UTC fields), or null when left to Intl. */
 function copenhagenClock(date: Date): Date | null {
   const ms = date.getTime();
   // Four-digit years only: Intl writes other years in ways not copied here.
   if (!(ms >= -2_208_988_800_000 && ms < 32_503_680_000_000)) return null;
-  const hour = Math.floor(ms / HOUR);
-  let offset = offsetOfHour.get(hour);
-  if (offset === undefined) {
-    offset = offsetAt(hour * HOUR);
-    if (offset !== offsetAt(hour * HOUR + HOUR - 1)) return null;
-    if (offsetOfHour.size >= MAX_KEPT_HOURS) offsetOfHour.clear();
-    offsetOfHour.set(hour, offset);
-  }
-  return new Date(ms + offset);
+  let offset = steadyOffset(offsetOfDay, DAY, ms);
+  if (Number.isNaN(offset)) offset = steadyOffset(offsetOfHour, HOUR, ms);
+  return Number.isNaN(offset) ? null : new Date(ms + offset);
 }
 
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
