@@ -144,7 +144,26 @@ export async function expectAccessible(t: Test, page: Page, what: string): Promi
  */
 export async function errorSummaryFocused(page: Page): Promise<void> {
   await page.waitForSelector('#error-summary');
-  await page.waitForFunction(() => document.activeElement?.id === 'error-summary');
+  // Polled on a timer, not on animation frames: the check must not wait on the page drawing a frame,
+  // which the browser's autofocus does too. CI once timed out here once in a few hundred runs without
+  // saying where the focus was; a timeout now says so.
+  try {
+    await page.waitForFunction(() => document.activeElement?.id === 'error-summary', undefined, { polling: 50 });
+  } catch (error) {
+    const state = await page
+      .evaluate(() => ({
+        focused: `${document.activeElement?.tagName}#${document.activeElement?.id ?? ''}`,
+        summaries: document.querySelectorAll('#error-summary').length,
+        autofocus: document.querySelectorAll('[autofocus]').length,
+        readyState: document.readyState,
+        visibility: document.visibilityState,
+        hasFocus: document.hasFocus(),
+      }))
+      .catch((e: Error) => e.message);
+    throw new Error(`the error summary did not get the focus on ${page.url()}: ${JSON.stringify(state)}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Moves the focus to a link or button by its accessible name and presses Enter, as a keyboard user does. */
