@@ -1,0 +1,1 @@
+CREATE INDEX "grants_reports_awaited_idx" ON "grants" USING btree ("round_id","report_due_on") WHERE "grants"."report_received_on" is null and "grants"."status" in ('approved', 'paid');
