@@ -105,7 +105,7 @@ t.test('a saved form says so in a status region; a refused one puts the focus on
   await page.getByLabel('Afholdt den (skal udfyldes)').fill('');
   await page.getByRole('button', { name: 'Gem mødet' }).click();
   await page.waitForSelector('#meetings #error-summary');
-  await page.waitForFunction(() => document.activeElement?.id === 'error-summary');
+  await errorSummaryFocused(page);
   t.pass('after an htmx swap, the focus is on the error summary');
   await expectAccessible(t, page, 'the agreement page with a refused meeting');
 
