@@ -837,6 +837,7 @@ export const da = {
   'followUp.title': 'Opfølgning',
   'followUp.intro': 'Det, der venter i {municipality}: afrapporteringer, aftaler, statusmøder og handlepunkter.',
   'followUp.reports': 'Afrapporteringer, der er forfaldne eller snart forfalder',
+  'followUp.partial': 'Her vises de {shown} mest presserende af {total}.',
   'followUp.noReports': 'Ingen afrapporteringer forfalder de næste 30 dage.',
   'followUp.reportDue': 'frist {date}',
   'followUp.overdue': 'Overskredet',

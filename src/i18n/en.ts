@@ -840,6 +840,7 @@ export const en: Record<keyof typeof da, string> = {
   'followUp.title': 'Follow-up',
   'followUp.intro': 'What is waiting in {municipality}: reports, agreements, status meetings and action items.',
   'followUp.reports': 'Reports overdue or due soon',
+  'followUp.partial': 'Showing the {shown} most pressing of {total}.',
   'followUp.noReports': 'No reports are due in the next 30 days.',
   'followUp.reportDue': 'due {date}',
   'followUp.overdue': 'Overdue',

@@ -39,6 +39,16 @@ export async function countFollowUps(db: Queryable, municipalityCode: number, us
   return row;
 }
 
+/** Open action items of a municipality's agreements, all of them (the home page's list shows a hundred). */
+export async function countOpenActionItems(db: Queryable, municipalityCode: number): Promise<number> {
+  const [row] = await rows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from action_items i join agreements a on a.id = i.agreement_id
+      where i.done_at is null and a.municipality_code = ${municipalityCode}`,
+  );
+  return row?.n ?? 0;
+}
+
 export interface ReportDue {
   id: number;
   title: string;

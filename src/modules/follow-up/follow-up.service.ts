@@ -6,6 +6,7 @@ import {
   agreementsDueSoon,
   agreementsWithMeetingsOverdue,
   countFollowUps,
+  countOpenActionItems,
   type FollowUpWindows,
   followUpOverview,
   openActionItems,
@@ -21,6 +22,8 @@ const REPORT_REMINDER_DAYS = 7;
 const REVIEW_REMINDER_DAYS = 30;
 /** A digest lists at most this many of each kind for a municipality. */
 const REMINDER_LIMIT = 2000;
+/** The follow-up page lists at most this many of each kind, the most pressing first; it counts them all. */
+const PAGE_LIST_LIMIT = 100;
 
 /**
  * The days a report is reminded of: 7 calendar days before it is due, on the day it is due, and
@@ -45,6 +48,8 @@ export interface FollowUpOptions {
   /** Only the user's own open action items. */
   mine: boolean;
   today?: string;
+  /** At most this many of each list (PAGE_LIST_LIMIT). */
+  limit?: number;
 }
 
 /** A new municipality's first steps, each done once the municipality has what it leads to. */
@@ -80,6 +85,12 @@ export function createFollowUpService(database: Database) {
     return { ...c, total: c.reports + c.agreements + c.meetings + c.actionItems };
   }
   const countsCache = createReadCache<FollowUpCounts>(database.writes, { max: 1000, ttlMs: 10_000 });
+  /** The navigation's count, on every page: reused until something is written in the municipality (or for 10 s). */
+  function counts(municipalityCode: number, userId: number, today = danishDate()): Promise<FollowUpCounts> {
+    return countsCache.get(`${municipalityCode}:${userId}:${today}`, [writeTag.municipality(municipalityCode)], () =>
+      countNow(municipalityCode, userId, today),
+    );
+  }
 
   return {
     /**
@@ -118,24 +129,40 @@ export function createFollowUpService(database: Database) {
       };
     },
 
-    /** The navigation's count, on every page: reused until something is written in the municipality (or for 10 s). */
-    async counts(municipalityCode: number, userId: number, today = danishDate()): Promise<FollowUpCounts> {
-      return countsCache.get(`${municipalityCode}:${userId}:${today}`, [writeTag.municipality(municipalityCode)], () =>
-        countNow(municipalityCode, userId, today),
-      );
-    },
+    counts,
 
     async overview(options: FollowUpOptions) {
       const w = windows(options.today ?? danishDate());
       const m = options.municipalityCode;
+      const limit = options.limit ?? PAGE_LIST_LIMIT;
       const { reports, agreementsDue, meetingsOverdue, actionItems, changes, ...begun } = await followUpOverview(
         db,
         { mine: options.mine, userId: options.userId, municipalityCode: m },
         w,
         RECENT_CHANGES_DAYS,
+        limit,
       );
+      // A list shorter than the limit is whole. A full one is counted: by the navigation's counts (the
+      // same windows, most often kept), the municipality's action items by a count of their own.
+      const full = (list: unknown[]) => list.length >= limit;
+      const counted =
+        full(reports) || full(agreementsDue) || full(meetingsOverdue) || (options.mine && full(actionItems))
+          ? await counts(m, options.userId, w.today)
+          : undefined;
+      const total = async (list: unknown[], count: () => number | Promise<number>) =>
+        full(list) ? Math.max(await count(), list.length) : list.length;
+      const totals = {
+        reports: await total(reports, () => counted?.reports ?? 0),
+        agreementsDue: await total(agreementsDue, () => counted?.agreements ?? 0),
+        meetingsOverdue: await total(meetingsOverdue, () => counted?.meetings ?? 0),
+        actionItems: await total(actionItems, () =>
+          options.mine ? (counted?.actionItems ?? 0) : countOpenActionItems(db, m),
+        ),
+      };
       return {
         today: w.today,
+        /** How many of each list there are in all; a list shows PAGE_LIST_LIMIT at most. */
+        totals,
         reports: reports.map((r) => ({ ...r, overdue: r.dueOn < w.today })),
         agreementsDue,
         meetingsOverdue,

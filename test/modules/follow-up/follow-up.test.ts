@@ -338,3 +338,73 @@ t.test('the reports awaited are read from their own index, not picked out of eve
     'and none is read only to be dropped for its status or a report received',
   );
 });
+
+t.test('a list longer than the page shows is counted in full, and says that it shows the most pressing', async (t) => {
+  const { h, coordinator, finance, actor, groupId } = await setup(t);
+  const other = await h.as('coordinator', 101);
+  const a = await agreement(coordinator, actor.id, { title: 'Mange handlepunkter', startsOn: '2026-01-01' });
+  // 104 of the coordinator's own and one of a colleague's: more than the page's hundred either way.
+  for (const [n, first] of [
+    [50, 0],
+    [50, 50],
+    [4, 100],
+  ] as const) {
+    const items = Array.from({ length: n }, (_, i) => ({
+      text: `Punkt ${first + i + 1}`,
+      ownerUserId: coordinator.user.id,
+    }));
+    if (first === 100) items.push({ text: 'Kollegaens punkt', ownerUserId: other.user.id });
+    const res = await coordinator.inject({
+      method: 'POST',
+      url: `/api/v1/agreements/${a.id}/meetings`,
+      payload: { heldOn: '2026-02-01', actionItems: items },
+    });
+    t.equal(res.statusCode, 201, res.body);
+  }
+  const itemsSection = (body: string) => /<section aria-labelledby="h-items"[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+  const mine = itemsSection((await coordinator.inject({ method: 'GET', url: '/' })).body);
+  t.match(mine, /<span class="badge">104<\/span>/, 'the badge counts all of the user’s own open items');
+  t.equal(mine.match(/<li><a href="\/agreements\//g)?.length, 100, 'the page lists a hundred of them');
+  t.match(mine, /Her vises de 100 mest presserende af 104\./, 'and says that it shows a part');
+  const all = itemsSection((await coordinator.inject({ method: 'GET', url: '/?items=all' })).body);
+  t.match(all, /<span class="badge">105<\/span>/, 'all of the municipality’s, the colleague’s included');
+  t.match(all, /Her vises de 100 mest presserende af 105\./);
+  const english = itemsSection(
+    (await coordinator.inject({ method: 'GET', url: '/?items=all', cookies: { lang: 'en' } })).body,
+  );
+  t.match(english, /Showing the 100 most pressing of 105\./, 'in English too');
+
+  // The other lists, with a smaller page: each counted in full, and a whole list left as it is.
+  for (const [due, title] of [
+    ['2026-03-10', 'Rapport B'],
+    ['2026-03-02', 'Rapport A'],
+    ['2026-03-12', 'Rapport C'],
+  ] as const)
+    await awardedGrant(finance, actor.id, groupId, due, title);
+  const overview = (limit: number, mine: boolean) =>
+    h.app.services.followUp.overview({
+      municipalityCode: 101,
+      userId: coordinator.user.id,
+      mine,
+      today: '2026-03-01',
+      limit,
+    });
+  const two = await overview(2, true);
+  t.same(
+    two.reports.map((r) => r.title),
+    ['Rapport A', 'Rapport B'],
+    'the two due first',
+  );
+  t.same(two.totals, { reports: 3, agreementsDue: 0, meetingsOverdue: 0, actionItems: 104 }, 'and all of them counted');
+  t.same((await overview(2, false)).totals.actionItems, 105, 'the municipality’s items counted by themselves');
+  const whole = await overview(200, false);
+  t.same(
+    whole.totals,
+    { reports: 3, agreementsDue: 0, meetingsOverdue: 0, actionItems: 105 },
+    'lists the page shows whole are their own count',
+  );
+  t.equal(whole.actionItems.length, 105);
+  const few = itemsSection((await other.inject({ method: 'GET', url: '/' })).body);
+  t.match(few, /<span class="badge">1<\/span>/, 'a short list is counted as it is');
+  t.notMatch(few, /mest presserende/, 'and says nothing of a part');
+});
