@@ -152,7 +152,7 @@ export async function errorSummaryFocused(page: Page): Promise<void> {
   } catch (error) {
     const state = await page
       .evaluate(() => ({
-        focused: `${document.activeElement?.tagName}#${document.activeElement?.id ?? ''}`,
+        focused: document.activeElement ? `${document.activeElement.tagName}#${document.activeElement.id}` : 'none',
         summaries: document.querySelectorAll('#error-summary').length,
         autofocus: document.querySelectorAll('[autofocus]').length,
         readyState: document.readyState,
