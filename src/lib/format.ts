@@ -6,7 +6,6 @@ export function groupName(group: { nameDa: string; nameEn: string | null }, loca
 }
 
 // Intl formatters are costly to make: one of each, made once.
-const numberFormats = { da: new Intl.NumberFormat('da-DK'), en: new Intl.NumberFormat('en-GB') };
 const day = { timeZone: 'Europe/Copenhagen', day: '2-digit', month: '2-digit', year: 'numeric' } as const;
 /** 22.11.2026 and 22/11/2026: the two languages' own day formats, as they come. */
 const dayFormats = { da: new Intl.DateTimeFormat('da-DK', day), en: new Intl.DateTimeFormat('en-GB', day) };
@@ -77,9 +76,12 @@ export function decimals(locale: Locale, min: number, max: number): (n: number) 
   return (n) => decimalText(n, locale, min, max) ?? intl.format(n);
 }
 
+/** Intl.NumberFormat's default: grouped, with at most three decimals. */
+const numberFormats = { da: decimals('da', 0, 3), en: decimals('en', 0, 3) };
+
 /** As Intl.NumberFormat writes a number by default: grouped, with at most three decimals. */
 export function formatNumber(n: number, locale: Locale = 'da'): string {
-  return decimalText(n, locale, 0, 3) ?? numberFormats[locale].format(n);
+  return numberFormats[locale](n);
 }
 
 const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -139,26 +141,35 @@ function copenhagenClock(date: Date): Date | null {
 
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
 
+const dayMark = (locale: Locale) => (locale === 'da' ? '.' : '/');
+
+/** The day of an instant in Danish time; `clock` is its wall clock (copenhagenClock), null to ask Intl. */
+function dayOf(date: Date, clock: Date | null, locale: Locale): string {
+  if (!clock) return dayFormats[locale].format(date);
+  const mark = dayMark(locale);
+  return `${two(clock.getUTCDate())}${mark}${two(clock.getUTCMonth() + 1)}${mark}${clock.getUTCFullYear()}`;
+}
+
 /** Formats a date as 22.11.2026 in Danish and 22/11/2026 in English, in Danish time. */
 export function formatDate(d: Date | string | null | undefined, locale: Locale = 'da'): string {
   if (d === null || d === undefined || d === '') return '';
-  const mark = locale === 'da' ? '.' : '/';
   // A calendar date is the same in every zone: no need to ask Intl.
-  if (typeof d === 'string' && CALENDAR_DATE.test(d))
+  if (typeof d === 'string' && CALENDAR_DATE.test(d)) {
+    const mark = dayMark(locale);
     return `${d.slice(8)}${mark}${d.slice(5, 7)}${mark}${d.slice(0, 4)}`;
+  }
   // A template may hand over a timestamp as a number, which Intl took too.
   const date = d instanceof Date ? d : new Date(d);
-  const clock = copenhagenClock(date);
-  if (!clock) return dayFormats[locale].format(date);
-  return `${two(clock.getUTCDate())}${mark}${two(clock.getUTCMonth() + 1)}${mark}${clock.getUTCFullYear()}`;
+  return dayOf(date, copenhagenClock(date), locale);
 }
 
 export function formatDateTime(d: Date | string | null | undefined, locale: Locale = 'da'): string {
   if (d === null || d === undefined || d === '') return '';
   const date = d instanceof Date ? d : new Date(d);
+  // The wall clock worked out once, for the day and the time both.
   const clock = copenhagenClock(date);
   const time = clock
     ? `${two(clock.getUTCHours())}:${two(clock.getUTCMinutes())}`
     : timeFormat.format(date).replace('.', ':');
-  return `${formatDate(date, locale)} ${locale === 'da' ? 'kl. ' : ''}${time}`;
+  return `${dayOf(date, clock, locale)} ${locale === 'da' ? 'kl. ' : ''}${time}`;
 }
