@@ -52,6 +52,16 @@ async function awardedGrant(finance: Client, actorId: number, groupId: number, r
   return grant.id as number;
 }
 
+/** Three awarded grants whose reports are due in March 2026: B and C on the same day, A first. */
+async function threeReportsDue(finance: Client, actorId: number, groupId: number) {
+  for (const [due, title] of [
+    ['2026-03-10', 'Rapport B'],
+    ['2026-03-02', 'Rapport A'],
+    ['2026-03-10', 'Rapport C'],
+  ] as const)
+    await awardedGrant(finance, actorId, groupId, due, title);
+}
+
 const agreement = async (client: Client, actorId: number, body: Record<string, unknown>) => {
   const res = await client.inject({
     method: 'POST',
@@ -188,12 +198,7 @@ t.test('the home page lists what is waiting, links to it, and the navigation cou
 t.test("the home page's lists in one statement are the lists the reminders read one by one", async (t) => {
   const { h, coordinator, finance, actor, groupId } = await setup(t);
   const other = await h.as('coordinator', 101);
-  for (const [due, title] of [
-    ['2026-03-10', 'Rapport B'],
-    ['2026-03-02', 'Rapport A'],
-    ['2026-03-10', 'Rapport C'],
-  ] as const)
-    await awardedGrant(finance, actor.id, groupId, due, title);
+  await threeReportsDue(finance, actor.id, groupId);
   await agreement(coordinator, actor.id, { title: 'Udløber sidst', startsOn: '2026-01-01', endsOn: '2026-04-20' });
   await agreement(coordinator, actor.id, { title: 'Revurderes først', startsOn: '2026-01-01', reviewOn: '2026-03-15' });
   const paced = await agreement(coordinator, actor.id, {
@@ -375,12 +380,7 @@ t.test('a list longer than the page shows is counted in full, and says that it s
   t.match(english, /Showing the 100 most pressing of 105\./, 'in English too');
 
   // The other lists, with a smaller page: each counted in full, and a whole list left as it is.
-  for (const [due, title] of [
-    ['2026-03-10', 'Rapport B'],
-    ['2026-03-02', 'Rapport A'],
-    ['2026-03-12', 'Rapport C'],
-  ] as const)
-    await awardedGrant(finance, actor.id, groupId, due, title);
+  await threeReportsDue(finance, actor.id, groupId);
   for (const endsOn of ['2026-04-01', '2026-04-10', '2026-04-20'])
     await agreement(coordinator, actor.id, { title: `Udløber ${endsOn}`, startsOn: '2026-01-01', endsOn });
   for (const startsOn of ['2025-11-01', '2025-12-01', '2026-01-15', '2026-01-20'])
