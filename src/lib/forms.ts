@@ -156,6 +156,11 @@ export function formValues(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 }
 
+/** The actor a new form is opened for (`?actorId=`), dropped when it is no id. */
+export const actorChoice = z.object({
+  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+});
+
 /**
  * The query of the report a list was opened from (a drill-down), so the list can link back to it
  * as it was: only the characters a query string built by URLSearchParams has.

@@ -5,6 +5,9 @@ import { localPath } from '../lib/forms.ts';
 import { cookieOptions } from '../plugins/auth.ts';
 
 /** Health, and the language switch (a cookie, so it works without JavaScript). */
+/** The language switch's link: the language chosen, and the page to go back to. */
+const languageQuery = z.object({ to: z.enum(['da', 'en']).catch('da'), back: z.string().max(2000).catch('/') });
+
 export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   const { health, accounts } = app.services;
 
@@ -31,9 +34,7 @@ export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { 
   });
 
   app.get('/language', async (request, reply) => {
-    const { to, back } = z
-      .object({ to: z.enum(['da', 'en']).catch('da'), back: z.string().max(2000).catch('/') })
-      .parse(request.query ?? {});
+    const { to, back } = languageQuery.parse(request.query ?? {});
     // A signed-in user's choice is also the language of their mails, when the user clicked the
     // switch: a link or image on another site (Sec-Fetch-Site: cross-site or same-site) sets this
     // browser's cookie but stores nothing.

@@ -63,6 +63,10 @@ function contactsAfterConflict(rows: FormValues[], current: Actor['contacts']): 
 }
 
 /** The register is everyone's: the list depends on no municipality's own data. */
+/** How a contact is erased (confirm.eta posts it again), and the version an archiving was asked of. */
+const eraseChoice = z.object({ mode: z.enum(['delete', 'anonymise']).catch('delete') });
+const archiveChoice = z.object({ version: z.coerce.number().int().positive().optional().catch(undefined) });
+
 const listCache: PageCache = { for: 'shared', tags: sharedData };
 /**
  * The grants an actor's page shows: the newest, with the grant list a link away (filtered to the
@@ -328,9 +332,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/actors/:id/contacts/:contactId/erase', async (request, reply) => {
     const id = idFrom(request.params);
     const contactId = idFrom(request.params, 'contactId');
-    const { mode } = z
-      .object({ mode: z.enum(['delete', 'anonymise']).catch('delete') })
-      .parse(formValues(request.body));
+    const { mode } = eraseChoice.parse(formValues(request.body));
     if (!confirmed(request)) {
       const actor = await actors.get(request.principal, id);
       assertMayWrite(request.principal, 'actors', actor.homeMunicipalityCode);
@@ -355,9 +357,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/actors/:id/archive', async (request, reply) => {
     const id = idFrom(request.params);
-    const { version } = z
-      .object({ version: z.coerce.number().int().positive().optional().catch(undefined) })
-      .parse(formValues(request.body));
+    const { version } = archiveChoice.parse(formValues(request.body));
     if (!confirmed(request)) {
       const actor = await actors.get(request.principal, id);
       assertMayWrite(request.principal, 'actors', actor.homeMunicipalityCode);

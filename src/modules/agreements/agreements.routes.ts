@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
-import { formAddress, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
+import { actorChoice, formAddress, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import type { PaceFields } from './agreements.meetings.ts';
 import {
@@ -152,9 +152,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   const searchingActors = (values: Record<string, unknown>) => values.intent === 'searchActors';
 
   app.get('/agreements/new', async (request, reply) => {
-    const { actorId } = z
-      .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
-      .parse(request.query ?? {});
+    const { actorId } = actorChoice.parse(request.query ?? {});
     assertMayCreate(request.principal, 'agreements');
     return formPage(request, reply, 'agreements/new', {
       kind: 'formal',

@@ -9,21 +9,21 @@ const day = z
   .optional()
   .catch(undefined);
 
+const auditFilters = z.object({
+  entity: z.string().max(50).optional().catch(undefined),
+  action: z.string().max(50).optional().catch(undefined),
+  userId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  from: day,
+  to: day,
+  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+});
+
 /** The audit page (Revisionsspor), for admin and finance, of their own municipality. */
 export const auditRoutes: FastifyPluginAsync = async (app) => {
   const { audit } = app.services;
 
   app.get('/audit', async (request, reply) => {
-    const filters = z
-      .object({
-        entity: z.string().max(50).optional().catch(undefined),
-        action: z.string().max(50).optional().catch(undefined),
-        userId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
-        from: day,
-        to: day,
-        page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-      })
-      .parse(request.query ?? {});
+    const filters = auditFilters.parse(request.query ?? {});
     const result = await audit.search(request.principal, {
       ...filters,
       entity: filters.entity || undefined,

@@ -41,6 +41,9 @@ function criteriaRows(form: Record<string, unknown>) {
 }
 
 /** The grant rounds' pages: the list with the form for a new round, a round's page, editing it, moving it on. */
+/** The version of the round a step forward was asked of. */
+const advanceChoice = z.object({ version: z.coerce.number().int().positive().catch(0) });
+
 export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
   const { grants } = app.services;
   const { names } = grantPageNames(app.services);
@@ -196,9 +199,7 @@ export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/grant-rounds/:id/advance', async (request, reply) => {
     const id = idFrom(request.params);
-    const { version } = z
-      .object({ version: z.coerce.number().int().positive().catch(0) })
-      .parse(formValues(request.body));
+    const { version } = advanceChoice.parse(formValues(request.body));
     if (!confirmed(request)) {
       const round = await grants.getRound(id);
       assertMayWrite(request.principal, 'grants', round.municipalityCode);

@@ -4,6 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import {
+  actorChoice,
   coerceForm,
   fieldErrorsFrom,
   formAddress,
@@ -40,6 +41,11 @@ const listFilters = pageFilters(grantListQuery.omit({ limit: true, offset: true 
   report: reportBack,
 });
 const PAGE_SIZE = 50;
+/** The round and the actor a new application is opened for (from a round's or an actor's page). */
+const newGrantQuery = z.object({
+  roundId: z.string().max(12).optional().catch(undefined),
+  actorId: z.string().max(12).optional().catch(undefined),
+});
 
 export const grantsRoutes: FastifyPluginAsync = async (app) => {
   const { grants, actors } = app.services;
@@ -94,9 +100,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/grants/overdue-check', async (request, reply) => {
-    const { actorId } = z
-      .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
-      .parse(request.query ?? {});
+    const { actorId } = actorChoice.parse(request.query ?? {});
     const overdue = actorId ? (await grants.listPage({ actorId, overdue: true, limit: 5, offset: 0 })).items : [];
     return reply.page('grants/_overdue', { overdue });
   });
@@ -139,12 +143,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   }
 
   app.get('/grants/new', async (request, reply) => {
-    const q = z
-      .object({
-        roundId: z.string().max(12).optional().catch(undefined),
-        actorId: z.string().max(12).optional().catch(undefined),
-      })
-      .parse(request.query ?? {});
+    const q = newGrantQuery.parse(request.query ?? {});
     assertMayCreate(request.principal, 'grants');
     return newPage(request, reply, { kind: 'money', roundId: q.roundId, actorId: q.actorId });
   });

@@ -24,6 +24,12 @@ const mappingForm = z.object({
   version,
 });
 
+const importKind = z.enum(importKinds).catch('grants');
+/** Each actor name in the file, matched to an actor (its id) or to a new one. */
+const actorChoices = z
+  .record(z.string().max(300), z.union([z.literal('new'), z.coerce.number().int().positive().max(2_147_483_647)]))
+  .catch({});
+
 export const importsRoutes: FastifyPluginAsync = async (app) => {
   const { imports, targetGroups } = app.services;
 
@@ -48,7 +54,7 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/imports', { config: { spoolUpload: true } }, async (request, reply) => {
     const body = formValues(request.body);
-    const kind = z.enum(importKinds).catch('grants').parse(body.kind);
+    const kind = importKind.parse(body.kind);
     if (!request.uploadPath) return listPage(request, reply, request.t('import.file.none'), 422);
     try {
       const created = await imports.upload(request.principal, {
@@ -118,10 +124,7 @@ export const importsRoutes: FastifyPluginAsync = async (app) => {
   app.post('/imports/:id/commit', async (request, reply) => {
     const id = idFrom(request.params);
     const body = formValues(request.body);
-    const choices = z
-      .record(z.string().max(300), z.union([z.literal('new'), z.coerce.number().int().positive().max(2_147_483_647)]))
-      .catch({})
-      .parse(body.choice ?? {});
+    const choices = actorChoices.parse(body.choice ?? {});
     let item = await imports.get(request.principal, id);
     let v = version.parse(body.version);
     if (Object.keys(choices).length) {

@@ -13,32 +13,32 @@ const where = z.object({
   municipalityCode: z.coerce.number().int().min(101).max(999),
   year: z.coerce.number().int().min(2000).max(2100),
 });
+/** The municipality and year a query or form asks for, each dropped when it is none. */
+const placeAsked = z.object({
+  municipalityCode: where.shape.municipalityCode.optional().catch(undefined),
+  year: where.shape.year.optional().catch(undefined),
+});
 /** One cell of the grid: the API's cell, and the place it is in. */
 const cellForm = needEstimateCell.extend({
   municipalityCode: needEstimateInput.shape.municipalityCode.unwrap(),
   year: needEstimateInput.shape.year.unwrap(),
 });
 
+/** What the last copy or import did, shown once on the page it leads back to. */
+const doneCounts = z.object({
+  copied: z.coerce.number().int().min(0).max(10_000).optional().catch(undefined),
+  imported: z.coerce.number().int().min(0).max(100_000).optional().catch(undefined),
+});
+
 export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
   const { needEstimates, targetGroups, municipalities, reports } = app.services;
 
+  /** The grid's place from a query or a form: the caller's own municipality and this year unless another is given. */
   function place(request: FastifyRequest, source: unknown) {
-    const raw = (source ?? {}) as Record<string, unknown>;
+    const asked = placeAsked.parse(formValues(source));
     return where.parse({
-      municipalityCode: z.coerce
-        .number()
-        .int()
-        .min(101)
-        .max(999)
-        .catch(request.principal.municipalityCode ?? 101)
-        .parse(raw.municipalityCode ?? request.principal.municipalityCode ?? 101),
-      year: z.coerce
-        .number()
-        .int()
-        .min(2000)
-        .max(2100)
-        .catch(Number(danishDate().slice(0, 4)))
-        .parse(raw.year ?? danishDate().slice(0, 4)),
+      municipalityCode: asked.municipalityCode ?? request.principal.municipalityCode ?? 101,
+      year: asked.year ?? Number(danishDate().slice(0, 4)),
     });
   }
 
@@ -82,12 +82,7 @@ export const needEstimatesRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/need-estimates', async (request, reply) => {
     const { municipalityCode, year } = place(request, request.query);
-    const { copied, imported } = z
-      .object({
-        copied: z.coerce.number().int().min(0).max(10_000).optional().catch(undefined),
-        imported: z.coerce.number().int().min(0).max(100_000).optional().catch(undefined),
-      })
-      .parse(request.query ?? {});
+    const { copied, imported } = doneCounts.parse(request.query ?? {});
     return page(request, reply, municipalityCode, year, { copied, imported });
   });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek, parseDanishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
-import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
+import { actorChoice, coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { checkOutreach, isoWeekParam, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
 import { occurrences } from './outreach.service.ts';
@@ -31,6 +31,12 @@ const fullForm = outreachFields
   .extend({ version: z.number().int().positive().optional() })
   .superRefine(checkOutreach);
 
+const weekQuery = z.object({
+  // A week that is no week, or out of the years shown: this week, as the heading says.
+  week: isoWeekParam.optional().catch(undefined),
+  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
+});
+
 const valuesOf = (o: Outreach) => ({
   ...o,
   weekdays: o.weekdays.map(String),
@@ -43,13 +49,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
   const { outreach, actors, municipalities } = app.services;
 
   app.get('/outreach', async (request, reply) => {
-    const q = z
-      .object({
-        // A week that is no week, or out of the years shown: this week, as the heading says.
-        week: isoWeekParam.optional().catch(undefined),
-        municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-      })
-      .parse(request.query ?? {});
+    const q = weekQuery.parse(request.query ?? {});
     const today = danishDate();
     const week = q.week ?? isoWeek(today);
     const municipalityCode = q.municipalityCode ?? request.principal.municipalityCode ?? 101;
@@ -107,9 +107,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
     translateFieldErrors(request.locale, errors);
 
   app.get('/outreach/new', async (request, reply) => {
-    const { actorId } = z
-      .object({ actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined) })
-      .parse(request.query ?? {});
+    const { actorId } = actorChoice.parse(request.query ?? {});
     assertMayCreate(request.principal, 'agreements');
     return formPage(request, reply, 'outreach/new', {
       actorId,

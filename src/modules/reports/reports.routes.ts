@@ -39,6 +39,19 @@ const reportForm = z.object({
     .catch(undefined),
 });
 
+/** The shared actors' page: a region (or all of them), a year, and the page of actors. */
+const sharedActorsForm = z.object({
+  regionCode: z
+    .union([z.literal('all'), z.coerce.number().int().min(1081).max(1085)])
+    .optional()
+    .catch(undefined),
+  year: year.optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
+});
+const duplicatesForm = z.object({
+  regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined),
+});
+
 export const reportsRoutes: FastifyPluginAsync = async (app) => {
   const { reports, municipalities } = app.services;
 
@@ -77,16 +90,7 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/reports/shared-actors', async (request, reply) => {
     const allMunicipalities = await municipalities.all();
     const own = allMunicipalities.find((m) => m.code === request.principal.municipalityCode);
-    const q = z
-      .object({
-        regionCode: z
-          .union([z.literal('all'), z.coerce.number().int().min(1081).max(1085)])
-          .optional()
-          .catch(undefined),
-        year: year.optional().catch(undefined),
-        page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
-      })
-      .parse(request.query ?? {});
+    const q = sharedActorsForm.parse(request.query ?? {});
     const regionCode = q.regionCode === 'all' ? undefined : (q.regionCode ?? own?.regionCode);
     const reportYear = q.year ?? Number(danishDate().slice(0, 4));
     // The suspected duplicates take longer: the page loads them after (htmx), or links to them.
@@ -109,9 +113,7 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/reports/shared-actors/duplicates', async (request, reply) => {
-    const { regionCode } = z
-      .object({ regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined) })
-      .parse(request.query ?? {});
+    const { regionCode } = duplicatesForm.parse(request.query ?? {});
     const [duplicates, municipalityNames] = await Promise.all([
       reports.suspectedDuplicates(
         regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode },

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { ReportParams } from '../../../src/modules/reports/reports.repository.ts';
 import {
   drillLinks,
   percent,
@@ -49,6 +50,41 @@ t.test('the report asked for, and the query string that gives it again', async (
     reportQuery({ scope: { kind: 'national' }, yearFrom: 2026, yearTo: 2026, threshold: 0.3 }),
     '?area=national&year=2026&threshold=0.3',
   );
+});
+
+t.test('the query string is written as URLSearchParams writes it', async (t) => {
+  // The form encoding of the report's fields, as the page wrote it before writing it by hand.
+  const viaSearchParams = (params: ReportParams, expand: number[]) => {
+    const area = params.scope.kind === 'national' ? 'national' : `${params.scope.kind}:${params.scope.code}`;
+    const q = new URLSearchParams({ area });
+    if (params.yearFrom === params.yearTo) q.set('year', String(params.yearFrom));
+    else {
+      q.set('yearFrom', String(params.yearFrom));
+      q.set('yearTo', String(params.yearTo));
+    }
+    if (params.threshold !== 0.5) q.set('threshold', String(params.threshold));
+    for (const e of expand) q.append('expand', String(e));
+    return `?${q}`;
+  };
+  const scopes: ReportParams['scope'][] = [
+    { kind: 'national' },
+    { kind: 'region', code: 1084 },
+    { kind: 'municipality', code: 101 },
+    { kind: 'municipality', code: 860 },
+  ];
+  let checked = 0;
+  for (const scope of scopes)
+    for (const [yearFrom, yearTo] of [
+      [2026, 2026],
+      [2020, 2026],
+    ] as const)
+      for (const threshold of [0, 0.3, 0.5, 0.1 + 0.2, 1e-7, 2.25, 10])
+        for (const expand of [[], [7], [48, 34, 19, 2]]) {
+          const params = { scope, yearFrom, yearTo, threshold };
+          t.equal(reportQuery(params, expand), viaSearchParams(params, expand), JSON.stringify({ params, expand }));
+          checked++;
+        }
+  t.equal(checked, 168);
 });
 
 t.test('the tree shows the top groups open, and below them only what was expanded', async (t) => {
