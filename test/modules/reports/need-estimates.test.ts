@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import iconv from 'iconv-lite';
 import t, { type Test } from 'tap';
+import { danishDate } from '../../../src/lib/dates.ts';
 import { toXlsx } from '../../../src/lib/spreadsheet.ts';
 import { buildTestApp, type Client } from '../../helper.ts';
 
@@ -163,6 +164,24 @@ t.test('the grid: a cell saved in place, versions, copying last year, and the to
   const readOnly = await viewer.inject({ method: 'GET', url: '/need-estimates?municipalityCode=101&year=2026' });
   t.notMatch(readOnly.body, /need-estimates\/cell/, 'a viewer sees the grid without inputs');
   t.match(readOnly.body, />77</);
+});
+
+t.test('the grid of a place that is none: the user’s own municipality, and this year', async (t) => {
+  const { finance } = await setup(t);
+  const thisYear = danishDate().slice(0, 4);
+  const heading = (body: string) => /<h2>Behovsskøn for ([^<]+)<\/h2>/.exec(body)?.[1];
+  const cases: [string, string][] = [
+    ['', `København ${thisYear}`],
+    ['?municipalityCode=abc&year=1999', `København ${thisYear}`],
+    ['?municipalityCode=9999&year=2030', 'København 2030'],
+    ['?municipalityCode=147&year=tyve', `Frederiksberg ${thisYear}`],
+    ['?municipalityCode=147&year=2031', 'Frederiksberg 2031'],
+  ];
+  for (const [query, expected] of cases) {
+    const page = await finance.inject({ method: 'GET', url: `/need-estimates${query}` });
+    t.equal(page.statusCode, 200, query);
+    t.equal(heading(page.body), expected, query);
+  }
 });
 
 t.test('CSV import: Danish files in either encoding, all or nothing', async (t) => {
