@@ -2,6 +2,7 @@ import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { builtOnce } from '../../db/prepared.ts';
 import { apiTokens, loginFailures, sessions, users } from '../../db/schema/index.ts';
+import { atVersion, nextVersionNow } from '../../db/versions.ts';
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
@@ -42,7 +43,7 @@ export async function insertUser(db: Queryable, values: typeof users.$inferInser
 export async function setUserActive(db: Queryable, id: number, active: boolean): Promise<UserRow | undefined> {
   const [row] = await db
     .update(users)
-    .set({ active, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+    .set({ active, ...nextVersionNow(users) })
     .where(eq(users.id, id))
     .returning();
   return row;
@@ -57,7 +58,7 @@ export async function setUserPassword(
 ): Promise<UserRow | undefined> {
   const [row] = await db
     .update(users)
-    .set({ passwordHash, mustChangePassword: mustChange, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+    .set({ passwordHash, mustChangePassword: mustChange, ...nextVersionNow(users) })
     .where(eq(users.id, id))
     .returning();
   return row;
@@ -72,8 +73,8 @@ export async function updateUserIfVersion(
 ): Promise<UserRow | undefined> {
   const [row] = await db
     .update(users)
-    .set({ ...values, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(users.id, id), eq(users.version, version)))
+    .set({ ...values, ...nextVersionNow(users) })
+    .where(atVersion(users, id, version))
     .returning();
   return row;
 }
@@ -82,7 +83,7 @@ export async function updateUserIfVersion(
 export async function setUserEmail(db: Queryable, id: number, email: string): Promise<UserRow | undefined> {
   const [row] = await db
     .update(users)
-    .set({ email, version: sql`${users.version} + 1`, updatedAt: sql`now()` })
+    .set({ email, ...nextVersionNow(users) })
     .where(eq(users.id, id))
     .returning();
   return row;

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, ne, type Placeholder, type SQL, sql } from
 import { type Queryable, rows } from '../../db/client.ts';
 import { builtOnce } from '../../db/prepared.ts';
 import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
+import { atVersion, nextVersion, nextVersionNow } from '../../db/versions.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
 import type { Actor, ContactInput, SimilarActor } from './actors.schemas.ts';
 
@@ -152,8 +153,8 @@ export async function updateActorIfVersion(
 ): Promise<ActorRow | undefined> {
   const [row] = await db
     .update(actors)
-    .set({ ...values, version: sql`${actors.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(actors.id, id), eq(actors.version, version)))
+    .set({ ...values, ...nextVersionNow(actors) })
+    .where(atVersion(actors, id, version))
     .returning();
   return row;
 }
@@ -203,7 +204,7 @@ export async function updateContact(
   const values = { name: c.name, role: c.role ?? null, email: c.email ?? null, phone: c.phone ?? null };
   const changed = await db
     .update(actorContacts)
-    .set({ ...values, version: sql`${actorContacts.version} + 1` })
+    .set({ ...values, ...nextVersion(actorContacts) })
     .where(
       and(
         eq(actorContacts.id, c.id),
@@ -233,7 +234,7 @@ export async function findContact(db: Queryable, actorId: number, contactId: num
 export async function anonymiseContact(db: Queryable, contactId: number, placeholder: string): Promise<void> {
   await db
     .update(actorContacts)
-    .set({ name: placeholder, role: null, email: null, phone: null, version: sql`${actorContacts.version} + 1` })
+    .set({ name: placeholder, role: null, email: null, phone: null, ...nextVersion(actorContacts) })
     .where(eq(actorContacts.id, contactId));
 }
 

@@ -4,6 +4,7 @@ import type { Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce } from '../../db/prepared.ts';
 import { actionItems, agreements, meetings } from '../../db/schema/index.ts';
+import { atVersion, nextVersionNow } from '../../db/versions.ts';
 import type { ActionItemRow, MeetingRow } from './agreements.repository.ts';
 import type { ActionItemListQuery } from './agreements.schemas.ts';
 
@@ -163,8 +164,8 @@ export async function updateMeetingIfVersion(
 ): Promise<MeetingRow | undefined> {
   const [row] = await db
     .update(meetings)
-    .set({ ...values, version: sql`${meetings.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(meetings.id, id), eq(meetings.version, version)))
+    .set({ ...values, ...nextVersionNow(meetings) })
+    .where(atVersion(meetings, id, version))
     .returning();
   return row;
 }
@@ -216,7 +217,7 @@ export async function closeOpenActionItems(
   if (!before.length) return [];
   await db
     .update(actionItems)
-    .set({ doneAt: sql`now()`, doneByUserId: userId, version: sql`${actionItems.version} + 1`, updatedAt: sql`now()` })
+    .set({ doneAt: sql`now()`, doneByUserId: userId, ...nextVersionNow(actionItems) })
     .where(
       inArray(
         actionItems.id,
@@ -234,8 +235,8 @@ export async function updateActionItemIfVersion(
 ): Promise<ActionItemRow | undefined> {
   const [row] = await db
     .update(actionItems)
-    .set({ ...values, version: sql`${actionItems.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(actionItems.id, id), eq(actionItems.version, version)))
+    .set({ ...values, ...nextVersionNow(actionItems) })
+    .where(atVersion(actionItems, id, version))
     .returning();
   return row;
 }

@@ -15,6 +15,7 @@ import {
   meetings,
   users,
 } from '../../db/schema/index.ts';
+import { atVersion, nextVersionNow } from '../../db/versions.ts';
 import type { AgreementListQuery } from './agreements.schemas.ts';
 
 export type AgreementRow = typeof agreements.$inferSelect;
@@ -64,8 +65,8 @@ export async function updateAgreementIfVersion(
 ): Promise<AgreementRow | undefined> {
   const [row] = await db
     .update(agreements)
-    .set({ ...values, version: sql`${agreements.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(agreements.id, id), eq(agreements.version, version)))
+    .set({ ...values, ...nextVersionNow(agreements) })
+    .where(atVersion(agreements, id, version))
     .returning();
   return row;
 }

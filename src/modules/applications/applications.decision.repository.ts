@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { actors, applications, grantAllocations, grants } from '../../db/schema/index.ts';
+import { nextVersionNow } from '../../db/versions.ts';
 import type { ApplicationRow } from './applications.repository.ts';
 import { UNDECIDED_STATUSES } from './applications.rules.ts';
 
@@ -28,8 +29,7 @@ export async function recordDecisionIfVersion(
     .set({
       ...values,
       decidedAt: sql`now()`,
-      version: sql`${applications.version} + 1`,
-      updatedAt: sql`now()`,
+      ...nextVersionNow(applications),
     })
     .where(
       and(

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { applicationQuestions } from '../../db/schema/index.ts';
+import { nextVersion } from '../../db/versions.ts';
 
 export type QuestionRow = typeof applicationQuestions.$inferSelect;
 
@@ -45,7 +46,7 @@ export async function answerIfOpen(
 ): Promise<QuestionRow | undefined> {
   const [row] = await db
     .update(applicationQuestions)
-    .set({ answer, answeredAt: sql`now()`, version: sql`${applicationQuestions.version} + 1` })
+    .set({ answer, answeredAt: sql`now()`, ...nextVersion(applicationQuestions) })
     .where(
       and(
         eq(applicationQuestions.id, questionId),

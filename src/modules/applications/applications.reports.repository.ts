@@ -6,6 +6,7 @@ import {
   applicationReports,
   applications,
 } from '../../db/schema/index.ts';
+import { nextVersion } from '../../db/versions.ts';
 import { type ReportStatus, reportDocumentKinds } from './applications.reports.rules.ts';
 
 export type ReportRow = typeof applicationReports.$inferSelect;
@@ -102,7 +103,7 @@ export async function decideReportIfVersion(
 ): Promise<ReportRow | undefined> {
   const [row] = await db
     .update(applicationReports)
-    .set({ ...values, decidedAt: sql`now()`, version: sql`${applicationReports.version} + 1` })
+    .set({ ...values, decidedAt: sql`now()`, ...nextVersion(applicationReports) })
     .where(
       and(
         eq(applicationReports.id, id),

@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { applicants, applicationLinks, applications, applicationTargetGroups } from '../../db/schema/index.ts';
+import { nextVersionNow } from '../../db/versions.ts';
 
 export type ApplicationRow = typeof applications.$inferSelect;
 export type ApplicationValues = Omit<
@@ -48,8 +49,7 @@ export async function updateDraftIfVersion(
     .set({
       ...values,
       ...(submit ? { status: 'submitted' as const, submittedAt: sql`now()` } : {}),
-      version: sql`${applications.version} + 1`,
-      updatedAt: sql`now()`,
+      ...nextVersionNow(applications),
     })
     .where(and(eq(applications.id, id), eq(applications.version, version), eq(applications.status, 'draft')))
     .returning();

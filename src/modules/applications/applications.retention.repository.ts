@@ -9,6 +9,7 @@ import {
   applications,
   grantRounds,
 } from '../../db/schema/index.ts';
+import { nextVersion } from '../../db/versions.ts';
 
 /**
  * What stands in an erased application's NOT NULL e-mail column, and in the recipient of its mails:
@@ -133,7 +134,7 @@ export async function eraseApplication(db: Queryable, id: number, at: Date) {
       bankAccountNo: null,
       decisionReasons: null,
       erasedAt: at,
-      version: sql`${applications.version} + 1`,
+      ...nextVersion(applications),
     })
     .where(eq(applications.id, id));
   const documents = await db
@@ -146,12 +147,12 @@ export async function eraseApplication(db: Queryable, id: number, at: Date) {
     .returning({ tokenHash: applicationLinks.tokenHash });
   const questions = await db
     .update(applicationQuestions)
-    .set({ body: '', answer: null, version: sql`${applicationQuestions.version} + 1` })
+    .set({ body: '', answer: null, ...nextVersion(applicationQuestions) })
     .where(eq(applicationQuestions.applicationId, id))
     .returning({ id: applicationQuestions.id });
   const reports = await db
     .update(applicationReports)
-    .set({ whatWasDone: '', financeNote: null, version: sql`${applicationReports.version} + 1` })
+    .set({ whatWasDone: '', financeNote: null, ...nextVersion(applicationReports) })
     .where(eq(applicationReports.applicationId, id))
     .returning({ id: applicationReports.id });
   return {

@@ -3,6 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../../db/client.ts';
 import { builtOnce } from '../../db/prepared.ts';
 import { actors, applications, grantRounds } from '../../db/schema/index.ts';
+import { nextVersionNow } from '../../db/versions.ts';
 import { similarNameCondition } from '../actors/actors.repository.ts';
 import { overdueCondition } from '../grants/grants.repository.ts';
 import type { ApplicationRow } from './applications.repository.ts';
@@ -129,7 +130,7 @@ export async function setActorIfVersion(
 ): Promise<ApplicationRow | undefined> {
   const [row] = await db
     .update(applications)
-    .set({ actorId, version: sql`${applications.version} + 1`, updatedAt: sql`now()` })
+    .set({ actorId, ...nextVersionNow(applications) })
     .where(
       and(
         eq(applications.id, id),
@@ -149,7 +150,7 @@ export async function startReviewIfVersion(
 ): Promise<ApplicationRow | undefined> {
   const [row] = await db
     .update(applications)
-    .set({ status: 'under_review', version: sql`${applications.version} + 1`, updatedAt: sql`now()` })
+    .set({ status: 'under_review', ...nextVersionNow(applications) })
     .where(and(eq(applications.id, id), eq(applications.version, version), eq(applications.status, 'submitted')))
     .returning();
   return row;

@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { grantAllocations, grantPayments, type grantRounds, grants, users } from '../../db/schema/index.ts';
+import { atVersion, nextVersionNow } from '../../db/versions.ts';
 import { oreSum } from '../../lib/money.ts';
 import { awardedStatuses } from './grants.rules.ts';
 
@@ -150,8 +151,8 @@ export async function updateGrantIfVersion(
 ): Promise<GrantRow | undefined> {
   const [row] = await db
     .update(grants)
-    .set({ ...values, version: sql`${grants.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(grants.id, id), eq(grants.version, version)))
+    .set({ ...values, ...nextVersionNow(grants) })
+    .where(atVersion(grants, id, version))
     .returning(grantColumns);
   return row;
 }

@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce, sqlOnce } from '../../db/prepared.ts';
 import { grantRoundCriteria, grantRounds, grantRoundTargetGroups, grants } from '../../db/schema/index.ts';
+import { atVersion, nextVersionNow } from '../../db/versions.ts';
 import { oreSum } from '../../lib/money.ts';
 import type { PageQuery } from '../../lib/pagination.ts';
 import { AWARDED, type RoundRow } from './grants.repository.ts';
@@ -38,8 +39,8 @@ export async function updateRoundIfVersion(
 ): Promise<RoundRow | undefined> {
   const [row] = await db
     .update(grantRounds)
-    .set({ ...values, version: sql`${grantRounds.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(grantRounds.id, id), eq(grantRounds.version, version)))
+    .set({ ...values, ...nextVersionNow(grantRounds) })
+    .where(atVersion(grantRounds, id, version))
     .returning();
   return row;
 }

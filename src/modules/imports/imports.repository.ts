@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { importChunks, imports } from '../../db/schema/index.ts';
+import { nextVersionNow } from '../../db/versions.ts';
 
 export type ImportMeta = typeof imports.$inferSelect;
 
@@ -37,7 +38,7 @@ export async function updateImport(
 ): Promise<ImportMeta | undefined> {
   const [row] = await db
     .update(imports)
-    .set({ ...values, version: sql`${imports.version} + 1`, updatedAt: sql`now()` })
+    .set({ ...values, ...nextVersionNow(imports) })
     .where(version === undefined ? eq(imports.id, id) : and(eq(imports.id, id), eq(imports.version, version)))
     .returning();
   return row;
@@ -55,8 +56,7 @@ export async function markImportDone(
       ...values,
       status: 'done',
       finishedAt: sql`now()`,
-      version: sql`${imports.version} + 1`,
-      updatedAt: sql`now()`,
+      ...nextVersionNow(imports),
     })
     .where(eq(imports.id, id));
 }
@@ -121,7 +121,7 @@ export async function dropImportFile(db: Queryable, id: number): Promise<void> {
 export async function failImport(db: Queryable, id: number, problems: unknown[]): Promise<void> {
   await db
     .update(imports)
-    .set({ status: 'failed', problems, version: sql`${imports.version} + 1`, updatedAt: sql`now()` })
+    .set({ status: 'failed', problems, ...nextVersionNow(imports) })
     .where(and(eq(imports.id, id), eq(imports.status, 'queued')));
 }
 

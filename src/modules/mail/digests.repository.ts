@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { digestPreferences, digestRuns, digestSettings, mailKeys } from '../../db/schema/index.ts';
+import { nextVersionNow } from '../../db/versions.ts';
 import type { Locale } from '../../lib/format.ts';
 
 export type DigestFrequency = 'daily' | 'weekly' | 'off';
@@ -90,14 +91,14 @@ export async function saveDigestPreferences(
       .values({ userId, ...choice })
       .onConflictDoUpdate({
         target: digestPreferences.userId,
-        set: { ...choice, version: sql`${digestPreferences.version} + 1`, updatedAt: sql`now()` },
+        set: { ...choice, ...nextVersionNow(digestPreferences) },
       })
       .returning();
     return row;
   }
   const [row] = await tx
     .update(digestPreferences)
-    .set({ ...choice, version: sql`${digestPreferences.version} + 1`, updatedAt: sql`now()` })
+    .set({ ...choice, ...nextVersionNow(digestPreferences) })
     .where(and(eq(digestPreferences.userId, userId), eq(digestPreferences.version, version)))
     .returning();
   return row;
@@ -120,7 +121,7 @@ export async function saveDigestTime(tx: Queryable, municipalityCode: number, di
   }
   const [row] = await tx
     .update(digestSettings)
-    .set({ digestTime, version: sql`${digestSettings.version} + 1`, updatedAt: sql`now()` })
+    .set({ digestTime, ...nextVersionNow(digestSettings) })
     .where(and(eq(digestSettings.municipalityCode, municipalityCode), eq(digestSettings.version, version)))
     .returning();
   return row;

@@ -1,6 +1,7 @@
 import { and, asc, eq, notInArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { needEstimates, targetGroups } from '../../db/schema/index.ts';
+import { nextVersionNow } from '../../db/versions.ts';
 
 export type NeedEstimateRow = typeof needEstimates.$inferSelect;
 
@@ -47,8 +48,7 @@ export async function replaceEstimates(
         people: sql`excluded.people`,
         source: sql`excluded.source`,
         note: sql`excluded.note`,
-        version: sql`${needEstimates.version} + 1`,
-        updatedAt: sql`now()`,
+        ...nextVersionNow(needEstimates),
       },
       setWhere: sql`(${needEstimates.people}, ${needEstimates.source}, ${needEstimates.note}) is distinct from (excluded.people, excluded.source, excluded.note)`,
     });
@@ -66,8 +66,7 @@ export async function upsertEstimate(
       set: {
         people: values.people,
         source: values.source,
-        version: sql`${needEstimates.version} + 1`,
-        updatedAt: sql`now()`,
+        ...nextVersionNow(needEstimates),
       },
     })
     .returning();

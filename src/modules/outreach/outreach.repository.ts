@@ -2,6 +2,7 @@ import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { builtOnceEach } from '../../db/prepared.ts';
 import { outreach } from '../../db/schema/index.ts';
+import { atVersion, nextVersionNow } from '../../db/versions.ts';
 
 export type OutreachRow = typeof outreach.$inferSelect;
 
@@ -25,8 +26,8 @@ export async function updateOutreachIfVersion(
 ): Promise<OutreachRow | undefined> {
   const [row] = await db
     .update(outreach)
-    .set({ ...values, version: sql`${outreach.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(outreach.id, id), eq(outreach.version, version)))
+    .set({ ...values, ...nextVersionNow(outreach) })
+    .where(atVersion(outreach, id, version))
     .returning();
   return row;
 }

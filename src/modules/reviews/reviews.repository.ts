@@ -9,6 +9,7 @@ import {
   grantRounds,
   users,
 } from '../../db/schema/index.ts';
+import { nextVersionNow } from '../../db/versions.ts';
 import { UNDECIDED_STATUSES } from '../applications/applications.rules.ts';
 
 /** The statuses the committee view lists: undecided and decided, never a draft. */
@@ -42,7 +43,7 @@ export type ReviewedApplication = NonNullable<Awaited<ReturnType<typeof applicat
 export async function startReview(db: Queryable, applicationId: number): Promise<boolean> {
   const rows = await db
     .update(applications)
-    .set({ status: 'under_review', version: sql`${applications.version} + 1`, updatedAt: sql`now()` })
+    .set({ status: 'under_review', ...nextVersionNow(applications) })
     .where(and(eq(applications.id, applicationId), eq(applications.status, 'submitted')))
     .returning({ id: applications.id });
   return rows.length > 0;
@@ -70,7 +71,7 @@ export async function insertReview(db: Queryable, applicationId: number, reviewe
 export async function updateReviewIfVersion(db: Queryable, id: number, version: number, comment: string | null) {
   const [row] = await db
     .update(applicationReviews)
-    .set({ comment, version: sql`${applicationReviews.version} + 1`, updatedAt: sql`now()` })
+    .set({ comment, ...nextVersionNow(applicationReviews) })
     .where(
       and(
         eq(applicationReviews.id, id),
@@ -102,7 +103,7 @@ export async function replaceScores(db: Queryable, applicationId: number, review
 export async function withdrawReview(db: Queryable, applicationId: number, reviewerId: number) {
   const [row] = await db
     .update(applicationReviews)
-    .set({ withdrawnAt: sql`now()`, version: sql`${applicationReviews.version} + 1`, updatedAt: sql`now()` })
+    .set({ withdrawnAt: sql`now()`, ...nextVersionNow(applicationReviews) })
     .where(
       and(
         eq(applicationReviews.applicationId, applicationId),
