@@ -4,10 +4,10 @@ import type { Config } from '../config.ts';
 import { localPath } from '../lib/forms.ts';
 import { cookieOptions } from '../plugins/auth.ts';
 
-/** Health, and the language switch (a cookie, so it works without JavaScript). */
 /** The language switch's link: the language chosen, and the page to go back to. */
 const languageQuery = z.object({ to: z.enum(['da', 'en']).catch('da'), back: z.string().max(2000).catch('/') });
 
+/** Health, and the language switch (a cookie, so it works without JavaScript). */
 export const homeRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   const { health, accounts } = app.services;
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
+import { nextVersionNowSql } from '../../db/versions.ts';
 import type { MergeField } from './actors.schemas.ts';
 import { MERGE_FIELDS } from './actors.schemas.ts';
 
@@ -68,7 +69,7 @@ export async function takeChosenValues(
             sql`, `,
           )},
           status = case when status = 'archived' then 'active' else status end,
-          version = version + 1, updated_at = now()
+          ${nextVersionNowSql()}
           where id = ${survivorId}`);
 }
 
@@ -122,7 +123,7 @@ export async function moveMunicipalitiesToSurvivor(
 /** The merged actors are archived with a pointer to the survivor, so their ids lead there. */
 export async function archiveMergedActors(tx: Queryable, survivorId: number, mergedIds: number[]): Promise<void> {
   await tx.execute(sql`update actors set status = 'archived', merged_into_id = ${survivorId},
-          version = version + 1, updated_at = now() where id in ${mergedIds}`);
+          ${nextVersionNowSql()} where id in ${mergedIds}`);
   // Actors merged earlier into one of these now lead to the survivor too.
   await tx.execute(sql`update actors set merged_into_id = ${survivorId} where merged_into_id in ${mergedIds}`);
 }

@@ -62,11 +62,11 @@ function contactsAfterConflict(rows: FormValues[], current: Actor['contacts']): 
   });
 }
 
-/** The register is everyone's: the list depends on no municipality's own data. */
 /** How a contact is erased (confirm.eta posts it again), and the version an archiving was asked of. */
 const eraseChoice = z.object({ mode: z.enum(['delete', 'anonymise']).catch('delete') });
 const archiveChoice = z.object({ version: z.coerce.number().int().positive().optional().catch(undefined) });
 
+/** The register is everyone's: the list depends on no municipality's own data. */
 const listCache: PageCache = { for: 'shared', tags: sharedData };
 /**
  * The grants an actor's page shows: the newest, with the grant list a link away (filtered to the

@@ -40,10 +40,10 @@ function criteriaRows(form: Record<string, unknown>) {
   return { values: { ...form, criteria: Object.fromEntries(kept) }, rowOf };
 }
 
-/** The grant rounds' pages: the list with the form for a new round, a round's page, editing it, moving it on. */
 /** The version of the round a step forward was asked of. */
 const advanceChoice = z.object({ version: z.coerce.number().int().positive().catch(0) });
 
+/** The grant rounds' pages: the list with the form for a new round, a round's page, editing it, moving it on. */
 export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {
   const { grants } = app.services;
   const { names } = grantPageNames(app.services);

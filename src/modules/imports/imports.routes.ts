@@ -25,10 +25,10 @@ const mappingForm = z.object({
 });
 
 const importKind = z.enum(importKinds).catch('grants');
-/** Each actor name in the file, matched to an actor (its id) or to a new one. */
+/** Each actor name in the file, matched to an actor (its id) or to a new one; a fresh object each time it is none. */
 const actorChoices = z
   .record(z.string().max(300), z.union([z.literal('new'), z.coerce.number().int().positive().max(2_147_483_647)]))
-  .catch({});
+  .catch(() => ({}));
 
 export const importsRoutes: FastifyPluginAsync = async (app) => {
   const { imports, targetGroups } = app.services;

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
 import { noteWrite } from '../../db/driver-patches.ts';
 import { intArray } from '../../db/params.ts';
+import { nextVersionNowSql } from '../../db/versions.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { IMPORTED_ACTOR_COLUMNS } from './imports.matching.repository.ts';
 
@@ -88,7 +89,7 @@ export async function updateGrantRecords(tx: Queryable, json: string): Promise<n
     sql`update grants g set actor_id = x.actor_id, title = x.title, purpose = x.purpose,
            requested_ore = x.requested, awarded_ore = x.awarded, decision_on = x.decision_on,
            status = x.status::grant_status, external_ref = coalesce(x.ref, g.external_ref),
-           budget_override = g.budget_override or x.over, version = g.version + 1, updated_at = now()
+           budget_override = g.budget_override or x.over, ${nextVersionNowSql('g')}
         from jsonb_to_recordset(${json}::jsonb) as x(id int, version int, actor_id int, title text,
            purpose text, requested bigint, awarded bigint, decision_on date, status text, ref text, over boolean)
         where g.id = x.id and g.version = x.version
@@ -147,7 +148,7 @@ export async function updateImportedActor(
   );
   const written = await rows<{ id: number }>(
     tx,
-    sql`update actors set ${sql.join(set, sql`, `)}, version = version + 1, updated_at = now()
+    sql`update actors set ${sql.join(set, sql`, `)}, ${nextVersionNowSql()}
         where id = ${a.actorId} and version = ${a.version} and home_municipality_code = ${a.municipalityCode}
         returning id`,
   );
