@@ -111,13 +111,51 @@ export function closeLeadingHoles(result: unknown): void {
 
 /** Cancel a request's statement only once it has run this long: see cancellingOnceLong. */
 const CANCEL_AFTER_RUNNING_MS = 1000;
+/** A statement's `active` flag, kept behind the accessor `watchActive` puts on postgres.js's statements. */
+const active = Symbol('samspil.active');
+/** A statement's guard, once its scope has one. */
 const guards = Symbol('samspil.cancelGuard');
 
 /** A postgres.js statement as far as cancelling it goes (its `active` flag is internal to 3.4). */
 interface DriverStatement {
   active: boolean;
   cancel(): unknown;
-  [guards]?: { cancel(): void };
+  [active]?: boolean;
+  [guards]?: CancelGuard;
+}
+
+/** The prototypes given the accessor: postgres.js's one statement class, in practice. */
+const watched = new WeakSet<object>();
+
+/**
+ * postgres.js sets a statement's `active` when its turn comes on its connection, and clears it as it
+ * answers or fails. The flag is made an accessor once, on the statements' prototype, so that a
+ * statement's guard hears of each change. (It was an accessor defined on each statement, with a
+ * getter and a setter of its own: V8 then kept each statement's properties as a dictionary, and the
+ * driver's every use of one went the slow way; issue 17, bench/PAGE-COSTS.md session 45.) The
+ * process's first statement may be made before the accessor is there, with the flag as a value of
+ * its own, which is moved behind it.
+ */
+function watchActive(statement: DriverStatement): void {
+  const prototype = Object.getPrototypeOf(statement) as object;
+  if (!watched.has(prototype)) {
+    watched.add(prototype);
+    Object.defineProperty(prototype, 'active', {
+      configurable: true,
+      get(this: DriverStatement) {
+        return this[active] === true;
+      },
+      set(this: DriverStatement, value: boolean) {
+        this[active] = value;
+        this[guards]?.turned(value);
+      },
+    });
+  }
+  if (Object.hasOwn(statement, 'active')) {
+    const value = statement.active;
+    delete (statement as Partial<DriverStatement>).active;
+    statement.active = value;
+  }
 }
 
 /**
@@ -135,50 +173,53 @@ interface DriverStatement {
  * what a client that went away costs PostgreSQL to about a second per statement; the statements
  * its request would still start are refused (refusedStatement).
  */
-function cancellingOnceLong(statement: DriverStatement): { cancel(): void } {
-  let running = statement.active;
-  let runningSince = running ? performance.now() : 0;
-  let wanted = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    const since = runningSince;
-    timer = setTimeout(
+class CancelGuard {
+  private readonly statement: DriverStatement;
+  private runningSince: number;
+  private wanted = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(statement: DriverStatement) {
+    this.statement = statement;
+    this.runningSince = statement.active ? performance.now() : 0;
+    // Kept alive by the statement (the scope holds its statements weakly).
+    statement[guards] = this;
+  }
+
+  /** The statement's turn came (true), or it answered or failed (false). */
+  turned(running: boolean): void {
+    if (!running) clearTimeout(this.timer);
+    else {
+      this.runningSince = performance.now();
+      if (this.wanted) this.arm();
+    }
+  }
+
+  cancel(): void {
+    if (this.wanted) return;
+    this.wanted = true;
+    if (this.statement.active) this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    const since = this.runningSince;
+    this.timer = setTimeout(
       // Once more after the sockets' pending input is read: after a blocked event loop the answer
       // may be waiting unread, and the statement no longer running on the server.
       () =>
         setImmediate(() => {
-          if (running && runningSince === since) statement.cancel();
+          if (this.statement.active && this.runningSince === since) this.statement.cancel();
         }),
       Math.max(0, since + CANCEL_AFTER_RUNNING_MS - performance.now()),
     );
-    timer.unref();
-  };
-  // postgres.js sets the flag when the statement's turn comes on its connection, and clears it as
-  // the statement answers or fails.
-  Object.defineProperty(statement, 'active', {
-    configurable: true,
-    enumerable: true,
-    get: () => running,
-    set(value: boolean) {
-      running = value;
-      if (!value) clearTimeout(timer);
-      else {
-        runningSince = performance.now();
-        if (wanted) arm();
-      }
-    },
-  });
-  const guard = {
-    cancel() {
-      if (wanted) return;
-      wanted = true;
-      if (running) arm();
-    },
-  };
-  // Kept alive by the statement (the scope holds its statements weakly).
-  statement[guards] = guard;
-  return guard;
+    this.timer.unref();
+  }
+}
+
+function cancellingOnceLong(statement: DriverStatement): CancelGuard {
+  watchActive(statement);
+  return new CancelGuard(statement);
 }
 
 /**

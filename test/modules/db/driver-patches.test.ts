@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { QueryOptions, Transaction } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import t from 'tap';
@@ -224,6 +225,31 @@ t.test(
     t.not(await Promise.race([answered, stuck]), 'stuck', 'the pool still answers twenty statements at once');
   },
 );
+
+t.test('the statements a scope guards keep fast properties and one shape', postgresOnly(), async (t) => {
+  // V8's own tests of an object's properties and hidden class, readable once natives syntax is allowed.
+  setFlagsFromString('--allow-natives-syntax');
+  const fast = new Function('a', 'return %HasFastProperties(a)') as (a: object) => boolean;
+  const sameShape = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+  const base = await openTestDatabase(t);
+  const database = await openDatabase({ kind: 'postgres', url: base.url as string });
+  t.teardown(() => database.close());
+  const client = database.sql as unknown as { unsafe(text: string, args: unknown[]): Promise<unknown> & object };
+  const scope = new StatementScope();
+  const guarded = (n: number) =>
+    scope.run(() => client.unsafe('select $1::int as n', [n])) as Promise<unknown> & object;
+  // The process's first guarded statement may have been made before the guard's accessor was there.
+  await guarded(1);
+  const [second, third] = [guarded(2), guarded(3)];
+  t.ok(fast(second) && fast(third), 'each keeps fast properties (not a dictionary of its own)');
+  t.ok(sameShape(second, third), 'and the same hidden class');
+  await Promise.all([second, third]);
+  t.ok(fast(second), 'still once answered');
+  t.notOk((second as { active?: boolean }).active, 'an answered statement is no longer active');
+  const later = guarded(4);
+  await later;
+  t.ok(sameShape(second, later), 'a statement started later has the same hidden class');
+});
 
 /**
  * The date and time types and their arrays, and a value each. (interval[] is left out: postgres.js
