@@ -185,15 +185,19 @@ function helpersFor(request: FastifyRequest): ViewHelpers {
   };
 }
 
-/** A property of the user's own that kept content must not read: reading it throws. */
-function forbid(it: Record<string, unknown>, name: string, why: string): void {
-  Object.defineProperty(it, name, {
-    enumerable: false,
-    get() {
-      throw new Error(`${name} cannot be read in ${why}`);
-    },
-  });
+/** What kept content must not read, as properties that throw: on a prototype, so the data keeps fast properties. */
+function forbidding(names: Record<string, string>): object {
+  const prototype = {};
+  for (const [name, why] of Object.entries(names))
+    Object.defineProperty(prototype, name, {
+      get() {
+        throw new Error(`${name} cannot be read in ${why}`);
+      },
+    });
+  return prototype;
 }
+const keptForUser = forbidding({ csrf: 'kept content (use formToken)' });
+const keptForAll = forbidding({ csrf: 'kept content (use formToken)', user: 'shared content' });
 
 /**
  * The data of kept content: the helpers with a stand-in for the form token, and neither the CSRF
@@ -205,13 +209,10 @@ function keptContentData(
   formToken: string,
   whose: PageCache['for'],
 ): Record<string, unknown> {
-  const it: Record<string, unknown> = { ...helpersFor(request), formToken, ...data };
-  delete it.csrf;
-  forbid(it, 'csrf', 'kept content (use formToken)');
-  if (whose === 'shared') {
-    delete it.user;
-    forbid(it, 'user', 'shared content');
-  }
+  const forbidden = whose === 'shared' ? keptForAll : keptForUser;
+  const it = Object.create(forbidden) as Record<string, unknown>;
+  for (const source of [helpersFor(request) as unknown as Record<string, unknown>, { formToken }, data])
+    for (const key of Object.keys(source)) if (!Object.hasOwn(forbidden, key)) it[key] = source[key];
   return it;
 }
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import cookie from '@fastify/cookie';
 import Fastify from 'fastify';
 import t, { type Test } from 'tap';
@@ -28,12 +29,20 @@ async function pageApp(t: Test) {
     views: join(import.meta.dirname, '..', '..', 'fixtures', 'views'),
   });
   let builds = 0;
+  // What the probe template's data was like: V8's test of fast properties, once natives syntax is allowed.
+  setFlagsFromString('--allow-natives-syntax');
+  const fast = new Function('a', 'return %HasFastProperties(a)') as (a: object) => boolean;
+  const probed: boolean[] = [];
+  const probe = (it: object) => {
+    probed.push(fast(it));
+    return '';
+  };
   app.get('/:template', async (request, reply) => {
     const { template } = request.params as { template: string };
     const { kept, status } = request.query as { kept?: 'shared' | 'user'; status?: string };
     const data = async () => {
       builds++;
-      return { title: 'Titlen', heading: `Overskrift ${builds}` };
+      return { title: 'Titlen', heading: `Overskrift ${builds}`, probe };
     };
     const cache: PageCache | undefined = kept ? { for: kept, tags: [writeTag.municipality(101)] } : undefined;
     return reply.page(template, data, { cache, status: status ? Number(status) : undefined });
@@ -42,7 +51,7 @@ async function pageApp(t: Test) {
   t.teardown(() => app.close());
   const get = (url: string, user = 'Karen', token = `token-of-${user}`) =>
     app.inject({ method: 'GET', url, headers: { 'x-user': user, 'x-token': token } });
-  return { get, writes };
+  return { get, writes, probed };
 }
 
 t.test('a page is its template inside the layout, titled by its data; a partial is alone', async (t) => {
@@ -78,6 +87,14 @@ t.test('shared content cannot read the user or the token; its form token is each
   t.match(first.body, /value="token-of-Karen"/);
   t.match(second.body, /value="token-of-Peter"/, 'with the second reader’s token');
   t.notMatch(second.body, /token-of-Karen|Karen/, 'and nothing of the first reader');
+});
+
+t.test('the data a kept template reads keeps fast properties', async (t) => {
+  const { get, probed } = await pageApp(t);
+  for (const url of ['/probe?kept=shared', '/probe?kept=user', '/probe']) {
+    t.equal((await get(url)).statusCode, 200, url);
+    t.equal(probed.pop(), true, `${url}: not a dictionary, each read a lookup`);
+  }
 });
 
 t.test('kept content is dropped by a write that touches its tags, not by others', async (t) => {
