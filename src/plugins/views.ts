@@ -212,7 +212,8 @@ function keptContentData(
   const forbidden = whose === 'shared' ? keptForAll : keptForUser;
   const it = Object.create(forbidden) as Record<string, unknown>;
   for (const source of [helpersFor(request) as unknown as Record<string, unknown>, { formToken }, data])
-    for (const key of Object.keys(source)) if (!Object.hasOwn(forbidden, key)) it[key] = source[key];
+    for (const key of Object.keys(source))
+      if (key !== '__proto__' && !Object.hasOwn(forbidden, key)) it[key] = source[key];
   return it;
 }
 
