@@ -24,6 +24,11 @@ const nextDue = sql`(coalesce((select max(m.held_on) from meetings m where m.agr
 const meetingsWhere = (m: Value<number>, today: Value<string>) => sql`a.municipality_code = ${m}
       and a.status = 'active' and a.meeting_interval_months is not null and ${nextDue} < ${today}::date`;
 
+/** Open action items: the user's own (`owner`), or all of the municipality's agreements' (`a` joined). */
+type Whose = { owner: Value<number> } | { municipality: Value<number> };
+const itemsWhere = (whose: Whose) =>
+  sql`i.done_at is null and ${'owner' in whose ? sql`i.owner_user_id = ${whose.owner}` : sql`a.municipality_code = ${whose.municipality}`}`;
+
 /** How many of each list there are, and the user's own open action items, in one statement. */
 export async function countFollowUps(db: Queryable, municipalityCode: number, userId: number, w: FollowUpWindows) {
   const [row] = await rows<{ reports: number; agreements: number; meetings: number; items: number }>(
@@ -34,7 +39,7 @@ export async function countFollowUps(db: Queryable, municipalityCode: number, us
           where ${reportsWhere(municipalityCode, w.reportsSoon)}) as reports,
         (select count(*)::int from agreements a where ${agreementsWhere(municipalityCode, w.today, w.agreementsAhead)}) as agreements,
         (select count(*)::int from agreements a where ${meetingsWhere(municipalityCode, w.today)}) as meetings,
-        (select count(*)::int from action_items i where i.done_at is null and i.owner_user_id = ${userId}) as items`,
+        (select count(*)::int from action_items i where ${itemsWhere({ owner: userId })}) as items`,
   );
   return row;
 }
@@ -44,7 +49,7 @@ export async function countOpenActionItems(db: Queryable, municipalityCode: numb
   const [row] = await rows<{ n: number }>(
     db,
     sql`select count(*)::int as n from action_items i join agreements a on a.id = i.agreement_id
-      where i.done_at is null and a.municipality_code = ${municipalityCode}`,
+      where ${itemsWhere({ municipality: municipalityCode })}`,
   );
   return row?.n ?? 0;
 }
@@ -132,11 +137,11 @@ const meetingsList = (m: Value<number>, today: Value<string>, limit: Value<numbe
           order by ${nextDue}, a.id limit ${limit}`;
 
 /** Open action items: the user's own (`owner`), or all of the municipality's agreements'. */
-const itemsList = (whose: { owner: Value<number> } | { municipality: Value<number> }, limit: Value<number>) => sql`
+const itemsList = (whose: Whose, limit: Value<number>) => sql`
           select i.id, i.text, i.due_on::text as "dueOn", i.agreement_id as "agreementId", a.title as "agreementTitle",
             i.owner_user_id as "ownerUserId", i.owner_name as "ownerName", u.name as "ownerUserName", i.version
           from action_items i join agreements a on a.id = i.agreement_id left join users u on u.id = i.owner_user_id
-          where i.done_at is null and ${'owner' in whose ? sql`i.owner_user_id = ${whose.owner}` : sql`a.municipality_code = ${whose.municipality}`}
+          where ${itemsWhere(whose)}
           order by i.due_on asc nulls last, i.id limit ${limit}`;
 
 /**
