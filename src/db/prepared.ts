@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Queryable } from './client.ts';
+import { flatRowMapper } from './row-mapper.ts';
 
 /** What drizzle's `.prepare(name)` gives: the statement, run again with new values for its placeholders. */
 interface Prepared<R> {
@@ -76,6 +77,8 @@ export function builtOnce<V extends Record<string, unknown>, R>(
       } else {
         statement = build(db).prepare(name);
         const first = statement as Prepared<R> & Built;
+        // Rows read with each column's decoder found once, not for every row (row-mapper.ts).
+        first.customResultMapper ??= flatRowMapper(first.fields);
         built = {
           query: first.getQuery(),
           fields: first.fields,

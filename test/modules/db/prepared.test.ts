@@ -1,8 +1,8 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, Column, eq, sql } from 'drizzle-orm';
 import t from 'tap';
 import { type Queryable, rows } from '../../../src/db/client.ts';
 import { builtOnce, builtOnceEach, sqlOnce, sqlOnceEach } from '../../../src/db/prepared.ts';
-import { municipalities, users } from '../../../src/db/schema/index.ts';
+import { actors, municipalities, users } from '../../../src/db/schema/index.ts';
 import { openTestDatabase } from '../../helper.ts';
 
 /** What src/db/prepared.ts promises, on the driver in use. */
@@ -183,4 +183,78 @@ t.test('a raw statement built once gives the rows rows() gives, on each handle, 
   );
   t.strictSame(await single(db, { code: 751 }), [{ name: 'Aarhus' }]);
   await t.rejects(single(db, {} as { code: number }), /No value for placeholder "code"/, 'a missing value refused');
+});
+
+t.test('a flat select reads its rows as the builder does, with no class check for each row', async (t) => {
+  const database = await openTestDatabase(t);
+  const { db } = database;
+  await db.insert(actors).values([
+    {
+      name: 'Foreningen Ét',
+      orgType: 'association',
+      roles: ['advocate', 'inclusion_arena'],
+      homeMunicipalityCode: 101,
+    },
+    {
+      name: 'Fonden To',
+      orgType: 'foundation',
+      roles: ['service_provider'],
+      underServiceAct: true,
+      description: 'Værested',
+      homeMunicipalityCode: 751,
+    },
+  ]);
+  // Columns of many kinds (an enum array, a timestamp, a null), raw SQL with and without a decoder,
+  // and a subquery's aliased fields, as the actor search selects them.
+  const page = (on: Queryable) => {
+    const ranked = on
+      .select({ id: actors.id, total: sql<number>`count(*) over ()`.as('total') })
+      .from(actors)
+      .where(sql`${actors.name} like ${sql.placeholder('like')}`)
+      .as('ranked');
+    return on
+      .select({
+        id: actors.id,
+        name: actors.name,
+        roles: actors.roles,
+        underServiceAct: actors.underServiceAct,
+        description: actors.description,
+        home: actors.homeMunicipalityCode,
+        createdAt: actors.createdAt,
+        total: ranked.total,
+        doubled: sql<number>`${actors.id} * 2`.mapWith(Number),
+        raw: sql<string>`${actors.id}::text || '-' || ${actors.status}`,
+      })
+      .from(ranked)
+      .innerJoin(actors, eq(actors.id, ranked.id))
+      .orderBy(asc(actors.id));
+  };
+  const read = builtOnce<{ like: string }, Record<string, unknown>[]>('test_flat_rows', (on) => page(on));
+  const asBuilt = await read(db, { like: '%' });
+  const builder = await page(db).execute({ like: '%' });
+  t.strictSame(asBuilt, builder, 'the same rows as drizzle reads them, value for value');
+  t.match(asBuilt, [
+    { name: 'Foreningen Ét', roles: ['advocate', 'inclusion_arena'], underServiceAct: null, total: 2, createdAt: Date },
+    { name: 'Fonden To', underServiceAct: true, description: 'Værested', home: 751 },
+  ]);
+  t.same(Object.keys(asBuilt[0] ?? {}), Object.keys(builder[0] ?? {}), 'the keys in the same order');
+
+  // drizzle's own mapping asks, for each column of each row, whether it is a Column (`is`, an
+  // instanceof first): the statement's mapper asked once, when it was made.
+  let asked = 0;
+  Object.defineProperty(Column, Symbol.hasInstance, {
+    configurable: true,
+    value: (value: unknown) => {
+      asked++;
+      return Function.prototype[Symbol.hasInstance].call(Column, value);
+    },
+  });
+  t.teardown(() => {
+    delete (Column as unknown as Record<symbol, unknown>)[Symbol.hasInstance];
+  });
+  t.strictSame(await read(db, { like: '%' }), builder, 'read again: the same rows');
+  t.equal(asked, 0, 'no class check while reading the rows');
+  asked = 0;
+  await page(db).execute({ like: '%' });
+  t.ok(asked >= 20, `drizzle's own mapping checks each column of each row (${asked})`);
 });

@@ -1,0 +1,61 @@
+import { Column, is, noopDecoder, SQL, Subquery } from 'drizzle-orm';
+
+/** A column of a select as drizzle orders them (`orderSelectedFields`): where it goes, and what it is. */
+interface SelectedField {
+  path: string[];
+  field: unknown;
+}
+
+interface Decoder {
+  mapFromDriverValue(value: unknown): unknown;
+}
+
+/** A value that drizzle passes on as the driver gave it: a plain column's, and raw SQL's. */
+const asGiven = new Set<unknown>([Column.prototype.mapFromDriverValue, noopDecoder.mapFromDriverValue]);
+
+/** The decoder drizzle reads a column's values with (drizzle-orm 0.45's mapResultRow, in its order). */
+function decoderOf(field: unknown): Decoder {
+  if (is(field, Column)) return field;
+  // drizzle's types leave out an SQL's decoder; its `.mapWith()` sets it.
+  type Decoded = { decoder: Decoder };
+  if (is(field, SQL)) return (field as unknown as Decoded).decoder;
+  if (is(field, Subquery)) return (field as unknown as { _: { sql: Decoded } })._.sql.decoder;
+  return (field as { sql: Decoded }).sql.decoder;
+}
+
+export type RowMapper = (rows: unknown[][]) => Record<string, unknown>[];
+
+/**
+ * The rows of a select whose columns are all at the top level (no joined table's nested object), read
+ * from the driver's arrays as drizzle reads them, but with each column's decoder found once for the
+ * statement. drizzle's own `mapResultRow` works each column out again for every row: its class
+ * checks (`is`, which walks the class chain) and an iterator over its path, some 10 % of an actor
+ * search's CPU for 25 rows (bench/PAGE-COSTS.md, session 46). Undefined for any other select: a
+ * nested path (a joined table, which a left join may null as a whole) is left to drizzle.
+ */
+export function flatRowMapper(fields: unknown): RowMapper | undefined {
+  if (!Array.isArray(fields) || fields.length === 0) return undefined;
+  const keys: string[] = [];
+  const decoders: (Decoder | undefined)[] = [];
+  for (const { path, field } of fields as SelectedField[]) {
+    if (path.length !== 1) return undefined;
+    const decoder = decoderOf(field);
+    keys.push(path[0] as string);
+    decoders.push(asGiven.has(decoder.mapFromDriverValue) ? undefined : decoder);
+  }
+  const n = keys.length;
+  return (rows) => {
+    const out: Record<string, unknown>[] = new Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as unknown[];
+      const item: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) {
+        const value = row[i];
+        const decoder = decoders[i];
+        item[keys[i] as string] = value === null || decoder === undefined ? value : decoder.mapFromDriverValue(value);
+      }
+      out[r] = item;
+    }
+    return out;
+  };
+}
