@@ -41,6 +41,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
  * and swings more, so a comparison of two trees reads better without it (no top functions then).
  */
 const PROFILE = process.env.COSTS_PROFILE !== '0';
+/** Node flags added to those of `npm start` (COSTS_NODE_FLAGS, space-separated), to try one: `--trace-gc`. */
+const EXTRA_FLAGS = (process.env.COSTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const { email: EMAIL, password: PASSWORD } = BENCH_USER;
 
 interface Page {
@@ -186,7 +188,12 @@ async function loadMode(list: Page[]) {
     const start = startCommand(appRoot);
     const app: ChildProcess = spawn(
       process.execPath,
-      [...start.flags, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'src/server.ts'],
+      [
+        ...start.flags,
+        ...EXTRA_FLAGS,
+        ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+        'src/server.ts',
+      ],
       {
         cwd: appRoot,
         env: {

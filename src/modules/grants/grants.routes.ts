@@ -63,8 +63,16 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
     const { filters, query } = filtersOf(request);
     const list = async () => {
-      const result = await grants.listPage({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
-      const n = await names(filters.municipalityCode ?? request.principal.municipalityCode, [], result.rounds);
+      // The page and the menus' names read at once: the rows' rounds are named from the page.
+      const page = grants.listPage({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
+      const [result, n] = await Promise.all([
+        page,
+        names(
+          filters.municipalityCode ?? request.principal.municipalityCode,
+          [],
+          page.then((r) => r.rounds),
+        ),
+      ]);
       return {
         ...n,
         filters,

@@ -1,4 +1,6 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
+import { PglitePreparedQuery } from 'drizzle-orm/pglite/session';
+import { PostgresJsPreparedQuery } from 'drizzle-orm/postgres-js/session';
 import t, { type Test } from 'tap';
 import type { TestApp } from '../../helper.ts';
 import { recordStatements } from '../../plans.ts';
@@ -254,5 +256,39 @@ t.test('the users an action item may be given to: kept, and read again once a us
   t.notOk(
     (await owners()).some((n) => n?.endsWith('147')),
     'none of theirs offered here',
+  );
+});
+
+t.test("the grant list reads its page and its menus' rounds at once, not one after the other", async (t) => {
+  const { coordinator } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
+  const url = '/grants?year=2026&municipalityCode=101';
+  await coordinator.inject({ method: 'GET', url });
+  // Each statement drizzle runs, with those still being read when it was sent.
+  const sent: { text: string; alongside: string[] }[] = [];
+  const reading = new Set<string>();
+  for (const prepared of [PglitePreparedQuery.prototype, PostgresJsPreparedQuery.prototype]) {
+    const execute = prepared.execute;
+    prepared.execute = async function (this: { queryString: string }, ...a: unknown[]) {
+      const text = this.queryString;
+      sent.push({ text, alongside: [...reading] });
+      reading.add(text);
+      try {
+        return await (execute as (...x: unknown[]) => Promise<unknown>).apply(this, a);
+      } finally {
+        reading.delete(text);
+      }
+    } as typeof execute;
+    t.teardown(() => {
+      prepared.execute = execute;
+    });
+  }
+  const res = await coordinator.inject({ method: 'GET', url });
+  t.equal(res.statusCode, 200);
+  t.match(res.body, /Natåbent/);
+  const rounds = sent.find((s) => /from "grant_rounds"/.test(s.text) && !/with totals/.test(s.text));
+  t.ok(rounds, `the municipality's rounds are read:\n${sent.map((s) => s.text).join('\n')}`);
+  t.ok(
+    rounds?.alongside.some((text) => /with totals/.test(text)),
+    'sent while the page of grants was still being read',
   );
 });
