@@ -49,6 +49,15 @@ export function createRoundService(database: Database) {
   async function toRounds(rows: RoundRow[], on: Db | Tx = db): Promise<Round[]> {
     const ids = rows.map((r) => r.id);
     const [totals, extras] = await Promise.all([roundTotals(on, ids), roundExtras(on, ids)]);
+    return roundsOf(rows, totals, extras);
+  }
+
+  /** The rounds with their totals and their target groups and criteria, as read. */
+  function roundsOf(
+    rows: RoundRow[],
+    totals: Awaited<ReturnType<typeof roundTotals>>,
+    extras: Awaited<ReturnType<typeof roundExtras>>,
+  ): Round[] {
     return rows.map((r) => {
       const t = totals.get(r.id);
       const x = extras.get(r.id);
@@ -171,9 +180,14 @@ export function createRoundService(database: Database) {
     },
 
     async getRound(id: number): Promise<Round> {
-      const row = await findRound(db, id);
+      // The row, its totals and its extras read at once (a round that is not there has neither).
+      const [row, totals, extras] = await Promise.all([
+        findRound(db, id),
+        roundTotals(db, [id]),
+        roundExtras(db, [id]),
+      ]);
       if (!row) throw notFound('grant_round', id);
-      const [round] = await toRounds([row]);
+      const [round] = roundsOf([row], totals, extras);
       if (!round) throw notFound('grant_round', id);
       return round;
     },

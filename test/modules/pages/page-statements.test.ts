@@ -259,11 +259,8 @@ t.test('the users an action item may be given to: kept, and read again once a us
   );
 });
 
-t.test("the grant list reads its page and its menus' rounds at once, not one after the other", async (t) => {
-  const { coordinator } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
-  const url = '/grants?year=2026&municipalityCode=101';
-  await coordinator.inject({ method: 'GET', url });
-  // Each statement drizzle runs, with those still being read when it was sent.
+/** Each statement drizzle runs from now on, with those still being read when it was sent. */
+function watchReading(t: Test): { text: string; alongside: string[] }[] {
   const sent: { text: string; alongside: string[] }[] = [];
   const reading = new Set<string>();
   for (const prepared of [PglitePreparedQuery.prototype, PostgresJsPreparedQuery.prototype]) {
@@ -282,13 +279,40 @@ t.test("the grant list reads its page and its menus' rounds at once, not one aft
       prepared.execute = execute;
     });
   }
-  const res = await coordinator.inject({ method: 'GET', url });
-  t.equal(res.statusCode, 200);
-  t.match(res.body, /Natåbent/);
-  const rounds = sent.find((s) => /from "grant_rounds"/.test(s.text) && !/with totals/.test(s.text));
-  t.ok(rounds, `the municipality's rounds are read:\n${sent.map((s) => s.text).join('\n')}`);
+  return sent;
+}
+
+t.test('statements that do not wait on each other are sent together', async (t) => {
+  const { coordinator, round } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
+  const read = async (url: string, shows: RegExp) => {
+    await coordinator.inject({ method: 'GET', url });
+    const sent = watchReading(t);
+    const res = await coordinator.inject({ method: 'GET', url });
+    t.equal(res.statusCode, 200, url);
+    t.match(res.body, shows, url);
+    const texts = [...sent];
+    sent.length = 0;
+    return { texts, list: texts.map((s) => s.text).join('\n') };
+  };
+
+  // The grant list: its page, and its menus' rounds.
+  const list = await read('/grants?year=2026&municipalityCode=101', /Natåbent/);
+  const rounds = list.texts.find((s) => /from "grant_rounds"/.test(s.text) && !/with totals/.test(s.text));
+  t.ok(rounds, `the grant list reads the municipality's rounds:\n${list.list}`);
   t.ok(
     rounds?.alongside.some((text) => /with totals/.test(text)),
-    'sent while the page of grants was still being read',
+    'the grant list: the rounds sent while the page of grants was still being read',
+  );
+
+  // The round overview: the round, its totals by status, its target groups and criteria.
+  const overview = await read(`/grant-rounds/${round.id}`, /Lanternepuljen/);
+  const last = overview.texts.findLast((s) =>
+    /from "grant_rounds"|from "grants"|grant_round_target_groups/.test(s.text),
+  );
+  t.ok(last, `the round overview reads its round:\n${overview.list}`);
+  t.equal(
+    last?.alongside.length,
+    2,
+    `the round overview: the last of the round's three statements sent while the other two were read\n${overview.list}`,
   );
 });
