@@ -21,7 +21,7 @@ export function grantPageNames({ grants, actors, municipalities, targetGroups }:
       targetGroups.tree(),
       municipalityCode == null ? Promise.resolve([]) : grants.roundList({ municipalityCode }),
     ]);
-    // Answered below whatever happens to `known`: a read nobody awaits must not fail unheard.
+    // Should `known` fail, nobody awaits the menus: their own failure must not go unhandled.
     menus.catch(() => {});
     const knownRounds = await known;
     const missing = [...new Set(roundIds)].filter((id) => !knownRounds.some((r) => r.id === id));
