@@ -284,14 +284,14 @@ function watchReading(t: Test): { text: string; alongside: string[] }[] {
 
 t.test('statements that do not wait on each other are sent together', async (t) => {
   const { coordinator, round } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
+  const sent = watchReading(t);
   const read = async (url: string, shows: RegExp) => {
     await coordinator.inject({ method: 'GET', url });
-    const sent = watchReading(t);
+    sent.length = 0;
     const res = await coordinator.inject({ method: 'GET', url });
     t.equal(res.statusCode, 200, url);
     t.match(res.body, shows, url);
     const texts = [...sent];
-    sent.length = 0;
     return { texts, list: texts.map((s) => s.text).join('\n') };
   };
 
@@ -306,13 +306,13 @@ t.test('statements that do not wait on each other are sent together', async (t) 
 
   // The round overview: the round, its totals by status, its target groups and criteria.
   const overview = await read(`/grant-rounds/${round.id}`, /Lanternepuljen/);
-  const last = overview.texts.findLast((s) =>
-    /from "grant_rounds"|from "grants"|grant_round_target_groups/.test(s.text),
-  );
-  t.ok(last, `the round overview reads its round:\n${overview.list}`);
-  t.equal(
-    last?.alongside.length,
-    2,
+  const row = /from "grant_rounds" where "grant_rounds"."id"/;
+  const totals = /from "grants" where "grants"."round_id"/;
+  const extras = /from "grant_round_target_groups"/;
+  const last = overview.texts.find((s) => extras.test(s.text));
+  t.ok(last, `the round overview reads its target groups and criteria:\n${overview.list}`);
+  t.ok(
+    last?.alongside.some((text) => row.test(text)) && last?.alongside.some((text) => totals.test(text)),
     `the round overview: the last of the round's three statements sent while the other two were read\n${overview.list}`,
   );
 });
