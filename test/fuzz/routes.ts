@@ -256,8 +256,14 @@ export function fuzzRoutes(shard: number, shards: number) {
             return false;
           }
           // The HTML we send holds nothing beyond Latin-1, whatever was typed (src/lib/html.ts).
-          if (String(res.headers['content-type']).startsWith('text/html') && /[\u0100-\uffff]/.test(res.body)) {
-            failures.push(`${route.method} ${url.slice(0, 120)} [${r.auth}] → HTML with a character beyond Latin-1`);
+          const beyond = String(res.headers['content-type']).startsWith('text/html')
+            ? /[\u0100-\uffff]/.exec(res.body)
+            : null;
+          if (beyond) {
+            const around = res.body.slice(Math.max(0, beyond.index - 80), beyond.index + 40);
+            failures.push(
+              `${route.method} ${url.slice(0, 120)} [${r.auth}, body ${JSON.stringify(String(opts.payload ?? '')).slice(0, 300)}] → ${res.statusCode}, HTML with a character beyond Latin-1: ${JSON.stringify(around)}`,
+            );
             return false;
           }
           return true;

@@ -135,6 +135,25 @@ t.test('the create form: errors beside fields, values kept, duplicate CVR linked
   t.match(more.body, /name="contacts\[1\]\[name\]"/);
 });
 
+t.test("a posted id is not written into the form's look-alike search as HTML", async (t) => {
+  // The new-actor form echoes what was posted. An `id` field is no part of it, and the name field's
+  // live search (hx-get) once took it as it came: markup, and characters beyond Latin-1 (route fuzz).
+  for (const id of ['"><b id="injected">x</b>', '\u94c4\u{1bb2d}', '12"34', '-1']) {
+    const res = await h.postForm('/actors', { ...baseForm, name: '', id });
+    t.equal(res.statusCode, 422, `id ${JSON.stringify(id)}: the form again`);
+    t.match(res.body, /hx-get="\/actors\/similar" hx-trigger=/, 'the look-alike search with no id of its own');
+    t.notMatch(res.body, /id="injected"/, 'no markup from the posted id');
+    t.notMatch(res.body, /[\u0100-\uffff]/, 'nothing beyond Latin-1');
+  }
+  const actor = await registeredActor(h, { name: 'Foreningen Egne Navn' });
+  const edit = await h.inject({ method: 'GET', url: `/actors/${actor.id}/edit` });
+  t.match(
+    edit.body,
+    new RegExp(`hx-get="/actors/similar\\?excludeId=${actor.id}"`),
+    'editing: the actor itself left out of the look-alikes',
+  );
+});
+
 t.test('editing: versions, conflicts and contacts', async (t) => {
   // A name no other test here uses, so the guard against similar names lets it through.
   const form = { ...baseForm, name: 'Foreningen Skråplanet' };
