@@ -2,8 +2,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { danishDate } from '../../lib/dates.ts';
 import { formatNumber } from '../../lib/format.ts';
+import { pageFilters } from '../../lib/forms.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import type { Scope } from './reports.repository.ts';
+import { sharedActorsQuery } from './reports.schemas.ts';
 import {
   proportionalityTable,
   proportionalityView,
@@ -39,18 +41,18 @@ const reportForm = z.object({
     .catch(undefined),
 });
 
-/** The shared actors' page: a region (or all of them), a year, and the page of actors. */
-const sharedActorsForm = z.object({
+/**
+ * The shared actors' page: the API's query (sharedActorsQuery), each field dropped when malformed,
+ * with `all` for a region (the whole country, where no region means the user's own), and the page.
+ */
+const regionCode = sharedActorsQuery.shape.regionCode.unwrap();
+const sharedActorsForm = pageFilters(sharedActorsQuery).extend({
   regionCode: z
-    .union([z.literal('all'), z.coerce.number().int().min(1081).max(1085)])
+    .union([z.literal('all'), regionCode])
     .optional()
     .catch(undefined),
-  year: year.optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
 });
-const duplicatesForm = z.object({
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined),
-});
+const duplicatesForm = z.object({ regionCode: regionCode.optional().catch(undefined) });
 
 export const reportsRoutes: FastifyPluginAsync = async (app) => {
   const { reports, municipalities } = app.services;

@@ -464,6 +464,11 @@ t.test('shared actors are listed fifty to a page, and the count and matrix cover
   t.same(new Set([...rows(first), ...rows(second)]).size, 53, 'each actor on one page');
   t.match(second, /<td>53<\/td>/, 'the matrix counts all 53 shared by the two municipalities');
   t.equal(rows(await page('regionCode=1084&year=2026&page=99')).length, 3, 'a page past the end shows the last');
+  // What is no region or no page is dropped: the user's own region (København's), the first page.
+  const lenient = await page('regionCode=9999&year=2026&page=x');
+  t.equal(rows(lenient).length, 50, 'a malformed region and page: the first page');
+  t.match(lenient, /Side 1 af 2/);
+  t.match(lenient, /<option value="1084" selected>/, "the user's own region chosen");
 });
 
 /** The 2026 round of København, decided on 1 April, through the API. */
