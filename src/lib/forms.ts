@@ -106,14 +106,19 @@ export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.outp
 type Lenient<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodCatch<z.ZodOptional<T[K]>> };
 
 /**
- * A list page's filters from the API's query schema: the same fields, each dropped when malformed
- * (a link from an old bookmark still opens the page), and the page number.
+ * A page's query from the API's query schema: the same fields, each dropped when malformed (a link
+ * from an old bookmark still opens the page).
  */
-export function pageFilters<T extends z.ZodRawShape>(query: z.ZodObject<T>) {
+export function lenientQuery<T extends z.ZodRawShape>(query: z.ZodObject<T>) {
   const fields = Object.fromEntries(
     Object.entries(query.shape).map(([key, field]) => [key, (field as z.ZodType).optional().catch(undefined)]),
   );
-  return (z.object(fields) as unknown as z.ZodObject<Lenient<T>>).extend({
+  return z.object(fields) as unknown as z.ZodObject<Lenient<T>>;
+}
+
+/** A list page's filters from the API's query schema (lenientQuery), and the page number. */
+export function pageFilters<T extends z.ZodRawShape>(query: z.ZodObject<T>) {
+  return lenientQuery(query).extend({
     page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),
   });
 }

@@ -3,9 +3,17 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek, parseDanishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
-import { actorChoice, coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
+import {
+  actorChoice,
+  coerceForm,
+  fieldErrorsFrom,
+  formAddress,
+  formValues,
+  idFrom,
+  lenientQuery,
+} from '../../lib/forms.ts';
 import { assertMayCreate, assertMayWrite, mayWrite } from '../../lib/policy.ts';
-import { checkOutreach, isoWeekParam, type Outreach, outreachFields, outreachKinds } from './outreach.schemas.ts';
+import { checkOutreach, type Outreach, outreachFields, outreachKinds, outreachListQuery } from './outreach.schemas.ts';
 import { occurrences } from './outreach.service.ts';
 
 /** Single dates as people type them (1.12.2026 or 2026-12-01), separated by commas, semicolons or spaces. */
@@ -31,11 +39,8 @@ const fullForm = outreachFields
   .extend({ version: z.number().int().positive().optional() })
   .superRefine(checkOutreach);
 
-const weekQuery = z.object({
-  // A week that is no week, or out of the years shown: this week, as the heading says.
-  week: isoWeekParam.optional().catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
-});
+// A week that is no week, or out of the years shown: this week, as the heading says.
+const weekQuery = lenientQuery(outreachListQuery.pick({ week: true, municipalityCode: true }));
 
 const valuesOf = (o: Outreach) => ({
   ...o,

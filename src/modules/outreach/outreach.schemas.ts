@@ -8,7 +8,7 @@ export const outreachKinds = ['casework', 'counselling', 'health_check', 'other'
 const day = z.iso.date();
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'outreach.timeFormat' });
 /** An ISO week in the years 2000–2100 that exists (W53 only where the year has one). */
-export const isoWeekParam = z.string().refine(isShownIsoWeek, { message: 'outreach.week.invalid' });
+const isoWeekParam = z.string().refine(isShownIsoWeek, { message: 'outreach.week.invalid' });
 const id = z.number().int().positive().max(2_147_483_647);
 
 export const outreachFields = z.object({

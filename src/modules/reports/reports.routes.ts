@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { danishDate } from '../../lib/dates.ts';
 import { formatNumber } from '../../lib/format.ts';
-import { pageFilters } from '../../lib/forms.ts';
+import { lenientQuery, pageFilters } from '../../lib/forms.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import type { Scope } from './reports.repository.ts';
 import { sharedActorsQuery } from './reports.schemas.ts';
@@ -45,14 +45,13 @@ const reportForm = z.object({
  * The shared actors' page: the API's query (sharedActorsQuery), each field dropped when malformed,
  * with `all` for a region (the whole country, where no region means the user's own), and the page.
  */
-const regionCode = sharedActorsQuery.shape.regionCode.unwrap();
 const sharedActorsForm = pageFilters(sharedActorsQuery).extend({
   regionCode: z
-    .union([z.literal('all'), regionCode])
+    .union([z.literal('all'), sharedActorsQuery.shape.regionCode.unwrap()])
     .optional()
     .catch(undefined),
 });
-const duplicatesForm = z.object({ regionCode: regionCode.optional().catch(undefined) });
+const duplicatesForm = lenientQuery(sharedActorsQuery.pick({ regionCode: true }));
 
 export const reportsRoutes: FastifyPluginAsync = async (app) => {
   const { reports, municipalities } = app.services;

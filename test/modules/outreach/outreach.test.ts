@@ -135,6 +135,10 @@ t.test('the weekly overview and the forms', async (t) => {
   t.match(week.body, /Torsdag 31\.12\.2026/);
   t.match(week.body, /href="\/outreach\?week=2027-W01&amp;municipalityCode=101" rel="next"/);
   t.match(week.body, /href="\/outreach\?week=2026-W52&amp;municipalityCode=101" rel="prev"/);
+  // A week that is no week and a municipality that is none: this week, in the user's own municipality.
+  const lenient = await coordinator.inject({ method: 'GET', url: '/outreach?week=2026-W99&municipalityCode=abc' });
+  t.equal(lenient.statusCode, 200);
+  t.match(lenient.body, /href="\/outreach\?week=\d{4}-W\d{2}&amp;municipalityCode=101" rel="next"/);
 
   const form = await coordinator.inject({ method: 'GET', url: `/outreach/new?actorId=${actor.id}` });
   t.equal(form.statusCode, 200);
