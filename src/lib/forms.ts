@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type FieldErrors, notFound, validationFailed } from './errors.ts';
+import { isRowId, rowIdParam } from './ids.ts';
 
 /**
  * HTML forms send strings. This walks a zod object schema and turns a parsed form body into
@@ -139,7 +140,7 @@ export function fieldErrorsFrom(error: z.ZodError): FieldErrors {
 export function idFrom(params: unknown, key = 'id'): number {
   const raw = (params as Record<string, unknown> | undefined)?.[key];
   const id = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) throw notFound('page', String(raw));
+  if (!isRowId(id)) throw notFound('page', String(raw));
   return id;
 }
 
@@ -163,7 +164,7 @@ export function formValues(body: unknown): Record<string, unknown> {
 
 /** The actor a new form is opened for (`?actorId=`), dropped when it is no id. */
 export const actorChoice = z.object({
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  actorId: rowIdParam.optional().catch(undefined),
 });
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { rowIdParam, rowIdParams } from '../../lib/ids.ts';
 import { pageOfSchema, queryFlag } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { mergeInput } from './actors.merge.ts';
@@ -12,8 +13,6 @@ import {
   actorReadSchema,
   actorSchema,
 } from './actors.schemas.ts';
-
-const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 /** The version an update was read at: the body's `version`, or an If-Match header ("3" or W/"3"). */
 export function versionFrom(
@@ -80,7 +79,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['actors'],
         summary: 'One actor, with its contacts when your municipality works with it',
         description: 'An actor merged into another answers 308 to the one that remains.',
-        params: idParams,
+        params: rowIdParams,
         response: { 200: actorReadSchema, ...errorResponses(400, 401, 404) },
       },
     },
@@ -99,7 +98,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Change an actor',
         description:
           'State the version you read, as `version` in the body or an If-Match header. A stale version gets 409 STALE_VERSION with the current values in `current`. `contacts`, when given, replaces the list: keep a contact by sending its id.',
-        params: idParams,
+        params: rowIdParams,
         body: actorPatch,
         response: { 200: actorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -119,7 +118,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['actors'],
         summary: 'Archive an actor',
         description: 'Optionally state the version you read (body or If-Match); a stale one gets 409.',
-        params: idParams,
+        params: rowIdParams,
         body: z.object({ version: z.number().int().positive().optional() }).nullish(),
         response: { 200: actorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -138,7 +137,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Erase a contact person (GDPR)',
         description:
           '`delete` removes the row; `anonymise` keeps it with no personal data. The audit trail refers to the contact by id only.',
-        params: idParams.extend({ contactId: z.coerce.number().int().positive().max(2_147_483_647) }),
+        params: rowIdParams.extend({ contactId: rowIdParam }),
         body: z.object({ mode: z.enum(['delete', 'anonymise']) }),
         response: { 204: z.null().describe('Erased'), ...errorResponses(400, 401, 403, 404) },
       },

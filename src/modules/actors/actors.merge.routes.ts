@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { formValues } from '../../lib/forms.ts';
+import { isRowId } from '../../lib/ids.ts';
 import { assertMayCreate } from '../../lib/policy.ts';
 import { MERGE_FIELDS } from './actors.schemas.ts';
 
@@ -8,7 +9,7 @@ import { MERGE_FIELDS } from './actors.schemas.ts';
 const mergeIds = (raw: unknown): number[] =>
   (Array.isArray(raw) ? raw : [raw])
     .map(Number)
-    .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647)
+    .filter((n) => isRowId(n))
     .slice(0, 20);
 
 /** Merging duplicate actors: the page comparing them, and the merge into the one kept. */

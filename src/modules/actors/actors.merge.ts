@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
+import { rowId } from '../../lib/ids.ts';
 import { AccessDenied, mayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
@@ -23,13 +24,11 @@ import { type Actor, MERGE_FIELDS, type MergeField } from './actors.schemas.ts';
 import { actorAsSeenBy } from './actors.seen.ts';
 import { auditSnapshot } from './actors.service.ts';
 
-const id = z.number().int().positive().max(2_147_483_647);
-
 export const mergeInput = z.object({
-  survivorId: id.describe('The actor that remains'),
-  mergedIds: z.array(id).min(1).max(20).describe('The actors merged into it; their ids lead to it afterwards'),
+  survivorId: rowId.describe('The actor that remains'),
+  mergedIds: z.array(rowId).min(1).max(20).describe('The actors merged into it; their ids lead to it afterwards'),
   choose: z
-    .partialRecord(z.enum(MERGE_FIELDS), id)
+    .partialRecord(z.enum(MERGE_FIELDS), rowId)
     .default({})
     .describe(
       'For a field that differs: the actor whose value is kept (default: the survivor’s, or the first one set)',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors, notFound } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, reportBack } from '../../lib/forms.ts';
+import { rowIdParam } from '../../lib/ids.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
@@ -27,7 +28,7 @@ const listFilters = pageFilters(actorListQuery.omit({ limit: true, offset: true 
 /** The name to find look-alikes of as it is typed, and the actor being edited. */
 const similarQuery = z.object({
   name: z.string().max(200).catch(''),
-  excludeId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  excludeId: rowIdParam.optional().catch(undefined),
 });
 
 type FormValues = Record<string, unknown>;

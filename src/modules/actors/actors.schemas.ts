@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
+import { rowIdParam } from '../../lib/ids.ts';
 import { pageQuery } from '../../lib/pagination.ts';
-import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
+import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 export const orgTypes = [
   'association',
@@ -150,8 +151,8 @@ export const sortKeys = ['name', '-name', 'updated', '-updated', 'relevance'] as
 export const actorListQuery = z.object({
   q: z.string().trim().max(200).optional(),
   role: z.enum(actorRoles).optional(),
-  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Includes its sub-groups'),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().describe('Home municipality or works in'),
+  targetGroupId: rowIdParam.optional().describe('Includes its sub-groups'),
+  municipalityCode: municipalityCodeParam.optional().describe('Home municipality or works in'),
   status: z
     .enum([...actorStatuses, 'all'])
     .optional()

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { rowIdParams } from '../../lib/ids.ts';
 import { pageOf, pageOfSchema, pageQuery } from '../../lib/pagination.ts';
 import { dateOut, errorResponses } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
@@ -15,8 +16,6 @@ import {
   meetingInput,
   meetingSchema,
 } from './agreements.schemas.ts';
-
-const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.agreements;
@@ -56,7 +55,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['agreements'],
         summary: 'One agreement, with its pace: the last meeting held and when the next is due',
-        params: idParams,
+        params: rowIdParams,
         response: { 200: agreementSchema, ...errorResponses(400, 401, 404) },
       },
     },
@@ -70,7 +69,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['agreements'],
         summary: 'Change an agreement, or its status (draft → active → ended)',
         description: 'Lists sent (actorIds, targetGroupIds, responsibilities, grantIds) replace the current ones.',
-        params: idParams,
+        params: rowIdParams,
         body: agreementPatch,
         response: { 200: agreementSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -90,7 +89,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Renew an agreement: a draft copy for the next period',
         description:
           'The copy starts the day after the old one ends (today, if it has no end) and lasts as long; linked grants and meetings stay with the old one.',
-        params: idParams,
+        params: rowIdParams,
         response: { 201: agreementSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
@@ -103,7 +102,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['agreements'],
         summary: 'The agreement’s status meetings with their action items, newest first',
-        params: idParams,
+        params: rowIdParams,
         querystring: pageQuery,
         response: { 200: pageOfSchema(meetingSchema), ...errorResponses(400, 401, 404) },
       },
@@ -122,7 +121,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Log a status meeting (or plan one), with its action items',
         description:
           'With heldOn the meeting is logged as held; without, it is planned for plannedOn. With meetingId a planned meeting is filled in. The answer proposes the next meeting from the agreement’s pace.',
-        params: idParams,
+        params: rowIdParams,
         body: meetingInput,
         response: {
           201: meetingSchema.extend({ proposedNextOn: dateOut.nullable() }),
@@ -160,7 +159,7 @@ export const agreementsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['agreements'],
         summary: 'Tick an action item off (done: true), reopen it, or change it',
-        params: idParams,
+        params: rowIdParams,
         body: actionItemPatch,
         response: { 200: actionItemSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },

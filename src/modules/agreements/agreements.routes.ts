@@ -4,6 +4,7 @@ import { translateFieldErrors } from '../../i18n/index.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors } from '../../lib/errors.ts';
 import { actorChoice, formAddress, formValues, idFrom, pageFilters, parseForm } from '../../lib/forms.ts';
+import { isRowId } from '../../lib/ids.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import type { PaceFields } from './agreements.meetings.ts';
 import {
@@ -31,9 +32,7 @@ const INTERVALS = [1, 2, 3, 4, 6, 12];
 
 const isHtmx = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
 const asIds = (x: unknown): number[] =>
-  (Array.isArray(x) ? x : x === undefined || x === null || x === '' ? [] : [x])
-    .map(Number)
-    .filter((n) => Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647);
+  (Array.isArray(x) ? x : x === undefined || x === null || x === '' ? [] : [x]).map(Number).filter((n) => isRowId(n));
 
 /** The form's values, as the form shows them, from an agreement. */
 function valuesOf(a: Agreement): Record<string, unknown> {

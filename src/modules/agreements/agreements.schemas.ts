@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { rowId, rowIdParam } from '../../lib/ids.ts';
 import { pageQuery, queryFlag } from '../../lib/pagination.ts';
 import { dateOut, dateTimeOut } from '../../plugins/api-schemas.ts';
-import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
+import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 export const agreementKinds = ['formal', 'informal'] as const;
 export const agreementStatuses = ['draft', 'active', 'ended'] as const;
@@ -9,7 +10,6 @@ export type AgreementStatus = (typeof agreementStatuses)[number];
 
 const day = z.iso.date();
 const text = (max: number) => z.string().trim().max(max);
-const id = z.number().int().positive().max(2_147_483_647);
 
 const responsibilityInput = z.object({
   party: text(200).min(1),
@@ -22,15 +22,15 @@ const agreementFields = z.object({
   kind: z.enum(agreementKinds),
   purpose: text(5000).nullish(),
   frame: text(10000).nullish().describe('The frame and conditions'),
-  actorIds: z.array(id).min(1).max(50).describe('One or more actors'),
-  targetGroupIds: z.array(id).max(100).default([]),
+  actorIds: z.array(rowId).min(1).max(50).describe('One or more actors'),
+  targetGroupIds: z.array(rowId).max(100).default([]),
   responsibilities: z.array(responsibilityInput).max(50).default([]).describe('Who does what, in order'),
   startsOn: day,
   endsOn: day.nullish(),
   reviewOn: day.nullish(),
   meetingIntervalMonths: z.number().int().min(1).max(36).nullish().describe('How often the parties meet, in months'),
-  coordinatorUserId: id.nullish().describe('The responsible coordinator, a user of the municipality'),
-  grantIds: z.array(id).max(100).default([]).describe('Linked § 18 grants'),
+  coordinatorUserId: rowId.nullish().describe('The responsible coordinator, a user of the municipality'),
+  grantIds: z.array(rowId).max(100).default([]).describe('Linked § 18 grants'),
 });
 
 const periodInOrder = (a: { startsOn?: string; endsOn?: string | null }) =>
@@ -55,9 +55,9 @@ const agreementChanges = agreementFields
   .omit({ municipalityCode: true })
   .partial()
   .extend({
-    targetGroupIds: z.array(id).max(100).optional(),
+    targetGroupIds: z.array(rowId).max(100).optional(),
     responsibilities: z.array(responsibilityInput).max(50).optional().describe('Who does what, in order'),
-    grantIds: z.array(id).max(100).optional().describe('Linked § 18 grants'),
+    grantIds: z.array(rowId).max(100).optional().describe('Linked § 18 grants'),
   });
 
 export const agreementPatch = agreementChanges
@@ -70,13 +70,13 @@ export type AgreementPatch = z.infer<typeof agreementPatch>;
 
 const actionItemInput = z.object({
   text: text(2000).min(1),
-  ownerUserId: id.nullish().describe('A user of the municipality'),
+  ownerUserId: rowId.nullish().describe('A user of the municipality'),
   ownerName: text(200).nullish().describe('Or a person of another party'),
   dueOn: day.nullish(),
 });
 
 export const meetingInput = z.object({
-  meetingId: id.optional().describe('A planned meeting that was now held; otherwise a new meeting is recorded'),
+  meetingId: rowId.optional().describe('A planned meeting that was now held; otherwise a new meeting is recorded'),
   version: z.number().int().positive().optional().describe('With meetingId: the version you read'),
   plannedOn: day.optional().describe('Default: the date held'),
   heldOn: day.nullish().describe('Leave out to plan a meeting'),
@@ -105,7 +105,7 @@ export type ActionItem = z.infer<typeof actionItemSchema>;
 export const actionItemPatch = z.object({
   done: z.boolean().optional(),
   text: text(2000).min(1).optional(),
-  ownerUserId: id.nullish(),
+  ownerUserId: rowId.nullish(),
   ownerName: text(200).nullish(),
   dueOn: day.nullish(),
   version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
@@ -153,18 +153,18 @@ export const agreementSchema = z.object({
 export type Agreement = z.infer<typeof agreementSchema>;
 
 export const agreementListQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  municipalityCode: municipalityCodeParam.optional(),
   status: z.enum(agreementStatuses).optional(),
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  actorId: rowIdParam.optional(),
   q: z.string().trim().max(200).optional(),
   ...pageQuery.shape,
 });
 export type AgreementListQuery = z.infer<typeof agreementListQuery>;
 
 export const actionItemListQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
-  agreementId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
-  ownerUserId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  municipalityCode: municipalityCodeParam.optional(),
+  agreementId: rowIdParam.optional(),
+  ownerUserId: rowIdParam.optional(),
   open: queryFlag.optional().describe('Only open (true) or only done (false) items'),
   ...pageQuery.shape,
 });

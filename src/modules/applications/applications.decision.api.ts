@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { rowIdParams } from '../../lib/ids.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { decidedApplicationSchema, decisionInput } from './applications.decision.schemas.ts';
-
-const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 /** The decision on an online application, as JSON (issue 21): the same service as the staff page. */
 export const applicationDecisionApi: FastifyPluginAsyncZod = async (app) => {
@@ -24,7 +22,7 @@ export const applicationDecisionApi: FastifyPluginAsyncZod = async (app) => {
           'ALLOCATION_MISMATCH), at most the amount applied for (400), within the round’s remaining budget ' +
           'unless overrideBudget is true (409 GRANT_OVER_BUDGET). A refusal writes nothing. The applicant is ' +
           'mailed the decision and its reasons in their language, with a fresh link to the application.',
-        params: idParams,
+        params: rowIdParams,
         body: decisionInput,
         response: { 200: decidedApplicationSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },

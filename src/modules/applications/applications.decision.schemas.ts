@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rowId } from '../../lib/ids.ts';
 import { kronerFor } from '../../lib/money.ts';
 import { dateOut, dateTimeOut } from '../../plugins/api-schemas.ts';
 import { grantCreate, grantTransition } from '../grants/grants.schemas.ts';
@@ -41,7 +42,7 @@ export const decisionForm = decisionInput.omit({ awardedOre: true, allocations: 
   lines: z
     .array(
       z.object({
-        targetGroupId: z.number().int().positive().max(2_147_483_647),
+        targetGroupId: rowId,
         amount: kronerFor(grantTransition.shape.awardedOre.unwrap()),
       }),
     )

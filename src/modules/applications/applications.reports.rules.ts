@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ROW_ID, rowId, rowVersion } from '../../lib/ids.ts';
 
 /**
  * The report a grant's applicant sends through the application's link (issue 21, reporting): the
@@ -62,8 +63,6 @@ export function reachGroups(listed: readonly number[], parentOf: ReadonlyMap<num
   return [...new Set(listed)].filter((g) => !above.has(g));
 }
 
-const id = z.number().int().min(1).max(2_147_483_647);
-
 /**
  * The report form and the service's input: what was done, and the participants reached in each of
  * the grant's target groups. `previousId` and `version` name the latest report the applicant saw
@@ -72,17 +71,17 @@ const id = z.number().int().min(1).max(2_147_483_647);
 export const reportSubmission = z.object({
   whatWasDone: z.string().trim().min(1).max(10_000),
   reach: z
-    .array(z.object({ targetGroupId: id, participants: z.number().int().min(0).max(10_000_000) }))
+    .array(z.object({ targetGroupId: rowId, participants: z.number().int().min(0).max(10_000_000) }))
     .min(1)
     .max(60),
-  previousId: z.number().int().min(0).max(2_147_483_647).default(0),
-  version: z.number().int().min(0).max(2_147_483_647).default(0),
+  previousId: z.number().int().min(0).max(MAX_ROW_ID).default(0),
+  version: z.number().int().min(0).max(MAX_ROW_ID).default(0),
 });
 export type ReportSubmission = z.infer<typeof reportSubmission>;
 
 /** Finance's answer to a report: the report and version read, and for "more", the note to the applicant. */
 export const reportDecision = z.object({
-  reportId: id,
-  version: z.number().int().min(1).max(2_147_483_647),
+  reportId: rowId,
+  version: rowVersion,
 });
 export const moreRequest = reportDecision.extend({ note: z.string().trim().min(1).max(5_000) });

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { parseDanishDate } from '../../lib/dates.ts';
 import { notFound } from '../../lib/errors.ts';
+import { rowId } from '../../lib/ids.ts';
 import { kronerInput } from '../../lib/money.ts';
 import { cvrSchema, phone } from '../actors/actors.schemas.ts';
+import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 import { reportDocumentKinds } from './applications.reports.rules.ts';
 
 /**
@@ -32,7 +34,7 @@ const budgetLineInput = z.object({
 });
 
 const targetGroupLineInput = z.object({
-  targetGroupId: z.number().int().min(1).max(2_147_483_647),
+  targetGroupId: rowId,
   expectedParticipants: z.number().int().min(0).max(10_000_000).optional(),
 });
 
@@ -49,7 +51,7 @@ const applicationFields = z.object({
   projectTitle: text(300).optional(),
   purpose: text(10_000).optional(),
   targetGroups: z.array(targetGroupLineInput).max(60),
-  municipalityCodes: z.array(z.number().int().min(101).max(999)).max(98),
+  municipalityCodes: z.array(municipalityCode).max(98),
   periodFrom: danishDay.optional(),
   periodTo: danishDay.optional(),
   budgetLines: z.array(budgetLineInput).max(50),

@@ -1,15 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DOCUMENT_TYPES } from '../../lib/document-type.ts';
+import { rowIdParam, rowIdParams } from '../../lib/ids.ts';
 import { pageOfSchema } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import type { DocumentRow } from './applications.documents.repository.ts';
 import { sendDocument } from './applications.download.ts';
 import type { ApplicationRow, TargetGroupLine } from './applications.repository.ts';
 import { applicationDetail, applicationListItem, applicationListQuery } from './applications.staff.schemas.ts';
-
-const id = z.coerce.number().int().positive().max(2_147_483_647);
-const idParams = z.object({ id });
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -96,7 +94,7 @@ export const applicationsStaffApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['applications'],
         summary: 'One application: everything the applicant sent, with its documents as links',
-        params: idParams,
+        params: rowIdParams,
         response: { 200: applicationDetail, ...errorResponses(400, 401, 404) },
       },
     },
@@ -114,7 +112,7 @@ export const applicationsStaffApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'A document of an application, as a download',
         description:
           'Streamed with its type read from its content, Content-Disposition: attachment, X-Content-Type-Options: nosniff and Content-Security-Policy: sandbox.',
-        params: z.object({ id, documentId: id }),
+        params: z.object({ id: rowIdParam, documentId: rowIdParam }),
         response: {
           200: {
             description: 'The file (PDF, DOCX, XLSX, ODT, JPEG or PNG)',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rowId, rowIdParam, rowVersion } from '../../lib/ids.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { dateOut, dateTimeOut } from '../../plugins/api-schemas.ts';
 import { actorRoles, orgTypes } from '../actors/actors.schemas.ts';
@@ -26,11 +27,8 @@ export const inboxQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
 });
 
-const version = z.number().int().positive().max(2_147_483_647);
-const id = z.number().int().positive().max(2_147_483_647);
-
 /** Confirms an actor of the registry as the applicant. */
-export const confirmActorForm = z.object({ version, actorId: id });
+export const confirmActorForm = z.object({ version: rowVersion, actorId: rowId });
 export type ConfirmActorInput = z.infer<typeof confirmActorForm>;
 
 /**
@@ -38,7 +36,7 @@ export type ConfirmActorInput = z.infer<typeof confirmActorForm>;
  * (an informal group by its group name, never a person's). `allowSimilar` as on the actor form.
  */
 export const createActorForm = z.object({
-  version,
+  version: rowVersion,
   orgType: z.enum(orgTypes).optional(),
   roles: z
     .array(z.enum(actorRoles))
@@ -50,14 +48,14 @@ export const createActorForm = z.object({
 });
 export type CreateActorInput = z.infer<typeof createActorForm>;
 
-export const startReviewForm = z.object({ version });
+export const startReviewForm = z.object({ version: rowVersion });
 
 // ---- the JSON API ------------------------------------------------------------------------------
 
 const staffStatuses = ['submitted', 'under_review', 'approved', 'rejected'] as const;
 
 export const applicationListQuery = z.object({
-  roundId: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Only this round’s'),
+  roundId: rowIdParam.optional().describe('Only this round’s'),
   status: z.enum(staffStatuses).optional().describe('Only applications in this status (drafts are never shown)'),
   ...pageQuery.shape,
 });

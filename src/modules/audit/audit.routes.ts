@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { rowIdParam } from '../../lib/ids.ts';
 import { mayReadAudit } from '../../lib/policy.ts';
 
 const PAGE_SIZE = 50;
@@ -12,7 +13,7 @@ const day = z
 const auditFilters = z.object({
   entity: z.string().max(50).optional().catch(undefined),
   action: z.string().max(50).optional().catch(undefined),
-  userId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  userId: rowIdParam.optional().catch(undefined),
   from: day,
   to: day,
   page: z.coerce.number().int().min(1).max(10_000).default(1).catch(1),

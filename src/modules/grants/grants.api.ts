@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { rowIdParams } from '../../lib/ids.ts';
 import { oreTotal } from '../../lib/money.ts';
 import { pageOfSchema } from '../../lib/pagination.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
@@ -22,8 +23,6 @@ import {
 } from './grants.schemas.ts';
 
 const grantExportQuery = grantListQuery.omit({ limit: true, offset: true });
-
-const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 export const grantsApi: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.grants;
@@ -85,7 +84,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'One grant round with its overview, and the same split by target group',
         description:
           'byTargetGroup rolls up the FFB tree and local groups: an allocation to a sub-group counts for it and for each ancestor once. Paid is shared out in proportion to the allocations.',
-        params: idParams,
+        params: rowIdParams,
         response: {
           200: roundSchema.extend({
             byTargetGroup: z.array(
@@ -113,7 +112,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['grants'],
         summary: 'Change a grant round, or move its status one step (planned → open → closed → decided)',
-        params: idParams,
+        params: rowIdParams,
         body: roundPatch,
         response: { 200: roundSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -167,7 +166,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['grants'],
         summary: 'One grant with its allocations and payments',
-        params: idParams,
+        params: rowIdParams,
         response: { 200: grantSchema, ...errorResponses(400, 401, 404) },
       },
     },
@@ -180,7 +179,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['grants'],
         summary: 'Change a grant: details, report, allocations, payments',
-        params: idParams,
+        params: rowIdParams,
         body: grantPatch,
         response: { 200: grantSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -200,7 +199,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Correct one payment: its kind, date and amount (finance, while the grant is approved or paid)',
         description:
           'Audited with the line before and after. What is paid stays within the award (409 PAYMENTS_EXCEED_AWARD); a grant marked as paid must stay fully paid (409 NOT_FULLY_PAID); other statuses get 409 PAYMENT_LOCKED.',
-        params: idParams.extend({ paymentId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+        params: rowIdParams.extend({ paymentId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
         body: paymentCorrection,
         response: { 200: grantSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -221,7 +220,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Move a grant along applied → approved → paid → accounted → closed (or rejected, withdrawn)',
         description:
           'Approving needs the award split across target groups (allocations, or targetGroupId for all on one). An award beyond the round’s remaining budget gets 409 GRANT_OVER_BUDGET unless overrideBudget is true.',
-        params: idParams,
+        params: rowIdParams,
         body: grantTransition,
         response: { 200: grantSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { rowId, rowIdParam } from '../../lib/ids.ts';
 import { kronerFor, MAX_OERE, oreTotal } from '../../lib/money.ts';
 import { pageQuery, queryFlag } from '../../lib/pagination.ts';
 import { dateOut } from '../../plugins/api-schemas.ts';
-import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
+import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
 export const grantKinds = ['money', 'in_kind'] as const;
@@ -25,7 +26,7 @@ const text = (max: number) => z.string().trim().max(max);
 const MAX_CRITERIA = 30;
 /** A criterion as given: an id keeps an existing one (scores stay on it); none adds a new one. */
 const criterionInput = z.object({
-  id: z.number().int().positive().max(2_147_483_647).optional().describe('An existing criterion of this round'),
+  id: rowId.optional().describe('An existing criterion of this round'),
   title: text(200).min(1),
   description: text(2000).nullish(),
 });
@@ -41,7 +42,7 @@ export const roundInput = z.object({
   reportDueOn: day.nullish().describe('Default: 1 June of the following year'),
   description: text(5000).nullish().describe('What the round is for, as the public round page shows it'),
   targetGroupIds: z
-    .array(z.number().int().positive().max(2_147_483_647))
+    .array(rowId)
     .max(100)
     .optional()
     .describe('The target groups the round gives priority to (FFB or local groups); replaces the list'),
@@ -125,11 +126,7 @@ export const grantCreate = z.object({
   externalRef: text(100)
     .nullish()
     .describe('The case number (sagsnummer), unique in its round; a re-import matches on it'),
-  caseHandlerId: z
-    .number()
-    .int()
-    .positive()
-    .max(2_147_483_647)
+  caseHandlerId: rowId
     .nullish()
     .describe(
       'The case handler (sagsbehandler): the id of an active finance user or coordinator of the grant’s municipality, ' +
@@ -218,7 +215,7 @@ export const grantSchema = z.object({
 export type Grant = z.infer<typeof grantSchema>;
 
 export const roundListQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().describe('Only this municipality’s rounds'),
+  municipalityCode: municipalityCodeParam.optional().describe('Only this municipality’s rounds'),
   year: z.coerce.number().int().min(2000).max(2100).optional().describe('Only this year’s rounds'),
   ...pageQuery.shape,
 });
@@ -229,12 +226,12 @@ const grantSortKeys = ['awarded', '-awarded', 'actor', '-actor', 'status', '-sta
 export type GrantSort = (typeof grantSortKeys)[number];
 
 export const grantListQuery = z.object({
-  roundId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  roundId: rowIdParam.optional(),
   year: z.coerce.number().int().min(2000).max(2100).optional(),
   status: z.enum(grantStatuses).optional(),
-  targetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Includes its sub-groups'),
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  targetGroupId: rowIdParam.optional().describe('Includes its sub-groups'),
+  actorId: rowIdParam.optional(),
+  municipalityCode: municipalityCodeParam.optional(),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Grants of the region’s municipalities'),
   overdue: queryFlag.optional().describe('Only grants whose report is overdue'),
   q: z

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, validationFailed } from '../../lib/errors.ts';
+import { rowIdParams, rowVersion } from '../../lib/ids.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { actorChoices, fieldsOf, type Import, importKinds, importMapping, importSchema } from './imports.schemas.ts';
 import { problemText } from './imports.view.ts';
@@ -17,8 +18,6 @@ const mappingKeys = importKinds
 
 /** A multipart text field, as the form sends it (validated by the handler). */
 const textPart = (description: string) => z.any().meta({ type: 'string', description });
-
-const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 /** A multipart text field holding JSON, validated by a schema. */
 function jsonField<T extends z.ZodType>(schema: T, field: string, value: unknown): z.infer<T> | undefined {
@@ -103,7 +102,7 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'An import: its status, progress, counts and problems',
-        params: idParams,
+        params: rowIdParams,
         response: { 200: importSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
@@ -118,9 +117,9 @@ export const importsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Confirm the actor matches of a ready import and write it',
         description:
           'Refused with 409 (IMPORT_NOT_READY, IMPORT_UNCONFIRMED, STALE_VERSION) when the import is not ready, a match is left unconfirmed or the version is stale: then nothing changes, the version neither, and `current` holds the import as GET /api/v1/imports/{id} shows it.',
-        params: idParams,
+        params: rowIdParams,
         body: z.object({
-          version: z.number().int().positive().max(2_147_483_647),
+          version: rowVersion,
           actorChoices: actorChoices.optional(),
         }),
         response: { 200: importSchema, ...errorResponses(400, 401, 403, 404, 409) },

@@ -4,17 +4,18 @@ import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formAddress, formValues, idFrom } from '../../lib/forms.ts';
+import { rowIdParam } from '../../lib/ids.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
 import { fieldsOf, type Import, importKinds } from './imports.schemas.ts';
 import { problemText } from './imports.view.ts';
 
-const version = z.coerce.number().int().positive().max(2_147_483_647).catch(0);
+const version = rowIdParam.catch(0);
 
 /** The mapping form: each field's chosen header (blank for none), and the defaults. */
 const mappingForm = z.object({
   columns: z.record(z.string().max(100), z.string().max(200)).catch({}),
   defaultYear: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
-  defaultTargetGroupId: z.coerce.number().int().positive().max(2_147_483_647).optional().catch(undefined),
+  defaultTargetGroupId: rowIdParam.optional().catch(undefined),
   /** A checkbox: finance's override of a round's budget. */
   overrideBudget: z
     .string()
@@ -26,9 +27,7 @@ const mappingForm = z.object({
 
 const importKind = z.enum(importKinds).catch('grants');
 /** Each actor name in the file, matched to an actor (its id) or to a new one; a fresh object each time it is none. */
-const actorChoices = z
-  .record(z.string().max(300), z.union([z.literal('new'), z.coerce.number().int().positive().max(2_147_483_647)]))
-  .catch(() => ({}));
+const actorChoices = z.record(z.string().max(300), z.union([z.literal('new'), rowIdParam])).catch(() => ({}));
 
 export const importsRoutes: FastifyPluginAsync = async (app) => {
   const { imports, targetGroups } = app.services;

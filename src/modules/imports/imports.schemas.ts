@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rowId } from '../../lib/ids.ts';
 import { oreTotal } from '../../lib/money.ts';
 import { fold } from '../../lib/upload.ts';
 
@@ -145,13 +146,7 @@ export const importMapping = z.object({
     .max(2100)
     .optional()
     .describe('Grants: the year of rows without one (in a year column or the round’s name); else the decision date’s'),
-  defaultTargetGroupId: z
-    .number()
-    .int()
-    .positive()
-    .max(2_147_483_647)
-    .optional()
-    .describe('Grants: the target group of awarded rows without one'),
+  defaultTargetGroupId: rowId.optional().describe('Grants: the target group of awarded rows without one'),
   overrideBudget: z
     .boolean()
     .optional()
@@ -163,7 +158,7 @@ export type ImportMapping = z.infer<typeof importMapping>;
 
 /** A name in the file like an actor already registered: pick the actor, or "new" to register it. */
 export const actorChoices = z
-  .record(z.string().max(300), z.union([z.number().int().positive().max(2_147_483_647), z.literal('new')]))
+  .record(z.string().max(300), z.union([rowId, z.literal('new')]))
   .describe('The key of each actor match (see matches) → the chosen actor id, or "new"');
 export type ActorChoices = z.infer<typeof actorChoices>;
 

@@ -7,3 +7,5 @@ export const municipalitySchema = z.object({
   regionName: z.string(),
 });
 export const municipalityCode = z.number().int().min(101).max(999);
+/** A municipality's code in a path, a query string or a form field: text, read as a number. */
+export const municipalityCodeParam = z.coerce.number().int().min(101).max(999);

@@ -6,11 +6,12 @@ import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formAddress, formValues } from '../../lib/forms.ts';
 import { assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { readTableFile } from '../../lib/table-reader.ts';
+import { municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 import { needEstimateCell, needEstimateInput } from './need-estimates.schemas.ts';
 import { type ImportProblem, parsePeople } from './need-estimates.service.ts';
 
 const where = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999),
+  municipalityCode: municipalityCodeParam,
   year: z.coerce.number().int().min(2000).max(2100),
 });
 /** The municipality and year a query or form asks for, each dropped when it is none. */

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
+import { rowId } from '../../lib/ids.ts';
+import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 const year = z.number().int().min(2000).max(2100);
-const id = z.number().int().positive().max(2_147_483_647);
 
 /** One estimate: the number of people in a target group of a municipality in a year. */
 export const needEstimateInput = z.object({
   municipalityCode: municipalityCode.optional().describe('Must be the one in the query, if given'),
-  targetGroupId: id.describe('An FFB group at any level, or a local group of the municipality'),
+  targetGroupId: rowId.describe('An FFB group at any level, or a local group of the municipality'),
   year: year.optional().describe('Must be the one in the query, if given'),
   people: z.number().int().min(0).max(10_000_000),
   source: z.string().trim().max(500).nullish(),
@@ -27,13 +27,13 @@ export const needEstimateSchema = z.object({
 export type NeedEstimate = z.infer<typeof needEstimateSchema>;
 
 export const needEstimateQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999),
+  municipalityCode: municipalityCodeParam,
   year: z.coerce.number().int().min(2000).max(2100),
 });
 
 /** One cell of the grid, edited in place: a version when the estimate exists already. */
 export const needEstimateCell = z.object({
-  targetGroupId: id,
+  targetGroupId: rowId,
   people: z.number().int().min(0).max(10_000_000).nullish().describe('Empty removes the estimate'),
   source: z.string().trim().max(500).nullish(),
   version: z.number().int().positive().optional(),

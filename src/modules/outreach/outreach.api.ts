@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
+import { rowIdParams } from '../../lib/ids.ts';
 import { pageOf, pageOfSchema, pageQuery } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { versionFrom } from '../actors/actors.api.ts';
 import { outreachInput, outreachListQuery, outreachPatch, outreachSchema } from './outreach.schemas.ts';
-
-const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 export const outreachApi: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.outreach;
@@ -45,7 +43,7 @@ export const outreachApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['agreements'],
         summary: 'One outreach presence',
-        params: idParams,
+        params: rowIdParams,
         response: { 200: outreachSchema, ...errorResponses(400, 401, 404) },
       },
     },
@@ -58,7 +56,7 @@ export const outreachApi: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['agreements'],
         summary: 'Change an outreach presence, e.g. end its period',
-        params: idParams,
+        params: rowIdParams,
         body: outreachPatch,
         response: { 200: outreachSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },

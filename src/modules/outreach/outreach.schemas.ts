@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { addDays, isDanishClockTime, isoWeekday, isShownIsoWeek, summerTimeStarts } from '../../lib/dates.ts';
+import { rowId, rowIdParam } from '../../lib/ids.ts';
 import { dateOut } from '../../plugins/api-schemas.ts';
-import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
+import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 export const outreachKinds = ['casework', 'counselling', 'health_check', 'other'] as const;
 
@@ -9,11 +10,10 @@ const day = z.iso.date();
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'outreach.timeFormat' });
 /** An ISO week in the years 2000–2100 that exists (W53 only where the year has one). */
 const isoWeekParam = z.string().refine(isShownIsoWeek, { message: 'outreach.week.invalid' });
-const id = z.number().int().positive().max(2_147_483_647);
 
 export const outreachFields = z.object({
   municipalityCode: municipalityCode.optional().describe('Default: your own municipality'),
-  actorId: id.describe('The actor whose venue it is'),
+  actorId: rowId.describe('The actor whose venue it is'),
   kind: z.enum(outreachKinds),
   unit: z.string().trim().min(1).max(200).describe('The municipal unit or staff present'),
   weekdays: z
@@ -122,8 +122,8 @@ export const outreachSchema = z.object({
 export type Outreach = z.infer<typeof outreachSchema>;
 
 export const outreachListQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
-  actorId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  municipalityCode: municipalityCodeParam.optional(),
+  actorId: rowIdParam.optional(),
   week: isoWeekParam.optional().describe('Only those held in this ISO week, e.g. 2026-W48 (years 2000–2100)'),
 });
 export type OutreachListQuery = z.infer<typeof outreachListQuery>;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { rowIdParam } from '../../lib/ids.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { dateOut } from '../../plugins/api-schemas.ts';
 import { grantKinds, roundCriterionSchema } from '../grants/grants.schemas.ts';
+import { municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 /*
  * The public view of the § 18 rounds: what a municipality publishes about them, and nothing of the
@@ -11,13 +13,13 @@ import { grantKinds, roundCriterionSchema } from '../grants/grants.schemas.ts';
 const roundPhases = ['open', 'upcoming', 'closed', 'decided'] as const;
 
 export const publicRoundQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().describe('Only this municipality’s rounds'),
+  municipalityCode: municipalityCodeParam.optional().describe('Only this municipality’s rounds'),
   ...pageQuery.shape,
 });
 export type PublicRoundQuery = z.infer<typeof publicRoundQuery>;
 
-export const publicIdParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
-export const publicCodeParams = z.object({ code: z.coerce.number().int().min(101).max(999) });
+export const publicIdParams = z.object({ id: rowIdParam });
+export const publicCodeParams = z.object({ code: municipalityCodeParam });
 
 const publicTargetGroup = z.object({
   id: z.number().int(),

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { danishDate } from '../../lib/dates.ts';
 import { formatNumber } from '../../lib/format.ts';
 import { lenientQuery, pageFilters } from '../../lib/forms.ts';
+import { rowIdParam } from '../../lib/ids.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
+import { municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 import type { Scope } from './reports.repository.ts';
 import { sharedActorsQuery } from './reports.schemas.ts';
 import {
@@ -14,7 +16,6 @@ import {
   sharedActorsPage,
 } from './reports.view.ts';
 
-const id = z.coerce.number().int().positive().max(2_147_483_647);
 const year = z.coerce.number().int().min(2000).max(2100);
 
 /** The report page's choices. `area` is national, region:<code> or municipality:<code>. */
@@ -24,7 +25,7 @@ const reportForm = z.object({
     .regex(/^(national|region:\d{4}|municipality:\d{3})$/)
     .optional()
     .catch(undefined),
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional().catch(undefined),
+  municipalityCode: municipalityCodeParam.optional().catch(undefined),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined),
   scope: z.enum(['national']).optional().catch(undefined),
   year: year.optional().catch(undefined),
@@ -36,7 +37,7 @@ const reportForm = z.object({
     z.coerce.number().min(0).max(10).optional().catch(undefined),
   ),
   expand: z
-    .union([id, z.array(id).max(200)])
+    .union([rowIdParam, z.array(rowIdParam).max(200)])
     .optional()
     .catch(undefined),
 });

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
+import { municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 
 const year = z.coerce.number().int().min(2000).max(2100);
 
 /** Where and when a report looks: one of municipalityCode, regionCode or scope=national. */
 const scopeQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  municipalityCode: municipalityCodeParam.optional(),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional(),
   scope: z.enum(['national']).optional(),
 });
@@ -25,7 +26,7 @@ export const sharedActorsQuery = z.object({
 });
 
 export const exportQuery = z.object({
-  municipalityCode: z.coerce.number().int().min(101).max(999).optional(),
+  municipalityCode: municipalityCodeParam.optional(),
   regionCode: z.coerce.number().int().min(1081).max(1085).optional(),
   year,
 });

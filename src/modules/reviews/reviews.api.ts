@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { rowIdParams } from '../../lib/ids.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import type { ReviewWithScores } from './reviews.repository.ts';
 import { applicationReviewsSchema, reviewInput, reviewSchema } from './reviews.schemas.ts';
-
-const idParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
 const reviewOut = (r: ReviewWithScores) => ({ ...r, updatedAt: r.updatedAt.toISOString() });
 
@@ -24,7 +23,7 @@ export const reviewsApi: FastifyPluginAsyncZod = async (app) => {
           'The first review of a submitted application moves it to under_review. A criterion of another round is ' +
           '400 REVIEW_CRITERION_UNKNOWN; a caller who declared a conflict of interest gets 403 REVIEWER_CONFLICTED; ' +
           'a decided application 409 APPLICATION_DECIDED. Another municipality’s application is 404.',
-        params: idParams,
+        params: rowIdParams,
         body: reviewInput,
         response: { 201: reviewSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -42,7 +41,7 @@ export const reviewsApi: FastifyPluginAsyncZod = async (app) => {
         description:
           'For the reviewers of the round’s municipality. Reviews withdrawn by a conflict of interest are not counted ' +
           'or shown; a caller who declared one gets 403 REVIEWER_CONFLICTED.',
-        params: idParams,
+        params: rowIdParams,
         response: { 200: applicationReviewsSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },

@@ -1,15 +1,15 @@
 import { z } from 'zod';
+import { rowId, rowVersion } from '../../lib/ids.ts';
 import { dateTimeOut } from '../../plugins/api-schemas.ts';
 
 /**
  * A reviewer's review of an application (issue 21, review): a score from 1 to 5 on each of the
  * round's criteria, a comment per criterion and one overall. One schema for the form and the API.
  */
-const dbId = z.number().int().min(1).max(2_147_483_647);
 const comment = (max: number) => z.string().trim().max(max).optional();
 
 const scoreInput = z.object({
-  criterionId: dbId.describe('A criterion of the application’s round'),
+  criterionId: rowId.describe('A criterion of the application’s round'),
   score: z
     .number({ error: 'reviews.score.required' })
     .int('reviews.score.range')
@@ -22,11 +22,7 @@ const scoreInput = z.object({
 export const reviewInput = z.object({
   scores: z.array(scoreInput).min(1).max(30).describe('A score for each criterion of the round, each criterion once'),
   comment: comment(4000).describe('The overall comment'),
-  version: z
-    .number()
-    .int()
-    .positive()
-    .max(2_147_483_647)
+  version: rowVersion
     .optional()
     .describe('The version of the reviewer’s review read, to change it; leave out for the first review'),
 });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { pageOf, pageOfSchema, pageQuery } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
+import { municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 import { localTargetGroupInput, targetGroupSchema } from './target-groups.schemas.ts';
 
 const toApi = (r: z.infer<typeof targetGroupSchema>) => ({
@@ -23,13 +24,7 @@ export const targetGroupsApi: FastifyPluginAsyncZod = async (app) => {
         tags: ['reference'],
         summary: 'The FFB target-group tree and local groups',
         querystring: z.object({
-          municipalityCode: z.coerce
-            .number()
-            .int()
-            .min(101)
-            .max(999)
-            .optional()
-            .describe('Only FFB groups and this municipality’s own'),
+          municipalityCode: municipalityCodeParam.optional().describe('Only FFB groups and this municipality’s own'),
           ...pageQuery.shape,
         }),
         response: { 200: pageOfSchema(targetGroupSchema), ...errorResponses(400, 401) },
