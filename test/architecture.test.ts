@@ -101,21 +101,34 @@ t.test('no file in src is over 400 lines, the message catalogues aside (issue 17
   t.same(long, [], 'split a long file along a seam: a presenter, a group of routes, a part of the service');
 });
 
-t.test('the range of an id and of a municipality code are each written in one place (issue 17)', async (t) => {
-  // A row's id is a PostgreSQL integer; a municipality's code is three digits from 101. Both are
-  // read from every body, path and query: a copy that drifts would let one route take what another
-  // refuses (or send an id too large to the database).
-  const rules = [
-    { name: 'the largest id', pattern: /2_?147_?483_?647/, home: 'src/lib/ids.ts' },
-    {
-      name: 'the municipality codes',
-      pattern: /\.min\(\s*101\s*\)[\s\S]{0,40}?\.max\(\s*999\s*\)/,
-      home: 'src/modules/municipalities/municipalities.schemas.ts',
-    },
-  ];
-  const sources = filesUnder(src).map((f) => ({ file: posix(relative(root, f)), text: readFileSync(f, 'utf8') }));
-  for (const { name, pattern, home } of rules) {
-    const where = sources.filter(({ text }) => pattern.test(text)).map(({ file }) => file);
-    t.same(where, [home], `${name}: written in ${home} only`);
-  }
-});
+t.test(
+  'the ranges of an id, a municipality code and a region code are each written in one place (issue 17)',
+  async (t) => {
+    // A row's id is a PostgreSQL integer; a municipality's code is three digits from 101. Both are
+    // read from every body, path and query: a copy that drifts would let one route take what another
+    // refuses (or send an id too large to the database).
+    const rules = [
+      { name: 'the largest id', pattern: /2_?147_?483_?647/, home: 'src/lib/ids.ts' },
+      {
+        name: 'the municipality codes',
+        pattern: /\.min\(\s*101\s*\)[\s\S]{0,40}?\.max\(\s*999\s*\)/,
+        home: 'src/modules/municipalities/municipalities.schemas.ts',
+      },
+      {
+        name: 'the region codes',
+        pattern: /\.min\(\s*1081\s*\)[\s\S]{0,40}?\.max\(\s*1085\s*\)/,
+        home: 'src/modules/municipalities/municipalities.schemas.ts',
+      },
+    ];
+    const sources = filesUnder(src).map((f) => ({ file: posix(relative(root, f)), text: readFileSync(f, 'utf8') }));
+    for (const { name, pattern, home } of rules) {
+      const where = sources.filter(({ text }) => pattern.test(text)).map(({ file }) => file);
+      t.same(where, [home], `${name}: written in ${home} only`);
+    }
+    // An id or a version read without the shared schema is most often read without its upper bound.
+    const handWritten =
+      /\b(?:\w*Ids?|id|versions?)\??:\s*z(?:\.coerce)?\.number\(\)\.int\(\)\.(?:positive\(\)|min\(\s*1\s*\))/g;
+    const ids = sources.flatMap(({ file, text }) => [...text.matchAll(handWritten)].map((m) => `${file}: ${m[0]}`));
+    t.same(ids, [], 'an id or a version in a body, path, query or form is read with src/lib/ids.ts');
+  },
+);

@@ -503,6 +503,8 @@ export const da = {
   'validation.tooManyItems': 'Vælg højst {maximum}.',
   'validation.tooSmall': 'Værdien skal være mindst {minimum}.',
   'validation.tooBig': 'Værdien må højst være {maximum}.',
+  'validation.greaterThan': 'Værdien skal være større end {minimum}.',
+  'validation.lessThan': 'Værdien skal være mindre end {maximum}.',
   'validation.email': 'Skriv en gyldig e-mailadresse, for eksempel navn@forening.dk.',
   'validation.url': 'Skriv en gyldig webadresse, for eksempel www.forening.dk.',
   'validation.phone': 'Skriv et telefonnummer med mindst 6 cifre.',

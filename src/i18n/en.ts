@@ -504,6 +504,8 @@ export const en: Record<keyof typeof da, string> = {
   'validation.tooManyItems': 'Choose at most {maximum}.',
   'validation.tooSmall': 'The value must be at least {minimum}.',
   'validation.tooBig': 'The value may be at most {maximum}.',
+  'validation.greaterThan': 'The value must be greater than {minimum}.',
+  'validation.lessThan': 'The value must be less than {maximum}.',
   'validation.email': 'Write a valid e-mail address, for example name@association.dk.',
   'validation.url': 'Write a valid web address, for example www.association.dk.',
   'validation.phone': 'Write a phone number with at least 6 digits.',

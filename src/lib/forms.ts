@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FieldErrors, notFound, validationFailed } from './errors.ts';
-import { isRowId, rowIdParam } from './ids.ts';
+import { MAX_ROW_ID, rowIdParam } from './ids.ts';
 
 /**
  * HTML forms send strings. This walks a zod object schema and turns a parsed form body into
@@ -136,11 +136,14 @@ export function fieldErrorsFrom(error: z.ZodError): FieldErrors {
   return out;
 }
 
-/** The numeric id of a page's URL (/actors/:id); anything else is a page that does not exist. */
-export function idFrom(params: unknown, key = 'id'): number {
+/**
+ * The numeric id of a page's URL (/actors/:id); anything else is a page that does not exist. `max` is
+ * for a table whose ids are `bigint` (a grant's payments).
+ */
+export function idFrom(params: unknown, key = 'id', max = MAX_ROW_ID): number {
   const raw = (params as Record<string, unknown> | undefined)?.[key];
-  const id = typeof raw === 'string' && /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!isRowId(id)) throw notFound('page', String(raw));
+  const id = typeof raw === 'string' && /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id < 1 || id > max) throw notFound('page', String(raw));
   return id;
 }
 

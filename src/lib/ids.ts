@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The largest id a row can have: ids are PostgreSQL `integer` columns. The one place for the range
+ * The largest id a row can have: ids are PostgreSQL `integer` columns (a grant's payments, `bigint`,
+ * aside: their API and pages read them up to Number.MAX_SAFE_INTEGER). The one place for the range
  * every API body, path, query and form reads an id by; a larger number would fail in the database
  * instead of as bad input.
  */
@@ -23,3 +24,12 @@ export function isRowId(n: number): boolean {
 
 /** A row's version (versioned rows count their changes from 1), as read from a body: an `integer` too. */
 export const rowVersion = z.number().int().positive().max(MAX_ROW_ID);
+
+/** A row's version in a form field: text, read as a number. */
+export const rowVersionParam = z.coerce.number().int().positive().max(MAX_ROW_ID);
+
+/** The largest id of a `bigint` id column (a grant's payments) that a number holds exactly. */
+export const MAX_BIG_ROW_ID = Number.MAX_SAFE_INTEGER;
+
+/** A `bigint` row id in a path or a query string. */
+export const bigRowIdParam = z.coerce.number().int().positive().max(MAX_BIG_ROW_ID);

@@ -14,10 +14,13 @@ export function installZodMessages(): void {
           if (issue.origin === 'string')
             return Number(issue.minimum) <= 1 ? 'validation.required' : `validation.tooShort?minimum=${issue.minimum}`;
           if (issue.origin === 'array') return `validation.tooFewItems?minimum=${issue.minimum}`;
+          // positive() is a minimum of 0 left out: "at least 0" would be wrong.
+          if (issue.inclusive === false) return `validation.greaterThan?minimum=${issue.minimum}`;
           return `validation.tooSmall?minimum=${issue.minimum}`;
         case 'too_big':
           if (issue.origin === 'string') return `validation.tooLong?maximum=${issue.maximum}`;
           if (issue.origin === 'array') return `validation.tooManyItems?maximum=${issue.maximum}`;
+          if (issue.inclusive === false) return `validation.lessThan?maximum=${issue.maximum}`;
           return `validation.tooBig?maximum=${issue.maximum}`;
         case 'invalid_format':
           if (issue.format === 'email') return 'validation.email';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rowVersion } from '../../lib/ids.ts';
 import { userRoles } from '../../lib/principal.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
@@ -68,7 +69,7 @@ export const editUserInput = z.object({
   name: newUserInput.shape.name,
   role: newUserInput.shape.role,
   municipalityCode,
-  version: z.number().int().positive(),
+  version: rowVersion,
 });
 export type EditUserInput = z.infer<typeof editUserInput>;
 

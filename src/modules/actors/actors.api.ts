@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
-import { rowIdParam, rowIdParams } from '../../lib/ids.ts';
+import { rowIdParam, rowIdParams, rowVersion } from '../../lib/ids.ts';
 import { pageOfSchema, queryFlag } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
 import { mergeInput } from './actors.merge.ts';
@@ -119,7 +119,7 @@ export const actorsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Archive an actor',
         description: 'Optionally state the version you read (body or If-Match); a stale one gets 409.',
         params: rowIdParams,
-        body: z.object({ version: z.number().int().positive().optional() }).nullish(),
+        body: z.object({ version: rowVersion.optional() }).nullish(),
         response: { 200: actorSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },

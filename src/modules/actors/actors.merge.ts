@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
 import { AppError, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
-import { rowId } from '../../lib/ids.ts';
+import { rowId, rowVersion } from '../../lib/ids.ts';
 import { AccessDenied, mayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
@@ -33,7 +33,7 @@ export const mergeInput = z.object({
     .describe(
       'For a field that differs: the actor whose value is kept (default: the survivor’s, or the first one set)',
     ),
-  versions: z.record(z.string(), z.number().int().positive()).optional().describe('Actor id → the version you read'),
+  versions: z.record(z.string(), rowVersion).optional().describe('Actor id → the version you read'),
 });
 export type MergeInput = z.infer<typeof mergeInput>;
 

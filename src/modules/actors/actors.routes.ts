@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, type FieldErrors, notFound } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom, pageFilters, reportBack } from '../../lib/forms.ts';
-import { rowIdParam } from '../../lib/ids.ts';
+import { rowIdParam, rowVersionParam } from '../../lib/ids.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
@@ -65,7 +65,7 @@ function contactsAfterConflict(rows: FormValues[], current: Actor['contacts']): 
 
 /** How a contact is erased (confirm.eta posts it again), and the version an archiving was asked of. */
 const eraseChoice = z.object({ mode: z.enum(['delete', 'anonymise']).catch('delete') });
-const archiveChoice = z.object({ version: z.coerce.number().int().positive().optional().catch(undefined) });
+const archiveChoice = z.object({ version: rowVersionParam.optional().catch(undefined) });
 
 /** The register is everyone's: the list depends on no municipality's own data. */
 const listCache: PageCache = { for: 'shared', tags: sharedData };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../lib/cvr.ts';
-import { rowIdParam } from '../../lib/ids.ts';
+import { rowId, rowIdParam, rowVersion } from '../../lib/ids.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
@@ -43,7 +43,7 @@ const website = z
   .pipe(z.url({ protocol: /^https?$/, error: 'validation.url' }));
 
 const contactInput = z.object({
-  id: z.number().int().positive().optional().describe('Set to keep and update an existing contact'),
+  id: rowId.optional().describe('Set to keep and update an existing contact'),
   version: z
     .number()
     .int()
@@ -93,12 +93,12 @@ export const actorFields = actorBase.extend({
 export type ActorInput = z.infer<typeof actorFields>;
 
 export const actorPatch = actorBase.partial().extend({
-  version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+  version: rowVersion.optional().describe('The version you read; or send If-Match'),
 });
 export type ActorPatch = z.infer<typeof actorPatch>;
 
 /** The edit form sends every field, and the version it was opened at. */
-export const actorEditForm = actorFields.extend({ version: z.number().int().positive() });
+export const actorEditForm = actorFields.extend({ version: rowVersion });
 
 /** Quick registration of an informal group (popupfrivillighed): a name and one contact. */
 export const quickInformalGroup = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rowId, rowIdParam } from '../../lib/ids.ts';
+import { rowId, rowIdParam, rowVersion } from '../../lib/ids.ts';
 import { pageQuery, queryFlag } from '../../lib/pagination.ts';
 import { dateOut, dateTimeOut } from '../../plugins/api-schemas.ts';
 import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
@@ -63,7 +63,7 @@ const agreementChanges = agreementFields
 export const agreementPatch = agreementChanges
   .extend({
     status: z.enum(agreementStatuses).optional().describe('draft → active → ended'),
-    version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+    version: rowVersion.optional().describe('The version you read; or send If-Match'),
   })
   .refine(periodInOrder, periodError);
 export type AgreementPatch = z.infer<typeof agreementPatch>;
@@ -77,7 +77,7 @@ const actionItemInput = z.object({
 
 export const meetingInput = z.object({
   meetingId: rowId.optional().describe('A planned meeting that was now held; otherwise a new meeting is recorded'),
-  version: z.number().int().positive().optional().describe('With meetingId: the version you read'),
+  version: rowVersion.optional().describe('With meetingId: the version you read'),
   plannedOn: day.optional().describe('Default: the date held'),
   heldOn: day.nullish().describe('Leave out to plan a meeting'),
   participants: text(2000).nullish(),
@@ -108,7 +108,7 @@ export const actionItemPatch = z.object({
   ownerUserId: rowId.nullish(),
   ownerName: text(200).nullish(),
   dueOn: day.nullish(),
-  version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+  version: rowVersion.optional().describe('The version you read; or send If-Match'),
 });
 export type ActionItemPatch = z.infer<typeof actionItemPatch>;
 
@@ -177,9 +177,7 @@ export const agreementForm = agreementFields
   .omit({ municipalityCode: true })
   .extend({ status: z.enum(agreementStatuses).default('draft') })
   .refine(periodInOrder, periodError);
-export const agreementEditForm = agreementChanges
-  .extend({ version: z.number().int().positive() })
-  .refine(periodInOrder, periodError);
+export const agreementEditForm = agreementChanges.extend({ version: rowVersion }).refine(periodInOrder, periodError);
 
 /** A meeting held: the API's meeting, with its date required and its action items as `items`. */
 export const meetingLogForm = meetingInput

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formValues, idFrom } from '../../lib/forms.ts';
+import { rowVersionParam } from '../../lib/ids.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
 import { type Agreement, agreementStatuses } from './agreements.schemas.ts';
 
-const version = z.coerce.number().int().positive().catch(0);
+const version = rowVersionParam.catch(0);
 const statusForm = z.object({ to: z.enum(agreementStatuses), version });
 const statusFlash = {
   draft: 'flash.agreementDraft',

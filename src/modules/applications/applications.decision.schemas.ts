@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rowId } from '../../lib/ids.ts';
+import { rowId, rowVersion } from '../../lib/ids.ts';
 import { kronerFor } from '../../lib/money.ts';
 import { dateOut, dateTimeOut } from '../../plugins/api-schemas.ts';
 import { grantCreate, grantTransition } from '../grants/grants.schemas.ts';
@@ -32,7 +32,7 @@ export const decisionInput = z.object({
   overrideBudget: grantTransition.shape.overrideBudget.describe(
     'To approve beyond the round’s remaining budget (finance or admin, explicitly)',
   ),
-  version: z.number().int().positive().describe('The application’s version you read'),
+  version: rowVersion.describe('The application’s version you read'),
 });
 export type DecisionInput = z.infer<typeof decisionInput>;
 

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
-import { rowIdParams } from '../../lib/ids.ts';
+import { bigRowIdParam, rowIdParams } from '../../lib/ids.ts';
 import { oreTotal } from '../../lib/money.ts';
 import { pageOfSchema } from '../../lib/pagination.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
@@ -199,7 +199,7 @@ export const grantsApi: FastifyPluginAsyncZod = async (app) => {
         summary: 'Correct one payment: its kind, date and amount (finance, while the grant is approved or paid)',
         description:
           'Audited with the line before and after. What is paid stays within the award (409 PAYMENTS_EXCEED_AWARD); a grant marked as paid must stay fully paid (409 NOT_FULLY_PAID); other statuses get 409 PAYMENT_LOCKED.',
-        params: rowIdParams.extend({ paymentId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+        params: rowIdParams.extend({ paymentId: bigRowIdParam }),
         body: paymentCorrection,
         response: { 200: grantSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },

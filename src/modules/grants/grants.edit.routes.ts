@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '../../lib/forms.ts';
+import { MAX_BIG_ROW_ID } from '../../lib/ids.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
 import { grantPageNames } from './grants.names.ts';
@@ -40,7 +41,10 @@ function editSchemaOf(grant: Grant): z.ZodType {
 const formErrors = (errors: Record<string, string[]> | undefined) =>
   errors && Object.fromEntries(Object.entries(errors).map(([k, v]) => [k === 'requestedOre' ? 'requested' : k, v]));
 
-const paymentParams = (params: unknown) => ({ id: idFrom(params), paymentId: idFrom(params, 'paymentId') });
+const paymentParams = (params: unknown) => ({
+  id: idFrom(params),
+  paymentId: idFrom(params, 'paymentId', MAX_BIG_ROW_ID),
+});
 
 /**
  * Correcting a grant after registration: its details (as far as its status allows) and its payments.

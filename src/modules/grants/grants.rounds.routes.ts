@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { coerceForm, fieldErrorsFrom, formValues, idFrom } from '../../lib/forms.ts';
+import { rowVersionParam } from '../../lib/ids.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
@@ -41,7 +42,7 @@ function criteriaRows(form: Record<string, unknown>) {
 }
 
 /** The version of the round a step forward was asked of. */
-const advanceChoice = z.object({ version: z.coerce.number().int().positive().catch(0) });
+const advanceChoice = z.object({ version: rowVersionParam.catch(0) });
 
 /** The grant rounds' pages: the list with the form for a new round, a round's page, editing it, moving it on. */
 export const grantRoundsRoutes: FastifyPluginAsync = async (app) => {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { rowId, rowIdParam } from '../../lib/ids.ts';
+import { rowId, rowIdParam, rowVersion } from '../../lib/ids.ts';
 import { kronerFor, MAX_OERE, oreTotal } from '../../lib/money.ts';
 import { pageQuery, queryFlag } from '../../lib/pagination.ts';
 import { dateOut } from '../../plugins/api-schemas.ts';
-import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
+import { municipalityCode, municipalityCodeParam, regionCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 const roundStatuses = ['planned', 'open', 'closed', 'decided'] as const;
 export const grantKinds = ['money', 'in_kind'] as const;
@@ -59,7 +59,7 @@ export const roundPatch = roundInput
   .partial()
   .extend({
     status: z.enum(roundStatuses).optional().describe('planned → open → closed → decided, one step at a time'),
-    version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+    version: rowVersion.optional().describe('The version you read; or send If-Match'),
   });
 export type RoundPatch = z.infer<typeof roundPatch>;
 
@@ -101,7 +101,7 @@ export type Round = z.infer<typeof roundSchema>;
 
 /** The most target groups one award is split across. */
 const MAX_ALLOCATIONS = 100;
-const allocationInput = z.object({ targetGroupId: z.number().int().positive(), amountOre: ore.min(1) });
+const allocationInput = z.object({ targetGroupId: rowId, amountOre: ore.min(1) });
 const paymentInput = z.object({
   kind: z.enum(['payment', 'repayment']).default('payment'),
   paidOn: day,
@@ -110,12 +110,12 @@ const paymentInput = z.object({
 export type PaymentInput = z.infer<typeof paymentInput>;
 /** A correction of one payment: its kind, date and amount as they should have been, from the version read. */
 export const paymentCorrection = paymentInput.extend({
-  version: z.number().int().positive().optional().describe('The grant’s version you read; or send If-Match'),
+  version: rowVersion.optional().describe('The grant’s version you read; or send If-Match'),
 });
 
 export const grantCreate = z.object({
-  roundId: z.number().int().positive(),
-  actorId: z.number().int().positive(),
+  roundId: rowId,
+  actorId: rowId,
   title: text(300).min(1),
   purpose: text(5000).nullish(),
   kind: z.enum(grantKinds).default('money'),
@@ -149,13 +149,13 @@ export const grantPatch = grantCreate
       .optional()
       .describe('Replaces the split; must add up to the award'),
     payments: z.array(paymentInput).max(500).optional().describe('Replaces the instalments and repayments'),
-    version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+    version: rowVersion.optional().describe('The version you read; or send If-Match'),
   });
 export type GrantPatch = z.infer<typeof grantPatch>;
 
 export const grantTransition = z.object({
   to: z.enum(grantStatuses),
-  version: z.number().int().positive(),
+  version: rowVersion,
   awardedOre: ore
     .min(1, 'grant.award.zero')
     .optional()
@@ -232,7 +232,7 @@ export const grantListQuery = z.object({
   targetGroupId: rowIdParam.optional().describe('Includes its sub-groups'),
   actorId: rowIdParam.optional(),
   municipalityCode: municipalityCodeParam.optional(),
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Grants of the region’s municipalities'),
+  regionCode: regionCodeParam.optional().describe('Grants of the region’s municipalities'),
   overdue: queryFlag.optional().describe('Only grants whose report is overdue'),
   q: z
     .string()

@@ -4,12 +4,12 @@ import { toDanishCsv } from '../../lib/csv.ts';
 import { danishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
 import { formAddress, formValues, idFrom } from '../../lib/forms.ts';
-import { rowIdParam } from '../../lib/ids.ts';
+import { rowIdParam, rowVersionParam } from '../../lib/ids.ts';
 import { mayWriteArea } from '../../lib/policy.ts';
 import { fieldsOf, type Import, importKinds } from './imports.schemas.ts';
 import { problemText } from './imports.view.ts';
 
-const version = rowIdParam.catch(0);
+const version = rowVersionParam.catch(0);
 
 /** The mapping form: each field's chosen header (blank for none), and the defaults. */
 const mappingForm = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rowIdParam } from '../../lib/ids.ts';
 
 const frequency = z.enum(['daily', 'weekly', 'off']);
 
@@ -22,6 +23,6 @@ export type DigestTimeInput = z.infer<typeof digestTimeInput>;
 
 /** The unsubscribe link's address: whose digest, and the HMAC that proves the link was ours. */
 export const unsubscribeQuery = z.object({
-  user: z.coerce.number().int().positive(),
+  user: rowIdParam,
   token: z.string().regex(/^[\w-]{20,100}$/),
 });

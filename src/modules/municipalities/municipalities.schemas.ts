@@ -9,3 +9,5 @@ export const municipalitySchema = z.object({
 export const municipalityCode = z.number().int().min(101).max(999);
 /** A municipality's code in a path, a query string or a form field: text, read as a number. */
 export const municipalityCodeParam = z.coerce.number().int().min(101).max(999);
+/** A region's code (1081–1085) in a path, a query string or a form field. */
+export const regionCodeParam = z.coerce.number().int().min(1081).max(1085);

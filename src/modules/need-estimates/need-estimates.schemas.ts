@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rowId } from '../../lib/ids.ts';
+import { rowId, rowVersion } from '../../lib/ids.ts';
 import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
 const year = z.number().int().min(2000).max(2100);
@@ -36,6 +36,6 @@ export const needEstimateCell = z.object({
   targetGroupId: rowId,
   people: z.number().int().min(0).max(10_000_000).nullish().describe('Empty removes the estimate'),
   source: z.string().trim().max(500).nullish(),
-  version: z.number().int().positive().optional(),
+  version: rowVersion.optional(),
 });
 export type NeedEstimateCell = z.infer<typeof needEstimateCell>;

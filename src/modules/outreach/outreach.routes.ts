@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { translateFieldErrors } from '../../i18n/index.ts';
 import { addDays, danishDate, isoWeek, isShownIsoWeek, mondayOfIsoWeek, parseDanishDate } from '../../lib/dates.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -12,6 +11,7 @@ import {
   idFrom,
   lenientQuery,
 } from '../../lib/forms.ts';
+import { rowVersion } from '../../lib/ids.ts';
 import { assertMayCreate, assertMayWrite, mayWrite } from '../../lib/policy.ts';
 import { checkOutreach, type Outreach, outreachFields, outreachKinds, outreachListQuery } from './outreach.schemas.ts';
 import { occurrences } from './outreach.service.ts';
@@ -31,12 +31,12 @@ function parseDates(raw: unknown): string[] | undefined {
 const outreachForm = outreachFields.omit({ municipalityCode: true, dates: true }).superRefine(checkOutreach);
 const editForm = outreachFields
   .omit({ municipalityCode: true, dates: true })
-  .extend({ version: z.number().int().positive() })
+  .extend({ version: rowVersion })
   .superRefine(checkOutreach);
 
 const fullForm = outreachFields
   .omit({ municipalityCode: true })
-  .extend({ version: z.number().int().positive().optional() })
+  .extend({ version: rowVersion.optional() })
   .superRefine(checkOutreach);
 
 // A week that is no week, or out of the years shown: this week, as the heading says.

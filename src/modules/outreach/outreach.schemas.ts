@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addDays, isDanishClockTime, isoWeekday, isShownIsoWeek, summerTimeStarts } from '../../lib/dates.ts';
-import { rowId, rowIdParam } from '../../lib/ids.ts';
+import { rowId, rowIdParam, rowVersion } from '../../lib/ids.ts';
 import { dateOut } from '../../plugins/api-schemas.ts';
 import { municipalityCode, municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
 
@@ -99,7 +99,7 @@ export const outreachPatch = outreachFields
   .extend({
     weekdays: z.array(z.number().int().min(1).max(7)).max(7).optional(),
     dates: z.array(day).max(100).optional(),
-    version: z.number().int().positive().optional().describe('The version you read; or send If-Match'),
+    version: rowVersion.optional().describe('The version you read; or send If-Match'),
   })
   .superRefine(checkOutreachChange);
 export type OutreachPatch = z.infer<typeof outreachPatch>;

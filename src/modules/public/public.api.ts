@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { rowIdParams } from '../../lib/ids.ts';
 import { pageOfSchema } from '../../lib/pagination.ts';
 import { errorResponses } from '../../plugins/api-schemas.ts';
-import { publicIdParams, publicRoundDetailSchema, publicRoundQuery, publicRoundSchema } from './public.schemas.ts';
+import { publicRoundDetailSchema, publicRoundQuery, publicRoundSchema } from './public.schemas.ts';
 
 /**
  * The public data of the § 18 rounds as JSON, with no API key: the same as the public pages show.
@@ -35,7 +36,7 @@ export const publicApi: FastifyPluginAsyncZod = async (app) => {
         description:
           'The distribution list holds the awarded grants (approved, paid, accounted or closed) by organisation name: never a person, and no application that was rejected or withdrawn.',
         security: [],
-        params: publicIdParams,
+        params: rowIdParams,
         response: { 200: publicRoundDetailSchema, ...errorResponses(400, 404) },
       },
     },

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { rowIdParam } from '../../lib/ids.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { dateOut } from '../../plugins/api-schemas.ts';
 import { grantKinds, roundCriterionSchema } from '../grants/grants.schemas.ts';
@@ -18,7 +17,6 @@ export const publicRoundQuery = z.object({
 });
 export type PublicRoundQuery = z.infer<typeof publicRoundQuery>;
 
-export const publicIdParams = z.object({ id: rowIdParam });
 export const publicCodeParams = z.object({ code: municipalityCodeParam });
 
 const publicTargetGroup = z.object({

@@ -5,7 +5,7 @@ import { formatNumber } from '../../lib/format.ts';
 import { lenientQuery, pageFilters } from '../../lib/forms.ts';
 import { rowIdParam } from '../../lib/ids.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
-import { municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
+import { municipalityCodeParam, regionCodeParam } from '../municipalities/municipalities.schemas.ts';
 import type { Scope } from './reports.repository.ts';
 import { sharedActorsQuery } from './reports.schemas.ts';
 import {
@@ -26,7 +26,7 @@ const reportForm = z.object({
     .optional()
     .catch(undefined),
   municipalityCode: municipalityCodeParam.optional().catch(undefined),
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional().catch(undefined),
+  regionCode: regionCodeParam.optional().catch(undefined),
   scope: z.enum(['national']).optional().catch(undefined),
   year: year.optional().catch(undefined),
   yearFrom: year.optional().catch(undefined),

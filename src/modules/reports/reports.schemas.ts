@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { validationFailed } from '../../lib/errors.ts';
 import { oreTotal } from '../../lib/money.ts';
-import { municipalityCodeParam } from '../municipalities/municipalities.schemas.ts';
+import { municipalityCodeParam, regionCodeParam } from '../municipalities/municipalities.schemas.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 
 const year = z.coerce.number().int().min(2000).max(2100);
@@ -9,7 +9,7 @@ const year = z.coerce.number().int().min(2000).max(2100);
 /** Where and when a report looks: one of municipalityCode, regionCode or scope=national. */
 const scopeQuery = z.object({
   municipalityCode: municipalityCodeParam.optional(),
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional(),
+  regionCode: regionCodeParam.optional(),
   scope: z.enum(['national']).optional(),
 });
 
@@ -21,13 +21,13 @@ export const proportionalityQuery = scopeQuery.extend({
 });
 
 export const sharedActorsQuery = z.object({
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional().describe('Leave out for the whole country'),
+  regionCode: regionCodeParam.optional().describe('Leave out for the whole country'),
   year,
 });
 
 export const exportQuery = z.object({
   municipalityCode: municipalityCodeParam.optional(),
-  regionCode: z.coerce.number().int().min(1081).max(1085).optional(),
+  regionCode: regionCodeParam.optional(),
   year,
 });
 

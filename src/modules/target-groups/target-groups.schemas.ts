@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rowId } from '../../lib/ids.ts';
 import { municipalityCode } from '../municipalities/municipalities.schemas.ts';
 
 export const targetGroupSchema = z.object({
@@ -14,7 +15,7 @@ export const targetGroupSchema = z.object({
 export const localTargetGroupInput = z.object({
   nameDa: z.string().trim().min(1).max(200),
   nameEn: z.string().trim().max(200).nullish(),
-  parentId: z.number().int().positive(),
+  parentId: rowId,
   municipalityCode: municipalityCode
     .optional()
     .describe('The municipality adding the group: always the signed-in user’s own; another gives 403'),
