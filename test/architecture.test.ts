@@ -125,10 +125,16 @@ t.test(
       const where = sources.filter(({ text }) => pattern.test(text)).map(({ file }) => file);
       t.same(where, [home], `${name}: written in ${home} only`);
     }
-    // An id or a version read without the shared schema is most often read without its upper bound.
-    const handWritten =
-      /\b(?:\w*Ids?|id|versions?)\??:\s*z(?:\.coerce)?\.number\(\)\.int\(\)\.(?:positive\(\)|min\(\s*1\s*\))/g;
-    const ids = sources.flatMap(({ file, text }) => [...text.matchAll(handWritten)].map((m) => `${file}: ${m[0]}`));
-    t.same(ids, [], 'an id or a version in a body, path, query or form is read with src/lib/ids.ts');
+    // An id or a version read without the shared schema is most often read without its upper bound:
+    // a field named so, a number with a lower bound (an input; what the API answers has none), and no
+    // maximum, on one line or over several, alone or as the items of an array or a record.
+    const idField =
+      /\b(?:\w*Ids?|id|versions?|user)\??:\s*(?:z\.array\(|z\.record\(z\.string\(\),\s*)?z(?:\.coerce)?\s*\.number\(\)\s*\.int\(\)((?:\s*\.\w+\((?:[^()]|\([^()]*\))*\))*)/g;
+    const unbounded = sources.flatMap(({ file, text }) =>
+      [...text.matchAll(idField)]
+        .filter((m) => /\.(?:positive|min|gte|gt)\(/.test(m[1] ?? '') && !/\.(?:max|lte|lt)\(/.test(m[1] ?? ''))
+        .map((m) => `${file}: ${m[0].replace(/\s+/g, ' ')}`),
+    );
+    t.same(unbounded, [], 'an id or a version in a body, path, query or form has its upper bound (src/lib/ids.ts)');
   },
 );

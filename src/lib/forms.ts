@@ -184,16 +184,18 @@ export const reportBack = z
 /**
  * A refused form is shown again at the address it posted to. That address is a page too: a GET of
  * it leads (303) to the page that holds the form, so reloading it later, a bookmark or a link sent
- * to a colleague lands on the form, never on 404. `page` gets the address's numeric ids.
+ * to a colleague lands on the form, never on 404. `page` gets the address's numeric ids; `maxima`
+ * names an id whose column is a `bigint` (a payment's).
  */
 export function formAddress(
   app: { get(path: string, handler: (request: { params: unknown }, reply: Redirecting) => unknown): unknown },
   postPath: string,
   page: (ids: Record<string, number>) => string,
+  maxima: Record<string, number> = {},
 ): void {
   const keys = [...postPath.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
   app.get(postPath, async (request, reply) =>
-    reply.redirect(page(Object.fromEntries(keys.map((k) => [k, idFrom(request.params, k)]))), 303),
+    reply.redirect(page(Object.fromEntries(keys.map((k) => [k, idFrom(request.params, k, maxima[k])]))), 303),
   );
 }
 interface Redirecting {

@@ -44,10 +44,7 @@ const website = z
 
 const contactInput = z.object({
   id: rowId.optional().describe('Set to keep and update an existing contact'),
-  version: z
-    .number()
-    .int()
-    .positive()
+  version: rowVersion
     .optional()
     .describe('With an id: the contact’s version you read; a contact changed or erased since gives 409'),
   name: text(200).min(1),
@@ -78,7 +75,7 @@ const actorBase = z.object({
   address: optionalText(500),
   homeMunicipalityCode: municipalityCode,
   municipalityCodes: z.array(municipalityCode).max(98),
-  targetGroupIds: z.array(z.number().int().positive()).max(300),
+  targetGroupIds: z.array(rowId).max(300),
   contacts: z.array(contactInput).max(50),
   status: z.enum(actorStatuses),
 });

@@ -190,6 +190,7 @@ export const grantEditRoutes: FastifyPluginAsync = async (app) => {
     app,
     '/grants/:id/payments/:paymentId',
     ({ id, paymentId }) => `/grants/${id}/payments/${paymentId}/edit`,
+    { paymentId: MAX_BIG_ROW_ID },
   );
 
   app.post('/grants/:id/payments/:paymentId', async (request, reply) => {

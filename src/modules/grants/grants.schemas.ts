@@ -166,12 +166,7 @@ export const grantTransition = z.object({
     .max(MAX_ALLOCATIONS)
     .optional()
     .describe('To approved: the split, adding up to the award'),
-  targetGroupId: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe('To approved: put the whole award on one target group'),
+  targetGroupId: rowId.optional().describe('To approved: put the whole award on one target group'),
   overrideBudget: z.boolean().optional().describe('To approved: award beyond the round’s remaining budget'),
 });
 export type GrantTransition = z.infer<typeof grantTransition>;

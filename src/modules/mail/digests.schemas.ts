@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rowIdParam } from '../../lib/ids.ts';
+import { MAX_ROW_ID, rowIdParam } from '../../lib/ids.ts';
 
 const frequency = z.enum(['daily', 'weekly', 'off']);
 
@@ -7,7 +7,7 @@ const frequency = z.enum(['daily', 'weekly', 'off']);
 export const digestPreferencesInput = z.object({
   grants: frequency,
   agreements: frequency,
-  version: z.coerce.number().int().min(0),
+  version: z.coerce.number().int().min(0).max(MAX_ROW_ID),
 });
 export type DigestPreferencesInput = z.infer<typeof digestPreferencesInput>;
 
@@ -17,7 +17,7 @@ export const digestTimeInput = z.object({
     .string()
     .trim()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'mail.digest.time.invalid'),
-  version: z.coerce.number().int().min(0),
+  version: z.coerce.number().int().min(0).max(MAX_ROW_ID),
 });
 export type DigestTimeInput = z.infer<typeof digestTimeInput>;
 

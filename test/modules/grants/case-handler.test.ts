@@ -155,3 +155,20 @@ t.test('the case handler on the application form and the edit form', async (t) =
   t.equal(api.caseHandlerId, null, 'choosing none clears it');
   t.match((await get(finance, url)).body, /Sagsbehandler<\/dt><dd>Ingen<\/dd>/);
 });
+
+t.test('an id beyond a PostgreSQL integer is refused at its field, on the form and in the API', async (t) => {
+  const { finance, actor, round } = await setup(t);
+  const beyond = '3000000000';
+  // The form was drawn again with the chosen actor's overdue grants, read with the id as it came.
+  const application = { roundId: String(round.id), actorId: beyond, title: 'Varmestue', requested: '1.000' };
+  const refused = await finance.postForm('/grants/new', application);
+  t.equal(refused.statusCode, 422, 'the form is shown again');
+  t.match(refused.body, /href="#field-actorId"/, 'the error summary leads to the actor');
+  const api = await finance.inject({
+    method: 'POST',
+    url: '/api/v1/grants',
+    payload: { roundId: Number(beyond), actorId: actor.id, title: 'Varmestue', requestedOre: 100_000 },
+  });
+  t.equal(api.statusCode, 400, api.body);
+  t.same(Object.keys(api.json().fieldErrors ?? {}), ['roundId'], 'the field is named');
+});
