@@ -143,9 +143,12 @@ t.test('logs: a failed statement by its code and fingerprint, never its values',
   t.match(failures[4].err.message, /invalid input syntax for type integer: "\[skjult\]"/);
   t.match(failures[5].err.message, /invalid byte sequence/);
   const text = lines.join('');
-  for (const value of ['Hemmelig', 'Persondata', 'Citat', '4711', 'Tegn', '\\u0000']) {
+  for (const value of ['Hemmelig', 'Persondata', 'Citat', 'Tegn', '\\u0000']) {
     t.notOk(text.includes(value), `the logs do not hold ${value}`);
   }
+  // The number in a name, as a word of its own: the lines' times, durations and hexadecimal ids hold
+  // digits, and "4711" inside one of them (a response time of 0.34711 ms) is not the name's.
+  t.notMatch(text, /(?<![\w.])4711(?![\w.])/, 'the logs do not hold 4711');
 });
 
 t.test('backup and restore of the embedded database', { skip: onPostgres && 'PGlite only' }, async (t) => {
