@@ -7,10 +7,7 @@ import { MERGE_FIELDS } from './actors.schemas.ts';
 
 /** The actors to merge, from the page's query or form: at most twenty ids. */
 const mergeIds = (raw: unknown): number[] =>
-  (Array.isArray(raw) ? raw : [raw])
-    .map(Number)
-    .filter((n) => isRowId(n))
-    .slice(0, 20);
+  (Array.isArray(raw) ? raw : [raw]).map(Number).filter(isRowId).slice(0, 20);
 
 /** Merging duplicate actors: the page comparing them, and the merge into the one kept. */
 export const actorMergeRoutes: FastifyPluginAsync = async (app) => {

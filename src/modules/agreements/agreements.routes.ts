@@ -32,7 +32,7 @@ const INTERVALS = [1, 2, 3, 4, 6, 12];
 
 const isHtmx = (request: FastifyRequest) => request.headers['hx-request'] === 'true';
 const asIds = (x: unknown): number[] =>
-  (Array.isArray(x) ? x : x === undefined || x === null || x === '' ? [] : [x]).map(Number).filter((n) => isRowId(n));
+  (Array.isArray(x) ? x : x === undefined || x === null || x === '' ? [] : [x]).map(Number).filter(isRowId);
 
 /** The form's values, as the form shows them, from an agreement. */
 function valuesOf(a: Agreement): Record<string, unknown> {

@@ -14,7 +14,6 @@ import {
   parseForm,
   reportBack,
 } from '../../lib/forms.ts';
-import { isRowId } from '../../lib/ids.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
@@ -122,8 +121,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     status = 200,
   ) {
     const n = await names(request.principal.municipalityCode);
-    const chosenId = Number(values.actorId);
-    const actorId = isRowId(chosenId) ? chosenId : undefined;
+    const { actorId } = actorChoice.parse({ actorId: values.actorId });
     // Only the application form lists actors; the chosen one is always among them, even beyond the first hundred.
     let actorOptions: { id: number; name: string }[] = (await actors.list({ limit: 100, offset: 0, status: 'active' }))
       .items;
