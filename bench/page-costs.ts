@@ -43,6 +43,49 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROFILE = process.env.COSTS_PROFILE !== '0';
 /** Node flags added to those of `npm start` (COSTS_NODE_FLAGS, space-separated), to try one: `--trace-gc`. */
 const EXTRA_FLAGS = (process.env.COSTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/**
+ * COSTS_GC=1 runs the app with --trace-gc-nvp and reads, over the measured requests alone, what the
+ * collector did per request: bytes allocated and promoted to the old generation, young and full
+ * collections, and the main thread's pauses. These do not swing with the machine as CPU does: a
+ * change that allocates less, or keeps less alive across a request's awaits, shows here first.
+ */
+const GC = process.env.COSTS_GC === '1';
+
+/** What the collector did while the requests were measured, from --trace-gc-nvp's lines. */
+class GcTally {
+  measuring = false;
+  allocated = 0;
+  promoted = 0;
+  scavenges = 0;
+  fullCollections = 0;
+  pauseMs = 0;
+  #rest = '';
+
+  read(chunk: Buffer) {
+    const lines = (this.#rest + chunk.toString('latin1')).split('\n');
+    this.#rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const kind = / gc=(\w+)/.exec(line)?.[1];
+      if (!kind || !this.measuring) continue;
+      const field = (name: string) => Number(new RegExp(` ${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
+      if (kind === 's') this.scavenges++;
+      else this.fullCollections++;
+      this.allocated += field('allocated');
+      this.promoted += field('promoted');
+      this.pauseMs += field('pause');
+    }
+  }
+
+  perRequest(n: number) {
+    return {
+      allocatedKb: Math.round(this.allocated / 1024 / n),
+      promotedKb: Math.round((this.promoted / 1024 / n) * 10) / 10,
+      scavengesPer1000: Math.round((this.scavenges / n) * 1000),
+      fullCollectionsPer1000: Math.round((this.fullCollections / n) * 10000) / 10,
+      pauseMs: Math.round((this.pauseMs / n) * 1000) / 1000,
+    };
+  }
+}
 const { email: EMAIL, password: PASSWORD } = BENCH_USER;
 
 interface Page {
@@ -191,6 +234,7 @@ async function loadMode(list: Page[]) {
       [
         ...start.flags,
         ...EXTRA_FLAGS,
+        ...(GC ? ['--trace-gc-nvp'] : []),
         ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
         'src/server.ts',
       ],
@@ -205,9 +249,11 @@ async function loadMode(list: Page[]) {
           HOST: '127.0.0.1',
           PAGE_CACHE_TTL_MS: '0',
         },
-        stdio: ['ignore', 'inherit', 'inherit'],
+        stdio: ['ignore', GC ? 'pipe' : 'inherit', 'inherit'],
       },
     );
+    const gc = new GcTally();
+    app.stdout?.on('data', (chunk: Buffer) => gc.read(chunk));
     const base = `http://127.0.0.1:${PORT}`;
     for (let i = 0; i < 600; i++) {
       try {
@@ -222,7 +268,9 @@ async function loadMode(list: Page[]) {
     const app0 = cpuMs(app.pid as number);
     const db0 = pids.reduce((s, p) => s + cpuMs(p), 0);
     const t0 = process.hrtime.bigint();
+    gc.measuring = true;
     const r = await autocannon({ ...options(page, base, session), amount: REQUESTS });
+    gc.measuring = false;
     const t1 = process.hrtime.bigint();
     const appMs = cpuMs(app.pid as number) - app0;
     const dbMs = pids.reduce((s, p) => s + cpuMs(p), 0) - db0;
@@ -240,6 +288,7 @@ async function loadMode(list: Page[]) {
       errors: r.errors,
       appCpuMs: Math.round((appMs / n) * 100) / 100,
       dbCpuMs: Math.round((dbMs / n) * 100) / 100,
+      gc: GC ? gc.perRequest(n) : undefined,
       profile: prof ? summarise(join(profDir, prof), [t0, t1]) : undefined,
       /** The measured load's span on V8's clock (µs), to read the kept profile over it alone. */
       window: [Number(t0 / 1000n), Number(t1 / 1000n)],
@@ -248,6 +297,12 @@ async function loadMode(list: Page[]) {
     console.log(
       `\n## ${page.name} ${page.path}: ${result.reqPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}, app ${result.appCpuMs} ms/req, PostgreSQL ${result.dbCpuMs} ms/req`,
     );
+    if (result.gc) {
+      const g = result.gc;
+      console.log(
+        `  gc   ${g.allocatedKb} kB allocated, ${g.promotedKb} kB promoted a request; ${g.scavengesPer1000} young and ${g.fullCollectionsPer1000} full collections a thousand requests; pauses ${g.pauseMs} ms a request`,
+      );
+    }
     for (const [k, v] of result.profile?.packages ?? []) console.log(`  pkg  ${v.toFixed(1)} %  ${k}`);
     for (const [k, v] of result.profile?.functions ?? []) console.log(`  fn   ${v.toFixed(1)} %  ${k}`);
   }

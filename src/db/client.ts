@@ -18,6 +18,7 @@ import {
 import { tagsOfNotification, WriteClock } from '../lib/write-tags.ts';
 import { countTransactions, parsersOnce, preparing } from './driver-patches.ts';
 import { pgliteParsers, pgliteSerializers, postgresTypes, textAsWritten } from './driver-types.ts';
+import { takeRows } from './row-mapper.ts';
 
 /**
  * drizzle is given no schema: Samspil does not use its relational queries (`db.query.*`), and with a
@@ -38,9 +39,7 @@ export async function rows<T extends Record<string, unknown> = Record<string, un
   db: Queryable,
   query: SQL,
 ): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
-  // postgres.js's row list is an Array subclass with its own fields: a plain array, as PGlite's.
-  return (Array.isArray(result) ? Array.from(result) : (result as { rows: T[] }).rows) as T[];
+  return takeRows<T>(await db.execute(query));
 }
 
 export interface Database {

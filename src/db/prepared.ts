@@ -1,7 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Queryable } from './client.ts';
-import { flatRowMapper } from './row-mapper.ts';
+import { flatRowMapper, takeRows } from './row-mapper.ts';
 
 /** What drizzle's `.prepare(name)` gives: the statement, run again with new values for its placeholders. */
 interface Prepared<R> {
@@ -131,9 +131,7 @@ export function sqlOnce<V extends Record<string, unknown>, R extends object>(
       (db._.session as unknown as Session).prepareQuery(dialect.sqlToQuery(build()), undefined, as, false),
   }));
   return async (db, values) => {
-    const result = await statement(db, values);
-    // postgres.js answers an Array subclass with fields of its own, PGlite { rows }.
-    return (Array.isArray(result) ? Array.from(result) : (result as { rows: R[] }).rows) as R[];
+    return takeRows<R>(await statement(db, values));
   };
 }
 

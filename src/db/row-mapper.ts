@@ -26,6 +26,30 @@ function decoderOf(field: unknown): Decoder {
 export type RowMapper = (rows: unknown[][]) => Record<string, unknown>[];
 
 /**
+ * Lets go of the rows in the driver's own answer once they are read into another list. postgres.js
+ * keeps its answer as the value of its statement object, a promise, and V8's young-generation
+ * collector keeps that statement alive through its next collections (the full collection finds it
+ * dead): every row read was so promoted to the old generation, and each request's rows paid for a
+ * mark-compact. Emptied, the answer holds nothing: under load the actor search promoted 34 kB a
+ * request before and 5 kB after, the home page 53 and 13 (bench/PAGE-COSTS.md, session 48). PGlite's
+ * `rows` may be emptied alike.
+ */
+function releaseDriverRows(rows: unknown[]): void {
+  rows.length = 0;
+}
+
+/**
+ * The rows of a raw statement's answer as a list of their own: postgres.js answers an Array subclass
+ * with fields of its own (then emptied, releaseDriverRows), PGlite `{ rows }`.
+ */
+export function takeRows<T>(result: unknown): T[] {
+  if (!Array.isArray(result)) return (result as { rows: T[] }).rows;
+  const own = Array.from(result) as T[];
+  releaseDriverRows(result);
+  return own;
+}
+
+/**
  * The rows of a select whose columns are all at the top level (no joined table's nested object), read
  * from the driver's arrays as drizzle reads them, but with each column's decoder found once for the
  * statement. drizzle's own `mapResultRow` works each column out again for every row: its class
@@ -56,6 +80,7 @@ export function flatRowMapper(fields: unknown): RowMapper | undefined {
       }
       out[r] = item;
     }
+    releaseDriverRows(rows);
     return out;
   };
 }

@@ -3,7 +3,7 @@ import t from 'tap';
 import { type Queryable, rows } from '../../../src/db/client.ts';
 import { builtOnce, builtOnceEach, sqlOnce, sqlOnceEach } from '../../../src/db/prepared.ts';
 import { actors, auditLog, grantRounds, municipalities, users } from '../../../src/db/schema/index.ts';
-import { openTestDatabase } from '../../helper.ts';
+import { onPostgres, openTestDatabase } from '../../helper.ts';
 
 /** What src/db/prepared.ts promises, on the driver in use. */
 
@@ -278,3 +278,54 @@ t.test('a flat select reads its rows as the builder does, with no class check fo
   t.strictSame(await prepared.execute({ like: '%' }), builder);
   t.ok(asked >= 2 * 7, `drizzle's own mapping checks the columns of each row (${asked})`);
 });
+
+t.test(
+  "postgres.js's own answer lets go of its rows once they are read into a list of their own",
+  { skip: !onPostgres && 'postgres.js only: PGlite keeps no statement object after answering' },
+  async (t) => {
+    // postgres.js keeps each answer as the value of its statement object, which V8's young
+    // collector keeps alive for a while: rows left in it were promoted to the old generation.
+    const database = await openTestDatabase(t);
+    const client = database.sql as unknown as { unsafe: (...a: unknown[]) => PromiseLike<unknown> };
+    const unsafe = client.unsafe;
+    const answers: PromiseLike<unknown>[] = [];
+    client.unsafe = (...a: unknown[]) => {
+      const answer = unsafe(...a);
+      answers.push(answer);
+      return answer;
+    };
+    t.teardown(() => {
+      client.unsafe = unsafe;
+    });
+    const answerOfLast = async () => (await answers.at(-1)) as unknown[];
+
+    const flat = builtOnce<{ region: number }, { code: number; name: string }[]>('test_flat_release', (on) =>
+      on
+        .select({ code: municipalities.code, name: municipalities.name })
+        .from(municipalities)
+        .where(eq(municipalities.regionCode, sql.placeholder('region')))
+        .orderBy(asc(municipalities.code)),
+    );
+    const read = await flat(database.db, { region: 1084 });
+    t.match(read, [{ code: 101, name: 'København' }], 'a flat select built once: its rows');
+    t.equal((await answerOfLast()).length, 0, "and the driver's answer empty");
+
+    const raw = sqlOnce<{ region: number }, { code: number }>(
+      'test_raw_release',
+      () => sql`select code from municipalities where region_code = ${sql.placeholder('region')} order by code`,
+    );
+    t.match(await raw(database.db, { region: 1084 }), [{ code: 101 }], 'a raw statement built once: its rows');
+    t.equal((await answerOfLast()).length, 0, "and the driver's answer empty");
+
+    t.match(
+      await rows(database.db, sql`select code from municipalities where code = ${751}`),
+      [{ code: 751 }],
+      'rows(): its rows',
+    );
+    t.equal((await answerOfLast()).length, 0, "and the driver's answer empty");
+
+    // A statement whose answer the caller keeps as it is (db.execute) is left alone.
+    const kept = (await database.db.execute(sql`select code from municipalities where code = ${101}`)) as unknown;
+    t.match(kept, [{ code: 101 }], 'db.execute: the answer itself, rows and all');
+  },
+);
