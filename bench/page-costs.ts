@@ -68,8 +68,9 @@ class GcTally {
       const kind = / gc=(\w+)/.exec(line)?.[1];
       if (!kind || !this.measuring) continue;
       const field = (name: string) => Number(new RegExp(` ${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
-      if (kind === 's') this.scavenges++;
-      else this.fullCollections++;
+      // gc=s: a scavenge of the young generation; gc=mc / gc=ms: a full mark-compact or mark-sweep.
+      if (kind === 'mc' || kind === 'ms') this.fullCollections++;
+      else this.scavenges++;
       this.allocated += field('allocated');
       this.promoted += field('promoted');
       this.pauseMs += field('pause');

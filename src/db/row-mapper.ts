@@ -27,12 +27,13 @@ export type RowMapper = (rows: unknown[][]) => Record<string, unknown>[];
 
 /**
  * Lets go of the rows in the driver's own answer once they are read into another list. postgres.js
- * keeps its answer as the value of its statement object, a promise, and V8's young-generation
- * collector keeps that statement alive through its next collections (the full collection finds it
- * dead): every row read was so promoted to the old generation, and each request's rows paid for a
- * mark-compact. Emptied, the answer holds nothing: under load the actor search promoted 34 kB a
- * request before and 5 kB after, the home page 53 and 13 (bench/PAGE-COSTS.md, session 48). PGlite's
- * `rows` may be emptied alike.
+ * keeps its answer as the value of its statement object, a promise, and that answer was measured to
+ * survive V8's young collections long after its request had ended (why was not found; a full
+ * collection frees it): up to 40 % of what was read was promoted to the old generation, where only a
+ * mark-compact frees it. Emptied, the answer holds nothing: under load the actor search promoted
+ * 34 kB a request before and 5 kB after, the home page 53 and 13 (bench/PAGE-COSTS.md, session 48).
+ * This relies on nobody reading the answer again: drizzle runs with no query cache here (a cache
+ * would keep the driver's list and hand it out again).
  */
 function releaseDriverRows(rows: unknown[]): void {
   rows.length = 0;
@@ -40,7 +41,8 @@ function releaseDriverRows(rows: unknown[]): void {
 
 /**
  * The rows of a raw statement's answer as a list of their own: postgres.js answers an Array subclass
- * with fields of its own (then emptied, releaseDriverRows), PGlite `{ rows }`.
+ * with fields of its own (copied, then emptied: releaseDriverRows), PGlite `{ rows }` (a new list for
+ * each statement, given as it is).
  */
 export function takeRows<T>(result: unknown): T[] {
   if (!Array.isArray(result)) return (result as { rows: T[] }).rows;
@@ -54,8 +56,10 @@ export function takeRows<T>(result: unknown): T[] {
  * from the driver's arrays as drizzle reads them, but with each column's decoder found once for the
  * statement. drizzle's own `mapResultRow` works each column out again for every row: its class
  * checks (`is`, which walks the class chain) and an iterator over its path, some 10 % of an actor
- * search's CPU for 25 rows (bench/PAGE-COSTS.md, session 46). Undefined for any other select: a
- * nested path (a joined table, which a left join may null as a whole) is left to drizzle.
+ * search's CPU for 25 rows (bench/PAGE-COSTS.md, session 46). The driver's list it is given is
+ * emptied once read (releaseDriverRows), on PGlite too, where that list is the statement's own. Undefined
+ * for any other select: a nested path (a joined table, which a left join may null as a whole) is left
+ * to drizzle.
  */
 export function flatRowMapper(fields: unknown): RowMapper | undefined {
   if (!Array.isArray(fields) || fields.length === 0) return undefined;

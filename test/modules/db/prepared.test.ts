@@ -325,7 +325,9 @@ t.test(
     t.equal((await answerOfLast()).length, 0, "and the driver's answer empty");
 
     // A statement whose answer the caller keeps as it is (db.execute) is left alone.
-    const kept = (await database.db.execute(sql`select code from municipalities where code = ${101}`)) as unknown;
+    const kept = (await database.db.execute(sql`select code from municipalities where code = ${101}`)) as unknown[];
+    await rows(database.db, sql`select 1 as one`);
     t.match(kept, [{ code: 101 }], 'db.execute: the answer itself, rows and all');
+    t.equal(kept.length, 1, 'still whole after other statements were read');
   },
 );
