@@ -1,7 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Queryable } from './client.ts';
-import { flatRowMapper, takeRows } from './row-mapper.ts';
+import { flatRowMapper, nestedRowMapper, takeRows } from './row-mapper.ts';
 
 /** What drizzle's `.prepare(name)` gives: the statement, run again with new values for its placeholders. */
 interface Prepared<R> {
@@ -77,8 +77,12 @@ export function builtOnce<V extends Record<string, unknown>, R>(
       } else {
         statement = build(db).prepare(name);
         const first = statement as Prepared<R> & Built;
-        // Rows read with each column's decoder found once, not for every row (row-mapper.ts).
-        first.customResultMapper ??= flatRowMapper(first.fields);
+        // Rows read with each column's decoder found once, not for every row, and the driver's own
+        // list of them emptied once read (row-mapper.ts). A statement without fields (an insert with
+        // no returning) answers the driver's result as it is, with its count.
+        if (first.fields)
+          first.customResultMapper ??=
+            flatRowMapper(first.fields) ?? nestedRowMapper(first.fields, first.joinsNotNullableMap);
         built = {
           query: first.getQuery(),
           fields: first.fields,

@@ -1,3 +1,4 @@
+import * as drizzle from 'drizzle-orm';
 import { Column, is, noopDecoder, SQL, Subquery } from 'drizzle-orm';
 
 /** A column of a select as drizzle orders them (`orderSelectedFields`): where it goes, and what it is. */
@@ -58,8 +59,8 @@ export function takeRows<T>(result: unknown): T[] {
  * checks (`is`, which walks the class chain) and an iterator over its path, some 10 % of an actor
  * search's CPU for 25 rows (bench/PAGE-COSTS.md, session 46). The driver's list it is given is
  * emptied once read (releaseDriverRows), on PGlite too, where that list is the statement's own. Undefined
- * for any other select: a nested path (a joined table, which a left join may null as a whole) is left
- * to drizzle.
+ * for any other select: a nested path (a joined table, which a left join may null as a whole) is read
+ * by drizzle's own mapping (nestedRowMapper).
  */
 export function flatRowMapper(fields: unknown): RowMapper | undefined {
   if (!Array.isArray(fields) || fields.length === 0) return undefined;
@@ -84,6 +85,29 @@ export function flatRowMapper(fields: unknown): RowMapper | undefined {
       }
       out[r] = item;
     }
+    releaseDriverRows(rows);
+    return out;
+  };
+}
+
+/** drizzle's own reading of a row (drizzle-orm 0.45 exports it, its types leave it out as internal). */
+const mapResultRow = (drizzle as unknown as { mapResultRow: MapResultRow }).mapResultRow;
+type MapResultRow = (
+  fields: unknown,
+  row: unknown[],
+  joinsNotNullableMap: Record<string, boolean> | undefined,
+) => Record<string, unknown>;
+if (typeof mapResultRow !== 'function')
+  throw new Error('drizzle-orm no longer exports mapResultRow: see row-mapper.ts');
+
+/**
+ * The rows of any other select built once (a joined table's nested object, which a left join may null
+ * as a whole), read by drizzle's own `mapResultRow` as drizzle reads them, and the driver's list then
+ * emptied (releaseDriverRows).
+ */
+export function nestedRowMapper(fields: unknown, joinsNotNullableMap: Record<string, boolean> | undefined): RowMapper {
+  return (rows) => {
+    const out = rows.map((row) => mapResultRow(fields, row, joinsNotNullableMap));
     releaseDriverRows(rows);
     return out;
   };

@@ -310,6 +310,13 @@ t.test(
     t.match(read, [{ code: 101, name: 'København' }], 'a flat select built once: its rows');
     t.equal((await answerOfLast()).length, 0, "and the driver's answer empty");
 
+    const nested = builtOnce<{ code: number }, Row[]>('test_nested_release', (on) =>
+      shape(on, sql.placeholder('code')),
+    );
+    t.strictSame(await nested(database.db, { code: 101 }), await shape(database.db, 101), 'a nested select: its rows');
+    await nested(database.db, { code: 101 });
+    t.equal((await answerOfLast()).length, 0, "and the driver's answer empty");
+
     const raw = sqlOnce<{ region: number }, { code: number }>(
       'test_raw_release',
       () => sql`select code from municipalities where region_code = ${sql.placeholder('region')} order by code`,
