@@ -13,6 +13,7 @@ import { createReadCache } from '../lib/read-cache.ts';
 import { writeTag } from '../lib/write-tags.ts';
 import { takeFlash } from './flash.ts';
 import { cutAt, joinPieces, type Pieces } from './kept-pieces.ts';
+import { madeNow, PageRedirect, type PageView } from './page-answers.ts';
 
 const viewsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
 
@@ -40,7 +41,7 @@ export interface ViewHelpers {
 
 /** A template's data. A page (a template whose name does not start with `_`) has its title in it. */
 export type PageData = Record<string, unknown>;
-type Build<D> = () => Promise<D | PageRedirect>;
+type Build<D> = () => Promise<D | PageView<D> | PageRedirect>;
 
 /** An htmx partial: a template whose file name starts with `_`. It has no layout, and so no title. */
 type PartialName = `${string}/_${string}`;
@@ -121,21 +122,6 @@ declare module 'fastify' {
       options?: PageOptions,
     ): Promise<FastifyReply>;
   }
-}
-
-/** What a cached page's build answers instead of data when the page lives elsewhere (a merged actor). */
-export class PageRedirect {
-  readonly location: string;
-  readonly statusCode: 301 | 302 | 303 | 307 | 308;
-
-  constructor(location: string, statusCode: PageRedirect['statusCode']) {
-    this.location = location;
-    this.statusCode = statusCode;
-  }
-}
-
-export function pageRedirect(location: string, statusCode: PageRedirect['statusCode']): PageRedirect {
-  return new PageRedirect(location, statusCode);
 }
 
 type LayoutDataProvider = (request: FastifyRequest) => Promise<Record<string, unknown>>;
@@ -336,7 +322,7 @@ export const viewsPlugin = fp(
         key,
         (kept) => kept.tags,
         async () => {
-          const built = typeof data === 'function' ? await data() : data;
+          const built = madeNow(typeof data === 'function' ? await data() : data);
           if (built instanceof PageRedirect)
             return { redirect: built, tags: typeof tagsOf === 'function' ? [writeTag.anyMunicipality] : tagsOf };
           const tags = typeof tagsOf === 'function' ? tagsOf(built) : tagsOf;
@@ -381,7 +367,7 @@ export const viewsPlugin = fp(
       ) {
         const status = options.status ?? 200;
         if (options.cache) return keptPage(this, template, data, options.cache, status, options.layout);
-        const built = typeof data === 'function' ? await data() : data;
+        const built = madeNow(typeof data === 'function' ? await data() : data);
         if (built instanceof PageRedirect) return this.redirect(built.location, built.statusCode);
         const title = titleOf(template, built);
         // A public page's content, like its layout, sees no signed-in user.

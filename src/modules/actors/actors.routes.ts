@@ -7,7 +7,8 @@ import { rowIdParam, rowVersionParam } from '../../lib/ids.ts';
 import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../lib/policy.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
-import { type PageCache, pageRedirect } from '../../plugins/views.ts';
+import { pageRedirect } from '../../plugins/page-answers.ts';
+import type { PageCache } from '../../plugins/views.ts';
 import {
   type Actor,
   actorEditForm,

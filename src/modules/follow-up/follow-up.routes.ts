@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { mayWrite, type WriteArea } from '../../lib/policy.ts';
 import { writeTag } from '../../lib/write-tags.ts';
+import { pageView } from '../../plugins/page-answers.ts';
 import { type FirstStep, recordPath } from './follow-up.service.ts';
 
 /** Whose action items the page lists: the user's own, or everyone's in the municipality. */
@@ -27,19 +28,23 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
     if (municipalityCode === null || userId === null) return reply.redirect('/login', 303);
     // The page is the user's own: their action items, and what is due in their municipality.
     const build = async () => {
-      const overview = await followUp.overview({ municipalityCode, userId, mine: items === 'mine' });
-      return {
+      const [overview, municipalities] = await Promise.all([
+        followUp.overview({ municipalityCode, userId, mine: items === 'mine' }),
+        app.services.municipalities.byCode(),
+      ]);
+      // The view model made as the page is rendered (page-answers.ts).
+      return pageView(() => ({
         ...overview,
         items,
         changes: overview.changes.map((c) => ({ ...c, path: recordPath(c.entity, c.entityId, c.agreementId) })),
-        municipalityName: (await app.services.municipalities.byCode()).get(municipalityCode)?.name ?? '',
+        municipalityName: municipalities.get(municipalityCode)?.name ?? '',
         canWriteAgreements: mayWrite(request.principal, 'agreements', municipalityCode),
         // The first steps this user can take; the others are left to the roles that may.
         firstSteps: overview.firstSteps.filter((step) =>
           mayWrite(request.principal, FIRST_STEP_AREA[step], municipalityCode),
         ),
         title: request.t('followUp.title'),
-      };
+      }));
     };
     const tags = [writeTag.municipality(municipalityCode), writeTag.actors];
     return reply.page('index', build, { cache: { for: 'user', tags } });

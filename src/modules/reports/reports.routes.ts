@@ -5,6 +5,7 @@ import { formatNumber } from '../../lib/format.ts';
 import { lenientQuery, pageFilters } from '../../lib/forms.ts';
 import { rowIdParam } from '../../lib/ids.ts';
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
+import { pageView } from '../../plugins/page-answers.ts';
 import { municipalityCodeParam, regionCodeParam } from '../municipalities/municipalities.schemas.ts';
 import type { Scope } from './reports.repository.ts';
 import { sharedActorsQuery } from './reports.schemas.ts';
@@ -70,10 +71,11 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     const template = partial ? 'reports/_proportionality' : 'reports/proportionality';
     const build = async () => {
       const [report, allMunicipalities] = await Promise.all([reports.proportionality(params), municipalities.all()]);
-      return {
+      // The view model made as the page is rendered (page-answers.ts).
+      return pageView(() => ({
         ...proportionalityView(report, params, expand, allMunicipalities, request.locale, (k, p) => request.t(k, p)),
         title: request.t('reports.proportionality'),
-      };
+      }));
     };
     return reply.page(template, build, { cache: { for: 'shared', tags: await reports.tagsOf(params.scope) } });
   });
@@ -98,8 +100,11 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
     // The suspected duplicates take longer: the page loads them after (htmx), or links to them.
     const scope: Scope = regionCode === undefined ? { kind: 'national' } : { kind: 'region', code: regionCode };
     const build = async () => {
-      const result = await reports.sharedActors(scope, reportYear, { duplicates: false });
-      return {
+      const [result, municipalityNames] = await Promise.all([
+        reports.sharedActors(scope, reportYear, { duplicates: false }),
+        municipalities.names(),
+      ]);
+      return pageView(() => ({
         title: request.t('reports.shared'),
         result,
         // A region shares hundreds of actors: a page of them at a time, the matrix counting them all.
@@ -107,9 +112,9 @@ export const reportsRoutes: FastifyPluginAsync = async (app) => {
         regionCode,
         year: reportYear,
         regions: regionsOf(allMunicipalities),
-        municipalityNames: await municipalities.names(),
+        municipalityNames,
         formatShare: (n: number) => formatNumber(n, request.locale),
-      };
+      }));
     };
     return reply.page('reports/shared-actors', build, { cache: { for: 'shared', tags: await reports.tagsOf(scope) } });
   });

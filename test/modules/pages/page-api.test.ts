@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import type { Principal } from '../../../src/lib/principal.ts';
 import { tagsOfWrite, WriteClock, writeTag } from '../../../src/lib/write-tags.ts';
+import { pageView } from '../../../src/plugins/page-answers.ts';
 import { type PageCache, viewsPlugin } from '../../../src/plugins/views.ts';
 
 /**
@@ -33,16 +34,24 @@ async function pageApp(t: Test) {
   setFlagsFromString('--allow-natives-syntax');
   const fast = new Function('a', 'return %HasFastProperties(a)') as (a: object) => boolean;
   const probed: boolean[] = [];
+  const order: string[] = [];
   const probe = (it: object) => {
     probed.push(fast(it));
+    order.push('rendered');
     return '';
   };
   app.get('/:template', async (request, reply) => {
     const { template } = request.params as { template: string };
-    const { kept, status } = request.query as { kept?: 'shared' | 'user'; status?: string };
+    const { kept, status, view } = request.query as { kept?: 'shared' | 'user'; status?: string; view?: string };
     const data = async () => {
       builds++;
-      return { title: 'Titlen', heading: `Overskrift ${builds}`, probe };
+      const made = { title: 'Titlen', heading: `Overskrift ${builds}`, probe };
+      if (!view) return made;
+      return pageView(() => {
+        order.push('made');
+        queueMicrotask(() => order.push('a microtask'));
+        return made;
+      });
     };
     const cache: PageCache | undefined = kept ? { for: kept, tags: [writeTag.municipality(101)] } : undefined;
     return reply.page(template, data, { cache, status: status ? Number(status) : undefined });
@@ -51,7 +60,7 @@ async function pageApp(t: Test) {
   t.teardown(() => app.close());
   const get = (url: string, user = 'Karen', token = `token-of-${user}`) =>
     app.inject({ method: 'GET', url, headers: { 'x-user': user, 'x-token': token } });
-  return { get, writes, probed };
+  return { get, writes, probed, order };
 }
 
 t.test('a page is its template inside the layout, titled by its data; a partial is alone', async (t) => {
@@ -94,6 +103,17 @@ t.test('the data a kept template reads keeps fast properties', async (t) => {
   for (const url of ['/probe?kept=shared', '/probe?kept=user', '/probe']) {
     t.equal((await get(url)).statusCode, 200, url);
     t.equal(probed.pop(), true, `${url}: not a dictionary, each read a lookup`);
+  }
+});
+
+t.test('a build may answer a view, made in the same turn as the page is rendered', async (t) => {
+  const { get, order } = await pageApp(t);
+  for (const url of ['/probe?view=1', '/probe?view=1&kept=shared', '/probe?view=1&kept=user']) {
+    order.length = 0;
+    const page = await get(url);
+    t.equal(page.statusCode, 200, url);
+    t.match(page.body, /<title>Titlen<\/title>[\s\S]*<p>Overskrift \d+<\/p>/, `${url}: the view's data, titled`);
+    t.strictSame(order, ['made', 'rendered', 'a microtask'], `${url}: nothing else ran between making and rendering`);
   }
 });
 
