@@ -19,6 +19,7 @@ import { assertMayCreate, assertMayWrite, mayWrite, mayWriteArea } from '../../l
 import { type TableFormat, tableFile } from '../../lib/spreadsheet.ts';
 import { municipalityOrAll, sharedData } from '../../lib/write-tags.ts';
 import { askFirst, confirmed } from '../../plugins/confirm.ts';
+import { pageView } from '../../plugins/page-answers.ts';
 import { grantExport } from './grants.export.ts';
 import { grantPageNames } from './grants.names.ts';
 import { paymentsCorrectable, transitionBlocker } from './grants.rules.ts';
@@ -73,7 +74,8 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
           page.then((r) => r.rounds),
         ),
       ]);
-      return {
+      // The view model made as the page is rendered (page-answers.ts).
+      return pageView(() => ({
         ...n,
         filters,
         result,
@@ -82,7 +84,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
         canCreate: mayWriteArea(request.principal, 'grants'),
         grantStatuses,
         title: request.t('grants.title'),
-      };
+      }));
     };
     // One municipality's grants when the list is filtered by one, everyone's when not.
     const tags = [municipalityOrAll(filters.municipalityCode), ...sharedData];
