@@ -41,7 +41,7 @@ export interface ViewHelpers {
 
 /** A template's data. A page (a template whose name does not start with `_`) has its title in it. */
 export type PageData = Record<string, unknown>;
-type Build<D> = () => Promise<D | PageView<D> | PageRedirect>;
+type Build<D extends PageData> = () => Promise<D | PageView<D> | PageRedirect>;
 
 /** An htmx partial: a template whose file name starts with `_`. It has no layout, and so no title. */
 type PartialName = `${string}/_${string}`;
@@ -113,7 +113,8 @@ declare module 'fastify' {
     /**
      * Renders a template with its data: a page inside the layout, titled `data.title`, or an htmx
      * partial (a template named `_…`) alone. The data may be given as a function, which may also
-     * answer a redirect (pageRedirect); with `cache`, it runs only when the content is not kept.
+     * answer a redirect (pageRedirect) or a view made as the content is rendered (pageView,
+     * page-answers.ts); with `cache`, it runs only when the content is not kept.
      */
     page(template: PartialName, data?: PageData | Build<PageData>, options?: PageOptions): Promise<FastifyReply>;
     page(

@@ -47,7 +47,9 @@ async function pageApp(t: Test) {
       builds++;
       const made = { title: 'Titlen', heading: `Overskrift ${builds}`, probe };
       if (!view) return made;
+      const failing = request.headers['x-fail'] === 'view';
       return pageView(() => {
+        if (failing) throw new Error('the view could not be made');
         order.push('made');
         queueMicrotask(() => order.push('a microtask'));
         return made;
@@ -58,8 +60,8 @@ async function pageApp(t: Test) {
   });
   await app.ready();
   t.teardown(() => app.close());
-  const get = (url: string, user = 'Karen', token = `token-of-${user}`) =>
-    app.inject({ method: 'GET', url, headers: { 'x-user': user, 'x-token': token } });
+  const get = (url: string, user = 'Karen', token = `token-of-${user}`, more: Record<string, string> = {}) =>
+    app.inject({ method: 'GET', url, headers: { 'x-user': user, 'x-token': token, ...more } });
   return { get, writes, probed, order };
 }
 
@@ -114,6 +116,17 @@ t.test('a build may answer a view, made in the same turn as the page is rendered
     t.equal(page.statusCode, 200, url);
     t.match(page.body, /<title>Titlen<\/title>[\s\S]*<p>Overskrift \d+<\/p>/, `${url}: the view's data, titled`);
     t.strictSame(order, ['made', 'rendered', 'a microtask'], `${url}: nothing else ran between making and rendering`);
+  }
+});
+
+t.test('a view that fails fails its request as a failing build does, and nothing is kept', async (t) => {
+  const { get } = await pageApp(t);
+  for (const url of ['/probe?view=1&kept=shared', '/probe?view=1']) {
+    const failed = await get(url, 'Karen', 'token-of-Karen', { 'x-fail': 'view' });
+    t.equal(failed.statusCode, 500, `${url}: the error answers`);
+    const next = await get(url);
+    t.equal(next.statusCode, 200, `${url}: the next request builds the page anew`);
+    t.match(next.body, /<p>Overskrift \d+<\/p>/);
   }
 });
 
