@@ -12,7 +12,8 @@ interface Prepared<R> {
 /**
  * What drizzle needs to run a statement already built on another handle, as its select and insert
  * builders hand it to a session (`session.prepareQuery`): the columns to read the rows into, whether
- * rows come as arrays, and which joined tables may be missing (a left join's null object). Both
+ * rows come as arrays, and the mapper that reads them (which, for a select with joined tables, holds
+ * the map of those a left join may null, read from the first statement's `joinsNotNullableMap`). Both
  * drivers' prepared statements keep them under these names (drizzle-orm 0.45); the test of this
  * file runs a statement built on the database in a transaction on both and compares the rows.
  */
@@ -63,7 +64,9 @@ export function builtOnce<V extends Record<string, unknown>, R>(
     let statement = kept.get(db);
     if (!statement) {
       if (built) {
-        const made = (db._.session as unknown as Session).prepareQuery(
+        // Its rows are read by the mapper made with the first (which holds the joins' map drizzle's
+        // own reading needs), so the statement needs nothing more from the builder.
+        statement = (db._.session as unknown as Session).prepareQuery(
           built.query,
           built.fields,
           name,
@@ -71,9 +74,7 @@ export function builtOnce<V extends Record<string, unknown>, R>(
           built.customResultMapper,
           built.queryMetadata,
           built.cacheConfig,
-        );
-        made.joinsNotNullableMap = built.joinsNotNullableMap;
-        statement = made as unknown as Prepared<R>;
+        ) as unknown as Prepared<R>;
       } else {
         statement = build(db).prepare(name);
         const first = statement as Prepared<R> & Built;
@@ -88,7 +89,6 @@ export function builtOnce<V extends Record<string, unknown>, R>(
           fields: first.fields,
           _isResponseInArrayMode: first._isResponseInArrayMode,
           customResultMapper: first.customResultMapper,
-          joinsNotNullableMap: first.joinsNotNullableMap,
           queryMetadata: first.queryMetadata,
           cacheConfig: first.cacheConfig,
         };
