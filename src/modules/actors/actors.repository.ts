@@ -38,6 +38,21 @@ export const listColumns = {
   updatedAt: actors.updatedAt,
 };
 
+/**
+ * An actor as a list or a menu shows it: without its description, contact details and areas, which
+ * only the JSON list gives (two subqueries and the longest texts of each row, read for nothing).
+ */
+export const summaryColumns = {
+  id: actors.id,
+  name: actors.name,
+  cvr: actors.cvr,
+  orgType: actors.orgType,
+  roles: actors.roles,
+  homeMunicipalityCode: actors.homeMunicipalityCode,
+  status: actors.status,
+  updatedAt: actors.updatedAt,
+};
+
 export async function findActorRow(db: Queryable, id: number, forUpdate = false): Promise<ActorRow | undefined> {
   const query = db.select().from(actors).where(eq(actors.id, id));
   const [row] = forUpdate ? await query.for('update') : await query;

@@ -128,7 +128,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
       const filters = listFilters.parse(request.query ?? {});
       const query = actorListQuery.parse({ ...filters, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE });
       const [result, allMunicipalities, tree] = await Promise.all([
-        actors.list(query),
+        actors.summaries(query),
         municipalities.all(),
         targetGroups.tree(),
       ]);

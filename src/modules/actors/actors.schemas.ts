@@ -161,6 +161,11 @@ export type ActorListQuery = z.infer<typeof actorListQuery>;
 
 export const actorListItem = actorSchema.omit({ contacts: true });
 export type ActorListItem = z.infer<typeof actorListItem>;
+/** An actor as the list page and the menus of actors show it. */
+export type ActorSummary = Pick<
+  ActorListItem,
+  'id' | 'name' | 'cvr' | 'orgType' | 'roles' | 'homeMunicipalityCode' | 'status' | 'updatedAt'
+>;
 
 const similarActorSchema = z.object({
   id: z.number().int(),

@@ -3,8 +3,8 @@ import type { Queryable } from '../../db/client.ts';
 import { builtOnceEach } from '../../db/prepared.ts';
 import { actorMunicipalities, actors, actorTargetGroups } from '../../db/schema/index.ts';
 import { subtreeIds } from '../target-groups/target-groups.repository.ts';
-import { listColumns } from './actors.repository.ts';
-import type { ActorListItem, ActorListQuery } from './actors.schemas.ts';
+import { listColumns, summaryColumns } from './actors.repository.ts';
+import type { ActorListItem, ActorListQuery, ActorSummary } from './actors.schemas.ts';
 
 // The registry's search: the actor list and its htmx search, on every request and keystroke.
 
@@ -49,6 +49,8 @@ interface Shape {
   municipality: boolean;
   targetGroup: boolean;
   sort: NonNullable<ActorListQuery['sort']>;
+  /** Each actor whole (the JSON list), or as a list shows it (summaryColumns). */
+  whole: boolean;
 }
 
 type Values = {
@@ -92,40 +94,43 @@ function condition(shape: Shape): SQL | undefined {
  * ids and the count found in one pass over the matches, and then only the page's rows read whole.
  * Each shape is built once (db/prepared.ts).
  */
-const actorPages = builtOnceEach<string, Values, (ActorListItem & { total: number })[]>('actor_page', (db, key) => {
-  const shape = JSON.parse(key) as Shape;
-  const byRelevance = shape.sort === 'relevance' && shape.text !== 'none';
-  // The rank is worked out once per match, in the page's statement, and the rows are put in its order.
-  const order = (rank: SQL): SQL[] =>
-    byRelevance
-      ? [sql`${rank} desc`, asc(actors.nameNorm), asc(actors.id)]
-      : shape.sort === '-name'
-        ? [desc(actors.nameNorm), desc(actors.id)]
-        : shape.sort === 'updated'
-          ? [asc(actors.updatedAt), asc(actors.id)]
-          : shape.sort === '-updated'
-            ? [desc(actors.updatedAt), desc(actors.id)]
-            : [asc(actors.nameNorm), asc(actors.id)];
-  // One pass over the matches: the page's ids in order, and the number of matches beside them.
-  const page = db
-    .select({
-      id: actors.id,
-      total: sql<number>`count(*) over ()`.as('total'),
-      relevance: (byRelevance ? searchRank : sql<number>`0`).as('relevance'),
-    })
-    .from(actors)
-    .where(condition(shape))
-    .orderBy(...order(sql`relevance`))
-    .limit(sql.placeholder('limit'))
-    .offset(sql.placeholder('offset'))
-    .as('page');
-  // Then only the page's rows read whole, in the same statement.
-  return db
-    .select({ ...listColumns, total: page.total })
-    .from(page)
-    .innerJoin(actors, eq(actors.id, page.id))
-    .orderBy(...order(sql`${page.relevance}`));
-});
+const actorPages = builtOnceEach<string, Values, ((ActorListItem | ActorSummary) & { total: number })[]>(
+  'actor_page',
+  (db, key) => {
+    const shape = JSON.parse(key) as Shape;
+    const byRelevance = shape.sort === 'relevance' && shape.text !== 'none';
+    // The rank is worked out once per match, in the page's statement, and the rows are put in its order.
+    const order = (rank: SQL): SQL[] =>
+      byRelevance
+        ? [sql`${rank} desc`, asc(actors.nameNorm), asc(actors.id)]
+        : shape.sort === '-name'
+          ? [desc(actors.nameNorm), desc(actors.id)]
+          : shape.sort === 'updated'
+            ? [asc(actors.updatedAt), asc(actors.id)]
+            : shape.sort === '-updated'
+              ? [desc(actors.updatedAt), desc(actors.id)]
+              : [asc(actors.nameNorm), asc(actors.id)];
+    // One pass over the matches: the page's ids in order, and the number of matches beside them.
+    const page = db
+      .select({
+        id: actors.id,
+        total: sql<number>`count(*) over ()`.as('total'),
+        relevance: (byRelevance ? searchRank : sql<number>`0`).as('relevance'),
+      })
+      .from(actors)
+      .where(condition(shape))
+      .orderBy(...order(sql`relevance`))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .as('page');
+    // Then only the page's rows read whole, in the same statement.
+    return db
+      .select({ ...(shape.whole ? listColumns : summaryColumns), total: page.total })
+      .from(page)
+      .innerJoin(actors, eq(actors.id, page.id))
+      .orderBy(...order(sql`${page.relevance}`));
+  },
+);
 
 /**
  * A page of actors. A text search through the whole registry looks for the words and the name first;
@@ -133,15 +138,28 @@ const actorPages = builtOnceEach<string, Values, (ActorListItem & { total: numbe
  * typo), as a search engine suggests: the same query finds the same actors whatever the page size.
  * Within one municipality's actors, few enough to compare every name, it looks for all at once.
  */
-export async function searchActors(
+export function searchActors(db: Queryable, query: ActorListQuery): Promise<{ items: ActorListItem[]; total: number }> {
+  return search(db, query, true) as Promise<{ items: ActorListItem[]; total: number }>;
+}
+
+/** A page of actors as the list page and the menus show them (searchActors's order and count). */
+export function searchActorSummaries(
   db: Queryable,
   query: ActorListQuery,
-): Promise<{ items: ActorListItem[]; total: number }> {
+): Promise<{ items: ActorSummary[]; total: number }> {
+  return search(db, query, false);
+}
+
+async function search(
+  db: Queryable,
+  query: ActorListQuery,
+  whole: boolean,
+): Promise<{ items: (ActorListItem | ActorSummary)[]; total: number }> {
   // A NUL character cannot be searched for (PostgreSQL keeps none in text): it separates words.
   const text = query.q?.replaceAll('\u0000', ' ').trim();
-  const whole = query.municipalityCode === undefined;
-  let page = await pageOfActors(db, query, text ? (whole ? 'words' : 'fuzzy') : 'none', text);
-  if (text && whole && page.total < LOOK_ALIKES_BELOW) page = await pageOfActors(db, query, 'fuzzy', text);
+  const registry = query.municipalityCode === undefined;
+  let page = await pageOfActors(db, query, text ? (registry ? 'words' : 'fuzzy') : 'none', text, whole);
+  if (text && registry && page.total < LOOK_ALIKES_BELOW) page = await pageOfActors(db, query, 'fuzzy', text, whole);
   return page;
 }
 
@@ -150,7 +168,8 @@ async function pageOfActors(
   query: ActorListQuery,
   text: Shape['text'],
   words: string | undefined,
-): Promise<{ items: ActorListItem[]; total: number }> {
+  whole: boolean,
+): Promise<{ items: (ActorListItem | ActorSummary)[]; total: number }> {
   const shape: Shape = {
     text,
     role: Boolean(query.role),
@@ -158,6 +177,7 @@ async function pageOfActors(
     municipality: query.municipalityCode !== undefined,
     targetGroup: query.targetGroupId !== undefined,
     sort: query.sort ?? (words ? 'relevance' : 'name'),
+    whole,
   };
   const values: Values = {
     q: words,

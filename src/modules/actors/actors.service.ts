@@ -35,7 +35,7 @@ import {
   type QuickInformalGroup,
   type SimilarActor,
 } from './actors.schemas.ts';
-import { searchActors } from './actors.search.repository.ts';
+import { searchActorSummaries, searchActors } from './actors.search.repository.ts';
 import { actorAsSeenBy, seenBy } from './actors.seen.ts';
 
 /** What an anonymised contact is called; it carries no personal data. */
@@ -226,6 +226,11 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
 
     async list(query: ActorListQuery) {
       return searchActors(db, query);
+    },
+
+    /** The same page of actors as list() finds, as the list page and the menus of actors show them. */
+    async summaries(query: ActorListQuery) {
+      return searchActorSummaries(db, query);
     },
 
     /** Names for a list of actor ids, in one query. */

@@ -68,7 +68,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
   /** The actors to choose from: the chosen ones first, then the first hundred matching the search. */
   async function actorChoices(chosen: number[], actorQ: string) {
     const [found, chosenNames] = await Promise.all([
-      actors.list({ q: actorQ || undefined, status: 'active', limit: 100, offset: 0 }),
+      actors.summaries({ q: actorQ || undefined, status: 'active', limit: 100, offset: 0 }),
       actors.names(chosen),
     ]);
     const actorOptions = [

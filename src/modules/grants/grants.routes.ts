@@ -105,7 +105,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
   /** htmx: the actor options matching a search, for the application form. */
   app.get('/grants/actor-options', async (request, reply) => {
     const { actorQ } = actorOptionsQuery.parse(request.query ?? {});
-    const found = await actors.list({ q: actorQ.trim() || undefined, status: 'active', limit: 100, offset: 0 });
+    const found = await actors.summaries({ q: actorQ.trim() || undefined, status: 'active', limit: 100, offset: 0 });
     return reply.page('grants/_actor-options', { actorOptions: found.items, values: {} });
   });
 
@@ -125,8 +125,9 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const n = await names(request.principal.municipalityCode);
     const { actorId } = actorChoice.parse({ actorId: values.actorId });
     // Only the application form lists actors; the chosen one is always among them, even beyond the first hundred.
-    let actorOptions: { id: number; name: string }[] = (await actors.list({ limit: 100, offset: 0, status: 'active' }))
-      .items;
+    let actorOptions: { id: number; name: string }[] = (
+      await actors.summaries({ limit: 100, offset: 0, status: 'active' })
+    ).items;
     if (actorId && !actorOptions.some((a) => a.id === actorId)) {
       const chosen = await actors.get(request.principal, actorId).catch(() => undefined);
       if (chosen) actorOptions = [chosen, ...actorOptions];

@@ -89,8 +89,9 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
     status = 200,
   ) {
     const chosen = Number(values.actorId) || undefined;
-    let actorOptions: { id: number; name: string }[] = (await actors.list({ limit: 100, offset: 0, status: 'active' }))
-      .items;
+    let actorOptions: { id: number; name: string }[] = (
+      await actors.summaries({ limit: 100, offset: 0, status: 'active' })
+    ).items;
     if (chosen && !actorOptions.some((a) => a.id === chosen)) {
       const name = (await actors.names([chosen])).get(chosen);
       if (name) actorOptions = [{ id: chosen, name }, ...actorOptions];

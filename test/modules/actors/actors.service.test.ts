@@ -35,3 +35,41 @@ t.test('registerInformalGroup: a name and a contact make an informal group of yo
   );
   t.not(allowed.id, group.id);
 });
+
+t.test('summaries: the actors list() finds, in its order and with its count, as a list shows them', async (t) => {
+  const h = await buildTestApp(t);
+  const actors = h.app.services.actors;
+  const user = await h.as('coordinator', 147);
+  const coordinator: Principal = { userId: user.user.id, municipalityCode: 147, role: 'coordinator' };
+  for (const name of ['Strikkeklubben i Østbyen', 'Strikkeklubben Vestervang', 'Strikkeklubben ved Nordkysten'])
+    await actors.registerInformalGroup(
+      coordinator,
+      { name, contact: { name: 'Birthe Lund', phone: '40 50 60 70' } },
+      { allowSimilar: true },
+    );
+
+  const queries = [
+    { q: 'Strikkeklubben', limit: 25, offset: 0 },
+    { q: 'Strikkeklubben', municipalityCode: 147, sort: '-name' as const, limit: 2, offset: 1 },
+    { status: 'all' as const, limit: 5, offset: 0 },
+  ];
+  for (const query of queries) {
+    const [whole, summaries] = await Promise.all([actors.list(query), actors.summaries(query)]);
+    t.ok(whole.total > 0, `${JSON.stringify(query)}: finds some`);
+    t.equal(summaries.total, whole.total, `${JSON.stringify(query)}: the same count`);
+    t.same(
+      summaries.items,
+      whole.items.map((a) => ({
+        id: a.id,
+        name: a.name,
+        cvr: a.cvr,
+        orgType: a.orgType,
+        roles: a.roles,
+        homeMunicipalityCode: a.homeMunicipalityCode,
+        status: a.status,
+        updatedAt: a.updatedAt,
+      })),
+      `${JSON.stringify(query)}: the same actors in the same order, without what a list does not show`,
+    );
+  }
+});

@@ -75,6 +75,13 @@ t.test('the list pages, the round overview and the actor page send one statement
       `the actor list${htmx ? ' (htmx)' : ''}: ${actors.length} statements\n${actors.join('\n')}`,
     );
     t.equal(sent.built(), 0, `the actor list${htmx ? ' (htmx)' : ''}: its search built once, not for this request`);
+    // The list shows no description, contact details or areas: its statement reads none of them.
+    const page = actors.find((q) => /count\(\*\) over/.test(q)) ?? '';
+    t.notMatch(
+      page,
+      /"description"|"email"|"phone"|am\.actor_id = "actors"\."id"|atg\.actor_id = "actors"\."id"/,
+      `the actor list${htmx ? ' (htmx)' : ''}: only the columns it shows\n${page.slice(0, 400)}`,
+    );
   }
 
   // The session, the agreements with their count and their parts, and their actors' names.
