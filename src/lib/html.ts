@@ -33,6 +33,35 @@ export function atOneByte(text: string): string {
 }
 
 /**
+ * Text already written as HTML: escapeHtml (a template's `<%= %>`) gives it as it is. Made only by
+ * `htmlJoin` (the class is not exported), which escapes every text it is given, so nothing reaches a
+ * page unescaped through it.
+ * For what a page repeats on many rows with one long part in common (a report's links, whose query
+ * holds `&` on each of some 180 rows): that part is escaped once, not on every row (259 ns a link).
+ */
+class Html {
+  readonly html: string;
+  constructor(html: string) {
+    this.html = html;
+  }
+  toString(): string {
+    return this.html;
+  }
+}
+
+export type { Html };
+
+/**
+ * HTML of pieces: each piece is text (escaped here) or Html already written (kept as it is), or a
+ * number. `htmlJoin(path, id, after)` with `path` and `after` made once for a page.
+ */
+export function htmlJoin(...pieces: (string | number | Html)[]): Html {
+  let html = '';
+  for (const piece of pieces) html += escapeHtml(piece);
+  return new Html(html);
+}
+
+/**
  * The value as text, escaped. Most values hold nothing to escape and are returned as they are, with
  * nothing allocated: eta's own escape wrote its pattern as a literal in the function, so each of a
  * page's thousand or more calls made a new RegExp (56 kB a grant list, issue 17); numbers need no test.
@@ -41,7 +70,10 @@ export function atOneByte(text: string): string {
  * nothing, took 0.326 ms instead of 0.365 ms.
  */
 export function escapeHtml(value: unknown): string {
-  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') {
+    if (typeof value === 'number') return String(value);
+    if (value instanceof Html) return value.html;
+  }
   const text = typeof value === 'string' ? value : String(value);
   if (!SPECIAL.test(text)) return text;
   let out = '';

@@ -8,7 +8,7 @@ import { parseCsv, parseCsvRecords } from '../../src/lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../src/lib/cvr.ts';
 import { formatDate, formatDateTime } from '../../src/lib/format.ts';
 import { coerceForm, idFrom } from '../../src/lib/forms.ts';
-import { atOneByte, escapeHtml, latin1Templates, withinLatin1 } from '../../src/lib/html.ts';
+import { atOneByte, escapeHtml, htmlJoin, latin1Templates, withinLatin1 } from '../../src/lib/html.ts';
 import { parseForm, parseQuery } from '../../src/lib/querystring.ts';
 import { validCvr } from '../factories.ts';
 
@@ -153,6 +153,24 @@ t.test('withinLatin1 and the templates’ own text: references beyond Latin-1, m
  */
 const headerLength = v8.serialize('').length - 2;
 const heldAtOneByte = (s: string) => v8.serialize(s)[headerLength] === 0x22;
+
+t.test('htmlJoin: text escaped once, HTML made by it kept as it is, and nothing else let through', async (t) => {
+  const after = htmlJoin('&year=2026&report=a%3Db');
+  t.equal(escapeHtml(after), '&amp;year=2026&amp;report=a%3Db', 'the text escaped when it was joined');
+  const link = htmlJoin('/grants?targetGroupId=', 9, after);
+  t.equal(escapeHtml(link), '/grants?targetGroupId=9&amp;year=2026&amp;report=a%3Db', 'not escaped twice');
+  t.equal(`${link}`, escapeHtml(link), 'as text too');
+  t.equal(
+    escapeHtml(htmlJoin('<b>', after, '"', 'Ærø – ☕')),
+    '&lt;b&gt;&amp;year=2026&amp;report=a%3Db&quot;Ærø &#8211; &#9749;',
+    'each text piece escaped as escapeHtml escapes it',
+  );
+  t.equal(
+    escapeHtml({ html: '<script>', toString: () => '<script>' }),
+    '&lt;script&gt;',
+    'an object shaped like it is text, escaped',
+  );
+});
 
 t.test('what the escape and the templates give is held at one byte a character, a page of it too', async (t) => {
   t.ok(heldAtOneByte('Børn og unge') && !heldAtOneByte('Børn – unge'), 'the check itself tells the two apart');

@@ -35,9 +35,11 @@ export function proportionalityChart(rows: ChartRow[], text: ChartText): string 
       const y = top + i * rowHeight;
       const need = r.needShare ?? 0;
       const funding = r.fundingShare ?? 0;
-      const label = r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label;
+      // The warning sign and the ellipsis written as references: escaping text beyond Latin-1 costs
+      // ten times as much as plain text (html.ts).
+      const label = r.label.length > 32 ? `${escapeHtml(r.label.slice(0, 31))}&#8230;` : escapeHtml(r.label);
       return `<g>
-  <text x="${labelWidth - 8}" y="${y + 20}" text-anchor="end" class="chart-label">${escapeHtml(r.flagged ? `⚠ ${label}` : label)}</text>
+  <text x="${labelWidth - 8}" y="${y + 20}" text-anchor="end" class="chart-label">${r.flagged ? '&#9888; ' : ''}${label}</text>
   <rect x="${labelWidth}" y="${y + 4}" width="${scale(need).toFixed(1)}" height="16" class="chart-need"/>
   <text x="${labelWidth + scale(need) + 6}" y="${y + 17}" class="chart-value">${escapeHtml(text.percent(need))}</text>
   <rect x="${labelWidth}" y="${y + 22}" width="${scale(funding).toFixed(1)}" height="16" fill="url(#chart-hatch)" class="chart-funding"/>

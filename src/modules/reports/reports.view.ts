@@ -1,5 +1,6 @@
 import type { CsvCell } from '../../lib/csv.ts';
 import { decimals, groupName, type Locale } from '../../lib/format.ts';
+import { type Html, htmlJoin } from '../../lib/html.ts';
 import { proportionalityChart } from './reports.chart.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 import type { ReportService } from './reports.service.ts';
@@ -73,6 +74,15 @@ function withExpanded(base: string, expand: Iterable<number>): string {
   return q;
 }
 
+const EXPAND = htmlJoin('&expand=');
+const PROPORTIONALITY = htmlJoin('/reports/proportionality');
+/** The same as HTML, from the query string made HTML once for the page (`&` written `&amp;`). */
+function withExpandedHtml(base: Html, expand: Iterable<number>): Html {
+  const pieces: (Html | number)[] = [base];
+  for (const e of expand) pieces.push(EXPAND, e);
+  return htmlJoin(...pieces);
+}
+
 /** The query string that reproduces the report, optionally with another set of expanded groups. */
 export function reportQuery(params: ReportParams, expand: Iterable<number> = []) {
   return withExpanded(queryBase(params), expand);
@@ -123,13 +133,16 @@ export function drillLinks(params: ReportParams, back?: string) {
   const actors = new URLSearchParams();
   if (params.scope.kind === 'municipality') actors.set('municipalityCode', String(params.scope.code));
   if (back) for (const q of [grants, actors]) q.set('report', back.replace(/^\?/, ''));
-  const after = (q: URLSearchParams) => (q.size ? `&${q}` : '');
+  // As HTML, escaped once here (the `&`s): a row's link joins them with its group.
+  const after = (q: URLSearchParams) => htmlJoin(q.size ? `&${q}` : '');
   const [grantsAfter, actorsAfter] = [after(grants), after(actors)];
   return (r: { targetGroupId: number }) => ({
-    grants: `/grants?targetGroupId=${r.targetGroupId}${grantsAfter}`,
-    actors: `/actors?targetGroupId=${r.targetGroupId}${actorsAfter}`,
+    grants: htmlJoin(GRANTS_OF_GROUP, r.targetGroupId, grantsAfter),
+    actors: htmlJoin(ACTORS_OF_GROUP, r.targetGroupId, actorsAfter),
   });
 }
+const GRANTS_OF_GROUP = htmlJoin('/grants?targetGroupId=');
+const ACTORS_OF_GROUP = htmlJoin('/actors?targetGroupId=');
 
 /** What a finding is: a group that gets too little for its need, or nothing at all. */
 const FINDINGS = new Set<string>(['underserved', 'no_offer']);
@@ -171,7 +184,7 @@ export function verdictOf(flag: string, below: number, t: Translate) {
  */
 function findingsOf(
   report: Report,
-  page: { base: string; expand: Set<number>; family: ReturnType<typeof groupFamily<Report['rows'][number]>> },
+  page: { base: Html; expand: Set<number>; family: ReturnType<typeof groupFamily<Report['rows'][number]>> },
   drill: ReturnType<typeof drillLinks>,
   locale: Locale,
   t: Translate,
@@ -190,7 +203,12 @@ function findingsOf(
           .join(' › '),
         index: r.index === null ? null : indexFormats[locale](r.index),
         label: t(`reports.flag.${r.flag}`),
-        row: `/reports/proportionality${withExpanded(base, new Set([...expand, ...up.map((a) => a.targetGroupId)]))}#group-${r.targetGroupId}`,
+        row: htmlJoin(
+          PROPORTIONALITY,
+          withExpandedHtml(base, new Set([...expand, ...up.map((a) => a.targetGroupId)])),
+          '#group-',
+          r.targetGroupId,
+        ),
         ...drill(r),
       };
     });
@@ -233,19 +251,20 @@ export function proportionalityView(
   const base = queryBase(params);
   const query = withExpanded(base, expand);
   const drill = drillLinks(params, query);
+  const baseHtml = htmlJoin(base);
   return {
     report,
     params,
     scopeName,
     area: areaOf(scope),
-    findings: findingsOf(report, { base, expand, family }, drill, locale, t),
+    findings: findingsOf(report, { base: baseHtml, expand, family }, drill, locale, t),
     visible: visible.map((v) => ({
       ...v,
       name: groupName(v.row, locale),
       index: v.row.index === null ? '–' : indexFormats[locale](v.row.index),
       verdict: verdictOf(v.row.flag, family.flaggedBelow(v.row), t),
-      toggle: withExpanded(
-        base,
+      toggle: withExpandedHtml(
+        baseHtml,
         v.expanded ? [...expand].filter((e) => e !== v.row.targetGroupId) : [...expand, v.row.targetGroupId],
       ),
     })),

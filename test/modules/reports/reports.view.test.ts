@@ -1,4 +1,5 @@
 import t from 'tap';
+import { escapeHtml } from '../../../src/lib/html.ts';
 import type { ReportParams } from '../../../src/modules/reports/reports.repository.ts';
 import {
   drillLinks,
@@ -104,27 +105,38 @@ t.test('the tree shows the top groups open, and below them only what was expande
   ]);
 });
 
-t.test('links to the grants and actors behind a row', async (t) => {
+t.test('links to the grants and actors behind a row, written as HTML', async (t) => {
+  // As a template writes them (escapeHtml gives HTML as it is): the query's `&` escaped once.
+  const written = (links: { grants: unknown; actors: unknown }) => ({
+    grants: escapeHtml(links.grants),
+    actors: escapeHtml(links.actors),
+  });
   t.same(
-    drillLinks({ scope: { kind: 'municipality', code: 101 }, yearFrom: 2026, yearTo: 2026, threshold: 0.5 })({
-      targetGroupId: 9,
-    }),
+    written(
+      drillLinks({ scope: { kind: 'municipality', code: 101 }, yearFrom: 2026, yearTo: 2026, threshold: 0.5 })({
+        targetGroupId: 9,
+      }),
+    ),
     {
-      grants: '/grants?targetGroupId=9&municipalityCode=101&year=2026',
-      actors: '/actors?targetGroupId=9&municipalityCode=101',
+      grants: '/grants?targetGroupId=9&amp;municipalityCode=101&amp;year=2026',
+      actors: '/actors?targetGroupId=9&amp;municipalityCode=101',
     },
   );
   t.same(
-    drillLinks({ scope: { kind: 'region', code: 1084 }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 })({
-      targetGroupId: 9,
-    }),
+    written(
+      drillLinks({ scope: { kind: 'region', code: 1084 }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 })({
+        targetGroupId: 9,
+      }),
+    ),
     {
-      grants: '/grants?targetGroupId=9&regionCode=1084',
+      grants: '/grants?targetGroupId=9&amp;regionCode=1084',
       actors: '/actors?targetGroupId=9',
     },
   );
   t.same(
-    drillLinks({ scope: { kind: 'national' }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 })({ targetGroupId: 9 }),
+    written(
+      drillLinks({ scope: { kind: 'national' }, yearFrom: 2025, yearTo: 2026, threshold: 0.5 })({ targetGroupId: 9 }),
+    ),
     { grants: '/grants?targetGroupId=9', actors: '/actors?targetGroupId=9' },
     'nothing after the group where the report names no place or single year',
   );
@@ -133,17 +145,18 @@ t.test('links to the grants and actors behind a row', async (t) => {
     '?area=municipality%3A101&year=2026',
   );
   t.same(
-    [back({ targetGroupId: 9 }), back({ targetGroupId: 12 })],
+    [written(back({ targetGroupId: 9 })), written(back({ targetGroupId: 12 }))],
     [
       {
         grants:
-          '/grants?targetGroupId=9&municipalityCode=101&year=2026&report=area%3Dmunicipality%253A101%26year%3D2026',
-        actors: '/actors?targetGroupId=9&municipalityCode=101&report=area%3Dmunicipality%253A101%26year%3D2026',
+          '/grants?targetGroupId=9&amp;municipalityCode=101&amp;year=2026&amp;report=area%3Dmunicipality%253A101%26year%3D2026',
+        actors: '/actors?targetGroupId=9&amp;municipalityCode=101&amp;report=area%3Dmunicipality%253A101%26year%3D2026',
       },
       {
         grants:
-          '/grants?targetGroupId=12&municipalityCode=101&year=2026&report=area%3Dmunicipality%253A101%26year%3D2026',
-        actors: '/actors?targetGroupId=12&municipalityCode=101&report=area%3Dmunicipality%253A101%26year%3D2026',
+          '/grants?targetGroupId=12&amp;municipalityCode=101&amp;year=2026&amp;report=area%3Dmunicipality%253A101%26year%3D2026',
+        actors:
+          '/actors?targetGroupId=12&amp;municipalityCode=101&amp;report=area%3Dmunicipality%253A101%26year%3D2026',
       },
     ],
     "each row's links carry the report's own query back, encoded",
