@@ -62,6 +62,29 @@ export function htmlJoin(...pieces: (string | number | Html)[]): Html {
 }
 
 /**
+ * A row of table cells holding numbers, as HTML in one flat string (`<td>3</td><td>0</td>`), the cell
+ * at `at` holding `other` instead. A template writing a cell at a time adds three pieces to its page
+ * for each: a region's matrix of 29 municipalities, 841 cells, made 80 kB of them a request.
+ */
+export function numberCells(values: readonly number[], at?: number, other?: Html): Html {
+  const cells: string[] = new Array(values.length);
+  for (let j = 0; j < values.length; j++) cells[j] = j === at && other ? `<td>${other.html}</td>` : cellOf(values[j]);
+  return new Html(cells.join(''));
+}
+
+/** The cells of the counts below a thousand, each written once for the process: a matrix's are most often small. */
+const smallCells: string[] = [];
+function cellOf(value: unknown): string {
+  const n = Number(value);
+  if (Number.isInteger(n) && n >= 0 && n < 1000) {
+    const kept = smallCells[n];
+    if (kept !== undefined) return kept;
+    return (smallCells[n] = `<td>${n}</td>`);
+  }
+  return `<td>${n}</td>`;
+}
+
+/**
  * The value as text, escaped. Most values hold nothing to escape and are returned as they are, with
  * nothing allocated: eta's own escape wrote its pattern as a literal in the function, so each of a
  * page's thousand or more calls made a new RegExp (56 kB a grant list, issue 17); numbers need no test.

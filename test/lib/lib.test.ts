@@ -8,7 +8,7 @@ import { parseCsv, parseCsvRecords } from '../../src/lib/csv.ts';
 import { isEightDigits, normaliseCvr, passesModulus11 } from '../../src/lib/cvr.ts';
 import { formatDate, formatDateTime } from '../../src/lib/format.ts';
 import { coerceForm, idFrom } from '../../src/lib/forms.ts';
-import { atOneByte, escapeHtml, htmlJoin, latin1Templates, withinLatin1 } from '../../src/lib/html.ts';
+import { atOneByte, escapeHtml, htmlJoin, latin1Templates, numberCells, withinLatin1 } from '../../src/lib/html.ts';
 import { parseForm, parseQuery } from '../../src/lib/querystring.ts';
 import { validCvr } from '../factories.ts';
 
@@ -169,6 +169,17 @@ t.test('htmlJoin: text escaped once, HTML made by it kept as it is, and nothing 
     escapeHtml({ html: '<script>', toString: () => '<script>' }),
     '&lt;script&gt;',
     'an object shaped like it is text, escaped',
+  );
+});
+
+t.test('numberCells: a row of numbers as cells in one string, one cell given other HTML', async (t) => {
+  const cells = numberCells([3, 0, 12], 1, htmlJoin('–'));
+  t.equal(escapeHtml(cells), '<td>3</td><td>&#8211;</td><td>12</td>', 'written as it is, the other cell escaped once');
+  t.equal(escapeHtml(numberCells([])), '', 'no cells');
+  t.equal(
+    escapeHtml(numberCells(['<b>' as unknown as number, 7])),
+    '<td>NaN</td><td>7</td>',
+    'what is not a number is not written',
   );
 });
 

@@ -1,6 +1,6 @@
 import type { CsvCell } from '../../lib/csv.ts';
 import { decimals, groupName, type Locale } from '../../lib/format.ts';
-import { type Html, htmlJoin } from '../../lib/html.ts';
+import { type Html, htmlJoin, numberCells } from '../../lib/html.ts';
 import { proportionalityChart } from './reports.chart.ts';
 import type { ReportParams, Scope } from './reports.repository.ts';
 import type { ReportService } from './reports.service.ts';
@@ -321,7 +321,13 @@ export function proportionalityTable(report: Report, params: ReportParams, local
 /** Shared actors listed per page. */
 const SHARED_PAGE_SIZE = 50;
 
-/** One page of the shared actors (the matrix counts them all), with links to the other pages. */
+/** What the matrix's cell of a municipality with itself holds. */
+const SELF = htmlJoin('–');
+
+/**
+ * One page of the shared actors (the matrix counts them all), with links to the other pages, and the
+ * matrix's rows of counts as HTML.
+ */
 export function sharedActorsPage(result: SharedActors, page: number, regionCode: number | undefined, year: number) {
   const pages = Math.max(1, Math.ceil(result.actors.length / SHARED_PAGE_SIZE));
   const shownPage = Math.min(page, pages);
@@ -333,6 +339,7 @@ export function sharedActorsPage(result: SharedActors, page: number, regionCode:
     })}`;
   return {
     shown: result.actors.slice((shownPage - 1) * SHARED_PAGE_SIZE, shownPage * SHARED_PAGE_SIZE),
+    matrixCells: result.matrix.map((row, i) => numberCells(row.shared, i, SELF)),
     page: shownPage,
     pages,
     link,

@@ -425,6 +425,19 @@ t.test('shared actors, their matrix, and suspected duplicates across municipalit
   t.equal(pageRes.statusCode, 200);
   t.match(pageRes.body, /Blå Kors Danmark/);
   t.match(pageRes.body, /hx-get="\/reports\/shared-actors\/duplicates"/, 'the duplicates load after the page');
+  // The capital region's page has the matrix (the country's 98 municipalities are too many for one).
+  const capitalPage = (await finance.inject({ method: 'GET', url: '/reports/shared-actors?regionCode=1084&year=2026' }))
+    .body;
+  const matrixRow = (name: string) =>
+    new RegExp(`<tr><th scope="row">${name}</th>((?:<td>[^<]*</td>)+)</tr>`).exec(capitalPage)?.[1];
+  const capitalCodes = capital.municipalities.map((m: { code: number }) => m.code);
+  const at = (code: number) => capitalCodes.indexOf(code);
+  const cells = (html: string | undefined) => [...(html ?? '').matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
+  const row101 = cells(matrixRow('København'));
+  t.equal(row101.length, capitalCodes.length, 'a cell for each municipality of the region');
+  t.equal(row101[at(147)], '1', 'København shares one actor with Frederiksberg');
+  t.equal(row101[at(101)], '&#8211;', 'and none is counted with itself');
+  t.equal(cells(matrixRow('Frederiksberg'))[at(101)], '1', 'the same the other way');
   const dupes = await finance.inject({
     method: 'GET',
     url: '/reports/shared-actors/duplicates',
