@@ -75,6 +75,8 @@ const listCache: PageCache = { for: 'shared', tags: sharedData };
  * actor, with export). An actor with years of grants made the page read and render them all.
  */
 const ACTOR_PAGE_GRANTS = 20;
+/** The agreements an actor's page lists at most. */
+const ACTOR_PAGE_AGREEMENTS = 200;
 /** An actor's page shows its grants, agreements and outreach in any municipality. */
 const actorCache: PageCache = { for: 'shared', tags: [municipalityOrAll(null), ...sharedData] };
 
@@ -244,7 +246,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
           municipalities.names(),
           targetGroups.names(request.locale),
           app.services.grants.listPage({ actorId: id, sort: 'newest', limit: ACTOR_PAGE_GRANTS, offset: 0 }),
-          app.services.agreements.list({ actorId: id, limit: 200, offset: 0 }),
+          app.services.agreements.ofActor(id, ACTOR_PAGE_AGREEMENTS),
           app.services.outreach.list({ actorId: id }),
         ]);
       if (actor.mergedIntoId) return pageRedirect(`/actors/${actor.mergedIntoId}`, 308);

@@ -243,6 +243,37 @@ export async function searchAgreements(
   };
 }
 
+/** An agreement as an actor's page lists it. */
+export type AgreementSummary = Pick<
+  AgreementRow,
+  'id' | 'municipalityCode' | 'title' | 'status' | 'startsOn' | 'endsOn'
+>;
+
+/**
+ * An actor's agreements as its page lists them, in the list's order (active, then drafts, then the
+ * rest, by title): their rows without their parts, which the list of agreements reads for each (five
+ * subqueries a row) and the actor's page does not show. Built once.
+ */
+const actorAgreements = builtOnce<{ actorId: number; limit: number }, AgreementSummary[]>('actor_agreements', (db) =>
+  db
+    .select({
+      id: agreements.id,
+      municipalityCode: agreements.municipalityCode,
+      title: agreements.title,
+      status: agreements.status,
+      startsOn: agreements.startsOn,
+      endsOn: agreements.endsOn,
+    })
+    .from(agreements)
+    .where(agreementCondition('a'))
+    .orderBy(sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`, asc(agreements.title))
+    .limit(sql.placeholder('limit')),
+);
+
+export function agreementsOfActor(db: Queryable, actorId: number, limit: number): Promise<AgreementSummary[]> {
+  return actorAgreements(db, { actorId, limit });
+}
+
 /** Actors that do not exist, or are archived, among the given ids. */
 export async function unusableActorIds(db: Queryable, ids: number[]): Promise<number[]> {
   if (!ids.length) return [];

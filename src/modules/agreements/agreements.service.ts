@@ -12,7 +12,9 @@ import { createMeetingService, meetingPace } from './agreements.meetings.ts';
 import {
   type AgreementParts,
   type AgreementRow,
+  type AgreementSummary,
   agreementParts,
+  agreementsOfActor,
   findAgreement,
   findAgreementWithParts,
   foreignGrantIds,
@@ -178,6 +180,11 @@ export function createAgreementService(database: Database) {
     async list(query: AgreementListQuery): Promise<{ items: Agreement[]; total: number }> {
       const { rows, total, parts } = await searchAgreements(db, query);
       return { items: await toAgreements(rows, db, parts), total };
+    },
+
+    /** An actor's agreements (the first `limit`), in the list's order, as the actor's page lists them. */
+    async ofActor(actorId: number, limit: number): Promise<AgreementSummary[]> {
+      return agreementsOfActor(db, actorId, limit);
     },
 
     async get(id: number): Promise<Agreement> {

@@ -129,8 +129,7 @@ t.test('the list pages, the round overview and the actor page send one statement
   );
 
   // The session; the actor with its contacts, where it was merged into and who works with it (the
-  // contact rule); its grants with their totals; its agreements with their count and their parts;
-  // its outreach.
+  // contact rule); its grants with their totals; its agreements as the page lists them; its outreach.
   const actorPage = await statements(`/actors/${actor.id}`, /Foreningen Lanternen/);
   t.equal(actorPage.length, 5, `the actor page: ${actorPage.length} statements\n${actorPage.join('\n')}`);
   t.equal(sent.built(), 0, 'the actor page: every statement built once, its grants too');
@@ -144,6 +143,15 @@ t.test('the list pages, the round overview and the actor page send one statement
     actorPage.join('\n').match(/join "?grant_rounds"?/g)?.length,
     1,
     `the actor page joins the rounds to the page's grants only:\n${actorPage.join('\n')}`,
+  );
+  // Its agreements without the parts the list of agreements reads for each (their actors, groups,
+  // responsibilities, grants and last meeting) and without a count: the page shows neither.
+  const ofActor = actorPage.find((q) => /from "agreements"/.test(q) && /"agreement_actors"/.test(q)) ?? '';
+  t.ok(ofActor, 'the actor page reads its agreements');
+  t.notMatch(
+    ofActor,
+    /agreement_responsibilities|agreement_target_groups|agreement_grants|"meetings"|count\(\*\)/,
+    `the actor page's agreements: their rows only\n${ofActor}`,
   );
 });
 
