@@ -77,9 +77,12 @@ const smallCells: string[] = [];
 function cellOf(value: unknown): string {
   const n = Number(value);
   if (Number.isInteger(n) && n >= 0 && n < 1000) {
-    const kept = smallCells[n];
-    if (kept !== undefined) return kept;
-    return (smallCells[n] = `<td>${n}</td>`);
+    let cell = smallCells[n];
+    if (cell === undefined) {
+      cell = `<td>${n}</td>`;
+      smallCells[n] = cell;
+    }
+    return cell;
   }
   return `<td>${n}</td>`;
 }
