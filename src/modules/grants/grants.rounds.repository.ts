@@ -130,10 +130,14 @@ const totalsOf = (db: Queryable, which: SQL) =>
     .select({
       roundId: grants.roundId,
       status: grants.status,
-      n: sql<number>`count(*)::int`,
-      requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`,
-      awarded: sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`,
-      paid: sql<string>`coalesce(sum(${grants.paidOre}), 0)::text`,
+      // Named, for the round's own statement, which reads them as JSON (roundWhole).
+      n: sql<number>`count(*)::int`.as('n'),
+      requested: sql<string>`coalesce(sum(${grants.requestedOre}), 0)::text`.as('requested'),
+      awarded:
+        sql<string>`coalesce(sum(${grants.awardedOre}) filter (where ${grants.status} in ${AWARDED}), 0)::text`.as(
+          'awarded',
+        ),
+      paid: sql<string>`coalesce(sum(${grants.paidOre}), 0)::text`.as('paid'),
     })
     .from(grants)
     .where(which)
@@ -152,12 +156,16 @@ const totalsOfRound = builtOnce<{ roundId: number }, TotalsRow[]>('round_totals_
 
 /** Requested, awarded and (net) paid per round, and the number of grants in each status, in one query. */
 export async function roundTotals(db: Queryable, roundIds: number[]): Promise<Map<number, RoundTotals>> {
-  const out = new Map<number, RoundTotals>();
-  if (!roundIds.length) return out;
+  if (!roundIds.length) return new Map();
   const rows =
     roundIds.length === 1
       ? await totalsOfRound(db, { roundId: roundIds[0] as number })
       : await totalsByStatus(db, { roundIds: intArray(roundIds) });
+  return totalsFrom(roundIds, rows);
+}
+
+function totalsFrom(roundIds: number[], rows: TotalsRow[]): Map<number, RoundTotals> {
+  const out = new Map<number, RoundTotals>();
   for (const id of roundIds)
     out.set(id, { roundId: id, requestedOre: 0n, awardedOre: 0n, paidOre: 0n, grantsByStatus: {} });
   for (const r of rows) {
@@ -223,21 +231,28 @@ type ExtrasRow = {
  * The target groups and criteria of rounds, in one statement built once (a page that shows a round
  * sends one more, not two): the groups first, by id, then the criteria in their order.
  */
-const extrasOfRounds = sqlOnce<{ roundIds: string }, ExtrasRow>(
-  'round_extras',
-  () => sql`select round_id, 'group' as kind, target_group_id as id, null::smallint as position, null::text as title,
-        null::text as description
-      from ${grantRoundTargetGroups} where round_id = any(${sql.placeholder('roundIds')}::int[])
+const extrasOf = (
+  rounds: SQL,
+) => sql`select round_id, 'group' as kind, target_group_id as id, null::smallint as position,
+        null::text as title, null::text as description
+      from ${grantRoundTargetGroups} where round_id ${rounds}
       union all
       select round_id, 'criterion', id, position, title, description
-      from ${grantRoundCriteria} where round_id = any(${sql.placeholder('roundIds')}::int[])
-      order by kind desc, position nulls first, id`,
+      from ${grantRoundCriteria} where round_id ${rounds}
+      order by kind desc, position nulls first, id`;
+
+const extrasOfRounds = sqlOnce<{ roundIds: string }, ExtrasRow>('round_extras', () =>
+  extrasOf(sql`= any(${sql.placeholder('roundIds')}::int[])`),
 );
 
 export async function roundExtras(db: Queryable, roundIds: number[]): Promise<Map<number, RoundExtras>> {
+  if (!roundIds.length) return new Map();
+  return extrasFrom(roundIds, await extrasOfRounds(db, { roundIds: intArray(roundIds) }));
+}
+
+function extrasFrom(roundIds: number[], rows: ExtrasRow[]): Map<number, RoundExtras> {
   const out = new Map<number, RoundExtras>(roundIds.map((id) => [id, { targetGroupIds: [], criteria: [] }]));
-  if (!roundIds.length) return out;
-  for (const r of await extrasOfRounds(db, { roundIds: intArray(roundIds) })) {
+  for (const r of rows) {
     const extras = out.get(Number(r.round_id));
     if (!extras) continue;
     if (r.kind === 'group') extras.targetGroupIds.push(Number(r.id));
@@ -286,4 +301,39 @@ export async function replaceRoundCriteria(
         .set(values)
         .where(and(eq(grantRoundCriteria.id, c.id), eq(grantRoundCriteria.roundId, roundId)));
   }
+}
+
+/**
+ * One round with its totals by status and its target groups and criteria: one statement built once,
+ * which a round's page and the grant forms read on each request. The three sent together before were
+ * a socket write, a wake-up of a backend and an answer each (issue 17); the totals and the extras come
+ * as JSON, each list in its statement's order.
+ */
+const roundWhole = builtOnce<{ id: number }, { row: RoundRow; totals: string; extras: string }[]>('round_whole', (db) =>
+  db
+    .select({
+      row: grantRounds,
+      totals: sql<string>`(select coalesce(json_agg(t), '[]')::text
+        from (${totalsOf(db, eq(grants.roundId, grantRounds.id))}) t)`,
+      extras: sql<string>`(select coalesce(json_agg(x), '[]')::text from (${extrasOf(sql`= ${grantRounds.id}`)}) x)`,
+    })
+    .from(grantRounds)
+    .where(eq(grantRounds.id, sql.placeholder('id'))),
+);
+
+/** A round's row with its totals and extras, as roundTotals and roundExtras give them; undefined if there is none. */
+export async function findRoundWhole(
+  db: Queryable,
+  id: number,
+): Promise<{ row: RoundRow; totals: Map<number, RoundTotals>; extras: Map<number, RoundExtras> } | undefined> {
+  const [found] = await roundWhole(db, { id });
+  if (!found) return undefined;
+  const totals = (JSON.parse(found.totals) as (Omit<TotalsRow, 'roundId'> & { round_id: number })[]).map(
+    ({ round_id, ...t }) => ({ ...t, roundId: round_id }),
+  );
+  return {
+    row: found.row,
+    totals: totalsFrom([id], totals),
+    extras: extrasFrom([id], JSON.parse(found.extras) as ExtrasRow[]),
+  };
 }

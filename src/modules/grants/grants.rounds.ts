@@ -16,6 +16,7 @@ import { type GroupTotal, type RoundRow, roundByTargetGroup } from './grants.rep
 import {
   awardedInRound,
   findRound,
+  findRoundWhole,
   insertRound,
   listRounds,
   pageRounds,
@@ -180,14 +181,10 @@ export function createRoundService(database: Database) {
     },
 
     async getRound(id: number): Promise<Round> {
-      // The row, its totals and its extras read at once (a round that is not there has neither).
-      const [row, totals, extras] = await Promise.all([
-        findRound(db, id),
-        roundTotals(db, [id]),
-        roundExtras(db, [id]),
-      ]);
-      if (!row) throw notFound('grant_round', id);
-      const [round] = roundsOf([row], totals, extras);
+      // The row, its totals and its extras in one statement.
+      const found = await findRoundWhole(db, id);
+      if (!found) throw notFound('grant_round', id);
+      const [round] = roundsOf([found.row], found.totals, found.extras);
       if (!round) throw notFound('grant_round', id);
       return round;
     },

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import t from 'tap';
+import { actorInput } from '../../factories.ts';
 import { buildTestApp } from '../../helper.ts';
 
 /**
@@ -244,4 +245,49 @@ t.test('the API changes a round’s criteria by the version read, and checks the
   const cleared = await patch({ version: 3, criteria: [], description: null });
   t.same(cleared.json().criteria, []);
   t.equal(cleared.json().description, null);
+});
+
+t.test('a round read alone (one statement) is the round as a list of rounds reads it', async (t) => {
+  const finance = await h.as('finance', 101);
+  const groups = (await h.inject({ method: 'GET', url: '/api/v1/target-groups' })).json().items as { id: number }[];
+  const made = await finance.inject({
+    method: 'POST',
+    url: '/api/v1/grant-rounds',
+    payload: {
+      year: 2028,
+      name: 'Hele puljen',
+      budgetOre: 50_000_000,
+      criteria: [{ title: 'Først' }, { title: 'Så', description: 'Og så' }],
+      targetGroupIds: [groups[3]?.id, groups[1]?.id],
+    },
+  });
+  t.equal(made.statusCode, 201, made.body.slice(0, 300));
+  const round = made.json();
+  const actor = (await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput() })).json();
+  // Grants in three statuses, written as they stand (the triggers' checks are tested elsewhere).
+  await h.database.db.transaction(async (tx) => {
+    await tx.execute(sql`set local session_replication_role = replica`);
+    await tx.execute(sql`
+      insert into grants (round_id, actor_id, title, requested_ore, awarded_ore, status, decision_on, report_due_on, paid_ore)
+      values (${round.id}, ${actor.id}, 'Søgt', 100000, null, 'applied', null, '2029-06-01', 0),
+        (${round.id}, ${actor.id}, 'Bevilget', 200000, 150000, 'approved', '2028-03-01', '2029-06-01', 0),
+        (${round.id}, ${actor.id}, 'Udbetalt', 300000, 250000, 'paid', '2028-03-01', '2029-06-01', 250000),
+        (${round.id}, ${actor.id}, 'Også udbetalt', 1000, 1000, 'paid', '2028-03-01', '2029-06-01', 400)`);
+  });
+
+  const grants = h.app.services.grants;
+  const listed = (await grants.listRounds(101)).find((r) => r.id === round.id);
+  t.match(listed, {
+    criteria: [{ title: 'Først' }, { title: 'Så', description: 'Og så' }],
+    targetGroupIds: [groups[1]?.id, groups[3]?.id],
+    grantsByStatus: { applied: 1, approved: 1, paid: 2 },
+    requestedOre: '601000',
+    awardedOre: '401000',
+    paidOre: '250400',
+  });
+  t.same(await grants.getRound(round.id), listed, 'the round alone as the list reads it');
+  const empty = (await grants.listRounds(101)).find((r) => r.name === 'API-puljen 2027');
+  t.ok(empty, 'a round without grants, groups or criteria');
+  if (empty) t.same(await grants.getRound(empty.id), empty, 'that one too');
+  await t.rejects(grants.getRound(2_000_000_000), { code: 'NOT_FOUND' }, 'a round that is not there');
 });
