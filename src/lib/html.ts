@@ -33,9 +33,9 @@ export function atOneByte(text: string): string {
 }
 
 /**
- * Text already written as HTML: escapeHtml (a template's `<%= %>`) gives it as it is. Made only by
- * `htmlJoin` (the class is not exported), which escapes every text it is given, so nothing reaches a
- * page unescaped through it.
+ * Text already written as HTML: escapeHtml (a template's `<%= %>`) gives it as it is. Made only here
+ * (the class is not exported): by `htmlJoin`, which escapes every text it is given, and by
+ * `numberCells`, which writes numbers only; so nothing reaches a page unescaped through it.
  * For what a page repeats on many rows with one long part in common (a report's links, whose query
  * holds `&` on each of some 180 rows): that part is escaped once, not on every row (259 ns a link).
  */

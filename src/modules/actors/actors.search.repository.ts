@@ -91,7 +91,8 @@ function condition(shape: Shape): SQL | undefined {
 
 /**
  * One page of the actors that match, in order, and how many match in all: one statement, the page's
- * ids and the count found in one pass over the matches, and then only the page's rows read whole.
+ * ids and the count found in one pass over the matches, and then only the page's rows read (whole, or
+ * as a list shows them).
  * Each shape is built once (db/prepared.ts).
  */
 const actorPages = builtOnceEach<string, Values, ((ActorListItem | ActorSummary) & { total: number })[]>(
@@ -123,7 +124,7 @@ const actorPages = builtOnceEach<string, Values, ((ActorListItem | ActorSummary)
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
       .as('page');
-    // Then only the page's rows read whole, in the same statement.
+    // Then only the page's rows read, in the same statement.
     return db
       .select({ ...(shape.whole ? listColumns : summaryColumns), total: page.total })
       .from(page)

@@ -184,7 +184,11 @@ const agreementPages = builtOnceEach<
     .select({ row: agreements, total: sql<number>`count(*) over ()`, ...partsOf(sql.raw('"agreements"."id"')) })
     .from(agreements)
     .where(condition)
-    .orderBy(sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`, asc(agreements.title))
+    .orderBy(
+      sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`,
+      asc(agreements.title),
+      asc(agreements.id),
+    )
     .limit(sql.placeholder('limit'))
     .offset(sql.placeholder('offset'));
 });
@@ -266,7 +270,11 @@ const actorAgreements = builtOnce<{ actorId: number; limit: number }, AgreementS
     })
     .from(agreements)
     .where(agreementCondition('a'))
-    .orderBy(sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`, asc(agreements.title))
+    .orderBy(
+      sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`,
+      asc(agreements.title),
+      asc(agreements.id),
+    )
     .limit(sql.placeholder('limit')),
 );
 

@@ -147,7 +147,7 @@ const totalsByStatus = builtOnce<{ roundIds: string }, TotalsRow[]>('round_total
   totalsOf(db, sql`${grants.roundId} = any(${sql.placeholder('roundIds')}::int[])`),
 );
 /**
- * One round's, as its page reads them: by `=`, PostgreSQL keeps one generic plan for the statement.
+ * One round's, as a list of one round reads them: by `=`, PostgreSQL keeps one generic plan for the statement.
  * With `= any(array)` it cannot know how many rounds the array holds, and plans it again at every run.
  */
 const totalsOfRound = builtOnce<{ roundId: number }, TotalsRow[]>('round_totals_of_round', (db) =>
@@ -228,8 +228,9 @@ type ExtrasRow = {
 };
 
 /**
- * The target groups and criteria of rounds, in one statement built once (a page that shows a round
- * sends one more, not two): the groups first, by id, then the criteria in their order.
+ * The target groups and criteria of rounds, in one statement built once (a list of rounds sends one
+ * more, not two; one round is read with its own, findRoundWhole): the groups first, by id, then the
+ * criteria in their order.
  */
 const extrasOf = (
   rounds: SQL,
@@ -315,7 +316,9 @@ const roundWhole = builtOnce<{ id: number }, { row: RoundRow; totals: string; ex
       row: grantRounds,
       totals: sql<string>`(select coalesce(json_agg(t), '[]')::text
         from (${totalsOf(db, eq(grants.roundId, grantRounds.id))}) t)`,
-      extras: sql<string>`(select coalesce(json_agg(x), '[]')::text from (${extrasOf(sql`= ${grantRounds.id}`)}) x)`,
+      // Aggregated in the list's order, said again: a subquery's order is kept only "usually".
+      extras: sql<string>`(select coalesce(json_agg(x order by x.kind desc, x.position nulls first, x.id), '[]')::text
+        from (${extrasOf(sql`= ${grantRounds.id}`)}) x)`,
     })
     .from(grantRounds)
     .where(eq(grantRounds.id, sql.placeholder('id'))),

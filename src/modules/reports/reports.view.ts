@@ -323,6 +323,8 @@ const SHARED_PAGE_SIZE = 50;
 
 /** What the matrix's cell of a municipality with itself holds. */
 const SELF = htmlJoin('–');
+/** The matrix is shown for two municipalities up to a region's (29); not for the country's 98. */
+const MATRIX_MAX = 40;
 
 /**
  * One page of the shared actors (the matrix counts them all), with links to the other pages, and the
@@ -339,7 +341,11 @@ export function sharedActorsPage(result: SharedActors, page: number, regionCode:
     })}`;
   return {
     shown: result.actors.slice((shownPage - 1) * SHARED_PAGE_SIZE, shownPage * SHARED_PAGE_SIZE),
-    matrixCells: result.matrix.map((row, i) => numberCells(row.shared, i, SELF)),
+    // Built only where it is shown: the country's would be 9,604 cells thrown away.
+    matrixCells:
+      result.municipalities.length > 1 && result.municipalities.length <= MATRIX_MAX
+        ? result.matrix.map((row, i) => numberCells(row.shared, i, SELF))
+        : [],
     page: shownPage,
     pages,
     link,

@@ -57,7 +57,7 @@ t.test('summaries: the actors list() finds, in its order and with its count, as 
     const [whole, summaries] = await Promise.all([actors.list(query), actors.summaries(query)]);
     t.ok(whole.total > 0, `${JSON.stringify(query)}: finds some`);
     t.equal(summaries.total, whole.total, `${JSON.stringify(query)}: the same count`);
-    t.same(
+    t.strictSame(
       summaries.items,
       whole.items.map((a) => ({
         id: a.id,

@@ -285,9 +285,9 @@ t.test('a round read alone (one statement) is the round as a list of rounds read
     awardedOre: '401000',
     paidOre: '250400',
   });
-  t.same(await grants.getRound(round.id), listed, 'the round alone as the list reads it');
+  t.strictSame(await grants.getRound(round.id), listed, 'the round alone as the list reads it');
   const empty = (await grants.listRounds(101)).find((r) => r.name === 'API-puljen 2027');
   t.ok(empty, 'a round without grants, groups or criteria');
-  if (empty) t.same(await grants.getRound(empty.id), empty, 'that one too');
+  if (empty) t.strictSame(await grants.getRound(empty.id), empty, 'that one too');
   await t.rejects(grants.getRound(2_000_000_000), { code: 'NOT_FOUND' }, 'a round that is not there');
 });

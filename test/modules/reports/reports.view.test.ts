@@ -200,7 +200,8 @@ t.test('the export table', async (t) => {
 t.test('the shared actors a page at a time', async (t) => {
   const actors = Array.from({ length: 120 }, (_, i) => ({ actorId: i + 1 }));
   const matrix = [{ shared: [0, 2] }, { shared: [2, 0] }];
-  const result = { actors, matrix } as unknown as Parameters<typeof sharedActorsPage>[0];
+  const municipalities = [{ code: 101 }, { code: 147 }];
+  const result = { actors, matrix, municipalities } as unknown as Parameters<typeof sharedActorsPage>[0];
   const last = sharedActorsPage(result, 99, 1084, 2026);
   t.same([last.page, last.pages, last.shown.length], [3, 3, 20], 'a page beyond the last shows the last');
   t.same(
@@ -208,6 +209,13 @@ t.test('the shared actors a page at a time', async (t) => {
     ['<td>&#8211;</td><td>2</td>', '<td>2</td><td>&#8211;</td>'],
     'the matrix on every page, a dash where a municipality meets itself',
   );
+  const country = Array.from({ length: 98 }, (_, i) => ({ code: i + 1 }));
+  const national = {
+    actors,
+    municipalities: country,
+    matrix: country.map(() => ({ shared: country.map(() => 1) })),
+  } as unknown as Parameters<typeof sharedActorsPage>[0];
+  t.same(sharedActorsPage(national, 1, undefined, 2026).matrixCells, [], 'no matrix of the whole country: not built');
   t.equal(last.link(1), '/reports/shared-actors?regionCode=1084&year=2026');
   t.equal(
     sharedActorsPage(result, 2, undefined, 2026).link(2),
