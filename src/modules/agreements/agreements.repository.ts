@@ -167,6 +167,13 @@ export async function replaceAgreementParts(
   }
 }
 
+/** The agreement list's order, an actor's page's too: active, then drafts, then the rest, by title. */
+const listOrder = [
+  sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`,
+  asc(agreements.title),
+  asc(agreements.id),
+];
+
 /**
  * The filters of the agreement list, by what is given: the actor page asks for one actor's, the list
  * for a municipality's with a status or words. Each shape is built once (db/prepared.ts). The page
@@ -184,11 +191,7 @@ const agreementPages = builtOnceEach<
     .select({ row: agreements, total: sql<number>`count(*) over ()`, ...partsOf(sql.raw('"agreements"."id"')) })
     .from(agreements)
     .where(condition)
-    .orderBy(
-      sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`,
-      asc(agreements.title),
-      asc(agreements.id),
-    )
+    .orderBy(...listOrder)
     .limit(sql.placeholder('limit'))
     .offset(sql.placeholder('offset'));
 });
@@ -254,9 +257,9 @@ export type AgreementSummary = Pick<
 >;
 
 /**
- * An actor's agreements as its page lists them, in the list's order (active, then drafts, then the
- * rest, by title): their rows without their parts, which the list of agreements reads for each (five
- * subqueries a row) and the actor's page does not show. Built once.
+ * An actor's agreements as its page lists them, in the list's order (listOrder): their rows without
+ * the parts the list of agreements reads for each (five subqueries a row), which the actor's page does
+ * not show. Built once.
  */
 const actorAgreements = builtOnce<{ actorId: number; limit: number }, AgreementSummary[]>('actor_agreements', (db) =>
   db
@@ -270,11 +273,7 @@ const actorAgreements = builtOnce<{ actorId: number; limit: number }, AgreementS
     })
     .from(agreements)
     .where(agreementCondition('a'))
-    .orderBy(
-      sql`case ${agreements.status} when 'active' then 0 when 'draft' then 1 else 2 end`,
-      asc(agreements.title),
-      asc(agreements.id),
-    )
+    .orderBy(...listOrder)
     .limit(sql.placeholder('limit')),
 );
 
