@@ -22,7 +22,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { system } from '../src/lib/principal.ts';
 import { BENCH_USER, benchIds, signInBenchUser } from './national.ts';
-import { cpuMs } from './proc.ts';
+import { cpuMs, cpuSplitMs } from './proc.ts';
 import { startCommand } from './start-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -266,14 +266,16 @@ async function loadMode(list: Page[]) {
     // Warmed by a number of requests, not seconds: on a busy machine a second may hold only a few.
     await autocannon({ ...options(page, base, session), amount: WARM_UP });
     const pids = await backendPids(client);
-    const app0 = cpuMs(app.pid as number);
+    const app0 = cpuSplitMs(app.pid as number);
     const db0 = pids.reduce((s, p) => s + cpuMs(p), 0);
     const t0 = process.hrtime.bigint();
     gc.measuring = true;
     const r = await autocannon({ ...options(page, base, session), amount: REQUESTS });
     gc.measuring = false;
     const t1 = process.hrtime.bigint();
-    const appMs = cpuMs(app.pid as number) - app0;
+    const app1 = cpuSplitMs(app.pid as number);
+    const appMs = app1.user + app1.system - app0.user - app0.system;
+    const appSystemMs = app1.system - app0.system;
     const dbMs = pids.reduce((s, p) => s + cpuMs(p), 0) - db0;
     const exited = new Promise((resolve) => app.once('exit', resolve));
     app.kill('SIGTERM');
@@ -288,6 +290,8 @@ async function loadMode(list: Page[]) {
       non2xx: r.non2xx,
       errors: r.errors,
       appCpuMs: Math.round((appMs / n) * 100) / 100,
+      /** Of it, the kernel's part: writing to and reading from the sockets of the clients and the database. */
+      appSystemMs: Math.round((appSystemMs / n) * 100) / 100,
       dbCpuMs: Math.round((dbMs / n) * 100) / 100,
       gc: GC ? gc.perRequest(n) : undefined,
       profile: prof ? summarise(join(profDir, prof), [t0, t1]) : undefined,
@@ -296,7 +300,7 @@ async function loadMode(list: Page[]) {
     };
     results[page.name] = result;
     console.log(
-      `\n## ${page.name} ${page.path}: ${result.reqPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}, app ${result.appCpuMs} ms/req, PostgreSQL ${result.dbCpuMs} ms/req`,
+      `\n## ${page.name} ${page.path}: ${result.reqPerSec} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}, app ${result.appCpuMs} ms/req (kernel ${result.appSystemMs}), PostgreSQL ${result.dbCpuMs} ms/req`,
     );
     if (result.gc) {
       const g = result.gc;
