@@ -3,10 +3,16 @@ import { z } from 'zod';
 import { mayWrite, type WriteArea } from '../../lib/policy.ts';
 import { writeTag } from '../../lib/write-tags.ts';
 import { pageView } from '../../plugins/page-answers.ts';
-import { type FirstStep, recordPath } from './follow-up.service.ts';
+import { type FirstStep, followUpLists, recordPath } from './follow-up.service.ts';
 
-/** Whose action items the page lists: the user's own, or everyone's in the municipality. */
-const itemsQuery = z.object({ items: z.enum(['mine', 'all']).catch('mine') });
+/**
+ * Whose action items the page lists (the user's own, or everyone's in the municipality), and the
+ * list it shows whole, if any.
+ */
+const itemsQuery = z.object({
+  items: z.enum(['mine', 'all']).catch('mine'),
+  show: z.enum(followUpLists).optional().catch(undefined),
+});
 
 /** Who may take each first step. */
 const FIRST_STEP_AREA: Record<FirstStep, WriteArea> = { invite: 'users', actors: 'actors', round: 'grants' };
@@ -23,19 +29,20 @@ export const followUpRoutes: FastifyPluginAsync = async (app) => {
   });
 
   app.get('/', async (request, reply) => {
-    const { items } = itemsQuery.parse(request.query ?? {});
+    const { items, show } = itemsQuery.parse(request.query ?? {});
     const { municipalityCode, userId } = request.principal;
     if (municipalityCode === null || userId === null) return reply.redirect('/login', 303);
     // The page is the user's own: their action items, and what is due in their municipality.
     const build = async () => {
       const [overview, municipalities] = await Promise.all([
-        followUp.overview({ municipalityCode, userId, mine: items === 'mine' }),
+        followUp.overview({ municipalityCode, userId, mine: items === 'mine', whole: show }),
         app.services.municipalities.byCode(),
       ]);
       // The view model made as the page is rendered (page-answers.ts).
       return pageView(() => ({
         ...overview,
         items,
+        show,
         changes: overview.changes.map((c) => ({ ...c, path: recordPath(c.entity, c.entityId, c.agreementId) })),
         municipalityName: municipalities.get(municipalityCode)?.name ?? '',
         canWriteAgreements: mayWrite(request.principal, 'agreements', municipalityCode),

@@ -9,6 +9,7 @@ import {
   countOpenActionItems,
   type FollowUpWindows,
   followUpOverview,
+  type ListLimits,
   openActionItems,
   reportsDueSoon,
 } from './follow-up.repository.ts';
@@ -22,8 +23,18 @@ const REPORT_REMINDER_DAYS = 7;
 const REVIEW_REMINDER_DAYS = 30;
 /** A digest lists at most this many of each kind for a municipality. */
 const REMINDER_LIMIT = 2000;
-/** The follow-up page lists at most this many of each kind, the most pressing first; it counts them all. */
-const PAGE_LIST_LIMIT = 100;
+/**
+ * The follow-up page lists at most this many of each kind, the most pressing first, and counts them
+ * all; a user may open one list whole, up to WHOLE_LIST_LIMIT. The page is where every user lands:
+ * four lists of a hundred (182 reports due in København's national data) read as a report, not as a
+ * list of what to do next, and cost it two thirds of its rendering (issue 17).
+ */
+const PAGE_LIST_LIMIT = 25;
+const WHOLE_LIST_LIMIT = 500;
+
+/** The follow-up page's lists that are cut short, by the names its `show` query gives them. */
+export const followUpLists = ['reports', 'agreementsDue', 'meetingsOverdue', 'actionItems'] as const;
+export type FollowUpList = (typeof followUpLists)[number];
 
 /**
  * The days a report is reminded of: 7 calendar days before it is due, on the day it is due, and
@@ -50,6 +61,8 @@ export interface FollowUpOptions {
   today?: string;
   /** At most this many of each list (PAGE_LIST_LIMIT). */
   limit?: number;
+  /** The list shown whole (up to WHOLE_LIST_LIMIT), the others cut at `limit`. */
+  whole?: FollowUpList;
 }
 
 /** A new municipality's first steps, each done once the municipality has what it leads to. */
@@ -134,35 +147,48 @@ export function createFollowUpService(database: Database) {
     async overview(options: FollowUpOptions) {
       const w = windows(options.today ?? danishDate());
       const m = options.municipalityCode;
-      const limit = options.limit ?? PAGE_LIST_LIMIT;
+      const each = options.limit ?? PAGE_LIST_LIMIT;
+      const limitOf = (list: FollowUpList) => (list === options.whole ? Math.max(each, WHOLE_LIST_LIMIT) : each);
+      const limits: ListLimits = {
+        reports: limitOf('reports'),
+        agreementsDue: limitOf('agreementsDue'),
+        meetingsOverdue: limitOf('meetingsOverdue'),
+        actionItems: limitOf('actionItems'),
+      };
       const { reports, agreementsDue, meetingsOverdue, actionItems, changes, ...begun } = await followUpOverview(
         db,
         { mine: options.mine, userId: options.userId, municipalityCode: m },
         w,
         RECENT_CHANGES_DAYS,
-        limit,
+        limits,
       );
-      // A list shorter than the limit is whole. A full one is counted: by the navigation's counts (the
+      // A list shorter than its limit is whole. A full one is counted: by the navigation's counts (the
       // same windows, most often kept), the municipality's action items by a count of their own.
-      const full = (list: unknown[]) => list.length >= limit;
+      const full = (list: unknown[], name: FollowUpList) => list.length >= limits[name];
       const counted =
-        full(reports) || full(agreementsDue) || full(meetingsOverdue) || (options.mine && full(actionItems))
+        full(reports, 'reports') ||
+        full(agreementsDue, 'agreementsDue') ||
+        full(meetingsOverdue, 'meetingsOverdue') ||
+        (options.mine && full(actionItems, 'actionItems'))
           ? await counts(m, options.userId, w.today)
           : undefined;
-      const total = async (list: unknown[], count: () => number | Promise<number>) =>
-        full(list) ? Math.max(await count(), list.length) : list.length;
-      const totals = {
-        reports: await total(reports, () => counted?.reports ?? 0),
-        agreementsDue: await total(agreementsDue, () => counted?.agreements ?? 0),
-        meetingsOverdue: await total(meetingsOverdue, () => counted?.meetings ?? 0),
-        actionItems: await total(actionItems, () =>
+      const total = async (list: unknown[], name: FollowUpList, count: () => number | Promise<number>) =>
+        full(list, name) ? Math.max(await count(), list.length) : list.length;
+      const totals: Record<FollowUpList, number> = {
+        reports: await total(reports, 'reports', () => counted?.reports ?? 0),
+        agreementsDue: await total(agreementsDue, 'agreementsDue', () => counted?.agreements ?? 0),
+        meetingsOverdue: await total(meetingsOverdue, 'meetingsOverdue', () => counted?.meetings ?? 0),
+        actionItems: await total(actionItems, 'actionItems', () =>
           options.mine ? (counted?.actionItems ?? 0) : countOpenActionItems(db, m),
         ),
       };
       return {
         today: w.today,
-        /** How many of each list there are in all; a list shows PAGE_LIST_LIMIT at most. */
+        /** How many of each list there are in all; a list shows PAGE_LIST_LIMIT at most, or the list shown whole more. */
         totals,
+        /** How many of each list were read at most, and how many a list cut short shows. */
+        limits,
+        listLimit: each,
         reports: reports.map((r) => ({ ...r, overdue: r.dueOn < w.today })),
         agreementsDue,
         meetingsOverdue,

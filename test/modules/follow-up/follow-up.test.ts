@@ -348,7 +348,7 @@ t.test('a list longer than the page shows is counted in full, and says that it s
   const { h, coordinator, finance, actor, groupId } = await setup(t);
   const other = await h.as('coordinator', 101);
   const a = await agreement(coordinator, actor.id, { title: 'Mange handlepunkter', startsOn: '2026-01-01' });
-  // 104 of the coordinator's own and one of a colleague's: more than the page's hundred either way.
+  // 104 of the coordinator's own and one of a colleague's: more than the page's 25, and its old hundred.
   for (const [n, first] of [
     [50, 0],
     [50, 50],
@@ -367,17 +367,37 @@ t.test('a list longer than the page shows is counted in full, and says that it s
     t.equal(res.statusCode, 201, res.body);
   }
   const itemsSection = (body: string) => /<section aria-labelledby="h-items"[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+  const listed = (section: string) => section.match(/<li><a href="\/agreements\//g)?.length;
   const mine = itemsSection((await coordinator.inject({ method: 'GET', url: '/' })).body);
   t.match(mine, /<span class="badge">104<\/span>/, 'the badge counts all of the user’s own open items');
-  t.equal(mine.match(/<li><a href="\/agreements\//g)?.length, 100, 'the page lists a hundred of them');
-  t.match(mine, /Her vises de 100 mest presserende af 104\./, 'and says that it shows a part');
+  t.equal(listed(mine), 25, 'the page lists the 25 most pressing');
+  t.match(
+    mine,
+    /Her vises de 25 mest presserende af 104\. <a href="\/\?show=actionItems#h-items">Vis alle 104 handlepunkter<\/a>/,
+    'says that it shows a part, and links to the list whole',
+  );
+  t.match(mine, /Punkt 25<\/a>/);
+  t.notMatch(mine, /Punkt 26<\/a>/, 'the first 25 by due date, then as recorded');
+  const mineWhole = itemsSection((await coordinator.inject({ method: 'GET', url: '/?show=actionItems' })).body);
+  t.equal(listed(mineWhole), 104, 'the list shown whole lists them all');
+  t.notMatch(mineWhole, /mest presserende af/, 'and says nothing of a part');
+  t.match(mineWhole, /<a href="\/#h-items">Vis kun de 25 mest presserende<\/a>/, 'and links back');
+  t.match(mineWhole, /href="\/\?items=all&amp;show=actionItems"/, 'the tabs keep the list whole');
   const all = itemsSection((await coordinator.inject({ method: 'GET', url: '/?items=all' })).body);
   t.match(all, /<span class="badge">105<\/span>/, 'all of the municipality’s, the colleague’s included');
-  t.match(all, /Her vises de 100 mest presserende af 105\./);
+  t.match(all, /Her vises de 25 mest presserende af 105\. <a href="\/\?items=all&amp;show=actionItems#h-items">/);
+  const allWhole = itemsSection(
+    (await coordinator.inject({ method: 'GET', url: '/?items=all&show=actionItems' })).body,
+  );
+  t.equal(listed(allWhole), 105);
+  t.match(allWhole, /<a href="\/\?items=all#h-items">Vis kun de 25 mest presserende<\/a>/);
   const english = itemsSection(
     (await coordinator.inject({ method: 'GET', url: '/?items=all', cookies: { lang: 'en' } })).body,
   );
-  t.match(english, /Showing the 100 most pressing of 105\./, 'in English too');
+  t.match(english, /Showing the 25 most pressing of 105\. <a [^>]+>Show all 105 action items<\/a>/, 'in English too');
+  const unknown = await coordinator.inject({ method: 'GET', url: '/?show=everything' });
+  t.equal(unknown.statusCode, 200, 'a list the page does not have is ignored');
+  t.equal(listed(itemsSection(unknown.body)), 25);
 
   // The other lists, with a smaller page: each counted in full, and a whole list left as it is.
   await threeReportsDue(finance, actor.id, groupId);
@@ -409,6 +429,20 @@ t.test('a list longer than the page shows is counted in full, and says that it s
   );
   t.same(two.totals, { reports: 3, agreementsDue: 3, meetingsOverdue: 4, actionItems: 104 }, 'and all of them counted');
   t.same((await overview(2, false)).totals.actionItems, 105, 'the municipality’s items counted by themselves');
+  const oneWhole = await h.app.services.followUp.overview({
+    municipalityCode: 101,
+    userId: coordinator.user.id,
+    mine: true,
+    today: '2026-03-01',
+    limit: 2,
+    whole: 'meetingsOverdue',
+  });
+  t.same(
+    [oneWhole.reports.length, oneWhole.meetingsOverdue.length, oneWhole.actionItems.length],
+    [2, 4, 2],
+    'a list shown whole is read whole, the others still cut short',
+  );
+  t.same(oneWhole.totals, two.totals, 'and counted the same');
   const whole = await overview(200, false);
   t.same(
     whole.totals,
