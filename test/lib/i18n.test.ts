@@ -4,6 +4,7 @@ import t from 'tap';
 import { da } from '../../src/i18n/da.ts';
 import { en } from '../../src/i18n/en.ts';
 import { translate } from '../../src/i18n/index.ts';
+import { followUpLists } from '../../src/modules/follow-up/follow-up.service.ts';
 import { root } from '../template.ts';
 
 function files(dir: string, ext: string): string[] {
@@ -53,6 +54,10 @@ t.test('every key the code and the templates use exists', async (t) => {
       prefix,
     );
   }
+  // The follow-up page's links under each of its lists.
+  for (const list of followUpLists)
+    for (const kind of ['showAll', 'showMost', 'showFewer'])
+      for (const catalogue of [da, en]) t.ok(`followUp.${kind}.${list}` in catalogue, `followUp.${kind}.${list}`);
   const missing = [...used].filter((k) => !k.endsWith('.') && !(k in da));
   t.same(missing, [], 'no key is missing from the catalogue');
 });

@@ -44,7 +44,7 @@ export async function countFollowUps(db: Queryable, municipalityCode: number, us
   return row;
 }
 
-/** Open action items of a municipality's agreements, all of them (the home page's list shows a hundred). */
+/** Open action items of a municipality's agreements, all of them (the home page's list shows 25, or 500 shown whole). */
 export async function countOpenActionItems(db: Queryable, municipalityCode: number): Promise<number> {
   const [row] = await rows<{ n: number }>(
     db,

@@ -189,6 +189,7 @@ export function createFollowUpService(database: Database) {
         /** How many of each list were read at most, and how many a list cut short shows. */
         limits,
         listLimit: each,
+        wholeLimit: Math.max(each, WHOLE_LIST_LIMIT),
         reports: reports.map((r) => ({ ...r, overdue: r.dueOn < w.today })),
         agreementsDue,
         meetingsOverdue,

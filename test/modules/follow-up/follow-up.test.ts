@@ -373,7 +373,7 @@ t.test('a list longer than the page shows is counted in full, and says that it s
   t.equal(listed(mine), 25, 'the page lists the 25 most pressing');
   t.match(
     mine,
-    /Her vises de 25 mest presserende af 104\. <a href="\/\?show=actionItems#h-items">Vis alle 104 handlepunkter<\/a>/,
+    /Her vises de 25 mest presserende af 104\. <a href="\/\?show=actionItems#h-items">Vis alle 104 åbne handlepunkter<\/a>/,
     'says that it shows a part, and links to the list whole',
   );
   t.match(mine, /Punkt 25<\/a>/);
@@ -381,7 +381,7 @@ t.test('a list longer than the page shows is counted in full, and says that it s
   const mineWhole = itemsSection((await coordinator.inject({ method: 'GET', url: '/?show=actionItems' })).body);
   t.equal(listed(mineWhole), 104, 'the list shown whole lists them all');
   t.notMatch(mineWhole, /mest presserende af/, 'and says nothing of a part');
-  t.match(mineWhole, /<a href="\/#h-items">Vis kun de 25 mest presserende<\/a>/, 'and links back');
+  t.match(mineWhole, /<a href="\/#h-items">Vis kun de 25 mest presserende åbne handlepunkter<\/a>/, 'and links back');
   t.match(mineWhole, /href="\/\?items=all&amp;show=actionItems"/, 'the tabs keep the list whole');
   const all = itemsSection((await coordinator.inject({ method: 'GET', url: '/?items=all' })).body);
   t.match(all, /<span class="badge">105<\/span>/, 'all of the municipality’s, the colleague’s included');
@@ -390,11 +390,15 @@ t.test('a list longer than the page shows is counted in full, and says that it s
     (await coordinator.inject({ method: 'GET', url: '/?items=all&show=actionItems' })).body,
   );
   t.equal(listed(allWhole), 105);
-  t.match(allWhole, /<a href="\/\?items=all#h-items">Vis kun de 25 mest presserende<\/a>/);
+  t.match(allWhole, /<a href="\/\?items=all#h-items">Vis kun de 25 mest presserende åbne handlepunkter<\/a>/);
   const english = itemsSection(
     (await coordinator.inject({ method: 'GET', url: '/?items=all', cookies: { lang: 'en' } })).body,
   );
-  t.match(english, /Showing the 25 most pressing of 105\. <a [^>]+>Show all 105 action items<\/a>/, 'in English too');
+  t.match(
+    english,
+    /Showing the 25 most pressing of 105\. <a [^>]+>Show all 105 open action items<\/a>/,
+    'in English too',
+  );
   const unknown = await coordinator.inject({ method: 'GET', url: '/?show=everything' });
   t.equal(unknown.statusCode, 200, 'a list the page does not have is ignored');
   t.equal(listed(itemsSection(unknown.body)), 25);
@@ -453,4 +457,18 @@ t.test('a list longer than the page shows is counted in full, and says that it s
   const few = itemsSection((await other.inject({ method: 'GET', url: '/' })).body);
   t.match(few, /<span class="badge">1<\/span>/, 'a short list is counted as it is');
   t.notMatch(few, /mest presserende/, 'and says nothing of a part');
+
+  // Past what a list shown whole reads (500): the link promises that many, and the list says it is a part.
+  await h.database.db.execute(sql`insert into action_items (meeting_id, agreement_id, text, owner_user_id)
+    select meeting_id, agreement_id, 'Endnu et punkt ' || n, owner_user_id
+    from (select * from action_items where text = 'Punkt 1') i, generate_series(1, 400) n`);
+  const many = itemsSection((await coordinator.inject({ method: 'GET', url: '/' })).body);
+  t.match(
+    many,
+    /Her vises de 25 mest presserende af 504\. <a href="\/\?show=actionItems#h-items">Vis de 500 mest presserende åbne handlepunkter<\/a>/,
+  );
+  const most = itemsSection((await coordinator.inject({ method: 'GET', url: '/?show=actionItems' })).body);
+  t.equal(listed(most), 500, 'a list shown whole reads 500 at most');
+  t.match(most, /Her vises de 500 mest presserende af 504\./, 'and says so');
+  t.match(most, /Vis kun de 25 mest presserende åbne handlepunkter/);
 });
