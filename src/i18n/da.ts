@@ -840,10 +840,12 @@ export const da = {
   'followUp.intro': 'Det, der venter i {municipality}: afrapporteringer, aftaler, statusmøder og handlepunkter.',
   'followUp.reports': 'Afrapporteringer, der er forfaldne eller snart forfalder',
   'followUp.partial': 'Her vises de {shown} mest presserende af {total}.',
-  'followUp.showAll.reports': 'Vis alle {total} afrapporteringer',
-  'followUp.showAll.agreementsDue': 'Vis alle {total} aftaler, der udløber eller skal revurderes',
-  'followUp.showAll.meetingsOverdue': 'Vis alle {total} overskredne statusmøder',
-  'followUp.showAll.actionItems': 'Vis alle {total} åbne handlepunkter',
+  'followUp.showAll.reports': 'Vis {total, plural, one {# afrapportering} other {alle # afrapporteringer}}',
+  'followUp.showAll.agreementsDue':
+    'Vis {total, plural, one {# aftale} other {alle # aftaler}}, der udløber eller skal revurderes',
+  'followUp.showAll.meetingsOverdue':
+    'Vis {total, plural, one {# overskredet statusmøde} other {alle # overskredne statusmøder}}',
+  'followUp.showAll.actionItems': 'Vis {total, plural, one {# åbent handlepunkt} other {alle # åbne handlepunkter}}',
   'followUp.showMost.reports': 'Vis de {shown} mest presserende afrapporteringer',
   'followUp.showMost.agreementsDue': 'Vis de {shown} aftaler, der udløber eller skal revurderes først',
   'followUp.showMost.meetingsOverdue': 'Vis de {shown} mest overskredne statusmøder',
