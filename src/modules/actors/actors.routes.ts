@@ -257,7 +257,7 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
         actorAgreements,
         actorOutreach,
         canMakeAgreement: mayWriteArea(request.principal, 'agreements'),
-        roundNames: Object.fromEntries(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
+        roundNames: new Map(rounds.map((r) => [r.id, `${r.name} (${r.year})`])),
         canEdit: mayWrite(request.principal, 'actors', actor.homeMunicipalityCode),
         canApply: mayWriteArea(request.principal, 'grants'),
         municipalityNames,

@@ -36,7 +36,7 @@ export const actionItemsRoutes: FastifyPluginAsync = async (app) => {
       return reply.redirect(`/agreements/${item.agreementId}#item-${itemId}`, 303);
     }
     const current = await agreements.getActionItem(itemId);
-    const ownerNames = Object.fromEntries(await agreements.userNames(current.ownerUserId ? [current.ownerUserId] : []));
+    const ownerNames = await agreements.userNames(current.ownerUserId ? [current.ownerUserId] : []);
     const agreement = await agreements.get(current.agreementId);
     return reply.page(
       'agreements/_action-item',

@@ -129,17 +129,17 @@ export function createMeetingService(db: Db) {
      * The names of the meetings' action items' owners: those among the users given by it, the rest
      * (a user since made inactive) looked up, so a page that has the municipality's users reads no more.
      */
-    async ownerNames(shown: Meeting[], users: { id: number; name: string }[]): Promise<Record<number, string>> {
+    async ownerNames(shown: Meeting[], users: { id: number; name: string }[]): Promise<Map<number, string>> {
       const named = new Map(users.map((u) => [u.id, u.name]));
-      const names: Record<number, string> = {};
+      const names = new Map<number, string>();
       const others: number[] = [];
       for (const id of new Set(shown.flatMap((m) => m.actionItems.map((i) => i.ownerUserId)))) {
         if (id === null) continue;
         const name = named.get(id);
         if (name === undefined) others.push(id);
-        else names[id] = name;
+        else names.set(id, name);
       }
-      if (others.length) for (const [id, name] of await userNames(db, others)) names[id] = name;
+      if (others.length) for (const [id, name] of await userNames(db, others)) names.set(id, name);
       return names;
     },
 

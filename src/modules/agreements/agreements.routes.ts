@@ -103,7 +103,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
       pageSize: PAGE_SIZE,
       municipalities: allMunicipalities,
       municipalityNames: await municipalities.names(),
-      actorNames: Object.fromEntries(actorNameMap),
+      actorNames: actorNameMap,
       agreementStatuses,
       canCreate: mayWriteArea(request.principal, 'agreements'),
     };
@@ -137,7 +137,7 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
         actorOptions,
         users: options.users,
         grantOptions: options.grants,
-        actorNames: Object.fromEntries(chosenNames),
+        actorNames: chosenNames,
         agreementKinds,
         agreementStatuses,
         intervals: INTERVALS,
@@ -283,9 +283,9 @@ export const agreementsRoutes: FastifyPluginAsync = async (app) => {
     return {
       ...section,
       agreement,
-      actorNames: Object.fromEntries(actorNameMap),
+      actorNames: actorNameMap,
       targetGroupNames: groups.targetGroupNames,
-      grantTitles: Object.fromEntries(options.grants.map((g) => [g.id, `${g.title} (${g.year})`])),
+      grantTitles: new Map(options.grants.map((g) => [g.id, `${g.title} (${g.year})`])),
       coordinatorName: agreement.coordinatorUserId ? userNameMap.get(agreement.coordinatorUserId) : undefined,
       municipalityName: (await municipalities.byCode()).get(agreement.municipalityCode)?.name ?? '',
     };

@@ -82,7 +82,7 @@ export const grantEditRoutes: FastifyPluginAsync = async (app) => {
         title: request.t('grants.edit.title', { title: grant.title }),
         grant,
         round,
-        actorName: names[grant.actorId] ?? String(grant.actorId),
+        actorName: names.get(grant.actorId) ?? String(grant.actorId),
         fields: formFieldsOf(grant),
         caseHandlers,
         // The grant's case handler when they can no longer be chosen (deactivated, say): kept unless changed.

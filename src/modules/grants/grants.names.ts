@@ -34,12 +34,12 @@ export function grantPageNames({ grants, actors, municipalities, targetGroups }:
       municipalityNames,
       targetGroupTree: tree,
       rounds,
-      roundNames: Object.fromEntries([...rounds, ...knownRounds, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),
+      roundNames: new Map([...rounds, ...knownRounds, ...shown].map((r) => [r.id, `${r.name} (${r.year})`])),
     };
   }
 
-  async function actorNames(ids: number[]): Promise<Record<number, string>> {
-    return Object.fromEntries(await actors.names(ids));
+  async function actorNames(ids: number[]): Promise<Map<number, string>> {
+    return actors.names(ids);
   }
 
   return { names, actorNames };

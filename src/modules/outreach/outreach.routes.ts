@@ -75,7 +75,7 @@ export const outreachRoutes: FastifyPluginAsync = async (app) => {
       municipalityCode,
       municipalities: allMunicipalities,
       municipalityName: allMunicipalities.find((m) => m.code === municipalityCode)?.name ?? '',
-      actorNames: Object.fromEntries(names),
+      actorNames: names,
       canCreate: mayWrite(request.principal, 'agreements', municipalityCode),
     });
   });
