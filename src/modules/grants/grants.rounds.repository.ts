@@ -87,27 +87,40 @@ export async function pageRounds(
   return { rows, total: counted?.n ?? 0 };
 }
 
-/** Rounds without their totals (names for lists and menus): by municipality, or by id. */
+/**
+ * What a name or a menu shows of a round: not its description, dates and budget, which the grant
+ * list's menu read on every request for nothing (ten rows, two timestamps each made a Date).
+ */
+const namedColumns = {
+  id: grantRounds.id,
+  municipalityCode: grantRounds.municipalityCode,
+  year: grantRounds.year,
+  name: grantRounds.name,
+  status: grantRounds.status,
+};
+type NamedRound = Pick<RoundRow, keyof typeof namedColumns>;
+
+/** Rounds as names and menus show them, without their totals: by municipality, or by id. */
 export async function roundRows(
   db: Queryable,
   filter: { municipalityCode?: number; ids?: number[] },
-): Promise<RoundRow[]> {
+): Promise<NamedRound[]> {
   if (filter.municipalityCode !== undefined && !filter.ids)
     return roundsOfMunicipality(db, { municipalityCode: filter.municipalityCode });
   const where: SQL[] = [];
   if (filter.municipalityCode !== undefined) where.push(eq(grantRounds.municipalityCode, filter.municipalityCode));
   if (filter.ids) where.push(filter.ids.length ? inArray(grantRounds.id, filter.ids) : sql`false`);
   return db
-    .select()
+    .select(namedColumns)
     .from(grantRounds)
     .where(where.length ? and(...where) : undefined)
     .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
 }
 
 /** A municipality's rounds, for the grant list's filter on each request: built once. */
-const roundsOfMunicipality = builtOnce<{ municipalityCode: number }, RoundRow[]>('rounds_of_municipality', (db) =>
+const roundsOfMunicipality = builtOnce<{ municipalityCode: number }, NamedRound[]>('rounds_of_municipality', (db) =>
   db
-    .select()
+    .select(namedColumns)
     .from(grantRounds)
     .where(eq(grantRounds.municipalityCode, sql.placeholder('municipalityCode')))
     .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name)),

@@ -170,14 +170,8 @@ export function createRoundService(database: Database) {
     },
 
     /** Rounds by municipality or id, without totals: cheap, for names and menus. */
-    async roundList(filter: { municipalityCode?: number; ids?: number[] }) {
-      return (await roundRows(db, filter)).map((r) => ({
-        id: r.id,
-        municipalityCode: r.municipalityCode,
-        year: r.year,
-        name: r.name,
-        status: r.status,
-      }));
+    roundList(filter: { municipalityCode?: number; ids?: number[] }) {
+      return roundRows(db, filter);
     },
 
     async getRound(id: number): Promise<Round> {
