@@ -148,7 +148,8 @@ export function createFollowUpService(database: Database) {
       const w = windows(options.today ?? danishDate());
       const m = options.municipalityCode;
       const each = options.limit ?? PAGE_LIST_LIMIT;
-      const limitOf = (list: FollowUpList) => (list === options.whole ? Math.max(each, WHOLE_LIST_LIMIT) : each);
+      const wholeLimit = Math.max(each, WHOLE_LIST_LIMIT);
+      const limitOf = (list: FollowUpList) => (list === options.whole ? wholeLimit : each);
       const limits: ListLimits = {
         reports: limitOf('reports'),
         agreementsDue: limitOf('agreementsDue'),
@@ -186,10 +187,9 @@ export function createFollowUpService(database: Database) {
         today: w.today,
         /** How many of each list there are in all; a list shows PAGE_LIST_LIMIT at most, or the list shown whole more. */
         totals,
-        /** How many of each list were read at most, and how many a list cut short shows. */
-        limits,
+        /** How many a list cut short shows, and a list shown whole at most. */
         listLimit: each,
-        wholeLimit: Math.max(each, WHOLE_LIST_LIMIT),
+        wholeLimit,
         reports: reports.map((r) => ({ ...r, overdue: r.dueOn < w.today })),
         agreementsDue,
         meetingsOverdue,
