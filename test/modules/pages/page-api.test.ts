@@ -42,10 +42,19 @@ async function pageApp(t: Test) {
   };
   app.get('/:template', async (request, reply) => {
     const { template } = request.params as { template: string };
-    const { kept, status, view } = request.query as { kept?: 'shared' | 'user'; status?: string; view?: string };
+    const { kept, status, view, keys, give } = request.query as {
+      kept?: 'shared' | 'user';
+      status?: string;
+      view?: string;
+      keys?: string;
+      give?: string;
+    };
     const data = async () => {
       builds++;
-      const made = { title: 'Titlen', heading: `Overskrift ${builds}`, probe };
+      // As many keys as a page's view model has (the grant list's some twenty, the reports' more).
+      const more = Object.fromEntries(Array.from({ length: Number(keys ?? 0) }, (_, i) => [`part${i}`, i]));
+      const given = give ? { [give]: 'med i data' } : {};
+      const made = { title: 'Titlen', heading: `Overskrift ${builds}`, probe, ...more, ...given };
       if (!view) return made;
       const failing = request.headers['x-fail'] === 'view';
       return pageView(() => {
@@ -90,6 +99,11 @@ t.test('shared content cannot read the user or the token; its form token is each
   t.equal(own.statusCode, 200, 'the user’s own kept content may read the user');
   t.match(own.body, /Hej Karen/);
   t.equal((await get('/reads-user')).statusCode, 200, 'and so may a page not kept');
+  const given = await get('/probe?kept=shared&give=user');
+  t.equal(given.statusCode, 500, 'nor can shared content be given a user in its data');
+  t.match(given.json().message, /Kept shared content cannot be given user/);
+  t.match((await get('/probe?kept=user&give=csrf')).json().message, /Kept user content cannot be given csrf/);
+  t.equal((await get('/probe?kept=user&give=user')).statusCode, 200, 'the user’s own content may name a user');
 
   const first = await get('/form?kept=shared', 'Karen');
   const second = await get('/form?kept=shared', 'Peter');
@@ -102,7 +116,14 @@ t.test('shared content cannot read the user or the token; its form token is each
 
 t.test('the data a kept template reads keeps fast properties', async (t) => {
   const { get, probed } = await pageApp(t);
-  for (const url of ['/probe?kept=shared', '/probe?kept=user', '/probe']) {
+  for (const url of [
+    '/probe?kept=shared',
+    '/probe?kept=user',
+    '/probe',
+    '/probe?kept=shared&keys=30',
+    '/probe?kept=user&keys=30',
+    '/probe?keys=30',
+  ]) {
     t.equal((await get(url)).statusCode, 200, url);
     t.equal(probed.pop(), true, `${url}: not a dictionary, each read a lookup`);
   }
