@@ -21,7 +21,8 @@ import postgres from 'postgres';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { system } from '../src/lib/principal.ts';
-import { BENCH_USER, benchIds, signInBenchUser } from './national.ts';
+import { costPages, type Page, pageLoad } from './cost-pages.ts';
+import { BENCH_USER, signInBenchUser } from './national.ts';
 import { cpuMs, cpuSplitMs } from './proc.ts';
 import { startCommand } from './start-flags.ts';
 
@@ -89,79 +90,11 @@ class GcTally {
 }
 const { email: EMAIL, password: PASSWORD } = BENCH_USER;
 
-interface Page {
-  name: string;
-  path: string;
-  htmx?: string;
-  write?: boolean;
-  /** Across every municipality: a tenth of a second or more each; measured only when named. */
-  national?: boolean;
-}
-
-let agreementIds: number[] = [];
-
-async function pages(): Promise<Page[]> {
-  const client = postgres(url as string, { max: 1 });
-  const ids = await benchIds((text) => client.unsafe(text));
-  // As the bench does: meetings logged across the municipality's first 300 active agreements.
-  agreementIds = (
-    await client`select id from agreements where municipality_code = 101 and status = 'active' order by id limit 300`
-  ).map((r) => Number(r.id));
-  await client.end();
-  return [
-    { name: 'floor', path: '/target-groups' },
-    { name: 'home', path: '/' },
-    { name: 'actors', path: '/actors?q=Foreningen&municipalityCode=101' },
-    { name: 'actor', path: `/actors/${ids.actor}` },
-    { name: 'grants', path: '/grants?year=2026&municipalityCode=101&status=approved' },
-    { name: 'round', path: `/grant-rounds/${ids.round}` },
-    { name: 'prop-one', path: '/reports/proportionality?area=municipality:101&year=2026' },
-    { name: 'prop-all', path: '/reports/proportionality?area=national&year=2026' },
-    { name: 'shared', path: '/reports/shared-actors?regionCode=1084&year=2026' },
-    { name: 'search', path: '/actors?q=Havnen', htmx: 'actor-results' },
-    { name: 'meeting', path: `/agreements/${ids.agreement}/meetings`, write: true },
-    // The audit trail of the bench user's municipality, which grows with every meeting the bench logs.
-    { name: 'audit', path: '/audit', national: true },
-    // The grant list as the menu opens it (every municipality's grants, every year), by year and by
-    // target group, and free text over every grant in the country: a case's words, and a word that
-    // many actors' names hold.
-    { name: 'grants-all', path: '/grants', national: true },
-    { name: 'grants-year', path: '/grants?year=2026', national: true },
-    { name: 'grants-group', path: '/grants?targetGroupId=1', national: true },
-    { name: 'grant-search', path: `/grants?q=${encodeURIComponent('lektiehjælp 46552')}`, national: true },
-    { name: 'grant-search-broad', path: '/grants?q=havnen', national: true },
-  ];
-}
-
 /** The backends connected to this database: the app's pool (the other databases' load is not ours). */
 async function backendPids(client: postgres.Sql): Promise<number[]> {
   const rows =
     await client`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
   return rows.map((r) => Number(r.pid));
-}
-
-function options(page: Page, base: string, s: { cookie: string; csrf: string }): autocannon.Options {
-  const headers: Record<string, string> = { cookie: s.cookie };
-  if (page.htmx) Object.assign(headers, { 'hx-request': 'true', 'hx-target': page.htmx });
-  if (!page.write) return { url: base + page.path, headers, connections: CONNECTIONS };
-  let next = 0;
-  return {
-    requests: [
-      {
-        setupRequest: (req) => ({ ...req, path: `/agreements/${agreementIds[next++ % agreementIds.length]}/meetings` }),
-      },
-    ],
-    url: base + page.path,
-    connections: CONNECTIONS,
-    method: 'POST',
-    headers: {
-      ...headers,
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-csrf-token': s.csrf,
-      'hx-request': 'true',
-    },
-    body: new URLSearchParams({ heldOn: '2026-11-01', notes: 'Benchmark-møde', _csrf: s.csrf }).toString(),
-  };
 }
 
 interface ProfileNode {
@@ -264,13 +197,13 @@ async function loadMode(list: Page[]) {
     }
     const session = await signInBenchUser(base);
     // Warmed by a number of requests, not seconds: on a busy machine a second may hold only a few.
-    await autocannon({ ...options(page, base, session), amount: WARM_UP });
+    await autocannon({ ...pageLoad(page, base, session, CONNECTIONS, agreementIds), amount: WARM_UP });
     const pids = await backendPids(client);
     const app0 = cpuSplitMs(app.pid as number);
     const db0 = pids.reduce((s, p) => s + cpuMs(p), 0);
     const t0 = process.hrtime.bigint();
     gc.measuring = true;
-    const r = await autocannon({ ...options(page, base, session), amount: REQUESTS });
+    const r = await autocannon({ ...pageLoad(page, base, session, CONNECTIONS, agreementIds), amount: REQUESTS });
     gc.measuring = false;
     const t1 = process.hrtime.bigint();
     const app1 = cpuSplitMs(app.pid as number);
@@ -443,7 +376,7 @@ async function explainMode(list: Page[]) {
 
 const [mode = 'load', ...names] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
-const all = await pages();
+const { pages: all, agreementIds } = await costPages(url);
 const list = names.length ? all.filter((p) => names.includes(p.name)) : all.filter((p) => !p.national);
 if (mode === 'explain') await explainMode(list);
 else await loadMode(list);
