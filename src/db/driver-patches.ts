@@ -5,6 +5,7 @@ import { currentStatementScope, REFUSED } from '../lib/statement-scope.ts';
 import { tagsOfWrite, type WriteClock } from '../lib/write-tags.ts';
 import type { Db, Tx } from './client.ts';
 import { TEXT_AS_WRITTEN } from './driver-types.ts';
+import { mendingQueues } from './pool-queues.ts';
 
 /**
  * The places where Samspil changes how a driver behaves, each with what it promises (pinned by
@@ -21,6 +22,7 @@ import { TEXT_AS_WRITTEN } from './driver-types.ts';
  *   starts, and cancels those that run for a second or more (cancellingOnceLong): it costs the
  *   pool no connection, and reaches another scope's statement only if its own ends in the moment
  *   the cancel request is on its way (PostgreSQL's cancel is per backend, not per statement).
+ *   Each statement mends the pool's queue its connection is in (pool-queues.ts).
  * - parsersOnce (PGlite): drizzle's statements are run with the parsers the instance has, in a
  *   transaction too, and give the same rows as with drizzle's own.
  */
@@ -260,8 +262,8 @@ export function preparing<T extends postgres.Sql | postgres.TransactionSql>(clie
     if (scope?.isCancelled) return refusedStatement();
     const pending =
       Array.isArray(args) && args.length
-        ? unsafe(query, args as never, { ...opts, prepare: true })
-        : unsafe(query, args as never, opts);
+        ? unsafe(query, args as never, mendingQueues({ ...opts, prepare: true }))
+        : unsafe(query, args as never, mendingQueues(opts));
     scope?.track(cancellingOnceLong(pending as unknown as DriverStatement));
     closingLeadingHoles(pending);
     return pending;

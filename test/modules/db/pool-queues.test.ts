@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'drizzle-orm';
+import t from 'tap';
+import { type DriverQueue, mendQueue, queueSlots } from '../../../src/db/pool-queues.ts';
+import { onPostgres, openTestDatabase } from '../../helper.ts';
+
+/**
+ * The pool's queues of postgres.js 3.4, mended (src/db/pool-queues.ts): the same connections in the
+ * same order, without a hole kept for each one handed on while the queue never runs empty.
+ */
+
+/** A queue as the driver makes one (its package exports only its entry, so by the file's path). */
+async function driverQueue(): Promise<DriverQueue<{ id: number }>> {
+  const file = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'postgres', 'src', 'queue.js');
+  const { default: Queue } = (await import(pathToFileURL(file).href)) as {
+    default: () => DriverQueue<{ id: number }>;
+  };
+  return Queue();
+}
+
+const connections = Array.from({ length: 6 }, (_, id) => ({ id }));
+
+t.test('a mended queue keeps its connections, in their order, and does what the driver’s does', async (t) => {
+  const queue = await driverQueue();
+  for (const c of connections) queue.push(c);
+  t.equal(queue.shift(), connections[0], 'the driver’s own shift, before mending');
+  mendQueue(queue);
+  t.equal(queue.length, 5, 'the connections it held are still in it');
+  t.equal(queue.shift(), connections[1], 'in their order');
+  t.equal(queue.remove(connections[3] as { id: number }), connections[3], 'remove answers what it removed');
+  t.equal(queue.remove(connections[3] as { id: number }), null, 'and null for what is not there');
+  t.equal(queue.remove(connections[0] as { id: number }), null, 'nor one shifted out before');
+  t.equal(queue.push(connections[0] as { id: number }), connections[0], 'push answers what it pushed');
+  t.strictSame(
+    [queue.shift(), queue.shift(), queue.shift(), queue.shift()].map((c) => c?.id),
+    [2, 4, 5, 0],
+    'the rest in order, the one pushed last',
+  );
+  t.equal(queue.length, 0);
+  mendQueue(queue);
+  queue.push(connections[5] as { id: number });
+  t.equal(queue.length, 1, 'mending twice changes nothing');
+});
+
+t.test('a queue that never runs empty keeps no hole for each connection handed on', async (t) => {
+  const queue = await driverQueue();
+  mendQueue(queue);
+  for (const c of connections) queue.push(c);
+  // As the pool hands statements to busy connections: the first taken, given the statement, and
+  // moved to the back (looked for in the queue it was in first, where it no longer is).
+  for (let i = 0; i < 100_000; i++) {
+    const c = queue.shift() as { id: number };
+    queue.remove(c);
+    queue.push(c);
+  }
+  t.equal(queue.length, 6);
+  t.ok((queueSlots(queue) ?? Infinity) <= 2 * 32 + 6, `its array holds ${queueSlots(queue)} slots, not 100,006`);
+  t.strictSame(
+    Array.from({ length: 6 }, () => queue.shift()?.id),
+    [4, 5, 0, 1, 2, 3],
+    'the connections still taken in turn',
+  );
+});
+
+t.test('the pool’s queues are mended as statements are handed to its connections', async (t) => {
+  if (!onPostgres) {
+    t.pass('postgres.js only: PGlite has no pool');
+    return;
+  }
+  const database = await openTestDatabase(t);
+  // Every connection busy, as under load: more statements at once than the pool has connections.
+  for (let round = 0; round < 100; round++)
+    await Promise.all(Array.from({ length: 32 }, () => database.rows(sql`select 1 as x`)));
+  // The queue a connection is in, as a statement of our own is handed to it (after the mending).
+  const queues: object[] = [];
+  for (let i = 0; i < 8; i++)
+    await database.sql?.unsafe('select 1', [], {
+      onexecute: (connection: { queue: object }) => {
+        queues.push(connection.queue);
+        return true;
+      },
+    } as never);
+  t.ok(queues.length > 0, 'a statement’s connection seen');
+  for (const queue of queues) {
+    const slots = queueSlots(queue);
+    t.ok(slots !== undefined && slots <= 2 * 32 + 16, `its queue mended, with ${slots} slots after 3,200 statements`);
+  }
+});
