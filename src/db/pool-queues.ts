@@ -9,6 +9,7 @@
  * The queues are the driver's own, within its closure. A connection names the queue it is in, and a
  * statement's `onexecute` option is given the connection as the statement is handed to it: there,
  * each queue met is mended once, with methods that do what the driver's do and let the holes go.
+ * postgres.js 4 rewrote its pool with queues that let their holes go: this goes with that upgrade.
  */
 
 /** A queue of postgres.js 3.4 (src/queue.js), as its pool uses it. */
