@@ -79,8 +79,9 @@ function mendingOnExecute(connection: DriverConnection): true {
 }
 
 /**
- * A statement's options with an `onexecute` that mends its connection's queue: after the one it
- * had, whose answer it gives (the driver's begin reserves the connection there), or instead of none.
+ * A statement's options with an `onexecute` that mends its connection's queue, then calls the one it
+ * had and gives its answer (the driver's begin reserves the connection there), or answers true as
+ * the driver does for a statement without one.
  */
 export function mendingQueues(options: Record<string, unknown> | undefined): Record<string, unknown> {
   const own = options?.onexecute as ((connection: DriverConnection) => unknown) | undefined;

@@ -199,9 +199,8 @@ const keptForAll = forbidding({ csrf: 'kept content (use formToken)', user: 'sha
  * The data of kept content: the helpers with a stand-in for the form token, and neither the CSRF
  * token nor, unless the content is the user's own, the user. A template that reads one fails loudly.
  *
- * Made as one object literal: a page's forty-odd keys stored one by one (`it[key] = …`) turned the
- * object into a dictionary, so each `it.t` or `it.money` in a row was a hash lookup, and each
- * partial's copy of it a slow one.
+ * One object literal (`__proto__: x` as a key with its value sets the prototype): stored key by key,
+ * a page's forty-odd keys made the object a dictionary, each `it.t` on a row a hash lookup.
  */
 function keptContentData(
   request: FastifyRequest,

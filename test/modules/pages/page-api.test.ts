@@ -102,7 +102,9 @@ t.test('shared content cannot read the user or the token; its form token is each
   const given = await get('/probe?kept=shared&give=user');
   t.equal(given.statusCode, 500, 'nor can shared content be given a user in its data');
   t.match(given.json().message, /Kept shared content cannot be given user/);
-  t.match((await get('/probe?kept=user&give=csrf')).json().message, /Kept user content cannot be given csrf/);
+  const token = await get('/probe?kept=user&give=csrf');
+  t.equal(token.statusCode, 500, 'nor the user’s own content a token');
+  t.match(token.json().message, /Kept user content cannot be given csrf/);
   t.equal((await get('/probe?kept=user&give=user')).statusCode, 200, 'the user’s own content may name a user');
 
   const first = await get('/form?kept=shared', 'Karen');
