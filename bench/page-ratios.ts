@@ -22,6 +22,7 @@ import { costPages, type Page, pageLoad } from './cost-pages.ts';
 import { signInBenchUser } from './national.ts';
 import { cpuMs } from './proc.ts';
 import { startApp } from './start-flags.ts';
+import { median } from './stats.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The tree whose app is measured (another checkout, to measure the code before a change). */
@@ -34,11 +35,6 @@ const WARM_UP = Number(process.env.COSTS_WARM_UP ?? 600);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PORT = 3922;
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 const names = process.argv.slice(2);

@@ -21,6 +21,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { openPglite } from '../src/db/client.ts';
 import { pgliteParsers } from '../src/db/driver-types.ts';
+import { median } from './stats.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCUMENT_MIB = Number(process.env.BENCH_DOCUMENT_MIB ?? 10);
@@ -37,11 +38,6 @@ interface Figures {
 const cpuNow = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
-};
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
 /** A document of random bytes, as the pieces a read stream gives (views into larger buffers). */

@@ -6,7 +6,6 @@ import { coerceForm, fieldErrorsFrom, formAddress, formValues, idFrom } from '..
 import { MAX_BIG_ROW_ID } from '../../lib/ids.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { assertMayWrite } from '../../lib/policy.ts';
-import { grantPageNames } from './grants.names.ts';
 import { editableGrantFields, paymentsCorrectable } from './grants.rules.ts';
 import { type Grant, grantEditForm, paymentForm } from './grants.schemas.ts';
 
@@ -52,8 +51,7 @@ const paymentParams = (params: unknown) => ({
  * as they are now.
  */
 export const grantEditRoutes: FastifyPluginAsync = async (app) => {
-  const { grants } = app.services;
-  const { actorNames } = grantPageNames(app.services);
+  const { grants, actors } = app.services;
 
   /** The grant and its round, for someone who may change it (permission before anything else). */
   async function grantToEdit(request: FastifyRequest, id: number) {
@@ -71,7 +69,7 @@ export const grantEditRoutes: FastifyPluginAsync = async (app) => {
     extra: Record<string, unknown> = {},
     status = 200,
   ) {
-    const [round, names] = await Promise.all([grants.getRound(grant.roundId), actorNames([grant.actorId])]);
+    const [round, names] = await Promise.all([grants.getRound(grant.roundId), actors.names([grant.actorId])]);
     const [caseHandlers, current] = await Promise.all([
       grants.caseHandlerOptions(round.municipalityCode),
       grants.caseHandler(grant.caseHandlerId),

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 type Known = { id: number; name: string; year: number };
 
 /** The names the grant pages and the round pages show, read through the services. */
-export function grantPageNames({ grants, actors, municipalities, targetGroups }: FastifyInstance['services']) {
+export function grantPageNames({ grants, municipalities, targetGroups }: FastifyInstance['services']) {
   /**
    * Names for the pages: municipalities, the target-group tree, the rounds of one municipality (for
    * the menus), and the names of the given rounds (for the rows shown). Rounds come without totals.
@@ -38,9 +38,5 @@ export function grantPageNames({ grants, actors, municipalities, targetGroups }:
     };
   }
 
-  async function actorNames(ids: number[]): Promise<Map<number, string>> {
-    return actors.names(ids);
-  }
-
-  return { names, actorNames };
+  return { names };
 }

@@ -51,7 +51,7 @@ const newGrantQuery = z.object({
 export const grantsRoutes: FastifyPluginAsync = async (app) => {
   const { grants, actors } = app.services;
   // The rounds' pages are in grants.rounds.routes.ts; the names both show, in grants.names.ts.
-  const { names, actorNames } = grantPageNames(app.services);
+  const { names } = grantPageNames(app.services);
   const translated = (request: FastifyRequest, errors: Record<string, string[]> | undefined) =>
     translateFieldErrors(request.locale, errors);
 
@@ -196,7 +196,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const [round, n, actorNameMap, caseHandler] = await Promise.all([
       grants.getRound(grant.roundId),
       names(null, [grant.roundId]),
-      actorNames([grant.actorId]),
+      actors.names([grant.actorId]),
       grants.caseHandler(grant.caseHandlerId),
     ]);
     return reply.page(

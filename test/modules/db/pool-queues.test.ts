@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sql } from 'drizzle-orm';
 import t from 'tap';
 import { type DriverQueue, mendQueue, queueSlots } from '../../../src/db/pool-queues.ts';
 import { onPostgres, openTestDatabase } from '../../helper.ts';
