@@ -19,6 +19,7 @@ import {
   shownColumnsOf,
   withPartsOf,
 } from './grants.repository.ts';
+import { type NamedRound, roundMenuJson } from './grants.rounds.repository.ts';
 import type { GrantListQuery, GrantSort } from './grants.schemas.ts';
 
 /**
@@ -254,7 +255,7 @@ const views = { parts: grantsWithParts, listed: grantsListed } as const;
  * 1.34–1.51 ms, its PostgreSQL 0.62–0.66 -> 0.69–0.78 ms for the JSON it builds).
  */
 const grantPages = sqlOnceEach<string, Record<string, unknown>, Record<string, unknown>>('grant_page', (key) => {
-  const { view, ...shape } = JSON.parse(key) as ListShape & { view: keyof typeof views };
+  const { view, menu, ...shape } = JSON.parse(key) as ListShape & { view: keyof typeof views; menu: boolean };
   const condition = listCondition(shape);
   // The page's grants are picked from the grants and their rounds (and actors when sorted by them),
   // then read with their actor and parts: the actor of every grant matching was joined before.
@@ -274,22 +275,36 @@ const grantPages = sqlOnceEach<string, Record<string, unknown>, Record<string, u
       select totals.*, (select coalesce(json_agg(page), '[]')::text from (${views[view](
         sql`grants.id in (${pageIds})`,
         sql`order by ${grantOrder(shape.sort ?? undefined)}`,
-      )}) page) as page from totals`;
+      )}) page) as page${menu ? sql`, ${roundMenuJson(sql.placeholder('menuOf'))} as menu` : sql``} from totals`;
 });
 
-/** A page of the grants matching, with the totals of all, its rows as `view` reads them. */
-export async function searchGrants(db: Queryable, q: GrantPageQuery, view: keyof typeof views = 'parts') {
-  const found = await grantPages(db, JSON.stringify({ ...shapeOf(q), view }), {
+/**
+ * A page of the grants matching, with the totals of all, its rows as `view` reads them; with
+ * `menuOf`, that municipality's rounds for the list's menu, read in the same statement (a statement
+ * of its own cost the grant list's app about a third of the floor page, issue 17).
+ */
+export async function searchGrants(
+  db: Queryable,
+  q: GrantPageQuery,
+  view: keyof typeof views = 'parts',
+  menuOf?: number,
+) {
+  const menu = menuOf !== undefined;
+  const found = await grantPages(db, JSON.stringify({ ...shapeOf(q), view, menu }), {
     ...valuesOf(q),
     limit: q.limit,
     offset: q.offset,
+    ...(menu ? { menuOf } : {}),
   });
   const totals = found[0];
   return {
     rows: JSON.parse(String(totals?.page ?? '[]')) as Record<string, unknown>[],
-    total: Number(totals?.total_n ?? 0),
-    requestedOre: oreSum(totals?.total_requested as string | undefined).toString(),
-    awardedOre: oreSum(totals?.total_awarded as string | undefined).toString(),
-    paidOre: oreSum(totals?.total_paid as string | undefined).toString(),
+    totals: {
+      total: Number(totals?.total_n ?? 0),
+      requestedOre: oreSum(totals?.total_requested as string | undefined).toString(),
+      awardedOre: oreSum(totals?.total_awarded as string | undefined).toString(),
+      paidOre: oreSum(totals?.total_paid as string | undefined).toString(),
+    },
+    menu: menu ? (JSON.parse(String(totals?.menu ?? '[]')) as NamedRound[]) : [],
   };
 }

@@ -45,15 +45,18 @@ export function createGrantListService(db: Db, toGrants: (rows: GrantWithParts[]
   return {
     /** A page of grants with their parts, as the API gives them, and the totals of all matching. */
     async listGrants(query: GrantListQuery) {
-      const { rows, ...totals } = await searchGrants(db, query);
+      const { rows, totals } = await searchGrants(db, query);
       return { ...listed(withPartsOf(rows)), ...totals };
     },
 
-    /** A page of grants as the list pages show them (grantsListed), and the totals of all matching. */
-    async listPage(query: GrantPageQuery) {
-      const { rows, ...totals } = await searchGrants(db, query, 'listed');
+    /**
+     * A page of grants as the list pages show them (grantsListed), and the totals of all matching;
+     * with `menuOf`, the rounds of that municipality for the list's menu (read with the page).
+     */
+    async listPage(query: GrantPageQuery, menuOf?: number) {
+      const { rows, totals, menu } = await searchGrants(db, query, 'listed', menuOf);
       const shown: ListedRow[] = listedOf(rows);
-      return { items: listedGrantsOf(shown), ...namesOf(shown), ...totals };
+      return { items: listedGrantsOf(shown), ...namesOf(shown), ...totals, roundMenu: menu };
     },
 
     /**

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce, sqlOnce } from '../../db/prepared.ts';
@@ -98,7 +98,9 @@ const namedColumns = {
   name: grantRounds.name,
   status: grantRounds.status,
 };
-type NamedRound = Pick<RoundRow, keyof typeof namedColumns>;
+export type NamedRound = Pick<RoundRow, keyof typeof namedColumns>;
+/** The order of a menu of rounds: the newest year first, then by municipality and name. */
+const menuOrder = [sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name)];
 
 /** Rounds as names and menus show them, without their totals: by municipality, or by id. */
 export async function roundRows(
@@ -114,7 +116,7 @@ export async function roundRows(
     .select(namedColumns)
     .from(grantRounds)
     .where(where.length ? and(...where) : undefined)
-    .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name));
+    .orderBy(...menuOrder);
 }
 
 /** A municipality's rounds, for the grant list's filter on each request: built once. */
@@ -123,8 +125,20 @@ const roundsOfMunicipality = builtOnce<{ municipalityCode: number }, NamedRound[
     .select(namedColumns)
     .from(grantRounds)
     .where(eq(grantRounds.municipalityCode, sql.placeholder('municipalityCode')))
-    .orderBy(sql`${grantRounds.year} desc`, asc(grantRounds.municipalityCode), asc(grantRounds.name)),
+    .orderBy(...menuOrder),
 );
+
+/**
+ * A municipality's rounds as one JSON text, as roundsOfMunicipality reads them (columns, order):
+ * for a statement that reads its menu beside its own rows (the grant list, grants.list.repository.ts).
+ */
+export function roundMenuJson(municipalityCode: SQLWrapper): SQL {
+  return sql`(select coalesce(json_agg(r), '[]')::text from (
+      select ${grantRounds.id} as "id", ${grantRounds.municipalityCode} as "municipalityCode", ${grantRounds.year} as "year",
+        ${grantRounds.name} as "name", ${grantRounds.status} as "status"
+      from ${grantRounds} where ${grantRounds.municipalityCode} = ${municipalityCode}
+      order by ${sql.join(menuOrder, sql`, `)}) r)`;
+}
 
 /** Sums are exact bigints: over many grants they can pass 2^53. */
 export interface RoundTotals {

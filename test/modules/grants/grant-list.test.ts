@@ -167,3 +167,42 @@ t.test('the grant list searches, sorts, shows what is paid, and exports the CVR'
   const heads = (sheet.getRow(1).values as unknown[]).slice(1);
   t.equal((sheet.getRow(2).values as unknown[]).slice(1)[heads.indexOf('CVR-nummer')], CVR, 'the XLSX has it as text');
 });
+
+t.test('the round menu lists the rounds of the municipality listed, else the user’s, newest year first', async (t) => {
+  const h = await buildTestApp(t);
+  const own = await h.as('finance', 101);
+  const other = await h.as('finance', 147);
+  const round = (as: typeof own, year: number, name: string) =>
+    as.inject({ method: 'POST', url: '/api/v1/grant-rounds', payload: { year, name, budgetOre: 1_000_000 } });
+  // Rounds without a grant: the menu names them all the same.
+  for (const [year, name] of [
+    [2025, 'Bpuljen'],
+    [2027, 'Cpuljen'],
+    [2025, 'Apuljen'],
+  ] as const)
+    t.equal((await round(own, year, name)).statusCode, 201, name);
+  t.equal((await round(other, 2026, 'Frederiksbergpuljen')).statusCode, 201);
+
+  const menu = (body: string) =>
+    [
+      ...(/<select[^>]*name="roundId"[^>]*>([\s\S]*?)<\/select>/.exec(body)?.[1] ?? '').matchAll(
+        /<option value="\d+"[^>]*>([^<]+)</g,
+      ),
+    ].map((m) => m[1]);
+  const page = async (query: string) => {
+    const res = await own.inject({ method: 'GET', url: `/grants${query}` });
+    t.equal(res.statusCode, 200, query);
+    return menu(res.body);
+  };
+  t.same(
+    await page(''),
+    ['Cpuljen (2027, København)', 'Apuljen (2025, København)', 'Bpuljen (2025, København)'],
+    'the user’s municipality, the newest year first and by name within a year',
+  );
+  t.same(await page('?municipalityCode=147'), ['Frederiksbergpuljen (2026, Frederiksberg)'], 'the municipality listed');
+  t.same(
+    await page('?municipalityCode=147&year=2025&q=ingen'),
+    ['Frederiksbergpuljen (2026, Frederiksberg)'],
+    'whatever the list finds',
+  );
+});

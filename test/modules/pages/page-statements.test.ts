@@ -43,10 +43,16 @@ t.test('the list pages, the round overview and the actor page send one statement
     t.equal(sent.built(), 0, `the home page${items}: its statement built once, not for this request`);
   }
 
-  // The session, and then: the grants with their totals; the municipality's rounds for the filter.
+  // The session, and then the grants with their totals and the municipality's rounds for the filter.
   const grants = await statements('/grants?year=2026&municipalityCode=101', /Natåbent/);
-  t.equal(grants.length, 3, `the grant list: ${grants.length} statements\n${grants.join('\n')}`);
+  t.equal(grants.length, 2, `the grant list: ${grants.length} statements\n${grants.join('\n')}`);
   t.equal(grants.filter((q) => /count\(\*\)/.test(q)).length, 1, 'its count and totals are in its list statement');
+  t.ok(
+    grants.some(
+      (q) => /count\(\*\)/.test(q) && /from "grant_rounds" where "grant_rounds"."municipality_code" =/.test(q),
+    ),
+    'the rounds of its menu read in its list statement',
+  );
   t.ok(
     grants.some((q) => /count\(\*\)/.test(q) && /grants\.paid_ore/.test(q) && !/as (allocations|payments)\b/.test(q)),
     'the totals beside the page of grants with the sum paid of each, and no parts the page does not show',
@@ -305,7 +311,7 @@ function watchReading(t: Test): { text: string; alongside: string[] }[] {
 }
 
 t.test('statements that do not wait on each other are sent together', async (t) => {
-  const { coordinator } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
+  const { coordinator, actor } = await setup(t, { PAGE_CACHE_TTL_MS: '0' });
   const sent = watchReading(t);
   const read = async (url: string, shows: RegExp) => {
     await coordinator.inject({ method: 'GET', url });
@@ -317,12 +323,21 @@ t.test('statements that do not wait on each other are sent together', async (t) 
     return { texts, list: texts.map((s) => s.text).join('\n') };
   };
 
-  // The grant list: its page, and its menus' rounds.
-  const list = await read('/grants?year=2026&municipalityCode=101', /Natåbent/);
-  const rounds = list.texts.find((s) => /from "grant_rounds"/.test(s.text) && !/with totals/.test(s.text));
-  t.ok(rounds, `the grant list reads the municipality's rounds:\n${list.list}`);
-  t.ok(
-    rounds?.alongside.some((text) => /with totals/.test(text)),
-    'the grant list: the rounds sent while the page of grants was still being read',
-  );
+  // The actor page: the actor, its grants, its agreements and its outreach, none waiting on another.
+  const page = await read(`/actors/${actor.id}`, /Foreningen Lanternen/);
+  const reads = {
+    grants: /with totals/,
+    agreements: /from "agreements"/,
+    outreach: /from "outreach"/,
+  };
+  const actorRead = page.texts.find((s) => /from "actors"/.test(s.text) && !/with totals/.test(s.text));
+  t.ok(actorRead, `the actor page reads the actor:\n${page.list}`);
+  for (const [part, shape] of Object.entries(reads)) {
+    const at = page.texts.find((s) => shape.test(s.text));
+    t.ok(at, `the actor page reads its ${part}:\n${page.list}`);
+    t.ok(
+      at?.alongside.some((text) => text === actorRead?.text) || actorRead?.alongside.some((text) => text === at?.text),
+      `the actor page: its ${part} read while the actor was still being read`,
+    );
+  }
 });
