@@ -3,7 +3,10 @@ import { type Queryable, rows } from '../../db/client.ts';
 import { builtOnce } from '../../db/prepared.ts';
 import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGroups } from '../../db/schema/index.ts';
 import { atVersion, nextVersion, nextVersionNow } from '../../db/versions.ts';
+import { type AgreementSummary, actorAgreementsJson } from '../agreements/agreements.repository.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
+import { actorOutreachJson, type OutreachRow, outreachOfRow } from '../outreach/outreach.repository.ts';
+import type { Outreach } from '../outreach/outreach.schemas.ts';
 import type { Actor, ContactInput, SimilarActor } from './actors.schemas.ts';
 
 export type ActorRow = typeof actors.$inferSelect;
@@ -289,23 +292,26 @@ export async function cooperatingMunicipalities(
 }
 
 /**
- * An actor as its page shows it, in one statement: the actor with its contacts, where it was merged
- * into (if it was), and the municipalities that work with it (cooperatingMunicipalities).
+ * An actor as its page shows it: the actor with its contacts, where it was merged into (if it was),
+ * and the municipalities that work with it (cooperatingMunicipalities).
  */
+const toShowColumns = () => ({
+  ...listColumns,
+  contacts: contactsColumn,
+  mergedIntoId: actors.mergedIntoId,
+  cooperatingCodes: sql<number[]>`array(${cooperatingCodes(sql`"actors"."id"`, {
+    today: sql.placeholder('today'),
+    grantsDecidedFrom: sql.placeholder('grantsDecidedFrom'),
+  })})`,
+});
+
+/** The actor as its page shows it, in one statement (the API's actor). */
 const actorToShow = builtOnce<
   { id: number; today: string; grantsDecidedFrom: string },
   (Actor & { mergedIntoId: number | null; cooperatingCodes: number[] })[]
 >('actor_to_show', (db) =>
   db
-    .select({
-      ...listColumns,
-      contacts: contactsColumn,
-      mergedIntoId: actors.mergedIntoId,
-      cooperatingCodes: sql<number[]>`array(${cooperatingCodes(sql`"actors"."id"`, {
-        today: sql.placeholder('today'),
-        grantsDecidedFrom: sql.placeholder('grantsDecidedFrom'),
-      })})`,
-    })
+    .select(toShowColumns())
     .from(actors)
     .where(eq(actors.id, sql.placeholder('id'))),
 );
@@ -317,4 +323,43 @@ export async function loadActorToShow(
 ): Promise<(Actor & { mergedIntoId: number | null; cooperatingCodes: number[] }) | undefined> {
   const [row] = await actorToShow(db, { id, ...dates });
   return row;
+}
+
+type ActorPageRow = Actor & {
+  mergedIntoId: number | null;
+  cooperatingCodes: number[];
+  agreements: AgreementSummary[];
+  outreach: Omit<OutreachRow, 'createdAt' | 'updatedAt'>[];
+};
+
+/**
+ * The actor as its page shows it (actorToShow), with its agreements and its outreach as their own
+ * lists give them, in one statement: each a statement of its own cost the page's app about a third
+ * of the floor page's cost (issue 17), and PostgreSQL a few hundredths of a millisecond.
+ */
+const actorPage = builtOnce<
+  { id: number; today: string; grantsDecidedFrom: string; agreementsLimit: number },
+  ActorPageRow[]
+>('actor_page', (db) =>
+  db
+    .select({
+      ...toShowColumns(),
+      agreements: sql<
+        AgreementSummary[]
+      >`${actorAgreementsJson(sql`"actors"."id"`, sql.placeholder('agreementsLimit'))}`,
+      outreach: sql<ActorPageRow['outreach']>`${actorOutreachJson(sql`"actors"."id"`)}`,
+    })
+    .from(actors)
+    .where(eq(actors.id, sql.placeholder('id'))),
+);
+
+/** The actor with its agreements (at most `agreementsLimit`) and its outreach, for its page. */
+export async function loadActorPage(
+  db: Queryable,
+  id: number,
+  dates: { today: string; grantsDecidedFrom: string },
+  agreementsLimit: number,
+): Promise<(Omit<ActorPageRow, 'outreach'> & { outreach: Outreach[] }) | undefined> {
+  const [row] = await actorPage(db, { id, ...dates, agreementsLimit });
+  return row && { ...row, outreach: row.outreach.map(outreachOfRow) };
 }

@@ -240,15 +240,17 @@ export const actorsRoutes: FastifyPluginAsync = async (app) => {
     const id = idFrom(request.params);
     const show = async () => {
       // Everything at once: a merged actor is still there (archived), so its page is only thrown away.
-      const [actor, municipalityNames, targetGroupNames, actorGrants, actorAgreements, actorOutreach] =
-        await Promise.all([
-          actors.toShow(request.principal, id),
-          municipalities.names(),
-          targetGroups.names(request.locale),
-          app.services.grants.listPage({ actorId: id, sort: 'newest', limit: ACTOR_PAGE_GRANTS, offset: 0 }),
-          app.services.agreements.ofActor(id, ACTOR_PAGE_AGREEMENTS),
-          app.services.outreach.list({ actorId: id }),
-        ]);
+      const [
+        { actor, agreements: actorAgreements, outreach: actorOutreach },
+        municipalityNames,
+        targetGroupNames,
+        actorGrants,
+      ] = await Promise.all([
+        actors.page(request.principal, id, ACTOR_PAGE_AGREEMENTS),
+        municipalities.names(),
+        targetGroups.names(request.locale),
+        app.services.grants.listPage({ actorId: id, sort: 'newest', limit: ACTOR_PAGE_GRANTS, offset: 0 }),
+      ]);
       if (actor.mergedIntoId) return pageRedirect(`/actors/${actor.mergedIntoId}`, 308);
       const rounds = actorGrants.rounds;
       return {

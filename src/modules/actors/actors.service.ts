@@ -17,6 +17,7 @@ import {
   insertContact,
   listContacts,
   loadActor,
+  loadActorPage,
   loadActorToShow,
   namesByIds,
   replaceActorMunicipalities,
@@ -222,6 +223,17 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
       if (!found) throw notFound('actor', id);
       const { cooperatingCodes, ...actor } = found;
       return seenBy(principal, actor, cooperatingCodes);
+    },
+
+    /**
+     * The actor's page: the actor as this user may see it and where it was merged into, with its
+     * agreements (at most `agreementsLimit`) and its outreach, in one statement.
+     */
+    async page(principal: Principal, id: number, agreementsLimit: number) {
+      const found = await loadActorPage(db, id, contactRuleDates(danishDate()), agreementsLimit);
+      if (!found) throw notFound('actor', id);
+      const { cooperatingCodes, agreements, outreach, ...actor } = found;
+      return { actor: seenBy(principal, actor, cooperatingCodes), agreements, outreach };
     },
 
     async list(query: ActorListQuery) {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce, builtOnceEach, sqlOnce } from '../../db/prepared.ts';
@@ -257,28 +257,18 @@ export type AgreementSummary = Pick<
 >;
 
 /**
- * An actor's agreements as its page lists them, in the list's order (listOrder): their rows without
- * the parts the list of agreements reads for each (five subqueries a row), which the actor's page does
- * not show. Built once.
+ * An actor's agreements as its page lists them, at most `limit`, in the list's order (listOrder), as
+ * one JSON array: the actor's page reads them with the actor (actors.repository.ts), in one
+ * statement. Their rows without the parts the list of agreements reads for each (five subqueries a
+ * row), which the actor's page does not show.
  */
-const actorAgreements = builtOnce<{ actorId: number; limit: number }, AgreementSummary[]>('actor_agreements', (db) =>
-  db
-    .select({
-      id: agreements.id,
-      municipalityCode: agreements.municipalityCode,
-      title: agreements.title,
-      status: agreements.status,
-      startsOn: agreements.startsOn,
-      endsOn: agreements.endsOn,
-    })
-    .from(agreements)
-    .where(agreementCondition('a'))
-    .orderBy(...listOrder)
-    .limit(sql.placeholder('limit')),
-);
-
-export function agreementsOfActor(db: Queryable, actorId: number, limit: number): Promise<AgreementSummary[]> {
-  return actorAgreements(db, { actorId, limit });
+export function actorAgreementsJson(actorId: SQL, limit: SQLWrapper): SQL {
+  return sql`(select coalesce(json_agg(x), '[]'::json) from (
+      select ${agreements.id} as "id", ${agreements.municipalityCode} as "municipalityCode", ${agreements.title} as "title",
+        ${agreements.status} as "status", ${agreements.startsOn} as "startsOn", ${agreements.endsOn} as "endsOn"
+      from ${agreements}
+      where exists (select 1 from ${agreementActors} aa where aa.agreement_id = ${agreements.id} and aa.actor_id = ${actorId})
+      order by ${sql.join(listOrder, sql`, `)} limit ${limit}) x)`;
 }
 
 /** Actors that do not exist, or are archived, among the given ids. */

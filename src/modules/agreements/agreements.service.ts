@@ -12,9 +12,7 @@ import { createMeetingService, meetingPace } from './agreements.meetings.ts';
 import {
   type AgreementParts,
   type AgreementRow,
-  type AgreementSummary,
   agreementParts,
-  agreementsOfActor,
   findAgreement,
   findAgreementWithParts,
   foreignGrantIds,
@@ -183,10 +181,6 @@ export function createAgreementService(database: Database) {
     },
 
     /** An actor's agreements (the first `limit`), in the list's order, as the actor's page lists them. */
-    async ofActor(actorId: number, limit: number): Promise<AgreementSummary[]> {
-      return agreementsOfActor(db, actorId, limit);
-    },
-
     async get(id: number): Promise<Agreement> {
       return loadAgreement(db, id);
     },

@@ -3,8 +3,12 @@ import type { Queryable } from '../../db/client.ts';
 import { builtOnceEach } from '../../db/prepared.ts';
 import { outreach } from '../../db/schema/index.ts';
 import { atVersion, nextVersionNow } from '../../db/versions.ts';
+import type { Outreach } from './outreach.schemas.ts';
 
 export type OutreachRow = typeof outreach.$inferSelect;
+
+/** The most outreach a search gives. */
+const OUTREACH_LIMIT = 2000;
 
 export async function findOutreach(db: Queryable, id: number, forUpdate = false): Promise<OutreachRow | undefined> {
   const q = db.select().from(outreach).where(eq(outreach.id, id));
@@ -52,8 +56,42 @@ const outreachOf = builtOnceEach<
     .from(outreach)
     .where(where.length ? and(...where) : undefined)
     .orderBy(asc(outreach.startsAt), asc(outreach.id))
-    .limit(2000);
+    .limit(OUTREACH_LIMIT);
 });
+
+/**
+ * An actor's outreach as searchOutreach gives it (order, limit) as one JSON array, without the
+ * record's timestamps, for a statement that reads it beside its own rows: the actor's page reads it
+ * with the actor (actors.repository.ts). Its rows map to outreach as the table's do (outreachOfRow).
+ */
+export function actorOutreachJson(actorId: SQL): SQL {
+  return sql`(select coalesce(json_agg(x), '[]'::json) from (
+      select ${outreach.id} as "id", ${outreach.municipalityCode} as "municipalityCode", ${outreach.actorId} as "actorId",
+        ${outreach.kind} as "kind", ${outreach.unit} as "unit", ${outreach.weekdays} as "weekdays", ${outreach.dates} as "dates",
+        ${outreach.startsAt} as "startsAt", ${outreach.endsAt} as "endsAt", ${outreach.periodStart} as "periodStart",
+        ${outreach.periodEnd} as "periodEnd", ${outreach.note} as "note", ${outreach.version} as "version"
+      from ${outreach} where ${outreach.actorId} = ${actorId}
+      order by ${outreach.startsAt}, ${outreach.id} limit ${OUTREACH_LIMIT}) x)`;
+}
+
+/** What a row of outreach says, as the app shows it: days in order, times to the minute. */
+export function outreachOfRow(r: Omit<OutreachRow, 'createdAt' | 'updatedAt'>): Outreach {
+  return {
+    id: r.id,
+    municipalityCode: r.municipalityCode,
+    actorId: r.actorId,
+    kind: r.kind,
+    unit: r.unit,
+    weekdays: [...r.weekdays].map(Number).sort((a, b) => a - b),
+    dates: [...r.dates].map(String).sort(),
+    startsAt: r.startsAt.slice(0, 5),
+    endsAt: r.endsAt.slice(0, 5),
+    periodStart: r.periodStart,
+    periodEnd: r.periodEnd,
+    note: r.note,
+    version: r.version,
+  };
+}
 
 /** Outreach by municipality or actor, and those whose period meets the days from..to. */
 export async function searchOutreach(

@@ -8,7 +8,7 @@ import { recordAudit } from '../audit/audit.repository.ts';
 import {
   findOutreach,
   insertOutreach,
-  type OutreachRow,
+  outreachOfRow,
   searchOutreach,
   updateOutreachIfVersion,
 } from './outreach.repository.ts';
@@ -19,24 +19,6 @@ import {
   type OutreachPatch,
   outreachProblems,
 } from './outreach.schemas.ts';
-
-function toOutreach(r: OutreachRow): Outreach {
-  return {
-    id: r.id,
-    municipalityCode: r.municipalityCode,
-    actorId: r.actorId,
-    kind: r.kind,
-    unit: r.unit,
-    weekdays: [...r.weekdays].map(Number).sort((a, b) => a - b),
-    dates: [...r.dates].map(String).sort(),
-    startsAt: r.startsAt.slice(0, 5),
-    endsAt: r.endsAt.slice(0, 5),
-    periodStart: r.periodStart,
-    periodEnd: r.periodEnd,
-    note: r.note,
-    version: r.version,
-  };
-}
 
 /** The days from..to (inclusive) on which the outreach is held: its weekdays and its single dates, within its period. */
 export function occurrences(o: Outreach, from: string, to: string): string[] {
@@ -53,7 +35,7 @@ export function createOutreachService(db: Db) {
   async function load(id: number): Promise<Outreach> {
     const row = await findOutreach(db, id);
     if (!row) throw notFound('outreach', id);
-    return toOutreach(row);
+    return outreachOfRow(row);
   }
 
   const service = {
@@ -63,7 +45,7 @@ export function createOutreachService(db: Db) {
       const week = query.week ? mondayOfIsoWeek(query.week) : undefined;
       const from = week;
       const to = week ? addDays(week, 6) : undefined;
-      const rows = (await searchOutreach(db, { ...query, from, to })).map(toOutreach);
+      const rows = (await searchOutreach(db, { ...query, from, to })).map(outreachOfRow);
       return from && to ? rows.filter((o) => occurrences(o, from, to).length > 0) : rows;
     },
 
@@ -71,7 +53,7 @@ export function createOutreachService(db: Db) {
     async week(municipalityCode: number, week: string) {
       const monday = mondayOfIsoWeek(week);
       const sunday = addDays(monday, 6);
-      const rows = (await searchOutreach(db, { municipalityCode, from: monday, to: sunday })).map(toOutreach);
+      const rows = (await searchOutreach(db, { municipalityCode, from: monday, to: sunday })).map(outreachOfRow);
       return Array.from({ length: 7 }, (_, i) => {
         const date = addDays(monday, i);
         return {
@@ -109,7 +91,7 @@ export function createOutreachService(db: Db) {
           entity: 'outreach',
           entityId: row.id,
           action: 'create',
-          after: toOutreach(row),
+          after: outreachOfRow(row),
         });
         return row.id;
       });
@@ -121,7 +103,7 @@ export function createOutreachService(db: Db) {
         const row = await findOutreach(tx, id, true);
         if (!row) throw notFound('outreach', id);
         assertMayWrite(principal, 'agreements', row.municipalityCode);
-        const before = toOutreach(row);
+        const before = outreachOfRow(row);
         if (row.version !== patch.version) throw staleVersion('outreach', before);
         const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
         const problems = outreachProblems(merged);
@@ -144,7 +126,7 @@ export function createOutreachService(db: Db) {
           entityId: id,
           action: 'update',
           before,
-          after: toOutreach(updated),
+          after: outreachOfRow(updated),
         });
       });
       return load(id);
