@@ -40,11 +40,14 @@ const measured = names.map((name) => {
   return page;
 });
 
-const apps = [
-  await startApp(treeA, { url, port: 3931, env: { PAGE_CACHE_TTL_MS: '0' } }),
-  await startApp(treeB, { url, port: 3932, env: { PAGE_CACHE_TTL_MS: '0' } }),
-] as const;
+const started: Awaited<ReturnType<typeof startApp>>[] = [];
 try {
+  for (const [tree, port] of [
+    [treeA, 3931],
+    [treeB, 3932],
+  ] as const)
+    started.push(await startApp(tree, { url, port, env: { PAGE_CACHE_TTL_MS: '0' } }));
+  const apps = started as [(typeof started)[number], (typeof started)[number]];
   const sessions = [await signInBenchUser(apps[0].base), await signInBenchUser(apps[1].base)] as const;
   /** App `which`'s CPU a request over `amount` requests for the page. */
   const cpuPerRequest = async (which: 0 | 1, page: Page, amount: number): Promise<number> => {
@@ -89,7 +92,8 @@ try {
   );
 } finally {
   await Promise.all(
-    apps.map(({ app }) => {
+    started.map(({ app }) => {
+      if (app.exitCode !== null || app.signalCode !== null) return Promise.resolve();
       const exited = new Promise((resolve) => app.once('exit', resolve));
       app.kill('SIGTERM');
       return exited;

@@ -305,7 +305,7 @@ const toShowColumns = () => ({
   })})`,
 });
 
-/** The actor as its page shows it, in one statement (the API's actor). */
+/** The API's actor: the actor with what toShowColumns adds, in one statement. */
 const actorToShow = builtOnce<
   { id: number; today: string; grantsDecidedFrom: string },
   (Actor & { mergedIntoId: number | null; cooperatingCodes: number[] })[]
@@ -340,7 +340,7 @@ type ActorPageRow = Actor & {
 const actorPage = builtOnce<
   { id: number; today: string; grantsDecidedFrom: string; agreementsLimit: number },
   ActorPageRow[]
->('actor_page', (db) =>
+>('actor_show_page', (db) =>
   db
     .select({
       ...toShowColumns(),

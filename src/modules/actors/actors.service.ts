@@ -1,8 +1,7 @@
 import type { Db, Tx } from '../../db/client.ts';
-import { danishDate } from '../../lib/dates.ts';
 import { AppError, type FieldErrors, notFound, staleVersion, validationFailed } from '../../lib/errors.ts';
 import { fieldErrorsFrom } from '../../lib/forms.ts';
-import { assertMayWrite, contactRuleDates } from '../../lib/policy.ts';
+import { assertMayWrite } from '../../lib/policy.ts';
 import type { Principal } from '../../lib/principal.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
 import type { MunicipalityService } from '../municipalities/municipalities.service.ts';
@@ -17,8 +16,6 @@ import {
   insertContact,
   listContacts,
   loadActor,
-  loadActorPage,
-  loadActorToShow,
   namesByIds,
   replaceActorMunicipalities,
   replaceActorTargetGroups,
@@ -37,7 +34,7 @@ import {
   type SimilarActor,
 } from './actors.schemas.ts';
 import { searchActorSummaries, searchActors } from './actors.search.repository.ts';
-import { actorAsSeenBy, seenBy } from './actors.seen.ts';
+import { actorAsSeenBy, actorPageShownTo, actorShownTo } from './actors.seen.ts';
 
 /** What an anonymised contact is called; it carries no personal data. */
 const ANONYMISED = 'Anonymiseret kontaktperson';
@@ -214,27 +211,12 @@ export function createActorService(db: Db, municipalities: MunicipalityService) 
       return actorAsSeenBy(db, principal, await mustLoad(db, id));
     },
 
-    /** An actor as this user may see it, and where it was merged into (its page), in one statement. */
-    async toShow(
-      principal: Principal,
-      id: number,
-    ): Promise<Actor & { contactsVisible: boolean; mergedIntoId: number | null }> {
-      const found = await loadActorToShow(db, id, contactRuleDates(danishDate()));
-      if (!found) throw notFound('actor', id);
-      const { cooperatingCodes, ...actor } = found;
-      return seenBy(principal, actor, cooperatingCodes);
-    },
+    /** An actor as this user may see it, and where it was merged into (the API's actor), in one statement. */
+    toShow: (principal: Principal, id: number) => actorShownTo(db, principal, id),
 
-    /**
-     * The actor's page: the actor as this user may see it and where it was merged into, with its
-     * agreements (at most `agreementsLimit`) and its outreach, in one statement.
-     */
-    async page(principal: Principal, id: number, agreementsLimit: number) {
-      const found = await loadActorPage(db, id, contactRuleDates(danishDate()), agreementsLimit);
-      if (!found) throw notFound('actor', id);
-      const { cooperatingCodes, agreements, outreach, ...actor } = found;
-      return { actor: seenBy(principal, actor, cooperatingCodes), agreements, outreach };
-    },
+    /** The actor's page: the actor as toShow gives it, its agreements (at most `agreementsLimit`) and its outreach. */
+    page: (principal: Principal, id: number, agreementsLimit: number) =>
+      actorPageShownTo(db, principal, id, agreementsLimit),
 
     async list(query: ActorListQuery) {
       return searchActors(db, query);

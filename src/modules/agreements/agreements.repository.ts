@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { selectAs } from '../../db/json-rows.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce, builtOnceEach, sqlOnce } from '../../db/prepared.ts';
 import {
@@ -196,15 +197,17 @@ const agreementPages = builtOnceEach<
     .offset(sql.placeholder('offset'));
 });
 
+/** Agreements the actor is a party to. */
+function withActor(actorId: SQLWrapper): SQL {
+  return sql`exists (select 1 from ${agreementActors} aa where aa.agreement_id = "agreements"."id" and aa.actor_id = ${actorId})`;
+}
+
 /** The list's conditions for the filters a shape names (m: municipality, s: status, a: actor, q: words). */
 function agreementCondition(shape: string): SQL | undefined {
   const where: SQL[] = [];
   if (shape.includes('m')) where.push(eq(agreements.municipalityCode, sql.placeholder('municipalityCode')));
   if (shape.includes('s')) where.push(sql`${agreements.status} = ${sql.placeholder('status')}`);
-  if (shape.includes('a'))
-    where.push(
-      sql`exists (select 1 from ${agreementActors} aa where aa.agreement_id = "agreements"."id" and aa.actor_id = ${sql.placeholder('actorId')})`,
-    );
+  if (shape.includes('a')) where.push(withActor(sql.placeholder('actorId')));
   if (shape.includes('q'))
     where.push(
       sql`(${agreements.title} ilike ${sql.placeholder('like')} or exists (select 1 from ${agreementActors} aa join ${actors} a on a.id = aa.actor_id where aa.agreement_id = "agreements"."id" and a.name ilike ${sql.placeholder('like')}))`,
@@ -250,11 +253,17 @@ export async function searchAgreements(
   };
 }
 
+/** What an actor's page shows of an agreement. */
+const summaryColumns = {
+  id: agreements.id,
+  municipalityCode: agreements.municipalityCode,
+  title: agreements.title,
+  status: agreements.status,
+  startsOn: agreements.startsOn,
+  endsOn: agreements.endsOn,
+};
 /** An agreement as an actor's page lists it. */
-export type AgreementSummary = Pick<
-  AgreementRow,
-  'id' | 'municipalityCode' | 'title' | 'status' | 'startsOn' | 'endsOn'
->;
+export type AgreementSummary = Pick<AgreementRow, keyof typeof summaryColumns>;
 
 /**
  * An actor's agreements as its page lists them, at most `limit`, in the list's order (listOrder), as
@@ -264,10 +273,7 @@ export type AgreementSummary = Pick<
  */
 export function actorAgreementsJson(actorId: SQL, limit: SQLWrapper): SQL {
   return sql`(select coalesce(json_agg(x), '[]'::json) from (
-      select ${agreements.id} as "id", ${agreements.municipalityCode} as "municipalityCode", ${agreements.title} as "title",
-        ${agreements.status} as "status", ${agreements.startsOn} as "startsOn", ${agreements.endsOn} as "endsOn"
-      from ${agreements}
-      where exists (select 1 from ${agreementActors} aa where aa.agreement_id = ${agreements.id} and aa.actor_id = ${actorId})
+      select ${selectAs(summaryColumns)} from ${agreements} where ${withActor(actorId)}
       order by ${sql.join(listOrder, sql`, `)} limit ${limit}) x)`;
 }
 

@@ -180,7 +180,6 @@ export function createAgreementService(database: Database) {
       return { items: await toAgreements(rows, db, parts), total };
     },
 
-    /** An actor's agreements (the first `limit`), in the list's order, as the actor's page lists them. */
     async get(id: number): Promise<Agreement> {
       return loadAgreement(db, id);
     },

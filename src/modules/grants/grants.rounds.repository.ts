@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { selectAs } from '../../db/json-rows.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce, sqlOnce } from '../../db/prepared.ts';
 import { grantRoundCriteria, grantRounds, grantRoundTargetGroups, grants } from '../../db/schema/index.ts';
@@ -119,7 +120,7 @@ export async function roundRows(
     .orderBy(...menuOrder);
 }
 
-/** A municipality's rounds, for the grant list's filter on each request: built once. */
+/** A municipality's rounds, for the menus of the round and grant forms on each request: built once. */
 const roundsOfMunicipality = builtOnce<{ municipalityCode: number }, NamedRound[]>('rounds_of_municipality', (db) =>
   db
     .select(namedColumns)
@@ -134,9 +135,7 @@ const roundsOfMunicipality = builtOnce<{ municipalityCode: number }, NamedRound[
  */
 export function roundMenuJson(municipalityCode: SQLWrapper): SQL {
   return sql`(select coalesce(json_agg(r), '[]')::text from (
-      select ${grantRounds.id} as "id", ${grantRounds.municipalityCode} as "municipalityCode", ${grantRounds.year} as "year",
-        ${grantRounds.name} as "name", ${grantRounds.status} as "status"
-      from ${grantRounds} where ${grantRounds.municipalityCode} = ${municipalityCode}
+      select ${selectAs(namedColumns)} from ${grantRounds} where ${grantRounds.municipalityCode} = ${municipalityCode}
       order by ${sql.join(menuOrder, sql`, `)}) r)`;
 }
 

@@ -64,9 +64,12 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
     const partial = request.headers['hx-request'] === 'true' && request.headers['hx-target'] === 'grant-results';
     const { filters, query } = filtersOf(request);
     const list = async () => {
-      // The page with its menu's rounds (the municipality's it lists, else the user's), and the other
-      // names meanwhile: the rows' rounds are named from the page.
-      const menuOf = filters.municipalityCode ?? request.principal.municipalityCode ?? undefined;
+      // The page with its menu's rounds (the municipality's it lists, else the user's; none for the
+      // results alone, which show no menu), and the other names meanwhile: the rows' rounds are named
+      // from the page.
+      const menuOf = partial
+        ? undefined
+        : (filters.municipalityCode ?? request.principal.municipalityCode ?? undefined);
       const page = grants.listPage({ ...query, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE }, menuOf);
       const [result, n] = await Promise.all([
         page,

@@ -1,5 +1,6 @@
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { selectAs } from '../../db/json-rows.ts';
 import { builtOnceEach } from '../../db/prepared.ts';
 import { outreach } from '../../db/schema/index.ts';
 import { atVersion, nextVersionNow } from '../../db/versions.ts';
@@ -9,6 +10,10 @@ export type OutreachRow = typeof outreach.$inferSelect;
 
 /** The most outreach a search gives. */
 const OUTREACH_LIMIT = 2000;
+
+/** What outreach shows: its columns but the record's timestamps. */
+const { createdAt: _created, updatedAt: _updated, ...shownColumns } = getTableColumns(outreach);
+type ShownRow = Omit<OutreachRow, 'createdAt' | 'updatedAt'>;
 
 export async function findOutreach(db: Queryable, id: number, forUpdate = false): Promise<OutreachRow | undefined> {
   const q = db.select().from(outreach).where(eq(outreach.id, id));
@@ -38,7 +43,7 @@ export async function updateOutreachIfVersion(
 
 /**
  * Outreach by what is given (m: municipality, a: actor, f: from, t: to): each shape built once
- * (db/prepared.ts), since the actor page and the calendar week ask on every request.
+ * (db/prepared.ts), since the calendar week asks on every request.
  */
 const outreachOf = builtOnceEach<
   string,
@@ -66,16 +71,12 @@ const outreachOf = builtOnceEach<
  */
 export function actorOutreachJson(actorId: SQL): SQL {
   return sql`(select coalesce(json_agg(x), '[]'::json) from (
-      select ${outreach.id} as "id", ${outreach.municipalityCode} as "municipalityCode", ${outreach.actorId} as "actorId",
-        ${outreach.kind} as "kind", ${outreach.unit} as "unit", ${outreach.weekdays} as "weekdays", ${outreach.dates} as "dates",
-        ${outreach.startsAt} as "startsAt", ${outreach.endsAt} as "endsAt", ${outreach.periodStart} as "periodStart",
-        ${outreach.periodEnd} as "periodEnd", ${outreach.note} as "note", ${outreach.version} as "version"
-      from ${outreach} where ${outreach.actorId} = ${actorId}
+      select ${selectAs(shownColumns)} from ${outreach} where ${outreach.actorId} = ${actorId}
       order by ${outreach.startsAt}, ${outreach.id} limit ${OUTREACH_LIMIT}) x)`;
 }
 
 /** What a row of outreach says, as the app shows it: days in order, times to the minute. */
-export function outreachOfRow(r: Omit<OutreachRow, 'createdAt' | 'updatedAt'>): Outreach {
+export function outreachOfRow(r: ShownRow): Outreach {
   return {
     id: r.id,
     municipalityCode: r.municipalityCode,

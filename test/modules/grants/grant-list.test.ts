@@ -200,9 +200,34 @@ t.test('the round menu lists the rounds of the municipality listed, else the use
     'the user’s municipality, the newest year first and by name within a year',
   );
   t.same(await page('?municipalityCode=147'), ['Frederiksbergpuljen (2026, Frederiksberg)'], 'the municipality listed');
+  t.same(await page('?regionCode=1084'), await page(''), 'a region listed: the user’s municipality’s');
   t.same(
     await page('?municipalityCode=147&year=2025&q=ingen'),
     ['Frederiksbergpuljen (2026, Frederiksberg)'],
     'whatever the list finds',
   );
+
+  // The results alone (htmx) show no menu: their rows' rounds are named from the page.
+  const roundId = (
+    (await own.inject({ method: 'GET', url: '/api/v1/grant-rounds?year=2025' })).json().items as {
+      id: number;
+      name: string;
+    }[]
+  ).find((r) => r.name === 'Apuljen')?.id;
+  const actor = (
+    await h.inject({ method: 'POST', url: '/api/v1/actors', payload: actorInput({ name: 'Menuforeningen' }) })
+  ).json();
+  const made = await own.inject({
+    method: 'POST',
+    url: '/api/v1/grants',
+    payload: { roundId, actorId: actor.id, title: 'Menutilskud', requestedOre: 100_000 },
+  });
+  t.equal(made.statusCode, 201, made.body);
+  const results = await own.inject({
+    method: 'GET',
+    url: '/grants?q=Menutilskud',
+    headers: { 'hx-request': 'true', 'hx-target': 'grant-results' },
+  });
+  t.match(results.body, /Menutilskud[\s\S]*Apuljen \(2025\)/, 'the row’s round named');
+  t.notMatch(results.body, /name="roundId"/, 'and no menu');
 });

@@ -164,8 +164,9 @@ t.test('the list pages, the round overview and the actor page send one statement
     1,
     `the actor page joins the rounds to the page's grants only:\n${actorPage.join('\n')}`,
   );
-  // Its agreements without the parts the list of agreements reads for each (their actors, groups,
-  // responsibilities, grants and last meeting) and without a count: the page shows neither.
+  // Its agreements (read with the actor) without the parts the list of agreements reads for each
+  // (their actors, groups, responsibilities, grants and last meeting) and without a count: the page
+  // shows neither.
   const ofActor = actorPage.find((q) => /from "agreements"/.test(q) && /"agreement_actors"/.test(q)) ?? '';
   t.ok(ofActor, 'the actor page reads its agreements');
   t.notMatch(
