@@ -334,8 +334,9 @@ type ActorPageRow = Actor & {
 
 /**
  * The actor as its page shows it (actorToShow), with its agreements and its outreach as their own
- * lists give them, in one statement: each a statement of its own cost the page's app about a third
- * of the floor page's cost (issue 17), and PostgreSQL a few hundredths of a millisecond.
+ * lists give them, in one statement: on their own, each was a round trip (a socket write, a wake-up
+ * of PostgreSQL, an answer to read) for a few hundredths of a millisecond of PostgreSQL's work. Five
+ * statements a page became three; the page's app CPU went down 4–11 % (issue 17, bench/PAGE-COSTS.md).
  */
 const actorPage = builtOnce<
   { id: number; today: string; grantsDecidedFrom: string; agreementsLimit: number },

@@ -280,8 +280,9 @@ const grantPages = sqlOnceEach<string, Record<string, unknown>, Record<string, u
 
 /**
  * A page of the grants matching, with the totals of all, its rows as `view` reads them; with
- * `menuOf`, that municipality's rounds for the list's menu, read in the same statement (a statement
- * of its own cost the grant list's app about a third of the floor page, issue 17).
+ * `menuOf`, that municipality's rounds for the list's menu, read in the same statement: on its own,
+ * a round trip for 0.014 ms of PostgreSQL's work; the page's app CPU went down 4–7 % without it
+ * (issue 17, bench/PAGE-COSTS.md).
  */
 export async function searchGrants(
   db: Queryable,
