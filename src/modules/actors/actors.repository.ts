@@ -5,7 +5,7 @@ import { actorContacts, actorMunicipalities, actors, actorTargetGroups, targetGr
 import { atVersion, nextVersion, nextVersionNow } from '../../db/versions.ts';
 import { type AgreementSummary, actorAgreementsJson } from '../agreements/agreements.repository.ts';
 import { AWARDED } from '../grants/grants.repository.ts';
-import { actorOutreachJson, type OutreachRow, outreachOfRow } from '../outreach/outreach.repository.ts';
+import { actorOutreachJson, type OutreachShownRow, outreachOfRow } from '../outreach/outreach.repository.ts';
 import type { Outreach } from '../outreach/outreach.schemas.ts';
 import type { Actor, ContactInput, SimilarActor } from './actors.schemas.ts';
 
@@ -329,7 +329,7 @@ type ActorPageRow = Actor & {
   mergedIntoId: number | null;
   cooperatingCodes: number[];
   agreements: AgreementSummary[];
-  outreach: Omit<OutreachRow, 'createdAt' | 'updatedAt'>[];
+  outreach: OutreachShownRow[];
 };
 
 /**

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { selectAs } from '../../db/json-rows.ts';
+import { jsonArray, selectAs } from '../../db/json-rows.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce, builtOnceEach, sqlOnce } from '../../db/prepared.ts';
 import {
@@ -272,9 +272,8 @@ export type AgreementSummary = Pick<AgreementRow, keyof typeof summaryColumns>;
  * row), which the actor's page does not show.
  */
 export function actorAgreementsJson(actorId: SQL, limit: SQLWrapper): SQL {
-  return sql`(select coalesce(json_agg(x), '[]'::json) from (
-      select ${selectAs(summaryColumns)} from ${agreements} where ${withActor(actorId)}
-      order by ${sql.join(listOrder, sql`, `)} limit ${limit}) x)`;
+  return jsonArray(sql`select ${selectAs(summaryColumns)} from ${agreements} where ${withActor(actorId)}
+      order by ${sql.join(listOrder, sql`, `)} limit ${limit}`);
 }
 
 /** Actors that do not exist, or are archived, among the given ids. */

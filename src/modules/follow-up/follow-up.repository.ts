@@ -1,5 +1,6 @@
-import { type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { type Placeholder, sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../db/client.ts';
+import { jsonArray } from '../../db/json-rows.ts';
 import { sqlOnce, sqlOnceEach } from '../../db/prepared.ts';
 import { recordEntities } from '../../db/schema/index.ts';
 
@@ -198,14 +199,6 @@ export async function openActionItems(
   return rows<OpenActionItem & Record<string, unknown>>(db, itemsList(whose, limit));
 }
 
-/**
- * A list of the overview as one JSON array, in the list's order: each list ends in ORDER BY and
- * LIMIT, so PostgreSQL keeps it a subquery of its own and aggregates its rows as they come out of
- * the sort (its documentation promises this only "usually"; follow-up.test.ts checks the order of
- * every list against the statement the reminders run on its own).
- */
-const asJson = (list: SQL) => sql`(select coalesce(json_agg(x), '[]'::json) from (${list}) x)`;
-
 const p = {
   m: sql.placeholder('m'),
   userId: sql.placeholder('userId'),
@@ -244,10 +237,10 @@ interface OverviewRow extends StartingPoints {
 const overviewStatement = sqlOnceEach<'mine' | 'all', Record<string, unknown>, OverviewRow>(
   'follow_up_overview',
   (mine) => sql`select
-          ${asJson(agreementsList(p.m, p.today, p.agreementsAhead, p.agreementsLimit))} as "agreementsDue",
-          ${asJson(meetingsList(p.m, p.today, p.meetingsLimit))} as "meetingsOverdue",
-          ${asJson(itemsList(mine === 'mine' ? { owner: p.userId } : { municipality: p.m }, p.itemsLimit))} as "actionItems",
-          ${asJson(changesList(p.m, p.days))} as changes,
+          ${jsonArray(agreementsList(p.m, p.today, p.agreementsAhead, p.agreementsLimit))} as "agreementsDue",
+          ${jsonArray(meetingsList(p.m, p.today, p.meetingsLimit))} as "meetingsOverdue",
+          ${jsonArray(itemsList(mine === 'mine' ? { owner: p.userId } : { municipality: p.m }, p.itemsLimit))} as "actionItems",
+          ${jsonArray(changesList(p.m, p.days))} as changes,
           ${begunWith(p.m, p.userId)}`,
 );
 

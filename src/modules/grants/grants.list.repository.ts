@@ -306,6 +306,6 @@ export async function searchGrants(
       awardedOre: oreSum(totals?.total_awarded as string | undefined).toString(),
       paidOre: oreSum(totals?.total_paid as string | undefined).toString(),
     },
-    menu: menu ? (JSON.parse(String(totals?.menu ?? '[]')) as NamedRound[]) : [],
+    menu: (totals?.menu ?? []) as NamedRound[],
   };
 }

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { NamedRound } from './grants.rounds.repository.ts';
 
 /** A round whose name a page already has. */
 type Known = { id: number; name: string; year: number };
@@ -9,12 +8,10 @@ export function grantPageNames({ grants, municipalities, targetGroups }: Fastify
   /**
    * Names for the pages: municipalities, the target-group tree, the rounds of one municipality (for
    * the menus), and the names of the given rounds (for the rows shown). Rounds come without totals.
-   * The menu's rounds are read here when `menuOf` names a municipality, or come being read beside a
-   * page (the grant list's). The rounds already `known` may come with a page still being read: the
-   * menus are read meanwhile.
+   * The rounds already `known` may come with a page still being read: the menus are read meanwhile.
    */
   async function names(
-    menuOf?: number | null | Promise<NamedRound[]>,
+    municipalityCode?: number | null,
     roundIds: number[] = [],
     known: Known[] | Promise<Known[]> = [],
   ) {
@@ -22,11 +19,7 @@ export function grantPageNames({ grants, municipalities, targetGroups }: Fastify
       municipalities.all(),
       municipalities.names(),
       targetGroups.tree(),
-      menuOf == null
-        ? Promise.resolve([])
-        : typeof menuOf === 'number'
-          ? grants.roundList({ municipalityCode: menuOf })
-          : menuOf,
+      municipalityCode == null ? Promise.resolve([]) : grants.roundList({ municipalityCode }),
     ]);
     // Should `known` fail, nobody awaits the menus: their own failure must not go unhandled.
     menus.catch(() => {});

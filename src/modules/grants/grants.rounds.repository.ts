@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { selectAs } from '../../db/json-rows.ts';
+import { jsonArray, selectAs } from '../../db/json-rows.ts';
 import { intArray } from '../../db/params.ts';
 import { builtOnce, sqlOnce } from '../../db/prepared.ts';
 import { grantRoundCriteria, grantRounds, grantRoundTargetGroups, grants } from '../../db/schema/index.ts';
@@ -130,13 +130,12 @@ const roundsOfMunicipality = builtOnce<{ municipalityCode: number }, NamedRound[
 );
 
 /**
- * A municipality's rounds as one JSON text, as roundsOfMunicipality reads them (columns, order):
+ * A municipality's rounds as one JSON array, as roundsOfMunicipality reads them (columns, order):
  * for a statement that reads its menu beside its own rows (the grant list, grants.list.repository.ts).
  */
 export function roundMenuJson(municipalityCode: SQLWrapper): SQL {
-  return sql`(select coalesce(json_agg(r), '[]')::text from (
-      select ${selectAs(namedColumns)} from ${grantRounds} where ${grantRounds.municipalityCode} = ${municipalityCode}
-      order by ${sql.join(menuOrder, sql`, `)}) r)`;
+  return jsonArray(sql`select ${selectAs(namedColumns)} from ${grantRounds}
+      where ${grantRounds.municipalityCode} = ${municipalityCode} order by ${sql.join(menuOrder, sql`, `)}`);
 }
 
 /** Sums are exact bigints: over many grants they can pass 2^53. */

@@ -74,7 +74,7 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       const [result, n] = await Promise.all([
         page,
         names(
-          page.then((r) => r.roundMenu),
+          null,
           [],
           page.then((r) => r.rounds),
         ),
@@ -82,6 +82,8 @@ export const grantsRoutes: FastifyPluginAsync = async (app) => {
       // The view model made as the page is rendered (page-answers.ts).
       return pageView(() => ({
         ...n,
+        // The menu's rounds, read with the page.
+        rounds: result.roundMenu,
         filters,
         result,
         pageSize: PAGE_SIZE,

@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { selectAs } from '../../db/json-rows.ts';
+import { jsonArray, selectAs } from '../../db/json-rows.ts';
 import { builtOnceEach } from '../../db/prepared.ts';
 import { outreach } from '../../db/schema/index.ts';
 import { atVersion, nextVersionNow } from '../../db/versions.ts';
@@ -13,7 +13,7 @@ const OUTREACH_LIMIT = 2000;
 
 /** What outreach shows: its columns but the record's timestamps. */
 const { createdAt: _created, updatedAt: _updated, ...shownColumns } = getTableColumns(outreach);
-type ShownRow = Omit<OutreachRow, 'createdAt' | 'updatedAt'>;
+export type OutreachShownRow = Omit<OutreachRow, 'createdAt' | 'updatedAt'>;
 
 export async function findOutreach(db: Queryable, id: number, forUpdate = false): Promise<OutreachRow | undefined> {
   const q = db.select().from(outreach).where(eq(outreach.id, id));
@@ -70,13 +70,12 @@ const outreachOf = builtOnceEach<
  * with the actor (actors.repository.ts). Its rows map to outreach as the table's do (outreachOfRow).
  */
 export function actorOutreachJson(actorId: SQL): SQL {
-  return sql`(select coalesce(json_agg(x), '[]'::json) from (
-      select ${selectAs(shownColumns)} from ${outreach} where ${outreach.actorId} = ${actorId}
-      order by ${outreach.startsAt}, ${outreach.id} limit ${OUTREACH_LIMIT}) x)`;
+  return jsonArray(sql`select ${selectAs(shownColumns)} from ${outreach} where ${outreach.actorId} = ${actorId}
+      order by ${outreach.startsAt}, ${outreach.id} limit ${OUTREACH_LIMIT}`);
 }
 
 /** What a row of outreach says, as the app shows it: days in order, times to the minute. */
-export function outreachOfRow(r: ShownRow): Outreach {
+export function outreachOfRow(r: OutreachShownRow): Outreach {
   return {
     id: r.id,
     municipalityCode: r.municipalityCode,
